@@ -1,0 +1,3 @@
+import { config } from '@org/eslint-config';
+
+export default config();

@@ -1,0 +1,1 @@
+export { CacheError } from './errors.js';

@@ -1,0 +1,1 @@
+export { OpenApiError } from './errors.js';

@@ -1,0 +1,1 @@
+export { RateLimitError } from './errors.js';
