@@ -60,7 +60,7 @@ describe('a client generated with openapi-typescript', () => {
       join(dir, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], strict: true, noEmit: true, skipLibCheck: false }, files: ['client.ts'] }),
     );
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -68,7 +68,7 @@ describe('a client generated with openapi-typescript', () => {
 
   it('type-checks with tsc (including the expected type errors)', async () => {
     await expect(run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir })).resolves.toBeTruthy();
-  }, 60_000);
+  }, 120_000);
 
   it('tsc fails when the client misuses the generated types (control)', async () => {
     writeFileSync(join(dir, 'misuse.ts'), `import type { NewWorkflow } from './client.js';\nexport const w: NewWorkflow = { name: 1, steps: [] };\n`);
@@ -78,7 +78,7 @@ describe('a client generated with openapi-typescript', () => {
       (error: { stdout?: string }) => error.stdout ?? 'failed',
     );
     expect(result).toMatch(/misuse\.ts.*TS2322/);
-  }, 60_000);
+  }, 120_000);
 
   it('calls the example app', async () => {
     // The generated module is checked by tsc above; here it only needs the shape the test calls.

@@ -40,7 +40,7 @@ describe.each(['3.1.0', '3.0.3'] as const)('the example document as OpenAPI %s',
     const report = JSON.parse(await output(bin('redocly'), ['lint', file, '--format=json', '--extends=recommended'])) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
-  });
+  }, 120_000);
 
   it('passes spectral lint (spectral:oas) with 0 errors and 0 warnings', async () => {
     const ruleset = join(dir, '.spectral.yaml');
@@ -48,7 +48,7 @@ describe.each(['3.1.0', '3.0.3'] as const)('the example document as OpenAPI %s',
     const results = JSON.parse(await output(bin('spectral'), ['lint', file, '--ruleset', ruleset, '--format', 'json', '--quiet'])) as { code: string; message: string; severity: number }[];
     // severity 0 = error, 1 = warning; hints and infos (2, 3) are not gated.
     expect(results.filter((r) => r.severity <= 1).map((r) => `${r.code}: ${r.message}`)).toEqual([]);
-  });
+  }, 120_000);
 
   it('is valid for @apidevtools/swagger-parser', async () => {
     await expect(SwaggerParser.validate(structuredClone(api.openapi.document) as never)).resolves.toBeTruthy();
@@ -81,5 +81,5 @@ describe('lint harness (negative control)', () => {
     writeFileSync(ruleset, 'extends: ["spectral:oas"]\n');
     const spectral = JSON.parse(await output(bin('spectral'), ['lint', file, '--ruleset', ruleset, '--format', 'json', '--quiet'])) as { code: string }[];
     expect(spectral.map((r) => r.code)).toContain('operation-description');
-  });
+  }, 180_000);
 });

@@ -106,7 +106,15 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function validationMiddleware(route: RouteDefinition, settings: Settings): RequestHandler {
+// The media types express.json() is configured for: application/json and application/*+json.
+const JSON_TYPE = /^application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && JSON_TYPE.test(contentType);
+}
+
+// Validation and the handler share one layer: Express 5 still awaits the handler's promise and
+// forwards its rejection to the error handlers, and the request skips one dispatch step.
+function validatingHandler(route: RouteDefinition, handler: RequestHandler, settings: Settings): RequestHandler {
   const { params, query, headers, body } = route.request ?? {};
   const headerKeys = headers ? Object.keys(headers.shape).map((name) => [name, name.toLowerCase()] as const) : [];
   const responses = new Map<number, z.ZodType | null>(Object.entries(route.responses).map(([status, spec]) => [Number(status), spec.body ?? null]));
@@ -114,34 +122,34 @@ function validationMiddleware(route: RouteDefinition, settings: Settings): Reque
   const strict = settings.responseValidation === 'strict';
 
   return (req: Request, res: Response, next: NextFunction) => {
-    const issues: ValidationIssue[] = [];
-    if (body && hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
+    let issues: ValidationIssue[] | undefined;
+    if (body && hasBody(req) && !isJson(req.headers['content-type'])) {
       return void res.status(415).json(errorBody('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', settings.requestId(req, res)));
     }
     if (params) {
       const result = params.safeParse(req.params);
       if (result.success) req.params = result.data as Request['params'];
-      else toIssues('params', result.error, issues);
+      else toIssues('params', result.error, (issues ??= []));
     }
     if (query) {
       const result = query.safeParse(req.query);
       // Express 5 makes req.query a getter; an own property shadows it for this request.
       if (result.success) Object.defineProperty(req, 'query', { value: result.data, writable: true, configurable: true, enumerable: true });
-      else toIssues('query', result.error, issues);
+      else toIssues('query', result.error, (issues ??= []));
     }
     if (headers) {
       const raw: Record<string, unknown> = {};
       for (const [name, lower] of headerKeys) if (req.headers[lower] !== undefined) raw[name] = req.headers[lower];
       const result = headers.safeParse(raw);
       if (result.success) (req as Request & { parsedHeaders: unknown }).parsedHeaders = result.data;
-      else toIssues('headers', result.error, issues);
+      else toIssues('headers', result.error, (issues ??= []));
     }
     if (body) {
       const result = body.safeParse(req.body);
       if (result.success) req.body = result.data;
-      else toIssues('body', result.error, issues);
+      else toIssues('body', result.error, (issues ??= []));
     }
-    if (issues.length > 0) {
+    if (issues) {
       const error = new RequestValidationError(issues);
       return void res.status(400).json(errorBody(error.code, error.message, settings.requestId(req, res), issues));
     }
@@ -175,7 +183,7 @@ function validationMiddleware(route: RouteDefinition, settings: Settings): Reque
         return send.call(this, knownError(error, settings.requestId(req, this), true)![1]);
       };
     }
-    next();
+    return handler(req, res, next);
   };
 }
 
@@ -208,8 +216,7 @@ export function createApiRouter(options: ApiRouterOptions): ApiRouter {
     if (security) chain.push(security);
     chain.push(...before);
     if (route.request?.body && settings.parseJson) chain.push(json);
-    chain.push(validationMiddleware(route, settings));
-    chain.push(handler as unknown as RequestHandler);
+    chain.push(validatingHandler(route, handler as unknown as RequestHandler, settings));
     const method: HttpMethod = route.method;
     (router as unknown as Record<HttpMethod, (path: string, ...handlers: RequestHandler[]) => void>)[method](route.path, ...chain);
   }
