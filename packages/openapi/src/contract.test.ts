@@ -75,3 +75,15 @@ describe('router/document contract', () => {
     expect(report.unmounted).toEqual([{ method: 'GET', path: '/api/users/:id' }]);
   });
 });
+
+describe('routers the contract cannot list', () => {
+  it('reports RegExp mounts as unlisted instead of silently skipping them', () => {
+    const a = app();
+    const hidden = express.Router();
+    hidden.get('/x', noop);
+    a.use(/^\/legacy/, hidden);
+    const report = compareRouterWithDocument(a, document, { ignore: ['/health'] });
+    expect(report.unlisted).toEqual([expect.stringContaining('mount /^\\/legacy/')]);
+    expect(report.undocumented).toEqual([]);
+  });
+});
