@@ -85,5 +85,7 @@ describe('routers the contract cannot list', () => {
     const report = compareRouterWithDocument(a, document, { ignore: ['/health'] });
     expect(report.unlisted).toEqual([expect.stringContaining('mount /^\\/legacy/')]);
     expect(report.undocumented).toEqual([]);
+    expect(() => assertRouterMatchesDocument(a, document, { ignore: ['/health'] })).toThrow(/cannot be listed/);
+    expect(() => assertRouterMatchesDocument(a, document, { ignore: ['/health'], allowUnlisted: true })).not.toThrow();
   });
 });

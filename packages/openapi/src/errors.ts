@@ -77,13 +77,17 @@ export class ContractError extends OpenApiError {
   readonly undocumented: string[];
   /** Operations in the document with no mounted Express route, as `METHOD /path`. */
   readonly unmounted: string[];
-  constructor(undocumented: string[], unmounted: string[]) {
+  /** Mounts whose routes could not be listed (RegExp paths). */
+  readonly unlisted: string[];
+  constructor(undocumented: string[], unmounted: string[], unlisted: string[] = []) {
     const parts = [
       undocumented.length ? `undocumented routes: ${undocumented.join(', ')}` : '',
       unmounted.length ? `documented but not mounted: ${unmounted.join(', ')}` : '',
+      unlisted.length ? `mounts that cannot be listed: ${unlisted.join(', ')}` : '',
     ].filter(Boolean);
     super(`Router and OpenAPI document disagree (${parts.join('; ')})`, { code: 'OPENAPI_CONTRACT_MISMATCH' });
     this.undocumented = undocumented;
     this.unmounted = unmounted;
+    this.unlisted = unlisted;
   }
 }
