@@ -77,6 +77,9 @@ export const HEADERS: Readonly<Record<string, HeaderObject>> = {
   'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
 };
 
+/** Headers documented on the 2xx/3xx responses of routes with an `x-rate-limit` extension. */
+export const SUCCESS_RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy'] as const;
+
 export function errorResponse(status: ErrorStatus): ResponseObject {
   const info = ERROR_RESPONSES[status];
   const error: Record<string, unknown> = { code: info.code, message: info.message, requestId: 'req_8f14e45f' };

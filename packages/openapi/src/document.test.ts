@@ -41,6 +41,9 @@ describe('buildDocument', () => {
       expect.objectContaining({ name: 'expand', in: 'query', required: false }),
     ]);
     expect(op['x-rate-limit']).toEqual({ limit: 10 });
+    // x-rate-limit routes document the quota headers on successes as well.
+    expect(op.responses['200'].headers.RateLimit).toEqual({ $ref: '#/components/headers/RateLimit' });
+    expect(doc.paths['/users'].post.responses['201'].headers).toBeUndefined();
     const ok = op.responses['200'];
     expect(ok.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/User' });
     expect(ok.content['application/json'].example).toMatchObject({ name: 'Ann' });

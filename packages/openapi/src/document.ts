@@ -14,7 +14,7 @@ import {
   type TagObject,
 } from 'openapi3-ts/oas31';
 import type { z } from 'zod';
-import { ERROR_RESPONSES, HEADERS, errorResponse, errorSchemas } from './components.js';
+import { ERROR_RESPONSES, HEADERS, SUCCESS_RATE_LIMIT_HEADERS, errorResponse, errorSchemas } from './components.js';
 import { OpenApiOptionsError, RouteDefinitionError } from './errors.js';
 import type { ErrorStatus, ObjectSchema, RouteDefinition, SecurityRequirement } from './route.js';
 import { SchemaConverter, metaOf, type OpenApiVersion } from './schema.js';
@@ -150,6 +150,7 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
   if (options.security.length > 0) builder.rootDoc.security = options.security.map((s) => ({ ...s }));
 
   const usedErrors = new Set<ErrorStatus>();
+  const usedHeaders = new Set<string>();
   const usedTags: string[] = [];
   const operationIds = new Set<string>();
   const pathItems = new Map<string, PathItemObject>();
@@ -189,6 +190,7 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
       };
     }
     const responses: Record<string, ResponseObject | { $ref: string }> = {};
+    const rateLimited = route.extensions !== undefined && 'x-rate-limit' in route.extensions;
     for (const [status, spec] of Object.entries(route.responses)) {
       const response: ResponseObject = { description: spec.description };
       if (spec.body) response.content = { [spec.contentType ?? 'application/json']: mediaType(converter, spec.body, 'output') };
@@ -200,6 +202,15 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
             return [name, { description, schema: converted }];
           }),
         );
+      }
+      // A rate-limited route sends its quota headers on successes too, not only on the 429.
+      if (rateLimited && Number(status) < 400) {
+        response.headers ??= {};
+        for (const header of SUCCESS_RATE_LIMIT_HEADERS) {
+          if (response.headers[header]) continue;
+          response.headers[header] = { $ref: `#/components/headers/${header}` };
+          usedHeaders.add(header);
+        }
       }
       responses[status] = response;
     }
@@ -227,13 +238,12 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
   const sortedErrors = [...usedErrors].sort((a, b) => a - b);
   if (sortedErrors.length > 0) {
     for (const [name, schema] of Object.entries(errorSchemas())) converter.components[name] = schema;
-    const headers = new Set<string>();
     for (const status of sortedErrors) {
       builder.addResponse(ERROR_RESPONSES[status].name, errorResponse(status));
-      for (const header of ERROR_RESPONSES[status].headers ?? []) headers.add(header);
+      for (const header of ERROR_RESPONSES[status].headers ?? []) usedHeaders.add(header);
     }
-    for (const header of headers) builder.addHeader(header, HEADERS[header]!);
   }
+  for (const header of Object.keys(HEADERS)) if (usedHeaders.has(header)) builder.addHeader(header, HEADERS[header]!);
   for (const name of Object.keys(converter.components).sort()) builder.addSchema(name, converter.components[name]!);
   return builder.getSpec();
 }

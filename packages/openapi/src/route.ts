@@ -59,7 +59,7 @@ export interface RouteSpec {
   security?: readonly SecurityRequirement[];
   /** Extra error statuses to document beyond the ones derived from the route's shape (e.g. `[409]`). */
   errors?: readonly ErrorStatus[];
-  /** Specification extensions copied onto the operation, e.g. `{ 'x-rate-limit': { limit: 100, window: '1m' } }`. */
+  /** Specification extensions copied onto the operation, e.g. `{ 'x-rate-limit': { limit: 100, windowSeconds: 60 } }`; with `x-rate-limit`, success responses also document the RateLimit headers. */
   extensions?: Readonly<Record<`x-${string}`, unknown>>;
 }
 
