@@ -96,3 +96,28 @@ describe('apiErrorHandler', () => {
     }
   });
 });
+
+describe('securityHandlers', () => {
+  it('enforces a route only when every scheme of its requirements has a handler', async () => {
+    const secured = (operationId: string, security: Record<string, string[]>[]) =>
+      defineRoute({ method: 'get', path: `/${operationId}`, operationId, summary: operationId, security, responses: { 204: { description: 'ok' } } });
+    const api = createApiRouter({
+      info,
+      securitySchemes: { apiKey: bearerAuth(), partner: bearerAuth('Partner token') },
+      securityHandlers: { apiKey: (req) => req.headers.authorization === 'Bearer k' },
+      routes: [
+        implement(secured('keyOnly', [{ apiKey: [] }]), (_req, res) => res.reply(204)),
+        implement(secured('keyOrPartner', [{ apiKey: [] }, { partner: [] }]), (_req, res) => res.reply(204)),
+      ],
+    });
+    const server = await listen(express().use(api.router));
+    try {
+      expect((await fetch(`${server.url}/keyOnly`)).status).toBe(401);
+      expect((await fetch(`${server.url}/keyOnly`, { headers: { authorization: 'Bearer k' } })).status).toBe(204);
+      // "partner" has no handler here, so the app's own middleware decides: nothing is rejected.
+      expect((await fetch(`${server.url}/keyOrPartner`)).status).toBe(204);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -24,7 +24,7 @@ export interface ApiRouterOptions extends Omit<OpenApiOptions, 'routes'> {
   parseJson?: boolean;
   /** Largest JSON body accepted (bytes or a string like '100kb'); larger gives 413. @default '100kb' */
   jsonLimit?: number | string;
-  /** Checks per security scheme; a route with security gets 401 unless one of its requirements passes. Schemes without a handler are not enforced here. @default {} */
+  /** Checks per security scheme: a route gets 401 unless one of its requirements passes. Routes whose requirements use a scheme without a handler are left to the app's own middleware. @default {} */
   securityHandlers?: Readonly<Record<string, SecurityHandler>>;
   /** Serving of `/openapi.json` and `/api-docs` (see `docsRouter`). @default { enabled: true } */
   docs?: DocsOptions;
@@ -82,11 +82,13 @@ function toIssues(location: IssueLocation | 'response', error: z.ZodError, into:
 }
 
 function securityMiddleware(requirements: readonly Record<string, string[]>[], settings: Settings): RequestHandler | undefined {
-  // Only requirements whose every scheme has a handler can be checked here.
-  const enforceable = requirements.filter((r) => Object.keys(r).length > 0 && Object.keys(r).every((name) => settings.securityHandlers[name]));
-  if (enforceable.length === 0 || requirements.some((r) => Object.keys(r).length === 0)) return undefined;
+  // A public alternative (`{}`), or a requirement using a scheme without a handler, means this
+  // router cannot decide alone: the app's own middleware does, so nothing is enforced here.
+  if (requirements.length === 0) return undefined;
+  const decidable = requirements.every((r) => Object.keys(r).length > 0 && Object.keys(r).every((name) => settings.securityHandlers[name]));
+  if (!decidable) return undefined;
   return async (req, res, next) => {
-    for (const requirement of enforceable) {
+    for (const requirement of requirements) {
       let ok = true;
       for (const name of Object.keys(requirement)) {
         if (!(await settings.securityHandlers[name]!(req))) {
