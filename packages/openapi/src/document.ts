@@ -184,7 +184,7 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
     if (params.length > 0) operation.parameters = params;
     if (request.body) {
       operation.requestBody = {
-        description: request.bodyDescription ?? 'JSON request body',
+        description: request.bodyDescription ?? (metaOf(request.body)?.description as string | undefined) ?? 'JSON request body',
         required: !request.body.safeParse(undefined).success,
         content: { 'application/json': mediaType(converter, request.body, 'input') },
       };

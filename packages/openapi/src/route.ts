@@ -50,7 +50,7 @@ export interface RouteSpec {
     query?: ObjectSchema;
     headers?: ObjectSchema;
     body?: z.ZodType;
-    /** Description of the request body. @default 'JSON request body' */
+    /** Description of the request body. @default the body schema's `.meta({ description })`, else 'JSON request body' */
     bodyDescription?: string;
   };
   /** Documented responses by status code; at least one 2xx/3xx. */

@@ -75,6 +75,10 @@ describe.skipIf(!available)('Swagger UI in headless Chromium (offline, CSP scrip
     await expect.poll(() => op.locator('.live-responses-table tbody .response-col_description').first().innerText()).toContain('Welcome series');
     // The response shown came from the app (a real request, not an example).
     expect(serverHits.filter((h) => h.startsWith('GET /api/workflows')).length).toBe(before + 1);
+    // Examples from Zod .meta({ example }) are what the docs show for a request body.
+    const create = page.locator('#operations-workflows-createWorkflow');
+    await create.locator('.opblock-summary').click();
+    await expect.poll(() => create.locator('.opblock-section-request-body').innerText(), { timeout: 30_000 }).toContain('Welcome series');
     if (process.env.OPENAPI_SCREENSHOT) await page.screenshot({ path: process.env.OPENAPI_SCREENSHOT, fullPage: false });
     await page.close();
   }, 90_000);
