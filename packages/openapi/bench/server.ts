@@ -53,5 +53,5 @@ Promise.all(servers.map((s) => new Promise((resolve) => s.once('listening', reso
 });
 process.on('message', (message: { cmd?: string }) => {
   if (message.cmd === 'cpu') process.send!({ cpu: process.cpuUsage() });
-  if (message.cmd === 'stop') process.exit(0);
+  if (message.cmd === 'stop') Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => process.exit(0));
 });
