@@ -53,5 +53,10 @@ Promise.all(servers.map((s) => new Promise((resolve) => s.once('listening', reso
 });
 process.on('message', (message: { cmd?: string }) => {
   if (message.cmd === 'cpu') process.send!({ cpu: process.cpuUsage() });
-  if (message.cmd === 'stop') Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => process.exit(0));
+  if (message.cmd === 'stop') {
+    // Exit once the servers closed, or after 2 s if a client keeps a connection open.
+    setTimeout(() => process.exit(0), 2_000).unref();
+    for (const s of servers) s.closeAllConnections();
+    Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => process.exit(0));
+  }
 });
