@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { compileErrors, validate as readmeValidate } from '@readme/openapi-parser';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertRouterMatchesDocument } from '../src/index.js';
@@ -58,6 +59,12 @@ describe.each(['3.1.0', '3.0.3'] as const)('the example document as OpenAPI %s',
     const result = await new Validator().validate(structuredClone(api.openapi.document) as never);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
+  });
+
+  it('is valid for @readme/openapi-parser, with no warnings', async () => {
+    const result = await readmeValidate(structuredClone(api.openapi.document) as never);
+    expect(result.valid ? '' : compileErrors(result)).toBe('');
+    expect(result.warnings).toEqual([]);
   });
 
   it('matches the mounted Express routes exactly (contract)', () => {
