@@ -82,6 +82,12 @@ describe('example app over real HTTP', () => {
     expect(await replay.json()).toEqual(await first.json());
   });
 
+  it('answers HEAD on GET routes (validated, no body)', async () => {
+    const res = await fetch(`${server.url}/api/status`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
   it('answers 401 without credentials and honours per-route security', async () => {
     expect((await fetch(`${server.url}/api/workflows`)).status).toBe(401);
     expect((await fetch(`${server.url}/api/status`)).status).toBe(200);
