@@ -1,6 +1,6 @@
 import { classifyWait, isOutboundMessage, type WaitKind } from './attributes.js';
 import { buildStepGraph } from './graph.js';
-import { createLocationContext, type LocationContext, type WorkflowSummary } from './location.js';
+import { createLocationContext, type LocationContext, type LocationContextInput, type WorkflowSummary } from './location.js';
 import { RULES } from './rules/index.js';
 import type { Rule, RuleContext, Severity, WorkflowFacts } from './rules/types.js';
 import { parseAccountInventory, parseWorkflowDefinition, workflowIdOf, type AccountInventory, type LocationInventory, type WorkflowDefinition } from './schema.js';
@@ -104,6 +104,23 @@ export interface LocationAnalysis {
   workflows: WorkflowAnalysis[];
 }
 
+export interface AnalyzeAccountOptions {
+  /** The account inventory (`{ locations: { [locationId]: inventory } }`, like `_locations.json`); validated. */
+  inventory?: unknown;
+  /**
+   * Whether the definitions are every workflow of their locations (a full export), so that an
+   * add/remove-workflow target not among them is reported missing.
+   * @default true
+   */
+  workflowsComplete?: boolean;
+}
+
+export interface AccountAnalysis {
+  locations: LocationAnalysis[];
+  /** One analysis per input definition, in input order. */
+  workflows: WorkflowAnalysis[];
+}
+
 export interface AnalyzeLocationInput {
   locationId: string;
   /** Definitions of the location's workflows (unparsed input is validated). */
@@ -111,22 +128,20 @@ export interface AnalyzeLocationInput {
   inventory?: LocationInventory;
   /** Every workflow of the location, including those without a definition. */
   workflows?: readonly WorkflowSummary[];
+  /** See `AnalyzeAccountOptions.workflowsComplete`. @default true */
+  workflowsComplete?: boolean;
 }
 
 /** Analyses every workflow of one location together, with the cross-workflow rules. */
 export function analyzeLocation(input: AnalyzeLocationInput): LocationAnalysis {
   const defs = input.definitions.map((d) => parseWorkflowDefinition(d));
-  return analyzeParsedLocation(input.locationId, defs, input.inventory, input.workflows);
+  return analyzeParsedLocation({ ...input, definitions: defs });
 }
 
-function analyzeParsedLocation(
-  locationId: string,
-  defs: readonly WorkflowDefinition[],
-  inventory: LocationInventory | undefined,
-  workflows: readonly WorkflowSummary[] | undefined,
-): LocationAnalysis {
-  const location = createLocationContext({ locationId, definitions: defs, ...(inventory ? { inventory } : {}), ...(workflows ? { workflows } : {}) });
-  const analyses = defs.filter((d) => d.locationId === locationId).map((d) => analyzeParsed(d, { location }));
+function analyzeParsedLocation(input: LocationContextInput & { definitions: readonly WorkflowDefinition[] }): LocationAnalysis {
+  const { locationId, definitions } = input;
+  const location = createLocationContext(input);
+  const analyses = definitions.filter((d) => d.locationId === locationId).map((d) => analyzeParsed(d, { location }));
   const score = locationScore(analyses);
   return { locationId, score, band: score === null ? null : scoreBand(score), workflows: analyses };
 }
@@ -136,16 +151,19 @@ function analyzeParsedLocation(
  * are grouped by `locationId`, and each location uses its entry of `inventory` if there is one.
  * Results keep the input order.
  */
-export function analyzeAccount(definitions: readonly unknown[], inventory?: unknown): { locations: LocationAnalysis[]; workflows: WorkflowAnalysis[] } {
+export function analyzeAccount(definitions: readonly unknown[], options: AnalyzeAccountOptions = {}): AccountAnalysis {
   const defs = definitions.map((d) => parseWorkflowDefinition(d));
-  const inv: AccountInventory | undefined = inventory === undefined ? undefined : parseAccountInventory(inventory);
+  const inv: AccountInventory | undefined = options.inventory === undefined ? undefined : parseAccountInventory(options.inventory);
+  const complete = options.workflowsComplete ?? true;
   const byLocation = new Map<string, WorkflowDefinition[]>();
   for (const d of defs) {
     const list = byLocation.get(d.locationId) ?? [];
     list.push(d);
     byLocation.set(d.locationId, list);
   }
-  const locations = [...byLocation].map(([id, list]) => analyzeParsedLocation(id, list, inv?.locations[id], undefined));
+  const locations = [...byLocation].map(([id, list]) =>
+    analyzeParsedLocation({ locationId: id, definitions: list, ...(inv?.locations[id] ? { inventory: inv.locations[id] } : {}), workflowsComplete: complete }),
+  );
   const byDef = new Map<WorkflowDefinition, WorkflowAnalysis>();
   for (const [i, [, list]] of [...byLocation].entries()) list.forEach((d, j) => byDef.set(d, locations[i]!.workflows[j]!));
   return { locations, workflows: defs.map((d) => byDef.get(d)!) };

@@ -1,4 +1,4 @@
-import { gotoTarget, isGoto, nextIds } from './attributes.js';
+import { gotoTarget, isBranchAnchor, isGoto, nextIds } from './attributes.js';
 import type { Step, WorkflowDefinition } from './schema.js';
 
 /**
@@ -23,12 +23,23 @@ export function buildStepGraph(def: WorkflowDefinition): StepGraph {
   const byId = new Map<string, Step>();
   for (const step of steps) if (!byId.has(step.id)) byId.set(step.id, step);
 
+  // Branch anchors hang off their condition node by `parent` even when its next array omits them.
+  const anchorsOf = new Map<string, string[]>();
+  for (const step of byId.values()) {
+    if (isBranchAnchor(step) && step.parent && byId.has(step.parent)) {
+      const list = anchorsOf.get(step.parent) ?? [];
+      list.push(step.id);
+      anchorsOf.set(step.parent, list);
+    }
+  }
+
   const successors = new Map<string, string[]>();
   const danglingNext = new Map<string, string[]>();
   for (const step of byId.values()) {
     const out: string[] = [];
     const dangling: string[] = [];
     for (const target of nextIds(step)) (byId.has(target) ? out : dangling).push(target);
+    for (const anchor of anchorsOf.get(step.id) ?? []) if (!out.includes(anchor)) out.push(anchor);
     if (isGoto(step)) {
       const target = gotoTarget(step);
       if (target && byId.has(target)) out.push(target);

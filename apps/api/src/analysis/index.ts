@@ -7,6 +7,8 @@ export {
   analyzeLocation,
   analyzeParsed,
   analyzeWorkflow,
+  type AccountAnalysis,
+  type AnalyzeAccountOptions,
   type AnalyzeLocationInput,
   type AnalyzeWorkflowOptions,
   type Finding,

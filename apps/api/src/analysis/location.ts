@@ -16,6 +16,12 @@ export interface LocationContextInput {
   definitions?: readonly WorkflowDefinition[];
   /** Every workflow of the location, definitions or not; reference rules 16 and 30 look targets up here. */
   workflows?: readonly WorkflowSummary[];
+  /**
+   * Whether `workflows` plus `definitions` are all of the location's workflows, so that an id not
+   * among them is missing (rule 16). Set false when analysing a few exported files.
+   * @default true
+   */
+  workflowsComplete?: boolean;
   /** The location's inventory; without it the inventory reference checks are skipped. */
   inventory?: LocationInventory;
 }
@@ -39,6 +45,8 @@ export interface LocationContext {
   readonly inventory: InventoryIndex | undefined;
   /** Every known workflow of the location by id; undefined when nothing about the location is known. */
   readonly workflows: ReadonlyMap<string, WorkflowSummary> | undefined;
+  /** Whether an id absent from `workflows` is known not to exist. */
+  readonly workflowsComplete: boolean;
   /** Published workflows on a cross-workflow enrolment cycle, each with the other members' ids. */
   readonly enrolmentCycles: ReadonlyMap<string, readonly string[]>;
   /** Published, message-sending workflows sharing an identical active trigger, with the peers' ids. */
@@ -231,6 +239,7 @@ export function createLocationContext(input: LocationContextInput): LocationCont
     locationId: input.locationId,
     inventory: input.inventory ? indexInventory(input.inventory) : undefined,
     workflows,
+    workflowsComplete: workflows !== undefined && input.workflowsComplete !== false,
     enrolmentCycles,
     triggerConflicts,
     enrolledByOthers,

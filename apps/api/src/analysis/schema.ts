@@ -113,8 +113,15 @@ export const accountInventorySchema = z.looseObject({ locations: z.record(z.stri
 export type LocationInventory = z.infer<typeof locationInventorySchema>;
 export type AccountInventory = z.infer<typeof accountInventorySchema>;
 
-function toIssues(error: z.ZodError): InputIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+function toIssues(error: z.ZodError, input?: unknown): InputIssue[] {
+  const issues = error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  // The id refinement only runs once the shape is valid; report it with the other problems.
+  if (input !== undefined && typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const { id: a, _id: b } = input as Record<string, unknown>;
+    const hasId = (typeof a === 'string' && a !== '') || (typeof b === 'string' && b !== '');
+    if (!hasId && !issues.some((i) => i.path === 'id')) issues.unshift({ path: 'id', message: 'either id or _id is required' });
+  }
+  return issues;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -129,7 +136,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 /** Validates a workflow definition; throws `InvalidDefinitionError` listing every problem. */
 export function parseWorkflowDefinition(input: unknown, source?: string): WorkflowDefinition {
   const result = workflowDefinitionSchema.safeParse(input);
-  if (!result.success) throw new InvalidDefinitionError('workflow', toIssues(result.error), source, { cause: result.error });
+  if (!result.success) throw new InvalidDefinitionError('workflow', toIssues(result.error, input), source, { cause: result.error });
   return result.data;
 }
 
@@ -138,7 +145,7 @@ export function safeParseWorkflowDefinition(
   input: unknown,
 ): { ok: true; definition: WorkflowDefinition } | { ok: false; issues: InputIssue[] } {
   const result = workflowDefinitionSchema.safeParse(input);
-  return result.success ? { ok: true, definition: result.data } : { ok: false, issues: toIssues(result.error) };
+  return result.success ? { ok: true, definition: result.data } : { ok: false, issues: toIssues(result.error, input) };
 }
 
 /** Validates an account inventory (`{ locations: { [locationId]: {...} } }`). */

@@ -192,7 +192,7 @@ export const reentryNurture: Rule = {
     if (!facts.activeTriggers.every((t) => CONTACT_LEVEL_TRIGGER_TYPES.has(t.type))) return;
     if (facts.totalTimeWaitMinutes < THRESHOLDS.nurtureMinTotalWaitMinutes) return;
     yield {
-      message: `Re-entry is allowed on a ${formatMinutes(facts.totalTimeWaitMinutes)} sequence started by contact events, so a contact who triggers it again runs a second copy in parallel.`,
+      message: `Re-entry is allowed on a sequence with ${formatMinutes(facts.totalTimeWaitMinutes)} of waits started by contact events, so a contact who triggers it again runs a second copy in parallel.`,
     };
   },
 };

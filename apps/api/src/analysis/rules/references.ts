@@ -22,7 +22,7 @@ export const missingWorkflow: Rule = {
         continue;
       }
       // Existence is only known when the caller described the location's workflows.
-      const known = ctx.location?.workflows;
+      const known = ctx.location?.workflowsComplete ? ctx.location.workflows : undefined;
       const missing = known ? targets.filter((t) => !known.has(t)) : [];
       if (missing.length > 0) yield { stepId: step.id, message: `${label(step)} points at workflow ${missing.map((m) => `"${m}"`).join(', ')}, which does not exist in this location.` };
     }
