@@ -98,12 +98,13 @@ export const unfilteredTrigger: Rule = {
   fix: 'Filter by form, calendar, pipeline, stage or tag',
   granularity: 'trigger',
   scope: 'workflow',
-  *check({ facts }) {
+  *check({ facts, graph }) {
     for (const trigger of facts.activeTriggers) {
       if (!FILTERABLE_TRIGGER_TYPES.has(trigger.type) || trigger.conditions.length > 0) continue;
+      const target = trigger.targetActionId;
       yield {
         triggerId: trigger.id,
-        ...(trigger.targetActionId ? { stepId: trigger.targetActionId } : {}),
+        ...(target && graph.byId.has(target) ? { stepId: target } : {}),
         message: `Trigger "${trigger.name || trigger.id}" (${trigger.type}) has no filter, so every ${trigger.type.replace(/_/g, ' ')} event in the location enrols the contact.`,
       };
     }
