@@ -45,7 +45,8 @@ function computeFacts(def: WorkflowDefinition): WorkflowFacts {
     if (step.type === 'wait') {
       const kind = classifyWait(step);
       waits.set(step.id, kind);
-      if (kind.kind === 'time') total += kind.minutes;
+      // Only explicit time waits count (§4.1 item 2); an untyped wait is still checked by rule 26.
+      if (kind.kind === 'time' && step.attributes['type'] === 'time') total += kind.minutes;
     }
     if (isOutboundMessage(step)) outbound++;
     if (step.type === 'workflow_goal') hasGoal = true;
