@@ -84,6 +84,16 @@ describe('ghl-health CLI', () => {
     expect((await run([])).code).toBe(2);
   });
 
+  it('is linked as a bin of the api package (pnpm exec ghl-health)', async () => {
+    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile('pnpm', ['exec', 'ghl-health', 'analyze', `${folder}/dental-missed-call-text-back.json`, '--format', 'json'], { cwd: appDir, timeout: 60_000 }, (error, out) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout: out }),
+      );
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject([{ score: 100, band: 'healthy', findings: [] }]);
+  });
+
   it('prints usage with --help and exits 0', async () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);

@@ -1,7 +1,8 @@
 import { classifyWait, isOutboundMessage, type WaitKind } from './attributes.js';
 import { buildStepGraph } from './graph.js';
 import { createLocationContext, type LocationContext, type LocationContextInput, type WorkflowSummary } from './location.js';
-import { RULES } from './rules/index.js';
+import { AnalysisError } from './errors.js';
+import { RULES, RULES_BY_ID } from './rules/index.js';
 import type { Rule, RuleContext, Severity, WorkflowFacts } from './rules/types.js';
 import { parseAccountInventory, parseWorkflowDefinition, workflowIdOf, type AccountInventory, type LocationInventory, type WorkflowDefinition } from './schema.js';
 import { healthScore, locationScore, scoreBand, type Band } from './score.js';
@@ -30,9 +31,13 @@ export interface WorkflowAnalysis {
 }
 
 export interface AnalyzeWorkflowOptions {
-  /** The workflow's location (inventory, other workflows). Without it, cross-workflow and inventory checks are skipped. */
+  /**
+   * The workflow's location (inventory, other workflows), from `createLocationContext`; it must be
+   * the workflow's own location. Without it, cross-workflow and inventory checks are skipped.
+   * @default undefined
+   */
   location?: LocationContext;
-  /** Run only these rules (by id); all by default. */
+  /** Run only these rules (by id); an unknown id throws `UNKNOWN_RULE`. @default every rule */
   rules?: readonly string[];
 }
 
@@ -78,7 +83,12 @@ export function analyzeWorkflow(input: unknown, options: AnalyzeWorkflowOptions 
 /** `analyzeWorkflow` for a definition that already passed `parseWorkflowDefinition`. */
 export function analyzeParsed(def: WorkflowDefinition, options: AnalyzeWorkflowOptions = {}): WorkflowAnalysis {
   const workflowId = workflowIdOf(def);
-  const location = options.location?.locationId === def.locationId ? options.location : undefined;
+  const { location } = options;
+  if (location && location.locationId !== def.locationId) {
+    throw new AnalysisError('LOCATION_MISMATCH', `Workflow ${workflowId} belongs to location ${def.locationId}, not to the given location ${location.locationId}`);
+  }
+  const unknown = options.rules?.filter((id) => !RULES_BY_ID.has(id)) ?? [];
+  if (unknown.length > 0) throw new AnalysisError('UNKNOWN_RULE', `Unknown rule id(s): ${unknown.join(', ')}`);
   const ctx: RuleContext = { def, workflowId, graph: buildStepGraph(def), facts: computeFacts(def), location };
   const only = options.rules ? new Set(options.rules) : undefined;
   const findings: Finding[] = [];

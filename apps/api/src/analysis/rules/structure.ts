@@ -135,20 +135,11 @@ export const emptyBranches: Rule = {
   granularity: 'step',
   scope: 'workflow',
   *check({ graph }) {
-    // Anchors are children of the node: listed in its next array, or pointing back with `parent`.
-    const anchorsByNode = new Map<string, Set<string>>();
-    for (const step of graph.steps) {
-      if (isBranchAnchor(step) && step.parent) {
-        const set = anchorsByNode.get(step.parent) ?? new Set<string>();
-        set.add(step.id);
-        anchorsByNode.set(step.parent, set);
-      }
-    }
     for (const step of graph.steps) {
       if (!isConditionNode(step)) continue;
-      const anchors = anchorsByNode.get(step.id) ?? new Set<string>();
-      for (const id of graph.successors.get(step.id) ?? []) if (isBranchAnchor(graph.byId.get(id)!)) anchors.add(id);
-      const anyAction = [...anchors].some((id) => (graph.successors.get(id) ?? []).length > 0 || graph.danglingNext.has(id));
+      // The graph links a node to its anchors by its next array and by the anchors' `parent`.
+      const anchors = (graph.successors.get(step.id) ?? []).filter((id) => isBranchAnchor(graph.byId.get(id)!));
+      const anyAction = anchors.some((id) => (graph.successors.get(id) ?? []).length > 0 || graph.danglingNext.has(id));
       if (!anyAction) yield { stepId: step.id, message: `No branch of ${label(step)} (including "None") has a step after it, so the if/else ends the workflow for everyone.` };
     }
   },
