@@ -172,9 +172,11 @@ export function analyzeAccount(definitions: readonly unknown[], options: Analyze
     list.push(d);
     byLocation.set(d.locationId, list);
   }
-  const locations = [...byLocation].map(([id, list]) =>
-    analyzeParsedLocation({ locationId: id, definitions: list, ...(inv?.locations[id] ? { inventory: inv.locations[id] } : {}), workflowsComplete: complete }),
-  );
+  const locations = [...byLocation].map(([id, list]) => {
+    // Own properties only: a location id such as "constructor" must not find Object.prototype members.
+    const inventory = inv && Object.hasOwn(inv.locations, id) ? inv.locations[id] : undefined;
+    return analyzeParsedLocation({ locationId: id, definitions: list, ...(inventory ? { inventory } : {}), workflowsComplete: complete });
+  });
   const byDef = new Map<WorkflowDefinition, WorkflowAnalysis>();
   for (const [i, [, list]] of [...byLocation].entries()) list.forEach((d, j) => byDef.set(d, locations[i]!.workflows[j]!));
   return { locations, workflows: defs.map((d) => byDef.get(d)!) };

@@ -51,7 +51,7 @@ const triggerArb = fc.record({
 const hour = fc.integer({ min: 0, max: 23 });
 const definitionArb = fc.record({
   id: fc.constantFrom('wf1', 'wf2', 'wf3'),
-  locationId: fc.constant(LOCATION_ID),
+  locationId: fc.constantFrom(LOCATION_ID, LOCATION_ID, 'constructor', '__proto__'),
   name: fc.string({ maxLength: 20 }),
   status: fc.constantFrom('draft', 'published'),
   allowMultiple: fc.boolean(),
@@ -85,7 +85,7 @@ describe('analyzer properties', () => {
   it('analyses every structurally valid random definition, alone and as a location, within 0-100', () => {
     fc.assert(
       fc.property(fc.array(definitionArb, { minLength: 1, maxLength: 3 }), (defs) => {
-        const { workflows, locations } = analyzeAccount(defs, { inventory: { locations: { [LOCATION_ID]: INVENTORY } } });
+        const { workflows, locations } = analyzeAccount(defs, { inventory: { locations: { [LOCATION_ID]: INVENTORY, toString: INVENTORY } } });
         for (const w of workflows) {
           expect(w.score).toBeGreaterThanOrEqual(0);
           expect(w.score).toBeLessThanOrEqual(100);
@@ -109,6 +109,16 @@ describe('analyzer properties', () => {
         for (const f of findings) if (f.stepId !== undefined) expect(stepIds.has(f.stepId)).toBe(true);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('never raises the score when a finding is added', () => {
+    const severity = fc.constantFrom('critical', 'high', 'medium', 'low', 'info') as fc.Arbitrary<'critical' | 'high' | 'medium' | 'low' | 'info'>;
+    const finding = fc.record({ ruleId: fc.constantFrom('a', 'b', 'c'), severity });
+    fc.assert(
+      fc.property(fc.array(finding, { maxLength: 20 }), finding, (findings, extra) => {
+        expect(healthScore([...findings, extra])).toBeLessThanOrEqual(healthScore(findings));
+      }),
     );
   });
 
