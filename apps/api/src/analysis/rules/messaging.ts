@@ -21,7 +21,8 @@ export const smsNoOptOut: Rule = {
     // Over the non-blank bodies, reachable or not (§4.1 item 15).
     const bodies = sms.map((s) => asString(s.attributes['body']) ?? '').filter((b) => b.trim() !== '');
     if (bodies.some((b) => OPT_OUT.test(b))) return;
-    yield { stepId: sms[0]!.id, message: `None of the ${sms.length} SMS step(s) tells the contact how to opt out (e.g. "Reply STOP"), which A2P 10DLC and carriers require.` };
+    const subject = sms.length === 1 ? 'The SMS step does not tell' : `None of the ${sms.length} SMS steps tells`;
+    yield { stepId: sms[0]!.id, message: `${subject} the contact how to opt out (e.g. "Reply STOP"), which A2P 10DLC registration and carriers require.` };
   },
 };
 
@@ -391,7 +392,10 @@ export const conflictingWorkflows: Rule = {
     if (def.status !== 'published' || !location) return;
     const peers = location.triggerConflicts.get(workflowId);
     if (!peers || peers.length === 0) return;
-    yield { message: `${peers.map((p) => location.nameOf(p)).join(', ')} ${peers.length === 1 ? 'has' : 'have'} an identical active trigger and also send messages, so contacts get both sequences.` };
+    const one = peers.length === 1;
+    yield {
+      message: `${peers.map((p) => location.nameOf(p)).join(', ')} ${one ? 'has' : 'have'} an identical active trigger and also ${one ? 'sends' : 'send'} messages, so contacts get ${one ? 'both sequences' : 'every sequence'}.`,
+    };
   },
 };
 
