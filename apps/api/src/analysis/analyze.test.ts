@@ -48,6 +48,12 @@ describe('analyzeLocation', () => {
     expect(result.band).toBe('healthy');
   });
 
+  it('refuses a definition of another location', () => {
+    expect(() => analyzeLocation({ locationId: LOCATION_ID, definitions: [workflow(), workflow({ id: 'x', locationId: 'other' })] })).toThrow(
+      expect.objectContaining({ code: 'LOCATION_MISMATCH' }),
+    );
+  });
+
   it('uses workflow metadata without definitions for reference checks', () => {
     const def = workflow({ steps: chain(sms('s1'), step('a1', 'add_to_workflow', { workflow_id: 'wf-meta' })) });
     const withMeta = analyzeLocation({ locationId: LOCATION_ID, definitions: [def], workflows: [{ id: 'wf-meta', status: 'draft', name: 'Meta' }] });

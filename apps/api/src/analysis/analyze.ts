@@ -146,15 +146,19 @@ export interface AnalyzeLocationInput {
 /** Analyses every workflow of one location together, with the cross-workflow rules. */
 export function analyzeLocation(input: AnalyzeLocationInput): LocationAnalysis {
   const defs = input.definitions.map((d) => parseWorkflowDefinition(d));
+  const stranger = defs.find((d) => d.locationId !== input.locationId);
+  if (stranger) {
+    throw new AnalysisError('LOCATION_MISMATCH', `Workflow ${workflowIdOf(stranger)} belongs to location ${stranger.locationId}, not to ${input.locationId}`);
+  }
   return analyzeParsedLocation({ ...input, definitions: defs });
 }
 
 function analyzeParsedLocation(input: LocationContextInput & { definitions: readonly WorkflowDefinition[] }): LocationAnalysis {
-  const { locationId, definitions } = input;
+  const { definitions } = input;
   const location = createLocationContext(input);
-  const analyses = definitions.filter((d) => d.locationId === locationId).map((d) => analyzeParsed(d, { location }));
+  const analyses = definitions.map((d) => analyzeParsed(d, { location }));
   const score = locationScore(analyses);
-  return { locationId, score, band: score === null ? null : scoreBand(score), workflows: analyses };
+  return { locationId: input.locationId, score, band: score === null ? null : scoreBand(score), workflows: analyses };
 }
 
 /**
