@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeAccount, RULES_BY_ID } from '../src/analysis/index.js';
+import { analyzeAccount, analyzeLocation, locationInventorySchema, RULES_BY_ID } from '../src/analysis/index.js';
 import { isWorkflowFileName } from '../src/analysis/cli.js';
 
 /*
@@ -60,5 +60,29 @@ describe('fixture accuracy (whole folder as one account)', () => {
       expect(location.score!).toBeGreaterThanOrEqual(0);
       expect(location.score!).toBeLessThanOrEqual(100);
     }
+  });
+});
+
+describe('inventory from GHL public API responses', () => {
+  const api = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/ghl/api', name), 'utf8')) as Record<string, unknown>;
+  const locationId = 'pR7kQ2sVx9LmN4tYb3Hc';
+
+  it('accepts the list responses as they come and agrees with _locations.json', () => {
+    const fromFolder = (read('_locations.json') as { locations: Record<string, Record<string, unknown>> }).locations[locationId]!;
+    const inventory = locationInventorySchema.parse({
+      ...api(`location-customFields.${locationId}.200.json`),
+      ...api(`location-customValues.${locationId}.200.json`),
+      ...api(`opportunities-pipelines.${locationId}.200.json`),
+      calendars: fromFolder['calendars'],
+      users: fromFolder['users'],
+      forms: fromFolder['forms'],
+    });
+    const dental = files.filter((f) => f.startsWith('dental-')).map(read);
+    const metadata = (api(`workflows-list.${locationId}.200.json`)['workflows'] as { id: string; status: string; name: string }[]);
+    const viaApi = analyzeLocation({ locationId, definitions: dental, inventory, workflows: metadata });
+    const viaFolder = result.locations.find((l) => l.locationId === locationId)!;
+    expect(viaApi.workflows.map((w) => [w.workflowId, w.score, w.findings.map((f) => f.ruleId)])).toEqual(
+      viaFolder.workflows.map((w) => [w.workflowId, w.score, w.findings.map((f) => f.ruleId)]),
+    );
   });
 });
