@@ -62,10 +62,12 @@ export function gotoTarget(step: Step): string | undefined {
   return asString(step.attributes['targetNodeId']);
 }
 
+/** The router node of an if/else (rules 8 and 23 are about if/else; other routers have other shapes). */
 export function isConditionNode(step: Step): boolean {
+  if (step.type !== 'if_else') return false;
   if (step.nodeType === 'condition-node') return true;
   // Exports without nodeType: an if_else that carries branches is the router, anchors carry none.
-  return step.nodeType === undefined && step.type === 'if_else' && Array.isArray(step.attributes['branches']) && step.attributes['branches'].length > 0;
+  return step.nodeType === undefined && Array.isArray(step.attributes['branches']) && step.attributes['branches'].length > 0;
 }
 
 export function isBranchAnchor(step: Step): boolean {

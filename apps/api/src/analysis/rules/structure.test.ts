@@ -61,6 +61,13 @@ describe('branch.no-conditions', () => {
     expect(firedRules(workflow({ steps: ifElse('c1', [{ operator: 'and', conditions: [] }], 's2').concat(sms('s2')) }))).toContain('branch.no-conditions');
   });
 
+  it('leaves other routers alone (a conversation AI node has no if/else branches)', () => {
+    const router = step('r1', 'conversation_ai', { transitions: [] }, { cat: 'multi-path', nodeType: 'condition-node', next: ['s2'] });
+    const fired = firedRules(workflow({ steps: [router, sms('s2')] }));
+    expect(fired).not.toContain('branch.no-conditions');
+    expect(fired).not.toContain('branch.empty-branches');
+  });
+
   it('does not fire when a branch has a condition', () => {
     expect(firedRules(workflow({ steps: ifElse('c1', tagCondition, 's2').concat(sms('s2')) }))).not.toContain('branch.no-conditions');
   });
