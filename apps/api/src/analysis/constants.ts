@@ -104,3 +104,9 @@ export const BOOKING_STATUSES: ReadonlySet<string> = new Set(['booked', 'confirm
 
 /** Domains reserved for documentation (rule 21): the host itself or any subdomain. */
 export const EXAMPLE_DOMAINS: readonly string[] = ['example.com', 'example.org', 'example.net'];
+
+/**
+ * Version of the rule set and the score formula. Bump it whenever a rule, a threshold or the
+ * formula changes, so that cached analyses (keyed by workflow version) are not served stale.
+ */
+export const ANALYZER_VERSION = 1;

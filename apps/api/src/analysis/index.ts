@@ -32,4 +32,4 @@ export {
   type WorkflowDefinition,
 } from './schema.js';
 export { healthScore, locationScore, scoreBand, type Band } from './score.js';
-export { CRITICAL_SCORE_CAP, LOCATION_WEIGHTS, SEVERITY_WEIGHTS, THRESHOLDS } from './constants.js';
+export { ANALYZER_VERSION, CRITICAL_SCORE_CAP, LOCATION_WEIGHTS, SEVERITY_WEIGHTS, THRESHOLDS } from './constants.js';
