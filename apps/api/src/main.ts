@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import type { Router } from 'express';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
@@ -42,7 +44,14 @@ function canPrettyPrint(config: Config): boolean {
   }
 }
 
-async function main(): Promise<void> {
+/** Hooks for tests that run the real composition root in a child process; production passes nothing. */
+export interface StartOptions {
+  /** Extra routes on the v1 API router (test-only slow or throwing handlers). */
+  extraApiRoutes?: (router: Router) => void;
+}
+
+/** Reads the configuration, opens the database, listens, migrates and wires shutdown. */
+export async function start(options: StartOptions = {}): Promise<void> {
   const config = readConfig();
   const logger = createLogger({ level: config.logLevel, pretty: canPrettyPrint(config) });
   const lifecycle = createLifecycle();
@@ -70,7 +79,9 @@ async function main(): Promise<void> {
   });
   logger.info(
     {
-      database: embedded ? { kind: 'pglite', dataDir: embedded.dataDir, version: embedded.version } : { kind: 'postgres', url: describeDatabaseUrl(databaseUrl) },
+      database: embedded
+        ? { kind: 'pglite', dataDir: embedded.dataDir, version: embedded.version, url: embedded.url }
+        : { kind: 'postgres', url: describeDatabaseUrl(databaseUrl) },
       cache: config.redisUrl ? 'memory (REDIS_URL is set; it is used once @org/cache is wired)' : 'memory',
       rateLimit: config.redisUrl ? 'none (REDIS_URL is set; it is used once @org/tiered-rate-limit is wired)' : 'none (not wired yet)',
     },
@@ -95,6 +106,7 @@ async function main(): Promise<void> {
     },
     backends: { database: embedded ? 'pglite' : 'postgres', cache: 'none', rateLimit: 'none' },
     reportError: reporter ? (error, requestId) => reporter.capture(error, requestId) : undefined,
+    extraApiRoutes: options.extraApiRoutes,
   });
 
   // Listen before migrating: /live and /health answer at once, /ready says 503 until migrations are done.
@@ -160,7 +172,10 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
-  console.error('api failed to start:', error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+// Started as the entry point (node dist/main.js, tsx src/main.ts); imported by tests' own entry points otherwise.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  start().catch((error: unknown) => {
+    console.error('api failed to start:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,3 +1,4 @@
+import type { Response } from 'express';
 import type { Queryable } from '../db/database.js';
 import { randomToken, sha256, sign, unsign } from './tokens.js';
 
@@ -58,4 +59,9 @@ export function createSessionStore(db: Queryable, secret: string): SessionStore 
       await db.query('DELETE FROM sessions WHERE id_hash = $1', [sha256(sessionToken)]);
     },
   };
+}
+
+/** Sets the session cookie: HttpOnly, SameSite=Lax, Path=/, Secure (and `__Host-`) in production. */
+export function setSessionCookie(res: Response, cookie: SessionCookie, signedValue: string): void {
+  res.cookie(cookie.name, signedValue, { httpOnly: true, secure: cookie.secure, sameSite: 'lax', path: '/', maxAge: cookie.maxAgeMs });
 }
