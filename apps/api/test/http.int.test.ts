@@ -201,7 +201,7 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
 
     it('refuses API routes without credentials, with a garbage cookie, a tampered cookie or an unknown key', async () => {
       const tampered = decodeURIComponent(cookieValue).replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
-      for (const headers of [
+      for (const headers of <Record<string, string>[]>[
         {},
         { cookie: `${cookieName}=garbage` },
         { cookie: `${cookieName}=${encodeURIComponent(tampered)}` },
@@ -250,7 +250,7 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
     });
 
     it('hides /health/detailed and /internal/* without the internal token', async () => {
-      for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { 'x-internal-token': 'wrong' }]) {
+      for (const headers of <Record<string, string>[]>[{}, { authorization: 'Bearer wrong-token' }, { 'x-internal-token': 'wrong' }]) {
         const res = await raw(`${app.base}/health/detailed`, { headers });
         expectCleanError(res.body, 404, 'NOT_FOUND', res);
         const internal = await raw(`${app.base}/internal/anything`, { headers });
