@@ -4,13 +4,12 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import type { Router } from 'express';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
-import { createApp } from './http/create-app.js';
+import { createApp, type AppDeps } from './http/create-app.js';
 import { createLifecycle } from './http/lifecycle.js';
 import { drain, listen, portOf } from './http/server.js';
 import { createLogger, describeDatabaseUrl } from './observability/logger.js';
@@ -47,7 +46,7 @@ function canPrettyPrint(config: Config): boolean {
 /** Hooks for tests that run the real composition root in a child process; production passes nothing. */
 export interface StartOptions {
   /** Extra routes on the v1 API router (test-only slow or throwing handlers). */
-  extraApiRoutes?: (router: Router) => void;
+  extraApiRoutes?: AppDeps['extraApiRoutes'];
 }
 
 /** Reads the configuration, opens the database, listens, migrates and wires shutdown. */

@@ -38,7 +38,7 @@ export interface AppDeps {
   /** Called with unexpected (500) errors, e.g. Sentry's captureException. */
   reportError?: (error: unknown, requestId: string) => void;
   /** Extra routes on the v1 API router, e.g. a test's throwing or slow handlers. Production passes nothing. */
-  extraApiRoutes?: (router: Router) => void;
+  extraApiRoutes?: (router: Router, deps: { db: Database }) => void;
   /** Process start time (ms since epoch) for /health/detailed. @default Date.now() at createApp */
   startedAt?: number;
 }
@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps): Express {
 
   // 10. The API, implicitly v1 at /api and explicitly at /v1/api. A v2 router gets its own line: app.use('/v2/api', v2).
   const v1 = createApiV1Router({ db, sessions, cookie });
-  deps.extraApiRoutes?.(v1);
+  deps.extraApiRoutes?.(v1, { db });
   app.use(['/api', '/v1/api'], v1);
 
   // 11. Unknown routes and every error: one JSON shape.
