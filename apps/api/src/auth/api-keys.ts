@@ -27,9 +27,11 @@ export function createApiKeyStore(db: Queryable): ApiKeyStore {
       // Malformed keys are refused without a query: no database work for garbage.
       if (!KEY_FORMAT.test(key)) return undefined;
       const { rows } = await db.query<{ account_id: string; location_id: string | null }>(
-        `UPDATE api_keys SET last_used_at = now()
-          WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-          RETURNING account_id, location_id`,
+        `WITH touched AS (
+           UPDATE api_keys SET last_used_at = now()
+            WHERE key_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '5 minutes'))
+         SELECT account_id, location_id FROM api_keys
+          WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
         [sha256(key)],
       );
       const row = rows[0];

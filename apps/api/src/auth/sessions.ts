@@ -48,8 +48,12 @@ export function createSessionStore(db: Queryable, secret: string): SessionStore 
     async verify(cookieValue) {
       const token = unsign(cookieValue, secret);
       if (!token) return undefined;
+      // last_seen_at is refreshed at most every 5 minutes: a write on every request would cost more than the lookup.
       const { rows } = await db.query<{ account_id: string; location_id: string | null }>(
-        'UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1 AND expires_at > now() RETURNING account_id, location_id',
+        `WITH touched AS (
+           UPDATE sessions SET last_seen_at = now()
+            WHERE id_hash = $1 AND expires_at > now() AND last_seen_at < now() - interval '5 minutes')
+         SELECT account_id, location_id FROM sessions WHERE id_hash = $1 AND expires_at > now()`,
         [sha256(token)],
       );
       const row = rows[0];
