@@ -9,5 +9,8 @@ await start({
       await db.query('SELECT pg_sleep(1)');
       res.json({ slow: true });
     });
+    router.get('/test/throw', () => {
+      throw new Error('sentry-visible failure');
+    });
   },
 });
