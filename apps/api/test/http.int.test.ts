@@ -1,3 +1,4 @@
+import type { Router } from 'express';
 import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
@@ -272,6 +273,18 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
       expect(detail.database.migrations.applied).toHaveLength(3);
       expect(JSON.stringify(detail)).not.toContain(pg.url);
     });
+  });
+
+  it('trusts exactly the configured number of proxy hops for req.ip', async () => {
+    const route = (router: Router) => router.get('/test/ip', (req, res) => void res.json({ ip: req.ip }));
+    const direct = await startTestApp({ url: pg.url, extraApiRoutes: route });
+    const behindOne = await startTestApp({ url: pg.url, trustProxyHops: 1, extraApiRoutes: route });
+    apps.push(direct, behindOne);
+    const ipOf = async (base: string) => JSON.parse((await raw(`${base}/api/test/ip`, { headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' } })).body.toString()).ip;
+    // Direct clients cannot pick their IP with X-Forwarded-For...
+    expect(await ipOf(direct.base)).toMatch(/127\.0\.0\.1$/);
+    // ...and behind one proxy, the address that proxy saw (the right-most entry) is used, not the spoofed one.
+    expect(await ipOf(behindOne.base)).toBe('203.0.113.7');
   });
 
   it('drops a client that trickles its headers once headersTimeout passes', async () => {

@@ -45,6 +45,7 @@ export async function startTestApp(options: {
   extraApiRoutes?: (router: Router) => void;
   db?: Partial<Omit<DatabaseOptions, 'url' | 'logger'>>;
   headersTimeoutMs?: number;
+  trustProxyHops?: number;
 }): Promise<TestApp> {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
@@ -54,7 +55,7 @@ export async function startTestApp(options: {
     config: {
       isProduction: options.isProduction ?? false,
       frontendUrl: 'https://app.example.test',
-      trustProxyHops: 0,
+      trustProxyHops: options.trustProxyHops ?? 0,
       sessionSecret: TEST_SECRETS.sessionSecret,
       internalToken: TEST_SECRETS.internalToken,
     },
