@@ -57,6 +57,7 @@ async function load(target: Target, fixedRate: boolean, path?: string, durationS
 
 const pg = await sharedPostgres('api_bench');
 let full: Target | undefined;
+let noAuth: Target | undefined;
 let bare: Target | undefined;
 try {
   await migrate({ url: pg.url });
@@ -73,12 +74,15 @@ try {
     ANALYZE;
   `);
   full = await startTarget('full', { BENCH_DATABASE_URL: pg.url });
+  // The same pipeline without the per-request session lookup in PostgreSQL, to show that lookup's share.
+  noAuth = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_NO_AUTH: '1' });
   bare = await startTarget('bare', {});
   // Warm-up: JIT, pool connections, sockets.
   await load(full, false);
   await load(bare, false);
 
-  const closed = await interleave(ROUNDS, { full: () => load(full!, false), bare: () => load(bare!, false) });
+  await load(noAuth, false);
+  const closed = await interleave(ROUNDS, { full: () => load(full!, false), noAuth: () => load(noAuth!, false), bare: () => load(bare!, false) });
   const fixed = await interleave(ROUNDS, { full: () => load(full!, true), bare: () => load(bare!, true) });
   const m = (runs: Run[], f: (r: Run) => number) => median(runs.map(f));
   for (const runs of [...Object.values(closed), ...Object.values(fixed)]) {
@@ -115,6 +119,7 @@ try {
       ['load', 'target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs bare', 'p50 vs bare', 'p99 vs bare'],
       [
         ['closed loop', 'full stack', m(closed.full!, (r) => r.rps), m(closed.full!, (r) => r.p50), m(closed.full!, (r) => r.p99), ratio(m(closed.full!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.full!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.full!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
+        ['closed loop', 'full stack without session lookup', m(closed.noAuth!, (r) => r.rps), m(closed.noAuth!, (r) => r.p50), m(closed.noAuth!, (r) => r.p99), ratio(m(closed.noAuth!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.noAuth!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.noAuth!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
         ['closed loop', 'bare Express', m(closed.bare!, (r) => r.rps), m(closed.bare!, (r) => r.p50), m(closed.bare!, (r) => r.p99), '1.00x', '1.00x', '1.00x'],
         [`${FIXED_RATE} req/s`, 'full stack', m(fixed.full!, (r) => r.rps), m(fixed.full!, (r) => r.p50), m(fixed.full!, (r) => r.p99), ratio(m(fixed.full!, (r) => r.rps), m(fixed.bare!, (r) => r.rps)), ratio(m(fixed.full!, (r) => r.p50), m(fixed.bare!, (r) => r.p50)), ratio(m(fixed.full!, (r) => r.p99), m(fixed.bare!, (r) => r.p99))],
         [`${FIXED_RATE} req/s`, 'bare Express', m(fixed.bare!, (r) => r.rps), m(fixed.bare!, (r) => r.p50), m(fixed.bare!, (r) => r.p99), '1.00x', '1.00x', '1.00x'],
@@ -135,6 +140,7 @@ try {
   );
 } finally {
   full?.child.kill('SIGKILL');
+  noAuth?.child.kill('SIGKILL');
   bare?.child.kill('SIGKILL');
   await pg.cleanup();
 }

@@ -40,6 +40,7 @@ if (mode === 'bare') {
     backends: { database: 'postgres', cache: 'none', rateLimit: 'none' },
     extraApiRoutes(router) {
       // The cached list: until @org/cache is wired, the cached value is a precomputed body held in memory.
+      // BENCH_NO_AUTH drops the session check to measure its share.
       router.get('/workflows', ...(process.env.BENCH_NO_AUTH ? [] : [requireAuth]), (_req, res) => {
         res.json(BODY);
       });
