@@ -113,6 +113,35 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
         expectCleanError(res.body, 413, 'PAYLOAD_TOO_LARGE', res);
       });
 
+      it('answers a 50 MB chunked body (no Content-Length) with 413', async () => {
+        const { status, sentBytes } = await new Promise<{ status: number; sentBytes: number }>((resolve, reject) => {
+          let sentBytes = 0;
+          let done = false;
+          const req = request(`${app.base}/api/test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
+            done = true;
+            res.resume();
+            resolve({ status: res.statusCode!, sentBytes });
+            req.destroy();
+          });
+          req.on('error', (error) => (done ? undefined : reject(error)));
+          const chunk = Buffer.alloc(64 * 1024, 0x20);
+          req.write('{"blob":"');
+          const pump = () => {
+            while (!done && sentBytes < 50 * 1024 * 1024) {
+              sentBytes += chunk.length;
+              if (!req.write(chunk)) {
+                req.once('drain', pump);
+                return;
+              }
+            }
+            if (!done) req.end('"}');
+          };
+          pump();
+        });
+        expect(status).toBe(413);
+        expect(sentBytes).toBeGreaterThan(1024 * 1024);
+      });
+
       it('accepts a body just under the limit', async () => {
         const body = JSON.stringify({ blob: 'x'.repeat(99 * 1024) });
         const res = await raw(`${app.base}/api/test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
