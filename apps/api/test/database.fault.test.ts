@@ -1,5 +1,6 @@
 import { canStartPostgres, startPostgres, waitFor, type PrivatePostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueryEvent } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -15,12 +16,13 @@ async function get(url: string): Promise<{ status: number; ms: number; body: { e
 describe.skipIf(!canStart)('database faults (private PostgreSQL)', () => {
   let pg: PrivatePostgres;
   let app: TestApp;
+  const events: QueryEvent[] = [];
   beforeAll(async () => {
     pg = await startPostgres();
     await migrate({ url: pg.url });
     app = await startTestApp({
       url: pg.url,
-      db: { max: 4, statementTimeoutMs: 500, connectionTimeoutMs: 1_000 },
+      db: { max: 4, statementTimeoutMs: 500, connectionTimeoutMs: 1_000, onQuery: (e) => events.push(e) },
       extraApiRoutes(router) {
         router.get('/test/db', async (_req, res) => {
           const { rows } = await app.db.read<{ n: number }>('SELECT count(*)::int AS n FROM accounts');
@@ -55,6 +57,9 @@ describe.skipIf(!canStart)('database faults (private PostgreSQL)', () => {
     expect(res.retryAfter).toBe('1');
     // statement_timeout is 500 ms; the sleep asked for 3 s.
     expect(res.ms).toBeLessThan(1_500);
+    // The query hook (where @org/metrics attaches) saw the timeout with its duration.
+    const timeout = events.find((e) => e.outcome === 'DATABASE_TIMEOUT');
+    expect(timeout?.durationMs).toBeGreaterThanOrEqual(400);
   });
 
   it('answers 503 with Retry-After (never 500) while PostgreSQL is stopped, /ready turns 503 within 1 s, and recovers within 2 s', async () => {

@@ -17,6 +17,17 @@ export interface DatabaseOptions {
   /** Shown in `pg_stat_activity.application_name`. @default 'api' */
   applicationName?: string;
   logger: Logger;
+  /**
+   * Called after every query with its duration and outcome: the one place where query metrics (@org/metrics)
+   * attach. Must not throw. @default none
+   */
+  onQuery?: (event: QueryEvent) => void;
+}
+
+/** One finished query, for metrics. `outcome` is the DatabaseUnavailableError code, `error` for other failures. */
+export interface QueryEvent {
+  durationMs: number;
+  outcome: 'ok' | 'error' | 'DATABASE_UNAVAILABLE' | 'DATABASE_BUSY' | 'DATABASE_TIMEOUT';
 }
 
 /** What queries see: `query` only; the pool itself stays inside. */
@@ -59,6 +70,12 @@ export function createDatabase(options: DatabaseOptions): Database {
     logger.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, 'idle database connection lost');
   });
 
+  const observe = (started: number, error?: unknown) => {
+    if (!options.onQuery) return;
+    const outcome = error === undefined ? 'ok' : error instanceof DatabaseUnavailableError ? error.code : 'error';
+    options.onQuery({ durationMs: performance.now() - started, outcome });
+  };
+
   const admit = () => {
     // pg.Pool queues without bound; refuse early so an overloaded database sheds load instead of piling up requests.
     if (pool.totalCount >= max && pool.idleCount === 0 && pool.waitingCount >= maxWaiting) {
@@ -67,11 +84,16 @@ export function createDatabase(options: DatabaseOptions): Database {
   };
 
   const query = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
-    admit();
+    const started = performance.now();
     try {
-      return await pool.query<R>(text, values);
+      admit();
+      const result = await pool.query<R>(text, values);
+      observe(started);
+      return result;
     } catch (error) {
-      throw classifyDatabaseError(error);
+      const mapped = classifyDatabaseError(error);
+      observe(started, mapped);
+      throw mapped;
     }
   };
 
@@ -79,11 +101,18 @@ export function createDatabase(options: DatabaseOptions): Database {
     pool,
     query,
     async read<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
-      admit();
+      const started = performance.now();
       try {
-        return await pool.query<R>(text, values);
+        admit();
+        const result = await pool.query<R>(text, values);
+        observe(started);
+        return result;
       } catch (error) {
-        if (!isConnectionError(error)) throw classifyDatabaseError(error);
+        if (!isConnectionError(error)) {
+          const mapped = classifyDatabaseError(error);
+          observe(started, mapped);
+          throw mapped;
+        }
         return query<R>(text, values);
       }
     },
