@@ -38,13 +38,21 @@ async function startTarget(mode: 'full' | 'bare', env: Record<string, string>): 
 }
 
 interface Run {
+  /** Server CPU time (user + system) per request, in microseconds. */
+  cpuUs: number;
   rps: number;
   p50: number;
   p99: number;
   non2xx: number;
 }
 
+async function cpuOf(target: Target): Promise<number> {
+  const usage = (await (await fetch(`${target.origin}/api/cpu`)).json()) as { user: number; system: number };
+  return usage.user + usage.system;
+}
+
 async function load(target: Target, fixedRate: boolean, path?: string, durationS = DURATION_S): Promise<Run> {
+  const cpuBefore = await cpuOf(target);
   const result = await autocannon({
     url: path ? `${target.origin}${path}` : target.url,
     connections: CONNECTIONS,
@@ -52,7 +60,8 @@ async function load(target: Target, fixedRate: boolean, path?: string, durationS
     headers: { 'accept-encoding': 'gzip', ...(target.cookie ? { cookie: target.cookie } : {}) },
     ...(fixedRate ? { overallRate: FIXED_RATE } : {}),
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx + result.errors };
+  const cpuUs = (await cpuOf(target)) - cpuBefore;
+  return { cpuUs: cpuUs / Math.max(1, result.requests.total), rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx + result.errors };
 }
 
 const pg = await sharedPostgres('api_bench');
@@ -116,13 +125,13 @@ try {
   console.log(`${ROUNDS} interleaved rounds of ${DURATION_S} s, ${CONNECTIONS} connections, gzip accepted; medians.\n`);
   console.log(
     markdownTable(
-      ['load', 'target', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs bare', 'p50 vs bare', 'p99 vs bare'],
+      ['load', 'target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'req/s vs bare', 'p50 vs bare', 'p99 vs bare'],
       [
-        ['closed loop', 'full stack', m(closed.full!, (r) => r.rps), m(closed.full!, (r) => r.p50), m(closed.full!, (r) => r.p99), ratio(m(closed.full!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.full!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.full!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
-        ['closed loop', 'full stack without session lookup', m(closed.noAuth!, (r) => r.rps), m(closed.noAuth!, (r) => r.p50), m(closed.noAuth!, (r) => r.p99), ratio(m(closed.noAuth!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.noAuth!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.noAuth!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
-        ['closed loop', 'bare Express', m(closed.bare!, (r) => r.rps), m(closed.bare!, (r) => r.p50), m(closed.bare!, (r) => r.p99), '1.00x', '1.00x', '1.00x'],
-        [`${FIXED_RATE} req/s`, 'full stack', m(fixed.full!, (r) => r.rps), m(fixed.full!, (r) => r.p50), m(fixed.full!, (r) => r.p99), ratio(m(fixed.full!, (r) => r.rps), m(fixed.bare!, (r) => r.rps)), ratio(m(fixed.full!, (r) => r.p50), m(fixed.bare!, (r) => r.p50)), ratio(m(fixed.full!, (r) => r.p99), m(fixed.bare!, (r) => r.p99))],
-        [`${FIXED_RATE} req/s`, 'bare Express', m(fixed.bare!, (r) => r.rps), m(fixed.bare!, (r) => r.p50), m(fixed.bare!, (r) => r.p99), '1.00x', '1.00x', '1.00x'],
+        ['closed loop', 'full stack', m(closed.full!, (r) => r.rps), m(closed.full!, (r) => r.p50), m(closed.full!, (r) => r.p99), m(closed.full!, (r) => r.cpuUs), ratio(m(closed.full!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.full!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.full!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
+        ['closed loop', 'full stack without session lookup', m(closed.noAuth!, (r) => r.rps), m(closed.noAuth!, (r) => r.p50), m(closed.noAuth!, (r) => r.p99), m(closed.noAuth!, (r) => r.cpuUs), ratio(m(closed.noAuth!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.noAuth!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.noAuth!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
+        ['closed loop', 'bare Express', m(closed.bare!, (r) => r.rps), m(closed.bare!, (r) => r.p50), m(closed.bare!, (r) => r.p99), m(closed.bare!, (r) => r.cpuUs), '1.00x', '1.00x', '1.00x'],
+        [`${FIXED_RATE} req/s`, 'full stack', m(fixed.full!, (r) => r.rps), m(fixed.full!, (r) => r.p50), m(fixed.full!, (r) => r.p99), m(fixed.full!, (r) => r.cpuUs), ratio(m(fixed.full!, (r) => r.rps), m(fixed.bare!, (r) => r.rps)), ratio(m(fixed.full!, (r) => r.p50), m(fixed.bare!, (r) => r.p50)), ratio(m(fixed.full!, (r) => r.p99), m(fixed.bare!, (r) => r.p99))],
+        [`${FIXED_RATE} req/s`, 'bare Express', m(fixed.bare!, (r) => r.rps), m(fixed.bare!, (r) => r.p50), m(fixed.bare!, (r) => r.p99), m(fixed.bare!, (r) => r.cpuUs), '1.00x', '1.00x', '1.00x'],
       ],
     ),
   );

@@ -22,6 +22,9 @@ if (mode === 'bare') {
   app.get('/api/workflows', (_req, res) => {
     res.json(BODY);
   });
+  app.get('/api/cpu', (_req, res) => {
+    res.json(process.cpuUsage());
+  });
   const server = await listen(app, { port: 0, host: '127.0.0.1', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
   console.log(`READY ${portOf(server)} -`);
 } else if (mode === 'full') {
@@ -41,6 +44,10 @@ if (mode === 'bare') {
     extraApiRoutes(router) {
       // The cached list: until @org/cache is wired, the cached value is a precomputed body held in memory.
       // BENCH_NO_AUTH drops the session check to measure its share.
+      // CPU time of this process, read before and after each run: CPU per request is robust to a noisy machine.
+      router.get('/cpu', (_req, res) => {
+        res.json(process.cpuUsage());
+      });
       router.get('/workflows', ...(process.env.BENCH_NO_AUTH ? [] : [requireAuth]), (_req, res) => {
         res.json(BODY);
       });
