@@ -1,0 +1,121 @@
+import { performance } from 'node:perf_hooks';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { MetricsOptionsError } from '../errors.js';
+import { DEFAULT_BUCKETS, type Metrics } from '../metrics.js';
+import { RouterWatcher, routeTemplate, type TrackedRequest } from './route-template.js';
+
+/** Options of {@link httpMetrics}. */
+export interface HttpMetricsOptions {
+  /** Buckets of `http_request_duration_seconds`, in seconds. @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] */
+  buckets?: readonly number[];
+  /** Paths (exact, query string ignored) or patterns that are not measured. @default ['/metrics', '/health', '/healthz', '/live', '/livez', '/ready', '/readyz'] */
+  exclude?: readonly (string | RegExp)[];
+  /** Route label of requests no route matched (404s, probes). @default '__unmatched__' */
+  unmatchedRoute?: string;
+  /** Most distinct route labels; later new routes are counted under `overflowRoute`. @default 200 */
+  maxRoutes?: number;
+  /** Route label used once `maxRoutes` is reached. @default '__overflow__' */
+  overflowRoute?: string;
+  /** Exemplar labels for a request (for example `{ trace_id }`); exposed in OpenMetrics only. @default undefined (no exemplars) */
+  exemplar?: (req: Request, res: Response) => Record<string, string> | undefined;
+}
+
+export const DEFAULT_EXCLUDE: readonly string[] = ['/metrics', '/health', '/healthz', '/live', '/livez', '/ready', '/readyz'];
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+
+interface Labels {
+  method: string;
+  route: string;
+  status_code: string;
+}
+
+/**
+ * Express 5 RED middleware: `http_request_duration_seconds`, `http_requests_total` and
+ * `http_requests_in_flight`, labelled by method, the full route template and status code.
+ * Install it before the routes: `app.use(httpMetrics(metrics))`.
+ */
+export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}): RequestHandler {
+  if (!metrics || typeof metrics.histogram !== 'function') throw new MetricsOptionsError('httpMetrics needs the handle createMetrics() returned');
+  const maxRoutes = options.maxRoutes ?? 200;
+  if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw new MetricsOptionsError('options.maxRoutes must be a positive integer');
+  const unmatched = options.unmatchedRoute ?? '__unmatched__';
+  const overflow = options.overflowRoute ?? '__overflow__';
+  if (typeof unmatched !== 'string' || typeof overflow !== 'string') throw new MetricsOptionsError('options.unmatchedRoute and options.overflowRoute must be strings');
+  const exclude = options.exclude ?? DEFAULT_EXCLUDE;
+  if (!Array.isArray(exclude) || exclude.some((e) => typeof e !== 'string' && !(e instanceof RegExp))) throw new MetricsOptionsError('options.exclude must list strings or RegExps');
+  const excludeExact = new Set(exclude.filter((e): e is string => typeof e === 'string'));
+  const excludePatterns = exclude.filter((e): e is RegExp => e instanceof RegExp);
+  const exemplar = options.exemplar;
+  if (exemplar !== undefined && typeof exemplar !== 'function') throw new MetricsOptionsError('options.exemplar must be a function');
+
+  const duration = metrics.histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Duration of HTTP requests from arrival to the response being sent, in seconds.',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: options.buckets ?? DEFAULT_BUCKETS,
+    exemplars: exemplar !== undefined,
+  });
+  const total = metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames: ['method', 'route', 'status_code'] });
+  const inFlight = metrics.gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.' });
+  const dropped = metrics.counter({ name: 'http_route_overflow_total', help: 'Requests counted under the overflow route label because the distinct-route cap was reached.' });
+
+  const routes = new Set<string>([unmatched, overflow]);
+  // One frozen labels object per (method, route, status): no allocation per request once warm.
+  const labelCache = new Map<string, Labels>();
+  const watchers = new WeakMap<object, RouterWatcher>();
+
+  const labelsFor = (method: string, route: string, status: string): Labels => {
+    const key = `${method} ${status} ${route}`;
+    let labels = labelCache.get(key);
+    if (!labels) {
+      labels = Object.freeze({ method, route, status_code: status }) as Labels;
+      labelCache.set(key, labels);
+    }
+    return labels;
+  };
+
+  const boundedRoute = (template: string | undefined): string => {
+    if (template === undefined) return unmatched;
+    if (routes.has(template)) return template;
+    if (routes.size - 2 >= maxRoutes) {
+      dropped.inc();
+      return overflow;
+    }
+    routes.add(template);
+    return template;
+  };
+
+  return function httpMetricsMiddleware(req: Request, res: Response, next: NextFunction): void {
+    const url = req.url;
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (excludeExact.has(path) || (excludePatterns.length > 0 && excludePatterns.some((p) => p.test(path)))) {
+      next();
+      return;
+    }
+    const app = req.app as unknown as { router?: { stack?: never[] } } | undefined;
+    if (app) {
+      let watcher = watchers.get(app);
+      if (!watcher) watchers.set(app, (watcher = new RouterWatcher()));
+      watcher.refresh(app.router?.stack);
+    }
+    const started = performance.now();
+    inFlight.inc();
+    res.once('close', () => {
+      inFlight.dec();
+      const seconds = (performance.now() - started) / 1000;
+      const method = METHODS.has(req.method) ? req.method : 'OTHER';
+      // A response the client abandoned before it was fully written has no meaningful status.
+      const status = res.writableFinished ? String(res.statusCode) : '499';
+      const labels = labelsFor(method, boundedRoute(routeTemplate(req as unknown as TrackedRequest)), status);
+      if (exemplar) {
+        const exemplarLabels = exemplar(req, res);
+        (duration as unknown as { observe(o: object): void }).observe(exemplarLabels ? { labels, value: seconds, exemplarLabels } : { labels, value: seconds });
+      } else {
+        duration.observe(labels, seconds);
+      }
+      total.inc(labels);
+    });
+    next();
+  };
+}
