@@ -85,7 +85,7 @@ function patchLayer(layer: Layer): void {
     return original.call(this, req, res, (err?: unknown) => {
       // Leaving the router: remember the template of a route matched inside it, because an error
       // handler further out may answer after the mount patterns are gone.
-      if (r.route && r.route !== mounts[depth - 1]?.route) {
+      if (r.route && r.route !== mounts[depth - 1]?.route && r[RESOLVED]?.route !== r.route) {
         r[RESOLVED] = { route: r.route, template: mounts.slice(0, depth).map((m) => m.pattern).join('') + routePath(r.route) };
       }
       mounts.length = depth - 1;
