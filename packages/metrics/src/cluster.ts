@@ -52,6 +52,8 @@ export interface ClusterAggregator {
   scrape(accept?: string | null): Promise<Scrape>;
   /** The aggregated families and how many workers answered. */
   collect(): Promise<{ families: MetricFamily[]; responded: number; failed: number }>;
+  /** Stops listening for worker exits. */
+  close(): void;
 }
 
 type Worker = NonNullable<(typeof cluster.workers)>[string];
@@ -156,7 +158,8 @@ export function aggregateFamilies(perProcess: readonly MetricFamily[][]): Metric
  * On the cluster primary: one scrape asks every live worker for its metrics (in parallel, each with a
  * deadline), sums them with the primary's own, and renders one exposition. A worker that is silent,
  * dead or broken is left out and counted in `metrics_cluster_scrape_errors_total{reason}`; the scrape
- * itself still succeeds. `metrics_cluster_workers{state}` says how complete the data is.
+ * itself still succeeds, and a worker that exits between scrapes counts as `reason="exited"`.
+ * `metrics_cluster_workers{state}` says how complete the data is.
  */
 export function createClusterAggregator(metrics: Metrics, options: ClusterAggregatorOptions = {}): ClusterAggregator {
   if (!metrics || typeof metrics.collect !== 'function') throw new MetricsOptionsError('createClusterAggregator needs the handle createMetrics() returned');
@@ -165,6 +168,9 @@ export function createClusterAggregator(metrics: Metrics, options: ClusterAggreg
   const errors = metrics.counter({ name: 'metrics_cluster_scrape_errors_total', help: 'Workers left out of a cluster scrape, by reason (timeout, exited, send_failed, worker_error).', labelNames: ['reason'] });
   const workers = metrics.gauge({ name: 'metrics_cluster_workers', help: 'Workers asked in the latest cluster scrape, by whether they answered.', labelNames: ['state'], aggregator: 'first' });
   for (const reason of ['timeout', 'exited', 'send_failed', 'worker_error']) errors.inc({ reason }, 0);
+  // A worker that dies between scrapes is gone from cluster.workers; its loss still has to show.
+  const onExit = () => errors.inc({ reason: 'exited' });
+  cluster.on('exit', onExit);
 
   async function collect() {
     const list = Object.values(cluster.workers ?? {}).filter((w): w is NonNullable<Worker> => w !== undefined);
@@ -186,6 +192,9 @@ export function createClusterAggregator(metrics: Metrics, options: ClusterAggreg
 
   return {
     collect,
+    close() {
+      cluster.removeListener('exit', onExit);
+    },
     async scrape(accept) {
       const format = negotiateFormat(accept);
       const { families } = await collect();

@@ -77,9 +77,12 @@ function formatLabelPairs(labels: Record<string, string | number> | undefined): 
   if (!labels) return out;
   for (const key in labels) {
     const v = labels[key];
-    if (v === undefined) continue;
+    // `le` goes last, as on series rendered from a live histogram, so aggregated output reads the same.
+    if (v === undefined || key === 'le') continue;
     out += `${out ? ',' : ''}${key}="${escapeLabelValue(String(v))}"`;
   }
+  const le = labels['le'];
+  if (le !== undefined) out += `${out ? ',' : ''}le="${typeof le === 'number' ? formatValue(le) : escapeLabelValue(le)}"`;
   return out;
 }
 
