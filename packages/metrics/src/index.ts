@@ -26,3 +26,4 @@ export { instrumentPool, sqlOperation, type InstrumentPoolOptions, type PoolLike
 export { createCacheMetrics, type CacheMetrics, type CacheMetricsOptions } from './cache.js';
 export { createExternalApiMetrics, classifyError, type ExternalApiMetrics, type ExternalApiMetricsOptions, type ExternalApiErrorType } from './external-api.js';
 export { sanitizePath, BoundedLabel } from './labels.js';
+export { createDependencyHealth, type DependencyHealth, type DependencyHealthOptions } from './dependencies.js';

@@ -141,6 +141,8 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
     labelNames: ['kind'],
     buckets: options.gcBuckets ?? [0.001, 0.01, 0.1, 1, 2, 5],
   });
+  // Zeroed series per kind: rate() over them is 0 (not "no data") before the first collection.
+  for (const kind of ['major', 'minor', 'incremental', 'weakcb']) gc.zero({ kind });
   let observer: PerformanceObserver | undefined;
   try {
     observer = new PerformanceObserver((list) => {

@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import express from 'express';
 import { type Registry } from 'prom-client';
-import { createCacheMetrics, createExternalApiMetrics, createMetrics, metricsHandler, type Metrics } from '../src/index.js';
+import { connect } from 'node:net';
+import type pg from 'pg';
+import { createCacheMetrics, createDependencyHealth, createExternalApiMetrics, createMetrics, instrumentPool, metricsHandler, type Metrics } from '../src/index.js';
 import { httpMetrics } from '../src/express/index.js';
 
 /**
@@ -32,8 +34,10 @@ export function defineBusinessMetrics(metrics: Metrics) {
 export interface ExampleAppOptions {
   /** Registry of the "other package" (@org/cache) merged into /metrics. */
   cacheRegistry?: Registry;
-  /** Database gauges come from a real pg.Pool in the int tests; here a fake DB call timer is used when absent. */
-  instrumentDatabase?: (metrics: Metrics) => Promise<void> | void;
+  /** A real pg.Pool: instrumented, queried by the analyze route and health-checked. */
+  pool?: pg.Pool;
+  /** host:port of a Redis whose reachability feeds dependency_up{dependency="redis"}. @default 127.0.0.1:6379 */
+  redis?: { host: string; port: number };
   bearerToken?: string;
 }
 
@@ -42,7 +46,23 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   const business = defineBusinessMetrics(metrics);
   const cache = createCacheMetrics(metrics);
   const ghl = createExternalApiMetrics(metrics, { name: 'ghl' });
-  await options.instrumentDatabase?.(metrics);
+  const pool = options.pool;
+  if (pool) instrumentPool(metrics, pool, { name: 'main' });
+  const redis = options.redis ?? { host: '127.0.0.1', port: 6379 };
+  createDependencyHealth(metrics, {
+    checks: {
+      ...(pool ? { postgres: () => pool.query('SELECT 1') } : {}),
+      // A TCP connect is enough for the example; the reference API pings through its ioredis client.
+      redis: () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = connect(redis.port, redis.host, () => {
+            socket.destroy();
+            resolve();
+          });
+          socket.once('error', reject);
+        }),
+    },
+  });
   const tiers = ['free', 'pro', 'enterprise'];
   for (const tier of tiers) business.activeUsers.set({ tier }, 0);
 
@@ -63,7 +83,8 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   v1.get('/users/:id', (req, res) => {
     res.json({ id: req.params['id'] });
   });
-  v1.post('/workflows/:workflowId/analyze', (req, res) => {
+  v1.post('/workflows/:workflowId/analyze', async (req, res) => {
+    if (pool) await pool.query('SELECT $1::text AS workflow', [req.params.workflowId]);
     const tier = tiers[Math.floor(Math.random() * tiers.length)]!;
     const started = performance.now();
     const key = `analysis:${req.params['workflowId']}`;
@@ -88,7 +109,8 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
     business.rateLimited.inc({ tier: 'free' });
     res.status(429).json({ error: { code: 'RATE_LIMITED' } });
   });
-  v1.get('/boom', () => {
+  v1.get('/boom', async () => {
+    if (pool) await pool.query('SELECT * FROM table_that_does_not_exist');
     throw new Error('boom');
   });
   app.use('/v1', v1);
