@@ -66,6 +66,7 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   const tiers = ['free', 'pro', 'enterprise'];
   for (const tier of tiers) business.activeUsers.set({ tier }, 0);
 
+  let calls = 0;
   const app = express();
   app.disable('x-powered-by');
   app.use(httpMetrics(metrics));
@@ -88,14 +89,15 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
     const tier = tiers[Math.floor(Math.random() * tiers.length)]!;
     const started = performance.now();
     const key = `analysis:${req.params['workflowId']}`;
-    const hit = Math.random() < 0.6;
+    calls++;
+    const hit = calls % 3 !== 0;
     (hit ? cache.hit : cache.miss)('get', 'l1');
     cache.observe('get', 'l1', 0.0004);
     if (!hit) {
       cache.miss('get', 'l2');
       cache.observe('get', 'l2', 0.002);
     }
-    ghl.record('https://services.leadconnectorhq.com/workflows/' + key + '?locationId=abc', 0.12, Math.random() < 0.1 ? 503 : 200);
+    ghl.record('https://services.leadconnectorhq.com/workflows/' + key + '?locationId=abc', 0.12, calls % 2 === 0 ? 503 : 200);
     const score = Math.round(Math.random() * 100);
     business.healthScore.observe(score);
     business.issues.inc({ type: 'missing_trigger', severity: score < 50 ? 'high' : 'low' });
