@@ -16,6 +16,8 @@ export interface ExampleApp {
   metrics: Metrics;
   server: Server;
   url: string;
+  /** Accept headers of the scrapes so far (to prove which format Prometheus negotiated). */
+  scrapeAccepts: string[];
   close(): Promise<void>;
 }
 
@@ -70,6 +72,11 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   const app = express();
   app.disable('x-powered-by');
   app.use(httpMetrics(metrics));
+  const scrapeAccepts: string[] = [];
+  app.get('/metrics', (req, _res, next) => {
+    scrapeAccepts.push(req.headers.accept ?? '');
+    next();
+  });
   app.get('/metrics', metricsHandler(metrics, options.bearerToken ? { bearerToken: options.bearerToken } : {}));
   app.get('/health', (_req, res) => {
     res.json({ ok: true });
@@ -130,6 +137,7 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
     metrics,
     server,
     url: `http://127.0.0.1:${port}`,
+    scrapeAccepts,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
