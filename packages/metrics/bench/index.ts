@@ -10,8 +10,8 @@ import { createMetrics, metricsHandler } from '../src/index.js';
 import { buildApp, VARIANTS, type Variant } from './apps.js';
 
 // pnpm --filter @org/metrics bench   (BENCH_ROUNDS, BENCH_SECONDS to shorten or lengthen)
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 2.5);
 const CONCURRENCY = 50;
 
 interface Server {

@@ -17,7 +17,10 @@ export interface BaseDefinition<L extends string> {
 }
 
 /** A counter: only goes up. */
-export type CounterDefinition<L extends string> = BaseDefinition<L>;
+export interface CounterDefinition<L extends string> extends BaseDefinition<L> {
+  /** Called before each scrape, for counters kept outside prom-client and synced on scrape. */
+  collect?: (this: Counter<L>) => void | Promise<void>;
+}
 
 /** A gauge: a value that goes up and down. */
 export interface GaugeDefinition<L extends string> extends BaseDefinition<L> {
@@ -133,7 +136,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registry,
     defaultLabels,
     counter<L extends string>(def: CounterDefinition<L>): Counter<L> {
-      return getOrCreate('counter', def, undefined, () => new Counter<L>({ name: def.name, help: def.help, labelNames: [...(def.labelNames ?? [])], registers: [] }));
+      return getOrCreate('counter', def, undefined, () =>
+        new Counter<L>({ name: def.name, help: def.help, labelNames: [...(def.labelNames ?? [])], registers: [], ...(def.collect ? { collect: def.collect } : {}) }),
+      );
     },
     gauge<L extends string>(def: GaugeDefinition<L>): Gauge<L> {
       return getOrCreate('gauge', def, undefined, () =>
