@@ -80,16 +80,18 @@ export interface Metrics {
 const DEFINITION = Symbol.for('@org/metrics.definition');
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-type AnyMetric = { name: string; help: string; type: string; labelNames?: readonly string[]; upperBounds?: readonly number[]; [DEFINITION]?: string };
+type AnyMetric = { name: string; help: string; type: string; labelNames?: readonly string[]; upperBounds?: readonly number[]; enableExemplars?: boolean; [DEFINITION]?: string };
 
-function describe(type: string, help: string, labelNames: readonly string[], buckets?: readonly number[]): string {
+function describe(type: string, help: string, labelNames: readonly string[], buckets?: readonly number[], exemplars = false): string {
   const parts = [`help=${JSON.stringify(help)}`, `labels=[${[...labelNames].sort().join(',')}]`];
   if (buckets) parts.push(`buckets=[${buckets.join(',')}]`);
+  // An exemplar histogram's observe() takes an object, so mixing the two would break callers.
+  if (exemplars) parts.push('exemplars=true');
   return `${type}(${parts.join(', ')})`;
 }
 
 function describeExisting(metric: AnyMetric): string {
-  return metric[DEFINITION] ?? describe(metric.type, metric.help, metric.labelNames ?? [], metric.type === 'histogram' ? metric.upperBounds : undefined);
+  return metric[DEFINITION] ?? describe(metric.type, metric.help, metric.labelNames ?? [], metric.type === 'histogram' ? metric.upperBounds : undefined, metric.enableExemplars === true);
 }
 
 /** Creates the package's handle around one registry: get-or-create primitives, runtime metrics and the exposition. */
@@ -107,12 +109,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const include = [...(options.include ?? [])].filter((r) => r !== registry);
   const defaultLabels = { ...(options.defaultLabels ?? {}) };
 
-  function getOrCreate<M>(type: string, def: BaseDefinition<string>, buckets: readonly number[] | undefined, create: () => M): M {
+  function getOrCreate<M>(type: string, def: BaseDefinition<string>, buckets: readonly number[] | undefined, create: () => M, exemplars = false): M {
     if (!def || typeof def.name !== 'string' || typeof def.help !== 'string' || def.help.length === 0) {
       throw new MetricsError('a metric definition needs a string name and a non-empty help', { code: 'METRICS_INVALID_DEFINITION' });
     }
     const labelNames = def.labelNames ?? [];
-    const wanted = describe(type, def.help, labelNames, buckets);
+    const wanted = describe(type, def.help, labelNames, buckets, exemplars);
     const existing = registry.getSingleMetric(def.name) as unknown as AnyMetric | undefined;
     if (existing) {
       const have = describeExisting(existing);
@@ -152,6 +154,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       }
       return getOrCreate('histogram', def, buckets, () =>
         new Histogram<L>({ name: def.name, help: def.help, labelNames: [...(def.labelNames ?? [])], buckets: [...buckets], registers: [], enableExemplars: def.exemplars === true }),
+        def.exemplars === true,
       );
     },
     async scrape(accept, extraFamilies = []) {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import type { Counter } from 'prom-client';
 import type { Metrics } from './metrics.js';
 
 /** Options of the runtime collector. */
@@ -11,6 +12,7 @@ export interface RuntimeMetricsOptions {
   gcBuckets?: readonly number[];
 }
 
+const GC_OBSERVED = Symbol.for('@org/metrics.gc-observed');
 const GC_KINDS: Record<number, string> = { 1: 'major', 2: 'minor', 4: 'incremental', 8: 'weakcb', 15: 'all' };
 
 function readMaxFds(): number | undefined {
@@ -33,28 +35,28 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
   const delay = monitorEventLoopDelay({ resolution });
   delay.enable();
 
-  let lastCpu = process.cpuUsage();
-  const cpuUser = metrics.counter({ name: 'process_cpu_user_seconds_total', help: 'User CPU time spent by the process, in seconds.' });
-  const cpuSystem = metrics.counter({ name: 'process_cpu_system_seconds_total', help: 'System CPU time spent by the process, in seconds.' });
-  metrics.counter({ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent by the process, in seconds.' });
-  const cpuTotal = metrics.registry.getSingleMetric('process_cpu_seconds_total') as typeof cpuUser;
+  // The three CPU counters advance together by the delta since the last refresh; whichever is collected
+  // first in a scrape does the work, so all three describe the same instant.
+  let lastCpu = { user: 0, system: 0 };
+  const counters: { user?: Counter; system?: Counter; total?: Counter } = {};
   const refreshCpu = () => {
     const now = process.cpuUsage();
     const user = Math.max(0, now.user - lastCpu.user) / 1e6;
     const system = Math.max(0, now.system - lastCpu.system) / 1e6;
     lastCpu = now;
-    cpuUser.inc(user);
-    cpuSystem.inc(system);
-    cpuTotal.inc(user + system);
+    counters.user?.inc(user);
+    counters.system?.inc(system);
+    counters.total?.inc(user + system);
   };
-  // Counters have no collect hook of their own; the start-time gauge refreshes them before each scrape.
+  counters.user = metrics.counter({ name: 'process_cpu_user_seconds_total', help: 'User CPU time spent by the process, in seconds.', collect: refreshCpu });
+  counters.system = metrics.counter({ name: 'process_cpu_system_seconds_total', help: 'System CPU time spent by the process, in seconds.', collect: refreshCpu });
+  counters.total = metrics.counter({ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent by the process, in seconds.', collect: refreshCpu });
   const startTime = Math.round(Date.now() / 1000 - process.uptime());
   metrics.gauge({
     name: 'process_start_time_seconds',
     help: 'Start time of the process since the Unix epoch, in seconds.',
     aggregator: 'omit',
     collect() {
-      refreshCpu();
       this.set(startTime);
     },
   });
@@ -143,20 +145,26 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
   });
   // Zeroed series per kind: rate() over them is 0 (not "no data") before the first collection.
   for (const kind of ['major', 'minor', 'incremental', 'weakcb']) gc.zero({ kind });
+  // One observer per histogram: a second runtime collector on the same registry must not double-count.
+  const owner = gc as unknown as { [GC_OBSERVED]?: boolean };
   let observer: PerformanceObserver | undefined;
-  try {
+  if (!owner[GC_OBSERVED]) try {
     observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
         gc.observe({ kind: GC_KINDS[entry.detail?.kind ?? 0] ?? 'other' }, entry.duration / 1000);
       }
     });
     observer.observe({ entryTypes: ['gc'] });
+    owner[GC_OBSERVED] = true;
   } catch {
     observer = undefined;
   }
 
   return () => {
     delay.disable();
-    observer?.disconnect();
+    if (observer) {
+      observer.disconnect();
+      owner[GC_OBSERVED] = false;
+    }
   };
 }
