@@ -187,6 +187,24 @@ describe('httpMetrics on Express 5', () => {
     expect(stack.some((l) => Array.isArray(l.handle.stack))).toBe(true);
   });
 
+  it('still counts when identical RED metrics were registered before without the scrape-time sync', async () => {
+    const metrics = createMetrics({ runtime: false });
+    metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames: ['method', 'route', 'status_code'] });
+    metrics.gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.' });
+    const app = express();
+    app.use(httpMetrics(metrics));
+    app.get('/x', (_req, res) => {
+      res.send('x');
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    running.push({ url: '', metrics, server });
+    await get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`);
+    const body = (await metrics.scrape()).body;
+    expect(body).toContain('http_requests_total{method="GET",route="/x",status_code="200"} 1');
+    expect(body).toContain('http_requests_in_flight 0');
+  });
+
   it('adds exemplars only to the OpenMetrics exposition', async () => {
     const r = await start(nestedApp, { exemplar: () => ({ trace_id: 'abc123' }) });
     await get(`${r.url}/v1/ping`);

@@ -118,6 +118,8 @@ describe.skipIf(!prometheus || !pgUp)('live check: Debian prometheus scrapes the
         if (result.length === 0) empty.push(`${t.panel} ${t.refId}: ${t.expr}`);
       }
       expect(empty).toEqual([]);
+      // Control: an expression over a metric the app does not expose is detected as empty.
+      expect(await query(`sum(rate(metric_the_app_does_not_have_total[${RATE_INTERVAL}]))`)).toEqual([]);
       const after = await query(expand(errorRatio.expr, vars));
       expect(Number(after[0]!.value[1])).toBeGreaterThan(0);
     } finally {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Counter, Gauge } from 'prom-client';
 import { MetricsOptionsError } from '../errors.js';
 import { DEFAULT_BUCKETS, type Metrics } from '../metrics.js';
 import { RouterWatcher, routeTemplate, type TrackedRequest } from './route-template.js';
@@ -23,11 +24,11 @@ export interface HttpMetricsOptions {
 export const DEFAULT_EXCLUDE: readonly string[] = ['/metrics', '/health', '/healthz', '/live', '/livez', '/ready', '/readyz'];
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
-interface Labels {
+type Labels = {
   method: string;
   route: string;
   status_code: string;
-}
+};
 
 /** One (method, route, status) combination: its frozen labels and the requests counted under it. */
 interface Series {
@@ -37,6 +38,7 @@ interface Series {
 
 // Symbol.for: several middlewares (or copies of this package) on one registry share the same state.
 const SOURCES = Symbol.for('@org/metrics.http-series-sources');
+const SYNCED = Symbol.for('@org/metrics.http-synced-collect');
 const IN_FLIGHT = Symbol.for('@org/metrics.http-in-flight');
 type WithSources = { [SOURCES]?: Set<Map<string, Series>> };
 type WithInFlight = { [IN_FLIGHT]?: number };
@@ -69,22 +71,21 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
   });
   // Requests are counted in plain numbers on the hot path and copied into prom-client at scrape time:
   // one prom-client call per request (the histogram) instead of four.
-  const total = metrics.counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests completed.',
-    labelNames: ['method', 'route', 'status_code'],
-    collect() {
-      this.reset();
-      for (const source of (this as unknown as WithSources)[SOURCES] ?? []) for (const s of source.values()) if (s.count > 0) this.inc(s.labels, s.count);
-    },
-  });
-  const inFlight = metrics.gauge({
-    name: 'http_requests_in_flight',
-    help: 'HTTP requests being served right now.',
-    collect() {
-      this.set((this as unknown as WithInFlight)[IN_FLIGHT] ?? 0);
-    },
-  });
+  const syncTotal = function syncHttpRequests(this: Counter<string>) {
+    this.reset();
+    for (const source of (this as unknown as WithSources)[SOURCES] ?? []) for (const s of source.values()) if (s.count > 0) this.inc(s.labels, s.count);
+  };
+  const syncInFlight = function syncInFlight(this: Gauge<string>) {
+    this.set((this as unknown as WithInFlight)[IN_FLIGHT] ?? 0);
+  };
+  Object.defineProperty(syncTotal, SYNCED, { value: true });
+  Object.defineProperty(syncInFlight, SYNCED, { value: true });
+  const total = metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames: ['method', 'route', 'status_code'], collect: syncTotal });
+  const inFlight = metrics.gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.', collect: syncInFlight });
+  // Someone may have registered identical metrics without the scrape-time sync; then count directly.
+  const isSynced = (m: unknown) => ((m as { collect?: { [SYNCED]?: boolean } }).collect?.[SYNCED] ?? false) === true;
+  const directTotal = !isSynced(total);
+  const directInFlight = !isSynced(inFlight);
   const flight = inFlight as unknown as WithInFlight;
   flight[IN_FLIGHT] ??= 0;
   const dropped = metrics.counter({ name: 'http_route_overflow_total', help: 'Requests counted under the overflow route label because the distinct-route cap was reached.' });
@@ -137,8 +138,10 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     }
     const started = performance.now();
     flight[IN_FLIGHT]!++;
+    if (directInFlight) inFlight.inc();
     res.once('close', () => {
       flight[IN_FLIGHT]!--;
+      if (directInFlight) inFlight.dec();
       const seconds = (performance.now() - started) / 1000;
       const method = METHODS.has(req.method) ? req.method : 'OTHER';
       // A response the client abandoned before it was fully written has no meaningful status.
@@ -152,6 +155,7 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
         duration.observe(labels, seconds);
       }
       entry.count++;
+      if (directTotal) total.inc(labels);
     });
     next();
   };
