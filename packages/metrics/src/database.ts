@@ -131,11 +131,33 @@ export function instrumentPool(metrics: Metrics, pool: PoolLike, options: Instru
     client.query = wrapped as never;
   };
   pool.on('connect', wrap);
+  // Failing to get a connection at all (server down, pool timeout) never reaches a client's query, so
+  // the pool's connect is wrapped too: those failures count as operation="connect".
+  const poolWithConnect = pool as unknown as { connect?: (...args: unknown[]) => unknown };
+  const originalConnect = poolWithConnect.connect;
+  if (typeof originalConnect === 'function' && !(originalConnect as { [WRAPPED]?: true })[WRAPPED]) {
+    const connectFailed = (error: unknown) => errors.inc({ pool: name, operation: 'connect', code: codeOf(error) });
+    const wrappedConnect = function instrumentedConnect(this: unknown, ...args: unknown[]): unknown {
+      const cb = args[0];
+      if (typeof cb === 'function') {
+        return originalConnect.call(this, (error: unknown, ...rest: unknown[]) => {
+          if (error) connectFailed(error);
+          return (cb as (...a: unknown[]) => unknown)(error, ...rest);
+        });
+      }
+      const result = originalConnect.apply(this, args) as Promise<unknown>;
+      result.catch(connectFailed);
+      return result;
+    };
+    Object.defineProperty(wrappedConnect, WRAPPED, { value: true });
+    poolWithConnect.connect = wrappedConnect;
+  }
   // Clients already open (pg keeps them in the private _clients list) get wrapped too.
   for (const client of (pool as unknown as { _clients?: ClientLike[] })._clients ?? []) wrap(client);
 
   return () => {
     pool.removeListener('connect', wrap);
+    if (originalConnect) poolWithConnect.connect = originalConnect;
     for (const g of gauges) poolsOf(g).delete(name);
     for (const client of (pool as unknown as { _clients?: ClientLike[] })._clients ?? []) {
       const q = client.query as { original?: ClientLike['query'] };
