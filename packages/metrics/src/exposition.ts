@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { isSeriesHistogram } from './series-histogram.js';
 
 /** Content type of the Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -182,6 +183,24 @@ export async function expose(
   async function render(source: Source, entry: Entry): Promise<string> {
     let out = '';
     const counterSuffix = om && entry.type === 'counter';
+    if (source.kind === 'metric' && isSeriesHistogram(source.metric)) {
+      const h = source.metric;
+      const bounds = h.upperBounds.map(formatValue);
+      const base = entry.name;
+      for (const series of h.all()) {
+        const pairs = withDefaults(series.labels, formatLabelPairs(series.labels));
+        const prefix = pairs ? `${pairs},` : '';
+        let acc = 0;
+        for (let i = 0; i <= bounds.length; i++) {
+          acc += series.counts[i]!;
+          out += `${base}_bucket{${prefix}le="${i < bounds.length ? bounds[i] : '+Inf'}"} ${acc}`;
+          if (om && series.exemplars) out += exemplarSuffix(series.exemplars[i]);
+          out += '\n';
+        }
+        out += `${base}_sum${joinLabels(pairs, '')} ${formatValue(series.sum)}\n${base}_count${joinLabels(pairs, '')} ${series.count}\n`;
+      }
+      return out;
+    }
     if (source.kind === 'metric' && isHistogramInternals(source.metric)) {
       const h = source.metric;
       if (h.collect) await h.collect();

@@ -77,12 +77,12 @@ export interface Metrics {
   close(): void;
 }
 
-const DEFINITION = Symbol.for('@org/metrics.definition');
+export const DEFINITION = Symbol.for('@org/metrics.definition');
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 type AnyMetric = { name: string; help: string; type: string; labelNames?: readonly string[]; upperBounds?: readonly number[]; enableExemplars?: boolean; [DEFINITION]?: string };
 
-function describe(type: string, help: string, labelNames: readonly string[], buckets?: readonly number[], exemplars = false): string {
+export function describe(type: string, help: string, labelNames: readonly string[], buckets?: readonly number[], exemplars = false): string {
   const parts = [`help=${JSON.stringify(help)}`, `labels=[${[...labelNames].sort().join(',')}]`];
   if (buckets) parts.push(`buckets=[${buckets.join(',')}]`);
   // An exemplar histogram's observe() takes an object, so mixing the two would break callers.

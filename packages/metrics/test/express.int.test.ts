@@ -214,3 +214,33 @@ describe('httpMetrics on Express 5', () => {
     expect(om).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/v1\/ping"[^}]*\} 1 # \{trace_id="abc123"\} [0-9.e-]+ [0-9.]+/);
   });
 });
+
+describe('httpMetrics registration', () => {
+  it('refuses to share http_request_duration_seconds with a different definition, naming both', () => {
+    const metrics = createMetrics({ runtime: false });
+    metrics.histogram({ name: 'http_request_duration_seconds', help: 'Other.', labelNames: ['method'] });
+    expect(() => httpMetrics(metrics)).toThrow(/http_request_duration_seconds.*help="Other\.".*help="Duration of HTTP requests/);
+  });
+
+  it('two middlewares on one registry share the same metrics (no "already registered")', async () => {
+    const metrics = createMetrics({ runtime: false });
+    const a = express();
+    const b = express();
+    a.use(httpMetrics(metrics));
+    b.use(httpMetrics(metrics));
+    for (const app of [a, b]) {
+      app.get('/x', (_req, res) => {
+        res.send('x');
+      });
+    }
+    for (const app of [a, b]) {
+      const server = app.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      running.push({ url: '', metrics, server });
+      await get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`);
+    }
+    const body = (await metrics.scrape()).body;
+    expect(body).toContain('http_requests_total{method="GET",route="/x",status_code="200"} 2');
+    expect(body).toContain('http_request_duration_seconds_count{method="GET",route="/x",status_code="200"} 2');
+  });
+});

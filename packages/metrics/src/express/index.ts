@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Counter, Gauge } from 'prom-client';
-import { MetricsOptionsError } from '../errors.js';
-import { DEFAULT_BUCKETS, type Metrics } from '../metrics.js';
+import { MetricConflictError, MetricsOptionsError } from '../errors.js';
+import { DEFAULT_BUCKETS, DEFINITION, describe, type Metrics } from '../metrics.js';
+import { isSeriesHistogram, SeriesHistogram, type HistogramSeries } from '../series-histogram.js';
 import { RouterWatcher, routeTemplate, type TrackedRequest } from './route-template.js';
 
 /** Options of {@link httpMetrics}. */
@@ -30,10 +31,37 @@ type Labels = {
   status_code: string;
 };
 
-/** One (method, route, status) combination: its frozen labels and the requests counted under it. */
+/** One (method, route, status) combination: its frozen labels, request count and histogram series. */
 interface Series {
   labels: Labels;
   count: number;
+  histogram: HistogramSeries;
+}
+
+const DURATION = 'http_request_duration_seconds';
+const DURATION_HELP = 'Duration of HTTP requests from arrival to the response being sent, in seconds.';
+const LABEL_NAMES = ['method', 'route', 'status_code'] as const;
+
+/**
+ * The duration histogram, observed through series handles (no per-request label hashing). A second
+ * middleware on the same registry shares it; an identical prom-client definition registered earlier is
+ * refused with the usual conflict error rather than silently observed twice.
+ */
+function durationHistogram(metrics: Metrics, buckets: readonly number[], exemplars: boolean): SeriesHistogram {
+  const wanted = describe('histogram', DURATION_HELP, LABEL_NAMES, buckets, exemplars);
+  const existing = metrics.registry.getSingleMetric(DURATION) as unknown;
+  if (existing !== undefined) {
+    const have = (existing as { [DEFINITION]?: string })[DEFINITION];
+    if (isSeriesHistogram(existing) && have === wanted) return existing;
+    throw new MetricConflictError(DURATION, have ?? 'a metric registered outside @org/metrics', wanted);
+  }
+  if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))) {
+    throw new MetricsOptionsError('options.buckets must be a non-empty ascending list of finite numbers');
+  }
+  const histogram = new SeriesHistogram(DURATION, DURATION_HELP, LABEL_NAMES, buckets, exemplars);
+  Object.defineProperty(histogram, DEFINITION, { value: wanted, enumerable: false });
+  metrics.registry.registerMetric(histogram as never);
+  return histogram;
 }
 
 // Symbol.for: several middlewares (or copies of this package) on one registry share the same state.
@@ -62,13 +90,8 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
   const exemplar = options.exemplar;
   if (exemplar !== undefined && typeof exemplar !== 'function') throw new MetricsOptionsError('options.exemplar must be a function');
 
-  const duration = metrics.histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Duration of HTTP requests from arrival to the response being sent, in seconds.',
-    labelNames: ['method', 'route', 'status_code'],
-    buckets: options.buckets ?? DEFAULT_BUCKETS,
-    exemplars: exemplar !== undefined,
-  });
+  const buckets = options.buckets ?? DEFAULT_BUCKETS;
+  const duration = durationHistogram(metrics, buckets, exemplar !== undefined);
   // Requests are counted in plain numbers on the hot path and copied into prom-client at scrape time:
   // one prom-client call per request (the histogram) instead of four.
   const syncTotal = function syncHttpRequests(this: Counter<string>) {
@@ -103,7 +126,8 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     const key = `${method} ${status} ${route}`;
     let entry = series.get(key);
     if (!entry) {
-      entry = { labels: Object.freeze({ method, route, status_code: status }) as Labels, count: 0 };
+      const labels = Object.freeze({ method, route, status_code: status }) as Labels;
+      entry = { labels, count: 0, histogram: duration.series(labels) };
       series.set(key, entry);
     }
     return entry;
@@ -147,15 +171,9 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
       // A response the client abandoned before it was fully written has no meaningful status.
       const status = res.writableFinished ? String(res.statusCode) : '499';
       const entry = seriesFor(method, boundedRoute(routeTemplate(req as unknown as TrackedRequest)), status);
-      const labels = entry.labels;
-      if (exemplar) {
-        const exemplarLabels = exemplar(req, res);
-        (duration as unknown as { observe(o: object): void }).observe(exemplarLabels ? { labels, value: seconds, exemplarLabels } : { labels, value: seconds });
-      } else {
-        duration.observe(labels, seconds);
-      }
+      duration.record(entry.histogram, seconds, exemplar ? exemplar(req, res) : undefined);
       entry.count++;
-      if (directTotal) total.inc(labels);
+      if (directTotal) total.inc(entry.labels);
     });
     next();
   };
