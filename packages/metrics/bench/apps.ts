@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import promBundle from 'express-prom-bundle';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -5,11 +6,13 @@ import { createMetrics, metricsHandler } from '../src/index.js';
 import { httpMetrics } from '../src/express/index.js';
 
 /** The four servers the benchmark compares; all serve GET /users/:id and expose /metrics. */
-export type Variant = 'bare' | 'org' | 'prom-bundle' | 'hand-written';
-export const VARIANTS: readonly Variant[] = ['bare', 'org', 'prom-bundle', 'hand-written'];
+export type Variant = 'bare' | 'noop-layer' | 'org' | 'org-wrap' | 'prom-bundle' | 'hand-written';
+export const VARIANTS: readonly Variant[] = ['bare', 'noop-layer', 'org', 'org-wrap', 'prom-bundle', 'hand-written'];
 
 export interface BenchApp {
   app: express.Express;
+  /** What to give http.createServer (the app itself, or the app wrapped by the metrics). */
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
   registry: Registry | undefined;
   close(): void;
 }
@@ -19,7 +22,17 @@ export function buildApp(variant: Variant): BenchApp {
   app.disable('x-powered-by');
   let registry: Registry | undefined;
   let close = () => undefined as void;
-  if (variant === 'org') {
+  let listener: BenchApp['listener'] = app;
+  if (variant === 'noop-layer') {
+    // The floor for any Express middleware: one more router layer that does nothing.
+    app.use((_req, _res, next) => next());
+  } else if (variant === 'org-wrap') {
+    const metrics = createMetrics({ runtime: false });
+    registry = metrics.registry;
+    listener = httpMetrics(metrics).wrap(app);
+    app.get('/metrics', metricsHandler(metrics));
+    close = () => metrics.close();
+  } else if (variant === 'org') {
     // Runtime metrics off so only the middleware's cost is compared (the anchors add none either).
     const metrics = createMetrics({ runtime: false });
     registry = metrics.registry;
@@ -58,5 +71,5 @@ export function buildApp(variant: Variant): BenchApp {
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
-  return { app, registry, close };
+  return { app, listener, registry, close };
 }

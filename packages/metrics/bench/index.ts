@@ -77,7 +77,7 @@ async function m1(): Promise<string> {
   // Ratios per round (same round = same neighbours), then the median over rounds.
   const perRound = (v: string, field: keyof M1Run) => median(runs[v]!.map((r, i) => r[field] / runs['bare']![i]![field]));
   const rows = VARIANTS.map((v) => [
-    v === 'org' ? '**@org/metrics**' : v,
+    v === 'org' ? '**@org/metrics** (app.use)' : v === 'org-wrap' ? '**@org/metrics** (wrap)' : v,
     median(runs[v]!.map((r) => r.rps)),
     `${perRound(v, 'rps').toFixed(3)}x`,
     median(runs[v]!.map((r) => r.cpuPerReq)),
@@ -120,9 +120,9 @@ function isolatedCost(): number {
 
 async function m2(): Promise<string> {
   const rows: (string | number)[][] = [];
-  for (const variant of ['org', 'prom-bundle', 'hand-written'] as const) {
-    const { app, registry, close } = buildApp(variant);
-    const server = app.listen(0, '127.0.0.1');
+  for (const variant of ['org', 'org-wrap', 'prom-bundle', 'hand-written'] as const) {
+    const { listener, registry, close } = buildApp(variant);
+    const server = http.createServer(listener).listen(0, '127.0.0.1');
     await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
@@ -140,7 +140,7 @@ async function m2(): Promise<string> {
       await Promise.all(Array.from({ length: 10 }, () => get(agent, port, `/${rand()}/${rand()}`)));
     }
     const after = await count();
-    rows.push([variant === 'org' ? '**@org/metrics**' : variant, `${before.sets} → ${after.sets}`, `${before.series} → ${after.series}`]);
+    rows.push([variant === 'org' ? '**@org/metrics** (app.use)' : variant === 'org-wrap' ? '**@org/metrics** (wrap)' : variant, `${before.sets} → ${after.sets}`, `${before.series} → ${after.series}`]);
     agent.destroy();
     server.closeAllConnections();
     server.close();

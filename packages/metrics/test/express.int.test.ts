@@ -244,3 +244,28 @@ describe('httpMetrics registration', () => {
     expect(body).toContain('http_request_duration_seconds_count{method="GET",route="/x",status_code="200"} 2');
   });
 });
+
+describe('httpMetrics(...).wrap(app): measuring without a router layer', () => {
+  it('gives the same labels as the middleware, including nested parameter mounts, exclusions and unmatched', async () => {
+    const metrics = createMetrics({ runtime: false });
+    const app = express();
+    app.get('/metrics', metricsHandler(metrics));
+    nestedApp(app);
+    app.use((_req, res) => {
+      res.status(404).send('nope');
+    });
+    const { createServer } = await import('node:http');
+    const server = createServer(httpMetrics(metrics).wrap(app)).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    running.push({ url, metrics, server });
+    expect(await get(`${url}/v1/users/7/items/9`)).toBe(200);
+    expect(await get(`${url}/nope?x=1`)).toBe(404);
+    await get(`${url}/metrics`);
+    const lines = (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('http_requests_total{'));
+    expect(lines.sort()).toEqual([
+      'http_requests_total{method="GET",route="/v1/users/:id/items/:itemId",status_code="200"} 1',
+      'http_requests_total{method="GET",route="__unmatched__",status_code="404"} 1',
+    ]);
+  });
+});

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Counter, Gauge } from 'prom-client';
 import { MetricConflictError, MetricsOptionsError } from '../errors.js';
 import { DEFAULT_BUCKETS, DEFINITION, describe, type Metrics } from '../metrics.js';
@@ -71,12 +72,22 @@ const IN_FLIGHT = Symbol.for('@org/metrics.http-in-flight');
 type WithSources = { [SOURCES]?: Set<Map<string, Series>> };
 type WithInFlight = { [IN_FLIGHT]?: number };
 
+/** The middleware, plus `wrap(app)` for measuring without adding a layer to Express's router. */
+export interface HttpMetricsMiddleware extends RequestHandler {
+  /**
+   * Returns a plain `(req, res)` listener that measures and then hands the request to `app`:
+   * `http.createServer(httpMetrics(metrics).wrap(app))`. Same metrics and labels as `app.use(...)`, without
+   * the cost of one more router layer on every request. Use one or the other, not both.
+   */
+  wrap(app: Express): (req: IncomingMessage, res: ServerResponse) => void;
+}
+
 /**
  * Express 5 RED middleware: `http_request_duration_seconds`, `http_requests_total` and
  * `http_requests_in_flight`, labelled by method, the full route template and status code.
  * Install it before the routes: `app.use(httpMetrics(metrics))`.
  */
-export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}): RequestHandler {
+export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}): HttpMetricsMiddleware {
   if (!metrics || typeof metrics.histogram !== 'function') throw new MetricsOptionsError('httpMetrics needs the handle createMetrics() returned');
   const maxRoutes = options.maxRoutes ?? 200;
   if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw new MetricsOptionsError('options.maxRoutes must be a positive integer');
@@ -144,21 +155,17 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     return template;
   };
 
-  return function httpMetricsMiddleware(req: Request, res: Response, next: NextFunction): void {
-    const url = req.url;
+  const track = (req: Request, res: Response, app: object | undefined): boolean => {
+    const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (excludeExact.has(path) || (excludePatterns.length > 0 && excludePatterns.some((p) => p.test(path)))) {
-      next();
-      return;
-    }
-    const app = req.app as unknown as { router?: { stack?: never[] } } | undefined;
+    if (excludeExact.has(path) || (excludePatterns.length > 0 && excludePatterns.some((p) => p.test(path)))) return false;
     if (app) {
       let watcher = app === lastApp ? lastWatcher : watchers.get(app);
       if (!watcher) watchers.set(app, (watcher = new RouterWatcher()));
       lastApp = app;
       lastWatcher = watcher;
-      watcher.refresh(app.router?.stack);
+      watcher.refresh((app as { router?: { stack?: never[] } }).router?.stack);
     }
     const started = performance.now();
     flight[IN_FLIGHT]!++;
@@ -175,6 +182,19 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
       entry.count++;
       if (directTotal) total.inc(entry.labels);
     });
-    next();
+    return true;
   };
+
+  const middleware = function httpMetricsMiddleware(req: Request, res: Response, next: NextFunction): void {
+    track(req, res, req.app);
+    next();
+  } as HttpMetricsMiddleware;
+  middleware.wrap = (app) => {
+    if (typeof app !== 'function') throw new MetricsOptionsError('wrap() needs an Express application');
+    return function instrumentedApp(req: IncomingMessage, res: ServerResponse): void {
+      track(req as Request, res as Response, app);
+      app(req as Request, res as Response);
+    };
+  };
+  return middleware;
 }
