@@ -1,4 +1,6 @@
 import { createExternalApiMetrics, createMetrics, metricsHandler, type Metrics, type MetricsOptions } from '@org/metrics';
+import { createServer } from 'node:http';
+import express from 'express';
 import { httpMetrics, type HttpMetricsOptions } from '@org/metrics/express';
 
 const options: MetricsOptions = { defaultLabels: { service: 'api' }, runtime: { eventLoopResolutionMs: 20 } };
@@ -10,3 +12,4 @@ ghl.record('/contacts/:id', 0.12, 200);
 const http: HttpMetricsOptions = { maxRoutes: 100, buckets: [0.1, 1] };
 export const middleware = httpMetrics(metrics, http);
 export const handler = metricsHandler(metrics, { bearerToken: 'a-token-of-16-chars-or-more' });
+export const server = createServer(httpMetrics(metrics).wrap(express()));
