@@ -7,6 +7,8 @@ import type { Scrape } from './metrics.js';
 export interface MetricsHandlerOptions {
   /** When set, requests must send `Authorization: Bearer <token>`; others get 401 and no metrics. @default undefined (no protection) */
   bearerToken?: string;
+  /** Receives the full error when collecting fails (the default logs only its name and code, as messages can carry secrets). @default undefined */
+  onError?: (error: unknown) => void;
 }
 
 /** Anything that can render a scrape: a {@link Metrics} handle or a cluster aggregator. */
@@ -46,7 +48,11 @@ export function metricsHandler(source: ScrapeSource, options: MetricsHandlerOpti
         res.end(req.method === 'HEAD' ? undefined : scrape.body);
       },
       (error: unknown) => {
-        console.error('@org/metrics: collecting metrics failed', error);
+        if (options.onError) options.onError(error);
+        else {
+          const e = error as { name?: unknown; code?: unknown } | null;
+          console.error(`@org/metrics: collecting metrics failed (${String(e?.name ?? 'Error')}${typeof e?.code === 'string' ? ` ${e.code}` : ''}); pass onError to see the error`);
+        }
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('metrics collection failed\n');
       },
