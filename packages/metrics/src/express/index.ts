@@ -54,7 +54,8 @@ function durationHistogram(metrics: Metrics, buckets: readonly number[], exempla
   if (existing !== undefined) {
     const have = (existing as { [DEFINITION]?: string })[DEFINITION];
     if (isSeriesHistogram(existing) && have === wanted) return existing;
-    throw new MetricConflictError(DURATION, have ?? 'a metric registered outside @org/metrics', wanted);
+    const what = have === undefined ? 'a metric registered outside @org/metrics' : isSeriesHistogram(existing) ? have : `${have} as a plain prom-client histogram (let httpMetrics create it)`;
+    throw new MetricConflictError(DURATION, what, wanted);
   }
   if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))) {
     throw new MetricsOptionsError('options.buckets must be a non-empty ascending list of finite numbers');
