@@ -1,9 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/main.ts'],
+  entry: ['src/main.ts', 'src/migrate.ts'],
   format: ['esm'],
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // Dependencies stay in node_modules (PGlite ships its WebAssembly next to its code).
+  skipNodeModulesBundle: true,
 });

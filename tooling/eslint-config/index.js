@@ -27,7 +27,7 @@ export function config(options = {}) {
     },
     {
       // Tests, benchmarks and scripts print on purpose.
-      files: ['**/*.test.ts', '**/test/**', '**/bench/**', '**/scripts/**', '**/smoke/**', '**/*.cjs', '**/*.mjs'],
+      files: ['**/*.test.ts', '**/test/**', '**/bench/**', '**/scripts/**', '**/smoke/**', 'tooling/**', '.ci/**', '**/*.cjs', '**/*.mjs'],
       rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
     },
   );

@@ -1,11 +1,180 @@
-import { createApp } from './app.js';
+// The composition root: the only module that reads the environment, opens connections, listens and handles signals.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { createDatabase, type Database } from './db/database.js';
+import { lockDataDir } from './db/data-dir-lock.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
+import { migrate } from './db/migrations.js';
+import { createApp, type AppDeps } from './http/create-app.js';
+import { createLifecycle } from './http/lifecycle.js';
+import { drain, listen, portOf } from './http/server.js';
+import { createLogger, describeDatabaseUrl } from './observability/logger.js';
+import { createSentryReporter, type ErrorReporter } from './observability/sentry.js';
 
-// The only place that reads the environment and listens.
-const port = Number(process.env.PORT ?? 3000);
-const app = createApp({ version: process.env.npm_package_version ?? '0.0.0' });
-const server = app.listen(port, () => {
-  console.warn(`api listening on http://127.0.0.1:${port} (health: /health)`);
-});
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => server.close(() => process.exit(0)));
+const require = createRequire(import.meta.url);
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function readConfig(): Config {
+  // A .env file is optional; variables already in the environment win over it.
+  const envFile = resolve(process.env.ENV_FILE ?? '.env');
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+function canPrettyPrint(config: Config): boolean {
+  if (config.isProduction || !process.stdout.isTTY) return false;
+  try {
+    require.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Hooks for tests that run the real composition root in a child process; production passes nothing. */
+export interface StartOptions {
+  /** Extra routes on the v1 API router (test-only slow or throwing handlers). */
+  extraApiRoutes?: AppDeps['extraApiRoutes'];
+}
+
+/** Reads the configuration, opens the database, listens, migrates and wires shutdown. */
+export async function start(options: StartOptions = {}): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger({ level: config.logLevel, pretty: canPrettyPrint(config) });
+  const lifecycle = createLifecycle();
+  const startedAt = Date.now();
+  if (config.defaulted.length > 0) {
+    logger.warn({ variables: config.defaulted }, `NODE_ENV=${config.nodeEnv}: using built-in development defaults for unset variables`);
+  }
+
+  let embedded: EmbeddedPostgres | undefined;
+  let releaseDataDir: (() => void) | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const dataDir = resolve(config.dataDir);
+    releaseDataDir = lockDataDir(dataDir);
+    embedded = await startEmbeddedPostgres({ dataDir, maxConnections: config.db.poolMax + 4 });
+    databaseUrl = embedded.url;
+  }
+  const db: Database = createDatabase({
+    url: databaseUrl,
+    max: config.db.poolMax,
+    maxWaiting: config.db.maxWaiting,
+    connectionTimeoutMs: config.db.connectionTimeoutMs,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+    logger,
+  });
+  logger.info(
+    {
+      database: embedded
+        ? { kind: 'pglite', dataDir: embedded.dataDir, version: embedded.version, url: embedded.url }
+        : { kind: 'postgres', url: describeDatabaseUrl(databaseUrl) },
+      cache: config.redisUrl ? 'memory (REDIS_URL is set; it is used once @org/cache is wired)' : 'memory',
+      rateLimit: config.redisUrl ? 'none (REDIS_URL is set; it is used once @org/tiered-rate-limit is wired)' : 'none (not wired yet)',
+    },
+    'backends',
+  );
+
+  const reporter: ErrorReporter | undefined = config.sentryDsn
+    ? await createSentryReporter({ dsn: config.sentryDsn, environment: config.nodeEnv, release: packageJson.version, logger })
+    : undefined;
+
+  const app = createApp({
+    config,
+    logger,
+    db,
+    lifecycle,
+    startedAt,
+    versions: {
+      app: packageJson.version,
+      node: process.version,
+      express: (require('express/package.json') as { version: string }).version,
+      ...(embedded ? { pglite: embedded.version } : {}),
+    },
+    backends: { database: embedded ? 'pglite' : 'postgres', cache: 'none', rateLimit: 'none' },
+    reportError: reporter ? (error, requestId) => reporter.capture(error, requestId) : undefined,
+    extraApiRoutes: options.extraApiRoutes,
+  });
+
+  // Listen before migrating: /live and /health answer at once, /ready says 503 until migrations are done.
+  const server: Server = await listen(app, {
+    port: config.port,
+    host: config.host,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    lifecycle.markDraining();
+    logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down: /ready now answers 503, draining requests');
+    // Whatever hangs (a pool that will not end), the process exits within the promised bound.
+    setTimeout(() => {
+      logger.error('shutdown did not finish within the drain timeout; exiting');
+      process.exit(1);
+    }, config.shutdownDelayMs + config.drainTimeoutMs + 900).unref();
+    if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+    const inTime = await drain(server, config.drainTimeoutMs);
+    if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
+    await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
+    await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));
+    releaseDataDir?.();
+    await reporter?.flush(500).catch(() => {});
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+
+  // Migrations: retried until they succeed (the database may still be starting); /ready stays 503 meanwhile.
+  for (let attempt = 1; !stopping; attempt++) {
+    try {
+      const ran = await migrate({ url: databaseUrl, logger });
+      logger.info({ migrations: ran }, ran.length > 0 ? 'migrations applied' : 'database schema up to date');
+      break;
+    } catch (error) {
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+      logger.error({ err: { message: (error as Error).message, code: (error as { code?: string }).code }, attempt, retryInMs: delay }, 'migrations failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  if (stopping) return;
+  lifecycle.markReady();
+
+  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${portOf(server)}`;
+  logger.info(
+    {
+      url: base,
+      health: `${base}/health`,
+      ready: `${base}/ready`,
+      detailed: `${base}/health/detailed (needs the internal token)`,
+      api: `${base}/api (also ${base}/v1/api)`,
+      docs: 'not wired yet (@org/openapi: /api-docs, /openapi.json)',
+      metrics: 'not wired yet (@org/metrics: /metrics)',
+    },
+    `api ready on ${base}  health: ${base}/health`,
+  );
+}
+
+// Started as the entry point (node dist/main.js, tsx src/main.ts); imported by tests' own entry points otherwise.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  start().catch((error: unknown) => {
+    console.error('api failed to start:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
 }

@@ -1,4 +1,31 @@
-import { OpenApiError } from '@org/openapi';
+import { z } from 'zod';
+import { OpenApiError, createOpenApi, defineRoute, type OpenApi } from '@org/openapi';
+import { createApiRouter, implement, type ApiRouter } from '@org/openapi/express';
 
 const error: OpenApiError = new OpenApiError('boom', { code: 'X' });
 export const code: string = error.code;
+
+const route = defineRoute({
+  method: 'get',
+  path: '/items/:id',
+  operationId: 'getItem',
+  summary: 'Get an item',
+  request: { params: z.object({ id: z.coerce.number() }), query: z.object({ q: z.string().optional() }) },
+  responses: { 200: { description: 'The item', body: z.object({ id: z.number(), q: z.string().nullable() }) }, 204: { description: 'Nothing' } },
+});
+export const openapi: OpenApi = createOpenApi({ info: { title: 'T', version: '1' }, routes: [route] });
+export const api: ApiRouter = createApiRouter({
+  info: { title: 'T', version: '1' },
+  routes: [
+    implement(route, (req, res) => {
+      const id: number = req.params.id;
+      const q: string | undefined = req.query.q;
+      if (id === 0) return res.reply(204);
+      // @ts-expect-error 201 is not a documented status
+      if (id === 1) return res.reply(201, { id, q: null });
+      // @ts-expect-error the body must match the 200 schema
+      if (id === 2) return res.reply(200, { id: 'x', q: null });
+      res.reply(200, { id, q: q ?? null });
+    }),
+  ],
+});

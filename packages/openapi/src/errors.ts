@@ -8,3 +8,86 @@ export class OpenApiError extends Error {
     this.code = options.code ?? 'OPENAPI_ERROR';
   }
 }
+
+/** Options passed to `createOpenApi` / `createApiRouter` are invalid (thrown at construction). */
+export class OpenApiOptionsError extends OpenApiError {
+  override readonly name = 'OpenApiOptionsError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'OPENAPI_INVALID_OPTIONS', ...options });
+  }
+}
+
+/** A route definition is inconsistent (bad path syntax, params that do not match the path, duplicate operationId...). */
+export class RouteDefinitionError extends OpenApiError {
+  override readonly name = 'RouteDefinitionError';
+  /** `METHOD /path` of the offending route, when known. */
+  readonly route: string | undefined;
+  constructor(message: string, options: { route?: string; cause?: unknown } = {}) {
+    super(options.route ? `${options.route}: ${message}` : message, { code: 'OPENAPI_INVALID_ROUTE', cause: options.cause });
+    this.route = options.route;
+  }
+}
+
+/** Where a request issue was found. */
+export type IssueLocation = 'params' | 'query' | 'body' | 'headers';
+
+/** One validation problem, as sent to clients: no input values are echoed, so secrets never reach the body. */
+export interface ValidationIssue {
+  /** Which part of the request (or `response`) failed. */
+  location: IssueLocation | 'response';
+  /** Path inside that part, e.g. `['items', 0, 'name']`; empty for the part itself. */
+  path: (string | number)[];
+  /** Human-readable message from Zod. */
+  message: string;
+  /** Zod's issue code, e.g. `invalid_type`, `too_small`, `unrecognized_keys`. */
+  code: string;
+}
+
+/** The request did not match the route's params/query/body/headers schemas (HTTP 400). */
+export class RequestValidationError extends OpenApiError {
+  override readonly name = 'RequestValidationError';
+  readonly status = 400;
+  readonly issues: ValidationIssue[];
+  constructor(issues: ValidationIssue[], options: { cause?: unknown } = {}) {
+    super(`Request validation failed with ${issues.length} issue${issues.length === 1 ? '' : 's'}`, { code: 'VALIDATION_ERROR', ...options });
+    this.issues = issues;
+  }
+}
+
+/** The handler sent a body that does not match the documented response schema (HTTP 500 in strict mode). */
+export class ResponseValidationError extends OpenApiError {
+  override readonly name = 'ResponseValidationError';
+  readonly status = 500;
+  readonly issues: ValidationIssue[];
+  /** `METHOD /path` of the route and the status code that was being sent. */
+  readonly route: string;
+  readonly statusCode: number;
+  constructor(route: string, statusCode: number, issues: ValidationIssue[], options: { cause?: unknown } = {}) {
+    super(`Response ${statusCode} of ${route} does not match its documented schema`, { code: 'RESPONSE_VALIDATION_ERROR', ...options });
+    this.issues = issues;
+    this.route = route;
+    this.statusCode = statusCode;
+  }
+}
+
+/** The Express routes and the OpenAPI document disagree (thrown by `assertRouterMatchesDocument`). */
+export class ContractError extends OpenApiError {
+  override readonly name = 'ContractError';
+  /** Routes mounted in Express but missing from the document, as `METHOD /path`. */
+  readonly undocumented: string[];
+  /** Operations in the document with no mounted Express route, as `METHOD /path`. */
+  readonly unmounted: string[];
+  /** Mounts whose routes could not be listed (RegExp paths). */
+  readonly unlisted: string[];
+  constructor(undocumented: string[], unmounted: string[], unlisted: string[] = []) {
+    const parts = [
+      undocumented.length ? `undocumented routes: ${undocumented.join(', ')}` : '',
+      unmounted.length ? `documented but not mounted: ${unmounted.join(', ')}` : '',
+      unlisted.length ? `mounts that cannot be listed: ${unlisted.join(', ')}` : '',
+    ].filter(Boolean);
+    super(`Router and OpenAPI document disagree (${parts.join('; ')})`, { code: 'OPENAPI_CONTRACT_MISMATCH' });
+    this.undocumented = undocumented;
+    this.unmounted = unmounted;
+    this.unlisted = unlisted;
+  }
+}

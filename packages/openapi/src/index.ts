@@ -1,1 +1,10 @@
-export { OpenApiError } from './errors.js';
+export { defineRoute } from './route.js';
+export type { ErrorStatus, HttpMethod, ObjectSchema, ResponseSpec, RouteDefinition, RouteSpec, SecurityRequirement } from './route.js';
+export { bearerAuth, buildDocument, cookieAuth, createOpenApi } from './document.js';
+export type { OpenApi, OpenApiOptions } from './document.js';
+export type { OpenApiVersion } from './schema.js';
+export { toExpressPath, toOpenApiPath } from './path.js';
+export { ContractError, OpenApiError, OpenApiOptionsError, RequestValidationError, ResponseValidationError, RouteDefinitionError } from './errors.js';
+export type { IssueLocation, ValidationIssue } from './errors.js';
+export { assertRouterMatchesDocument, compareRouterWithDocument, listDocumentOperations, listExpressRoutes } from './contract.js';
+export type { ContractOptions, ContractReport, RouteEntry } from './contract.js';

@@ -1,0 +1,87 @@
+import { crossWorkflowLoop, fieldChangeRetrigger, gotoCycleNoWait, tagRetrigger } from './loops.js';
+import {
+  backToBack,
+  conflictingWorkflows,
+  defaultSender,
+  emptyContent,
+  excessiveWait,
+  invalidWaitDuration,
+  missingPrompt,
+  missingSubject,
+  multiSegment,
+  noGoal,
+  noRecipient,
+  noResponseHandling,
+  noSendWindow,
+  placeholderText,
+  reentryNurture,
+  reminderElapsedWait,
+  smsNoOptOut,
+  unpublishedDraft,
+  windowOutsideTcpa,
+} from './messaging.js';
+import {
+  draftWorkflow,
+  insecureWebhook,
+  invalidWebhook,
+  missingCalendar,
+  missingCustomField,
+  missingForm,
+  missingPipeline,
+  missingUser,
+  missingWorkflow,
+  unknownCustomValue,
+} from './references.js';
+import { brokenNextPointer, emptyBranches, gotoInvalidTarget, noActions, noConditions, noTrigger, orphanStep, unfilteredTrigger } from './structure.js';
+import type { Rule } from './types.js';
+
+/** The rule catalog in catalog order (research/ghl-domain.md §4); 41 is an extension. */
+export const RULES: readonly Rule[] = Object.freeze(
+  [
+    tagRetrigger,
+    fieldChangeRetrigger,
+    gotoCycleNoWait,
+    brokenNextPointer,
+    crossWorkflowLoop,
+    noTrigger,
+    noActions,
+    noConditions,
+    gotoInvalidTarget,
+    unfilteredTrigger,
+    smsNoOptOut,
+    noSendWindow,
+    reminderElapsedWait,
+    emptyContent,
+    missingSubject,
+    missingWorkflow,
+    missingCustomField,
+    missingPipeline,
+    missingCalendar,
+    insecureWebhook,
+    invalidWebhook,
+    orphanStep,
+    emptyBranches,
+    windowOutsideTcpa,
+    backToBack,
+    invalidWaitDuration,
+    reentryNurture,
+    noResponseHandling,
+    conflictingWorkflows,
+    draftWorkflow,
+    missingUser,
+    placeholderText,
+    unknownCustomValue,
+    noRecipient,
+    missingPrompt,
+    excessiveWait,
+    noGoal,
+    multiSegment,
+    defaultSender,
+    unpublishedDraft,
+    missingForm,
+  ].sort((a, b) => a.number - b.number),
+);
+
+export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
+
+export type { Granularity, Rule, RuleContext, RuleHit, Scope, Severity, WorkflowFacts } from './types.js';

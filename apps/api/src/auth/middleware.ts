@@ -1,0 +1,71 @@
+import type { Request, RequestHandler } from 'express';
+import { HttpError, unauthorized } from '../http/errors.js';
+import type { ApiKeyStore } from './api-keys.js';
+import type { Principal, SessionCookie, SessionStore } from './sessions.js';
+import { safeEqual } from './tokens.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `authenticate` when a valid session cookie or API key came with the request. */
+      principal?: Principal;
+    }
+  }
+}
+
+/** Reads one cookie from the Cookie header without a parser dependency. */
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+function bearer(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+}
+
+/**
+ * Identifies the caller from `Authorization: Bearer ak_...` or the session cookie; sets `req.principal` or leaves it
+ * unset. It never rejects: routes decide with `requireAuth`, and the rate limiter (once wired before it) keys by IP.
+ */
+export function authenticate(deps: { sessions: SessionStore; apiKeys: ApiKeyStore; cookie: SessionCookie }): RequestHandler {
+  return async (req, _res, next) => {
+    const key = bearer(req);
+    if (key?.startsWith('ak_')) {
+      req.principal = await deps.apiKeys.verify(key);
+    } else {
+      const cookie = readCookie(req, deps.cookie.name);
+      if (cookie) req.principal = await deps.sessions.verify(cookie);
+    }
+    next();
+  };
+}
+
+/** 401 unless `authenticate` found a principal. */
+export const requireAuth: RequestHandler = (req, _res, next) => {
+  next(req.principal ? undefined : unauthorized());
+};
+
+/**
+ * Guards `/internal/*` and `/health/detailed` with the internal token (`Authorization: Bearer` or `X-Internal-Token`).
+ * Answers 404 rather than 401 so the endpoints are not advertised to the public internet.
+ */
+export function requireInternalToken(token: string): RequestHandler {
+  return (req, _res, next) => {
+    const header = req.headers['x-internal-token'];
+    const given = typeof header === 'string' ? header : bearer(req);
+    next(given && safeEqual(given, token) ? undefined : new HttpError(404, 'NOT_FOUND', 'Route not found'));
+  };
+}

@@ -1,0 +1,71 @@
+import type { Response } from 'express';
+import type { Queryable } from '../db/database.js';
+import { randomToken, sha256, sign, unsign } from './tokens.js';
+
+/** Who is calling, whichever credential proved it. */
+export interface Principal {
+  kind: 'session' | 'api-key';
+  accountId: string;
+  /** The location the credential is scoped to; routes refuse other locations. */
+  locationId: string | null;
+  /** For sessions: the session token, so that logout can revoke it. */
+  sessionToken?: string;
+}
+
+/** Cookie settings derived from the environment: `__Host-` needs Secure, so it is used when Secure is. */
+export interface SessionCookie {
+  name: string;
+  secure: boolean;
+  maxAgeMs: number;
+}
+
+export function sessionCookie(isProduction: boolean, maxAgeMs = 7 * 24 * 3_600_000): SessionCookie {
+  // Browsers only accept `__Host-` cookies that are Secure, Path=/ and host-only; plain-http development cannot be Secure.
+  return isProduction ? { name: '__Host-session', secure: true, maxAgeMs } : { name: 'session', secure: false, maxAgeMs };
+}
+
+/** Server-side sessions in PostgreSQL; the cookie holds a random id signed with SESSION_SECRET. */
+export interface SessionStore {
+  /** Creates a session and returns the signed cookie value. */
+  create(accountId: string, locationId: string | null, ttlMs: number): Promise<string>;
+  /** The principal of a signed cookie value, or undefined (bad signature, unknown, expired). */
+  verify(cookieValue: string): Promise<Principal | undefined>;
+  revoke(sessionToken: string): Promise<void>;
+}
+
+export function createSessionStore(db: Queryable, secret: string): SessionStore {
+  return {
+    async create(accountId, locationId, ttlMs) {
+      const token = randomToken();
+      await db.query('INSERT INTO sessions (id_hash, account_id, location_id, expires_at) VALUES ($1, $2, $3, now() + $4 * interval \'1 millisecond\')', [
+        sha256(token),
+        accountId,
+        locationId,
+        ttlMs,
+      ]);
+      return sign(token, secret);
+    },
+    async verify(cookieValue) {
+      const token = unsign(cookieValue, secret);
+      if (!token) return undefined;
+      // last_seen_at is refreshed at most every 5 minutes: a write on every request would cost more than the lookup.
+      const { rows } = await db.query<{ account_id: string; location_id: string | null }>(
+        `WITH touched AS (
+           UPDATE sessions SET last_seen_at = now()
+            WHERE id_hash = $1 AND expires_at > now() AND last_seen_at < now() - interval '5 minutes')
+         SELECT account_id, location_id FROM sessions WHERE id_hash = $1 AND expires_at > now()`,
+        [sha256(token)],
+      );
+      const row = rows[0];
+      return row ? { kind: 'session', accountId: row.account_id, locationId: row.location_id, sessionToken: token } : undefined;
+    },
+    async revoke(sessionToken) {
+      await db.query('DELETE FROM sessions WHERE id_hash = $1', [sha256(sessionToken)]);
+    },
+  };
+}
+
+/** Sets the session cookie: HttpOnly, SameSite=Lax, Path=/, Secure (and `__Host-`) in production. */
+export function setSessionCookie(res: Response, cookie: SessionCookie, signedValue: string): void {
+  res.cookie(cookie.name, signedValue, { httpOnly: true, secure: cookie.secure, sameSite: 'lax', path: '/', maxAge: cookie.maxAgeMs });
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, REQUIRED_IN_PRODUCTION, loadConfig } from './config.js';
+
+const production = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://u:p@db:5432/api',
+  FRONTEND_URL: 'https://app.example.com',
+  GHL_CLIENT_ID: 'id',
+  GHL_CLIENT_SECRET: 'ghl-secret',
+  ENCRYPTION_KEY: 'ab'.repeat(32),
+  SESSION_SECRET: 's'.repeat(40),
+  STRIPE_SECRET_KEY: 'sk_live_x',
+  STRIPE_WEBHOOK_SECRET: 'whsec_x',
+  INTERNAL_TOKEN: 't'.repeat(30),
+};
+
+describe('loadConfig', () => {
+  it('starts with no environment at all outside production, on embedded defaults', () => {
+    const config = loadConfig({});
+    expect(config.nodeEnv).toBe('development');
+    expect(config.port).toBe(3000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.enableApiDocs).toBe(true);
+    expect(config.trustProxyHops).toBe(0);
+    expect(config.encryption.key).toHaveLength(32);
+    expect(config.defaulted).toEqual(expect.arrayContaining(['ENCRYPTION_KEY', 'SESSION_SECRET', 'INTERNAL_TOKEN']));
+  });
+
+  it('names every missing variable in one message in production', () => {
+    let error: unknown;
+    try {
+      loadConfig({ NODE_ENV: 'production', PORT: 'eighty' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const configError = error as ConfigError;
+    expect(configError.code).toBe('CONFIG_INVALID');
+    expect(configError.missing).toEqual([...REQUIRED_IN_PRODUCTION]);
+    for (const name of REQUIRED_IN_PRODUCTION) expect(configError.message).toContain(name);
+    expect(configError.message).toContain('PORT');
+  });
+
+  it('accepts a complete production environment and keeps docs off by default', () => {
+    const config = loadConfig(production);
+    expect(config.isProduction).toBe(true);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.enableApiDocs).toBe(false);
+    expect(config.defaulted).toEqual([]);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(() => loadConfig({ ...production, SESSION_SECRET: '  ' })).toThrow(/SESSION_SECRET/);
+  });
+
+  it.each([
+    ['TRUST_PROXY_HOPS', 'true'],
+    ['ENCRYPTION_KEY', 'too-short'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'http://x'],
+    ['ENABLE_METRICS', 'yes'],
+    ['PORT', '70000'],
+  ])('rejects %s=%s with a message naming it, never its value', (name, value) => {
+    expect(() => loadConfig({ ...production, [name]: value })).toThrow(new RegExp(name));
+    try {
+      loadConfig({ ...production, [name]: value });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(production.GHL_CLIENT_SECRET);
+    }
+  });
+
+  it('decodes base64 and hex encryption keys', () => {
+    expect(loadConfig({ ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).encryption.key).toEqual(Buffer.alloc(32, 7));
+    expect(loadConfig({ ENCRYPTION_KEY: '07'.repeat(32) }).encryption.key).toEqual(Buffer.alloc(32, 7));
+  });
+});

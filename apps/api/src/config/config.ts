@@ -1,0 +1,201 @@
+import { z } from 'zod';
+
+/** Start-up configuration is invalid; `message` names every offending variable at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    message: string,
+    /** Variables that are required in this environment and absent. */
+    readonly missing: readonly string[],
+    /** Variables that are present but malformed, with the reason. */
+    readonly invalid: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const optionalUrl = (protocols: RegExp) => z.preprocess(emptyToUndefined, z.url({ protocol: protocols }).optional());
+const int = (min: number, max: number, fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+const bool = (fallback: boolean | undefined) =>
+  z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional()).transform((v) => v ?? fallback);
+
+/** Variables without which production must not start (outside production, embedded defaults apply). */
+export const REQUIRED_IN_PRODUCTION = [
+  'DATABASE_URL',
+  'FRONTEND_URL',
+  'GHL_CLIENT_ID',
+  'GHL_CLIENT_SECRET',
+  'ENCRYPTION_KEY',
+  'SESSION_SECRET',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'INTERNAL_TOKEN',
+] as const;
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  PORT: int(0, 65_535, 3000),
+  HOST: optionalString,
+  DATABASE_URL: optionalUrl(/^postgres(ql)?$/),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  REDIS_URL: optionalUrl(/^rediss?$/),
+  FRONTEND_URL: optionalUrl(/^https?$/),
+  GHL_CLIENT_ID: optionalString,
+  GHL_CLIENT_SECRET: optionalString,
+  GHL_API_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://services.leadconnectorhq.com')),
+  ENCRYPTION_KEY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine((v) => decodeKey(v) !== undefined, 'expected 32 bytes as 64 hex characters or base64')
+      .optional(),
+  ),
+  ENCRYPTION_KEY_ID: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('1')),
+  SESSION_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'expected at least 32 characters').optional()),
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  STRIPE_API_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://api.stripe.com')),
+  SENTRY_DSN: optionalUrl(/^https?$/),
+  ENABLE_API_DOCS: bool(undefined),
+  ENABLE_METRICS: bool(true),
+  METRICS_PUBLIC: bool(false),
+  INTERNAL_TOKEN: z.preprocess(emptyToUndefined, z.string().min(24, 'expected at least 24 characters').optional()),
+  TRUST_PROXY_HOPS: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ error: 'expected a hop count (0-10); "true" is refused because it lets clients forge their IP' })
+      .int()
+      .min(0)
+      .max(10)
+      .default(0),
+  ),
+  DRAIN_TIMEOUT_MS: int(0, 600_000, 10_000),
+  SHUTDOWN_DELAY_MS: int(0, 600_000, 0),
+  HEADERS_TIMEOUT_MS: int(1_000, 600_000, 10_000),
+  REQUEST_TIMEOUT_MS: int(1_000, 3_600_000, 30_000),
+  DB_POOL_MAX: int(1, 500, 10),
+  DB_MAX_WAITING: int(0, 10_000, 50),
+  DB_CONNECTION_TIMEOUT_MS: int(50, 60_000, 2_000),
+  DB_STATEMENT_TIMEOUT_MS: int(10, 3_600_000, 5_000),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
+
+/** 32-byte AES key from 64 hex characters or base64; undefined when malformed. */
+export function decodeKey(value: string): Buffer | undefined {
+  if (/^[0-9a-f]{64}$/i.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) {
+    const bytes = Buffer.from(value, 'base64');
+    if (bytes.length === 32) return bytes;
+  }
+  return undefined;
+}
+
+// Development-only stand-ins so that `pnpm --filter api dev` works with no environment at all. They are
+// deterministic on purpose: data written by one run (sessions, encrypted tokens) must still be readable by the next.
+const DEVELOPMENT_DEFAULTS = {
+  FRONTEND_URL: 'http://localhost:5173',
+  ENCRYPTION_KEY: '0000000000000000000000000000000000000000000000000000000000000000',
+  SESSION_SECRET: 'development-session-secret-not-for-production',
+  INTERNAL_TOKEN: 'development-internal-token-not-for-production',
+  GHL_CLIENT_ID: 'development-ghl-client-id',
+  GHL_CLIENT_SECRET: 'development-ghl-client-secret',
+  STRIPE_SECRET_KEY: 'sk_test_development',
+  STRIPE_WEBHOOK_SECRET: 'whsec_development',
+} as const;
+
+export type NodeEnv = 'development' | 'test' | 'production';
+
+/** The validated configuration; every field has its final value. */
+export interface Config {
+  nodeEnv: NodeEnv;
+  isProduction: boolean;
+  port: number;
+  host: string;
+  /** Undefined means: run the embedded PostgreSQL (PGlite) in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Undefined means memory cache and memory rate limits (once those libraries are wired). */
+  redisUrl: string | undefined;
+  frontendUrl: string;
+  ghl: { clientId: string; clientSecret: string; apiBaseUrl: string };
+  stripe: { secretKey: string; webhookSecret: string; apiBaseUrl: string };
+  encryption: { key: Buffer; keyId: string };
+  sessionSecret: string;
+  internalToken: string;
+  sentryDsn: string | undefined;
+  enableApiDocs: boolean;
+  enableMetrics: boolean;
+  metricsPublic: boolean;
+  trustProxyHops: number;
+  drainTimeoutMs: number;
+  shutdownDelayMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  db: { poolMax: number; maxWaiting: number; connectionTimeoutMs: number; statementTimeoutMs: number };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Which variables fell back to development defaults (for the start-up log, never their values). */
+  defaulted: string[];
+}
+
+/**
+ * Validates the environment. Pure: pass `process.env` (after loading `.env`). Throws one `ConfigError` naming every
+ * missing or malformed variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  const invalid = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')} (${issue.message})`);
+  const nodeEnv: NodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const missing =
+    nodeEnv === 'production' ? REQUIRED_IN_PRODUCTION.filter((name) => emptyToUndefined(env[name]) === undefined) : [];
+  if (!parsed.success || missing.length > 0) {
+    const parts: string[] = [];
+    if (missing.length > 0) parts.push(`missing (required when NODE_ENV=production): ${missing.join(', ')}`);
+    if (invalid.length > 0) parts.push(`invalid: ${invalid.join('; ')}`);
+    throw new ConfigError(`Invalid configuration: ${parts.join('. ')}. See apps/api/.env.example.`, missing, invalid);
+  }
+  const e = parsed.data;
+  const defaulted: string[] = [];
+  const pick = <K extends keyof typeof DEVELOPMENT_DEFAULTS>(name: K): string => {
+    const value = e[name];
+    if (value !== undefined) return value;
+    defaulted.push(name);
+    return DEVELOPMENT_DEFAULTS[name];
+  };
+  const isProduction = e.NODE_ENV === 'production';
+  return {
+    nodeEnv: e.NODE_ENV,
+    isProduction,
+    port: e.PORT,
+    host: e.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    frontendUrl: pick('FRONTEND_URL'),
+    ghl: { clientId: pick('GHL_CLIENT_ID'), clientSecret: pick('GHL_CLIENT_SECRET'), apiBaseUrl: e.GHL_API_BASE_URL },
+    stripe: { secretKey: pick('STRIPE_SECRET_KEY'), webhookSecret: pick('STRIPE_WEBHOOK_SECRET'), apiBaseUrl: e.STRIPE_API_BASE_URL },
+    encryption: { key: decodeKey(pick('ENCRYPTION_KEY'))!, keyId: e.ENCRYPTION_KEY_ID },
+    sessionSecret: pick('SESSION_SECRET'),
+    internalToken: pick('INTERNAL_TOKEN'),
+    sentryDsn: e.SENTRY_DSN,
+    enableApiDocs: e.ENABLE_API_DOCS ?? !isProduction,
+    enableMetrics: e.ENABLE_METRICS ?? true,
+    metricsPublic: e.METRICS_PUBLIC ?? false,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    db: {
+      poolMax: e.DB_POOL_MAX,
+      maxWaiting: e.DB_MAX_WAITING,
+      connectionTimeoutMs: e.DB_CONNECTION_TIMEOUT_MS,
+      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    },
+    logLevel: e.LOG_LEVEL,
+    defaulted,
+  };
+}

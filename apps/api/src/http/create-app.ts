@@ -1,0 +1,110 @@
+import compression from 'compression';
+import cors from 'cors';
+import express, { type Express, type Router } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { createApiKeyStore } from '../auth/api-keys.js';
+import { authenticate, requireInternalToken } from '../auth/middleware.js';
+import { createSessionStore, sessionCookie } from '../auth/sessions.js';
+import type { Database } from '../db/database.js';
+import { createApiV1Router } from '../routes/api-v1.js';
+import { healthRoutes, type BackendInfo } from '../routes/health.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import type { Lifecycle } from './lifecycle.js';
+import { requestLogging } from './request-context.js';
+
+/** The JSON body limit; larger bodies get 413 PAYLOAD_TOO_LARGE. */
+export const JSON_BODY_LIMIT = '100kb';
+
+/** The compression settings the user chose: gzip level 6 above 1 KiB, opt-out per request with `x-no-compression`. */
+export const COMPRESSION = { level: 6, threshold: 1024 } as const;
+
+/** Everything the app needs from the outside world. createApp does no I/O and reads no environment. */
+export interface AppDeps {
+  config: {
+    isProduction: boolean;
+    frontendUrl: string;
+    /** Number of reverse proxies in front of the app (never `true`: that lets clients forge their IP). */
+    trustProxyHops: number;
+    sessionSecret: string;
+    internalToken: string;
+  };
+  logger: Logger;
+  db: Database;
+  lifecycle: Lifecycle;
+  /** Reported by /health and /health/detailed: app, node, express, database... */
+  versions: Record<string, string> & { app: string };
+  backends: BackendInfo;
+  /** Called with unexpected (500) errors, e.g. Sentry's captureException. */
+  reportError?: (error: unknown, requestId: string) => void;
+  /** Extra routes on the v1 API router, e.g. a test's throwing or slow handlers. Production passes nothing. */
+  extraApiRoutes?: (router: Router, deps: { db: Database }) => void;
+  /** Process start time (ms since epoch) for /health/detailed. @default Date.now() at createApp */
+  startedAt?: number;
+}
+
+/**
+ * Builds the Express app. The middleware order below is the single place where the request pipeline is defined;
+ * read it top to bottom. The numbered slots marked "@org/..." are where the libraries get wired.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger, db, lifecycle } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  // A hop count, not `true`: with `true` any client can pick its own req.ip via X-Forwarded-For.
+  app.set('trust proxy', config.trustProxyHops);
+  // Express would otherwise print stacks in HTML for errors that escape the error handler (it cannot: see below).
+  app.set('env', config.isProduction ? 'production' : 'development');
+
+  const cookie = sessionCookie(config.isProduction);
+  const sessions = createSessionStore(db, config.sessionSecret);
+  const apiKeys = createApiKeyStore(db);
+  const internalOnly = requireInternalToken(config.internalToken);
+
+  // 1. Request id and access log (first, so that every later failure carries the id).
+  app.use(requestLogging(logger));
+  // 2. While draining, tell keep-alive clients to reconnect elsewhere, so sockets close as their last response ends.
+  app.use((_req, res, next) => {
+    if (lifecycle.state === 'draining') res.setHeader('Connection', 'close');
+    next();
+  });
+  // 3. Security headers (HSTS, nosniff, CSP, frame options, referrer policy, CORP) and CORS for the frontend only.
+  app.use(helmet());
+  app.use(cors({ origin: config.frontendUrl, credentials: true, exposedHeaders: ['X-Request-Id', 'Retry-After'] }));
+  // 4. Compression, exactly as configured by the user.
+  app.use(
+    compression({
+      level: COMPRESSION.level,
+      threshold: COMPRESSION.threshold,
+      filter: (req, res) => (req.headers['x-no-compression'] ? false : compression.filter(req, res)),
+    }),
+  );
+  // 5. @org/metrics: HTTP metrics middleware goes here (before routes so it sees every response) and `/metrics`
+  //    is mounted next to the operational routes below (open outside production; internal token in production
+  //    unless METRICS_PUBLIC). Not wired yet.
+
+  // 6. Operational endpoints: cheap, unauthenticated (except /health/detailed), not rate limited.
+  app.use(healthRoutes({ db, lifecycle, versions: deps.versions, backends: deps.backends, guard: internalOnly, startedAt: deps.startedAt ?? Date.now() }));
+  app.use('/internal', internalOnly);
+  //    @org/cache: `GET /internal/cache-stats` (the cache's stats()) is mounted here, behind internalOnly.
+  //    @org/openapi: `/openapi.json` and `/api-docs` are mounted here when ENABLE_API_DOCS.
+
+  // 7. @org/tiered-rate-limit: mounted here, before body parsing and auth (cheap rejection), keyed by principal when
+  //    a valid session or API key is present, else by req.ip (hence the explicit trust-proxy hop count). Not wired.
+
+  // 8. Body parsing. Raw-body routes (the Stripe webhook verifies the exact bytes) must be mounted above this line.
+  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+
+  // 9. Authentication: sets req.principal from a Bearer API key or the session cookie; routes require it.
+  app.use(authenticate({ sessions, apiKeys, cookie }));
+
+  // 10. The API, implicitly v1 at /api and explicitly at /v1/api. A v2 router gets its own line: app.use('/v2/api', v2).
+  const v1 = createApiV1Router({ db, sessions, cookie });
+  deps.extraApiRoutes?.(v1, { db });
+  app.use(['/api', '/v1/api'], v1);
+
+  // 11. Unknown routes and every error: one JSON shape.
+  app.use(notFoundHandler);
+  app.use(errorHandler({ logger, report: deps.reportError }));
+  return app;
+}

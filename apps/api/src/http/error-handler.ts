@@ -1,0 +1,75 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { DatabaseUnavailableError } from '../db/errors.js';
+import { HttpError, notFound, type ErrorBody } from './errors.js';
+import { requestIdOf } from './request-context.js';
+
+/** body-parser (used by express.json) marks its errors with `type` and `status`. */
+interface BodyParserError {
+  type: string;
+  status: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string' && typeof (error as BodyParserError).status === 'number';
+}
+
+const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'INVALID_JSON', 'The request body is not valid JSON'],
+  'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'The request body is too large'],
+  'encoding.unsupported': [415, 'UNSUPPORTED_ENCODING', 'The request body encoding is not supported'],
+  'charset.unsupported': [415, 'UNSUPPORTED_CHARSET', 'The request body charset is not supported'],
+  'request.aborted': [400, 'REQUEST_ABORTED', 'The request was aborted'],
+  'request.size.invalid': [400, 'INVALID_BODY_LENGTH', 'The request body length does not match Content-Length'],
+  'stream.encoding.set': [500, 'INTERNAL_ERROR', 'Internal server error'],
+};
+
+/** Turns any thrown value into an HttpError whose message is safe for clients. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof DatabaseUnavailableError) {
+    // Retry-After tells well-behaved clients and proxies to come back instead of treating this as a hard failure.
+    return new HttpError(503, error.code, error.message, { cause: error, headers: { 'Retry-After': '1' } });
+  }
+  if (isBodyParserError(error)) {
+    const known = BODY_PARSER_ERRORS[error.type];
+    if (known) return new HttpError(known[0], known[1], known[2], { cause: error });
+    if (error.status >= 400 && error.status < 500) return new HttpError(error.status, 'BAD_REQUEST', 'The request could not be read', { cause: error });
+  }
+  return new HttpError(500, 'INTERNAL_ERROR', 'Internal server error', { cause: error });
+}
+
+/** Unknown routes: the same JSON error as everything else, never Express's HTML page. */
+export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFound());
+
+/**
+ * The one error handler. Whatever happened, the client gets `{ success: false, error: { code, message, requestId } }`
+ * with no stack, no HTML and no file path, whatever NODE_ENV says; the detail goes to the log, once.
+ */
+export function errorHandler(options: { logger: Logger; report?: (error: unknown, requestId: string) => void }): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    const httpError = toHttpError(error);
+    const requestId = requestIdOf(req);
+    const cause = httpError.cause ?? error;
+    const logged = {
+      requestId,
+      code: httpError.code,
+      status: httpError.status,
+      err: cause instanceof Error ? { type: cause.name, message: cause.message, code: (cause as { code?: unknown }).code, stack: httpError.status >= 500 ? cause.stack : undefined } : { value: String(cause) },
+    };
+    if (httpError.status >= 500) {
+      options.logger.error(logged, 'request failed');
+      if (httpError.status === 500) options.report?.(cause, requestId);
+    } else {
+      options.logger.debug(logged, 'request rejected');
+    }
+    if (res.headersSent) {
+      // Too late for a clean error body: end the connection so the client sees a failure, not a truncated success.
+      next(error);
+      return;
+    }
+    const body: ErrorBody = { success: false, error: { code: httpError.code, message: httpError.message, requestId, ...httpError.details } };
+    for (const [name, value] of Object.entries(httpError.headers)) res.setHeader(name, value);
+    res.status(httpError.status).json(body);
+  };
+}

@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitFor } from '@org/test-services';
+
+export const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A child process running the app, with its whole output captured. */
+export interface AppProcess {
+  child: ChildProcess;
+  port: number;
+  base: string;
+  output(): string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+/**
+ * Spawns `entry` (relative to apps/api) with tsx and ONLY the given environment (plus PATH/HOME so Node runs):
+ * no DATABASE_URL or REDIS_URL leaks in from the test runner's environment.
+ */
+export async function spawnApp(entry: string, env: Record<string, string>): Promise<AppProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: APP_DIR,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), ENV_FILE: '/nonexistent/.env', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
+  return { child, port, base: `http://127.0.0.1:${port}`, output: () => output, exited };
+}
+
+/** Waits for /ready to answer 200 (migrations done), failing early with the output if the process died. */
+export async function waitReady(app: AppProcess, timeoutMs = 60_000): Promise<void> {
+  let dead = false;
+  void app.exited.then(() => (dead = true));
+  await waitFor(
+    `app on ${app.base} to be ready`,
+    async () => {
+      if (dead) throw new Error(`app exited early:\n${app.output()}`);
+      const res = await fetch(`${app.base}/ready`).catch(() => undefined);
+      return res?.status === 200;
+    },
+    timeoutMs,
+    100,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- app output ---\n${app.output()}`, { cause: error });
+  });
+}

@@ -1,0 +1,88 @@
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import { OpenApiError, RequestValidationError, ResponseValidationError, type ValidationIssue } from '../errors.js';
+
+/** Finds the request id the app assigned (pino-http's `req.id`, or `res.locals.requestId`). */
+export type RequestIdReader = (req: Request, res: Response) => string | undefined;
+
+export const defaultRequestId: RequestIdReader = (req, res) => {
+  const fromLocals = (res.locals as { requestId?: unknown }).requestId;
+  if (typeof fromLocals === 'string') return fromLocals;
+  const fromReq = (req as { id?: unknown }).id;
+  return typeof fromReq === 'string' || typeof fromReq === 'number' ? String(fromReq) : undefined;
+};
+
+/** The body of every error response: `{ success: false, error: { code, message, requestId?, issues? } }`. */
+export interface ApiErrorBody {
+  success: false;
+  error: { code: string; message: string; requestId?: string; issues?: ValidationIssue[] };
+}
+
+export function errorBody(code: string, message: string, requestId: string | undefined, issues?: ValidationIssue[]): ApiErrorBody {
+  const error: ApiErrorBody['error'] = { code, message };
+  if (requestId !== undefined) error.requestId = requestId;
+  if (issues) error.issues = issues;
+  return { success: false, error };
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+// body-parser's error types (stable strings it documents) mapped to the API's codes.
+const BODY_PARSER: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'INVALID_JSON', 'The request body is not valid JSON'],
+  'entity.verify.failed': [400, 'INVALID_BODY', 'The request body was rejected'],
+  'request.aborted': [400, 'REQUEST_ABORTED', 'The request was aborted'],
+  'request.size.invalid': [400, 'INVALID_BODY', 'The request body length does not match Content-Length'],
+  'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'Request body too large'],
+  'parameters.too.many': [413, 'PAYLOAD_TOO_LARGE', 'Too many parameters'],
+  'encoding.unsupported': [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported content encoding'],
+  'charset.unsupported': [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported charset'],
+};
+
+/** Maps an error to [status, body] if it is one this package knows (its own or body-parser's), else undefined. */
+export function knownError(error: unknown, requestId: string | undefined, exposeResponseIssues: boolean): [number, ApiErrorBody] | undefined {
+  if (error instanceof RequestValidationError) return [400, errorBody(error.code, error.message, requestId, error.issues)];
+  if (error instanceof ResponseValidationError) {
+    return [500, errorBody(error.code, 'The response did not match the documented schema', requestId, exposeResponseIssues ? error.issues : undefined)];
+  }
+  const type = (error as BodyParserError | null)?.type;
+  if (typeof type === 'string' && BODY_PARSER[type]) {
+    const [status, code, message] = BODY_PARSER[type];
+    return [status, errorBody(code, message, requestId)];
+  }
+  const status = (error as BodyParserError | null)?.status;
+  if (error instanceof OpenApiError && typeof status === 'number') return [status, errorBody(error.code, error.message, requestId)];
+  return undefined;
+}
+
+/** Options of `apiErrorHandler`. */
+export interface ApiErrorHandlerOptions {
+  /** Reads the request id for the body. @default `res.locals.requestId`, then `req.id` */
+  requestId?: RequestIdReader;
+  /** Called with every error that becomes a 500 (never sent to the client). @default console.error */
+  onUnexpected?: (error: unknown, req: Request) => void;
+}
+
+/**
+ * A final Express error handler that answers in the API's error format: validation and
+ * body-parser errors with their status, errors carrying an `expose`d 4xx status with it, and
+ * anything else as a 500 without details (no stack or message reaches the client).
+ */
+export function apiErrorHandler(options: ApiErrorHandlerOptions = {}): ErrorRequestHandler {
+  const requestId = options.requestId ?? defaultRequestId;
+  const onUnexpected = options.onUnexpected ?? ((error: unknown) => console.error('Unhandled error in request', error));
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const id = requestId(req, res);
+    const known = knownError(error, id, false);
+    if (known) return void res.status(known[0]).json(known[1]);
+    const { status, expose, message } = (error ?? {}) as { status?: unknown; expose?: unknown; message?: unknown };
+    if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
+      return void res.status(status).json(errorBody('HTTP_ERROR', typeof message === 'string' ? message : 'Request failed', id));
+    }
+    onUnexpected(error, req);
+    res.status(500).json(errorBody('INTERNAL_ERROR', 'Internal server error', id));
+  };
+}

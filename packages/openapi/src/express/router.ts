@@ -1,0 +1,228 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { z } from 'zod';
+import { createOpenApi, type OpenApi, type OpenApiOptions } from '../document.js';
+import { OpenApiOptionsError, RequestValidationError, ResponseValidationError, type IssueLocation, type ValidationIssue } from '../errors.js';
+import type { HttpMethod, RouteDefinition, RouteSpec } from '../route.js';
+import { createDocsRouter, type DocsOptions } from './docs.js';
+import { defaultRequestId, errorBody, knownError, type RequestIdReader } from './http-errors.js';
+import type { ApiHandler, ApiLogger, ImplementedRoute, SecurityHandler } from './types.js';
+
+/** What to do when a handler sends a body that does not match its documented schema. */
+export type ResponseValidationMode = 'strict' | 'log' | 'off';
+
+/** Options of `createApiRouter`: the document options plus how requests are handled. */
+export interface ApiRouterOptions extends Omit<OpenApiOptions, 'routes'> {
+  /** The implemented routes, from `implement(route, handler)`. */
+  routes: readonly ImplementedRoute[];
+  /** `strict`: an invalid response becomes a 500 and is logged; `log`: it is logged and sent; `off`: not checked. @default 'log' when NODE_ENV is 'production', else 'strict' */
+  responseValidation?: ResponseValidationMode;
+  /** Reads the request id put in error bodies. @default `res.locals.requestId`, then `req.id` */
+  requestId?: RequestIdReader;
+  /** Receives response-validation failures. @default console.error */
+  logger?: ApiLogger;
+  /** Parse JSON bodies for routes with a body schema (skipped when the app already parsed them). @default true */
+  parseJson?: boolean;
+  /** Largest JSON body accepted (bytes or a string like '100kb'); larger gives 413. @default '100kb' */
+  jsonLimit?: number | string;
+  /** Checks per security scheme: a route gets 401 unless one of its requirements passes. Routes whose requirements use a scheme without a handler are left to the app's own middleware. @default {} */
+  securityHandlers?: Readonly<Record<string, SecurityHandler>>;
+  /** Serving of `/openapi.json` and `/api-docs` (see `docsRouter`). @default { enabled: true } */
+  docs?: DocsOptions;
+}
+
+/** What `createApiRouter` returns. */
+export interface ApiRouter {
+  /** The Express router with every route; mount it at each server prefix (e.g. `/api` and `/v1/api`). */
+  readonly router: Router;
+  /** Serves `/openapi.json` and `/api-docs` (an empty router when docs are disabled); mount it at the app root. */
+  readonly docsRouter: Router;
+  /** The document, built once at construction, and its JSON. */
+  readonly openapi: OpenApi;
+}
+
+/** Pairs a route definition with its handler; the handler's `req` and `res.reply` are typed from the schemas. */
+export function implement<T extends RouteSpec>(route: RouteDefinition<T>, handler: ApiHandler<T>, options: { before?: readonly RequestHandler[] } = {}): ImplementedRoute<T> {
+  if (typeof handler !== 'function') throw new OpenApiOptionsError(`${route.label}: handler must be a function`);
+  return { route, handler, before: options.before ?? [] };
+}
+
+interface Settings {
+  responseValidation: ResponseValidationMode;
+  requestId: RequestIdReader;
+  logger: ApiLogger;
+  parseJson: boolean;
+  jsonLimit: number | string;
+  securityHandlers: Readonly<Record<string, SecurityHandler>>;
+}
+
+function settingsOf(options: ApiRouterOptions): Settings {
+  const mode = options.responseValidation ?? (process.env.NODE_ENV === 'production' ? 'log' : 'strict');
+  if (!['strict', 'log', 'off'].includes(mode)) throw new OpenApiOptionsError(`responseValidation must be "strict", "log" or "off", got "${String(mode)}"`);
+  const securityHandlers = options.securityHandlers ?? {};
+  for (const [name, handler] of Object.entries(securityHandlers)) {
+    if (typeof handler !== 'function') throw new OpenApiOptionsError(`securityHandlers.${name} must be a function`);
+    if (!(name in (options.securitySchemes ?? {}))) throw new OpenApiOptionsError(`securityHandlers.${name} has no matching security scheme`);
+  }
+  const jsonLimit = options.jsonLimit ?? '100kb';
+  if (typeof jsonLimit !== 'number' && typeof jsonLimit !== 'string') throw new OpenApiOptionsError('jsonLimit must be a number of bytes or a size string');
+  return {
+    responseValidation: mode,
+    requestId: options.requestId ?? defaultRequestId,
+    logger: options.logger ?? { error: (details, message) => console.error(message, details) },
+    parseJson: options.parseJson ?? true,
+    jsonLimit,
+    securityHandlers,
+  };
+}
+
+function toIssues(location: IssueLocation | 'response', error: z.ZodError, into: ValidationIssue[]): void {
+  for (const issue of error.issues) {
+    into.push({ location, path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message, code: issue.code });
+  }
+}
+
+function securityMiddleware(requirements: readonly Record<string, string[]>[], settings: Settings): RequestHandler | undefined {
+  // A public alternative (`{}`), or a requirement using a scheme without a handler, means this
+  // router cannot decide alone: the app's own middleware does, so nothing is enforced here.
+  if (requirements.length === 0) return undefined;
+  const decidable = requirements.every((r) => Object.keys(r).length > 0 && Object.keys(r).every((name) => settings.securityHandlers[name]));
+  if (!decidable) return undefined;
+  return async (req, res, next) => {
+    for (const requirement of requirements) {
+      let ok = true;
+      for (const name of Object.keys(requirement)) {
+        if (!(await settings.securityHandlers[name]!(req))) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return next();
+    }
+    res.status(401).json(errorBody('UNAUTHENTICATED', 'Authentication required', settings.requestId(req, res)));
+  };
+}
+
+// Same test as type-is's hasBody: a body is announced by Transfer-Encoding or a non-zero Content-Length.
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+// The media types express.json() is configured for: application/json and application/*+json.
+const JSON_TYPE = /^application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && JSON_TYPE.test(contentType);
+}
+
+// Validation and the handler share one layer: Express 5 still awaits the handler's promise and
+// forwards its rejection to the error handlers, and the request skips one dispatch step.
+function validatingHandler(route: RouteDefinition, handler: RequestHandler, settings: Settings): RequestHandler {
+  const { params, query, headers, body } = route.request ?? {};
+  const headerKeys = headers ? Object.keys(headers.shape).map((name) => [name, name.toLowerCase()] as const) : [];
+  const responses = new Map<number, z.ZodType | null>(Object.entries(route.responses).map(([status, spec]) => [Number(status), spec.body ?? null]));
+  const validateResponses = settings.responseValidation !== 'off';
+  const strict = settings.responseValidation === 'strict';
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    let issues: ValidationIssue[] | undefined;
+    if (body && hasBody(req) && !isJson(req.headers['content-type'])) {
+      return void res.status(415).json(errorBody('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', settings.requestId(req, res)));
+    }
+    if (params) {
+      const result = params.safeParse(req.params);
+      if (result.success) req.params = result.data as Request['params'];
+      else toIssues('params', result.error, (issues ??= []));
+    }
+    if (query) {
+      const result = query.safeParse(req.query);
+      // Express 5 makes req.query a getter; an own property shadows it for this request.
+      if (result.success) Object.defineProperty(req, 'query', { value: result.data, writable: true, configurable: true, enumerable: true });
+      else toIssues('query', result.error, (issues ??= []));
+    }
+    if (headers) {
+      const raw: Record<string, unknown> = {};
+      for (const [name, lower] of headerKeys) if (req.headers[lower] !== undefined) raw[name] = req.headers[lower];
+      const result = headers.safeParse(raw);
+      if (result.success) (req as Request & { parsedHeaders: unknown }).parsedHeaders = result.data;
+      else toIssues('headers', result.error, (issues ??= []));
+    }
+    if (body) {
+      const result = body.safeParse(req.body);
+      if (result.success) req.body = result.data;
+      else toIssues('body', result.error, (issues ??= []));
+    }
+    if (issues) {
+      const error = new RequestValidationError(issues);
+      return void res.status(400).json(errorBody(error.code, error.message, settings.requestId(req, res), issues));
+    }
+
+    const send = res.json;
+    const reply = (status: number, payload?: unknown) => {
+      if (payload === undefined) res.status(status).end();
+      else res.status(status).json(payload);
+    };
+    (res as Response & { reply: typeof reply }).reply = reply;
+    if (validateResponses) {
+      res.json = function validatedJson(this: Response, payload: unknown) {
+        const status = this.statusCode;
+        const schema = responses.get(status);
+        // Error bodies are shaped by the error handlers, not by the route's schemas.
+        if (schema === undefined && status >= 400) return send.call(this, payload);
+        const failures: ValidationIssue[] = [];
+        let output = payload;
+        if (schema === undefined) failures.push({ location: 'response', path: [], message: `status ${status} is not documented for this route`, code: 'undocumented_status' });
+        else if (schema === null) failures.push({ location: 'response', path: [], message: `status ${status} is documented without a body`, code: 'unexpected_body' });
+        else {
+          const result = schema.safeParse(payload);
+          if (result.success) output = result.data;
+          else toIssues('response', result.error, failures);
+        }
+        if (failures.length === 0) return send.call(this, output);
+        const error = new ResponseValidationError(route.label, status, failures);
+        settings.logger.error({ code: error.code, route: route.label, status, issues: failures, requestId: settings.requestId(req, this) }, error.message);
+        if (!strict) return send.call(this, payload);
+        this.status(500);
+        return send.call(this, knownError(error, settings.requestId(req, this), true)![1]);
+      };
+    }
+    return handler(req, res, next);
+  };
+}
+
+// Errors raised inside the router's own chain (body parsing, validation) answered in the API format;
+// anything else goes on to the app's error handler.
+function routerErrorHandler(settings: Settings) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const known = knownError(error, settings.requestId(req, res), settings.responseValidation === 'strict');
+    if (!known) return next(error);
+    res.status(known[0]).json(known[1]);
+  };
+}
+
+/**
+ * Builds the Express 5 router (authentication, JSON parsing, validation, typed handler, response
+ * validation for every route) and the OpenAPI document, once, from the same definitions.
+ */
+export function createApiRouter(options: ApiRouterOptions): ApiRouter {
+  if (typeof options !== 'object' || options === null) throw new OpenApiOptionsError('options must be an object');
+  if (!Array.isArray(options.routes)) throw new OpenApiOptionsError('routes must be an array of implement() results');
+  const settings = settingsOf(options);
+  const { routes: implemented, responseValidation: _r, requestId: _i, logger: _l, parseJson: _p, jsonLimit: _j, securityHandlers: _s, docs, ...documentOptions } = options;
+  const openapi = createOpenApi({ ...documentOptions, routes: implemented.map((entry) => entry.route) });
+  const router = express.Router();
+  const json = express.json({ limit: settings.jsonLimit, type: ['application/json', 'application/*+json'] });
+  for (const { route, handler, before } of implemented) {
+    const chain: RequestHandler[] = [];
+    const security = securityMiddleware(route.security ?? options.security ?? [], settings);
+    if (security) chain.push(security);
+    chain.push(...before);
+    if (route.request?.body && settings.parseJson) chain.push(json);
+    chain.push(validatingHandler(route, handler as unknown as RequestHandler, settings));
+    const method: HttpMethod = route.method;
+    (router as unknown as Record<HttpMethod, (path: string, ...handlers: RequestHandler[]) => void>)[method](route.path, ...chain);
+  }
+  router.use(routerErrorHandler(settings));
+  const docsRouter = createDocsRouter(openapi, docs ?? {});
+  return { router, docsRouter, openapi };
+}

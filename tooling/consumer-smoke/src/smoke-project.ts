@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+
+/** The monorepo's root folder. */
+export const repoRoot = resolve(import.meta.dirname, '../../..');
+
+/** Libraries that keep a consumer's view in packages/<name>/smoke (esm.mjs, cjs.cjs, types.ts, optional deps.json). */
+export const smokeLibraries = readdirSync(join(repoRoot, 'packages')).filter((name) => existsSync(join(repoRoot, 'packages', name, 'smoke')));
+
+const tsc = join(createRequire(join(repoRoot, 'package.json')).resolve('typescript/package.json'), '..', 'bin', 'tsc');
+
+/** Runs a command and returns its stdout; on failure the error carries the command's whole output. */
+export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed:\n${stdout}${stderr}`, { cause: error });
+  }
+}
+
+/** Extra npm packages the smoke snippets of `libraries` need (optional peers), plus Node's types. */
+export function smokeExtraDeps(libraries: readonly string[]): string[] {
+  const extra = new Set<string>(['@types/node@20']);
+  for (const name of libraries) {
+    const deps = join(repoRoot, 'packages', name, 'smoke', 'deps.json');
+    if (existsSync(deps)) for (const d of JSON.parse(readFileSync(deps, 'utf8')) as string[]) extra.add(d);
+  }
+  return [...extra];
+}
+
+/**
+ * Turns `dir` into a plain npm project outside the workspace, installs `specs` (tarball paths or
+ * `name@version` from the configured registry) and copies each library's smoke snippets into it.
+ */
+export function prepareSmokeProject(dir: string, specs: readonly string[], libraries: readonly string[], npmrc = ''): void {
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  if (npmrc) writeFileSync(join(dir, '.npmrc'), npmrc);
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs, ...smokeExtraDeps(libraries)], dir);
+  for (const [name, options] of Object.entries({
+    node16: { module: 'node16', moduleResolution: 'node16' },
+    bundler: { module: 'esnext', moduleResolution: 'bundler' },
+  })) {
+    writeFileSync(join(dir, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions: { ...options, target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, include: ['*/types.ts', '*/types.cts'] }));
+  }
+  for (const name of libraries) {
+    const target = join(dir, name);
+    mkdirSync(target, { recursive: true });
+    const smoke = join(repoRoot, 'packages', name, 'smoke');
+    for (const file of ['esm.mjs', 'cjs.cjs', 'types.ts']) copyFileSync(join(smoke, file), join(target, file));
+    // The same typed usage once more as CommonJS, so node16 resolution checks the .d.cts side too.
+    copyFileSync(join(smoke, 'types.ts'), join(target, 'types.cts'));
+  }
+}
+
+/** Runs one library's ESM and CJS snippets; throws with their output when either fails. */
+export function runSmoke(dir: string, name: string): { esm: string; cjs: string } {
+  return { esm: run('node', [join(name, 'esm.mjs')], dir), cjs: run('node', [join(name, 'cjs.cjs')], dir) };
+}
+
+/** Type-checks every library's typed usage with moduleResolution node16 or bundler. */
+export function typecheckSmoke(dir: string, config: 'node16' | 'bundler'): void {
+  run('node', [tsc, '-p', `tsconfig.${config}.json`], dir);
+}
