@@ -6,7 +6,8 @@ import { CacheOptionsError } from './errors.js';
  */
 export interface RedisClientLike {
   readonly status: string;
-  on(event: string, listener: (...args: never[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches ioredis' own listener type
+  on(event: string, listener: (...args: any[]) => void): unknown;
   duplicate(...args: never[]): unknown;
 }
 
