@@ -102,6 +102,11 @@ interface Read {
   tier: Tier;
 }
 
+/** Per-call state of one wrap: after one Redis failure the rest of the call stays in memory, so a call costs at most one deadline. */
+interface CallState {
+  redisFailed: boolean;
+}
+
 interface WriteSpec {
   ttlMs: number;
   graceMs: number;
@@ -379,12 +384,13 @@ class Scope implements Cache {
    * Reads a key from the tiers the mode uses. `allowStale` also returns entries past their TTL
    * but within grace (for wrap). Redis failures fall back to memory, never to the caller.
    */
-  private async read(full: string, allowStale: boolean, count: boolean): Promise<Read | undefined> {
+  private async read(full: string, allowStale: boolean, count: boolean, call?: CallState): Promise<Read | undefined> {
     const core = this.core;
     const mode = core.o.mode;
     const redis = core.redis;
     const now = Date.now();
-    const useMemoryFirst = mode === 'memory' || mode === 'near' || !redis!.usable;
+    const skipRedis = mode === 'memory' || !redis!.usable || call?.redisFailed === true;
+    const useMemoryFirst = skipRedis || mode === 'near';
     let stale: Read | undefined;
     if (useMemoryFirst) {
       const entry = core.memory.entry(full, now);
@@ -397,12 +403,13 @@ class Scope implements Cache {
         stale = r;
       }
       if (count) this.miss(full, 'memory');
-      if (mode === 'memory' || !redis!.usable) return allowStale ? stale : undefined;
+      if (skipRedis) return allowStale ? stale : undefined;
     }
     let raw: string | null;
     try {
       raw = await redis!.exec('GET', (c) => c.get(full));
     } catch {
+      if (call) call.redisFailed = true;
       // Served from memory while Redis misbehaves (fallback mode had not looked there yet).
       if (mode === 'fallback') return this.readMemoryAfterFailure(full, allowStale, count);
       return allowStale ? stale : undefined;
@@ -473,7 +480,7 @@ class Scope implements Cache {
     };
   }
 
-  private async write(full: string, encoded: Encoded, spec: WriteSpec): Promise<Tier> {
+  private async write(full: string, encoded: Encoded, spec: WriteSpec, call?: CallState): Promise<Tier> {
     const core = this.core;
     const now = Date.now();
     const ttlMs = core.jitter(spec.ttlMs);
@@ -485,7 +492,7 @@ class Scope implements Cache {
     const redis = core.redis;
     const entry = (until: number, stale: number): MemoryEntry => ({ tagged: encoded.tagged, body: encoded.body, value: undefined, decoded: false, expiresAt: until, staleUntil: stale, ttlMs, tags: undefined });
     let tier: Tier = 'memory';
-    if (redis !== undefined && redis.usable) {
+    if (redis !== undefined && redis.usable && call?.redisFailed !== true) {
       try {
         const px = Math.max(1, staleUntil - now);
         const writes: Promise<unknown>[] = [redis.exec('SET', (c) => c.set(full, toRecord(encoded, expiresAt, ttlMs), 'PX', px))];
@@ -508,6 +515,7 @@ class Scope implements Cache {
           core.memory.delete(full);
         }
       } catch {
+        if (call) call.redisFailed = true;
         core.memory.set(full, entry(expiresAt, staleUntil), tagKeys);
       }
     } else {
@@ -649,21 +657,22 @@ class Scope implements Cache {
   /** One computation per key and process: read, take the cross-process lock or wait, compute. */
   private async fly<T>(full: string, factory: () => T | Promise<T>, spec: WrapSpec): Promise<T> {
     const core = this.core;
-    const first = await this.read(full, true, true);
+    const call: CallState = { redisFailed: false };
+    const first = await this.read(full, true, true, call);
     if (first?.fresh) {
       this.maybeRefresh(full, first.expiresAt, first.ttlMs, factory, spec);
       return first.value as T;
     }
     let stale = first;
     let token: string | undefined;
-    if (core.redis !== undefined && core.o.distributedLock && core.redis.usable) {
-      const outcome = await this.lockOrWait(full);
+    if (core.redis !== undefined && core.o.distributedLock && core.redis.usable && !call.redisFailed) {
+      const outcome = await this.lockOrWait(full, call);
       if (outcome.value !== undefined) return outcome.value.value as T;
       token = outcome.token;
       stale = outcome.stale ?? stale;
     }
     try {
-      return await this.compute(full, factory, spec, stale);
+      return await this.compute(full, factory, spec, stale, call);
     } finally {
       if (token !== undefined) this.unlock(full, token);
     }
@@ -673,14 +682,14 @@ class Scope implements Cache {
    * Takes the Redis lock of a key, or waits for its holder to publish the value. Waiters are woken
    * over pub/sub; a short poll covers a lost message or a subscriber that is not connected.
    */
-  private async lockOrWait(full: string): Promise<{ token?: string; value?: Read; stale?: Read }> {
+  private async lockOrWait(full: string, call: CallState): Promise<{ token?: string; value?: Read; stale?: Read }> {
     const core = this.core;
     const redis = core.redis!;
     const lockKey = core.lockKey(full);
     const token = core.token();
     const giveUpAt = Date.now() + core.o.lockLeaseMs;
     let stale: Read | undefined;
-    while (!core.closed && redis.usable && Date.now() < giveUpAt) {
+    while (!core.closed && redis.usable && !call.redisFailed && Date.now() < giveUpAt) {
       const pollMs = redis.subscriberReady ? 250 : 25;
       const wait = core.waitFor(full, Math.min(pollMs, Math.max(1, giveUpAt - Date.now())));
       let acquired: boolean;
@@ -688,12 +697,13 @@ class Scope implements Cache {
         acquired = (await redis.exec('SET NX', (c) => c.set(lockKey, token, 'PX', core.o.lockLeaseMs, 'NX'))) === 'OK';
       } catch {
         wait.cancel();
+        call.redisFailed = true;
         return { stale };
       }
       if (acquired) {
         wait.cancel();
         // Double-check: the previous holder may have stored the value just before releasing.
-        const r = await this.read(full, true, false);
+        const r = await this.read(full, true, false, call);
         if (r?.fresh) {
           this.unlock(full, token);
           return { value: r };
@@ -701,7 +711,7 @@ class Scope implements Cache {
         return { token, stale: r ?? stale };
       }
       await wait.promise;
-      const r = await this.read(full, true, true);
+      const r = await this.read(full, true, true, call);
       if (r?.fresh) return { value: r };
       if (r) stale = r;
     }
@@ -720,13 +730,13 @@ class Scope implements Cache {
       .finally(() => core.publish('w', full));
   }
 
-  private async compute<T>(full: string, factory: () => T | Promise<T>, spec: WrapSpec, stale: Read | undefined): Promise<T> {
+  private async compute<T>(full: string, factory: () => T | Promise<T>, spec: WrapSpec, stale: Read | undefined, call?: CallState): Promise<T> {
     const core = this.core;
     this.counters.factoryCalls++;
     if (!this.isRoot) core.totals.factoryCalls++;
     const run = (async () => {
       const value = await factory();
-      if (value !== undefined) await this.write(full, encode(value), spec);
+      if (value !== undefined) await this.write(full, encode(value), spec, call);
       return value;
     })();
     run.catch((error: unknown) => {
