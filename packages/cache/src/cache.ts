@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Emitter, type CacheEventName, type CacheEvents } from './emitter.js';
 import { CacheClosedError, CacheError, CacheFactoryTimeoutError, CacheKeyError, CacheOptionsError, CacheSerializationError, type CacheRedisError } from './errors.js';
 import { keyPart } from './keys.js';
-import { MemoryStore, entryValue, type MemoryEntry } from './memory-store.js';
+import { MemoryStore, entrySize, entryValue, type MemoryEntry } from './memory-store.js';
 import { CacheMetrics, type Tier } from './metrics.js';
 import { resolveOptions, type CacheOptions, type ResolvedOptions } from './options.js';
 import { RedisTier, type BreakerState, type Client } from './redis-tier.js';
@@ -169,6 +169,9 @@ class Core {
   readonly outageDeletes = new Set<string>();
   readonly id = randomBytes(6).toString('base64url');
   readonly channel: string;
+  /** `${prefix}:`: every Redis key of this cache starts with it; memory keys omit it. */
+  readonly rootPrefix: string;
+  readonly resolved: Promise<undefined> = Promise.resolve(undefined);
   evictions = 0;
   closed = false;
   private lockSeq = 0;
@@ -176,6 +179,7 @@ class Core {
   constructor(options: CacheOptions | undefined) {
     this.o = resolveOptions(options);
     this.channel = `${this.o.prefix}!events`;
+    this.rootPrefix = `${this.o.prefix}:`;
     this.metrics = this.o.registry ? new CacheMetrics(this.o.registry, this.o.name) : undefined;
     this.memory = new MemoryStore({
       maxEntries: this.o.maxEntries,
@@ -214,8 +218,26 @@ class Core {
     }
   }
 
-  now(): number {
-    return Date.now();
+  private cachedNow = 0;
+
+  /**
+   * A clock for `peek` that reads Date.now() at most about once per millisecond (like lru-cache's
+   * `ttlResolution`): `peek` is the synchronous hot path, and the clock read was most of its cost.
+   * Within one synchronous run the time stands still, so an entry may be served up to one event-loop
+   * turn past its expiry.
+   */
+  coarseNow(): number {
+    if (this.cachedNow !== 0) return this.cachedNow;
+    this.cachedNow = Date.now();
+    setTimeout(() => {
+      this.cachedNow = 0;
+    }, 1).unref();
+    return this.cachedNow;
+  }
+
+  /** The memory key of a Redis key (the namespace prefix is implied in memory). */
+  mk(full: string): string {
+    return full.slice(this.rootPrefix.length);
   }
 
   lockKey(full: string): string {
@@ -270,14 +292,14 @@ class Core {
       return;
     }
     if (origin === this.id || this.o.mode !== 'near') return;
-    if (type === 'i') this.invalidate(payload);
+    if (type === 'i') this.invalidate(this.mk(payload));
     else if (type === 'm') {
       try {
-        for (const key of JSON.parse(payload) as string[]) this.invalidate(key);
+        for (const key of JSON.parse(payload) as string[]) this.invalidate(this.mk(key));
       } catch {
         // a malformed message from a foreign publisher: ignore it
       }
-    } else if (type === 'c') this.memory.clear(payload);
+    } else if (type === 'c') this.memory.clear(this.mk(payload));
   }
 
   private invalidate(key: string): void {
@@ -330,12 +352,16 @@ class Core {
 class Scope implements Cache {
   readonly counters: CacheCounters;
   private readonly isRoot: boolean;
+  /** Prefix of Redis keys: the namespace, then the tenant part. */
+  private readonly keyPrefix: string;
 
   constructor(
     private readonly core: Core,
-    private readonly keyPrefix: string,
+    /** Prefix of memory keys: '' for the root cache, `t:{id}:` for a tenant. */
+    private readonly memPrefix: string,
     private readonly tenant: string | undefined,
   ) {
+    this.keyPrefix = core.rootPrefix + memPrefix;
     this.isRoot = tenant === undefined;
     this.counters = this.isRoot ? core.totals : newCounters();
   }
@@ -346,17 +372,19 @@ class Scope implements Cache {
     const core = this.core;
     if (core.closed) return Promise.reject(new CacheClosedError());
     if (typeof key !== 'string' || key.length === 0) return Promise.reject(new CacheKeyError('a cache key must be a non-empty string'));
-    const full = this.keyPrefix + key;
     if (core.o.mode === 'memory' && core.metrics === undefined) {
-      // The hot path of memory-only caches: no promise chain, no timers.
-      const entry = core.memory.entry(full, Date.now());
-      if (entry !== undefined && entry.expiresAt > Date.now()) {
-        this.hit(full, 'memory');
+      // The hot path of memory-only caches: no key concatenation for the root, no promise chain.
+      const mem = this.memPrefix === '' ? key : this.memPrefix + key;
+      const now = Date.now();
+      const entry = core.memory.entry(mem, now);
+      if (entry !== undefined && entry.expiresAt > now) {
+        this.hit(mem, 'memory', false);
         return Promise.resolve(entryValue(entry) as T);
       }
-      this.miss(full, 'memory');
-      return Promise.resolve(undefined);
+      this.miss(mem, 'memory', false);
+      return core.resolved;
     }
+    const full = this.keyPrefix + key;
     return this.timed('get', this.read(full, false, true)).then((r) => (r?.fresh ? (r.value as T) : undefined));
   }
 
@@ -375,8 +403,8 @@ class Scope implements Cache {
   peek<T = unknown>(key: string): T | undefined {
     if (this.core.closed) throw new CacheClosedError();
     checkKey(key);
-    const now = Date.now();
-    const entry = this.core.memory.entry(this.keyPrefix + key, now);
+    const now = this.core.coarseNow();
+    const entry = this.core.memory.entry(this.memPrefix === '' ? key : this.memPrefix + key, now);
     return entry !== undefined && entry.expiresAt > now ? (entryValue(entry) as T) : undefined;
   }
 
@@ -393,7 +421,7 @@ class Scope implements Cache {
     const useMemoryFirst = skipRedis || mode === 'near';
     let stale: Read | undefined;
     if (useMemoryFirst) {
-      const entry = core.memory.entry(full, now);
+      const entry = core.memory.entry(core.mk(full), now);
       if (entry !== undefined) {
         const r: Read = { value: entryValue(entry), fresh: entry.expiresAt > now, expiresAt: entry.expiresAt, ttlMs: entry.ttlMs, tier: 'memory' };
         if (r.fresh) {
@@ -433,7 +461,8 @@ class Scope implements Cache {
     }
     if (fresh && mode === 'near') {
       const nearUntil = Math.min(record.expiresAt, Date.now() + core.o.nearCacheTtlMs);
-      core.memory.set(full, { tagged: record.tagged, body: record.body, value, decoded: true, expiresAt: nearUntil, staleUntil: nearUntil, ttlMs: record.ttlMs, tags: undefined }, undefined);
+      const mem = core.mk(full);
+      core.memory.set(mem, { tagged: record.tagged, body: '', value, decoded: true, expiresAt: nearUntil, staleUntil: nearUntil, ttlMs: record.ttlMs, tags: undefined, size: entrySize(record.body, mem) }, undefined);
     }
     if (!fresh && !allowStale) return undefined;
     return { value, fresh, expiresAt: record.expiresAt, ttlMs: record.ttlMs, tier: 'redis' };
@@ -441,7 +470,7 @@ class Scope implements Cache {
 
   private readMemoryAfterFailure(full: string, allowStale: boolean, count: boolean): Read | undefined {
     const now = Date.now();
-    const entry = this.core.memory.entry(full, now);
+    const entry = this.core.memory.entry(this.core.mk(full), now);
     if (entry === undefined) {
       if (count) this.miss(full, 'memory');
       return undefined;
@@ -456,11 +485,33 @@ class Scope implements Cache {
 
   // ---- writes ------------------------------------------------------------------------------
 
-  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
-    this.open();
-    checkKey(key);
-    const spec = this.writeSpec(options);
-    await this.timed('set', this.write(this.keyPrefix + key, encode(value), spec));
+  set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    const core = this.core;
+    try {
+      this.open();
+      checkKey(key);
+      const spec = this.writeSpec(options);
+      const encoded = encode(value);
+      if (core.o.mode === 'memory' && core.metrics === undefined) {
+        // Memory-only hot path: synchronous, no promise chain.
+        this.writeMemory(this.memPrefix === '' ? key : this.memPrefix + key, encoded, spec);
+        return core.resolved;
+      }
+      return this.timed('set', this.write(this.keyPrefix + key, encoded, spec)).then(() => undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private writeMemory(mem: string, encoded: Encoded, spec: WriteSpec): void {
+    const core = this.core;
+    const ttlMs = core.jitter(spec.ttlMs);
+    const expiresAt = Date.now() + ttlMs;
+    this.counters.sets++;
+    if (!this.isRoot) core.totals.sets++;
+    const tagKeys = spec.tags?.map((t) => core.tagKey(this.keyPrefix, t));
+    core.memory.set(mem, { tagged: encoded.tagged, body: encoded.body, value: undefined, decoded: false, expiresAt, staleUntil: expiresAt + spec.graceMs, ttlMs, tags: undefined, size: entrySize(encoded.body, mem) }, tagKeys);
+    if (core.emitter.has('set')) core.emitter.emit('set', { key: mem, tier: 'memory' });
   }
 
   setMany(entries: readonly { key: string; value: unknown; options?: SetOptions }[]): Promise<void> {
@@ -490,7 +541,9 @@ class Scope implements Cache {
     this.counters.sets++;
     if (!this.isRoot) core.totals.sets++;
     const redis = core.redis;
-    const entry = (until: number, stale: number): MemoryEntry => ({ tagged: encoded.tagged, body: encoded.body, value: undefined, decoded: false, expiresAt: until, staleUntil: stale, ttlMs, tags: undefined });
+    const mem = core.mk(full);
+    const size = entrySize(encoded.body, mem);
+    const entry = (until: number, stale: number): MemoryEntry => ({ tagged: encoded.tagged, body: encoded.body, value: undefined, decoded: false, expiresAt: until, staleUntil: stale, ttlMs, tags: undefined, size });
     let tier: Tier = 'memory';
     if (redis !== undefined && redis.usable && call?.redisFailed !== true) {
       try {
@@ -508,20 +561,20 @@ class Scope implements Cache {
         tier = 'redis';
         if (core.o.mode === 'near') {
           const nearUntil = Math.min(expiresAt, now + core.o.nearCacheTtlMs);
-          core.memory.set(full, entry(nearUntil, nearUntil), tagKeys);
+          core.memory.set(mem, entry(nearUntil, nearUntil), tagKeys);
           core.publish('i', full);
         } else {
           // A copy written during an outage must not shadow the new value if Redis fails again.
-          core.memory.delete(full);
+          core.memory.delete(mem);
         }
       } catch {
         if (call) call.redisFailed = true;
-        core.memory.set(full, entry(expiresAt, staleUntil), tagKeys);
+        core.memory.set(mem, entry(expiresAt, staleUntil), tagKeys);
       }
     } else {
-      core.memory.set(full, entry(expiresAt, staleUntil), tagKeys);
+      core.memory.set(mem, entry(expiresAt, staleUntil), tagKeys);
     }
-    if (core.emitter.has('set')) core.emitter.emit('set', { key: full, tier });
+    if (core.emitter.has('set')) core.emitter.emit('set', { key: mem, tier });
     return tier;
   }
 
@@ -532,7 +585,8 @@ class Scope implements Cache {
     const full = this.keyPrefix + key;
     this.counters.deletes++;
     if (!this.isRoot) core.totals.deletes++;
-    let deleted = core.memory.delete(full);
+    const mem = this.memPrefix === '' ? key : this.memPrefix + key;
+    let deleted = core.memory.delete(mem);
     const redis = core.redis;
     if (redis !== undefined) {
       if (redis.usable) {
@@ -546,7 +600,7 @@ class Scope implements Cache {
         core.rememberOutageDelete(full);
       }
     }
-    if (core.emitter.has('delete')) core.emitter.emit('delete', { key: full });
+    if (core.emitter.has('delete')) core.emitter.emit('delete', { key: mem });
     return deleted;
   }
 
@@ -563,12 +617,13 @@ class Scope implements Cache {
         // One DEL per key: in a cluster the members live in different slots.
         await Promise.all([...members.map((k) => redis.exec('DEL', (c) => c.del(k))), redis.exec('DEL', (c) => c.del(tagKey))]);
         for (const k of members) {
-          keys.add(k);
-          core.memory.delete(k);
+          const m = core.mk(k);
+          keys.add(m);
+          core.memory.delete(m);
         }
         if (core.o.mode === 'near' && members.length > 0) core.publish('m', JSON.stringify(members));
       } catch {
-        for (const k of keys) core.rememberOutageDelete(k);
+        for (const k of keys) core.rememberOutageDelete(core.rootPrefix + k);
       }
     }
     return keys.size;
@@ -577,7 +632,7 @@ class Scope implements Cache {
   async clear(): Promise<void> {
     this.open();
     const core = this.core;
-    core.memory.clear(this.isRoot ? '' : this.keyPrefix);
+    core.memory.clear(this.memPrefix);
     const redis = core.redis;
     if (redis === undefined || !redis.usable) return;
     const patterns = [`${escapeGlob(this.keyPrefix)}*`, `${escapeGlob(core.tagKey(this.keyPrefix, ''))}*`];
@@ -600,7 +655,7 @@ class Scope implements Cache {
     } catch {
       // Redis went away mid-clear; what is left keeps its TTL.
     }
-    if (core.o.mode === 'near') core.publish('c', this.isRoot ? '' : this.keyPrefix);
+    if (core.o.mode === 'near') core.publish('c', this.keyPrefix);
   }
 
   // ---- wrap ----------------------------------------------------------------------------------
@@ -620,7 +675,7 @@ class Scope implements Cache {
     const started = core.metrics ? performance.now() : 0;
     if (core.o.mode !== 'fallback' || !redis!.usable) {
       const now = Date.now();
-      const entry = core.memory.entry(full, now);
+      const entry = core.memory.entry(this.memPrefix === '' ? key : this.memPrefix + key, now);
       if (entry !== undefined && entry.expiresAt > now) {
         this.hit(full, 'memory');
         this.maybeRefresh(full, entry.expiresAt, entry.ttlMs, factory, spec);
@@ -819,7 +874,7 @@ class Scope implements Cache {
     let scope = core.tenants.get(id);
     if (scope === undefined) {
       // Bound the per-tenant bookkeeping; the scopes beyond it still work, with unlisted stats.
-      scope = new Scope(core, `${this.keyPrefix}t:{${id}}:`, String(tenantId));
+      scope = new Scope(core, `t:{${id}}:`, String(tenantId));
       if (core.tenants.size < MAX_TENANTS) core.tenants.set(id, scope);
     }
     return scope;
@@ -859,27 +914,28 @@ class Scope implements Cache {
     if (this.core.closed) throw new CacheClosedError();
   }
 
-  private hit(full: string, tier: Tier): void {
+  /** `key` is a Redis key unless `isFull` is false (then a memory key); events carry the memory key. */
+  private hit(key: string, tier: Tier, isFull = true): void {
     this.counters.hits[tier]++;
     const core = this.core;
     if (!this.isRoot) core.totals.hits[tier]++;
     if (core.metrics !== undefined) core.metrics.hit(tier);
-    if (core.emitter.has('hit')) core.emitter.emit('hit', { key: full, tier });
+    if (core.emitter.has('hit')) core.emitter.emit('hit', { key: isFull ? core.mk(key) : key, tier });
   }
 
-  private miss(full: string, tier: Tier): void {
+  private miss(key: string, tier: Tier, isFull = true): void {
     this.counters.misses[tier]++;
     const core = this.core;
     if (!this.isRoot) core.totals.misses[tier]++;
     if (core.metrics !== undefined) core.metrics.miss(tier);
-    if (core.emitter.has('miss')) core.emitter.emit('miss', { key: full });
+    if (core.emitter.has('miss')) core.emitter.emit('miss', { key: isFull ? core.mk(key) : key });
   }
 
   private served(full: string, reason: 'error' | 'soft-timeout'): void {
     this.counters.staleServes++;
     if (!this.isRoot) this.core.totals.staleServes++;
     this.core.metrics?.staleServed();
-    this.core.emitter.emit('stale', { key: full, reason });
+    this.core.emitter.emit('stale', { key: this.core.mk(full), reason });
   }
 
   private timed<T>(operation: string, promise: Promise<T>): Promise<T> {
@@ -897,5 +953,5 @@ class Scope implements Cache {
 /** Creates a cache. Without `redis` it is memory only; with it, Redis is primary (see `mode`). */
 export function createCache(options?: CacheOptions): Cache {
   const core = new Core(options);
-  return new Scope(core, `${core.o.prefix}:`, undefined);
+  return new Scope(core, '', undefined);
 }

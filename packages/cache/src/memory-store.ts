@@ -15,16 +15,25 @@ export interface MemoryEntry {
   /** The TTL the entry was written with, for refresh-ahead. */
   ttlMs: number;
   tags: readonly string[] | undefined;
+  /** Bytes accounted against maxBytes, fixed when written. */
+  size: number;
 }
 
 // Per-entry bookkeeping beyond the body and key: the entry object, lru-cache's slots and the
 // decoded value's object headers. Calibrated with the G9 benchmark (heap growth vs maxBytes).
 export const ENTRY_OVERHEAD_BYTES = 160;
 
+/** Bytes an entry is accounted for: its encoded body, its key and the bookkeeping around them. */
+export function entrySize(body: string, key: string): number {
+  return body.length + key.length + ENTRY_OVERHEAD_BYTES;
+}
+
 export function entryValue(entry: MemoryEntry): unknown {
   if (!entry.decoded) {
     entry.value = decode(entry.tagged, entry.body);
     entry.decoded = true;
+    // The decoded value now stands for the body (about the same size): keep one of them, not both.
+    entry.body = '';
   }
   return entry.value;
 }
@@ -44,7 +53,7 @@ export class MemoryStore {
     this.lru = new LRUCache<string, MemoryEntry>({
       ...(Number.isFinite(options.maxEntries) ? { max: options.maxEntries } : {}),
       maxSize: options.maxBytes,
-      sizeCalculation: (entry, key) => entry.body.length + key.length + ENTRY_OVERHEAD_BYTES,
+      sizeCalculation: (entry) => entry.size,
       dispose: (entry, key, reason) => {
         if (entry.tags) this.unindex(key, entry.tags);
         if (reason === 'evict') options.onEvict(key);
