@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { interleave, markdownTable, measureThroughput, median, percentile, ratio, versionsOf, type Measurement } from '@org/bench';
+import { interleave, markdownTable, median, percentile, ratio, versionsOf, type Measurement } from '@org/bench';
 import { freePort, startRedis } from '@org/test-services';
 import { createCache, type Cache } from '../src/index.js';
 import * as A from './anchors.js';
@@ -120,34 +120,64 @@ async function redisGets(): Promise<void> {
   }
   let n = 0;
   const next = () => keys[n++ % 1000]!;
-  const opts = { concurrency: 50, durationMs: QUICK ? 400 : 1000, warmupMs: 200 };
+  // Only answers that came from Redis count: a miss means a call was served from memory (its
+  // deadline passed or the breaker was open), which must not inflate the throughput.
+  const misses: Record<string, number> = {};
+  const durationMs = QUICK ? 400 : 1000;
+  const hitThroughput = async (name: string, get: (k: string) => Promise<unknown>): Promise<Measurement> => {
+    const run = async (ms: number, record: boolean) => {
+      const latencies: number[] = [];
+      let hits = 0;
+      let missed = 0;
+      const end = performance.now() + ms;
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        while (performance.now() < end) {
+          const started = performance.now();
+          const v = await get(next());
+          if (v === undefined) {
+            missed++;
+            // Let timers and I/O run, as a server between requests would.
+            await new Promise((r) => setImmediate(r));
+          } else {
+            hits++;
+            if (record) latencies.push(performance.now() - started);
+          }
+        }
+      }));
+      const wallMs = performance.now() - t0;
+      if (record) misses[name] = (misses[name] ?? 0) + missed;
+      return { ops: hits, opsPerSec: (hits / wallMs) * 1000, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), wallMs };
+    };
+    await run(200, false);
+    return run(durationMs, true);
+  };
   const candidates: Record<string, () => Promise<Measurement>> = {
     'raw ioredis GET + JSON.parse (floor)': () =>
-      measureThroughput(async () => {
-        const s = await raw.get(`${RUN}raw:${next()}`);
-        if (s === null) throw new Error('miss');
-        return JSON.parse(s);
-      }, opts),
-    '@org/cache get (Redis, fallback mode)': () =>
-      measureThroughput(async () => {
-        if ((await org.get(next())) === undefined) throw new Error('miss');
-      }, opts),
+      hitThroughput('raw ioredis GET + JSON.parse (floor)', async (k) => {
+        const s = await raw.get(`${RUN}raw:${k}`);
+        return s === null ? undefined : JSON.parse(s);
+      }),
+    '@org/cache get (Redis, fallback mode)': () => hitThroughput('@org/cache get (Redis, fallback mode)', (k) => org.get(k)),
   };
-  for (const l of libs) candidates[l.name] = () => measureThroughput(() => l.get(next()), opts);
+  for (const l of libs) candidates[l.name] = () => hitThroughput(l.name, (k) => l.get(k));
   const runs = await interleave(QUICK ? 1 : 3, candidates);
   const floor = runs['raw ioredis GET + JSON.parse (floor)']!;
   const fOps = median(floor.map((m) => m.opsPerSec));
   const fP99 = median(floor.map((m) => m.p99Ms));
   log('\n### G3: Redis get, concurrency 50, 1000 keys (median of interleaved runs)');
-  log(markdownTable(['lib', 'ops/s', 'vs raw ioredis', 'p50 ms', 'p99 ms', 'p99 vs raw'], Object.entries(runs).map(([name, r]) => {
+  log(markdownTable(['lib', 'ops/s', 'vs raw ioredis', 'p50 ms', 'p99 ms', 'p99 vs raw', 'misses (all runs)'], Object.entries(runs).map(([name, r]) => {
     const ops = median(r.map((m) => m.opsPerSec));
     const p99 = median(r.map((m) => m.p99Ms));
-    return [name, ops, ratio(ops, fOps), fmt(median(r.map((m) => m.p50Ms))), fmt(p99), ratio(p99, fP99)];
+    return [name, ops, ratio(ops, fOps), fmt(median(r.map((m) => m.p50Ms))), fmt(p99), ratio(p99, fP99), misses[name] ?? 0];
   })));
+  const orgStats = org.stats();
+  log(`@org/cache during G3: ${orgStats.timeouts} Redis timeouts (50 ms deadline); ops/s and latencies count Redis answers only`);
   const org3 = runs['@org/cache get (Redis, fallback mode)']!;
   const g3ops = median(org3.map((m) => m.opsPerSec)) / fOps;
   const g3p99 = median(org3.map((m) => m.p99Ms)) / fP99;
-  summary.push({ id: 'G3', target: 'ops/s >= 1.0x raw ioredis, p99 <= 1.2x', result: `${fmt(g3ops)}x ops/s, p99 ${fmt(g3p99)}x`, met: g3ops >= 1 && g3p99 <= 1.2 });
+  const orgMisses = misses['@org/cache get (Redis, fallback mode)']!;
+  summary.push({ id: 'G3', target: 'ops/s >= 1.0x raw ioredis, p99 <= 1.2x', result: `${fmt(g3ops)}x ops/s, p99 ${fmt(g3p99)}x, ${orgMisses} misses`, met: g3ops >= 1 && g3p99 <= 1.2 && orgMisses === 0 });
   raw.disconnect();
   await Promise.all([org.close(), ...libs.map((l) => l.close())]);
 }

@@ -21,26 +21,15 @@ export class DeadlineQueue {
 
   constructor(private readonly ms: number) {}
 
-  run<T>(promise: Promise<T>, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { at: performance.now() + this.ms, done: false, reject: () => reject(new CacheRedisError(`Redis ${what} did not answer within ${this.ms} ms`, 'CACHE_REDIS_TIMEOUT')) };
-      this.queue.push(pending);
-      if (this.timer === undefined) this.arm(pending.at);
-      promise.then(
-        (value) => {
-          if (!pending.done) {
-            pending.done = true;
-            resolve(value);
-          }
-        },
-        (error: unknown) => {
-          if (!pending.done) {
-            pending.done = true;
-            reject(error);
-          }
-        },
-      );
-    });
+  /**
+   * Registers a deadline; `onTimeout` runs once if the returned handle is not marked `done` in
+   * time. The caller settles its own promise (one promise per operation instead of two).
+   */
+  track(onTimeout: (error: CacheRedisError) => void, what: string): { done: boolean } {
+    const pending: Pending = { at: performance.now() + this.ms, done: false, reject: () => onTimeout(new CacheRedisError(`Redis ${what} did not answer within ${this.ms} ms`, 'CACHE_REDIS_TIMEOUT')) };
+    this.queue.push(pending);
+    if (this.timer === undefined) this.arm(pending.at);
+    return pending;
   }
 
   /** Rejects everything still pending (used by close). */
@@ -61,7 +50,10 @@ export class DeadlineQueue {
 
   private arm(at: number): void {
     this.timerAt = at;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, at - performance.now()) + 1);
+    // Timers run before I/O in each event-loop turn: after a stall of this process (GC, a busy
+    // CPU) the timer would fire before the replies that already arrived are read. Checking from
+    // setImmediate (after the poll phase) blames Redis only for replies that really are late.
+    this.timer = setTimeout(() => setImmediate(() => this.tick()), Math.max(0, at - performance.now()) + 1);
     this.timer.unref();
   }
 

@@ -26,7 +26,8 @@ function ownOptions(o: ResolvedOptions): RedisOptions {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    enableAutoPipelining: true,
+    // Measured (G3): auto-pipelining raised throughput a little but doubled p99 at concurrency 50.
+    enableAutoPipelining: false,
     connectTimeout: o.connectTimeoutMs,
     retryStrategy: (times: number) => backoff(times, RETRY_BASE_MS, o.reconnectMaxDelayMs),
   };
@@ -116,15 +117,22 @@ export class RedisTier {
     } catch (error) {
       promise = Promise.reject(error);
     }
-    return this.deadlines.run(promise, what).then(
-      (value) => {
-        this.failures = 0;
-        return value;
-      },
-      (error: unknown) => {
-        throw this.fail(error, what);
-      },
-    );
+    return new Promise<T>((resolve, reject) => {
+      const deadline = this.deadlines.track((timeout) => reject(this.fail(timeout, what)), what);
+      promise.then(
+        (value) => {
+          if (deadline.done) return; // too late: the caller was already served from memory
+          deadline.done = true;
+          this.failures = 0;
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (deadline.done) return;
+          deadline.done = true;
+          reject(this.fail(error, what));
+        },
+      );
+    });
   }
 
   /** A command with its own, longer deadline (SCAN/UNLINK batches of clear). */
