@@ -4,11 +4,11 @@ import { performance } from 'node:perf_hooks';
 import { Emitter, type CacheEventName, type CacheEvents } from './emitter.js';
 import { CacheClosedError, CacheError, CacheFactoryTimeoutError, CacheKeyError, CacheOptionsError, CacheSerializationError, type CacheRedisError } from './errors.js';
 import { keyPart } from './keys.js';
-import { MemoryStore, entrySize, entryValue, type MemoryEntry } from './memory-store.js';
+import { MemoryStore, entrySize, type MemoryEntry } from './memory-store.js';
 import { CacheMetrics, type Tier } from './metrics.js';
 import { resolveOptions, type CacheOptions, type ResolvedOptions } from './options.js';
 import { RedisTier, type BreakerState, type Client } from './redis-tier.js';
-import { encode, decode, type Encoded } from './serializer.js';
+import { decode, encode, inspect } from './serializer.js';
 
 /** TTL in seconds, or the per-call options of `set`. */
 export type SetOptions = number | { /** Seconds. */ ttl?: number; /** Tags for `deleteByTag`. */ tags?: readonly string[]; /** Seconds of grace (stale-if-error) for this entry. */ grace?: number };
@@ -120,8 +120,21 @@ interface WrapSpec extends WriteSpec {
 
 // Redis record: "<j|t><expiresAt>:<ttlMs>:<body>". The logical expiry travels with the value
 // because the Redis TTL also covers the grace period.
-function toRecord(encoded: Encoded, expiresAt: number, ttlMs: number): string {
+function toRecord(value: unknown, tagged: boolean, expiresAt: number, ttlMs: number): string {
+  const encoded = encode(value, tagged);
   return `${encoded.tagged ? 't' : 'j'}${expiresAt}:${ttlMs}:${encoded.body}`;
+}
+
+/** What `inspect` found out about a value about to be written. */
+interface Checked {
+  value: unknown;
+  tagged: boolean;
+  size: number;
+}
+
+function check(value: unknown): Checked {
+  const { tagged, size } = inspect(value);
+  return { value, tagged, size };
 }
 
 function parseRecord(raw: string): { tagged: boolean; expiresAt: number; ttlMs: number; body: string } | undefined {
@@ -379,7 +392,7 @@ class Scope implements Cache {
       const entry = core.memory.entry(mem, now);
       if (entry !== undefined && entry.expiresAt > now) {
         this.hit(mem, 'memory', false);
-        return Promise.resolve(entryValue(entry) as T);
+        return Promise.resolve(entry.value as T);
       }
       this.miss(mem, 'memory', false);
       return core.resolved;
@@ -405,7 +418,7 @@ class Scope implements Cache {
     checkKey(key);
     const now = this.core.coarseNow();
     const entry = this.core.memory.entry(this.memPrefix === '' ? key : this.memPrefix + key, now);
-    return entry !== undefined && entry.expiresAt > now ? (entryValue(entry) as T) : undefined;
+    return entry !== undefined && entry.expiresAt > now ? (entry.value as T) : undefined;
   }
 
   /**
@@ -423,7 +436,7 @@ class Scope implements Cache {
     if (useMemoryFirst) {
       const entry = core.memory.entry(core.mk(full), now);
       if (entry !== undefined) {
-        const r: Read = { value: entryValue(entry), fresh: entry.expiresAt > now, expiresAt: entry.expiresAt, ttlMs: entry.ttlMs, tier: 'memory' };
+        const r: Read = { value: entry.value, fresh: entry.expiresAt > now, expiresAt: entry.expiresAt, ttlMs: entry.ttlMs, tier: 'memory' };
         if (r.fresh) {
           if (count) this.hit(full, 'memory');
           return r;
@@ -462,7 +475,8 @@ class Scope implements Cache {
     if (fresh && mode === 'near') {
       const nearUntil = Math.min(record.expiresAt, Date.now() + core.o.nearCacheTtlMs);
       const mem = core.mk(full);
-      core.memory.set(mem, { tagged: record.tagged, body: '', value, decoded: true, expiresAt: nearUntil, staleUntil: nearUntil, ttlMs: record.ttlMs, tags: undefined, size: entrySize(record.body, mem) }, undefined);
+      // The JSON length stands in for the heap size: an inspection per near-cache fill is not worth it.
+      core.memory.set(mem, { value, expiresAt: nearUntil, staleUntil: nearUntil, ttlMs: record.ttlMs, tags: undefined, size: entrySize(record.body.length, mem) }, undefined);
     }
     if (!fresh && !allowStale) return undefined;
     return { value, fresh, expiresAt: record.expiresAt, ttlMs: record.ttlMs, tier: 'redis' };
@@ -475,7 +489,7 @@ class Scope implements Cache {
       if (count) this.miss(full, 'memory');
       return undefined;
     }
-    const r: Read = { value: entryValue(entry), fresh: entry.expiresAt > now, expiresAt: entry.expiresAt, ttlMs: entry.ttlMs, tier: 'memory' };
+    const r: Read = { value: entry.value, fresh: entry.expiresAt > now, expiresAt: entry.expiresAt, ttlMs: entry.ttlMs, tier: 'memory' };
     if (count) {
       if (r.fresh) this.hit(full, 'memory');
       else this.miss(full, 'memory');
@@ -491,26 +505,26 @@ class Scope implements Cache {
       this.open();
       checkKey(key);
       const spec = this.writeSpec(options);
-      const encoded = encode(value);
+      const checked = check(value);
       if (core.o.mode === 'memory' && core.metrics === undefined) {
         // Memory-only hot path: synchronous, no promise chain.
-        this.writeMemory(this.memPrefix === '' ? key : this.memPrefix + key, encoded, spec);
+        this.writeMemory(this.memPrefix === '' ? key : this.memPrefix + key, checked, spec);
         return core.resolved;
       }
-      return this.timed('set', this.write(this.keyPrefix + key, encoded, spec)).then(() => undefined);
+      return this.timed('set', this.write(this.keyPrefix + key, checked, spec)).then(() => undefined);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  private writeMemory(mem: string, encoded: Encoded, spec: WriteSpec): void {
+  private writeMemory(mem: string, checked: Checked, spec: WriteSpec): void {
     const core = this.core;
     const ttlMs = core.jitter(spec.ttlMs);
     const expiresAt = Date.now() + ttlMs;
     this.counters.sets++;
     if (!this.isRoot) core.totals.sets++;
     const tagKeys = spec.tags?.map((t) => core.tagKey(this.keyPrefix, t));
-    core.memory.set(mem, { tagged: encoded.tagged, body: encoded.body, value: undefined, decoded: false, expiresAt, staleUntil: expiresAt + spec.graceMs, ttlMs, tags: undefined, size: entrySize(encoded.body, mem) }, tagKeys);
+    core.memory.set(mem, { value: checked.value, expiresAt, staleUntil: expiresAt + spec.graceMs, ttlMs, tags: undefined, size: entrySize(checked.size, mem) }, tagKeys);
     if (core.emitter.has('set')) core.emitter.emit('set', { key: mem, tier: 'memory' });
   }
 
@@ -531,7 +545,7 @@ class Scope implements Cache {
     };
   }
 
-  private async write(full: string, encoded: Encoded, spec: WriteSpec, call?: CallState): Promise<Tier> {
+  private async write(full: string, checked: Checked, spec: WriteSpec, call?: CallState): Promise<Tier> {
     const core = this.core;
     const now = Date.now();
     const ttlMs = core.jitter(spec.ttlMs);
@@ -542,13 +556,14 @@ class Scope implements Cache {
     if (!this.isRoot) core.totals.sets++;
     const redis = core.redis;
     const mem = core.mk(full);
-    const size = entrySize(encoded.body, mem);
-    const entry = (until: number, stale: number): MemoryEntry => ({ tagged: encoded.tagged, body: encoded.body, value: undefined, decoded: false, expiresAt: until, staleUntil: stale, ttlMs, tags: undefined, size });
+    const size = entrySize(checked.size, mem);
+    const entry = (until: number, stale: number): MemoryEntry => ({ value: checked.value, expiresAt: until, staleUntil: stale, ttlMs, tags: undefined, size });
     let tier: Tier = 'memory';
     if (redis !== undefined && redis.usable && call?.redisFailed !== true) {
       try {
         const px = Math.max(1, staleUntil - now);
-        const writes: Promise<unknown>[] = [redis.exec('SET', (c) => c.set(full, toRecord(encoded, expiresAt, ttlMs), 'PX', px))];
+        const record = toRecord(checked.value, checked.tagged, expiresAt, ttlMs);
+        const writes: Promise<unknown>[] = [redis.exec('SET', (c) => c.set(full, record, 'PX', px))];
         if (tagKeys) {
           for (const tagKey of tagKeys) {
             writes.push(redis.exec('SADD', (c) => c.sadd(tagKey, full)));
@@ -680,7 +695,7 @@ class Scope implements Cache {
         this.hit(full, 'memory');
         this.maybeRefresh(full, entry.expiresAt, entry.ttlMs, factory, spec);
         if (core.metrics) core.metrics.observe('wrap', 'memory', (performance.now() - started) / 1000);
-        return entryValue(entry) as T;
+        return entry.value as T;
       }
     }
     let flight = core.flights.get(full) as Promise<T> | undefined;
@@ -791,7 +806,7 @@ class Scope implements Cache {
     if (!this.isRoot) core.totals.factoryCalls++;
     const run = (async () => {
       const value = await factory();
-      if (value !== undefined) await this.write(full, encode(value), spec, call);
+      if (value !== undefined) await this.write(full, check(value), spec, call);
       return value;
     })();
     run.catch((error: unknown) => {

@@ -1,13 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import { decode } from './serializer.js';
 
-/** One value in the in-memory tier. The encoded body is kept so both tiers return the same shape. */
+/**
+ * One value in the in-memory tier. The value is kept as given: `inspect` has already proven that it
+ * would come back identical from Redis, so both tiers hand back the same shapes.
+ */
 export interface MemoryEntry {
-  tagged: boolean;
-  body: string;
-  /** Decoded lazily on the first read, then shared by later reads. */
   value: unknown;
-  decoded: boolean;
   /** Epoch ms after which the entry is a miss. */
   expiresAt: number;
   /** Epoch ms until which the entry may still be served as stale by `wrap` (grace). */
@@ -19,23 +17,13 @@ export interface MemoryEntry {
   size: number;
 }
 
-// Per-entry bookkeeping beyond the body and key: the entry object, lru-cache's slots and the
-// decoded value's object headers. Calibrated with the G9 benchmark (heap growth vs maxBytes).
-export const ENTRY_OVERHEAD_BYTES = 160;
+// Per-entry bookkeeping beyond the value: the entry object and its two timestamps, the key and
+// lru-cache's slots. Calibrated with the G9 benchmark (heap growth vs maxBytes).
+export const ENTRY_OVERHEAD_BYTES = 200;
 
-/** Bytes an entry is accounted for: its encoded body, its key and the bookkeeping around them. */
-export function entrySize(body: string, key: string): number {
-  return body.length + key.length + ENTRY_OVERHEAD_BYTES;
-}
-
-export function entryValue(entry: MemoryEntry): unknown {
-  if (!entry.decoded) {
-    entry.value = decode(entry.tagged, entry.body);
-    entry.decoded = true;
-    // The decoded value now stands for the body (about the same size): keep one of them, not both.
-    entry.body = '';
-  }
-  return entry.value;
+/** Bytes an entry is accounted for: the estimated heap size of its value, its key and the bookkeeping. */
+export function entrySize(valueSize: number, key: string): number {
+  return valueSize + ((16 + key.length + 7) & ~7) + ENTRY_OVERHEAD_BYTES;
 }
 
 export interface MemoryStoreOptions {

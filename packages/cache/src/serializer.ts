@@ -44,22 +44,45 @@ function typeName(value: object): string {
   return (value.constructor as { name?: string } | undefined)?.name ?? 'object';
 }
 
-/** Whether a value needs the tagged form; throws for values that cannot be cached at all. */
-function needsTags(value: unknown, path: string, depth: number, ancestors: object[]): boolean {
+// Heap estimate (64-bit V8, no pointer compression): what the memory tier charges against maxBytes.
+const SLOT = 8;
+const OBJECT_HEADER = 24;
+const STRING_HEADER = 16;
+const HEAP_NUMBER = 16;
+const stringBytes = (s: string) => (STRING_HEADER + s.length + 7) & ~7;
+
+/** Size accumulator of one inspection. */
+interface Inspection {
+  size: number;
+}
+
+/**
+ * Whether a value needs the tagged form; throws for values that cannot be cached at all. Adds the
+ * value's estimated heap size to `acc` on the way.
+ */
+function needsTags(value: unknown, path: string, depth: number, ancestors: object[], acc: Inspection): boolean {
   switch (typeof value) {
     case 'string':
+      acc.size += SLOT + stringBytes(value);
+      return false;
     case 'boolean':
+      acc.size += SLOT;
       return false;
     case 'number':
+      acc.size += SLOT + ((value | 0) === value ? 0 : HEAP_NUMBER);
       return !Number.isFinite(value) || Object.is(value, -0);
     case 'bigint':
+      acc.size += SLOT + HEAP_NUMBER + SLOT * Math.ceil(value.toString(16).length / 16);
+      return true;
     case 'undefined':
+      acc.size += SLOT;
       return true;
     case 'function':
       return refuse(path, 'a function');
     case 'symbol':
       return refuse(path, 'a symbol');
   }
+  acc.size += SLOT;
   if (value === null) return false;
   const obj = value as object;
   if (depth > MAX_DEPTH) refuse(path, `a value nested deeper than ${MAX_DEPTH}`);
@@ -67,25 +90,33 @@ function needsTags(value: unknown, path: string, depth: number, ancestors: objec
   let tagged = false;
   ancestors.push(obj);
   if (Array.isArray(obj)) {
+    acc.size += OBJECT_HEADER;
     for (let i = 0; i < obj.length; i++) {
       if (!(i in obj)) tagged = true; // a hole comes back as undefined
-      else if (needsTags(obj[i], `${path}[${i}]`, depth + 1, ancestors)) tagged = true;
+      else if (needsTags(obj[i], `${path}[${i}]`, depth + 1, ancestors, acc)) tagged = true;
     }
   } else if (isPlainObject(obj)) {
+    acc.size += OBJECT_HEADER;
     for (const k in obj) {
       if (k === MARK) tagged = true;
-      if (needsTags((obj as Record<string, unknown>)[k], `${path}.${k}`, depth + 1, ancestors)) tagged = true;
+      if (needsTags((obj as Record<string, unknown>)[k], `${path}.${k}`, depth + 1, ancestors, acc)) tagged = true;
     }
-  } else if (obj instanceof Date || Buffer.isBuffer(obj) || obj instanceof ArrayBuffer || (ArrayBuffer.isView(obj) && TYPED[typeName(obj)] !== undefined)) {
+  } else if (obj instanceof Date) {
+    acc.size += OBJECT_HEADER + HEAP_NUMBER;
+    tagged = true;
+  } else if (Buffer.isBuffer(obj) || obj instanceof ArrayBuffer || (ArrayBuffer.isView(obj) && TYPED[typeName(obj)] !== undefined)) {
+    acc.size += 4 * OBJECT_HEADER + (obj as ArrayBufferView | ArrayBuffer).byteLength;
     tagged = true;
   } else if (obj instanceof Map) {
+    acc.size += 4 * OBJECT_HEADER;
     for (const [k, v] of obj) {
-      needsTags(k, `${path}<key>`, depth + 1, ancestors);
-      needsTags(v, `${path}<value>`, depth + 1, ancestors);
+      needsTags(k, `${path}<key>`, depth + 1, ancestors, acc);
+      needsTags(v, `${path}<value>`, depth + 1, ancestors, acc);
     }
     tagged = true;
   } else if (obj instanceof Set) {
-    for (const v of obj) needsTags(v, `${path}<item>`, depth + 1, ancestors);
+    acc.size += 4 * OBJECT_HEADER;
+    for (const v of obj) needsTags(v, `${path}<item>`, depth + 1, ancestors, acc);
     tagged = true;
   } else {
     refuse(path, `an instance of ${typeName(obj)}`);
@@ -178,16 +209,24 @@ function revive(node: unknown): unknown {
   }
 }
 
-/** Encodes a value for either tier; throws `CacheSerializationError` for what cannot round-trip. */
-export function encode(value: unknown): Encoded {
+/**
+ * Checks that a value can be cached (it would come back identical from Redis) and estimates its
+ * heap size; throws `CacheSerializationError` otherwise. The memory tier stores what passed as is.
+ */
+export function inspect(value: unknown): { tagged: boolean; size: number } {
   if (value === undefined) throw new CacheSerializationError('cannot cache undefined: it is what a miss returns');
-  let tagged: boolean;
+  const acc: Inspection = { size: 0 };
   try {
-    tagged = needsTags(value, '', 0, []);
+    const tagged = needsTags(value, '', 0, [], acc);
+    return { tagged, size: acc.size };
   } catch (error) {
     if (error instanceof CacheSerializationError) throw error;
     throw new CacheSerializationError('cannot inspect the value', { cause: error });
   }
+}
+
+/** Encodes a value for Redis; throws `CacheSerializationError` for what cannot round-trip. */
+export function encode(value: unknown, tagged = inspect(value).tagged): Encoded {
   return tagged ? { tagged: true, body: JSON.stringify(toTree(value)) } : { tagged: false, body: JSON.stringify(value) };
 }
 
