@@ -762,23 +762,30 @@ class Scope implements Cache {
     while (!core.closed && redis.usable && !call.redisFailed && Date.now() < giveUpAt) {
       const pollMs = redis.subscriberReady ? 250 : 25;
       const wait = core.waitFor(full, Math.min(pollMs, Math.max(1, giveUpAt - Date.now())));
-      let acquired: boolean;
-      try {
-        acquired = (await redis.exec('SET NX', (c) => c.set(lockKey, token, 'PX', core.o.lockLeaseMs, 'NX'))) === 'OK';
-      } catch {
+      const locking = redis.exec('SET NX', (c) => c.set(lockKey, token, 'PX', core.o.lockLeaseMs, 'NX')).then(
+        (reply) => reply === 'OK',
+        () => undefined,
+      );
+      // On one connection, a GET sent right behind SET NX sees the state after it: this is the
+      // double-check (did the previous holder store the value?) without an extra round trip. A
+      // cluster may route the two to different nodes, so there the check waits for the lock.
+      const reading = redis.cluster ? undefined : this.read(full, true, false, call);
+      const acquired = await locking;
+      if (acquired === undefined) {
         wait.cancel();
         call.redisFailed = true;
         return { stale };
       }
+      const current = await (reading ?? (acquired ? this.read(full, true, false, call) : undefined));
+      if (current?.fresh) {
+        wait.cancel();
+        if (acquired) this.unlock(full, token);
+        return { value: current };
+      }
+      if (current) stale = current;
       if (acquired) {
         wait.cancel();
-        // Double-check: the previous holder may have stored the value just before releasing.
-        const r = await this.read(full, true, false, call);
-        if (r?.fresh) {
-          this.unlock(full, token);
-          return { value: r };
-        }
-        return { token, stale: r ?? stale };
+        return { token, stale };
       }
       await wait.promise;
       const r = await this.read(full, true, true, call);
