@@ -730,7 +730,8 @@ class Scope implements Cache {
     const call: CallState = { redisFailed: false };
     const first = await this.read(full, true, true, call);
     if (first?.fresh) {
-      this.maybeRefresh(full, first.expiresAt, first.ttlMs, factory, spec);
+      // This flight is the one registered for the key: let the refresh replace it.
+      this.maybeRefresh(full, first.expiresAt, first.ttlMs, factory, spec, true);
       return first.value as T;
     }
     let stale = first;
@@ -854,9 +855,9 @@ class Scope implements Cache {
     }
   }
 
-  private maybeRefresh<T>(full: string, expiresAt: number, ttlMs: number, factory: () => T | Promise<T>, spec: WrapSpec): void {
+  private maybeRefresh<T>(full: string, expiresAt: number, ttlMs: number, factory: () => T | Promise<T>, spec: WrapSpec, fromFlight = false): void {
     const ratio = this.core.o.refreshAhead;
-    if (ratio === undefined || this.core.flights.has(full)) return;
+    if (ratio === undefined || (!fromFlight && this.core.flights.has(full))) return;
     if (expiresAt - Date.now() > ttlMs * (1 - ratio)) return;
     const core = this.core;
     const flight = (async () => {

@@ -255,6 +255,24 @@ for (const mode of modes) {
       expect((error as CacheFactoryTimeoutError).code).toBe('CACHE_FACTORY_TIMEOUT');
     });
 
+    it('refreshAhead serves the cached value and refreshes it in the background, once', async () => {
+      const cache = await ready(mode.make({ refreshAhead: 0.5 }));
+      let calls = 0;
+      const factory = async () => {
+        calls++;
+        await sleep(20);
+        return calls;
+      };
+      expect(await cache.wrap('ra', factory, 0.6)).toBe(1);
+      await sleep(350); // past half of the TTL
+      const again = await Promise.all([cache.wrap('ra', factory, 0.6), cache.wrap('ra', factory, 0.6)]);
+      expect(again).toEqual([1, 1]);
+      const deadline = Date.now() + 2_000;
+      while ((await cache.get('ra')) !== 2 && Date.now() < deadline) await sleep(10);
+      expect(await cache.get('ra')).toBe(2);
+      expect(calls).toBe(2);
+    });
+
     it('reports hits and misses in stats and events', async () => {
       const cache = await ready(mode.make());
       const events: string[] = [];
