@@ -140,13 +140,16 @@ function check(value: unknown): Checked {
 function parseRecord(raw: string): { tagged: boolean; expiresAt: number; ttlMs: number; body: string } | undefined {
   const kind = raw.charCodeAt(0);
   if (kind !== 106 /* j */ && kind !== 116 /* t */) return undefined;
-  const a = raw.indexOf(':', 1);
-  const b = a < 0 ? -1 : raw.indexOf(':', a + 1);
-  if (b < 0) return undefined;
-  const expiresAt = Number(raw.slice(1, a));
-  const ttlMs = Number(raw.slice(a + 1, b));
-  if (!Number.isFinite(expiresAt) || !Number.isFinite(ttlMs)) return undefined;
-  return { tagged: kind === 116, expiresAt, ttlMs, body: raw.slice(b + 1) };
+  // Two decimal fields, read without allocating substrings.
+  let i = 1;
+  let expiresAt = 0;
+  let ttlMs = 0;
+  for (let c = raw.charCodeAt(i); c >= 48 && c <= 57; c = raw.charCodeAt(++i)) expiresAt = expiresAt * 10 + (c - 48);
+  if (i === 1 || raw.charCodeAt(i) !== 58 /* : */) return undefined;
+  const start = ++i;
+  for (let c = raw.charCodeAt(i); c >= 48 && c <= 57; c = raw.charCodeAt(++i)) ttlMs = ttlMs * 10 + (c - 48);
+  if (i === start || raw.charCodeAt(i) !== 58) return undefined;
+  return { tagged: kind === 116, expiresAt, ttlMs, body: raw.slice(i + 1) };
 }
 
 const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, '\\$&');
@@ -398,7 +401,32 @@ class Scope implements Cache {
       return core.resolved;
     }
     const full = this.keyPrefix + key;
+    const redis = core.redis!;
+    if (core.o.mode === 'fallback' && core.metrics === undefined && redis.usable) {
+      // The hot path through Redis: one promise for the command, one continuation, no Read object.
+      return redis.get(full, (raw) => this.fromRedis<T>(full, raw)).then(undefined, () => {
+        const r = this.readMemoryAfterFailure(full, false, true);
+        return r?.fresh ? (r.value as T) : undefined;
+      });
+    }
     return this.timed('get', this.read(full, false, true)).then((r) => (r?.fresh ? (r.value as T) : undefined));
+  }
+
+  private fromRedis<T>(full: string, raw: string | null): T | undefined {
+    const record = raw === null ? undefined : parseRecord(raw);
+    if (record === undefined || record.expiresAt <= Date.now()) {
+      this.miss(full, 'redis');
+      return undefined;
+    }
+    let value: unknown;
+    try {
+      value = decode(record.tagged, record.body);
+    } catch {
+      this.miss(full, 'redis');
+      return undefined;
+    }
+    this.hit(full, 'redis');
+    return value as T;
   }
 
   async has(key: string): Promise<boolean> {

@@ -135,6 +135,31 @@ export class RedisTier {
     });
   }
 
+  /** GET under the deadline, `map` applied to the reply: `exec` specialised for the hottest command. */
+  get<T>(key: string, map: (raw: string | null) => T): Promise<T> {
+    if (!this.usable) return Promise.reject(new CacheRedisError('Redis is unavailable', 'CACHE_REDIS_UNAVAILABLE'));
+    return new Promise<T>((resolve, reject) => {
+      const deadline = this.deadlines.track((timeout) => reject(this.fail(timeout, 'GET')), 'GET');
+      this.client.get(key).then(
+        (value) => {
+          if (deadline.done) return;
+          deadline.done = true;
+          this.failures = 0;
+          try {
+            resolve(map(value));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        (error: unknown) => {
+          if (deadline.done) return;
+          deadline.done = true;
+          reject(this.fail(error, 'GET'));
+        },
+      );
+    });
+  }
+
   /** A command with its own, longer deadline (SCAN/UNLINK batches of clear). */
   async slow<T>(what: string, ms: number, command: (client: Client) => Promise<T>): Promise<T> {
     if (!this.usable) throw new CacheRedisError('Redis is unavailable', 'CACHE_REDIS_UNAVAILABLE');
