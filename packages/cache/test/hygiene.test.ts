@@ -4,7 +4,7 @@ import { freePort, waitFor } from '@org/test-services';
 import { watchHygiene } from './hygiene.js';
 
 // The fault tests assert "0 Unhandled error event lines"; this proves the watcher would see one.
-const hygiene = watchHygiene();
+const hygiene = watchHygiene({ silent: true });
 
 describe('hygiene watcher', () => {
   it('counts the "[ioredis] Unhandled error event" line of a client without an error listener', async () => {
