@@ -90,3 +90,23 @@ describe('memory tier (property)', () => {
     );
   });
 });
+
+describe('TTL jitter', () => {
+  it('spreads expiries within ±ttlJitter of the TTL, never beyond', async () => {
+    const cache = createCache({ ttlJitter: 0.2 });
+    const keys = Array.from({ length: 300 }, (_, i) => `j${i}`);
+    for (const k of keys) await cache.set(k, 1, 100);
+    const alive = async () => (await cache.getMany(keys)).filter((v) => v !== undefined).length;
+    vi.advanceTimersByTime(79_000);
+    expect(await alive()).toBe(300);
+    vi.advanceTimersByTime(11_000); // 90 s: some of the [80 s, 120 s] expiries have passed
+    const at90 = await alive();
+    expect(at90).toBeLessThan(300);
+    expect(at90).toBeGreaterThan(0);
+    vi.advanceTimersByTime(20_000); // 110 s
+    expect(await alive()).toBeLessThan(at90);
+    vi.advanceTimersByTime(10_001); // past 120 s
+    expect(await alive()).toBe(0);
+    await cache.close();
+  });
+});
