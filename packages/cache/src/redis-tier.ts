@@ -88,6 +88,8 @@ export class RedisTier {
     this.listen(this.client, 'ready', () => this.onReady());
     for (const event of ['close', 'end', 'reconnecting']) this.listen(this.client, event, () => this.sync(`connection ${event}`));
     if (channel !== undefined) this.startSubscriber(channel);
+    // A lazyConnect client would wait for a first command, which the cache only sends once ready.
+    if (this.client.status === 'wait') this.client.connect().catch(() => {});
     this.sync('connecting');
   }
 

@@ -245,3 +245,17 @@ describe('black-holed Redis (a TCP server that accepts and never answers)', () =
     expectWithinDeadline(await load.stop());
   });
 });
+
+describe.skipIf(!redisOk)('injected clients', () => {
+  it('connects a lazyConnect client it was given (it would otherwise wait for a first command forever)', async () => {
+    const server = await startRedis();
+    cleanups.push(() => server.stop());
+    const client = new Redis(server.url, { lazyConnect: true });
+    cleanups.push(() => client.disconnect());
+    const cache = createCache({ redis: client, prefix: 'lazy' });
+    cleanups.push(() => cache.close());
+    expect(await waitUntil(() => cache.stats().redis === 'up', 5_000)).toBeLessThan(5_000);
+    await cache.set('k', 1);
+    await expectInRedis(server.url, 'lazy:k');
+  });
+});
