@@ -17,7 +17,6 @@ export class DeadlineQueue {
   private queue: Pending[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
 
   constructor(private readonly ms: number) {}
 
@@ -49,7 +48,6 @@ export class DeadlineQueue {
   }
 
   private arm(at: number): void {
-    this.timerAt = at;
     // Timers run before I/O in each event-loop turn: after a stall of this process (GC, a busy
     // CPU) the timer would fire before the replies that already arrived are read. Checking from
     // setImmediate (after the poll phase) blames Redis only for replies that really are late.
@@ -72,10 +70,6 @@ export class DeadlineQueue {
       this.head = 0;
     }
     this.arm(this.queue[this.head]!.at);
-  }
-
-  get armedAt(): number {
-    return this.timerAt;
   }
 }
 
