@@ -404,10 +404,14 @@ class Scope implements Cache {
     const redis = core.redis!;
     if (core.o.mode === 'fallback' && core.metrics === undefined && redis.usable) {
       // The hot path through Redis: one promise for the command, one continuation, no Read object.
-      return redis.get(full, (raw) => this.fromRedis<T>(full, raw)).then(undefined, () => {
-        const r = this.readMemoryAfterFailure(full, false, true);
-        return r?.fresh ? (r.value as T) : undefined;
-      });
+      return redis.get(
+        full,
+        (raw) => this.fromRedis<T>(full, raw),
+        () => {
+          const r = this.readMemoryAfterFailure(full, false, true);
+          return r?.fresh ? (r.value as T) : undefined;
+        },
+      );
     }
     return this.timed('get', this.read(full, false, true)).then((r) => (r?.fresh ? (r.value as T) : undefined));
   }

@@ -137,11 +137,17 @@ export class RedisTier {
     });
   }
 
-  /** GET under the deadline, `map` applied to the reply: `exec` specialised for the hottest command. */
-  get<T>(key: string, map: (raw: string | null) => T): Promise<T> {
-    if (!this.usable) return Promise.reject(new CacheRedisError('Redis is unavailable', 'CACHE_REDIS_UNAVAILABLE'));
+  /**
+   * GET under the deadline: `exec` specialised for the hottest command. Resolves with `map(reply)`,
+   * or with `recover()` when Redis fails or is late, so the caller needs no second promise.
+   */
+  get<T>(key: string, map: (raw: string | null) => T, recover: () => T): Promise<T> {
+    if (!this.usable) return Promise.resolve(recover());
     return new Promise<T>((resolve, reject) => {
-      const deadline = this.deadlines.track((timeout) => reject(this.fail(timeout, 'GET')), 'GET');
+      const deadline = this.deadlines.track((timeout) => {
+        this.fail(timeout, 'GET');
+        resolve(recover());
+      }, 'GET');
       this.client.get(key).then(
         (value) => {
           if (deadline.done) return;
@@ -156,7 +162,8 @@ export class RedisTier {
         (error: unknown) => {
           if (deadline.done) return;
           deadline.done = true;
-          reject(this.fail(error, 'GET'));
+          this.fail(error, 'GET');
+          resolve(recover());
         },
       );
     });
