@@ -60,7 +60,10 @@ export class RedisStore {
       this.conn.on('close', () => {
         if (!this.closed) this.markDown('connection closed');
       });
-      this.conn.on('ready', () => this.markUp());
+      this.conn.on('ready', () => {
+        this.everReady = true;
+        this.markUp();
+      });
     } else {
       this.conn = client;
       this.owned = false;
@@ -74,6 +77,10 @@ export class RedisStore {
 
   /** The script's reply, or a StoreUnavailableError within `timeoutMs`. `now` 0 means Redis `TIME`. */
   decide(keys: readonly string[], args: readonly number[], now = 0): Promise<number[]> {
+    if (this.conn.status !== 'ready' && this.booting()) {
+      // Before the first connection only: wait for it within the same deadline instead of falling back at boot.
+      return this.firstReady().then(() => this.decide(keys, args, now));
+    }
     if (this.conn.status !== 'ready') {
       const error = new StoreUnavailableError(`Redis connection is ${this.conn.status}`);
       this.markDown(error.message);
@@ -88,6 +95,7 @@ export class RedisStore {
       const done = (reply: unknown) => {
         if (entry.settled) return;
         entry.settled = true;
+        this.everReady = true;
         if (!this.available) this.markUp();
         resolve(reply as number[]);
       };
@@ -105,6 +113,36 @@ export class RedisStore {
         } else failed(error);
       });
     });
+  }
+
+  private everReady = false;
+  private bootWait: Promise<void> | undefined;
+
+  private booting(): boolean {
+    if (this.everReady || !this.available) return false;
+    const status = this.conn.status;
+    return status === 'wait' || status === 'connecting' || status === 'connect';
+  }
+
+  private firstReady(): Promise<void> {
+    if (!this.bootWait) {
+      this.bootWait = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.conn.off('ready', onReady);
+          this.bootWait = undefined;
+          const error = new StoreUnavailableError(`Redis not connected within ${this.options.timeoutMs} ms of the first decision`);
+          this.markDown(error.message);
+          reject(error);
+        }, this.options.timeoutMs);
+        const onReady = () => {
+          clearTimeout(timer);
+          this.bootWait = undefined;
+          resolve();
+        };
+        this.conn.once('ready', onReady);
+      });
+    }
+    return this.bootWait;
   }
 
   private markDown(reason: string): void {
