@@ -273,11 +273,24 @@ export class MemoryStore {
 
   /** Drops every key and returns the arrays to their initial size. */
   reset(): void {
+    this.clearTo(Math.min(INITIAL_CAPACITY, this.maxKeys));
+  }
+
+  private clearTo(capacity: number): void {
     this.map = new Map();
+    this.keys = [];
+    this.a = new Float64Array(0);
+    this.b = new Float64Array(0);
+    this.c = new Float64Array(0);
+    this.exp = new Float64Array(0);
+    this.newer = new Int32Array(0);
+    this.older = new Int32Array(0);
+    this.free = new Int32Array(0);
+    this.freeTop = 0;
+    this.capacity = 0;
     this.head = this.tail = NONE;
     this.cursor = 0;
-    this.capacity = 0;
-    this.resize(Math.min(INITIAL_CAPACITY, this.maxKeys));
+    this.resize(capacity);
   }
 
   private resize(capacity: number): void {
@@ -305,21 +318,8 @@ export class MemoryStore {
 
   /** Rebuilds into smaller arrays, keeping the LRU order (oldest first). O(live keys). */
   private compact(capacity: number): void {
-    const old = { a: this.a, b: this.b, c: this.c, exp: this.exp, keys: this.keys, older: this.older, newer: this.newer, tail: this.tail };
-    this.map = new Map();
-    this.keys = [];
-    this.a = new Float64Array(0);
-    this.b = new Float64Array(0);
-    this.c = new Float64Array(0);
-    this.exp = new Float64Array(0);
-    this.newer = new Int32Array(0);
-    this.older = new Int32Array(0);
-    this.free = new Int32Array(0);
-    this.freeTop = 0;
-    this.capacity = 0;
-    this.head = this.tail = NONE;
-    this.cursor = 0;
-    this.resize(capacity);
+    const old = { a: this.a, b: this.b, c: this.c, exp: this.exp, keys: this.keys, newer: this.newer, tail: this.tail };
+    this.clearTo(capacity);
     for (let s = old.tail; s !== NONE; s = old.newer[s]!) {
       const slot = this.free[--this.freeTop]!;
       this.keys[slot] = old.keys[s];
