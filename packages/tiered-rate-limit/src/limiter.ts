@@ -169,7 +169,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
     ? new RedisStore(options.redis, { connection: o.connection, timeoutMs: o.timeoutMs, probeIntervalMs: o.probeIntervalMs, logger, onStateChange: options.onStateChange })
     : undefined;
   const counter = exceededCounter(options.registry);
+  // Tier names come from a bounded table and policy lists from code, so these caches stay small (and are capped).
   const plans = new Map<string, Plan>();
+  const plansByArray = new WeakMap<readonly string[], Map<string, Plan>>();
   const blocks = new Map<string, BlockEntry>();
   const defaultPolicies = [tiers.policyNames[0]!];
 
@@ -181,9 +183,19 @@ export function createLimiter(options: LimiterOptions): Limiter {
   maintenance.unref?.();
 
   function plan(tierName: string | undefined, names: readonly string[]): Plan {
+    // Callers usually pass the same array every time: look it up by identity first, by content second.
+    let byTier = plansByArray.get(names);
+    const hit = byTier?.get(tierName ?? '');
+    if (hit) return hit;
     const id = `${tierName ?? ''}\u0000${names.join('\u0000')}`;
-    const cached = plans.get(id);
-    if (cached) return cached;
+    const cached = plans.get(id) ?? makePlan(tierName, names);
+    if (plans.size < 1_000) plans.set(id, cached);
+    if (!byTier) plansByArray.set(names, (byTier = new Map()));
+    if (byTier.size < 100) byTier.set(tierName ?? '', cached);
+    return cached;
+  }
+
+  function makePlan(tierName: string | undefined, names: readonly string[]): Plan {
     const tier = tiers.resolve(tierName);
     if (names.length === 0) throw new UnknownTierError('a check needs at least one policy');
     const policies = names.map((n) => {
@@ -202,8 +214,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
       fallbackArgs: fallback.length ? policies.flatMap((p) => [ALGORITHM_CODE[p.algorithm], Math.ceil(p.limit * o.fallbackShare), p.windowMs, p.cost, p.blockMs]) : undefined,
       closed: policies.some((p) => p.onStoreUnavailable === 'closed'),
     };
-    // Tier names come from a bounded table and policy lists from code, so this cache stays small.
-    if (plans.size < 1_000) plans.set(id, made);
     return made;
   }
 

@@ -33,6 +33,7 @@ export class MemoryStore {
   private head = NONE; // most recently used
   private tail = NONE; // least recently used
   private cursor = 0;
+  private scratch = makeScratch(4);
   /** Keys evicted by the cap since creation. */
   evictions = 0;
 
@@ -52,13 +53,10 @@ export class MemoryStore {
    */
   decide(keys: readonly string[], args: readonly number[], now: number): number[] {
     const n = keys.length;
+    if (n > this.scratch.slot.length) this.scratch = makeScratch(n);
+    // Reused per call: the hot path allocates only the reply.
+    const { slot: slots, a: na, b: nb, c: nc, ttl, held, write: writes } = this.scratch;
     const out: number[] = [1, now];
-    const slots: number[] = [];
-    const na: number[] = [];
-    const nb: number[] = [];
-    const nc: number[] = [];
-    const ttl: number[] = [];
-    const held: boolean[] = [];
     let rejected = false;
     for (let i = 0; i < n; i++) {
       const o = i * 5;
@@ -68,7 +66,9 @@ export class MemoryStore {
       const cost = args[o + 3]!;
       let slot = this.map.get(keys[i]!);
       if (slot !== undefined && this.exp[slot]! <= now) slot = undefined;
-      slots.push(slot ?? NONE);
+      slots[i] = slot ?? NONE;
+      held[i] = 0;
+      ttl[i] = 0;
       let rem = 0;
       let reset = 0;
       let retry = 0;
@@ -78,14 +78,13 @@ export class MemoryStore {
       let sb = 0;
       let sc = 0;
       let live = slot !== undefined;
-      held.push(false);
       if (live && this.b[slot!]! < 0) {
         const until = this.a[slot!]!;
         if (until > now) {
           reset = until - now;
           retry = reset;
           lim = 1;
-          held[i] = true;
+          held[i] = 1;
         }
         live = false;
       }
@@ -112,7 +111,7 @@ export class MemoryStore {
             write = true;
             sa = start;
             sb = count;
-            ttl.push(reset);
+            ttl[i] = reset;
           }
         } else if (algo === 2) {
           const idx = Math.floor(now / win);
@@ -145,7 +144,7 @@ export class MemoryStore {
             sa = idx;
             sb = curr;
             sc = prev;
-            ttl.push(reset + win);
+            ttl[i] = reset + win;
           }
         } else {
           const step = win / limit;
@@ -162,16 +161,16 @@ export class MemoryStore {
             reset = Math.ceil(newTat - now);
             write = true;
             sa = Math.round(newTat * 1000) / 1000;
-            ttl.push(reset);
+            ttl[i] = reset;
           }
         }
         if (rem < 0) rem = 0;
       }
-      if (!write) ttl.push(0);
       if (lim === 1) rejected = true;
-      na.push(write ? sa : Number.NaN);
-      nb.push(sb);
-      nc.push(sc);
+      writes[i] = write ? 1 : 0;
+      na[i] = sa;
+      nb[i] = sb;
+      nc[i] = sc;
       out.push(rem, reset, retry, lim);
     }
     if (rejected) {
@@ -189,7 +188,7 @@ export class MemoryStore {
       }
     } else {
       for (let i = 0; i < n; i++) {
-        if (!Number.isNaN(na[i]!)) this.write(keys[i]!, slots[i]!, na[i]!, nb[i]!, nc[i]!, now + Math.max(1, Math.ceil(ttl[i]!)));
+        if (writes[i] === 1) this.write(keys[i]!, slots[i]!, na[i]!, nb[i]!, nc[i]!, now + Math.max(1, Math.ceil(ttl[i]!)));
       }
     }
     return out;
@@ -331,4 +330,8 @@ export class MemoryStore {
       this.pushHead(slot);
     }
   }
+}
+
+function makeScratch(n: number) {
+  return { slot: new Int32Array(n), a: new Float64Array(n), b: new Float64Array(n), c: new Float64Array(n), ttl: new Float64Array(n), held: new Uint8Array(n), write: new Uint8Array(n) };
 }

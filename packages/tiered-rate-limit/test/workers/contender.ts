@@ -1,10 +1,13 @@
-// One contending instance for the cross-process accuracy test: a separate Node process with its own
+// One contending instance for the cross-process accuracy test (and the bench's C1/F3): a separate Node process with its own
 // limiter and Redis connection. Messages: { id, key, config, attempts } -> { id, allowed }.
 import { Redis } from 'ioredis';
 import { createLimiter, defineTiers, type Limiter } from '../../src/index.js';
 
+// argv: redis url, key prefix, [fallbackShare], [timeoutMs]
 const url = process.argv[2]!;
 const prefix = process.argv[3]!;
+const fallbackShare = Number(process.argv[4] ?? 1);
+const timeoutMs = Number(process.argv[5] ?? 2_000);
 const tiers = defineTiers({
   t: {
     policies: {
@@ -16,7 +19,8 @@ const tiers = defineTiers({
   },
 });
 const client = new Redis(url);
-const limiter: Limiter = createLimiter({ tiers, redis: client, prefix, timeoutMs: 2_000, localBlock: true });
+client.on('error', () => {});
+const limiter: Limiter = createLimiter({ tiers, redis: client, prefix, timeoutMs, fallbackShare, localBlock: true, logger: { warn: () => {} } });
 const configs: Record<string, string[]> = { fixed: ['fixed'], sliding: ['sliding'], gcra: ['gcra'], 'two-policy': ['general', 'fixed'] };
 
 process.on('message', async (m: { id: number; key: string; config: string; attempts: number } | 'exit') => {
