@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Redis } from 'ioredis';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
-import { defineTiers, rateLimitDecision, tieredRateLimit } from '../src/index.js';
+import { defineTiers, rateLimitDecision, tieredRateLimit } from '../dist/index.js';
 import { DECIDE_SHA, DECIDE_SCRIPT } from '../src/lua.js';
 
 const [mode, url, prefix] = process.argv.slice(2) as [string, string, string];

@@ -1,4 +1,6 @@
-// pnpm --filter @org/tiered-rate-limit bench
+// pnpm --filter @org/tiered-rate-limit bench   (turbo builds dist first; run `pnpm build` before `pnpm bench` by hand)
+// The limiter and middleware are imported from the built dist, as users run them: tsx's transform wraps
+// every closure in a naming helper, which would charge our hot path for the tool, not the library.
 // Every figure of issue 4's target table (P1-P6, C1, F1, F3), anchors measured in the same run,
 // interleaved, reported as paired ratios. Needs the shared Redis (REDIS_URL) and redis-server on PATH.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -11,7 +13,7 @@ import { freePort, startRedis } from '@org/test-services';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterUnion } from 'rate-limiter-flexible';
-import { createLimiter, defaultTiers, defineTiers, type Limiter } from '../src/index.js';
+import { createLimiter, defaultTiers, defineTiers, type Limiter } from '../dist/index.js';
 import { DECIDE_SCRIPT, DECIDE_SHA } from '../src/lua.js';
 import { MemoryStore } from '../src/memory-store.js';
 

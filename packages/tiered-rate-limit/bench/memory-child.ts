@@ -2,7 +2,7 @@
 // store and express-rate-limit's MemoryStore, the hard cap, and the return to baseline after expiry.
 import { performance } from 'node:perf_hooks';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
-import { createLimiter, defineTiers } from '../src/index.js';
+import { createLimiter, defineTiers } from '../dist/index.js';
 import { MemoryStore } from '../src/memory-store.js';
 
 const gc = (globalThis as { gc?: () => void }).gc!;

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { InvalidOptionsError, StoreUnavailableError, UnknownTierError } from './errors.js';
+import { InvalidOptionsError, UnknownTierError } from './errors.js';
 import { ALGORITHM_CODE } from './lua.js';
 import { MemoryStore } from './memory-store.js';
 import { exceededCounter } from './metrics.js';
@@ -323,37 +323,41 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return decision;
   }
 
+  function finish(p: Plan, decision: Decision): Decision {
+    if (counter && decision.outcome === 'limited') for (const v of decision.violated) counter.inc({ tier: p.tier.name, policy: v.policy });
+    return decision;
+  }
+
   let closed = false;
   const limiter: Limiter = {
     tiers,
     get storeAvailable() {
       return redis ? redis.isAvailable : true;
     },
-    async check(input: CheckInput): Promise<Decision> {
-      if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
-      const p = plan(input.tier, input.policies ?? defaultPolicies);
-      const base = `${o.prefix}{${escapeKey(input.key)}`;
-      const keys = p.suffixes.map((s) => base + s);
-      const args = argsWithCost(p.args, p.policies, input.cost);
-      let decision: Decision | undefined;
-      if (o.localBlock) decision = fromBlock(keys, p.policies);
-      if (!decision) {
-        if (!redis) {
-          decision = build(p, input.key, memory.decide(keys, args, Date.now()), 'memory', p.policies, args);
-        } else if (!redis.isAvailable) {
-          decision = degraded(p, input.key, keys, args);
-        } else {
-          try {
-            decision = build(p, input.key, await redis.decide(keys, args), 'redis', p.policies, args);
-          } catch (error) {
-            if (!(error instanceof StoreUnavailableError)) throw error;
-            decision = degraded(p, input.key, keys, args);
-          }
-        }
-        if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(keys, decision, args);
+    check(input: CheckInput): Promise<Decision> {
+      let p: Plan;
+      let keys: string[];
+      let args: readonly number[];
+      try {
+        if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
+        p = plan(input.tier, input.policies ?? defaultPolicies);
+        const base = `${o.prefix}{${escapeKey(input.key)}`;
+        keys = p.suffixes.map((s) => base + s);
+        args = argsWithCost(p.args, p.policies, input.cost);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      if (counter && decision.outcome === 'limited') for (const v of decision.violated) counter.inc({ tier: p.tier.name, policy: v.policy });
-      return decision;
+      const local = o.localBlock && blocks.size > 0 ? fromBlock(keys, p.policies) : undefined;
+      if (local) return Promise.resolve(finish(p, local));
+      if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(keys, args, Date.now()), 'memory', p.policies, args)));
+      if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, keys, args)));
+      return new Promise((resolve) => {
+        redis.run(keys, args, 0, (error, reply) => {
+          const decision = error ? degraded(p, input.key, keys, args) : build(p, input.key, reply!, 'redis', p.policies, args);
+          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(keys, decision, args);
+          resolve(finish(p, decision));
+        });
+      });
     },
     async close() {
       if (closed) return;

@@ -12,6 +12,9 @@ import { createHash } from 'node:crypto';
  * `remaining` of the admitting policies excludes this request (it consumed nothing).
  *
  * State formats: fixed "start:count", sliding "windowIndex:current:previous", gcra "tat", block "b<untilMs>".
+ * The GCRA arrival time is stored rounded up to a whole millisecond (exact in both Lua and JS, and never
+ * in the caller's favour). Every state carries its own end in time, so expiry is only garbage collection: keys live 1 s past
+ * their end, which keeps decisions independent of when Redis's expiry cycle runs.
  * This file and memory-store.ts implement the same arithmetic; the contract tests run both.
  */
 export const DECIDE_SCRIPT = `
@@ -116,7 +119,7 @@ for i = 1, n do
       else
         rem = math.floor((win - (newTat - now)) / step + 1e-9)
         reset = math.ceil(newTat - now)
-        nv = string.format('%.3f', newTat)
+        nv = tostring(math.ceil(newTat))
         ttl = reset
       end
     end
@@ -140,7 +143,7 @@ if rejected then
       out[o + 1] = out[o + 1] + tonumber(ARGV[(i - 1) * 5 + 5])
     end
     if blk > 0 and out[o + 4] == 1 and not held[i] then
-      redis.call('SET', KEYS[i], 'b' .. (now + blk), 'PX', blk)
+      redis.call('SET', KEYS[i], 'b' .. (now + blk), 'PX', blk + 1000)
       out[o + 1] = 0
       out[o + 2] = blk
       out[o + 3] = blk
@@ -151,7 +154,7 @@ else
     if nvs[i] then
       local ttl = math.ceil(ttls[i])
       if ttl < 1 then ttl = 1 end
-      redis.call('SET', KEYS[i], nvs[i], 'PX', ttl)
+      redis.call('SET', KEYS[i], nvs[i], 'PX', ttl + 1000)
     end
   end
 end

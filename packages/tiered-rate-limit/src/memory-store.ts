@@ -160,7 +160,7 @@ export class MemoryStore {
             rem = Math.floor((win - (newTat - now)) / step + 1e-9);
             reset = Math.ceil(newTat - now);
             write = true;
-            sa = Math.round(newTat * 1000) / 1000;
+            sa = Math.ceil(newTat);
             ttl[i] = reset;
           }
         }

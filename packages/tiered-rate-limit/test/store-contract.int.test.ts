@@ -194,7 +194,7 @@ describe.skipIf(!redisUp)('the Lua script and the memory store', () => {
           expect(memory.decide(keys, args, now)).toEqual(fromRedis);
         }
       }),
-      { numRuns: 80 },
+      { numRuns: 150 },
     );
   });
 });
