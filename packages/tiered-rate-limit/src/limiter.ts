@@ -3,7 +3,7 @@ import { InvalidOptionsError, UnknownTierError } from './errors.js';
 import { ALGORITHM_CODE } from './lua.js';
 import { MemoryStore } from './memory-store.js';
 import { exceededCounter } from './metrics.js';
-import { type Logger, type RedisClient, RedisStore, type StoreStateEvent } from './redis-store.js';
+import { type Logger, type RedisClient, RedisStore, scriptArgs, type StoreStateEvent } from './redis-store.js';
 import type { Algorithm, Policy, Tier, TierTable } from './tiers.js';
 
 /** Options of `createLimiter` (and of the middleware, which adds its own). */
@@ -101,7 +101,9 @@ interface Plan {
   readonly tier: Tier;
   readonly policies: readonly Policy[];
   readonly suffixes: readonly string[];
+  readonly names: readonly string[];
   readonly args: readonly number[];
+  readonly scriptArgs: readonly (string | number)[];
   readonly fallbackArgs: readonly number[] | undefined;
   readonly closed: boolean;
 }
@@ -209,8 +211,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const made: Plan = {
       tier,
       policies,
-      suffixes: policies.map((p) => `}:${p.name}`),
+      suffixes: policies.map((p) => `:${p.name}`),
+      names: policies.map((p) => p.name),
       args,
+      scriptArgs: scriptArgs(policies.map((p) => p.name), args),
       fallbackArgs: fallback.length ? policies.flatMap((p) => [ALGORITHM_CODE[p.algorithm], Math.ceil(p.limit * o.fallbackShare), p.windowMs, p.cost, p.blockMs]) : undefined,
       closed: policies.some((p) => p.onStoreUnavailable === 'closed'),
     };
@@ -336,12 +340,14 @@ export function createLimiter(options: LimiterOptions): Limiter {
     },
     check(input: CheckInput): Promise<Decision> {
       let p: Plan;
+      let base: string;
       let keys: string[];
       let args: readonly number[];
       try {
         if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
         p = plan(input.tier, input.policies ?? defaultPolicies);
-        const base = `${o.prefix}{${escapeKey(input.key)}`;
+        // Redis holds all of a principal's policies in `base`; memory and the block list key each policy.
+        base = `${o.prefix}{${escapeKey(input.key)}}`;
         keys = p.suffixes.map((s) => base + s);
         args = argsWithCost(p.args, p.policies, input.cost);
       } catch (error) {
@@ -352,7 +358,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(keys, args, Date.now()), 'memory', p.policies, args)));
       if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, keys, args)));
       return new Promise((resolve) => {
-        redis.run(keys, args, 0, (error, reply) => {
+        redis.run(base, args === p.args ? p.scriptArgs : scriptArgs(p.names, args), 0, (error, reply) => {
           const decision = error ? degraded(p, input.key, keys, args) : build(p, input.key, reply!, 'redis', p.policies, args);
           if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(keys, decision, args);
           resolve(finish(p, decision));

@@ -1,21 +1,24 @@
 import { createHash } from 'node:crypto';
 
 /**
- * One decision over N policies, atomically, in one round trip. Reads every policy's state (one GET or
- * MGET), decides all of them, and writes only when every policy admits the request (all-or-nothing);
+ * One decision over N policies, atomically, in one round trip. All policies of one principal live in
+ * ONE key (one GET, one SET however many policies a request has, and trivially one Cluster slot). The
+ * script decides every policy and writes only when every policy admits the request (all-or-nothing);
  * a rejection writes nothing except an explicit block marker. Time comes from Redis `TIME` so that
  * instances with skewed clocks agree; tests may pass a fixed time in ARGV[1] (0 = use TIME).
  *
- * KEYS[i]: state of policy i (all in one hash slot).
- * ARGV: now-override, then per policy: algorithm (1 fixed, 2 sliding, 3 gcra), limit, windowMs, cost, blockMs.
+ * KEYS[1]: the principal's state.
+ * ARGV: now-override, then per policy: name, algorithm (1 fixed, 2 sliding, 3 gcra), limit, windowMs, cost, blockMs.
  * Returns: allowed, nowMs, then per policy: remaining, resetMs, retryAfterMs, limited. On a rejection,
  * `remaining` of the admitting policies excludes this request (it consumed nothing).
  *
- * State formats: fixed "start:count", sliding "windowIndex:current:previous", gcra "tat", block "b<untilMs>".
+ * Value: entries `name=end:state` joined by `;`, where `end` is when the entry may be dropped and state is
+ * fixed "start:count", sliding "windowIndex:current:previous", gcra "tat", block "b<untilMs>". Every state
+ * carries its own end in time, so expiry is only garbage collection: entries live 1 s past their end,
+ * which keeps decisions independent of when they are dropped. Policies absent from a request are kept.
  * The GCRA arrival time is stored rounded up to a whole millisecond (exact in both Lua and JS, and never
- * in the caller's favour). Every state carries its own end in time, so expiry is only garbage collection: keys live 1 s past
- * their end, which keeps decisions independent of when Redis's expiry cycle runs.
- * This file and memory-store.ts implement the same arithmetic; the contract tests run both.
+ * in the caller's favour). This file and memory-store.ts implement the same arithmetic; the contract
+ * tests check that both give identical replies.
  */
 export const DECIDE_SCRIPT = `
 local now = tonumber(ARGV[1])
@@ -23,24 +26,35 @@ if now == 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local n = #KEYS
-local vals
-if n == 1 then vals = { redis.call('GET', KEYS[1]) } else vals = redis.call('MGET', unpack(KEYS)) end
+local raw = redis.call('GET', KEYS[1])
+local ends, states, names = {}, {}, {}
+if raw then
+  for name, e, st in string.gmatch(raw, '([^;=]+)=(%d+):([^;]*)') do
+    local en = tonumber(e)
+    if en > now then
+      ends[name] = en
+      states[name] = st
+      names[#names + 1] = name
+    end
+  end
+end
+local n = (#ARGV - 1) / 6
 local out = { 1, now }
 local nvs, ttls, held = {}, {}, {}
 local rejected = false
 for i = 1, n do
-  local b = (i - 1) * 5 + 1
-  local algo = tonumber(ARGV[b + 1])
-  local limit = tonumber(ARGV[b + 2])
-  local win = tonumber(ARGV[b + 3])
-  local cost = tonumber(ARGV[b + 4])
-  local v = vals[i]
+  local b = (i - 1) * 6 + 1
+  local name = ARGV[b + 1]
+  local algo = tonumber(ARGV[b + 2])
+  local limit = tonumber(ARGV[b + 3])
+  local win = tonumber(ARGV[b + 4])
+  local cost = tonumber(ARGV[b + 5])
+  local v = states[name]
   local rem, reset, retry, lim = 0, 0, 0, 0
   local nv, ttl = false, 0
   if v and string.byte(v, 1) == 98 then
     local untilMs = tonumber(string.sub(v, 2))
-    if untilMs and untilMs > now then
+    if untilMs > now then
       reset = untilMs - now
       retry = reset
       lim = 1
@@ -133,30 +147,46 @@ for i = 1, n do
   out[#out + 1] = retry
   out[#out + 1] = lim
 end
+local function put(name, state, ttl)
+  if not states[name] then names[#names + 1] = name end
+  states[name] = state
+  if ttl < 1 then ttl = 1 end
+  ends[name] = now + math.ceil(ttl) + 1000
+end
+local changed = false
 if rejected then
   out[1] = 0
   for i = 1, n do
-    local blk = tonumber(ARGV[(i - 1) * 5 + 6])
+    local b = (i - 1) * 6 + 1
     local o = 2 + (i - 1) * 4
     if out[o + 4] == 0 then
-      -- Not consumed after all: report what is left without this request.
-      out[o + 1] = out[o + 1] + tonumber(ARGV[(i - 1) * 5 + 5])
+      out[o + 1] = out[o + 1] + tonumber(ARGV[b + 5])
     end
+    local blk = tonumber(ARGV[b + 6])
     if blk > 0 and out[o + 4] == 1 and not held[i] then
-      redis.call('SET', KEYS[i], 'b' .. (now + blk), 'PX', blk + 1000)
+      put(ARGV[b + 1], 'b' .. (now + blk), blk)
       out[o + 1] = 0
       out[o + 2] = blk
       out[o + 3] = blk
+      changed = true
     end
   end
 else
   for i = 1, n do
     if nvs[i] then
-      local ttl = math.ceil(ttls[i])
-      if ttl < 1 then ttl = 1 end
-      redis.call('SET', KEYS[i], nvs[i], 'PX', ttl + 1000)
+      put(ARGV[(i - 1) * 6 + 2], nvs[i], ttls[i])
+      changed = true
     end
   end
+end
+if changed then
+  local parts, last = {}, 0
+  for _, name in ipairs(names) do
+    local en = ends[name]
+    parts[#parts + 1] = name .. '=' .. en .. ':' .. states[name]
+    if en > last then last = en end
+  end
+  redis.call('SET', KEYS[1], table.concat(parts, ';'), 'PX', last - now)
 end
 return out
 `;

@@ -45,6 +45,12 @@ export function rateLimitDecision(res: Response): Decision | undefined {
   return (res.locals as { rateLimit?: Decision }).rateLimit;
 }
 
+// Await only real promises: most key and tier functions are synchronous lookups, and each needless
+// await costs a microtask turn per request.
+function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
 function check(app: { get(name: string): unknown }): void {
   if (app.get('trust proxy') === true) throw new UnsafeTrustProxyError();
 }
@@ -85,12 +91,18 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
         check(req.app);
         checkedApps.add(req.app);
       }
-      if (skip && (await skip(req))) return next();
-      const principal = key ? await key(req) : undefined;
+      if (skip) {
+        let skipped = skip(req);
+        if (isPromise(skipped)) skipped = await skipped;
+        if (skipped) return next();
+      }
+      let principal = key ? key(req) : undefined;
+      if (isPromise(principal)) principal = await principal;
       const id = principal != null && principal !== '' ? principal : undefined;
       const clientIp = id === undefined ? ipKey(req.ip ?? 'unknown', subnet) : undefined;
       if (allow.size && allow.has(id ?? clientIp!)) return next();
-      const tier = resolveTier ? await resolveTier(req) : undefined;
+      let tier = resolveTier ? resolveTier(req) : undefined;
+      if (isPromise(tier)) tier = await tier;
       const decision = await limiter.check({
         key: id !== undefined ? `p:${id}` : `ip:${clientIp}`,
         tier: tier ?? undefined,

@@ -29,6 +29,13 @@ export interface RedisStoreOptions {
   onStateChange: ((event: StoreStateEvent) => void) | undefined;
 }
 
+/** The script's ARGV after the time: per policy its name, then the memory store's 5 numbers. */
+export function scriptArgs(names: readonly string[], args: readonly number[]): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (let i = 0; i < names.length; i++) out.push(names[i]!, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!, args[i * 5 + 4]!);
+  return out;
+}
+
 const reconnectDelay = (attempt: number) => Math.min(50 * attempt, 250);
 
 /**
@@ -75,20 +82,23 @@ export class RedisStore {
     return this.available;
   }
 
-  /** The script's reply, or a StoreUnavailableError within `timeoutMs`. `now` 0 means Redis `TIME`. */
-  decide(keys: readonly string[], args: readonly number[], now = 0): Promise<number[]> {
-    return new Promise((resolve, reject) => this.run(keys, args, now, (error, reply) => (error ? reject(error) : resolve(reply!))));
+  /**
+   * The script's reply for `key`'s policies (`args`: 5 numbers per policy as in the memory store), or a
+   * StoreUnavailableError within `timeoutMs`. `now` 0 means Redis `TIME`.
+   */
+  decide(key: string, names: readonly string[], args: readonly number[], now = 0): Promise<number[]> {
+    return new Promise((resolve, reject) => this.run(key, scriptArgs(names, args), now, (error, reply) => (error ? reject(error) : resolve(reply!))));
   }
 
   /**
-   * Callback form of `decide` for the hot path (one promise fewer per request): `done` runs exactly
-   * once, with the reply or with a StoreUnavailableError at the deadline.
+   * Callback form of `decide` for the hot path (one promise fewer per request), taking the script's
+   * ARGV tail from `scriptArgs`: `done` runs exactly once, with the reply or a StoreUnavailableError.
    */
-  run(keys: readonly string[], args: readonly number[], now: number, done: (error: StoreUnavailableError | undefined, reply?: number[]) => void): void {
+  run(key: string, argv: readonly (string | number)[], now: number, done: (error: StoreUnavailableError | undefined, reply?: number[]) => void): void {
     if (this.conn.status !== 'ready') {
       if (this.booting()) {
         // Before the first connection only: wait for it within the same deadline instead of falling back at boot.
-        this.firstReady().then(() => this.run(keys, args, now, done), (error: StoreUnavailableError) => done(error));
+        this.firstReady().then(() => this.run(key, argv, now, done), (error: StoreUnavailableError) => done(error));
         return;
       }
       const error = new StoreUnavailableError(`Redis connection is ${this.conn.status}`);
@@ -113,10 +123,10 @@ export class RedisStore {
       this.markDown(message);
       done(new StoreUnavailableError(`Redis decision failed: ${message}`, { cause }));
     };
-    this.conn.evalsha(DECIDE_SHA, keys.length, ...keys, now, ...args).then(ok, (error: unknown) => {
+    this.conn.evalsha(DECIDE_SHA, 1, key, now, ...argv).then(ok, (error: unknown) => {
       // After SCRIPT FLUSH or a restart the script cache is empty: EVAL loads it again.
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        this.conn.eval(DECIDE_SCRIPT, keys.length, ...keys, now, ...args).then(ok, failed);
+        this.conn.eval(DECIDE_SCRIPT, 1, key, now, ...argv).then(ok, failed);
       } else failed(error);
     });
   }
