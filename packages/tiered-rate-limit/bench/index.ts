@@ -57,8 +57,10 @@ async function library() {
   const key = () => keys[n++ % keys.length]!;
   const one = ['general'];
   const two = ['general', 'analysis'];
-  const opts = { concurrency: 50, durationMs: quick ? 400 : 1_000, warmupMs: 200 };
-  const runs = await interleave(quick ? 2 : 5, {
+  // Many short rounds: neighbours' load on this shared 2-core machine moves within seconds, and a paired
+  // ratio over many adjacent rounds cancels more of it than a few long rounds do.
+  const opts = { concurrency: 50, durationMs: quick ? 300 : 350, warmupMs: 60 };
+  const runs = await interleave(quick ? 2 : 14, {
     'raw EVALSHA of our script (1 policy)': () => measureThroughput(() => floorClient.evalsha(DECIDE_SHA, 1, `${prefix}f:{${key()}}`, 0, 'general', 1, 1e9, 60_000, 1, 0), opts),
     'raw EVALSHA of our script (2 policies)': () =>
       measureThroughput(() => floorClient.evalsha(DECIDE_SHA, 1, `${prefix}f:{${key()}}`, 0, 'general', 1, 1e9, 60_000, 1, 0, 'analysis', 1, 1e9, 3_600_000, 1, 0), opts),
@@ -126,7 +128,7 @@ async function http() {
     'ours-noheaders': 'ours, headers off',
     'erl-redis': 'express-rate-limit + rate-limit-redis (draft-8 + legacy headers)',
   };
-  const runs = await interleave(quick ? 2 : 8, Object.fromEntries(modes.map((mode) => [mode, () => ask<LoadResult>(load, { url: `http://127.0.0.1:${servers[mode]!.port}/api/workflows`, connections: 50, durationMs: quick ? 500 : 1_200, warmupMs: 300, headers: { 'x-api-key': 'acct-1' } })])));
+  const runs = await interleave(quick ? 2 : 14, Object.fromEntries(modes.map((mode) => [mode, () => ask<LoadResult>(load, { url: `http://127.0.0.1:${servers[mode]!.port}/api/workflows`, connections: 50, durationMs: quick ? 500 : 600, warmupMs: 150, headers: { 'x-api-key': 'acct-1' } })])));
   const rps = (m: string) => runs[m]!.map((r) => r.rps);
   const pr = (a: string, b: string) => median(rps(a).map((x, i) => x / rps(b)[i]!));
   const rows = modes.map((m) => [label[m]!, median(rps(m)), median(runs[m]!.map((r) => r.p50)), median(runs[m]!.map((r) => r.p99)), `${fmt(pr(m, 'floor'))}x`, `${fmt(pr(m, 'bare'))}x`]);
@@ -157,7 +159,7 @@ async function memory() {
   const keys = Array.from({ length: 10_000 }, (_, i) => `k${i}`);
   // Each store called the way its own middleware calls it: ours synchronously, erl's async increment awaited.
   const timedLoop = async (fn: () => unknown, isAsync: boolean): Promise<Measurement> => {
-    const budget = quick ? 200 : 500;
+    const budget = quick ? 200 : 250;
     const started = performance.now();
     let ops = 0;
     while (performance.now() - started < budget) {
@@ -169,7 +171,7 @@ async function memory() {
     return { ops, opsPerSec: (ops / wallMs) * 1000, p50Ms: Number.NaN, p99Ms: Number.NaN, wallMs };
   };
   const gen = ['general'];
-  const runs = await interleave(quick ? 2 : 5, {
+  const runs = await interleave(quick ? 2 : 12, {
     'ours: MemoryStore.decide': () => timedLoop(() => ours.decide([keys[n++ % 10_000]!], args, Date.now()), false),
     'express-rate-limit MemoryStore.increment': () => timedLoop(() => erl.increment(keys[n++ % 10_000]!), true),
     'ours: limiter.check (memory mode, full decision object)': () => timedLoop(() => limiter.check({ key: keys[n++ % 10_000]!, tier: 'bench', policies: gen }), true),

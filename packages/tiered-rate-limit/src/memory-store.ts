@@ -56,7 +56,9 @@ export class MemoryStore {
     if (n > this.scratch.slot.length) this.scratch = makeScratch(n);
     // Reused per call: the hot path allocates only the reply.
     const { slot: slots, a: na, b: nb, c: nc, ttl, held, write: writes } = this.scratch;
-    const out: number[] = [1, now];
+    const out = new Array<number>(2 + 4 * n);
+    out[0] = 1;
+    out[1] = now;
     let rejected = false;
     for (let i = 0; i < n; i++) {
       const o = i * 5;
@@ -171,7 +173,11 @@ export class MemoryStore {
       na[i] = sa;
       nb[i] = sb;
       nc[i] = sc;
-      out.push(rem, reset, retry, lim);
+      const r = 2 + i * 4;
+      out[r] = rem;
+      out[r + 1] = reset;
+      out[r + 2] = retry;
+      out[r + 3] = lim;
     }
     if (rejected) {
       out[0] = 0;
@@ -196,18 +202,18 @@ export class MemoryStore {
 
   private write(key: string, known: number, a: number, b: number, c: number, exp: number): void {
     let slot = known;
+    if (slot === NONE) slot = this.map.get(key) ?? NONE;
     if (slot === NONE) {
-      slot = this.map.get(key) ?? NONE;
-      if (slot === NONE) slot = this.allocate(key);
-      else this.unlink(slot);
-    } else {
+      slot = this.allocate(key);
+      this.pushHead(slot);
+    } else if (slot !== this.head) {
       this.unlink(slot);
+      this.pushHead(slot);
     }
     this.a[slot] = a;
     this.b[slot] = b;
     this.c[slot] = c;
     this.exp[slot] = exp;
-    this.pushHead(slot);
   }
 
   private allocate(key: string): number {

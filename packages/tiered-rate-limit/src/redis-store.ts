@@ -143,19 +143,26 @@ export class RedisStore {
   private firstReady(): Promise<void> {
     if (!this.bootWait) {
       this.bootWait = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
+        const fail = (reason: string) => {
+          clearTimeout(timer);
           this.conn.off('ready', onReady);
+          this.conn.off('close', onClose);
           this.bootWait = undefined;
-          const error = new StoreUnavailableError(`Redis not connected within ${this.options.timeoutMs} ms of the first decision`);
+          const error = new StoreUnavailableError(reason);
           this.markDown(error.message);
           reject(error);
-        }, this.options.timeoutMs);
+        };
+        const timer = setTimeout(() => fail(`Redis not connected within ${this.options.timeoutMs} ms of the first decision`), this.options.timeoutMs);
         const onReady = () => {
           clearTimeout(timer);
+          this.conn.off('close', onClose);
           this.bootWait = undefined;
           resolve();
         };
+        // A refused connection is known at once: do not sit out the deadline.
+        const onClose = () => fail('Redis connection closed before it was ready');
         this.conn.once('ready', onReady);
+        this.conn.once('close', onClose);
       });
     }
     return this.bootWait;
