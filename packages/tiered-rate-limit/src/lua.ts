@@ -8,14 +8,15 @@ import { createHash } from 'node:crypto';
  * instances with skewed clocks agree; tests may pass a fixed time in ARGV[1] (0 = use TIME).
  *
  * KEYS[1]: the principal's state.
- * ARGV: now-override, then per policy: name, algorithm (1 fixed, 2 sliding, 3 gcra), limit, windowMs, cost, blockMs.
+ * ARGV: now-override, then per policy: `;name=`, algorithm (1 fixed, 2 sliding, 3 gcra), limit, windowMs, cost, blockMs.
  * Returns: allowed, nowMs, then per policy: remaining, resetMs, retryAfterMs, limited. On a rejection,
  * `remaining` of the admitting policies excludes this request (it consumed nothing).
  *
- * Value: entries `name=end:state` joined by `;`, where `end` is when the entry may be dropped and state is
- * fixed "start:count", sliding "windowIndex:current:previous", gcra "tat", block "b<untilMs>". Every state
- * carries its own end in time, so expiry is only garbage collection: entries live 1 s past their end,
- * which keeps decisions independent of when they are dropped. Policies absent from a request are kept.
+ * Value: `<end>;name=state;name=state`, where `end` is when the whole key may go (the key's PX too) and
+ * state is fixed "start:count", sliding "windowIndex:current:previous", gcra "tat", block "b<untilMs>".
+ * Each policy's entry is found and replaced in place (no parsing of the others), and policies absent from
+ * a request are kept. Every state carries its own end in time, so a stale entry decides exactly like a
+ * missing one and expiry is only garbage collection (1 s past the last end).
  * The GCRA arrival time is stored rounded up to a whole millisecond (exact in both Lua and JS, and never
  * in the caller's favour). This file and memory-store.ts implement the same arithmetic; the contract
  * tests check that both give identical replies.
@@ -24,18 +25,15 @@ export const DECIDE_SCRIPT = `
 local now = tonumber(ARGV[1])
 if now == 0 then
   local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  now = t[1] * 1000 + math.floor(t[2] / 1000)
 end
 local raw = redis.call('GET', KEYS[1])
-local ends, states, names = {}, {}, {}
+local last = 0
 if raw then
-  for name, e, st in string.gmatch(raw, '([^;=]+)=(%d+):([^;]*)') do
-    local en = tonumber(e)
-    if en > now then
-      ends[name] = en
-      states[name] = st
-      names[#names + 1] = name
-    end
+  last = tonumber(string.sub(raw, 1, string.find(raw, ';', 1, true) - 1))
+  if last <= now then
+    raw = false
+    last = 0
   end
 end
 local n = (#ARGV - 1) / 6
@@ -44,12 +42,18 @@ local nvs, ttls, held = {}, {}, {}
 local rejected = false
 for i = 1, n do
   local b = (i - 1) * 6 + 1
-  local name = ARGV[b + 1]
   local algo = tonumber(ARGV[b + 2])
   local limit = tonumber(ARGV[b + 3])
   local win = tonumber(ARGV[b + 4])
   local cost = tonumber(ARGV[b + 5])
-  local v = states[name]
+  local v = false
+  if raw then
+    local _, e = string.find(raw, ARGV[b + 1], 1, true)
+    if e then
+      local stop = string.find(raw, ';', e + 1, true)
+      v = string.sub(raw, e + 1, (stop or 0) - 1)
+    end
+  end
   local rem, reset, retry, lim = 0, 0, 0, 0
   local nv, ttl = false, 0
   if v and string.byte(v, 1) == 98 then
@@ -147,24 +151,20 @@ for i = 1, n do
   out[#out + 1] = retry
   out[#out + 1] = lim
 end
-local function put(name, state, ttl)
-  if not states[name] then names[#names + 1] = name end
-  states[name] = state
-  if ttl < 1 then ttl = 1 end
-  ends[name] = now + math.ceil(ttl) + 1000
-end
 local changed = false
 if rejected then
   out[1] = 0
   for i = 1, n do
     local b = (i - 1) * 6 + 1
     local o = 2 + (i - 1) * 4
+    nvs[i] = false
     if out[o + 4] == 0 then
       out[o + 1] = out[o + 1] + tonumber(ARGV[b + 5])
     end
     local blk = tonumber(ARGV[b + 6])
     if blk > 0 and out[o + 4] == 1 and not held[i] then
-      put(ARGV[b + 1], 'b' .. (now + blk), blk)
+      nvs[i] = 'b' .. (now + blk)
+      ttls[i] = blk
       out[o + 1] = 0
       out[o + 2] = blk
       out[o + 3] = blk
@@ -173,20 +173,33 @@ if rejected then
   end
 else
   for i = 1, n do
-    if nvs[i] then
-      put(ARGV[(i - 1) * 6 + 2], nvs[i], ttls[i])
-      changed = true
-    end
+    if nvs[i] then changed = true end
   end
 end
 if changed then
-  local parts, last = {}, 0
-  for _, name in ipairs(names) do
-    local en = ends[name]
-    parts[#parts + 1] = name .. '=' .. en .. ':' .. states[name]
-    if en > last then last = en end
+  local body = ''
+  if raw then
+    local h = string.find(raw, ';', 1, true)
+    body = string.sub(raw, h)
   end
-  redis.call('SET', KEYS[1], table.concat(parts, ';'), 'PX', last - now)
+  for i = 1, n do
+    local nv = nvs[i]
+    if nv then
+      local token = ARGV[(i - 1) * 6 + 2]
+      local s, e = string.find(body, token, 1, true)
+      if s then
+        local stop = string.find(body, ';', e + 1, true)
+        if stop then body = string.sub(body, 1, e) .. nv .. string.sub(body, stop)
+        else body = string.sub(body, 1, e) .. nv end
+      else
+        body = body .. token .. nv
+      end
+      local ttl = math.ceil(ttls[i])
+      if ttl < 1 then ttl = 1 end
+      if now + ttl + 1000 > last then last = now + ttl + 1000 end
+    end
+  end
+  redis.call('SET', KEYS[1], last .. body, 'PX', last - now)
 end
 return out
 `;

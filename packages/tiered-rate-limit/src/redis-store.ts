@@ -29,10 +29,10 @@ export interface RedisStoreOptions {
   onStateChange: ((event: StoreStateEvent) => void) | undefined;
 }
 
-/** The script's ARGV after the time: per policy its name, then the memory store's 5 numbers. */
+/** The script's ARGV after the time: per policy its search token `;name=`, then the memory store's 5 numbers. */
 export function scriptArgs(names: readonly string[], args: readonly number[]): (string | number)[] {
   const out: (string | number)[] = [];
-  for (let i = 0; i < names.length; i++) out.push(names[i]!, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!, args[i * 5 + 4]!);
+  for (let i = 0; i < names.length; i++) out.push(`;${names[i]!}=`, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!, args[i * 5 + 4]!);
   return out;
 }
 

@@ -30,7 +30,7 @@ describe.skipIf(!canRun)('Redis Cluster (3 private masters)', () => {
       expect(d.source).toBe('redis');
       expect(d.policies.map((p) => p.remaining)).toEqual([19, 9]);
       // One key per principal holds every policy, so a decision touches exactly one slot.
-      expect(await client.get(`rl:{${key}}`)).toMatch(/^general=\d+:\d+:1;analysis=\d+:\d+:1$/);
+      expect(await client.get(`rl:{${key}}`)).toMatch(/^\d+;general=\d+:1;analysis=\d+:1$/);
       owners.add(Number(await client.cluster('KEYSLOT', `rl:{${key}}`)));
     }
     // Different principals spread over the cluster rather than piling on one node.

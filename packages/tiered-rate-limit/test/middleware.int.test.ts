@@ -26,6 +26,8 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
       tiers: defaultTiers(),
       redis: shared.client,
       prefix: `${shared.prefix}${n++}:`,
+      // Not a deadline test (see redis.fault.test.ts): a loaded CI machine must not trip the fallback here.
+      timeoutMs: 2_000,
       policies: (req) => (isAnalysis(req) ? ['general', 'analysis'] : ['general']),
       ...options,
     });
