@@ -341,26 +341,27 @@ export function createLimiter(options: LimiterOptions): Limiter {
     check(input: CheckInput): Promise<Decision> {
       let p: Plan;
       let base: string;
-      let keys: string[];
       let args: readonly number[];
       try {
         if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
         p = plan(input.tier, input.policies ?? defaultPolicies);
         // Redis holds all of a principal's policies in `base`; memory and the block list key each policy.
         base = `${o.prefix}{${escapeKey(input.key)}}`;
-        keys = p.suffixes.map((s) => base + s);
         args = argsWithCost(p.args, p.policies, input.cost);
       } catch (error) {
         return Promise.reject(error);
       }
-      const local = o.localBlock && blocks.size > 0 ? fromBlock(keys, p.policies) : undefined;
+      // Per-policy keys are only needed off the hot path (memory, block list, fallback).
+      let perPolicy: string[] | undefined;
+      const keys = () => (perPolicy ??= p.suffixes.map((s) => base + s));
+      const local = o.localBlock && blocks.size > 0 ? fromBlock(keys(), p.policies) : undefined;
       if (local) return Promise.resolve(finish(p, local));
-      if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(keys, args, Date.now()), 'memory', p.policies, args)));
-      if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, keys, args)));
+      if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(keys(), args, Date.now()), 'memory', p.policies, args)));
+      if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, keys(), args)));
       return new Promise((resolve) => {
         redis.run(base, args === p.args ? p.scriptArgs : scriptArgs(p.names, args), 0, (error, reply) => {
-          const decision = error ? degraded(p, input.key, keys, args) : build(p, input.key, reply!, 'redis', p.policies, args);
-          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(keys, decision, args);
+          const decision = error ? degraded(p, input.key, keys(), args) : build(p, input.key, reply!, 'redis', p.policies, args);
+          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(keys(), decision, args);
           resolve(finish(p, decision));
         });
       });
