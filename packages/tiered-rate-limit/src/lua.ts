@@ -30,10 +30,13 @@ end
 local raw = redis.call('GET', KEYS[1])
 local last = 0
 if raw then
-  last = tonumber(string.sub(raw, 1, string.find(raw, ';', 1, true) - 1))
-  if last <= now then
+  -- A value this script did not write (or one whose whole key has expired) counts as empty.
+  local h = string.find(raw, ';', 1, true)
+  local stored = h and tonumber(string.sub(raw, 1, h - 1))
+  if stored and stored > now then
+    last = stored
+  else
     raw = false
-    last = 0
   end
 end
 local n = (#ARGV - 1) / 6

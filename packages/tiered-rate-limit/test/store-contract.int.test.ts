@@ -202,3 +202,12 @@ describe.skipIf(!redisUp)('the Lua script and the memory store', () => {
     );
   });
 });
+
+describe.skipIf(!redisUp)('the Lua script on foreign values', () => {
+  it('treats a value it did not write as empty instead of failing', async () => {
+    const key = `${shared!.prefix}foreign`;
+    await shared!.client.set(key, 'not-our-format');
+    const reply = await store!.decide(key, ['general'], [FIXED, 5, 60_000, 1, 0], T0);
+    expect(reply.slice(0, 3)).toEqual([1, T0, 4]);
+  });
+});
