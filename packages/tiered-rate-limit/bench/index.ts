@@ -55,8 +55,8 @@ async function library() {
   const keys = Array.from({ length: 10_000 }, (_, i) => `u${i}`);
   let n = 0;
   const key = () => keys[n++ % keys.length]!;
-  const one = ['general'];
-  const two = ['general', 'analysis'];
+  const one = Object.freeze(['general']);
+  const two = Object.freeze(['general', 'analysis']);
   // Many short rounds: neighbours' load on this shared 2-core machine moves within seconds, and a paired
   // ratio over many adjacent rounds cancels more of it than a few long rounds do.
   const opts = { concurrency: 50, durationMs: quick ? 300 : 350, warmupMs: 60 };
@@ -170,7 +170,7 @@ async function memory() {
     const wallMs = performance.now() - started;
     return { ops, opsPerSec: (ops / wallMs) * 1000, p50Ms: Number.NaN, p99Ms: Number.NaN, wallMs };
   };
-  const gen = ['general'];
+  const gen = Object.freeze(['general']);
   const runs = await interleave(quick ? 2 : 12, {
     'ours: MemoryStore.decide': () => timedLoop(() => ours.decide([keys[n++ % 10_000]!], args, Date.now()), false),
     'express-rate-limit MemoryStore.increment': () => timedLoop(() => erl.increment(keys[n++ % 10_000]!), true),

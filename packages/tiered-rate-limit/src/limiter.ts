@@ -175,7 +175,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const plans = new Map<string, Plan>();
   const plansByArray = new WeakMap<readonly string[], Map<string, Plan>>();
   const blocks = new Map<string, BlockEntry>();
-  const defaultPolicies = [tiers.policyNames[0]!];
+  const defaultPolicies = Object.freeze([tiers.policyNames[0]!]);
 
   const maintenance = setInterval(() => {
     const now = Date.now();
@@ -185,15 +185,18 @@ export function createLimiter(options: LimiterOptions): Limiter {
   maintenance.unref?.();
 
   function plan(tierName: string | undefined, names: readonly string[]): Plan {
-    // Callers usually pass the same array every time: look it up by identity first, by content second.
+    // Callers often pass the same (frozen) array every time: look it up by identity first, by content second.
     let byTier = plansByArray.get(names);
     const hit = byTier?.get(tierName ?? '');
     if (hit) return hit;
     const id = `${tierName ?? ''}\u0000${names.join('\u0000')}`;
     const cached = plans.get(id) ?? makePlan(tierName, names);
     if (plans.size < 1_000) plans.set(id, cached);
-    if (!byTier) plansByArray.set(names, (byTier = new Map()));
-    if (byTier.size < 100) byTier.set(tierName ?? '', cached);
+    // Only frozen arrays are remembered by identity: a fresh literal per request would churn the WeakMap.
+    if (Object.isFrozen(names)) {
+      if (!byTier) plansByArray.set(names, (byTier = new Map()));
+      if (byTier.size < 100) byTier.set(tierName ?? '', cached);
+    }
     return cached;
   }
 

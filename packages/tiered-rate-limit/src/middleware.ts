@@ -67,7 +67,7 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
   fn('key', options?.key);
   fn('cost', options?.cost);
   fn('skip', options?.skip);
-  const policies = options?.policies;
+  const policies = Array.isArray(options?.policies) ? Object.freeze([...(options.policies as readonly string[])]) : options?.policies;
   if (policies !== undefined && typeof policies !== 'function' && !Array.isArray(policies)) throw new InvalidOptionsError('policies', 'must be an array of policy names or a function');
   if (Array.isArray(policies)) for (const p of policies) if (!options.tiers?.policyNames?.includes(p)) throw new InvalidOptionsError('policies', `unknown policy '${String(p)}'`);
   const format = options?.format ?? 'json';
