@@ -60,7 +60,7 @@ async function library() {
   // Many short rounds: neighbours' load on this shared 2-core machine moves within seconds, and a paired
   // ratio over many adjacent rounds cancels more of it than a few long rounds do.
   const opts = { concurrency: 50, durationMs: quick ? 300 : 350, warmupMs: 60 };
-  const runs = await interleave(quick ? 2 : 14, {
+  const runs = await interleave(quick ? 2 : 20, {
     'raw EVALSHA of our script (1 policy)': () => measureThroughput(() => floorClient.evalsha(DECIDE_SHA, 1, `${prefix}f:{${key()}}`, 0, ';general=', 1, 1e9, 60_000, 1, 0), opts),
     'raw EVALSHA of our script (2 policies)': () =>
       measureThroughput(() => floorClient.evalsha(DECIDE_SHA, 1, `${prefix}f:{${key()}}`, 0, ';general=', 1, 1e9, 60_000, 1, 0, ';analysis=', 1, 1e9, 3_600_000, 1, 0), opts),
@@ -128,7 +128,7 @@ async function http() {
     'ours-noheaders': 'ours, headers off',
     'erl-redis': 'express-rate-limit + rate-limit-redis (draft-8 + legacy headers)',
   };
-  const runs = await interleave(quick ? 2 : 14, Object.fromEntries(modes.map((mode) => [mode, () => ask<LoadResult>(load, { url: `http://127.0.0.1:${servers[mode]!.port}/api/workflows`, connections: 50, durationMs: quick ? 500 : 600, warmupMs: 150, headers: { 'x-api-key': 'acct-1' } })])));
+  const runs = await interleave(quick ? 2 : 20, Object.fromEntries(modes.map((mode) => [mode, () => ask<LoadResult>(load, { url: `http://127.0.0.1:${servers[mode]!.port}/api/workflows`, connections: 50, durationMs: quick ? 500 : 600, warmupMs: 150, headers: { 'x-api-key': 'acct-1' } })])));
   const rps = (m: string) => runs[m]!.map((r) => r.rps);
   const pr = (a: string, b: string) => median(rps(a).map((x, i) => x / rps(b)[i]!));
   const rows = modes.map((m) => [label[m]!, median(rps(m)), median(runs[m]!.map((r) => r.p50)), median(runs[m]!.map((r) => r.p99)), `${fmt(pr(m, 'floor'))}x`, `${fmt(pr(m, 'bare'))}x`]);
