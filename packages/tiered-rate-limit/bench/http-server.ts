@@ -12,6 +12,12 @@ const [mode, url, prefix] = process.argv.slice(2) as [string, string, string];
 const redis = new Redis(url);
 const app = express();
 const sources: Record<string, number> = {};
+let requests = 0;
+let mark = { cpu: process.cpuUsage(), requests: 0 };
+app.use((_req, _res, next) => {
+  requests++;
+  next();
+});
 const accounts = new Map([['acct-1', 'bench']]);
 const tiers = defineTiers({ bench: { policies: { general: { limit: 1e9, window: 60 }, analysis: { limit: 1e9, window: 3600 } } } });
 
@@ -67,7 +73,14 @@ app.get('/api/workflows', (_req, res) => {
 });
 const server = app.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
 process.on('message', (m) => {
-  if (m === 'sources') process.send!({ sources });
+  if (m === 'mark') {
+    // Start of the measured section: module loading and JIT warm-up are not charged to requests.
+    mark = { cpu: process.cpuUsage(), requests };
+  }
+  if (m === 'sources') {
+    const cpu = process.cpuUsage(mark.cpu);
+    process.send!({ sources, cpuUsPerRequest: (cpu.user + cpu.system) / (requests - mark.requests) });
+  }
   if (m === 'exit') {
     server.close();
     redis.disconnect();
