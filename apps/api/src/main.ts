@@ -9,7 +9,8 @@ import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
-import { createApp, type AppDeps } from './http/create-app.js';
+import { createApp, requestListener, type AppDeps } from './http/create-app.js';
+import { createLibraries } from './libraries.js';
 import { createLifecycle } from './http/lifecycle.js';
 import { drain, listen, portOf } from './http/server.js';
 import { createLogger, describeDatabaseUrl } from './observability/logger.js';
@@ -76,13 +77,24 @@ export async function start(options: StartOptions = {}): Promise<void> {
     statementTimeoutMs: config.db.statementTimeoutMs,
     logger,
   });
+  const libs = createLibraries({
+    db,
+    logger,
+    redisUrl: config.redisUrl,
+    enableMetrics: config.enableMetrics,
+    sessionSecret: config.sessionSecret,
+    isProduction: config.isProduction,
+  });
+  const { metrics, cache, rateLimit } = libs;
+  const backendKind = libs.backend;
   logger.info(
     {
       database: embedded
         ? { kind: 'pglite', dataDir: embedded.dataDir, version: embedded.version, url: embedded.url }
         : { kind: 'postgres', url: describeDatabaseUrl(databaseUrl) },
-      cache: config.redisUrl ? 'memory (REDIS_URL is set; it is used once @org/cache is wired)' : 'memory',
-      rateLimit: config.redisUrl ? 'none (REDIS_URL is set; it is used once @org/tiered-rate-limit is wired)' : 'none (not wired yet)',
+      cache: config.redisUrl ? 'redis (memory while Redis is unavailable)' : 'memory',
+      rateLimit: config.redisUrl ? 'redis (memory fallback while Redis is unavailable)' : 'memory',
+      metrics: config.enableMetrics ? 'on' : 'off',
     },
     'backends',
   );
@@ -103,13 +115,16 @@ export async function start(options: StartOptions = {}): Promise<void> {
       express: (require('express/package.json') as { version: string }).version,
       ...(embedded ? { pglite: embedded.version } : {}),
     },
-    backends: { database: embedded ? 'pglite' : 'postgres', cache: 'none', rateLimit: 'none' },
+    backends: { database: embedded ? 'pglite' : 'postgres', cache: backendKind, rateLimit: backendKind },
+    metrics,
+    cache,
+    rateLimit,
     reportError: reporter ? (error, requestId) => reporter.capture(error, requestId) : undefined,
     extraApiRoutes: options.extraApiRoutes,
   });
 
   // Listen before migrating: /live and /health answer at once, /ready says 503 until migrations are done.
-  const server: Server = await listen(app, {
+  const server: Server = await listen(requestListener(app, { metrics }), {
     port: config.port,
     host: config.host,
     headersTimeoutMs: config.headersTimeoutMs,
@@ -130,6 +145,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
     const inTime = await drain(server, config.drainTimeoutMs);
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
+    await libs.close();
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
     await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));
     releaseDataDir?.();
@@ -165,7 +181,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
       detailed: `${base}/health/detailed (needs the internal token)`,
       api: `${base}/api (also ${base}/v1/api)`,
       docs: 'not wired yet (@org/openapi: /api-docs, /openapi.json)',
-      metrics: 'not wired yet (@org/metrics: /metrics)',
+      metrics: config.enableMetrics ? `${base}/metrics${config.isProduction && !config.metricsPublic ? ' (bearer: the internal token)' : ''}` : 'off (ENABLE_METRICS=false)',
     },
     `api ready on ${base}  health: ${base}/health`,
   );

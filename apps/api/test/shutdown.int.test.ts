@@ -1,17 +1,22 @@
 import { Agent, request } from 'node:http';
-import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
+import { canStartRedis, hasSharedPostgres, sharedPostgres, startRedis, type PrivateRedis, type SharedPostgres } from '@org/test-services';
+import { Redis } from 'ioredis';
+import { createApiKeyStore } from '../src/auth/api-keys.js';
+import { createDatabase } from '../src/db/database.js';
+import { createLogger } from '../src/observability/logger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnApp, waitReady } from './support/child.js';
-import { TEST_SECRETS } from './support/test-app.js';
+import { TEST_SECRETS, seedTenant } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
+const redisOk = await canStartRedis();
 
 const SHUTDOWN_DELAY_MS = 300;
 const DRAIN_TIMEOUT_MS = 3_000;
 
-function get(url: string, agent: Agent): Promise<{ status: number; connection: string | undefined }> {
+function get(url: string, agent: Agent, headers: Record<string, string> = {}): Promise<{ status: number; connection: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent }, (res) => {
+    const req = request(url, { agent, headers }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
     });
@@ -20,12 +25,27 @@ function get(url: string, agent: Agent): Promise<{ status: number; connection: s
   });
 }
 
-describe.skipIf(!pgUp)('graceful shutdown under keep-alive load (child process, shared PostgreSQL)', () => {
+/** Clients connected to the private Redis, other than the one asking. */
+async function redisClients(url: string): Promise<string[]> {
+  const admin = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const list = (await admin.call('CLIENT', 'LIST')) as string;
+    const self = Number(await admin.call('CLIENT', 'ID'));
+    return list.split('\n').filter((line) => line.trim() && !line.startsWith(`id=${self} `));
+  } finally {
+    admin.disconnect();
+  }
+}
+
+describe.skipIf(!pgUp || !redisOk)('graceful shutdown under keep-alive load (child process, shared PostgreSQL, private Redis)', () => {
   let pg: SharedPostgres;
+  let redis: PrivateRedis;
   beforeAll(async () => {
     pg = await sharedPostgres('api_shutdown');
+    redis = await startRedis();
   });
   afterAll(async () => {
+    await redis?.stop();
     await pg?.cleanup();
   });
 
@@ -41,11 +61,20 @@ describe.skipIf(!pgUp)('graceful shutdown under keep-alive load (child process, 
       STRIPE_SECRET_KEY: TEST_SECRETS.stripeSecretKey,
       STRIPE_WEBHOOK_SECRET: TEST_SECRETS.stripeWebhookSecret,
       INTERNAL_TOKEN: TEST_SECRETS.internalToken,
+      REDIS_URL: redis.url,
       HOST: '127.0.0.1',
       SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
       DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
     });
     await waitReady(app);
+    // The load comes from an enterprise location's API key (500 requests/min): the free tier's 20/min per IP
+    // would otherwise answer 429 halfway through.
+    const seedDb = createDatabase({ url: pg.url, logger: createLogger({ level: 'silent' }) });
+    const { accountId, locationId } = await seedTenant(seedDb, 'loc-shutdown');
+    await seedDb.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_s', 'active', 'enterprise')", [locationId]);
+    const { key } = await createApiKeyStore(seedDb).create({ accountId, locationId, name: 'load' });
+    await seedDb.close();
+    const auth = { authorization: `Bearer ${key}` };
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     const beforeSignal: Promise<{ status: number }>[] = [];
     const afterSignal: Promise<{ status: number } | { error: string }>[] = [];
@@ -54,7 +83,7 @@ describe.skipIf(!pgUp)('graceful shutdown under keep-alive load (child process, 
     // Keep-alive load: 8 sockets each looping on the 1 s endpoint until the server stops taking requests.
     const loops = Array.from({ length: 8 }, async () => {
       for (;;) {
-        const pending = get(`${app.base}/api/test/slow`, agent);
+        const pending = get(`${app.base}/api/test/slow`, agent, auth);
         if (signalled) {
           const settled = pending.catch((error: NodeJS.ErrnoException) => ({ error: error.code ?? error.message }));
           afterSignal.push(settled);
@@ -66,6 +95,8 @@ describe.skipIf(!pgUp)('graceful shutdown under keep-alive load (child process, 
       }
     });
     await new Promise((r) => setTimeout(r, 1_500));
+    // The cache and the rate limiter hold connections to Redis while the app runs.
+    expect((await redisClients(redis.url)).length).toBeGreaterThan(0);
     const inFlightAtSignal = beforeSignal.length;
     signalled = true;
     const signalAt = performance.now();
@@ -94,6 +125,9 @@ describe.skipIf(!pgUp)('graceful shutdown under keep-alive load (child process, 
     }
     const { rows } = await pg.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'api'", [pg.database]);
     expect(rows[0].n).toBe(0);
+    // ...and no client in Redis' CLIENT LIST: the cache and the rate limiter closed their connections.
+    expect(await redis.ping()).toBe(true);
+    expect(await redisClients(redis.url)).toEqual([]);
     expect(app.output()).toContain('"stopped"');
     for (const secret of Object.values(TEST_SECRETS)) expect(app.output()).not.toContain(secret);
   }, 60_000);

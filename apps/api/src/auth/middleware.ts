@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { HttpError, unauthorized } from '../http/errors.js';
 import type { ApiKeyStore } from './api-keys.js';
 import type { Principal, SessionCookie, SessionStore } from './sessions.js';
@@ -41,15 +41,28 @@ function bearer(req: Request): string | undefined {
  * unset. It never rejects: routes decide with `requireAuth`, and the rate limiter (once wired before it) keys by IP.
  */
 export function authenticate(deps: { sessions: SessionStore; apiKeys: ApiKeyStore; cookie: SessionCookie }): RequestHandler {
-  return async (req, _res, next) => {
-    const key = bearer(req);
-    if (key?.startsWith('ak_')) {
-      req.principal = await deps.apiKeys.verify(key);
-    } else {
-      const cookie = readCookie(req, deps.cookie.name);
-      if (cookie) req.principal = await deps.sessions.verify(cookie);
-    }
+  const peek = principalResolver(deps);
+  return async (req, res, next) => {
+    await peek(req, res);
     next();
+  };
+}
+
+/**
+ * Resolves the caller once per request, without ever failing (a bad credential is anonymous). The rate limiter calls
+ * it before body parsing to key and tier the request; `authenticate` then reuses the answer instead of a second lookup.
+ */
+export function principalResolver(deps: { sessions: SessionStore; apiKeys: ApiKeyStore; cookie: SessionCookie }): (req: Request, res: Response) => Promise<Principal | undefined> {
+  return async (req, res) => {
+    const locals = res.locals as { principal?: Promise<Principal | undefined> };
+    locals.principal ??= (async () => {
+      const key = bearer(req);
+      if (key?.startsWith('ak_')) return deps.apiKeys.verify(key);
+      const cookie = readCookie(req, deps.cookie.name);
+      return cookie ? deps.sessions.verify(cookie) : undefined;
+    })();
+    req.principal = await locals.principal;
+    return req.principal;
   };
 }
 

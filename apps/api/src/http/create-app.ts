@@ -1,6 +1,9 @@
 import compression from 'compression';
 import cors from 'cors';
-import express, { type Express, type Router } from 'express';
+import type { Cache } from '@org/cache';
+import { metricsHandler } from '@org/metrics';
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import type { RequestListener } from 'node:http';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createApiKeyStore } from '../auth/api-keys.js';
@@ -12,6 +15,7 @@ import { healthRoutes, type BackendInfo } from '../routes/health.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { Lifecycle } from './lifecycle.js';
 import { requestLogging } from './request-context.js';
+import type { AppMetrics } from '../observability/metrics.js';
 
 /** The JSON body limit; larger bodies get 413 PAYLOAD_TOO_LARGE. */
 export const JSON_BODY_LIMIT = '100kb';
@@ -28,6 +32,8 @@ export interface AppDeps {
     trustProxyHops: number;
     sessionSecret: string;
     internalToken: string;
+    /** Serve /metrics without the internal token in production (METRICS_PUBLIC). @default false */
+    metricsPublic?: boolean;
   };
   logger: Logger;
   db: Database;
@@ -41,6 +47,12 @@ export interface AppDeps {
   extraApiRoutes?: (router: Router, deps: { db: Database }) => void;
   /** Process start time (ms since epoch) for /health/detailed. @default Date.now() at createApp */
   startedAt?: number;
+  /** @org/metrics handle (ENABLE_METRICS): `/metrics` here, HTTP RED metrics through `requestListener`. @default none */
+  metrics?: AppMetrics;
+  /** @org/cache (Redis from REDIS_URL, else memory), created and closed by main.ts. @default none */
+  cache?: Cache;
+  /** @org/tiered-rate-limit middleware (createApiRateLimit), created and closed by main.ts. @default none */
+  rateLimit?: RequestHandler;
 }
 
 /**
@@ -79,18 +91,24 @@ export function createApp(deps: AppDeps): Express {
       filter: (req, res) => (req.headers['x-no-compression'] ? false : compression.filter(req, res)),
     }),
   );
-  // 5. @org/metrics: HTTP metrics middleware goes here (before routes so it sees every response) and `/metrics`
-  //    is mounted next to the operational routes below (open outside production; internal token in production
-  //    unless METRICS_PUBLIC). Not wired yet.
+  // 5. @org/metrics: the HTTP RED metrics are recorded around the whole app by `requestListener` (the package's
+  //    `wrap`, no router layer). `/metrics` negotiates OpenMetrics / Prometheus text; open outside production, the
+  //    internal token as a Prometheus bearer token in production unless METRICS_PUBLIC.
+  if (deps.metrics) {
+    const bearerToken = config.isProduction && !config.metricsPublic ? config.internalToken : undefined;
+    app.get('/metrics', metricsHandler(deps.metrics.metrics, { bearerToken, onError: (error) => logger.error({ err: error }, 'metrics scrape failed') }));
+  }
 
   // 6. Operational endpoints: cheap, unauthenticated (except /health/detailed), not rate limited.
-  app.use(healthRoutes({ db, lifecycle, versions: deps.versions, backends: deps.backends, guard: internalOnly, startedAt: deps.startedAt ?? Date.now() }));
+  app.use(healthRoutes({ db, lifecycle, versions: deps.versions, backends: deps.backends, guard: internalOnly, startedAt: deps.startedAt ?? Date.now(), cache: deps.cache }));
   app.use('/internal', internalOnly);
-  //    @org/cache: `GET /internal/cache-stats` (the cache's stats()) is mounted here, behind internalOnly.
+  const cache = deps.cache;
+  if (cache) app.get('/internal/cache-stats', (_req, res) => void res.set('Cache-Control', 'no-store').json(cache.stats()));
   //    @org/openapi: `/openapi.json` and `/api-docs` are mounted here when ENABLE_API_DOCS.
 
-  // 7. @org/tiered-rate-limit: mounted here, before body parsing and auth (cheap rejection), keyed by principal when
-  //    a valid session or API key is present, else by req.ip (hence the explicit trust-proxy hop count). Not wired.
+  // 7. @org/tiered-rate-limit: before body parsing and auth (cheap rejection), keyed by location when a valid session
+  //    or API key is present (resolved once; authentication reuses it), else by req.ip (hence the hop count).
+  if (deps.rateLimit) app.use(deps.rateLimit);
 
   // 8. Body parsing. Raw-body routes (the Stripe webhook verifies the exact bytes) must be mounted above this line.
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
@@ -107,4 +125,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, report: deps.reportError }));
   return app;
+}
+
+/**
+ * The server's request listener: the app, wrapped by @org/metrics' HTTP RED recorder when metrics are on (the
+ * package's low-overhead install: same labels as `app.use(httpMetrics(...))`, no extra router layer).
+ */
+export function requestListener(app: Express, deps: Pick<AppDeps, 'metrics'>): RequestListener {
+  return deps.metrics ? deps.metrics.http.wrap(app) : app;
 }

@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import type { Cache } from '@org/cache';
 import { Router, type RequestHandler } from 'express';
 import type { Database } from '../db/database.js';
 import { MIGRATIONS_DIR, appliedMigrations } from '../db/migrations.js';
@@ -7,7 +8,7 @@ import type { Lifecycle } from '../http/lifecycle.js';
 /** What `/health/detailed` reports about the running backends (names, never URLs or credentials). */
 export interface BackendInfo {
   database: 'postgres' | 'pglite';
-  /** `memory` until @org/cache is wired with REDIS_URL. */
+  /** `redis` (with memory fallback) when REDIS_URL is set, else `memory`. */
   cache: 'memory' | 'redis' | 'none';
   rateLimit: 'memory' | 'redis' | 'none';
 }
@@ -23,6 +24,8 @@ export function healthRoutes(deps: {
   backends: BackendInfo;
   guard: RequestHandler;
   startedAt: number;
+  /** Reported by /health/detailed (mode, Redis, breaker); Redis down degrades, it never makes /ready fail. */
+  cache?: Cache;
 }): Router {
   const router = Router();
   const noStore = { 'Cache-Control': 'no-store' };
@@ -82,11 +85,17 @@ export function healthRoutes(deps: {
       migrations = { error: 'database unreachable' };
     }
     const healthy = up && deps.lifecycle.state === 'ready';
+    const cacheStats = deps.cache?.stats();
+    const cache = cacheStats && { mode: cacheStats.mode, redis: cacheStats.redis, connection: cacheStats.connection, breaker: cacheStats.breaker };
+    const redis = cacheStats ? (cacheStats.redis === 'none' ? 'not configured' : cacheStats.redis) : 'not configured';
     res.status(healthy ? 200 : 503).json({
-      status: healthy ? 'ok' : 'degraded',
+      status: healthy && redis !== 'down' ? 'ok' : 'degraded',
       lifecycle: deps.lifecycle.state,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       backends: deps.backends,
+      // Redis down is 'degraded' for operators, but the instance stays ready: cache and rate limits use memory.
+      redis: { status: redis },
+      cache,
       database: { status: up ? 'up' : 'down', latencyMs, pool: deps.db.stats(), serverVersion, migrations },
       versions: deps.versions,
     });

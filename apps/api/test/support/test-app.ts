@@ -2,9 +2,10 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import type { Router } from 'express';
 import { createDatabase, type Database, type DatabaseOptions } from '../../src/db/database.js';
-import { createApp } from '../../src/http/create-app.js';
+import { createApp, requestListener, type AppDeps } from '../../src/http/create-app.js';
 import { createLifecycle, type Lifecycle } from '../../src/http/lifecycle.js';
 import { drain, listen, portOf } from '../../src/http/server.js';
+import { createLibraries, type Libraries, type LibrariesOptions } from '../../src/libraries.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 /** Secrets the tests use; the log scans assert none of them ever reaches a log line. */
@@ -35,6 +36,7 @@ export interface TestApp {
   db: Database;
   lifecycle: Lifecycle;
   logs: LogCapture;
+  libs: Libraries | undefined;
   close(): Promise<void>;
 }
 
@@ -46,11 +48,17 @@ export async function startTestApp(options: {
   db?: Partial<Omit<DatabaseOptions, 'url' | 'logger'>>;
   headersTimeoutMs?: number;
   trustProxyHops?: number;
+  /** The @org libraries (metrics, cache, rate limit), built by createLibraries as in main.ts. @default none */
+  libraries?: Pick<LibrariesOptions, 'redisUrl' | 'enableMetrics' | 'prefixes'>;
 }): Promise<TestApp> {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
   const db = createDatabase({ url: options.url, logger, connectionTimeoutMs: 1_000, statementTimeoutMs: 2_000, ...options.db });
   const lifecycle = createLifecycle();
+  const libs = options.libraries
+    ? createLibraries({ db, logger, sessionSecret: TEST_SECRETS.sessionSecret, isProduction: options.isProduction ?? false, ...options.libraries })
+    : undefined;
+  const extra: Partial<AppDeps> = libs ? { metrics: libs.metrics, cache: libs.cache, rateLimit: libs.rateLimit } : {};
   const app = createApp({
     config: {
       isProduction: options.isProduction ?? false,
@@ -63,10 +71,11 @@ export async function startTestApp(options: {
     db,
     lifecycle,
     versions: { app: '0.0.0-test' },
-    backends: { database: 'postgres', cache: 'none', rateLimit: 'none' },
+    backends: { database: 'postgres', cache: libs?.backend ?? 'none', rateLimit: libs?.backend ?? 'none' },
     extraApiRoutes: options.extraApiRoutes,
+    ...extra,
   });
-  const server = await listen(app, { port: 0, host: '127.0.0.1', headersTimeoutMs: options.headersTimeoutMs ?? 5_000, requestTimeoutMs: 10_000 });
+  const server = await listen(requestListener(app, extra), { port: 0, host: '127.0.0.1', headersTimeoutMs: options.headersTimeoutMs ?? 5_000, requestTimeoutMs: 10_000 });
   lifecycle.markReady();
   return {
     base: `http://127.0.0.1:${portOf(server)}`,
@@ -74,8 +83,10 @@ export async function startTestApp(options: {
     db,
     lifecycle,
     logs,
+    libs,
     async close() {
       await drain(server, 1_000);
+      await libs?.close();
       await db.close().catch(() => {});
     },
   };

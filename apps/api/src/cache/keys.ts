@@ -1,0 +1,28 @@
+import { CacheTTL, defineKeys } from '@org/cache';
+
+/**
+ * The app's cache keys, in one place: every service builds its keys here (never by string concatenation). The
+ * location is the tenant, so its keys share one Redis Cluster slot; arguments are escaped by defineKeys, so two
+ * different argument lists never build the same key.
+ */
+export const CacheKeys = defineKeys(
+  {
+    /** One workflow (metadata and definition). */
+    workflow: 'workflow:{locationId}:{workflowId}',
+    /** The workflow list of a location. */
+    workflows: 'workflows:{locationId}',
+    /** The latest analysis of a workflow. */
+    analysis: 'analysis:{workflowId}',
+    /** The user record (account and tier) of a location; invalidated when the tier changes. */
+    user: 'user:{locationId}',
+  },
+  { tenant: 'locationId' },
+);
+
+/** Seconds each kind of entry lives: 10 min, 10 min, 1 h, 15 min. */
+export const CacheTtls = {
+  workflow: CacheTTL.WORKFLOW,
+  workflows: CacheTTL.WORKFLOW,
+  analysis: CacheTTL.ANALYSIS,
+  user: CacheTTL.USER,
+} as const;

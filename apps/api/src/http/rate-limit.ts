@@ -1,0 +1,92 @@
+import type { Request } from 'express';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { defineTiers, tieredRateLimit, type RateLimitMiddleware } from '@org/tiered-rate-limit';
+import type { Logger } from 'pino';
+import type { UserRecords } from '../cache/user-record.js';
+import { createApiKeyStore } from '../auth/api-keys.js';
+import { principalResolver } from '../auth/middleware.js';
+import { createSessionStore, sessionCookie } from '../auth/sessions.js';
+import type { Queryable } from '../db/database.js';
+
+/**
+ * The user's tiers: general requests per minute, analyses per hour, history retention in days (null: unlimited).
+ * `analysis` fails closed while Redis is down (503 with Retry-After: an analysis is expensive), `general` falls back
+ * to a per-instance memory limiter.
+ */
+export const API_TIERS = defineTiers({
+  free: {
+    label: 'Free',
+    policies: { general: { limit: 20, window: '1m' }, analysis: { limit: 10, window: '1h', onStoreUnavailable: 'closed' } },
+    metadata: { historyRetentionDays: 7 },
+  },
+  pro: {
+    label: 'Pro',
+    policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 100, window: '1h', onStoreUnavailable: 'closed' } },
+    metadata: { historyRetentionDays: 90 },
+  },
+  enterprise: {
+    label: 'Enterprise',
+    policies: { general: { limit: 500, window: '1m' }, analysis: { limit: 1000, window: '1h', onStoreUnavailable: 'closed' } },
+    metadata: { historyRetentionDays: null },
+  },
+});
+
+/** POST /api/analyze (and its batch form), at either mount: the expensive calls under the `analysis` policy. */
+const ANALYSIS_PATH = /^\/(?:v1\/)?api\/analyze(?:\/batch)?\/?$/;
+const GENERAL = Object.freeze(['general'] as const);
+const GENERAL_AND_ANALYSIS = Object.freeze(['general', 'analysis'] as const);
+
+/** Options of {@link createApiRateLimit}. */
+export interface ApiRateLimitOptions {
+  /** Sessions and API keys are looked up here (once per request: authentication reuses the answer). */
+  db: Queryable;
+  sessionSecret: string;
+  isProduction: boolean;
+  /** The cached user record gives the tier (one cache read per request; 15 min TTL, invalidated on tier change). */
+  users: UserRecords;
+  /** Redis from REDIS_URL; without it counters live in memory (one instance). @default memory */
+  redis?: Redis;
+  registry?: Registry;
+  logger: Logger;
+  /** Prefix of the limiter's Redis keys. @default 'rl:' */
+  prefix?: string;
+  /** 1 / number of instances, for the memory fallback during a Redis outage. @default 1 */
+  fallbackShare?: number;
+}
+
+/**
+ * The tiered rate limiter of the API, mounted before body parsing and authentication: anonymous floods get 429 keyed
+ * by IP (as the free tier), authenticated callers are keyed by location (or account) and limited by their tier.
+ */
+export function createApiRateLimit(options: ApiRateLimitOptions): RateLimitMiddleware {
+  const peek = principalResolver({
+    sessions: createSessionStore(options.db, options.sessionSecret),
+    apiKeys: createApiKeyStore(options.db),
+    cookie: sessionCookie(options.isProduction),
+  });
+  const principalOf = (req: Request) => peek(req, req.res!);
+  return tieredRateLimit({
+    tiers: API_TIERS,
+    redis: options.redis,
+    registry: options.registry,
+    prefix: options.prefix ?? 'rl:',
+    fallbackShare: options.fallbackShare ?? 1,
+    logger: {
+      warn: (message, context) => options.logger.warn({ rateLimit: context }, `rate limit: ${message}`),
+      info: (message, context) => options.logger.info({ rateLimit: context }, `rate limit: ${message}`),
+    },
+    upgradeUrl: '/api/subscription/checkout',
+    key: async (req) => {
+      const p = await principalOf(req);
+      if (!p) return undefined;
+      return p.locationId ? `loc:${p.locationId}` : `acct:${p.accountId}`;
+    },
+    resolveTier: async (req) => {
+      const p = await principalOf(req);
+      if (!p?.locationId) return 'free';
+      return (await options.users.get(p.locationId))?.tier ?? 'free';
+    },
+    policies: (req) => (req.method === 'POST' && ANALYSIS_PATH.test(req.path) ? GENERAL_AND_ANALYSIS : GENERAL),
+  });
+}
