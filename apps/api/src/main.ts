@@ -180,7 +180,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
       ready: `${base}/ready`,
       detailed: `${base}/health/detailed (needs the internal token)`,
       api: `${base}/api (also ${base}/v1/api)`,
-      docs: 'not wired yet (@org/openapi: /api-docs, /openapi.json)',
+      docs: config.enableApiDocs ? `${base}/api-docs (document: ${base}/openapi.json)` : 'off (ENABLE_API_DOCS=false)',
       metrics: config.enableMetrics ? `${base}/metrics${config.isProduction && !config.metricsPublic ? ' (bearer: the internal token)' : ''}` : 'off (ENABLE_METRICS=false)',
     },
     `api ready on ${base}  health: ${base}/health`,

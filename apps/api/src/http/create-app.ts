@@ -12,6 +12,8 @@ import { createSessionStore, sessionCookie } from '../auth/sessions.js';
 import type { Database } from '../db/database.js';
 import { createApiV1Router } from '../routes/api-v1.js';
 import { healthRoutes, type BackendInfo } from '../routes/health.js';
+import { createApiDocs } from '../routes/api-docs.js';
+import type { RouteDefinition } from '@org/openapi';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { Lifecycle } from './lifecycle.js';
 import { requestLogging } from './request-context.js';
@@ -34,6 +36,8 @@ export interface AppDeps {
     internalToken: string;
     /** Serve /metrics without the internal token in production (METRICS_PUBLIC). @default false */
     metricsPublic?: boolean;
+    /** ENABLE_API_DOCS: `/openapi.json` and `/api-docs` (off by default in production). @default false */
+    enableApiDocs?: boolean;
   };
   logger: Logger;
   db: Database;
@@ -53,6 +57,8 @@ export interface AppDeps {
   cache?: Cache;
   /** @org/tiered-rate-limit middleware (createApiRateLimit), created and closed by main.ts. @default none */
   rateLimit?: RequestHandler;
+  /** Feature routers' documented routes (`apiRouter.openapi.routes`), added to the app's one OpenAPI document. @default [] */
+  documentedRoutes?: readonly RouteDefinition[];
 }
 
 /**
@@ -104,7 +110,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/internal', internalOnly);
   const cache = deps.cache;
   if (cache) app.get('/internal/cache-stats', (_req, res) => void res.set('Cache-Control', 'no-store').json(cache.stats()));
-  //    @org/openapi: `/openapi.json` and `/api-docs` are mounted here when ENABLE_API_DOCS.
+  //    @org/openapi: the app's one document (`/api` canonical, `/v1/api` alias) and Swagger UI, when ENABLE_API_DOCS.
+  const docs = createApiDocs({ enabled: config.enableApiDocs ?? false, sessionCookieName: cookie.name, routes: deps.documentedRoutes, version: deps.versions.app });
+  app.use(docs.docsRouter);
 
   // 7. @org/tiered-rate-limit: before body parsing and auth (cheap rejection), keyed by location when a valid session
   //    or API key is present (resolved once; authentication reuses it), else by req.ip (hence the hop count).

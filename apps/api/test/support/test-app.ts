@@ -48,6 +48,7 @@ export async function startTestApp(options: {
   db?: Partial<Omit<DatabaseOptions, 'url' | 'logger'>>;
   headersTimeoutMs?: number;
   trustProxyHops?: number;
+  enableApiDocs?: boolean;
   /** The @org libraries (metrics, cache, rate limit), built by createLibraries as in main.ts. @default none */
   libraries?: Pick<LibrariesOptions, 'redisUrl' | 'enableMetrics' | 'prefixes'>;
 }): Promise<TestApp> {
@@ -66,6 +67,7 @@ export async function startTestApp(options: {
       trustProxyHops: options.trustProxyHops ?? 0,
       sessionSecret: TEST_SECRETS.sessionSecret,
       internalToken: TEST_SECRETS.internalToken,
+      enableApiDocs: options.enableApiDocs,
     },
     logger,
     db,
