@@ -154,6 +154,7 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
     // Not a deadline test: a generous timeout keeps a loaded machine from tripping the fallback.
     const h = harness(redis.port, { timeoutMs: 2_000 });
     const admin = new Redis({ host: '127.0.0.1', port: redis.port });
+    admin.on('error', () => {});
     cleanups.push(() => admin.disconnect());
     const first = await h.limiter.check({ key: 'n' });
     expect(first.source).toBe('redis');
@@ -170,8 +171,10 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
   it("the caller's client is left untouched and open; close() ends only the limiter's own connection", async () => {
     redis = await startRedis();
     const client = new Redis({ host: '127.0.0.1', port: redis.port });
+    client.on('error', () => {});
     cleanups.push(() => client.disconnect());
-    const limiter = createLimiter({ tiers: defaultTiers(), redis: client });
+    // Not a deadline test: a generous timeout keeps a loaded machine from tripping the fallback.
+    const limiter = createLimiter({ tiers: defaultTiers(), redis: client, timeoutMs: 2_000 });
     expect((await limiter.check({ key: 'c' })).source).toBe('redis');
     const before = Number(/connected_clients:(\d+)/.exec(await client.info('clients'))![1]);
     await limiter.close();
