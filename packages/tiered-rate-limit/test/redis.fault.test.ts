@@ -40,6 +40,8 @@ function harness(port: number, options: { fallbackShare?: number; timeoutMs?: nu
   return { limiter, client, logs, events };
 }
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   const value = await fn();
@@ -105,8 +107,9 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
       expect(['fallback']).toContain(d.source);
     }
     expect(Math.max(...durations)).toBeLessThan(250);
-    // Only the first decision waited for the deadline; the rest were answered from memory at once.
-    expect(durations.slice(1).every((ms) => ms < 50)).toBe(true);
+    // Only the first decision waited for the 30 ms deadline; the rest were answered from memory at once
+    // (the median, not each one, so that a scheduling stall on a loaded machine does not decide the test).
+    expect(median(durations.slice(1))).toBeLessThan(5);
     await untilSource(h.limiter, 'redis');
     expect(h.events.map((e) => e.state)).toEqual(['unavailable', 'available']);
   });
@@ -146,7 +149,7 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
     }
     expect(sockets.length).toBeGreaterThan(0);
     expect(Math.max(...durations)).toBeLessThan(250);
-    expect(durations.slice(1).every((ms) => ms < 50)).toBe(true);
+    expect(median(durations.slice(1))).toBeLessThan(5);
   });
 
   it('NOSCRIPT after SCRIPT FLUSH: the script is loaded again and the decision still comes from Redis', async () => {
