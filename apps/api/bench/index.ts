@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { interleave, markdownTable, median, ratio, versionsOf } from '@org/bench';
-import { sharedPostgres } from '@org/test-services';
+import { sharedPostgres, sharedRedisUrl } from '@org/test-services';
 import { migrate } from '../src/db/migrations.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -82,9 +82,9 @@ try {
       FROM generate_series(1, 200000) i;
     ANALYZE;
   `);
-  full = await startTarget('full', { BENCH_DATABASE_URL: pg.url });
+  full = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_REDIS_URL: sharedRedisUrl });
   // The same pipeline without the per-request session lookup in PostgreSQL, to show that lookup's share.
-  noAuth = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_NO_AUTH: '1' });
+  noAuth = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_REDIS_URL: sharedRedisUrl, BENCH_NO_AUTH: '1' });
   bare = await startTarget('bare', {});
   // Warm-up: JIT, pool connections, sockets.
   await load(full, false);
@@ -120,7 +120,7 @@ try {
     if (run.non2xx > 0) throw new Error(`non-2xx responses during the index bench: ${JSON.stringify(run)}`);
   }
 
-  const versions = await versionsOf(['express', 'pino', 'pino-http', 'helmet', 'compression', 'pg', 'autocannon'], import.meta.url);
+  const versions = await versionsOf(['express', 'pino', 'pino-http', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client', 'autocannon'], import.meta.url);
   console.log(`\nNode ${process.version}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`${ROUNDS} interleaved rounds of ${DURATION_S} s, ${CONNECTIONS} connections, gzip accepted; medians.\n`);
   console.log(

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createUserRecords, type UserRecords } from './cache/user-record.js';
 import type { Database } from './db/database.js';
-import { createApiRateLimit } from './http/rate-limit.js';
+import { createApiRateLimit, type ApiRateLimitOptions } from './http/rate-limit.js';
 import { createAppMetrics, type AppMetrics } from './observability/metrics.js';
 
 /** Options of {@link createLibraries}. */
@@ -20,6 +20,10 @@ export interface LibrariesOptions {
   enableMetrics: boolean;
   sessionSecret: string;
   isProduction: boolean;
+  /** @org/cache mode: `near` keeps a 5 s memory copy of hot keys (evicted over pub/sub on change). @default 'near' */
+  cacheMode?: 'fallback' | 'near';
+  /** Rate-limit tiers. @default API_TIERS (the user's table) */
+  rateLimitTiers?: ApiRateLimitOptions['tiers'];
   /** Key prefixes in Redis (tests isolate themselves with their own). @default { cache: 'api', rateLimit: 'rl:' } */
   prefixes?: { cache?: string; rateLimit?: string };
 }
@@ -39,7 +43,7 @@ export function createLibraries(options: LibrariesOptions): Libraries {
   const { db, logger, redisUrl } = options;
   const registry = new Registry();
   // The cache creates (and closes) its own fail-fast client from the URL; memory only without REDIS_URL.
-  const cache = createCache({ redis: redisUrl, prefix: options.prefixes?.cache ?? 'api', name: 'api', registry });
+  const cache = createCache({ redis: redisUrl, mode: options.cacheMode ?? 'near', prefix: options.prefixes?.cache ?? 'api', name: 'api', registry });
   cache.on('redis:down', () => logger.warn('cache: Redis unavailable, serving from memory'));
   cache.on('redis:up', () => logger.info('cache: Redis available'));
   // The rate limiter decides through its own fail-fast duplicate of this client; this one never connects itself.
@@ -72,6 +76,7 @@ export function createLibraries(options: LibrariesOptions): Libraries {
     registry,
     logger,
     prefix: options.prefixes?.rateLimit,
+    tiers: options.rateLimitTiers,
   });
   return {
     registry,

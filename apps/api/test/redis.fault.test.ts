@@ -21,6 +21,8 @@ describe.skipIf(!pgUp || !redisOk)('Redis down (private Redis killed)', () => {
     redis = await startRedis();
     app = await startTestApp({ url: pg.url, libraries: { redisUrl: redis.url, enableMetrics: true } });
     await waitFor('the cache to use Redis', async () => app.libs!.cache.stats().redis === 'up', 10_000);
+    const limiter = app.libs!.rateLimit.limiter;
+    await waitFor('the rate limiter to decide in Redis', async () => (await limiter.check({ key: 'warmup', tier: 'free', policies: ['general'] })).source === 'redis', 10_000);
   });
   afterAll(async () => {
     await app?.close();

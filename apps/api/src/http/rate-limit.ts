@@ -49,6 +49,8 @@ export interface ApiRateLimitOptions {
   redis?: Redis;
   registry?: Registry;
   logger: Logger;
+  /** The tier table (the benchmark passes one with the same policies and out-of-reach limits). @default API_TIERS */
+  tiers?: typeof API_TIERS;
   /** Prefix of the limiter's Redis keys. @default 'rl:' */
   prefix?: string;
   /** 1 / number of instances, for the memory fallback during a Redis outage. @default 1 */
@@ -67,7 +69,7 @@ export function createApiRateLimit(options: ApiRateLimitOptions): RateLimitMiddl
   });
   const principalOf = (req: Request) => peek(req, req.res!);
   return tieredRateLimit({
-    tiers: API_TIERS,
+    tiers: options.tiers ?? API_TIERS,
     redis: options.redis,
     registry: options.registry,
     prefix: options.prefix ?? 'rl:',
