@@ -1,6 +1,7 @@
 // pnpm --filter api bench
 // The full pipeline against bare Express on the same cached JSON GET: closed loop (autocannon, 10 connections)
-// and a fixed 200 req/s, interleaved rounds, reported as ratios. Needs PostgreSQL (DATABASE_URL or 127.0.0.1:5432).
+// and a fixed 200 req/s, interleaved rounds, reported as ratios. Needs PostgreSQL (DATABASE_URL or 127.0.0.1:5432) and Redis
+// (REDIS_URL or 127.0.0.1:6379): the full stack caches and rate-limits on Redis.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -67,6 +68,7 @@ async function load(target: Target, fixedRate: boolean, path?: string, durationS
 const pg = await sharedPostgres('api_bench');
 let full: Target | undefined;
 let noAuth: Target | undefined;
+let regzip: Target | undefined;
 let bare: Target | undefined;
 try {
   await migrate({ url: pg.url });
@@ -85,13 +87,16 @@ try {
   full = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_REDIS_URL: sharedRedisUrl });
   // The same pipeline without the per-request session lookup in PostgreSQL, to show that lookup's share.
   noAuth = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_REDIS_URL: sharedRedisUrl, BENCH_NO_AUTH: '1' });
+  // The same pipeline serializing and gzipping the cached list on every response (res.json), to show that share.
+  regzip = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_REDIS_URL: sharedRedisUrl, BENCH_RECOMPRESS: '1' });
   bare = await startTarget('bare', {});
   // Warm-up: JIT, pool connections, sockets.
   await load(full, false);
   await load(bare, false);
 
   await load(noAuth, false);
-  const closed = await interleave(ROUNDS, { full: () => load(full!, false), noAuth: () => load(noAuth!, false), bare: () => load(bare!, false) });
+  await load(regzip, false);
+  const closed = await interleave(ROUNDS, { full: () => load(full!, false), noAuth: () => load(noAuth!, false), regzip: () => load(regzip!, false), bare: () => load(bare!, false) });
   const fixed = await interleave(ROUNDS, { full: () => load(full!, true), bare: () => load(bare!, true) });
   const m = (runs: Run[], f: (r: Run) => number) => median(runs.map(f));
   for (const runs of [...Object.values(closed), ...Object.values(fixed)]) {
@@ -122,13 +127,14 @@ try {
 
   const versions = await versionsOf(['express', 'pino', 'pino-http', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client', 'autocannon'], import.meta.url);
   console.log(`\nNode ${process.version}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`${ROUNDS} interleaved rounds of ${DURATION_S} s, ${CONNECTIONS} connections, gzip accepted; medians.\n`);
+  console.log(`${ROUNDS} interleaved rounds of ${DURATION_S} s, ${CONNECTIONS} connections, gzip accepted; medians. Load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}.\n`);
   console.log(
     markdownTable(
       ['load', 'target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'req/s vs bare', 'p50 vs bare', 'p99 vs bare'],
       [
         ['closed loop', 'full stack', m(closed.full!, (r) => r.rps), m(closed.full!, (r) => r.p50), m(closed.full!, (r) => r.p99), m(closed.full!, (r) => r.cpuUs), ratio(m(closed.full!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.full!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.full!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
         ['closed loop', 'full stack without session lookup', m(closed.noAuth!, (r) => r.rps), m(closed.noAuth!, (r) => r.p50), m(closed.noAuth!, (r) => r.p99), m(closed.noAuth!, (r) => r.cpuUs), ratio(m(closed.noAuth!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.noAuth!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.noAuth!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
+        ['closed loop', 'full stack, list re-serialized and re-gzipped per response', m(closed.regzip!, (r) => r.rps), m(closed.regzip!, (r) => r.p50), m(closed.regzip!, (r) => r.p99), m(closed.regzip!, (r) => r.cpuUs), ratio(m(closed.regzip!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.regzip!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.regzip!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
         ['closed loop', 'bare Express', m(closed.bare!, (r) => r.rps), m(closed.bare!, (r) => r.p50), m(closed.bare!, (r) => r.p99), m(closed.bare!, (r) => r.cpuUs), '1.00x', '1.00x', '1.00x'],
         [`${FIXED_RATE} req/s`, 'full stack', m(fixed.full!, (r) => r.rps), m(fixed.full!, (r) => r.p50), m(fixed.full!, (r) => r.p99), m(fixed.full!, (r) => r.cpuUs), ratio(m(fixed.full!, (r) => r.rps), m(fixed.bare!, (r) => r.rps)), ratio(m(fixed.full!, (r) => r.p50), m(fixed.bare!, (r) => r.p50)), ratio(m(fixed.full!, (r) => r.p99), m(fixed.bare!, (r) => r.p99))],
         [`${FIXED_RATE} req/s`, 'bare Express', m(fixed.bare!, (r) => r.rps), m(fixed.bare!, (r) => r.p50), m(fixed.bare!, (r) => r.p99), m(fixed.bare!, (r) => r.cpuUs), '1.00x', '1.00x', '1.00x'],
@@ -150,6 +156,7 @@ try {
 } finally {
   full?.child.kill('SIGKILL');
   noAuth?.child.kill('SIGKILL');
+  regzip?.child.kill('SIGKILL');
   bare?.child.kill('SIGKILL');
   await pg.cleanup();
 }
