@@ -9,6 +9,7 @@ import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
+import { createBilling, createStripeClient, startRetentionJob } from './billing/index.js';
 import { createApp, type AppDeps } from './http/create-app.js';
 import { createLifecycle } from './http/lifecycle.js';
 import { drain, listen, portOf } from './http/server.js';
@@ -91,7 +92,23 @@ export async function start(options: StartOptions = {}): Promise<void> {
     ? await createSentryReporter({ dsn: config.sentryDsn, environment: config.nodeEnv, release: packageJson.version, logger })
     : undefined;
 
+  const billing = createBilling({
+    db,
+    logger,
+    stripe: createStripeClient({ secretKey: config.stripe.secretKey, apiBaseUrl: config.stripe.apiBaseUrl }),
+    prices: config.stripe.prices,
+    webhookSecrets: config.stripe.webhookSecrets,
+    pastDueGraceMs: config.stripe.pastDueGraceDays * 86_400_000,
+    successUrl: `${config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${config.frontendUrl}/billing`,
+    portalReturnUrl: `${config.frontendUrl}/billing`,
+    // Not wired yet: @org/cache invalidation and @org/metrics counters connect here (onTierChanged, onSubscriptionEvent).
+    hooks: {},
+  });
+  const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
+
   const app = createApp({
+    billing,
     config,
     logger,
     db,
@@ -129,6 +146,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     }, config.shutdownDelayMs + config.drainTimeoutMs + 900).unref();
     if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
     const inTime = await drain(server, config.drainTimeoutMs);
+    await retention?.stop();
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
     await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));
