@@ -9,6 +9,7 @@ const pgUp = await hasSharedPostgres();
 
 async function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
   const res = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
   return { status: res.status, body: (await res.json()) as any };
 }
 
@@ -50,10 +51,10 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     expect(sessionPosts[0]!.idempotencyKey).toMatch(/^checkout:[0-9a-f]{48}$/);
     expect([...fake.checkoutSessions.values()].filter((s) => s.client_reference_id === 'loc-b5')).toHaveLength(1);
     // One customer for the location, created once, linked in stripe_customers.
-    const customerPosts = fake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/customers' && (r.body.metadata as any)?.location_id === 'loc-b5');
+    const customerPosts = fake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/customers' && (r.body.metadata as Record<string, unknown> | undefined)?.location_id === 'loc-b5');
     expect(customerPosts).toHaveLength(1);
     expect(fake.requests.filter((r) => r.method === 'POST').every((r) => typeof r.idempotencyKey === 'string' && r.idempotencyKey.length > 0)).toBe(true);
-    const row = (await app.db.query("SELECT customer_id FROM stripe_customers WHERE location_id = 'loc-b5'")).rows[0];
+    const row = (await app.db.query("SELECT customer_id FROM stripe_customers WHERE location_id = 'loc-b5'")).rows[0]!;
     expect(row.customer_id).toBe(fake.checkoutSessions.get(first.body.data.sessionId)!.customer);
   });
 
@@ -62,7 +63,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     const results = await Promise.all(Array.from({ length: 5 }, () => call(`${app.base}/api/subscription/checkout`, { method: 'POST', headers: tenant.headers, body: { tier: 'enterprise' } })));
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(new Set(results.map((r) => r.body.data.url)).size).toBe(1);
-    expect([...fake.customers.values()].filter((c) => (c.metadata as any).location_id === 'loc-race')).toHaveLength(1);
+    expect([...fake.customers.values()].filter((c) => (c.metadata as Record<string, unknown>).location_id === 'loc-race')).toHaveLength(1);
   });
 
   it('validation, authentication and error format', async () => {
@@ -129,7 +130,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     expect(Date.parse(after.body.data.currentPeriodEnd)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     expect(await history()).toEqual(['wf-today', 'wf-3d', 'wf-30d']);
     expect(app.tierChanges.filter((c) => c.locationId === 'loc-e2e')).toEqual([{ locationId: 'loc-e2e', tier: 'pro', previous: 'free' }]);
-    expect((await app.db.query("SELECT tier FROM locations WHERE id = 'loc-e2e'")).rows[0].tier).toBe('pro');
+    expect((await app.db.query("SELECT tier FROM locations WHERE id = 'loc-e2e'")).rows[0]!.tier).toBe('pro');
 
     const portal = await call(`${app.base}/api/subscription/portal`, { method: 'POST', headers: tenant.headers });
     expect(portal.status).toBe(200);

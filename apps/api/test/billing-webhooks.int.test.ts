@@ -38,7 +38,7 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     await app.db.query('INSERT INTO stripe_customers (location_id, customer_id) VALUES ($1, $2)', [locationId, customer]);
     return customer;
   }
-  const eventRows = async (id: string) => Number((await app.db.query('SELECT count(*) AS n FROM stripe_events WHERE id = $1', [id])).rows[0].n);
+  const eventRows = async (id: string) => Number((await app.db.query('SELECT count(*) AS n FROM stripe_events WHERE id = $1', [id])).rows[0]!.n);
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_billing_webhooks');
@@ -153,7 +153,7 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     expect((await fake.deliver(app.webhookUrl, SECRET, deleted)).status).toBe(200);
     expect(JSON.parse((await fake.deliver(app.webhookUrl, SECRET, upgraded)).body).data.outcome).toBe('stale');
     expect(await locationTier(app.db, 'loc-order-b')).toBe('free');
-    expect((await app.db.query("SELECT status FROM stripe_customers WHERE location_id = 'loc-order-b'")).rows[0].status).toBe('canceled');
+    expect((await app.db.query("SELECT status FROM stripe_customers WHERE location_id = 'loc-order-b'")).rows[0]!.status).toBe('canceled');
   });
 
   it('B4: a failure between recording the event and applying it commits nothing; the redelivery applies it once', async () => {
@@ -179,7 +179,7 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     await fake.deliver(app.webhookUrl, SECRET, fake.event('customer.subscription.created', subscription(customer, 'active', PRICE_PRO, 'sub_dun'), { created: now() - 30 }));
     await fake.deliver(app.webhookUrl, SECRET, fake.event('customer.subscription.updated', subscription(customer, 'past_due', PRICE_PRO, 'sub_dun'), { created: now() - 20 }));
     expect(await locationTier(app.db, 'loc-dunning')).toBe('pro');
-    const { grace_until: graceUntil } = (await app.db.query("SELECT grace_until FROM stripe_customers WHERE location_id = 'loc-dunning'")).rows[0];
+    const { grace_until: graceUntil } = (await app.db.query("SELECT grace_until FROM stripe_customers WHERE location_id = 'loc-dunning'")).rows[0]!;
     expect((graceUntil as Date).getTime()).toBeGreaterThan(Date.now() + 6 * 86_400_000);
     // The grace runs out (moved into the past by hand): the read-side rule drops the tier with no event needed.
     await app.db.query("UPDATE stripe_customers SET grace_until = now() - interval '1 second' WHERE location_id = 'loc-dunning'");
