@@ -1,3 +1,4 @@
+import { createMetrics, type Metrics } from '@org/metrics';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../src/billing/fake-stripe-server.js';
@@ -17,14 +18,17 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
   let pg: SharedPostgres;
   let fake: FakeStripe;
   let app: BillingTestApp;
+  let metrics: Metrics;
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_billing_checkout');
     await migrate({ url: pg.url });
     fake = await startFakeStripe({ prices: [PRICE_PRO, PRICE_ENTERPRISE] });
-    app = await startBillingApp({ url: pg.url, fake });
+    metrics = createMetrics({ runtime: false });
+    app = await startBillingApp({ url: pg.url, fake, metrics });
   });
   afterAll(async () => {
+    metrics?.close();
     await app?.close();
     await fake?.close();
     expect(app?.logs.text() ?? '').not.toContain(TEST_SECRETS.stripeSecretKey);
@@ -129,6 +133,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     });
     expect(Date.parse(after.body.data.currentPeriodEnd)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     expect(await history()).toEqual(['wf-today', 'wf-3d', 'wf-30d']);
+    expect((await metrics.scrape()).body).toMatch(/active_users\{tier="pro"\} 1\n/);
     expect(app.tierChanges.filter((c) => c.locationId === 'loc-e2e')).toEqual([{ locationId: 'loc-e2e', tier: 'pro', previous: 'free' }]);
     expect((await app.db.query("SELECT tier FROM locations WHERE id = 'loc-e2e'")).rows[0]!.tier).toBe('pro');
 
@@ -141,5 +146,15 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     expect((await call(`${app.base}/api/subscription`, { headers: tenant.headers })).body.data).toMatchObject({ tier: 'free', status: 'canceled', retentionDays: 7 });
     expect(await history()).toEqual(['wf-today', 'wf-3d']);
     expect(app.tierChanges.filter((c) => c.locationId === 'loc-e2e').map((c) => c.tier)).toEqual(['pro', 'free']);
+
+    // Metrics through @org/metrics on a real prom-client registry.
+    const { body } = await metrics.scrape();
+    expect(body).toContain('subscription_events_total{type="checkout.session.completed",outcome="applied"} 1');
+    // Re-fetched at checkout completion, the subscription's own (older) created event changes nothing.
+    expect(body).toContain('subscription_events_total{type="customer.subscription.created",outcome="stale"} 1');
+    expect(body).toContain('subscription_events_total{type="customer.subscription.deleted",outcome="applied"} 1');
+    const locations = Number((await app.db.query('SELECT count(*) AS n FROM locations')).rows[0]!.n);
+    expect(body).toContain(`active_users{tier="free"} ${locations}`);
+    expect(body).toMatch(/active_users\{tier="pro"\} 0/);
   });
 });

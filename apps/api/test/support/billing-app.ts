@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
+import type { Metrics } from '@org/metrics';
 import { createApiKeyStore } from '../../src/auth/api-keys.js';
 import { createBilling, type BillingOptions } from '../../src/billing/billing.js';
+import { billingMetrics } from '../../src/billing/metrics.js';
 import type { FakeStripe } from '../../src/billing/fake-stripe-server.js';
 import { createStripeClient } from '../../src/billing/stripe-client.js';
 import type { Tier } from '../../src/billing/tiers.js';
@@ -38,12 +40,15 @@ export async function startBillingApp(options: {
   webhookSecrets?: string[];
   faults?: BillingOptions['faults'];
   pastDueGraceMs?: number;
+  /** A real @org/metrics instance to feed subscription_events_total and active_users. */
+  metrics?: Metrics;
 }): Promise<BillingTestApp> {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
   const db = createDatabase({ url: options.url, logger, connectionTimeoutMs: 5_000, statementTimeoutMs: 10_000, max: 20, maxWaiting: 200 });
   const tierChanges: BillingTestApp['tierChanges'] = [];
   const events: BillingTestApp['events'] = [];
+  const metricHooks = options.metrics ? billingMetrics(options.metrics, db) : undefined;
   const billing = createBilling({
     db,
     logger,
@@ -56,7 +61,10 @@ export async function startBillingApp(options: {
     portalReturnUrl: 'https://app.example.test/billing',
     hooks: {
       onTierChanged: (locationId, tier, previous) => tierChanges.push({ locationId, tier, previous }),
-      onSubscriptionEvent: (type, outcome) => events.push({ type, outcome }),
+      onSubscriptionEvent: (type, outcome) => {
+        events.push({ type, outcome });
+        metricHooks?.onSubscriptionEvent(type, outcome);
+      },
     },
     faults: options.faults,
   });
