@@ -157,4 +157,18 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     expect(body).toContain(`active_users{tier="free"} ${locations}`);
     expect(body).toMatch(/active_users\{tier="pro"\} 0/);
   });
+
+  it('demo mode: opening the fake checkout URL pays, delivers the signed webhooks and redirects to the success URL', async () => {
+    const tenant = await app.tenant('loc-demo');
+    fake.setWebhook({ url: app.webhookUrl, secret: TEST_SECRETS.stripeWebhookSecret });
+    try {
+      const checkout = await call(`${app.base}/api/subscription/checkout`, { method: 'POST', headers: tenant.headers, body: { tier: 'enterprise' } });
+      const page = await fetch(checkout.body.data.url, { redirect: 'manual' });
+      expect(page.status).toBe(303);
+      expect(page.headers.get('location')).toBe(`https://app.example.test/billing/success?session_id=${checkout.body.data.sessionId}`);
+      expect((await call(`${app.base}/api/subscription`, { headers: tenant.headers })).body.data).toMatchObject({ tier: 'enterprise', status: 'active', retentionDays: 365 });
+    } finally {
+      fake.setWebhook(undefined);
+    }
+  });
 });

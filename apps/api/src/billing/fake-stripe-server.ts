@@ -32,6 +32,10 @@ export interface FakeStripeOptions {
   publicUrl?: string;
   /** Price ids the fake knows; unknown prices are refused like Stripe does. @default any price accepted */
   prices?: readonly string[];
+  /** Demo mode: opening a checkout URL completes it, delivers the webhooks here and redirects to success_url. */
+  webhook?: { url: string; secret: string };
+  /** @default 0 (a free port) */
+  port?: number;
 }
 
 /** Parses `a[b][0][c]=v` form bodies into nested objects (arrays for numeric keys), as Stripe's API does. */
@@ -83,6 +87,8 @@ export interface FakeStripe {
   readonly creations: { customers: number; checkoutSessions: number; portalSessions: number };
   readonly requests: RecordedRequest[];
   failNext(failure: ScriptedFailure): void;
+  /** Demo mode target (see `FakeStripeOptions.webhook`), settable once the app's port is known. */
+  setWebhook(target: { url: string; secret: string } | undefined): void;
   /** A Stripe event envelope around `object` (`created` in seconds, default now). */
   event(type: string, object: Json, options?: { created?: number; id?: string }): Json;
   /** Signs `event` (pretty-printed JSON, as Stripe sends it) and POSTs it to `url`. */
@@ -111,6 +117,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   // Idempotency-Key -> the request body's hash and the response first given, replayed for 24 h by real Stripe.
   const idempotent = new Map<string, { bodyHash: string; path: string; status: number; body: Json }>();
   let publicUrl = options.publicUrl ?? '';
+  let webhookTarget = options.webhook;
 
   const send = (res: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req'), ...headers });
@@ -189,6 +196,9 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
     const method = req.method ?? 'GET';
+    // The pages a browser opens (what checkout.stripe.com and billing.stripe.com are for real).
+    const page = /^\/(checkout|portal)\/([A-Za-z0-9_]+)$/.exec(path);
+    if (method === 'GET' && page) return void openPage(res, page[1]!, page[2]!);
     const key = req.headers['idempotency-key'] as string | undefined;
     const body = method === 'POST' ? parseStripeForm(raw) : {};
     requests.push({ method, path, idempotencyKey: key, body });
@@ -233,6 +243,17 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     return send(res, 405, stripeError('invalid_request_error', `Method ${method} not supported by the fake`));
   };
 
+  async function openPage(res: ServerResponse, kind: string, pageId: string) {
+    const session = kind === 'checkout' ? checkoutSessions.get(pageId) : undefined;
+    if (kind === 'checkout' && session && webhookTarget) {
+      if (session.status === 'open') await completeCheckout(pageId, webhookTarget);
+      res.writeHead(303, { location: String(session.success_url).replace('{CHECKOUT_SESSION_ID}', pageId) }).end();
+      return;
+    }
+    res.writeHead(kind === 'portal' || session ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(kind === 'portal' ? 'Fake Stripe Customer Portal: nothing to manage here.\n' : session ? 'Fake Stripe Checkout: no webhook configured, nothing delivered.\n' : 'No such session\n');
+  }
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -244,7 +265,10 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   publicUrl ||= url;
 
@@ -276,6 +300,19 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     return object;
   };
 
+  async function completeCheckout(sessionId: string, webhook: { url: string; secret: string }): Promise<{ subscription: Json; deliveries: Delivery[] }> {
+    const session = mustGet(checkoutSessions, sessionId, 'checkout session');
+    const subscription = subscriptionObject(session.customer as string, session._price as string, session._subscriptionMetadata as Json);
+    subscriptions.set(subscription.id as string, subscription);
+    Object.assign(session, { status: 'complete', payment_status: 'paid', subscription: subscription.id });
+    const created = nowSeconds();
+    const deliveries = [
+      await deliver(webhook.url, webhook.secret, event('checkout.session.completed', session, { created })),
+      await deliver(webhook.url, webhook.secret, event('customer.subscription.created', subscription, { created })),
+    ];
+    return { subscription: publicView(subscription), deliveries };
+  }
+
   return {
     url,
     server,
@@ -285,23 +322,15 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     subscriptions,
     creations,
     requests,
+    setWebhook(target) {
+      webhookTarget = target;
+    },
     failNext(failure) {
       failures.push({ ...failure, left: failure.times ?? 1 });
     },
     event,
     deliver,
-    async completeCheckout(sessionId, webhook) {
-      const session = mustGet(checkoutSessions, sessionId, 'checkout session');
-      const subscription = subscriptionObject(session.customer as string, session._price as string, session._subscriptionMetadata as Json);
-      subscriptions.set(subscription.id as string, subscription);
-      Object.assign(session, { status: 'complete', payment_status: 'paid', subscription: subscription.id });
-      const created = nowSeconds();
-      const deliveries = [
-        await deliver(webhook.url, webhook.secret, event('checkout.session.completed', session, { created })),
-        await deliver(webhook.url, webhook.secret, event('customer.subscription.created', subscription, { created })),
-      ];
-      return { subscription: publicView(subscription), deliveries };
-    },
+    completeCheckout,
     updateSubscription(subscriptionId, change, eventOptions = {}) {
       const subscription = mustGet(subscriptions, subscriptionId, 'subscription');
       if (change.status) subscription.status = change.status;
