@@ -139,6 +139,9 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
 
     const portal = await call(`${app.base}/api/subscription/portal`, { method: 'POST', headers: tenant.headers });
     expect(portal.status).toBe(200);
+    const again = await call(`${app.base}/api/subscription/checkout`, { method: 'POST', headers: tenant.headers, body: { tier: 'enterprise' } });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('BILLING_SUBSCRIPTION_EXISTS');
     expect(portal.body.data.url).toMatch(new RegExp(`^${fake.url}/portal/`));
 
     const deleted = fake.cancelSubscription(subscription.id as string, { created: Math.floor(Date.now() / 1000) + 1 });

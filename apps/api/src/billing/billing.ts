@@ -106,6 +106,11 @@ export function createBilling(options: BillingOptions): Billing {
     async checkout({ accountId, locationId, tier }) {
       const price = options.prices[tier];
       if (!price) throw new BillingError('BILLING_PRICE_NOT_CONFIGURED', `The ${tier} plan is not for sale here (no Stripe price configured)`);
+      // A second Checkout would start a second subscription (and a second charge): plan changes go through the portal.
+      const current = await subscriptionState(db, locationId);
+      if (current.subscriptionId && ['active', 'trialing', 'past_due'].includes(current.status)) {
+        throw new BillingError('BILLING_SUBSCRIPTION_EXISTS', 'This location already has a subscription: change plans in the customer portal');
+      }
       const customer = await customerFor(accountId, locationId);
       const window = Math.floor(Date.now() / windowMs);
       try {

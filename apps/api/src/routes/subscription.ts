@@ -82,7 +82,7 @@ function toHttp(error: unknown): unknown {
   if (!(error instanceof BillingError)) return error;
   switch (error.code) {
     case 'BILLING_NO_CUSTOMER':
-      return new HttpError(409, error.code, error.message, { cause: error });
+    case 'BILLING_SUBSCRIPTION_EXISTS':
     case 'BILLING_PRICE_NOT_CONFIGURED':
       return new HttpError(409, error.code, error.message, { cause: error });
     case 'STRIPE_UNAVAILABLE':
