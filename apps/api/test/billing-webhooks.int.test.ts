@@ -189,6 +189,21 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     expect(await locationTier(app.db, 'loc-dunning')).toBe('free');
   });
 
+  it('invoice events re-fetch the subscription from Stripe (both invoice shapes) and apply its current state', async () => {
+    const customer = await customerFor('loc-invoice');
+    fake.subscriptions.set('sub_inv', subscription(customer, 'past_due', PRICE_PRO, 'sub_inv'));
+    const failed = fake.event('invoice.payment_failed', { id: 'in_1', object: 'invoice', customer, parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_inv' } } });
+    expect((await fake.deliver(app.webhookUrl, SECRET, failed)).status).toBe(200);
+    const row = async () => (await app.db.query("SELECT status, subscription_id, grace_until FROM stripe_customers WHERE location_id = 'loc-invoice'")).rows[0]!;
+    expect(await row()).toMatchObject({ status: 'past_due', subscription_id: 'sub_inv' });
+    expect(await locationTier(app.db, 'loc-invoice')).toBe('pro');
+    fake.subscriptions.get('sub_inv')!.status = 'active';
+    const paid = fake.event('invoice.paid', { id: 'in_2', object: 'invoice', customer, subscription: 'sub_inv' });
+    expect((await fake.deliver(app.webhookUrl, SECRET, paid)).status).toBe(200);
+    expect(await row()).toMatchObject({ status: 'active', grace_until: null });
+    expect(fake.requests.filter((r) => r.method === 'GET' && r.path === '/v1/subscriptions/sub_inv')).toHaveLength(2);
+  });
+
   it('unknown event types are acknowledged and not stored', async () => {
     const event = fake.event('customer.updated', { id: 'cus_x', object: 'customer' });
     const res = await fake.deliver(app.webhookUrl, SECRET, event);
