@@ -1,8 +1,10 @@
 import { createMetrics, type Metrics } from '@org/metrics';
+import { defaultTiers, tieredRateLimit } from '@org/tiered-rate-limit';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../src/billing/fake-stripe-server.js';
 import { migrate } from '../src/db/migrations.js';
+import { locationTier } from '../src/db/queries/subscriptions.js';
 import { TEST_SECRETS } from './support/test-app.js';
 import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
 
@@ -25,7 +27,24 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     await migrate({ url: pg.url });
     fake = await startFakeStripe({ prices: [PRICE_PRO, PRICE_ENTERPRISE] });
     metrics = createMetrics({ runtime: false });
-    app = await startBillingApp({ url: pg.url, fake, metrics });
+    app = await startBillingApp({
+      url: pg.url,
+      fake,
+      metrics,
+      // The rate limiter as the wiring will use it: tier resolved per request from the subscription (locationTier).
+      // Mounted on a test analysis route here because the app does not wire the limiter yet.
+      extraApiRoutes(router, { db }) {
+        const limiter = tieredRateLimit({
+          tiers: defaultTiers(),
+          key: (req) => req.principal?.locationId,
+          resolveTier: (req) => (req.principal?.locationId ? locationTier(db, req.principal.locationId) : undefined),
+          policies: ['general', 'analysis'],
+        });
+        router.post('/test/analyze', limiter, (_req, res) => {
+          res.json({ success: true });
+        });
+      },
+    });
   });
   afterAll(async () => {
     metrics?.close();
@@ -94,7 +113,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     expect(JSON.stringify(res.body)).not.toMatch(/Scripted failure|sk_test/);
   });
 
-  it('end to end: free account -> checkout on the fake Stripe -> webhook -> pro, retention widens from 7 to 90 days; cancel -> free again', async () => {
+  it('end to end: free account hits the analysis limit (429 + upgrade prompt) -> checkout on the fake Stripe -> webhook -> pro limits on the next request, retention 7 -> 90 days; cancel -> free again', async () => {
     const tenant = await app.tenant('loc-e2e');
     const insert = (daysAgo: number, workflow: string) =>
       app.db.query(
@@ -111,6 +130,14 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     expect(before.status).toBe(200);
     expect(before.body.data).toMatchObject({ tier: 'free', status: 'none', retentionDays: 7, limits: { analysesPerHour: 10 }, usage: { analysesPerHour: { used: 1, limit: 10 } } });
     expect(await history()).toEqual(['wf-today', 'wf-3d']);
+
+    // Free: 10 analyses an hour, then 429 with the upgrade prompt pointing at the checkout route.
+    const analyze = () => fetch(`${app.base}/api/test/analyze`, { method: 'POST', headers: tenant.headers, body: '{}' });
+    for (let i = 0; i < 10; i++) expect((await analyze()).status).toBe(200);
+    const limited = await analyze();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('x-ratelimit-tier')).toBe('free');
+    expect(await limited.json()).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', upgradeUrl: '/api/subscription/checkout', limits: { current: 10, pro: 100 } } });
 
     const checkout = await call(`${app.base}/api/subscription/checkout`, { method: 'POST', headers: tenant.headers, body: { tier: 'pro' } });
     expect(checkout.status).toBe(200);
@@ -134,6 +161,11 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     expect(Date.parse(after.body.data.currentPeriodEnd)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     expect(await history()).toEqual(['wf-today', 'wf-3d', 'wf-30d']);
     expect((await metrics.scrape()).body).toMatch(/active_users\{tier="pro"\} 1\n/);
+    // The next analysis request passes with pro limits: no restart, no key reset.
+    const upgraded = await analyze();
+    expect(upgraded.status).toBe(200);
+    expect(upgraded.headers.get('x-ratelimit-tier')).toBe('pro');
+    expect(upgraded.headers.get('x-ratelimit-limit')).toBe('100');
     expect(app.tierChanges.filter((c) => c.locationId === 'loc-e2e')).toEqual([{ locationId: 'loc-e2e', tier: 'pro', previous: 'free' }]);
     expect((await app.db.query("SELECT tier FROM locations WHERE id = 'loc-e2e'")).rows[0]!.tier).toBe('pro');
 

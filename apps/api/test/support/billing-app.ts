@@ -8,7 +8,7 @@ import { createStripeClient } from '../../src/billing/stripe-client.js';
 import type { Tier } from '../../src/billing/tiers.js';
 import type { WebhookOutcome } from '../../src/billing/webhooks.js';
 import { createDatabase, type Database } from '../../src/db/database.js';
-import { createApp } from '../../src/http/create-app.js';
+import { createApp, type AppDeps } from '../../src/http/create-app.js';
 import { createLifecycle } from '../../src/http/lifecycle.js';
 import { drain, listen, portOf } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -42,6 +42,7 @@ export async function startBillingApp(options: {
   pastDueGraceMs?: number;
   /** A real @org/metrics instance to feed subscription_events_total and active_users. */
   metrics?: Metrics;
+  extraApiRoutes?: AppDeps['extraApiRoutes'];
 }): Promise<BillingTestApp> {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
@@ -77,6 +78,7 @@ export async function startBillingApp(options: {
     versions: { app: '0.0.0-test' },
     backends: { database: 'postgres', cache: 'none', rateLimit: 'none' },
     billing,
+    extraApiRoutes: options.extraApiRoutes,
   });
   const server = await listen(app, { port: 0, host: '127.0.0.1', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
   lifecycle.markReady();
