@@ -201,7 +201,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
       const page = await fetch(checkout.body.data.url, { redirect: 'manual' });
       expect(page.status).toBe(303);
       expect(page.headers.get('location')).toBe(`https://app.example.test/billing/success?session_id=${checkout.body.data.sessionId}`);
-      expect((await call(`${app.base}/api/subscription`, { headers: tenant.headers })).body.data).toMatchObject({ tier: 'enterprise', status: 'active', retentionDays: 365 });
+      expect((await call(`${app.base}/api/subscription`, { headers: tenant.headers })).body.data).toMatchObject({ tier: 'enterprise', status: 'active', retentionDays: null });
     } finally {
       fake.setWebhook(undefined);
     }

@@ -37,7 +37,8 @@ export interface BillingOptions {
 
 /** What GET /subscription reports. */
 export interface SubscriptionReport extends SubscriptionState {
-  retentionDays: number;
+  /** Days of history kept and shown; null = unlimited. */
+  retentionDays: number | null;
   limits: Pick<TierPlan, 'requestsPerMinute' | 'analysesPerHour'>;
   usage: {
     /** Analyses stored in the last hour (from analysis_results). */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
-import { effectiveTierSql, retentionDaysSql } from './tiers.js';
+import { effectiveTierSql, retentionCutoffSql } from './tiers.js';
 
 /**
  * One batch: per location, the oldest rows beyond its tier's retention, found through
@@ -8,7 +8,7 @@ import { effectiveTierSql, retentionDaysSql } from './tiers.js';
  * double-deleting) each other's rows.
  */
 export const PURGE_BATCH_SQL = `WITH horizon AS (
-    SELECT l.id AS location_id, now() - make_interval(days => ${retentionDaysSql(`COALESCE(${effectiveTierSql('sc')}, 'free')`)}) AS cutoff
+    SELECT l.id AS location_id, ${retentionCutoffSql(`COALESCE(${effectiveTierSql('sc')}, 'free')`)} AS cutoff
     FROM locations l LEFT JOIN stripe_customers sc ON sc.location_id = l.id
   ), victims AS (
     SELECT v.id FROM horizon h CROSS JOIN LATERAL (

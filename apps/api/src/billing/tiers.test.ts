@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveTier, isEntitled, retentionDays, retentionDaysSql, TIERS } from './tiers.js';
+import { defaultTiers } from '@org/tiered-rate-limit';
+import { effectiveTier, isEntitled, retentionDays, retentionDaysSql, TIER_NAMES, TIERS } from './tiers.js';
 
 describe('tiers', () => {
   const now = new Date('2026-01-10T00:00:00Z');
@@ -16,8 +17,19 @@ describe('tiers', () => {
     expect(effectiveTier('platinum', 'active', null, now)).toBe('free');
   });
 
-  it('retention: 7, 90 and 365 days; unknown tiers get the free retention; the SQL mapping is generated from the same table', () => {
-    expect([retentionDays('free'), retentionDays('pro'), retentionDays('enterprise'), retentionDays('gold')]).toEqual([7, 90, 365, 7]);
-    expect(retentionDaysSql('x')).toBe(`(CASE x WHEN 'pro' THEN ${TIERS.pro.retentionDays} WHEN 'enterprise' THEN ${TIERS.enterprise.retentionDays} ELSE ${TIERS.free.retentionDays} END)`);
+  it('retention: 7 days, 90 days, unlimited; unknown tiers get the free retention; the SQL mapping is generated from the same table', () => {
+    expect([retentionDays('free'), retentionDays('pro'), retentionDays('enterprise'), retentionDays('gold')]).toEqual([7, 90, null, 7]);
+    expect(retentionDaysSql('x')).toBe("(CASE x WHEN 'pro' THEN 90 WHEN 'enterprise' THEN NULL::int ELSE 7 END)");
+  });
+
+  it('agrees with the rate limiter\'s tier table (@org/tiered-rate-limit defaultTiers)', () => {
+    const table = defaultTiers();
+    expect(table.names).toEqual(TIER_NAMES);
+    for (const name of TIER_NAMES) {
+      const tier = table.get(name)!;
+      expect(tier.policies.get('general')!.limit).toBe(TIERS[name].requestsPerMinute);
+      expect(tier.policies.get('analysis')!.limit).toBe(TIERS[name].analysesPerHour);
+      expect(tier.metadata.historyRetentionDays).toBe(TIERS[name].retentionDays);
+    }
   });
 });

@@ -10,35 +10,44 @@ export interface TierPlan {
   requestsPerMinute: number;
   /** Workflow analyses per hour (the expensive policy; the one that answers 429 with an upgrade prompt). */
   analysesPerHour: number;
-  /** Days of analysis history that stay visible and stored. */
-  retentionDays: number;
+  /** Days of analysis history that stay visible and stored; null = kept without limit. */
+  retentionDays: number | null;
 }
 
-/** Figures from the rate-limit study (free 20/min + 10/h, pro 100/min + 100/h, enterprise 500/min + 1000/h). */
+/**
+ * Figures from the rate-limit study, the same as @org/tiered-rate-limit's defaultTiers() (a test keeps them equal):
+ * free 20/min + 10/h + 7 days, pro 100/min + 100/h + 90 days, enterprise 500/min + 1000/h + unlimited history.
+ */
 export const TIERS: Readonly<Record<Tier, Readonly<TierPlan>>> = Object.freeze({
   free: Object.freeze({ requestsPerMinute: 20, analysesPerHour: 10, retentionDays: 7 }),
   pro: Object.freeze({ requestsPerMinute: 100, analysesPerHour: 100, retentionDays: 90 }),
-  enterprise: Object.freeze({ requestsPerMinute: 500, analysesPerHour: 1000, retentionDays: 365 }),
+  enterprise: Object.freeze({ requestsPerMinute: 500, analysesPerHour: 1000, retentionDays: null }),
 });
 
 export function isTier(value: unknown): value is Tier {
   return typeof value === 'string' && (TIER_NAMES as readonly string[]).includes(value);
 }
 
-/** Days of history a tier keeps (unknown values count as free: never show more than was paid for). */
-export function retentionDays(tier: string): number {
+/** Days of history a tier keeps, null for unlimited (unknown values count as free: never show more than was paid for). */
+export function retentionDays(tier: string): number | null {
   return (isTier(tier) ? TIERS[tier] : TIERS.free).retentionDays;
 }
 
 /**
- * The same mapping as a SQL expression over a tier expression, generated from TIERS so that SQL and TypeScript
- * cannot disagree. Only constants from TIERS are interpolated, never input.
+ * The same mapping as a SQL expression over a tier expression (NULL = unlimited), generated from TIERS so that SQL
+ * and TypeScript cannot disagree. Only constants from TIERS are interpolated, never input.
  */
 export function retentionDaysSql(tierExpression: string): string {
+  const days = (t: Tier) => (TIERS[t].retentionDays === null ? 'NULL::int' : String(TIERS[t].retentionDays));
   const cases = TIER_NAMES.filter((t) => t !== 'free')
-    .map((t) => `WHEN '${t}' THEN ${TIERS[t].retentionDays}`)
+    .map((t) => `WHEN '${t}' THEN ${days(t)}`)
     .join(' ');
-  return `(CASE ${tierExpression} ${cases} ELSE ${TIERS.free.retentionDays} END)`;
+  return `(CASE ${tierExpression} ${cases} ELSE ${days('free')} END)`;
+}
+
+/** The oldest visible `created_at` for a tier expression: now() minus its retention, '-infinity' when unlimited. */
+export function retentionCutoffSql(tierExpression: string): string {
+  return `COALESCE(now() - make_interval(days => ${retentionDaysSql(tierExpression)}), '-infinity'::timestamptz)`;
 }
 
 /** Stripe subscription statuses (the CHECK constraint of stripe_customers.status, plus our 'none'). */

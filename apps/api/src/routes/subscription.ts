@@ -29,7 +29,7 @@ const SubscriptionReport = z
       priceId: z.string().nullable(),
       currentPeriodEnd: z.string().nullable().meta({ description: 'End of the paid period (ISO 8601).' }),
       graceUntil: z.string().nullable().meta({ description: 'While past_due: the paid tier is kept until then.' }),
-      retentionDays: z.int().meta({ description: 'Days of analysis history kept and shown.' }),
+      retentionDays: z.int().nullable().meta({ description: 'Days of analysis history kept and shown; null = unlimited.' }),
       limits: z.object({ requestsPerMinute: z.int(), analysesPerHour: z.int() }),
       usage: z.object({
         analysesPerHour: z.object({ used: z.int().meta({ description: 'Analyses stored in the last 60 minutes.' }), limit: z.int() }),

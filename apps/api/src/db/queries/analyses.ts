@@ -1,4 +1,4 @@
-import { effectiveTierSql, retentionDaysSql } from '../../billing/tiers.js';
+import { effectiveTierSql, retentionCutoffSql } from '../../billing/tiers.js';
 import type { Database } from '../database.js';
 
 /** One stored analysis, as the API returns it. */
@@ -20,7 +20,7 @@ const COLUMNS = `id::text AS "id", location_id AS "locationId", workflow_id AS "
 /** SQL of the history query (newest first), exported so the index test EXPLAINs exactly what the route runs. */
 // History older than the location's retention (billing/tiers.ts) is invisible at once, before the purge job deletes it.
 export const HISTORY_SQL = `SELECT ${COLUMNS} FROM analysis_results WHERE location_id = $1
-  AND created_at >= now() - make_interval(days => ${retentionDaysSql(`COALESCE((SELECT ${effectiveTierSql('sc')} FROM stripe_customers sc WHERE sc.location_id = $1), 'free')`)})
+  AND created_at >= ${retentionCutoffSql(`COALESCE((SELECT ${effectiveTierSql('sc')} FROM stripe_customers sc WHERE sc.location_id = $1), 'free')`)}
   ORDER BY created_at DESC LIMIT $2`;
 /** SQL of the latest analysis of one workflow. */
 export const LATEST_ANALYSIS_SQL = `SELECT ${COLUMNS}, findings FROM analysis_results WHERE location_id = $1 AND workflow_id = $2 ORDER BY created_at DESC LIMIT 1`;
