@@ -186,6 +186,12 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
       }
       let result: ProcessResult;
       try {
+        // A redelivery of an event already recorded skips the Stripe re-fetch; the INSERT below stays the real guard.
+        const seen = await db.read('SELECT 1 FROM stripe_events WHERE id = $1', [event.id]);
+        if (seen.rowCount) {
+          hooks?.onSubscriptionEvent?.(event.type, 'duplicate');
+          return { outcome: 'duplicate' };
+        }
         const observed = await observe(event);
         result = await db.transaction(async (client) => {
           const inserted = await client.query(
