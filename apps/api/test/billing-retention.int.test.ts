@@ -1,6 +1,6 @@
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PURGE_BATCH_SQL, purgeExpiredHistory, startRetentionJob } from '../src/billing/retention.js';
+import { PURGE_BATCH_SQL, purgeExpiredHistory, purgeProcessedEvents, startRetentionJob } from '../src/billing/retention.js';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -76,6 +76,19 @@ describe.skipIf(!pgUp)('retention purge job (shared PostgreSQL)', () => {
     walk(plan);
     expect(scans.length).toBeGreaterThan(0);
     expect(scans.filter((s) => s.startsWith('Seq Scan'))).toEqual([]);
+  });
+
+  it('purges processed Stripe events past the audit window, never unprocessed ones', async () => {
+    const insert = (id: string, daysAgo: number, processed: boolean) =>
+      db.query("INSERT INTO stripe_events (id, event_type, created_at, processed_at, payload) VALUES ($1, 'invoice.paid', now() - make_interval(days => $2), CASE WHEN $3 THEN now() END, '{}')", [id, daysAgo, processed]);
+    await insert('evt_old_done', 40, true);
+    await insert('evt_old_done_2', 31, true);
+    await insert('evt_old_pending', 40, false);
+    await insert('evt_recent', 2, true);
+    expect(await purgeProcessedEvents(db, { batchSize: 1 })).toBe(2);
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM stripe_events ORDER BY id');
+    expect(rows.map((r) => r.id)).toEqual(['evt_old_pending', 'evt_recent']);
+    await expect(purgeProcessedEvents(db, { eventRetentionDays: 2 })).rejects.toThrow(RangeError);
   });
 
   it('runs on an interval and stops cleanly', async () => {
