@@ -87,11 +87,13 @@ function fromSubscription(subscription: Json, asOf: Date, fallback: { customerId
 export function createWebhookProcessor(options: WebhookProcessorOptions) {
   const { db, stripe, logger, hooks } = options;
 
-  /** Re-fetched state is the state at fetch time, so it is ordered as of now (or the event, if Stripe's clock is ahead). */
+  /**
+   * Re-fetched state is ordered by its event's `created`, not by our clock: comparing our clock with Stripe's could
+   * mark a genuinely newer event stale when the clocks disagree by a second or two.
+   */
   async function fetchSubscription(subscriptionId: string, eventCreated: Date, fallback: { customerId?: string | null; locationId?: string | null }) {
     const subscription = (await stripe.subscriptions.retrieve(subscriptionId)) as unknown as Json;
-    const asOf = new Date(Math.max(Date.now(), eventCreated.getTime()));
-    return fromSubscription(subscription, asOf, fallback);
+    return fromSubscription(subscription, eventCreated, fallback);
   }
 
   /** Network reads happen before the transaction, so no connection is held while Stripe answers. */
