@@ -102,7 +102,8 @@ export async function start(options: StartOptions = {}): Promise<void> {
     successUrl: `${config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
     cancelUrl: `${config.frontendUrl}/billing`,
     portalReturnUrl: `${config.frontendUrl}/billing`,
-    // Not wired yet: @org/cache invalidation and @org/metrics counters connect here (onTierChanged, onSubscriptionEvent).
+    // Wiring (not done here): hooks: { ...billingMetrics(metrics, db) (src/billing/metrics.ts: subscription_events_total,
+    // active_users), onTierChanged: (locationId) => drop the location's cached user record (@org/cache) }.
     hooks: {},
   });
   const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
@@ -146,8 +147,8 @@ export async function start(options: StartOptions = {}): Promise<void> {
     }, config.shutdownDelayMs + config.drainTimeoutMs + 900).unref();
     if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
     const inTime = await drain(server, config.drainTimeoutMs);
-    await retention?.stop();
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
+    await retention?.stop();
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
     await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));
     releaseDataDir?.();
