@@ -130,6 +130,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     expect(before.status).toBe(200);
     expect(before.body.data).toMatchObject({ tier: 'free', status: 'none', retentionDays: 7, limits: { analysesPerHour: 10 }, usage: { analysesPerHour: { used: 1, limit: 10 } } });
     expect(await history()).toEqual(['wf-today', 'wf-3d']);
+    expect((await call(`${app.base}/api/locations/loc-e2e/workflows/wf-30d/analysis`, { headers: tenant.headers })).status).toBe(404);
 
     // Free: 10 analyses an hour, then 429 with the upgrade prompt pointing at the checkout route.
     const analyze = () => fetch(`${app.base}/api/test/analyze`, { method: 'POST', headers: tenant.headers, body: '{}' });
@@ -160,6 +161,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     });
     expect(Date.parse(after.body.data.currentPeriodEnd)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     expect(await history()).toEqual(['wf-today', 'wf-3d', 'wf-30d']);
+    expect((await call(`${app.base}/api/locations/loc-e2e/workflows/wf-30d/analysis`, { headers: tenant.headers })).status).toBe(200);
     expect((await metrics.scrape()).body).toMatch(/active_users\{tier="pro"\} 1\n/);
     // The next analysis request passes with pro limits: no restart, no key reset.
     const upgraded = await analyze();
