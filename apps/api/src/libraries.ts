@@ -52,6 +52,7 @@ export function createLibraries(options: LibrariesOptions): Libraries {
     ? createAppMetrics({
         registry,
         pool: db.pool,
+        db,
         dependencies: {
           postgres: async () => {
             if (!(await db.ping(400))) throw new Error('down');

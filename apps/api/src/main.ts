@@ -9,6 +9,7 @@ import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
+import { createBilling, createStripeClient, startRetentionJob } from './billing/index.js';
 import { createApp, requestListener, type AppDeps } from './http/create-app.js';
 import { createLibraries } from './libraries.js';
 import { createLifecycle } from './http/lifecycle.js';
@@ -103,7 +104,28 @@ export async function start(options: StartOptions = {}): Promise<void> {
     ? await createSentryReporter({ dsn: config.sentryDsn, environment: config.nodeEnv, release: packageJson.version, logger })
     : undefined;
 
+  const billing = createBilling({
+    db,
+    logger,
+    stripe: createStripeClient({ secretKey: config.stripe.secretKey, apiBaseUrl: config.stripe.apiBaseUrl }),
+    prices: config.stripe.prices,
+    webhookSecrets: config.stripe.webhookSecrets,
+    pastDueGraceMs: config.stripe.pastDueGraceDays * 86_400_000,
+    successUrl: `${config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${config.frontendUrl}/billing`,
+    portalReturnUrl: `${config.frontendUrl}/billing`,
+    hooks: {
+      ...metrics?.billingHooks,
+      // The rate limiter reads the tier from the cached user record: drop it so the next request gets the new limits.
+      onTierChanged: (locationId) => {
+        libs.users.invalidate(locationId).catch((error: unknown) => logger.warn({ err: error, locationId }, 'invalidating the cached user record failed'));
+      },
+    },
+  });
+  const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
+
   const app = createApp({
+    billing,
     config,
     logger,
     db,
@@ -145,6 +167,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
     const inTime = await drain(server, config.drainTimeoutMs);
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
+    await retention?.stop();
     await libs.close();
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
     await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));

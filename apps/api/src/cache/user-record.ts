@@ -1,4 +1,5 @@
 import type { Cache } from '@org/cache';
+import { effectiveTierSql } from '../billing/tiers.js';
 import type { Database } from '../db/database.js';
 import { CacheKeys, CacheTtls } from './keys.js';
 
@@ -11,10 +12,12 @@ export interface UserRecord {
   tier: Tier;
 }
 
-/** One indexed lookup: the location and its active subscription (idx_stripe_customers_active_subs). */
-export const USER_RECORD_SQL = `SELECT l.id AS "locationId", l.account_id AS "accountId",
-  COALESCE((SELECT sc.tier FROM stripe_customers sc WHERE sc.location_id = l.id AND sc.status = 'active' LIMIT 1), 'free') AS tier
-  FROM locations l WHERE l.id = $1`;
+/**
+ * One lookup by the unique location index: the location, its account and its effective tier (billing's rule:
+ * active/trialing grant the price's tier, past_due keeps it until its grace ends; free otherwise).
+ */
+export const USER_RECORD_SQL = `SELECT l.id AS "locationId", l.account_id AS "accountId", COALESCE(${effectiveTierSql('sc')}, 'free') AS tier
+  FROM locations l LEFT JOIN stripe_customers sc ON sc.location_id = l.id WHERE l.id = $1`;
 
 /** Reads and caches `user:{locationId}` (15 min); tier changes delete it (see invalidateUserRecord). */
 export interface UserRecords {

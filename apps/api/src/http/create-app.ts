@@ -9,11 +9,14 @@ import type { Logger } from 'pino';
 import { createApiKeyStore } from '../auth/api-keys.js';
 import { authenticate, requireInternalToken } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
+import type { Billing } from '../billing/billing.js';
 import type { Database } from '../db/database.js';
 import { createApiV1Router } from '../routes/api-v1.js';
 import { healthRoutes, type BackendInfo } from '../routes/health.js';
 import { createApiDocs } from '../routes/api-docs.js';
 import type { RouteDefinition } from '@org/openapi';
+import { stripeWebhookRouter } from '../routes/stripe-webhook.js';
+import { createSubscriptionRouter } from '../routes/subscription.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { Lifecycle } from './lifecycle.js';
 import { requestLogging } from './request-context.js';
@@ -59,6 +62,8 @@ export interface AppDeps {
   rateLimit?: RequestHandler;
   /** Feature routers' documented routes (`apiRouter.openapi.routes`), added to the app's one OpenAPI document. @default [] */
   documentedRoutes?: readonly RouteDefinition[];
+  /** Stripe billing (src/billing): /webhooks/stripe and /subscription routes. Absent: those routes are not mounted. */
+  billing?: Billing;
 }
 
 /**
@@ -111,7 +116,9 @@ export function createApp(deps: AppDeps): Express {
   const cache = deps.cache;
   if (cache) app.get('/internal/cache-stats', (_req, res) => void res.set('Cache-Control', 'no-store').json(cache.stats()));
   //    @org/openapi: the app's one document (`/api` canonical, `/v1/api` alias) and Swagger UI, when ENABLE_API_DOCS.
-  const docs = createApiDocs({ enabled: config.enableApiDocs ?? false, sessionCookieName: cookie.name, routes: deps.documentedRoutes, version: deps.versions.app });
+  const subscription = deps.billing ? createSubscriptionRouter(deps.billing, { sessionCookieName: cookie.name, isProduction: config.isProduction }) : undefined;
+  const documented = [...(deps.documentedRoutes ?? []), ...(subscription?.openapi.routes ?? [])];
+  const docs = createApiDocs({ enabled: config.enableApiDocs ?? false, sessionCookieName: cookie.name, routes: documented, version: deps.versions.app });
   app.use(docs.docsRouter);
 
   // 7. @org/tiered-rate-limit: before body parsing and auth (cheap rejection), keyed by location when a valid session
@@ -119,6 +126,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.rateLimit) app.use(deps.rateLimit);
 
   // 8. Body parsing. Raw-body routes (the Stripe webhook verifies the exact bytes) must be mounted above this line.
+  if (deps.billing) app.use(stripeWebhookRouter(deps.billing));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   // 9. Authentication: sets req.principal from a Bearer API key or the session cookie; routes require it.
@@ -127,6 +135,7 @@ export function createApp(deps: AppDeps): Express {
   // 10. The API, implicitly v1 at /api and explicitly at /v1/api. A v2 router gets its own line: app.use('/v2/api', v2).
   const v1 = createApiV1Router({ db, sessions, cookie });
   deps.extraApiRoutes?.(v1, { db });
+  if (subscription) app.use(['/api', '/v1/api'], subscription.router);
   app.use(['/api', '/v1/api'], v1);
 
   // 11. Unknown routes and every error: one JSON shape.

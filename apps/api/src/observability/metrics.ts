@@ -2,6 +2,9 @@ import { createDependencyHealth, createMetrics, instrumentPool, type Metrics } f
 import { httpMetrics, type HttpMetricsMiddleware } from '@org/metrics/express';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type pg from 'pg';
+import { billingMetrics } from '../billing/metrics.js';
+import type { BillingHooks } from '../billing/index.js';
+import type { Database } from '../db/database.js';
 
 /**
  * The reference business metrics, defined once with @org/metrics' get-or-create primitives. The definitions (help,
@@ -44,6 +47,8 @@ export interface AppMetrics {
   /** HTTP RED metrics; main.ts installs it with `wrap(app)` (no extra router layer). */
   http: HttpMetricsMiddleware;
   business: BusinessMetrics;
+  /** Billing's metric hooks (subscription_events_total), for createBilling; undefined without `db`. */
+  billingHooks: Pick<BillingHooks, 'onSubscriptionEvent'> | undefined;
   /** Undo the pool instrumentation and stop the runtime collectors (the registry itself belongs to main.ts). */
   close(): void;
 }
@@ -54,6 +59,8 @@ export interface AppMetricsOptions {
   registry: Registry;
   /** The pool whose queries become `database_*` metrics. @default none */
   pool?: pg.Pool;
+  /** The database `active_users{tier}` is counted from at scrape time (billing's query). @default none */
+  db?: Pick<Database, 'read'>;
   /** `dependency_up{dependency}` checks, run at scrape time. @default {} */
   dependencies?: Record<string, () => Promise<unknown>>;
 }
@@ -67,11 +74,15 @@ export function createAppMetrics(options: AppMetricsOptions): AppMetrics {
   const http = httpMetrics(metrics);
   const undoPool = options.pool ? instrumentPool(metrics, options.pool, { name: 'main' }) : () => {};
   createDependencyHealth(metrics, { checks: options.dependencies ?? {}, timeoutMs: 500 });
+  // Billing's definitions first: its active_users carries the scrape-time count; the same definitions below then
+  // return these metrics (get-or-create) instead of creating count-less twins.
+  const billingHooks = options.db ? billingMetrics(metrics, options.db) : undefined;
   const business = defineBusinessMetrics(metrics);
   return {
     metrics,
     http,
     business,
+    billingHooks,
     close() {
       undoPool();
       metrics.close();
