@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { compareRouterWithDocument, assertRouterMatchesDocument } from '@org/openapi';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBilling, createStripeClient } from '../src/billing/index.js';
 import { createApp } from '../src/http/create-app.js';
 import { createLifecycle } from '../src/http/lifecycle.js';
 import { createDatabase } from '../src/db/database.js';
@@ -19,8 +20,8 @@ const pgUp = await hasSharedPostgres();
 const run = promisify(execFile);
 const bin = (name: string) => resolve(import.meta.dirname, '..', 'node_modules', '.bin', name);
 const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_UPDATE_NOTIFIER: '1' };
-/** Operational endpoints at the root: not part of the versioned API document. */
-const OPERATIONAL = ['/live', '/health', '/ready', '/health/detailed', '/metrics', '/internal/cache-stats', '/openapi.json', '/api-docs'];
+/** Operational endpoints and the Stripe webhook (called by Stripe, not by API clients): not in the API document. */
+const OPERATIONAL = ['/webhooks/stripe', '/live', '/health', '/ready', '/health/detailed', '/metrics', '/internal/cache-stats', '/openapi.json', '/api-docs'];
 
 async function output(command: string, args: string[], cwd: string): Promise<string> {
   try {
@@ -32,11 +33,22 @@ async function output(command: string, args: string[], cwd: string): Promise<str
   }
 }
 
-/** The real createApp with no I/O (the pool never connects), for route-table checks. */
+/** The real createApp with billing mounted and no I/O (the pool and Stripe are never called), for route-table checks. */
 function appOnly(enableApiDocs: boolean) {
   const logger = createLogger({ level: 'silent' });
   const db = createDatabase({ url: 'postgres://127.0.0.1:1/none', logger });
+  const billing = createBilling({
+    db,
+    logger,
+    stripe: createStripeClient({ secretKey: TEST_SECRETS.stripeSecretKey, apiBaseUrl: 'http://127.0.0.1:1' }),
+    prices: { pro: 'price_pro', enterprise: 'price_enterprise' },
+    webhookSecrets: [TEST_SECRETS.stripeWebhookSecret],
+    successUrl: 'https://app.example.test/billing/success',
+    cancelUrl: 'https://app.example.test/billing',
+    portalReturnUrl: 'https://app.example.test/billing',
+  });
   const app = createApp({
+    billing,
     config: { isProduction: false, frontendUrl: 'http://localhost:5173', trustProxyHops: 0, sessionSecret: TEST_SECRETS.sessionSecret, internalToken: TEST_SECRETS.internalToken, enableApiDocs },
     logger,
     db,
@@ -82,7 +94,7 @@ describe('the OpenAPI document of the app', () => {
     expect(report.unmounted).toEqual([]);
     // Not vacuous: both mounts of every operation were found.
     expect(report.operations.length).toBeGreaterThanOrEqual(10);
-    expect(report.routes.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['GET /api/me', 'GET /v1/api/me']));
+    expect(report.routes.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['GET /api/me', 'GET /v1/api/me', 'GET /api/subscription', 'POST /v1/api/subscription/checkout']));
     expect(() => assertRouterMatchesDocument(app, document as never, { ignore: OPERATIONAL })).not.toThrow();
     void db.close();
   });

@@ -128,7 +128,13 @@ export function createApiDocs(options: ApiDocsOptions): Pick<ApiRouter, 'docsRou
       apiKey: bearerAuth('API key for service-to-service calls: `Authorization: Bearer ak_...`.'),
     },
     security: [{ session: [] }, { apiKey: [] }],
-    tags: [{ name: 'platform', description: 'The caller, history, analyses and subscription.' }],
+    // Descriptions of the feature routers' tags too; a tag no route uses is left out of the document.
+    tags: [
+      { name: 'platform', description: 'The caller, history, analyses and subscription.' },
+      { name: 'workflows', description: 'Workflows of the connected GHL location.' },
+      { name: 'analysis', description: 'Workflow health analyses and their history.' },
+      { name: 'billing', description: 'Stripe subscription: status, checkout and the customer portal.' },
+    ].filter((tag) => [...platformRoutes, ...(options.routes ?? [])].some((route) => (route as RouteDefinition).tags?.includes(tag.name))),
     routes: [...platformRoutes, ...(options.routes ?? [])].map((route) => implement(route as RouteDefinition, served)),
     docs: { enabled: options.enabled },
   });
