@@ -3,12 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Server } from 'node:http';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
+import { createGhlModule } from './ghl/module.js';
+import { parseWebhookPublicKey } from './ghl/webhooks.js';
+import { createMemoryWorkflowCache } from './workflows/cache.js';
 import { createApp, type AppDeps } from './http/create-app.js';
 import { createLifecycle } from './http/lifecycle.js';
 import { drain, listen, portOf } from './http/server.js';
@@ -91,6 +94,24 @@ export async function start(options: StartOptions = {}): Promise<void> {
     ? await createSentryReporter({ dsn: config.sentryDsn, environment: config.nodeEnv, release: packageJson.version, logger })
     : undefined;
 
+  // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
+  const ghl = await createGhlModule({
+    db,
+    logger,
+    isProduction: config.isProduction,
+    sessionSecret: config.sessionSecret,
+    frontendUrl: config.frontendUrl,
+    ghl: {
+      ...config.ghl,
+      redirectUri: config.ghl.redirectUri ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/auth/ghl/callback`,
+      webhookPublicKey: config.ghl.webhookPublicKey ? parseWebhookPublicKey(config.ghl.webhookPublicKey) : undefined,
+    },
+    encryption: { keys: { ...config.encryption.previousKeys, [config.encryption.keyId]: config.encryption.key }, currentKeyId: config.encryption.keyId },
+    // In-process until @org/cache is wired: the wiring passes AppDeps.cache here instead (same get/set/delete shape).
+    cache: createMemoryWorkflowCache(),
+    demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
+  });
+
   const app = createApp({
     config,
     logger,
@@ -106,6 +127,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     backends: { database: embedded ? 'pglite' : 'postgres', cache: 'none', rateLimit: 'none' },
     reportError: reporter ? (error, requestId) => reporter.capture(error, requestId) : undefined,
     extraApiRoutes: options.extraApiRoutes,
+    ghl: ghl.routers,
   });
 
   // Listen before migrating: /live and /health answer at once, /ready says 503 until migrations are done.
@@ -130,6 +152,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
     const inTime = await drain(server, config.drainTimeoutMs);
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
+    await ghl.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the GHL module failed'));
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
     await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));
     releaseDataDir?.();
@@ -154,6 +177,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     }
   }
   if (stopping) return;
+  await ghl.afterMigrate();
   lifecycle.markReady();
 
   const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${portOf(server)}`;

@@ -7,6 +7,7 @@ import { createApiKeyStore } from '../auth/api-keys.js';
 import { authenticate, requireInternalToken } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
 import type { Database } from '../db/database.js';
+import type { GhlRouters } from '../ghl/module.js';
 import { createApiV1Router } from '../routes/api-v1.js';
 import { healthRoutes, type BackendInfo } from '../routes/health.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   extraApiRoutes?: (router: Router, deps: { db: Database }) => void;
   /** Process start time (ms since epoch) for /health/detailed. @default Date.now() at createApp */
   startedAt?: number;
+  /** GHL connection and workflow analysis (issue 8), built by `createGhlModule` in main.ts. @default none */
+  ghl?: GhlRouters;
 }
 
 /**
@@ -92,14 +95,20 @@ export function createApp(deps: AppDeps): Express {
   // 7. @org/tiered-rate-limit: mounted here, before body parsing and auth (cheap rejection), keyed by principal when
   //    a valid session or API key is present, else by req.ip (hence the explicit trust-proxy hop count). Not wired.
 
+  //    GHL app webhooks verify an Ed25519 signature over the raw body.
+  if (deps.ghl) app.use(deps.ghl.webhooks);
+
   // 8. Body parsing. Raw-body routes (the Stripe webhook verifies the exact bytes) must be mounted above this line.
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   // 9. Authentication: sets req.principal from a Bearer API key or the session cookie; routes require it.
   app.use(authenticate({ sessions, apiKeys, cookie }));
+  //    GHL OAuth install flow (and the development-only demo login), outside the versioned API.
+  if (deps.ghl) app.use(deps.ghl.auth);
 
   // 10. The API, implicitly v1 at /api and explicitly at /v1/api. A v2 router gets its own line: app.use('/v2/api', v2).
   const v1 = createApiV1Router({ db, sessions, cookie });
+  if (deps.ghl) v1.use(deps.ghl.api);
   deps.extraApiRoutes?.(v1, { db });
   app.use(['/api', '/v1/api'], v1);
 
