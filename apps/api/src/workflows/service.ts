@@ -324,6 +324,10 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         [locationId, filters.workflowId ?? null, filters.from ?? null, filters.to ?? null, filters.minScore ?? null, retentionDays, cursorTs, cursorId, filters.limit + 1],
       );
       const page = rows.slice(0, filters.limit);
+      // A workflow id the location does not know is answered like any other location's resource: 404.
+      if (filters.workflowId && page.length === 0 && !filters.cursor && !(await listWorkflows(locationId)).some((w) => w.id === filters.workflowId)) {
+        throw notFound('Workflow');
+      }
       const last = page[page.length - 1];
       return {
         items: page.map((r) => ({ id: r.id, workflowId: r.workflow_id, workflowVersion: r.workflow_version, score: r.health_score, issuesFound: r.issues_found, tier: r.tier, createdAt: r.created_at.toISOString() })),
