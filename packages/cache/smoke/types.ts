@@ -1,4 +1,24 @@
-import { CacheError } from '@org/cache';
+import { CacheTTL, createCache, defineKeys, type Cache, type CacheOptions, type CacheStats, CacheError } from '@org/cache';
 
-const error: CacheError = new CacheError('boom', { code: 'X' });
-export const code: string = error.code;
+const options: CacheOptions = { maxEntries: 1000, ttlJitter: 0.05, operationTimeoutMs: 40, mode: 'near' };
+const CacheKeys = defineKeys({ workflow: 'workflow:{locationId}:{workflowId}', analysis: 'analysis:{workflowId}' }, { tenant: 'locationId' });
+
+interface Workflow {
+  id: string;
+  updatedAt: Date;
+}
+
+export async function usage(cache: Cache = createCache(options)): Promise<Workflow | undefined> {
+  const key: string = CacheKeys.workflow('loc', 'wf');
+  // @ts-expect-error the template has two placeholders
+  CacheKeys.workflow('loc');
+  const wf: Workflow = await cache.wrap(key, async (): Promise<Workflow> => ({ id: 'wf', updatedAt: new Date() }), { ttl: CacheTTL.WORKFLOW, tags: ['loc'] });
+  await cache.set(CacheKeys.analysis(wf.id), { score: 1 }, CacheTTL.ANALYSIS);
+  const stats: CacheStats = cache.forTenant('loc').stats();
+  const off: () => void = cache.on('error', ({ error }) => void (error.code satisfies string));
+  off();
+  const sync: Workflow | undefined = cache.peek<Workflow>(key);
+  return stats.redis === 'none' ? sync : cache.get<Workflow>(key);
+}
+
+export const isCacheError = (e: unknown): e is CacheError => e instanceof CacheError;

@@ -1,6 +1,13 @@
 const assert = require('node:assert/strict');
-const { MetricsError } = require('@org/metrics');
+const { createMetrics, MetricsError } = require('@org/metrics');
+const { httpMetrics } = require('@org/metrics/express');
 
-const error = new MetricsError('boom');
-assert.equal(error.code, 'METRICS_ERROR');
-console.log('cjs ok');
+const metrics = createMetrics({ runtime: false });
+metrics.histogram({ name: 'work_seconds', help: 'Work.', buckets: [0.1, 1] }).observe(0.5);
+assert.equal(typeof httpMetrics(metrics), 'function');
+assert.equal(new MetricsError('boom').code, 'METRICS_ERROR');
+metrics.scrape().then(({ body }) => {
+  assert.match(body, /work_seconds_bucket\{le="1"\} 1/);
+  metrics.close();
+  console.log('cjs ok');
+});

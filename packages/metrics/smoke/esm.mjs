@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
-import { MetricsError } from '@org/metrics';
+import { createMetrics, MetricConflictError, MetricsError } from '@org/metrics';
+import { httpMetrics } from '@org/metrics/express';
 
-const error = new MetricsError('boom', { cause: new Error('root') });
-assert.equal(error.code, 'METRICS_ERROR');
-assert.ok(error.cause instanceof Error);
+const metrics = createMetrics({ runtime: false });
+const jobs = metrics.counter({ name: 'jobs_total', help: 'Jobs.', labelNames: ['kind'] });
+jobs.inc({ kind: 'a' });
+assert.equal(metrics.counter({ name: 'jobs_total', help: 'Jobs.', labelNames: ['kind'] }), jobs);
+assert.throws(() => metrics.gauge({ name: 'jobs_total', help: 'Jobs.' }), MetricConflictError);
+assert.equal(typeof httpMetrics(metrics), 'function');
+const { body, contentType } = await metrics.scrape('application/openmetrics-text');
+assert.match(contentType, /openmetrics/);
+assert.match(body, /jobs_total\{kind="a"\} 1/);
+assert.ok(body.endsWith('# EOF\n'));
+assert.equal(new MetricsError('boom').code, 'METRICS_ERROR');
+metrics.close();
 console.log('esm ok');

@@ -1,4 +1,15 @@
-import { MetricsError } from '@org/metrics';
+import { createExternalApiMetrics, createMetrics, metricsHandler, type Metrics, type MetricsOptions } from '@org/metrics';
+import { createServer } from 'node:http';
+import express from 'express';
+import { httpMetrics, type HttpMetricsOptions } from '@org/metrics/express';
 
-const error: MetricsError = new MetricsError('boom', { code: 'X' });
-export const code: string = error.code;
+const options: MetricsOptions = { defaultLabels: { service: 'api' }, runtime: { eventLoopResolutionMs: 20 } };
+const metrics: Metrics = createMetrics(options);
+const analyses = metrics.counter({ name: 'workflow_analysis_total', help: 'Analyses.', labelNames: ['tier', 'status'] as const });
+analyses.inc({ tier: 'pro', status: 'completed' });
+const ghl = createExternalApiMetrics(metrics, { name: 'ghl' });
+ghl.record('/contacts/:id', 0.12, 200);
+const http: HttpMetricsOptions = { maxRoutes: 100, buckets: [0.1, 1] };
+export const middleware = httpMetrics(metrics, http);
+export const handler = metricsHandler(metrics, { bearerToken: 'a-token-of-16-chars-or-more' });
+export const server = createServer(httpMetrics(metrics).wrap(express()));

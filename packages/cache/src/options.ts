@@ -1,0 +1,187 @@
+import { CacheOptionsError } from './errors.js';
+
+/**
+ * The part of an ioredis `Redis` or `Cluster` instance the cache relies on. Declared structurally so
+ * that memory-only users need neither ioredis nor its types.
+ */
+export interface RedisClientLike {
+  readonly status: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches ioredis' own listener type
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  duplicate(...args: never[]): unknown;
+}
+
+/** The part of a prom-client `Registry` the cache relies on. */
+export interface MetricsRegistryLike {
+  getSingleMetric(name: string): unknown;
+  registerMetric(metric: never): void;
+}
+
+/** How the cache uses Redis when one is configured. */
+export type CacheMode = 'fallback' | 'near';
+
+/** Options of `createCache`. Every field is optional; without `redis` the cache is memory only. */
+export interface CacheOptions {
+  /** A Redis URL (the cache creates and closes the client) or an ioredis `Redis`/`Cluster` (you keep closing it). @default undefined (memory only) */
+  redis?: string | RedisClientLike;
+  /** `fallback`: Redis is primary, memory serves only while Redis is unavailable; `near`: memory in front of Redis with `nearCacheTtl`, invalidated over pub/sub. @default 'fallback' */
+  mode?: CacheMode;
+  /** Namespace of every key and channel; `clear()` deletes only this namespace. @default 'cache' */
+  prefix?: string;
+  /** Value of the `cache` label on metrics, to tell several caches apart. @default 'default' */
+  name?: string;
+  /** TTL in seconds when a call gives none. @default 300 (CacheTTL.MEDIUM) */
+  defaultTtl?: number;
+  /** Random spread of every TTL, as a fraction (0.1 = ±10 %), so entries written together do not expire together. @default 0.1 */
+  ttlJitter?: number;
+  /** Seconds past its TTL that `wrap` may still serve a value when the factory fails or is slow (stale-if-error). @default 0 */
+  grace?: number;
+  /** Deadline of every Redis operation in ms; on expiry the call is served from memory. @default 50 */
+  operationTimeoutMs?: number;
+  /** Most entries the in-memory tier holds. @default 10000, or unlimited when only `maxBytes` is given */
+  maxEntries?: number;
+  /** Byte budget of the in-memory tier (encoded size plus per-entry overhead). @default 67108864 (64 MiB) */
+  maxBytes?: number;
+  /** In `near` mode, seconds a value stays in memory before it is read from Redis again. @default 5 */
+  nearCacheTtl?: number;
+  /** `wrap`: after this many ms a stale value (within `grace`) is returned while the factory keeps running. @default undefined (off) */
+  softTimeoutMs?: number;
+  /** `wrap`: after this many ms the call rejects with `CacheFactoryTimeoutError`. @default undefined (off) */
+  hardTimeoutMs?: number;
+  /** `wrap`: refresh in the background once this fraction of the TTL has elapsed (e.g. 0.8). @default undefined (off) */
+  refreshAhead?: number;
+  /** Single-flight across processes with a Redis lock (falls back to in-process when Redis is down). @default true */
+  distributedLock?: boolean;
+  /** Lease of the cross-process lock in ms; waiters give up and compute the value themselves after it. @default 10000 */
+  lockLeaseMs?: number;
+  /** Consecutive Redis failures or timeouts that open the circuit breaker. @default 3 */
+  breakerThreshold?: number;
+  /** Longest wait between two half-open probes while the breaker is open, in ms. @default 1000 */
+  breakerMaxDelayMs?: number;
+  /** For a client the cache creates: longest delay between reconnect attempts in ms (exponential from 50 ms, with jitter). @default 500 */
+  reconnectMaxDelayMs?: number;
+  /** For a client the cache creates: connect timeout in ms (a black-holed host fails after it). @default 1000 */
+  connectTimeoutMs?: number;
+  /** A prom-client `Registry`: registers cache_hits_total, cache_misses_total, cache_operation_duration_seconds and more. @default undefined (no metrics) */
+  registry?: MetricsRegistryLike;
+}
+
+export interface ResolvedOptions {
+  redis: string | RedisClientLike | undefined;
+  mode: 'memory' | CacheMode;
+  prefix: string;
+  name: string;
+  defaultTtlMs: number;
+  ttlJitter: number;
+  graceMs: number;
+  operationTimeoutMs: number;
+  maxEntries: number;
+  maxBytes: number;
+  nearCacheTtlMs: number;
+  softTimeoutMs: number | undefined;
+  hardTimeoutMs: number | undefined;
+  refreshAhead: number | undefined;
+  distributedLock: boolean;
+  lockLeaseMs: number;
+  breakerThreshold: number;
+  breakerMaxDelayMs: number;
+  reconnectMaxDelayMs: number;
+  connectTimeoutMs: number;
+  registry: MetricsRegistryLike | undefined;
+}
+
+/** The defaults, in one place (the JSDoc `@default`s above mirror them). */
+export const DEFAULTS = {
+  mode: 'fallback',
+  prefix: 'cache',
+  name: 'default',
+  defaultTtl: 300,
+  ttlJitter: 0.1,
+  grace: 0,
+  operationTimeoutMs: 50,
+  maxEntries: 10_000,
+  maxBytes: 64 * 1024 * 1024,
+  nearCacheTtl: 5,
+  distributedLock: true,
+  lockLeaseMs: 10_000,
+  breakerThreshold: 3,
+  breakerMaxDelayMs: 1_000,
+  reconnectMaxDelayMs: 500,
+  connectTimeoutMs: 1_000,
+} as const;
+
+const KNOWN = new Set<string>([
+  'redis', 'mode', 'prefix', 'name', 'defaultTtl', 'ttlJitter', 'grace', 'operationTimeoutMs', 'maxEntries', 'maxBytes', 'nearCacheTtl', 'softTimeoutMs',
+  'hardTimeoutMs', 'refreshAhead', 'distributedLock', 'lockLeaseMs', 'breakerThreshold', 'breakerMaxDelayMs', 'reconnectMaxDelayMs', 'connectTimeoutMs', 'registry',
+]);
+
+function num(options: CacheOptions, field: keyof CacheOptions, min: number, max: number, { integer = false, exclusiveMin = false } = {}): number | undefined {
+  const value = options[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value) || (integer && !Number.isInteger(value)) || (exclusiveMin ? value <= min : value < min) || value > max) {
+    const range = `${exclusiveMin ? '>' : '>='} ${min}${max === Infinity ? '' : ` and <= ${max}`}`;
+    throw new CacheOptionsError(`createCache: "${field}" must be ${integer ? 'an integer' : 'a number'} ${range}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates `createCache` options and applies the defaults. */
+export function resolveOptions(input: CacheOptions | undefined): ResolvedOptions {
+  const options = input ?? {};
+  if (typeof options !== 'object' || options === null) throw new CacheOptionsError('createCache: options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new CacheOptionsError(`createCache: unknown option "${key}"`);
+  }
+  const { redis } = options;
+  if (redis !== undefined) {
+    if (typeof redis === 'string') {
+      if (!/^rediss?:\/\//.test(redis)) throw new CacheOptionsError('createCache: "redis" must be a redis:// or rediss:// URL or an ioredis instance');
+    } else if (typeof redis !== 'object' || redis === null || typeof (redis as RedisClientLike).duplicate !== 'function' || typeof (redis as RedisClientLike).on !== 'function') {
+      throw new CacheOptionsError('createCache: "redis" must be a redis:// URL or an ioredis Redis/Cluster instance');
+    }
+  }
+  if (options.mode !== undefined && options.mode !== 'fallback' && options.mode !== 'near') {
+    throw new CacheOptionsError(`createCache: "mode" must be 'fallback' or 'near', got ${String(options.mode)}`);
+  }
+  const prefix = options.prefix ?? DEFAULTS.prefix;
+  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}*?[\]\s]/.test(prefix)) {
+    throw new CacheOptionsError('createCache: "prefix" must be a non-empty string without braces, glob characters or spaces');
+  }
+  const name = options.name ?? DEFAULTS.name;
+  if (typeof name !== 'string' || name.length === 0) throw new CacheOptionsError('createCache: "name" must be a non-empty string');
+  if (options.distributedLock !== undefined && typeof options.distributedLock !== 'boolean') throw new CacheOptionsError('createCache: "distributedLock" must be a boolean');
+  const registry = options.registry;
+  if (registry !== undefined && (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function')) {
+    throw new CacheOptionsError('createCache: "registry" must be a prom-client Registry');
+  }
+  const maxBytes = num(options, 'maxBytes', 1024, Number.MAX_SAFE_INTEGER, { integer: true }) ?? DEFAULTS.maxBytes;
+  const maxEntries = num(options, 'maxEntries', 1, Number.MAX_SAFE_INTEGER, { integer: true }) ?? (options.maxBytes !== undefined ? Infinity : DEFAULTS.maxEntries);
+  const softTimeoutMs = num(options, 'softTimeoutMs', 0, 3_600_000, { exclusiveMin: true });
+  const hardTimeoutMs = num(options, 'hardTimeoutMs', 0, 3_600_000, { exclusiveMin: true });
+  if (softTimeoutMs !== undefined && hardTimeoutMs !== undefined && softTimeoutMs >= hardTimeoutMs) {
+    throw new CacheOptionsError('createCache: "softTimeoutMs" must be smaller than "hardTimeoutMs"');
+  }
+  return {
+    redis,
+    mode: redis === undefined ? 'memory' : (options.mode ?? DEFAULTS.mode),
+    prefix,
+    name,
+    defaultTtlMs: (num(options, 'defaultTtl', 0, 10 * 365 * 86_400, { exclusiveMin: true }) ?? DEFAULTS.defaultTtl) * 1000,
+    ttlJitter: num(options, 'ttlJitter', 0, 0.5) ?? DEFAULTS.ttlJitter,
+    graceMs: (num(options, 'grace', 0, 10 * 365 * 86_400) ?? DEFAULTS.grace) * 1000,
+    operationTimeoutMs: num(options, 'operationTimeoutMs', 1, 60_000) ?? DEFAULTS.operationTimeoutMs,
+    maxEntries,
+    maxBytes,
+    nearCacheTtlMs: (num(options, 'nearCacheTtl', 0, 86_400, { exclusiveMin: true }) ?? DEFAULTS.nearCacheTtl) * 1000,
+    softTimeoutMs,
+    hardTimeoutMs,
+    refreshAhead: num(options, 'refreshAhead', 0, 1, { exclusiveMin: true }),
+    distributedLock: options.distributedLock ?? DEFAULTS.distributedLock,
+    lockLeaseMs: num(options, 'lockLeaseMs', 100, 3_600_000, { integer: true }) ?? DEFAULTS.lockLeaseMs,
+    breakerThreshold: num(options, 'breakerThreshold', 1, 1000, { integer: true }) ?? DEFAULTS.breakerThreshold,
+    breakerMaxDelayMs: num(options, 'breakerMaxDelayMs', 10, 600_000) ?? DEFAULTS.breakerMaxDelayMs,
+    reconnectMaxDelayMs: num(options, 'reconnectMaxDelayMs', 10, 600_000) ?? DEFAULTS.reconnectMaxDelayMs,
+    connectTimeoutMs: num(options, 'connectTimeoutMs', 10, 600_000) ?? DEFAULTS.connectTimeoutMs,
+    registry,
+  };
+}

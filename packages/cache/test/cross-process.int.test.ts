@@ -1,0 +1,90 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
+
+// Two real child processes share the shared Redis (isolated by prefix): single-flight must hold
+// across them, and near-cache invalidations must reach the other process.
+const redisUp = await hasSharedRedis();
+const worker = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
+
+interface Child {
+  process: ChildProcess;
+  next<T>(type: string): Promise<T>;
+  send(message: unknown): void;
+}
+
+function spawnWorker(env: Record<string, string>): Child {
+  const child = fork(worker, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const inbox: { type: string }[] = [];
+  const waiting: { type: string; resolve: (m: never) => void }[] = [];
+  child.on('message', (m: { type: string }) => {
+    const i = waiting.findIndex((w) => w.type === m.type);
+    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m as never);
+    else inbox.push(m);
+  });
+  return {
+    process: child,
+    send: (message) => child.send(message as never),
+    next<T>(type: string) {
+      const i = inbox.findIndex((m) => m.type === type);
+      if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0] as T);
+      return new Promise<T>((resolve, reject) => {
+        waiting.push({ type, resolve: resolve as (m: never) => void });
+        child.once('exit', (code) => reject(new Error(`worker exited with ${code} before sending ${type}`)));
+      });
+    },
+  };
+}
+
+describe.skipIf(!redisUp)('two processes sharing Redis', () => {
+  let redis: SharedRedis;
+  let children: Child[] = [];
+  let round = 0;
+  beforeAll(async () => {
+    redis = await sharedRedis('cache-xproc');
+  });
+  afterAll(() => redis?.cleanup());
+  afterEach(async () => {
+    for (const c of children) {
+      c.send({ cmd: 'exit' });
+      await new Promise((r) => (c.process.exitCode !== null ? r(null) : c.process.once('exit', r)));
+    }
+    children = [];
+  });
+
+  async function start(mode: 'fallback' | 'near'): Promise<[Child, Child]> {
+    const env = { CACHE_REDIS_URL: redis.url, CACHE_PREFIX: `${redis.prefix}${mode}${round++}`, CACHE_MODE: mode };
+    children = [spawnWorker(env), spawnWorker(env)];
+    await Promise.all(children.map((c) => c.next('ready')));
+    return children as [Child, Child];
+  }
+
+  it('single-flight: 2 x 500 concurrent wrap misses call the factory exactly once in total', async () => {
+    const [a, b] = await start('fallback');
+    for (const [trial, key] of ['one', 'two', 'three'].entries()) {
+      a.send({ cmd: 'stampede', key, n: 500, factoryMs: 50 });
+      b.send({ cmd: 'stampede', key, n: 500, factoryMs: 50 });
+      const [ra, rb] = await Promise.all([a.next<{ calls: number; ok: number; distinct: number }>('stampede'), b.next<{ calls: number; ok: number; distinct: number }>('stampede')]);
+      expect(ra.calls + rb.calls, `factory calls in trial ${trial}`).toBe(1);
+      expect(ra.ok + rb.ok).toBe(1000);
+      // Both processes got the one value computed by the one process that ran the factory.
+      expect(ra.distinct).toBe(1);
+      expect(rb.distinct).toBe(1);
+    }
+  });
+
+  it('near-cache: a write in one process evicts the other process copy within 100 ms', async () => {
+    const [writer, reader] = await start('near');
+    writer.send({ cmd: 'set', key: 'shared', value: 'v1' });
+    await writer.next('set');
+    reader.send({ cmd: 'watch', key: 'shared' });
+    const watching = await reader.next<{ before: unknown; memory: unknown }>('watching');
+    expect(watching).toEqual({ type: 'watching', before: 'v1', memory: 'v1' });
+    writer.send({ cmd: 'set', key: 'shared', value: 'v2' });
+    const [set, invalidated] = await Promise.all([writer.next<{ at: number }>('set'), reader.next<{ at: number; after: unknown }>('invalidated')]);
+    // Measured with the shared wall clock of both processes.
+    expect(invalidated.at - set.at).toBeLessThanOrEqual(100);
+    expect(invalidated.after).toBe('v2');
+  });
+});

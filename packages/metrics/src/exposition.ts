@@ -1,0 +1,246 @@
+import type { Registry } from 'prom-client';
+import { isSeriesHistogram } from './series-histogram.js';
+
+/** Content type of the Prometheus text format 0.0.4. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** Content type of OpenMetrics 1.0.0. */
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+/** The two exposition formats Prometheus scrapes. */
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
+
+/** One sample as prom-client's `get()` returns it (labels already flattened). */
+export interface Sample {
+  value: number;
+  labels: Record<string, string | number>;
+  metricName?: string;
+  exemplar?: { labelSet: Record<string, string | number>; value: number; timestamp?: number } | null;
+}
+
+/** One metric family, in prom-client's JSON shape; what cluster workers send to the primary. */
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: string;
+  aggregator?: string;
+  values: Sample[];
+}
+
+/**
+ * Picks the format from an Accept header: OpenMetrics only when the scraper asks for it with a
+ * non-zero q, everything else (missing header, `* / *`, text/plain) gets the Prometheus text format.
+ */
+export function negotiateFormat(accept: string | undefined | null): ExpositionFormat {
+  if (!accept || !accept.includes('application/openmetrics-text')) return 'prometheus';
+  let best: ExpositionFormat = 'prometheus';
+  let bestQ = -1;
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.trim().split(';');
+    const mediaType = type!.trim().toLowerCase();
+    let q = 1;
+    for (const p of params) {
+      const [k, v] = p.trim().split('=');
+      if (k === 'q' && v !== undefined) q = Number(v);
+    }
+    if (!(q > 0)) continue;
+    const format: ExpositionFormat | undefined =
+      mediaType === 'application/openmetrics-text' ? 'openmetrics' : mediaType === 'text/plain' || mediaType === '*/*' ? 'prometheus' : undefined;
+    // Ties go to OpenMetrics: a scraper that lists it at all prefers it (Prometheus sends it first).
+    if (format && (q > bestQ || (q === bestQ && format === 'openmetrics'))) {
+      best = format;
+      bestQ = q;
+    }
+  }
+  return best;
+}
+
+export function contentTypeOf(format: ExpositionFormat): string {
+  return format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
+}
+
+const escapeLabelValue = (v: string): string =>
+  /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v;
+
+function escapeHelp(help: string, format: ExpositionFormat): string {
+  const escaped = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return format === 'openmetrics' ? escaped.replace(/"/g, '\\"') : escaped;
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return '+Inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(value);
+}
+
+function formatLabelPairs(labels: Record<string, string | number> | undefined): string {
+  let out = '';
+  if (!labels) return out;
+  for (const key in labels) {
+    const v = labels[key];
+    // `le` goes last, as on series rendered from a live histogram, so aggregated output reads the same.
+    if (v === undefined || key === 'le') continue;
+    out += `${out ? ',' : ''}${key}="${escapeLabelValue(String(v))}"`;
+  }
+  const le = labels['le'];
+  if (le !== undefined) out += `${out ? ',' : ''}le="${typeof le === 'number' ? formatValue(le) : escapeLabelValue(le)}"`;
+  return out;
+}
+
+function joinLabels(a: string, b: string): string {
+  if (!a) return b ? `{${b}}` : '';
+  return b ? `{${a},${b}}` : `{${a}}`;
+}
+
+/** Internal shape of a prom-client 15 Histogram, read directly to avoid building one object per bucket. */
+interface HistogramInternals {
+  type: 'histogram';
+  name: string;
+  help: string;
+  upperBounds: number[];
+  hashMap: Record<string, { labels: Record<string, string | number>; bucketValues: Record<string, number>; sum: number; count: number; bucketExemplars?: Record<string, Sample['exemplar']> }>;
+  collect?: () => unknown;
+}
+
+function isHistogramInternals(m: unknown): m is HistogramInternals {
+  const h = m as Partial<HistogramInternals>;
+  return h.type === 'histogram' && Array.isArray(h.upperBounds) && typeof h.hashMap === 'object' && h.hashMap !== null;
+}
+
+/** Anything the serializer can read: a prom-client metric (via get()) or an already collected family. */
+type Source = { kind: 'metric'; metric: unknown } | { kind: 'family'; family: MetricFamily };
+
+/** Options of {@link Exposition}. */
+export interface ExpositionOptions {
+  /** Labels added to every sample that does not set them itself. @default {} */
+  defaultLabels?: Record<string, string>;
+  /** Called once per metric name that two registries define with different types; the later one is dropped. */
+  onConflict?: (name: string) => void;
+}
+
+interface Entry {
+  name: string;
+  type: string;
+  help: string;
+  sources: Source[];
+}
+
+function exemplarSuffix(exemplar: Sample['exemplar']): string {
+  if (!exemplar || !exemplar.labelSet || Object.keys(exemplar.labelSet).length === 0 || exemplar.value === null) return '';
+  const ts = exemplar.timestamp === undefined ? '' : ` ${exemplar.timestamp}`;
+  return ` # {${formatLabelPairs(exemplar.labelSet)}} ${formatValue(exemplar.value)}${ts}`;
+}
+
+/**
+ * Collects every metric of several registries into one exposition: one `# HELP`/`# TYPE` per name,
+ * samples of the same name from several registries concatenated, a type clash reported (not thrown)
+ * so one bad package can never fail the whole scrape.
+ */
+export async function expose(
+  registries: readonly Registry[],
+  format: ExpositionFormat,
+  options: ExpositionOptions = {},
+  extraFamilies: readonly MetricFamily[] = [],
+): Promise<string> {
+  const entries = new Map<string, Entry>();
+  const seen = new Set<unknown>();
+  const add = (name: string, type: string, help: string, source: Source) => {
+    const entry = entries.get(name);
+    if (!entry) {
+      entries.set(name, { name, type, help, sources: [source] });
+    } else if (entry.type === type) {
+      entry.sources.push(source);
+    } else {
+      options.onConflict?.(name);
+    }
+  };
+  for (const registry of registries) {
+    for (const metric of registry.getMetricsAsArray()) {
+      if (seen.has(metric)) continue;
+      seen.add(metric);
+      const m = metric as unknown as { name: string; help: string; type: string };
+      add(m.name, m.type, m.help, { kind: 'metric', metric });
+    }
+  }
+  for (const family of extraFamilies) add(family.name, family.type, family.help, { kind: 'family', family });
+
+  const defaults = formatLabelPairs(options.defaultLabels);
+  const defaultKeys = Object.keys(options.defaultLabels ?? {});
+  const withDefaults = (own: Record<string, string | number> | undefined, pairs: string): string => {
+    if (!defaults) return pairs;
+    if (!own) return pairs ? `${pairs},${defaults}` : defaults;
+    let extra = '';
+    for (const k of defaultKeys) if (!(k in own)) extra += `${extra ? ',' : ''}${k}="${escapeLabelValue(options.defaultLabels![k]!)}"`;
+    return extra ? (pairs ? `${pairs},${extra}` : extra) : pairs;
+  };
+
+  const om = format === 'openmetrics';
+  const chunks: string[] = [];
+  const families = await Promise.all(
+    [...entries.values()].map(async (entry) => ({ entry, parts: await Promise.all(entry.sources.map((s) => render(s, entry))) })),
+  );
+
+  async function render(source: Source, entry: Entry): Promise<string> {
+    let out = '';
+    const counterSuffix = om && entry.type === 'counter';
+    if (source.kind === 'metric' && isSeriesHistogram(source.metric)) {
+      const h = source.metric;
+      const bounds = h.upperBounds.map(formatValue);
+      const base = entry.name;
+      for (const series of h.all()) {
+        const pairs = withDefaults(series.labels, formatLabelPairs(series.labels));
+        const prefix = pairs ? `${pairs},` : '';
+        let acc = 0;
+        for (let i = 0; i <= bounds.length; i++) {
+          acc += series.counts[i]!;
+          out += `${base}_bucket{${prefix}le="${i < bounds.length ? bounds[i] : '+Inf'}"} ${acc}`;
+          if (om && series.exemplars) out += exemplarSuffix(series.exemplars[i]);
+          out += '\n';
+        }
+        out += `${base}_sum${joinLabels(pairs, '')} ${formatValue(series.sum)}\n${base}_count${joinLabels(pairs, '')} ${series.count}\n`;
+      }
+      return out;
+    }
+    if (source.kind === 'metric' && isHistogramInternals(source.metric)) {
+      const h = source.metric;
+      if (h.collect) await h.collect();
+      const bounds = h.upperBounds.map(formatValue);
+      const base = entry.name;
+      for (const key in h.hashMap) {
+        const series = h.hashMap[key]!;
+        const pairs = withDefaults(series.labels, formatLabelPairs(series.labels));
+        const prefix = pairs ? `${pairs},` : '';
+        let acc = 0;
+        for (let i = 0; i < bounds.length; i++) {
+          acc += series.bucketValues[h.upperBounds[i]!] ?? 0;
+          out += `${base}_bucket{${prefix}le="${bounds[i]}"} ${acc}`;
+          if (om && series.bucketExemplars) out += exemplarSuffix(series.bucketExemplars[h.upperBounds[i]!]);
+          out += '\n';
+        }
+        out += `${base}_bucket{${prefix}le="+Inf"} ${series.count}`;
+        if (om && series.bucketExemplars) out += exemplarSuffix(series.bucketExemplars['-1']);
+        out += `\n${base}_sum${joinLabels(pairs, '')} ${formatValue(series.sum)}\n${base}_count${joinLabels(pairs, '')} ${series.count}\n`;
+      }
+      return out;
+    }
+    let family: MetricFamily;
+    if (source.kind === 'family') family = source.family;
+    else family = (await (source.metric as { get(): Promise<MetricFamily> }).get()) as MetricFamily;
+    for (const sample of family.values) {
+      let name = sample.metricName ?? entry.name;
+      if (counterSuffix && !name.endsWith('_total')) name = `${name}_total`;
+      const pairs = withDefaults(sample.labels, formatLabelPairs(sample.labels));
+      out += `${name}${joinLabels(pairs, '')} ${formatValue(sample.value)}`;
+      if (om && (entry.type === 'counter' || name.endsWith('_bucket'))) out += exemplarSuffix(sample.exemplar);
+      out += '\n';
+    }
+    return out;
+  }
+
+  for (const { entry, parts } of families) {
+    // OpenMetrics names a counter family without `_total`; the samples keep it.
+    const familyName = om && entry.type === 'counter' && entry.name.endsWith('_total') ? entry.name.slice(0, -6) : entry.name;
+    chunks.push(`# HELP ${familyName} ${escapeHelp(entry.help, format)}\n# TYPE ${familyName} ${entry.type}\n${parts.join('')}`);
+  }
+  return om ? `${chunks.join('')}# EOF\n` : chunks.join('\n');
+}
