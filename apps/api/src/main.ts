@@ -9,9 +9,9 @@ import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
+import { createCache } from '@org/cache';
 import { createGhlModule } from './ghl/module.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
-import { createMemoryWorkflowCache } from './workflows/cache.js';
 import { createApp, type AppDeps } from './http/create-app.js';
 import { createLifecycle } from './http/lifecycle.js';
 import { drain, listen, portOf } from './http/server.js';
@@ -94,6 +94,8 @@ export async function start(options: StartOptions = {}): Promise<void> {
     ? await createSentryReporter({ dsn: config.sentryDsn, environment: config.nodeEnv, release: packageJson.version, logger })
     : undefined;
 
+  // Memory only for now: the wiring of @org/cache replaces this with AppDeps.cache (Redis from REDIS_URL).
+  const cache = createCache({ prefix: 'api' });
   // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
   const ghl = await createGhlModule({
     db,
@@ -107,8 +109,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
       webhookPublicKey: config.ghl.webhookPublicKey ? parseWebhookPublicKey(config.ghl.webhookPublicKey) : undefined,
     },
     encryption: { keys: { ...config.encryption.previousKeys, [config.encryption.keyId]: config.encryption.key }, currentKeyId: config.encryption.keyId },
-    // In-process until @org/cache is wired: the wiring passes AppDeps.cache here instead (same get/set/delete shape).
-    cache: createMemoryWorkflowCache(),
+    cache,
     demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
   });
 
@@ -153,6 +154,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     const inTime = await drain(server, config.drainTimeoutMs);
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
     await ghl.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the GHL module failed'));
+    await cache.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the cache failed'));
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
     await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));
     releaseDataDir?.();

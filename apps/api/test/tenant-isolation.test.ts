@@ -2,26 +2,33 @@
 // query, body), and no row of B is read (the SQL log: every statement, its parameters and its rows), no cache key of B
 // is touched (a recording cache) and no GHL request is made for B (the fake counts requests per location).
 import { fileURLToPath } from 'node:url';
-import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
+import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, type SharedPostgres, type SharedRedis } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../src/auth/api-keys.js';
 import { migrate } from '../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
-import { createMemoryWorkflowCache, type WorkflowCache } from '../src/workflows/cache.js';
+import { createCache, type Cache } from '@org/cache';
+import type { WorkflowCache } from '../src/workflows/cache.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { seedTenant } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
+const redisUp = await hasSharedRedis();
 const FIXTURES = fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url));
 const A = 'pR7kQ2sVx9LmN4tYb3Hc';
 const B = 'Wq3nZ8cRt5YhJ2vKd6Pa';
 const locations = fakeLocationsFromFolder(FIXTURES);
 
-describe.skipIf(!pgUp)('tenant isolation (shared PostgreSQL, fake GHL)', () => {
+describe.skipIf(!pgUp || !redisUp)('tenant isolation (shared PostgreSQL and Redis, fake GHL)', () => {
   let pg: SharedPostgres;
   let fake: FakeGhl;
   let app: GhlTestApp;
   const cacheKeys: string[] = [];
+  /** Every command the shared Redis saw for this file's namespace (MONITOR). */
+  const monitored: string[] = [];
+  let redis: SharedRedis;
+  let orgCache: Cache;
+  let monitor: { disconnect(): void } | undefined;
   let credentials: Record<string, Record<string, string>>;
   let bWorkflow: string;
   let bImported: Record<string, unknown>;
@@ -31,11 +38,19 @@ describe.skipIf(!pgUp)('tenant isolation (shared PostgreSQL, fake GHL)', () => {
     pg = await sharedPostgres('api_ghl_tenants');
     await migrate({ url: pg.url });
     fake = await startFakeGhl({ locations });
-    const memory = createMemoryWorkflowCache();
+    redis = await sharedRedis('api_tenants');
+    const namespace = redis.prefix.slice(0, -1);
+    // @org/cache on the shared Redis (memory in front), as production runs it; MONITOR records what reaches Redis.
+    orgCache = createCache({ redis: redis.newClient(), prefix: namespace });
+    const m = await redis.newClient().monitor();
+    m.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((a) => a.includes(namespace))) monitored.push(args.join(' '));
+    });
+    monitor = m;
     const cache: WorkflowCache = {
-      get: (key) => (cacheKeys.push(key), memory.get(key)),
-      set: (key, value, ttl) => (cacheKeys.push(key), memory.set(key, value, ttl)),
-      delete: (key) => (cacheKeys.push(key), memory.delete(key)),
+      get: (key) => (cacheKeys.push(key), orgCache.get(key)),
+      set: (key, value, ttl) => (cacheKeys.push(key), orgCache.set(key, value, ttl)),
+      delete: (key) => (cacheKeys.push(key), orgCache.delete(key)),
     };
     app = await startGhlTestApp({ url: pg.url, fake, cache });
     const a = await seedTenant(app.db, A);
@@ -57,7 +72,10 @@ describe.skipIf(!pgUp)('tenant isolation (shared PostgreSQL, fake GHL)', () => {
   });
   afterAll(async () => {
     await app?.close();
+    await orgCache?.close();
+    monitor?.disconnect();
     await fake?.close();
+    await redis?.cleanup();
     await pg?.cleanup();
   });
 
@@ -68,6 +86,7 @@ describe.skipIf(!pgUp)('tenant isolation (shared PostgreSQL, fake GHL)', () => {
       const bRowsBefore = await app.db.query("SELECT (SELECT count(*) FROM analysis_results WHERE location_id = $1) || '/' || (SELECT count(*) FROM workflow_definitions WHERE location_id = $1) AS n", [B]);
       app.queries.length = 0;
       cacheKeys.length = 0;
+      monitored.length = 0;
       const cases: [string, string, unknown?][] = [
         ['GET', `/api/workflows/${bWorkflow}`],
         ['GET', `/v1/api/workflows/${bWorkflow}`],
@@ -104,6 +123,10 @@ describe.skipIf(!pgUp)('tenant isolation (shared PostgreSQL, fake GHL)', () => {
       // No cache key of B, no GHL request for B, no row of B written.
       expect(cacheKeys.length).toBeGreaterThan(0);
       expect(cacheKeys.filter((k) => k.includes(B))).toEqual([]);
+      // Redis saw A's keys (the probe works) and none of B's.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(monitored.some((c) => c.includes(A))).toBe(true);
+      expect(monitored.filter((c) => c.includes(B))).toEqual([]);
       expect(fake.stats.requests.get(B)?.length ?? 0).toBe(bRequestsBefore);
       const bRowsAfter = await app.db.query("SELECT (SELECT count(*) FROM analysis_results WHERE location_id = $1) || '/' || (SELECT count(*) FROM workflow_definitions WHERE location_id = $1) AS n", [B]);
       expect(bRowsAfter.rows[0]).toEqual(bRowsBefore.rows[0]);

@@ -5,7 +5,7 @@ import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/tes
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
-import { createMemoryWorkflowCache } from '../src/workflows/cache.js';
+import { createCache, type Cache } from '@org/cache';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { seedTenant } from './support/test-app.js';
 
@@ -21,12 +21,14 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
   let app: GhlTestApp;
   let cookie: string;
   let importCookie: string;
+  let cache: Cache;
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_ghl_routes');
     await migrate({ url: pg.url });
     fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
-    app = await startGhlTestApp({ url: pg.url, fake, cache: createMemoryWorkflowCache() });
+    cache = createCache({ prefix: 'routes-test' });
+    app = await startGhlTestApp({ url: pg.url, fake, cache });
     const a = await seedTenant(app.db, LOC);
     await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
     cookie = await sessionFor(app, a.accountId, LOC);
@@ -35,6 +37,7 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
   });
   afterAll(async () => {
     await app?.close();
+    await cache?.close();
     await fake?.close();
     await pg?.cleanup();
   });

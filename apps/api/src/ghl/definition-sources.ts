@@ -92,7 +92,7 @@ export function createBuilderDefinitionSource(options: BuilderSourceOptions): Wo
       const body = await options.client.request(locationId, {
         baseUrl: options.baseUrl,
         path: `/workflow/${encodeURIComponent(locationId)}/${encodeURIComponent(workflowId)}`,
-        endpoint: 'GET builder /workflow/:locationId/:workflowId',
+        endpoint: 'GET /builder/workflow/:locationId/:workflowId',
       });
       const def = parseWorkflowDefinition(body);
       return def.locationId === locationId ? stored(def, 'builder') : undefined;

@@ -1,49 +1,30 @@
+import { CacheTTL, defineKeys } from '@org/cache';
+
 /**
- * The cache the workflow service reads through. Shaped after @org/cache's get/set/delete so that `AppDeps.cache`
- * (created in main.ts once @org/cache is wired) can be passed in as is; `createMemoryWorkflowCache` stands in until then.
+ * What the workflow service needs from a cache: @org/cache's `Cache` satisfies it as is (main.ts passes one); tests
+ * may wrap it to record the keys touched.
  */
 export interface WorkflowCache {
   get<T>(key: string): Promise<T | undefined>;
-  set<T>(key: string, value: T, ttlSeconds: number): Promise<void>;
-  delete(key: string): Promise<void>;
+  set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<unknown>;
 }
 
-/** Keys and TTLs of issue 8, in one place (the @org/cache `defineKeys` declaration mirrors these). */
-export const CACHE_KEYS = {
+/**
+ * Keys of issue 8, in one place. The location is part of every key (and its Redis Cluster hash tag, so one tenant's
+ * keys share a slot); in the analysis key too, because workflow ids are chosen by whoever imports a definition and a
+ * bare `analysis:{workflowId}` could collide across tenants.
+ */
+export const CACHE_KEYS = defineKeys({
   /** The workflow list of a location. */
-  workflows: (locationId: string) => `workflows:${locationId}`,
+  workflows: 'workflows:{locationId}',
   /** One workflow (metadata and definition). */
-  workflow: (locationId: string, workflowId: string) => `workflow:${locationId}:${workflowId}`,
-  /**
-   * One analysis result, keyed by the workflow's version and the analyzer's version. The location is part of the key:
-   * workflow ids are chosen by whoever imports a definition, so a bare `analysis:{workflowId}` could collide across tenants.
-   */
-  analysis: (locationId: string, workflowId: string, version: number, analyzerVersion: string | number) => `analysis:${locationId}:${workflowId}:${version}:${analyzerVersion}`,
-} as const;
+  workflow: 'workflow:{locationId}:{workflowId}',
+  /** One analysis result, keyed by the workflow's version and the analyzer's version. */
+  analysis: 'analysis:{locationId}:{workflowId}:{version}:{analyzerVersion}',
+  /** The user record of a location (invalidated when the tier changes; read by the auth/billing side). */
+  user: 'user:{locationId}',
+});
 
-/** Seconds (CacheTTL.WORKFLOW / ANALYSIS / USER of @org/cache). */
-export const CACHE_TTL = { workflows: 600, workflow: 600, analysis: 3_600, user: 900 } as const;
-
-/** A bounded in-process TTL cache (oldest entry evicted first), for one app instance. */
-export function createMemoryWorkflowCache(maxEntries = 5_000): WorkflowCache {
-  const entries = new Map<string, { value: unknown; expiresAt: number }>();
-  return {
-    async get<T>(key: string) {
-      const hit = entries.get(key);
-      if (!hit) return undefined;
-      if (hit.expiresAt <= Date.now()) {
-        entries.delete(key);
-        return undefined;
-      }
-      return structuredClone(hit.value) as T;
-    },
-    async set(key, value, ttlSeconds) {
-      entries.delete(key);
-      entries.set(key, { value: structuredClone(value), expiresAt: Date.now() + ttlSeconds * 1000 });
-      while (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
-    },
-    async delete(key) {
-      entries.delete(key);
-    },
-  };
-}
+/** Seconds: CacheTTL.WORKFLOW (10 min), CacheTTL.ANALYSIS (1 h), CacheTTL.USER (15 min). */
+export const CACHE_TTL = { workflows: CacheTTL.WORKFLOW, workflow: CacheTTL.WORKFLOW, analysis: CacheTTL.ANALYSIS, user: CacheTTL.USER } as const;
