@@ -1,11 +1,13 @@
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appliedMigrations, migrate } from '../src/db/migrations.js';
+import { readdirSync } from 'node:fs';
+import { MIGRATIONS_DIR, appliedMigrations, migrate } from '../src/db/migrations.js';
 import { HISTORY_SQL, LATEST_ANALYSIS_SQL } from '../src/db/queries/analyses.js';
 import { ACTIVE_SUBSCRIPTION_SQL } from '../src/db/queries/subscriptions.js';
 
 const pgUp = await hasSharedPostgres();
-const ALL = ['001_accounts_auth', '002_workflows_billing', '003_performance_indexes'];
+// Every migration in the folder (later issues add their own), in order.
+const ALL = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort().map((f) => f.slice(0, -4));
 
 /** Every index named anywhere in an EXPLAIN (FORMAT JSON) plan. */
 function indexesIn(plan: unknown): string[] {
@@ -50,7 +52,7 @@ describe.skipIf(!pgUp)('migrations (shared PostgreSQL)', () => {
       const [a, b] = await Promise.all([migrate({ url: fresh.url }), migrate({ url: fresh.url })]);
       expect([...a, ...b].sort()).toEqual(ALL);
       const { rows } = await fresh.pool.query('SELECT count(*)::int AS n FROM pgmigrations');
-      expect(rows[0].n).toBe(3);
+      expect(rows[0].n).toBe(ALL.length);
     } finally {
       await fresh.cleanup();
     }
