@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url (used to load the optional prom-client peer lazily) in the CJS build.
+  shims: true,
 });

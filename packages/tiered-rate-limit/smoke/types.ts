@@ -1,4 +1,35 @@
-import { RateLimitError } from '@org/tiered-rate-limit';
+import type { Request } from 'express';
+import {
+  createLimiter,
+  defaultTiers,
+  defineTiers,
+  tieredRateLimit,
+  type Decision,
+  type RateLimitMiddleware,
+  type RateLimitOptions,
+  type TierTable,
+} from '@org/tiered-rate-limit';
 
-const error: RateLimitError = new RateLimitError('boom', { code: 'X' });
-export const code: string = error.code;
+const tiers: TierTable<'free' | 'pro'> = defineTiers({
+  free: { policies: { general: { limit: 20, window: '1m' }, analysis: { limit: 10, window: '1h', onStoreUnavailable: 'closed' } }, metadata: { historyRetentionDays: 7 } },
+  pro: { label: 'Pro', policies: { general: { limit: 100, window: 60 }, analysis: { limit: 100, window: 3600, algorithm: 'gcra' } } },
+});
+
+const options: RateLimitOptions = {
+  tiers,
+  resolveTier: (req: Request) => req.get('x-tier'),
+  key: async (req: Request) => req.get('x-account'),
+  policies: (req: Request) => (req.method === 'POST' ? ['general', 'analysis'] : ['general']),
+  format: 'problem+json',
+  fallbackShare: 0.5,
+};
+export const middleware: RateLimitMiddleware = tieredRateLimit(options);
+
+export async function decide(): Promise<Decision> {
+  const limiter = createLimiter({ tiers: defaultTiers(), timeoutMs: 30 });
+  const decision = await limiter.check({ key: 'acct-1', tier: 'pro', policies: ['general'], cost: { general: 2 } });
+  const outcome: 'allowed' | 'limited' | 'store-unavailable' = decision.outcome;
+  void outcome;
+  await limiter.close();
+  return decision;
+}

@@ -1,1 +1,14 @@
-export { RateLimitError } from './errors.js';
+export { defineTiers, defaultTiers } from './tiers.js';
+export type { Algorithm, FailureMode, PolicyDefinition, TierDefinition, Policy, Tier, TierTable, DefaultTierMetadata } from './tiers.js';
+export type { Duration } from './duration.js';
+export { createLimiter } from './limiter.js';
+export type { LimiterOptions, Limiter, CheckInput, Decision, PolicyState, Outcome, DecisionSource } from './limiter.js';
+export type { Logger, StoreStateEvent, RedisClient } from './redis-store.js';
+export { tieredRateLimit, rateLimitDecision } from './middleware.js';
+export type { RateLimitOptions, RateLimitMiddleware } from './middleware.js';
+export { rateLimitHeaders, mostRestrictive } from './headers.js';
+export type { HeaderOptions } from './headers.js';
+export { rejectionBody } from './responses.js';
+export type { ErrorFormat, RateLimitExceededBody } from './responses.js';
+export { ipKey } from './client-ip.js';
+export { RateLimitError, InvalidOptionsError, UnsafeTrustProxyError, UnknownTierError, StoreUnavailableError } from './errors.js';

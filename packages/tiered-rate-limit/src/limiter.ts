@@ -1,0 +1,382 @@
+import type { Registry } from 'prom-client';
+import { InvalidOptionsError, UnknownTierError } from './errors.js';
+import { ALGORITHM_CODE } from './lua.js';
+import { MemoryStore } from './memory-store.js';
+import { exceededCounter } from './metrics.js';
+import { type Logger, type RedisClient, RedisStore, scriptArgs, type StoreStateEvent } from './redis-store.js';
+import type { Algorithm, Policy, Tier, TierTable } from './tiers.js';
+
+/** Options of `createLimiter` (and of the middleware, which adds its own). */
+export interface LimiterOptions {
+  /** The tier table from `defineTiers` (or `defaultTiers()`). */
+  tiers: TierTable;
+  /** An ioredis client or Cluster. Without it, counters live in process memory (one instance only). @default undefined */
+  redis?: RedisClient;
+  /** `dedicated`: decide through a fail-fast duplicate of `redis` that the limiter owns and closes; `shared`: use `redis` as is. @default 'dedicated' */
+  connection?: 'dedicated' | 'shared';
+  /** Prefix of every Redis key. @default 'rl:' */
+  prefix?: string;
+  /** Deadline of one Redis decision; past it the policies' `onStoreUnavailable` mode decides. @default 30 */
+  timeoutMs?: number;
+  /** How often a background PING checks whether Redis is back during an outage. @default 200 */
+  probeIntervalMs?: number;
+  /** Share of each limit one instance may admit from memory during an outage (`ceil(limit x share)`); set 1/instances. @default 1 */
+  fallbackShare?: number;
+  /** Hard cap on keys held in memory (memory store and the local block list); least recently used keys are evicted. @default 100_000 */
+  maxMemoryKeys?: number;
+  /** Answer keys that are already over a limit from memory until their retry time, without a Redis call. @default true */
+  localBlock?: boolean;
+  /** Receives one line per Redis state change (never per request). @default console */
+  logger?: Logger;
+  /** Called once per Redis state change. @default undefined */
+  onStateChange?: (event: StoreStateEvent) => void;
+  /** prom-client Registry for the `rate_limit_exceeded_total{tier,policy}` counter. @default undefined (no metrics) */
+  registry?: Registry;
+}
+
+/** One request to decide. */
+export interface CheckInput {
+  /** Who is limited: an account, API key id or `ip:...`. Never a secret (it becomes part of a Redis key). */
+  key: string;
+  /** Tier name; unknown or missing means the lowest tier. @default the lowest tier */
+  tier?: string | undefined;
+  /** Policies that apply to this request, decided together. @default the table's first policy */
+  policies?: readonly string[];
+  /** Units to consume: one number for every policy, or per policy name. @default each policy's `cost` */
+  cost?: number | Readonly<Record<string, number>>;
+}
+
+/** One policy's state after a decision. */
+export interface PolicyState {
+  readonly policy: string;
+  readonly algorithm: Algorithm;
+  /** The limit enforced for this decision (during a fallback: `ceil(limit x fallbackShare)`). */
+  readonly limit: number;
+  readonly windowSec: number;
+  /** Units left after this request. */
+  readonly remaining: number;
+  /** Milliseconds until the quota resets; for a limited policy, until this request could pass. */
+  readonly resetMs: number;
+  /** Milliseconds until this request could pass (0 when the policy admitted it). */
+  readonly retryAfterMs: number;
+  readonly limited: boolean;
+}
+
+/**
+ * `allowed`: admitted. `limited`: a policy rejected it (429). `store-unavailable`: Redis could not decide
+ * and a policy is in `closed` mode (503).
+ */
+export type Outcome = 'allowed' | 'limited' | 'store-unavailable';
+
+/** Where the answer came from. */
+export type DecisionSource = 'redis' | 'memory' | 'local-block' | 'fallback' | 'none';
+
+export interface Decision {
+  readonly allowed: boolean;
+  readonly outcome: Outcome;
+  readonly source: DecisionSource;
+  readonly tier: Tier;
+  readonly key: string;
+  /** Every policy that applied, in the order requested. */
+  readonly policies: readonly PolicyState[];
+  /** The policies that rejected the request. */
+  readonly violated: readonly PolicyState[];
+  /** Decision time, epoch ms (Redis time when Redis decided). */
+  readonly nowMs: number;
+  /** Seconds to wait before retrying (0 when allowed). */
+  readonly retryAfterSec: number;
+}
+
+export interface Limiter {
+  readonly tiers: TierTable;
+  /** Decides a request atomically over its policies (all-or-nothing). Never rejects for store failures: see `outcome`. */
+  check(input: CheckInput): Promise<Decision>;
+  /** Whether Redis is currently used (true when no Redis is configured). */
+  readonly storeAvailable: boolean;
+  /** Stops timers and closes what the limiter created (the dedicated connection); idempotent. */
+  close(): Promise<void>;
+}
+
+interface Plan {
+  readonly tier: Tier;
+  readonly policies: readonly Policy[];
+  readonly suffixes: readonly string[];
+  readonly names: readonly string[];
+  readonly args: readonly number[];
+  readonly scriptArgs: readonly (string | number)[];
+  readonly fallbackArgs: readonly number[] | undefined;
+  readonly closed: boolean;
+}
+
+interface BlockEntry {
+  until: number;
+  limit: number;
+  at: number;
+  decision: Decision;
+}
+
+const defaults = {
+  connection: 'dedicated',
+  prefix: 'rl:',
+  timeoutMs: 30,
+  probeIntervalMs: 200,
+  fallbackShare: 1,
+  maxMemoryKeys: 100_000,
+  localBlock: true,
+} as const;
+
+function validate(options: LimiterOptions): Required<Pick<LimiterOptions, keyof typeof defaults>> {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('options', 'must be an object');
+  const t = options.tiers as Partial<TierTable> | undefined;
+  if (!t || typeof t.resolve !== 'function' || !Array.isArray(t.policyNames)) throw new InvalidOptionsError('tiers', 'must come from defineTiers() or defaultTiers()');
+  const o = { ...defaults, ...stripUndefined(options) };
+  if (o.connection !== 'dedicated' && o.connection !== 'shared') throw new InvalidOptionsError('connection', "must be 'dedicated' or 'shared'");
+  if (typeof o.prefix !== 'string' || /[{}]/.test(o.prefix)) throw new InvalidOptionsError('prefix', 'must be a string without { or } (they would change the Cluster hash slot)');
+  const range = (name: keyof typeof defaults, value: unknown, min: number, max: number, integer: boolean) => {
+    if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
+      throw new InvalidOptionsError(name, `must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${String(value)}`);
+    }
+  };
+  range('timeoutMs', o.timeoutMs, 1, 60_000, true);
+  range('probeIntervalMs', o.probeIntervalMs, 10, 60_000, true);
+  range('fallbackShare', o.fallbackShare, 0.001, 1, false);
+  range('maxMemoryKeys', o.maxMemoryKeys, 1, 1e8, true);
+  if (typeof o.localBlock !== 'boolean') throw new InvalidOptionsError('localBlock', 'must be a boolean');
+  if (options.redis !== undefined && (typeof options.redis !== 'object' || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function')) {
+    throw new InvalidOptionsError('redis', 'must be an ioredis Redis or Cluster client');
+  }
+  if (options.logger !== undefined && typeof options.logger?.warn !== 'function') throw new InvalidOptionsError('logger', 'must have a warn(message) method');
+  if (options.registry !== undefined && typeof (options.registry as { getSingleMetric?: unknown })?.getSingleMetric !== 'function') {
+    throw new InvalidOptionsError('registry', 'must be a prom-client Registry');
+  }
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+// `{` and `}` in a caller's key would move the hash tag; percent-encode them.
+function escapeKey(key: string): string {
+  return key.includes('{') || key.includes('}') ? key.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : key;
+}
+
+/** Creates the framework-independent limiter. Throws InvalidOptionsError for bad options. */
+export function createLimiter(options: LimiterOptions): Limiter {
+  const o = validate(options);
+  const { tiers } = options;
+  const logger = options.logger ?? console;
+  const memory = new MemoryStore({ maxKeys: o.maxMemoryKeys });
+  const redis = options.redis
+    ? new RedisStore(options.redis, { connection: o.connection, timeoutMs: o.timeoutMs, probeIntervalMs: o.probeIntervalMs, logger, onStateChange: options.onStateChange })
+    : undefined;
+  const counter = exceededCounter(options.registry);
+  // Tier names come from a bounded table and policy lists from code, so these caches stay small (and are capped).
+  const plans = new Map<string, Plan>();
+  const plansByArray = new WeakMap<readonly string[], Map<string, Plan>>();
+  const blocks = new Map<string, BlockEntry>();
+  const defaultPolicies = Object.freeze([tiers.policyNames[0]!]);
+
+  const maintenance = setInterval(() => {
+    const now = Date.now();
+    memory.sweep(now);
+    for (const [k, e] of blocks) if (e.until <= now) blocks.delete(k);
+  }, 1_000);
+  maintenance.unref?.();
+
+  function plan(tierName: string | undefined, names: readonly string[]): Plan {
+    // Callers often pass the same (frozen) array every time: look it up by identity first, by content second.
+    let byTier = plansByArray.get(names);
+    const hit = byTier?.get(tierName ?? '');
+    if (hit) return hit;
+    const id = `${tierName ?? ''}\u0000${names.join('\u0000')}`;
+    const cached = plans.get(id) ?? makePlan(tierName, names);
+    if (plans.size < 1_000) plans.set(id, cached);
+    // Only frozen arrays are remembered by identity: a fresh literal per request would churn the WeakMap.
+    if (Object.isFrozen(names)) {
+      if (!byTier) plansByArray.set(names, (byTier = new Map()));
+      if (byTier.size < 100) byTier.set(tierName ?? '', cached);
+    }
+    return cached;
+  }
+
+  function makePlan(tierName: string | undefined, names: readonly string[]): Plan {
+    const tier = tiers.resolve(tierName);
+    if (names.length === 0) throw new UnknownTierError('a check needs at least one policy');
+    const policies = names.map((n) => {
+      const p = tier.policies.get(n);
+      if (!p) throw new UnknownTierError(`policy '${n}' is not defined (known: ${tiers.policyNames.join(', ')})`);
+      return p;
+    });
+    if (new Set(names).size !== names.length) throw new UnknownTierError(`policy listed twice in ${names.join(', ')}`);
+    const args = policies.flatMap((p) => [ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, p.cost, p.blockMs]);
+    const fallback = policies.filter((p) => p.onStoreUnavailable === 'fallback');
+    const made: Plan = {
+      tier,
+      policies,
+      suffixes: policies.map((p) => `:${p.name}`),
+      names: policies.map((p) => p.name),
+      args,
+      scriptArgs: scriptArgs(policies.map((p) => p.name), args),
+      fallbackArgs: fallback.length ? policies.flatMap((p) => [ALGORITHM_CODE[p.algorithm], Math.ceil(p.limit * o.fallbackShare), p.windowMs, p.cost, p.blockMs]) : undefined,
+      closed: policies.some((p) => p.onStoreUnavailable === 'closed'),
+    };
+    return made;
+  }
+
+  function argsWithCost(base: readonly number[], policies: readonly Policy[], cost: CheckInput['cost']): readonly number[] {
+    if (cost === undefined) return base;
+    const args = base.slice();
+    policies.forEach((p, i) => {
+      const c = typeof cost === 'number' ? cost : (cost[p.name] ?? p.cost);
+      if (!Number.isInteger(c) || c < 0 || c > 1e9) throw new InvalidOptionsError('cost', `must be an integer between 0 and 1e9, got ${String(c)}`);
+      args[i * 5 + 3] = c;
+    });
+    return args;
+  }
+
+  function build(p: Plan, key: string, reply: readonly number[], source: DecisionSource, policies: readonly Policy[], args: readonly number[]): Decision {
+    const states: PolicyState[] = [];
+    const violated: PolicyState[] = [];
+    let retryMs = 0;
+    for (let i = 0; i < policies.length; i++) {
+      const pol = policies[i]!;
+      const r = 2 + i * 4;
+      const limited = reply[r + 3] === 1;
+      const retry = Number(reply[r + 2]);
+      const state: PolicyState = {
+        policy: pol.name,
+        algorithm: pol.algorithm,
+        limit: args[i * 5 + 1]!,
+        windowSec: pol.windowMs / 1000,
+        remaining: Number(reply[r]),
+        resetMs: limited ? retry : Number(reply[r + 1]),
+        retryAfterMs: limited ? retry : 0,
+        limited,
+      };
+      states.push(state);
+      if (limited) {
+        violated.push(state);
+        if (retry > retryMs) retryMs = retry;
+      }
+    }
+    const allowed = reply[0] === 1;
+    return {
+      allowed,
+      outcome: allowed ? 'allowed' : 'limited',
+      source,
+      tier: p.tier,
+      key,
+      policies: states,
+      violated,
+      nowMs: Number(reply[1]),
+      retryAfterSec: allowed ? 0 : Math.max(1, Math.ceil(retryMs / 1000)),
+    };
+  }
+
+  function remember(keys: readonly string[], decision: Decision, args: readonly number[]): void {
+    const at = Date.now();
+    decision.policies.forEach((s, i) => {
+      // Only a policy with nothing left rejects every later request, whatever its cost.
+      if (!s.limited || s.remaining > 0 || args[i * 5 + 3]! < 1) return;
+      if (blocks.size >= o.maxMemoryKeys) blocks.delete(blocks.keys().next().value!);
+      blocks.set(keys[i]!, { until: at + s.retryAfterMs, limit: s.limit, at, decision });
+    });
+  }
+
+  function fromBlock(keys: readonly string[], policies: readonly Policy[]): Decision | undefined {
+    const now = Date.now();
+    for (let i = 0; i < keys.length; i++) {
+      const e = blocks.get(keys[i]!);
+      if (!e) continue;
+      if (e.until <= now) {
+        blocks.delete(keys[i]!);
+        continue;
+      }
+      // A higher limit (an upgrade since the rejection) must be asked again.
+      if (policies[i]!.limit > e.limit) continue;
+      const prior = e.decision;
+      if (prior.policies.length !== policies.length || prior.policies.some((s, j) => s.policy !== policies[j]!.name)) continue;
+      const elapsed = now - e.at;
+      const states = prior.policies.map((s) => ({ ...s, resetMs: Math.max(0, s.resetMs - elapsed), retryAfterMs: s.limited ? Math.max(1, s.retryAfterMs - elapsed) : 0 }));
+      const violated = states.filter((s) => s.limited);
+      const retryMs = Math.max(...violated.map((s) => s.retryAfterMs));
+      return { ...prior, source: 'local-block', policies: states, violated, nowMs: prior.nowMs + elapsed, retryAfterSec: Math.max(1, Math.ceil(retryMs / 1000)) };
+    }
+    return undefined;
+  }
+
+  function degraded(p: Plan, key: string, keys: readonly string[], args: readonly number[]): Decision {
+    const now = Date.now();
+    if (p.closed) {
+      return { allowed: false, outcome: 'store-unavailable', source: 'none', tier: p.tier, key, policies: [], violated: [], nowMs: now, retryAfterSec: Math.max(1, Math.ceil(o.probeIntervalMs / 1000)) };
+    }
+    const idx: number[] = [];
+    p.policies.forEach((pol, i) => {
+      if (pol.onStoreUnavailable === 'fallback') idx.push(i);
+    });
+    if (idx.length === 0) {
+      const states = p.policies.map((pol) => ({ policy: pol.name, algorithm: pol.algorithm, limit: pol.limit, windowSec: pol.windowMs / 1000, remaining: pol.limit, resetMs: pol.windowMs, retryAfterMs: 0, limited: false }));
+      return { allowed: true, outcome: 'allowed', source: 'none', tier: p.tier, key, policies: states, violated: [], nowMs: now, retryAfterSec: 0 };
+    }
+    const fkeys = idx.map((i) => keys[i]!);
+    const fargs = idx.flatMap((i) => {
+      const a = p.fallbackArgs!.slice(i * 5, i * 5 + 5);
+      a[3] = args[i * 5 + 3]!;
+      return a;
+    });
+    const reply = memory.decide(fkeys, fargs, now);
+    const decision = build(p, key, reply, 'fallback', idx.map((i) => p.policies[i]!), fargs);
+    return decision;
+  }
+
+  function finish(p: Plan, decision: Decision): Decision {
+    if (counter && decision.outcome === 'limited') for (const v of decision.violated) counter.inc({ tier: p.tier.name, policy: v.policy });
+    return decision;
+  }
+
+  let closed = false;
+  const limiter: Limiter = {
+    tiers,
+    get storeAvailable() {
+      return redis ? redis.isAvailable : true;
+    },
+    check(input: CheckInput): Promise<Decision> {
+      let p: Plan;
+      let base: string;
+      let args: readonly number[];
+      try {
+        if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
+        p = plan(input.tier, input.policies ?? defaultPolicies);
+        // Redis holds all of a principal's policies in `base`; memory and the block list key each policy.
+        base = `${o.prefix}{${escapeKey(input.key)}}`;
+        args = argsWithCost(p.args, p.policies, input.cost);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // Per-policy keys are only needed off the hot path (memory, block list, fallback).
+      let perPolicy: string[] | undefined;
+      const keys = () => (perPolicy ??= p.suffixes.map((s) => base + s));
+      const local = o.localBlock && blocks.size > 0 ? fromBlock(keys(), p.policies) : undefined;
+      if (local) return Promise.resolve(finish(p, local));
+      if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(keys(), args, Date.now()), 'memory', p.policies, args)));
+      if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, keys(), args)));
+      return new Promise((resolve) => {
+        redis.run(base, args === p.args ? p.scriptArgs : scriptArgs(p.names, args), 0, (error, reply) => {
+          const decision = error ? degraded(p, input.key, keys(), args) : build(p, input.key, reply!, 'redis', p.policies, args);
+          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(keys(), decision, args);
+          resolve(finish(p, decision));
+        });
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(maintenance);
+      memory.reset();
+      blocks.clear();
+      await redis?.close();
+    },
+  };
+  return limiter;
+}

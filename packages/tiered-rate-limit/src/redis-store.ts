@@ -1,0 +1,251 @@
+import type { Cluster, Redis } from 'ioredis';
+import { DeadlineQueue } from './deadline.js';
+import { StoreUnavailableError } from './errors.js';
+import { DECIDE_SCRIPT, DECIDE_SHA } from './lua.js';
+
+/** An ioredis client: a single node or a Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** Where the limiter writes its one log line per store state change. */
+export interface Logger {
+  warn(message: string, context?: Record<string, unknown>): void;
+  info?(message: string, context?: Record<string, unknown>): void;
+}
+
+/** Emitted once per transition between Redis being usable and not. */
+export interface StoreStateEvent {
+  readonly state: 'available' | 'unavailable';
+  /** Why Redis was declared unavailable (message only, never connection strings). */
+  readonly reason?: string;
+  /** For `available`: how long the outage lasted. */
+  readonly outageMs?: number;
+}
+
+export interface RedisStoreOptions {
+  connection: 'dedicated' | 'shared';
+  timeoutMs: number;
+  probeIntervalMs: number;
+  logger: Logger;
+  onStateChange: ((event: StoreStateEvent) => void) | undefined;
+}
+
+/** The script's ARGV after the time: per policy its search token `;name=`, then the memory store's 5 numbers. */
+export function scriptArgs(names: readonly string[], args: readonly number[]): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (let i = 0; i < names.length; i++) out.push(`;${names[i]!}=`, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!, args[i * 5 + 4]!);
+  return out;
+}
+
+const reconnectDelay = (attempt: number) => Math.min(50 * attempt, 250);
+
+/**
+ * Runs the decision script with a deadline the package owns and tracks whether Redis is usable.
+ * With `connection: 'dedicated'` it talks through its own duplicate of the caller's client, configured
+ * to fail fast (no offline queue) and to reconnect within 250 ms; the caller's client is never changed.
+ */
+export class RedisStore {
+  private readonly conn: RedisClient;
+  private readonly owned: boolean;
+  private readonly deadlines: DeadlineQueue;
+  private available = true;
+  private downSince = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
+  private closed = false;
+
+  constructor(
+    client: RedisClient,
+    private readonly options: RedisStoreOptions,
+  ) {
+    this.deadlines = new DeadlineQueue(options.timeoutMs);
+    if (options.connection === 'dedicated') {
+      this.conn = duplicateFailFast(client);
+      this.owned = true;
+      this.conn.on('error', () => {
+        // Connection errors surface as failed decisions and state-change logs; the event only needs a listener.
+      });
+      this.conn.on('close', () => {
+        if (!this.closed) this.markDown('connection closed');
+      });
+      this.conn.on('ready', () => {
+        this.everReady = true;
+        this.markUp();
+      });
+    } else {
+      this.conn = client;
+      this.owned = false;
+    }
+  }
+
+  /** Whether decisions currently go to Redis. */
+  get isAvailable(): boolean {
+    return this.available;
+  }
+
+  /**
+   * The script's reply for `key`'s policies (`args`: 5 numbers per policy as in the memory store), or a
+   * StoreUnavailableError within `timeoutMs`. `now` 0 means Redis `TIME`.
+   */
+  decide(key: string, names: readonly string[], args: readonly number[], now = 0): Promise<number[]> {
+    return new Promise((resolve, reject) => this.run(key, scriptArgs(names, args), now, (error, reply) => (error ? reject(error) : resolve(reply!))));
+  }
+
+  /**
+   * Callback form of `decide` for the hot path (one promise fewer per request), taking the script's
+   * ARGV tail from `scriptArgs`: `done` runs exactly once, with the reply or a StoreUnavailableError.
+   */
+  run(key: string, argv: readonly (string | number)[], now: number, done: (error: StoreUnavailableError | undefined, reply?: number[]) => void): void {
+    if (this.conn.status !== 'ready') {
+      if (this.booting()) {
+        // Before the first connection only: wait for it within the same deadline instead of falling back at boot.
+        this.firstReady().then(() => this.run(key, argv, now, done), (error: StoreUnavailableError) => done(error));
+        return;
+      }
+      const error = new StoreUnavailableError(`Redis connection is ${this.conn.status}`);
+      this.markDown(error.message);
+      done(error);
+      return;
+    }
+    const entry = this.deadlines.add(() => {
+      const error = new StoreUnavailableError(`Redis did not answer within ${this.options.timeoutMs} ms`);
+      this.markDown(error.message);
+      done(error);
+    });
+    const ok = (reply: unknown) => {
+      if (!this.deadlines.settle(entry)) return;
+      this.everReady = true;
+      if (!this.available) this.markUp();
+      done(undefined, reply as number[]);
+    };
+    const failed = (cause: unknown) => {
+      if (!this.deadlines.settle(entry)) return;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      this.markDown(message);
+      done(new StoreUnavailableError(`Redis decision failed: ${message}`, { cause }));
+    };
+    this.conn.evalsha(DECIDE_SHA, 1, key, now, ...argv).then(ok, (error: unknown) => {
+      // After SCRIPT FLUSH or a restart the script cache is empty: EVAL loads it again.
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        this.conn.eval(DECIDE_SCRIPT, 1, key, now, ...argv).then(ok, failed);
+      } else failed(error);
+    });
+  }
+
+  private everReady = false;
+  private bootWait: Promise<void> | undefined;
+
+  private booting(): boolean {
+    if (this.everReady || !this.available) return false;
+    const status = this.conn.status;
+    return status === 'wait' || status === 'connecting' || status === 'connect';
+  }
+
+  private firstReady(): Promise<void> {
+    if (!this.bootWait) {
+      this.bootWait = new Promise<void>((resolve, reject) => {
+        const fail = (reason: string) => {
+          clearTimeout(timer);
+          this.conn.off('ready', onReady);
+          this.conn.off('close', onClose);
+          this.bootWait = undefined;
+          const error = new StoreUnavailableError(reason);
+          this.markDown(error.message);
+          reject(error);
+        };
+        const timer = setTimeout(() => fail(`Redis not connected within ${this.options.timeoutMs} ms of the first decision`), this.options.timeoutMs);
+        const onReady = () => {
+          clearTimeout(timer);
+          this.conn.off('close', onClose);
+          this.bootWait = undefined;
+          resolve();
+        };
+        // A refused connection is known at once: do not sit out the deadline.
+        const onClose = () => fail('Redis connection closed before it was ready');
+        this.conn.once('ready', onReady);
+        this.conn.once('close', onClose);
+      });
+    }
+    return this.bootWait;
+  }
+
+  private markDown(reason: string): void {
+    if (this.closed || !this.available) return;
+    this.available = false;
+    this.downSince = Date.now();
+    this.options.logger.warn(`[tiered-rate-limit] Redis unavailable, policies use their onStoreUnavailable mode: ${reason}`, { reason });
+    this.options.onStateChange?.({ state: 'unavailable', reason });
+    this.scheduleProbe();
+  }
+
+  private markUp(): void {
+    if (this.closed || this.available) return;
+    this.available = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    const outageMs = Date.now() - this.downSince;
+    const log = this.options.logger.info ?? this.options.logger.warn;
+    log.call(this.options.logger, `[tiered-rate-limit] Redis available again after ${outageMs} ms`, { outageMs });
+    this.options.onStateChange?.({ state: 'available', outageMs });
+  }
+
+  // While Redis is down no request waits on it: a background PING (same deadline) decides when it is back.
+  private scheduleProbe(): void {
+    if (this.closed || this.probeTimer) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.probe();
+    }, this.options.probeIntervalMs);
+    this.probeTimer.unref?.();
+  }
+
+  private async probe(): Promise<void> {
+    if (this.closed || this.available || this.probing) return;
+    this.probing = true;
+    try {
+      if (this.conn.status === 'ready') {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('probe timed out')), this.options.timeoutMs * 4);
+        });
+        try {
+          await Promise.race([this.conn.ping(), timeout]);
+          this.markUp();
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+    } catch {
+      // still down
+    } finally {
+      this.probing = false;
+      if (!this.available) this.scheduleProbe();
+    }
+  }
+
+  /** Stops probing and closes the dedicated connection (a shared client is left to its owner). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.deadlines.close();
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    if (this.owned) this.conn.disconnect();
+  }
+}
+
+function duplicateFailFast(client: RedisClient): RedisClient {
+  if ('isCluster' in client && client.isCluster) {
+    const cluster = client as Cluster;
+    return cluster.duplicate([], {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: reconnectDelay,
+      redisOptions: { ...cluster.options.redisOptions, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, enableOfflineQueue: false },
+    });
+  }
+  return (client as Redis).duplicate({
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: reconnectDelay,
+    connectTimeout: 2_000,
+    lazyConnect: false,
+  });
+}

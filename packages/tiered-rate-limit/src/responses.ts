@@ -1,0 +1,80 @@
+import type { Decision } from './limiter.js';
+import { mostRestrictive } from './headers.js';
+import type { TierTable } from './tiers.js';
+
+/** Body format of 429 and 503 answers. */
+export type ErrorFormat = 'json' | 'problem+json';
+
+/** The default 429 body: `{ success: false, error: { message, code, retryAfter, currentTier, upgradeUrl?, limits } }`. */
+export interface RateLimitExceededBody {
+  success: false;
+  error: {
+    message: string;
+    code: 'RATE_LIMIT_EXCEEDED';
+    retryAfter: number;
+    currentTier: string;
+    upgradeUrl?: string;
+    limits: Record<string, number>;
+  };
+}
+
+/** The next tier up whose limit of `policy` is higher, i.e. the one worth upgrading to. */
+function upgradeFor(tiers: TierTable, decision: Decision, policy: string) {
+  const current = decision.tier.policies.get(policy)!.limit;
+  for (let t = tiers.next(decision.tier); t; t = tiers.next(t)) {
+    const limit = t.policies.get(policy)!.limit;
+    if (limit > current) return { tier: t, limit };
+  }
+  return undefined;
+}
+
+/** Status, content type and body for a rejected decision. */
+export function rejectionBody(tiers: TierTable, decision: Decision, format: ErrorFormat, upgradeUrl: string | null): { status: number; contentType: string; body: unknown } {
+  const retryAfter = decision.retryAfterSec;
+  if (decision.outcome === 'store-unavailable') {
+    const message = 'Rate limiting is temporarily unavailable. Retry shortly.';
+    if (format === 'problem+json') {
+      return {
+        status: 503,
+        contentType: 'application/problem+json',
+        body: { type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity', title: 'Temporary reduced capacity', status: 503, detail: message, retryAfter },
+      };
+    }
+    return { status: 503, contentType: 'application/json', body: { success: false, error: { message, code: 'RATE_LIMIT_UNAVAILABLE', retryAfter, currentTier: decision.tier.name } } };
+  }
+  const violated = mostRestrictive(decision)!;
+  const up = upgradeFor(tiers, decision, violated.policy);
+  const label = decision.tier.label;
+  const message = up && upgradeUrl !== null ? `${label} tier rate limit exceeded. Upgrade to ${up.tier.label} for higher limits.` : `${label} tier rate limit exceeded.`;
+  const configured = decision.tier.policies.get(violated.policy)!.limit;
+  if (format === 'problem+json') {
+    return {
+      status: 429,
+      contentType: 'application/problem+json',
+      body: {
+        type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
+        title: 'Rate limit exceeded',
+        status: 429,
+        detail: message,
+        'violated-policies': decision.violated.map((v) => v.policy),
+        tier: decision.tier.name,
+        retryAfter,
+        ...(up && upgradeUrl !== null ? { upgrade: { tier: up.tier.name, limit: up.limit, url: upgradeUrl } } : {}),
+      },
+    };
+  }
+  const limits: Record<string, number> = { current: configured };
+  if (up && upgradeUrl !== null) limits[up.tier.name] = up.limit;
+  const body: RateLimitExceededBody = {
+    success: false,
+    error: {
+      message,
+      code: 'RATE_LIMIT_EXCEEDED',
+      retryAfter,
+      currentTier: decision.tier.name,
+      ...(up && upgradeUrl !== null ? { upgradeUrl } : {}),
+      limits,
+    },
+  };
+  return { status: 429, contentType: 'application/json', body };
+}

@@ -1,0 +1,246 @@
+import express from 'express';
+import { parseList } from 'structured-headers';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
+import { defaultTiers, defineTiers, tieredRateLimit, UnsafeTrustProxyError, type RateLimitOptions } from '../src/index.js';
+import { isAnalysis, listen, referenceApp } from './helpers.js';
+
+const redisUp = await hasSharedRedis();
+
+describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () => {
+  let shared: SharedRedis;
+  let n = 0;
+  const opened: { close: () => Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    shared = await sharedRedis('rl-http');
+  });
+  afterAll(async () => {
+    for (const o of opened) await o.close();
+    await shared.cleanup();
+  });
+
+  async function start(options: Partial<RateLimitOptions> = {}, configure?: (app: express.Express) => void) {
+    const limiter = tieredRateLimit({
+      tiers: defaultTiers(),
+      redis: shared.client,
+      prefix: `${shared.prefix}${n++}:`,
+      // Not a deadline test (see redis.fault.test.ts): a loaded CI machine must not trip the fallback here.
+      timeoutMs: 2_000,
+      policies: (req) => (isAnalysis(req) ? ['general', 'analysis'] : ['general']),
+      ...options,
+    });
+    const app = referenceApp(limiter);
+    configure?.(app);
+    const server = await listen(app);
+    opened.push(server, limiter);
+    return { ...server, limiter };
+  }
+
+  it("the user's check: 25 anonymous GET /api/workflows, requests 21-25 get 429 with the documented body", async () => {
+    const { url } = await start();
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 1; i <= 25; i++) {
+      last = await fetch(`${url}/api/workflows`);
+      statuses.push(last.status);
+      if (i < 25) await last.arrayBuffer();
+    }
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(200));
+    expect(statuses.slice(20)).toEqual(Array(5).fill(429));
+    const body = (await last!.json()) as { error: { retryAfter: number } };
+    expect(body).toEqual({
+      success: false,
+      error: {
+        message: 'Free tier rate limit exceeded. Upgrade to Pro for higher limits.',
+        code: 'RATE_LIMIT_EXCEEDED',
+        retryAfter: body.error.retryAfter,
+        currentTier: 'free',
+        upgradeUrl: '/api/subscription/checkout',
+        limits: { current: 20, pro: 100 },
+      },
+    });
+    expect(body.error.retryAfter).toBeGreaterThanOrEqual(55);
+    expect(body.error.retryAfter).toBeLessThanOrEqual(60);
+    expect(last!.headers.get('retry-after')).toBe(String(body.error.retryAfter));
+    expect(last!.headers.get('x-ratelimit-tier')).toBe('free');
+    expect(last!.headers.get('x-ratelimit-limit')).toBe('20');
+    expect(last!.headers.get('x-ratelimit-window')).toBe('60');
+    expect(last!.headers.get('x-ratelimit-remaining')).toBe('0');
+  });
+
+  it("the user's check: 12 anonymous POST /api/analyze, requests 11 and 12 get 429", async () => {
+    const { url } = await start();
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 1; i <= 12; i++) {
+      last = await fetch(`${url}/api/analyze`, { method: 'POST' });
+      statuses.push(last.status);
+      if (i < 12) await last.arrayBuffer();
+    }
+    expect(statuses).toEqual([...Array(10).fill(200), 429, 429]);
+    const body = (await last!.json()) as { error: Record<string, unknown> };
+    expect(body.error).toMatchObject({ currentTier: 'free', limits: { current: 10, pro: 100 }, code: 'RATE_LIMIT_EXCEEDED' });
+    expect(last!.headers.get('x-ratelimit-limit')).toBe('10');
+    expect(last!.headers.get('x-ratelimit-window')).toBe('3600');
+  });
+
+  it('all-or-nothing: after the 10 free analyses, 50 more (all 429) leave the general counter unchanged', async () => {
+    const { url } = await start();
+    for (let i = 0; i < 10; i++) expect((await fetch(`${url}/api/analyze`, { method: 'POST' })).status).toBe(200);
+    const general = async () => {
+      const res = await fetch(`${url}/api/analyze`, { method: 'POST' });
+      await res.arrayBuffer();
+      const parsed = parseList(res.headers.get('ratelimit')!);
+      return { status: res.status, r: parsed.find(([name]) => name === 'general')![1].get('r') };
+    };
+    const first = await general();
+    expect(first).toEqual({ status: 429, r: 10 });
+    for (let i = 0; i < 49; i++) expect(await general()).toEqual({ status: 429, r: 10 });
+    const res = await fetch(`${url}/api/workflows`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-ratelimit-remaining')).toBe('9');
+  });
+
+  it('draft-11 RateLimit-Policy and RateLimit are valid Structured Fields lists naming every policy, consistent with X-RateLimit-* and Retry-After to the second', async () => {
+    const { url } = await start();
+    for (let i = 0; i < 10; i++) await (await fetch(`${url}/api/analyze`, { method: 'POST' })).arrayBuffer();
+    for (const expected of [200, 429]) {
+      const res = await (expected === 200 ? fetch(`${url}/api/workflows`) : fetch(`${url}/api/analyze`, { method: 'POST' }));
+      await res.arrayBuffer();
+      expect(res.status).toBe(expected);
+      const policy = parseList(res.headers.get('ratelimit-policy')!);
+      const state = parseList(res.headers.get('ratelimit')!);
+      const names = expected === 200 ? ['general'] : ['general', 'analysis'];
+      expect(policy.map(([v]) => v)).toEqual(names);
+      expect(state.map(([v]) => v)).toEqual(names);
+      for (const [, params] of policy) {
+        expect(Number.isInteger(params.get('q'))).toBe(true);
+        expect(Number.isInteger(params.get('w'))).toBe(true);
+      }
+      for (const [, params] of state) {
+        expect(Number.isInteger(params.get('r'))).toBe(true);
+        expect(Number.isInteger(params.get('t'))).toBe(true);
+      }
+      // The policy the X-RateLimit-* headers describe, and its reset, agree with the structured fields.
+      const limit = Number(res.headers.get('x-ratelimit-limit'));
+      const idx = policy.findIndex(([, p]) => p.get('q') === limit && p.get('w') === Number(res.headers.get('x-ratelimit-window')));
+      expect(idx).toBeGreaterThanOrEqual(0);
+      const t = state[idx]![1].get('t') as number;
+      expect(state[idx]![1].get('r')).toBe(Number(res.headers.get('x-ratelimit-remaining')));
+      const reset = Number(res.headers.get('x-ratelimit-reset'));
+      const nowSec = Math.floor(Date.now() / 1000);
+      expect(Math.abs(reset - t - nowSec)).toBeLessThanOrEqual(1);
+      if (expected === 429) {
+        expect(res.headers.get('retry-after')).toBe(String(t));
+        expect(policy[idx]![0]).toBe('analysis');
+        expect(t).toBeGreaterThan(3500);
+      }
+    }
+  });
+
+  it('a tier upgrade applies on the next request without resetting counters', async () => {
+    const tiers = new Map<string, string>([['acct-1', 'free']]);
+    const { url } = await start({ key: (req) => req.header('x-account') ?? undefined, resolveTier: (req) => tiers.get(req.header('x-account') ?? '') });
+    const get = () => fetch(`${url}/api/workflows`, { headers: { 'x-account': 'acct-1' } });
+    for (let i = 0; i < 20; i++) expect((await get()).status).toBe(200);
+    expect((await get()).status).toBe(429);
+    tiers.set('acct-1', 'pro');
+    const upgraded = await get();
+    expect(upgraded.status).toBe(200);
+    expect(upgraded.headers.get('x-ratelimit-tier')).toBe('pro');
+    expect(upgraded.headers.get('x-ratelimit-remaining')).toBe('79');
+  });
+
+  it('the highest tier gets no upgrade prompt; problem+json lists the violated policies', async () => {
+    const tiers = defineTiers({ basic: { policies: { general: { limit: 1, window: 60 } } }, top: { policies: { general: { limit: 2, window: 60 } } } });
+    const top = await start({ tiers, policies: ['general'], resolveTier: () => 'top' });
+    for (let i = 0; i < 2; i++) await (await fetch(`${top.url}/x`)).arrayBuffer();
+    const res = await fetch(`${top.url}/x`);
+    expect(res.status).toBe(429);
+    expect(await res.json()).toMatchObject({ error: { message: 'Top tier rate limit exceeded.', limits: { current: 2 } } });
+    const problem = await start({ tiers, policies: ['general'], format: 'problem+json' });
+    await (await fetch(`${problem.url}/x`)).arrayBuffer();
+    const p = await fetch(`${problem.url}/x`);
+    expect(p.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await p.json()).toMatchObject({
+      type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
+      status: 429,
+      'violated-policies': ['general'],
+      tier: 'basic',
+      upgrade: { tier: 'top', limit: 2, url: '/api/subscription/checkout' },
+    });
+  });
+
+  it('X-Forwarded-For spoofing with trust proxy off: rotating XFF yields 0 extra admissions', async () => {
+    const { url } = await start();
+    let admitted = 0;
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${url}/api/workflows`, { headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+      await res.arrayBuffer();
+      if (res.status === 200) admitted++;
+    }
+    expect(admitted).toBe(20);
+  });
+
+  it("refuses trust proxy = true: at construction when given the app, otherwise on the first request", async () => {
+    const app = express();
+    app.set('trust proxy', true);
+    expect(() => tieredRateLimit({ tiers: defaultTiers(), app })).toThrow(UnsafeTrustProxyError);
+    const { url } = await start({}, (a) => a.set('trust proxy', true));
+    const res = await fetch(`${url}/api/workflows`);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ error: { code: 'RATE_LIMIT_UNSAFE_TRUST_PROXY' } });
+    // A hop count is accepted, and then the forwarded address is the key.
+    const hop = await start({}, (a) => a.set('trust proxy', 1));
+    let admitted = 0;
+    for (let i = 0; i < 25; i++) {
+      const res2 = await fetch(`${hop.url}/api/workflows`, { headers: { 'x-forwarded-for': i < 22 ? '198.51.100.7' : '198.51.100.8' } });
+      await res2.arrayBuffer();
+      if (res2.status === 200) admitted++;
+    }
+    expect(admitted).toBe(23);
+  });
+
+  it('skip(req) and the allowlist bypass the limiter; principals are keyed apart from IPs', async () => {
+    const { url } = await start({ skip: (req) => req.path === '/health', allowlist: ['ops'], key: (req) => req.header('x-account') ?? undefined }, (app) =>
+      app.get('/health', (_req, res) => {
+        res.send('ok');
+      }),
+    );
+    for (let i = 0; i < 30; i++) {
+      const h = await fetch(`${url}/health`);
+      expect(h.status).toBe(200);
+      expect(h.headers.get('x-ratelimit-limit')).toBeNull();
+      await h.arrayBuffer();
+    }
+    for (let i = 0; i < 30; i++) expect((await fetch(`${url}/api/workflows`, { headers: { 'x-account': 'ops' } })).status).toBe(200);
+    for (let i = 0; i < 20; i++) expect((await fetch(`${url}/api/workflows`, { headers: { 'x-account': 'a' } })).status).toBe(200);
+    expect((await fetch(`${url}/api/workflows`, { headers: { 'x-account': 'a' } })).status).toBe(429);
+    // The anonymous IP has its own budget.
+    expect((await fetch(`${url}/api/workflows`)).status).toBe(200);
+  });
+
+  it('counts rejections in rate_limit_exceeded_total{tier,policy} on a passed prom-client Registry', async () => {
+    const registry = new Registry();
+    const { url } = await start({ registry });
+    for (let i = 0; i < 12; i++) await (await fetch(`${url}/api/analyze`, { method: 'POST' })).arrayBuffer();
+    for (let i = 0; i < 13; i++) await (await fetch(`${url}/api/workflows`)).arrayBuffer();
+    const text = await registry.metrics();
+    expect(text).toContain('rate_limit_exceeded_total{tier="free",policy="analysis"} 2');
+    expect(text).toContain('rate_limit_exceeded_total{tier="free",policy="general"} 3');
+  });
+
+  it('answers keys already over the limit locally: a hammering client costs no Redis command per rejection', async () => {
+    const { url, limiter } = await start();
+    for (let i = 0; i < 21; i++) await (await fetch(`${url}/api/workflows`)).arrayBuffer();
+    const sources = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const d = await limiter.limiter.check({ key: 'ip:127.0.0.1', policies: ['general'] });
+      expect(d.outcome).toBe('limited');
+      sources.add(d.source);
+    }
+    expect([...sources]).toEqual(['local-block']);
+  });
+});

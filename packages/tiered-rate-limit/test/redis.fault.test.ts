@@ -1,0 +1,181 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { canStartRedis, freePort, startRedis, waitFor, type PrivateRedis } from '@org/test-services';
+import { createLimiter, defaultTiers, type Limiter, type StoreStateEvent } from '../src/index.js';
+
+// Fault tests on private redis-servers: each test kills, pauses or withholds its own server. The
+// caller's ioredis client keeps its defaults (offline queue, 20 retries): the package owns the deadline.
+
+const canRun = canStartRedis();
+
+interface Harness {
+  limiter: Limiter;
+  client: Redis;
+  logs: string[];
+  events: StoreStateEvent[];
+}
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function harness(port: number, options: { fallbackShare?: number; timeoutMs?: number } = {}): Harness {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+  client.on('error', () => {});
+  const logs: string[] = [];
+  const events: StoreStateEvent[] = [];
+  const limiter = createLimiter({
+    tiers: defaultTiers(),
+    redis: client,
+    prefix: 'fault:',
+    logger: { warn: (m) => logs.push(`warn ${m}`), info: (m) => logs.push(`info ${m}`) },
+    onStateChange: (e) => events.push(e),
+    ...options,
+  });
+  cleanups.push(() => client.disconnect(), () => limiter.close());
+  return { limiter, client, logs, events };
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const value = await fn();
+  return [value, performance.now() - started];
+}
+
+async function untilSource(limiter: Limiter, source: string, key = 'probe'): Promise<number> {
+  const started = performance.now();
+  await waitFor(`decisions from ${source}`, async () => (await limiter.check({ key, tier: 'enterprise' })).source === source, 10_000, 20);
+  return performance.now() - started;
+}
+
+describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
+  let redis: PrivateRedis;
+  afterEach(async () => {
+    await redis?.stop();
+  });
+
+  it('SIGKILL: every decision stays fast, general falls back to memory, analysis fails closed, one log line per state change, back on Redis after restart', async () => {
+    redis = await startRedis();
+    const h = harness(redis.port);
+    await untilSource(h.limiter, 'redis', 'u');
+    h.events.length = 0;
+    h.logs.length = 0;
+    await redis.kill();
+    expect(await redis.ping(200)).toBe(false);
+
+    const durations: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const [general, ms] = await timed(() => h.limiter.check({ key: 'u' }));
+      durations.push(ms);
+      expect(general.source).toBe('fallback');
+      const [analysis, ms2] = await timed(() => h.limiter.check({ key: 'u', policies: ['general', 'analysis'] }));
+      durations.push(ms2);
+      expect(analysis.outcome).toBe('store-unavailable');
+      expect(analysis.allowed).toBe(false);
+    }
+    // Generous for a loaded 2-core machine; the benchmark (F1) measures the real figure.
+    expect(Math.max(...durations)).toBeLessThan(250);
+    // The fallback enforces the general limit (20) locally: 60 attempts, 20 admitted.
+    expect((await h.limiter.check({ key: 'u' })).outcome).toBe('limited');
+    expect(h.logs.filter((l) => l.startsWith('warn'))).toHaveLength(1);
+
+    await redis.restart();
+    const recovery = await untilSource(h.limiter, 'redis');
+    expect(recovery).toBeLessThan(3_000);
+    expect(h.logs).toHaveLength(2);
+    expect(h.events.map((e) => e.state)).toEqual(['unavailable', 'available']);
+    expect((await h.limiter.check({ key: 'u', policies: ['general', 'analysis'] })).source).toBe('redis');
+  });
+
+  it('CLIENT PAUSE (server alive, answers nobody): decisions return within the deadline, then Redis is used again', async () => {
+    redis = await startRedis();
+    const h = harness(redis.port);
+    await untilSource(h.limiter, 'redis', 'u');
+    h.events.length = 0;
+    await redis.pause(1_500);
+    expect(await redis.ping(200)).toBe(false);
+    const durations: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const [d, ms] = await timed(() => h.limiter.check({ key: 'u' }));
+      durations.push(ms);
+      expect(['fallback']).toContain(d.source);
+    }
+    expect(Math.max(...durations)).toBeLessThan(250);
+    // Only the first decision waited for the deadline; the rest were answered from memory at once.
+    expect(durations.slice(1).every((ms) => ms < 50)).toBe(true);
+    await untilSource(h.limiter, 'redis');
+    expect(h.events.map((e) => e.state)).toEqual(['unavailable', 'available']);
+  });
+
+  it('Redis absent at boot, started later: decisions never hang, then move to Redis once it listens', async () => {
+    const port = await freePort();
+    const h = harness(port);
+    const durations: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const [d, ms] = await timed(() => h.limiter.check({ key: 'u' }));
+      durations.push(ms);
+      expect(d.source).toBe('fallback');
+    }
+    expect(Math.max(...durations)).toBeLessThan(250);
+    redis = await startRedis({ port });
+    const recovery = await untilSource(h.limiter, 'redis');
+    expect(recovery).toBeLessThan(3_000);
+  });
+
+  it('a black-holed host (a TCP peer that accepts and never answers; no iptables here): the first decision and every later one are bounded', async () => {
+    const sockets: Socket[] = [];
+    const hole: Server = createServer((s) => {
+      sockets.push(s);
+    });
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => {
+      for (const s of sockets) s.destroy();
+      hole.close(r);
+    }));
+    const port = (hole.address() as { port: number }).port;
+    const h = harness(port);
+    const durations: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const [d, ms] = await timed(() => h.limiter.check({ key: 'u' }));
+      durations.push(ms);
+      expect(d.source).toBe('fallback');
+    }
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(Math.max(...durations)).toBeLessThan(250);
+    expect(durations.slice(1).every((ms) => ms < 50)).toBe(true);
+  });
+
+  it('NOSCRIPT after SCRIPT FLUSH: the script is loaded again and the decision still comes from Redis', async () => {
+    redis = await startRedis();
+    // Not a deadline test: a generous timeout keeps a loaded machine from tripping the fallback.
+    const h = harness(redis.port, { timeoutMs: 2_000 });
+    const admin = new Redis({ host: '127.0.0.1', port: redis.port });
+    cleanups.push(() => admin.disconnect());
+    const first = await h.limiter.check({ key: 'n' });
+    expect(first.source).toBe('redis');
+    expect(first.policies[0]!.remaining).toBe(19);
+    await admin.script('FLUSH');
+    const [exists] = (await admin.script('EXISTS', (await import('../src/lua.js')).DECIDE_SHA)) as number[];
+    expect(exists).toBe(0);
+    const d = await h.limiter.check({ key: 'n' });
+    expect(d.source).toBe('redis');
+    expect(d.policies[0]!.remaining).toBe(18);
+    expect(h.events).toEqual([]);
+  });
+
+  it("the caller's client is left untouched and open; close() ends only the limiter's own connection", async () => {
+    redis = await startRedis();
+    const client = new Redis({ host: '127.0.0.1', port: redis.port });
+    cleanups.push(() => client.disconnect());
+    const limiter = createLimiter({ tiers: defaultTiers(), redis: client });
+    expect((await limiter.check({ key: 'c' })).source).toBe('redis');
+    const before = Number(/connected_clients:(\d+)/.exec(await client.info('clients'))![1]);
+    await limiter.close();
+    await waitFor('the dedicated connection to close', async () => Number(/connected_clients:(\d+)/.exec(await client.info('clients'))![1]) === before - 1, 5_000);
+    expect(await client.ping()).toBe('PONG');
+    expect(client.options.enableOfflineQueue).toBe(true);
+  });
+});

@@ -1,0 +1,213 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
+import { MemoryStore } from '../src/memory-store.js';
+import { RedisStore } from '../src/redis-store.js';
+
+// One property suite, run against both stores: the Lua script (real Redis, decision time passed in
+// ARGV so that window boundaries can be driven) and the in-memory store. They must also agree exactly.
+
+const redisUp = await hasSharedRedis();
+type Decide = (keys: string[], args: number[], now: number) => Promise<number[]>;
+const FIXED = 1;
+const SLIDING = 2;
+const GCRA = 3;
+const T0 = 1_800_000_000_000;
+
+let shared: SharedRedis | undefined;
+let store: RedisStore | undefined;
+let run = 0;
+
+beforeAll(async () => {
+  if (!redisUp) return;
+  shared = await sharedRedis('rl-contract');
+  store = new RedisStore(shared.client, { connection: 'shared', timeoutMs: 2_000, probeIntervalMs: 200, logger: console, onStateChange: undefined });
+});
+afterAll(async () => {
+  await store?.close();
+  await shared?.cleanup();
+});
+
+const implementations: [string, boolean, () => { decide: Decide; ns: string }][] = [
+  ['memory store', true, () => {
+    const m = new MemoryStore({ maxKeys: 10_000 });
+    return { decide: async (k, a, now) => m.decide(k, a, now), ns: 'm:' };
+  }],
+  ['Redis Lua script', redisUp, () => {
+    // Redis keeps all of a principal's policies in one key; the test's per-policy keys become policy names.
+    const ns = `${shared!.prefix}${run++}:`;
+    return { decide: (k, a, now) => store!.decide(`${ns}principal`, k.map((x) => x.slice(ns.length)), a, now), ns };
+  }],
+];
+
+const ops = fc.array(fc.record({ dt: fc.integer({ min: 0, max: 4_000 }), cost: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 40 });
+
+describe.each(implementations)('%s', (_name, enabled, make) => {
+  it.skipIf(!enabled)('fixed window: admitted cost per window never exceeds the limit, and cost > remaining is rejected without overdraft', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 10 }), ops, async (limit, winS, seq) => {
+        const { decide, ns } = make();
+        const win = winS * 1000;
+        let now = T0;
+        let start = -Infinity;
+        let used = 0;
+        for (const { dt, cost } of seq) {
+          now += dt;
+          const r = await decide([`${ns}a`], [FIXED, limit, win, cost, 0], now);
+          // A window starts with the first admitted request; a rejection writes nothing.
+          const expired = now >= start + win;
+          const curStart = expired ? now : start;
+          const curUsed = expired ? 0 : used;
+          const fits = curUsed + cost <= limit;
+          expect(r[0]).toBe(fits ? 1 : 0);
+          if (fits) {
+            start = curStart;
+            used = curUsed + cost;
+          }
+          expect(r[2]).toBe(limit - (fits ? used : curUsed));
+          expect(r[3]).toBe(curStart + win - now);
+          if (!fits) expect(r[4]).toBe(curStart + win - now);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it.skipIf(!enabled)('limit 1: exactly one request per window, then the next window admits one again', async () => {
+    const { decide, ns } = make();
+    for (const algo of [FIXED, SLIDING, GCRA]) {
+      const admitted: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const now = T0 + i * 250; // 10 s in 250 ms steps, window 5 s
+        const r = await decide([`${ns}one${algo}`], [algo, 1, 5_000, 1, 0], now);
+        if (r[0] === 1) admitted.push(now - T0);
+      }
+      if (algo === FIXED || algo === GCRA) expect(admitted).toEqual([0, 5_000]);
+      // T0 starts an aligned window; the first request still weighs in the next window and frees up only at its end.
+      if (algo === SLIDING) expect(admitted).toEqual([0]);
+    }
+  });
+
+  it.skipIf(!enabled)('gcra: in any interval of length d, admitted cost <= limit + d / (window / limit)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 6 }), ops, async (limit, winS, seq) => {
+        const { decide, ns } = make();
+        const win = winS * 1000;
+        const step = win / limit;
+        let now = T0;
+        const admitted: [number, number][] = [];
+        for (const { dt, cost } of seq) {
+          now += dt;
+          const r = await decide([`${ns}g`], [GCRA, limit, win, cost, 0], now);
+          if (r[0] === 1 && cost > 0) admitted.push([now, cost]);
+          if (r[0] === 0) expect(r[4]).toBeGreaterThan(0);
+        }
+        for (let i = 0; i < admitted.length; i++) {
+          let sum = 0;
+          for (let j = i; j < admitted.length; j++) {
+            sum += admitted[j]![1];
+            const d = admitted[j]![0] - admitted[i]![0];
+            expect(sum).toBeLessThanOrEqual(limit + Math.floor(d / step) + 1e-9);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it.skipIf(!enabled)('sliding window: admitted cost within one aligned window never exceeds the limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 6 }), ops, async (limit, winS, seq) => {
+        const { decide, ns } = make();
+        const win = winS * 1000;
+        let now = T0;
+        const perWindow = new Map<number, number>();
+        for (const { dt, cost } of seq) {
+          now += dt;
+          const r = await decide([`${ns}s`], [SLIDING, limit, win, cost, 0], now);
+          if (r[0] === 1) {
+            const idx = Math.floor(now / win);
+            perWindow.set(idx, (perWindow.get(idx) ?? 0) + cost);
+            // The weighted previous window plus this one stays within the limit.
+            const prev = perWindow.get(idx - 1) ?? 0;
+            const elapsed = now - idx * win;
+            expect((prev * (win - elapsed)) / win + perWindow.get(idx)!).toBeLessThanOrEqual(limit + 1e-9);
+          } else expect(r[4]).toBeGreaterThan(0);
+        }
+        for (const used of perWindow.values()) expect(used).toBeLessThanOrEqual(limit);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it.skipIf(!enabled)('all-or-nothing: a request rejected by one policy consumes from none (every algorithm)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(FIXED, SLIDING, GCRA), fc.constantFrom(FIXED, SLIDING, GCRA), fc.integer({ min: 1, max: 5 }), ops, async (algoA, algoB, limitB, seq) => {
+        const { decide, ns } = make();
+        let now = T0;
+        const keys = [`${ns}gen`, `${ns}exp`];
+        for (const { dt, cost } of seq) {
+          now += Math.min(dt, 50);
+          const before = await decide([keys[0]!], [algoA, 1000, 60_000, 0, 0], now);
+          const r = await decide(keys, [algoA, 1000, 60_000, 1, 0, algoB, limitB, 3_600_000, cost, 0], now);
+          const after = await decide([keys[0]!], [algoA, 1000, 60_000, 0, 0], now);
+          if (r[0] === 0) {
+            expect(r[9]).toBe(1);
+            expect(after[2]).toBe(before[2]);
+            expect(r[2]).toBe(before[2]);
+          } else {
+            expect(after[2]).toBe(before[2]! - 1);
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it.skipIf(!enabled)('block duration: a rejection blocks the key for blockDuration, then it starts afresh', async () => {
+    const { decide, ns } = make();
+    const args = [FIXED, 2, 10_000, 1, 30_000];
+    expect((await decide([`${ns}b`], args, T0))[0]).toBe(1);
+    expect((await decide([`${ns}b`], args, T0 + 1))[0]).toBe(1);
+    const rejected = await decide([`${ns}b`], args, T0 + 2);
+    expect(rejected[0]).toBe(0);
+    expect(rejected[4]).toBe(30_000);
+    // Still blocked after the 10 s window ended; the block is not extended by further attempts.
+    const later = await decide([`${ns}b`], args, T0 + 20_000);
+    expect(later[0]).toBe(0);
+    expect(later[4]).toBe(10_002);
+    expect((await decide([`${ns}b`], args, T0 + 30_003))[0]).toBe(1);
+  });
+});
+
+describe.skipIf(!redisUp)('the Lua script and the memory store', () => {
+  it('return identical replies for the same random multi-policy sequence', async () => {
+    const policy = fc.record({ algo: fc.constantFrom(FIXED, SLIDING, GCRA), limit: fc.integer({ min: 1, max: 7 }), winS: fc.integer({ min: 1, max: 5 }), cost: fc.integer({ min: 0, max: 3 }), blkS: fc.constantFrom(0, 0, 2) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(policy, { minLength: 1, maxLength: 3 }), fc.array(fc.record({ dt: fc.integer({ min: 0, max: 2_500 }), mask: fc.integer({ min: 1, max: 7 }) }), { minLength: 1, maxLength: 30 }), async (policies, seq) => {
+        const memory = new MemoryStore({ maxKeys: 1_000 });
+        const ns = `${shared!.prefix}eq${run++}:`;
+        let now = T0 + 123;
+        for (const { dt, mask } of seq) {
+          now += dt;
+          const chosen = policies.map((p, i) => ({ p, i })).filter(({ i }) => mask & (1 << i));
+          if (chosen.length === 0) continue;
+          const keys = chosen.map(({ i }) => `p${i}`);
+          const args = chosen.flatMap(({ p }) => [p.algo, p.limit, p.winS * 1000, p.cost, p.blkS * 1000]);
+          const fromRedis = await store!.decide(`${ns}principal`, keys, args, now);
+          expect(memory.decide(keys, args, now)).toEqual(fromRedis);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe.skipIf(!redisUp)('the Lua script on foreign values', () => {
+  it('treats a value it did not write as empty instead of failing', async () => {
+    const key = `${shared!.prefix}foreign`;
+    await shared!.client.set(key, 'not-our-format');
+    const reply = await store!.decide(key, ['general'], [FIXED, 5, 60_000, 1, 0], T0);
+    expect(reply.slice(0, 3)).toEqual([1, T0, 4]);
+  });
+});
