@@ -1,6 +1,7 @@
 // Tenant isolation: a session or API key of location A gets 404 for every route carrying location B's ids (path,
 // query, body), and no row of B is read (the SQL log: every statement, its parameters and its rows), no cache key of B
 // is touched (a recording cache) and no GHL request is made for B (the fake counts requests per location).
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, type SharedPostgres, type SharedRedis } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,11 +43,19 @@ describe.skipIf(!pgUp || !redisUp)('tenant isolation (shared PostgreSQL and Redi
     const namespace = redis.prefix.slice(0, -1);
     // @org/cache on the shared Redis (memory in front), as production runs it; MONITOR records what reaches Redis.
     orgCache = createCache({ redis: redis.newClient(), prefix: namespace });
-    const m = await redis.newClient().monitor();
-    m.on('monitor', (_time: string, args: string[]) => {
-      if (args.some((a) => a.includes(namespace))) monitored.push(args.join(' '));
+    // MONITOR over a plain socket: every command the server executes arrives as one "+<time> [db addr] args" line.
+    const url = new URL(redis.url);
+    const socket = connect(Number(url.port || 6379), url.hostname);
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let pending = '';
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\r\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (line.includes(namespace)) monitored.push(line);
     });
-    monitor = m;
+    socket.write('MONITOR\r\n');
+    monitor = { disconnect: () => socket.destroy() };
     const cache: WorkflowCache = {
       get: (key) => (cacheKeys.push(key), orgCache.get(key)),
       set: (key, value, ttl) => (cacheKeys.push(key), orgCache.set(key, value, ttl)),

@@ -157,10 +157,14 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
     expect((await call('/api/history?minScore=101')).status).toBe(400);
 
     await app.db.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_test', 'active', 'pro')", [LOC]);
+    // The tier is cached as user:{locationId} for 15 minutes: unchanged until billing says it changed.
+    expect((await call('/api/history?limit=1')).body.data.retentionDays).toBe(7);
+    await app.module.service.tierChanged(LOC);
     const pro = await call('/api/history?limit=100');
     expect(pro.body.data).toMatchObject({ retentionDays: 90 });
     expect(pro.body.data.items.length).toBe(26);
     await app.db.query("UPDATE stripe_customers SET tier = 'enterprise' WHERE location_id = $1", [LOC]);
+    await app.module.service.tierChanged(LOC);
     const enterprise = await call('/api/history?limit=100');
     expect(enterprise.body.data).toMatchObject({ retentionDays: null });
     expect(enterprise.body.data.items.length).toBe(27);

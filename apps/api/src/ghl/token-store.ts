@@ -64,6 +64,8 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
 
   async function refreshLocked(locationId: string, rejected: string | undefined): Promise<string> {
     return db.transaction(async (q) => {
+      // The lock wait and the token request (10 s timeout) may outlast the pool's default statement_timeout.
+      await q.query("SET LOCAL statement_timeout = '30s'");
       // Serializes refreshes of this location across processes; the row is re-read under the lock because another
       // process may have rotated the pair while we waited (its refresh token is then the only live one).
       await q.query("SELECT pg_advisory_xact_lock(hashtext('ghl_token_refresh'), hashtext($1))", [locationId]);

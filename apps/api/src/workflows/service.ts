@@ -119,7 +119,10 @@ export interface WorkflowService {
   getAnalysis(locationId: string, id: string): Promise<AnalysisView>;
   history(locationId: string, filters: HistoryFilters): Promise<{ items: Omit<AnalysisView, 'findings' | 'cached' | 'name' | 'band' | 'analyzerVersion'>[]; nextCursor: string | null; retentionDays: number | null }>;
   locationHealth(locationId: string): Promise<{ locationId: string; score: number | null; band: string | null; workflows: { workflowId: string; name: string; status: string; score: number; band: string; issuesFound: number }[] }>;
+  /** The location's tier; cached `user:{locationId}` for 15 min. */
   tierOf(locationId: string): Promise<Tier>;
+  /** Drops the cached tier (`user:{locationId}`): billing calls it when a subscription changes. */
+  tierChanged(locationId: string): Promise<void>;
 }
 
 export function createWorkflowService(options: WorkflowServiceOptions): WorkflowService {
@@ -211,7 +214,8 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       return [...items.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     });
 
-  const tierOf = async (locationId: string): Promise<Tier> => (await activeSubscription(db, locationId))?.tier ?? 'free';
+  const tierOf = async (locationId: string): Promise<Tier> =>
+    (await cached(CACHE_KEYS.user(locationId), CACHE_TTL.user, async () => ({ tier: (await activeSubscription(db, locationId))?.tier ?? 'free' }))).tier;
 
   const ANALYSIS_COLUMNS = `id::text AS id, workflow_id, workflow_version, health_score, issues_found, findings, tier, analyzer_version, created_at`;
   type AnalysisRow = { id: string; workflow_id: string; workflow_version: number; health_score: number; issues_found: number; findings: Finding[]; tier: Tier; analyzer_version: string | null; created_at: Date };
@@ -251,6 +255,9 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   return {
     listWorkflows,
     tierOf,
+    async tierChanged(locationId) {
+      await cache?.delete(CACHE_KEYS.user(locationId));
+    },
     async getWorkflow(locationId, workflowId) {
       return cached(CACHE_KEYS.workflow(locationId, workflowId), CACHE_TTL.workflow, async () => {
         const [list, stored] = await Promise.all([listWorkflows(locationId), definitionOf(locationId, workflowId)]);
