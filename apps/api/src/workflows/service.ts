@@ -252,7 +252,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     return view(rows[0]!, def.name, false);
   }
 
-  return {
+  const service: WorkflowService = {
     listWorkflows,
     tierOf,
     async tierChanged(locationId) {
@@ -290,8 +290,11 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
           if (def.locationId !== locationId) throw notFound('Location');
           return await runAnalysis(locationId, def, tier);
         }
-        const stored = await definitionOf(locationId, input.workflowId);
-        if (!stored) throw notFound('Workflow');
+        // Through the cached workflow (workflow:{locationId}:{workflowId}): a cache hit of the analysis costs no
+        // definition lookup, so repeated analyses never spend the location's GHL request budget.
+        const { definition } = await service.getWorkflow(locationId, input.workflowId);
+        if (!definition) throw new HttpError(404, 'NOT_FOUND', 'Workflow definition not found: import it with POST /workflows/import');
+        const stored = { workflowId: input.workflowId, version: definition.version ?? 0, definition };
         const key = CACHE_KEYS.analysis(locationId, stored.workflowId, stored.version, ANALYZER_VERSION);
         const hit = cache ? await cache.get<AnalysisView>(key) : undefined;
         if (hit) {
@@ -359,4 +362,5 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       };
     },
   };
+  return service;
 }
