@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '@org/tsup-config';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // import.meta.url (used to load optional peers lazily) needs a shim in the CJS build.
-  shims: true,
-});
+export default libraryConfig({ index: 'src/index.ts' });

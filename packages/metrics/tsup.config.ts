@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '@org/tsup-config';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', express: 'src/express/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+export default libraryConfig({ index: 'src/index.ts', express: 'src/express/index.ts' });

@@ -1,4 +1,4 @@
-// pnpm --filter @org/tiered-rate-limit bench   (turbo builds dist first; run `pnpm build` before `pnpm bench` by hand)
+// pnpm --filter @org/tiered-rate-limit bench   (the script builds dist first)
 // The limiter and middleware are imported from the built dist, as users run them: tsx's transform wraps
 // every closure in a naming helper, which would charge our hot path for the tool, not the library.
 // Every figure of issue 4's target table (P1-P6, C1, F1, F3), anchors measured in the same run,

@@ -22,7 +22,7 @@ export interface LimiterOptions {
   probeIntervalMs?: number;
   /** Share of each limit one instance may admit from memory during an outage (`ceil(limit x share)`); set 1/instances. @default 1 */
   fallbackShare?: number;
-  /** Hard cap on keys held in memory (memory store and the local block list); least recently used keys are evicted. @default 100_000 */
+  /** Hard cap on keys held by the in-memory store (least recently used evicted); the local block list holds at most min(this, 10 000). @default 100_000 */
   maxMemoryKeys?: number;
   /** Answer keys that are already over a limit from memory until their retry time, without a Redis call. @default true */
   localBlock?: boolean;
@@ -175,6 +175,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const plans = new Map<string, Plan>();
   const plansByArray = new WeakMap<readonly string[], Map<string, Plan>>();
   const blocks = new Map<string, BlockEntry>();
+  // Each entry keeps its decision (for the headers of local answers), so this list has its own, smaller cap.
+  const blockCap = Math.min(o.maxMemoryKeys, 10_000);
   const defaultPolicies = Object.freeze([tiers.policyNames[0]!]);
 
   const maintenance = setInterval(() => {
@@ -279,7 +281,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
     decision.policies.forEach((s, i) => {
       // Only a policy with nothing left rejects every later request, whatever its cost.
       if (!s.limited || s.remaining > 0 || args[i * 5 + 3]! < 1) return;
-      if (blocks.size >= o.maxMemoryKeys) blocks.delete(blocks.keys().next().value!);
+      if (blocks.size >= blockCap) blocks.delete(blocks.keys().next().value!);
       blocks.set(keys[i]!, { until: at + s.retryAfterMs, limit: s.limit, at, decision });
     });
   }

@@ -140,6 +140,21 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
     }
   });
 
+  it('weights requests by cost: a request costing more than what is left is rejected and consumes nothing', async () => {
+    const { url } = await start({ cost: (req) => ({ analysis: Number(req.get('x-cost') ?? 1) }) });
+    const analyse = async (cost: number) => {
+      const res = await fetch(`${url}/api/analyze`, { method: 'POST', headers: { 'x-cost': String(cost) } });
+      await res.arrayBuffer();
+      const state = parseList(res.headers.get('ratelimit')!);
+      return [res.status, state.find(([name]) => name === 'analysis')![1].get('r')];
+    };
+    expect(await analyse(4)).toEqual([200, 6]);
+    expect(await analyse(4)).toEqual([200, 2]);
+    expect(await analyse(3)).toEqual([429, 2]);
+    expect(await analyse(2)).toEqual([200, 0]);
+    expect(await analyse(1)).toEqual([429, 0]);
+  });
+
   it('a tier upgrade applies on the next request without resetting counters', async () => {
     const tiers = new Map<string, string>([['acct-1', 'free']]);
     const { url } = await start({ key: (req) => req.header('x-account') ?? undefined, resolveTier: (req) => tiers.get(req.header('x-account') ?? '') });

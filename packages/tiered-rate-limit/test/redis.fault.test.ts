@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canStartRedis, freePort, startRedis, waitFor, type PrivateRedis } from '@org/test-services';
-import { createLimiter, defaultTiers, type Limiter, type StoreStateEvent } from '../src/index.js';
+import { createLimiter, defaultTiers, defineTiers, tieredRateLimit, type Limiter, type StoreStateEvent } from '../src/index.js';
+import { listen, referenceApp } from './helpers.js';
 
 // Fault tests on private redis-servers: each test kills, pauses or withholds its own server. The
 // caller's ioredis client keeps its defaults (offline queue, 20 retries): the package owns the deadline.
@@ -38,6 +39,8 @@ function harness(port: number, options: { fallbackShare?: number; timeoutMs?: nu
   cleanups.push(() => client.disconnect(), () => limiter.close());
   return { limiter, client, logs, events };
 }
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
@@ -104,8 +107,9 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
       expect(['fallback']).toContain(d.source);
     }
     expect(Math.max(...durations)).toBeLessThan(250);
-    // Only the first decision waited for the deadline; the rest were answered from memory at once.
-    expect(durations.slice(1).every((ms) => ms < 50)).toBe(true);
+    // Only the first decision waited for the 30 ms deadline; the rest were answered from memory at once
+    // (the median, not each one, so that a scheduling stall on a loaded machine does not decide the test).
+    expect(median(durations.slice(1))).toBeLessThan(5);
     await untilSource(h.limiter, 'redis');
     expect(h.events.map((e) => e.state)).toEqual(['unavailable', 'available']);
   });
@@ -145,7 +149,7 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
     }
     expect(sockets.length).toBeGreaterThan(0);
     expect(Math.max(...durations)).toBeLessThan(250);
-    expect(durations.slice(1).every((ms) => ms < 50)).toBe(true);
+    expect(median(durations.slice(1))).toBeLessThan(5);
   });
 
   it('NOSCRIPT after SCRIPT FLUSH: the script is loaded again and the decision still comes from Redis', async () => {
@@ -153,6 +157,7 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
     // Not a deadline test: a generous timeout keeps a loaded machine from tripping the fallback.
     const h = harness(redis.port, { timeoutMs: 2_000 });
     const admin = new Redis({ host: '127.0.0.1', port: redis.port });
+    admin.on('error', () => {});
     cleanups.push(() => admin.disconnect());
     const first = await h.limiter.check({ key: 'n' });
     expect(first.source).toBe('redis');
@@ -169,13 +174,56 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
   it("the caller's client is left untouched and open; close() ends only the limiter's own connection", async () => {
     redis = await startRedis();
     const client = new Redis({ host: '127.0.0.1', port: redis.port });
+    client.on('error', () => {});
     cleanups.push(() => client.disconnect());
-    const limiter = createLimiter({ tiers: defaultTiers(), redis: client });
+    // Not a deadline test: a generous timeout keeps a loaded machine from tripping the fallback.
+    const limiter = createLimiter({ tiers: defaultTiers(), redis: client, timeoutMs: 2_000 });
     expect((await limiter.check({ key: 'c' })).source).toBe('redis');
     const before = Number(/connected_clients:(\d+)/.exec(await client.info('clients'))![1]);
     await limiter.close();
     await waitFor('the dedicated connection to close', async () => Number(/connected_clients:(\d+)/.exec(await client.info('clients'))![1]) === before - 1, 5_000);
     expect(await client.ping()).toBe('PONG');
     expect(client.options.enableOfflineQueue).toBe(true);
+  });
+});
+
+describe.skipIf(!canRun)('failure modes per policy, Redis unreachable (closed port)', () => {
+  it("'open' admits, 'fallback' limits from memory, 'closed' answers 503 with Retry-After over HTTP", async () => {
+    const port = await freePort();
+    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+    client.on('error', () => {});
+    const tiers = defineTiers({
+      free: {
+        policies: {
+          general: { limit: 3, window: 60 },
+          analysis: { limit: 10, window: 3600, onStoreUnavailable: 'closed' },
+          search: { limit: 1, window: 60, onStoreUnavailable: 'open' },
+        },
+      },
+    });
+    const warnings: string[] = [];
+    const middleware = tieredRateLimit({
+      tiers,
+      redis: client,
+      logger: { warn: (m) => warnings.push(m) },
+      policies: (req) => (req.method === 'POST' ? ['general', 'analysis'] : req.path === '/search' ? ['search'] : ['general']),
+    });
+    const app = referenceApp(middleware);
+    app.get('/search', (_req, res) => {
+      res.send('ok');
+    });
+    const server = await listen(app);
+    cleanups.push(() => client.disconnect(), () => middleware.close(), () => server.close());
+
+    const search = await Promise.all(Array.from({ length: 5 }, () => fetch(`${server.url}/search`).then((r) => r.status)));
+    expect(search).toEqual([200, 200, 200, 200, 200]);
+    const general: number[] = [];
+    for (let i = 0; i < 5; i++) general.push((await fetch(`${server.url}/api/workflows`)).status);
+    expect(general).toEqual([200, 200, 200, 429, 429]);
+    const closed = await fetch(`${server.url}/api/analyze`, { method: 'POST' });
+    expect(closed.status).toBe(503);
+    expect(Number(closed.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await closed.json()).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_UNAVAILABLE', currentTier: 'free' } });
+    expect(warnings).toHaveLength(1);
   });
 });
