@@ -137,6 +137,24 @@ describe('GHL client against the fake GHL server', () => {
     expect(calls).toBe(2);
   });
 
+  it('a daily-limit 429 pauses the location: later calls fail fast without reaching GHL; other locations go on', async () => {
+    const c = client();
+    fake.fault({ path: '/workflows', status: 429, headers: { 'X-RateLimit-Daily-Remaining': '0' } });
+    await expect(c.listWorkflows(LOC)).rejects.toMatchObject({ code: 'GHL_DAILY_LIMIT', status: 429 });
+    const sent = fake.stats.requests.get(LOC)!.length;
+    const t0 = performance.now();
+    await expect(c.listWorkflows(LOC)).rejects.toMatchObject({ code: 'GHL_RATE_LIMITED', retryAfterMs: expect.any(Number) });
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(fake.stats.requests.get(LOC)!.length).toBe(sent);
+    const other = 'Wq3nZ8cRt5YhJ2vKd6Pa';
+    const otherToken = fake.grant(other).access_token;
+    const shared = createMemoryRateLimiter();
+    const c2 = createGhlClient({ baseUrl: fake.url, tokens: async (loc) => (loc === other ? otherToken : access), limiter: shared });
+    fake.fault({ path: '/workflows', status: 429, headers: { 'X-RateLimit-Daily-Remaining': '0' } });
+    await expect(c2.listWorkflows(LOC)).rejects.toMatchObject({ code: 'GHL_DAILY_LIMIT' });
+    await expect(c2.listWorkflows(other)).resolves.toBeInstanceOf(Array);
+  });
+
   it('refuses bad options with a coded error', () => {
     expect(() => createGhlClient({ baseUrl: 'ftp://x', tokens: async () => '' })).toThrow(expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }));
     expect(() => createGhlClient({ tokens: async () => '', maxAttempts: 0 })).toThrow(expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }));

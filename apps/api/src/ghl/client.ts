@@ -1,5 +1,5 @@
 import { GhlError } from './errors.js';
-import { createMemoryRateLimiter, type GhlRateLimiter } from './rate-limiter.js';
+import { createMemoryRateLimiter, RateLimitWaitTooLong, type GhlRateLimiter } from './rate-limiter.js';
 
 /** The API version header value every GHL API 2.0 request carries. */
 export const GHL_API_VERSION = '2021-07-28';
@@ -155,7 +155,13 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
     let refreshedOn401 = false;
 
     for (let attempt = 1; ; attempt++) {
-      await limiter.acquire(locationId, req.signal);
+      try {
+        await limiter.acquire(locationId, { signal: req.signal, maxWaitMs: maxRateLimitWaitMs });
+      } catch (error) {
+        if (!(error instanceof RateLimitWaitTooLong)) throw error;
+        // Paused past what a request may wait (GHL's daily limit, a long interval): fail fast, send nothing.
+        throw new GhlError('GHL_RATE_LIMITED', `GHL request budget of this location is paused on ${endpoint}`, { cause: error, endpoint, retryAfterMs: error.waitMs });
+      }
       const started = performance.now();
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
@@ -192,7 +198,11 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
         if (status === 429) {
           const daily = headerNumber(res.headers, 'x-ratelimit-daily-remaining');
           if (daily === 0) {
-            failure = new GhlError('GHL_DAILY_LIMIT', 'GHL daily request limit reached for this location', { status, endpoint });
+            // GHL does not document when the daily window resets: hold the location until the next UTC day.
+            const tomorrow = new Date();
+            tomorrow.setUTCHours(24, 0, 0, 0);
+            limiter.pauseUntil(locationId, tomorrow.getTime());
+            failure = new GhlError('GHL_DAILY_LIMIT', 'GHL daily request limit reached for this location', { status, endpoint, retryAfterMs: tomorrow.getTime() - Date.now() });
           } else {
             const wait = retryAfterMs(res.headers) ?? 10_000;
             limiter.pauseUntil(locationId, Date.now() + wait);
@@ -221,7 +231,7 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
         token = await options.tokens(locationId, { rejected: token });
         continue;
       }
-      if (attempt >= maxAttempts) throw failure;
+      if (attempt >= maxAttempts || failure.code === 'GHL_DAILY_LIMIT') throw failure;
       if (failure.code === 'GHL_RATE_LIMITED') {
         if ((failure.retryAfterMs ?? 0) > maxRateLimitWaitMs) throw failure;
         // The limiter now holds every request of this location until the interval has passed, this one included.

@@ -3,10 +3,22 @@
  * process of the app counting against the same budget) can replace the in-process one without touching the client.
  */
 export interface GhlRateLimiter {
-  /** Resolves when one request for `key` may be sent (and counts it); rejects if `signal` aborts first. */
-  acquire(key: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves when one request for `key` may be sent (and counts it); rejects if `signal` aborts first, or at once
+   * with `RateLimitWaitTooLong` when the wait would exceed `maxWaitMs` (a daily-limit pause lasts hours).
+   */
+  acquire(key: string, options?: { signal?: AbortSignal; maxWaitMs?: number }): Promise<void>;
   /** What GHL's `X-RateLimit-*` headers said: no request for `key` before `untilMs` (epoch ms). */
   pauseUntil(key: string, untilMs: number): void;
+}
+
+/** The budget of a key is paused for longer than the caller is willing to wait. */
+export class RateLimitWaitTooLong extends Error {
+  override readonly name = 'RateLimitWaitTooLong';
+  readonly code = 'GHL_RATE_LIMIT_WAIT_TOO_LONG';
+  constructor(readonly waitMs: number) {
+    super(`the request budget is paused for ${Math.ceil(waitMs)} ms`);
+  }
 }
 
 /** Options of `createMemoryRateLimiter`. */
@@ -44,11 +56,13 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
     });
 
   return {
-    async acquire(key, signal) {
+    async acquire(key, options = {}) {
+      const { signal, maxWaitMs = Infinity } = options;
       for (;;) {
         const t = now();
         const until = paused.get(key);
         if (until !== undefined && until > t) {
+          if (until - t > maxWaitMs) throw new RateLimitWaitTooLong(until - t);
           await sleep(until - t, signal);
           continue;
         }
