@@ -12,6 +12,7 @@ import { migrate } from './db/migrations.js';
 import { createCache } from '@org/cache';
 import { createGhlModule } from './ghl/module.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
+import { createBilling, createStripeClient, startRetentionJob } from './billing/index.js';
 import { createApp, type AppDeps } from './http/create-app.js';
 import { createLifecycle } from './http/lifecycle.js';
 import { drain, listen, portOf } from './http/server.js';
@@ -112,8 +113,25 @@ export async function start(options: StartOptions = {}): Promise<void> {
     cache,
     demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
   });
+  const billing = createBilling({
+    db,
+    logger,
+    stripe: createStripeClient({ secretKey: config.stripe.secretKey, apiBaseUrl: config.stripe.apiBaseUrl }),
+    prices: config.stripe.prices,
+    webhookSecrets: config.stripe.webhookSecrets,
+    pastDueGraceMs: config.stripe.pastDueGraceDays * 86_400_000,
+    successUrl: `${config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${config.frontendUrl}/billing`,
+    portalReturnUrl: `${config.frontendUrl}/billing`,
+    // Wiring (not done here): hooks: { ...billingMetrics(metrics, db) (src/billing/metrics.ts: subscription_events_total,
+    // active_users), onTierChanged: (locationId) => drop the location's cached user record (@org/cache) }.
+    // The workflow service caches the tier as user:{locationId}; a tier change drops it.
+    hooks: { onTierChanged: (locationId) => void ghl.service.tierChanged(locationId).catch(() => {}) },
+  });
+  const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
 
   const app = createApp({
+    billing,
     config,
     logger,
     db,
@@ -155,6 +173,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
     await ghl.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the GHL module failed'));
     await cache.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the cache failed'));
+    await retention?.stop();
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
     await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));
     releaseDataDir?.();

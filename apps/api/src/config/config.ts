@@ -69,6 +69,11 @@ const envSchema = z.object({
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://api.stripe.com')),
+  STRIPE_WEBHOOK_SECRET_PREVIOUS: optionalString,
+  STRIPE_PRICE_PRO: optionalString,
+  STRIPE_PRICE_ENTERPRISE: optionalString,
+  STRIPE_PAST_DUE_GRACE_DAYS: int(0, 60, 7),
+  RETENTION_PURGE_INTERVAL_MS: int(0, 86_400_000, 3_600_000),
   SENTRY_DSN: optionalUrl(/^https?$/),
   ENABLE_API_DOCS: bool(undefined),
   ENABLE_METRICS: bool(true),
@@ -158,7 +163,17 @@ export interface Config {
   };
   /** Development without GHL credentials: the fake GHL and a demo location (never in production). */
   demoMode: boolean;
-  stripe: { secretKey: string; webhookSecret: string; apiBaseUrl: string };
+  stripe: {
+    secretKey: string;
+    webhookSecret: string;
+    apiBaseUrl: string;
+    /** Every accepted signing secret: STRIPE_WEBHOOK_SECRET (comma-separated allowed), then STRIPE_WEBHOOK_SECRET_PREVIOUS. */
+    webhookSecrets: string[];
+    prices: { pro: string | undefined; enterprise: string | undefined };
+    pastDueGraceDays: number;
+    /** 0 disables the retention purge job in this instance. */
+    retentionPurgeIntervalMs: number;
+  };
   encryption: { key: Buffer; keyId: string; previousKeys: Record<string, Buffer> };
   sessionSecret: string;
   internalToken: string;
@@ -221,7 +236,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       builderBaseUrl: e.GHL_BUILDER_BASE_URL,
     },
     demoMode: e.NODE_ENV === 'development' && defaulted.includes('GHL_CLIENT_ID'),
-    stripe: { secretKey: pick('STRIPE_SECRET_KEY'), webhookSecret: pick('STRIPE_WEBHOOK_SECRET'), apiBaseUrl: e.STRIPE_API_BASE_URL },
+    stripe: (() => {
+      const webhookSecret = pick('STRIPE_WEBHOOK_SECRET');
+      const webhookSecrets = [...webhookSecret.split(','), ...(e.STRIPE_WEBHOOK_SECRET_PREVIOUS ?? '').split(',')].map((v) => v.trim()).filter(Boolean);
+      return {
+        secretKey: pick('STRIPE_SECRET_KEY'),
+        webhookSecret,
+        apiBaseUrl: e.STRIPE_API_BASE_URL,
+        webhookSecrets,
+        prices: { pro: e.STRIPE_PRICE_PRO, enterprise: e.STRIPE_PRICE_ENTERPRISE },
+        pastDueGraceDays: e.STRIPE_PAST_DUE_GRACE_DAYS,
+        retentionPurgeIntervalMs: e.RETENTION_PURGE_INTERVAL_MS,
+      };
+    })(),
     encryption: { key: decodeKey(pick('ENCRYPTION_KEY'))!, keyId: e.ENCRYPTION_KEY_ID, previousKeys: previousKeys(e.ENCRYPTION_PREVIOUS_KEYS) },
     sessionSecret: pick('SESSION_SECRET'),
     internalToken: pick('INTERNAL_TOKEN'),

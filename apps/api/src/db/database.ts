@@ -125,6 +125,12 @@ export function createDatabase(options: DatabaseOptions): Database {
         throw classifyDatabaseError(error);
       }
       let broken = false;
+      // A checked-out client has no pool listener: a server that dies between two statements of the transaction
+      // would emit an unhandled 'error' and crash the process. Mark the client broken instead; the next query fails.
+      const onClientError = () => {
+        broken = true;
+      };
+      client.on('error', onClientError);
       const scoped: Queryable = {
         async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
           try {
@@ -144,6 +150,7 @@ export function createDatabase(options: DatabaseOptions): Database {
         if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
         throw error;
       } finally {
+        client.off('error', onClientError);
         client.release(broken);
       }
     },

@@ -6,10 +6,13 @@ import type { Logger } from 'pino';
 import { createApiKeyStore } from '../auth/api-keys.js';
 import { authenticate, requireInternalToken } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
+import type { Billing } from '../billing/billing.js';
 import type { Database } from '../db/database.js';
 import type { GhlRouters } from '../ghl/module.js';
 import { createApiV1Router } from '../routes/api-v1.js';
 import { healthRoutes, type BackendInfo } from '../routes/health.js';
+import { stripeWebhookRouter } from '../routes/stripe-webhook.js';
+import { createSubscriptionRouter } from '../routes/subscription.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { Lifecycle } from './lifecycle.js';
 import { requestLogging } from './request-context.js';
@@ -42,6 +45,8 @@ export interface AppDeps {
   extraApiRoutes?: (router: Router, deps: { db: Database }) => void;
   /** Process start time (ms since epoch) for /health/detailed. @default Date.now() at createApp */
   startedAt?: number;
+  /** Stripe billing (src/billing): /webhooks/stripe and /subscription routes. Absent: those routes are not mounted. */
+  billing?: Billing;
   /** GHL connection and workflow analysis (issue 8), built by `createGhlModule` in main.ts. @default none */
   ghl?: GhlRouters;
 }
@@ -99,6 +104,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.ghl) app.use(deps.ghl.webhooks);
 
   // 8. Body parsing. Raw-body routes (the Stripe webhook verifies the exact bytes) must be mounted above this line.
+  if (deps.billing) app.use(stripeWebhookRouter(deps.billing));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   // 9. Authentication: sets req.principal from a Bearer API key or the session cookie; routes require it.
@@ -110,6 +116,7 @@ export function createApp(deps: AppDeps): Express {
   const v1 = createApiV1Router({ db, sessions, cookie });
   if (deps.ghl) v1.use(deps.ghl.api);
   deps.extraApiRoutes?.(v1, { db });
+  if (deps.billing) app.use(['/api', '/v1/api'], createSubscriptionRouter(deps.billing, { sessionCookieName: cookie.name, isProduction: config.isProduction }).router);
   app.use(['/api', '/v1/api'], v1);
 
   // 11. Unknown routes and every error: one JSON shape.

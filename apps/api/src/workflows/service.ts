@@ -11,6 +11,7 @@ import {
   type WorkflowDefinition,
   type WorkflowSummary,
 } from '../analysis/index.js';
+import { retentionDays } from '../billing/tiers.js';
 import type { Database } from '../db/database.js';
 import { activeSubscription } from '../db/queries/subscriptions.js';
 import type { GhlClient, GhlWorkflowSummary } from '../ghl/client.js';
@@ -21,8 +22,8 @@ import { CACHE_KEYS, CACHE_TTL, type WorkflowCache } from './cache.js';
 
 export type Tier = 'free' | 'pro' | 'enterprise';
 
-/** History retention per tier, in days (null: everything). */
-export const RETENTION_DAYS: Record<Tier, number | null> = { free: 7, pro: 90, enterprise: null };
+/** History retention per tier, in days (null: everything): the tier table of src/billing/tiers.ts. */
+export const RETENTION_DAYS: Record<Tier, number | null> = { free: retentionDays('free'), pro: retentionDays('pro'), enterprise: retentionDays('enterprise') };
 
 /** One finished analysis, for metrics (workflow_analysis_total, _duration_seconds, workflow_health_score, workflow_issues_found). */
 export interface AnalysisEvent {
