@@ -3,12 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Server } from 'node:http';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
+import { createGhlModule } from './ghl/module.js';
+import { parseWebhookPublicKey } from './ghl/webhooks.js';
+import { createWorkflowMetrics } from './workflows/metrics.js';
 import { createBilling, createStripeClient, startRetentionJob } from './billing/index.js';
 import { createApp, requestListener, type AppDeps } from './http/create-app.js';
 import { createLibraries } from './libraries.js';
@@ -104,6 +107,24 @@ export async function start(options: StartOptions = {}): Promise<void> {
     ? await createSentryReporter({ dsn: config.sentryDsn, environment: config.nodeEnv, release: packageJson.version, logger })
     : undefined;
 
+  // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
+  const ghl = await createGhlModule({
+    db,
+    logger,
+    isProduction: config.isProduction,
+    sessionSecret: config.sessionSecret,
+    frontendUrl: config.frontendUrl,
+    ghl: {
+      ...config.ghl,
+      redirectUri: config.ghl.redirectUri ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/auth/ghl/callback`,
+      webhookPublicKey: config.ghl.webhookPublicKey ? parseWebhookPublicKey(config.ghl.webhookPublicKey) : undefined,
+    },
+    encryption: { keys: { ...config.encryption.previousKeys, [config.encryption.keyId]: config.encryption.key }, currentKeyId: config.encryption.keyId },
+    cache,
+    // ghl_api_* (the external-API factory) and workflow_analysis_* on the app's registry.
+    ...(metrics ? createWorkflowMetrics(metrics.metrics) : {}),
+    demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
+  });
   const billing = createBilling({
     db,
     logger,
@@ -116,9 +137,11 @@ export async function start(options: StartOptions = {}): Promise<void> {
     portalReturnUrl: `${config.frontendUrl}/billing`,
     hooks: {
       ...metrics?.billingHooks,
-      // The rate limiter reads the tier from the cached user record: drop it so the next request gets the new limits.
+      // The rate limiter and the workflow service read the tier from the cached user:{locationId} record: drop it so
+      // the next request gets the new limits and retention.
       onTierChanged: (locationId) => {
         libs.users.invalidate(locationId).catch((error: unknown) => logger.warn({ err: error, locationId }, 'invalidating the cached user record failed'));
+        ghl.service.tierChanged(locationId).catch(() => {});
       },
     },
   });
@@ -143,6 +166,8 @@ export async function start(options: StartOptions = {}): Promise<void> {
     rateLimit,
     reportError: reporter ? (error, requestId) => reporter.capture(error, requestId) : undefined,
     extraApiRoutes: options.extraApiRoutes,
+    ghl: ghl.routers,
+    documentedRoutes: ghl.openapi.routes,
   });
 
   // Listen before migrating: /live and /health answer at once, /ready says 503 until migrations are done.
@@ -167,6 +192,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
     const inTime = await drain(server, config.drainTimeoutMs);
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
+    await ghl.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the GHL module failed'));
     await retention?.stop();
     await libs.close();
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
@@ -193,6 +219,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     }
   }
   if (stopping) return;
+  await ghl.afterMigrate();
   lifecycle.markReady();
 
   const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${portOf(server)}`;

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 
 /** Start-up configuration is invalid; `message` names every offending variable at once. */
@@ -47,6 +48,15 @@ const envSchema = z.object({
   GHL_CLIENT_ID: optionalString,
   GHL_CLIENT_SECRET: optionalString,
   GHL_API_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://services.leadconnectorhq.com')),
+  // GHL install flow, webhooks and the (unofficial) builder backend.
+  GHL_AUTHORIZE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://marketplace.gohighlevel.com/v2/oauth/chooselocation')),
+  GHL_REDIRECT_URI: optionalUrl(/^https?$/),
+  GHL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyToUndefined, z.string().refine((v) => isEd25519PublicKey(v), 'expected an Ed25519 public key (PEM or base64 SPKI)').optional()),
+  GHL_BUILDER_BASE_URL: optionalUrl(/^https?$/),
+  ENCRYPTION_PREVIOUS_KEYS: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^[A-Za-z0-9_-]{1,32}:[^,]+(,[A-Za-z0-9_-]{1,32}:[^,]+)*$/, 'expected id:key pairs separated by commas').refine((v) => v.split(',').every((p) => decodeKey(p.slice(p.indexOf(':') + 1)) !== undefined), 'every key must be 32 bytes (hex or base64)').optional(),
+  ),
   ENCRYPTION_KEY: z.preprocess(
     emptyToUndefined,
     z
@@ -89,6 +99,15 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
+function isEd25519PublicKey(value: string): boolean {
+  try {
+    const key = value.includes('BEGIN PUBLIC KEY') ? createPublicKey(value) : createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'ed25519';
+  } catch {
+    return false;
+  }
+}
+
 /** 32-byte AES key from 64 hex characters or base64; undefined when malformed. */
 export function decodeKey(value: string): Buffer | undefined {
   if (/^[0-9a-f]{64}$/i.test(value)) return Buffer.from(value, 'hex');
@@ -112,6 +131,12 @@ const DEVELOPMENT_DEFAULTS = {
   STRIPE_WEBHOOK_SECRET: 'whsec_development',
 } as const;
 
+function previousKeys(value: string | undefined): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const pair of value?.split(',') ?? []) out[pair.slice(0, pair.indexOf(':'))] = decodeKey(pair.slice(pair.indexOf(':') + 1))!;
+  return out;
+}
+
 export type NodeEnv = 'development' | 'test' | 'production';
 
 /** The validated configuration; every field has its final value. */
@@ -126,7 +151,18 @@ export interface Config {
   /** Undefined means memory cache and memory rate limits (once those libraries are wired). */
   redisUrl: string | undefined;
   frontendUrl: string;
-  ghl: { clientId: string; clientSecret: string; apiBaseUrl: string };
+  ghl: {
+    clientId: string;
+    clientSecret: string;
+    apiBaseUrl: string;
+    authorizeUrl: string;
+    /** Undefined: `http://<host>:<port>/auth/ghl/callback` of this server. */
+    redirectUri: string | undefined;
+    webhookPublicKey: string | undefined;
+    builderBaseUrl: string | undefined;
+  };
+  /** Development without GHL credentials: the fake GHL and a demo location (never in production). */
+  demoMode: boolean;
   stripe: {
     secretKey: string;
     webhookSecret: string;
@@ -138,7 +174,7 @@ export interface Config {
     /** 0 disables the retention purge job in this instance. */
     retentionPurgeIntervalMs: number;
   };
-  encryption: { key: Buffer; keyId: string };
+  encryption: { key: Buffer; keyId: string; previousKeys: Record<string, Buffer> };
   sessionSecret: string;
   internalToken: string;
   sentryDsn: string | undefined;
@@ -190,7 +226,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     frontendUrl: pick('FRONTEND_URL'),
-    ghl: { clientId: pick('GHL_CLIENT_ID'), clientSecret: pick('GHL_CLIENT_SECRET'), apiBaseUrl: e.GHL_API_BASE_URL },
+    ghl: {
+      clientId: pick('GHL_CLIENT_ID'),
+      clientSecret: pick('GHL_CLIENT_SECRET'),
+      apiBaseUrl: e.GHL_API_BASE_URL,
+      authorizeUrl: e.GHL_AUTHORIZE_URL,
+      redirectUri: e.GHL_REDIRECT_URI,
+      webhookPublicKey: e.GHL_WEBHOOK_PUBLIC_KEY,
+      builderBaseUrl: e.GHL_BUILDER_BASE_URL,
+    },
+    demoMode: e.NODE_ENV === 'development' && defaulted.includes('GHL_CLIENT_ID'),
     stripe: (() => {
       const webhookSecret = pick('STRIPE_WEBHOOK_SECRET');
       const webhookSecrets = [...webhookSecret.split(','), ...(e.STRIPE_WEBHOOK_SECRET_PREVIOUS ?? '').split(',')].map((v) => v.trim()).filter(Boolean);
@@ -204,7 +249,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         retentionPurgeIntervalMs: e.RETENTION_PURGE_INTERVAL_MS,
       };
     })(),
-    encryption: { key: decodeKey(pick('ENCRYPTION_KEY'))!, keyId: e.ENCRYPTION_KEY_ID },
+    encryption: { key: decodeKey(pick('ENCRYPTION_KEY'))!, keyId: e.ENCRYPTION_KEY_ID, previousKeys: previousKeys(e.ENCRYPTION_PREVIOUS_KEYS) },
     sessionSecret: pick('SESSION_SECRET'),
     internalToken: pick('INTERNAL_TOKEN'),
     sentryDsn: e.SENTRY_DSN,

@@ -11,6 +11,7 @@ import { authenticate, requireInternalToken } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
 import type { Billing } from '../billing/billing.js';
 import type { Database } from '../db/database.js';
+import type { GhlRouters } from '../ghl/module.js';
 import { createApiV1Router } from '../routes/api-v1.js';
 import { healthRoutes, type BackendInfo } from '../routes/health.js';
 import { createApiDocs } from '../routes/api-docs.js';
@@ -64,6 +65,8 @@ export interface AppDeps {
   documentedRoutes?: readonly RouteDefinition[];
   /** Stripe billing (src/billing): /webhooks/stripe and /subscription routes. Absent: those routes are not mounted. */
   billing?: Billing;
+  /** GHL connection and workflow analysis (issue 8), built by `createGhlModule` in main.ts. @default none */
+  ghl?: GhlRouters;
 }
 
 /**
@@ -125,15 +128,21 @@ export function createApp(deps: AppDeps): Express {
   //    or API key is present (resolved once; authentication reuses it), else by req.ip (hence the hop count).
   if (deps.rateLimit) app.use(deps.rateLimit);
 
+  //    GHL app webhooks verify an Ed25519 signature over the raw body.
+  if (deps.ghl) app.use(deps.ghl.webhooks);
+
   // 8. Body parsing. Raw-body routes (the Stripe webhook verifies the exact bytes) must be mounted above this line.
   if (deps.billing) app.use(stripeWebhookRouter(deps.billing));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   // 9. Authentication: sets req.principal from a Bearer API key or the session cookie; routes require it.
   app.use(authenticate({ sessions, apiKeys, cookie }));
+  //    GHL OAuth install flow (and the development-only demo login), outside the versioned API.
+  if (deps.ghl) app.use(deps.ghl.auth);
 
   // 10. The API, implicitly v1 at /api and explicitly at /v1/api. A v2 router gets its own line: app.use('/v2/api', v2).
   const v1 = createApiV1Router({ db, sessions, cookie });
+  if (deps.ghl) v1.use(deps.ghl.api);
   deps.extraApiRoutes?.(v1, { db });
   if (subscription) app.use(['/api', '/v1/api'], subscription.router);
   app.use(['/api', '/v1/api'], v1);

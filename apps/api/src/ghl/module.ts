@@ -1,0 +1,151 @@
+import type { KeyObject } from 'node:crypto';
+import { Router } from 'express';
+import type { Logger } from 'pino';
+import { sessionCookie, createSessionStore } from '../auth/sessions.js';
+import type { Database } from '../db/database.js';
+import { seedDemo, startDemoGhl, DEMO_CLIENT, type DemoLocation } from '../demo/demo-mode.js';
+import { createGhlAuthRouter } from '../routes/auth-ghl.js';
+import { createDemoRouter } from '../routes/demo.js';
+import { createWorkflowRoutes } from '../routes/workflows.js';
+import { CACHE_KEYS, type WorkflowCache } from '../workflows/cache.js';
+import { createWorkflowService, type AnalysisEvent, type WorkflowService } from '../workflows/service.js';
+import { createGhlClient, type GhlClient, type GhlRequestEvent } from './client.js';
+import { createBuilderDefinitionSource, createImportedDefinitionSource, type WorkflowDefinitionSource } from './definition-sources.js';
+import type { FakeGhl } from './fake-server.js';
+import { createOAuthStateStore } from './oauth-state.js';
+import { createOAuthClient } from './oauth.js';
+import type { GhlRateLimiter } from './rate-limiter.js';
+import { createTokenCipher } from './token-crypto.js';
+import { createTokenStore, type TokenStore } from './token-store.js';
+import { createGhlWebhookRouter } from './webhooks.js';
+
+/** What createApp mounts (see AppDeps.ghl). */
+export interface GhlRouters {
+  /** `POST /webhooks/ghl`, raw body: mounted before the JSON parser. */
+  webhooks: Router;
+  /** `/auth/ghl/install`, `/auth/ghl/callback`, `/auth/demo/login`: after authentication, outside /api. */
+  auth: Router;
+  /** The workflow routes, mounted inside the v1 router. */
+  api: Router;
+}
+
+export interface GhlModuleOptions {
+  db: Database;
+  logger: Logger;
+  isProduction: boolean;
+  sessionSecret: string;
+  frontendUrl: string;
+  ghl: {
+    clientId: string;
+    clientSecret: string;
+    apiBaseUrl: string;
+    authorizeUrl: string;
+    redirectUri: string;
+    webhookPublicKey?: KeyObject;
+    /** Unofficial builder backend; undefined: definitions come from imports only. */
+    builderBaseUrl?: string;
+  };
+  encryption: { keys: Record<string, Buffer>; currentKeyId: string };
+  /**
+   * Demo mode (development without GHL credentials): the fake GHL runs in-process with these fixtures and a demo
+   * location is seeded by `afterMigrate`. Refused in production. @default off
+   */
+  demo?: { fixturesDir: string };
+  cache?: WorkflowCache;
+  limiter?: GhlRateLimiter;
+  /** GHL request timeout. @default 10000 */
+  ghlTimeoutMs?: number;
+  onGhlRequest?: (event: GhlRequestEvent) => void;
+  onAnalysis?: (event: AnalysisEvent) => void;
+  /** Serve /openapi.json and /api-docs for these routes from `routers.api`. @default false (the app-wide docs do) */
+  docs?: boolean;
+}
+
+export interface GhlModule {
+  routers: GhlRouters;
+  service: WorkflowService;
+  tokens: TokenStore;
+  client: GhlClient;
+  /** The OpenAPI document of the workflow routes (for the app-wide document and contract tests). */
+  openapi: ReturnType<typeof createWorkflowRoutes>['openapi'];
+  /** Set in demo mode after `afterMigrate`. */
+  demo(): DemoLocation | undefined;
+  /** The in-process fake GHL in demo mode. */
+  fake: FakeGhl | undefined;
+  /** Work that needs the schema: seeds the demo location in demo mode. */
+  afterMigrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds the GHL connection (OAuth, tokens, client, webhooks), the definition sources and the workflow routes. */
+export async function createGhlModule(options: GhlModuleOptions): Promise<GhlModule> {
+  if (options.demo && options.isProduction) throw new Error('demo mode is refused in production');
+  const { db, logger } = options;
+  const fake = options.demo ? await startDemoGhl(options.demo.fixturesDir) : undefined;
+  const ghl = fake
+    ? { ...options.ghl, ...DEMO_CLIENT, apiBaseUrl: fake.url, authorizeUrl: `${fake.url}/oauth/chooselocation`, builderBaseUrl: fake.url }
+    : options.ghl;
+
+  const cipher = createTokenCipher({ keys: options.encryption.keys, currentKeyId: options.encryption.currentKeyId });
+  const oauth = createOAuthClient({ baseUrl: ghl.apiBaseUrl, clientId: ghl.clientId, clientSecret: ghl.clientSecret });
+  const tokens = createTokenStore({ db, cipher, oauth });
+  const client = createGhlClient({
+    baseUrl: ghl.apiBaseUrl,
+    tokens: (locationId, o) => tokens.accessToken(locationId, o),
+    limiter: options.limiter,
+    timeoutMs: options.ghlTimeoutMs,
+    onRequest: options.onGhlRequest,
+  });
+  const imported = createImportedDefinitionSource(db);
+  const sources: WorkflowDefinitionSource[] = ghl.builderBaseUrl ? [createBuilderDefinitionSource({ client, baseUrl: ghl.builderBaseUrl })] : [];
+  const service = createWorkflowService({ db, ghl: client, imported, sources, cache: options.cache, onAnalysis: options.onAnalysis });
+  const forget = async (locationId: string) => {
+    await options.cache?.delete(CACHE_KEYS.workflows(locationId));
+  };
+
+  const sessions = createSessionStore(db, options.sessionSecret);
+  const cookie = sessionCookie(options.isProduction);
+  let demoLocation: DemoLocation | undefined;
+
+  const auth = Router();
+  auth.use(
+    createGhlAuthRouter({
+      db,
+      states: createOAuthStateStore(db),
+      oauth,
+      tokens,
+      sessions,
+      cookie,
+      clientId: ghl.clientId,
+      authorizeUrl: ghl.authorizeUrl,
+      redirectUri: ghl.redirectUri,
+      frontendUrl: options.frontendUrl,
+      onConnected: forget,
+    }),
+  );
+  auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));
+  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs });
+
+  return {
+    routers: {
+      webhooks: createGhlWebhookRouter({ db, tokens, publicKey: ghl.webhookPublicKey, logger, onEvent: (e) => (e.locationId ? forget(e.locationId) : undefined) }),
+      auth,
+      api: workflowRoutes.router,
+    },
+    service,
+    tokens,
+    client,
+    openapi: workflowRoutes.openapi,
+    demo: () => demoLocation,
+    fake,
+    async afterMigrate() {
+      if (fake) {
+        demoLocation = await seedDemo({ db, tokens, fake });
+        logger.info({ locationId: demoLocation.locationId, fakeGhl: fake.url }, 'demo mode: fake GHL started and demo location seeded (POST /auth/demo/login)');
+      }
+    },
+    async close() {
+      await fake?.close();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { Router } from 'express';
+import { setSessionCookie, type SessionCookie, type SessionStore } from '../auth/sessions.js';
+import { notFound } from '../http/errors.js';
+import type { DemoLocation } from '../demo/demo-mode.js';
+
+/**
+ * `POST /auth/demo/login`: a session for the demo location, so a newcomer can call every route at once. Exists only in
+ * demo mode (development without GHL credentials); anywhere else, including production, it answers 404.
+ */
+export function createDemoRouter(options: { demo: () => DemoLocation | undefined; isProduction: boolean; sessions: SessionStore; cookie: SessionCookie }): Router {
+  const router = Router();
+  router.post('/auth/demo/login', async (_req, res) => {
+    const demo = options.demo();
+    if (!demo || options.isProduction) throw notFound();
+    const session = await options.sessions.create(demo.accountId, demo.locationId, options.cookie.maxAgeMs);
+    setSessionCookie(res, options.cookie, session);
+    res.json({ success: true, data: { locationId: demo.locationId, name: demo.name } });
+  });
+  return router;
+}

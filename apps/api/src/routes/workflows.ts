@@ -1,0 +1,211 @@
+import type { RequestHandler } from 'express';
+import { bearerAuth, cookieAuth, defineRoute } from '@org/openapi';
+import { createApiRouter, implement, type ApiRouter } from '@org/openapi/express';
+import { z } from 'zod';
+import { InvalidDefinitionError } from '../analysis/index.js';
+import { requireAuth } from '../auth/middleware.js';
+import { HttpError, notFound } from '../http/errors.js';
+import type { WorkflowService } from '../workflows/service.js';
+
+/** The principal's location, or 404: an account-level credential has no workflows of its own. */
+const requireLocation: RequestHandler = (req, _res, next) => next(req.principal?.locationId ? undefined : notFound('Location'));
+const locationOf = (req: { principal?: { locationId: string | null } }) => req.principal!.locationId!;
+
+const Finding = z
+  .object({
+    ruleId: z.string(),
+    severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
+    title: z.string(),
+    stepId: z.string().optional(),
+    triggerId: z.string().optional(),
+    message: z.string(),
+    fix: z.string(),
+  })
+  .meta({ id: 'Finding', description: 'One problem found in a workflow, with how to fix it.' });
+
+const WorkflowItem = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z.string(),
+    version: z.number().int(),
+    updatedAt: z.string().nullable(),
+    hasDefinition: z.boolean().meta({ description: 'Whether steps and triggers are known (imported, or readable from the builder backend).' }),
+    source: z.enum(['ghl', 'import', 'builder']),
+  })
+  .meta({ id: 'WorkflowItem', description: 'A workflow of the location.' });
+
+const Analysis = z
+  .object({
+    id: z.string(),
+    workflowId: z.string(),
+    workflowVersion: z.number().int(),
+    name: z.string().nullable(),
+    score: z.number().int().min(0).max(100),
+    band: z.string(),
+    issuesFound: z.number().int(),
+    findings: z.array(Finding),
+    tier: z.enum(['free', 'pro', 'enterprise']),
+    analyzerVersion: z.string(),
+    createdAt: z.string(),
+    cached: z.boolean(),
+  })
+  .meta({ id: 'Analysis', description: 'A health analysis of one workflow version.' });
+
+const HistoryItem = z
+  .object({ id: z.string(), workflowId: z.string(), workflowVersion: z.number().int(), score: z.number().int(), issuesFound: z.number().int(), tier: z.string(), createdAt: z.string() })
+  .meta({ id: 'HistoryItem' });
+
+const definitionBody = z.record(z.string(), z.unknown()).meta({ description: 'A workflow definition in the canonical schema (GHL builder JSON with the triggers embedded).' });
+const ok = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
+const workflowId = z.string().min(1).max(200);
+
+const routes = {
+  list: defineRoute({
+    method: 'get',
+    path: '/workflows',
+    operationId: 'listWorkflows',
+    summary: 'List workflows',
+    description: "The location's workflows: GHL's metadata list merged with imported definitions. Cached 10 minutes.",
+    tags: ['workflows'],
+    responses: { 200: { description: 'The workflows.', body: ok(z.array(WorkflowItem)) } },
+  }),
+  get: defineRoute({
+    method: 'get',
+    path: '/workflows/:id',
+    operationId: 'getWorkflow',
+    summary: 'Get a workflow',
+    description: 'One workflow with its definition when known.',
+    tags: ['workflows'],
+    request: { params: z.object({ id: workflowId }) },
+    responses: { 200: { description: 'The workflow.', body: ok(z.object({ workflow: WorkflowItem, definition: z.record(z.string(), z.unknown()).nullable() })) } },
+  }),
+  importDefinition: defineRoute({
+    method: 'post',
+    path: '/workflows/import',
+    operationId: 'importWorkflow',
+    summary: 'Import a workflow definition',
+    description: 'Validates a definition in the canonical schema and stores it for the location at its version (a re-import of a version replaces it).',
+    tags: ['workflows'],
+    request: { body: definitionBody },
+    responses: { 201: { description: 'Stored.', body: ok(WorkflowItem) } },
+  }),
+  analyze: defineRoute({
+    method: 'post',
+    path: '/analyze',
+    operationId: 'analyzeWorkflow',
+    summary: 'Analyze a workflow',
+    description: 'Analyzes a stored workflow (`workflowId`; cached 1 hour per workflow version) or an inline definition. Subject to the tier’s analysis rate limit.',
+    tags: ['analysis'],
+    request: { body: z.union([z.strictObject({ workflowId }), z.strictObject({ definition: definitionBody })]) },
+    responses: { 200: { description: 'The analysis.', body: ok(Analysis) } },
+    // The wiring of @org/tiered-rate-limit reads this to apply the tier's analysis policy to this route only.
+    extensions: { 'x-rate-limit-policy': 'analysis' },
+  }),
+  getAnalysis: defineRoute({
+    method: 'get',
+    path: '/analyses/:id',
+    operationId: 'getAnalysis',
+    summary: 'Get an analysis',
+    description: 'One stored analysis of the location.',
+    tags: ['analysis'],
+    request: { params: z.object({ id: z.string().min(1).max(40) }) },
+    responses: { 200: { description: 'The analysis.', body: ok(Analysis) } },
+  }),
+  history: defineRoute({
+    method: 'get',
+    path: '/history',
+    operationId: 'analysisHistory',
+    summary: 'Analysis history',
+    description: "Newest first, keyset-paginated, within the tier's retention (free 7 days, pro 90, enterprise all).",
+    tags: ['analysis'],
+    request: {
+      query: z.object({
+        workflowId: workflowId.optional(),
+        from: z.iso.datetime({ offset: true }).optional().meta({ description: 'Inclusive lower bound of createdAt.' }),
+        to: z.iso.datetime({ offset: true }).optional().meta({ description: 'Exclusive upper bound of createdAt.' }),
+        minScore: z.coerce.number().int().min(0).max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+        cursor: z.string().max(200).optional().meta({ description: '`nextCursor` of the previous page.' }),
+      }),
+    },
+    responses: { 200: { description: 'One page.', body: ok(z.object({ items: z.array(HistoryItem), nextCursor: z.string().nullable(), retentionDays: z.number().int().nullable() })) } },
+  }),
+  health: defineRoute({
+    method: 'get',
+    path: '/locations/current/health',
+    operationId: 'locationHealth',
+    summary: 'Location health',
+    description: "The location score (mean of its workflows' scores, drafts weighted 0.25) and each workflow's score.",
+    tags: ['analysis'],
+    responses: {
+      200: {
+        description: 'The location health.',
+        body: ok(
+          z.object({
+            locationId: z.string(),
+            score: z.number().int().nullable(),
+            band: z.string().nullable(),
+            workflows: z.array(z.object({ workflowId: z.string(), name: z.string(), status: z.string(), score: z.number().int(), band: z.string(), issuesFound: z.number().int() })),
+          }),
+        ),
+      },
+    },
+  }),
+};
+
+/** Malformed definitions become 400 with every problem listed (the analyzer's issues). */
+function invalidDefinition(error: unknown): never {
+  if (error instanceof InvalidDefinitionError) {
+    throw new HttpError(400, 'INVALID_WORKFLOW_DEFINITION', 'The workflow definition is not valid', { details: { issues: error.issues } });
+  }
+  throw error;
+}
+
+/**
+ * Workflow, analysis and history routes (issue 8), documented and validated through @org/openapi. Mounted inside the
+ * v1 router (so at /api and /v1/api), after authentication; every query is scoped to the principal's location.
+ */
+export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: boolean }): ApiRouter {
+  const { service } = deps;
+  const before = [requireAuth, requireLocation];
+  return createApiRouter({
+    info: { title: 'GHL workflow health API', version: '1.0.0', description: 'Workflow health analysis for GoHighLevel locations.' },
+    servers: [{ url: '/api', description: 'Canonical path.' }, { url: '/v1/api', description: 'Versioned alias of /api.' }],
+    securitySchemes: { session: cookieAuth('session'), apiKey: bearerAuth() },
+    security: [{ session: [] }, { apiKey: [] }],
+    tags: [{ name: 'workflows' }, { name: 'analysis' }],
+    docs: { enabled: deps.docs ?? false },
+    // The app already parsed JSON (100 KB limit) before authentication.
+    parseJson: false,
+    requestId: (_req, res) => res.getHeader('x-request-id')?.toString(),
+    routes: [
+      implement(routes.list, async (req, res) => res.reply(200, { success: true, data: await service.listWorkflows(locationOf(req)) }), { before }),
+      implement(routes.get, async (req, res) => res.reply(200, { success: true, data: (await service.getWorkflow(locationOf(req), req.params.id)) as never }), { before }),
+      implement(
+        routes.importDefinition,
+        async (req, res) => res.reply(201, { success: true, data: await service.importDefinition(locationOf(req), req.body).catch(invalidDefinition) }),
+        { before },
+      ),
+      implement(routes.analyze, async (req, res) => res.reply(200, { success: true, data: (await service.analyze(locationOf(req), req.body).catch(invalidDefinition)) as never }), { before }),
+      implement(routes.getAnalysis, async (req, res) => res.reply(200, { success: true, data: (await service.getAnalysis(locationOf(req), req.params.id)) as never }), { before }),
+      implement(
+        routes.history,
+        async (req, res) => {
+          const q = req.query;
+          const data = await service.history(locationOf(req), {
+            workflowId: q.workflowId,
+            from: q.from ? new Date(q.from) : undefined,
+            to: q.to ? new Date(q.to) : undefined,
+            minScore: q.minScore,
+            limit: q.limit,
+            cursor: q.cursor,
+          });
+          res.reply(200, { success: true, data });
+        },
+        { before },
+      ),
+      implement(routes.health, async (req, res) => res.reply(200, { success: true, data: await service.locationHealth(locationOf(req)) }), { before }),
+    ],
+  });
+}

@@ -1,0 +1,367 @@
+import {
+  ANALYZER_VERSION,
+  AnalysisError,
+  analyzeLocation,
+  analyzeParsed,
+  createLocationContext,
+  locationInventorySchema,
+  parseWorkflowDefinition,
+  type Finding,
+  type LocationInventory,
+  type WorkflowDefinition,
+  type WorkflowSummary,
+} from '../analysis/index.js';
+import { retentionDays } from '../billing/tiers.js';
+import type { Database } from '../db/database.js';
+import { activeSubscription } from '../db/queries/subscriptions.js';
+import type { GhlClient, GhlWorkflowSummary } from '../ghl/client.js';
+import type { ImportedDefinitionSource, StoredDefinition, WorkflowDefinitionSource } from '../ghl/definition-sources.js';
+import { GhlError } from '../ghl/errors.js';
+import { HttpError, notFound } from '../http/errors.js';
+import { CACHE_KEYS, CACHE_TTL, type WorkflowCache } from './cache.js';
+
+export type Tier = 'free' | 'pro' | 'enterprise';
+
+/** History retention per tier, in days (null: everything): the tier table of src/billing/tiers.ts. */
+export const RETENTION_DAYS: Record<Tier, number | null> = { free: retentionDays('free'), pro: retentionDays('pro'), enterprise: retentionDays('enterprise') };
+
+/** One finished analysis, for metrics (workflow_analysis_total, _duration_seconds, workflow_health_score, workflow_issues_found). */
+export interface AnalysisEvent {
+  tier: Tier;
+  status: 'ok' | 'cached' | 'invalid' | 'error';
+  durationMs: number;
+  score?: number;
+  findings?: readonly Pick<Finding, 'ruleId' | 'severity'>[];
+}
+
+export interface WorkflowServiceOptions {
+  db: Database;
+  /** The GHL API client; undefined when the app has no GHL connection at all. */
+  ghl?: GhlClient;
+  imported: ImportedDefinitionSource;
+  /** Extra definition sources tried after the imported ones (the builder backend). @default [] */
+  sources?: readonly WorkflowDefinitionSource[];
+  /** Read-through cache (AppDeps.cache once @org/cache is wired). @default none */
+  cache?: WorkflowCache;
+  /** Called after each analysis; must not throw. @default none */
+  onAnalysis?: (event: AnalysisEvent) => void;
+}
+
+export interface WorkflowListItem {
+  id: string;
+  name: string;
+  status: string;
+  version: number;
+  updatedAt: string | null;
+  hasDefinition: boolean;
+  source: 'ghl' | 'import' | 'builder';
+}
+
+export interface AnalysisView {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  name: string | null;
+  score: number;
+  band: string;
+  issuesFound: number;
+  findings: Finding[];
+  tier: Tier;
+  analyzerVersion: string;
+  createdAt: string;
+  cached: boolean;
+}
+
+export interface HistoryFilters {
+  workflowId?: string;
+  from?: Date;
+  to?: Date;
+  minScore?: number;
+  limit: number;
+  cursor?: string;
+}
+
+const bandOf = (score: number) => (score >= 90 ? 'healthy' : score >= 70 ? 'needs-attention' : score >= 40 ? 'at-risk' : 'critical');
+
+function encodeCursor(ts: string, id: string): string {
+  return Buffer.from(JSON.stringify([ts, id])).toString('base64url');
+}
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string' && /^\d{1,19}$/.test(value[1]) && !Number.isNaN(Date.parse(value[0]))) {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // fall through
+  }
+  throw new HttpError(400, 'VALIDATION_FAILED', 'cursor is not a cursor returned by this endpoint');
+}
+
+/** Maps GHL failures to API errors (502/503/504), so a GHL outage never looks like our bug. */
+function ghlFailure(error: unknown): never {
+  if (error instanceof GhlError) {
+    if (error.code === 'GHL_RATE_LIMITED' || error.code === 'GHL_DAILY_LIMIT') {
+      throw new HttpError(503, 'GHL_RATE_LIMITED', 'GHL rate limit reached for this location; try again shortly', { cause: error, headers: { 'Retry-After': String(Math.ceil((error.retryAfterMs ?? 10_000) / 1000)) } });
+    }
+    if (error.code === 'GHL_TIMEOUT') throw new HttpError(504, 'GHL_TIMEOUT', 'GHL did not answer in time', { cause: error });
+    if (error.code === 'GHL_REFRESH_REJECTED' || error.code === 'GHL_UNAUTHORIZED') throw new HttpError(409, 'GHL_RECONNECT_REQUIRED', 'The GHL connection must be renewed: install the app again', { cause: error });
+    throw new HttpError(502, 'GHL_UNAVAILABLE', 'GHL could not be reached', { cause: error });
+  }
+  throw error;
+}
+
+/** Workflows, analyses and history of one location at a time: every method takes the caller's location first. */
+export interface WorkflowService {
+  listWorkflows(locationId: string): Promise<WorkflowListItem[]>;
+  getWorkflow(locationId: string, workflowId: string): Promise<{ workflow: WorkflowListItem; definition: WorkflowDefinition | null }>;
+  importDefinition(locationId: string, input: unknown): Promise<WorkflowListItem>;
+  analyze(locationId: string, input: { workflowId: string } | { definition: unknown }): Promise<AnalysisView>;
+  getAnalysis(locationId: string, id: string): Promise<AnalysisView>;
+  history(locationId: string, filters: HistoryFilters): Promise<{ items: Omit<AnalysisView, 'findings' | 'cached' | 'name' | 'band' | 'analyzerVersion'>[]; nextCursor: string | null; retentionDays: number | null }>;
+  locationHealth(locationId: string): Promise<{ locationId: string; score: number | null; band: string | null; workflows: { workflowId: string; name: string; status: string; score: number; band: string; issuesFound: number }[] }>;
+  /** The location's tier; cached `user:{locationId}` for 15 min. */
+  tierOf(locationId: string): Promise<Tier>;
+  /** Drops the cached tier (`user:{locationId}`): billing calls it when a subscription changes. */
+  tierChanged(locationId: string): Promise<void>;
+}
+
+export function createWorkflowService(options: WorkflowServiceOptions): WorkflowService {
+  const { db, ghl, imported, cache } = options;
+  const sources = [imported, ...(options.sources ?? [])];
+  const observe = (event: AnalysisEvent) => {
+    try {
+      options.onAnalysis?.(event);
+    } catch {
+      // Metrics never break an analysis.
+    }
+  };
+
+  const cached = async <T>(key: string, ttl: number, load: () => Promise<T>): Promise<T> => {
+    if (!cache) return load();
+    const hit = await cache.get<T>(key);
+    if (hit !== undefined) return hit;
+    const value = await load();
+    await cache.set(key, value, ttl);
+    return value;
+  };
+
+  /** GHL's metadata list; empty for a location without a GHL connection (imported definitions only). */
+  const ghlWorkflows = async (locationId: string): Promise<GhlWorkflowSummary[] | undefined> => {
+    if (!ghl) return undefined;
+    try {
+      return await ghl.listWorkflows(locationId);
+    } catch (error) {
+      if (error instanceof GhlError && error.code === 'GHL_NOT_CONNECTED') return undefined;
+      return ghlFailure(error);
+    }
+  };
+
+  const inventoryOf = async (locationId: string): Promise<LocationInventory | undefined> => {
+    if (!ghl) return undefined;
+    try {
+      return locationInventorySchema.parse(await ghl.inventory(locationId));
+    } catch (error) {
+      if (error instanceof GhlError && error.code === 'GHL_NOT_CONNECTED') return undefined;
+      return ghlFailure(error);
+    }
+  };
+
+  const definitionOf = async (locationId: string, workflowId: string): Promise<StoredDefinition | undefined> => {
+    for (const source of sources) {
+      try {
+        const found = await source.get(locationId, workflowId);
+        if (found) return found;
+      } catch (error) {
+        ghlFailure(error);
+      }
+    }
+    return undefined;
+  };
+
+  const allDefinitions = async (locationId: string): Promise<StoredDefinition[]> => {
+    const byId = new Map<string, StoredDefinition>();
+    for (const source of sources) {
+      let list: StoredDefinition[];
+      try {
+        list = await source.list(locationId);
+      } catch (error) {
+        return ghlFailure(error);
+      }
+      for (const d of list) if (!byId.has(d.workflowId)) byId.set(d.workflowId, d);
+    }
+    return [...byId.values()];
+  };
+
+  const listWorkflows = (locationId: string) =>
+    cached(CACHE_KEYS.workflows(locationId), CACHE_TTL.workflows, async () => {
+      const [remote, defs] = await Promise.all([ghlWorkflows(locationId), imported.list(locationId)]);
+      const items = new Map<string, WorkflowListItem>();
+      for (const w of remote ?? []) {
+        items.set(w.id, { id: w.id, name: w.name, status: w.status, version: w.version, updatedAt: w.updatedAt ?? null, hasDefinition: options.sources !== undefined && options.sources.length > 0, source: 'ghl' });
+      }
+      for (const d of defs) {
+        const known = items.get(d.workflowId);
+        items.set(d.workflowId, {
+          id: d.workflowId,
+          name: known?.name ?? d.name,
+          status: known?.status ?? d.status,
+          version: known ? Math.max(known.version, d.version) : d.version,
+          updatedAt: known?.updatedAt ?? (d.definition.updatedAt as string | undefined) ?? null,
+          hasDefinition: true,
+          source: 'import',
+        });
+      }
+      return [...items.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    });
+
+  const tierOf = async (locationId: string): Promise<Tier> =>
+    (await cached(CACHE_KEYS.user(locationId), CACHE_TTL.user, async () => ({ tier: (await activeSubscription(db, locationId))?.tier ?? 'free' }))).tier;
+
+  const ANALYSIS_COLUMNS = `id::text AS id, workflow_id, workflow_version, health_score, issues_found, findings, tier, analyzer_version, created_at`;
+  type AnalysisRow = { id: string; workflow_id: string; workflow_version: number; health_score: number; issues_found: number; findings: Finding[]; tier: Tier; analyzer_version: string | null; created_at: Date };
+  const view = (row: AnalysisRow, name: string | null, isCached: boolean): AnalysisView => ({
+    id: row.id,
+    workflowId: row.workflow_id,
+    workflowVersion: row.workflow_version,
+    name,
+    score: row.health_score,
+    band: bandOf(row.health_score),
+    issuesFound: row.issues_found,
+    findings: row.findings,
+    tier: row.tier,
+    analyzerVersion: row.analyzer_version ?? 'unknown',
+    createdAt: row.created_at.toISOString(),
+    cached: isCached,
+  });
+
+  async function runAnalysis(locationId: string, def: WorkflowDefinition, tier: Tier): Promise<AnalysisView> {
+    const started = performance.now();
+    const [others, inventory, remote] = await Promise.all([allDefinitions(locationId), inventoryOf(locationId), ghlWorkflows(locationId)]);
+    const workflowId = String((def as { id?: string }).id ?? (def as { _id?: string })._id);
+    const definitions = [def, ...others.filter((d) => d.workflowId !== workflowId).map((d) => d.definition)];
+    const summaries: WorkflowSummary[] = (remote ?? []).map((w) => ({ id: w.id, status: w.status, name: w.name }));
+    const context = createLocationContext({ locationId, definitions, workflows: summaries, inventory, workflowsComplete: remote !== undefined });
+    const result = analyzeParsed(def, { location: context });
+    const durationMs = Math.round(performance.now() - started);
+    const { rows } = await db.query<AnalysisRow>(
+      `INSERT INTO analysis_results (location_id, workflow_id, workflow_version, health_score, issues_found, findings, tier, analyzer_version, duration_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${ANALYSIS_COLUMNS}`,
+      [locationId, workflowId, def.version ?? 0, result.score, result.findings.length, JSON.stringify(result.findings), tier, String(ANALYZER_VERSION), durationMs],
+    );
+    observe({ tier, status: 'ok', durationMs: performance.now() - started, score: result.score, findings: result.findings });
+    return view(rows[0]!, def.name, false);
+  }
+
+  const service: WorkflowService = {
+    listWorkflows,
+    tierOf,
+    async tierChanged(locationId) {
+      await cache?.delete(CACHE_KEYS.user(locationId));
+    },
+    async getWorkflow(locationId, workflowId) {
+      return cached(CACHE_KEYS.workflow(locationId, workflowId), CACHE_TTL.workflow, async () => {
+        const [list, stored] = await Promise.all([listWorkflows(locationId), definitionOf(locationId, workflowId)]);
+        const meta = list.find((w) => w.id === workflowId);
+        if (!meta && !stored) throw notFound('Workflow');
+        const workflow: WorkflowListItem = meta
+          ? { ...meta, hasDefinition: stored !== undefined }
+          : { id: workflowId, name: stored!.name, status: stored!.status, version: stored!.version, updatedAt: null, hasDefinition: true, source: stored!.source };
+        return { workflow, definition: stored?.definition ?? null };
+      });
+    },
+    async importDefinition(locationId, input) {
+      let entry: StoredDefinition;
+      try {
+        entry = await imported.import(locationId, input);
+      } catch (error) {
+        // A definition naming another location is answered like any other location's resource: 404, no oracle.
+        if (error instanceof AnalysisError && error.code === 'LOCATION_MISMATCH') throw notFound('Location');
+        throw error;
+      }
+      if (cache) await Promise.all([cache.delete(CACHE_KEYS.workflows(locationId)), cache.delete(CACHE_KEYS.workflow(locationId, entry.workflowId))]);
+      return { id: entry.workflowId, name: entry.name, status: entry.status, version: entry.version, updatedAt: (entry.definition.updatedAt as string | undefined) ?? null, hasDefinition: true, source: 'import' };
+    },
+    async analyze(locationId, input) {
+      const started = performance.now();
+      const tier = await tierOf(locationId);
+      try {
+        if ('definition' in input) {
+          const def = parseWorkflowDefinition(input.definition);
+          if (def.locationId !== locationId) throw notFound('Location');
+          return await runAnalysis(locationId, def, tier);
+        }
+        // Through the cached workflow (workflow:{locationId}:{workflowId}): a cache hit of the analysis costs no
+        // definition lookup, so repeated analyses never spend the location's GHL request budget.
+        const { definition } = await service.getWorkflow(locationId, input.workflowId);
+        if (!definition) throw new HttpError(404, 'NOT_FOUND', 'Workflow definition not found: import it with POST /workflows/import');
+        const stored = { workflowId: input.workflowId, version: definition.version ?? 0, definition };
+        const key = CACHE_KEYS.analysis(locationId, stored.workflowId, stored.version, ANALYZER_VERSION);
+        const hit = cache ? await cache.get<AnalysisView>(key) : undefined;
+        if (hit) {
+          observe({ tier, status: 'cached', durationMs: performance.now() - started, score: hit.score });
+          return { ...hit, cached: true };
+        }
+        const result = await runAnalysis(locationId, stored.definition, tier);
+        if (cache) await cache.set(key, result, CACHE_TTL.analysis);
+        return result;
+      } catch (error) {
+        observe({ tier, status: error instanceof AnalysisError ? 'invalid' : 'error', durationMs: performance.now() - started });
+        throw error;
+      }
+    },
+    async getAnalysis(locationId, id) {
+      if (!/^\d{1,18}$/.test(id)) throw notFound('Analysis');
+      const { rows } = await db.read<AnalysisRow>(`SELECT ${ANALYSIS_COLUMNS} FROM analysis_results WHERE id = $1 AND location_id = $2`, [id, locationId]);
+      if (!rows[0]) throw notFound('Analysis');
+      return view(rows[0], null, false);
+    },
+    async history(locationId, filters) {
+      const tier = await tierOf(locationId);
+      const retentionDays = RETENTION_DAYS[tier];
+      const [cursorTs, cursorId] = filters.cursor ? decodeCursor(filters.cursor) : [null, null];
+      const { rows } = await db.read<AnalysisRow & { cursor_ts: string }>(
+        `SELECT id::text AS id, workflow_id, workflow_version, health_score, issues_found, tier, created_at, created_at::text AS cursor_ts
+           FROM analysis_results
+          WHERE location_id = $1
+            AND ($2::text IS NULL OR workflow_id = $2)
+            AND ($3::timestamptz IS NULL OR created_at >= $3)
+            AND ($4::timestamptz IS NULL OR created_at < $4)
+            AND ($5::int IS NULL OR health_score >= $5)
+            AND ($6::int IS NULL OR created_at >= now() - $6 * interval '1 day')
+            AND ($7::timestamptz IS NULL OR (created_at, id) < ($7::timestamptz, $8::bigint))
+          ORDER BY created_at DESC, id DESC
+          LIMIT $9`,
+        [locationId, filters.workflowId ?? null, filters.from ?? null, filters.to ?? null, filters.minScore ?? null, retentionDays, cursorTs, cursorId, filters.limit + 1],
+      );
+      const page = rows.slice(0, filters.limit);
+      // A workflow id the location does not know is answered like any other location's resource: 404.
+      if (filters.workflowId && page.length === 0 && !filters.cursor && !(await listWorkflows(locationId)).some((w) => w.id === filters.workflowId)) {
+        throw notFound('Workflow');
+      }
+      const last = page[page.length - 1];
+      return {
+        items: page.map((r) => ({ id: r.id, workflowId: r.workflow_id, workflowVersion: r.workflow_version, score: r.health_score, issuesFound: r.issues_found, tier: r.tier, createdAt: r.created_at.toISOString() })),
+        nextCursor: rows.length > filters.limit && last ? encodeCursor(last.cursor_ts, last.id) : null,
+        retentionDays,
+      };
+    },
+    async locationHealth(locationId) {
+      const [defs, inventory, remote] = await Promise.all([allDefinitions(locationId), inventoryOf(locationId), ghlWorkflows(locationId)]);
+      const result = analyzeLocation({
+        locationId,
+        definitions: defs.map((d) => d.definition),
+        inventory,
+        workflows: (remote ?? []).map((w) => ({ id: w.id, status: w.status, name: w.name })),
+        workflowsComplete: remote !== undefined,
+      });
+      return {
+        locationId,
+        score: result.score,
+        band: result.band,
+        workflows: result.workflows.map((w) => ({ workflowId: w.workflowId, name: w.name, status: w.status, score: w.score, band: w.band, issuesFound: w.findings.length })),
+      };
+    },
+  };
+  return service;
+}
