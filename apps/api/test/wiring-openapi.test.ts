@@ -10,6 +10,7 @@ import { compareRouterWithDocument, assertRouterMatchesDocument } from '@org/ope
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBilling, createStripeClient } from '../src/billing/index.js';
+import { createGhlModule } from '../src/ghl/module.js';
 import { createApp } from '../src/http/create-app.js';
 import { createLifecycle } from '../src/http/lifecycle.js';
 import { createDatabase } from '../src/db/database.js';
@@ -20,8 +21,8 @@ const pgUp = await hasSharedPostgres();
 const run = promisify(execFile);
 const bin = (name: string) => resolve(import.meta.dirname, '..', 'node_modules', '.bin', name);
 const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_UPDATE_NOTIFIER: '1' };
-/** Operational endpoints and the Stripe webhook (called by Stripe, not by API clients): not in the API document. */
-const OPERATIONAL = ['/webhooks/stripe', '/live', '/health', '/ready', '/health/detailed', '/metrics', '/internal/cache-stats', '/openapi.json', '/api-docs'];
+/** Operational endpoints, the Stripe and GHL webhooks and the OAuth install flow (browser redirects): not in the API document. */
+const OPERATIONAL = ['/webhooks/stripe', '/webhooks/ghl', /^\/auth\//, '/live', '/health', '/ready', '/health/detailed', '/metrics', '/internal/cache-stats', '/openapi.json', '/api-docs'];
 
 async function output(command: string, args: string[], cwd: string): Promise<string> {
   try {
@@ -34,9 +35,18 @@ async function output(command: string, args: string[], cwd: string): Promise<str
 }
 
 /** The real createApp with billing mounted and no I/O (the pool and Stripe are never called), for route-table checks. */
-function appOnly(enableApiDocs: boolean) {
+async function appOnly(enableApiDocs: boolean) {
   const logger = createLogger({ level: 'silent' });
   const db = createDatabase({ url: 'postgres://127.0.0.1:1/none', logger });
+  const ghl = await createGhlModule({
+    db,
+    logger,
+    isProduction: false,
+    sessionSecret: TEST_SECRETS.sessionSecret,
+    frontendUrl: 'https://app.example.test',
+    ghl: { clientId: 'id', clientSecret: 'secret', apiBaseUrl: 'http://127.0.0.1:1', authorizeUrl: 'http://127.0.0.1:1/oauth', redirectUri: 'http://127.0.0.1:1/cb', webhookPublicKey: undefined, builderBaseUrl: undefined },
+    encryption: { keys: { k1: Buffer.alloc(32, 1) }, currentKeyId: 'k1' },
+  });
   const billing = createBilling({
     db,
     logger,
@@ -49,6 +59,8 @@ function appOnly(enableApiDocs: boolean) {
   });
   const app = createApp({
     billing,
+    ghl: ghl.routers,
+    documentedRoutes: ghl.openapi.routes,
     config: { isProduction: false, frontendUrl: 'http://localhost:5173', trustProxyHops: 0, sessionSecret: TEST_SECRETS.sessionSecret, internalToken: TEST_SECRETS.internalToken, enableApiDocs },
     logger,
     db,
@@ -56,7 +68,7 @@ function appOnly(enableApiDocs: boolean) {
     versions: { app: '1.2.3' },
     backends: { database: 'postgres', cache: 'none', rateLimit: 'none' },
   });
-  return { app, db };
+  return { app, db: { close: async () => (await ghl.close(), await db.close()) } };
 }
 
 describe('the OpenAPI document of the app', () => {
@@ -64,7 +76,7 @@ describe('the OpenAPI document of the app', () => {
   let document: Record<string, unknown>;
   let json: string;
   beforeAll(async () => {
-    const { app, db } = appOnly(true);
+    const { app, db } = await appOnly(true);
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as { port: number }).port;
@@ -87,14 +99,14 @@ describe('the OpenAPI document of the app', () => {
     expect(document.security).toEqual([{ session: [] }, { apiKey: [] }]);
   });
 
-  it('documents every mounted API route and mounts every documented path (contract helper over the real app)', () => {
-    const { app, db } = appOnly(true);
+  it('documents every mounted API route and mounts every documented path (contract helper over the real app)', async () => {
+    const { app, db } = await appOnly(true);
     const report = compareRouterWithDocument(app, document as never, { ignore: OPERATIONAL });
     expect(report.undocumented).toEqual([]);
     expect(report.unmounted).toEqual([]);
     // Not vacuous: both mounts of every operation were found.
     expect(report.operations.length).toBeGreaterThanOrEqual(10);
-    expect(report.routes.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['GET /api/me', 'GET /v1/api/me', 'GET /api/subscription', 'POST /v1/api/subscription/checkout']));
+    expect(report.routes.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['GET /api/me', 'GET /v1/api/me', 'GET /api/subscription', 'POST /v1/api/subscription/checkout', 'GET /api/workflows', 'POST /v1/api/analyze']));
     expect(() => assertRouterMatchesDocument(app, document as never, { ignore: OPERATIONAL })).not.toThrow();
     void db.close();
   });
