@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VALID_SESSION, createExampleApp } from './example-app.js';
-import { listen } from './helpers.js';
+import { listen } from '@org/test-services';
 
 const run = promisify(execFile);
 const dir = resolve(import.meta.dirname, '.generated', `client-${process.pid}`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExampleApp } from './example-app.js';
-import { listen } from './helpers.js';
+import { listen } from '@org/test-services';
 
 describe('docs routes', () => {
   let server: Awaited<ReturnType<typeof listen>>;

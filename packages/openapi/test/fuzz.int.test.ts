@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VALID_API_KEY, VALID_SESSION, createExampleApp } from './example-app.js';
-import { listen } from './helpers.js';
+import { listen } from '@org/test-services';
 
 // Hand-written arbitraries per example schema (no zod-v4 arbitrary generator works on npm, see
 // shared research): valid inputs must never be rejected, anything else must never give a 5xx.

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OpenApiOptionsError, bearerAuth, defineRoute } from '../src/index.js';
 import { apiErrorHandler, createApiRouter, implement } from '../src/express/index.js';
-import { listen } from './helpers.js';
+import { listen } from '@org/test-services';
 
 const info = { title: 't', version: '1' };
 const ping = defineRoute({ method: 'get', path: '/ping', operationId: 'ping', summary: 'Ping', responses: { 200: { description: 'pong', body: z.object({ pong: z.boolean() }) }, 204: { description: 'nothing' } } });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { defineRoute } from '../src/index.js';
 import { apiErrorHandler, createApiRouter, implement } from '../src/express/index.js';
 import { VALID_API_KEY, VALID_SESSION, createExampleApp } from './example-app.js';
-import { listen } from './helpers.js';
+import { listen } from '@org/test-services';
 
 const session = { cookie: `sid=${VALID_SESSION}` };
 const apiKey = { authorization: `Bearer ${VALID_API_KEY}` };

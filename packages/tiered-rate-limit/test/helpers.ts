@@ -1,22 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 
-/** Starts `app` on 127.0.0.1:0; returns its base URL and a close function. */
-export async function listen(app: Express): Promise<{ url: string; close: () => Promise<void> }> {
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+export { listen } from '@org/test-services';
 
 /** The reference API's shape: the limiter before auth, a general route and an analysis route. */
 export function referenceApp(limiter: express.RequestHandler): Express {

@@ -5,3 +5,4 @@ export { sharedPostgres, hasSharedPostgres, sharedPostgresUrl, type SharedPostgr
 export { startRedis, canStartRedis, type PrivateRedis } from './private-redis.js';
 export { startPostgres, canStartPostgres, type PrivatePostgres } from './private-postgres.js';
 export { startRedisCluster, canStartRedisCluster, type PrivateRedisCluster } from './redis-cluster.js';
+export { listen, type ListeningServer } from './http.js';

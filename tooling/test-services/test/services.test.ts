@@ -7,6 +7,7 @@ import {
   canStartRedisCluster,
   hasSharedPostgres,
   hasSharedRedis,
+  listen,
   sharedPostgres,
   sharedPostgresUrl,
   sharedRedis,
@@ -143,5 +144,15 @@ describe.skipIf(!canStartRedisCluster())('startRedisCluster', () => {
       client.disconnect();
       await cluster.stop();
     }
+  });
+});
+
+describe('listen', () => {
+  it('serves a handler on a free loopback port and closes keep-alive connections', async () => {
+    const server = await listen((_req, res) => res.end('hi'));
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+    expect(await (await fetch(server.url)).text()).toBe('hi');
+    await server.close();
+    await expect(fetch(server.url)).rejects.toThrow();
   });
 });
