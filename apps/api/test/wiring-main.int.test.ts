@@ -1,12 +1,20 @@
 // The user's rate-limit check against the real composition root (src/main.ts in a child process) with the real
 // workflow routes: plain requests, no cookie, Redis (private server) and PostgreSQL (shared) as in production.
 // TRUST_PROXY_HOPS=1 lets the two loops come from two client addresses, as they would through a load balancer.
+import { execFile } from 'node:child_process';
 import { canStartRedis, hasSharedPostgres, sharedPostgres, startRedis, type PrivateRedis, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnApp, waitReady, type AppProcess } from './support/child.js';
 import { TEST_SECRETS } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
+/** Runs a command with `input` on stdin; resolves with its output whatever the exit code (the test reads the output). */
+function run(command: string, args: string[], input: string): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, (error, stdout, stderr) => (error && !('code' in error) ? reject(error) : resolve({ stdout, stderr })));
+    child.stdin!.end(input);
+  });
+}
 const redisOk = await canStartRedis();
 
 async function hits(url: string, n: number, init: RequestInit) {
@@ -69,6 +77,9 @@ describe.skipIf(!pgUp || !redisOk)('the user check against src/main.ts (child pr
     expect(text).toMatch(/^rate_limit_exceeded_total\{tier="free",policy="analysis"\} 2$/m);
     expect(text).toMatch(/^dependency_up\{dependency="redis"\} 1$/m);
     expect(text).toMatch(/^active_users\{tier="free"\} \d+$/m);
+    // The full exposition of the real process passes promtool (Prometheus text format).
+    const { stdout, stderr } = await run('sh', ['-c', 'promtool check metrics'], text);
+    expect(stdout + stderr).toBe('');
     const docs = (await (await fetch(`${app.base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/me', '/workflows', '/analyze', '/history', '/subscription']));
   });
