@@ -1,0 +1,124 @@
+// The dashboard live check against the reference API (not the metrics package's example app): Debian's prometheus
+// scrapes the real src/main.ts (demo mode: the fake GHL in-process, so GHL calls and analyses are real) under a mix
+// of 2xx, 401, 404, 429 and 500, a signed Stripe webhook is delivered, and every panel query of
+// ops/grafana/dashboards/api-overview.json returns at least one series. Reuses @org/metrics' test helpers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, hasSharedPostgres, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expand, loadDashboard, targetsOf } from '../../../packages/metrics/test/dashboard-lint.js';
+import { prometheusBinary } from '../../../packages/metrics/test/tools.js';
+import { stripeSignatureHeader } from '../src/billing/fake-stripe-server.js';
+import { spawnApp, waitReady, type AppProcess } from './support/child.js';
+import { TEST_SECRETS } from './support/test-app.js';
+
+const prometheus = prometheusBinary('prometheus');
+const pgUp = await hasSharedPostgres();
+const RATE_INTERVAL = '8s';
+const DEMO_WORKFLOW = '2131b35d-8546-53d3-857c-5ef0c31c2985';
+
+describe.skipIf(!prometheus || !pgUp)('dashboard live check against the reference API (prometheus scrapes src/main.ts)', () => {
+  let pg: SharedPostgres;
+  let app: AppProcess;
+  let child: ChildProcess | undefined;
+  let dir = '';
+  let api = '';
+  let logs = '';
+  const query = async (expr: string) => {
+    const body = (await (await fetch(`${api}/api/v1/query?${new URLSearchParams({ query: expr })}`)).json()) as { status: string; error?: string; data?: { result: unknown[] } };
+    if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
+    return body.data!.result;
+  };
+
+  beforeAll(async () => {
+    pg = await sharedPostgres('api_dashboard');
+    app = await spawnApp('test/support/main-with-test-routes.ts', {
+      NODE_ENV: 'development',
+      DATABASE_URL: pg.url,
+      SESSION_SECRET: TEST_SECRETS.sessionSecret,
+      INTERNAL_TOKEN: TEST_SECRETS.internalToken,
+      STRIPE_WEBHOOK_SECRET: TEST_SECRETS.stripeWebhookSecret,
+    });
+    await waitReady(app);
+    dir = mkdtempSync(join(tmpdir(), 'api-dashboard-prom-'));
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      ['global: { scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s }', 'scrape_configs:', '  - job_name: api', `    static_configs: [{ targets: ['127.0.0.1:${app.port}'] }]`, ''].join('\n'),
+    );
+    const port = await freePort();
+    api = `http://127.0.0.1:${port}`;
+    child = spawn(prometheus!, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
+    await waitFor('prometheus ready', async () => (await fetch(`${api}/-/ready`).catch(() => undefined))?.ok === true, 30_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (child?.pid && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child!.once('exit', resolve));
+    }
+    app?.child.kill('SIGTERM');
+    await app?.exited;
+    await pg?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every panel query returns at least one series', async () => {
+    // A demo session: GHL calls (fake GHL), cached lists, one analysis.
+    const login = await fetch(`${app.base}/auth/demo/login`, { method: 'POST' });
+    expect(login.status).toBeLessThan(400);
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    expect((await fetch(`${app.base}/api/workflows`, { headers: { cookie } })).status).toBe(200);
+    const analysis = await fetch(`${app.base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: DEMO_WORKFLOW }) });
+    expect(analysis.status).toBe(200);
+    // A signed Stripe webhook (an event type billing ignores still counts in subscription_events_total).
+    const payload = JSON.stringify({ id: 'evt_dashboard_1', object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_dashboard', object: 'customer' } } });
+    const hook = await fetch(`${app.base}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignatureHeader(payload, TEST_SECRETS.stripeWebhookSecret) }, body: payload });
+    expect(hook.status).toBeLessThan(300);
+
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        // 2xx (session), 401 and then 429 (anonymous), 404, 500.
+        for (const r of await Promise.all([
+          fetch(`${app.base}/api/workflows`, { headers: { cookie } }),
+          fetch(`${app.base}/api/me`),
+          fetch(`${app.base}/no/such/path`),
+          fetch(`${app.base}/api/test/throw`),
+        ]))
+          await r.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await waitFor(
+        'several scrapes with 5xx and 429 in the rate window',
+        async () => {
+          const r5 = (await query(`count_over_time(http_requests_total{job="api",status_code="500"}[${RATE_INTERVAL}])`).catch(() => [])) as { value: [number, string] }[];
+          const r429 = (await query('rate_limit_exceeded_total{job="api"}').catch(() => [])) as unknown[];
+          return r5.length > 0 && Number(r5[0]!.value[1]) >= 4 && r429.length > 0;
+        },
+        45_000,
+        250,
+      );
+      const vars = { job: 'api', instance: '.+', rateInterval: RATE_INTERVAL };
+      const empty: string[] = [];
+      const panelTargets = targetsOf(loadDashboard());
+      expect(panelTargets.length).toBeGreaterThan(10);
+      for (const t of panelTargets) {
+        if ((await query(expand(t.expr, vars))).length === 0) empty.push(`${t.panel} ${t.refId}: ${t.expr}`);
+      }
+      expect(empty).toEqual([]);
+      expect(await query(`sum(rate(metric_the_app_does_not_have_total[${RATE_INTERVAL}]))`)).toEqual([]);
+    } finally {
+      stop = true;
+      await load;
+    }
+    const targets = (await (await fetch(`${api}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; lastError: string }[] } };
+    expect(targets.data.activeTargets.map((t) => [t.health, t.lastError])).toEqual([['up', '']]);
+    expect(logs).not.toMatch(/level=error/);
+  }, 120_000);
+});
