@@ -13,6 +13,12 @@ export const CacheKeys = defineKeys(
     workflows: 'workflows:{locationId}',
     /** The latest analysis of a workflow. */
     analysis: 'analysis:{workflowId}',
+    /**
+     * One analysis result of the workflow service, by workflow version and analyzer version. The location is part of
+     * it because workflow ids are chosen by whoever imports a definition: a bare `analysis:{workflowId}` could be
+     * shared across tenants.
+     */
+    workflowAnalysis: 'analysis:{locationId}:{workflowId}:{version}:{analyzerVersion}',
     /** The user record (account and tier) of a location; invalidated when the tier changes. */
     user: 'user:{locationId}',
   },

@@ -26,8 +26,13 @@ export interface UserRecords {
   invalidate(locationId: string): Promise<void>;
 }
 
+/** The user record from the database (undefined for an unknown location): what `user:{locationId}` caches. */
+export async function loadUserRecord(db: Pick<Database, 'read'>, locationId: string): Promise<UserRecord | undefined> {
+  return (await db.read<UserRecord>(USER_RECORD_SQL, [locationId])).rows[0];
+}
+
 export function createUserRecords(deps: { db: Pick<Database, 'read'>; cache?: Cache }): UserRecords {
-  const load = async (locationId: string) => (await deps.db.read<UserRecord>(USER_RECORD_SQL, [locationId])).rows[0];
+  const load = (locationId: string) => loadUserRecord(deps.db, locationId);
   return {
     get(locationId) {
       // An unknown location yields undefined, which wrap does not cache.

@@ -1,3 +1,4 @@
+import { loadUserRecord } from '../cache/user-record.js';
 import {
   ANALYZER_VERSION,
   AnalysisError,
@@ -13,7 +14,6 @@ import {
 } from '../analysis/index.js';
 import { retentionDays } from '../billing/tiers.js';
 import type { Database } from '../db/database.js';
-import { activeSubscription } from '../db/queries/subscriptions.js';
 import type { GhlClient, GhlWorkflowSummary } from '../ghl/client.js';
 import type { ImportedDefinitionSource, StoredDefinition, WorkflowDefinitionSource } from '../ghl/definition-sources.js';
 import { GhlError } from '../ghl/errors.js';
@@ -216,7 +216,8 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     });
 
   const tierOf = async (locationId: string): Promise<Tier> =>
-    (await cached(CACHE_KEYS.user(locationId), CACHE_TTL.user, async () => ({ tier: (await activeSubscription(db, locationId))?.tier ?? 'free' }))).tier;
+    // The same record (and effective-tier rule) the rate limiter caches under this key: src/cache/user-record.ts.
+    (await cached(CACHE_KEYS.user(locationId), CACHE_TTL.user, async () => (await loadUserRecord(db, locationId)) ?? { tier: 'free' as const })).tier;
 
   const ANALYSIS_COLUMNS = `id::text AS id, workflow_id, workflow_version, health_score, issues_found, findings, tier, analyzer_version, created_at`;
   type AnalysisRow = { id: string; workflow_id: string; workflow_version: number; health_score: number; issues_found: number; findings: Finding[]; tier: Tier; analyzer_version: string | null; created_at: Date };
