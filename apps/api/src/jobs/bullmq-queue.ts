@@ -1,0 +1,128 @@
+import { Job, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { PermanentJobError, QueueError } from './errors.js';
+import { analysisJobId, clampProgress, resolveQueueOptions } from './options.js';
+import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, JobSnapshot, JobStatus } from './types.js';
+
+/** The BullMQ queue name of analyses. */
+export const ANALYSIS_QUEUE_NAME = 'analysis';
+
+/** Options of {@link createBullAnalysisQueue}. */
+export interface BullAnalysisQueueOptions extends AnalysisQueueOptions {
+  /** `redis://` URL (REDIS_URL). */
+  redisUrl: string;
+  /** BullMQ key prefix (tests isolate themselves with their own). @default 'bull' */
+  prefix?: string;
+  /** How often a worker looks for jobs whose worker died (stalled), and how long a job's lock lives. @default 30000 */
+  stalledIntervalMs?: number;
+  /** How many times a job may stall (its worker crashed) before it fails. @default 2 */
+  maxStalledCount?: number;
+}
+
+/** ioredis options from a URL; BullMQ needs `maxRetriesPerRequest: null` on blocking connections. */
+export function redisConnection(url: string): ConnectionOptions {
+  const u = new URL(url);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new QueueError('QUEUE_INVALID_OPTIONS', 'redisUrl must be a redis:// or rediss:// URL');
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    db: Number.isInteger(db) ? db : 0,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
+}
+
+const STATUS: Record<string, JobStatus> = { waiting: 'queued', prioritized: 'queued', 'waiting-children': 'queued', active: 'active', delayed: 'delayed', completed: 'completed', failed: 'failed' };
+
+/**
+ * The BullMQ queue `analysis`: deterministic job ids (one job per location, workflow and version), exponential
+ * backoff, failed jobs kept, completed jobs kept `keepCompletedMs`. With a processor it also runs a Worker (the
+ * `worker` and `all` roles); stalled jobs of a crashed worker are taken over by the others.
+ */
+export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): AnalysisQueue & { readonly queue: Queue; readonly worker: Worker | undefined } {
+  const opts = resolveQueueOptions(options);
+  const connection = redisConnection(options.redisUrl);
+  const prefix = options.prefix ?? 'bull';
+  const stalledInterval = options.stalledIntervalMs ?? 30_000;
+  const queue = new Queue<AnalysisJobData>(ANALYSIS_QUEUE_NAME, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: opts.attempts,
+      backoff: { type: 'exponential', delay: opts.backoffMs },
+      removeOnComplete: { age: Math.ceil(opts.keepCompletedMs / 1000) },
+      // Failed jobs stay for inspection (GET /jobs/:id) until removed by hand.
+      removeOnFail: false,
+    },
+  });
+  const processor = opts.processor;
+  const worker = processor
+    ? new Worker<AnalysisJobData>(
+        ANALYSIS_QUEUE_NAME,
+        async (job) => {
+          let reported = 0;
+          try {
+            return await processor(job.data, {
+              attempt: job.attemptsMade + 1,
+              progress: async (percent) => {
+                const value = clampProgress(percent);
+                if (value <= reported) return;
+                reported = value;
+                await job.updateProgress(value);
+              },
+            });
+          } catch (error) {
+            if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
+            throw error;
+          }
+        },
+        { connection, prefix, concurrency: opts.concurrency, lockDuration: stalledInterval, stalledInterval, maxStalledCount: options.maxStalledCount ?? 2 },
+      )
+    : undefined;
+  // Errors of the blocking connection are retried by BullMQ; without a listener Node would crash on them.
+  worker?.on('error', () => undefined);
+  queue.on('error', () => undefined);
+
+  const snapshot = async (job: Job<AnalysisJobData>): Promise<JobSnapshot> => {
+    const state = await job.getState();
+    const status = STATUS[state] ?? 'queued';
+    return {
+      id: job.id!,
+      locationId: job.data.locationId,
+      workflowId: job.data.workflowId,
+      version: job.data.version,
+      status,
+      progress: status === 'completed' ? 100 : typeof job.progress === 'number' ? job.progress : 0,
+      attemptsMade: job.attemptsMade,
+      result: status === 'completed' ? (job.returnvalue ?? null) : null,
+      error: job.failedReason || null,
+      createdAt: new Date(job.timestamp).toISOString(),
+      finishedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+    };
+  };
+
+  return {
+    kind: 'bullmq',
+    queue,
+    worker,
+    async enqueue(data) {
+      const jobId = analysisJobId(data);
+      // `add` with an existing id returns the existing job and queues nothing; the read before it only tells which.
+      const existing = await Job.fromId(queue, jobId);
+      await queue.add('analyze', data, { jobId });
+      return { jobId, duplicate: existing !== undefined };
+    },
+    async get(jobId) {
+      if (!/^an_[\w-]{1,64}$/.test(jobId)) return undefined;
+      const job = await Job.fromId<AnalysisJobData>(queue, jobId);
+      return job ? snapshot(job) : undefined;
+    },
+    async close() {
+      // Worker.close waits for the running jobs; a hard kill instead leaves them to stalled-job recovery.
+      await worker?.close();
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { PermanentJobError, QueueError } from './errors.js';
+import { analysisJobId, backoffDelay, clampProgress, resolveQueueOptions } from './options.js';
+import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, JobSnapshot } from './types.js';
+
+interface MemoryJob {
+  snapshot: JobSnapshot;
+  finishedAtMs?: number;
+}
+
+/**
+ * The in-process queue used without Redis (embedded defaults): same ids, retries, backoff and kept failures as the
+ * BullMQ queue, so the API behaves the same. Jobs live in this process only; a restart forgets them.
+ */
+export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): AnalysisQueue {
+  const opts = resolveQueueOptions(options);
+  const { processor } = opts;
+  if (!processor) throw new QueueError('QUEUE_INVALID_OPTIONS', 'the in-process queue needs a processor: it runs its own jobs');
+  const jobs = new Map<string, MemoryJob>();
+  const ready: string[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const running = new Set<Promise<void>>();
+  let active = 0;
+  let closed = false;
+
+  const dropExpired = () => {
+    const now = Date.now();
+    for (const [id, job] of jobs) {
+      if (job.snapshot.status === 'completed' && job.finishedAtMs !== undefined && now - job.finishedAtMs > opts.keepCompletedMs) jobs.delete(id);
+    }
+  };
+
+  const pump = () => {
+    while (!closed && active < opts.concurrency && ready.length > 0) {
+      const job = jobs.get(ready.shift()!);
+      if (!job) continue;
+      active += 1;
+      const run = runJob(job).finally(() => {
+        active -= 1;
+        running.delete(run);
+        pump();
+      });
+      running.add(run);
+    }
+  };
+
+  async function runJob(job: MemoryJob): Promise<void> {
+    const s = job.snapshot;
+    s.status = 'active';
+    const attempt = s.attemptsMade + 1;
+    try {
+      const result = await processor!(
+        { locationId: s.locationId, workflowId: s.workflowId, version: s.version },
+        {
+          attempt,
+          progress: async (percent) => {
+            s.progress = Math.max(s.progress, clampProgress(percent));
+          },
+        },
+      );
+      // A structured-clone copy, as BullMQ returns the JSON it stored: callers never share the processor's object.
+      s.result = result === undefined ? null : JSON.parse(JSON.stringify(result));
+      s.status = 'completed';
+      s.progress = 100;
+      s.error = null;
+    } catch (error) {
+      s.error = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof PermanentJobError) && attempt < opts.attempts && !closed) {
+        s.attemptsMade = attempt;
+        s.status = 'delayed';
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          s.status = 'queued';
+          ready.push(s.id);
+          pump();
+        }, backoffDelay(opts.backoffMs, attempt));
+        timers.add(timer);
+        return;
+      }
+      s.status = 'failed';
+    }
+    s.attemptsMade = attempt;
+    job.finishedAtMs = Date.now();
+    s.finishedAt = new Date(job.finishedAtMs).toISOString();
+  }
+
+  return {
+    kind: 'memory',
+    async enqueue(data: AnalysisJobData) {
+      if (closed) throw new QueueError('QUEUE_CLOSED', 'the analysis queue is closed');
+      dropExpired();
+      const id = analysisJobId(data);
+      if (jobs.has(id)) return { jobId: id, duplicate: true };
+      jobs.set(id, {
+        snapshot: { id, ...data, status: 'queued', progress: 0, attemptsMade: 0, result: null, error: null, createdAt: new Date().toISOString(), finishedAt: null },
+      });
+      ready.push(id);
+      queueMicrotask(pump);
+      return { jobId: id, duplicate: false };
+    },
+    async get(jobId) {
+      dropExpired();
+      const job = jobs.get(jobId);
+      return job ? structuredClone(job.snapshot) : undefined;
+    },
+    async close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await Promise.allSettled([...running]);
+    },
+  };
+}

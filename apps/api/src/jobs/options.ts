@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import { QueueError } from './errors.js';
+import type { AnalysisJobData, AnalysisQueueOptions, ResolvedQueueOptions } from './types.js';
+
+/** Defaults in one place; bad values throw at construction. */
+export function resolveQueueOptions(options: AnalysisQueueOptions): ResolvedQueueOptions {
+  const resolved: ResolvedQueueOptions = {
+    processor: options.processor,
+    concurrency: options.concurrency ?? 2,
+    attempts: options.attempts ?? 3,
+    backoffMs: options.backoffMs ?? 1000,
+    keepCompletedMs: options.keepCompletedMs ?? 86_400_000,
+  };
+  for (const key of ['concurrency', 'attempts'] as const) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new QueueError('QUEUE_INVALID_OPTIONS', `${key} must be an integer >= 1`);
+  }
+  for (const key of ['backoffMs', 'keepCompletedMs'] as const) {
+    if (!Number.isFinite(resolved[key]) || resolved[key] < 0) throw new QueueError('QUEUE_INVALID_OPTIONS', `${key} must be a number >= 0`);
+  }
+  return resolved;
+}
+
+/**
+ * The deterministic job id of an analysis: a hash, because BullMQ refuses `:` in custom ids and ids must not let one
+ * tenant guess another's jobs from their names alone (reads are tenant-checked anyway).
+ */
+export function analysisJobId(data: AnalysisJobData): string {
+  const digest = createHash('sha256').update(`${data.locationId}\u0000${data.workflowId}\u0000${data.version}`).digest('base64url');
+  return `an_${digest.slice(0, 32)}`;
+}
+
+/** Delay before attempt `attempt + 1` after `attempt` failed: backoff, 2 x backoff, 4 x backoff... */
+export const backoffDelay = (backoffMs: number, attempt: number) => backoffMs * 2 ** (attempt - 1);
+
+export const clampProgress = (value: number) => Math.max(0, Math.min(100, Math.round(value)));

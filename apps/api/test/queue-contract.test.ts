@@ -1,0 +1,161 @@
+// One contract, two implementations: the in-process queue and BullMQ on the shared Redis (a fresh key prefix per
+// test). The processors here are plain functions so the contract is about the queue; the job body that runs the
+// workflow service is covered by jobs-routes.test.ts.
+import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
+import { afterEach, describe, expect, it } from 'vitest';
+import { analysisJobId, createBullAnalysisQueue, createMemoryAnalysisQueue, PermanentJobError, QueueError, type AnalysisQueue, type AnalysisQueueOptions, type JobSnapshot } from '../src/jobs/index.js';
+
+const redisUp = await hasSharedRedis();
+
+type Factory = (options: AnalysisQueueOptions) => Promise<AnalysisQueue>;
+
+const redisHandles: SharedRedis[] = [];
+const bullFactory: Factory = async (options) => {
+  const redis = await sharedRedis('queue_contract');
+  redisHandles.push(redis);
+  return createBullAnalysisQueue({ ...options, redisUrl: redis.url, prefix: redis.prefix.slice(0, -1) });
+};
+const memoryFactory: Factory = async (options) => createMemoryAnalysisQueue(options);
+
+const implementations: [string, Factory, boolean][] = [
+  ['in-process queue', memoryFactory, true],
+  ['BullMQ on the shared Redis', bullFactory, redisUp],
+];
+
+const data = (workflowId = 'wf1', version = 1, locationId = 'locA') => ({ locationId, workflowId, version });
+
+describe.each(implementations)('AnalysisQueue contract: %s', (_name, factory, available) => {
+  const queues: AnalysisQueue[] = [];
+  const open = async (options: AnalysisQueueOptions) => {
+    const q = await factory(options);
+    queues.push(q);
+    return q;
+  };
+  afterEach(async () => {
+    await Promise.all(queues.splice(0).map((q) => q.close()));
+    await Promise.all(redisHandles.splice(0).map((r) => r.cleanup()));
+  });
+
+  const settled = async (q: AnalysisQueue, id: string): Promise<JobSnapshot> => {
+    let last: JobSnapshot | undefined;
+    await waitFor(`job ${id} to end`, async () => {
+      last = await q.get(id);
+      return last?.status === 'completed' || last?.status === 'failed';
+    }, 20_000);
+    return last!;
+  };
+
+  it.skipIf(!available)('runs a job: completed with the processor result, progress 100, the data kept', async () => {
+    const q = await open({ processor: async (d, ctx) => {
+      await ctx.progress(40);
+      return { echo: d.workflowId, v: d.version };
+    } });
+    const { jobId, duplicate } = await q.enqueue(data('wf1', 7));
+    expect(duplicate).toBe(false);
+    expect(jobId).toBe(analysisJobId(data('wf1', 7)));
+    const job = await settled(q, jobId);
+    expect(job).toMatchObject({ id: jobId, locationId: 'locA', workflowId: 'wf1', version: 7, status: 'completed', progress: 100, result: { echo: 'wf1', v: 7 }, error: null });
+    expect(job.finishedAt).not.toBeNull();
+  });
+
+  it.skipIf(!available)('the same (location, workflow, version) is queued once; another version or location is a new job', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = await open({ processor: async () => {
+      calls += 1;
+      await gate;
+      return calls;
+    } });
+    const first = await q.enqueue(data('wf1', 1));
+    const again = await q.enqueue(data('wf1', 1));
+    expect(again).toEqual({ jobId: first.jobId, duplicate: true });
+    const v2 = await q.enqueue(data('wf1', 2));
+    const otherLoc = await q.enqueue(data('wf1', 1, 'locB'));
+    expect(new Set([first.jobId, v2.jobId, otherLoc.jobId]).size).toBe(3);
+    release();
+    await Promise.all([first.jobId, v2.jobId, otherLoc.jobId].map((id) => settled(q, id)));
+    // Still a duplicate after completion: the completed job is kept, nothing runs again.
+    expect((await q.enqueue(data('wf1', 1))).duplicate).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls).toBe(3);
+  });
+
+  it.skipIf(!available)('retries with exponential backoff, then completes', async () => {
+    const starts: number[] = [];
+    const q = await open({ backoffMs: 100, attempts: 3, processor: async (_d, ctx) => {
+      starts.push(Date.now());
+      if (ctx.attempt < 3) throw new Error(`transient ${ctx.attempt}`);
+      return 'ok';
+    } });
+    const { jobId } = await q.enqueue(data());
+    const job = await settled(q, jobId);
+    expect(job.status).toBe('completed');
+    expect(job.result).toBe('ok');
+    expect(starts).toHaveLength(3);
+    // Lower bounds only (the machine is loaded): 100 ms, then 200 ms.
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(95);
+    expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(195);
+  });
+
+  it.skipIf(!available)('a job that keeps failing ends failed after `attempts`, and is kept with its error', async () => {
+    let calls = 0;
+    const q = await open({ backoffMs: 20, attempts: 2, processor: async () => {
+      calls += 1;
+      throw new Error('boom');
+    } });
+    const { jobId } = await q.enqueue(data());
+    const job = await settled(q, jobId);
+    expect(job).toMatchObject({ status: 'failed', error: 'boom', attemptsMade: 2, result: null });
+    expect(calls).toBe(2);
+    expect((await q.get(jobId))?.status).toBe('failed');
+    expect((await q.enqueue(data())).duplicate).toBe(true);
+  });
+
+  it.skipIf(!available)('a PermanentJobError fails at once, without retries', async () => {
+    let calls = 0;
+    const q = await open({ backoffMs: 20, attempts: 5, processor: async () => {
+      calls += 1;
+      throw new PermanentJobError('Workflow not found');
+    } });
+    const { jobId } = await q.enqueue(data());
+    const job = await settled(q, jobId);
+    expect(job).toMatchObject({ status: 'failed', error: 'Workflow not found' });
+    expect(calls).toBe(1);
+  });
+
+  it.skipIf(!available)('an unknown id is undefined', async () => {
+    const q = await open({ processor: async () => 1 });
+    expect(await q.get(analysisJobId(data('never')))).toBeUndefined();
+    expect(await q.get('not-a-job-id')).toBeUndefined();
+  });
+
+  it.skipIf(!available)('progress only moves forward while the job runs', async () => {
+    let step!: () => void;
+    let reached!: () => void;
+    const q = await open({ processor: async (_d, ctx) => {
+      await ctx.progress(60);
+      await ctx.progress(30);
+      await new Promise<void>((r) => {
+        step = r;
+        reached();
+      });
+      return null;
+    } });
+    const atGate = new Promise<void>((r) => (reached = r));
+    const { jobId } = await q.enqueue(data());
+    await atGate;
+    const running = await q.get(jobId);
+    expect(running).toMatchObject({ status: 'active', progress: 60 });
+    step();
+    expect((await settled(q, jobId)).progress).toBe(100);
+  });
+});
+
+describe('AnalysisQueue options', () => {
+  it('bad options throw a coded error at construction', () => {
+    expect(() => createMemoryAnalysisQueue({ processor: async () => 1, attempts: 0 })).toThrow(QueueError);
+    expect(() => createMemoryAnalysisQueue({})).toThrow(expect.objectContaining({ code: 'QUEUE_INVALID_OPTIONS' }));
+    expect(() => createBullAnalysisQueue({ redisUrl: 'http://x' })).toThrow(expect.objectContaining({ code: 'QUEUE_INVALID_OPTIONS' }));
+  });
+});
