@@ -18,6 +18,7 @@ import type { GhlRateLimiter } from './rate-limiter.js';
 import { createTokenCipher } from './token-crypto.js';
 import { createTokenStore, type TokenStore } from './token-store.js';
 import { createGhlWebhookRouter } from './webhooks.js';
+import { analysisProcessor, createMemoryAnalysisQueue, type AnalysisQueue } from '../jobs/index.js';
 
 /** What createApp mounts (see AppDeps.ghl). */
 export interface GhlRouters {
@@ -59,11 +60,15 @@ export interface GhlModuleOptions {
   onAnalysis?: (event: AnalysisEvent) => void;
   /** Serve /openapi.json and /api-docs for these routes from `routers.api`. @default false (the app-wide docs do) */
   docs?: boolean;
+  /** Builds the background analysis queue around the service (src/jobs); closed by `close()`. @default in-process queue */
+  analysisQueue?: (service: WorkflowService) => AnalysisQueue;
 }
 
 export interface GhlModule {
   routers: GhlRouters;
   service: WorkflowService;
+  /** Background analyses (`POST /analyze` with `async: true`, `/jobs/:id`). */
+  queue: AnalysisQueue;
   tokens: TokenStore;
   client: GhlClient;
   /** The OpenAPI document of the workflow routes (for the app-wide document and contract tests). */
@@ -124,7 +129,8 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
     }),
   );
   auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));
-  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs });
+  const queue = options.analysisQueue ? options.analysisQueue(service) : createMemoryAnalysisQueue({ processor: analysisProcessor(service) });
+  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs, queue });
 
   return {
     routers: {
@@ -133,6 +139,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
       api: workflowRoutes.router,
     },
     service,
+    queue,
     tokens,
     client,
     openapi: workflowRoutes.openapi,
@@ -145,6 +152,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
       }
     },
     async close() {
+      await queue.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the analysis queue failed'));
       await fake?.close();
     },
   };

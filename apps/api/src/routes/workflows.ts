@@ -6,6 +6,8 @@ import { InvalidDefinitionError } from '../analysis/index.js';
 import { requireAuth } from '../auth/middleware.js';
 import { HttpError, notFound } from '../http/errors.js';
 import type { WorkflowService } from '../workflows/service.js';
+import type { AnalysisQueue } from '../jobs/index.js';
+import { createJobRoutes, enqueueAnalysis, JobQueued } from './jobs.js';
 
 /** The principal's location, or 404: an account-level credential has no workflows of its own. */
 const requireLocation: RequestHandler = (req, _res, next) => next(req.principal?.locationId ? undefined : notFound('Location'));
@@ -95,10 +97,16 @@ const routes = {
     path: '/analyze',
     operationId: 'analyzeWorkflow',
     summary: 'Analyze a workflow',
-    description: 'Analyzes a stored workflow (`workflowId`; cached 1 hour per workflow version) or an inline definition. Subject to the tier’s analysis rate limit.',
+    description:
+      'Analyzes a stored workflow (`workflowId`; cached 1 hour per workflow version) or an inline definition. Subject to the tier’s analysis rate limit. With `async: true` the analysis of a stored workflow is queued (one job per workflow version) and the answer is 202 with the job id: follow it with `GET /jobs/{id}`.',
     tags: ['analysis'],
-    request: { body: z.union([z.strictObject({ workflowId }), z.strictObject({ definition: definitionBody })]) },
-    responses: { 200: { description: 'The analysis.', body: ok(Analysis) } },
+    request: {
+      body: z.union([
+        z.strictObject({ workflowId, async: z.boolean().optional().meta({ description: 'Queue the analysis and answer 202 at once.' }) }),
+        z.strictObject({ definition: definitionBody }),
+      ]),
+    },
+    responses: { 200: { description: 'The analysis.', body: ok(Analysis) }, 202: { description: 'Queued (`async: true`).', body: ok(JobQueued) } },
     // The wiring of @org/tiered-rate-limit reads this to apply the tier's analysis policy to this route only.
     extensions: { 'x-rate-limit-policy': 'analysis' },
   }),
@@ -166,7 +174,7 @@ function invalidDefinition(error: unknown): never {
  * Workflow, analysis and history routes (issue 8), documented and validated through @org/openapi. Mounted inside the
  * v1 router (so at /api and /v1/api), after authentication; every query is scoped to the principal's location.
  */
-export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: boolean }): ApiRouter {
+export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: boolean; queue?: AnalysisQueue }): ApiRouter {
   const { service } = deps;
   const before = [requireAuth, requireLocation];
   return createApiRouter({
@@ -187,7 +195,19 @@ export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: bo
         async (req, res) => res.reply(201, { success: true, data: await service.importDefinition(locationOf(req), req.body).catch(invalidDefinition) }),
         { before },
       ),
-      implement(routes.analyze, async (req, res) => res.reply(200, { success: true, data: (await service.analyze(locationOf(req), req.body).catch(invalidDefinition)) as never }), { before }),
+      implement(
+        routes.analyze,
+        async (req, res) => {
+          const body = req.body;
+          if ('workflowId' in body && body.async && deps.queue) {
+            res.reply(202, { success: true, data: await enqueueAnalysis({ queue: deps.queue, service }, locationOf(req), body.workflowId) });
+            return;
+          }
+          const input = 'workflowId' in body ? { workflowId: body.workflowId } : body;
+          res.reply(200, { success: true, data: (await service.analyze(locationOf(req), input).catch(invalidDefinition)) as never });
+        },
+        { before },
+      ),
       implement(routes.getAnalysis, async (req, res) => res.reply(200, { success: true, data: (await service.getAnalysis(locationOf(req), req.params.id)) as never }), { before }),
       implement(
         routes.history,
@@ -206,6 +226,7 @@ export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: bo
         { before },
       ),
       implement(routes.health, async (req, res) => res.reply(200, { success: true, data: await service.locationHealth(locationOf(req)) }), { before }),
+      ...(deps.queue ? createJobRoutes({ queue: deps.queue, before }) : []),
     ],
   });
 }

@@ -2,8 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createDatabase, type Database, type Queryable } from '../../src/db/database.js';
 import type { FakeGhl } from '../../src/ghl/fake-server.js';
-import { createGhlModule, type GhlModule } from '../../src/ghl/module.js';
-import { createApp } from '../../src/http/create-app.js';
+import { createGhlModule, type GhlModule, type GhlModuleOptions } from '../../src/ghl/module.js';
+import { createApp, type AppDeps } from '../../src/http/create-app.js';
 import { createLifecycle } from '../../src/http/lifecycle.js';
 import { drain, listen, portOf } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -60,6 +60,10 @@ export async function startGhlTestApp(options: {
   isProduction?: boolean;
   demo?: { fixturesDir: string };
   builder?: boolean;
+  /** The background analysis queue (src/jobs). @default the module's in-process queue */
+  analysisQueue?: GhlModuleOptions['analysisQueue'];
+  /** Rate-limit middleware (createApiRateLimit). @default none */
+  rateLimit?: AppDeps['rateLimit'];
 }): Promise<GhlTestApp> {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
@@ -86,6 +90,7 @@ export async function startGhlTestApp(options: {
     cache: options.cache,
     demo: options.demo,
     ghlTimeoutMs: 5_000,
+    analysisQueue: options.analysisQueue,
   });
   const app = createApp({
     config: { isProduction: options.isProduction ?? false, frontendUrl: 'https://app.example.test', trustProxyHops: 0, sessionSecret: TEST_SECRETS.sessionSecret, internalToken: TEST_SECRETS.internalToken },
@@ -95,6 +100,7 @@ export async function startGhlTestApp(options: {
     versions: { app: '0.0.0-test' },
     backends: { database: 'postgres', cache: 'none', rateLimit: 'none' },
     ghl: module.routers,
+    rateLimit: options.rateLimit,
   });
   const server = await listen(app, { port: 0, host: '127.0.0.1', headersTimeoutMs: 5_000, requestTimeoutMs: 20_000 });
   await module.afterMigrate();
