@@ -10,7 +10,7 @@ import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
 import { createGhlModule } from './ghl/module.js';
-import { analysisProcessor, createAnalysisQueue } from './jobs/index.js';
+import { analysisProcessor, createAnalysisBudget, createAnalysisQueue } from './jobs/index.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
 import { createWorkflowMetrics } from './workflows/metrics.js';
 import { createBilling, createStripeClient, startRetentionJob } from './billing/index.js';
@@ -127,6 +127,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
     // Background analyses: BullMQ queue `analysis` on REDIS_URL, else in-process (src/jobs).
     analysisQueue: (service) => createAnalysisQueue({ redisUrl: config.redisUrl, processor: analysisProcessor(service) }),
+    analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: libs.users }),
   });
   const billing = createBilling({
     db,

@@ -10,7 +10,7 @@ import { createDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
 import { createApiRateLimit } from '../src/http/rate-limit.js';
-import { analysisProcessor, createBullAnalysisQueue, type AnalysisQueue } from '../src/jobs/index.js';
+import { analysisProcessor, createAnalysisBudget, createBullAnalysisQueue, type AnalysisQueue } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import type { WorkflowService } from '../src/workflows/service.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
@@ -120,6 +120,36 @@ describe.each(variants)('background analysis routes: %s', (_name, makeQueue, ava
     expect((await call('/api/jobs/x', { cookie: '' })).status).toBe(401);
   });
 
+  it.skipIf(!available)('POST /analyses/batch: one parent, a child per workflow, the parent result aggregates the location score', async () => {
+    const workflows = (await call('/api/workflows')).body.data as { id: string; hasDefinition: boolean }[];
+    const ids = workflows.slice(0, 3).map((w) => w.id);
+    const queued = await call('/api/analyses/batch', { body: { workflowIds: [...ids, ids[0]] } });
+    expect(queued.status).toBe(202);
+    expect(queued.body.data).toMatchObject({ jobId: expect.stringMatching(/^ba_/), status: 'queued', total: 3 });
+    expect(queued.body.data.children).toHaveLength(3);
+    const batch = await finished(queued.body.data.jobId as string);
+    expect(batch).toMatchObject({ kind: 'batch', status: 'completed', progress: 100, total: 3, completed: 3, failed: 0, errors: [] });
+    const scores = (batch.result.workflows as { score: number; workflowId: string }[]).map((w) => w.score);
+    expect(batch.result.workflows.map((w: { workflowId: string }) => w.workflowId)).toEqual(ids);
+    expect(batch.result.score).toBe(Math.round(scores.reduce((a, b) => a + b, 0) / scores.length));
+    // Every child is an ordinary job of this location, readable on its own; another location sees 404 for all of them.
+    for (const child of queued.body.data.children as string[]) expect((await call(`/api/jobs/${child}`)).body.data.status).toBe('completed');
+    expect((await call(`/api/jobs/${queued.body.data.jobId as string}`, { cookie: otherCookie })).status).toBe(404);
+
+    const all = await call('/api/analyses/batch', { body: { all: true } });
+    expect(all.status).toBe(202);
+    const withDefinition = workflows.filter((w) => w.hasDefinition).length;
+    expect(all.body.data.total).toBe(withDefinition);
+    const allDone = await finished(all.body.data.jobId as string);
+    expect(allDone.completed).toBe(withDefinition);
+    // Versions already analysed were not analysed again: one row per workflow version in analysis_results.
+    const { rows } = await app.db.query<{ n: string; d: string }>('SELECT count(*)::text AS n, count(DISTINCT (workflow_id, workflow_version))::text AS d FROM analysis_results WHERE location_id = $1', [LOC]);
+    expect(rows[0]!.n).toBe(rows[0]!.d);
+    expect((await call('/api/analyses/batch', { body: { workflowIds: ['nope'] } })).status).toBe(404);
+    expect((await call('/api/analyses/batch', { body: { workflowIds: [] } })).status).toBe(400);
+    expect((await call('/api/analyses/batch', { body: { all: true }, cookie: otherCookie })).status).toBe(400);
+  });
+
   it.skipIf(!available)('async: false (or absent) keeps the synchronous 200 answer', async () => {
     const workflows = (await call('/api/workflows')).body.data as { id: string }[];
     const res = await call('/api/analyze', { body: { workflowId: workflows[2]!.id, async: false } });
@@ -129,6 +159,42 @@ describe.each(variants)('background analysis routes: %s', (_name, makeQueue, ava
 });
 
 describe.skipIf(!pgUp)('background analysis and the tier analysis limit', () => {
+  it('a batch costs one analysis per item: a batch larger than what is left is refused whole, nothing consumed', async () => {
+    const pg = await sharedPostgres('api_jobs_batch_limit');
+    await migrate({ url: pg.url });
+    const fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
+    const cache = createCache({ prefix: 'jobs-batch-limit-test' });
+    const logger = createLogger({ level: 'silent' });
+    const limitDb = createDatabase({ url: pg.url, logger });
+    const tiers = defineTiers({
+      free: { label: 'Free', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 4, window: '1h' } } },
+      pro: { label: 'Pro', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 4, window: '1h' } } },
+      enterprise: { label: 'Enterprise', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 4, window: '1h' } } },
+    });
+    const rateLimit = createApiRateLimit({ db: limitDb, sessionSecret: TEST_SECRETS.sessionSecret, isProduction: false, users: createUserRecords({ db: limitDb, cache }), logger, tiers });
+    const app = await startGhlTestApp({ url: pg.url, fake, cache, rateLimit, analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: createUserRecords({ db: limitDb, cache }) }) });
+    try {
+      const a = await seedTenant(app.db, LOC);
+      await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
+      const cookie = await sessionFor(app, a.accountId, LOC);
+      const list = (await (await fetch(`${app.base}/api/workflows`, { headers: { cookie } })).json()) as { data: { id: string }[] };
+      const batch = (ids: string[]) => fetch(`${app.base}/api/analyses/batch`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowIds: ids }) });
+      const ids = list.data.map((w) => w.id);
+      expect(ids.length).toBeGreaterThanOrEqual(5);
+      expect((await batch(ids.slice(0, 5))).status).toBe(429);
+      expect((await batch(ids.slice(0, 3))).status).toBe(202);
+      expect((await batch(ids.slice(0, 2))).status).toBe(429);
+      expect((await batch(ids.slice(3, 4))).status).toBe(202);
+    } finally {
+      await app.close();
+      await rateLimit.close();
+      await limitDb.close();
+      await cache.close();
+      await fake.close();
+      await pg.cleanup();
+    }
+  });
+
   it("POST /analyze with async: true counts against the tier's analysis limit (429 after it)", async () => {
     const pg = await sharedPostgres('api_jobs_limit');
     await migrate({ url: pg.url });
@@ -142,7 +208,7 @@ describe.skipIf(!pgUp)('background analysis and the tier analysis limit', () => 
       enterprise: { label: 'Enterprise', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 2, window: '1h' } } },
     });
     const rateLimit = createApiRateLimit({ db: limitDb, sessionSecret: TEST_SECRETS.sessionSecret, isProduction: false, users: createUserRecords({ db: limitDb, cache }), logger, tiers });
-    const app = await startGhlTestApp({ url: pg.url, fake, cache, rateLimit });
+    const app = await startGhlTestApp({ url: pg.url, fake, cache, rateLimit, analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: createUserRecords({ db: limitDb, cache }) }) });
     try {
       const a = await seedTenant(app.db, LOC);
       await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
@@ -154,6 +220,11 @@ describe.skipIf(!pgUp)('background analysis and the tier analysis limit', () => 
       expect((await post(list.data[1]!.id)).status).toBe(202);
       const limited = await post(list.data[2]!.id);
       expect(limited.status).toBe(429);
+      // Batch items count too: with the budget spent, even a batch of one is refused whole.
+      const batch = await fetch(`${app.base}/api/analyses/batch`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowIds: [list.data[3]!.id] }) });
+      expect(batch.status).toBe(429);
+      expect(((await batch.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMIT_EXCEEDED');
+      expect(batch.headers.get('retry-after')).toMatch(/^\d+$/);
     } finally {
       await app.close();
       await rateLimit.close();

@@ -18,7 +18,7 @@ import type { GhlRateLimiter } from './rate-limiter.js';
 import { createTokenCipher } from './token-crypto.js';
 import { createTokenStore, type TokenStore } from './token-store.js';
 import { createGhlWebhookRouter } from './webhooks.js';
-import { analysisProcessor, createMemoryAnalysisQueue, type AnalysisQueue } from '../jobs/index.js';
+import { analysisProcessor, createMemoryAnalysisQueue, type AnalysisBudget, type AnalysisQueue } from '../jobs/index.js';
 
 /** What createApp mounts (see AppDeps.ghl). */
 export interface GhlRouters {
@@ -62,6 +62,8 @@ export interface GhlModuleOptions {
   docs?: boolean;
   /** Builds the background analysis queue around the service (src/jobs); closed by `close()`. @default in-process queue */
   analysisQueue?: (service: WorkflowService) => AnalysisQueue;
+  /** Charges batch items to the tier's analysis limit (createAnalysisBudget). @default no limit on batches */
+  analysisBudget?: AnalysisBudget;
 }
 
 export interface GhlModule {
@@ -130,7 +132,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   );
   auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));
   const queue = options.analysisQueue ? options.analysisQueue(service) : createMemoryAnalysisQueue({ processor: analysisProcessor(service) });
-  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs, queue });
+  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs, queue, budget: options.analysisBudget });
 
   return {
     routers: {

@@ -1,4 +1,6 @@
 import { Job, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
 import { analysisJobId, clampProgress, resolveQueueOptions } from './options.js';
 import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, JobSnapshot, JobStatus } from './types.js';
@@ -103,18 +105,36 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
     };
   };
 
-  return {
-    kind: 'bullmq',
+  // Batch records are plain keys next to the queue's, through a client of our own (BullMQ's exposes few commands).
+  const records = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+  records.on('error', () => undefined);
+  const batchKey = (id: string) => `${prefix}:${ANALYSIS_QUEUE_NAME}:batch:${id}`;
+  const batch = batchOperations(
+    {
+      async save(record) {
+        await records.set(batchKey(record.id), JSON.stringify(record), 'PX', Math.max(opts.keepCompletedMs, 60_000));
+      },
+      async load(id) {
+        const raw = await records.get(batchKey(id));
+        return raw ? (JSON.parse(raw) as BatchRecord) : undefined;
+      },
+    },
+    { enqueue: (d) => self.enqueue(d), get: (id) => self.get(id) },
+  );
+  const self = {
+    kind: 'bullmq' as const,
     queue,
     worker,
-    async enqueue(data) {
+    createBatch: (locationId: string, items: readonly { workflowId: string; version: number }[]) => batch.createBatch(locationId, items),
+    getBatch: (batchId: string) => batch.getBatch(batchId),
+    async enqueue(data: AnalysisJobData) {
       const jobId = analysisJobId(data);
       // `add` with an existing id returns the existing job and queues nothing; the read before it only tells which.
       const existing = await Job.fromId(queue, jobId);
       await queue.add('analyze', data, { jobId });
       return { jobId, duplicate: existing !== undefined };
     },
-    async get(jobId) {
+    async get(jobId: string) {
       if (!/^an_[\w-]{1,64}$/.test(jobId)) return undefined;
       const job = await Job.fromId<AnalysisJobData>(queue, jobId);
       return job ? snapshot(job) : undefined;
@@ -123,6 +143,8 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
       // Worker.close waits for the running jobs; a hard kill instead leaves them to stalled-job recovery.
       await worker?.close();
       await queue.close();
+      records.disconnect();
     },
   };
+  return self;
 }

@@ -7,6 +7,7 @@ import { createMemoryAnalysisQueue } from './memory-queue.js';
 import type { AnalysisProcessor, AnalysisQueue, AnalysisQueueOptions } from './types.js';
 
 export * from './types.js';
+export { isBatchId, summarizeBatch, type BatchSnapshot } from './batch.js';
 export { PermanentJobError, QueueError } from './errors.js';
 export { analysisJobId } from './options.js';
 export { createBullAnalysisQueue, ANALYSIS_QUEUE_NAME } from './bullmq-queue.js';
@@ -36,3 +37,4 @@ export function analysisProcessor(service: WorkflowService): AnalysisProcessor {
 export function createAnalysisQueue(options: AnalysisQueueOptions & Partial<Pick<BullAnalysisQueueOptions, 'redisUrl' | 'prefix' | 'stalledIntervalMs'>>): AnalysisQueue {
   return options.redisUrl ? createBullAnalysisQueue({ ...options, redisUrl: options.redisUrl }) : createMemoryAnalysisQueue(options);
 }
+export { createAnalysisBudget, type AnalysisBudget } from './budget.js';

@@ -1,3 +1,4 @@
+import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
 import { analysisJobId, backoffDelay, clampProgress, resolveQueueOptions } from './options.js';
 import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, JobSnapshot } from './types.js';
@@ -83,8 +84,11 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     s.finishedAt = new Date(job.finishedAtMs).toISOString();
   }
 
-  return {
+  const batches = new Map<string, BatchRecord>();
+  const self: AnalysisQueue = {
     kind: 'memory',
+    createBatch: (locationId, items) => batch.createBatch(locationId, items),
+    getBatch: (batchId) => batch.getBatch(batchId),
     async enqueue(data: AnalysisJobData) {
       if (closed) throw new QueueError('QUEUE_CLOSED', 'the analysis queue is closed');
       dropExpired();
@@ -109,4 +113,6 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
       await Promise.allSettled([...running]);
     },
   };
+  const batch = batchOperations({ save: async (r) => void batches.set(r.id, r), load: async (id) => batches.get(id) }, self);
+  return self;
 }

@@ -1,3 +1,5 @@
+import type { BatchSnapshot } from './batch.js';
+
 /** What an analysis job needs: the job id is derived from all three, so one version is never queued twice. */
 export interface AnalysisJobData {
   locationId: string;
@@ -58,6 +60,10 @@ export interface AnalysisQueue {
   enqueue(data: AnalysisJobData): Promise<{ jobId: string; duplicate: boolean }>;
   /** The job, or undefined when unknown (or removed after `keepCompletedMs`). */
   get(jobId: string): Promise<JobSnapshot | undefined>;
+  /** One parent (batch) with a child analysis job per item; the children are deduplicated like `enqueue`. */
+  createBatch(locationId: string, items: readonly { workflowId: string; version: number }[]): Promise<{ batchId: string; jobIds: string[] }>;
+  /** The batch with its children's states and the aggregated location score; undefined when unknown. */
+  getBatch(batchId: string): Promise<BatchSnapshot | undefined>;
   /** Stops taking jobs, lets running ones finish (BullMQ hands back what cannot finish), closes what it created. */
   close(): Promise<void>;
 }

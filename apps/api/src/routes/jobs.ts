@@ -3,7 +3,8 @@ import { defineRoute } from '@org/openapi';
 import { implement } from '@org/openapi/express';
 import { z } from 'zod';
 import { notFound } from '../http/errors.js';
-import type { AnalysisQueue, JobSnapshot } from '../jobs/index.js';
+import { HttpError } from '../http/errors.js';
+import { isBatchId, type AnalysisBudget, type AnalysisQueue, type BatchSnapshot, type JobSnapshot } from '../jobs/index.js';
 import type { WorkflowService } from '../workflows/service.js';
 
 const locationOf = (req: { principal?: { locationId: string | null } }) => req.principal!.locationId!;
@@ -28,6 +29,32 @@ const Job = z
   })
   .meta({ id: 'Job', description: 'A background analysis job.' });
 
+const Batch = z
+  .object({
+    id: z.string(),
+    kind: z.literal('batch'),
+    status: z.enum(['queued', 'active', 'completed', 'failed']).meta({ description: '`failed` only when every workflow failed.' }),
+    progress: z.number().int().min(0).max(100),
+    total: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+    result: z.object({
+      score: z.number().int().nullable().meta({ description: "Location score: the mean of the analysed workflows' scores." }),
+      workflows: z.array(z.object({ workflowId: z.string(), version: z.number().int(), jobId: z.string(), status: z.string(), score: z.number().int().nullable() })),
+    }),
+    errors: z.array(z.object({ workflowId: z.string(), jobId: z.string(), error: z.string() })),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Batch', description: 'A batch analysis: one parent with a child job per workflow.' });
+
+const BatchQueued = z
+  .object({ jobId: z.string().meta({ description: 'The batch (parent) id: `GET /jobs/{id}`.' }), status: z.literal('queued'), total: z.number().int(), children: z.array(z.string()) })
+  .meta({ id: 'BatchQueued' });
+
+/** At most this many workflows per batch (a location with more is analysed in several batches). */
+export const MAX_BATCH_ITEMS = 500;
+
 const jobId = z.string().min(1).max(80);
 
 export const jobRouteDefinitions = {
@@ -39,12 +66,25 @@ export const jobRouteDefinitions = {
     description: "Status, progress, result and errors of one of the location's analysis jobs. Another location's job is 404.",
     tags: ['analysis'],
     request: { params: z.object({ id: jobId }) },
-    responses: { 200: { description: 'The job.', body: ok(Job) } },
+    responses: { 200: { description: 'The job, or the batch when the id is a batch id (`ba_...`).', body: ok(z.union([Job, Batch])) } },
+  }),
+  batch: defineRoute({
+    method: 'post',
+    path: '/analyses/batch',
+    operationId: 'analyzeBatch',
+    summary: 'Analyze many workflows in the background',
+    description: `Queues one parent job with a child analysis per workflow (\`workflowIds\`, or \`all: true\` for every workflow of the location with a known definition; at most ${MAX_BATCH_ITEMS}). Each item counts against the tier's analysis rate limit; a batch that does not fit is refused whole (429). Follow it with \`GET /jobs/{id}\`.`,
+    tags: ['analysis'],
+    request: {
+      body: z.union([z.strictObject({ workflowIds: z.array(z.string().min(1).max(200)).min(1).max(MAX_BATCH_ITEMS) }), z.strictObject({ all: z.literal(true) })]),
+    },
+    responses: { 202: { description: 'Queued.', body: ok(BatchQueued) } },
+    extensions: { 'x-rate-limit-policy': 'analysis' },
   }),
 };
 
 /** The job as the API shows it (the location id is the caller's own, so it is left out). */
-export function jobView(job: JobSnapshot) {
+export function jobView(job: JobSnapshot | BatchSnapshot) {
   const { locationId: _location, ...rest } = job;
   return rest;
 }
@@ -57,13 +97,37 @@ export async function enqueueAnalysis(deps: { queue: AnalysisQueue; service: Wor
   return { jobId: id, status: 'queued' as const, duplicate };
 }
 
-/** `GET /jobs/:id`, tenant-scoped. */
-export function createJobRoutes(deps: { queue: AnalysisQueue; before: RequestHandler[] }) {
+/** `GET /jobs/:id` (tenant-scoped) and `POST /analyses/batch`. */
+export function createJobRoutes(deps: { queue: AnalysisQueue; service: WorkflowService; budget?: AnalysisBudget; before: RequestHandler[] }) {
+  const { queue, service } = deps;
   return [
+    implement(
+      jobRouteDefinitions.batch,
+      async (req, res) => {
+        const locationId = locationOf(req);
+        const workflows = await service.listWorkflows(locationId);
+        let items: { workflowId: string; version: number }[];
+        if ('all' in req.body) {
+          items = workflows.filter((w) => w.hasDefinition).map((w) => ({ workflowId: w.id, version: w.version }));
+          if (items.length > MAX_BATCH_ITEMS) throw new HttpError(400, 'BATCH_TOO_LARGE', `The location has ${items.length} workflows; send at most ${MAX_BATCH_ITEMS} workflowIds per batch`);
+        } else {
+          const byId = new Map(workflows.map((w) => [w.id, w]));
+          const ids = [...new Set(req.body.workflowIds)];
+          const unknown = ids.filter((id) => !byId.has(id));
+          if (unknown.length > 0) throw new HttpError(404, 'NOT_FOUND', 'Workflow not found', { details: { workflowIds: unknown } });
+          items = ids.map((id) => ({ workflowId: id, version: byId.get(id)!.version }));
+        }
+        if (items.length === 0) throw new HttpError(400, 'BATCH_EMPTY', 'The location has no workflow with a known definition to analyse');
+        await deps.budget?.(locationId, items.length);
+        const { batchId, jobIds } = await queue.createBatch(locationId, items);
+        res.reply(202, { success: true, data: { jobId: batchId, status: 'queued', total: items.length, children: jobIds } });
+      },
+      { before: deps.before },
+    ),
     implement(
       jobRouteDefinitions.getJob,
       async (req, res) => {
-        const job = await deps.queue.get(req.params.id);
+        const job = isBatchId(req.params.id) ? await queue.getBatch(req.params.id) : await queue.get(req.params.id);
         // Another location's job is answered like an unknown one: no oracle.
         if (!job || job.locationId !== locationOf(req)) throw notFound('Job');
         res.reply(200, { success: true, data: jobView(job) as never });

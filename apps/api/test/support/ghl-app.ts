@@ -62,6 +62,8 @@ export async function startGhlTestApp(options: {
   builder?: boolean;
   /** The background analysis queue (src/jobs). @default the module's in-process queue */
   analysisQueue?: GhlModuleOptions['analysisQueue'];
+  /** Batch items charged to the tier's analysis limit (createAnalysisBudget). @default none */
+  analysisBudget?: GhlModuleOptions['analysisBudget'];
   /** Rate-limit middleware (createApiRateLimit). @default none */
   rateLimit?: AppDeps['rateLimit'];
 }): Promise<GhlTestApp> {
@@ -91,6 +93,7 @@ export async function startGhlTestApp(options: {
     demo: options.demo,
     ghlTimeoutMs: 5_000,
     analysisQueue: options.analysisQueue,
+    analysisBudget: options.analysisBudget,
   });
   const app = createApp({
     config: { isProduction: options.isProduction ?? false, frontendUrl: 'https://app.example.test', trustProxyHops: 0, sessionSecret: TEST_SECRETS.sessionSecret, internalToken: TEST_SECRETS.internalToken },
