@@ -87,8 +87,8 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
   worker?.on('error', () => undefined);
   queue.on('error', () => undefined);
 
-  const snapshot = async (job: Job<AnalysisJobData>): Promise<JobSnapshot> => {
-    const state = await job.getState();
+  // The state is read before the job's fields: a job seen `failed`/`completed` then carries its final reason and result.
+  const snapshot = (job: Job<AnalysisJobData>, state: string): JobSnapshot => {
     const status = STATUS[state] ?? 'queued';
     return {
       id: job.id!,
@@ -136,8 +136,9 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
     },
     async get(jobId: string) {
       if (!/^an_[\w-]{1,64}$/.test(jobId)) return undefined;
+      const state = await queue.getJobState(jobId);
       const job = await Job.fromId<AnalysisJobData>(queue, jobId);
-      return job ? snapshot(job) : undefined;
+      return job ? snapshot(job, state) : undefined;
     },
     async close() {
       // Worker.close waits for the running jobs; a hard kill instead leaves them to stalled-job recovery.
