@@ -31,8 +31,8 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
       url: pg.url,
       fake,
       metrics,
-      // The rate limiter as the wiring will use it: tier resolved per request from the subscription (locationTier).
-      // Mounted on a test analysis route here because the app does not wire the limiter yet.
+      // A limiter with the tier resolved per request from the subscription (locationTier), on a test route, so this
+      // file needs no Redis; billing-e2e-main.int.test.ts runs the same flow through main.ts and its wired limiter.
       extraApiRoutes(router, { db }) {
         const limiter = tieredRateLimit({
           tiers: defaultTiers(),

@@ -257,12 +257,12 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
       expectCleanError(other.body, 404, 'NOT_FOUND', other);
     });
 
-    it('answers an invalid query parameter with 400 VALIDATION_FAILED and the issues', async () => {
+    it('answers an invalid query parameter with 400 VALIDATION_ERROR and the issues', async () => {
       const res = await raw(`${app.base}/api/locations/loc-a/analyses?limit=1000`, { headers: { cookie: `${cookieName}=${cookieValue}` } });
       expect(res.status).toBe(400);
       const body = JSON.parse(res.body.toString());
       expect(body.success).toBe(false);
-      expect(body.error).toMatchObject({ code: 'VALIDATION_FAILED', requestId: res.headers['x-request-id'], issues: [{ path: ['limit'] }] });
+      expect(body.error).toMatchObject({ code: 'VALIDATION_ERROR', requestId: res.headers['x-request-id'], issues: [{ path: ['limit'] }] });
     });
 
     it('refuses an expired session', async () => {

@@ -6,10 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, hasSharedPostgres, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
+import { freePort, hasSharedPostgres, prometheusBinary, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expand, loadDashboard, targetsOf } from '../../../packages/metrics/test/dashboard-lint.js';
-import { prometheusBinary } from '../../../packages/metrics/test/tools.js';
+import { expand, loadDashboard, targetsOf } from '@org/ops/checks';
+
 import { stripeSignatureHeader } from '../src/billing/fake-stripe-server.js';
 import { spawnApp, waitReady, type AppProcess } from './support/child.js';
 import { TEST_SECRETS } from './support/test-app.js';

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
+import { hasSharedPostgres, prometheusBinary, promtool, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { createClusterAggregator } from '../src/index.js';
-import { alertExprs, alertsPath, expand, lintDashboard, loadDashboard, opsPrometheusDir, panelsOf, parsePromQL, targetsOf } from './dashboard-lint.js';
+import { alertExprs, alertsPath, expand, lintDashboard, loadDashboard, opsPrometheusDir, panelsOf, parsePromQL, targetsOf } from '@org/ops/checks';
 import { sendLoad, startExampleApp, type ExampleApp } from './example-app.js';
-import { prometheusBinary, promtool } from './tools.js';
 
 const hasPromtool = prometheusBinary('promtool') !== undefined;
 const dashboard = loadDashboard();

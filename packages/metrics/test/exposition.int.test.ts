@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../src/index.js';
 import { sendLoad, startExampleApp, type ExampleApp } from './example-app.js';
-import { prometheusBinary, promtool } from './tools.js';
+import { prometheusBinary, promtool } from '@org/test-services';
 
 const hasPromtool = prometheusBinary('promtool') !== undefined;
 const OM_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';

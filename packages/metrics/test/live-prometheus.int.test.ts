@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, hasSharedPostgres, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
-import { expand, loadDashboard, targetsOf } from './dashboard-lint.js';
+import { freePort, hasSharedPostgres, prometheusBinary, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
+import { expand, loadDashboard, targetsOf } from '@org/ops/checks';
 import { sendLoad, startExampleApp, type ExampleApp } from './example-app.js';
-import { prometheusBinary } from './tools.js';
 
 const prometheus = prometheusBinary('prometheus');
 const pgUp = await hasSharedPostgres();

@@ -69,7 +69,7 @@ export function createGhlWebhookRouter(options: WebhookRouterOptions): Router {
       throw new HttpError(400, 'INVALID_JSON', 'The webhook body is not valid JSON');
     }
     const parsed = eventSchema.safeParse(json);
-    if (!parsed.success) throw new HttpError(400, 'VALIDATION_FAILED', 'The webhook body lacks type, webhookId or timestamp');
+    if (!parsed.success) throw new HttpError(400, 'VALIDATION_ERROR', 'The webhook body lacks type, webhookId or timestamp');
     const event = parsed.data;
     const at = Date.parse(event.timestamp);
     if (Math.abs(now() - at) > tolerance) throw new HttpError(400, 'WEBHOOK_STALE', 'The webhook timestamp is outside the accepted window');

@@ -95,7 +95,7 @@ function decodeCursor(cursor: string): [string, string] {
   } catch {
     // fall through
   }
-  throw new HttpError(400, 'VALIDATION_FAILED', 'cursor is not a cursor returned by this endpoint');
+  throw new HttpError(400, 'VALIDATION_ERROR', 'cursor is not a cursor returned by this endpoint');
 }
 
 /** Maps GHL failures to API errors (502/503/504), so a GHL outage never looks like our bug. */

@@ -10,9 +10,9 @@ import { parser } from '@prometheus-io/lezer-promql';
  * checks an importable dashboard needs (__inputs, __requires, no hard-coded datasource).
  */
 
-export const dashboardPath = fileURLToPath(new URL('../../../ops/grafana/dashboards/api-overview.json', import.meta.url));
-export const alertsPath = fileURLToPath(new URL('../../../ops/prometheus/alerts.yml', import.meta.url));
-export const opsPrometheusDir = fileURLToPath(new URL('../../../ops/prometheus/', import.meta.url));
+export const dashboardPath = fileURLToPath(new URL('../grafana/dashboards/api-overview.json', import.meta.url));
+export const alertsPath = fileURLToPath(new URL('../prometheus/alerts.yml', import.meta.url));
+export const opsPrometheusDir = fileURLToPath(new URL('../prometheus/', import.meta.url));
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Dashboard = Record<string, any>;
