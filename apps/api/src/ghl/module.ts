@@ -18,7 +18,7 @@ import type { GhlRateLimiter } from './rate-limiter.js';
 import { createTokenCipher } from './token-crypto.js';
 import { createTokenStore, type TokenStore } from './token-store.js';
 import { createGhlWebhookRouter } from './webhooks.js';
-import { analysisProcessor, createMemoryAnalysisQueue, type AnalysisBudget, type AnalysisQueue } from '../jobs/index.js';
+import { analysisProcessor, createJobEventStreams, createMemoryAnalysisQueue, isBatchId, type JobEventStreams, type AnalysisBudget, type AnalysisQueue } from '../jobs/index.js';
 
 /** What createApp mounts (see AppDeps.ghl). */
 export interface GhlRouters {
@@ -71,6 +71,8 @@ export interface GhlModule {
   service: WorkflowService;
   /** Background analyses (`POST /analyze` with `async: true`, `/jobs/:id`). */
   queue: AnalysisQueue;
+  /** The open `/jobs/:id/events` streams. */
+  jobEvents: JobEventStreams;
   tokens: TokenStore;
   client: GhlClient;
   /** The OpenAPI document of the workflow routes (for the app-wide document and contract tests). */
@@ -132,7 +134,8 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   );
   auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));
   const queue = options.analysisQueue ? options.analysisQueue(service) : createMemoryAnalysisQueue({ processor: analysisProcessor(service) });
-  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs, queue, budget: options.analysisBudget });
+  const jobEvents = createJobEventStreams({ read: (id) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id)) });
+  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs, queue, budget: options.analysisBudget, streams: jobEvents });
 
   return {
     routers: {
@@ -142,6 +145,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
     },
     service,
     queue,
+    jobEvents,
     tokens,
     client,
     openapi: workflowRoutes.openapi,
@@ -154,6 +158,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
       }
     },
     async close() {
+      jobEvents.closeAll();
       await queue.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the analysis queue failed'));
       await fake?.close();
     },

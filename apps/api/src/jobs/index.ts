@@ -38,3 +38,4 @@ export function createAnalysisQueue(options: AnalysisQueueOptions & Partial<Pick
   return options.redisUrl ? createBullAnalysisQueue({ ...options, redisUrl: options.redisUrl }) : createMemoryAnalysisQueue(options);
 }
 export { createAnalysisBudget, type AnalysisBudget } from './budget.js';
+export { createJobEventStreams, type JobEventStreams, type JobEventStreamsOptions } from './events.js';

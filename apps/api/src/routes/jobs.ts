@@ -4,7 +4,7 @@ import { implement } from '@org/openapi/express';
 import { z } from 'zod';
 import { notFound } from '../http/errors.js';
 import { HttpError } from '../http/errors.js';
-import { isBatchId, type AnalysisBudget, type AnalysisQueue, type BatchSnapshot, type JobSnapshot } from '../jobs/index.js';
+import { createJobEventStreams, isBatchId, type JobEventStreams, type AnalysisBudget, type AnalysisQueue, type BatchSnapshot, type JobSnapshot } from '../jobs/index.js';
 import type { WorkflowService } from '../workflows/service.js';
 
 const locationOf = (req: { principal?: { locationId: string | null } }) => req.principal!.locationId!;
@@ -68,6 +68,17 @@ export const jobRouteDefinitions = {
     request: { params: z.object({ id: jobId }) },
     responses: { 200: { description: 'The job, or the batch when the id is a batch id (`ba_...`).', body: ok(z.union([Job, Batch])) } },
   }),
+  events: defineRoute({
+    method: 'get',
+    path: '/jobs/:id/events',
+    operationId: 'jobEvents',
+    summary: 'Stream job progress (Server-Sent Events)',
+    description:
+      'A `text/event-stream` of `progress` events (`{ id, status, progress }`, progress never goes down) and one final `end` event carrying the job as `GET /jobs/{id}` shows it; the stream then closes. Not compressed, not buffered. Another location\'s job is 404.',
+    tags: ['analysis'],
+    request: { params: z.object({ id: jobId }) },
+    responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream', body: z.string() } },
+  }),
   batch: defineRoute({
     method: 'post',
     path: '/analyses/batch',
@@ -98,9 +109,21 @@ export async function enqueueAnalysis(deps: { queue: AnalysisQueue; service: Wor
 }
 
 /** `GET /jobs/:id` (tenant-scoped) and `POST /analyses/batch`. */
-export function createJobRoutes(deps: { queue: AnalysisQueue; service: WorkflowService; budget?: AnalysisBudget; before: RequestHandler[] }) {
+export function createJobRoutes(deps: { queue: AnalysisQueue; service: WorkflowService; budget?: AnalysisBudget; streams?: JobEventStreams; before: RequestHandler[] }) {
   const { queue, service } = deps;
+  const read = (id: string) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id));
+  const streams = deps.streams ?? createJobEventStreams({ read });
   return [
+    implement(
+      jobRouteDefinitions.events,
+      async (req, res) => {
+        const locationId = locationOf(req);
+        const job = await read(req.params.id);
+        if (!job || job.locationId !== locationId) throw notFound('Job');
+        streams.stream(res, req.params.id, jobView);
+      },
+      { before: deps.before },
+    ),
     implement(
       jobRouteDefinitions.batch,
       async (req, res) => {
@@ -127,7 +150,7 @@ export function createJobRoutes(deps: { queue: AnalysisQueue; service: WorkflowS
     implement(
       jobRouteDefinitions.getJob,
       async (req, res) => {
-        const job = isBatchId(req.params.id) ? await queue.getBatch(req.params.id) : await queue.get(req.params.id);
+        const job = await read(req.params.id);
         // Another location's job is answered like an unknown one: no oracle.
         if (!job || job.locationId !== locationOf(req)) throw notFound('Job');
         res.reply(200, { success: true, data: jobView(job) as never });

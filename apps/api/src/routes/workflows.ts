@@ -6,7 +6,7 @@ import { InvalidDefinitionError } from '../analysis/index.js';
 import { requireAuth } from '../auth/middleware.js';
 import { HttpError, notFound } from '../http/errors.js';
 import type { WorkflowService } from '../workflows/service.js';
-import type { AnalysisBudget, AnalysisQueue } from '../jobs/index.js';
+import type { AnalysisBudget, AnalysisQueue, JobEventStreams } from '../jobs/index.js';
 import { createJobRoutes, enqueueAnalysis, JobQueued } from './jobs.js';
 
 /** The principal's location, or 404: an account-level credential has no workflows of its own. */
@@ -174,7 +174,7 @@ function invalidDefinition(error: unknown): never {
  * Workflow, analysis and history routes (issue 8), documented and validated through @org/openapi. Mounted inside the
  * v1 router (so at /api and /v1/api), after authentication; every query is scoped to the principal's location.
  */
-export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: boolean; queue?: AnalysisQueue; budget?: AnalysisBudget }): ApiRouter {
+export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: boolean; queue?: AnalysisQueue; budget?: AnalysisBudget; streams?: JobEventStreams }): ApiRouter {
   const { service } = deps;
   const before = [requireAuth, requireLocation];
   return createApiRouter({
@@ -226,7 +226,7 @@ export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: bo
         { before },
       ),
       implement(routes.health, async (req, res) => res.reply(200, { success: true, data: await service.locationHealth(locationOf(req)) }), { before }),
-      ...(deps.queue ? createJobRoutes({ queue: deps.queue, service, budget: deps.budget, before }) : []),
+      ...(deps.queue ? createJobRoutes({ queue: deps.queue, service, budget: deps.budget, streams: deps.streams, before }) : []),
     ],
   });
 }

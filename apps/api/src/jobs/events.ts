@@ -1,0 +1,110 @@
+import type { Response } from 'express';
+import type { BatchSnapshot } from './batch.js';
+import type { JobSnapshot } from './types.js';
+
+/** Options of {@link createJobEventStreams}. */
+export interface JobEventStreamsOptions {
+  /** Reads the job (or batch) as the client may see it; undefined ends the stream. */
+  read: (id: string) => Promise<JobSnapshot | BatchSnapshot | undefined>;
+  /** How often a stream looks at its job. @default 250 */
+  intervalMs?: number;
+  /** A comment line this often keeps proxies from closing an idle stream. @default 15000 */
+  heartbeatMs?: number;
+}
+
+/** The open Server-Sent Events streams of job progress (one timer each, released when the job ends or the client goes). */
+export interface JobEventStreams {
+  /** Streams `progress` events (monotonic) and one final `end` event, then closes. */
+  stream(res: Response, id: string, view: (job: JobSnapshot | BatchSnapshot) => unknown): void;
+  /** Streams open now (tests and metrics: it returns to 0 when clients disconnect). */
+  active(): number;
+  /** Ends every stream (shutdown). */
+  closeAll(): void;
+}
+
+const TERMINAL = new Set(['completed', 'failed']);
+
+/**
+ * Job progress as Server-Sent Events. Each stream polls its job (the same read as `GET /jobs/:id`, so batches and
+ * both queue implementations behave alike) and writes only when progress or status moved. Responses carry
+ * `Cache-Control: no-transform` (the compression middleware then leaves them alone) and `X-Accel-Buffering: no`
+ * (nginx does not buffer them); each event is flushed as written.
+ */
+export function createJobEventStreams(options: JobEventStreamsOptions): JobEventStreams {
+  const intervalMs = options.intervalMs ?? 250;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const open = new Set<() => void>();
+
+  return {
+    active: () => open.size,
+    closeAll() {
+      for (const close of [...open]) close();
+    },
+    stream(res, id, view) {
+      res.status(200);
+      res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-cache, no-transform');
+      res.setHeader('X-Accel-Buffering', 'no');
+      res.setHeader('Connection', 'keep-alive');
+      res.flushHeaders();
+      res.socket?.setNoDelay(true);
+
+      let lastProgress = -1;
+      let lastStatus = '';
+      let seq = 0;
+      let timer: NodeJS.Timeout | undefined;
+      let lastWrite = Date.now();
+      let closed = false;
+      const send = (event: string, data: unknown) => {
+        res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        lastWrite = Date.now();
+      };
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        clearTimeout(timer);
+        open.delete(close);
+        res.off('close', close);
+        if (!res.writableEnded) res.end();
+      };
+      open.add(close);
+      res.on('close', close);
+
+      const tick = async () => {
+        if (closed) return;
+        let job: JobSnapshot | BatchSnapshot | undefined;
+        try {
+          job = await options.read(id);
+        } catch {
+          // A failed read (Redis blip) is retried at the next tick; the client keeps its stream.
+          job = undefined;
+          if (!closed) timer = setTimeout(() => void tick(), intervalMs);
+          return;
+        }
+        if (closed) return;
+        if (!job) {
+          send('end', { id, status: 'gone' });
+          close();
+          return;
+        }
+        // Monotonic for the client even if a retry restarts a job's own progress.
+        const progress = Math.max(lastProgress, job.progress);
+        if (progress !== lastProgress || job.status !== lastStatus) {
+          lastProgress = progress;
+          lastStatus = job.status;
+          send('progress', { id, status: job.status, progress });
+        } else if (Date.now() - lastWrite >= heartbeatMs) {
+          res.write(': keep-alive\n\n');
+          lastWrite = Date.now();
+        }
+        if (TERMINAL.has(job.status)) {
+          send('end', view(job));
+          close();
+          return;
+        }
+        timer = setTimeout(() => void tick(), intervalMs);
+      };
+      void tick();
+    },
+  };
+}
