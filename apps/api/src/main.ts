@@ -53,12 +53,32 @@ function canPrettyPrint(config: Config): boolean {
 export interface StartOptions {
   /** Extra routes on the v1 API router (test-only slow or throwing handlers). */
   extraApiRoutes?: AppDeps['extraApiRoutes'];
+  /** `api` (HTTP only; jobs run on workers), `worker` (jobs only, no HTTP), `all`. @default `--role` argument, else 'all' */
+  role?: Role;
+}
+
+export type Role = 'api' | 'worker' | 'all';
+
+/** `--role api|worker|all` (or `--role=...`) from the command line; 'all' when absent. */
+export function roleFromArgv(argv: readonly string[]): Role {
+  const at = argv.findIndex((a) => a === '--role' || a.startsWith('--role='));
+  if (at < 0) return 'all';
+  const value = argv[at]!.includes('=') ? argv[at]!.slice('--role='.length) : argv[at + 1];
+  if (value === 'api' || value === 'worker' || value === 'all') return value;
+  console.error(`Invalid --role ${value ?? ''}: expected api, worker or all`);
+  process.exit(1);
 }
 
 /** Reads the configuration, opens the database, listens, migrates and wires shutdown. */
 export async function start(options: StartOptions = {}): Promise<void> {
   const config = readConfig();
-  const logger = createLogger({ level: config.logLevel, pretty: canPrettyPrint(config) });
+  const role = options.role ?? roleFromArgv(process.argv.slice(2));
+  // Separate workers share the queue (Redis) and the database; the embedded ones belong to a single process.
+  if (role !== 'all' && (!config.redisUrl || !config.databaseUrl)) {
+    console.error(`--role ${role} needs REDIS_URL and DATABASE_URL (shared by API and worker processes); without them run --role all`);
+    process.exit(1);
+  }
+  const logger = createLogger({ level: config.logLevel, pretty: canPrettyPrint(config) }).child({ role });
   const lifecycle = createLifecycle();
   const startedAt = Date.now();
   if (config.defaulted.length > 0) {
@@ -126,7 +146,15 @@ export async function start(options: StartOptions = {}): Promise<void> {
     ...(metrics ? createWorkflowMetrics(metrics.metrics) : {}),
     demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
     // Background analyses: BullMQ queue `analysis` on REDIS_URL, else in-process (src/jobs).
-    analysisQueue: (service) => createAnalysisQueue({ redisUrl: config.redisUrl, processor: analysisProcessor(service) }),
+    analysisQueue: (service) =>
+      createAnalysisQueue({
+        redisUrl: config.redisUrl,
+        // The `api` role only queues and reads jobs; workers (and `all`) run them.
+        processor: role === 'api' ? undefined : analysisProcessor(service, { db }),
+        concurrency: config.queue.concurrency,
+        stalledIntervalMs: config.queue.stalledIntervalMs,
+        prefix: config.queue.prefix,
+      }),
     analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: libs.users }),
   });
   const billing = createBilling({
@@ -149,6 +177,10 @@ export async function start(options: StartOptions = {}): Promise<void> {
       },
     },
   });
+  if (role === 'worker') {
+    await runWorker({ logger, drainTimeoutMs: config.drainTimeoutMs, databaseUrl, close: [() => ghl.close(), () => libs.close(), () => db.close()] });
+    return;
+  }
   const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
 
   const app = createApp({
@@ -239,6 +271,34 @@ export async function start(options: StartOptions = {}): Promise<void> {
     },
     `api ready on ${base}  health: ${base}/health`,
   );
+}
+
+/**
+ * The `worker` role: no HTTP server; the queue's BullMQ Worker (created with the GHL module) takes jobs. SIGTERM and
+ * SIGINT close it gracefully: the running jobs finish (BullMQ's Worker.close waits for them) within the drain
+ * timeout; past it the process exits and the unfinished jobs go back to the queue through stalled-job recovery.
+ */
+async function runWorker(deps: { logger: ReturnType<typeof createLogger>; drainTimeoutMs: number; databaseUrl: string; close: (() => Promise<void>)[] }) {
+  const { logger } = deps;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'worker shutting down: finishing the running jobs');
+    setTimeout(() => {
+      logger.warn('worker shutdown timeout: exiting; unfinished jobs are recovered as stalled by the other workers');
+      process.exit(1);
+    }, deps.drainTimeoutMs + 900).unref();
+    for (const close of deps.close) await close().catch((error: unknown) => logger.warn({ err: error }, 'closing failed'));
+    logger.info('worker stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  // The schema must be there before jobs write results: migrations take an advisory lock, so concurrent starts are safe.
+  await migrate({ url: deps.databaseUrl, logger });
+  logger.info('worker ready: processing the analysis queue');
 }
 
 // Started as the entry point (node dist/main.js, tsx src/main.ts); imported by tests' own entry points otherwise.

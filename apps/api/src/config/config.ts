@@ -44,6 +44,10 @@ const envSchema = z.object({
   DATABASE_URL: optionalUrl(/^postgres(ql)?$/),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   REDIS_URL: optionalUrl(/^rediss?$/),
+  // Background analyses (src/jobs): jobs run at once per worker process; how soon a crashed worker's job is taken over.
+  QUEUE_CONCURRENCY: int(1, 64, 2),
+  QUEUE_STALLED_INTERVAL_MS: int(1_000, 600_000, 30_000),
+  QUEUE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[\w:.-]{1,64}$/).default('bull')),
   FRONTEND_URL: optionalUrl(/^https?$/),
   GHL_CLIENT_ID: optionalString,
   GHL_CLIENT_SECRET: optionalString,
@@ -150,6 +154,8 @@ export interface Config {
   dataDir: string;
   /** Undefined means memory cache and memory rate limits (once those libraries are wired). */
   redisUrl: string | undefined;
+  /** Background analysis queue: concurrency per worker process, stalled-job check interval (and job lock) in ms. */
+  queue: { concurrency: number; stalledIntervalMs: number; prefix: string };
   frontendUrl: string;
   ghl: {
     clientId: string;
@@ -225,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
+    queue: { concurrency: e.QUEUE_CONCURRENCY, stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS, prefix: e.QUEUE_PREFIX },
     frontendUrl: pick('FRONTEND_URL'),
     ghl: {
       clientId: pick('GHL_CLIENT_ID'),

@@ -68,6 +68,7 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
           try {
             return await processor(job.data, {
               attempt: job.attemptsMade + 1,
+              queuedAt: job.timestamp,
               progress: async (percent) => {
                 const value = clampProgress(percent);
                 if (value <= reported) return;

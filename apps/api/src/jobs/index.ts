@@ -1,5 +1,6 @@
 import { AnalysisError } from '../analysis/index.js';
 import { HttpError } from '../http/errors.js';
+import type { Queryable } from '../db/database.js';
 import type { WorkflowService } from '../workflows/service.js';
 import { createBullAnalysisQueue, type BullAnalysisQueueOptions } from './bullmq-queue.js';
 import { PermanentJobError } from './errors.js';
@@ -17,10 +18,23 @@ export { createMemoryAnalysisQueue } from './memory-queue.js';
  * The job body: the workflow service's own analysis (same code path as `POST /analyze`, which stores the result in
  * analysis_results). Client errors (unknown workflow, invalid definition) fail the job at once; others are retried.
  */
-export function analysisProcessor(service: WorkflowService): AnalysisProcessor {
+export function analysisProcessor(service: WorkflowService, deps: { db?: Queryable } = {}): AnalysisProcessor {
   return async (data, context) => {
     await context.progress(10);
     try {
+      // A job re-run after its worker died (stalled-job recovery, or a retry after the insert) must not store a
+      // second result: reuse the row this job already wrote, if any.
+      if (deps.db) {
+        const { rows } = await deps.db.query<{ id: string }>(
+          'SELECT id::text AS id FROM analysis_results WHERE location_id = $1 AND workflow_id = $2 AND workflow_version = $3 AND created_at >= $4 ORDER BY id LIMIT 1',
+          [data.locationId, data.workflowId, data.version, new Date(context.queuedAt)],
+        );
+        if (rows[0]) {
+          const view = await service.getAnalysis(data.locationId, rows[0].id);
+          await context.progress(100);
+          return view;
+        }
+      }
       const view = await service.analyze(data.locationId, { workflowId: data.workflowId });
       await context.progress(100);
       return view;
@@ -34,8 +48,10 @@ export function analysisProcessor(service: WorkflowService): AnalysisProcessor {
 }
 
 /** BullMQ on `redisUrl`, else the in-process queue (which always runs its jobs here). */
-export function createAnalysisQueue(options: AnalysisQueueOptions & Partial<Pick<BullAnalysisQueueOptions, 'redisUrl' | 'prefix' | 'stalledIntervalMs'>>): AnalysisQueue {
-  return options.redisUrl ? createBullAnalysisQueue({ ...options, redisUrl: options.redisUrl }) : createMemoryAnalysisQueue(options);
+export function createAnalysisQueue(options: AnalysisQueueOptions & Partial<Pick<BullAnalysisQueueOptions, 'redisUrl' | 'prefix' | 'stalledIntervalMs' | 'maxStalledCount'>>): AnalysisQueue {
+  if (options.redisUrl) return createBullAnalysisQueue({ ...options, redisUrl: options.redisUrl });
+  // Without Redis there are no separate workers: this process runs its own jobs (the `processor` is required).
+  return createMemoryAnalysisQueue(options);
 }
 export { createAnalysisBudget, type AnalysisBudget } from './budget.js';
 export { createJobEventStreams, type JobEventStreams, type JobEventStreamsOptions } from './events.js';

@@ -53,6 +53,7 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
         { locationId: s.locationId, workflowId: s.workflowId, version: s.version },
         {
           attempt,
+          queuedAt: Date.parse(s.createdAt),
           progress: async (percent) => {
             s.progress = Math.max(s.progress, clampProgress(percent));
           },

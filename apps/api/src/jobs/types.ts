@@ -11,6 +11,8 @@ export interface AnalysisJobData {
 export interface AnalysisJobContext {
   /** 1 for the first attempt. */
   attempt: number;
+  /** When the job was queued (epoch ms): a re-run after a crash finds what an earlier run of this job stored. */
+  queuedAt: number;
   progress(percent: number): Promise<void>;
 }
 

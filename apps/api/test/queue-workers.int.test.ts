@@ -1,0 +1,117 @@
+// Horizontal workers: two real worker processes (`src/worker.ts`, i.e. main.ts --role worker) on the shared Redis
+// and PostgreSQL take a batch of N workflows across several locations; one worker is SIGKILLed in the middle, its
+// jobs are recovered as stalled by the other, and there are still exactly N analysis results (no duplicate, no loss).
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, type Database } from '../src/db/database.js';
+import { migrate } from '../src/db/migrations.js';
+import { createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
+import { createBullAnalysisQueue, type AnalysisQueue } from '../src/jobs/index.js';
+import { createLogger } from '../src/observability/logger.js';
+import { spawnApp, type AppProcess } from './support/child.js';
+import { seedTenant } from './support/test-app.js';
+
+const pgUp = await hasSharedPostgres();
+const redisUp = await hasSharedRedis();
+const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
+const LOCATIONS = 5;
+const PER_LOCATION = 40;
+const N = LOCATIONS * PER_LOCATION;
+
+describe.skipIf(!pgUp || !redisUp)(`two worker processes, ${N} workflows across ${LOCATIONS} locations`, () => {
+  let pg: SharedPostgres;
+  let redis: SharedRedis;
+  let db: Database;
+  let queue: AnalysisQueue;
+  const workers: AppProcess[] = [];
+  const locations = Array.from({ length: LOCATIONS }, (_, i) => `qw${randomBytes(6).toString('hex')}${i}`);
+  const prefix = () => redis.prefix.slice(0, -1);
+
+  const startWorker = async () => {
+    const worker = await spawnApp('src/worker.ts', {
+      NODE_ENV: 'test',
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: prefix(),
+      QUEUE_CONCURRENCY: '2',
+      QUEUE_STALLED_INTERVAL_MS: '2000',
+      LOG_LEVEL: 'info',
+      ENABLE_METRICS: 'false',
+    });
+    workers.push(worker);
+    await waitFor('worker ready', async () => {
+      if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);
+      return worker.output().includes('worker ready');
+    }, 60_000);
+    return worker;
+  };
+
+  beforeAll(async () => {
+    pg = await sharedPostgres('api_queue_workers');
+    redis = await sharedRedis('queue_workers');
+    await migrate({ url: pg.url });
+    db = createDatabase({ url: pg.url, logger: createLogger({ level: 'silent' }) });
+    const imported = createImportedDefinitionSource(db);
+    for (const locationId of locations) {
+      await seedTenant(db, locationId);
+      for (let i = 0; i < PER_LOCATION; i++) {
+        const id = `${locationId}-wf-${i}`;
+        await imported.import(locationId, { ...FIXTURE, _id: id, id, locationId, name: `Workflow ${i}`, version: 1 + (i % 3) });
+      }
+    }
+    // The test process plays the `api` role: it only queues and reads.
+    queue = createBullAnalysisQueue({ redisUrl: redis.url, prefix: prefix() });
+  }, 120_000);
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    await queue?.close();
+    await db?.close();
+    await redis?.cleanup();
+    await pg?.cleanup();
+  });
+
+  const resultCount = async () => {
+    const { rows } = await db.query<{ n: string; distinct: string }>(
+      'SELECT count(*)::text AS n, count(DISTINCT (location_id, workflow_id))::text AS distinct FROM analysis_results WHERE location_id = ANY($1)',
+      [locations],
+    );
+    return { n: Number(rows[0]!.n), distinct: Number(rows[0]!.distinct) };
+  };
+
+  it('exactly N results after one worker is SIGKILLed mid-batch; the batch parents aggregate each location score', async () => {
+    const [a, b] = [await startWorker(), await startWorker()];
+    const batches: string[] = [];
+    for (const locationId of locations) {
+      const items = Array.from({ length: PER_LOCATION }, (_, i) => ({ workflowId: `${locationId}-wf-${i}`, version: 1 + (i % 3) }));
+      batches.push((await queue.createBatch(locationId, items)).batchId);
+    }
+    // Queueing the same batch again adds no job (deterministic ids).
+    const again = await queue.createBatch(locations[0]!, [{ workflowId: `${locations[0]!}-wf-0`, version: 1 }]);
+    expect(again.jobIds[0]).toBe((await queue.getBatch(batches[0]!))!.result.workflows[0]!.jobId);
+
+    await waitFor('a quarter of the results', async () => (await resultCount()).n >= N / 4, 60_000, 20);
+    a.child.kill('SIGKILL');
+    const gone = await a.exited;
+    expect(gone.signal).toBe('SIGKILL');
+    const atKill = (await resultCount()).n;
+    expect(atKill).toBeLessThan(N);
+
+    let last: Awaited<ReturnType<AnalysisQueue['getBatch']>>[] = [];
+    await waitFor('every batch to finish', async () => {
+      last = await Promise.all(batches.map((id) => queue.getBatch(id)));
+      return last.every((s) => s?.status === 'completed' || s?.status === 'failed');
+    }, 90_000, 250);
+    expect(b.child.exitCode).toBeNull();
+    for (const s of last) {
+      expect(s).toMatchObject({ status: 'completed', total: PER_LOCATION, completed: PER_LOCATION, failed: 0 });
+      const scores = s!.result.workflows.map((w) => w.score!);
+      expect(s!.result.score).toBe(Math.round(scores.reduce((x, y) => x + y, 0) / scores.length));
+    }
+    const counts = await resultCount();
+    expect(counts).toEqual({ n: N, distinct: N });
+  }, 150_000);
+});
