@@ -10,7 +10,7 @@ import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
 import { createGhlModule } from './ghl/module.js';
-import { analysisProcessor, createAnalysisBudget, createAnalysisQueue } from './jobs/index.js';
+import { analysisProcessor, createAnalysisBudget, createAnalysisQueue, createQueueMetrics } from './jobs/index.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
 import { createWorkflowMetrics } from './workflows/metrics.js';
 import { createBilling, createStripeClient, startRetentionJob } from './billing/index.js';
@@ -128,6 +128,8 @@ export async function start(options: StartOptions = {}): Promise<void> {
     ? await createSentryReporter({ dsn: config.sentryDsn, environment: config.nodeEnv, release: packageJson.version, logger })
     : undefined;
 
+  // analysis_queue_jobs{state}, analysis_jobs_total{outcome}, analysis_job_retries_total, analysis_job_duration_seconds.
+  const queueMetrics = metrics ? createQueueMetrics(metrics.metrics) : undefined;
   // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
   const ghl = await createGhlModule({
     db,
@@ -146,15 +148,19 @@ export async function start(options: StartOptions = {}): Promise<void> {
     ...(metrics ? createWorkflowMetrics(metrics.metrics) : {}),
     demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
     // Background analyses: BullMQ queue `analysis` on REDIS_URL, else in-process (src/jobs).
-    analysisQueue: (service) =>
-      createAnalysisQueue({
+    analysisQueue: (service) => {
+      const queue = createAnalysisQueue({
         redisUrl: config.redisUrl,
         // The `api` role only queues and reads jobs; workers (and `all`) run them.
         processor: role === 'api' ? undefined : analysisProcessor(service, { db }),
         concurrency: config.queue.concurrency,
         stalledIntervalMs: config.queue.stalledIntervalMs,
         prefix: config.queue.prefix,
-      }),
+        onAttempt: queueMetrics?.onAttempt,
+      });
+      queueMetrics?.observe(queue);
+      return queue;
+    },
     analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: libs.users }),
   });
   const billing = createBilling({

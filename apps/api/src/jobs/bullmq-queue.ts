@@ -2,7 +2,7 @@ import { Job, Queue, UnrecoverableError, Worker, type ConnectionOptions } from '
 import { Redis } from 'ioredis';
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
-import { analysisJobId, clampProgress, resolveQueueOptions } from './options.js';
+import { analysisJobId, clampProgress, reportAttempt, resolveQueueOptions } from './options.js';
 import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, JobSnapshot, JobStatus } from './types.js';
 
 /** The BullMQ queue name of analyses. */
@@ -65,8 +65,10 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
         ANALYSIS_QUEUE_NAME,
         async (job) => {
           let reported = 0;
+          const started = performance.now();
+          const attempt = job.attemptsMade + 1;
           try {
-            return await processor(job.data, {
+            const result = await processor(job.data, {
               attempt: job.attemptsMade + 1,
               queuedAt: job.timestamp,
               progress: async (percent) => {
@@ -76,8 +78,12 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
                 await job.updateProgress(value);
               },
             });
+            reportAttempt(opts.onAttempt, { outcome: 'completed', attempt, durationMs: performance.now() - started });
+            return result;
           } catch (error) {
-            if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
+            const permanent = error instanceof PermanentJobError;
+            reportAttempt(opts.onAttempt, { outcome: !permanent && attempt < opts.attempts ? 'retry' : 'failed', attempt, durationMs: performance.now() - started });
+            if (permanent) throw new UnrecoverableError(error.message);
             throw error;
           }
         },
@@ -134,6 +140,10 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
       const existing = await Job.fromId(queue, jobId);
       await queue.add('analyze', data, { jobId });
       return { jobId, duplicate: existing !== undefined };
+    },
+    async counts() {
+      const c = await queue.getJobCounts('waiting', 'prioritized', 'waiting-children', 'active', 'delayed', 'completed', 'failed');
+      return { queued: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, completed: c.completed ?? 0, failed: c.failed ?? 0 };
     },
     async get(jobId: string) {
       if (!/^an_[\w-]{1,64}$/.test(jobId)) return undefined;

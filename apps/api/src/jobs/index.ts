@@ -55,3 +55,4 @@ export function createAnalysisQueue(options: AnalysisQueueOptions & Partial<Pick
 }
 export { createAnalysisBudget, type AnalysisBudget } from './budget.js';
 export { createJobEventStreams, type JobEventStreams, type JobEventStreamsOptions } from './events.js';
+export { createQueueMetrics } from './metrics.js';

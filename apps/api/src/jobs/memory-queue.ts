@@ -1,6 +1,6 @@
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
-import { analysisJobId, backoffDelay, clampProgress, resolveQueueOptions } from './options.js';
+import { analysisJobId, backoffDelay, clampProgress, reportAttempt, resolveQueueOptions } from './options.js';
 import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, JobSnapshot } from './types.js';
 
 interface MemoryJob {
@@ -48,6 +48,7 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     const s = job.snapshot;
     s.status = 'active';
     const attempt = s.attemptsMade + 1;
+    const started = performance.now();
     try {
       const result = await processor!(
         { locationId: s.locationId, workflowId: s.workflowId, version: s.version },
@@ -64,9 +65,12 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
       s.status = 'completed';
       s.progress = 100;
       s.error = null;
+      reportAttempt(opts.onAttempt, { outcome: 'completed', attempt, durationMs: performance.now() - started });
     } catch (error) {
       s.error = error instanceof Error ? error.message : String(error);
-      if (!(error instanceof PermanentJobError) && attempt < opts.attempts && !closed) {
+      const retry = !(error instanceof PermanentJobError) && attempt < opts.attempts && !closed;
+      reportAttempt(opts.onAttempt, { outcome: retry ? 'retry' : 'failed', attempt, durationMs: performance.now() - started });
+      if (retry) {
         s.attemptsMade = attempt;
         s.status = 'delayed';
         const timer = setTimeout(() => {
@@ -101,6 +105,12 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
       ready.push(id);
       queueMicrotask(pump);
       return { jobId: id, duplicate: false };
+    },
+    async counts() {
+      dropExpired();
+      const counts = { queued: 0, active: 0, delayed: 0, completed: 0, failed: 0 };
+      for (const job of jobs.values()) counts[job.snapshot.status] += 1;
+      return counts;
     },
     async get(jobId) {
       dropExpired();

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { QueueError } from './errors.js';
-import type { AnalysisJobData, AnalysisQueueOptions, ResolvedQueueOptions } from './types.js';
+import type { AnalysisJobData, AnalysisQueueOptions, JobAttemptEvent, ResolvedQueueOptions } from './types.js';
 
 /** Defaults in one place; bad values throw at construction. */
 export function resolveQueueOptions(options: AnalysisQueueOptions): ResolvedQueueOptions {
   const resolved: ResolvedQueueOptions = {
     processor: options.processor,
+    onAttempt: options.onAttempt,
     concurrency: options.concurrency ?? 2,
     attempts: options.attempts ?? 3,
     backoffMs: options.backoffMs ?? 1000,
@@ -33,3 +34,12 @@ export function analysisJobId(data: AnalysisJobData): string {
 export const backoffDelay = (backoffMs: number, attempt: number) => backoffMs * 2 ** (attempt - 1);
 
 export const clampProgress = (value: number) => Math.max(0, Math.min(100, Math.round(value)));
+
+/** Reports an attempt without ever letting a metrics hook break a job. */
+export function reportAttempt(hook: ((e: JobAttemptEvent) => void) | undefined, event: JobAttemptEvent): void {
+  try {
+    hook?.(event);
+  } catch {
+    // Metrics never break a job.
+  }
+}

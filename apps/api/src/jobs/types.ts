@@ -51,15 +51,26 @@ export interface AnalysisQueueOptions {
   backoffMs?: number;
   /** Completed jobs are kept (and so not re-run for the same version) this long. @default 86400000 (24 h) */
   keepCompletedMs?: number;
+  /** Called after each attempt this process ran (metrics); must not throw. @default none */
+  onAttempt?: (event: JobAttemptEvent) => void;
 }
 
-export type ResolvedQueueOptions = Required<Omit<AnalysisQueueOptions, 'processor'>> & Pick<AnalysisQueueOptions, 'processor'>;
+/** One finished attempt: `retry` when another attempt follows, `failed` when the job failed for good. */
+export interface JobAttemptEvent {
+  outcome: 'completed' | 'retry' | 'failed';
+  attempt: number;
+  durationMs: number;
+}
+
+export type ResolvedQueueOptions = Required<Omit<AnalysisQueueOptions, 'processor' | 'onAttempt'>> & Pick<AnalysisQueueOptions, 'processor' | 'onAttempt'>;
 
 /** The queue of analyses: BullMQ on Redis, or in-process without Redis; the API uses only this interface. */
 export interface AnalysisQueue {
   readonly kind: 'bullmq' | 'memory';
   /** Queues the analysis unless a job of the same (location, workflow, version) exists; `duplicate` tells which. */
   enqueue(data: AnalysisJobData): Promise<{ jobId: string; duplicate: boolean }>;
+  /** Jobs by state (queue depth), for the metrics. */
+  counts(): Promise<Record<JobStatus, number>>;
   /** The job, or undefined when unknown (or removed after `keepCompletedMs`). */
   get(jobId: string): Promise<JobSnapshot | undefined>;
   /** One parent (batch) with a child analysis job per item; the children are deduplicated like `enqueue`. */
