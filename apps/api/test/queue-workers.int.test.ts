@@ -27,8 +27,27 @@ describe.skipIf(!pgUp || !redisUp)(`two worker processes, ${N} workflows across 
   let db: Database;
   let queue: AnalysisQueue;
   const workers: AppProcess[] = [];
-  const locations = Array.from({ length: LOCATIONS }, (_, i) => `qw${randomBytes(6).toString('hex')}${i}`);
+  const newLocations = () => Array.from({ length: LOCATIONS }, (_, i) => `qw${randomBytes(6).toString('hex')}${i}`);
+  const locations = newLocations();
+  const drained = newLocations();
   const prefix = () => redis.prefix.slice(0, -1);
+
+  const queueBatches = async (of: string[]) => {
+    const ids: string[] = [];
+    for (const locationId of of) {
+      const items = Array.from({ length: PER_LOCATION }, (_, i) => ({ workflowId: `${locationId}-wf-${i}`, version: 1 + (i % 3) }));
+      ids.push((await queue.createBatch(locationId, items)).batchId);
+    }
+    return ids;
+  };
+  const allFinished = async (ids: string[]) => {
+    let last: Awaited<ReturnType<AnalysisQueue['getBatch']>>[] = [];
+    await waitFor('every batch to finish', async () => {
+      last = await Promise.all(ids.map((id) => queue.getBatch(id)));
+      return last.every((s) => s?.status === 'completed' || s?.status === 'failed');
+    }, 90_000, 250);
+    return last;
+  };
 
   const startWorker = async () => {
     const worker = await spawnApp('src/worker.ts', {
@@ -55,7 +74,7 @@ describe.skipIf(!pgUp || !redisUp)(`two worker processes, ${N} workflows across 
     await migrate({ url: pg.url });
     db = createDatabase({ url: pg.url, logger: createLogger({ level: 'silent' }) });
     const imported = createImportedDefinitionSource(db);
-    for (const locationId of locations) {
+    for (const locationId of [...locations, ...drained]) {
       await seedTenant(db, locationId);
       for (let i = 0; i < PER_LOCATION; i++) {
         const id = `${locationId}-wf-${i}`;
@@ -74,21 +93,17 @@ describe.skipIf(!pgUp || !redisUp)(`two worker processes, ${N} workflows across 
     await pg?.cleanup();
   });
 
-  const resultCount = async () => {
+  const resultCount = async (of = locations) => {
     const { rows } = await db.query<{ n: string; distinct: string }>(
       'SELECT count(*)::text AS n, count(DISTINCT (location_id, workflow_id))::text AS distinct FROM analysis_results WHERE location_id = ANY($1)',
-      [locations],
+      [of],
     );
     return { n: Number(rows[0]!.n), distinct: Number(rows[0]!.distinct) };
   };
 
   it('exactly N results after one worker is SIGKILLed mid-batch; the batch parents aggregate each location score', async () => {
     const [a, b] = [await startWorker(), await startWorker()];
-    const batches: string[] = [];
-    for (const locationId of locations) {
-      const items = Array.from({ length: PER_LOCATION }, (_, i) => ({ workflowId: `${locationId}-wf-${i}`, version: 1 + (i % 3) }));
-      batches.push((await queue.createBatch(locationId, items)).batchId);
-    }
+    const batches = await queueBatches(locations);
     // Queueing the same batch again adds no job (deterministic ids).
     const again = await queue.createBatch(locations[0]!, [{ workflowId: `${locations[0]!}-wf-0`, version: 1 }]);
     expect(again.jobIds[0]).toBe((await queue.getBatch(batches[0]!))!.result.workflows[0]!.jobId);
@@ -100,11 +115,7 @@ describe.skipIf(!pgUp || !redisUp)(`two worker processes, ${N} workflows across 
     const atKill = (await resultCount()).n;
     expect(atKill).toBeLessThan(N);
 
-    let last: Awaited<ReturnType<AnalysisQueue['getBatch']>>[] = [];
-    await waitFor('every batch to finish', async () => {
-      last = await Promise.all(batches.map((id) => queue.getBatch(id)));
-      return last.every((s) => s?.status === 'completed' || s?.status === 'failed');
-    }, 90_000, 250);
+    const last = await allFinished(batches);
     expect(b.child.exitCode).toBeNull();
     for (const s of last) {
       expect(s).toMatchObject({ status: 'completed', total: PER_LOCATION, completed: PER_LOCATION, failed: 0 });
@@ -113,5 +124,24 @@ describe.skipIf(!pgUp || !redisUp)(`two worker processes, ${N} workflows across 
     }
     const counts = await resultCount();
     expect(counts).toEqual({ n: N, distinct: N });
+  }, 150_000);
+
+  it('SIGTERM: a worker finishes its running jobs (none left active) and exits 0; another worker completes the batch, exactly N', async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    const a = await startWorker();
+    const batches = await queueBatches(drained);
+    await waitFor('some results', async () => (await resultCount(drained)).n >= N / 4, 60_000, 20);
+    a.child.kill('SIGTERM');
+    const exit = await a.exited;
+    expect(exit.code).toBe(0);
+    expect(a.output()).toContain('worker stopped');
+    // Graceful: the jobs it had taken were finished, not abandoned to stalled recovery.
+    expect((await queue.counts()).active).toBe(0);
+    expect((await resultCount(drained)).n).toBeLessThan(N);
+    await startWorker();
+    const last = await allFinished(batches);
+    for (const s of last) expect(s).toMatchObject({ status: 'completed', completed: PER_LOCATION });
+    expect(await resultCount(drained)).toEqual({ n: N, distinct: N });
   }, 150_000);
 });
