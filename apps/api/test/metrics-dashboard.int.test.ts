@@ -2,11 +2,7 @@
 // scrapes the real src/main.ts (demo mode: the fake GHL in-process, so GHL calls and analyses are real) under a mix
 // of 2xx, 401, 404, 429 and 500, a signed Stripe webhook is delivered, and every panel query of
 // ops/grafana/dashboards/api-overview.json returns at least one series. Reuses @org/metrics' test helpers.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, hasSharedPostgres, prometheusBinary, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
+import { hasSharedPostgres, prometheusBinary, sharedPostgres, startPrometheus, waitFor, type PrivatePrometheus, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expand, loadDashboard, targetsOf } from '@org/ops/checks';
 
@@ -22,15 +18,8 @@ const DEMO_WORKFLOW = '2131b35d-8546-53d3-857c-5ef0c31c2985';
 describe.skipIf(!prometheus || !pgUp)('dashboard live check against the reference API (prometheus scrapes src/main.ts)', () => {
   let pg: SharedPostgres;
   let app: AppProcess;
-  let child: ChildProcess | undefined;
-  let dir = '';
-  let api = '';
-  let logs = '';
-  const query = async (expr: string) => {
-    const body = (await (await fetch(`${api}/api/v1/query?${new URLSearchParams({ query: expr })}`)).json()) as { status: string; error?: string; data?: { result: unknown[] } };
-    if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-    return body.data!.result;
-  };
+  let prom: PrivatePrometheus;
+  const query = (expr: string) => prom.query(expr);
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_dashboard');
@@ -42,28 +31,14 @@ describe.skipIf(!prometheus || !pgUp)('dashboard live check against the referenc
       STRIPE_WEBHOOK_SECRET: TEST_SECRETS.stripeWebhookSecret,
     });
     await waitReady(app);
-    dir = mkdtempSync(join(tmpdir(), 'api-dashboard-prom-'));
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      ['global: { scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s }', 'scrape_configs:', '  - job_name: api', `    static_configs: [{ targets: ['127.0.0.1:${app.port}'] }]`, ''].join('\n'),
-    );
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
-    child = spawn(prometheus!, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
-    await waitFor('prometheus ready', async () => (await fetch(`${api}/-/ready`).catch(() => undefined))?.ok === true, 30_000);
+    prom = await startPrometheus({ scrapeConfigs: ['  - job_name: api', `    static_configs: [{ targets: ['127.0.0.1:${app.port}'] }]`] });
   }, 120_000);
 
   afterAll(async () => {
-    if (child?.pid && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child!.once('exit', resolve));
-    }
+    await prom?.stop();
     app?.child.kill('SIGTERM');
     await app?.exited;
     await pg?.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('every panel query returns at least one series', async () => {
@@ -117,8 +92,8 @@ describe.skipIf(!prometheus || !pgUp)('dashboard live check against the referenc
       stop = true;
       await load;
     }
-    const targets = (await (await fetch(`${api}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; lastError: string }[] } };
+    const targets = (await (await fetch(`${prom.url}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; lastError: string }[] } };
     expect(targets.data.activeTargets.map((t) => [t.health, t.lastError])).toEqual([['up', '']]);
-    expect(logs).not.toMatch(/level=error/);
+    expect(prom.logs()).not.toMatch(/level=error/);
   }, 120_000);
 });

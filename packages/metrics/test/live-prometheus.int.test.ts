@@ -1,10 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, hasSharedPostgres, prometheusBinary, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
+import { hasSharedPostgres, prometheusBinary, sharedPostgres, startPrometheus, waitFor, type PrivatePrometheus, type SharedPostgres } from '@org/test-services';
 import { expand, loadDashboard, targetsOf } from '@org/ops/checks';
 import { sendLoad, startExampleApp, type ExampleApp } from './example-app.js';
 
@@ -13,63 +9,33 @@ const pgUp = await hasSharedPostgres();
 const TOKEN = 'live-check-scrape-token-0123456789';
 const RATE_INTERVAL = '8s';
 
-interface PromResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
 describe.skipIf(!prometheus || !pgUp)('live check: Debian prometheus scrapes the example app, every panel query returns data', () => {
   let app: ExampleApp;
   let db: SharedPostgres;
   let pool: pg.Pool;
-  let dir = '';
-  let child: ChildProcess | undefined;
-  let api = '';
-  let logs = '';
-
-  async function query(expr: string): Promise<PromResult[]> {
-    const res = await fetch(`${api}/api/v1/query?${new URLSearchParams({ query: expr })}`);
-    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromResult[] } };
-    if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-    return body.data!.result;
-  }
+  let prom: PrivatePrometheus;
+  const query = (expr: string) => prom.query(expr);
 
   beforeAll(async () => {
     db = await sharedPostgres('metrics-live');
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
     app = await startExampleApp({ pool, bearerToken: TOKEN });
-    dir = mkdtempSync(join(tmpdir(), 'metrics-live-prom-'));
-    writeFileSync(join(dir, 'token'), TOKEN);
-    const target = new URL(app.url).host;
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global: { scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s }',
-        'scrape_configs:',
+    prom = await startPrometheus({
+      files: { token: TOKEN },
+      scrapeConfigs: [
         '  - job_name: api',
         '    metrics_path: /metrics',
         '    authorization: { type: Bearer, credentials_file: token }',
-        `    static_configs: [{ targets: ['${target}'] }]`,
-        '',
-      ].join('\n'),
-    );
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
-    child = spawn(prometheus!, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
-    await waitFor('prometheus ready', async () => (await fetch(`${api}/-/ready`).catch(() => undefined))?.ok === true, 30_000);
+        `    static_configs: [{ targets: ['${new URL(app.url).host}'] }]`,
+      ],
+    });
   }, 60_000);
 
   afterAll(async () => {
-    if (child?.pid && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child!.once('exit', resolve));
-    }
+    await prom?.stop();
     await app?.close();
     await pool?.end();
     await db?.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('error ratios read 0 (not "no data") while only 2xx are served, then every panel query returns at least one series under 2xx/4xx/5xx load', async () => {
@@ -127,10 +93,10 @@ describe.skipIf(!prometheus || !pgUp)('live check: Debian prometheus scrapes the
     }
 
     // Prometheus scraped the OpenMetrics exposition (its default Accept prefers it) with no error.
-    const targetsRes = (await (await fetch(`${api}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; lastError: string }[] } };
+    const targetsRes = (await (await fetch(`${prom.url}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; lastError: string }[] } };
     expect(targetsRes.data.activeTargets.map((t) => [t.health, t.lastError])).toEqual([['up', '']]);
     expect(app.scrapeAccepts.length).toBeGreaterThan(3);
     expect(app.scrapeAccepts.every((a) => a.startsWith('application/openmetrics-text'))).toBe(true);
-    expect(logs).not.toMatch(/level=error/);
+    expect(prom.logs()).not.toMatch(/level=error/);
   }, 90_000);
 });

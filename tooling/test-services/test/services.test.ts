@@ -8,6 +8,9 @@ import {
   hasSharedPostgres,
   hasSharedRedis,
   listen,
+  prometheusBinary,
+  startPrometheus,
+  waitFor,
   sharedPostgres,
   sharedPostgresUrl,
   sharedRedis,
@@ -154,5 +157,21 @@ describe('listen', () => {
     expect(await (await fetch(server.url)).text()).toBe('hi');
     await server.close();
     await expect(fetch(server.url)).rejects.toThrow();
+  });
+});
+
+describe.skipIf(!prometheusBinary('prometheus'))('startPrometheus', () => {
+  it('scrapes a target, answers queries, and stops', async () => {
+    const target = await listen((_req, res) => res.end('# TYPE probe_value gauge\nprobe_value 42\n'));
+    const prom = await startPrometheus({ scrapeConfigs: ['  - job_name: t', `    static_configs: [{ targets: ['127.0.0.1:${target.port}'] }]`] });
+    try {
+      await waitFor('a scraped sample', async () => (await prom.query('probe_value{job="t"}')).length === 1, 20_000, 200);
+      expect((await prom.query('probe_value{job="t"}'))[0]!.value[1]).toBe('42');
+      await expect(prom.query('probe_value{')).rejects.toThrow(/parse error/);
+    } finally {
+      await prom.stop();
+      await target.close();
+    }
+    await expect(fetch(`${prom.url}/-/ready`)).rejects.toThrow();
   });
 });
