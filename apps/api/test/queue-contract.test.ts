@@ -130,6 +130,28 @@ describe.each(implementations)('AnalysisQueue contract: %s', (_name, factory, av
     expect(await q.get('not-a-job-id')).toBeUndefined();
   });
 
+  it.skipIf(!available)('a batch: one child job per item, the parent aggregates the scores and lists the failures', async () => {
+    const q = await open({ backoffMs: 10, attempts: 1, processor: async (d) => {
+      if (d.workflowId === 'bad') throw new Error('cannot analyse');
+      return { score: d.version * 10 };
+    } });
+    const { batchId, jobIds } = await q.createBatch('locA', [{ workflowId: 'w1', version: 5 }, { workflowId: 'w2', version: 8 }, { workflowId: 'bad', version: 1 }]);
+    expect(batchId).toMatch(/^ba_/);
+    expect(jobIds).toEqual([analysisJobId(data('w1', 5)), analysisJobId(data('w2', 8)), analysisJobId(data('bad', 1))]);
+    let batch = await q.getBatch(batchId);
+    await waitFor('the batch to end', async () => {
+      batch = await q.getBatch(batchId);
+      return batch?.status === 'completed';
+    }, 20_000);
+    expect(batch).toMatchObject({ id: batchId, kind: 'batch', locationId: 'locA', status: 'completed', progress: 100, total: 3, completed: 2, failed: 1 });
+    expect(batch!.result.score).toBe(65);
+    expect(batch!.errors).toEqual([{ workflowId: 'bad', jobId: jobIds[2], error: 'cannot analyse' }]);
+    // The children are ordinary jobs: queueing one again is a duplicate.
+    expect((await q.enqueue(data('w1', 5))).duplicate).toBe(true);
+    expect(await q.getBatch('ba_unknown')).toBeUndefined();
+    expect(await q.getBatch('nope')).toBeUndefined();
+  });
+
   it.skipIf(!available)('progress only moves forward while the job runs', async () => {
     let step!: () => void;
     let reached!: () => void;

@@ -20,11 +20,14 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
   const ready: string[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<void>>();
+  const batches = new Map<string, BatchRecord>();
   let active = 0;
   let closed = false;
 
   const dropExpired = () => {
     const now = Date.now();
+    // Batch records live as long as completed jobs (as their Redis keys do with BullMQ).
+    for (const [id, record] of batches) if (now - Date.parse(record.createdAt) > Math.max(opts.keepCompletedMs, 60_000)) batches.delete(id);
     for (const [id, job] of jobs) {
       if (job.snapshot.status === 'completed' && job.finishedAtMs !== undefined && now - job.finishedAtMs > opts.keepCompletedMs) jobs.delete(id);
     }
@@ -89,11 +92,13 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     s.finishedAt = new Date(job.finishedAtMs).toISOString();
   }
 
-  const batches = new Map<string, BatchRecord>();
   const self: AnalysisQueue = {
     kind: 'memory',
     createBatch: (locationId, items) => batch.createBatch(locationId, items),
-    getBatch: (batchId) => batch.getBatch(batchId),
+    getBatch: (batchId) => {
+      dropExpired();
+      return batch.getBatch(batchId);
+    },
     async enqueue(data: AnalysisJobData) {
       if (closed) throw new QueueError('QUEUE_CLOSED', 'the analysis queue is closed');
       dropExpired();
