@@ -9,7 +9,9 @@ import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
+import { Redis } from 'ioredis';
 import { createGhlModule } from './ghl/module.js';
+import { createRedisGhlRateLimiter } from './ghl/redis-rate-limiter.js';
 import { analysisProcessor, createAnalysisBudget, createAnalysisQueue, createQueueMetrics } from './jobs/index.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
 import { createWorkflowMetrics } from './workflows/metrics.js';
@@ -130,6 +132,9 @@ export async function start(options: StartOptions = {}): Promise<void> {
 
   // analysis_queue_jobs{state}, analysis_jobs_total{outcome}, analysis_job_retries_total, analysis_job_duration_seconds.
   const queueMetrics = metrics ? createQueueMetrics(metrics.metrics) : undefined;
+  // With Redis, GHL's per-location budget (100 per 10 s) is shared by every API and worker process.
+  const ghlLimiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+  ghlLimiterRedis?.on('error', () => undefined);
   // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
   const ghl = await createGhlModule({
     db,
@@ -144,6 +149,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     },
     encryption: { keys: { ...config.encryption.previousKeys, [config.encryption.keyId]: config.encryption.key }, currentKeyId: config.encryption.keyId },
     cache,
+    limiter: ghlLimiterRedis ? createRedisGhlRateLimiter({ redis: ghlLimiterRedis }) : undefined,
     // ghl_api_* (the external-API factory) and workflow_analysis_* on the app's registry.
     ...(metrics ? createWorkflowMetrics(metrics.metrics) : {}),
     demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
@@ -184,7 +190,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     },
   });
   if (role === 'worker') {
-    await runWorker({ logger, drainTimeoutMs: config.drainTimeoutMs, databaseUrl, close: [() => ghl.close(), () => libs.close(), () => db.close()] });
+    await runWorker({ logger, drainTimeoutMs: config.drainTimeoutMs, databaseUrl, close: [() => ghl.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close()] });
     return;
   }
   const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
@@ -236,6 +242,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
     await ghl.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the GHL module failed'));
     await retention?.stop();
+    ghlLimiterRedis?.disconnect();
     await libs.close();
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
     await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));
