@@ -31,6 +31,21 @@ export interface MemoryRateLimiterOptions {
   now?: () => number;
 }
 
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts (a caller's timeout must not wait the budget out). */
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
 /** A sliding-window log per key, in this process: at most `max` acquisitions in any `intervalMs`. */
 export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}): GhlRateLimiter {
   const max = options.max ?? 100;
@@ -40,20 +55,6 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new RangeError('intervalMs must be positive');
   const logs = new Map<string, number[]>();
   const paused = new Map<string, number>();
-
-  const sleep = (ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
 
   return {
     async acquire(key, options = {}) {

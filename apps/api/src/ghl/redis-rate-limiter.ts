@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createMemoryRateLimiter, RateLimitWaitTooLong, type GhlRateLimiter } from './rate-limiter.js';
+import { createMemoryRateLimiter, RateLimitWaitTooLong, sleep, type GhlRateLimiter } from './rate-limiter.js';
 
 /** Options of {@link createRedisGhlRateLimiter}. */
 export interface RedisGhlRateLimiterOptions {
@@ -32,20 +32,6 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + window - t + 1)
 `;
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /**
  * GHL's per-location budget (100 requests per 10 s) shared through Redis by every API and worker process, so
