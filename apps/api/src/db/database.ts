@@ -83,7 +83,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     }
   };
 
-  const query = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+  const run = async <R extends pg.QueryResultRow>(text: string, values: unknown[] | undefined, retryOnConnectionError: boolean): Promise<pg.QueryResult<R>> => {
     const started = performance.now();
     try {
       admit();
@@ -91,30 +91,20 @@ export function createDatabase(options: DatabaseOptions): Database {
       observe(started);
       return result;
     } catch (error) {
+      // An idle connection the server killed fails the first statement sent on it; a read is safe to send once more.
+      if (retryOnConnectionError && isConnectionError(error)) return run<R>(text, values, false);
       const mapped = classifyDatabaseError(error);
       observe(started, mapped);
       throw mapped;
     }
   };
+  const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => run<R>(text, values, false);
 
   return {
     pool,
     query,
-    async read<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
-      const started = performance.now();
-      try {
-        admit();
-        const result = await pool.query<R>(text, values);
-        observe(started);
-        return result;
-      } catch (error) {
-        if (!isConnectionError(error)) {
-          const mapped = classifyDatabaseError(error);
-          observe(started, mapped);
-          throw mapped;
-        }
-        return query<R>(text, values);
-      }
+    read<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
+      return run<R>(text, values, true);
     },
     async transaction(fn) {
       admit();
