@@ -156,7 +156,8 @@ describe('fuzzing every route of the example app over HTTP', () => {
 
   it('never gives a 5xx for arbitrary path segments', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/workflows/', '/contacts/'), fc.string({ minLength: 1, maxLength: 100 }), async (path, segment) => {
+      // "." and ".." are dot segments: the URL parser removes them before sending, so they would address the list route.
+      fc.asyncProperty(fc.constantFrom('/workflows/', '/contacts/'), fc.string({ minLength: 1, maxLength: 100 }).filter((s) => s !== '.' && s !== '..'), async (path, segment) => {
         expect([400, 404]).toContain((await call('GET', `${path}${encodeURIComponent(segment)}`)).status);
       }),
       { numRuns: RUNS },
