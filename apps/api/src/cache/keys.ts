@@ -21,12 +21,18 @@ export const CacheKeys = defineKeys(
     workflowAnalysis: 'analysis:{locationId}:{workflowId}:{version}:{analyzerVersion}',
     /** The user record (account and tier) of a location; invalidated when the tier changes. */
     user: 'user:{locationId}',
+    /**
+     * What every analysis of a location reads besides its own workflow (the other definitions, the inventory, GHL's
+     * workflow list): shared by the analyses of a batch so a location of N workflows costs about N GHL requests, not N².
+     */
+    analysisContext: 'analysis-context:{locationId}',
   },
   { tenant: 'locationId' },
 );
 
-/** Seconds each kind of entry lives: 10 min, 10 min, 1 h, 15 min. */
+/** Seconds each kind of entry lives: 10 min, 10 min, 1 h, 15 min, 10 min. */
 export const CacheTtls = {
+  analysisContext: CacheTTL.WORKFLOW,
   workflow: CacheTTL.WORKFLOW,
   workflows: CacheTTL.WORKFLOW,
   analysis: CacheTTL.ANALYSIS,

@@ -33,6 +33,8 @@ function stored(def: WorkflowDefinition, source: StoredDefinition['source']): St
 
 /** The imported-definition source also takes imports. */
 export interface ImportedDefinitionSource extends WorkflowDefinitionSource {
+  /** The latest definition, or exactly `version` (imports keep every version). */
+  get(locationId: string, workflowId: string, options?: { version?: number }): Promise<StoredDefinition | undefined>;
   /**
    * Validates `input` (the canonical JSON) and stores it as the workflow's definition at its `version` (re-importing a
    * version replaces it). Throws `InvalidDefinitionError` listing every problem; `LOCATION_MISMATCH` when the definition
@@ -48,8 +50,11 @@ export function createImportedDefinitionSource(db: Database): ImportedDefinition
   const rowsToStored = (rows: { definition: unknown }[]) => rows.map((r) => stored(workflowDefinitionSchema.parse(r.definition), 'import'));
   return {
     kind: 'import',
-    async get(locationId, workflowId) {
-      const { rows } = await db.read<{ definition: unknown }>(`${SELECT} WHERE location_id = $1 AND workflow_id = $2 AND source = 'import' ORDER BY version DESC LIMIT 1`, [locationId, workflowId]);
+    async get(locationId, workflowId, options = {}) {
+      const { rows } = await db.read<{ definition: unknown }>(
+        `${SELECT} WHERE location_id = $1 AND workflow_id = $2 AND source = 'import' AND ($3::int IS NULL OR version = $3) ORDER BY version DESC LIMIT 1`,
+        [locationId, workflowId, options.version ?? null],
+      );
       return rowsToStored(rows)[0];
     },
     async list(locationId) {

@@ -109,7 +109,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   const sources: WorkflowDefinitionSource[] = ghl.builderBaseUrl ? [createBuilderDefinitionSource({ client, baseUrl: ghl.builderBaseUrl })] : [];
   const service = createWorkflowService({ db, ghl: client, imported, sources, cache: options.cache, onAnalysis: options.onAnalysis });
   const forget = async (locationId: string) => {
-    await options.cache?.delete(CACHE_KEYS.workflows(locationId));
+    await Promise.all([options.cache?.delete(CACHE_KEYS.workflows(locationId)), options.cache?.delete(CACHE_KEYS.context(locationId))]);
   };
 
   const sessions = createSessionStore(db, options.sessionSecret);

@@ -35,7 +35,8 @@ export function analysisProcessor(service: WorkflowService, deps: { db?: Queryab
           return view;
         }
       }
-      const view = await service.analyze(data.locationId, { workflowId: data.workflowId });
+      // Pinned to the queued version: the job id names it, so its result must be of it.
+      const view = await service.analyze(data.locationId, { workflowId: data.workflowId, version: data.version });
       await context.progress(100);
       return view;
     } catch (error) {

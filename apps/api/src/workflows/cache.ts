@@ -9,6 +9,11 @@ export interface WorkflowCache {
   get<T>(key: string): Promise<T | undefined>;
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<unknown>;
+  /**
+   * Read-through with single-flight (@org/cache's `wrap`, across processes on Redis): concurrent misses of one key run
+   * `load` once. Optional: without it the service reads through `get`/`set`.
+   */
+  wrap?<T>(key: string, load: () => Promise<T>, ttlSeconds: number): Promise<T>;
 }
 
 /**
@@ -21,7 +26,8 @@ export const CACHE_KEYS = {
   workflow: CacheKeys.workflow,
   analysis: CacheKeys.workflowAnalysis,
   user: CacheKeys.user,
+  context: CacheKeys.analysisContext,
 } as const;
 
 /** Seconds: CacheTTL.WORKFLOW (10 min), CacheTTL.ANALYSIS (1 h), CacheTTL.USER (15 min). */
-export const CACHE_TTL = { workflows: CacheTTL.WORKFLOW, workflow: CacheTTL.WORKFLOW, analysis: CacheTTL.ANALYSIS, user: CacheTTL.USER } as const;
+export const CACHE_TTL = { workflows: CacheTTL.WORKFLOW, workflow: CacheTTL.WORKFLOW, analysis: CacheTTL.ANALYSIS, user: CacheTTL.USER, context: CacheTTL.WORKFLOW } as const;

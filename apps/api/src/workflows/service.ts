@@ -81,6 +81,16 @@ export interface HistoryFilters {
   cursor?: string;
 }
 
+/** What {@link WorkflowService} caches per location for its analyses (JSON: null, not undefined). */
+interface LocationContextInputs {
+  definitions: WorkflowDefinition[];
+  inventory: LocationInventory | null;
+  /** GHL's workflow list; null when the location has no GHL connection. */
+  workflows: WorkflowSummary[] | null;
+}
+
+const idOf = (def: WorkflowDefinition): string => String((def as { id?: string }).id ?? (def as { _id?: string })._id);
+
 const bandOf = (score: number) => (score >= 90 ? 'healthy' : score >= 70 ? 'needs-attention' : score >= 40 ? 'at-risk' : 'critical');
 
 function encodeCursor(ts: string, id: string): string {
@@ -116,7 +126,8 @@ export interface WorkflowService {
   listWorkflows(locationId: string): Promise<WorkflowListItem[]>;
   getWorkflow(locationId: string, workflowId: string): Promise<{ workflow: WorkflowListItem; definition: WorkflowDefinition | null }>;
   importDefinition(locationId: string, input: unknown): Promise<WorkflowListItem>;
-  analyze(locationId: string, input: { workflowId: string } | { definition: unknown }): Promise<AnalysisView>;
+  /** `version`: analyse exactly that version (a queued job's), 409 WORKFLOW_VERSION_SUPERSEDED when it is gone. */
+  analyze(locationId: string, input: { workflowId: string; version?: number } | { definition: unknown }): Promise<AnalysisView>;
   getAnalysis(locationId: string, id: string): Promise<AnalysisView>;
   history(locationId: string, filters: HistoryFilters): Promise<{ items: Omit<AnalysisView, 'findings' | 'cached' | 'name' | 'band' | 'analyzerVersion'>[]; nextCursor: string | null; retentionDays: number | null }>;
   locationHealth(locationId: string): Promise<{ locationId: string; score: number | null; band: string | null; workflows: { workflowId: string; name: string; status: string; score: number; band: string; issuesFound: number }[] }>;
@@ -137,8 +148,11 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     }
   };
 
+  // Read-through; with `wrap` (the app's @org/cache) concurrent misses of a key load once, in any process: the
+  // analyses of a batch starting together read each workflow from GHL once.
   const cached = async <T>(key: string, ttl: number, load: () => Promise<T>): Promise<T> => {
     if (!cache) return load();
+    if (cache.wrap) return cache.wrap(key, load, ttl);
     const hit = await cache.get<T>(key);
     if (hit !== undefined) return hit;
     const value = await load();
@@ -179,18 +193,31 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     return undefined;
   };
 
-  const allDefinitions = async (locationId: string): Promise<StoredDefinition[]> => {
-    const byId = new Map<string, StoredDefinition>();
-    for (const source of sources) {
-      let list: StoredDefinition[];
-      try {
-        list = await source.list(locationId);
-      } catch (error) {
-        return ghlFailure(error);
-      }
-      for (const d of list) if (!byId.has(d.workflowId)) byId.set(d.workflowId, d);
-    }
-    return [...byId.values()];
+  /**
+   * Everything an analysis of this location reads besides its own workflow. Cached (10 min) and loaded once for all
+   * processes: the other workflows' definitions come through the per-workflow cache entries `getWorkflow` uses too,
+   * so a batch over a location of N workflows costs about N + 8 GHL requests instead of N per analysis.
+   */
+  const contextOf = (locationId: string): Promise<LocationContextInputs> =>
+    cached(CACHE_KEYS.context(locationId), CACHE_TTL.context, async () => {
+      const [list, importedDefs, inventory, remote] = await Promise.all([listWorkflows(locationId), imported.list(locationId), inventoryOf(locationId), ghlWorkflows(locationId)]);
+      const byId = new Map(importedDefs.map((d) => [d.workflowId, d.definition]));
+      const others = list.filter((w) => w.hasDefinition && !byId.has(w.id));
+      const fetched = await Promise.all(others.map(async (w) => (await service.getWorkflow(locationId, w.id)).definition));
+      return {
+        definitions: [...byId.values(), ...fetched.filter((d): d is WorkflowDefinition => d !== null)],
+        inventory: inventory ?? null,
+        workflows: remote ? remote.map((w) => ({ id: w.id, status: w.status, name: w.name })) : null,
+      };
+    });
+
+  /** The definition at exactly `version`: imports keep every version; other sources only have the latest. */
+  const definitionAt = async (locationId: string, workflowId: string, version: number): Promise<WorkflowDefinition> => {
+    const exact = await imported.get(locationId, workflowId, { version });
+    if (exact) return exact.definition;
+    const latest = await definitionOf(locationId, workflowId);
+    if (latest && latest.version === version) return latest.definition;
+    throw new HttpError(409, 'WORKFLOW_VERSION_SUPERSEDED', `Version ${version} of the workflow is no longer available${latest ? ` (current version: ${latest.version})` : ''}`);
   };
 
   const listWorkflows = (locationId: string) =>
@@ -238,11 +265,16 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
 
   async function runAnalysis(locationId: string, def: WorkflowDefinition, tier: Tier): Promise<AnalysisView> {
     const started = performance.now();
-    const [others, inventory, remote] = await Promise.all([allDefinitions(locationId), inventoryOf(locationId), ghlWorkflows(locationId)]);
-    const workflowId = String((def as { id?: string }).id ?? (def as { _id?: string })._id);
-    const definitions = [def, ...others.filter((d) => d.workflowId !== workflowId).map((d) => d.definition)];
-    const summaries: WorkflowSummary[] = (remote ?? []).map((w) => ({ id: w.id, status: w.status, name: w.name }));
-    const context = createLocationContext({ locationId, definitions, workflows: summaries, inventory, workflowsComplete: remote !== undefined });
+    const inputs = await contextOf(locationId);
+    const workflowId = idOf(def);
+    const definitions = [def, ...inputs.definitions.filter((d) => idOf(d) !== workflowId)];
+    const context = createLocationContext({
+      locationId,
+      definitions,
+      workflows: inputs.workflows ?? [],
+      inventory: inputs.inventory ?? undefined,
+      workflowsComplete: inputs.workflows !== null,
+    });
     const result = analyzeParsed(def, { location: context });
     const durationMs = Math.round(performance.now() - started);
     const { rows } = await db.query<AnalysisRow>(
@@ -280,7 +312,13 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         if (error instanceof AnalysisError && error.code === 'LOCATION_MISMATCH') throw notFound('Location');
         throw error;
       }
-      if (cache) await Promise.all([cache.delete(CACHE_KEYS.workflows(locationId)), cache.delete(CACHE_KEYS.workflow(locationId, entry.workflowId))]);
+      if (cache) {
+        await Promise.all([
+          cache.delete(CACHE_KEYS.workflows(locationId)),
+          cache.delete(CACHE_KEYS.workflow(locationId, entry.workflowId)),
+          cache.delete(CACHE_KEYS.context(locationId)),
+        ]);
+      }
       return { id: entry.workflowId, name: entry.name, status: entry.status, version: entry.version, updatedAt: (entry.definition.updatedAt as string | undefined) ?? null, hasDefinition: true, source: 'import' };
     },
     async analyze(locationId, input) {
@@ -294,8 +332,10 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         }
         // Through the cached workflow (workflow:{locationId}:{workflowId}): a cache hit of the analysis costs no
         // definition lookup, so repeated analyses never spend the location's GHL request budget.
-        const { definition } = await service.getWorkflow(locationId, input.workflowId);
+        let { definition } = await service.getWorkflow(locationId, input.workflowId);
         if (!definition) throw new HttpError(404, 'NOT_FOUND', 'Workflow definition not found: import it with POST /workflows/import');
+        // A queued job analyses the version it was queued for, even if the workflow changed meanwhile.
+        if (input.version !== undefined && (definition.version ?? 0) !== input.version) definition = await definitionAt(locationId, input.workflowId, input.version);
         const stored = { workflowId: input.workflowId, version: definition.version ?? 0, definition };
         const key = CACHE_KEYS.analysis(locationId, stored.workflowId, stored.version, ANALYZER_VERSION);
         const hit = cache ? await cache.get<AnalysisView>(key) : undefined;
@@ -348,13 +388,13 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       };
     },
     async locationHealth(locationId) {
-      const [defs, inventory, remote] = await Promise.all([allDefinitions(locationId), inventoryOf(locationId), ghlWorkflows(locationId)]);
+      const inputs = await contextOf(locationId);
       const result = analyzeLocation({
         locationId,
-        definitions: defs.map((d) => d.definition),
-        inventory,
-        workflows: (remote ?? []).map((w) => ({ id: w.id, status: w.status, name: w.name })),
-        workflowsComplete: remote !== undefined,
+        definitions: inputs.definitions,
+        inventory: inputs.inventory ?? undefined,
+        workflows: inputs.workflows ?? [],
+        workflowsComplete: inputs.workflows !== null,
       });
       return {
         locationId,
