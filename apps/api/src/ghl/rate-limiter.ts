@@ -27,6 +27,11 @@ export interface MemoryRateLimiterOptions {
   max?: number;
   /** Window length. @default 10000 */
   intervalMs?: number;
+  /**
+   * Added to the window here: a request admitted now reaches GHL a little later, and GHL counts arrivals. With this
+   * guard GHL sees at most `max` in any `intervalMs` as long as delivery delays differ by less than it. @default 250
+   */
+  guardMs?: number;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }
@@ -49,10 +54,12 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
 /** A sliding-window log per key, in this process: at most `max` acquisitions in any `intervalMs`. */
 export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}): GhlRateLimiter {
   const max = options.max ?? 100;
-  const intervalMs = options.intervalMs ?? 10_000;
+  const guardMs = options.guardMs ?? 250;
   const now = options.now ?? Date.now;
   if (!Number.isInteger(max) || max < 1) throw new RangeError('max must be a positive integer');
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new RangeError('intervalMs must be positive');
+  if (!Number.isFinite(options.intervalMs ?? 10_000) || (options.intervalMs ?? 10_000) <= 0) throw new RangeError('intervalMs must be positive');
+  if (!Number.isFinite(guardMs) || guardMs < 0) throw new RangeError('guardMs must be >= 0');
+  const intervalMs = (options.intervalMs ?? 10_000) + guardMs;
   const logs = new Map<string, number[]>();
   const paused = new Map<string, number>();
 

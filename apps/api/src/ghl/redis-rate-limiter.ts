@@ -10,6 +10,8 @@ export interface RedisGhlRateLimiterOptions {
   max?: number;
   /** Window length. @default 10000 */
   intervalMs?: number;
+  /** Added to the window (see MemoryRateLimiterOptions.guardMs: GHL counts arrivals, not our admissions). @default 250 */
+  guardMs?: number;
   /** Key prefix. @default 'ghl:rl:' */
   prefix?: string;
 }
@@ -39,14 +41,16 @@ return math.max(1, tonumber(oldest[2]) + window - t + 1)
  */
 export function createRedisGhlRateLimiter(options: RedisGhlRateLimiterOptions): GhlRateLimiter {
   const max = options.max ?? 100;
-  const intervalMs = options.intervalMs ?? 10_000;
+  const guardMs = options.guardMs ?? 250;
   const prefix = options.prefix ?? 'ghl:rl:';
   if (!Number.isInteger(max) || max < 1) throw new RangeError('max must be a positive integer');
-  if (!Number.isInteger(intervalMs) || intervalMs <= 0) throw new RangeError('intervalMs must be a positive integer');
+  if (!Number.isInteger(options.intervalMs ?? 10_000) || (options.intervalMs ?? 10_000) <= 0) throw new RangeError('intervalMs must be a positive integer');
+  if (!Number.isInteger(guardMs) || guardMs < 0) throw new RangeError('guardMs must be an integer >= 0');
+  const intervalMs = (options.intervalMs ?? 10_000) + guardMs;
   const { redis } = options;
   // While Redis is unreachable this process keeps GHL's budget on its own (fail open, per process), rather than
   // failing every GHL call.
-  const fallback = createMemoryRateLimiter({ max, intervalMs });
+  const fallback = createMemoryRateLimiter({ max, intervalMs, guardMs: 0 });
   // Keys of one location share a hash slot ({...}), so the script also runs on Redis Cluster.
   const keys = (location: string) => [`${prefix}{${location}}:log`, `${prefix}{${location}}:pause`];
   return {

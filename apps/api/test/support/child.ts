@@ -18,9 +18,9 @@ export interface AppProcess {
  * Spawns `entry` (relative to apps/api) with tsx and ONLY the given environment (plus PATH/HOME so Node runs):
  * no DATABASE_URL or REDIS_URL leaks in from the test runner's environment.
  */
-export async function spawnApp(entry: string, env: Record<string, string>): Promise<AppProcess> {
+export async function spawnApp(entry: string, env: Record<string, string>, args: readonly string[] = []): Promise<AppProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: APP_DIR,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), ENV_FILE: '/nonexistent/.env', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
