@@ -12,7 +12,7 @@ import { migrate } from './db/migrations.js';
 import { Redis } from 'ioredis';
 import { createGhlModule } from './ghl/module.js';
 import { createRedisGhlRateLimiter } from './ghl/redis-rate-limiter.js';
-import { analysisProcessor, createAnalysisBudget, createAnalysisQueue, createQueueMetrics } from './jobs/index.js';
+import { analysisProcessor, auditProcessor, createAnalysisBudget, createAnalysisQueue, createQueueMetrics, syncAuditSchedules, type AnalysisQueue } from './jobs/index.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
 import { createWorkflowMetrics } from './workflows/metrics.js';
 import { createBilling, createStripeClient, startRetentionJob } from './billing/index.js';
@@ -155,10 +155,11 @@ export async function start(options: StartOptions = {}): Promise<void> {
     demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
     // Background analyses: BullMQ queue `analysis` on REDIS_URL, else in-process (src/jobs).
     analysisQueue: (service) => {
-      const queue = createAnalysisQueue({
+      const queue: AnalysisQueue = createAnalysisQueue({
         redisUrl: config.redisUrl,
-        // The `api` role only queues and reads jobs; workers (and `all`) run them.
+        // The `api` role only queues and reads jobs; workers (and `all`) run them, scheduled audits included.
         processor: role === 'api' ? undefined : analysisProcessor(service, { db }),
+        auditor: role === 'api' ? undefined : auditProcessor({ service, db, queue: () => queue, logger }),
         concurrency: config.queue.concurrency,
         stalledIntervalMs: config.queue.stalledIntervalMs,
         prefix: config.queue.prefix,
@@ -168,7 +169,13 @@ export async function start(options: StartOptions = {}): Promise<void> {
       return queue;
     },
     analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: libs.users }),
+    audits: config.audit,
   });
+  // Scheduled audits follow the configuration (AUDIT_CRON): every connected location, or none when unset.
+  const syncAudits = async () => {
+    const { scheduled, removed } = await syncAuditSchedules({ db, queue: ghl.queue, audit: config.audit });
+    logger.info({ scheduled, removed, cron: config.audit?.cron ?? null, timeZone: config.audit?.timeZone ?? null }, config.audit ? 'scheduled audits' : 'scheduled audits off');
+  };
   const billing = createBilling({
     db,
     logger,
@@ -190,7 +197,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     },
   });
   if (role === 'worker') {
-    await runWorker({ logger, drainTimeoutMs: config.drainTimeoutMs, databaseUrl, close: [() => ghl.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close()] });
+    await runWorker({ logger, drainTimeoutMs: config.drainTimeoutMs, databaseUrl, afterMigrate: syncAudits, close: [() => ghl.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close()] });
     return;
   }
   const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
@@ -269,6 +276,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
   }
   if (stopping) return;
   await ghl.afterMigrate();
+  if (role === 'all') await syncAudits().catch((error: unknown) => logger.error({ err: error }, 'syncing the audit schedules failed'));
   lifecycle.markReady();
 
   const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${portOf(server)}`;
@@ -291,7 +299,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
  * SIGINT close it gracefully: the running jobs finish (BullMQ's Worker.close waits for them) within the drain
  * timeout; past it the process exits and the unfinished jobs go back to the queue through stalled-job recovery.
  */
-async function runWorker(deps: { logger: ReturnType<typeof createLogger>; drainTimeoutMs: number; databaseUrl: string; close: (() => Promise<void>)[] }) {
+async function runWorker(deps: { logger: ReturnType<typeof createLogger>; drainTimeoutMs: number; databaseUrl: string; afterMigrate: () => Promise<void>; close: (() => Promise<void>)[] }) {
   const { logger } = deps;
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -311,6 +319,8 @@ async function runWorker(deps: { logger: ReturnType<typeof createLogger>; drainT
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   // The schema must be there before jobs write results: migrations take an advisory lock, so concurrent starts are safe.
   await migrate({ url: deps.databaseUrl, logger });
+  // A worker that cannot sync the schedules still runs jobs; the next start (or a connect) schedules again.
+  await deps.afterMigrate().catch((error: unknown) => logger.error({ err: error }, 'syncing the audit schedules failed'));
   logger.info('worker ready: processing the analysis queue');
 }
 

@@ -172,6 +172,38 @@ describe.each(implementations)('AnalysisQueue contract: %s', (_name, factory, av
     step();
     expect((await settled(q, jobId)).progress).toBe(100);
   });
+
+  it.skipIf(!available)('scheduled audits: a cron schedule runs the auditor for its location; listed, replaced, removed; bad patterns refused', async () => {
+    const runs: string[] = [];
+    const q = await open({
+      processor: async () => ({}),
+      auditor: async ({ locationId }) => {
+        runs.push(locationId);
+        return { locationId, checked: 0, queued: 0, batchId: null };
+      },
+    });
+    await q.scheduleAudit('locA', '* * * * * *');
+    await waitFor('two audits of locA', async () => runs.length >= 2, 10_000, 50);
+    expect(new Set(runs)).toEqual(new Set(['locA']));
+    const [schedule] = await q.auditSchedules();
+    expect(schedule).toMatchObject({ locationId: 'locA', pattern: '* * * * * *', timeZone: 'UTC' });
+    expect(Date.parse(schedule!.next!)).toBeGreaterThan(Date.now() - 2_000);
+
+    // Scheduling the location again replaces its schedule (one per location).
+    await q.scheduleAudit('locA', '0 3 * * *', 'Europe/Berlin');
+    expect(await q.auditSchedules()).toEqual([expect.objectContaining({ locationId: 'locA', pattern: '0 3 * * *', timeZone: 'Europe/Berlin' })]);
+    const afterReplace = runs.length;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(runs.length).toBeLessThanOrEqual(afterReplace + 1);
+
+    expect(await q.unscheduleAudit('locA')).toBe(true);
+    expect(await q.unscheduleAudit('locA')).toBe(false);
+    expect(await q.auditSchedules()).toEqual([]);
+    await expect(q.scheduleAudit('locB', 'every night')).rejects.toMatchObject({ code: 'QUEUE_INVALID_OPTIONS' });
+    await expect(q.scheduleAudit('locB', '0 3 * * *', 'Mars/Olympus')).rejects.toMatchObject({ code: 'QUEUE_INVALID_OPTIONS' });
+    expect(await q.auditSchedules()).toEqual([]);
+  });
+
 });
 
 describe('AnalysisQueue options', () => {

@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import cronParser from 'cron-parser';
 
 /** Start-up configuration is invalid; `message` names every offending variable at once. */
 export class ConfigError extends Error {
@@ -48,6 +49,10 @@ const envSchema = z.object({
   QUEUE_CONCURRENCY: int(1, 64, 2),
   QUEUE_STALLED_INTERVAL_MS: int(1_000, 600_000, 30_000),
   QUEUE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[\w:.-]{1,64}$/).default('bull')),
+  // Scheduled audits: every connected location's workflows whose version changed are analysed on this cron (5 or 6
+  // fields, e.g. "0 3 * * *" nightly at 03:00); unset: no scheduled audits.
+  AUDIT_CRON: z.preprocess(emptyToUndefined, z.string().refine((v) => isCronPattern(v), 'expected a cron pattern of 5 or 6 fields, e.g. "0 3 * * *"').optional()),
+  AUDIT_TIMEZONE: z.preprocess(emptyToUndefined, z.string().refine((v) => isTimeZone(v), 'expected an IANA time zone, e.g. "Europe/Berlin"').default('UTC')),
   FRONTEND_URL: optionalUrl(/^https?$/),
   GHL_CLIENT_ID: optionalString,
   GHL_CLIENT_SECRET: optionalString,
@@ -103,6 +108,26 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
+function isCronPattern(value: string): boolean {
+  const fields = value.trim().split(/\s+/).length;
+  if (fields < 5 || fields > 6) return false;
+  try {
+    cronParser.parseExpression(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isEd25519PublicKey(value: string): boolean {
   try {
     const key = value.includes('BEGIN PUBLIC KEY') ? createPublicKey(value) : createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' });
@@ -156,6 +181,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Background analysis queue: concurrency per worker process, stalled-job check interval (and job lock) in ms. */
   queue: { concurrency: number; stalledIntervalMs: number; prefix: string };
+  /** Scheduled audits per connected location (cron, time zone); undefined: off. */
+  audit: { cron: string; timeZone: string } | undefined;
   frontendUrl: string;
   ghl: {
     clientId: string;
@@ -232,6 +259,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     queue: { concurrency: e.QUEUE_CONCURRENCY, stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS, prefix: e.QUEUE_PREFIX },
+    audit: e.AUDIT_CRON ? { cron: e.AUDIT_CRON, timeZone: e.AUDIT_TIMEZONE } : undefined,
     frontendUrl: pick('FRONTEND_URL'),
     ghl: {
       clientId: pick('GHL_CLIENT_ID'),

@@ -62,6 +62,8 @@ export interface GhlModuleOptions {
   docs?: boolean;
   /** Builds the background analysis queue around the service (src/jobs); closed by `close()`. @default in-process queue */
   analysisQueue?: (service: WorkflowService) => AnalysisQueue;
+  /** Scheduled audits: a location that connects is audited on this cron (see syncAuditSchedules). @default off */
+  audits?: { cron: string; timeZone: string };
   /** Charges batch items to the tier's analysis limit (createAnalysisBudget). @default no limit on batches */
   analysisBudget?: AnalysisBudget;
 }
@@ -129,7 +131,13 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
       authorizeUrl: ghl.authorizeUrl,
       redirectUri: ghl.redirectUri,
       frontendUrl: options.frontendUrl,
-      onConnected: forget,
+      onConnected: async (locationId) => {
+        await forget(locationId);
+        // Best effort: the connection stands either way, and every worker start schedules connected locations again.
+        if (options.audits) {
+          await queue.scheduleAudit(locationId, options.audits.cron, options.audits.timeZone).catch((error: unknown) => logger.warn({ err: error, locationId }, 'scheduling the audit failed'));
+        }
+      },
     }),
   );
   auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));

@@ -2,8 +2,11 @@ import { Job, Queue, UnrecoverableError, Worker, type ConnectionOptions } from '
 import { Redis } from 'ioredis';
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
-import { analysisJobId, clampProgress, reportAttempt, resolveQueueOptions } from './options.js';
-import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, JobSnapshot, JobStatus } from './types.js';
+import { analysisJobId, assertCronPattern, auditSchedulerId, clampProgress, locationOfAuditScheduler, reportAttempt, resolveQueueOptions } from './options.js';
+import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, AuditJobData, JobSnapshot, JobStatus } from './types.js';
+
+/** Jobs of the queue: `analyze` (one workflow version) and `audit` (a location's scheduled audit). */
+type QueueJobData = AnalysisJobData | AuditJobData;
 
 /** The BullMQ queue name of analyses. */
 export const ANALYSIS_QUEUE_NAME = 'analysis';
@@ -48,7 +51,7 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
   const connection = redisConnection(options.redisUrl);
   const prefix = options.prefix ?? 'bull';
   const stalledInterval = options.stalledIntervalMs ?? 30_000;
-  const queue = new Queue<AnalysisJobData>(ANALYSIS_QUEUE_NAME, {
+  const queue = new Queue<QueueJobData>(ANALYSIS_QUEUE_NAME, {
     connection,
     prefix,
     defaultJobOptions: {
@@ -59,16 +62,21 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
       removeOnFail: false,
     },
   });
-  const processor = opts.processor;
+  const { processor, auditor } = opts;
   const worker = processor
-    ? new Worker<AnalysisJobData>(
+    ? new Worker<QueueJobData>(
         ANALYSIS_QUEUE_NAME,
         async (job) => {
+          if (job.name === 'audit') {
+            if (!auditor) throw new UnrecoverableError('this worker runs no audits');
+            return auditor({ locationId: job.data.locationId });
+          }
+          const data = job.data as AnalysisJobData;
           let reported = 0;
           const started = performance.now();
           const attempt = job.attemptsMade + 1;
           try {
-            const result = await processor(job.data, {
+            const result = await processor(data, {
               attempt: job.attemptsMade + 1,
               queuedAt: job.timestamp,
               progress: async (percent) => {
@@ -95,13 +103,15 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
   queue.on('error', () => undefined);
 
   // The state is read before the job's fields: a job seen `failed`/`completed` then carries its final reason and result.
-  const snapshot = (job: Job<AnalysisJobData>, state: string): JobSnapshot => {
+  const snapshot = (job: Job<QueueJobData>, state: string): JobSnapshot | undefined => {
+    if (job.name !== 'analyze') return undefined;
+    const data = job.data as AnalysisJobData;
     const status = STATUS[state] ?? 'queued';
     return {
       id: job.id!,
-      locationId: job.data.locationId,
-      workflowId: job.data.workflowId,
-      version: job.data.version,
+      locationId: data.locationId,
+      workflowId: data.workflowId,
+      version: data.version,
       status,
       progress: status === 'completed' ? 100 : typeof job.progress === 'number' ? job.progress : 0,
       attemptsMade: job.attemptsMade,
@@ -148,8 +158,27 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
     async get(jobId: string) {
       if (!/^an_[\w-]{1,64}$/.test(jobId)) return undefined;
       const state = await queue.getJobState(jobId);
-      const job = await Job.fromId<AnalysisJobData>(queue, jobId);
+      const job = await Job.fromId<QueueJobData>(queue, jobId);
       return job ? snapshot(job, state) : undefined;
+    },
+    async scheduleAudit(locationId: string, pattern: string, timeZone = 'UTC') {
+      assertCronPattern(pattern, timeZone);
+      await queue.upsertJobScheduler(
+        auditSchedulerId(locationId),
+        { pattern, tz: timeZone },
+        // An audit only queues analyses: a failed one is retried like them, and only the recent ones are kept.
+        { name: 'audit', data: { locationId }, opts: { removeOnComplete: { count: 20 }, removeOnFail: { count: 50 } } },
+      );
+    },
+    async unscheduleAudit(locationId: string) {
+      return queue.removeJobScheduler(auditSchedulerId(locationId));
+    },
+    async auditSchedules() {
+      const schedulers = await queue.getJobSchedulers(0, -1, true);
+      return schedulers.flatMap((s) => {
+        const locationId = locationOfAuditScheduler(s.key);
+        return locationId === undefined || !s.pattern ? [] : [{ locationId, pattern: s.pattern, timeZone: s.tz ?? 'UTC', next: s.next ? new Date(s.next).toISOString() : null }];
+      });
     },
     async close() {
       // Worker.close waits for the running jobs; a hard kill instead leaves them to stalled-job recovery.

@@ -13,6 +13,8 @@ export { PermanentJobError, QueueError } from './errors.js';
 export { analysisJobId } from './options.js';
 export { createBullAnalysisQueue, ANALYSIS_QUEUE_NAME } from './bullmq-queue.js';
 export { createMemoryAnalysisQueue } from './memory-queue.js';
+export { auditProcessor, type AuditProcessorDeps } from './audit.js';
+export { syncAuditSchedules } from './audit-schedules.js';
 
 /**
  * The job body: the workflow service's own analysis (same code path as `POST /analyze`, which stores the result in

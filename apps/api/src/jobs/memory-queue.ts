@@ -1,7 +1,10 @@
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
-import { analysisJobId, backoffDelay, clampProgress, reportAttempt, resolveQueueOptions } from './options.js';
-import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, JobSnapshot } from './types.js';
+import { analysisJobId, assertCronPattern, backoffDelay, clampProgress, nextRun, reportAttempt, resolveQueueOptions } from './options.js';
+import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, AuditSchedule, JobSnapshot } from './types.js';
+
+/** setTimeout's longest delay; a later run is reached in several hops. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface MemoryJob {
   snapshot: JobSnapshot;
@@ -21,6 +24,7 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<void>>();
   const batches = new Map<string, BatchRecord>();
+  const schedules = new Map<string, { pattern: string; timeZone: string; next: Date; timer?: NodeJS.Timeout }>();
   let active = 0;
   let closed = false;
 
@@ -92,8 +96,50 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     s.finishedAt = new Date(job.finishedAtMs).toISOString();
   }
 
+  // Scheduled audits in this process: one timer per location, armed for its next run. An audit that fails is not
+  // retried here (the next run covers it); audits never overlap for one location.
+  const auditing = new Set<string>();
+  const arm = (locationId: string) => {
+    const schedule = schedules.get(locationId);
+    if (!schedule || closed) return;
+    clearTimeout(schedule.timer);
+    const delay = schedule.next.getTime() - Date.now();
+    schedule.timer = setTimeout(() => {
+      if (schedules.get(locationId) !== schedule) return;
+      if (Date.now() < schedule.next.getTime()) return arm(locationId);
+      schedule.next = nextRun(schedule.pattern, schedule.timeZone);
+      arm(locationId);
+      if (!opts.auditor || auditing.has(locationId)) return;
+      auditing.add(locationId);
+      const run = opts
+        .auditor({ locationId })
+        .catch(() => undefined)
+        .then(() => {
+          auditing.delete(locationId);
+          running.delete(run);
+        });
+      running.add(run);
+    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    schedule.timer.unref();
+  };
+
   const self: AnalysisQueue = {
     kind: 'memory',
+    async scheduleAudit(locationId, pattern, timeZone = 'UTC') {
+      assertCronPattern(pattern, timeZone);
+      if (closed) throw new QueueError('QUEUE_CLOSED', 'the analysis queue is closed');
+      clearTimeout(schedules.get(locationId)?.timer);
+      schedules.set(locationId, { pattern, timeZone, next: nextRun(pattern, timeZone) });
+      arm(locationId);
+    },
+    async unscheduleAudit(locationId) {
+      const schedule = schedules.get(locationId);
+      clearTimeout(schedule?.timer);
+      return schedules.delete(locationId);
+    },
+    async auditSchedules(): Promise<AuditSchedule[]> {
+      return [...schedules].map(([locationId, s]) => ({ locationId, pattern: s.pattern, timeZone: s.timeZone, next: s.next.toISOString() }));
+    },
     createBatch: (locationId, items) => batch.createBatch(locationId, items),
     getBatch: (batchId) => {
       dropExpired();
@@ -124,6 +170,7 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     },
     async close() {
       closed = true;
+      for (const schedule of schedules.values()) clearTimeout(schedule.timer);
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       await Promise.allSettled([...running]);

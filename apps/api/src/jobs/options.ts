@@ -1,3 +1,4 @@
+import cronParser from 'cron-parser';
 import { createHash } from 'node:crypto';
 import { QueueError } from './errors.js';
 import type { AnalysisJobData, AnalysisQueueOptions, JobAttemptEvent, ResolvedQueueOptions } from './types.js';
@@ -6,6 +7,7 @@ import type { AnalysisJobData, AnalysisQueueOptions, JobAttemptEvent, ResolvedQu
 export function resolveQueueOptions(options: AnalysisQueueOptions): ResolvedQueueOptions {
   const resolved: ResolvedQueueOptions = {
     processor: options.processor,
+    auditor: options.auditor,
     onAttempt: options.onAttempt,
     concurrency: options.concurrency ?? 2,
     attempts: options.attempts ?? 3,
@@ -43,3 +45,27 @@ export function reportAttempt(hook: ((e: JobAttemptEvent) => void) | undefined, 
     // Metrics never break a job.
   }
 }
+
+/** Cron patterns have 5 fields (minute first) or 6 (second first); anything else is refused before it is stored. */
+export function assertCronPattern(pattern: string, timeZone: string): void {
+  const fields = pattern.trim().split(/\s+/).length;
+  let valid = fields === 5 || fields === 6;
+  if (valid) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone });
+      cronParser.parseExpression(pattern, { tz: timeZone }).next();
+    } catch {
+      valid = false;
+    }
+  }
+  if (!valid) throw new QueueError('QUEUE_INVALID_OPTIONS', `not a cron pattern of 5 or 6 fields in time zone ${timeZone}: ${pattern}`);
+}
+
+/** The next run of a cron pattern after `from`. */
+export function nextRun(pattern: string, timeZone: string, from = new Date()): Date {
+  return cronParser.parseExpression(pattern, { tz: timeZone, currentDate: from }).next().toDate();
+}
+
+/** A location id as part of a scheduler id: BullMQ refuses `:` in ids of its own making. */
+export const auditSchedulerId = (locationId: string) => `audit-${Buffer.from(locationId).toString('base64url')}`;
+export const locationOfAuditScheduler = (id: string) => (id.startsWith('audit-') ? Buffer.from(id.slice('audit-'.length), 'base64url').toString() : undefined);

@@ -7,6 +7,33 @@ export interface AnalysisJobData {
   version: number;
 }
 
+/** A scheduled audit job: the location whose changed workflows are to be analysed. */
+export interface AuditJobData {
+  locationId: string;
+}
+
+/** What one audit did: workflows looked at, analyses queued (as one batch), or why it did nothing. */
+export interface AuditResult {
+  locationId: string;
+  checked: number;
+  queued: number;
+  batchId: string | null;
+  /** Set when the audit did nothing on purpose (e.g. `not-connected`: the location's schedule was removed). */
+  skipped?: string;
+}
+
+/** Runs one location's audit; scheduled by `scheduleAudit`, run by processes that run jobs. */
+export type AuditProcessor = (data: AuditJobData) => Promise<AuditResult>;
+
+/** One location's audit schedule. */
+export interface AuditSchedule {
+  locationId: string;
+  pattern: string;
+  timeZone: string;
+  /** The next run (ISO), null when unknown. */
+  next: string | null;
+}
+
 /** Handed to the processor: progress is 0-100 and only ever moves forward. */
 export interface AnalysisJobContext {
   /** 1 for the first attempt. */
@@ -43,6 +70,8 @@ export interface JobSnapshot {
 export interface AnalysisQueueOptions {
   /** Runs the jobs in this process; without it the queue only enqueues and reads (the `api` role on Redis). @default none */
   processor?: AnalysisProcessor;
+  /** Runs scheduled audits in this process (with `processor`: the `worker` and `all` roles). @default none */
+  auditor?: AuditProcessor;
   /** Jobs run at once by this process. @default 2 */
   concurrency?: number;
   /** Attempts per job, the first included. @default 3 */
@@ -62,7 +91,7 @@ export interface JobAttemptEvent {
   durationMs: number;
 }
 
-export type ResolvedQueueOptions = Required<Omit<AnalysisQueueOptions, 'processor' | 'onAttempt'>> & Pick<AnalysisQueueOptions, 'processor' | 'onAttempt'>;
+export type ResolvedQueueOptions = Required<Omit<AnalysisQueueOptions, 'processor' | 'onAttempt' | 'auditor'>> & Pick<AnalysisQueueOptions, 'processor' | 'onAttempt' | 'auditor'>;
 
 /** The queue of analyses: BullMQ on Redis, or in-process without Redis; the API uses only this interface. */
 export interface AnalysisQueue {
@@ -77,6 +106,15 @@ export interface AnalysisQueue {
   createBatch(locationId: string, items: readonly { workflowId: string; version: number }[]): Promise<{ batchId: string; jobIds: string[] }>;
   /** The batch with its children's states and the aggregated location score; undefined when unknown. */
   getBatch(batchId: string): Promise<BatchSnapshot | undefined>;
+  /**
+   * Audits the location on `pattern` (cron, 5 or 6 fields) in `timeZone` (default UTC): replaces an earlier schedule of
+   * the location. On Redis one schedule serves every process (only one of them runs each audit).
+   */
+  scheduleAudit(locationId: string, pattern: string, timeZone?: string): Promise<void>;
+  /** Removes the location's audit schedule; true when there was one. */
+  unscheduleAudit(locationId: string): Promise<boolean>;
+  /** Every audit schedule, with its next run. */
+  auditSchedules(): Promise<AuditSchedule[]>;
   /** Stops taking jobs, lets running ones finish (BullMQ hands back what cannot finish), closes what it created. */
   close(): Promise<void>;
 }

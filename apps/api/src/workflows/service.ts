@@ -131,6 +131,11 @@ export interface WorkflowService {
   getAnalysis(locationId: string, id: string): Promise<AnalysisView>;
   history(locationId: string, filters: HistoryFilters): Promise<{ items: Omit<AnalysisView, 'findings' | 'cached' | 'name' | 'band' | 'analyzerVersion'>[]; nextCursor: string | null; retentionDays: number | null }>;
   locationHealth(locationId: string): Promise<{ locationId: string; score: number | null; band: string | null; workflows: { workflowId: string; name: string; status: string; score: number; band: string; issuesFound: number }[] }>;
+  /**
+   * The location's workflow list read again from its sources (not the cache), dropping what a version change made
+   * stale: the changed workflows' cached entries and the analysis context. Scheduled audits start here.
+   */
+  refreshWorkflows(locationId: string): Promise<WorkflowListItem[]>;
   /** The location's tier; cached `user:{locationId}` for 15 min. */
   tierOf(locationId: string): Promise<Tier>;
   /** Drops the cached tier (`user:{locationId}`): billing calls it when a subscription changes. */
@@ -291,6 +296,19 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     tierOf,
     async tierChanged(locationId) {
       await cache?.delete(CACHE_KEYS.user(locationId));
+    },
+    async refreshWorkflows(locationId) {
+      if (!cache) return listWorkflows(locationId);
+      await cache.delete(CACHE_KEYS.workflows(locationId));
+      const list = await listWorkflows(locationId);
+      await Promise.all(
+        list.map(async (w) => {
+          const entry = await cache.get<{ workflow: WorkflowListItem }>(CACHE_KEYS.workflow(locationId, w.id));
+          if (entry && entry.workflow.version !== w.version) await cache.delete(CACHE_KEYS.workflow(locationId, w.id));
+        }),
+      );
+      await cache.delete(CACHE_KEYS.context(locationId));
+      return list;
     },
     async getWorkflow(locationId, workflowId) {
       return cached(CACHE_KEYS.workflow(locationId, workflowId), CACHE_TTL.workflow, async () => {
