@@ -14,11 +14,11 @@ const targets = targetsOf(dashboard);
 const alerts = alertExprs(readFileSync(alertsPath, 'utf8'));
 
 describe('dashboard shape', () => {
-  it('has the four rows the issue lists, with the panels each needs', () => {
+  it('has the four rows the issue lists plus the reference API queue row, with the panels each needs', () => {
     const rows = dashboard.panels.filter((p: { type: string }) => p.type === 'row').map((p: { title: string }) => p.title);
-    expect(rows).toEqual(['Traffic', 'Runtime', 'Dependencies', 'Business']);
+    expect(rows).toEqual(['Traffic', 'Runtime', 'Dependencies', 'Business', 'Background analysis (queue)']);
     const titles = panelsOf(dashboard).map((p) => p.title);
-    for (const t of ['Request rate by route', 'Error ratio', 'Latency p50 / p95 / p99', 'Requests in flight', 'Event-loop lag', 'Heap', 'Resident memory (RSS)', 'Time in GC', 'DB query latency p95', 'Cache hit ratio', 'Cache latency p95', 'GHL API latency p95', 'GHL API errors', 'Analyses by tier and status', 'Health score distribution', 'Issues by severity', 'Active users by tier', 'Subscription events', 'Rate-limit rejections']) {
+    for (const t of ['Request rate by route', 'Error ratio', 'Latency p50 / p95 / p99', 'Requests in flight', 'Event-loop lag', 'Heap', 'Resident memory (RSS)', 'Time in GC', 'DB query latency p95', 'Cache hit ratio', 'Cache latency p95', 'GHL API latency p95', 'GHL API errors', 'Analyses by tier and status', 'Health score distribution', 'Issues by severity', 'Active users by tier', 'Subscription events', 'Rate-limit rejections', 'Queue depth', 'Failed jobs kept', 'Job throughput by outcome', 'Job retries', 'Job duration p50 / p95 / p99', 'Job failure ratio']) {
       expect(titles).toContain(t);
     }
   });
