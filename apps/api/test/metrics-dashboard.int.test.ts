@@ -1,7 +1,8 @@
 // The dashboard live check against the reference API (not the metrics package's example app): Debian's prometheus
 // scrapes the real src/main.ts (demo mode: the fake GHL in-process, so GHL calls and analyses are real) under a mix
-// of 2xx, 401, 404, 429 and 500, a signed Stripe webhook is delivered, and every panel query of
-// ops/grafana/dashboards/api-overview.json returns at least one series. Reuses @org/metrics' test helpers.
+// of 2xx, 401, 404, 429 and 500, a signed Stripe webhook is delivered, a background analysis runs through the
+// in-process queue, and every panel query of ops/grafana/dashboards/api-overview.json returns at least one series.
+// Reuses @org/metrics' test helpers.
 import { hasSharedPostgres, prometheusBinary, sharedPostgres, startPrometheus, waitFor, type PrivatePrometheus, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expand, loadDashboard, targetsOf } from '@org/ops/checks';
@@ -49,6 +50,25 @@ describe.skipIf(!prometheus || !pgUp)('dashboard live check against the referenc
     expect((await fetch(`${app.base}/api/workflows`, { headers: { cookie } })).status).toBe(200);
     const analysis = await fetch(`${app.base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: DEMO_WORKFLOW }) });
     expect(analysis.status).toBe(200);
+    // A background analysis (POST /analyze with async: true) of another demo workflow, followed until it completes:
+    // analysis_jobs_total, analysis_job_duration_seconds and the queue depth come from the real queue.
+    const workflows = ((await (await fetch(`${app.base}/api/workflows`, { headers: { cookie } })).json()) as { data: { id: string; hasDefinition: boolean }[] }).data;
+    const background = workflows.find((w) => w.id !== DEMO_WORKFLOW && w.hasDefinition)!;
+    expect(background).toBeDefined();
+    const queued = await fetch(`${app.base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: background.id, async: true }) });
+    expect(queued.status).toBe(202);
+    const { jobId } = ((await queued.json()) as { data: { jobId: string } }).data;
+    let job: { status: string; error: string | null } | undefined;
+    await waitFor(
+      'the background analysis to end',
+      async () => {
+        job = ((await (await fetch(`${app.base}/api/jobs/${jobId}`, { headers: { cookie } })).json()) as { data: { status: string; error: string | null } }).data;
+        return job.status === 'completed' || job.status === 'failed';
+      },
+      30_000,
+      100,
+    );
+    expect(job).toMatchObject({ status: 'completed', error: null });
     // A signed Stripe webhook (an event type billing ignores still counts in subscription_events_total).
     const payload = JSON.stringify({ id: 'evt_dashboard_1', object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_dashboard', object: 'customer' } } });
     const hook = await fetch(`${app.base}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignatureHeader(payload, TEST_SECRETS.stripeWebhookSecret) }, body: payload });
@@ -70,11 +90,12 @@ describe.skipIf(!prometheus || !pgUp)('dashboard live check against the referenc
     })();
     try {
       await waitFor(
-        'several scrapes with 5xx and 429 in the rate window',
+        'several scrapes with 5xx, 429 and the completed job in the rate window',
         async () => {
           const r5 = (await query(`count_over_time(http_requests_total{job="api",status_code="500"}[${RATE_INTERVAL}])`).catch(() => [])) as { value: [number, string] }[];
           const r429 = (await query('rate_limit_exceeded_total{job="api"}').catch(() => [])) as unknown[];
-          return r5.length > 0 && Number(r5[0]!.value[1]) >= 4 && r429.length > 0;
+          const jobs = (await query(`count_over_time(analysis_jobs_total{job="api",outcome="completed"}[${RATE_INTERVAL}])`).catch(() => [])) as { value: [number, string] }[];
+          return r5.length > 0 && Number(r5[0]!.value[1]) >= 4 && r429.length > 0 && jobs.length > 0 && Number(jobs[0]!.value[1]) >= 4;
         },
         45_000,
         250,
@@ -88,6 +109,19 @@ describe.skipIf(!prometheus || !pgUp)('dashboard live check against the referenc
       }
       expect(empty).toEqual([]);
       expect(await query(`sum(rate(metric_the_app_does_not_have_total[${RATE_INTERVAL}]))`)).toEqual([]);
+
+      // The queue row reads the real queue, not only its "or vector(0)" fallbacks: the job's attempt and duration
+      // are there, depth is reported for every state, and with no failed job the failure ratio reads 0.
+      const panel = (title: string, refId = 'A') => expand(panelTargets.find((t) => t.panel === title && t.refId === refId)!.expr, vars);
+      const value = (r: { value: [number, string] }[]) => Number(r[0]!.value[1]);
+      expect(value(await query('analysis_jobs_total{job="api",outcome="completed"}'))).toBeGreaterThanOrEqual(1);
+      expect(value(await query('analysis_job_duration_seconds_count{job="api",outcome="completed"}'))).toBeGreaterThanOrEqual(1);
+      expect((await query(panel('Job throughput by outcome'))).map((r) => r.metric.outcome)).toContain('completed');
+      expect((await query(panel('Queue depth'))).map((r) => r.metric.state).sort()).toEqual(['active', 'delayed', 'queued']);
+      expect(value(await query(panel('Failed jobs kept')))).toBe(0);
+      const failureRatio = await query(panel('Job failure ratio'));
+      expect(failureRatio).toHaveLength(1);
+      expect(value(failureRatio)).toBe(0);
     } finally {
       stop = true;
       await load;

@@ -145,6 +145,58 @@ panel({ title: 'Subscription events', description: 'Subscription lifecycle event
 panel({ title: 'Rate-limit rejections', description: 'Requests rejected by the tiered rate limiter per second, by tier (rate_limit_exceeded_total); 0 when none.', unit: 'reqps', targets: [[`sum by (tier) (${rate('rate_limit_exceeded_total')}) or vector(0)`, '{{tier}}']] });
 endRow();
 
+// The reference API's background analysis queue (apps/api/src/jobs/metrics.ts). Depth is read from the shared queue at
+// each scrape, so every instance reports the same number: max across instances, never sum. Attempts, retries and
+// durations are counted by the process that ran the job: sum across instances.
+row('Background analysis (queue)');
+panel({
+  title: 'Queue depth',
+  description:
+    'Analysis jobs waiting for a worker (queued), running (active) and waiting for a retry after a failed attempt (delayed), read from the queue at each scrape (analysis_queue_jobs). Every instance reports the same shared queue, so this is the max across instances, not the sum. A queued line that keeps rising means the workers do not keep up, or none is running.',
+  unit: 'short',
+  min: 0,
+  targets: [[`max by (state) (analysis_queue_jobs${sel('state=~"queued|active|delayed"')})`, '{{state}}']],
+});
+panel({
+  title: 'Failed jobs kept',
+  description:
+    'Jobs that failed for good and are still stored for inspection (analysis_queue_jobs{state="failed"}): every attempt failed, or a permanent error (unknown workflow, invalid definition) failed them at once. Their error is in GET /api/jobs/{id}. A step up means new failures; max across instances because the queue is shared.',
+  unit: 'short',
+  type: 'stat',
+  min: 0,
+  targets: [[`max(analysis_queue_jobs${sel('state="failed"')})`, 'failed']],
+  options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'area', justifyMode: 'auto', orientation: 'auto', textMode: 'auto' },
+});
+panel({
+  title: 'Job throughput by outcome',
+  description:
+    'Job attempts finished per second, by outcome (analysis_jobs_total): completed, retry (the attempt failed and the job will run again after a backoff) and failed (no attempt left, or a permanent error). Each process counts the attempts it ran, so this is the sum across instances; only scraped processes count (worker-only processes, --role worker, serve no /metrics). 0 while no job runs.',
+  unit: 'ops',
+  targets: [[`sum by (outcome) (${rate('analysis_jobs_total')}) or vector(0)`, '{{outcome}}']],
+});
+panel({
+  title: 'Job retries',
+  description:
+    'Job attempts per second that failed and will be retried with exponential backoff (analysis_job_retries_total). Retries usually mean GoHighLevel or the database answered with a transient error; 0 when none.',
+  unit: 'ops',
+  targets: [[`sum(${rate('analysis_job_retries_total')}) or vector(0)`, 'retries']],
+});
+panel({
+  title: 'Job duration p50 / p95 / p99',
+  description: 'Duration quantiles of job attempts, every outcome, estimated from analysis_job_duration_seconds buckets. Time spent queued is not included: see "Queue depth" for waiting jobs.',
+  unit: 's',
+  targets: [0.5, 0.95, 0.99].map((p) => [q(p, 'le', 'analysis_job_duration_seconds_bucket'), `p${Math.round(p * 100)}`]),
+});
+panel({
+  title: 'Job failure ratio',
+  description:
+    'Share of the jobs that ended (completed or failed) which failed for good (analysis_jobs_total{outcome="failed"}); attempts that will be retried are not counted as failures here (see "Job retries"). Reads 0, not "no data", while no job fails.',
+  unit: 'percentunit',
+  min: 0,
+  targets: [[`(sum(${rate('analysis_jobs_total', 'outcome="failed"')}) or vector(0)) / clamp_min(sum(${rate('analysis_jobs_total', 'outcome=~"completed|failed"')}) or vector(0), 1e-9)`, 'failed']],
+});
+endRow();
+
 // Heatmap targets read buckets as a heatmap series.
 for (const p of panels) if (p.type === 'heatmap') for (const t of p.targets) t.format = 'heatmap';
 
@@ -174,9 +226,10 @@ const dashboard = {
     { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
     { type: 'panel', id: 'timeseries', name: 'Time series', version: '' },
     { type: 'panel', id: 'heatmap', name: 'Heatmap', version: '' },
+    { type: 'panel', id: 'stat', name: 'Stat', version: '' },
   ],
   annotations: { list: [{ builtIn: 1, datasource: { type: 'grafana', uid: '-- Grafana --' }, enable: true, hide: true, iconColor: 'rgba(0, 211, 255, 1)', name: 'Annotations & Alerts', type: 'dashboard' }] },
-  description: 'RED metrics, Node.js runtime, dependencies (PostgreSQL, cache, GoHighLevel API) and business metrics of an API instrumented with @org/metrics.',
+  description: 'RED metrics, Node.js runtime, dependencies (PostgreSQL, cache, GoHighLevel API), business metrics and the background analysis queue of an API instrumented with @org/metrics.',
   editable: false,
   fiscalYearStartMonth: 0,
   graphTooltip: 1,

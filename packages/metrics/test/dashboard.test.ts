@@ -14,11 +14,11 @@ const targets = targetsOf(dashboard);
 const alerts = alertExprs(readFileSync(alertsPath, 'utf8'));
 
 describe('dashboard shape', () => {
-  it('has the four rows the issue lists, with the panels each needs', () => {
+  it('has the four rows the issue lists plus the reference API queue row, with the panels each needs', () => {
     const rows = dashboard.panels.filter((p: { type: string }) => p.type === 'row').map((p: { title: string }) => p.title);
-    expect(rows).toEqual(['Traffic', 'Runtime', 'Dependencies', 'Business']);
+    expect(rows).toEqual(['Traffic', 'Runtime', 'Dependencies', 'Business', 'Background analysis (queue)']);
     const titles = panelsOf(dashboard).map((p) => p.title);
-    for (const t of ['Request rate by route', 'Error ratio', 'Latency p50 / p95 / p99', 'Requests in flight', 'Event-loop lag', 'Heap', 'Resident memory (RSS)', 'Time in GC', 'DB query latency p95', 'Cache hit ratio', 'Cache latency p95', 'GHL API latency p95', 'GHL API errors', 'Analyses by tier and status', 'Health score distribution', 'Issues by severity', 'Active users by tier', 'Subscription events', 'Rate-limit rejections']) {
+    for (const t of ['Request rate by route', 'Error ratio', 'Latency p50 / p95 / p99', 'Requests in flight', 'Event-loop lag', 'Heap', 'Resident memory (RSS)', 'Time in GC', 'DB query latency p95', 'Cache hit ratio', 'Cache latency p95', 'GHL API latency p95', 'GHL API errors', 'Analyses by tier and status', 'Health score distribution', 'Issues by severity', 'Active users by tier', 'Subscription events', 'Rate-limit rejections', 'Queue depth', 'Failed jobs kept', 'Job throughput by outcome', 'Job retries', 'Job duration p50 / p95 / p99', 'Job failure ratio']) {
       expect(titles).toContain(t);
     }
   });
@@ -64,7 +64,7 @@ describe('dashboard-linter rules (TypeScript port)', () => {
 describe('every PromQL expression parses', () => {
   it('@prometheus-io/lezer-promql: dashboard targets, variable queries and alert rules', () => {
     expect(targets.length).toBeGreaterThan(25);
-    expect(alerts.length).toBe(8);
+    expect(alerts.length).toBe(11);
     for (const { panel, refId, expr } of targets) expect(parsePromQL(expand(expr)).errors, `${panel} ${refId}: ${expr}`).toBe(0);
     for (const { alert, expr } of alerts) expect(parsePromQL(expr).errors, `${alert}: ${expr}`).toBe(0);
     expect(parsePromQL('sum(rate(x[5m])').errors).toBeGreaterThan(0);
@@ -82,7 +82,7 @@ describe('every PromQL expression parses', () => {
       writeFileSync(join(dir, 'dashboard-rules.yml'), `groups:\n  - name: dashboard\n    rules:\n${rules}\n`);
       const r = promtool(['check', 'rules', join(dir, 'dashboard-rules.yml'), alertsPath]);
       expect(r.output).toContain(`SUCCESS: ${targets.length} rules found`);
-      expect(r.output).toContain('SUCCESS: 8 rules found');
+      expect(r.output).toContain('SUCCESS: 11 rules found');
       expect(r.code).toBe(0);
       // Control: a broken expression fails.
       writeFileSync(join(dir, 'broken.yml'), 'groups:\n  - name: x\n    rules:\n      - record: x:y\n        expr: "sum(rate(x[5m])"\n');

@@ -10,7 +10,8 @@ import { httpMetrics } from '../src/express/index.js';
 
 /**
  * The stand-in for the reference API until it lands: uses the package's helpers to emit every metric
- * the dashboard reads, including the reference business metrics defined with the primitives.
+ * the dashboard reads, including the reference business metrics and the reference API's analysis-queue
+ * metrics defined with the primitives.
  */
 export interface ExampleApp {
   metrics: Metrics;
@@ -30,6 +31,32 @@ export function defineBusinessMetrics(metrics: Metrics) {
     activeUsers: metrics.gauge({ name: 'active_users', help: 'Users active in the last 15 minutes, by tier.', labelNames: ['tier'] }),
     subscriptions: metrics.counter({ name: 'subscription_events_total', help: 'Subscription lifecycle events, by event and tier.', labelNames: ['event', 'tier'] }),
     rateLimited: metrics.counter({ name: 'rate_limit_exceeded_total', help: 'Requests rejected by the rate limiter, by tier.', labelNames: ['tier'] }),
+  };
+}
+
+export type JobState = 'queued' | 'active' | 'delayed' | 'completed' | 'failed';
+const JOB_STATES: readonly JobState[] = ['queued', 'active', 'delayed', 'completed', 'failed'];
+
+/**
+ * The reference API's analysis-queue metrics (apps/api/src/jobs/metrics.ts: same names, labels, aggregator and
+ * buckets), for the dashboard's "Background analysis (queue)" row. `counts` is read at each scrape like the real
+ * queue's depth; apps/api/test/metrics-dashboard.int.test.ts checks the same panels against the real queue.
+ */
+export function defineQueueMetrics(metrics: Metrics, counts: () => Record<JobState, number>) {
+  metrics.gauge({
+    name: 'analysis_queue_jobs',
+    help: 'Analysis jobs by state (queue depth).',
+    labelNames: ['state'],
+    aggregator: 'max',
+    collect() {
+      const c = counts();
+      for (const state of JOB_STATES) this.set({ state }, c[state]);
+    },
+  });
+  return {
+    attempts: metrics.counter({ name: 'analysis_jobs_total', help: 'Analysis job attempts run by this process, by outcome (completed, retry, failed).', labelNames: ['outcome'] }),
+    retries: metrics.counter({ name: 'analysis_job_retries_total', help: 'Analysis job attempts that failed and will be retried (exponential backoff).' }),
+    duration: metrics.histogram({ name: 'analysis_job_duration_seconds', help: 'Duration of analysis job attempts, in seconds.', labelNames: ['outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] }),
   };
 }
 
@@ -67,6 +94,48 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   });
   const tiers = ['free', 'pro', 'enterprise'];
   for (const tier of tiers) business.activeUsers.set({ tier }, 0);
+
+  // Each analysis also queues a background job, run here: every 4th fails its first attempt and is retried after a
+  // short delay, every 7th fails for good, the others complete.
+  const jobs: Record<JobState, number> = { queued: 0, active: 0, delayed: 0, completed: 0, failed: 0 };
+  const queue = defineQueueMetrics(metrics, () => jobs);
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+  const attempt = (n: number, tries: number) => {
+    jobs.active++;
+    const started = performance.now();
+    later(5, () => {
+      jobs.active--;
+      const outcome = n % 7 === 0 ? 'failed' : n % 4 === 0 && tries === 1 ? 'retry' : 'completed';
+      queue.attempts.inc({ outcome });
+      queue.duration.observe({ outcome }, (performance.now() - started) / 1000);
+      if (outcome !== 'retry') {
+        jobs[outcome]++;
+        return;
+      }
+      queue.retries.inc();
+      jobs.delayed++;
+      later(20, () => {
+        jobs.delayed--;
+        attempt(n, tries + 1);
+      });
+    });
+  };
+  let jobCount = 0;
+  const enqueue = () => {
+    const n = ++jobCount;
+    jobs.queued++;
+    later(0, () => {
+      jobs.queued--;
+      attempt(n, 1);
+    });
+  };
 
   let calls = 0;
   const app = express();
@@ -112,6 +181,7 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
     business.analysisDuration.observe({ tier }, (performance.now() - started) / 1000 + 0.05);
     business.activeUsers.set({ tier }, 1 + Math.floor(Math.random() * 5));
     business.subscriptions.inc({ event: 'renewed', tier });
+    enqueue();
     res.status(202).json({ score });
   });
   v1.get('/limited', (_req, res) => {
@@ -139,6 +209,7 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
     url: `http://127.0.0.1:${port}`,
     scrapeAccepts,
     async close() {
+      for (const t of timers) clearTimeout(t);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       metrics.close();
