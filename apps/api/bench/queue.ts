@@ -50,7 +50,7 @@ async function seed(): Promise<{ locationId: string; items: { workflowId: string
 }
 
 async function startWorker(): Promise<AppProcess> {
-  // NODE_ENV=test: development defaults for the unset secrets, no demo mode; the worker never listens.
+  // NODE_ENV=test: development defaults for the unset secrets, no demo mode; spawnApp gives the probes a free port.
   const worker = await spawnApp('src/worker.ts', { NODE_ENV: 'test', DATABASE_URL: pg.url, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, QUEUE_CONCURRENCY: '2', LOG_LEVEL: 'info', ENABLE_METRICS: 'false' });
   await waitFor('worker ready', async () => {
     if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);

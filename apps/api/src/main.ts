@@ -17,6 +17,7 @@ import { parseWebhookPublicKey } from './ghl/webhooks.js';
 import { createWorkflowMetrics } from './workflows/metrics.js';
 import { createBilling, createStripeClient, startRetentionJob } from './billing/index.js';
 import { createApp, requestListener, type AppDeps } from './http/create-app.js';
+import { createWorkerApp } from './http/worker-app.js';
 import { createLibraries } from './libraries.js';
 import { createLifecycle } from './http/lifecycle.js';
 import { drain, listen, portOf } from './http/server.js';
@@ -197,7 +198,17 @@ export async function start(options: StartOptions = {}): Promise<void> {
     },
   });
   if (role === 'worker') {
-    await runWorker({ logger, drainTimeoutMs: config.drainTimeoutMs, databaseUrl, afterMigrate: syncAudits, close: [() => ghl.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close()] });
+    const probes = createWorkerApp({ lifecycle, logger, metrics, internalToken: config.internalToken, isProduction: config.isProduction, metricsPublic: config.metricsPublic });
+    const server = await listen(probes, { port: config.workerPort, host: config.host, headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs });
+    await runWorker({
+      logger,
+      lifecycle,
+      url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${portOf(server)}`,
+      drainTimeoutMs: config.drainTimeoutMs,
+      databaseUrl,
+      afterMigrate: syncAudits,
+      close: [() => ghl.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close(), () => drain(server, 1_000).then(() => undefined)],
+    });
     return;
   }
   const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
@@ -299,12 +310,22 @@ export async function start(options: StartOptions = {}): Promise<void> {
  * SIGINT close it gracefully: the running jobs finish (BullMQ's Worker.close waits for them) within the drain
  * timeout; past it the process exits and the unfinished jobs go back to the queue through stalled-job recovery.
  */
-async function runWorker(deps: { logger: ReturnType<typeof createLogger>; drainTimeoutMs: number; databaseUrl: string; afterMigrate: () => Promise<void>; close: (() => Promise<void>)[] }) {
+async function runWorker(deps: {
+  logger: ReturnType<typeof createLogger>;
+  lifecycle: ReturnType<typeof createLifecycle>;
+  /** Where /live, /ready and /metrics answer. */
+  url: string;
+  drainTimeoutMs: number;
+  databaseUrl: string;
+  afterMigrate: () => Promise<void>;
+  close: (() => Promise<void>)[];
+}) {
   const { logger } = deps;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    deps.lifecycle.markDraining();
     logger.info({ signal }, 'worker shutting down: finishing the running jobs');
     setTimeout(() => {
       logger.warn('worker shutdown timeout: exiting; unfinished jobs are recovered as stalled by the other workers');
@@ -321,7 +342,8 @@ async function runWorker(deps: { logger: ReturnType<typeof createLogger>; drainT
   await migrate({ url: deps.databaseUrl, logger });
   // A worker that cannot sync the schedules still runs jobs; the next start (or a connect) schedules again.
   await deps.afterMigrate().catch((error: unknown) => logger.error({ err: error }, 'syncing the audit schedules failed'));
-  logger.info('worker ready: processing the analysis queue');
+  deps.lifecycle.markReady();
+  logger.info({ url: deps.url, ready: `${deps.url}/ready`, metrics: `${deps.url}/metrics` }, 'worker ready: processing the analysis queue');
 }
 
 // Started as the entry point (node dist/main.js, tsx src/main.ts); imported by tests' own entry points otherwise.

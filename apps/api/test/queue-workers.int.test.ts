@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
+import { hasSharedPostgres, hasSharedRedis, promtool, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
@@ -58,7 +58,7 @@ describe.skipIf(!pgUp || !redisUp)(`worker processes, ${N} workflows across ${LO
       QUEUE_CONCURRENCY: '2',
       QUEUE_STALLED_INTERVAL_MS: '2000',
       LOG_LEVEL: 'info',
-      ENABLE_METRICS: 'false',
+      ENABLE_METRICS: 'true',
     });
     workers.push(worker);
     await waitFor('worker ready', async () => {
@@ -114,9 +114,22 @@ describe.skipIf(!pgUp || !redisUp)(`worker processes, ${N} workflows across ${LO
     // Graceful: the jobs it had taken were finished, not abandoned to stalled recovery.
     expect((await queue.counts()).active).toBe(0);
     expect((await resultCount(drained)).n).toBeLessThan(N);
-    await startWorker();
+    const b = await startWorker();
     const last = await allFinished(batches);
     for (const s of last) expect(s).toMatchObject({ status: 'completed', completed: PER_LOCATION });
     expect(await resultCount(drained)).toEqual({ n: N, distinct: N });
+
+    // The worker's own probes and metrics (WORKER_PORT): the attempt counters are only counted where jobs run.
+    expect(await (await fetch(`${b.base}/live`)).json()).toEqual({ status: 'alive', role: 'worker' });
+    expect((await fetch(`${b.base}/ready`)).status).toBe(200);
+    expect(await (await fetch(`${b.base}/nope`)).json()).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
+    const exposition = await (await fetch(`${b.base}/metrics`)).text();
+    const completed = Number(/^analysis_jobs_total\{outcome="completed"\} (\d+)/m.exec(exposition)?.[1]);
+    expect(completed).toBeGreaterThan(0);
+    expect(completed).toBeLessThanOrEqual(N);
+    expect(exposition).toMatch(/^analysis_job_duration_seconds_count\{outcome="completed"\} [1-9]/m);
+    expect(exposition).toMatch(/^analysis_queue_jobs\{state="completed"\} [1-9]/m);
+    const check = promtool(['check', 'metrics'], exposition);
+    expect(check, check.output).toMatchObject({ code: 0 });
   }, 150_000);
 });

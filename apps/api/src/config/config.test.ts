@@ -61,6 +61,10 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'http://x'],
     ['ENABLE_METRICS', 'yes'],
     ['PORT', '70000'],
+    ['WORKER_PORT', '-1'],
+    ['AUDIT_CRON', 'every night'],
+    ['AUDIT_CRON', '61 * * * *'],
+    ['AUDIT_TIMEZONE', 'Mars/Olympus'],
   ])('rejects %s=%s with a message naming it, never its value', (name, value) => {
     expect(() => loadConfig({ ...production, [name]: value })).toThrow(new RegExp(name));
     try {
@@ -68,6 +72,13 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain(production.GHL_CLIENT_SECRET);
     }
+  });
+
+  it('scheduled audits are off unless AUDIT_CRON is set; the worker port defaults to 9464', () => {
+    expect(loadConfig({}).audit).toBeUndefined();
+    expect(loadConfig({}).workerPort).toBe(9464);
+    expect(loadConfig({ AUDIT_CRON: '0 3 * * *' }).audit).toEqual({ cron: '0 3 * * *', timeZone: 'UTC' });
+    expect(loadConfig({ AUDIT_CRON: '*/30 * * * * *', AUDIT_TIMEZONE: 'Europe/Berlin' }).audit).toEqual({ cron: '*/30 * * * * *', timeZone: 'Europe/Berlin' });
   });
 
   it('decodes base64 and hex encryption keys', () => {

@@ -47,6 +47,8 @@ const envSchema = z.object({
   REDIS_URL: optionalUrl(/^rediss?$/),
   // Background analyses (src/jobs): jobs run at once per worker process; how soon a crashed worker's job is taken over.
   QUEUE_CONCURRENCY: int(1, 64, 2),
+  // The `worker` role's own port for /live, /ready and /metrics (not PORT, so a worker runs beside the API locally).
+  WORKER_PORT: int(0, 65_535, 9464),
   QUEUE_STALLED_INTERVAL_MS: int(1_000, 600_000, 30_000),
   QUEUE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[\w:.-]{1,64}$/).default('bull')),
   // Scheduled audits: every connected location's workflows whose version changed are analysed on this cron (5 or 6
@@ -181,6 +183,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Background analysis queue: concurrency per worker process, stalled-job check interval (and job lock) in ms. */
   queue: { concurrency: number; stalledIntervalMs: number; prefix: string };
+  /** Port of the `worker` role's /live, /ready and /metrics (0: any free port, logged). */
+  workerPort: number;
   /** Scheduled audits per connected location (cron, time zone); undefined: off. */
   audit: { cron: string; timeZone: string } | undefined;
   frontendUrl: string;
@@ -259,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     queue: { concurrency: e.QUEUE_CONCURRENCY, stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS, prefix: e.QUEUE_PREFIX },
+    workerPort: e.WORKER_PORT,
     audit: e.AUDIT_CRON ? { cron: e.AUDIT_CRON, timeZone: e.AUDIT_TIMEZONE } : undefined,
     frontendUrl: pick('FRONTEND_URL'),
     ghl: {

@@ -22,7 +22,8 @@ export async function spawnApp(entry: string, env: Record<string, string>, args:
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: APP_DIR,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), ENV_FILE: '/nonexistent/.env', ...env },
+    // PORT for the API, WORKER_PORT for the worker role's probes: one free port either way.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), WORKER_PORT: String(port), ENV_FILE: '/nonexistent/.env', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

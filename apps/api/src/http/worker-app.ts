@@ -1,0 +1,37 @@
+import express, { type Express } from 'express';
+import { metricsHandler } from '@org/metrics';
+import type { Logger } from 'pino';
+import type { AppMetrics } from '../observability/metrics.js';
+import type { Lifecycle } from './lifecycle.js';
+
+/** What the `worker` role's small HTTP server needs; like createApp, building it does no I/O. */
+export interface WorkerAppDeps {
+  lifecycle: Lifecycle;
+  logger: Logger;
+  /** `/metrics` (the queue's attempt counters and durations are only counted where jobs run). @default none */
+  metrics?: AppMetrics;
+  /** The internal token: `/metrics` needs it as a bearer in production unless `metricsPublic`. */
+  internalToken: string;
+  isProduction: boolean;
+  metricsPublic: boolean;
+}
+
+/**
+ * The worker's probe and scrape endpoints: `/live` (the process runs), `/ready` (migrated and taking jobs; 503 while
+ * starting or draining) and `/metrics`. Anything else is a JSON 404, as on the API.
+ */
+export function createWorkerApp(deps: WorkerAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/live', (_req, res) => void res.json({ status: 'alive', role: 'worker' }));
+  app.get('/ready', (_req, res) => {
+    const ready = deps.lifecycle.state === 'ready';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : deps.lifecycle.state, role: 'worker' });
+  });
+  if (deps.metrics) {
+    const bearerToken = deps.isProduction && !deps.metricsPublic ? deps.internalToken : undefined;
+    app.get('/metrics', metricsHandler(deps.metrics.metrics, { bearerToken, onError: (error) => deps.logger.error({ err: error }, 'metrics scrape failed') }));
+  }
+  app.use((_req, res) => void res.status(404).json({ success: false, error: { code: 'NOT_FOUND', message: 'Not found' } }));
+  return app;
+}
