@@ -16,7 +16,7 @@ import { migrate } from '../src/db/migrations.js';
 import { createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
 import { createBullAnalysisQueue } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
-import { spawnApp, type AppProcess } from '../test/support/child.js';
+import { spawnWorker, type AppProcess } from '../test/support/child.js';
 import { seedTenant } from '../test/support/test-app.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -51,12 +51,7 @@ async function seed(): Promise<{ locationId: string; items: { workflowId: string
 
 async function startWorker(): Promise<AppProcess> {
   // NODE_ENV=test: development defaults for the unset secrets, no demo mode; spawnApp gives the probes a free port.
-  const worker = await spawnApp('src/worker.ts', { NODE_ENV: 'test', DATABASE_URL: pg.url, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, QUEUE_CONCURRENCY: '2', LOG_LEVEL: 'info', ENABLE_METRICS: 'false' });
-  await waitFor('worker ready', async () => {
-    if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);
-    return worker.output().includes('worker ready');
-  }, 60_000, 50);
-  return worker;
+  return spawnWorker({ NODE_ENV: 'test', DATABASE_URL: pg.url, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, QUEUE_CONCURRENCY: '2', LOG_LEVEL: 'info', ENABLE_METRICS: 'false' });
 }
 
 async function run(workers: number): Promise<{ perSecond: number }> {

@@ -3,7 +3,6 @@
 // schedule of a location that is no longer connected. Then end to end: a worker process started with AUDIT_CRON
 // audits a connected location on its own (no API call), and a worker started without it removes the schedules.
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { createCache, type Cache } from '@org/cache';
 import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,30 +10,18 @@ import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createGhlClient } from '../src/ghl/client.js';
 import { createBuilderDefinitionSource, createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl, type FakeLocation } from '../src/ghl/fake-server.js';
-import { createOAuthClient } from '../src/ghl/oauth.js';
-import { createTokenCipher } from '../src/ghl/token-crypto.js';
-import { createTokenStore, type TokenStore } from '../src/ghl/token-store.js';
+import { startFakeGhl, type FakeGhl, type FakeLocation } from '../src/ghl/fake-server.js';
+import type { TokenStore } from '../src/ghl/token-store.js';
 import { analysisProcessor, auditProcessor, createBullAnalysisQueue, createMemoryAnalysisQueue, type AnalysisQueue, type BatchSnapshot } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createWorkflowService } from '../src/workflows/service.js';
-import { spawnApp, type AppProcess } from './support/child.js';
+import { spawnWorker, type AppProcess } from './support/child.js';
+import { fixtureLocation as locationOf, processTokenStore } from './support/ghl-app.js';
 import { seedTenant, TEST_SECRETS } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
-const FIXTURES = fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url));
-const SOURCE = fakeLocationsFromFolder(FIXTURES)['pR7kQ2sVx9LmN4tYb3Hc']!;
 const CLIENT = { id: 'audit-client-id', secret: TEST_SECRETS.ghlClientSecret };
-
-/** A location of `count` workflows made from the fixture location's (new ids, versions 1). */
-const locationOf = (locationId: string, count: number): FakeLocation => ({
-  inventory: SOURCE.inventory,
-  workflows: Array.from({ length: count }, (_, i) => {
-    const id = `${locationId}-wf-${i}`;
-    return { ...SOURCE.workflows[i % SOURCE.workflows.length]!, id, _id: id, locationId, name: `Workflow ${i}`, version: 1 };
-  }),
-});
 
 describe.skipIf(!pgUp)('scheduled audits', () => {
   let pg: SharedPostgres;
@@ -54,11 +41,7 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
     await migrate({ url: pg.url });
     db = createDatabase({ url: pg.url, logger: createLogger({ level: 'silent' }) });
     fake = await startFakeGhl({ locations, clientId: CLIENT.id, clientSecret: CLIENT.secret });
-    tokens = createTokenStore({
-      db,
-      cipher: createTokenCipher({ keys: { '1': Buffer.from(TEST_SECRETS.encryptionKeyHex, 'hex') }, currentKeyId: '1' }),
-      oauth: createOAuthClient({ baseUrl: fake.url, clientId: CLIENT.id, clientSecret: CLIENT.secret }),
-    });
+    tokens = processTokenStore(db, fake, CLIENT);
     for (const locationId of [L, W]) {
       await seedTenant(db, locationId);
       await tokens.save(db, { ...fake.grant(locationId), locationId });
@@ -142,7 +125,7 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
       await redis?.cleanup();
     });
     const startWorker = async (extra: Record<string, string>) => {
-      const worker = await spawnApp('src/worker.ts', {
+      const worker = await spawnWorker({
         NODE_ENV: 'test',
         DATABASE_URL: pg.url,
         REDIS_URL: redis.url,
@@ -157,10 +140,6 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
         ...extra,
       });
       processes.push(worker);
-      await waitFor('worker ready', async () => {
-        if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);
-        return worker.output().includes('worker ready');
-      }, 60_000);
       return worker;
     };
 

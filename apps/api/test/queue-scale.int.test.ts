@@ -5,24 +5,19 @@
 // 100-per-10-s limit per location holds across all four processes (the fake GHL's own count), and an SSE client on
 // the other API process sees monotonic progress and a final event.
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../src/auth/api-keys.js';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
-import { createOAuthClient } from '../src/ghl/oauth.js';
-import { createTokenCipher } from '../src/ghl/token-crypto.js';
-import { createTokenStore } from '../src/ghl/token-store.js';
+import { startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
 import { createLogger } from '../src/observability/logger.js';
-import { spawnApp, waitReady, type AppProcess } from './support/child.js';
+import { spawnApp, spawnWorker, waitReady, type AppProcess } from './support/child.js';
+import { fixtureLocation, processTokenStore } from './support/ghl-app.js';
 import { seedTenant, TEST_SECRETS } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
-const FIXTURES = fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url));
-const SOURCE_LOCATION = 'pR7kQ2sVx9LmN4tYb3Hc';
 const LOCATIONS = 5;
 const PER_LOCATION = 100;
 const N = LOCATIONS * PER_LOCATION;
@@ -71,12 +66,8 @@ describe.skipIf(!pgUp || !redisUp)(`2 API and 2 worker processes, a batch of ${N
     return api;
   };
   const startWorker = async () => {
-    const worker = await spawnApp('src/worker.ts', { ...env(), LOG_LEVEL: 'info' });
+    const worker = await spawnWorker({ ...env(), LOG_LEVEL: 'info' });
     processes.push(worker);
-    await waitFor('worker ready', async () => {
-      if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);
-      return worker.output().includes('worker ready');
-    }, 60_000);
     return worker;
   };
 
@@ -85,27 +76,10 @@ describe.skipIf(!pgUp || !redisUp)(`2 API and 2 worker processes, a batch of ${N
     redis = await sharedRedis('queue_scale');
     await migrate({ url: pg.url });
     db = createDatabase({ url: pg.url, logger: createLogger({ level: 'silent' }) });
-    // Each location gets PER_LOCATION workflows: the fixture location's workflows under new ids, with its inventory.
-    const source = fakeLocationsFromFolder(FIXTURES)[SOURCE_LOCATION]!;
-    const fakeLocations = Object.fromEntries(
-      locations.map((locationId) => [
-        locationId,
-        {
-          inventory: source.inventory,
-          workflows: Array.from({ length: PER_LOCATION }, (_, i) => {
-            const id = `${locationId}-wf-${i}`;
-            return { ...source.workflows[i % source.workflows.length]!, id, _id: id, locationId, name: `Workflow ${i}`, version: 1 + (i % 3) };
-          }),
-        },
-      ]),
-    );
+    const fakeLocations = Object.fromEntries(locations.map((locationId) => [locationId, fixtureLocation(locationId, PER_LOCATION, (i) => 1 + (i % 3))]));
     fake = await startFakeGhl({ locations: fakeLocations, clientId: CLIENT.id, clientSecret: CLIENT.secret });
     // Connected locations (tokens encrypted as the processes will read them) on the enterprise tier (1000 analyses/h).
-    const tokens = createTokenStore({
-      db,
-      cipher: createTokenCipher({ keys: { '1': Buffer.from(TEST_SECRETS.encryptionKeyHex, 'hex') }, currentKeyId: '1' }),
-      oauth: createOAuthClient({ baseUrl: fake.url, clientId: CLIENT.id, clientSecret: CLIENT.secret }),
-    });
+    const tokens = processTokenStore(db, fake, CLIENT);
     const keys = createApiKeyStore(db);
     for (const locationId of locations) {
       const { accountId } = await seedTenant(db, locationId);

@@ -12,7 +12,7 @@ import { migrate } from '../src/db/migrations.js';
 import { createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
 import { createBullAnalysisQueue, type AnalysisQueue } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
-import { spawnApp, type AppProcess } from './support/child.js';
+import { spawnWorker, type AppProcess } from './support/child.js';
 import { seedTenant } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
@@ -50,7 +50,7 @@ describe.skipIf(!pgUp || !redisUp)(`worker processes, ${N} workflows across ${LO
   };
 
   const startWorker = async () => {
-    const worker = await spawnApp('src/worker.ts', {
+    const worker = await spawnWorker({
       NODE_ENV: 'test',
       DATABASE_URL: pg.url,
       REDIS_URL: redis.url,
@@ -61,10 +61,6 @@ describe.skipIf(!pgUp || !redisUp)(`worker processes, ${N} workflows across ${LO
       ENABLE_METRICS: 'true',
     });
     workers.push(worker);
-    await waitFor('worker ready', async () => {
-      if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);
-      return worker.output().includes('worker ready');
-    }, 60_000);
     return worker;
   };
 

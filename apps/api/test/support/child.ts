@@ -52,3 +52,21 @@ export async function waitReady(app: AppProcess, timeoutMs = 60_000): Promise<vo
     throw new Error(`${error.message}\n--- app output ---\n${app.output()}`, { cause: error });
   });
 }
+
+/**
+ * Spawns the worker entry point (`src/worker.ts`, i.e. main.ts --role worker) and waits for its "worker ready" line;
+ * a worker that exits or never gets ready fails the call with its output (and is killed).
+ */
+export async function spawnWorker(env: Record<string, string>): Promise<AppProcess> {
+  const worker = await spawnApp('src/worker.ts', env);
+  try {
+    await waitFor('worker ready', async () => {
+      if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output()}`);
+      return worker.output().includes('worker ready');
+    }, 60_000, 50);
+  } catch (error) {
+    worker.child.kill('SIGKILL');
+    throw error;
+  }
+  return worker;
+}

@@ -1,7 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createDatabase, type Database, type Queryable } from '../../src/db/database.js';
-import type { FakeGhl } from '../../src/ghl/fake-server.js';
+import { fileURLToPath } from 'node:url';
+import { fakeLocationsFromFolder, type FakeGhl, type FakeLocation } from '../../src/ghl/fake-server.js';
+import { createOAuthClient } from '../../src/ghl/oauth.js';
+import { createTokenCipher } from '../../src/ghl/token-crypto.js';
+import { createTokenStore, type TokenStore } from '../../src/ghl/token-store.js';
 import { createGhlModule, type GhlModule, type GhlModuleOptions } from '../../src/ghl/module.js';
 import { createApp, type AppDeps } from '../../src/http/create-app.js';
 import { createLifecycle } from '../../src/http/lifecycle.js';
@@ -128,4 +132,32 @@ export async function sessionFor(app: GhlTestApp, accountId: string, locationId:
   const { createSessionStore } = await import('../../src/auth/sessions.js');
   const value = await createSessionStore(app.db, TEST_SECRETS.sessionSecret).create(accountId, locationId, 3_600_000);
   return `session=${encodeURIComponent(value)}`;
+}
+
+const FIXTURE_LOCATION = fakeLocationsFromFolder(fileURLToPath(new URL('../fixtures/ghl/workflows', import.meta.url)))['pR7kQ2sVx9LmN4tYb3Hc']!;
+
+/**
+ * A fake GHL location of any size: the fixture location's workflows (so references between them stay real) under
+ * ids `${locationId}-wf-${i}`, named `Workflow ${i}`, with the fixture location's inventory.
+ */
+export function fixtureLocation(locationId: string, count: number, version: (i: number) => number = () => 1): FakeLocation {
+  return {
+    inventory: FIXTURE_LOCATION.inventory,
+    workflows: Array.from({ length: count }, (_, i) => {
+      const id = `${locationId}-wf-${i}`;
+      return { ...FIXTURE_LOCATION.workflows[i % FIXTURE_LOCATION.workflows.length]!, id, _id: id, locationId, name: `Workflow ${i}`, version: version(i) };
+    }),
+  };
+}
+
+/**
+ * The token store as an app process started with `ENCRYPTION_KEY=TEST_SECRETS.encryptionKeyHex` (key id '1', the
+ * default ENCRYPTION_KEY_ID) and this GHL client reads it: `save` seeds a connected location for child processes.
+ */
+export function processTokenStore(db: Database, fake: FakeGhl, client: { id: string; secret: string }): TokenStore {
+  return createTokenStore({
+    db,
+    cipher: createTokenCipher({ keys: { '1': TEST_ENCRYPTION_KEY }, currentKeyId: '1' }),
+    oauth: createOAuthClient({ baseUrl: fake.url, clientId: client.id, clientSecret: client.secret }),
+  });
 }
