@@ -173,6 +173,34 @@ describe.each(implementations)('AnalysisQueue contract: %s', (_name, factory, av
     expect((await settled(q, jobId)).progress).toBe(100);
   });
 
+  it.skipIf(!available)('watch: the listener hears a job move (progress steps, end) and nothing after it stops', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = await open({
+      processor: async (_d, ctx) => {
+        await ctx.progress(30);
+        await gate;
+        await ctx.progress(70);
+        return { ok: true };
+      },
+    });
+    const heard: string[] = [];
+    const stop = q.watch((jobId) => heard.push(jobId));
+    const { jobId } = await q.enqueue(data('watched', 1));
+    await waitFor('the first progress to be heard', async () => (await q.get(jobId))?.progress === 30 && heard.includes(jobId), 10_000, 20);
+    const before = heard.length;
+    release();
+    await settled(q, jobId);
+    await waitFor('the end to be heard', async () => heard.length >= before + 2, 10_000, 20);
+    expect(new Set(heard)).toEqual(new Set([jobId]));
+    stop();
+    const after = heard.length;
+    const other = await q.enqueue(data('unwatched', 1));
+    await settled(q, other.jobId);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard.length).toBe(after);
+  });
+
   it.skipIf(!available)('scheduled audits: a cron schedule runs the auditor for its location; listed, replaced, removed; bad patterns refused', async () => {
     const runs: string[] = [];
     const q = await open({

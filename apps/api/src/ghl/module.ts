@@ -142,7 +142,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   );
   auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));
   const queue = options.analysisQueue ? options.analysisQueue(service) : createMemoryAnalysisQueue({ processor: analysisProcessor(service, { db }) });
-  const jobEvents = createJobEventStreams({ read: (id) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id)) });
+  const jobEvents = createJobEventStreams({ read: (id) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id)), watch: (listener) => queue.watch(listener) });
   const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs, queue, budget: options.analysisBudget, streams: jobEvents });
 
   return {

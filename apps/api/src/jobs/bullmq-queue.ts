@@ -1,4 +1,4 @@
-import { Job, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { Job, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
@@ -122,6 +122,25 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
     };
   };
 
+  // Job events (progress, state changes) of every process, read from BullMQ's event stream by one blocking connection,
+  // opened when the first listener arrives (only processes that stream job progress pay for it).
+  const listeners = new Set<(jobId: string) => void>();
+  let events: QueueEvents | undefined;
+  const notify = ({ jobId }: { jobId: string }) => {
+    for (const listener of listeners) {
+      try {
+        listener(jobId);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  };
+  const openEvents = () => {
+    events = new QueueEvents(ANALYSIS_QUEUE_NAME, { connection, prefix });
+    events.on('error', () => undefined);
+    for (const name of ['progress', 'active', 'completed', 'failed', 'delayed', 'waiting'] as const) events.on(name, notify);
+  };
+
   // Batch records are plain keys next to the queue's, through a client of our own (BullMQ's exposes few commands).
   const records = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
   records.on('error', () => undefined);
@@ -180,8 +199,15 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
         return locationId === undefined || !s.pattern ? [] : [{ locationId, pattern: s.pattern, timeZone: s.tz ?? 'UTC', next: s.next ? new Date(s.next).toISOString() : null }];
       });
     },
+    watch(listener: (jobId: string) => void) {
+      listeners.add(listener);
+      if (!events) openEvents();
+      return () => void listeners.delete(listener);
+    },
     async close() {
       // Worker.close waits for the running jobs; a hard kill instead leaves them to stalled-job recovery.
+      listeners.clear();
+      await events?.close();
       await worker?.close();
       await queue.close();
       records.disconnect();

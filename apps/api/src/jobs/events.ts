@@ -6,7 +6,12 @@ import type { JobSnapshot } from './types.js';
 export interface JobEventStreamsOptions {
   /** Reads the job (or batch) as the client may see it; undefined ends the stream. */
   read: (id: string) => Promise<JobSnapshot | BatchSnapshot | undefined>;
-  /** How often a stream looks at its job. @default 250 */
+  /**
+   * Tells when a job changed (AnalysisQueue.watch): a stream then reads its job at once instead of at its next look.
+   * @default none (streams only poll)
+   */
+  watch?: (listener: (jobId: string) => void) => () => void;
+  /** How often a stream looks at its job: the pace without `watch`, a safety net with it. @default 250, 2000 with `watch` */
   intervalMs?: number;
   /** A comment line this often keeps proxies from closing an idle stream. @default 15000 */
   heartbeatMs?: number;
@@ -25,15 +30,42 @@ export interface JobEventStreams {
 const TERMINAL = new Set(['completed', 'failed']);
 
 /**
- * Job progress as Server-Sent Events. Each stream polls its job (the same read as `GET /jobs/:id`, so batches and
- * both queue implementations behave alike) and writes only when progress or status moved. Responses carry
+ * Job progress as Server-Sent Events. Each stream reads its job (the same read as `GET /jobs/:id`, so batches and
+ * both queue implementations behave alike) when the queue says the job (or one of a batch's children) changed, and
+ * at a slow pace in case an event was missed; it writes only when progress or status moved. Responses carry
  * `Cache-Control: no-transform` (the compression middleware then leaves them alone) and `X-Accel-Buffering: no`
  * (nginx does not buffer them); each event is flushed as written.
  */
 export function createJobEventStreams(options: JobEventStreamsOptions): JobEventStreams {
-  const intervalMs = options.intervalMs ?? 250;
+  const intervalMs = options.intervalMs ?? (options.watch ? 2_000 : 250);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const open = new Set<() => void>();
+  // One queue subscription for all streams of this process, routed by job id; held only while streams are open.
+  const watchers = new Map<string, Set<() => void>>();
+  let unwatch: (() => void) | undefined;
+  const follow = (jobIds: Iterable<string>, wake: () => void) => {
+    if (!options.watch) return () => undefined;
+    const ids = [...jobIds];
+    for (const id of ids) {
+      let set = watchers.get(id);
+      if (!set) watchers.set(id, (set = new Set()));
+      set.add(wake);
+    }
+    unwatch ??= options.watch((jobId) => {
+      for (const w of watchers.get(jobId) ?? []) w();
+    });
+    return () => {
+      for (const id of ids) {
+        const set = watchers.get(id);
+        set?.delete(wake);
+        if (set?.size === 0) watchers.delete(id);
+      }
+      if (watchers.size === 0) {
+        unwatch?.();
+        unwatch = undefined;
+      }
+    };
+  };
 
   return {
     active: () => open.size,
@@ -55,6 +87,19 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
       let timer: NodeJS.Timeout | undefined;
       let lastWrite = Date.now();
       let closed = false;
+      // A change heard while a read is running is read again right after it.
+      let reading = false;
+      let dirty = false;
+      let unfollow: (() => void) | undefined;
+      const wake = () => {
+        if (closed) return;
+        if (reading) {
+          dirty = true;
+          return;
+        }
+        clearTimeout(timer);
+        timer = setTimeout(() => void tick(), 0);
+      };
       const send = (event: string, data: unknown) => {
         res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         lastWrite = Date.now();
@@ -63,6 +108,7 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
         if (closed) return;
         closed = true;
         clearTimeout(timer);
+        unfollow?.();
         open.delete(close);
         res.off('close', close);
         if (!res.writableEnded) res.end();
@@ -72,7 +118,10 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
 
       const tick = async () => {
         if (closed) return;
+        clearTimeout(timer);
         let job: JobSnapshot | BatchSnapshot | undefined;
+        reading = true;
+        dirty = false;
         try {
           job = await options.read(id);
         } catch {
@@ -80,8 +129,12 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
           job = undefined;
           if (!closed) timer = setTimeout(() => void tick(), intervalMs);
           return;
+        } finally {
+          reading = false;
         }
         if (closed) return;
+        // The ids whose changes move this stream: the job, or the batch's children.
+        unfollow ??= job ? follow([id, ...('kind' in job ? job.result.workflows.map((w) => w.jobId) : [])], wake) : undefined;
         if (!job) {
           send('end', { id, status: 'gone' });
           close();
@@ -102,7 +155,7 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
           close();
           return;
         }
-        timer = setTimeout(() => void tick(), intervalMs);
+        timer = setTimeout(() => void tick(), dirty ? 0 : intervalMs);
       };
       void tick();
     },

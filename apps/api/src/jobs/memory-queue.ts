@@ -27,6 +27,16 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
   const schedules = new Map<string, { pattern: string; timeZone: string; next: Date; timer?: NodeJS.Timeout }>();
   let active = 0;
   let closed = false;
+  const listeners = new Set<(jobId: string) => void>();
+  const notify = (jobId: string) => {
+    for (const listener of listeners) {
+      try {
+        listener(jobId);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  };
 
   const dropExpired = () => {
     const now = Date.now();
@@ -54,6 +64,7 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
   async function runJob(job: MemoryJob): Promise<void> {
     const s = job.snapshot;
     s.status = 'active';
+    notify(s.id);
     const attempt = s.attemptsMade + 1;
     const started = performance.now();
     try {
@@ -63,7 +74,10 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
           attempt,
           queuedAt: Date.parse(s.createdAt),
           progress: async (percent) => {
-            s.progress = Math.max(s.progress, clampProgress(percent));
+            const value = Math.max(s.progress, clampProgress(percent));
+            if (value === s.progress) return;
+            s.progress = value;
+            notify(s.id);
           },
         },
       );
@@ -84,9 +98,11 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
           timers.delete(timer);
           s.status = 'queued';
           ready.push(s.id);
+          notify(s.id);
           pump();
         }, backoffDelay(opts.backoffMs, attempt));
         timers.add(timer);
+        notify(s.id);
         return;
       }
       s.status = 'failed';
@@ -94,6 +110,7 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     s.attemptsMade = attempt;
     job.finishedAtMs = Date.now();
     s.finishedAt = new Date(job.finishedAtMs).toISOString();
+    notify(s.id);
   }
 
   // Scheduled audits in this process: one timer per location, armed for its next run. An audit that fails is not
@@ -168,8 +185,13 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
       const job = jobs.get(jobId);
       return job ? structuredClone(job.snapshot) : undefined;
     },
+    watch(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     async close() {
       closed = true;
+      listeners.clear();
       for (const schedule of schedules.values()) clearTimeout(schedule.timer);
       for (const timer of timers) clearTimeout(timer);
       timers.clear();

@@ -115,6 +115,11 @@ export interface AnalysisQueue {
   unscheduleAudit(locationId: string): Promise<boolean>;
   /** Every audit schedule, with its next run. */
   auditSchedules(): Promise<AuditSchedule[]>;
+  /**
+   * Calls `listener` with a job's id whenever its progress or state changes (on Redis: in any process, through
+   * BullMQ's event stream); returns the function that stops it. Never throws into the caller.
+   */
+  watch(listener: (jobId: string) => void): () => void;
   /** Stops taking jobs, lets running ones finish (BullMQ hands back what cannot finish), closes what it created. */
   close(): Promise<void>;
 }

@@ -112,7 +112,7 @@ export async function enqueueAnalysis(deps: { queue: AnalysisQueue; service: Wor
 export function createJobRoutes(deps: { queue: AnalysisQueue; service: WorkflowService; budget?: AnalysisBudget; streams?: JobEventStreams; before: RequestHandler[] }) {
   const { queue, service } = deps;
   const read = (id: string) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id));
-  const streams = deps.streams ?? createJobEventStreams({ read });
+  const streams = deps.streams ?? createJobEventStreams({ read, watch: (listener) => queue.watch(listener) });
   return [
     implement(
       jobRouteDefinitions.events,
