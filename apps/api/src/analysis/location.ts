@@ -54,6 +54,8 @@ export interface LocationContext {
   /** Workflows that a published workflow of the location enrols with `add_to_workflow` (not itself). */
   readonly enrolledByOthers: ReadonlySet<string>;
   /** Name of a known workflow, for messages. */
+  /** Names of these workflows, in a stable order (natural sort), whatever order the definitions were read in. */
+  namesOf(workflowIds: readonly string[]): string[];
   nameOf(workflowId: string): string;
 }
 
@@ -235,6 +237,10 @@ export function createLocationContext(input: LocationContextInput): LocationCont
     }
   }
 
+  const nameOf = (id: string) => {
+    const name = workflows?.get(id)?.name;
+    return name ? `"${name}"` : id;
+  };
   return {
     locationId: input.locationId,
     inventory: input.inventory ? indexInventory(input.inventory) : undefined,
@@ -243,9 +249,7 @@ export function createLocationContext(input: LocationContextInput): LocationCont
     enrolmentCycles,
     triggerConflicts,
     enrolledByOthers,
-    nameOf: (id) => {
-      const name = workflows?.get(id)?.name;
-      return name ? `"${name}"` : id;
-    },
+    nameOf,
+    namesOf: (ids) => ids.map(nameOf).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
   };
 }

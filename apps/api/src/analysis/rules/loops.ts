@@ -113,7 +113,7 @@ export const crossWorkflowLoop: Rule = {
     const peers = location.enrolmentCycles.get(workflowId);
     if (!peers || peers.length === 0) return;
     yield {
-      message: `This workflow and ${peers.map((p) => location.nameOf(p)).join(', ')} enrol each other (by tag or add-to-workflow), so a contact can cycle between them indefinitely.`,
+      message: `This workflow and ${location.namesOf(peers).join(', ')} enrol each other (by tag or add-to-workflow), so a contact can cycle between them indefinitely.`,
     };
   },
 };

@@ -394,7 +394,7 @@ export const conflictingWorkflows: Rule = {
     if (!peers || peers.length === 0) return;
     const one = peers.length === 1;
     yield {
-      message: `${peers.map((p) => location.nameOf(p)).join(', ')} ${one ? 'has' : 'have'} an identical active trigger and also ${one ? 'sends' : 'send'} messages, so contacts get ${one ? 'both sequences' : 'every sequence'}.`,
+      message: `${location.namesOf(peers).join(', ')} ${one ? 'has' : 'have'} an identical active trigger and also ${one ? 'sends' : 'send'} messages, so contacts get ${one ? 'both sequences' : 'every sequence'}.`,
     };
   },
 };

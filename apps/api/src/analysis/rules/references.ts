@@ -43,7 +43,7 @@ export const draftWorkflow: Rule = {
     for (const step of stepsOfType(ctx, 'add_to_workflow')) {
       const drafts = asStrings(step.attributes['workflow_id']).filter((t) => known.get(t)?.status === 'draft');
       if (drafts.length > 0) {
-        yield { stepId: step.id, message: `${label(step)} enrols contacts into ${drafts.map((d) => ctx.location!.nameOf(d)).join(', ')}, which is a draft and does nothing with them.` };
+        yield { stepId: step.id, message: `${label(step)} enrols contacts into ${ctx.location!.namesOf(drafts).join(', ')}, which is a draft and does nothing with them.` };
       }
     }
   },
