@@ -16,7 +16,7 @@ import { analysisProcessor, auditProcessor, createBullAnalysisQueue, createMemor
 import { createLogger } from '../src/observability/logger.js';
 import { createWorkflowService } from '../src/workflows/service.js';
 import { spawnWorker, type AppProcess } from './support/child.js';
-import { fixtureLocation as locationOf, processTokenStore } from './support/ghl-app.js';
+import { fixtureLocation as locationOf, processTokenStore, sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { seedTenant, TEST_SECRETS } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
@@ -107,6 +107,59 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
       expect(await auditor({ locationId: W })).toEqual({ locationId: W, checked: 0, queued: 0, batchId: null, skipped: 'not-connected' });
       expect((await queue.auditSchedules()).map((s) => s.locationId)).not.toContain(W);
       await tokens.save(db, { ...fake.grant(W), locationId: W });
+    });
+  });
+
+  describe('GET /api/locations/current/audit', () => {
+    let app: GhlTestApp;
+    let auditor: ReturnType<typeof auditProcessor>;
+    const A = `audit${suffix}h`;
+    const B = `audit${suffix}i`;
+    beforeAll(async () => {
+      locations[A] = locationOf(A, 4);
+      app = await startGhlTestApp({
+        url: pg.url,
+        fake,
+        analysisQueue: (service) => {
+          const queue: AnalysisQueue = createMemoryAnalysisQueue({ processor: analysisProcessor(service, { db }), auditor: (d) => auditor(d) });
+          auditor = auditProcessor({ service, db, queue: () => queue });
+          return queue;
+        },
+      });
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it("shows the location's schedule and its last audit, and nothing of another location's", async () => {
+      const a = await seedTenant(db, A);
+      const b = await seedTenant(db, B);
+      await app.module.tokens.save(db, { ...fake.grant(A), locationId: A });
+      const get = async (cookie: string, path = '/api/locations/current/audit') => {
+        const res = await fetch(`${app.base}${path}`, { headers: { cookie } });
+        return { status: res.status, body: (await res.json()) as { data: Record<string, unknown> } };
+      };
+      const cookieA = await sessionFor(app, a.accountId, A);
+      const cookieB = await sessionFor(app, b.accountId, B);
+      expect(await get(cookieA)).toEqual({ status: 200, body: { success: true, data: { schedule: null, last: null } } });
+
+      await app.module.queue.scheduleAudit(A, '0 3 * * *', 'Europe/Berlin');
+      const scheduled = (await get(cookieA)).body.data as { schedule: { pattern: string; timeZone: string; next: string } };
+      expect(scheduled.schedule).toMatchObject({ pattern: '0 3 * * *', timeZone: 'Europe/Berlin' });
+      expect(Date.parse(scheduled.schedule.next)).toBeGreaterThan(Date.now());
+
+      await auditor({ locationId: A });
+      const { last } = (await get(cookieA)).body.data as { last: { ranAt: string; checked: number; queued: number; batchId: string } };
+      expect(last).toMatchObject({ checked: 4, queued: 4, batchId: expect.stringMatching(/^ba_/) });
+      expect(Date.now() - Date.parse(last.ranAt)).toBeLessThan(60_000);
+      expect((await get(cookieA, `/api/jobs/${last.batchId}`)).status).toBe(200);
+
+      // Another location sees its own (nothing), and not A's batch.
+      expect((await get(cookieB)).body.data).toEqual({ schedule: null, last: null });
+      expect((await get(cookieB, `/api/jobs/${last.batchId}`)).status).toBe(404);
+      await app.module.queue.unscheduleAudit(A);
+      // A's tokens are sealed with this app's key: the worker processes below must not find A connected.
+      await app.module.tokens.remove(db, A);
     });
   });
 

@@ -220,6 +220,8 @@ describe.each(implementations)('AnalysisQueue contract: %s', (_name, factory, av
     // Scheduling the location again replaces its schedule (one per location).
     await q.scheduleAudit('locA', '0 3 * * *', 'Europe/Berlin');
     expect(await q.auditSchedules()).toEqual([expect.objectContaining({ locationId: 'locA', pattern: '0 3 * * *', timeZone: 'Europe/Berlin' })]);
+    expect(await q.auditSchedule('locA')).toMatchObject({ locationId: 'locA', pattern: '0 3 * * *', timeZone: 'Europe/Berlin' });
+    expect(await q.auditSchedule('locB')).toBeUndefined();
     const afterReplace = runs.length;
     await new Promise((r) => setTimeout(r, 1_500));
     expect(runs.length).toBeLessThanOrEqual(afterReplace + 1);

@@ -18,7 +18,7 @@ import type { GhlRateLimiter } from './rate-limiter.js';
 import { createTokenCipher } from './token-crypto.js';
 import { createTokenStore, type TokenStore } from './token-store.js';
 import { createGhlWebhookRouter } from './webhooks.js';
-import { analysisProcessor, createJobEventStreams, createMemoryAnalysisQueue, isBatchId, type JobEventStreams, type AnalysisBudget, type AnalysisQueue } from '../jobs/index.js';
+import { analysisProcessor, createJobEventStreams, createMemoryAnalysisQueue, isBatchId, lastAudit, type JobEventStreams, type AnalysisBudget, type AnalysisQueue } from '../jobs/index.js';
 
 /** What createApp mounts (see AppDeps.ghl). */
 export interface GhlRouters {
@@ -143,7 +143,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));
   const queue = options.analysisQueue ? options.analysisQueue(service) : createMemoryAnalysisQueue({ processor: analysisProcessor(service, { db }) });
   const jobEvents = createJobEventStreams({ read: (id) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id)), watch: (listener) => queue.watch(listener) });
-  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs, queue, budget: options.analysisBudget, streams: jobEvents });
+  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs, queue, budget: options.analysisBudget, streams: jobEvents, lastAudit: (locationId) => lastAudit(db, locationId) });
 
   return {
     routers: {

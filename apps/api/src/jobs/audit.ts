@@ -36,7 +36,22 @@ export function auditProcessor(deps: AuditProcessorDeps): AuditProcessor {
     const changed = workflows.filter((w) => !analysed.has(`${w.id}\u0000${w.version}`)).map((w) => ({ workflowId: w.id, version: w.version }));
     const batch = changed.length > 0 ? await deps.queue().createBatch(locationId, changed) : undefined;
     const result = { locationId, checked: workflows.length, queued: changed.length, batchId: batch?.batchId ?? null };
+    await deps.db.query(
+      `INSERT INTO location_audits (location_id, ran_at, checked, queued, batch_id) VALUES ($1, now(), $2, $3, $4)
+       ON CONFLICT (location_id) DO UPDATE SET ran_at = EXCLUDED.ran_at, checked = EXCLUDED.checked, queued = EXCLUDED.queued, batch_id = EXCLUDED.batch_id`,
+      [locationId, result.checked, result.queued, result.batchId],
+    );
     deps.logger?.info(result, 'audit done');
     return result;
   };
+}
+
+/** The location's last audit (what it looked at and queued), or null before its first. */
+export async function lastAudit(db: Queryable, locationId: string): Promise<{ ranAt: string; checked: number; queued: number; batchId: string | null } | null> {
+  const { rows } = await db.query<{ ran_at: Date; checked: number; queued: number; batch_id: string | null }>(
+    'SELECT ran_at, checked, queued, batch_id FROM location_audits WHERE location_id = $1',
+    [locationId],
+  );
+  const row = rows[0];
+  return row ? { ranAt: row.ran_at.toISOString(), checked: row.checked, queued: row.queued, batchId: row.batch_id } : null;
 }

@@ -1,9 +1,9 @@
-import { Job, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { Job, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type JobSchedulerJson } from 'bullmq';
 import { Redis } from 'ioredis';
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
 import { analysisJobId, assertCronPattern, auditSchedulerId, clampProgress, locationOfAuditScheduler, reportAttempt, resolveQueueOptions } from './options.js';
-import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, AuditJobData, JobSnapshot, JobStatus } from './types.js';
+import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, AuditJobData, AuditSchedule, JobSnapshot, JobStatus } from './types.js';
 
 /** Jobs of the queue: `analyze` (one workflow version) and `audit` (a location's scheduled audit). */
 type QueueJobData = AnalysisJobData | AuditJobData;
@@ -122,6 +122,11 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
     };
   };
 
+  const scheduleView = (s: JobSchedulerJson): AuditSchedule | undefined => {
+    const locationId = locationOfAuditScheduler(s.key);
+    return locationId === undefined || !s.pattern ? undefined : { locationId, pattern: s.pattern, timeZone: s.tz ?? 'UTC', next: s.next ? new Date(s.next).toISOString() : null };
+  };
+
   // Job events (progress, state changes) of every process, read from BullMQ's event stream by one blocking connection,
   // opened when the first listener arrives (only processes that stream job progress pay for it).
   const listeners = new Set<(jobId: string) => void>();
@@ -195,9 +200,13 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
     async auditSchedules() {
       const schedulers = await queue.getJobSchedulers(0, -1, true);
       return schedulers.flatMap((s) => {
-        const locationId = locationOfAuditScheduler(s.key);
-        return locationId === undefined || !s.pattern ? [] : [{ locationId, pattern: s.pattern, timeZone: s.tz ?? 'UTC', next: s.next ? new Date(s.next).toISOString() : null }];
+        const view = scheduleView(s);
+        return view ? [view] : [];
       });
+    },
+    async auditSchedule(locationId: string) {
+      const scheduler = await queue.getJobScheduler(auditSchedulerId(locationId));
+      return scheduler ? scheduleView(scheduler) : undefined;
     },
     watch(listener: (jobId: string) => void) {
       listeners.add(listener);

@@ -13,7 +13,7 @@ export { PermanentJobError, QueueError } from './errors.js';
 export { analysisJobId } from './options.js';
 export { createBullAnalysisQueue, ANALYSIS_QUEUE_NAME } from './bullmq-queue.js';
 export { createMemoryAnalysisQueue } from './memory-queue.js';
-export { auditProcessor, type AuditProcessorDeps } from './audit.js';
+export { auditProcessor, lastAudit, type AuditProcessorDeps } from './audit.js';
 export { syncAuditSchedules } from './audit-schedules.js';
 
 /**

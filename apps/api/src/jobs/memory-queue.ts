@@ -157,6 +157,10 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     async auditSchedules(): Promise<AuditSchedule[]> {
       return [...schedules].map(([locationId, s]) => ({ locationId, pattern: s.pattern, timeZone: s.timeZone, next: s.next.toISOString() }));
     },
+    async auditSchedule(locationId) {
+      const s = schedules.get(locationId);
+      return s ? { locationId, pattern: s.pattern, timeZone: s.timeZone, next: s.next.toISOString() } : undefined;
+    },
     createBatch: (locationId, items) => batch.createBatch(locationId, items),
     getBatch: (batchId) => {
       dropExpired();

@@ -115,6 +115,8 @@ export interface AnalysisQueue {
   unscheduleAudit(locationId: string): Promise<boolean>;
   /** Every audit schedule, with its next run. */
   auditSchedules(): Promise<AuditSchedule[]>;
+  /** The location's audit schedule, undefined when it has none. */
+  auditSchedule(locationId: string): Promise<AuditSchedule | undefined>;
   /**
    * Calls `listener` with a job's id whenever its progress or state changes (on Redis: in any process, through
    * BullMQ's event stream); returns the function that stops it. Never throws into the caller.

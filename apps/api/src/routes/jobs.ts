@@ -52,6 +52,23 @@ const BatchQueued = z
   .object({ jobId: z.string().meta({ description: 'The batch (parent) id: `GET /jobs/{id}`.' }), status: z.literal('queued'), total: z.number().int(), children: z.array(z.string()) })
   .meta({ id: 'BatchQueued' });
 
+const Audit = z
+  .object({
+    schedule: z
+      .object({ pattern: z.string(), timeZone: z.string(), next: z.string().nullable().meta({ description: 'The next run (ISO 8601).' }) })
+      .nullable()
+      .meta({ description: 'Null when the location is not audited (AUDIT_CRON unset, or not connected to GHL).' }),
+    last: z
+      .object({
+        ranAt: z.string(),
+        checked: z.number().int().meta({ description: 'Workflows with a definition the audit looked at.' }),
+        queued: z.number().int().meta({ description: 'Workflows whose current version had no analysis yet: queued as one batch.' }),
+        batchId: z.string().nullable().meta({ description: 'The batch of those analyses (`GET /jobs/{id}`), null when nothing changed.' }),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'Audit', description: "The location's scheduled audit: when it runs next and what it did last." });
+
 /** At most this many workflows per batch (a location with more is analysed in several batches). */
 export const MAX_BATCH_ITEMS = 500;
 
@@ -78,6 +95,16 @@ export const jobRouteDefinitions = {
     tags: ['analysis'],
     request: { params: z.object({ id: jobId }) },
     responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream', body: z.string() } },
+  }),
+  audit: defineRoute({
+    method: 'get',
+    path: '/locations/current/audit',
+    operationId: 'locationAudit',
+    summary: "The location's scheduled audit",
+    description:
+      'When the location is audited next (the service\'s AUDIT_CRON) and what its last audit did. An audit analyses every workflow whose current version has no analysis yet, as one batch; it does not count against the tier\'s analysis limit.',
+    tags: ['analysis'],
+    responses: { 200: { description: 'The schedule and the last audit.', body: ok(Audit) } },
   }),
   batch: defineRoute({
     method: 'post',
@@ -109,7 +136,15 @@ export async function enqueueAnalysis(deps: { queue: AnalysisQueue; service: Wor
 }
 
 /** `GET /jobs/:id` (tenant-scoped) and `POST /analyses/batch`. */
-export function createJobRoutes(deps: { queue: AnalysisQueue; service: WorkflowService; budget?: AnalysisBudget; streams?: JobEventStreams; before: RequestHandler[] }) {
+export function createJobRoutes(deps: {
+  queue: AnalysisQueue;
+  service: WorkflowService;
+  budget?: AnalysisBudget;
+  streams?: JobEventStreams;
+  /** The location's last audit (src/jobs/audit.ts `lastAudit`). @default none: `last` is always null */
+  lastAudit?: (locationId: string) => Promise<z.infer<typeof Audit>['last']>;
+  before: RequestHandler[];
+}) {
   const { queue, service } = deps;
   const read = (id: string) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id));
   const streams = deps.streams ?? createJobEventStreams({ read, watch: (listener) => queue.watch(listener) });
@@ -144,6 +179,15 @@ export function createJobRoutes(deps: { queue: AnalysisQueue; service: WorkflowS
         await deps.budget?.(locationId, items.length);
         const { batchId, jobIds } = await queue.createBatch(locationId, items);
         res.reply(202, { success: true, data: { jobId: batchId, status: 'queued', total: items.length, children: jobIds } });
+      },
+      { before: deps.before },
+    ),
+    implement(
+      jobRouteDefinitions.audit,
+      async (req, res) => {
+        const locationId = locationOf(req);
+        const [schedule, last] = await Promise.all([queue.auditSchedule(locationId), deps.lastAudit?.(locationId) ?? null]);
+        res.reply(200, { success: true, data: { schedule: schedule ? { pattern: schedule.pattern, timeZone: schedule.timeZone, next: schedule.next } : null, last } });
       },
       { before: deps.before },
     ),

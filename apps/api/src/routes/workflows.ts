@@ -174,7 +174,14 @@ function invalidDefinition(error: unknown): never {
  * Workflow, analysis and history routes (issue 8), documented and validated through @org/openapi. Mounted inside the
  * v1 router (so at /api and /v1/api), after authentication; every query is scoped to the principal's location.
  */
-export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: boolean; queue?: AnalysisQueue; budget?: AnalysisBudget; streams?: JobEventStreams }): ApiRouter {
+export function createWorkflowRoutes(deps: {
+  service: WorkflowService;
+  docs?: boolean;
+  queue?: AnalysisQueue;
+  budget?: AnalysisBudget;
+  streams?: JobEventStreams;
+  lastAudit?: Parameters<typeof createJobRoutes>[0]['lastAudit'];
+}): ApiRouter {
   const { service } = deps;
   const before = [requireAuth, requireLocation];
   return createApiRouter({
@@ -226,7 +233,7 @@ export function createWorkflowRoutes(deps: { service: WorkflowService; docs?: bo
         { before },
       ),
       implement(routes.health, async (req, res) => res.reply(200, { success: true, data: await service.locationHealth(locationOf(req)) }), { before }),
-      ...(deps.queue ? createJobRoutes({ queue: deps.queue, service, budget: deps.budget, streams: deps.streams, before }) : []),
+      ...(deps.queue ? createJobRoutes({ queue: deps.queue, service, budget: deps.budget, streams: deps.streams, lastAudit: deps.lastAudit, before }) : []),
     ],
   });
 }
