@@ -180,6 +180,6 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
   it('the OpenAPI document matches the mounted routes, and /analyze carries the analysis rate-limit policy', () => {
     const doc = app.module.openapi.document as unknown as { paths: Record<string, Record<string, Record<string, unknown>>> };
     expect(doc.paths['/analyze']!.post!['x-rate-limit-policy']).toBe('analysis');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/analyses/batch', '/analyses/{id}', '/analyze', '/history', '/jobs/{id}', '/jobs/{id}/events', '/locations/current/health', '/workflows', '/workflows/import', '/workflows/{id}']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/analyses/batch', '/analyses/{id}', '/analyze', '/history', '/jobs/{id}', '/jobs/{id}/events', '/locations/current/audit', '/locations/current/health', '/workflows', '/workflows/import', '/workflows/{id}']);
   });
 });
