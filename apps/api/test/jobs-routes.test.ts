@@ -159,32 +159,26 @@ describe.each(variants)('background analysis routes: %s', (_name, makeQueue, ava
 });
 
 describe.skipIf(!pgUp)('background analysis and the tier analysis limit', () => {
-  it('a batch costs one analysis per item: a batch larger than what is left is refused whole, nothing consumed', async () => {
-    const pg = await sharedPostgres('api_jobs_batch_limit');
+  /**
+   * The real app with the rate-limit middleware and the batch budget on one limiter, every tier allowed
+   * `analysisLimit` analyses an hour; a session of LOC (connected to the fake GHL) is handed to `run`.
+   */
+  const withAnalysisLimit = async (name: string, analysisLimit: number, run: (app: GhlTestApp, cookie: string) => Promise<void>) => {
+    const pg = await sharedPostgres(`api_jobs_${name}`);
     await migrate({ url: pg.url });
     const fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
-    const cache = createCache({ prefix: 'jobs-batch-limit-test' });
+    const cache = createCache({ prefix: `jobs-${name}-test` });
     const logger = createLogger({ level: 'silent' });
     const limitDb = createDatabase({ url: pg.url, logger });
-    const tiers = defineTiers({
-      free: { label: 'Free', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 4, window: '1h' } } },
-      pro: { label: 'Pro', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 4, window: '1h' } } },
-      enterprise: { label: 'Enterprise', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 4, window: '1h' } } },
-    });
-    const rateLimit = createApiRateLimit({ db: limitDb, sessionSecret: TEST_SECRETS.sessionSecret, isProduction: false, users: createUserRecords({ db: limitDb, cache }), logger, tiers });
-    const app = await startGhlTestApp({ url: pg.url, fake, cache, rateLimit, analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: createUserRecords({ db: limitDb, cache }) }) });
+    const policies = { general: { limit: 100, window: '1m' }, analysis: { limit: analysisLimit, window: '1h' } } as const;
+    const tiers = defineTiers({ free: { label: 'Free', policies }, pro: { label: 'Pro', policies }, enterprise: { label: 'Enterprise', policies } });
+    const users = createUserRecords({ db: limitDb, cache });
+    const rateLimit = createApiRateLimit({ db: limitDb, sessionSecret: TEST_SECRETS.sessionSecret, isProduction: false, users, logger, tiers });
+    const app = await startGhlTestApp({ url: pg.url, fake, cache, rateLimit, analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users }) });
     try {
       const a = await seedTenant(app.db, LOC);
       await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
-      const cookie = await sessionFor(app, a.accountId, LOC);
-      const list = (await (await fetch(`${app.base}/api/workflows`, { headers: { cookie } })).json()) as { data: { id: string }[] };
-      const batch = (ids: string[]) => fetch(`${app.base}/api/analyses/batch`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowIds: ids }) });
-      const ids = list.data.map((w) => w.id);
-      expect(ids.length).toBeGreaterThanOrEqual(5);
-      expect((await batch(ids.slice(0, 5))).status).toBe(429);
-      expect((await batch(ids.slice(0, 3))).status).toBe(202);
-      expect((await batch(ids.slice(0, 2))).status).toBe(429);
-      expect((await batch(ids.slice(3, 4))).status).toBe(202);
+      await run(app, await sessionFor(app, a.accountId, LOC));
     } finally {
       await app.close();
       await rateLimit.close();
@@ -193,26 +187,23 @@ describe.skipIf(!pgUp)('background analysis and the tier analysis limit', () => 
       await fake.close();
       await pg.cleanup();
     }
+  };
+
+  it('a batch costs one analysis per item: a batch larger than what is left is refused whole, nothing consumed', async () => {
+    await withAnalysisLimit('batch_limit', 4, async (app, cookie) => {
+      const list = (await (await fetch(`${app.base}/api/workflows`, { headers: { cookie } })).json()) as { data: { id: string }[] };
+      const batch = (ids: string[]) => fetch(`${app.base}/api/analyses/batch`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowIds: ids }) });
+      const ids = list.data.map((w) => w.id);
+      expect(ids.length).toBeGreaterThanOrEqual(5);
+      expect((await batch(ids.slice(0, 5))).status).toBe(429);
+      expect((await batch(ids.slice(0, 3))).status).toBe(202);
+      expect((await batch(ids.slice(0, 2))).status).toBe(429);
+      expect((await batch(ids.slice(3, 4))).status).toBe(202);
+    });
   });
 
   it("POST /analyze with async: true counts against the tier's analysis limit (429 after it)", async () => {
-    const pg = await sharedPostgres('api_jobs_limit');
-    await migrate({ url: pg.url });
-    const fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
-    const cache = createCache({ prefix: 'jobs-limit-test' });
-    const logger = createLogger({ level: 'silent' });
-    const limitDb = createDatabase({ url: pg.url, logger });
-    const tiers = defineTiers({
-      free: { label: 'Free', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 2, window: '1h' } } },
-      pro: { label: 'Pro', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 2, window: '1h' } } },
-      enterprise: { label: 'Enterprise', policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 2, window: '1h' } } },
-    });
-    const rateLimit = createApiRateLimit({ db: limitDb, sessionSecret: TEST_SECRETS.sessionSecret, isProduction: false, users: createUserRecords({ db: limitDb, cache }), logger, tiers });
-    const app = await startGhlTestApp({ url: pg.url, fake, cache, rateLimit, analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: createUserRecords({ db: limitDb, cache }) }) });
-    try {
-      const a = await seedTenant(app.db, LOC);
-      await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
-      const cookie = await sessionFor(app, a.accountId, LOC);
+    await withAnalysisLimit('limit', 2, async (app, cookie) => {
       const post = (workflowId: string) =>
         fetch(`${app.base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId, async: true }) });
       const list = (await (await fetch(`${app.base}/api/workflows`, { headers: { cookie } })).json()) as { data: { id: string }[] };
@@ -225,13 +216,6 @@ describe.skipIf(!pgUp)('background analysis and the tier analysis limit', () => 
       expect(batch.status).toBe(429);
       expect(((await batch.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMIT_EXCEEDED');
       expect(batch.headers.get('retry-after')).toMatch(/^\d+$/);
-    } finally {
-      await app.close();
-      await rateLimit.close();
-      await limitDb.close();
-      await cache.close();
-      await fake.close();
-      await pg.cleanup();
-    }
+    });
   });
 });
