@@ -25,6 +25,7 @@ export {
   parseWorkflowDefinition,
   safeParseWorkflowDefinition,
   workflowDefinitionSchema,
+  workflowIdOf,
   type AccountInventory,
   type LocationInventory,
   type Step,

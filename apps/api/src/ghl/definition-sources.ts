@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { AnalysisError, parseWorkflowDefinition, workflowDefinitionSchema, type WorkflowDefinition } from '../analysis/index.js';
+import { AnalysisError, parseWorkflowDefinition, workflowDefinitionSchema, workflowIdOf, type WorkflowDefinition } from '../analysis/index.js';
 import type { GhlClient } from './client.js';
 import { GhlError } from './errors.js';
 
@@ -25,10 +25,8 @@ export interface WorkflowDefinitionSource {
   list(locationId: string): Promise<StoredDefinition[]>;
 }
 
-const idOf = (def: WorkflowDefinition): string => String((def as { id?: string }).id ?? (def as { _id?: string })._id);
-
 function stored(def: WorkflowDefinition, source: StoredDefinition['source']): StoredDefinition {
-  return { workflowId: idOf(def), version: def.version ?? 0, name: def.name, status: def.status, source, definition: def };
+  return { workflowId: workflowIdOf(def), version: def.version ?? 0, name: def.name, status: def.status, source, definition: def };
 }
 
 /** The imported-definition source also takes imports. */

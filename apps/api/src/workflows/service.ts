@@ -10,6 +10,7 @@ import {
   type Finding,
   type LocationInventory,
   type WorkflowDefinition,
+  workflowIdOf,
   type WorkflowSummary,
 } from '../analysis/index.js';
 import { retentionDays } from '../billing/tiers.js';
@@ -88,8 +89,6 @@ interface LocationContextInputs {
   /** GHL's workflow list; null when the location has no GHL connection. */
   workflows: WorkflowSummary[] | null;
 }
-
-const idOf = (def: WorkflowDefinition): string => String((def as { id?: string }).id ?? (def as { _id?: string })._id);
 
 const bandOf = (score: number) => (score >= 90 ? 'healthy' : score >= 70 ? 'needs-attention' : score >= 40 ? 'at-risk' : 'critical');
 
@@ -271,8 +270,8 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   async function runAnalysis(locationId: string, def: WorkflowDefinition, tier: Tier): Promise<AnalysisView> {
     const started = performance.now();
     const inputs = await contextOf(locationId);
-    const workflowId = idOf(def);
-    const definitions = [def, ...inputs.definitions.filter((d) => idOf(d) !== workflowId)];
+    const workflowId = workflowIdOf(def);
+    const definitions = [def, ...inputs.definitions.filter((d) => workflowIdOf(d) !== workflowId)];
     const context = createLocationContext({
       locationId,
       definitions,
