@@ -34,14 +34,17 @@ describe.each(implementations)('job event streams pushed by the queue: %s', (_na
     await Promise.all(redisHandles.splice(0).map((r) => r.cleanup()));
   });
 
-  const setup = async (processor: AnalysisQueueOptions['processor']) => {
+  const setup = async (processor: AnalysisQueueOptions['processor'], reads = { count: 0 }) => {
     const queue = await factory({ processor });
     // BullMQ opens its event connection with the first listener: let it connect before the test's job starts.
     queue.watch(() => undefined)();
     await sleep(500);
     let subscriptions = 0;
     const streams = createJobEventStreams({
-      read: (id) => queue.get(id),
+      read: (id) => {
+        reads.count += 1;
+        return queue.get(id);
+      },
       intervalMs: POLL_MS,
       watch: (listener) => {
         subscriptions += 1;
@@ -93,6 +96,26 @@ describe.each(implementations)('job event streams pushed by the queue: %s', (_na
     for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThanOrEqual(progress[i - 1]!);
     expect(events.at(-1)).toMatchObject({ event: 'end', data: { status: 'completed', progress: 100 } });
     expect(subscriptions()).toBe(0);
+  });
+
+  it.skipIf(!available)('a burst of changes is read at most every 100 ms, and the last state still arrives', async () => {
+    const reads = { count: 0 };
+    const { queue, base } = await setup(async (_d, ctx) => {
+      await sleep(400);
+      for (let p = 1; p <= 60; p++) {
+        await ctx.progress(p);
+        await sleep(5);
+      }
+      return {};
+    }, reads);
+    const { jobId } = await queue.enqueue({ locationId: 'locP', workflowId: 'wf-burst', version: 1 });
+    const started = Date.now();
+    const events = parse(await (await fetch(`${base}/events/${jobId}`)).text());
+    const elapsed = Date.now() - started;
+    // 60 progress changes and the end: without the spacing every change would be a read.
+    expect(reads.count).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 3);
+    expect(reads.count).toBeLessThan(40);
+    expect(events.at(-1)).toMatchObject({ event: 'end', data: { status: 'completed', progress: 100 } });
   });
 
   it.skipIf(!available)('a client that leaves releases its stream and the queue subscription', async () => {

@@ -13,6 +13,11 @@ export interface JobEventStreamsOptions {
   watch?: (listener: (jobId: string) => void) => () => void;
   /** How often a stream looks at its job: the pace without `watch`, a safety net with it. @default 250, 2000 with `watch` */
   intervalMs?: number;
+  /**
+   * Reads prompted by `watch` come at most this often per stream: a batch of 500 children reports thousands of
+   * changes, and each read of a batch reads every child. @default 100
+   */
+  minIntervalMs?: number;
   /** A comment line this often keeps proxies from closing an idle stream. @default 15000 */
   heartbeatMs?: number;
 }
@@ -39,6 +44,7 @@ const TERMINAL = new Set(['completed', 'failed']);
 export function createJobEventStreams(options: JobEventStreamsOptions): JobEventStreams {
   const intervalMs = options.intervalMs ?? (options.watch ? 2_000 : 250);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const minIntervalMs = options.minIntervalMs ?? 100;
   const open = new Set<() => void>();
   // One queue subscription for all streams of this process, routed by job id; held only while streams are open.
   const watchers = new Map<string, Set<() => void>>();
@@ -90,6 +96,7 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
       // A change heard while a read is running is read again right after it.
       let reading = false;
       let dirty = false;
+      let lastRead = 0;
       let unfollow: (() => void) | undefined;
       const wake = () => {
         if (closed) return;
@@ -98,7 +105,7 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
           return;
         }
         clearTimeout(timer);
-        timer = setTimeout(() => void tick(), 0);
+        timer = setTimeout(() => void tick(), Math.max(0, lastRead + minIntervalMs - Date.now()));
       };
       const send = (event: string, data: unknown) => {
         res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -122,6 +129,7 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
         let job: JobSnapshot | BatchSnapshot | undefined;
         reading = true;
         dirty = false;
+        lastRead = Date.now();
         try {
           job = await options.read(id);
         } catch {
@@ -155,7 +163,7 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
           close();
           return;
         }
-        timer = setTimeout(() => void tick(), dirty ? 0 : intervalMs);
+        timer = setTimeout(() => void tick(), dirty ? Math.max(0, lastRead + minIntervalMs - Date.now()) : intervalMs);
       };
       void tick();
     },
