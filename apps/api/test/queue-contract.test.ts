@@ -131,7 +131,9 @@ describe.each(implementations)('AnalysisQueue contract: %s', (_name, factory, av
   });
 
   it.skipIf(!available)('a batch: one child job per item, the parent aggregates the scores and lists the failures', async () => {
+    const runs: string[] = [];
     const q = await open({ backoffMs: 10, attempts: 1, processor: async (d) => {
+      runs.push(d.workflowId);
       if (d.workflowId === 'bad') throw new Error('cannot analyse');
       return { score: d.version * 10 };
     } });
@@ -148,6 +150,12 @@ describe.each(implementations)('AnalysisQueue contract: %s', (_name, factory, av
     expect(batch!.errors).toEqual([{ workflowId: 'bad', jobId: jobIds[2], error: 'cannot analyse' }]);
     // The children are ordinary jobs: queueing one again is a duplicate.
     expect((await q.enqueue(data('w1', 5))).duplicate).toBe(true);
+    // A second batch over a done version and a new one runs only the new one, and reports both.
+    const second = await q.createBatch('locA', [{ workflowId: 'w1', version: 5 }, { workflowId: 'w3', version: 2 }]);
+    expect(second.jobIds[0]).toBe(jobIds[0]);
+    await waitFor('the second batch to end', async () => (await q.getBatch(second.batchId))?.status === 'completed', 20_000);
+    expect(await q.getBatch(second.batchId)).toMatchObject({ completed: 2, result: { score: 35 } });
+    expect(runs.sort()).toEqual(['bad', 'w1', 'w2', 'w3']);
     expect(await q.getBatch('ba_unknown')).toBeUndefined();
     expect(await q.getBatch('nope')).toBeUndefined();
   });

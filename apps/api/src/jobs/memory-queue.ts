@@ -202,6 +202,9 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
       await Promise.allSettled([...running]);
     },
   };
-  const batch = batchOperations({ save: async (r) => void batches.set(r.id, r), load: async (id) => batches.get(id) }, self);
+  const batch = batchOperations(
+    { save: async (r) => void batches.set(r.id, r), load: async (id) => batches.get(id) },
+    { enqueueAll: (data) => Promise.all(data.map(async (d) => (await self.enqueue(d)).jobId)), get: (id) => self.get(id) },
+  );
   return self;
 }
