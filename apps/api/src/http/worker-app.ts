@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { metricsHandler } from '@org/metrics';
 import type { Logger } from 'pino';
 import type { AppMetrics } from '../observability/metrics.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { Lifecycle } from './lifecycle.js';
 
 /** What the `worker` role's small HTTP server needs; like createApp, building it does no I/O. */
@@ -18,7 +19,7 @@ export interface WorkerAppDeps {
 
 /**
  * The worker's probe and scrape endpoints: `/live` (the process runs), `/ready` (migrated and taking jobs; 503 while
- * starting or draining) and `/metrics`. Anything else is a JSON 404, as on the API.
+ * starting or draining) and `/metrics`. Anything else gets the API's own JSON errors.
  */
 export function createWorkerApp(deps: WorkerAppDeps): Express {
   const app = express();
@@ -32,6 +33,7 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
     const bearerToken = deps.isProduction && !deps.metricsPublic ? deps.internalToken : undefined;
     app.get('/metrics', metricsHandler(deps.metrics.metrics, { bearerToken, onError: (error) => deps.logger.error({ err: error }, 'metrics scrape failed') }));
   }
-  app.use((_req, res) => void res.status(404).json({ success: false, error: { code: 'NOT_FOUND', message: 'Not found' } }));
+  app.use(notFoundHandler);
+  app.use(errorHandler({ logger: deps.logger }));
   return app;
 }
