@@ -2,7 +2,7 @@ import { Job, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOpt
 import { Redis } from 'ioredis';
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
-import { analysisJobId, assertCronPattern, auditSchedulerId, clampProgress, locationOfAuditScheduler, reportAttempt, resolveQueueOptions } from './options.js';
+import { analysisJobId, assertCronPattern, auditSchedulerId, clampProgress, jobListeners, locationOfAuditScheduler, reportAttempt, resolveQueueOptions } from './options.js';
 import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, AuditJobData, AuditSchedule, JobSnapshot, JobStatus } from './types.js';
 
 /** Jobs of the queue: `analyze` (one workflow version) and `audit` (a location's scheduled audit). */
@@ -129,21 +129,12 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
 
   // Job events (progress, state changes) of every process, read from BullMQ's event stream by one blocking connection,
   // opened when the first listener arrives (only processes that stream job progress pay for it).
-  const listeners = new Set<(jobId: string) => void>();
+  const listeners = jobListeners();
   let events: QueueEvents | undefined;
-  const notify = ({ jobId }: { jobId: string }) => {
-    for (const listener of listeners) {
-      try {
-        listener(jobId);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
-  };
   const openEvents = () => {
     events = new QueueEvents(ANALYSIS_QUEUE_NAME, { connection, prefix });
     events.on('error', () => undefined);
-    for (const name of ['progress', 'active', 'completed', 'failed', 'delayed', 'waiting'] as const) events.on(name, notify);
+    for (const name of ['progress', 'active', 'completed', 'failed', 'delayed', 'waiting'] as const) events.on(name, ({ jobId }: { jobId: string }) => listeners.notify(jobId));
   };
 
   // Batch records are plain keys next to the queue's, through a client of our own (BullMQ's exposes few commands).
@@ -217,9 +208,8 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
       return scheduler ? scheduleView(scheduler) : undefined;
     },
     watch(listener: (jobId: string) => void) {
-      listeners.add(listener);
       if (!events) openEvents();
-      return () => void listeners.delete(listener);
+      return listeners.add(listener);
     },
     async close() {
       // Worker.close waits for the running jobs; a hard kill instead leaves them to stalled-job recovery.

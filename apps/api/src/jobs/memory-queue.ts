@@ -1,6 +1,6 @@
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
-import { analysisJobId, assertCronPattern, backoffDelay, clampProgress, nextRun, reportAttempt, resolveQueueOptions } from './options.js';
+import { analysisJobId, assertCronPattern, backoffDelay, clampProgress, jobListeners, nextRun, reportAttempt, resolveQueueOptions } from './options.js';
 import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, AuditSchedule, JobSnapshot } from './types.js';
 
 /** setTimeout's longest delay; a later run is reached in several hops. */
@@ -27,16 +27,8 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
   const schedules = new Map<string, { pattern: string; timeZone: string; next: Date; timer?: NodeJS.Timeout }>();
   let active = 0;
   let closed = false;
-  const listeners = new Set<(jobId: string) => void>();
-  const notify = (jobId: string) => {
-    for (const listener of listeners) {
-      try {
-        listener(jobId);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
-  };
+  const listeners = jobListeners();
+  const notify = listeners.notify;
 
   const dropExpired = () => {
     const now = Date.now();
@@ -140,6 +132,11 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     schedule.timer.unref();
   };
 
+  const scheduleView = (locationId: string): AuditSchedule | undefined => {
+    const s = schedules.get(locationId);
+    return s && { locationId, pattern: s.pattern, timeZone: s.timeZone, next: s.next.toISOString() };
+  };
+
   const self: AnalysisQueue = {
     kind: 'memory',
     async scheduleAudit(locationId, pattern, timeZone = 'UTC') {
@@ -155,11 +152,10 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
       return schedules.delete(locationId);
     },
     async auditSchedules(): Promise<AuditSchedule[]> {
-      return [...schedules].map(([locationId, s]) => ({ locationId, pattern: s.pattern, timeZone: s.timeZone, next: s.next.toISOString() }));
+      return [...schedules.keys()].map((locationId) => scheduleView(locationId)!);
     },
     async auditSchedule(locationId) {
-      const s = schedules.get(locationId);
-      return s ? { locationId, pattern: s.pattern, timeZone: s.timeZone, next: s.next.toISOString() } : undefined;
+      return scheduleView(locationId);
     },
     createBatch: (locationId, items) => batch.createBatch(locationId, items),
     getBatch: (batchId) => {
@@ -189,10 +185,7 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
       const job = jobs.get(jobId);
       return job ? structuredClone(job.snapshot) : undefined;
     },
-    watch(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
+    watch: (listener) => listeners.add(listener),
     async close() {
       closed = true;
       listeners.clear();

@@ -69,3 +69,24 @@ export function nextRun(pattern: string, timeZone: string, from = new Date()): D
 /** A location id as part of a scheduler id: BullMQ refuses `:` in ids of its own making. */
 export const auditSchedulerId = (locationId: string) => `audit-${Buffer.from(locationId).toString('base64url')}`;
 export const locationOfAuditScheduler = (id: string) => (id.startsWith('audit-') ? Buffer.from(id.slice('audit-'.length), 'base64url').toString() : undefined);
+
+/** The listeners of a queue's `watch`: each hears every job id; one that throws never stops the others. */
+export function jobListeners() {
+  const listeners = new Set<(jobId: string) => void>();
+  return {
+    add(listener: (jobId: string) => void): () => void {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    notify(jobId: string): void {
+      for (const listener of listeners) {
+        try {
+          listener(jobId);
+        } catch {
+          // A listener's failure is its own.
+        }
+      }
+    },
+    clear: () => listeners.clear(),
+  };
+}
