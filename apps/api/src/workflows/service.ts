@@ -8,6 +8,7 @@ import {
   locationInventorySchema,
   parseWorkflowDefinition,
   type Finding,
+  type LocationContext,
   type LocationInventory,
   type WorkflowDefinition,
   workflowIdOf,
@@ -267,18 +268,25 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     cached: isCached,
   });
 
-  async function runAnalysis(locationId: string, def: WorkflowDefinition, tier: Tier): Promise<AnalysisView> {
+  // Building a location context walks every definition of the location. The near cache hands every analysis the same
+  // inputs object until it changes, so a batch builds it once per process, not once per workflow.
+  const builtContexts = new WeakMap<LocationContextInputs, LocationContext>();
+  const contextFor = (locationId: string, inputs: LocationContextInputs, definitions: readonly WorkflowDefinition[]) =>
+    createLocationContext({ locationId, definitions, workflows: inputs.workflows ?? [], inventory: inputs.inventory ?? undefined, workflowsComplete: inputs.workflows !== null });
+
+  /** `stored`: `def` is the stored definition of its version (not one posted inline), so the cached inputs hold it as is. */
+  async function runAnalysis(locationId: string, def: WorkflowDefinition, tier: Tier, stored: boolean): Promise<AnalysisView> {
     const started = performance.now();
     const inputs = await contextOf(locationId);
     const workflowId = workflowIdOf(def);
-    const definitions = [def, ...inputs.definitions.filter((d) => workflowIdOf(d) !== workflowId)];
-    const context = createLocationContext({
-      locationId,
-      definitions,
-      workflows: inputs.workflows ?? [],
-      inventory: inputs.inventory ?? undefined,
-      workflowsComplete: inputs.workflows !== null,
-    });
+    const own = stored ? inputs.definitions.find((d) => workflowIdOf(d) === workflowId) : undefined;
+    let context: LocationContext;
+    if (own && own.version === def.version) {
+      context = builtContexts.get(inputs) ?? contextFor(locationId, inputs, inputs.definitions);
+      builtContexts.set(inputs, context);
+    } else {
+      context = contextFor(locationId, inputs, [def, ...inputs.definitions.filter((d) => workflowIdOf(d) !== workflowId)]);
+    }
     const result = analyzeParsed(def, { location: context });
     const durationMs = Math.round(performance.now() - started);
     const { rows } = await db.query<AnalysisRow>(
@@ -345,7 +353,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         if ('definition' in input) {
           const def = parseWorkflowDefinition(input.definition);
           if (def.locationId !== locationId) throw notFound('Location');
-          return await runAnalysis(locationId, def, tier);
+          return await runAnalysis(locationId, def, tier, false);
         }
         // Through the cached workflow (workflow:{locationId}:{workflowId}): a cache hit of the analysis costs no
         // definition lookup, so repeated analyses never spend the location's GHL request budget.
@@ -360,7 +368,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
           observe({ tier, status: 'cached', durationMs: performance.now() - started, score: hit.score });
           return { ...hit, cached: true };
         }
-        const result = await runAnalysis(locationId, stored.definition, tier);
+        const result = await runAnalysis(locationId, stored.definition, tier, true);
         if (cache) await cache.set(key, result, CACHE_TTL.analysis);
         return result;
       } catch (error) {
