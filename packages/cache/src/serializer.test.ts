@@ -65,6 +65,19 @@ describe('serializer', () => {
     }
   });
 
+  it('a key named __proto__ stays an own property and never sets a prototype, going in or coming back', () => {
+    // As JSON.parse builds it: an own property, here holding a tagged value (a Map) and a plain object.
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "n": 1}') as Record<string, unknown>;
+    Object.defineProperty(value, 'm', { value: { ['__proto__']: new Map([[1, 2]]) }, enumerable: true });
+    Object.defineProperty(value.m as object, '__proto__', { value: new Map([[1, 2]]), enumerable: true, writable: true, configurable: true });
+    const back = roundTrip(value) as Record<string, unknown>;
+    expect(back).toEqual(value);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(back.m)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(back.m, '__proto__')?.value).toEqual(new Map([[1, 2]]));
+    expect((back as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   it('round-trips any value built from the supported types (property)', () => {
     const leaf = fc.oneof(
       fc.string(),

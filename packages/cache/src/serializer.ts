@@ -154,9 +154,18 @@ function toTree(value: unknown): unknown {
   if (value instanceof Map) return { [MARK]: 'm', v: [...value].map(([k, v]) => [toTree(k), toTree(v)]) };
   if (value instanceof Set) return { [MARK]: 's', v: [...value].map(toTree) };
   const out: Record<string, unknown> = {};
-  for (const k in value) out[k] = toTree((value as Record<string, unknown>)[k]);
+  for (const k in value) put(out, k, toTree((value as Record<string, unknown>)[k]));
   // A user object that happens to use the marker key is wrapped so it is not mistaken for a tag.
   return Object.prototype.hasOwnProperty.call(out, MARK) ? { [MARK]: 'o', v: out } : out;
+}
+
+/**
+ * `obj[k] = v`, except that a key named `__proto__` becomes an own property (as JSON.parse makes it) instead of
+ * replacing the object's prototype: a cached object round-trips as it was, and no cached data can set a prototype.
+ */
+function put(obj: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else obj[k] = v;
 }
 
 function fromBase64(b64: string): ArrayBuffer {
@@ -173,7 +182,7 @@ function revive(node: unknown): unknown {
   const obj = node as Record<string, unknown>;
   const tag = obj[MARK];
   if (tag === undefined) {
-    for (const k in obj) obj[k] = revive(obj[k]);
+    for (const k in obj) put(obj, k, revive(obj[k]));
     return obj;
   }
   const v = obj.v;
@@ -201,7 +210,7 @@ function revive(node: unknown): unknown {
       return new Set((v as unknown[]).map(revive));
     case 'o': {
       const inner = v as Record<string, unknown>;
-      for (const k in inner) inner[k] = revive(inner[k]);
+      for (const k in inner) put(inner, k, revive(inner[k]));
       return inner;
     }
     default:
