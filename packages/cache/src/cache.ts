@@ -408,7 +408,7 @@ class Scope implements Cache {
         full,
         (raw) => this.fromRedis<T>(full, raw),
         () => {
-          const r = this.readMemoryAfterFailure(full, false, true);
+          const r = this.readMemory(full, false, true);
           return r?.fresh ? (r.value as T) : undefined;
         },
       );
@@ -461,21 +461,13 @@ class Scope implements Cache {
     const core = this.core;
     const mode = core.o.mode;
     const redis = core.redis;
-    const now = Date.now();
     const skipRedis = mode === 'memory' || !redis!.usable || call?.redisFailed === true;
     const useMemoryFirst = skipRedis || mode === 'near';
     let stale: Read | undefined;
     if (useMemoryFirst) {
-      const entry = core.memory.entry(core.mk(full), now);
-      if (entry !== undefined) {
-        const r: Read = { value: entry.value, fresh: entry.expiresAt > now, expiresAt: entry.expiresAt, ttlMs: entry.ttlMs, tier: 'memory' };
-        if (r.fresh) {
-          if (count) this.hit(full, 'memory');
-          return r;
-        }
-        stale = r;
-      }
-      if (count) this.miss(full, 'memory');
+      const m = this.readMemory(full, true, count);
+      if (m?.fresh) return m;
+      stale = m;
       if (skipRedis) return allowStale ? stale : undefined;
     }
     let raw: string | null;
@@ -484,13 +476,19 @@ class Scope implements Cache {
     } catch {
       if (call) call.redisFailed = true;
       // Served from memory while Redis misbehaves (fallback mode had not looked there yet).
-      if (mode === 'fallback') return this.readMemoryAfterFailure(full, allowStale, count);
+      if (mode === 'fallback') return this.readMemory(full, allowStale, count);
       return allowStale ? stale : undefined;
     }
     const record = raw === null ? undefined : parseRecord(raw);
     if (record === undefined) {
       if (count) this.miss(full, 'redis');
       return allowStale ? stale : undefined;
+    }
+    const fresh = record.expiresAt > Date.now();
+    // A record past its TTL is only decoded when the caller may serve it stale (wrap's grace).
+    if (!fresh && !allowStale) {
+      if (count) this.miss(full, 'redis');
+      return undefined;
     }
     let value: unknown;
     try {
@@ -499,7 +497,6 @@ class Scope implements Cache {
       if (count) this.miss(full, 'redis');
       return allowStale ? stale : undefined;
     }
-    const fresh = record.expiresAt > Date.now();
     if (count) {
       if (fresh) this.hit(full, 'redis');
       else this.miss(full, 'redis');
@@ -510,11 +507,11 @@ class Scope implements Cache {
       // The JSON length stands in for the heap size: an inspection per near-cache fill is not worth it.
       core.memory.set(mem, { value, expiresAt: nearUntil, staleUntil: nearUntil, ttlMs: record.ttlMs, tags: undefined, size: entrySize(record.body.length, mem) }, undefined);
     }
-    if (!fresh && !allowStale) return undefined;
     return { value, fresh, expiresAt: record.expiresAt, ttlMs: record.ttlMs, tier: 'redis' };
   }
 
-  private readMemoryAfterFailure(full: string, allowStale: boolean, count: boolean): Read | undefined {
+  /** The memory tier's entry of a key (fresh, or stale when `allowStale`), counted as a memory hit or miss. */
+  private readMemory(full: string, allowStale: boolean, count: boolean): Read | undefined {
     const now = Date.now();
     const entry = this.core.memory.entry(this.core.mk(full), now);
     if (entry === undefined) {

@@ -4,7 +4,8 @@ import { CacheRedisError } from './errors.js';
 interface Pending {
   at: number;
   done: boolean;
-  reject: (error: unknown) => void;
+  onTimeout: (error: CacheRedisError) => void;
+  what: string;
 }
 
 /**
@@ -25,7 +26,7 @@ export class DeadlineQueue {
    * time. The caller settles its own promise (one promise per operation instead of two).
    */
   track(onTimeout: (error: CacheRedisError) => void, what: string): { done: boolean } {
-    const pending: Pending = { at: performance.now() + this.ms, done: false, reject: () => onTimeout(new CacheRedisError(`Redis ${what} did not answer within ${this.ms} ms`, 'CACHE_REDIS_TIMEOUT')) };
+    const pending: Pending = { at: performance.now() + this.ms, done: false, onTimeout, what };
     this.queue.push(pending);
     if (this.timer === undefined) this.arm(pending.at);
     return pending;
@@ -43,7 +44,7 @@ export class DeadlineQueue {
   private expire(pending: Pending): void {
     if (!pending.done) {
       pending.done = true;
-      pending.reject(undefined);
+      pending.onTimeout(new CacheRedisError(`Redis ${pending.what} did not answer within ${this.ms} ms`, 'CACHE_REDIS_TIMEOUT'));
     }
   }
 
