@@ -167,10 +167,10 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
     const key = `analysis:${req.params['workflowId']}`;
     calls++;
     const hit = calls % 3 !== 0;
-    (hit ? cache.hit : cache.miss)('get', 'l1');
+    (hit ? cache.hit : cache.miss)('l1');
     cache.observe('get', 'l1', 0.0004);
     if (!hit) {
-      cache.miss('get', 'l2');
+      cache.miss('l2');
       cache.observe('get', 'l2', 0.002);
     }
     ghl.record('https://services.leadconnectorhq.com/workflows/' + key + '?locationId=abc', 0.12, calls % 2 === 0 ? 503 : 200);

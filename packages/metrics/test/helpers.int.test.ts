@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
-import { createCacheMetrics, createExternalApiMetrics, createMetrics, instrumentPool, sanitizePath, sqlOperation } from '../src/index.js';
+import { createCache } from '@org/cache';
+import { createCacheMetrics, createExternalApiMetrics, createMetrics, instrumentPool, MetricsOptionsError, sanitizePath, sqlOperation } from '../src/index.js';
 
 const pgUp = await hasSharedPostgres();
 
@@ -52,26 +53,46 @@ describe.skipIf(!pgUp)('instrumentPool on a real pg.Pool (shared PostgreSQL)', (
 });
 
 describe('cache and external API helpers', () => {
-  it('cache: hits, misses and durations by operation and tier, bounded', async () => {
+  it('cache: hits and misses by tier, durations by operation and tier, bounded', async () => {
     const metrics = createMetrics({ runtime: false });
     const cache = createCacheMetrics(metrics);
-    cache.hit('get', 'l1');
-    cache.miss('get', 'l2');
+    cache.hit('l1');
+    cache.miss('l2');
     cache.observe('get', 'l1', 0.0003);
-    cache.hit('user:42@example.com', 'l1');
+    cache.observe('user:42@example.com', 'l1', 0.0003);
+    cache.hit('tier with spaces');
     const { body } = await metrics.scrape();
-    expect(line(body, 'cache_hits_total{operation="get",tier="l1"}')).toBeDefined();
-    expect(line(body, 'cache_misses_total{operation="get",tier="l2"}')).toBeDefined();
-    expect(num(body, 'cache_operation_duration_seconds_count{operation="get",tier="l1"}')).toBe(1);
+    expect(line(body, 'cache_hits_total{cache="default",tier="l1"}')).toBeDefined();
+    expect(line(body, 'cache_misses_total{cache="default",tier="l2"}')).toBeDefined();
+    expect(num(body, 'cache_operation_duration_seconds_count{cache="default",operation="get",tier="l1"}')).toBe(1);
     expect(body).not.toContain('@');
-    expect(line(body, 'cache_hits_total{operation="other",tier="l1"}')).toBeDefined();
+    expect(num(body, 'cache_operation_duration_seconds_count{cache="default",operation="other",tier="l1"}')).toBe(1);
+    expect(line(body, 'cache_hits_total{cache="default",tier="other"}')).toBeDefined();
   });
 
-  it('cache: reuses metrics @org/cache already registered on the same registry', () => {
-    const metrics = createMetrics({ runtime: false });
-    const existing = metrics.counter({ name: 'cache_hits_total', help: 'Written by @org/cache.', labelNames: ['operation', 'tier'] });
-    createCacheMetrics(metrics).hit('get', 'l1');
-    return existing.get().then((v) => expect(v.values[0]?.value).toBe(1));
+  it('cache: shares the registry with the real @org/cache in either order (same series, no conflict)', async () => {
+    for (const order of ['cache first', 'helper first'] as const) {
+      const metrics = createMetrics({ runtime: false });
+      const helperFirst = order === 'helper first' ? createCacheMetrics(metrics, { name: 'app' }) : undefined;
+      const real = createCache({ registry: metrics.registry, name: 'app' });
+      const helper = helperFirst ?? createCacheMetrics(metrics, { name: 'app' });
+      await real.set('k', 1);
+      await real.get('k');
+      await real.get('absent');
+      helper.hit('memory');
+      helper.observe('get', 'memory', 0.001);
+      const { body } = await metrics.scrape();
+      // One series each: the helper's counts land in the same series @org/cache writes.
+      expect([order, num(body, 'cache_hits_total{cache="app",tier="memory"}')]).toEqual([order, 2]);
+      expect([order, num(body, 'cache_misses_total{cache="app",tier="memory"}')]).toEqual([order, 1]);
+      expect(num(body, 'cache_operation_duration_seconds_count{cache="app",operation="get",tier="memory"}')).toBeGreaterThanOrEqual(1);
+      await real.close();
+      metrics.close();
+    }
+  });
+
+  it('cache: a name that is not a short word is refused', () => {
+    expect(() => createCacheMetrics(createMetrics({ runtime: false }), { name: 'my cache!' })).toThrow(MetricsOptionsError);
   });
 
   it('external API: <name>_api_* with record(endpoint, duration, statusCode, error), ids and query strings stripped', async () => {
