@@ -150,6 +150,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     },
     encryption: { keys: { ...config.encryption.previousKeys, [config.encryption.keyId]: config.encryption.key }, currentKeyId: config.encryption.keyId },
     cache,
+    users: libs.users,
     limiter: ghlLimiterRedis ? createRedisGhlRateLimiter({ redis: ghlLimiterRedis }) : undefined,
     // ghl_api_* (the external-API factory) and workflow_analysis_* on the app's registry.
     ...(metrics ? createWorkflowMetrics(metrics.metrics) : {}),
@@ -193,7 +194,6 @@ export async function start(options: StartOptions = {}): Promise<void> {
       // the next request gets the new limits and retention.
       onTierChanged: (locationId) => {
         libs.users.invalidate(locationId).catch((error: unknown) => logger.warn({ err: error, locationId }, 'invalidating the cached user record failed'));
-        ghl.service.tierChanged(locationId).catch(() => {});
       },
     },
   });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
 import { createCache, type Cache } from '@org/cache';
+import { createUserRecords } from '../src/cache/user-record.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { seedTenant } from './support/test-app.js';
 
@@ -28,7 +29,7 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
     await migrate({ url: pg.url });
     fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
     cache = createCache({ prefix: 'routes-test' });
-    app = await startGhlTestApp({ url: pg.url, fake, cache });
+    app = await startGhlTestApp({ url: pg.url, fake, cache, users: (db) => createUserRecords({ db, cache }) });
     const a = await seedTenant(app.db, LOC);
     await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
     cookie = await sessionFor(app, a.accountId, LOC);
@@ -159,12 +160,12 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
     await app.db.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_test', 'active', 'pro')", [LOC]);
     // The tier is cached as user:{locationId} for 15 minutes: unchanged until billing says it changed.
     expect((await call('/api/history?limit=1')).body.data.retentionDays).toBe(7);
-    await app.module.service.tierChanged(LOC);
+    await createUserRecords({ db: app.db, cache }).invalidate(LOC);
     const pro = await call('/api/history?limit=100');
     expect(pro.body.data).toMatchObject({ retentionDays: 90 });
     expect(pro.body.data.items.length).toBe(26);
     await app.db.query("UPDATE stripe_customers SET tier = 'enterprise' WHERE location_id = $1", [LOC]);
-    await app.module.service.tierChanged(LOC);
+    await createUserRecords({ db: app.db, cache }).invalidate(LOC);
     const enterprise = await call('/api/history?limit=100');
     expect(enterprise.body.data).toMatchObject({ retentionDays: null });
     expect(enterprise.body.data.items.length).toBe(27);

@@ -1,9 +1,8 @@
 import type { Cache } from '@org/cache';
-import { effectiveTierSql } from '../billing/tiers.js';
+import { effectiveTierSql, type Tier } from '../billing/tiers.js';
 import type { Database } from '../db/database.js';
 import { CacheKeys, CacheTtls } from './keys.js';
 
-export type Tier = 'free' | 'pro' | 'enterprise';
 
 /** What a request needs to know about its caller's location: the account and the subscription tier. */
 export interface UserRecord {

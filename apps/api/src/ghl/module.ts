@@ -7,7 +7,9 @@ import { seedDemo, startDemoGhl, DEMO_CLIENT, type DemoLocation } from '../demo/
 import { createGhlAuthRouter } from '../routes/auth-ghl.js';
 import { createDemoRouter } from '../routes/demo.js';
 import { createWorkflowRoutes } from '../routes/workflows.js';
-import { CACHE_KEYS, type WorkflowCache } from '../workflows/cache.js';
+import type { UserRecords } from '../cache/user-record.js';
+import { CacheKeys } from '../cache/keys.js';
+import type { WorkflowCache } from '../workflows/cache.js';
 import { createWorkflowService, type AnalysisEvent, type WorkflowService } from '../workflows/service.js';
 import { createGhlClient, type GhlClient, type GhlRequestEvent } from './client.js';
 import { createBuilderDefinitionSource, createImportedDefinitionSource, type WorkflowDefinitionSource } from './definition-sources.js';
@@ -53,6 +55,8 @@ export interface GhlModuleOptions {
    */
   demo?: { fixturesDir: string };
   cache?: WorkflowCache;
+  /** The tier records the rate limiter reads (libs.users): analyses and history use the same tier. @default database reads */
+  users?: Pick<UserRecords, 'get'>;
   limiter?: GhlRateLimiter;
   /** GHL request timeout. @default 10000 */
   ghlTimeoutMs?: number;
@@ -109,9 +113,9 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   });
   const imported = createImportedDefinitionSource(db);
   const sources: WorkflowDefinitionSource[] = ghl.builderBaseUrl ? [createBuilderDefinitionSource({ client, baseUrl: ghl.builderBaseUrl })] : [];
-  const service = createWorkflowService({ db, ghl: client, imported, sources, cache: options.cache, onAnalysis: options.onAnalysis });
+  const service = createWorkflowService({ db, ghl: client, imported, sources, cache: options.cache, users: options.users, onAnalysis: options.onAnalysis });
   const forget = async (locationId: string) => {
-    await Promise.all([options.cache?.delete(CACHE_KEYS.workflows(locationId)), options.cache?.delete(CACHE_KEYS.context(locationId))]);
+    await Promise.all([options.cache?.delete(CacheKeys.workflows(locationId)), options.cache?.delete(CacheKeys.analysisContext(locationId))]);
   };
 
   const sessions = createSessionStore(db, options.sessionSecret);

@@ -32,8 +32,12 @@ export const API_TIERS = defineTiers({
   },
 });
 
-/** POST /api/analyze (and its batch form), at either mount: the expensive calls under the `analysis` policy. */
-const ANALYSIS_PATH = /^\/(?:v1\/)?api\/analyze(?:\/batch)?\/?$/;
+/**
+ * POST /api/analyze at either mount: the one route charged one analysis per request here, before the body is read.
+ * `POST /analyses/batch` costs one per item and is charged by the batch budget (src/jobs/budget.ts) once its body
+ * is known. Both routes document the policy as `x-rate-limit-policy: analysis` in the OpenAPI document.
+ */
+const ANALYSIS_PATH = /^\/(?:v1\/)?api\/analyze\/?$/;
 const GENERAL = Object.freeze(['general'] as const);
 const GENERAL_AND_ANALYSIS = Object.freeze(['general', 'analysis'] as const);
 

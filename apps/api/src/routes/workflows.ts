@@ -107,7 +107,7 @@ const routes = {
       ]),
     },
     responses: { 200: { description: 'The analysis.', body: ok(Analysis) }, 202: { description: 'Queued (`async: true`).', body: ok(JobQueued) } },
-    // The wiring of @org/tiered-rate-limit reads this to apply the tier's analysis policy to this route only.
+    // Documents the tier policy that applies (the rate-limit wiring, src/http/rate-limit.ts, matches this path).
     extensions: { 'x-rate-limit-policy': 'analysis' },
   }),
   getAnalysis: defineRoute({

@@ -1,9 +1,6 @@
-import { CacheTTL } from '@org/cache';
-import { CacheKeys } from '../cache/keys.js';
-
 /**
- * What the workflow service needs from a cache: @org/cache's `Cache` satisfies it as is (main.ts passes one); tests
- * may wrap it to record the keys touched.
+ * What the workflow service needs from a cache (its keys and TTLs are the app's, src/cache/keys.ts): @org/cache's
+ * `Cache` satisfies it as is (main.ts passes one); tests may wrap it to record the keys touched.
  */
 export interface WorkflowCache {
   get<T>(key: string): Promise<T | undefined>;
@@ -15,19 +12,3 @@ export interface WorkflowCache {
    */
   wrap?<T>(key: string, load: () => Promise<T>, ttlSeconds: number): Promise<T>;
 }
-
-/**
- * Keys of issue 8: the app's one key module (src/cache/keys.ts). The location is part of every key (and its Redis
- * Cluster hash tag, so one tenant's keys share a slot); in the analysis key too, because workflow ids are chosen by
- * whoever imports a definition and a bare `analysis:{workflowId}` could collide across tenants.
- */
-export const CACHE_KEYS = {
-  workflows: CacheKeys.workflows,
-  workflow: CacheKeys.workflow,
-  analysis: CacheKeys.workflowAnalysis,
-  user: CacheKeys.user,
-  context: CacheKeys.analysisContext,
-} as const;
-
-/** Seconds: CacheTTL.WORKFLOW (10 min), CacheTTL.ANALYSIS (1 h), CacheTTL.USER (15 min). */
-export const CACHE_TTL = { workflows: CacheTTL.WORKFLOW, workflow: CacheTTL.WORKFLOW, analysis: CacheTTL.ANALYSIS, user: CacheTTL.USER, context: CacheTTL.WORKFLOW } as const;

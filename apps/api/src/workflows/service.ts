@@ -1,4 +1,4 @@
-import { loadUserRecord } from '../cache/user-record.js';
+import { loadUserRecord, type UserRecords } from '../cache/user-record.js';
 import {
   ANALYZER_VERSION,
   AnalysisError,
@@ -7,6 +7,7 @@ import {
   createLocationContext,
   locationInventorySchema,
   parseWorkflowDefinition,
+  scoreBand,
   type Finding,
   type LocationContext,
   type LocationInventory,
@@ -14,18 +15,16 @@ import {
   workflowIdOf,
   type WorkflowSummary,
 } from '../analysis/index.js';
-import { retentionDays } from '../billing/tiers.js';
+import { retentionDays, type Tier } from '../billing/tiers.js';
 import type { Database } from '../db/database.js';
 import type { GhlClient, GhlWorkflowSummary } from '../ghl/client.js';
 import type { ImportedDefinitionSource, StoredDefinition, WorkflowDefinitionSource } from '../ghl/definition-sources.js';
 import { GhlError } from '../ghl/errors.js';
 import { HttpError, notFound } from '../http/errors.js';
-import { CACHE_KEYS, CACHE_TTL, type WorkflowCache } from './cache.js';
+import { CacheKeys, CacheTtls } from '../cache/keys.js';
+import type { WorkflowCache } from './cache.js';
 
-export type Tier = 'free' | 'pro' | 'enterprise';
 
-/** History retention per tier, in days (null: everything): the tier table of src/billing/tiers.ts. */
-export const RETENTION_DAYS: Record<Tier, number | null> = { free: retentionDays('free'), pro: retentionDays('pro'), enterprise: retentionDays('enterprise') };
 
 /** One finished analysis, for metrics (workflow_analysis_total, _duration_seconds, workflow_health_score, workflow_issues_found). */
 export interface AnalysisEvent {
@@ -45,6 +44,11 @@ export interface WorkflowServiceOptions {
   sources?: readonly WorkflowDefinitionSource[];
   /** Read-through cache (AppDeps.cache once @org/cache is wired). @default none */
   cache?: WorkflowCache;
+  /**
+   * The location's tier record, the same cached `user:{locationId}` the rate limiter reads (billing invalidates it).
+   * @default read from the database on every call
+   */
+  users?: Pick<UserRecords, 'get'>;
   /** Called after each analysis; must not throw. @default none */
   onAnalysis?: (event: AnalysisEvent) => void;
 }
@@ -91,8 +95,6 @@ interface LocationContextInputs {
   workflows: WorkflowSummary[] | null;
 }
 
-const bandOf = (score: number) => (score >= 90 ? 'healthy' : score >= 70 ? 'needs-attention' : score >= 40 ? 'at-risk' : 'critical');
-
 function encodeCursor(ts: string, id: string): string {
   return Buffer.from(JSON.stringify([ts, id])).toString('base64url');
 }
@@ -136,10 +138,8 @@ export interface WorkflowService {
    * stale: the changed workflows' cached entries and the analysis context. Scheduled audits start here.
    */
   refreshWorkflows(locationId: string): Promise<WorkflowListItem[]>;
-  /** The location's tier; cached `user:{locationId}` for 15 min. */
+  /** The location's tier, from the `users` record (cached `user:{locationId}` in the app). */
   tierOf(locationId: string): Promise<Tier>;
-  /** Drops the cached tier (`user:{locationId}`): billing calls it when a subscription changes. */
-  tierChanged(locationId: string): Promise<void>;
 }
 
 export function createWorkflowService(options: WorkflowServiceOptions): WorkflowService {
@@ -204,7 +204,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
    * so a batch over a location of N workflows costs about N + 8 GHL requests instead of N per analysis.
    */
   const contextOf = (locationId: string): Promise<LocationContextInputs> =>
-    cached(CACHE_KEYS.context(locationId), CACHE_TTL.context, async () => {
+    cached(CacheKeys.analysisContext(locationId), CacheTtls.analysisContext, async () => {
       const [list, importedDefs, inventory, remote] = await Promise.all([listWorkflows(locationId), imported.list(locationId), inventoryOf(locationId), ghlWorkflows(locationId)]);
       const byId = new Map(importedDefs.map((d) => [d.workflowId, d.definition]));
       const others = list.filter((w) => w.hasDefinition && !byId.has(w.id));
@@ -226,7 +226,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   };
 
   const listWorkflows = (locationId: string) =>
-    cached(CACHE_KEYS.workflows(locationId), CACHE_TTL.workflows, async () => {
+    cached(CacheKeys.workflows(locationId), CacheTtls.workflows, async () => {
       const [remote, defs] = await Promise.all([ghlWorkflows(locationId), imported.list(locationId)]);
       const items = new Map<string, WorkflowListItem>();
       for (const w of remote ?? []) {
@@ -247,9 +247,8 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       return [...items.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     });
 
-  const tierOf = async (locationId: string): Promise<Tier> =>
-    // The same record (and effective-tier rule) the rate limiter caches under this key: src/cache/user-record.ts.
-    (await cached(CACHE_KEYS.user(locationId), CACHE_TTL.user, async () => (await loadUserRecord(db, locationId)) ?? { tier: 'free' as const })).tier;
+  const users = options.users ?? { get: (locationId: string) => loadUserRecord(db, locationId) };
+  const tierOf = async (locationId: string): Promise<Tier> => (await users.get(locationId))?.tier ?? 'free';
 
   const ANALYSIS_COLUMNS = `id::text AS id, workflow_id, workflow_version, health_score, issues_found, findings, tier, analyzer_version, created_at`;
   type AnalysisRow = { id: string; workflow_id: string; workflow_version: number; health_score: number; issues_found: number; findings: Finding[]; tier: Tier; analyzer_version: string | null; created_at: Date };
@@ -259,7 +258,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     workflowVersion: row.workflow_version,
     name,
     score: row.health_score,
-    band: bandOf(row.health_score),
+    band: scoreBand(row.health_score),
     issuesFound: row.issues_found,
     findings: row.findings,
     tier: row.tier,
@@ -301,24 +300,21 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   const service: WorkflowService = {
     listWorkflows,
     tierOf,
-    async tierChanged(locationId) {
-      await cache?.delete(CACHE_KEYS.user(locationId));
-    },
     async refreshWorkflows(locationId) {
       if (!cache) return listWorkflows(locationId);
-      await cache.delete(CACHE_KEYS.workflows(locationId));
+      await cache.delete(CacheKeys.workflows(locationId));
       const list = await listWorkflows(locationId);
       await Promise.all(
         list.map(async (w) => {
-          const entry = await cache.get<{ workflow: WorkflowListItem }>(CACHE_KEYS.workflow(locationId, w.id));
-          if (entry && entry.workflow.version !== w.version) await cache.delete(CACHE_KEYS.workflow(locationId, w.id));
+          const entry = await cache.get<{ workflow: WorkflowListItem }>(CacheKeys.workflow(locationId, w.id));
+          if (entry && entry.workflow.version !== w.version) await cache.delete(CacheKeys.workflow(locationId, w.id));
         }),
       );
-      await cache.delete(CACHE_KEYS.context(locationId));
+      await cache.delete(CacheKeys.analysisContext(locationId));
       return list;
     },
     async getWorkflow(locationId, workflowId) {
-      return cached(CACHE_KEYS.workflow(locationId, workflowId), CACHE_TTL.workflow, async () => {
+      return cached(CacheKeys.workflow(locationId, workflowId), CacheTtls.workflow, async () => {
         const [list, stored] = await Promise.all([listWorkflows(locationId), definitionOf(locationId, workflowId)]);
         const meta = list.find((w) => w.id === workflowId);
         if (!meta && !stored) throw notFound('Workflow');
@@ -339,9 +335,9 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       }
       if (cache) {
         await Promise.all([
-          cache.delete(CACHE_KEYS.workflows(locationId)),
-          cache.delete(CACHE_KEYS.workflow(locationId, entry.workflowId)),
-          cache.delete(CACHE_KEYS.context(locationId)),
+          cache.delete(CacheKeys.workflows(locationId)),
+          cache.delete(CacheKeys.workflow(locationId, entry.workflowId)),
+          cache.delete(CacheKeys.analysisContext(locationId)),
         ]);
       }
       return { id: entry.workflowId, name: entry.name, status: entry.status, version: entry.version, updatedAt: (entry.definition.updatedAt as string | undefined) ?? null, hasDefinition: true, source: 'import' };
@@ -362,14 +358,14 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         // A queued job analyses the version it was queued for, even if the workflow changed meanwhile.
         if (input.version !== undefined && (definition.version ?? 0) !== input.version) definition = await definitionAt(locationId, input.workflowId, input.version);
         const stored = { workflowId: input.workflowId, version: definition.version ?? 0, definition };
-        const key = CACHE_KEYS.analysis(locationId, stored.workflowId, stored.version, ANALYZER_VERSION);
+        const key = CacheKeys.workflowAnalysis(locationId, stored.workflowId, stored.version, ANALYZER_VERSION);
         const hit = cache ? await cache.get<AnalysisView>(key) : undefined;
         if (hit) {
           observe({ tier, status: 'cached', durationMs: performance.now() - started, score: hit.score });
           return { ...hit, cached: true };
         }
         const result = await runAnalysis(locationId, stored.definition, tier, true);
-        if (cache) await cache.set(key, result, CACHE_TTL.analysis);
+        if (cache) await cache.set(key, result, CacheTtls.analysis);
         return result;
       } catch (error) {
         observe({ tier, status: error instanceof AnalysisError ? 'invalid' : 'error', durationMs: performance.now() - started });
@@ -384,7 +380,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     },
     async history(locationId, filters) {
       const tier = await tierOf(locationId);
-      const retentionDays = RETENTION_DAYS[tier];
+      const retention = retentionDays(tier);
       const [cursorTs, cursorId] = filters.cursor ? decodeCursor(filters.cursor) : [null, null];
       const { rows } = await db.read<AnalysisRow & { cursor_ts: string }>(
         `SELECT id::text AS id, workflow_id, workflow_version, health_score, issues_found, tier, created_at, created_at::text AS cursor_ts
@@ -398,7 +394,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
             AND ($7::timestamptz IS NULL OR (created_at, id) < ($7::timestamptz, $8::bigint))
           ORDER BY created_at DESC, id DESC
           LIMIT $9`,
-        [locationId, filters.workflowId ?? null, filters.from ?? null, filters.to ?? null, filters.minScore ?? null, retentionDays, cursorTs, cursorId, filters.limit + 1],
+        [locationId, filters.workflowId ?? null, filters.from ?? null, filters.to ?? null, filters.minScore ?? null, retention, cursorTs, cursorId, filters.limit + 1],
       );
       const page = rows.slice(0, filters.limit);
       // A workflow id the location does not know is answered like any other location's resource: 404.
@@ -409,7 +405,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       return {
         items: page.map((r) => ({ id: r.id, workflowId: r.workflow_id, workflowVersion: r.workflow_version, score: r.health_score, issuesFound: r.issues_found, tier: r.tier, createdAt: r.created_at.toISOString() })),
         nextCursor: rows.length > filters.limit && last ? encodeCursor(last.cursor_ts, last.id) : null,
-        retentionDays,
+        retentionDays: retention,
       };
     },
     async locationHealth(locationId) {

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { UserRecords } from '../../src/cache/user-record.js';
 import { createDatabase, type Database, type Queryable } from '../../src/db/database.js';
 import { fileURLToPath } from 'node:url';
 import { fakeLocationsFromFolder, type FakeGhl, type FakeLocation } from '../../src/ghl/fake-server.js';
@@ -61,6 +62,8 @@ export async function startGhlTestApp(options: {
   clientSecret?: string;
   webhookPublicKey?: KeyObject;
   cache?: WorkflowCache;
+  /** The tier records (the rate limiter's, on the app's cache), built on the app's database. @default database reads */
+  users?: (db: Database) => Pick<UserRecords, 'get'>;
   isProduction?: boolean;
   demo?: { fixturesDir: string };
   builder?: boolean;
@@ -94,6 +97,7 @@ export async function startGhlTestApp(options: {
     },
     encryption: { keys: { k1: TEST_ENCRYPTION_KEY }, currentKeyId: 'k1' },
     cache: options.cache,
+    users: options.users?.(db),
     demo: options.demo,
     ghlTimeoutMs: 5_000,
     analysisQueue: options.analysisQueue,
