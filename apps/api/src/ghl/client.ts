@@ -1,5 +1,5 @@
 import { GhlError } from './errors.js';
-import { createMemoryRateLimiter, RateLimitWaitTooLong, type GhlRateLimiter } from './rate-limiter.js';
+import { createMemoryRateLimiter, RateLimitWaitTooLong, sleep, type GhlRateLimiter } from './rate-limiter.js';
 
 /** The API version header value every GHL API 2.0 request carries. */
 export const GHL_API_VERSION = '2021-07-28';
@@ -87,16 +87,6 @@ export interface GhlInventory {
   users: unknown[];
   forms: unknown[];
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 
 function headerNumber(headers: Headers, name: string): number | undefined {
   const raw = headers.get(name);

@@ -1,7 +1,6 @@
 import compression from 'compression';
 import cors from 'cors';
 import type { Cache } from '@org/cache';
-import { metricsHandler } from '@org/metrics';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { RequestListener } from 'node:http';
 import helmet from 'helmet';
@@ -21,7 +20,7 @@ import { createSubscriptionRouter } from '../routes/subscription.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { Lifecycle } from './lifecycle.js';
 import { requestLogging } from './request-context.js';
-import type { AppMetrics } from '../observability/metrics.js';
+import { metricsRoute, type AppMetrics } from '../observability/metrics.js';
 
 /** The JSON body limit; larger bodies get 413 PAYLOAD_TOO_LARGE. */
 export const JSON_BODY_LIMIT = '100kb';
@@ -109,8 +108,7 @@ export function createApp(deps: AppDeps): Express {
   //    `wrap`, no router layer). `/metrics` negotiates OpenMetrics / Prometheus text; open outside production, the
   //    internal token as a Prometheus bearer token in production unless METRICS_PUBLIC.
   if (deps.metrics) {
-    const bearerToken = config.isProduction && !config.metricsPublic ? config.internalToken : undefined;
-    app.get('/metrics', metricsHandler(deps.metrics.metrics, { bearerToken, onError: (error) => logger.error({ err: error }, 'metrics scrape failed') }));
+    app.get('/metrics', metricsRoute(deps.metrics, { isProduction: config.isProduction, metricsPublic: config.metricsPublic ?? false, internalToken: config.internalToken, logger }));
   }
 
   // 6. Operational endpoints: cheap, unauthenticated (except /health/detailed), not rate limited.

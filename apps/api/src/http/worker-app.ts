@@ -1,7 +1,6 @@
 import express, { type Express } from 'express';
-import { metricsHandler } from '@org/metrics';
 import type { Logger } from 'pino';
-import type { AppMetrics } from '../observability/metrics.js';
+import { metricsRoute, type AppMetrics } from '../observability/metrics.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -29,10 +28,7 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
     const ready = deps.lifecycle.state === 'ready';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : deps.lifecycle.state, role: 'worker' });
   });
-  if (deps.metrics) {
-    const bearerToken = deps.isProduction && !deps.metricsPublic ? deps.internalToken : undefined;
-    app.get('/metrics', metricsHandler(deps.metrics.metrics, { bearerToken, onError: (error) => deps.logger.error({ err: error }, 'metrics scrape failed') }));
-  }
+  if (deps.metrics) app.get('/metrics', metricsRoute(deps.metrics, deps));
   app.use(notFoundHandler);
   app.use(errorHandler({ logger: deps.logger }));
   return app;

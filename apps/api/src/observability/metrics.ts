@@ -1,4 +1,6 @@
-import { createDependencyHealth, createMetrics, instrumentPool, type Metrics } from '@org/metrics';
+import { createDependencyHealth, createMetrics, instrumentPool, metricsHandler, type Metrics } from '@org/metrics';
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import { httpMetrics, type HttpMetricsMiddleware } from '@org/metrics/express';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type pg from 'pg';
@@ -88,4 +90,13 @@ export function createAppMetrics(options: AppMetricsOptions): AppMetrics {
       metrics.close();
     },
   };
+}
+
+/**
+ * `GET /metrics` of the API and of a worker: OpenMetrics / Prometheus text, open outside production, the internal
+ * token as a Prometheus bearer token in production unless METRICS_PUBLIC.
+ */
+export function metricsRoute(metrics: AppMetrics, options: { isProduction: boolean; metricsPublic: boolean; internalToken: string; logger: Logger }): RequestHandler {
+  const bearerToken = options.isProduction && !options.metricsPublic ? options.internalToken : undefined;
+  return metricsHandler(metrics.metrics, { bearerToken, onError: (error) => options.logger.error({ err: error }, 'metrics scrape failed') });
 }
