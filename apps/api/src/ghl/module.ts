@@ -62,8 +62,6 @@ export interface GhlModuleOptions {
   ghlTimeoutMs?: number;
   onGhlRequest?: (event: GhlRequestEvent) => void;
   onAnalysis?: (event: AnalysisEvent) => void;
-  /** Serve /openapi.json and /api-docs for these routes from `routers.api`. @default false (the app-wide docs do) */
-  docs?: boolean;
   /** Builds the background analysis queue around the service (src/jobs); closed by `close()`. @default in-process queue */
   analysisQueue?: (service: WorkflowService) => AnalysisQueue;
   /** Scheduled audits: a location that connects is audited on this cron (see syncAuditSchedules). @default off */
@@ -147,7 +145,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));
   const queue = options.analysisQueue ? options.analysisQueue(service) : createMemoryAnalysisQueue({ processor: analysisProcessor(service, { db }) });
   const jobEvents = createJobEventStreams({ read: (id) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id)), watch: (listener) => queue.watch(listener) });
-  const workflowRoutes = createWorkflowRoutes({ service, docs: options.docs, queue, budget: options.analysisBudget, streams: jobEvents, lastAudit: (locationId) => lastAudit(db, locationId) });
+  const workflowRoutes = createWorkflowRoutes({ service, queue, budget: options.analysisBudget, streams: jobEvents, lastAudit: (locationId) => lastAudit(db, locationId) });
 
   return {
     routers: {

@@ -4,11 +4,13 @@ import { implement } from '@org/openapi/express';
 import { z } from 'zod';
 import { notFound } from '../http/errors.js';
 import { HttpError } from '../http/errors.js';
-import { createJobEventStreams, isBatchId, type JobEventStreams, type AnalysisBudget, type AnalysisQueue, type BatchSnapshot, type JobSnapshot } from '../jobs/index.js';
+import { isBatchId, type JobEventStreams, type AnalysisBudget, type AnalysisQueue, type BatchSnapshot, type JobSnapshot } from '../jobs/index.js';
 import type { WorkflowService } from '../workflows/service.js';
 
-const locationOf = (req: { principal?: { locationId: string | null } }) => req.principal!.locationId!;
-const ok = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
+/** The caller's location: the routes run after requireLocation, so it is set. */
+export const locationOf = (req: { principal?: { locationId: string | null } }) => req.principal!.locationId!;
+/** The success envelope of every JSON answer: `{ success: true, data }`. */
+export const ok = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
 
 export const JobQueued = z
   .object({ jobId: z.string(), status: z.literal('queued'), duplicate: z.boolean().meta({ description: 'True when this analysis (same workflow version) was already queued or done: no new job.' }) })
@@ -140,14 +142,14 @@ export function createJobRoutes(deps: {
   queue: AnalysisQueue;
   service: WorkflowService;
   budget?: AnalysisBudget;
-  streams?: JobEventStreams;
+  streams: JobEventStreams;
   /** The location's last audit (src/jobs/audit.ts `lastAudit`). @default none: `last` is always null */
   lastAudit?: (locationId: string) => Promise<z.infer<typeof Audit>['last']>;
   before: RequestHandler[];
 }) {
   const { queue, service } = deps;
   const read = (id: string) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id));
-  const streams = deps.streams ?? createJobEventStreams({ read, watch: (listener) => queue.watch(listener) });
+  const { streams } = deps;
   return [
     implement(
       jobRouteDefinitions.events,

@@ -7,11 +7,10 @@ import { requireAuth } from '../auth/middleware.js';
 import { HttpError, notFound } from '../http/errors.js';
 import type { WorkflowService } from '../workflows/service.js';
 import type { AnalysisBudget, AnalysisQueue, JobEventStreams } from '../jobs/index.js';
-import { createJobRoutes, enqueueAnalysis, JobQueued } from './jobs.js';
+import { createJobRoutes, enqueueAnalysis, JobQueued, locationOf, ok } from './jobs.js';
 
 /** The principal's location, or 404: an account-level credential has no workflows of its own. */
 const requireLocation: RequestHandler = (req, _res, next) => next(req.principal?.locationId ? undefined : notFound('Location'));
-const locationOf = (req: { principal?: { locationId: string | null } }) => req.principal!.locationId!;
 
 const Finding = z
   .object({
@@ -59,7 +58,6 @@ const HistoryItem = z
   .meta({ id: 'HistoryItem' });
 
 const definitionBody = z.record(z.string(), z.unknown()).meta({ description: 'A workflow definition in the canonical schema (GHL builder JSON with the triggers embedded).' });
-const ok = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
 const workflowId = z.string().min(1).max(200);
 
 const routes = {
@@ -176,10 +174,9 @@ function invalidDefinition(error: unknown): never {
  */
 export function createWorkflowRoutes(deps: {
   service: WorkflowService;
-  docs?: boolean;
-  queue?: AnalysisQueue;
+  queue: AnalysisQueue;
   budget?: AnalysisBudget;
-  streams?: JobEventStreams;
+  streams: JobEventStreams;
   lastAudit?: Parameters<typeof createJobRoutes>[0]['lastAudit'];
 }): ApiRouter {
   const { service } = deps;
@@ -190,7 +187,8 @@ export function createWorkflowRoutes(deps: {
     securitySchemes: { session: cookieAuth('session'), apiKey: bearerAuth() },
     security: [{ session: [] }, { apiKey: [] }],
     tags: [{ name: 'workflows' }, { name: 'analysis' }],
-    docs: { enabled: deps.docs ?? false },
+    // Served by the app-wide document (src/routes/api-docs.ts), not per router.
+    docs: { enabled: false },
     // The app already parsed JSON (100 KB limit) before authentication.
     parseJson: false,
     requestId: (_req, res) => res.getHeader('x-request-id')?.toString(),
@@ -206,7 +204,7 @@ export function createWorkflowRoutes(deps: {
         routes.analyze,
         async (req, res) => {
           const body = req.body;
-          if ('workflowId' in body && body.async && deps.queue) {
+          if ('workflowId' in body && body.async) {
             res.reply(202, { success: true, data: await enqueueAnalysis({ queue: deps.queue, service }, locationOf(req), body.workflowId) });
             return;
           }
@@ -233,7 +231,7 @@ export function createWorkflowRoutes(deps: {
         { before },
       ),
       implement(routes.health, async (req, res) => res.reply(200, { success: true, data: await service.locationHealth(locationOf(req)) }), { before }),
-      ...(deps.queue ? createJobRoutes({ queue: deps.queue, service, budget: deps.budget, streams: deps.streams, lastAudit: deps.lastAudit, before }) : []),
+      ...createJobRoutes({ queue: deps.queue, service, budget: deps.budget, streams: deps.streams, lastAudit: deps.lastAudit, before }),
     ],
   });
 }
