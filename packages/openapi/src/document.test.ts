@@ -76,6 +76,20 @@ describe('buildDocument', () => {
     expect(JSON.stringify(doc)).not.toContain('$defs');
   });
 
+  it('documents path params without a schema as strings, in path order, before query params', () => {
+    const route = defineRoute({
+      method: 'get',
+      path: '/orgs/:org/repos/:repo',
+      operationId: 'getRepo',
+      summary: 'A repo',
+      request: { query: z.object({ page: z.coerce.number().int().optional() }) },
+      responses: { 200: { description: 'The repo' } },
+    });
+    const doc = buildDocument({ info, routes: [route] });
+    const params = doc.paths!['/orgs/{org}/repos/{repo}']!.get!.parameters as { name: string; in: string }[];
+    expect(params.map((p) => `${p.in}:${p.name}`)).toEqual(['path:org', 'path:repo', 'query:page']);
+  });
+
   it('builds once and caches the JSON', () => {
     const api = createOpenApi({ info, routes: [getUser] });
     expect(JSON.parse(api.json)).toEqual(api.document);

@@ -177,10 +177,8 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
       ...parameters(converter, request.query, 'query'),
       ...parameters(converter, request.headers, 'header'),
     ];
-    // Params without a schema are still documented, as plain strings.
-    for (const name of route.pathParams) {
-      if (!request.params) params.unshift({ name, in: 'path', required: true, schema: { type: 'string' } });
-    }
+    // Params without a schema are still documented, as plain strings, in path order.
+    if (!request.params) params.unshift(...route.pathParams.map((name) => ({ name, in: 'path' as const, required: true, schema: { type: 'string' as const } })));
     if (params.length > 0) operation.parameters = params;
     if (request.body) {
       operation.requestBody = {
