@@ -1,11 +1,12 @@
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import { ContractError } from './errors.js';
 import { joinPath, toExpressPath } from './path.js';
+import { HTTP_METHODS } from './route.js';
 
 /** Routers carrying this symbol (the docs router) are not API routes and are left out of the contract. */
 export const CONTRACT_IGNORE = Symbol.for('@org/openapi.contract-ignore');
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
+
 
 /** One method and Express-style path, e.g. `{ method: 'GET', path: '/api/users/:id' }`. */
 export interface RouteEntry {
@@ -99,7 +100,7 @@ export function listDocumentOperations(document: OpenAPIObject, options: Contrac
   const mounts = options.mounts ?? mountsOf(document);
   const out: RouteEntry[] = [];
   for (const [path, item] of Object.entries(document.paths ?? {})) {
-    for (const method of METHODS) {
+    for (const method of HTTP_METHODS) {
       if (!item?.[method]) continue;
       for (const mount of mounts) out.push({ method: method.toUpperCase(), path: joinPath(mount, toExpressPath(path)) });
     }

@@ -3,8 +3,10 @@ import { RouteDefinitionError } from './errors.js';
 import { pathParamNames, toOpenApiPath } from './path.js';
 
 /** HTTP methods a route can use (lower case, as in OpenAPI path items). */
-export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
-const METHODS: ReadonlySet<string> = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options']);
+/** The methods a route may have, lower case (internal: the public surface is `HttpMethod`). */
+export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+const METHODS: ReadonlySet<string> = new Set(HTTP_METHODS);
 
 /** An object schema for params, query or headers: each property becomes one OpenAPI parameter. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,4 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
+import { ERROR_RESPONSES } from '../components.js';
+import type { ErrorStatus } from '../route.js';
 import { OpenApiError, RequestValidationError, ResponseValidationError, type ValidationIssue } from '../errors.js';
 
 /** Finds the request id the app assigned (pino-http's `req.id`, or `res.locals.requestId`). */
@@ -24,6 +26,9 @@ export function errorBody(code: string, message: string, requestId: string | und
   return { success: false, error };
 }
 
+/** The body of a documented error status, exactly as the document's examples show it (components.ts). */
+export const statusError = (status: ErrorStatus, requestId: string | undefined): ApiErrorBody => errorBody(ERROR_RESPONSES[status].code, ERROR_RESPONSES[status].message, requestId);
+
 interface BodyParserError {
   type?: string;
   status?: number;
@@ -35,7 +40,7 @@ const BODY_PARSER: Record<string, [number, string, string]> = {
   'entity.verify.failed': [400, 'INVALID_BODY', 'The request body was rejected'],
   'request.aborted': [400, 'REQUEST_ABORTED', 'The request was aborted'],
   'request.size.invalid': [400, 'INVALID_BODY', 'The request body length does not match Content-Length'],
-  'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'Request body too large'],
+  'entity.too.large': [413, ERROR_RESPONSES[413].code, ERROR_RESPONSES[413].message],
   'parameters.too.many': [413, 'PAYLOAD_TOO_LARGE', 'Too many parameters'],
   'encoding.unsupported': [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported content encoding'],
   'charset.unsupported': [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported charset'],
@@ -43,9 +48,9 @@ const BODY_PARSER: Record<string, [number, string, string]> = {
 
 /** Maps an error to [status, body] if it is one this package knows (its own or body-parser's), else undefined. */
 export function knownError(error: unknown, requestId: string | undefined, exposeResponseIssues: boolean): [number, ApiErrorBody] | undefined {
-  if (error instanceof RequestValidationError) return [400, errorBody(error.code, error.message, requestId, error.issues)];
+  if (error instanceof RequestValidationError) return [error.status, errorBody(error.code, error.message, requestId, error.issues)];
   if (error instanceof ResponseValidationError) {
-    return [500, errorBody(error.code, 'The response did not match the documented schema', requestId, exposeResponseIssues ? error.issues : undefined)];
+    return [error.status, errorBody(error.code, 'The response did not match the documented schema', requestId, exposeResponseIssues ? error.issues : undefined)];
   }
   const type = (error as BodyParserError | null)?.type;
   if (typeof type === 'string' && BODY_PARSER[type]) {
@@ -83,6 +88,6 @@ export function apiErrorHandler(options: ApiErrorHandlerOptions = {}): ErrorRequ
       return void res.status(status).json(errorBody('HTTP_ERROR', typeof message === 'string' ? message : 'Request failed', id));
     }
     onUnexpected(error, req);
-    res.status(500).json(errorBody('INTERNAL_ERROR', 'Internal server error', id));
+    res.status(500).json(statusError(500, id));
   };
 }

@@ -4,7 +4,7 @@ import { createOpenApi, type OpenApi, type OpenApiOptions } from '../document.js
 import { OpenApiOptionsError, RequestValidationError, ResponseValidationError, type IssueLocation, type ValidationIssue } from '../errors.js';
 import type { HttpMethod, RouteDefinition, RouteSpec } from '../route.js';
 import { createDocsRouter, type DocsOptions } from './docs.js';
-import { defaultRequestId, errorBody, knownError, type RequestIdReader } from './http-errors.js';
+import { defaultRequestId, knownError, statusError, type RequestIdReader } from './http-errors.js';
 import type { ApiHandler, ApiLogger, ImplementedRoute, SecurityHandler } from './types.js';
 
 /** What to do when a handler sends a body that does not match its documented schema. */
@@ -98,7 +98,7 @@ function securityMiddleware(requirements: readonly Record<string, string[]>[], s
       }
       if (ok) return next();
     }
-    res.status(401).json(errorBody('UNAUTHENTICATED', 'Authentication required', settings.requestId(req, res)));
+    res.status(401).json(statusError(401, settings.requestId(req, res)));
   };
 }
 
@@ -126,7 +126,7 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
   return (req: Request, res: Response, next: NextFunction) => {
     let issues: ValidationIssue[] | undefined;
     if (body && hasBody(req) && !isJson(req.headers['content-type'])) {
-      return void res.status(415).json(errorBody('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', settings.requestId(req, res)));
+      return void res.status(415).json(statusError(415, settings.requestId(req, res)));
     }
     if (params) {
       const result = params.safeParse(req.params);
@@ -152,8 +152,8 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
       else toIssues('body', result.error, (issues ??= []));
     }
     if (issues) {
-      const error = new RequestValidationError(issues);
-      return void res.status(400).json(errorBody(error.code, error.message, settings.requestId(req, res), issues));
+      const [status, errorJson] = knownError(new RequestValidationError(issues), settings.requestId(req, res), false)!;
+      return void res.status(status).json(errorJson);
     }
 
     const send = res.json;
