@@ -592,16 +592,19 @@ class Scope implements Cache {
       try {
         const px = Math.max(1, staleUntil - now);
         const record = toRecord(checked.value, checked.tagged, expiresAt, ttlMs);
-        const writes: Promise<unknown>[] = [redis.exec('SET', (c) => c.set(full, record, 'PX', px))];
-        if (tagKeys) {
+        // One logical write is one deadline and at most one breaker failure, however many tags it carries: the
+        // commands are sent together (one after the other on the socket, in any slot of a Cluster).
+        await redis.exec<unknown>(tagKeys ? 'SET+tags' : 'SET', (c) => {
+          const set = c.set(full, record, 'PX', px);
+          if (!tagKeys) return set;
+          const writes: Promise<unknown>[] = [set];
           for (const tagKey of tagKeys) {
-            writes.push(redis.exec('SADD', (c) => c.sadd(tagKey, full)));
+            writes.push(c.sadd(tagKey, full));
             // The tag set lives as long as its longest-lived member.
-            writes.push(redis.exec('PEXPIRE', (c) => c.pexpire(tagKey, px, 'NX')));
-            writes.push(redis.exec('PEXPIRE', (c) => c.pexpire(tagKey, px, 'GT')));
+            writes.push(c.pexpire(tagKey, px, 'NX'), c.pexpire(tagKey, px, 'GT'));
           }
-        }
-        await Promise.all(writes);
+          return Promise.all(writes);
+        });
         tier = 'redis';
         if (core.o.mode === 'near') {
           const nearUntil = Math.min(expiresAt, now + core.o.nearCacheTtlMs);

@@ -145,6 +145,24 @@ describe.skipIf(!redisOk)('Redis faults (private redis-server)', () => {
     await expectInRedis(server.url, 'pause:after');
   });
 
+  it('CLIENT PAUSE: one set with two tags is one late operation (one timeout), not seven, and does not open the breaker', async () => {
+    const server = await startRedis();
+    cleanups.push(() => server.stop());
+    const cache = createCache({ redis: server.url, prefix: 'tagpause' });
+    cleanups.push(() => cache.close());
+    const breaker: string[] = [];
+    cache.on('breaker', (e) => breaker.push(e.state));
+    expect(await waitUntil(() => cache.stats().redis === 'up', 5_000)).toBeLessThan(5_000);
+    await server.pause(1_000);
+    expect(await server.ping(200), 'Redis does not answer during the pause').toBe(false);
+    const started = performance.now();
+    await cache.set('tagged', { v: 1 }, { ttl: 60, tags: ['a', 'b'] });
+    expect(performance.now() - started).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    expect(cache.stats().timeouts).toBe(1);
+    expect(breaker).not.toContain('open');
+    expect(await cache.get('tagged'), 'served from memory meanwhile').toEqual({ v: 1 });
+  });
+
   it('Redis absent at start, then started: memory serves, outage writes are dropped, Redis is used within 2 s', async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
