@@ -10,6 +10,15 @@ import { resolveOptions, type CacheOptions, type ResolvedOptions } from './optio
 import { RedisTier, type BreakerState, type Client } from './redis-tier.js';
 import { decode, encode, inspect } from './serializer.js';
 
+/**
+ * Deletes `keys` as one operation under one deadline (one breaker failure at most): one DEL, or one per key on a
+ * Cluster, where the keys live in different slots.
+ */
+function deleteAll(redis: RedisTier, keys: readonly string[]): Promise<unknown> {
+  if (keys.length === 0) return Promise.resolve(0);
+  return redis.exec<unknown>('DEL', (c) => (redis.cluster ? Promise.all(keys.map((k) => c.del(k))) : c.del(...keys)));
+}
+
 /** TTL in seconds, or the per-call options of `set`. */
 export type SetOptions = number | { /** Seconds. */ ttl?: number; /** Tags for `deleteByTag`. */ tags?: readonly string[]; /** Seconds of grace (stale-if-error) for this entry. */ grace?: number };
 
@@ -328,9 +337,10 @@ class Core {
     this.memory.clear('');
     const deletes = [...this.outageDeletes];
     this.outageDeletes.clear();
-    for (const key of deletes) {
-      this.redis!.exec('DEL', (c) => c.del(key)).catch(() => {
-        // the breaker will see it; the key keeps its TTL
+    // In chunks, each one operation under one deadline: thousands of single DELs at once would time out together.
+    for (let i = 0; i < deletes.length; i += 500) {
+      deleteAll(this.redis!, deletes.slice(i, i + 500)).catch(() => {
+        // the breaker will see it; the keys keep their TTL
       });
     }
     this.metrics?.redis(true);
@@ -661,8 +671,7 @@ class Scope implements Cache {
     if (redis !== undefined && redis.usable) {
       try {
         const members = await redis.exec('SMEMBERS', (c) => c.smembers(tagKey));
-        // One DEL per key: in a cluster the members live in different slots.
-        await Promise.all([...members.map((k) => redis.exec('DEL', (c) => c.del(k))), redis.exec('DEL', (c) => c.del(tagKey))]);
+        await deleteAll(redis, [...members, tagKey]);
         for (const k of members) {
           const m = core.mk(k);
           keys.add(m);
