@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BillingError } from '../billing/errors.js';
 import { DatabaseUnavailableError } from '../db/errors.js';
 import { HttpError } from './errors.js';
 import { toHttpError } from './error-handler.js';
@@ -12,6 +13,16 @@ describe('toHttpError', () => {
   it('turns database outages into 503 with Retry-After', () => {
     const mapped = toHttpError(new DatabaseUnavailableError('DATABASE_BUSY', 'The database is busy'));
     expect(mapped).toMatchObject({ status: 503, code: 'DATABASE_BUSY', headers: { 'Retry-After': '1' } });
+  });
+
+  it('maps billing failures: conflicts 409, a provider outage 503 with Retry-After, bad signatures 400, a configuration bug 500', () => {
+    const conflict = toHttpError(new BillingError('BILLING_SUBSCRIPTION_EXISTS', 'exists'));
+    expect([conflict.status, conflict.code]).toEqual([409, 'BILLING_SUBSCRIPTION_EXISTS']);
+    const outage = toHttpError(new BillingError('STRIPE_UNAVAILABLE', 'down'));
+    expect([outage.status, outage.headers['Retry-After']]).toEqual([503, '5']);
+    expect(toHttpError(new BillingError('STRIPE_SIGNATURE_INVALID', 'bad')).status).toBe(400);
+    const bug = toHttpError(new BillingError('BILLING_INVALID_OPTIONS', 'secret key missing'));
+    expect([bug.status, bug.code, bug.message]).toEqual([500, 'INTERNAL_ERROR', 'Internal server error']);
   });
 
   it('maps body-parser errors by type', () => {

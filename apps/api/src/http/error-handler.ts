@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { BillingError } from '../billing/errors.js';
 import { DatabaseUnavailableError } from '../db/errors.js';
 import { HttpError, notFound, type ErrorBody } from './errors.js';
 import { requestIdOf } from './request-context.js';
@@ -24,12 +25,29 @@ const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'stream.encoding.set': [500, 'INTERNAL_ERROR', 'Internal server error'],
 };
 
+// Billing failures the client can act on (a conflict with the account's state, a provider outage to retry, a bad
+// webhook signature); BILLING_INVALID_OPTIONS is a configuration bug and stays a 500.
+const BILLING_STATUS: Partial<Record<BillingError['code'], number>> = {
+  BILLING_NO_CUSTOMER: 409,
+  BILLING_SUBSCRIPTION_EXISTS: 409,
+  BILLING_PRICE_NOT_CONFIGURED: 409,
+  BILLING_LOCATION_REQUIRED: 400,
+  STRIPE_UNAVAILABLE: 503,
+  STRIPE_SIGNATURE_MISSING: 400,
+  STRIPE_SIGNATURE_INVALID: 400,
+  STRIPE_PAYLOAD_INVALID: 400,
+};
+
 /** Turns any thrown value into an HttpError whose message is safe for clients. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof DatabaseUnavailableError) {
     // Retry-After tells well-behaved clients and proxies to come back instead of treating this as a hard failure.
     return new HttpError(503, error.code, error.message, { cause: error, headers: { 'Retry-After': '1' } });
+  }
+  if (error instanceof BillingError && BILLING_STATUS[error.code] !== undefined) {
+    const status = BILLING_STATUS[error.code]!;
+    return new HttpError(status, error.code, error.message, { cause: error, headers: status === 503 ? { 'Retry-After': '5' } : {} });
   }
   if (isBodyParserError(error)) {
     const known = BODY_PARSER_ERRORS[error.type];

@@ -4,7 +4,6 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { requireAuth } from '../auth/middleware.js';
 import type { Billing } from '../billing/billing.js';
-import { BillingError } from '../billing/errors.js';
 import { SUBSCRIPTION_STATUSES, TIER_NAMES } from '../billing/tiers.js';
 import { HttpError } from '../http/errors.js';
 import { requestIdOf } from '../http/request-context.js';
@@ -78,20 +77,6 @@ function locationOf(req: Pick<Request, 'principal'>): { accountId: string; locat
   return { accountId: p.accountId, locationId: p.locationId };
 }
 
-function toHttp(error: unknown): unknown {
-  if (!(error instanceof BillingError)) return error;
-  switch (error.code) {
-    case 'BILLING_NO_CUSTOMER':
-    case 'BILLING_SUBSCRIPTION_EXISTS':
-    case 'BILLING_PRICE_NOT_CONFIGURED':
-      return new HttpError(409, error.code, error.message, { cause: error });
-    case 'STRIPE_UNAVAILABLE':
-      return new HttpError(503, error.code, error.message, { cause: error, headers: { 'Retry-After': '5' } });
-    default:
-      return new HttpError(400, error.code, error.message, { cause: error });
-  }
-}
-
 /** The billing routes, for the app's router and its OpenAPI document. */
 export function subscriptionRoutes(billing: Billing): ImplementedRoute[] {
   const before = [requireAuth];
@@ -108,11 +93,8 @@ export function subscriptionRoutes(billing: Billing): ImplementedRoute[] {
       checkoutRoute,
       async (req, res) => {
         const { accountId, locationId } = locationOf(req);
-        try {
-          res.reply(200, { success: true, data: await billing.checkout({ accountId, locationId, tier: req.body.tier }) });
-        } catch (error) {
-          throw toHttp(error);
-        }
+        // Billing failures become HTTP errors in the one error mapper (src/http/error-handler.ts).
+        res.reply(200, { success: true, data: await billing.checkout({ accountId, locationId, tier: req.body.tier }) });
       },
       { before },
     ),
@@ -120,11 +102,7 @@ export function subscriptionRoutes(billing: Billing): ImplementedRoute[] {
       portalRoute,
       async (req, res) => {
         const { locationId } = locationOf(req);
-        try {
-          res.reply(200, { success: true, data: await billing.portal({ locationId }) });
-        } catch (error) {
-          throw toHttp(error);
-        }
+        res.reply(200, { success: true, data: await billing.portal({ locationId }) });
       },
       { before },
     ),
