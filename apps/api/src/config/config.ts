@@ -1,5 +1,5 @@
-import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { parseWebhookPublicKey } from '../ghl/webhooks.js';
 import cronParser from 'cron-parser';
 
 /** Start-up configuration is invalid; `message` names every offending variable at once. */
@@ -132,8 +132,8 @@ function isTimeZone(value: string): boolean {
 
 function isEd25519PublicKey(value: string): boolean {
   try {
-    const key = value.includes('BEGIN PUBLIC KEY') ? createPublicKey(value) : createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' });
-    return key.asymmetricKeyType === 'ed25519';
+    parseWebhookPublicKey(value);
+    return true;
   } catch {
     return false;
   }

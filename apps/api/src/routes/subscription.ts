@@ -6,7 +6,6 @@ import { requireAuth } from '../auth/middleware.js';
 import type { Billing } from '../billing/billing.js';
 import { SUBSCRIPTION_STATUSES, TIER_NAMES } from '../billing/tiers.js';
 import { HttpError } from '../http/errors.js';
-import { requestIdOf } from '../http/request-context.js';
 
 const Tier = z.enum(TIER_NAMES).meta({ description: 'Subscription tier.' });
 
@@ -120,7 +119,6 @@ export function createSubscriptionRouter(billing: Billing, options: { sessionCoo
     },
     security: [{ session: [] }, { apiKey: [] }],
     routes: subscriptionRoutes(billing),
-    requestId: (req) => requestIdOf(req),
     responseValidation: options.isProduction ? 'log' : 'strict',
     docs: { enabled: false },
   });

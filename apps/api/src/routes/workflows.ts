@@ -191,7 +191,6 @@ export function createWorkflowRoutes(deps: {
     docs: { enabled: false },
     // The app already parsed JSON (100 KB limit) before authentication.
     parseJson: false,
-    requestId: (_req, res) => res.getHeader('x-request-id')?.toString(),
     routes: [
       implement(routes.list, async (req, res) => res.reply(200, { success: true, data: await service.listWorkflows(locationOf(req)) }), { before }),
       implement(routes.get, async (req, res) => res.reply(200, { success: true, data: (await service.getWorkflow(locationOf(req), req.params.id)) as never }), { before }),
