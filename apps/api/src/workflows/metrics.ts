@@ -16,15 +16,7 @@ export interface WorkflowMetricsHooks {
  */
 export function createWorkflowMetrics(metrics: Metrics): WorkflowMetricsHooks {
   const ghl = createExternalApiMetrics(metrics, { name: 'ghl' });
-  const analyses = metrics.counter({ name: 'workflow_analysis_total', help: 'Workflow analyses by tier and outcome (ok, cached, invalid, error).', labelNames: ['tier', 'status'] });
-  const duration = metrics.histogram({
-    name: 'workflow_analysis_duration_seconds',
-    help: 'Duration of workflow analyses (definition loading, analysis and storage), in seconds.',
-    labelNames: ['tier'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-  });
-  const score = metrics.histogram({ name: 'workflow_health_score', help: 'Health scores (0-100) of fresh analyses.', buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100] });
-  const issues = metrics.counter({ name: 'workflow_issues_found_total', help: 'Findings of fresh analyses by rule id and severity.', labelNames: ['type', 'severity'] });
+  const { analyses, duration, score, issues } = workflowAnalysisMetrics(metrics);
   return {
     onGhlRequest(e) {
       // The label is the path template (the method is implied: the client's calls are GETs but for the token endpoint).
@@ -37,5 +29,23 @@ export function createWorkflowMetrics(metrics: Metrics): WorkflowMetricsHooks {
       if (e.score !== undefined) score.observe(e.score);
       for (const f of e.findings ?? []) issues.inc({ type: f.ruleId, severity: f.severity });
     },
+  };
+}
+
+/**
+ * The workflow analysis metrics, defined here only (get-or-create: asking twice returns the same metrics). Labels are
+ * closed sets: tier, status, rule id, severity.
+ */
+export function workflowAnalysisMetrics(metrics: Metrics) {
+  return {
+    analyses: metrics.counter({ name: 'workflow_analysis_total', help: 'Workflow analyses by tier and outcome (ok, cached, invalid, error).', labelNames: ['tier', 'status'] }),
+    duration: metrics.histogram({
+      name: 'workflow_analysis_duration_seconds',
+      help: 'Duration of workflow analyses (definition loading, analysis and storage), in seconds.',
+      labelNames: ['tier'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    }),
+    score: metrics.histogram({ name: 'workflow_health_score', help: 'Health scores (0-100) of fresh analyses.', buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100] }),
+    issues: metrics.counter({ name: 'workflow_issues_found_total', help: 'Findings of fresh analyses by rule id and severity.', labelNames: ['type', 'severity'] }),
   };
 }
