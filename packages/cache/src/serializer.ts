@@ -36,8 +36,16 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function refuse(path: string, what: string): never {
-  throw new CacheSerializationError(`cannot cache ${what} at ${path || 'the root'}: it would not come back identical`);
+// Where the inspection is, kept as a stack and formatted only when a value is refused: building a path string for
+// every nested value would allocate on every set. Numbers are array indexes, these symbols Map/Set positions.
+const MAP_KEY = Symbol('<key>');
+const MAP_VALUE = Symbol('<value>');
+const SET_ITEM = Symbol('<item>');
+type Segment = string | number | symbol;
+
+function refuse(path: readonly Segment[], what: string): never {
+  const at = path.map((s) => (typeof s === 'number' ? `[${s}]` : typeof s === 'symbol' ? s.description! : `.${s}`)).join('');
+  throw new CacheSerializationError(`cannot cache ${what} at ${at || 'the root'}: it would not come back identical`);
 }
 
 function typeName(value: object): string {
@@ -60,7 +68,7 @@ interface Inspection {
  * Whether a value needs the tagged form; throws for values that cannot be cached at all. Adds the
  * value's estimated heap size to `acc` on the way.
  */
-function needsTags(value: unknown, path: string, depth: number, ancestors: object[], acc: Inspection): boolean {
+function needsTags(value: unknown, path: Segment[], depth: number, ancestors: object[], acc: Inspection): boolean {
   switch (typeof value) {
     case 'string':
       acc.size += SLOT + stringBytes(value);
@@ -92,14 +100,21 @@ function needsTags(value: unknown, path: string, depth: number, ancestors: objec
   if (Array.isArray(obj)) {
     acc.size += OBJECT_HEADER;
     for (let i = 0; i < obj.length; i++) {
-      if (!(i in obj)) tagged = true; // a hole comes back as undefined
-      else if (needsTags(obj[i], `${path}[${i}]`, depth + 1, ancestors, acc)) tagged = true;
+      if (!(i in obj)) {
+        tagged = true; // a hole comes back as undefined
+        continue;
+      }
+      path.push(i);
+      if (needsTags(obj[i], path, depth + 1, ancestors, acc)) tagged = true;
+      path.pop();
     }
   } else if (isPlainObject(obj)) {
     acc.size += OBJECT_HEADER;
     for (const k in obj) {
       if (k === MARK) tagged = true;
-      if (needsTags((obj as Record<string, unknown>)[k], `${path}.${k}`, depth + 1, ancestors, acc)) tagged = true;
+      path.push(k);
+      if (needsTags((obj as Record<string, unknown>)[k], path, depth + 1, ancestors, acc)) tagged = true;
+      path.pop();
     }
   } else if (obj instanceof Date) {
     acc.size += OBJECT_HEADER + HEAP_NUMBER;
@@ -110,13 +125,18 @@ function needsTags(value: unknown, path: string, depth: number, ancestors: objec
   } else if (obj instanceof Map) {
     acc.size += 4 * OBJECT_HEADER;
     for (const [k, v] of obj) {
-      needsTags(k, `${path}<key>`, depth + 1, ancestors, acc);
-      needsTags(v, `${path}<value>`, depth + 1, ancestors, acc);
+      path.push(MAP_KEY);
+      needsTags(k, path, depth + 1, ancestors, acc);
+      path[path.length - 1] = MAP_VALUE;
+      needsTags(v, path, depth + 1, ancestors, acc);
+      path.pop();
     }
     tagged = true;
   } else if (obj instanceof Set) {
     acc.size += 4 * OBJECT_HEADER;
-    for (const v of obj) needsTags(v, `${path}<item>`, depth + 1, ancestors, acc);
+    path.push(SET_ITEM);
+    for (const v of obj) needsTags(v, path, depth + 1, ancestors, acc);
+    path.pop();
     tagged = true;
   } else {
     refuse(path, `an instance of ${typeName(obj)}`);
@@ -226,7 +246,7 @@ export function inspect(value: unknown): { tagged: boolean; size: number } {
   if (value === undefined) throw new CacheSerializationError('cannot cache undefined: it is what a miss returns');
   const acc: Inspection = { size: 0 };
   try {
-    const tagged = needsTags(value, '', 0, [], acc);
+    const tagged = needsTags(value, [], 0, [], acc);
     return { tagged, size: acc.size };
   } catch (error) {
     if (error instanceof CacheSerializationError) throw error;
