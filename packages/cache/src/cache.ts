@@ -265,6 +265,24 @@ class Core {
     return full.slice(this.rootPrefix.length);
   }
 
+  /** Registers the one computation of `full` in this process until it settles (a later one may replace it). */
+  track<T>(full: string, flight: Promise<T>): Promise<T> {
+    this.flights.set(full, flight);
+    const done = () => {
+      if (this.flights.get(full) === flight) this.flights.delete(full);
+    };
+    flight.then(done, done);
+    return flight;
+  }
+
+  /** Takes the cross-process lock of `full` for `lockLeaseMs`: true if taken, false if held elsewhere, undefined if Redis failed. */
+  tryLock(full: string, token: string): Promise<boolean | undefined> {
+    return this.redis!.exec('SET NX', (c) => c.set(this.lockKey(full), token, 'PX', this.o.lockLeaseMs, 'NX')).then(
+      (reply) => reply === 'OK',
+      () => undefined,
+    );
+  }
+
   lockKey(full: string): string {
     return `${this.o.prefix}!lock:${full}`;
   }
@@ -740,14 +758,7 @@ class Scope implements Cache {
       }
     }
     let flight = core.flights.get(full) as Promise<T> | undefined;
-    if (flight === undefined) {
-      flight = this.fly(full, factory, spec);
-      core.flights.set(full, flight);
-      const done = () => {
-        if (core.flights.get(full) === flight) core.flights.delete(full);
-      };
-      flight.then(done, done);
-    }
+    if (flight === undefined) flight = core.track(full, this.fly(full, factory, spec));
     const value = await flight;
     if (core.metrics) core.metrics.observe('wrap', redis?.usable ? 'redis' : 'memory', (performance.now() - started) / 1000);
     return value;
@@ -797,17 +808,13 @@ class Scope implements Cache {
   private async lockOrWait(full: string, call: CallState): Promise<{ token?: string; value?: Read; stale?: Read }> {
     const core = this.core;
     const redis = core.redis!;
-    const lockKey = core.lockKey(full);
     const token = core.token();
     const giveUpAt = Date.now() + core.o.lockLeaseMs;
     let stale: Read | undefined;
     while (!core.closed && redis.usable && !call.redisFailed && Date.now() < giveUpAt) {
       const pollMs = redis.subscriberReady ? 250 : 25;
       const wait = core.waitFor(full, Math.min(pollMs, Math.max(1, giveUpAt - Date.now())));
-      const locking = redis.exec('SET NX', (c) => c.set(lockKey, token, 'PX', core.o.lockLeaseMs, 'NX')).then(
-        (reply) => reply === 'OK',
-        () => undefined,
-      );
+      const locking = core.tryLock(full, token);
       // On one connection, a GET sent right behind SET NX sees the state after it: this is the
       // double-check (did the previous holder store the value?) without an extra round trip. A
       // cluster may route the two to different nodes, so there the check waits for the lock.
@@ -904,13 +911,9 @@ class Scope implements Cache {
     const flight = (async () => {
       let token: string | undefined;
       if (core.redis !== undefined && core.o.distributedLock && core.redis.usable) {
-        try {
-          const t = core.token();
-          if ((await core.redis.exec('SET NX', (c) => c.set(core.lockKey(full), t, 'PX', core.o.lockLeaseMs, 'NX'))) !== 'OK') return undefined;
-          token = t;
-        } catch {
-          return undefined;
-        }
+        const t = core.token();
+        if ((await core.tryLock(full, t)) !== true) return undefined;
+        token = t;
       }
       try {
         return await this.compute(full, factory, { ...spec, softTimeoutMs: undefined, hardTimeoutMs: undefined }, undefined);
@@ -921,11 +924,7 @@ class Scope implements Cache {
     flight.catch(() => {
       // a failed background refresh leaves the current value in place
     });
-    core.flights.set(full, flight);
-    const done = () => {
-      if (core.flights.get(full) === flight) core.flights.delete(full);
-    };
-    flight.then(done, done);
+    core.track(full, flight);
   }
 
   // ---- tenants, stats, events, lifecycle -----------------------------------------------------
