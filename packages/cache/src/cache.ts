@@ -14,6 +14,13 @@ import { decode, encode, inspect } from './serializer.js';
  * Deletes `keys` as one operation under one deadline (one breaker failure at most): one DEL, or one per key on a
  * Cluster, where the keys live in different slots.
  */
+/** A per-call timeout of `wrap`: undefined when not given, else a positive number of ms. */
+function positiveMs(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v > 0)) throw new CacheOptionsError(`${what} must be a positive number of ms`);
+  return v;
+}
+
 function deleteAll(redis: RedisTier, keys: readonly string[]): Promise<unknown> {
   if (keys.length === 0) return Promise.resolve(0);
   return redis.exec<unknown>('DEL', (c) => (redis.cluster ? Promise.all(keys.map((k) => c.del(k))) : c.del(...keys)));
@@ -765,15 +772,13 @@ class Scope implements Cache {
   }
 
   private wrapSpec(options: WrapOptions | undefined): WrapSpec {
-    const base = this.writeSpec(options as SetOptions | undefined);
+    // Built on the write spec in place (it is a fresh object): no copy per wrap call.
+    const spec = this.writeSpec(options as SetOptions | undefined) as WrapSpec;
     const o = this.core.o;
-    const own = typeof options === 'object' && options !== null ? options : {};
-    const ms = (v: unknown, what: string): number | undefined => {
-      if (v === undefined) return undefined;
-      if (typeof v !== 'number' || !(v > 0)) throw new CacheOptionsError(`${what} must be a positive number of ms`);
-      return v;
-    };
-    return { ...base, softTimeoutMs: ms(own.softTimeoutMs, 'softTimeoutMs') ?? o.softTimeoutMs, hardTimeoutMs: ms(own.hardTimeoutMs, 'hardTimeoutMs') ?? o.hardTimeoutMs };
+    const own = typeof options === 'object' && options !== null ? options : undefined;
+    spec.softTimeoutMs = positiveMs(own?.softTimeoutMs, 'softTimeoutMs') ?? o.softTimeoutMs;
+    spec.hardTimeoutMs = positiveMs(own?.hardTimeoutMs, 'hardTimeoutMs') ?? o.hardTimeoutMs;
+    return spec;
   }
 
   /** One computation per key and process: read, take the cross-process lock or wait, compute. */
