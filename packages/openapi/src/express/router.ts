@@ -208,11 +208,11 @@ export function createApiRouter(options: ApiRouterOptions): ApiRouter {
   if (typeof options !== 'object' || options === null) throw new OpenApiOptionsError('options must be an object');
   if (!Array.isArray(options.routes)) throw new OpenApiOptionsError('routes must be an array of implement() results');
   const settings = settingsOf(options);
-  const { routes: implemented, responseValidation: _r, requestId: _i, logger: _l, parseJson: _p, jsonLimit: _j, securityHandlers: _s, docs, ...documentOptions } = options;
-  const openapi = createOpenApi({ ...documentOptions, routes: implemented.map((entry) => entry.route) });
+  // createOpenApi picks the document options it knows; the router-only ones are ignored there.
+  const openapi = createOpenApi({ ...options, routes: options.routes.map((entry) => entry.route) });
   const router = express.Router();
   const json = express.json({ limit: settings.jsonLimit, type: JSON_TYPES });
-  for (const { route, handler, before } of implemented) {
+  for (const { route, handler, before } of options.routes) {
     const chain: RequestHandler[] = [];
     const security = securityMiddleware(route.security ?? options.security ?? [], settings);
     if (security) chain.push(security);
@@ -223,6 +223,6 @@ export function createApiRouter(options: ApiRouterOptions): ApiRouter {
     (router as unknown as Record<HttpMethod, (path: string, ...handlers: RequestHandler[]) => void>)[method](route.path, ...chain);
   }
   router.use(routerErrorHandler(settings));
-  const docsRouter = createDocsRouter(openapi, docs ?? {});
+  const docsRouter = createDocsRouter(openapi, options.docs ?? {});
   return { router, docsRouter, openapi };
 }
