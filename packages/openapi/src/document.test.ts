@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { bearerAuth, buildDocument, cookieAuth, createOpenApi } from './document.js';
 import { OpenApiError, OpenApiOptionsError, RouteDefinitionError } from './errors.js';
@@ -94,6 +94,22 @@ describe('buildDocument', () => {
     const api = createOpenApi({ info, routes: [getUser] });
     expect(JSON.parse(api.json)).toEqual(api.document);
     expect(api.document).toBe(api.document);
+  });
+
+  it('builds the document at once but serialises it only when json is first read', () => {
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      const api = createOpenApi({ info, routes: [getUser] });
+      const serialised = () => stringify.mock.calls.filter(([value]) => value === api.document).length;
+      expect(serialised()).toBe(0);
+      const json = api.json;
+      expect(api.json).toBe(json);
+      expect(serialised()).toBe(1);
+    } finally {
+      stringify.mockRestore();
+    }
+    // Building is what checks the routes, so a bad route still fails at construction.
+    expect(() => createOpenApi({ info, routes: [getUser, getUser] })).toThrow(RouteDefinitionError);
   });
 
   it('rejects bad options and inconsistent routes with coded errors', () => {
