@@ -69,6 +69,23 @@ describe('buildDocument', () => {
     expect(doc.paths['/users'].post.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/UserInput' } } } });
   });
 
+  it('gives the id to the variant seen first, and one component to a schema that converts the same both ways', () => {
+    const Tag = z.strictObject({ name: z.string() }).meta({ id: 'Tag' });
+    const createTag = defineRoute({ method: 'post', path: '/tags', operationId: 'createTag', summary: 'Create a tag', request: { body: Tag }, responses: { 201: { description: 'Created', body: Tag } } });
+    // createUser reads User (input) before it sends it (output): the input variant owns the id.
+    const doc = loose(buildDocument({ info, routes: [createUser, createTag], securitySchemes: { bearer: bearerAuth() } }));
+    const schemas = doc.components.schemas!;
+    expect(Object.keys(schemas).filter((name) => !['ApiError', 'ValidationIssue'].includes(name))).toEqual(['Tag', 'User', 'UserOutput']);
+    expect((schemas.User as { required: string[] }).required).not.toContain('role');
+    expect((schemas.UserOutput as { required: string[] }).required).toContain('role');
+    const post = doc.paths['/users'].post;
+    expect(post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/User' });
+    expect(post.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/UserOutput' });
+    const tag = doc.paths['/tags'].post;
+    expect(tag.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Tag' });
+    expect(tag.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Tag' });
+  });
+
   it('emits 3.0.3 on request, without 3.1-only fields', () => {
     const doc = buildDocument({ info: { ...info, license: { name: 'MIT', identifier: 'MIT' } }, openapi: '3.0.3', routes: [getUser] });
     expect(doc.openapi).toBe('3.0.3');
