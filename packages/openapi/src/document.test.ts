@@ -43,6 +43,7 @@ describe('buildDocument', () => {
     expect(op['x-rate-limit']).toEqual({ limit: 10 });
     // x-rate-limit routes document the quota headers on successes as well.
     expect(op.responses['200'].headers.RateLimit).toEqual({ $ref: '#/components/headers/RateLimit' });
+    expect(Object.keys(op.responses['200'].headers)).toEqual(['ETag', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy']);
     expect(doc.paths['/users'].post.responses['201'].headers).toBeUndefined();
     const ok = op.responses['200'];
     expect(ok.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/User' });
