@@ -77,8 +77,8 @@ export const HEADERS: Readonly<Record<string, HeaderObject>> = {
   'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
 };
 
-/** Headers documented on the 2xx/3xx responses of routes with an `x-rate-limit` extension. */
-export const SUCCESS_RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy'] as const;
+/** Headers documented on the 2xx/3xx responses of routes with an `x-rate-limit` extension: the 429's quota headers, without Retry-After. */
+export const SUCCESS_RATE_LIMIT_HEADERS = ERROR_RESPONSES[429].headers!.filter((header) => header !== 'Retry-After');
 
 export function errorResponse(status: ErrorStatus): ResponseObject {
   const info = ERROR_RESPONSES[status];

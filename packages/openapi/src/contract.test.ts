@@ -1,6 +1,6 @@
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { assertRouterMatchesDocument, compareRouterWithDocument, listExpressRoutes } from './contract.js';
+import { assertRouterMatchesDocument, compareRouterWithDocument, listDocumentOperations, listExpressRoutes } from './contract.js';
 import { buildDocument } from './document.js';
 import { ContractError } from './errors.js';
 import { defineRoute } from './route.js';
@@ -62,6 +62,28 @@ describe('router/document contract', () => {
     const report = compareRouterWithDocument(a, document);
     expect(report.unmounted.map((e) => `${e.method} ${e.path}`)).toEqual(['GET /v1/api/users', 'GET /api/users/:id', 'GET /v1/api/users/:id']);
     expect(() => assertRouterMatchesDocument(a, document)).toThrow(/documented but not mounted/);
+  });
+
+  it('handles routers mounted at "/" and servers at "/" or with a trailing slash', () => {
+    const router = express.Router();
+    router.get('/users', noop);
+    router.get('/users/:id', noop);
+    const nested = express.Router();
+    nested.use('/', router);
+    const a = express();
+    a.use(router);
+    a.use('/api/', nested);
+    expect(listExpressRoutes(a)).toEqual([
+      { method: 'GET', path: '/users' },
+      { method: 'GET', path: '/users/:id' },
+      { method: 'GET', path: '/api/users' },
+      { method: 'GET', path: '/api/users/:id' },
+    ]);
+    const rootAndSlash = buildDocument({ info: { title: 't', version: '1' }, servers: [{ url: '/' }, { url: 'https://example.org/api/' }], routes });
+    expect(listDocumentOperations(rootAndSlash).map((e) => `${e.method} ${e.path}`)).toEqual(['GET /users', 'GET /api/users', 'GET /users/:id', 'GET /api/users/:id']);
+    expect(listDocumentOperations(rootAndSlash, { mounts: ['/', '/api/'] })).toEqual(listDocumentOperations(rootAndSlash));
+    expect(assertRouterMatchesDocument(a, rootAndSlash).operations).toHaveLength(4);
+    expect(listDocumentOperations({ ...rootAndSlash, servers: [{ url: '/api//' }] }).map((e) => e.path)).toEqual(['/api/users', '/api/users/:id']);
   });
 
   it('flags a renamed path parameter as a mismatch', () => {

@@ -75,7 +75,7 @@ function walk(stack: LayerLike[], prefix: string, out: RouteEntry[], unlisted: s
         unlisted.push(`${prefix || '/'} (mount ${String(layer.rawPath)})`);
         continue;
       }
-      for (const mount of mounts) walk(layer.handle.stack as LayerLike[], joinPath(prefix, mount === '/' ? '' : mount), out, unlisted);
+      for (const mount of mounts) walk(layer.handle.stack as LayerLike[], joinPath(prefix, mount), out, unlisted);
     }
   }
 }
@@ -91,6 +91,7 @@ function mountsOf(document: OpenAPIObject): string[] {
   const servers = document.servers?.length ? document.servers : [{ url: '/' }];
   return servers.map((server) => {
     const path = new URL(server.url, 'http://placeholder.invalid').pathname;
+    // Not redundant with joinPath, which drops one slash only: a `/api//` server is listed at `/api`, where Express serves it.
     return path.endsWith('/') ? path.slice(0, -1) : path;
   });
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { bearerAuth, buildDocument, cookieAuth, createOpenApi } from './document.js';
 import { OpenApiError, OpenApiOptionsError, RouteDefinitionError } from './errors.js';
@@ -43,6 +43,7 @@ describe('buildDocument', () => {
     expect(op['x-rate-limit']).toEqual({ limit: 10 });
     // x-rate-limit routes document the quota headers on successes as well.
     expect(op.responses['200'].headers.RateLimit).toEqual({ $ref: '#/components/headers/RateLimit' });
+    expect(Object.keys(op.responses['200'].headers)).toEqual(['ETag', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy']);
     expect(doc.paths['/users'].post.responses['201'].headers).toBeUndefined();
     const ok = op.responses['200'];
     expect(ok.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/User' });
@@ -67,6 +68,23 @@ describe('buildDocument', () => {
     expect((schemas.User as { required: string[] }).required).toContain('role');
     expect((schemas.UserInput as { required: string[] }).required).not.toContain('role');
     expect(doc.paths['/users'].post.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/UserInput' } } } });
+  });
+
+  it('gives the id to the variant seen first, and one component to a schema that converts the same both ways', () => {
+    const Tag = z.strictObject({ name: z.string() }).meta({ id: 'Tag' });
+    const createTag = defineRoute({ method: 'post', path: '/tags', operationId: 'createTag', summary: 'Create a tag', request: { body: Tag }, responses: { 201: { description: 'Created', body: Tag } } });
+    // createUser reads User (input) before it sends it (output): the input variant owns the id.
+    const doc = loose(buildDocument({ info, routes: [createUser, createTag], securitySchemes: { bearer: bearerAuth() } }));
+    const schemas = doc.components.schemas!;
+    expect(Object.keys(schemas).filter((name) => !['ApiError', 'ValidationIssue'].includes(name))).toEqual(['Tag', 'User', 'UserOutput']);
+    expect((schemas.User as { required: string[] }).required).not.toContain('role');
+    expect((schemas.UserOutput as { required: string[] }).required).toContain('role');
+    const post = doc.paths['/users'].post;
+    expect(post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/User' });
+    expect(post.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/UserOutput' });
+    const tag = doc.paths['/tags'].post;
+    expect(tag.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Tag' });
+    expect(tag.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Tag' });
   });
 
   it('emits 3.0.3 on request, without 3.1-only fields', () => {
@@ -94,6 +112,22 @@ describe('buildDocument', () => {
     const api = createOpenApi({ info, routes: [getUser] });
     expect(JSON.parse(api.json)).toEqual(api.document);
     expect(api.document).toBe(api.document);
+  });
+
+  it('builds the document at once but serialises it only when json is first read', () => {
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      const api = createOpenApi({ info, routes: [getUser] });
+      const serialised = () => stringify.mock.calls.filter(([value]) => value === api.document).length;
+      expect(serialised()).toBe(0);
+      const json = api.json;
+      expect(api.json).toBe(json);
+      expect(serialised()).toBe(1);
+    } finally {
+      stringify.mockRestore();
+    }
+    // Building is what checks the routes, so a bad route still fails at construction.
+    expect(() => createOpenApi({ info, routes: [getUser, getUser] })).toThrow(RouteDefinitionError);
   });
 
   it('rejects bad options and inconsistent routes with coded errors', () => {

@@ -45,7 +45,7 @@ export interface OpenApiOptions {
 export interface OpenApi {
   /** The OpenAPI document, built once at construction. Treat it as read-only. */
   readonly document: OpenAPIObject;
-  /** The document serialised once, as served at `/openapi.json`. */
+  /** The document serialised, as served at `/openapi.json`: on first read, then kept. */
   readonly json: string;
   /** The routes it documents. */
   readonly routes: readonly RouteDefinition[];
@@ -248,7 +248,15 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
 
 /** Builds the document once from the route definitions and keeps it (and its JSON) for serving. */
 export function createOpenApi(options: OpenApiOptions): OpenApi {
+  // Built now: building is what rejects inconsistent routes (duplicate operationIds, unknown schemes).
   const document = buildDocument(options);
-  const json = JSON.stringify(document);
-  return { document, json, routes: [...options.routes] };
+  // Serialised on first read: a router whose docs are off never pays for it.
+  let json: string | undefined;
+  return {
+    document,
+    get json() {
+      return (json ??= JSON.stringify(document));
+    },
+    routes: [...options.routes],
+  };
 }

@@ -53,8 +53,8 @@ export class SchemaConverter {
   private readonly target: 'draft-2020-12' | 'openapi-3.0';
   private readonly defsKey: '$defs' | 'definitions';
   private anonymous = 0;
+  // Per id, the JSON of each variant, in the order first seen: the first key owns the id.
   private readonly variants = new Map<string, Partial<Record<Io, string>>>();
-  private readonly owners = new Map<string, Io>();
 
   constructor(version: OpenApiVersion) {
     this.target = version === '3.0.3' ? 'openapi-3.0' : 'draft-2020-12';
@@ -116,12 +116,7 @@ export class SchemaConverter {
     }
     seen[io] = candidate;
     this.variants.set(id, seen);
-    const owner = this.owners.get(id);
-    if (owner === undefined || owner === io) {
-      this.owners.set(id, io);
-      return id;
-    }
-    const ownerJson = seen[owner];
-    return ownerJson === candidate ? id : `${id}${io === 'input' ? 'Input' : 'Output'}`;
+    const owner = Object.keys(seen)[0] as Io;
+    return owner === io || seen[owner] === candidate ? id : `${id}${io === 'input' ? 'Input' : 'Output'}`;
   }
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createExampleApp } from './example-app.js';
 import { listen } from '@org/test-services';
 
@@ -15,6 +15,7 @@ describe('docs routes', () => {
     const res = await fetch(`${server.url}/openapi.json`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await res.text()).toBe(example.api.openapi.json);
   });
 
@@ -50,6 +51,25 @@ describe('docs routes', () => {
     expect(init).toContain('validatorUrl: null');
     expect((await fetch(`${server.url}/api-docs/package.json`)).status).toBe(404);
     expect((await fetch(`${server.url}/api-docs/..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it('serialises the document once when docs are on, and never when they are off', async () => {
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      const on = createExampleApp();
+      const off = createExampleApp({ docs: false });
+      const serialised = (document: unknown) => stringify.mock.calls.filter(([value]) => value === document).length;
+      const served = await listen(on.app);
+      try {
+        for (let i = 0; i < 2; i++) expect(await (await fetch(`${served.url}/openapi.json`)).text()).toBe(on.api.openapi.json);
+      } finally {
+        await served.close();
+      }
+      expect(serialised(on.api.openapi.document)).toBe(1);
+      expect(serialised(off.api.openapi.document)).toBe(0);
+    } finally {
+      stringify.mockRestore();
+    }
   });
 
   it('serves neither route when disabled', async () => {

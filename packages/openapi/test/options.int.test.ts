@@ -1,7 +1,7 @@
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { OpenApiOptionsError, bearerAuth, defineRoute } from '../src/index.js';
+import { OpenApiOptionsError, bearerAuth, buildDocument, defineRoute } from '../src/index.js';
 import { apiErrorHandler, createApiRouter, implement } from '../src/express/index.js';
 import { listen } from '@org/test-services';
 
@@ -30,6 +30,22 @@ describe('createApiRouter options', () => {
 
   it('rejects a handler that is not a function', () => {
     expect(() => implement(ping, undefined as never)).toThrow(OpenApiOptionsError);
+  });
+
+  it('leaves every router-only option out of the document', () => {
+    const api = createApiRouter({
+      info,
+      securitySchemes: { apiKey: bearerAuth() },
+      routes: [implement(ping, (_req, res) => res.reply(204))],
+      responseValidation: 'off',
+      requestId: () => 'rid',
+      logger: { error: () => undefined },
+      parseJson: false,
+      jsonLimit: 10,
+      securityHandlers: { apiKey: () => true },
+      docs: { enabled: false },
+    });
+    expect(api.openapi.document).toEqual(buildDocument({ info, securitySchemes: { apiKey: bearerAuth() }, routes: [ping] }));
   });
 });
 

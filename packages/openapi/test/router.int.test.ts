@@ -108,6 +108,20 @@ describe('example app over real HTTP', () => {
     const text = await post('name=x', 'application/x-www-form-urlencoded');
     expect(text.status).toBe(415);
   });
+
+  it('answers 415 to a malformed JSON content type that express.json does not parse, and 400 to an empty body', async () => {
+    const post = (type: string, body: string) => fetch(`${server.url}/api/workflows`, { method: 'POST', headers: { ...session, 'content-type': type }, body });
+    // Both look like JSON to a loose pattern, but type-is (what express.json asks) rejects them.
+    for (const type of ['application/+json', 'application/a/b+json']) {
+      const res = await post(type, JSON.stringify({ name: 'Malformed type', steps: [] }));
+      expect(res.status, type).toBe(415);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+    // Content-Length: 0 is no body at all: the missing body is a validation error, whatever the type.
+    const empty = await post('text/plain', '');
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_ERROR');
+  });
 });
 
 describe('response validation', () => {

@@ -70,9 +70,11 @@ export function createDocsRouter(openapi: OpenApi, options: DocsOptions): Router
   const uiPath = checkPath('uiPath', options.uiPath ?? '/api-docs');
   const title = escapeHtml(options.title ?? String(openapi.document.info.title));
   const assetsDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  // Serialised and encoded once, and only when the docs are on (not per request).
+  const json = Buffer.from(openapi.json);
 
   router.get(jsonPath, (_req, res) => {
-    res.set({ 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }).type('application/json').send(openapi.json);
+    res.set({ 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }).type('application/json').send(json);
   });
   router.get(uiPath, (req, res) => {
     const base = escapeHtml(`${req.baseUrl}${uiPath}`);

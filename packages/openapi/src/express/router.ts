@@ -102,17 +102,17 @@ function securityMiddleware(requirements: readonly Record<string, string[]>[], s
   };
 }
 
-// Same test as type-is's hasBody: a body is announced by Transfer-Encoding or a non-zero Content-Length.
+// A body is announced by Transfer-Encoding or a non-zero Content-Length. Unlike type-is's hasBody
+// (used by req.is and express.json), which counts `Content-Length: 0` as a body, this one
+// deliberately does not: an empty POST goes on to body validation and gets a 400, not a 415.
 function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-// The media types express.json() is configured for: application/json and application/*+json.
-const JSON_TYPE = /^application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
-function isJson(contentType: string | undefined): boolean {
-  return contentType !== undefined && JSON_TYPE.test(contentType);
-}
+// The media types express.json() parses. The 415 check asks type-is the same question through
+// req.is, so a body is either parsed or refused, never skipped by the parser and then found missing.
+const JSON_TYPES = ['application/json', 'application/*+json'];
 
 // Validation and the handler share one layer: Express 5 still awaits the handler's promise and
 // forwards its rejection to the error handlers, and the request skips one dispatch step.
@@ -125,7 +125,7 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
 
   return (req: Request, res: Response, next: NextFunction) => {
     let issues: ValidationIssue[] | undefined;
-    if (body && hasBody(req) && !isJson(req.headers['content-type'])) {
+    if (body && hasBody(req) && !req.is(JSON_TYPES)) {
       return void res.status(415).json(statusError(415, settings.requestId(req, res)));
     }
     if (params) {
@@ -208,11 +208,11 @@ export function createApiRouter(options: ApiRouterOptions): ApiRouter {
   if (typeof options !== 'object' || options === null) throw new OpenApiOptionsError('options must be an object');
   if (!Array.isArray(options.routes)) throw new OpenApiOptionsError('routes must be an array of implement() results');
   const settings = settingsOf(options);
-  const { routes: implemented, responseValidation: _r, requestId: _i, logger: _l, parseJson: _p, jsonLimit: _j, securityHandlers: _s, docs, ...documentOptions } = options;
-  const openapi = createOpenApi({ ...documentOptions, routes: implemented.map((entry) => entry.route) });
+  // createOpenApi picks the document options it knows; the router-only ones are ignored there.
+  const openapi = createOpenApi({ ...options, routes: options.routes.map((entry) => entry.route) });
   const router = express.Router();
-  const json = express.json({ limit: settings.jsonLimit, type: ['application/json', 'application/*+json'] });
-  for (const { route, handler, before } of implemented) {
+  const json = express.json({ limit: settings.jsonLimit, type: JSON_TYPES });
+  for (const { route, handler, before } of options.routes) {
     const chain: RequestHandler[] = [];
     const security = securityMiddleware(route.security ?? options.security ?? [], settings);
     if (security) chain.push(security);
@@ -223,6 +223,6 @@ export function createApiRouter(options: ApiRouterOptions): ApiRouter {
     (router as unknown as Record<HttpMethod, (path: string, ...handlers: RequestHandler[]) => void>)[method](route.path, ...chain);
   }
   router.use(routerErrorHandler(settings));
-  const docsRouter = createDocsRouter(openapi, docs ?? {});
+  const docsRouter = createDocsRouter(openapi, options.docs ?? {});
   return { router, docsRouter, openapi };
 }
