@@ -22,9 +22,9 @@ export interface LimiterOptions {
   probeIntervalMs?: number;
   /** Share of each limit one instance may admit from memory during an outage (`ceil(limit x share)`); set 1/instances. @default 1 */
   fallbackShare?: number;
-  /** Hard cap on keys held by the in-memory store (least recently used evicted); the local block list holds at most min(this, 10 000). @default 100_000 */
+  /** Hard cap on keys held by the in-memory store (least recently used evicted); the local block list holds at most min(this, 10 000) principals. @default 100_000 */
   maxMemoryKeys?: number;
-  /** Answer keys that are already over a limit from memory until their retry time, without a Redis call. @default true */
+  /** Answer keys that are already over a limit from memory until their retry time, without a Redis call (same tier and policies only: a tier change asks Redis again). @default true */
   localBlock?: boolean;
   /** Receives one line per Redis state change (never per request). @default console */
   logger?: Logger;
@@ -108,11 +108,15 @@ interface Plan {
   readonly closed: boolean;
 }
 
+/** A principal that a Redis decision left with nothing to give, for the tier and policy list of that decision. */
 interface BlockEntry {
-  until: number;
-  limit: number;
-  at: number;
-  decision: Decision;
+  /** Epoch ms until which the same request is certainly rejected (the longest wait of its exhausted policies). */
+  readonly until: number;
+  /** When the rejection was remembered (local answers count down from it). */
+  readonly at: number;
+  readonly tier: Tier;
+  readonly names: readonly string[];
+  readonly decision: Decision;
 }
 
 const defaults = {
@@ -174,8 +178,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
   // Tier names come from a bounded table and policy lists from code, so these caches stay small (and are capped).
   const plans = new Map<string, Plan>();
   const plansByArray = new WeakMap<readonly string[], Map<string, Plan>>();
+  // Keyed by the principal's Redis key (`base`): one entry per principal, for its last rejected tier and policy list.
   const blocks = new Map<string, BlockEntry>();
-  // Each entry keeps its decision (for the headers of local answers), so this list has its own, smaller cap.
+  // Each entry keeps its decision (for the headers of local answers), so this list has its own, smaller cap (in principals).
   const blockCap = Math.min(o.maxMemoryKeys, 10_000);
   const defaultPolicies = Object.freeze([tiers.policyNames[0]!]);
 
@@ -276,39 +281,56 @@ export function createLimiter(options: LimiterOptions): Limiter {
     };
   }
 
-  function remember(keys: readonly string[], decision: Decision, args: readonly number[]): void {
-    const at = Date.now();
-    decision.policies.forEach((s, i) => {
-      // Only a policy with nothing left rejects every later request, whatever its cost.
-      if (!s.limited || s.remaining > 0 || args[i * 5 + 3]! < 1) return;
-      if (blocks.size >= blockCap) blocks.delete(blocks.keys().next().value!);
-      blocks.set(keys[i]!, { until: at + s.retryAfterMs, limit: s.limit, at, decision });
-    });
+  // Memory and the fallback keep one counter per policy: `<base>:<policy>`.
+  function policyKeys(p: Plan, base: string): string[] {
+    const keys = new Array<string>(p.suffixes.length);
+    for (let i = 0; i < keys.length; i++) keys[i] = base + p.suffixes[i]!;
+    return keys;
   }
 
-  function fromBlock(keys: readonly string[], policies: readonly Policy[]): Decision | undefined {
-    const now = Date.now();
-    for (let i = 0; i < keys.length; i++) {
-      const e = blocks.get(keys[i]!);
-      if (!e) continue;
-      if (e.until <= now) {
-        blocks.delete(keys[i]!);
-        continue;
-      }
-      // A higher limit (an upgrade since the rejection) must be asked again.
-      if (policies[i]!.limit > e.limit) continue;
-      const prior = e.decision;
-      if (prior.policies.length !== policies.length || prior.policies.some((s, j) => s.policy !== policies[j]!.name)) continue;
-      const elapsed = now - e.at;
-      const states = prior.policies.map((s) => ({ ...s, resetMs: Math.max(0, s.resetMs - elapsed), retryAfterMs: s.limited ? Math.max(1, s.retryAfterMs - elapsed) : 0 }));
-      const violated = states.filter((s) => s.limited);
-      const retryMs = Math.max(...violated.map((s) => s.retryAfterMs));
-      return { ...prior, source: 'local-block', policies: states, violated, nowMs: prior.nowMs + elapsed, retryAfterSec: Math.max(1, Math.ceil(retryMs / 1000)) };
+  function remember(p: Plan, base: string, decision: Decision, args: readonly number[]): void {
+    // Only a policy with nothing left rejects every later request, whatever its cost. The same request is
+    // rejected until the last of them could admit again.
+    let wait = 0;
+    const states = decision.policies;
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]!;
+      if (s.limited && s.remaining <= 0 && args[i * 5 + 3]! >= 1 && s.retryAfterMs > wait) wait = s.retryAfterMs;
     }
-    return undefined;
+    if (wait === 0) return;
+    const at = Date.now();
+    // A principal blocked again moves to the end of the eviction order; only a new one can evict the oldest.
+    if (!blocks.delete(base) && blocks.size >= blockCap) blocks.delete(blocks.keys().next().value!);
+    blocks.set(base, { until: at + wait, at, tier: p.tier, names: p.names, decision });
   }
 
-  function degraded(p: Plan, key: string, keys: readonly string[], args: readonly number[]): Decision {
+  function sameNames(a: readonly string[], b: readonly string[]): boolean {
+    if (a === b) return true;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
+  function fromBlock(p: Plan, base: string): Decision | undefined {
+    const e = blocks.get(base);
+    if (e === undefined) return undefined;
+    const now = Date.now();
+    if (e.until <= now) {
+      blocks.delete(base);
+      return undefined;
+    }
+    // Only the request that was rejected: a tier change (an upgrade since the rejection) or another
+    // policy list is asked of Redis again.
+    if (e.tier !== p.tier || !sameNames(e.names, p.names)) return undefined;
+    const prior = e.decision;
+    const elapsed = now - e.at;
+    const states = prior.policies.map((s) => ({ ...s, resetMs: Math.max(0, s.resetMs - elapsed), retryAfterMs: s.limited ? Math.max(1, s.retryAfterMs - elapsed) : 0 }));
+    const violated = states.filter((s) => s.limited);
+    const retryMs = Math.max(...violated.map((s) => s.retryAfterMs));
+    return { ...prior, source: 'local-block', policies: states, violated, nowMs: prior.nowMs + elapsed, retryAfterSec: Math.max(1, Math.ceil(retryMs / 1000)) };
+  }
+
+  function degraded(p: Plan, key: string, base: string, args: readonly number[]): Decision {
     const now = Date.now();
     if (p.closed) {
       return { allowed: false, outcome: 'store-unavailable', source: 'none', tier: p.tier, key, policies: [], violated: [], nowMs: now, retryAfterSec: Math.max(1, Math.ceil(o.probeIntervalMs / 1000)) };
@@ -321,7 +343,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       const states = p.policies.map((pol) => ({ policy: pol.name, algorithm: pol.algorithm, limit: pol.limit, windowSec: pol.windowMs / 1000, remaining: pol.limit, resetMs: pol.windowMs, retryAfterMs: 0, limited: false }));
       return { allowed: true, outcome: 'allowed', source: 'none', tier: p.tier, key, policies: states, violated: [], nowMs: now, retryAfterSec: 0 };
     }
-    const fkeys = idx.map((i) => keys[i]!);
+    const fkeys = idx.map((i) => base + p.suffixes[i]!);
     const fargs = idx.flatMap((i) => {
       const a = p.fallbackArgs!.slice(i * 5, i * 5 + 5);
       a[3] = args[i * 5 + 3]!;
@@ -350,23 +372,20 @@ export function createLimiter(options: LimiterOptions): Limiter {
       try {
         if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
         p = plan(input.tier, input.policies ?? defaultPolicies);
-        // Redis holds all of a principal's policies in `base`; memory and the block list key each policy.
+        // Redis and the block list hold all of a principal's policies under `base`; memory keys each policy.
         base = `${o.prefix}{${escapeKey(input.key)}}`;
         args = argsWithCost(p.args, p.policies, input.cost);
       } catch (error) {
         return Promise.reject(error);
       }
-      // Per-policy keys are only needed off the hot path (memory, block list, fallback).
-      let perPolicy: string[] | undefined;
-      const keys = () => (perPolicy ??= p.suffixes.map((s) => base + s));
-      const local = o.localBlock && blocks.size > 0 ? fromBlock(keys(), p.policies) : undefined;
+      const local = o.localBlock && blocks.size > 0 ? fromBlock(p, base) : undefined;
       if (local) return Promise.resolve(finish(p, local));
-      if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(keys(), args, Date.now()), 'memory', p.policies, args)));
-      if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, keys(), args)));
+      if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(policyKeys(p, base), args, Date.now()), 'memory', p.policies, args)));
+      if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, base, args)));
       return new Promise((resolve) => {
         redis.run(base, args === p.args ? p.scriptArgs : scriptArgs(p.names, args), 0, (error, reply) => {
-          const decision = error ? degraded(p, input.key, keys(), args) : build(p, input.key, reply!, 'redis', p.policies, args);
-          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(keys(), decision, args);
+          const decision = error ? degraded(p, input.key, base, args) : build(p, input.key, reply!, 'redis', p.policies, args);
+          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(p, base, decision, args);
           resolve(finish(p, decision));
         });
       });
