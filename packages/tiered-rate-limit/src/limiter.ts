@@ -104,9 +104,28 @@ interface Plan {
   readonly names: readonly string[];
   readonly args: readonly number[];
   readonly scriptArgs: readonly (string | number)[];
-  readonly fallbackArgs: readonly number[] | undefined;
-  readonly closed: boolean;
+  readonly outage: Outage;
 }
+
+/** How a plan is decided while Redis is unavailable: everything that does not depend on the request. */
+type Outage =
+  /** A policy is 'closed': 503. */
+  | { readonly mode: 'closed' }
+  /** Every policy is 'open': admitted, with these (frozen, shared) states. */
+  | { readonly mode: 'open'; readonly states: readonly PolicyState[] }
+  /** The 'fallback' policies are decided from memory; 'open' ones are not reported. */
+  | {
+      readonly mode: 'fallback';
+      /** Index in the plan of each fallback policy. */
+      readonly index: readonly number[];
+      readonly policies: readonly Policy[];
+      readonly suffixes: readonly string[];
+      /** 5 numbers per fallback policy, the limit scaled by fallbackShare. */
+      readonly args: readonly number[];
+    };
+
+const CLOSED: Outage = Object.freeze({ mode: 'closed' });
+const NO_STATES: readonly PolicyState[] = Object.freeze([]);
 
 /** A principal that a Redis decision left with nothing to give, for the tier and policy list of that decision. */
 interface BlockEntry {
@@ -183,6 +202,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
   // Each entry keeps its decision (for the headers of local answers), so this list has its own, smaller cap (in principals).
   const blockCap = Math.min(o.maxMemoryKeys, 10_000);
   const defaultPolicies = Object.freeze([tiers.policyNames[0]!]);
+  // A 'closed' policy answers 503 until the next probe could find Redis back.
+  const closedRetrySec = Math.max(1, Math.ceil(o.probeIntervalMs / 1000));
 
   const maintenance = setInterval(() => {
     const now = Date.now();
@@ -217,7 +238,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
     });
     if (new Set(names).size !== names.length) throw new UnknownTierError(`policy listed twice in ${names.join(', ')}`);
     const args = policies.flatMap((p) => [ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, p.cost, p.blockMs]);
-    const fallback = policies.filter((p) => p.onStoreUnavailable === 'fallback');
     const made: Plan = {
       tier,
       policies,
@@ -225,10 +245,30 @@ export function createLimiter(options: LimiterOptions): Limiter {
       names: policies.map((p) => p.name),
       args,
       scriptArgs: scriptArgs(policies.map((p) => p.name), args),
-      fallbackArgs: fallback.length ? policies.flatMap((p) => [ALGORITHM_CODE[p.algorithm], Math.ceil(p.limit * o.fallbackShare), p.windowMs, p.cost, p.blockMs]) : undefined,
-      closed: policies.some((p) => p.onStoreUnavailable === 'closed'),
+      outage: outagePlan(policies),
     };
     return made;
+  }
+
+  function outagePlan(policies: readonly Policy[]): Outage {
+    if (policies.some((p) => p.onStoreUnavailable === 'closed')) return CLOSED;
+    const index: number[] = [];
+    policies.forEach((p, i) => {
+      if (p.onStoreUnavailable === 'fallback') index.push(i);
+    });
+    if (index.length === 0) {
+      // Shared by every decision of this plan during an outage, so frozen.
+      const states = policies.map((p) => Object.freeze({ policy: p.name, algorithm: p.algorithm, limit: p.limit, windowSec: p.windowMs / 1000, remaining: p.limit, resetMs: p.windowMs, retryAfterMs: 0, limited: false }));
+      return { mode: 'open', states: Object.freeze(states) };
+    }
+    const fallback = index.map((i) => policies[i]!);
+    return {
+      mode: 'fallback',
+      index,
+      policies: fallback,
+      suffixes: fallback.map((p) => `:${p.name}`),
+      args: fallback.flatMap((p) => [ALGORITHM_CODE[p.algorithm], Math.ceil(p.limit * o.fallbackShare), p.windowMs, p.cost, p.blockMs]),
+    };
   }
 
   function argsWithCost(base: readonly number[], policies: readonly Policy[], cost: CheckInput['cost']): readonly number[] {
@@ -330,28 +370,26 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return { ...prior, source: 'local-block', policies: states, violated, nowMs: prior.nowMs + elapsed, retryAfterSec: Math.max(1, Math.ceil(retryMs / 1000)) };
   }
 
+  // Per request only what depends on the request: the keys, and the costs when the request sets them.
   function degraded(p: Plan, key: string, base: string, args: readonly number[]): Decision {
     const now = Date.now();
-    if (p.closed) {
-      return { allowed: false, outcome: 'store-unavailable', source: 'none', tier: p.tier, key, policies: [], violated: [], nowMs: now, retryAfterSec: Math.max(1, Math.ceil(o.probeIntervalMs / 1000)) };
+    const out = p.outage;
+    if (out.mode === 'closed') {
+      return { allowed: false, outcome: 'store-unavailable', source: 'none', tier: p.tier, key, policies: NO_STATES, violated: NO_STATES, nowMs: now, retryAfterSec: closedRetrySec };
     }
-    const idx: number[] = [];
-    p.policies.forEach((pol, i) => {
-      if (pol.onStoreUnavailable === 'fallback') idx.push(i);
-    });
-    if (idx.length === 0) {
-      const states = p.policies.map((pol) => ({ policy: pol.name, algorithm: pol.algorithm, limit: pol.limit, windowSec: pol.windowMs / 1000, remaining: pol.limit, resetMs: pol.windowMs, retryAfterMs: 0, limited: false }));
-      return { allowed: true, outcome: 'allowed', source: 'none', tier: p.tier, key, policies: states, violated: [], nowMs: now, retryAfterSec: 0 };
+    if (out.mode === 'open') {
+      return { allowed: true, outcome: 'allowed', source: 'none', tier: p.tier, key, policies: out.states, violated: NO_STATES, nowMs: now, retryAfterSec: 0 };
     }
-    const fkeys = idx.map((i) => base + p.suffixes[i]!);
-    const fargs = idx.flatMap((i) => {
-      const a = p.fallbackArgs!.slice(i * 5, i * 5 + 5);
-      a[3] = args[i * 5 + 3]!;
-      return a;
-    });
-    const reply = memory.decide(fkeys, fargs, now);
-    const decision = build(p, key, reply, 'fallback', idx.map((i) => p.policies[i]!), fargs);
-    return decision;
+    const n = out.index.length;
+    const keys = new Array<string>(n);
+    for (let j = 0; j < n; j++) keys[j] = base + out.suffixes[j]!;
+    let fargs = out.args;
+    if (args !== p.args) {
+      const patched = out.args.slice();
+      for (let j = 0; j < n; j++) patched[j * 5 + 3] = args[out.index[j]! * 5 + 3]!;
+      fargs = patched;
+    }
+    return build(p, key, memory.decide(keys, fargs, now), 'fallback', out.policies, fargs);
   }
 
   function finish(p: Plan, decision: Decision): Decision {
