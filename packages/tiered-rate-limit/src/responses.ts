@@ -1,4 +1,4 @@
-import type { Decision } from './limiter.js';
+import type { Decision, PolicyState } from './limiter.js';
 import { mostRestrictive } from './headers.js';
 import type { TierTable } from './tiers.js';
 
@@ -30,6 +30,14 @@ function upgradeFor(tiers: TierTable, decision: Decision, policy: string) {
 
 /** Status, content type and body for a rejected decision. */
 export function rejectionBody(tiers: TierTable, decision: Decision, format: ErrorFormat, upgradeUrl: string | null): { status: number; contentType: string; body: unknown } {
+  return rejection(tiers, decision, format, upgradeUrl, undefined);
+}
+
+/**
+ * `rejectionBody`, for a caller that already knows the decision's most restrictive policy (the
+ * middleware, from writing the X-RateLimit-* headers): `restrictive` is computed only when undefined.
+ */
+export function rejection(tiers: TierTable, decision: Decision, format: ErrorFormat, upgradeUrl: string | null, restrictive: PolicyState | undefined): { status: number; contentType: string; body: unknown } {
   const retryAfter = decision.retryAfterSec;
   if (decision.outcome === 'store-unavailable') {
     const message = 'Rate limiting is temporarily unavailable. Retry shortly.';
@@ -42,7 +50,7 @@ export function rejectionBody(tiers: TierTable, decision: Decision, format: Erro
     }
     return { status: 503, contentType: 'application/json', body: { success: false, error: { message, code: 'RATE_LIMIT_UNAVAILABLE', retryAfter, currentTier: decision.tier.name } } };
   }
-  const violated = mostRestrictive(decision)!;
+  const violated = restrictive ?? mostRestrictive(decision)!;
   const up = upgradeFor(tiers, decision, violated.policy);
   const label = decision.tier.label;
   const message = up && upgradeUrl !== null ? `${label} tier rate limit exceeded. Upgrade to ${up.tier.label} for higher limits.` : `${label} tier rate limit exceeded.`;

@@ -188,6 +188,21 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
     });
   });
 
+  it('with X-RateLimit-* off, or every header off, a 429 still describes the violated policy and sends Retry-After', async () => {
+    for (const headers of [{ legacy: false }, false] as const) {
+      const { url } = await start({ headers });
+      for (let i = 0; i < 10; i++) await (await fetch(`${url}/api/analyze`, { method: 'POST' })).arrayBuffer();
+      const res = await fetch(`${url}/api/analyze`, { method: 'POST' });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('x-ratelimit-limit')).toBeNull();
+      expect(res.headers.get('ratelimit') === null).toBe(headers === false);
+      const body = (await res.json()) as { error: { retryAfter: number; limits: Record<string, number> } };
+      expect(body.error.limits).toEqual({ current: 10, pro: 100 });
+      expect(res.headers.get('retry-after')).toBe(String(body.error.retryAfter));
+      expect(body.error.retryAfter).toBeGreaterThan(3500);
+    }
+  });
+
   it('X-Forwarded-For spoofing with trust proxy off: rotating XFF yields 0 extra admissions', async () => {
     const { url } = await start();
     let admitted = 0;
