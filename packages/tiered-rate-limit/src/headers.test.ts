@@ -88,6 +88,33 @@ describe('rejectionBody', () => {
     expect(top.body).toEqual({ success: false, error: { message: 'Enterprise tier rate limit exceeded.', code: 'RATE_LIMIT_EXCEEDED', retryAfter: 5, currentTier: 'enterprise', limits: { current: 500 } } });
   });
 
+  it('upgradeUrl null: no prompt, no next-tier limit, no upgrade member, in either format', () => {
+    const d = decision([state('general', 20, 60, 0, 60_000, true)]);
+    expect(rejectionBody(tiers, d, 'json', null).body).toEqual({
+      success: false,
+      error: { message: 'Free tier rate limit exceeded.', code: 'RATE_LIMIT_EXCEEDED', retryAfter: 60, currentTier: 'free', limits: { current: 20 } },
+    });
+    expect(rejectionBody(tiers, d, 'problem+json', null).body).toEqual({
+      type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
+      title: 'Rate limit exceeded',
+      status: 429,
+      detail: 'Free tier rate limit exceeded.',
+      'violated-policies': ['general'],
+      tier: 'free',
+      retryAfter: 60,
+    });
+    expect(rejectionBody(tiers, d, 'problem+json', '/up').body).toMatchObject({ detail: 'Free tier rate limit exceeded. Upgrade to Pro for higher limits.', upgrade: { tier: 'pro', limit: 100, url: '/up' } });
+    // The tier table is not consulted without an upgrade URL.
+    const untouchable = new Proxy(tiers, {
+      get: (target, prop, receiver) => {
+        if (prop === 'next') throw new Error('tiers.next called');
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    expect(() => rejectionBody(untouchable, d, 'json', null)).not.toThrow();
+    expect(() => rejectionBody(untouchable, d, 'json', '/up')).toThrow('tiers.next called');
+  });
+
   it('rejection() with the policy the headers described is rejectionBody(); without one it finds it itself', () => {
     const d = decision([state('general', 20, 60, 0, 41_200, true), state('analysis', 10, 3600, 0, 1_259_100, true)]);
     for (const format of ['json', 'problem+json'] as const) {
