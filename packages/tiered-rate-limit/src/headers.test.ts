@@ -1,8 +1,8 @@
 import { parseList } from 'structured-headers';
 import { describe, expect, it } from 'vitest';
-import { rateLimitHeaders } from './headers.js';
+import { mostRestrictive, rateLimitHeaders, writeRateLimitHeaders } from './headers.js';
 import type { Decision, PolicyState } from './limiter.js';
-import { rejectionBody } from './responses.js';
+import { rejection, rejectionBody } from './responses.js';
 import { defaultTiers } from './tiers.js';
 
 const tiers = defaultTiers();
@@ -60,6 +60,21 @@ describe('rateLimitHeaders', () => {
     expect(rateLimitHeaders(d, { legacy: false }).map(([n]) => n)).toEqual(['X-RateLimit-Tier', 'RateLimit-Policy', 'RateLimit']);
     expect(rateLimitHeaders(d, { standard: false }).map(([n]) => n)).toEqual(['X-RateLimit-Tier', 'X-RateLimit-Limit', 'X-RateLimit-Window', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']);
   });
+
+  it('writeRateLimitHeaders sets, in order, exactly what rateLimitHeaders lists, and returns the policy X-RateLimit-* describe', () => {
+    const allowed = decision([state('general', 20, 60, 17, 41_200), state('analysis', 10, 3600, 3, 1_259_100)]);
+    const limited = decision([state('general', 20, 60, 17, 41_200), state('analysis', 10, 3600, 0, 1_259_100, true)]);
+    const unavailable: Decision = { ...limited, allowed: false, outcome: 'store-unavailable', source: 'none', policies: [], violated: [], retryAfterSec: 1 };
+    for (const d of [allowed, limited, unavailable]) {
+      for (const options of [{}, { legacy: false }, { standard: false }, { legacy: false, standard: false }]) {
+        const written: [string, string][] = [];
+        const returned = writeRateLimitHeaders({ setHeader: (name, value) => written.push([name, value]) }, d, options);
+        expect(written).toEqual(rateLimitHeaders(d, options));
+        expect(returned).toBe(options.legacy === false || d.policies.length === 0 ? undefined : mostRestrictive(d));
+      }
+    }
+    expect(writeRateLimitHeaders({ setHeader: () => {} }, limited, {})!.policy).toBe('analysis');
+  });
 });
 
 describe('rejectionBody', () => {
@@ -71,5 +86,42 @@ describe('rejectionBody', () => {
     );
     const top = rejectionBody(tiers, decision([state('general', 500, 60, 0, 5_000, true)], 'enterprise'), 'json', '/api/subscription/checkout');
     expect(top.body).toEqual({ success: false, error: { message: 'Enterprise tier rate limit exceeded.', code: 'RATE_LIMIT_EXCEEDED', retryAfter: 5, currentTier: 'enterprise', limits: { current: 500 } } });
+  });
+
+  it('upgradeUrl null: no prompt, no next-tier limit, no upgrade member, in either format', () => {
+    const d = decision([state('general', 20, 60, 0, 60_000, true)]);
+    expect(rejectionBody(tiers, d, 'json', null).body).toEqual({
+      success: false,
+      error: { message: 'Free tier rate limit exceeded.', code: 'RATE_LIMIT_EXCEEDED', retryAfter: 60, currentTier: 'free', limits: { current: 20 } },
+    });
+    expect(rejectionBody(tiers, d, 'problem+json', null).body).toEqual({
+      type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
+      title: 'Rate limit exceeded',
+      status: 429,
+      detail: 'Free tier rate limit exceeded.',
+      'violated-policies': ['general'],
+      tier: 'free',
+      retryAfter: 60,
+    });
+    expect(rejectionBody(tiers, d, 'problem+json', '/up').body).toMatchObject({ detail: 'Free tier rate limit exceeded. Upgrade to Pro for higher limits.', upgrade: { tier: 'pro', limit: 100, url: '/up' } });
+    // The tier table is not consulted without an upgrade URL.
+    const untouchable = new Proxy(tiers, {
+      get: (target, prop, receiver) => {
+        if (prop === 'next') throw new Error('tiers.next called');
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    expect(() => rejectionBody(untouchable, d, 'json', null)).not.toThrow();
+    expect(() => rejectionBody(untouchable, d, 'json', '/up')).toThrow('tiers.next called');
+  });
+
+  it('rejection() with the policy the headers described is rejectionBody(); without one it finds it itself', () => {
+    const d = decision([state('general', 20, 60, 0, 41_200, true), state('analysis', 10, 3600, 0, 1_259_100, true)]);
+    for (const format of ['json', 'problem+json'] as const) {
+      const expected = rejectionBody(tiers, d, format, '/up');
+      expect(rejection(tiers, d, format, '/up', mostRestrictive(d))).toEqual(expected);
+      expect(rejection(tiers, d, format, '/up', undefined)).toEqual(expected);
+    }
+    expect(rejectionBody(tiers, d, 'json', '/up').body).toMatchObject({ error: { limits: { current: 10, pro: 100 }, retryAfter: 1260 } });
   });
 });

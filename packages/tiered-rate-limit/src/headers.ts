@@ -20,15 +20,21 @@ export function mostRestrictive(decision: Decision): PolicyState | undefined {
 
 const seconds = (ms: number) => Math.ceil(ms / 1000);
 
+/** Where headers are written: an Express / `http.ServerResponse`, or a collector. */
+export interface HeaderTarget {
+  setHeader(name: string, value: string): unknown;
+}
+
 /**
- * Every rate-limit header of one decision, from one clock reading: `t` of a policy, `X-RateLimit-Reset`
- * minus the decision's epoch second, and `Retry-After` are the same number for the policy that decides.
+ * Writes every rate-limit header of one decision into `target`, in the order `rateLimitHeaders` lists
+ * them, and returns the policy the X-RateLimit-* headers describe (undefined when they are not written),
+ * so that a 429 body can reuse it. Internal: the middleware writes straight into the response.
  */
-export function rateLimitHeaders(decision: Decision, options: HeaderOptions = {}): [string, string][] {
-  const out: [string, string][] = [['X-RateLimit-Tier', decision.tier.name]];
-  if (decision.outcome !== 'allowed') out.push(['Retry-After', String(decision.retryAfterSec)]);
+export function writeRateLimitHeaders(target: HeaderTarget, decision: Decision, options: HeaderOptions): PolicyState | undefined {
+  target.setHeader('X-RateLimit-Tier', decision.tier.name);
+  if (decision.outcome !== 'allowed') target.setHeader('Retry-After', String(decision.retryAfterSec));
   const states = decision.policies;
-  if (states.length === 0) return out;
+  if (states.length === 0) return undefined;
   if (options.standard !== false) {
     let policy = '';
     let limit = '';
@@ -38,16 +44,31 @@ export function rateLimitHeaders(decision: Decision, options: HeaderOptions = {}
       policy += `${sep}"${s.policy}";q=${s.limit};w=${s.windowSec}`;
       limit += `${sep}"${s.policy}";r=${s.remaining};t=${seconds(s.resetMs)}`;
     }
-    out.push(['RateLimit-Policy', policy], ['RateLimit', limit]);
+    target.setHeader('RateLimit-Policy', policy);
+    target.setHeader('RateLimit', limit);
   }
-  if (options.legacy !== false) {
-    const s = mostRestrictive(decision)!;
-    out.push(
-      ['X-RateLimit-Limit', String(s.limit)],
-      ['X-RateLimit-Window', String(s.windowSec)],
-      ['X-RateLimit-Remaining', String(s.remaining)],
-      ['X-RateLimit-Reset', String(Math.floor(decision.nowMs / 1000) + seconds(s.resetMs))],
-    );
+  if (options.legacy === false) return undefined;
+  const s = mostRestrictive(decision)!;
+  target.setHeader('X-RateLimit-Limit', String(s.limit));
+  target.setHeader('X-RateLimit-Window', String(s.windowSec));
+  target.setHeader('X-RateLimit-Remaining', String(s.remaining));
+  target.setHeader('X-RateLimit-Reset', String(Math.floor(decision.nowMs / 1000) + seconds(s.resetMs)));
+  return s;
+}
+
+class HeaderList implements HeaderTarget {
+  readonly headers: [string, string][] = [];
+  setHeader(name: string, value: string): void {
+    this.headers.push([name, value]);
   }
-  return out;
+}
+
+/**
+ * Every rate-limit header of one decision, from one clock reading: `t` of a policy, `X-RateLimit-Reset`
+ * minus the decision's epoch second, and `Retry-After` are the same number for the policy that decides.
+ */
+export function rateLimitHeaders(decision: Decision, options: HeaderOptions = {}): [string, string][] {
+  const list = new HeaderList();
+  writeRateLimitHeaders(list, decision, options);
+  return list.headers;
 }

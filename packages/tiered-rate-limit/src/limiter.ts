@@ -22,9 +22,9 @@ export interface LimiterOptions {
   probeIntervalMs?: number;
   /** Share of each limit one instance may admit from memory during an outage (`ceil(limit x share)`); set 1/instances. @default 1 */
   fallbackShare?: number;
-  /** Hard cap on keys held by the in-memory store (least recently used evicted); the local block list holds at most min(this, 10 000). @default 100_000 */
+  /** Hard cap on keys held by the in-memory store (least recently used evicted); the local block list holds at most min(this, 10 000) principals. @default 100_000 */
   maxMemoryKeys?: number;
-  /** Answer keys that are already over a limit from memory until their retry time, without a Redis call. @default true */
+  /** Answer keys that are already over a limit from memory until their retry time, without a Redis call (same tier and policies only: a tier change asks Redis again). @default true */
   localBlock?: boolean;
   /** Receives one line per Redis state change (never per request). @default console */
   logger?: Logger;
@@ -104,15 +104,38 @@ interface Plan {
   readonly names: readonly string[];
   readonly args: readonly number[];
   readonly scriptArgs: readonly (string | number)[];
-  readonly fallbackArgs: readonly number[] | undefined;
-  readonly closed: boolean;
+  readonly outage: Outage;
 }
 
+/** How a plan is decided while Redis is unavailable: everything that does not depend on the request. */
+type Outage =
+  /** A policy is 'closed': 503. */
+  | { readonly mode: 'closed' }
+  /** Every policy is 'open': admitted, with these (frozen, shared) states. */
+  | { readonly mode: 'open'; readonly states: readonly PolicyState[] }
+  /** The 'fallback' policies are decided from memory; 'open' ones are not reported. */
+  | {
+      readonly mode: 'fallback';
+      /** Index in the plan of each fallback policy. */
+      readonly index: readonly number[];
+      readonly policies: readonly Policy[];
+      readonly suffixes: readonly string[];
+      /** 5 numbers per fallback policy, the limit scaled by fallbackShare. */
+      readonly args: readonly number[];
+    };
+
+const CLOSED: Outage = Object.freeze({ mode: 'closed' });
+const NO_STATES: readonly PolicyState[] = Object.freeze([]);
+
+/** A principal that a Redis decision left with nothing to give, for the tier and policy list of that decision. */
 interface BlockEntry {
-  until: number;
-  limit: number;
-  at: number;
-  decision: Decision;
+  /** Epoch ms until which the same request is certainly rejected (the longest wait of its exhausted policies). */
+  readonly until: number;
+  /** When the rejection was remembered (local answers count down from it). */
+  readonly at: number;
+  readonly tier: Tier;
+  readonly names: readonly string[];
+  readonly decision: Decision;
 }
 
 const defaults = {
@@ -174,10 +197,13 @@ export function createLimiter(options: LimiterOptions): Limiter {
   // Tier names come from a bounded table and policy lists from code, so these caches stay small (and are capped).
   const plans = new Map<string, Plan>();
   const plansByArray = new WeakMap<readonly string[], Map<string, Plan>>();
+  // Keyed by the principal's Redis key (`base`): one entry per principal, for its last rejected tier and policy list.
   const blocks = new Map<string, BlockEntry>();
-  // Each entry keeps its decision (for the headers of local answers), so this list has its own, smaller cap.
+  // Each entry keeps its decision (for the headers of local answers), so this list has its own, smaller cap (in principals).
   const blockCap = Math.min(o.maxMemoryKeys, 10_000);
   const defaultPolicies = Object.freeze([tiers.policyNames[0]!]);
+  // A 'closed' policy answers 503 until the next probe could find Redis back.
+  const closedRetrySec = Math.max(1, Math.ceil(o.probeIntervalMs / 1000));
 
   const maintenance = setInterval(() => {
     const now = Date.now();
@@ -212,7 +238,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
     });
     if (new Set(names).size !== names.length) throw new UnknownTierError(`policy listed twice in ${names.join(', ')}`);
     const args = policies.flatMap((p) => [ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, p.cost, p.blockMs]);
-    const fallback = policies.filter((p) => p.onStoreUnavailable === 'fallback');
     const made: Plan = {
       tier,
       policies,
@@ -220,10 +245,30 @@ export function createLimiter(options: LimiterOptions): Limiter {
       names: policies.map((p) => p.name),
       args,
       scriptArgs: scriptArgs(policies.map((p) => p.name), args),
-      fallbackArgs: fallback.length ? policies.flatMap((p) => [ALGORITHM_CODE[p.algorithm], Math.ceil(p.limit * o.fallbackShare), p.windowMs, p.cost, p.blockMs]) : undefined,
-      closed: policies.some((p) => p.onStoreUnavailable === 'closed'),
+      outage: outagePlan(policies),
     };
     return made;
+  }
+
+  function outagePlan(policies: readonly Policy[]): Outage {
+    if (policies.some((p) => p.onStoreUnavailable === 'closed')) return CLOSED;
+    const index: number[] = [];
+    policies.forEach((p, i) => {
+      if (p.onStoreUnavailable === 'fallback') index.push(i);
+    });
+    if (index.length === 0) {
+      // Shared by every decision of this plan during an outage, so frozen.
+      const states = policies.map((p) => Object.freeze({ policy: p.name, algorithm: p.algorithm, limit: p.limit, windowSec: p.windowMs / 1000, remaining: p.limit, resetMs: p.windowMs, retryAfterMs: 0, limited: false }));
+      return { mode: 'open', states: Object.freeze(states) };
+    }
+    const fallback = index.map((i) => policies[i]!);
+    return {
+      mode: 'fallback',
+      index,
+      policies: fallback,
+      suffixes: fallback.map((p) => `:${p.name}`),
+      args: fallback.flatMap((p) => [ALGORITHM_CODE[p.algorithm], Math.ceil(p.limit * o.fallbackShare), p.windowMs, p.cost, p.blockMs]),
+    };
   }
 
   function argsWithCost(base: readonly number[], policies: readonly Policy[], cost: CheckInput['cost']): readonly number[] {
@@ -276,60 +321,75 @@ export function createLimiter(options: LimiterOptions): Limiter {
     };
   }
 
-  function remember(keys: readonly string[], decision: Decision, args: readonly number[]): void {
+  // Memory and the fallback keep one counter per policy: `<base>:<policy>`.
+  function policyKeys(p: Plan, base: string): string[] {
+    const keys = new Array<string>(p.suffixes.length);
+    for (let i = 0; i < keys.length; i++) keys[i] = base + p.suffixes[i]!;
+    return keys;
+  }
+
+  function remember(p: Plan, base: string, decision: Decision, args: readonly number[]): void {
+    // Only a policy with nothing left rejects every later request, whatever its cost. The same request is
+    // rejected until the last of them could admit again.
+    let wait = 0;
+    const states = decision.policies;
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]!;
+      if (s.limited && s.remaining <= 0 && args[i * 5 + 3]! >= 1 && s.retryAfterMs > wait) wait = s.retryAfterMs;
+    }
+    if (wait === 0) return;
     const at = Date.now();
-    decision.policies.forEach((s, i) => {
-      // Only a policy with nothing left rejects every later request, whatever its cost.
-      if (!s.limited || s.remaining > 0 || args[i * 5 + 3]! < 1) return;
-      if (blocks.size >= blockCap) blocks.delete(blocks.keys().next().value!);
-      blocks.set(keys[i]!, { until: at + s.retryAfterMs, limit: s.limit, at, decision });
-    });
+    // A principal blocked again moves to the end of the eviction order; only a new one can evict the oldest.
+    if (!blocks.delete(base) && blocks.size >= blockCap) blocks.delete(blocks.keys().next().value!);
+    blocks.set(base, { until: at + wait, at, tier: p.tier, names: p.names, decision });
   }
 
-  function fromBlock(keys: readonly string[], policies: readonly Policy[]): Decision | undefined {
-    const now = Date.now();
-    for (let i = 0; i < keys.length; i++) {
-      const e = blocks.get(keys[i]!);
-      if (!e) continue;
-      if (e.until <= now) {
-        blocks.delete(keys[i]!);
-        continue;
-      }
-      // A higher limit (an upgrade since the rejection) must be asked again.
-      if (policies[i]!.limit > e.limit) continue;
-      const prior = e.decision;
-      if (prior.policies.length !== policies.length || prior.policies.some((s, j) => s.policy !== policies[j]!.name)) continue;
-      const elapsed = now - e.at;
-      const states = prior.policies.map((s) => ({ ...s, resetMs: Math.max(0, s.resetMs - elapsed), retryAfterMs: s.limited ? Math.max(1, s.retryAfterMs - elapsed) : 0 }));
-      const violated = states.filter((s) => s.limited);
-      const retryMs = Math.max(...violated.map((s) => s.retryAfterMs));
-      return { ...prior, source: 'local-block', policies: states, violated, nowMs: prior.nowMs + elapsed, retryAfterSec: Math.max(1, Math.ceil(retryMs / 1000)) };
-    }
-    return undefined;
+  function sameNames(a: readonly string[], b: readonly string[]): boolean {
+    if (a === b) return true;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
   }
 
-  function degraded(p: Plan, key: string, keys: readonly string[], args: readonly number[]): Decision {
+  function fromBlock(p: Plan, base: string): Decision | undefined {
+    const e = blocks.get(base);
+    if (e === undefined) return undefined;
     const now = Date.now();
-    if (p.closed) {
-      return { allowed: false, outcome: 'store-unavailable', source: 'none', tier: p.tier, key, policies: [], violated: [], nowMs: now, retryAfterSec: Math.max(1, Math.ceil(o.probeIntervalMs / 1000)) };
+    if (e.until <= now) {
+      blocks.delete(base);
+      return undefined;
     }
-    const idx: number[] = [];
-    p.policies.forEach((pol, i) => {
-      if (pol.onStoreUnavailable === 'fallback') idx.push(i);
-    });
-    if (idx.length === 0) {
-      const states = p.policies.map((pol) => ({ policy: pol.name, algorithm: pol.algorithm, limit: pol.limit, windowSec: pol.windowMs / 1000, remaining: pol.limit, resetMs: pol.windowMs, retryAfterMs: 0, limited: false }));
-      return { allowed: true, outcome: 'allowed', source: 'none', tier: p.tier, key, policies: states, violated: [], nowMs: now, retryAfterSec: 0 };
+    // Only the request that was rejected: a tier change (an upgrade since the rejection) or another
+    // policy list is asked of Redis again.
+    if (e.tier !== p.tier || !sameNames(e.names, p.names)) return undefined;
+    const prior = e.decision;
+    const elapsed = now - e.at;
+    const states = prior.policies.map((s) => ({ ...s, resetMs: Math.max(0, s.resetMs - elapsed), retryAfterMs: s.limited ? Math.max(1, s.retryAfterMs - elapsed) : 0 }));
+    const violated = states.filter((s) => s.limited);
+    const retryMs = Math.max(...violated.map((s) => s.retryAfterMs));
+    return { ...prior, source: 'local-block', policies: states, violated, nowMs: prior.nowMs + elapsed, retryAfterSec: Math.max(1, Math.ceil(retryMs / 1000)) };
+  }
+
+  // Per request only what depends on the request: the keys, and the costs when the request sets them.
+  function degraded(p: Plan, key: string, base: string, args: readonly number[]): Decision {
+    const now = Date.now();
+    const out = p.outage;
+    if (out.mode === 'closed') {
+      return { allowed: false, outcome: 'store-unavailable', source: 'none', tier: p.tier, key, policies: NO_STATES, violated: NO_STATES, nowMs: now, retryAfterSec: closedRetrySec };
     }
-    const fkeys = idx.map((i) => keys[i]!);
-    const fargs = idx.flatMap((i) => {
-      const a = p.fallbackArgs!.slice(i * 5, i * 5 + 5);
-      a[3] = args[i * 5 + 3]!;
-      return a;
-    });
-    const reply = memory.decide(fkeys, fargs, now);
-    const decision = build(p, key, reply, 'fallback', idx.map((i) => p.policies[i]!), fargs);
-    return decision;
+    if (out.mode === 'open') {
+      return { allowed: true, outcome: 'allowed', source: 'none', tier: p.tier, key, policies: out.states, violated: NO_STATES, nowMs: now, retryAfterSec: 0 };
+    }
+    const n = out.index.length;
+    const keys = new Array<string>(n);
+    for (let j = 0; j < n; j++) keys[j] = base + out.suffixes[j]!;
+    let fargs = out.args;
+    if (args !== p.args) {
+      const patched = out.args.slice();
+      for (let j = 0; j < n; j++) patched[j * 5 + 3] = args[out.index[j]! * 5 + 3]!;
+      fargs = patched;
+    }
+    return build(p, key, memory.decide(keys, fargs, now), 'fallback', out.policies, fargs);
   }
 
   function finish(p: Plan, decision: Decision): Decision {
@@ -350,23 +410,20 @@ export function createLimiter(options: LimiterOptions): Limiter {
       try {
         if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
         p = plan(input.tier, input.policies ?? defaultPolicies);
-        // Redis holds all of a principal's policies in `base`; memory and the block list key each policy.
+        // Redis and the block list hold all of a principal's policies under `base`; memory keys each policy.
         base = `${o.prefix}{${escapeKey(input.key)}}`;
         args = argsWithCost(p.args, p.policies, input.cost);
       } catch (error) {
         return Promise.reject(error);
       }
-      // Per-policy keys are only needed off the hot path (memory, block list, fallback).
-      let perPolicy: string[] | undefined;
-      const keys = () => (perPolicy ??= p.suffixes.map((s) => base + s));
-      const local = o.localBlock && blocks.size > 0 ? fromBlock(keys(), p.policies) : undefined;
+      const local = o.localBlock && blocks.size > 0 ? fromBlock(p, base) : undefined;
       if (local) return Promise.resolve(finish(p, local));
-      if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(keys(), args, Date.now()), 'memory', p.policies, args)));
-      if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, keys(), args)));
+      if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(policyKeys(p, base), args, Date.now()), 'memory', p.policies, args)));
+      if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, base, args)));
       return new Promise((resolve) => {
         redis.run(base, args === p.args ? p.scriptArgs : scriptArgs(p.names, args), 0, (error, reply) => {
-          const decision = error ? degraded(p, input.key, keys(), args) : build(p, input.key, reply!, 'redis', p.policies, args);
-          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(keys(), decision, args);
+          const decision = error ? degraded(p, input.key, base, args) : build(p, input.key, reply!, 'redis', p.policies, args);
+          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(p, base, decision, args);
           resolve(finish(p, decision));
         });
       });

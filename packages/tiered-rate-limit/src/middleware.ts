@@ -1,9 +1,9 @@
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKey } from './client-ip.js';
 import { InvalidOptionsError, UnsafeTrustProxyError } from './errors.js';
-import { type HeaderOptions, rateLimitHeaders } from './headers.js';
-import { type CheckInput, createLimiter, type Decision, type Limiter, type LimiterOptions } from './limiter.js';
-import { type ErrorFormat, rejectionBody } from './responses.js';
+import { type HeaderOptions, writeRateLimitHeaders } from './headers.js';
+import { type CheckInput, createLimiter, type Decision, type Limiter, type LimiterOptions, type PolicyState } from './limiter.js';
+import { type ErrorFormat, rejection } from './responses.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -110,10 +110,12 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
         cost: cost?.(req),
       });
       (res.locals as { rateLimit?: Decision }).rateLimit = decision;
-      if (headerOptions) for (const [name, value] of rateLimitHeaders(decision, headerOptions)) res.setHeader(name, value);
+      // The headers are written straight into the response; the policy they describe is the 429's.
+      let restrictive: PolicyState | undefined;
+      if (headerOptions) restrictive = writeRateLimitHeaders(res, decision, headerOptions);
       else if (!decision.allowed) res.setHeader('Retry-After', String(decision.retryAfterSec));
       if (decision.allowed) return next();
-      const { status, contentType, body } = rejectionBody(limiter.tiers, decision, format, upgradeUrl);
+      const { status, contentType, body } = rejection(limiter.tiers, decision, format, upgradeUrl, restrictive);
       res.status(status).setHeader('Content-Type', `${contentType}; charset=utf-8`);
       res.end(JSON.stringify(body));
     } catch (error) {

@@ -188,6 +188,21 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
     });
   });
 
+  it('with X-RateLimit-* off, or every header off, a 429 still describes the violated policy and sends Retry-After', async () => {
+    for (const headers of [{ legacy: false }, false] as const) {
+      const { url } = await start({ headers });
+      for (let i = 0; i < 10; i++) await (await fetch(`${url}/api/analyze`, { method: 'POST' })).arrayBuffer();
+      const res = await fetch(`${url}/api/analyze`, { method: 'POST' });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('x-ratelimit-limit')).toBeNull();
+      expect(res.headers.get('ratelimit') === null).toBe(headers === false);
+      const body = (await res.json()) as { error: { retryAfter: number; limits: Record<string, number> } };
+      expect(body.error.limits).toEqual({ current: 10, pro: 100 });
+      expect(res.headers.get('retry-after')).toBe(String(body.error.retryAfter));
+      expect(body.error.retryAfter).toBeGreaterThan(3500);
+    }
+  });
+
   it('X-Forwarded-For spoofing with trust proxy off: rotating XFF yields 0 extra admissions', async () => {
     const { url } = await start();
     let admitted = 0;
@@ -257,5 +272,45 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
       sources.add(d.source);
     }
     expect([...sources]).toEqual(['local-block']);
+  });
+
+  it('the local block list answers only the rejected tier and policy list: a tier change (even to the same limit) and another list ask Redis', async () => {
+    const same = { general: { limit: 2, window: 60 }, analysis: { limit: 5, window: 60 } };
+    const { limiter } = await start({ tiers: defineTiers({ a: { policies: same }, b: { policies: same } }) });
+    const check = async (tier: string, policies: string[]) => {
+      const d = await limiter.limiter.check({ key: 'p:x', tier, policies });
+      return [d.outcome, d.source, d.tier.name, d.policies.map((s) => s.policy).join('+')];
+    };
+    expect(await check('a', ['general'])).toEqual(['allowed', 'redis', 'a', 'general']);
+    expect(await check('a', ['general'])).toEqual(['allowed', 'redis', 'a', 'general']);
+    expect(await check('a', ['general'])).toEqual(['limited', 'redis', 'a', 'general']);
+    expect(await check('a', ['general'])).toEqual(['limited', 'local-block', 'a', 'general']);
+    // Tier b has the same limits: still its own decision (and its own headers), not tier a's remembered one.
+    expect(await check('b', ['general'])).toEqual(['limited', 'redis', 'b', 'general']);
+    expect(await check('b', ['general'])).toEqual(['limited', 'local-block', 'b', 'general']);
+    expect(await check('b', ['general', 'analysis'])).toEqual(['limited', 'redis', 'b', 'general+analysis']);
+    expect(await check('b', ['general', 'analysis'])).toEqual(['limited', 'local-block', 'b', 'general+analysis']);
+  });
+
+  it('the local block list cap (min(maxMemoryKeys, 10 000)) counts principals, not principals x policies', async () => {
+    const tiers = defineTiers({ t: { policies: { general: { limit: 1, window: 60 }, analysis: { limit: 1, window: 60 } } } });
+    const { limiter } = await start({ tiers, maxMemoryKeys: 2 });
+    const source = async (key: string) => {
+      const d = await limiter.limiter.check({ key, policies: ['general', 'analysis'] });
+      return `${d.outcome}/${d.source}`;
+    };
+    for (const key of ['p:a', 'p:b']) {
+      expect(await source(key)).toBe('allowed/redis');
+      // Both policies exhausted: remembered once for the principal.
+      expect(await source(key)).toBe('limited/redis');
+    }
+    expect(await source('p:a')).toBe('limited/local-block');
+    expect(await source('p:b')).toBe('limited/local-block');
+    // A third principal evicts the oldest.
+    expect(await source('p:c')).toBe('allowed/redis');
+    expect(await source('p:c')).toBe('limited/redis');
+    expect(await source('p:c')).toBe('limited/local-block');
+    expect(await source('p:b')).toBe('limited/local-block');
+    expect(await source('p:a')).toBe('limited/redis');
   });
 });

@@ -226,4 +226,42 @@ describe.skipIf(!canRun)('failure modes per policy, Redis unreachable (closed po
     expect(await closed.json()).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_UNAVAILABLE', currentTier: 'free' } });
     expect(warnings).toHaveLength(1);
   });
+
+  it("outage decisions: all-'open' states are frozen (shared by decisions), only 'fallback' policies are decided from memory, with the request's cost", async () => {
+    const port = await freePort();
+    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+    client.on('error', () => {});
+    const tiers = defineTiers({
+      free: {
+        policies: {
+          general: { limit: 10, window: 60 },
+          search: { limit: 1, window: 60, onStoreUnavailable: 'open' },
+          export: { limit: 5, window: 3600, onStoreUnavailable: 'open' },
+        },
+      },
+    });
+    const limiter = createLimiter({ tiers, redis: client, fallbackShare: 0.5, logger: { warn: () => {} } });
+    cleanups.push(() => client.disconnect(), () => limiter.close());
+
+    const open1 = await limiter.check({ key: 'u', policies: ['search', 'export'] });
+    expect(open1).toMatchObject({ allowed: true, outcome: 'allowed', source: 'none', key: 'u', violated: [] });
+    expect(open1.policies.map((s) => [s.policy, s.limit, s.windowSec, s.remaining, s.resetMs, s.limited])).toEqual([
+      ['search', 1, 60, 1, 60_000, false],
+      ['export', 5, 3600, 5, 3_600_000, false],
+    ]);
+    expect(Object.isFrozen(open1.policies) && open1.policies.every((s) => Object.isFrozen(s))).toBe(true);
+    const open2 = await limiter.check({ key: 'v', policies: ['search', 'export'] });
+    expect(open2.key).toBe('v');
+    expect(open2.policies).toEqual(open1.policies);
+
+    // 'search' is open and not reported; 'general' is decided from memory with ceil(10 x 0.5) = 5.
+    const a = await limiter.check({ key: 'u', policies: ['search', 'general'], cost: { general: 3 } });
+    expect([a.source, a.outcome]).toEqual(['fallback', 'allowed']);
+    expect(a.policies.map((s) => [s.policy, s.limit, s.remaining])).toEqual([['general', 5, 2]]);
+    const b = await limiter.check({ key: 'u', policies: ['search', 'general'], cost: 3 });
+    expect([b.source, b.outcome, b.policies[0]!.remaining]).toEqual(['fallback', 'limited', 2]);
+    // Another plan over the same principal and policy shares the memory counter; without a cost, the policy's own.
+    const c = await limiter.check({ key: 'u', policies: ['general'] });
+    expect([c.source, c.outcome, c.policies[0]!.remaining]).toEqual(['fallback', 'allowed', 1]);
+  });
 });
