@@ -202,7 +202,6 @@ export interface Config {
   demoMode: boolean;
   stripe: {
     secretKey: string;
-    webhookSecret: string;
     apiBaseUrl: string;
     /** Every accepted signing secret: STRIPE_WEBHOOK_SECRET (comma-separated allowed), then STRIPE_WEBHOOK_SECRET_PREVIOUS. */
     webhookSecrets: string[];
@@ -281,7 +280,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       const webhookSecrets = [...webhookSecret.split(','), ...(e.STRIPE_WEBHOOK_SECRET_PREVIOUS ?? '').split(',')].map((v) => v.trim()).filter(Boolean);
       return {
         secretKey: pick('STRIPE_SECRET_KEY'),
-        webhookSecret,
         apiBaseUrl: e.STRIPE_API_BASE_URL,
         webhookSecrets,
         prices: { pro: e.STRIPE_PRICE_PRO, enterprise: e.STRIPE_PRICE_ENTERPRISE },

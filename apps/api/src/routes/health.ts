@@ -62,6 +62,11 @@ export function healthRoutes(deps: {
     res.json({ status: 'ready', checks: { database: 'up' } });
   });
 
+  // The migrations shipped with this build: read once, they cannot change while the process runs.
+  const available = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.replace(/\.sql$/, ''))
+    .sort();
   router.get('/health/detailed', deps.guard, async (_req, res) => {
     res.set(noStore);
     const started = performance.now();
@@ -72,10 +77,6 @@ export function healthRoutes(deps: {
     if (up) {
       try {
         const applied = await appliedMigrations(deps.db);
-        const available = readdirSync(MIGRATIONS_DIR)
-          .filter((f) => f.endsWith('.sql'))
-          .map((f) => f.replace(/\.sql$/, ''))
-          .sort();
         migrations = { applied, pending: available.filter((m) => !applied.includes(m)) };
         serverVersion = (await deps.db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v;
       } catch (error) {
