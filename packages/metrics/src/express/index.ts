@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Counter, Gauge } from 'prom-client';
-import { MetricConflictError, MetricsOptionsError } from '../errors.js';
-import { DEFAULT_BUCKETS, DEFINITION, describe, type Metrics } from '../metrics.js';
+import { MetricsOptionsError } from '../errors.js';
+import { assertBuckets, DEFAULT_BUCKETS, DEFINITION, getOrCreate, type Metrics } from '../metrics.js';
 import { isSeriesHistogram, SeriesHistogram, type HistogramSeries } from '../series-histogram.js';
 import { RouterWatcher, routeTemplate, type TrackedRequest } from './route-template.js';
 
@@ -52,21 +52,16 @@ const LABEL_NAMES = ['method', 'route', 'status_code'] as const;
  * refused with the usual conflict error rather than silently observed twice.
  */
 function durationHistogram(metrics: Metrics, buckets: readonly number[], exemplars: boolean): SeriesHistogram {
-  const wanted = describe('histogram', DURATION_HELP, LABEL_NAMES, buckets, exemplars);
-  const existing = metrics.registry.getSingleMetric(DURATION) as unknown;
-  if (existing !== undefined) {
-    const have = (existing as { [DEFINITION]?: string })[DEFINITION];
-    if (isSeriesHistogram(existing) && have === wanted) return existing;
-    const what = have === undefined ? 'a metric registered outside @org/metrics' : isSeriesHistogram(existing) ? have : `${have} as a plain prom-client histogram (let httpMetrics create it)`;
-    throw new MetricConflictError(DURATION, what, wanted);
-  }
-  if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))) {
-    throw new MetricsOptionsError('options.buckets must be a non-empty ascending list of finite numbers');
-  }
-  const histogram = new SeriesHistogram(DURATION, DURATION_HELP, LABEL_NAMES, buckets, exemplars);
-  Object.defineProperty(histogram, DEFINITION, { value: wanted, enumerable: false });
-  metrics.registry.registerMetric(histogram as never);
-  return histogram;
+  assertBuckets(buckets, () => new MetricsOptionsError('options.buckets must be a non-empty ascending list of finite numbers'));
+  return getOrCreate(metrics.registry, 'histogram', { name: DURATION, help: DURATION_HELP, labelNames: LABEL_NAMES }, () => new SeriesHistogram(DURATION, DURATION_HELP, LABEL_NAMES, buckets, exemplars), {
+    buckets,
+    exemplars,
+    reuse: isSeriesHistogram,
+    describeRefused(existing) {
+      const have = (existing as { [DEFINITION]?: string })[DEFINITION];
+      return have === undefined ? 'a metric registered outside @org/metrics' : `${have} as a plain prom-client histogram (let httpMetrics create it)`;
+    },
+  });
 }
 
 // Symbol.for: several middlewares (or copies of this package) on one registry share the same state.
@@ -119,7 +114,7 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
   };
   Object.defineProperty(syncTotal, SYNCED, { value: true });
   Object.defineProperty(syncInFlight, SYNCED, { value: true });
-  const total = metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames: ['method', 'route', 'status_code'], collect: syncTotal });
+  const total = metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames: LABEL_NAMES, collect: syncTotal });
   const inFlight = metrics.gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.', collect: syncInFlight });
   // Someone may have registered identical metrics without the scrape-time sync; then count directly.
   const isSynced = (m: unknown) => ((m as { collect?: { [SYNCED]?: boolean } }).collect?.[SYNCED] ?? false) === true;
