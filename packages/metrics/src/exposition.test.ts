@@ -206,4 +206,21 @@ describe('runtime metrics', () => {
     expect(body).not.toMatch(/^nodejs_active_\w+_total/m);
     metrics.close();
   });
+
+  it('read process.memoryUsage() once per scrape for the four memory gauges, all from the same reading', async () => {
+    const metrics = createMetrics();
+    const reading = { rss: 1001, heapTotal: 1002, heapUsed: 1003, external: 1004, arrayBuffers: 1005 };
+    const usage = vi.spyOn(process, 'memoryUsage').mockImplementation(() => ({ ...reading }));
+    const rss = vi.spyOn(process.memoryUsage, 'rss');
+    const gauges = (body: string) => body.split('\n').filter((l) => /^(process_resident_memory|nodejs_heap_size_total|nodejs_heap_size_used|nodejs_external_memory)_bytes /.test(l));
+    expect(gauges((await metrics.scrape()).body)).toEqual(['process_resident_memory_bytes 1001', 'nodejs_heap_size_total_bytes 1002', 'nodejs_heap_size_used_bytes 1003', 'nodejs_external_memory_bytes 1004']);
+    expect(usage).toHaveBeenCalledTimes(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    reading.rss = 2001;
+    reading.heapUsed = 2003;
+    expect(gauges((await metrics.scrape('application/openmetrics-text')).body)).toEqual(['process_resident_memory_bytes 2001', 'nodejs_heap_size_total_bytes 1002', 'nodejs_heap_size_used_bytes 2003', 'nodejs_external_memory_bytes 1004']);
+    expect(usage).toHaveBeenCalledTimes(2);
+    expect(rss).not.toHaveBeenCalled();
+    metrics.close();
+  });
 });
