@@ -97,9 +97,10 @@ function isolatedCost(): number {
   const mw = httpMetrics(metrics);
   const app = { router: { stack: [] } };
   const route = { path: '/users/:id' };
+  // Like Node's ServerResponse, the fake response points at its request (res.req).
   const once = () => {
-    const res = Object.assign(new EventEmitter(), { statusCode: 200, writableFinished: true });
     const req = { url: '/users/42', method: 'GET', app, route };
+    const res = Object.assign(new EventEmitter(), { statusCode: 200, writableFinished: true, req });
     mw(req as never, res as never, () => undefined);
     res.emit('close');
   };

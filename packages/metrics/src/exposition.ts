@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { isSeriesHistogram } from './series-histogram.js';
+import { isSeriesHistogram, type HistogramSeries } from './series-histogram.js';
 
 /** Content type of the Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -107,6 +107,65 @@ function isHistogramInternals(m: unknown): m is HistogramInternals {
   return h.type === 'histogram' && Array.isArray(h.upperBounds) && typeof h.hashMap === 'object' && h.hashMap !== null;
 }
 
+type InternalsSeries = HistogramInternals['hashMap'][string];
+
+/**
+ * Reads one kind of histogram series for {@link renderHistogram}: the own (not cumulative) count of
+ * bucket `i` with upper bound `bound`, the value of the +Inf bucket given the finite buckets' total, and
+ * the exemplar of bucket `i` (`bound` undefined: the +Inf bucket).
+ */
+interface HistogramReader<S> {
+  bucket(series: S, i: number, bound: number): number;
+  inf(series: S, finite: number): number;
+  exemplar(series: S, i: number, bound: number | undefined): Sample['exemplar'] | undefined;
+}
+
+/** {@link SeriesHistogram}: counts per slot (the last one is +Inf), exemplars by slot. */
+const SERIES_HISTOGRAM_READER: HistogramReader<HistogramSeries> = {
+  bucket: (series, i) => series.counts[i]!,
+  inf: (series, finite) => finite + series.counts[series.counts.length - 1]!,
+  exemplar: (series, i) => series.exemplars?.[i],
+};
+
+/** prom-client 15: counts and exemplars keyed by upper bound (`-1` for +Inf), +Inf is the count. */
+const PROM_CLIENT_HISTOGRAM_READER: HistogramReader<InternalsSeries> = {
+  bucket: (series, _i, bound) => series.bucketValues[bound] ?? 0,
+  inf: (series) => series.count,
+  exemplar: (series, _i, bound) => series.bucketExemplars?.[bound ?? '-1'],
+};
+
+/**
+ * The text of a histogram's series: cumulative `_bucket` lines (exemplars in OpenMetrics), `+Inf`,
+ * `_sum` and `_count`, read directly instead of through one sample object per bucket.
+ */
+function renderHistogram<S extends { labels: Record<string, string | number>; sum: number; count: number }>(
+  base: string,
+  upperBounds: readonly number[],
+  all: Iterable<S>,
+  read: HistogramReader<S>,
+  om: boolean,
+  labelPairs: (labels: Record<string, string | number>) => string,
+): string {
+  const le = upperBounds.map(formatValue);
+  let out = '';
+  for (const series of all) {
+    const pairs = labelPairs(series.labels);
+    const prefix = pairs ? `${pairs},` : '';
+    let acc = 0;
+    for (let i = 0; i < le.length; i++) {
+      const bound = upperBounds[i]!;
+      acc += read.bucket(series, i, bound);
+      out += `${base}_bucket{${prefix}le="${le[i]}"} ${acc}`;
+      if (om) out += exemplarSuffix(read.exemplar(series, i, bound));
+      out += '\n';
+    }
+    out += `${base}_bucket{${prefix}le="+Inf"} ${read.inf(series, acc)}`;
+    if (om) out += exemplarSuffix(read.exemplar(series, le.length, undefined));
+    out += `\n${base}_sum${joinLabels(pairs, '')} ${formatValue(series.sum)}\n${base}_count${joinLabels(pairs, '')} ${series.count}\n`;
+  }
+  return out;
+}
+
 /** Anything the serializer can read: a prom-client metric (via get()) or an already collected family. */
 type Source = { kind: 'metric'; metric: unknown } | { kind: 'family'; family: MetricFamily };
 
@@ -174,6 +233,7 @@ export async function expose(
     return extra ? (pairs ? `${pairs},${extra}` : extra) : pairs;
   };
 
+  const labelPairs = (labels: Record<string, string | number>): string => withDefaults(labels, formatLabelPairs(labels));
   const om = format === 'openmetrics';
   const chunks: string[] = [];
   const families = await Promise.all(
@@ -181,55 +241,24 @@ export async function expose(
   );
 
   async function render(source: Source, entry: Entry): Promise<string> {
-    let out = '';
     const counterSuffix = om && entry.type === 'counter';
     if (source.kind === 'metric' && isSeriesHistogram(source.metric)) {
       const h = source.metric;
-      const bounds = h.upperBounds.map(formatValue);
-      const base = entry.name;
-      for (const series of h.all()) {
-        const pairs = withDefaults(series.labels, formatLabelPairs(series.labels));
-        const prefix = pairs ? `${pairs},` : '';
-        let acc = 0;
-        for (let i = 0; i <= bounds.length; i++) {
-          acc += series.counts[i]!;
-          out += `${base}_bucket{${prefix}le="${i < bounds.length ? bounds[i] : '+Inf'}"} ${acc}`;
-          if (om && series.exemplars) out += exemplarSuffix(series.exemplars[i]);
-          out += '\n';
-        }
-        out += `${base}_sum${joinLabels(pairs, '')} ${formatValue(series.sum)}\n${base}_count${joinLabels(pairs, '')} ${series.count}\n`;
-      }
-      return out;
+      return renderHistogram(entry.name, h.upperBounds, h.all(), SERIES_HISTOGRAM_READER, om, labelPairs);
     }
     if (source.kind === 'metric' && isHistogramInternals(source.metric)) {
       const h = source.metric;
       if (h.collect) await h.collect();
-      const bounds = h.upperBounds.map(formatValue);
-      const base = entry.name;
-      for (const key in h.hashMap) {
-        const series = h.hashMap[key]!;
-        const pairs = withDefaults(series.labels, formatLabelPairs(series.labels));
-        const prefix = pairs ? `${pairs},` : '';
-        let acc = 0;
-        for (let i = 0; i < bounds.length; i++) {
-          acc += series.bucketValues[h.upperBounds[i]!] ?? 0;
-          out += `${base}_bucket{${prefix}le="${bounds[i]}"} ${acc}`;
-          if (om && series.bucketExemplars) out += exemplarSuffix(series.bucketExemplars[h.upperBounds[i]!]);
-          out += '\n';
-        }
-        out += `${base}_bucket{${prefix}le="+Inf"} ${series.count}`;
-        if (om && series.bucketExemplars) out += exemplarSuffix(series.bucketExemplars['-1']);
-        out += `\n${base}_sum${joinLabels(pairs, '')} ${formatValue(series.sum)}\n${base}_count${joinLabels(pairs, '')} ${series.count}\n`;
-      }
-      return out;
+      return renderHistogram(entry.name, h.upperBounds, Object.values(h.hashMap), PROM_CLIENT_HISTOGRAM_READER, om, labelPairs);
     }
+    let out = '';
     let family: MetricFamily;
     if (source.kind === 'family') family = source.family;
     else family = (await (source.metric as { get(): Promise<MetricFamily> }).get()) as MetricFamily;
     for (const sample of family.values) {
       let name = sample.metricName ?? entry.name;
       if (counterSuffix && !name.endsWith('_total')) name = `${name}_total`;
-      const pairs = withDefaults(sample.labels, formatLabelPairs(sample.labels));
+      const pairs = labelPairs(sample.labels);
       out += `${name}${joinLabels(pairs, '')} ${formatValue(sample.value)}`;
       if (om && (entry.type === 'counter' || name.endsWith('_bucket'))) out += exemplarSuffix(sample.exemplar);
       out += '\n';

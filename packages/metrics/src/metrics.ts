@@ -94,6 +94,56 @@ function describeExisting(metric: AnyMetric): string {
   return metric[DEFINITION] ?? describe(metric.type, metric.help, metric.labelNames ?? [], metric.type === 'histogram' ? metric.upperBounds : undefined, metric.enableExemplars === true);
 }
 
+/** Throws `error()` unless `buckets` is a non-empty ascending list of finite numbers. */
+export function assertBuckets(buckets: unknown, error: () => Error): asserts buckets is readonly number[] {
+  if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))) {
+    throw error();
+  }
+}
+
+/** How {@link getOrCreate} describes and matches a definition. */
+export interface GetOrCreateOptions {
+  /** Histogram buckets (part of the definition). */
+  buckets?: readonly number[];
+  /** Exemplar histogram (part of the definition). @default false */
+  exemplars?: boolean;
+  /** Whether an already registered metric with the identical definition may be returned. @default any may */
+  reuse?: (existing: unknown) => boolean;
+  /** How a metric `reuse` refuses is named in the conflict error. @default its definition */
+  describeRefused?: (existing: unknown) => string;
+}
+
+/**
+ * Returns the metric `def.name` already registered in `registry` when its definition is identical (and
+ * `reuse` accepts it), throws {@link MetricConflictError} naming both definitions otherwise, and creates
+ * and registers it when the name is free.
+ */
+export function getOrCreate<M>(registry: Registry, type: string, def: BaseDefinition<string>, create: () => M, options: GetOrCreateOptions = {}): M {
+  if (!def || typeof def.name !== 'string' || typeof def.help !== 'string' || def.help.length === 0) {
+    throw new MetricsError('a metric definition needs a string name and a non-empty help', { code: 'METRICS_INVALID_DEFINITION' });
+  }
+  const wanted = describe(type, def.help, def.labelNames ?? [], options.buckets, options.exemplars);
+  const existing = registry.getSingleMetric(def.name) as unknown as AnyMetric | undefined;
+  if (existing) {
+    const { reuse, describeRefused } = options;
+    if (reuse && !reuse(existing)) throw new MetricConflictError(def.name, describeRefused ? describeRefused(existing) : describeExisting(existing), wanted);
+    const have = describeExisting(existing);
+    if (have !== wanted) throw new MetricConflictError(def.name, have, wanted);
+    return existing as unknown as M;
+  }
+  let metric: M;
+  try {
+    metric = create();
+  } catch (error) {
+    throw new MetricsError(`invalid definition of metric "${def.name}": ${(error as Error).message}`, { code: 'METRICS_INVALID_DEFINITION', cause: error });
+  }
+  Object.defineProperty(metric, DEFINITION, { value: wanted, enumerable: false });
+  // registers: [] then an explicit register: prom-client refuses exemplars on a registry whose
+  // content type is the Prometheus one, but the content type here is chosen per scrape.
+  registry.registerMetric(metric as never);
+  return metric;
+}
+
 /** Creates the package's handle around one registry: get-or-create primitives, runtime metrics and the exposition. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (options.registry !== undefined && !(options.registry instanceof Registry) && typeof (options.registry as Partial<Registry>).getMetricsAsArray !== 'function') {
@@ -109,52 +159,28 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const include = [...(options.include ?? [])].filter((r) => r !== registry);
   const defaultLabels = { ...(options.defaultLabels ?? {}) };
 
-  function getOrCreate<M>(type: string, def: BaseDefinition<string>, buckets: readonly number[] | undefined, create: () => M, exemplars = false): M {
-    if (!def || typeof def.name !== 'string' || typeof def.help !== 'string' || def.help.length === 0) {
-      throw new MetricsError('a metric definition needs a string name and a non-empty help', { code: 'METRICS_INVALID_DEFINITION' });
-    }
-    const labelNames = def.labelNames ?? [];
-    const wanted = describe(type, def.help, labelNames, buckets, exemplars);
-    const existing = registry.getSingleMetric(def.name) as unknown as AnyMetric | undefined;
-    if (existing) {
-      const have = describeExisting(existing);
-      if (have !== wanted) throw new MetricConflictError(def.name, have, wanted);
-      return existing as unknown as M;
-    }
-    let metric: M;
-    try {
-      metric = create();
-    } catch (error) {
-      throw new MetricsError(`invalid definition of metric "${def.name}": ${(error as Error).message}`, { code: 'METRICS_INVALID_DEFINITION', cause: error });
-    }
-    Object.defineProperty(metric, DEFINITION, { value: wanted, enumerable: false });
-    // registers: [] then an explicit register: prom-client refuses exemplars on a registry whose
-    // content type is the Prometheus one, but the content type here is chosen per scrape.
-    registry.registerMetric(metric as never);
-    return metric;
-  }
-
   const handle: Metrics = {
     registry,
     defaultLabels,
     counter<L extends string>(def: CounterDefinition<L>): Counter<L> {
-      return getOrCreate('counter', def, undefined, () =>
+      return getOrCreate(registry, 'counter', def, () =>
         new Counter<L>({ name: def.name, help: def.help, labelNames: [...(def.labelNames ?? [])], registers: [], ...(def.collect ? { collect: def.collect } : {}) }),
       );
     },
     gauge<L extends string>(def: GaugeDefinition<L>): Gauge<L> {
-      return getOrCreate('gauge', def, undefined, () =>
+      return getOrCreate(registry, 'gauge', def, () =>
         new Gauge<L>({ name: def.name, help: def.help, labelNames: [...(def.labelNames ?? [])], registers: [], aggregator: def.aggregator ?? 'sum', ...(def.collect ? { collect: def.collect } : {}) }),
       );
     },
     histogram<L extends string>(def: HistogramDefinition<L>): Histogram<L> {
       const buckets = def.buckets ?? DEFAULT_BUCKETS;
-      if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))) {
-        throw new MetricsError(`histogram "${def.name}": buckets must be a non-empty ascending list of finite numbers`, { code: 'METRICS_INVALID_DEFINITION' });
-      }
-      return getOrCreate('histogram', def, buckets, () =>
-        new Histogram<L>({ name: def.name, help: def.help, labelNames: [...(def.labelNames ?? [])], buckets: [...buckets], registers: [], enableExemplars: def.exemplars === true }),
-        def.exemplars === true,
+      assertBuckets(buckets, () => new MetricsError(`histogram "${def.name}": buckets must be a non-empty ascending list of finite numbers`, { code: 'METRICS_INVALID_DEFINITION' }));
+      return getOrCreate(
+        registry,
+        'histogram',
+        def,
+        () => new Histogram<L>({ name: def.name, help: def.help, labelNames: [...(def.labelNames ?? [])], buckets: [...buckets], registers: [], enableExemplars: def.exemplars === true }),
+        { buckets, exemplars: def.exemplars === true },
       );
     },
     async scrape(accept, extraFamilies = []) {

@@ -60,11 +60,23 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
       this.set(startTime);
     },
   });
+  // One process.memoryUsage() per scrape for the four memory gauges: the collectors of a scrape all run
+  // in the same turn of the event loop, so the first one reads and the reading is dropped on the next turn.
+  let memory: NodeJS.MemoryUsage | undefined;
+  const memoryUsage = (): NodeJS.MemoryUsage => {
+    if (memory === undefined) {
+      memory = process.memoryUsage();
+      setImmediate(() => {
+        memory = undefined;
+      });
+    }
+    return memory;
+  };
   metrics.gauge({
     name: 'process_resident_memory_bytes',
     help: 'Resident memory size of the process, in bytes.',
     collect() {
-      this.set(process.memoryUsage.rss());
+      this.set(memoryUsage().rss);
     },
   });
   if (process.platform === 'linux') {
@@ -111,9 +123,9 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
     },
   });
 
-  metrics.gauge({ name: 'nodejs_heap_size_total_bytes', help: 'V8 heap size, in bytes.', collect() { this.set(process.memoryUsage().heapTotal); } });
-  metrics.gauge({ name: 'nodejs_heap_size_used_bytes', help: 'V8 heap in use, in bytes.', collect() { this.set(process.memoryUsage().heapUsed); } });
-  metrics.gauge({ name: 'nodejs_external_memory_bytes', help: 'Memory of C++ objects bound to JavaScript objects, in bytes.', collect() { this.set(process.memoryUsage().external); } });
+  metrics.gauge({ name: 'nodejs_heap_size_total_bytes', help: 'V8 heap size, in bytes.', collect() { this.set(memoryUsage().heapTotal); } });
+  metrics.gauge({ name: 'nodejs_heap_size_used_bytes', help: 'V8 heap in use, in bytes.', collect() { this.set(memoryUsage().heapUsed); } });
+  metrics.gauge({ name: 'nodejs_external_memory_bytes', help: 'Memory of C++ objects bound to JavaScript objects, in bytes.', collect() { this.set(memoryUsage().external); } });
   metrics.gauge({
     name: 'nodejs_heap_space_size_used_bytes',
     help: 'V8 heap space in use, by space, in bytes.',

@@ -158,6 +158,36 @@ describe('httpMetrics on Express 5', () => {
     expect(await samples(r, 'http_requests_in_flight')).toEqual(['http_requests_in_flight 0']);
   });
 
+  it('labels a request the client abandoned 499 and an unknown verb OTHER, and in-flight returns to 0', async () => {
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    let closed!: () => void;
+    const serverSawClose = new Promise<void>((resolve) => (closed = resolve));
+    const r = await start((app) => {
+      app.get('/hang', (_req, res) => {
+        res.once('close', () => setImmediate(closed));
+        entered();
+      });
+      app.all('/any', (_req, res) => {
+        res.send('any');
+      });
+    });
+    const { request } = await import('node:http');
+    const client = request(`${r.url}/hang`);
+    client.on('error', () => {});
+    client.end();
+    await inside;
+    expect(await samples(r, 'http_requests_in_flight')).toEqual(['http_requests_in_flight 1']);
+    client.destroy();
+    await serverSawClose;
+    expect(await get(`${r.url}/any`, { method: 'PURGE' })).toBe(200);
+    expect(await samples(r, 'http_requests_total')).toEqual([
+      'http_requests_total{method="GET",route="/hang",status_code="499"} 1',
+      'http_requests_total{method="OTHER",route="/any",status_code="200"} 1',
+    ]);
+    expect(await samples(r, 'http_requests_in_flight')).toEqual(['http_requests_in_flight 0']);
+  });
+
   it('uses overridden buckets', async () => {
     const r = await start(nestedApp, { buckets: [0.1, 1] });
     await get(`${r.url}/v1/ping`);

@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Counter, Gauge } from 'prom-client';
-import { MetricConflictError, MetricsOptionsError } from '../errors.js';
-import { DEFAULT_BUCKETS, DEFINITION, describe, type Metrics } from '../metrics.js';
+import { MetricsOptionsError } from '../errors.js';
+import { assertBuckets, DEFAULT_BUCKETS, DEFINITION, getOrCreate, type Metrics } from '../metrics.js';
 import { isSeriesHistogram, SeriesHistogram, type HistogramSeries } from '../series-histogram.js';
 import { RouterWatcher, routeTemplate, type TrackedRequest } from './route-template.js';
 
@@ -24,7 +24,10 @@ export interface HttpMetricsOptions {
 }
 
 export const DEFAULT_EXCLUDE: readonly string[] = ['/metrics', '/health', '/healthz', '/live', '/livez', '/ready', '/readyz'];
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+/** Method label values; the index is part of a series key, unknown verbs share the last one (`OTHER`). */
+const METHOD_LABELS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'OTHER'] as const;
+const OTHER_METHOD = METHOD_LABELS.length - 1;
+const METHOD_INDEX = new Map<string, number>(METHOD_LABELS.slice(0, OTHER_METHOD).map((m, i) => [m, i]));
 
 type Labels = {
   method: string;
@@ -49,28 +52,24 @@ const LABEL_NAMES = ['method', 'route', 'status_code'] as const;
  * refused with the usual conflict error rather than silently observed twice.
  */
 function durationHistogram(metrics: Metrics, buckets: readonly number[], exemplars: boolean): SeriesHistogram {
-  const wanted = describe('histogram', DURATION_HELP, LABEL_NAMES, buckets, exemplars);
-  const existing = metrics.registry.getSingleMetric(DURATION) as unknown;
-  if (existing !== undefined) {
-    const have = (existing as { [DEFINITION]?: string })[DEFINITION];
-    if (isSeriesHistogram(existing) && have === wanted) return existing;
-    const what = have === undefined ? 'a metric registered outside @org/metrics' : isSeriesHistogram(existing) ? have : `${have} as a plain prom-client histogram (let httpMetrics create it)`;
-    throw new MetricConflictError(DURATION, what, wanted);
-  }
-  if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))) {
-    throw new MetricsOptionsError('options.buckets must be a non-empty ascending list of finite numbers');
-  }
-  const histogram = new SeriesHistogram(DURATION, DURATION_HELP, LABEL_NAMES, buckets, exemplars);
-  Object.defineProperty(histogram, DEFINITION, { value: wanted, enumerable: false });
-  metrics.registry.registerMetric(histogram as never);
-  return histogram;
+  assertBuckets(buckets, () => new MetricsOptionsError('options.buckets must be a non-empty ascending list of finite numbers'));
+  return getOrCreate(metrics.registry, 'histogram', { name: DURATION, help: DURATION_HELP, labelNames: LABEL_NAMES }, () => new SeriesHistogram(DURATION, DURATION_HELP, LABEL_NAMES, buckets, exemplars), {
+    buckets,
+    exemplars,
+    reuse: isSeriesHistogram,
+    describeRefused(existing) {
+      const have = (existing as { [DEFINITION]?: string })[DEFINITION];
+      return have === undefined ? 'a metric registered outside @org/metrics' : `${have} as a plain prom-client histogram (let httpMetrics create it)`;
+    },
+  });
 }
 
 // Symbol.for: several middlewares (or copies of this package) on one registry share the same state.
 const SOURCES = Symbol.for('@org/metrics.http-series-sources');
 const SYNCED = Symbol.for('@org/metrics.http-synced-collect');
 const IN_FLIGHT = Symbol.for('@org/metrics.http-in-flight');
-type WithSources = { [SOURCES]?: Set<Map<string, Series>> };
+/** Every source has `values()` yielding its series (an array here, a Map in earlier releases). */
+type WithSources = { [SOURCES]?: Set<{ values(): Iterable<Series> }> };
 type WithInFlight = { [IN_FLIGHT]?: number };
 
 /** The middleware, plus `wrap(app)` for measuring without adding a layer to Express's router. */
@@ -115,7 +114,7 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
   };
   Object.defineProperty(syncTotal, SYNCED, { value: true });
   Object.defineProperty(syncInFlight, SYNCED, { value: true });
-  const total = metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames: ['method', 'route', 'status_code'], collect: syncTotal });
+  const total = metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames: LABEL_NAMES, collect: syncTotal });
   const inFlight = metrics.gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.', collect: syncInFlight });
   // Someone may have registered identical metrics without the scrape-time sync; then count directly.
   const isSynced = (m: unknown) => ((m as { collect?: { [SYNCED]?: boolean } }).collect?.[SYNCED] ?? false) === true;
@@ -126,21 +125,26 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
   const dropped = metrics.counter({ name: 'http_route_overflow_total', help: 'Requests counted under the overflow route label because the distinct-route cap was reached.' });
 
   const routes = new Set<string>([unmatched, overflow]);
-  // One entry per (method, route, status): no allocation per request once warm. Bounded because
-  // methods, routes and status codes each are.
-  const series = new Map<string, Series>();
+  // route -> (status * 16 + method index) -> series: bounded because routes, status codes and methods
+  // each are. The label strings are made once, when a series is first seen.
+  const byRoute = new Map<string, Map<number, Series>>();
+  // Every series in creation order: what the scrape-time sync copies into http_requests_total.
+  const series: Series[] = [];
   ((total as unknown as WithSources)[SOURCES] ??= new Set()).add(series);
   const watchers = new WeakMap<object, RouterWatcher>();
   let lastApp: object | undefined;
   let lastWatcher: RouterWatcher | undefined;
 
-  const seriesFor = (method: string, route: string, status: string): Series => {
-    const key = `${method} ${status} ${route}`;
-    let entry = series.get(key);
+  const seriesFor = (methodIndex: number, route: string, status: number): Series => {
+    let byKey = byRoute.get(route);
+    if (!byKey) byRoute.set(route, (byKey = new Map()));
+    const key = status * 16 + methodIndex;
+    let entry = byKey.get(key);
     if (!entry) {
-      const labels = Object.freeze({ method, route, status_code: status }) as Labels;
+      const labels = Object.freeze({ method: METHOD_LABELS[methodIndex]!, route, status_code: String(status) }) as Labels;
       entry = { labels, count: 0, histogram: duration.series(labels) };
-      series.set(key, entry);
+      byKey.set(key, entry);
+      series.push(entry);
     }
     return entry;
   };
@@ -156,11 +160,50 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     return template;
   };
 
-  const track = (req: Request, res: Response, app: object | undefined): boolean => {
+  // When each response in flight started, keyed by the response: one handler serves every response
+  // (no closure or once-wrapper per request), and nothing is written onto the response. Properties
+  // added to it would cost more than the closure: Express gives every req/res a hidden class of its
+  // own (Object.setPrototypeOf per request), so each added property builds a new one per request
+  // (measured: about 6% more server CPU per request with app.use). Entries leave on 'close', which
+  // Node emits for every response, finished or abandoned.
+  const startedAt = new Map<ServerResponse, number>();
+  // Further trackings of a response already in flight (this middleware installed twice): each one
+  // is counted, as before, and in-flight still returns to 0.
+  const repeats = new Map<ServerResponse, number>();
+
+  function onClose(this: ServerResponse): void {
+    const started = startedAt.get(this);
+    if (started === undefined) return;
+    const again = repeats.size === 0 ? undefined : repeats.get(this);
+    if (again === undefined) startedAt.delete(this);
+    else if (again > 1) repeats.set(this, again - 1);
+    else repeats.delete(this);
+    flight[IN_FLIGHT]!--;
+    if (directInFlight) inFlight.dec();
+    const seconds = (performance.now() - started) / 1000;
+    const req = this.req as Request;
+    const methodIndex = METHOD_INDEX.get(req.method) ?? OTHER_METHOD;
+    // A response the client abandoned before it was fully written has no meaningful status.
+    const status = this.writableFinished ? this.statusCode : 499;
+    const entry = seriesFor(methodIndex, boundedRoute(routeTemplate(req as unknown as TrackedRequest)), status);
+    duration.record(entry.histogram, seconds, exemplar ? exemplar(req, this as Response) : undefined);
+    entry.count++;
+    if (directTotal) total.inc(entry.labels);
+  }
+
+  const excluded = (path: string): boolean => {
+    if (excludeExact.has(path)) return true;
+    for (const pattern of excludePatterns) if (pattern.test(path)) return true;
+    return false;
+  };
+
+  // Per request once warm: one map entry and one 'close' listener (the emitter may grow its listener
+  // array; the map reuses its slots). Still allocated: the path when the URL has a query string, the
+  // route template of routes under mounted routers (prefix + path), and whatever `exemplar` returns.
+  const track = (req: IncomingMessage, res: ServerResponse, app: object | undefined): boolean => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    if (excludeExact.has(path) || (excludePatterns.length > 0 && excludePatterns.some((p) => p.test(path)))) return false;
+    if (excluded(q === -1 ? url : url.slice(0, q))) return false;
     if (app) {
       let watcher = app === lastApp ? lastWatcher : watchers.get(app);
       if (!watcher) watchers.set(app, (watcher = new RouterWatcher()));
@@ -168,21 +211,11 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
       lastWatcher = watcher;
       watcher.refresh((app as { router?: { stack?: never[] } }).router?.stack);
     }
-    const started = performance.now();
+    if (startedAt.has(res)) repeats.set(res, (repeats.get(res) ?? 0) + 1);
+    else startedAt.set(res, performance.now());
     flight[IN_FLIGHT]!++;
     if (directInFlight) inFlight.inc();
-    res.once('close', () => {
-      flight[IN_FLIGHT]!--;
-      if (directInFlight) inFlight.dec();
-      const seconds = (performance.now() - started) / 1000;
-      const method = METHODS.has(req.method) ? req.method : 'OTHER';
-      // A response the client abandoned before it was fully written has no meaningful status.
-      const status = res.writableFinished ? String(res.statusCode) : '499';
-      const entry = seriesFor(method, boundedRoute(routeTemplate(req as unknown as TrackedRequest)), status);
-      duration.record(entry.histogram, seconds, exemplar ? exemplar(req, res) : undefined);
-      entry.count++;
-      if (directTotal) total.inc(entry.labels);
-    });
+    res.on('close', onClose);
     return true;
   };
 
@@ -193,7 +226,7 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
   middleware.wrap = (app) => {
     if (typeof app !== 'function') throw new MetricsOptionsError('wrap() needs an Express application');
     return function instrumentedApp(req: IncomingMessage, res: ServerResponse): void {
-      track(req as Request, res as Response, app);
+      track(req, res, app);
       app(req as Request, res as Response);
     };
   };

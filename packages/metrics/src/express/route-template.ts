@@ -74,6 +74,13 @@ function patternOf(layer: Layer, req: TrackedRequest, mounts: Mount[]): string {
   return trimSlash(patternFallback(req, mounts));
 }
 
+/** The concatenated patterns of the first `depth` mounts (a loop: no intermediate array per request). */
+function mountPrefix(mounts: Mount[], depth: number): string {
+  let prefix = '';
+  for (let i = 0; i < depth; i++) prefix += mounts[i]!.pattern;
+  return prefix;
+}
+
 function patchLayer(layer: Layer): void {
   if (layer[PATCHED] || typeof layer.handleRequest !== 'function') return;
   const original = layer.handleRequest;
@@ -86,7 +93,7 @@ function patchLayer(layer: Layer): void {
       // Leaving the router: remember the template of a route matched inside it, because an error
       // handler further out may answer after the mount patterns are gone.
       if (r.route && r.route !== mounts[depth - 1]?.route && r[RESOLVED]?.route !== r.route) {
-        r[RESOLVED] = { route: r.route, template: mounts.slice(0, depth).map((m) => m.pattern).join('') + routePath(r.route) };
+        r[RESOLVED] = { route: r.route, template: mountPrefix(mounts, depth) + routePath(r.route) };
       }
       mounts.length = depth - 1;
       next(err);
@@ -143,7 +150,7 @@ export function routeTemplate(req: TrackedRequest): string | undefined {
   const resolved = req[RESOLVED];
   if (resolved && resolved.route === route) return resolved.template || '/';
   const mounts = req[MOUNTS];
-  const prefix = mounts && mounts.length > 0 ? mounts.map((m) => m.pattern).join('') : '';
+  const prefix = mounts ? mountPrefix(mounts, mounts.length) : '';
   const template = prefix + routePath(route);
   return template || '/';
 }
