@@ -19,6 +19,8 @@ describe.skipIf(!prometheus || !pgUp)('live check: Debian prometheus scrapes the
   beforeAll(async () => {
     db = await sharedPostgres('metrics-live');
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    // The database is dropped WITH (FORCE) at the end, which may terminate a connection the pool is still closing.
+    pool.on('error', () => undefined);
     app = await startExampleApp({ pool, bearerToken: TOKEN });
     prom = await startPrometheus({
       files: { token: TOKEN },
