@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/main.ts', 'src/migrate.ts', 'src/worker.ts'],
+  entry: ['src/main.ts', 'src/worker.ts', 'src/migrate.ts', 'src/ghl-health.ts'],
   format: ['esm'],
   sourcemap: true,
   clean: true,

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { freePort, hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, waitFor } from '@org/test-services';
 import { describe, expect, it } from 'vitest';
 import { createBullAnalysisQueue } from '../src/jobs/index.js';
-import { roleFromArgv } from '../src/main.js';
+import { roleFromArgv } from '../src/start.js';
 import { APP_DIR, waitReady, type AppProcess } from './support/child.js';
 
 const pgUp = await hasSharedPostgres();

@@ -209,3 +209,16 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: (t) =>
   return 0;
 }
 
+
+/** Runs `main` as a process entry point: its exit code, or 1 with the error on stderr when it throws. */
+export function runCli(argv: readonly string[] = process.argv.slice(2)): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error('ghl-health: unexpected failure:', error);
+      process.exitCode = 1;
+    },
+  );
+}

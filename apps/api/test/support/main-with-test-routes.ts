@@ -1,6 +1,6 @@
 // The real composition root (src/main.ts) plus test-only routes, run as a child process by the process tests.
 // Production never loads this file: the routes come in through createApp's deps, not through production code.
-import { start } from '../../src/main.js';
+import { start } from '../../src/start.js';
 
 await start({
   extraApiRoutes(router, { db }) {
