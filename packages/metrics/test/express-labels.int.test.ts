@@ -98,15 +98,16 @@ describe('customLabels', () => {
     ]);
   });
 
-  it.each([
+  const refused: [unknown, RegExp][] = [
     [{ route: { values: ['a'], value: () => 'a' } }, /reserved/],
     [{ 'bad-name': { values: ['a'], value: () => 'a' } }, /invalid/],
     [{ x: { values: [], value: () => 'a' } }, /1 to 100 distinct/],
     [{ x: { values: ['a', 'a'], value: () => 'a' } }, /1 to 100 distinct/],
     [{ x: { values: ['a'], value: 'a' } }, /must be a function/],
     [{ x: { values: ['a'], value: () => 'a', overflow: 'a' } }, /overflow/],
-    [{ a: { values: Array.from({ length: 100 }, (_, i) => `v${i}`), value: () => 'v' }, b: { values: Array.from({ length: 100 }, (_, i) => `v${i}`), value: () => 'v' } }, /combinations/],
-  ])('refuses %j at construction', (customLabels, message) => {
+    [{ a: { values: Array.from({ length: 100 }, (_, i) => `v${i}`), value: (): string => 'v' }, b: { values: Array.from({ length: 100 }, (_, i) => `v${i}`), value: (): string => 'v' } }, /combinations/],
+  ];
+  it.each(refused)('refuses %j at construction', (customLabels, message) => {
     const metrics = createMetrics({ runtime: false });
     try {
       expect(() => httpMetrics(metrics, { customLabels } as never)).toThrow(MetricsOptionsError);
