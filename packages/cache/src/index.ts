@@ -5,6 +5,7 @@ export type { CacheLogger } from './logger.js';
 export type { CacheSerializer } from './custom-serializer.js';
 export { defineKeys, type DefineKeysOptions, type KeyFactories, type KeyArgs, type KeyFactory, type KeyParams, type KeyPart } from './keys.js';
 export type { CacheOptions, CacheMode, RedisClientLike, MetricsRegistryLike } from './options.js';
+export type { BreakerState } from './redis-tier.js';
 export type { CacheEvents, CacheEventName } from './emitter.js';
 export type { CacheErrorLike } from './types.js';
 export {
