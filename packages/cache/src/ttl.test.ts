@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CacheOptionsError } from './errors.js';
 import { durationMs, MAX_NUMERIC_TTL_SECONDS } from './ttl.js';
@@ -32,5 +33,24 @@ describe('durations', () => {
     const started = performance.now();
     for (const s of ['1'.repeat(100_000) + 'x', `${'9'.repeat(50_000)}.${'9'.repeat(50_000)}q`]) expect(() => ttl(s)).toThrow(CacheOptionsError);
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('the duration syntax of @org/tiered-rate-limit', () => {
+  // The packages are published separately, so each keeps its own small parser; this keeps their syntax identical.
+  const source = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
+  const grammar = (text: string) => ({
+    pattern: /\/\^\(\\d\+.*\$\//.exec(text)?.[0],
+    type: /export type Duration = (.*);/.exec(text)?.[1],
+    units: /: Record<string, number> = (\{[^}]*\})/.exec(text)?.[1],
+  });
+
+  it('accepts the same strings with the same units', () => {
+    const ours = grammar(source('./ttl.ts'));
+    const limiter = grammar(source('../../tiered-rate-limit/src/duration.ts'));
+    expect(ours.pattern).toBeDefined();
+    expect(ours.type).toBeDefined();
+    expect(ours.units).toBeDefined();
+    expect(ours).toEqual(limiter);
   });
 });
