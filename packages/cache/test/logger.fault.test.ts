@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canStartRedis, freePort, startRedis, type PrivateRedis } from '@org/test-services';
 import { createCache, type Cache, type CacheLogger } from '../src/index.js';
@@ -88,5 +89,19 @@ describe.skipIf(!redisOk)('logger option (private redis-server)', () => {
     await sleep(300);
     await cache.set('k', 1);
     expect(await cache.get('k')).toBe(1);
+  });
+
+  it('writes through a real pino logger', async () => {
+    const port = await freePort();
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    cache = createCache({ redis: `redis://app:${PASSWORD}@127.0.0.1:${port}`, logger, name: 'sessions' });
+    expect(await until(() => lines.length > 0, 5_000)).toBe(true);
+    await cache.get('k');
+    expect(lines).toHaveLength(1);
+    // pino's level 40 is warn; the fields come first, the message in `msg`.
+    expect(lines[0]).toMatchObject({ level: 40, cache: 'sessions', code: 'CACHE_REDIS_ERROR' });
+    expect(lines[0]!.msg).toMatch(/not reachable/);
+    expect(JSON.stringify(lines)).not.toContain(PASSWORD);
   });
 });
