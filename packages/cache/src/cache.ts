@@ -51,9 +51,13 @@ export type WrapFactory<T> = (ctx: FactoryContext<T>) => T | Promise<T>;
 export type WrapOptions =
   | Duration
   | {
+      /** Seconds, or a string such as `'30s'`, `'5m'`, `'1h'`, `'1d'`; `ctx.setTtl` in the factory overrides it. */
       ttl?: Duration;
+      /** Tags for `deleteByTag`; `ctx.setTags` in the factory overrides them. */
       tags?: readonly string[];
+      /** Grace (stale-if-error) for this entry: seconds or a string. */
       grace?: Duration;
+      /** Accept a numeric `ttl`/`grace` (and `ctx.setTtl`) above 30 days. */
       allowLongTtl?: boolean;
       /** Overrides the cache's `softTimeoutMs` for this call. */
       softTimeoutMs?: number;
@@ -189,7 +193,6 @@ const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, '\\$&');
 function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) throw new CacheKeyError('a cache key must be a non-empty string');
 }
-
 
 /** Everything the root cache and its tenant caches share. */
 class Core {
