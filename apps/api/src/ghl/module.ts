@@ -21,6 +21,7 @@ import { createTokenCipher } from './token-crypto.js';
 import { createTokenStore, type TokenStore } from './token-store.js';
 import { createGhlWebhookRouter } from './webhooks.js';
 import { analysisProcessor, createJobEventStreams, createMemoryAnalysisQueue, isBatchId, lastAudit, type JobEventStreams, type AnalysisBudget, type AnalysisQueue } from '../jobs/index.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** What createApp mounts (see AppDeps.ghl). */
 export interface GhlRouters {
@@ -120,7 +121,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   const cookie = sessionCookie(options.isProduction);
   let demoLocation: DemoLocation | undefined;
 
-  const auth = Router();
+  const auth = Router(ROUTER_OPTIONS);
   auth.use(
     createGhlAuthRouter({
       db,

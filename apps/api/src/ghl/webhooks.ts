@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Database } from '../db/database.js';
 import { HttpError } from '../http/errors.js';
 import type { TokenStore } from './token-store.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** Reads an Ed25519 public key given as PEM or as base64 SPKI DER (the form GHL publishes). */
 export function parseWebhookPublicKey(value: string): KeyObject {
@@ -55,7 +56,7 @@ export interface WebhookRouterOptions {
 export function createGhlWebhookRouter(options: WebhookRouterOptions): Router {
   const tolerance = options.toleranceMs ?? 300_000;
   const now = options.now ?? Date.now;
-  const router = Router();
+  const router = Router(ROUTER_OPTIONS);
   router.post('/webhooks/ghl', express.raw({ type: () => true, limit: '100kb' }), async (req, res) => {
     if (!options.publicKey) throw new HttpError(503, 'WEBHOOK_NOT_CONFIGURED', 'GHL webhooks are not configured (GHL_WEBHOOK_PUBLIC_KEY)');
     const signature = req.get('x-ghl-signature');

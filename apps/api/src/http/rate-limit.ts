@@ -33,13 +33,11 @@ export const API_TIERS = defineTiers({
 });
 
 /**
- * POST /api/analyze at either mount: the one route charged one analysis per request here, before the body is read.
- * `POST /analyses/batch` costs one per item and is charged by the batch budget (src/jobs/budget.ts) once its body
- * is known. Both routes document the policy as `x-rate-limit-policy: analysis` in the OpenAPI document.
+ * Only the `general` policy is decided here, for every request. The `analysis` policy is charged by the routes that
+ * run analyses, where the route and its cost are known (src/jobs/budget.ts), never by matching a path string here:
+ * Express matches paths in ways a string test does not (case, trailing slashes, mount aliases).
  */
-const ANALYSIS_PATH = /^\/(?:v1\/)?api\/analyze\/?$/;
 const GENERAL = Object.freeze(['general'] as const);
-const GENERAL_AND_ANALYSIS = Object.freeze(['general', 'analysis'] as const);
 
 /** Options of {@link createApiRateLimit}. */
 export interface ApiRateLimitOptions {
@@ -93,6 +91,6 @@ export function createApiRateLimit(options: ApiRateLimitOptions): RateLimitMiddl
       if (!p?.locationId) return 'free';
       return (await options.users.get(p.locationId))?.tier ?? 'free';
     },
-    policies: (req) => (req.method === 'POST' && ANALYSIS_PATH.test(req.path) ? GENERAL_AND_ANALYSIS : GENERAL),
+    policies: GENERAL,
   });
 }

@@ -8,6 +8,7 @@ import type { OAuthClient } from '../ghl/oauth.js';
 import type { OAuthStateStore } from '../ghl/oauth-state.js';
 import type { TokenStore } from '../ghl/token-store.js';
 import { HttpError } from '../http/errors.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** Scopes the analyzer needs (research §1.3). */
 export const GHL_SCOPES = [
@@ -63,7 +64,7 @@ const query = (req: Request, name: string) => (typeof req.query[name] === 'strin
 
 /** `GET /auth/ghl/install` and `GET /auth/ghl/callback`: the Marketplace OAuth install flow. */
 export function createGhlAuthRouter(options: GhlAuthRouterOptions): Router {
-  const router = Router();
+  const router = Router(ROUTER_OPTIONS);
   const stateCookie = { httpOnly: true, secure: options.cookie.secure, sameSite: 'lax' as const, path: '/auth/ghl', maxAge: 10 * 60_000 };
 
   router.get('/auth/ghl/install', async (_req, res) => {

@@ -6,6 +6,7 @@ import { requireAuth } from '../auth/middleware.js';
 import type { Billing } from '../billing/billing.js';
 import { SUBSCRIPTION_STATUSES, TIER_NAMES } from '../billing/tiers.js';
 import { HttpError } from '../http/errors.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 const Tier = z.enum(TIER_NAMES).meta({ description: 'Subscription tier.' });
 
@@ -111,6 +112,7 @@ export function subscriptionRoutes(billing: Billing): ImplementedRoute[] {
 /** The billing API as its own router (mounted at /api and /v1/api); docs are served by the app-wide document. */
 export function createSubscriptionRouter(billing: Billing, options: { sessionCookieName: string; isProduction: boolean }): ApiRouter {
   return createApiRouter({
+    routing: ROUTER_OPTIONS,
     info: { title: 'Billing', version: '1.0.0' },
     servers: [{ url: '/api' }, { url: '/v1/api' }],
     securitySchemes: {
