@@ -12,6 +12,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-post
 import { migrate } from './db/migrations.js';
 import { Redis } from 'ioredis';
 import { createGhlModule } from './ghl/module.js';
+import { createAnalysisPool } from './analysis/analysis-pool.js';
 import { createRedisGhlRateLimiter } from './ghl/redis-rate-limiter.js';
 import { analysisProcessor, auditProcessor, createAnalysisBudget, createAnalysisQueue, createQueueMetrics, syncAuditSchedules, type AnalysisQueue } from './jobs/index.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
@@ -137,6 +138,8 @@ export async function start(options: StartOptions = {}): Promise<void> {
   // With Redis, GHL's per-location budget (100 per 10 s) is shared by every API and worker process.
   const ghlLimiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
   ghlLimiterRedis?.on('error', () => undefined);
+  // Analyses run on worker threads with a time budget: no definition can stall this process's event loop.
+  const analysisRunner = createAnalysisPool({ threads: config.analysis.threads, timeBudgetMs: config.analysis.timeBudgetMs });
   // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
   const ghl = await createGhlModule({
     db,
@@ -172,6 +175,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
       return queue;
     },
     analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: libs.users }),
+    analysisRunner,
     audits: config.audit,
   });
   // Scheduled audits follow the configuration (AUDIT_CRON): every connected location, or none when unset.
@@ -208,7 +212,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
       drainTimeoutMs: config.drainTimeoutMs,
       databaseUrl,
       afterMigrate: syncAudits,
-      close: [() => ghl.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close(), () => drain(server, 1_000).then(() => undefined)],
+      close: [() => ghl.close(), () => analysisRunner.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close(), () => drain(server, 1_000).then(() => undefined)],
     });
     return;
   }
@@ -260,6 +264,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     const inTime = await drain(server, config.drainTimeoutMs);
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
     await ghl.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the GHL module failed'));
+    await analysisRunner.close();
     await retention?.stop();
     ghlLimiterRedis?.disconnect();
     await libs.close();

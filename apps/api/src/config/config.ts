@@ -50,6 +50,9 @@ const envSchema = z.object({
   // The `worker` role's own port for /live, /ready and /metrics (not PORT, so a worker runs beside the API locally).
   WORKER_PORT: int(0, 65_535, 9464),
   QUEUE_STALLED_INTERVAL_MS: int(1_000, 600_000, 30_000),
+  // Analyses run on worker threads, off the HTTP event loop; one that runs longer than the budget fails (422).
+  ANALYSIS_THREADS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(64).optional()),
+  ANALYSIS_TIME_BUDGET_MS: int(1, 600_000, 2_000),
   QUEUE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[\w:.-]{1,64}$/).default('bull')),
   // Scheduled audits: every connected location's workflows whose version changed are analysed on this cron (5 or 6
   // fields, e.g. "0 3 * * *" nightly at 03:00); unset: no scheduled audits.
@@ -183,6 +186,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Background analysis queue: concurrency per worker process, stalled-job check interval (and job lock) in ms. */
   queue: { concurrency: number; stalledIntervalMs: number; prefix: string };
+  /** Worker threads that run analyses (undefined: cores - 1, 1 to 4) and the longest one analysis may run. */
+  analysis: { threads: number | undefined; timeBudgetMs: number };
   /** Port of the `worker` role's /live, /ready and /metrics (0: any free port, logged). */
   workerPort: number;
   /** Scheduled audits per connected location (cron, time zone); undefined: off. */
@@ -263,6 +268,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisUrl: e.REDIS_URL,
     queue: { concurrency: e.QUEUE_CONCURRENCY, stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS, prefix: e.QUEUE_PREFIX },
     workerPort: e.WORKER_PORT,
+    analysis: { threads: e.ANALYSIS_THREADS, timeBudgetMs: e.ANALYSIS_TIME_BUDGET_MS },
     audit: e.AUDIT_CRON ? { cron: e.AUDIT_CRON, timeZone: e.AUDIT_TIMEZONE } : undefined,
     frontendUrl: pick('FRONTEND_URL'),
     ghl: {
