@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { developmentSecretsIn } from './config/development-secrets.js';
 import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
@@ -34,7 +35,8 @@ function readConfig(): Config {
   const envFile = resolve(process.env.ENV_FILE ?? '.env');
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   try {
-    return loadConfig(process.env);
+    // A development server on loopback generates its secrets once per data folder (never repository constants).
+    return loadConfig(process.env, { developmentSecrets: (dataDir) => developmentSecretsIn(resolve(dataDir)) });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -87,7 +89,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
   const lifecycle = createLifecycle();
   const startedAt = Date.now();
   if (config.defaulted.length > 0) {
-    logger.warn({ variables: config.defaulted }, `NODE_ENV=${config.nodeEnv}: using built-in development defaults for unset variables`);
+    logger.warn({ variables: config.defaulted }, `NODE_ENV=${config.nodeEnv} on loopback: unset variables use development defaults (secrets generated in the data folder)`);
   }
 
   let embedded: EmbeddedPostgres | undefined;

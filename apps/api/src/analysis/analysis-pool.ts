@@ -79,11 +79,22 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Set once the worker has loaded the analyzer: the time budget counts analysis time, not start-up. */
+  ready: boolean;
   busy?: { pending: Pending; timer: NodeJS.Timeout };
 }
 
-// The worker entry next to this module: analysis-worker.ts under tsx, analysis-worker.js in the build (dist/).
-const WORKER_URL = new URL(`./analysis-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+// The worker entry next to this module: analysis-worker.js in the build (dist/); analysis-worker.ts when the server
+// runs from source under tsx, whose loader a worker thread does not inherit, so the thread registers it first.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(`./analysis-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+
+function startWorker(): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(code, { eval: true });
+}
 
 /**
  * A fixed pool of worker threads for analyses, so that no definition, however hostile, stalls the HTTP event loop:
@@ -102,10 +113,20 @@ export function createAnalysisPool(options: AnalysisPoolOptions = {}): AnalysisR
   const slots: Slot[] = [];
 
   const spawn = (): Slot => {
-    const slot: Slot = { worker: new Worker(WORKER_URL) };
+    const slot: Slot = { worker: startWorker(), ready: false };
     slot.worker.unref();
-    slot.worker.on('message', (reply: PoolReply) => settle(slot, reply));
-    slot.worker.on('error', (error) => fail(slot, new AnalysisError('ANALYSIS_FAILED', `analysis worker failed: ${error.message}`, { cause: error })));
+    slot.worker.on('message', (reply: PoolReply | 'ready') => {
+      if (reply !== 'ready') return settle(slot, reply);
+      slot.ready = true;
+      pump();
+    });
+    slot.worker.on('error', (error) => {
+      const failure = new AnalysisError('ANALYSIS_FAILED', `analysis worker failed: ${error.message}`, { cause: error });
+      if (slot.busy) return fail(slot, failure);
+      // A worker that cannot even start fails what waits (rather than leaving it waiting) and is retried a bit later.
+      for (const pending of queue.splice(0)) pending.reject(failure);
+      setTimeout(() => replace(slot), 1_000).unref();
+    });
     slot.worker.on('exit', () => {
       if (slot.busy) fail(slot, new AnalysisError('ANALYSIS_FAILED', 'analysis worker exited'));
     });
@@ -145,7 +166,7 @@ export function createAnalysisPool(options: AnalysisPoolOptions = {}): AnalysisR
 
   const pump = () => {
     for (const slot of slots) {
-      if (slot.busy) continue;
+      if (slot.busy || !slot.ready) continue;
       const pending = queue.shift();
       if (!pending) return;
       const timer = setTimeout(() => fail(slot, new AnalysisTimeBudgetError(budgetMs)), budgetMs);

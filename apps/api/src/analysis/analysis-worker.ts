@@ -35,3 +35,4 @@ function run(task: PoolTask): PoolReply {
 }
 
 parentPort!.on('message', (task: PoolTask) => parentPort!.postMessage(run(task)));
+parentPort!.postMessage('ready');
