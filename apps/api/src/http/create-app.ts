@@ -6,6 +6,7 @@ import type { RequestListener } from 'node:http';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createApiKeyStore } from '../auth/api-keys.js';
+import { CredentialFailures } from '../auth/credential-failures.js';
 import { authenticate, requireInternalToken } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
 import type { Billing } from '../billing/billing.js';
@@ -88,7 +89,7 @@ export function createApp(deps: AppDeps): Express {
 
   const cookie = sessionCookie(config.isProduction);
   const sessions = createSessionStore(db, config.sessionSecret);
-  const apiKeys = createApiKeyStore(db);
+  const apiKeys = createApiKeyStore(db, config.sessionSecret);
   const internalOnly = requireInternalToken(config.internalToken);
 
   // 1. Request id and access log (first, so that every later failure carries the id).
@@ -143,7 +144,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   // 9. Authentication: sets req.principal from a Bearer API key or the session cookie; routes require it.
-  app.use(authenticate({ sessions, apiKeys, cookie }));
+  app.use(authenticate({ sessions, apiKeys, cookie, failures: new CredentialFailures() }));
   //    GHL OAuth install flow (and the development-only demo login), outside the versioned API.
   if (deps.ghl) app.use(deps.ghl.auth);
 

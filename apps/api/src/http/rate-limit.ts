@@ -5,6 +5,7 @@ import { defineTiers, tieredRateLimit, type RateLimitMiddleware } from '@org/tie
 import type { Logger } from 'pino';
 import type { UserRecords } from '../cache/user-record.js';
 import { createApiKeyStore } from '../auth/api-keys.js';
+import { CredentialFailures } from '../auth/credential-failures.js';
 import { principalResolver } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
 import type { Queryable } from '../db/database.js';
@@ -64,10 +65,13 @@ export interface ApiRateLimitOptions {
  * by IP (as the free tier), authenticated callers are keyed by location (or account) and limited by their tier.
  */
 export function createApiRateLimit(options: ApiRateLimitOptions): RateLimitMiddleware {
+  // Credentials are looked up only while the client address has failed lookups left (decided first, in memory);
+  // forged API keys and session cookies fail their HMAC before any query, dead ones are remembered for a minute.
   const peek = principalResolver({
     sessions: createSessionStore(options.db, options.sessionSecret),
-    apiKeys: createApiKeyStore(options.db),
+    apiKeys: createApiKeyStore(options.db, options.sessionSecret),
     cookie: sessionCookie(options.isProduction),
+    failures: new CredentialFailures(),
   });
   const principalOf = (req: Request) => peek(req, req.res!);
   return tieredRateLimit({
