@@ -106,6 +106,8 @@ const routes = {
       ]),
     },
     responses: { 200: { description: 'The analysis.', body: ok(Analysis) }, 202: { description: 'Queued (`async: true`).', body: ok(JobQueued) } },
+    // 422 ANALYSIS_TIME_BUDGET_EXCEEDED: the analysis ran out of its time budget (ANALYSIS_TIME_BUDGET_MS).
+    errors: [422],
     // Documents the tier policy this route charges (one analysis per request, src/jobs/budget.ts).
     extensions: { 'x-rate-limit-policy': 'analysis' },
   }),
