@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../db/database.js';
-import { NegativeCache } from './negative-cache.js';
+import { NegativeCache, singleFlight } from './negative-cache.js';
 import type { Principal } from './sessions.js';
 import { randomToken, sha256 } from './tokens.js';
 
@@ -29,6 +29,7 @@ export function createApiKeyStore(db: Queryable, serverSecret: string): ApiKeySt
   const tagKey = createHmac('sha256', serverSecret).update('api-key-tag/v1').digest();
   const tagOf = (body: string) => createHmac('sha256', tagKey).update(body).digest('base64url').slice(0, TAG_LENGTH);
   const dead = new NegativeCache();
+  const once = singleFlight<Principal | undefined>();
   return {
     async create({ accountId, locationId, name, scopes = ['analysis'] }) {
       const prefix = randomToken(6).replace(/[^A-Za-z0-9]/g, 'x').slice(0, 8);
@@ -50,21 +51,23 @@ export function createApiKeyStore(db: Queryable, serverSecret: string): ApiKeySt
       const hash = sha256(key);
       const cacheKey = hash.toString('base64');
       if (dead.has(cacheKey)) return undefined;
-      const { rows } = await db.query<{ account_id: string; location_id: string | null; scopes: string[] }>(
-        `WITH touched AS (
-           UPDATE api_keys SET last_used_at = now()
-            WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-              AND (last_used_at IS NULL OR last_used_at < now() - interval '5 minutes'))
-         SELECT account_id, location_id, scopes FROM api_keys
-          WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
-        [hash],
-      );
-      const row = rows[0];
-      if (!row) {
-        dead.add(cacheKey);
-        return undefined;
-      }
-      return { kind: 'api-key', accountId: row.account_id, locationId: row.location_id, scopes: row.scopes ?? [] };
+      return once(cacheKey, async () => {
+        const { rows } = await db.query<{ account_id: string; location_id: string | null; scopes: string[] }>(
+          `WITH touched AS (
+             UPDATE api_keys SET last_used_at = now()
+              WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+                AND (last_used_at IS NULL OR last_used_at < now() - interval '5 minutes'))
+           SELECT account_id, location_id, scopes FROM api_keys
+            WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+          [hash],
+        );
+        const row = rows[0];
+        if (!row) {
+          dead.add(cacheKey);
+          return undefined;
+        }
+        return { kind: 'api-key', accountId: row.account_id, locationId: row.location_id, scopes: row.scopes ?? [] } satisfies Principal;
+      });
     },
     async revoke(id) {
       await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);

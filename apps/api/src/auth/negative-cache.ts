@@ -27,3 +27,18 @@ export class NegativeCache {
     while (this.misses.size > this.maxEntries) this.misses.delete(this.misses.keys().next().value!);
   }
 }
+
+/**
+ * One lookup at a time per key: concurrent callers with the same credential share the first caller's query, so a
+ * burst of one credential costs one round trip (and the negative cache then answers the rest).
+ */
+export function singleFlight<T>(): (key: string, run: () => Promise<T>) => Promise<T> {
+  const inflight = new Map<string, Promise<T>>();
+  return (key, run) => {
+    const pending = inflight.get(key);
+    if (pending) return pending;
+    const started = run().finally(() => inflight.delete(key));
+    inflight.set(key, started);
+    return started;
+  };
+}

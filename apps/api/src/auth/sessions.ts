@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { Queryable } from '../db/database.js';
-import { NegativeCache } from './negative-cache.js';
+import { NegativeCache, singleFlight } from './negative-cache.js';
 import { randomToken, sha256, sign, unsign } from './tokens.js';
 
 /** Who is calling, whichever credential proved it. */
@@ -47,6 +47,7 @@ export const SESSION_IDLE_TIMEOUT_MS = 24 * 3_600_000;
 export function createSessionStore(db: Queryable, secret: string, options: { idleTimeoutMs?: number } = {}): SessionStore {
   const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_TIMEOUT_MS;
   const dead = new NegativeCache();
+  const once = singleFlight<Principal | undefined>();
   return {
     async create(accountId, locationId, ttlMs) {
       const token = randomToken();
@@ -65,22 +66,24 @@ export function createSessionStore(db: Queryable, secret: string, options: { idl
       const hash = sha256(token);
       const cacheKey = hash.toString('base64');
       if (dead.has(cacheKey)) return undefined;
-      // last_seen_at is refreshed at most every 5 minutes: a write on every request would cost more than the lookup.
-      const { rows } = await db.query<{ account_id: string; location_id: string | null }>(
-        `WITH touched AS (
-           UPDATE sessions SET last_seen_at = now()
-            WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 millisecond'
-              AND last_seen_at < now() - interval '5 minutes')
-         SELECT account_id, location_id FROM sessions
-          WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 millisecond'`,
-        [hash, idleMs],
-      );
-      const row = rows[0];
-      if (!row) {
-        dead.add(cacheKey);
-        return undefined;
-      }
-      return { kind: 'session', accountId: row.account_id, locationId: row.location_id, sessionToken: token };
+      return once(cacheKey, async () => {
+        // last_seen_at is refreshed at most every 5 minutes: a write on every request would cost more than the lookup.
+        const { rows } = await db.query<{ account_id: string; location_id: string | null }>(
+          `WITH touched AS (
+             UPDATE sessions SET last_seen_at = now()
+              WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 millisecond'
+                AND last_seen_at < now() - interval '5 minutes')
+           SELECT account_id, location_id FROM sessions
+            WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 millisecond'`,
+          [hash, idleMs],
+        );
+        const row = rows[0];
+        if (!row) {
+          dead.add(cacheKey);
+          return undefined;
+        }
+        return { kind: 'session', accountId: row.account_id, locationId: row.location_id, sessionToken: token } satisfies Principal;
+      });
     },
     async revoke(sessionToken) {
       dead.add(sha256(sessionToken).toString('base64'));
