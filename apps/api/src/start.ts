@@ -13,7 +13,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-post
 import { migrate } from './db/migrations.js';
 import { Redis } from 'ioredis';
 import { createGhlModule } from './ghl/module.js';
-import { createAnalysisPool } from './analysis/analysis-pool.js';
+import { createAnalysisPool } from './workflows/analysis-pool.js';
 import { createRedisGhlRateLimiter } from './ghl/redis-rate-limiter.js';
 import { analysisProcessor, auditProcessor, createAnalysisBudget, createAnalysisQueue, createQueueMetrics, syncAuditSchedules, type AnalysisQueue } from './jobs/index.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';

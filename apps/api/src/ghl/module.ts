@@ -22,7 +22,7 @@ import { createTokenStore, type TokenStore } from './token-store.js';
 import { createGhlWebhookRouter } from './webhooks.js';
 import { analysisProcessor, createJobEventStreams, createMemoryAnalysisQueue, isBatchId, lastAudit, type JobEventStreams, type AnalysisBudget, type AnalysisQueue } from '../jobs/index.js';
 import { ROUTER_OPTIONS } from '../http/routing.js';
-import type { AnalysisRunner } from '../analysis/analysis-pool.js';
+import type { AnalysisRunner } from '../workflows/analysis-pool.js';
 
 /** What createApp mounts (see AppDeps.ghl). */
 export interface GhlRouters {

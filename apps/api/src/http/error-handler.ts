@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { AnalysisPoolBusyError, AnalysisTimeBudgetError } from '../analysis/analysis-pool.js';
+import { AnalysisPoolBusyError, AnalysisTimeBudgetError } from '../workflows/analysis-pool.js';
 import { BillingError } from '../billing/errors.js';
 import { DatabaseUnavailableError } from '../db/errors.js';
 import { HttpError, notFound, type ErrorBody } from './errors.js';

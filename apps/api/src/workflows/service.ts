@@ -19,7 +19,7 @@ import { GhlError } from '../ghl/errors.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { CacheKeys, CacheTtls } from '../cache/keys.js';
 import type { WorkflowCache } from './cache.js';
-import { createInThreadRunner, type AnalysisRunner } from '../analysis/analysis-pool.js';
+import { createInThreadRunner, type AnalysisRunner } from './analysis-pool.js';
 
 
 

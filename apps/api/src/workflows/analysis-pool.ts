@@ -1,9 +1,19 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { analyzeLocation, analyzeParsed, type AnalyzeLocationInput, type LocationAnalysis, type WorkflowAnalysis } from './analyze.js';
-import { AnalysisError, InvalidDefinitionError, type InputIssue } from './errors.js';
-import { createLocationContext, type LocationContext, type LocationContextInput } from './location.js';
-import type { WorkflowDefinition } from './schema.js';
+import {
+  AnalysisError,
+  analyzeLocation,
+  analyzeParsed,
+  createLocationContext,
+  InvalidDefinitionError,
+  type AnalyzeLocationInput,
+  type InputIssue,
+  type LocationAnalysis,
+  type LocationContext,
+  type LocationContextInput,
+  type WorkflowAnalysis,
+  type WorkflowDefinition,
+} from '../analysis/index.js';
 
 /** An analysis ran longer than the pool's time budget; its worker was stopped. */
 export class AnalysisTimeBudgetError extends AnalysisError {

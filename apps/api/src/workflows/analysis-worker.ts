@@ -1,10 +1,8 @@
-// The worker thread of the analysis pool (src/analysis/analysis-pool.ts): runs analyses off the HTTP event loop.
+// The worker thread of the analysis pool (src/workflows/analysis-pool.ts): runs analyses off the HTTP event loop.
 // Location contexts are kept per `contextKey` (a few, most recent first), so a batch over one location sends the
 // location's definitions once per worker, not once per workflow.
 import { parentPort } from 'node:worker_threads';
-import { analyzeLocation, analyzeParsed } from './analyze.js';
-import { AnalysisError, InvalidDefinitionError } from './errors.js';
-import { createLocationContext, type LocationContext } from './location.js';
+import { AnalysisError, analyzeLocation, analyzeParsed, createLocationContext, InvalidDefinitionError, type LocationContext } from '../analysis/index.js';
 import type { PoolReply, PoolTask } from './analysis-pool.js';
 
 const CONTEXTS_KEPT = 8;
