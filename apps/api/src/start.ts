@@ -14,6 +14,7 @@ import { migrate } from './db/migrations.js';
 import { Redis } from 'ioredis';
 import { createGhlModule } from './ghl/module.js';
 import { createAnalysisPool } from './workflows/analysis-pool.js';
+import { sweepSessions } from './auth/sessions.js';
 import { createRedisGhlRateLimiter } from './ghl/redis-rate-limiter.js';
 import { analysisProcessor, auditProcessor, createAnalysisBudget, createAnalysisQueue, createQueueMetrics, syncAuditSchedules, type AnalysisQueue } from './jobs/index.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
@@ -219,6 +220,10 @@ export async function start(options: StartOptions = {}): Promise<void> {
     return;
   }
   const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
+  // Sessions past their expiry or idle timeout are deleted hourly (verify already refuses them).
+  const sweep = setInterval(() => {
+    sweepSessions(db).catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
+  }, 3_600_000).unref();
 
   const app = createApp({
     billing,
@@ -268,6 +273,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     await ghl.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the GHL module failed'));
     await analysisRunner.close();
     await retention?.stop();
+    clearInterval(sweep);
     ghlLimiterRedis?.disconnect();
     await libs.close();
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));

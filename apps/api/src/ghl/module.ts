@@ -153,7 +153,18 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
 
   return {
     routers: {
-      webhooks: createGhlWebhookRouter({ db, tokens, publicKey: ghl.webhookPublicKey, logger, onEvent: (e) => (e.locationId ? forget(e.locationId) : undefined) }),
+      webhooks: createGhlWebhookRouter({
+        db,
+        tokens,
+        publicKey: ghl.webhookPublicKey,
+        logger,
+        onEvent: async (e) => {
+          if (!e.locationId) return;
+          await forget(e.locationId);
+          // Right after the revocation commits; a worker start would drop the schedule of a disconnected location too.
+          if (e.type === 'UNINSTALL') await queue.unscheduleAudit(e.locationId).catch((error: unknown) => logger.warn({ err: error, locationId: e.locationId }, 'unscheduling the audit failed'));
+        },
+      }),
       auth,
       api: workflowRoutes.router,
     },

@@ -81,7 +81,12 @@ export function createGhlWebhookRouter(options: WebhookRouterOptions): Router {
         [event.webhookId, event.type, event.locationId ?? null, new Date(at)],
       );
       if (rowCount === 0) throw new HttpError(409, 'WEBHOOK_REPLAYED', 'This webhookId was already processed');
-      if (event.type === 'UNINSTALL' && event.locationId) await options.tokens.remove(q, event.locationId);
+      if (event.type === 'UNINSTALL' && event.locationId) {
+        // The location's access ends with the installation, all at once: its tokens, every session, every API key.
+        await options.tokens.remove(q, event.locationId);
+        await q.query('DELETE FROM sessions WHERE location_id = $1', [event.locationId]);
+        await q.query('UPDATE api_keys SET revoked_at = now() WHERE location_id = $1 AND revoked_at IS NULL', [event.locationId]);
+      }
     });
     options.logger.info({ type: event.type, locationId: event.locationId, webhookId: event.webhookId }, 'GHL webhook processed');
     await options.onEvent?.({ type: event.type, locationId: event.locationId });

@@ -105,6 +105,8 @@ export function createGhlAuthRouter(options: GhlAuthRouterOptions): Router {
       return id;
     });
     await options.onConnected?.(locationId);
+    // A new login ends the session the browser presented (no two live sessions for one browser).
+    if (req.principal?.sessionToken) await options.sessions.revoke(req.principal.sessionToken);
     const session = await options.sessions.create(accountId, locationId, options.cookie.maxAgeMs);
     setSessionCookie(res, options.cookie, session);
     res.redirect(302, options.frontendUrl);

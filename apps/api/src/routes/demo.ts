@@ -10,9 +10,11 @@ import { ROUTER_OPTIONS } from '../http/routing.js';
  */
 export function createDemoRouter(options: { demo: () => DemoLocation | undefined; isProduction: boolean; sessions: SessionStore; cookie: SessionCookie }): Router {
   const router = Router(ROUTER_OPTIONS);
-  router.post('/auth/demo/login', async (_req, res) => {
+  router.post('/auth/demo/login', async (req, res) => {
     const demo = options.demo();
     if (!demo || options.isProduction) throw notFound();
+    // A new login ends the session the browser presented.
+    if (req.principal?.sessionToken) await options.sessions.revoke(req.principal.sessionToken);
     const session = await options.sessions.create(demo.accountId, demo.locationId, options.cookie.maxAgeMs);
     setSessionCookie(res, options.cookie, session);
     res.json({ success: true, data: { locationId: demo.locationId, name: demo.name } });
