@@ -22,8 +22,12 @@ export const GHL_SCOPES = [
   'forms.readonly',
 ] as const;
 
-/** The state is also bound to the browser that started the install, so a stolen callback URL cannot log anyone in. */
-const STATE_COOKIE = 'ghl_oauth_state';
+/**
+ * The state is also bound to the browser that started the install, so a stolen callback URL cannot log anyone in. With
+ * Secure cookies (production) it is a `__Host-` cookie (Secure, Path=/, host-only), which a sibling subdomain cannot
+ * set: no login CSRF by tossing a cookie that holds the attacker's own state.
+ */
+const stateCookieName = (secure: boolean) => (secure ? '__Host-ghl_oauth_state' : 'ghl_oauth_state');
 
 export interface GhlAuthRouterOptions {
   db: Database;
@@ -65,7 +69,8 @@ const query = (req: Request, name: string) => (typeof req.query[name] === 'strin
 /** `GET /auth/ghl/install` and `GET /auth/ghl/callback`: the Marketplace OAuth install flow. */
 export function createGhlAuthRouter(options: GhlAuthRouterOptions): Router {
   const router = Router(ROUTER_OPTIONS);
-  const stateCookie = { httpOnly: true, secure: options.cookie.secure, sameSite: 'lax' as const, path: '/auth/ghl', maxAge: 10 * 60_000 };
+  const STATE_COOKIE = stateCookieName(options.cookie.secure);
+  const stateCookie = { httpOnly: true, secure: options.cookie.secure, sameSite: 'lax' as const, path: options.cookie.secure ? '/' : '/auth/ghl', maxAge: 10 * 60_000 };
 
   router.get('/auth/ghl/install', async (_req, res) => {
     const state = await options.states.create();

@@ -376,7 +376,12 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     },
     async getAnalysis(locationId, id) {
       if (!/^\d{1,18}$/.test(id)) throw notFound('Analysis');
-      const { rows } = await db.read<AnalysisRow>(`SELECT ${ANALYSIS_COLUMNS} FROM analysis_results WHERE id = $1 AND location_id = $2`, [id, locationId]);
+      // Within the tier's retention, like /history: an older analysis is not found, whichever route asks.
+      const retention = retentionDays(await tierOf(locationId));
+      const { rows } = await db.read<AnalysisRow>(
+        `SELECT ${ANALYSIS_COLUMNS} FROM analysis_results WHERE id = $1 AND location_id = $2 AND ($3::int IS NULL OR created_at >= now() - $3 * interval '1 day')`,
+        [id, locationId, retention],
+      );
       if (!rows[0]) throw notFound('Analysis');
       return view(rows[0], null, false);
     },
