@@ -92,8 +92,13 @@ export const requireAuth: RequestHandler = (req, _res, next) => {
  */
 export function requireInternalToken(token: string): RequestHandler {
   return (req, _res, next) => {
-    const header = req.headers['x-internal-token'];
-    const given = typeof header === 'string' ? header : bearer(req);
-    next(given && safeEqual(given, token) ? undefined : new HttpError(404, 'NOT_FOUND', 'Route not found'));
+    next(hasInternalToken(req, token) ? undefined : new HttpError(404, 'NOT_FOUND', 'Route not found'));
   };
+}
+
+/** Whether the request carries the internal token (`Authorization: Bearer` or `X-Internal-Token`), compared in constant time. */
+export function hasInternalToken(req: Request, token: string): boolean {
+  const header = req.headers['x-internal-token'];
+  const given = typeof header === 'string' ? header : bearer(req);
+  return given !== undefined && given !== '' && safeEqual(given, token);
 }

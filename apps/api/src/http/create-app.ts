@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createApiKeyStore } from '../auth/api-keys.js';
 import { CredentialFailures } from '../auth/credential-failures.js';
-import { authenticate, requireInternalToken } from '../auth/middleware.js';
+import { authenticate, hasInternalToken, requireInternalToken } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
 import type { Billing } from '../billing/billing.js';
 import type { Database } from '../db/database.js';
@@ -117,9 +117,11 @@ export function createApp(deps: AppDeps): Express {
     app.get('/metrics', metricsRoute(deps.metrics, { isProduction: config.isProduction, metricsPublic: config.metricsPublic ?? false, internalToken: config.internalToken, logger }));
   }
 
-  // 6. Operational endpoints: cheap, unauthenticated, not rate limited; the token-guarded ones (/health/detailed,
-  //    /internal/*) go through the limiter first, so that token guessing is throttled like any anonymous client.
-  if (deps.rateLimit) app.use(['/health/detailed', '/internal'], deps.rateLimit);
+  // 6. Operational endpoints: cheap, unauthenticated, not rate limited. On the token-guarded ones (/health/detailed,
+  //    /internal/*) a request without the right token spends the address's budget like any anonymous client, so
+  //    token guessing is throttled, while monitoring with the token is never limited.
+  const rateLimit = deps.rateLimit;
+  if (rateLimit) app.use(['/health/detailed', '/internal'], (req, res, next) => (hasInternalToken(req, config.internalToken) ? next() : rateLimit(req, res, next)));
   app.use(healthRoutes({ db, lifecycle, versions: deps.versions, backends: deps.backends, guard: internalOnly, startedAt: deps.startedAt ?? Date.now(), cache: deps.cache }));
   app.use('/internal', internalOnly);
   const cache = deps.cache;

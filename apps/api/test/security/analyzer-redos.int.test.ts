@@ -63,14 +63,20 @@ describe('the analyzer on adversarial strings (property)', () => {
         fc.oneof(fc.integer({ min: 30_000, max: 65_536 }), fc.integer({ min: 65_537, max: 100_000 })),
         (units, size) => {
           const text = fill(units.join(''), size);
-          const started = performance.now();
-          try {
-            analyzeWorkflow(hostileDefinition('hostile-prop', text));
-          } catch (error) {
-            // Above the field cap the schema refuses the definition: a clear 400, never a slow analysis.
-            expect(error).toBeInstanceOf(InvalidDefinitionError);
+          // The best of three runs: a linear analysis stays far below 50 ms on a busy machine, a quadratic one (seconds
+          // on these inputs) never gets there, however often it is run.
+          let best = Infinity;
+          for (let run = 0; run < 3 && best >= 50; run++) {
+            const started = performance.now();
+            try {
+              analyzeWorkflow(hostileDefinition('hostile-prop', text));
+            } catch (error) {
+              // Above the field cap the schema refuses the definition: a clear 400, never a slow analysis.
+              expect(error).toBeInstanceOf(InvalidDefinitionError);
+            }
+            best = Math.min(best, performance.now() - started);
           }
-          expect(performance.now() - started).toBeLessThan(50);
+          expect(best).toBeLessThan(50);
         },
       ),
       { numRuns: 60 },
