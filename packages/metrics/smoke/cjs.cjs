@@ -6,6 +6,7 @@ const metrics = createMetrics({ runtime: false });
 metrics.histogram({ name: 'work_seconds', help: 'Work.', buckets: [0.1, 1] }).observe(0.5);
 assert.equal(typeof httpMetrics(metrics), 'function');
 assert.equal(new MetricsError('boom').code, 'METRICS_ERROR');
+for (const sub of ['fastify', 'hono']) assert.equal(typeof require(`@org/metrics/${sub}`).httpMetrics(metrics), 'function');
 metrics.scrape().then(({ body }) => {
   assert.match(body, /work_seconds_bucket\{le="1"\} 1/);
   metrics.close();
