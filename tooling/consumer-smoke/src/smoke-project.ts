@@ -53,19 +53,20 @@ export function prepareSmokeProject(dir: string, specs: readonly string[], libra
     for (const file of ['esm.mjs', 'cjs.cjs', 'types.ts']) copyFileSync(join(smoke, file), join(target, file));
     // The same typed usage once more as CommonJS, so node16 resolution checks the .d.cts side too.
     copyFileSync(join(smoke, 'types.ts'), join(target, 'types.cts'));
-    // The README's framework snippets, runnable as apps.
-    const apps = join(smoke, 'apps');
-    if (existsSync(apps)) {
-      mkdirSync(join(target, 'apps'));
-      for (const file of readdirSync(apps)) copyFileSync(join(apps, file), join(target, 'apps', file));
+    // The README's snippets: apps (servers) and scripts that run to completion.
+    for (const kind of ['apps', 'snippets']) {
+      const from = join(smoke, kind);
+      if (!existsSync(from)) continue;
+      mkdirSync(join(target, kind));
+      for (const file of readdirSync(from)) copyFileSync(join(from, file), join(target, kind, file));
     }
   }
 }
 
-/** The README app snippets a library ships in smoke/apps (e.g. express.mjs, fastify.mjs, hono.mjs). */
-export function smokeApps(name: string): string[] {
-  const apps = join(repoRoot, 'packages', name, 'smoke', 'apps');
-  return existsSync(apps) ? readdirSync(apps).sort() : [];
+/** The README snippets a library ships: smoke/apps (servers, e.g. express.mjs) or smoke/snippets (scripts). */
+export function smokeApps(name: string, kind: 'apps' | 'snippets' = 'apps'): string[] {
+  const dir = join(repoRoot, 'packages', name, 'smoke', kind);
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
 /**

@@ -88,3 +88,18 @@ describe.each(appCases)('@org/%s README app %s, installed from the tarballs', (n
     }
   });
 });
+
+/** What each library's README script must print once installed from the tarballs. */
+const snippetOutputs: Record<string, string> = {
+  'cache/cache-manager.mjs': "{ name: 'Ada' }\ncomputed once\n",
+};
+
+const snippetCases = smokeLibraries.flatMap((name) => smokeApps(name, 'snippets').map((file) => [name, file] as const));
+
+describe.each(snippetCases)('@org/%s README snippet %s, installed from the tarballs', (name, file) => {
+  it('runs and prints what the README shows', () => {
+    // Without REDIS_URL: the snippet's keys stay out of the shared Redis (the Redis path is covered by the package's tests).
+    const { REDIS_URL: _unused, ...env } = process.env;
+    expect(run('node', [join(name, 'snippets', file)], project, env)).toBe(snippetOutputs[`${name}/${file}`]);
+  });
+});
