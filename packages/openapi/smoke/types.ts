@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { OpenApiError, createOpenApi, defineRoute, type OpenApi } from '@org/openapi';
 import { createApiRouter, implement, type ApiRouter } from '@org/openapi/express';
+import type { FastifyRequest } from 'fastify';
+import type { Context } from 'hono';
+import { createApi as createFastifyApi, implement as implementFastify, type FastifyApi } from '@org/openapi/fastify';
+import { createApi as createHonoApi, implement as implementHono, type HonoApi } from '@org/openapi/hono';
 
 const error: OpenApiError = new OpenApiError('boom', { code: 'X' });
 export const code: string = error.code;
@@ -26,6 +30,29 @@ export const api: ApiRouter = createApiRouter({
       // @ts-expect-error the body must match the 200 schema
       if (id === 2) return res.reply(200, { id: 'x', q: null });
       res.reply(200, { id, q: q ?? null });
+    }),
+  ],
+});
+
+export const fastifyApi: FastifyApi = createFastifyApi({
+  info: { title: 'T', version: '1' },
+  routes: [
+    implementFastify(route, ({ params, query }, request: FastifyRequest) => {
+      void request;
+      // @ts-expect-error 201 is not a documented status
+      if (params.id === 1) return { status: 201, body: { id: 1, q: null } };
+      return params.id === 0 ? { status: 204 } : { status: 200, body: { id: params.id, q: query.q ?? null } };
+    }),
+  ],
+});
+export const honoApi: HonoApi = createHonoApi({
+  info: { title: 'T', version: '1' },
+  routes: [
+    implementHono(route, ({ params }, c: Context) => {
+      void c;
+      // @ts-expect-error the body must match the 200 schema
+      if (params.id === 2) return { status: 200, body: { id: 'x', q: null } };
+      return { status: 200, body: { id: params.id, q: null } };
     }),
   ],
 });

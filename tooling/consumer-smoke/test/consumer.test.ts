@@ -74,6 +74,22 @@ const appChecks: Record<string, (url: string) => Promise<void>> = {
   },
 };
 
+// Defined in each README app: GET /api/items/:id with a positive integer id.
+appChecks.openapi = async (url) => {
+  const ok = await fetch(`${url}/api/items/7`);
+  expect(ok.status).toBe(200);
+  expect(await ok.json()).toEqual({ id: 7 });
+  const bad = await fetch(`${url}/api/items/seven`);
+  expect(bad.status).toBe(400);
+  expect(await bad.json()).toMatchObject({ success: false, error: { code: 'VALIDATION_ERROR' } });
+  const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+  expect(Object.keys(doc.paths)).toEqual(['/items/{id}']);
+  const page = await fetch(`${url}/api-docs`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+  await page.arrayBuffer();
+};
+
 const appCases = smokeLibraries.flatMap((name) => smokeApps(name).map((file) => [name, file] as const));
 
 describe.each(appCases)('@org/%s README app %s, installed from the tarballs', (name, file) => {
