@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['packages', 'apps', 'tooling'];
+const roots = ['packages', 'apps', 'tooling', 'examples'];
 const dirs = [...roots.flatMap((r) => (existsSync(r) ? readdirSync(r).map((d) => join(r, d)) : [])), 'bench'];
 /** Passed, failed and skipped tests of one vitest JSON report. */
 function count(r) {
