@@ -20,7 +20,7 @@ const api = createApiRouter({ info: { title: 'Smoke', version: '1.0.0' }, routes
 assert.equal(typeof api.router, 'function');
 for (const sub of ['fastify', 'hono']) {
   const binding = require(`@org/openapi/${sub}`);
-  const made = binding.createApi({ info: { title: 'Smoke', version: '1.0.0' }, openapi: '3.0.3', routes: [binding.implement(route, ({ body }) => ({ status: 201, body }))] });
+  const made = binding.createApi({ info: { title: 'Smoke', version: '1.0.0' }, openapi: '3.0.3', routes: [binding.implement(route, ({ body, reply }) => reply(201, body))] });
   assert.equal(made.openapi.document.openapi, '3.0.3');
 }
 console.log('cjs ok');

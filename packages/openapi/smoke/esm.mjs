@@ -31,7 +31,7 @@ assert.equal(page.status, 200);
 server.close();
 for (const sub of ['fastify', 'hono']) {
   const binding = await import(`@org/openapi/${sub}`);
-  const made = binding.createApi({ info: { title: 'Smoke', version: '1.0.0' }, routes: [binding.implement(route, ({ params }) => ({ status: 200, body: { id: params.id } }))] });
+  const made = binding.createApi({ info: { title: 'Smoke', version: '1.0.0' }, routes: [binding.implement(route, ({ params, reply }) => reply(200, { id: params.id }))] });
   assert.equal(made.openapi.json, api.openapi.json);
 }
 console.log('esm ok');

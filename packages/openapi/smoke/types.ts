@@ -37,22 +37,17 @@ export const api: ApiRouter = createApiRouter({
 export const fastifyApi: FastifyApi = createFastifyApi({
   info: { title: 'T', version: '1' },
   routes: [
-    implementFastify(route, ({ params, query }, request: FastifyRequest) => {
+    implementFastify(route, ({ params, query, reply }, request: FastifyRequest) => {
       void request;
-      // @ts-expect-error 201 is not a documented status
-      if (params.id === 1) return { status: 201, body: { id: 1, q: null } };
-      return params.id === 0 ? { status: 204 } : { status: 200, body: { id: params.id, q: query.q ?? null } };
+      return params.id === 0 ? reply(204) : reply(200, { id: params.id, q: query.q ?? null });
     }),
   ],
 });
 export const honoApi: HonoApi = createHonoApi({
   info: { title: 'T', version: '1' },
-  routes: [
-    implementHono(route, ({ params }, c: Context) => {
-      void c;
-      // @ts-expect-error the body must match the 200 schema
-      if (params.id === 2) return { status: 200, body: { id: 'x', q: null } };
-      return { status: 200, body: { id: params.id, q: null } };
-    }),
-  ],
+  routes: [implementHono(route, async ({ params, reply }, c: Context) => reply(200, { id: params.id, q: c.req.query('q') ?? null }))],
 });
+// @ts-expect-error 201 is not a documented status
+export const undocumented = implementFastify(route, ({ reply }) => reply(201, { id: 1, q: null }));
+// @ts-expect-error the body must match the 200 schema
+export const wrongBody = implementHono(route, ({ reply }) => reply(200, { id: 'x', q: null }));

@@ -13,7 +13,7 @@ const getItem = defineRoute({
 });
 const api = createApi({
   info: { title: 'Items', version: '1.0.0' },
-  routes: [implement(getItem, ({ params }) => ({ status: 200, body: { id: params.id } }))],
+  routes: [implement(getItem, ({ params, reply }) => reply(200, { id: params.id }))],
 });
 const app = Fastify();
 await app.register(api.plugin, { prefix: '/api' });

@@ -14,7 +14,7 @@ const getItem = defineRoute({
 });
 const api = createApi({
   info: { title: 'Items', version: '1.0.0' },
-  routes: [implement(getItem, ({ params }) => ({ status: 200, body: { id: params.id } }))],
+  routes: [implement(getItem, ({ params, reply }) => reply(200, { id: params.id }))],
 });
 const app = new Hono();
 app.route('/api', api.app);

@@ -20,10 +20,10 @@ export interface FastifyApi {
   readonly openapi: OpenApi;
 }
 
-/** Pairs a route definition with its handler: `(input, request) => ({ status, body })`, typed from the schemas. */
-export function implement<T extends RouteSpec>(route: RouteDefinition<T>, handler: ApiRouteHandler<T, FastifyRequest>): ImplementedApiRoute<T, FastifyRequest> {
+/** Pairs a route definition with its handler: `(input, request) => input.reply(status, body)`, typed from the schemas. */
+export function implement<T extends RouteSpec>(route: RouteDefinition<T>, handler: ApiRouteHandler<NoInfer<T>, FastifyRequest>): ImplementedApiRoute<T, FastifyRequest> {
   if (typeof handler !== 'function') throw new OpenApiOptionsError(`${route.label}: handler must be a function`);
-  return { route, handler };
+  return { route, handler: handler as ApiRouteHandler<T, FastifyRequest> };
 }
 
 function send(reply: FastifyReply, answer: Answer): FastifyReply {

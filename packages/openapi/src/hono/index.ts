@@ -22,10 +22,10 @@ export interface HonoApi {
   readonly openapi: OpenApi;
 }
 
-/** Pairs a route definition with its handler: `(input, c) => ({ status, body })`, typed from the schemas. */
-export function implement<T extends RouteSpec>(route: RouteDefinition<T>, handler: ApiRouteHandler<T, Context>): ImplementedApiRoute<T, Context> {
+/** Pairs a route definition with its handler: `(input, c) => input.reply(status, body)`, typed from the schemas. */
+export function implement<T extends RouteSpec>(route: RouteDefinition<T>, handler: ApiRouteHandler<NoInfer<T>, Context>): ImplementedApiRoute<T, Context> {
   if (typeof handler !== 'function') throw new OpenApiOptionsError(`${route.label}: handler must be a function`);
-  return { route, handler };
+  return { route, handler: handler as ApiRouteHandler<T, Context> };
 }
 
 function respond(answer: Answer): Response {

@@ -13,9 +13,11 @@ export interface ApiInput<T extends RouteSpec> {
   /** The declared request headers, parsed by `request.headers`. */
   headers: HeadersOf<T>;
   body: BodyOf<T>;
+  /** Builds the result: a documented status and, when that status has a body schema, a body of that schema. */
+  reply<S extends keyof T['responses'] & number>(status: S, ...body: ReplyArgs<T, S>): ApiResult<T>;
 }
 
-/** What a handler returns: a documented status and, when that status has a body schema, its body. */
+/** What a handler returns (made by `input.reply(status, body)`): a documented status and, when that status has a body schema, its body. */
 export type ApiResult<T extends RouteSpec> = {
   [S in keyof T['responses'] & number]: ReplyArgs<T, S> extends [body: infer B] ? { status: S; body: B; headers?: Record<string, string> } : { status: S; body?: undefined; headers?: Record<string, string> };
 }[keyof T['responses'] & number];
@@ -68,6 +70,8 @@ export interface Answer {
   body: unknown;
   headers?: Record<string, string>;
 }
+
+const reply = (status: number, body?: unknown) => ({ status, body });
 
 function toIssues(location: IssueLocation | 'response', error: z.ZodError, into: ValidationIssue[]): void {
   for (const issue of error.issues) {
@@ -147,7 +151,7 @@ export function createApiCore<Ctx>(options: ApiOptions<Ctx>): ApiCore<Ctx> {
       async run(ctx, raw) {
         if (authorize && !(await authorize(ctx))) return { status: 401, body: statusError(401, idOf(ctx)) };
         let issues: ValidationIssue[] | undefined;
-        const input = { params: raw.params, query: raw.query, headers: {}, body: raw.body } as ApiInput<RouteSpec>;
+        const input = { params: raw.params, query: raw.query, headers: {}, body: raw.body, reply } as unknown as ApiInput<RouteSpec>;
         if (params) {
           const result = params.safeParse(raw.params);
           if (result.success) input.params = result.data as never;
