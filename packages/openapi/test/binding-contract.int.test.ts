@@ -66,6 +66,12 @@ describe.each(bindings)('OpenAPI binding contract on $name', (binding) => {
     expect(issuesOf(body)).toEqual(['query::unrecognized_keys', 'query:limit:too_small', 'query:status:invalid_value']);
   });
 
+  it('treats hostile query keys as plain unknown keys (__proto__, constructor), never as the prototype', async () => {
+    const res = await fetch(url('/api/workflows?__proto__=a&__proto__=b&constructor=x&limit=1'));
+    expect(res.status).toBe(400);
+    expect(issuesOf(await res.json())).toEqual(['query::unrecognized_keys']);
+  });
+
   it('rejects a bad path parameter with 400', async () => {
     const res = await fetch(url('/api/workflows/not-a-uuid'));
     expect(res.status).toBe(400);

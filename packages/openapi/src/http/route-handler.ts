@@ -223,9 +223,9 @@ export function announcesBody(headers: RawRequest['headers']): boolean {
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** A query string as Express 5 and Fastify read it: repeated keys become arrays. */
+/** A query string as Express 5 and Fastify read it: repeated keys become arrays, on a null-prototype object (`?__proto__=` is a plain key). */
 export function queryObject(search: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+  const out = Object.create(null) as Record<string, string | string[]>;
   for (const [key, value] of search) {
     const prev = out[key];
     out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
