@@ -7,6 +7,8 @@ metrics.histogram({ name: 'work_seconds', help: 'Work.', buckets: [0.1, 1] }).ob
 assert.equal(typeof httpMetrics(metrics), 'function');
 assert.equal(new MetricsError('boom').code, 'METRICS_ERROR');
 for (const sub of ['fastify', 'hono']) assert.equal(typeof require(`@org/metrics/${sub}`).httpMetrics(metrics), 'function');
+assert.match(require('node:fs').readFileSync(require.resolve('@org/metrics/alerts/http.yml'), 'utf8'), /alert: HttpLatencyBudgetBurnFast/);
+assert.equal(require('@org/metrics/dashboards/http.json').title, 'HTTP service (RED)');
 metrics.scrape().then(({ body }) => {
   assert.match(body, /work_seconds_bucket\{le="1"\} 1/);
   metrics.close();

@@ -2,9 +2,14 @@ import type { Application, NextFunction, Request, RequestHandler, Response } fro
 import { UnsafeTrustProxyError } from './errors.js';
 import type { Decision, Limiter } from './limiter.js';
 import { createRequestLimiter, type RequestLimitOptions } from './request-limit.js';
+import { requestWasSuccessful as succeeded } from './response-refund.js';
+
+type MaybePromise<T> = T | Promise<T>;
 
 /** Options of `tieredRateLimit`: the limiter's options plus how to read an Express request. */
 export interface RateLimitOptions extends RequestLimitOptions<Request> {
+  /** Whether a response counts as a success for `skipSuccessfulRequests` / `skipFailedRequests`; called once the response is done. A response the client abandoned before it was sent is a failure whatever this says. @default (req, res) => res.statusCode < 400 */
+  requestWasSuccessful?: (req: Request, res: Response) => MaybePromise<boolean>;
   /** The Express app, to refuse `trust proxy = true` at construction (otherwise checked on the first request). @default undefined */
   app?: Application;
 }
@@ -14,6 +19,11 @@ export interface RateLimitMiddleware extends RequestHandler {
   readonly limiter: Limiter;
   /** Closes the limiter (timers and the dedicated Redis connection). */
   close(): Promise<void>;
+  /**
+   * The limiter key this middleware uses for a principal (as `key` returns it) or a client IP, for
+   * `limiter.get`, `limiter.refund` and `limiter.reset`: `mw.limiter.reset(mw.limiterKey('acct_1'))`.
+   */
+  limiterKey(principal: string | { ip: string }): string;
 }
 
 /** The decision the middleware made for this response (kept in `res.locals.rateLimit`). */
@@ -26,12 +36,13 @@ function check(app: { get(name: string): unknown }): void {
 }
 
 /**
- * Express middleware (Express 5 and 4) enforcing the tier's policies. Mount it before authentication parsing that
- * can fail, so that anonymous floods get 429 (keyed by IP) rather than endless 401s.
+ * Express middleware (Express 5 and 4) enforcing the tier's policies. Mount it before authentication
+ * parsing that can fail, so that anonymous floods get 429 (keyed by IP) rather than endless 401s.
  */
 export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware {
   if (options?.app) check(options.app);
   const core = createRequestLimiter(options);
+  const { requestWasSuccessful } = options;
   const checkedApps = new WeakSet<object>();
 
   const handler = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -43,7 +54,22 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
       const decision = await core.decide(req, req.ip, res);
       if (decision === undefined) return next();
       (res.locals as { rateLimit?: Decision }).rateLimit = decision;
-      if (decision.allowed) return next();
+      if (decision.allowed) {
+        if (core.refunds) {
+          // 'close' comes for every response, sent in full or abandoned; the refund rule lives in the core.
+          res.once('close', () => {
+            let ok: MaybePromise<boolean> = false;
+            try {
+              const finished = res.writableFinished;
+              ok = requestWasSuccessful ? finished && requestWasSuccessful(req, res) : succeeded({ statusCode: res.statusCode, finished });
+            } catch {
+              ok = false;
+            }
+            core.settle(decision, ok);
+          });
+        }
+        return next();
+      }
       const { status, contentType, body } = core.reject(decision);
       res.status(status).setHeader('Content-Type', contentType);
       res.end(body);
@@ -51,5 +77,5 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
       next(error);
     }
   };
-  return Object.assign(handler as RequestHandler, { limiter: core.limiter, close: () => core.close() });
+  return Object.assign(handler as RequestHandler, { limiter: core.limiter, close: () => core.close(), limiterKey: core.limiterKey });
 }

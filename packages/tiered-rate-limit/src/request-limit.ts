@@ -2,6 +2,7 @@ import { ipKey } from './client-ip.js';
 import { InvalidOptionsError } from './errors.js';
 import { type HeaderOptions, type HeaderTarget, writeRateLimitHeaders } from './headers.js';
 import { type CheckInput, createLimiter, type Decision, type Limiter, type LimiterOptions } from './limiter.js';
+import { createResponseRefund, type ResponseRefundOptions } from './response-refund.js';
 import { type ErrorFormat, rejection } from './responses.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -10,7 +11,7 @@ type MaybePromise<T> = T | Promise<T>;
  * How a framework binding reads a request (`Req` is the framework's request or context): the limiter's
  * options plus the request-level ones every binding shares.
  */
-export interface RequestLimitOptions<Req> extends LimiterOptions {
+export interface RequestLimitOptions<Req> extends LimiterOptions, ResponseRefundOptions {
   /** The caller's tier, e.g. from the account's subscription; read on every request so upgrades apply at once. Unknown or missing = lowest tier. @default () => undefined */
   resolveTier?: (req: Req) => MaybePromise<string | undefined | null>;
   /** The authenticated principal (account, location, API key id; never the secret). Missing = keyed by client IP. @default () => undefined */
@@ -27,7 +28,7 @@ export interface RequestLimitOptions<Req> extends LimiterOptions {
   headers?: boolean | HeaderOptions;
   /** Body of 429/503 answers: the `{ success: false, error }` shape, or RFC 9457 problem details. @default 'json' */
   format?: ErrorFormat;
-  /** Where the 429 upgrade prompt points; `null` disables the prompt. @default '/api/subscription/checkout' */
+  /** Where the 429 upgrade prompt points (the next tier up and its limit); `null` or unset sends no prompt. @default null */
   upgradeUrl?: string | null;
   /** Prefix length that groups IPv6 clients. @default 56 */
   ipv6Subnet?: number;
@@ -51,6 +52,12 @@ export interface RequestLimiter<Req> {
   decide(req: Req, clientIp: string | undefined, target: HeaderTarget): Promise<Decision | undefined>;
   /** The 429 or 503 answer of a decision that was not allowed. */
   reject(decision: Decision): Rejection;
+  /** Whether `skipSuccessfulRequests` or `skipFailedRequests` is on: then the binding calls `settle` once each admitted response is done. */
+  readonly refunds: boolean;
+  /** Gives back what an admitted request took when its success (as the binding judged the finished response) is one the options skip. */
+  settle(decision: Decision, successful: boolean | Promise<boolean>): void;
+  /** The limiter key for a principal (as `key` returns it) or a client IP, for `limiter.get`, `refund` and `reset`. */
+  limiterKey(principal: string | { ip: string }): string;
   close(): Promise<void>;
 }
 
@@ -69,12 +76,14 @@ export function createRequestLimiter<Req>(options: RequestLimitOptions<Req>): Re
   fn('key', options?.key);
   fn('cost', options?.cost);
   fn('skip', options?.skip);
+  // Each binding reads responses its own way; the option is validated here for all of them.
+  fn('requestWasSuccessful', (options as { requestWasSuccessful?: unknown } | undefined)?.requestWasSuccessful);
   const policies = Array.isArray(options?.policies) ? Object.freeze([...(options.policies as readonly string[])]) : options?.policies;
   if (policies !== undefined && typeof policies !== 'function' && !Array.isArray(policies)) throw new InvalidOptionsError('policies', 'must be an array of policy names or a function');
   if (Array.isArray(policies)) for (const p of policies) if (!options.tiers?.policyNames?.includes(p)) throw new InvalidOptionsError('policies', `unknown policy '${String(p)}'`);
   const format = options?.format ?? 'json';
   if (format !== 'json' && format !== 'problem+json') throw new InvalidOptionsError('format', "must be 'json' or 'problem+json'");
-  const upgradeUrl = options?.upgradeUrl === undefined ? '/api/subscription/checkout' : options.upgradeUrl;
+  const upgradeUrl = options?.upgradeUrl ?? null;
   if (upgradeUrl !== null && typeof upgradeUrl !== 'string') throw new InvalidOptionsError('upgradeUrl', 'must be a string or null');
   const subnet = options?.ipv6Subnet ?? 56;
   if (!Number.isInteger(subnet) || subnet < 1 || subnet > 128) throw new InvalidOptionsError('ipv6Subnet', 'must be an integer between 1 and 128');
@@ -82,9 +91,12 @@ export function createRequestLimiter<Req>(options: RequestLimitOptions<Req>): Re
   if (options?.allowlist !== undefined && !Array.isArray(options.allowlist)) throw new InvalidOptionsError('allowlist', 'must be an array of keys');
   const allow = new Set(options?.allowlist ?? []);
 
+  const refunds = createResponseRefund(options);
   const limiter = createLimiter(options);
   const { resolveTier, key, cost, skip } = options;
   const restrictive = new WeakMap<Decision, ReturnType<typeof writeRateLimitHeaders>>();
+  // The check input of admitted decisions that may be refunded (only kept when a refund option is on).
+  const inputs = new WeakMap<Decision, CheckInput>();
 
   return {
     limiter,
@@ -101,12 +113,14 @@ export function createRequestLimiter<Req>(options: RequestLimitOptions<Req>): Re
       if (allow.size && allow.has(id ?? ip!)) return undefined;
       let tier = resolveTier ? resolveTier(req) : undefined;
       if (isPromise(tier)) tier = await tier;
-      const decision = await limiter.check({
+      const input: CheckInput = {
         key: id !== undefined ? `p:${id}` : `ip:${ip}`,
         tier: tier ?? undefined,
         policies: typeof policies === 'function' ? policies(req) : policies,
         cost: cost?.(req),
-      });
+      };
+      const decision = await limiter.check(input);
+      if (refunds.enabled && decision.allowed) inputs.set(decision, input);
       // The headers are written straight into the response; the policy they describe is the 429's.
       if (headerOptions) {
         const described = writeRateLimitHeaders(target, decision, headerOptions);
@@ -117,6 +131,16 @@ export function createRequestLimiter<Req>(options: RequestLimitOptions<Req>): Re
     reject(decision) {
       const r = rejection(limiter.tiers, decision, format, upgradeUrl, restrictive.get(decision));
       return { status: r.status, contentType: `${r.contentType}; charset=utf-8`, body: JSON.stringify(r.body) };
+    },
+    refunds: refunds.enabled,
+    settle(decision, successful) {
+      const input = inputs.get(decision);
+      if (input) refunds.settle(limiter, input, decision, successful);
+    },
+    limiterKey(principal) {
+      if (typeof principal === 'string' && principal !== '') return `p:${principal}`;
+      if (typeof principal === 'object' && principal !== null && typeof principal.ip === 'string' && principal.ip !== '') return `ip:${ipKey(principal.ip, subnet)}`;
+      throw new InvalidOptionsError('principal', 'must be a non-empty string or { ip }');
     },
     close: () => limiter.close(),
   };

@@ -64,6 +64,7 @@ function expressBinding(name: string, express: typeof express5): Binding {
         res.json({ success: true });
       });
       for (const path of ['/health', '/search']) app.get(path, (_req, res) => void res.send('ok'));
+      app.post('/login', (req, res) => void res.status(req.query.password === 'right' ? 200 : 401).json({ ok: req.query.password === 'right' }));
       app.use((error: Error & { code?: string }, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
         res.status(500).json(errorBody(error));
       });
@@ -90,6 +91,10 @@ const fastify: Binding = {
     app.get('/api/workflows', async () => ({ success: true, data: [] }));
     app.post('/api/analyze', async () => ({ success: true }));
     for (const path of ['/health', '/search']) app.get(path, async () => 'ok');
+    app.post('/login', async (req, reply) => {
+      const ok = (req.query as { password?: string }).password === 'right';
+      return reply.code(ok ? 200 : 401).send({ ok });
+    });
     app.setErrorHandler((error: Error & { code?: string }, _req, reply) => reply.code(500).send(errorBody(error)));
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
@@ -107,6 +112,7 @@ const hono: Binding = {
     app.get('/api/workflows', (c) => c.json({ success: true, data: [] }));
     app.post('/api/analyze', (c) => c.json({ success: true }));
     for (const path of ['/health', '/search']) app.get(path, (c) => c.text('ok'));
+    app.post('/login', (c) => (c.req.query('password') === 'right' ? c.json({ ok: true }, 200) : c.json({ ok: false }, 401)));
     app.onError((error, c) => c.json(errorBody(error), 500));
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));

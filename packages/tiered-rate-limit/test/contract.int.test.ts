@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { parseList } from 'structured-headers';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
+import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
 import { defaultTiers, defineTiers, tieredRateLimit, UnsafeTrustProxyError } from '../src/index.js';
 import { tieredRateLimit as fastifyRateLimit } from '../src/fastify/index.js';
 import { tieredRateLimit as honoRateLimit } from '../src/hono/index.js';
@@ -35,6 +35,8 @@ describe.skipIf(!redisUp).each(bindings)('tieredRateLimit contract on $name with
       // Not a deadline test (see redis.fault.test.ts): a loaded CI machine must not trip the fallback here.
       timeoutMs: 2_000,
       policies: (req) => (isAnalysis(req) ? ['general', 'analysis'] : ['general']),
+      // As the reference API passes it (the prompt is off unless a URL is given).
+      upgradeUrl: '/api/subscription/checkout',
       ...options,
     });
     opened.push(started);
@@ -230,6 +232,24 @@ describe.skipIf(!redisUp).each(bindings)('tieredRateLimit contract on $name with
     expect((await fetch(`${url}/api/workflows`, { headers: { 'x-account': 'a' } })).status).toBe(429);
     // The anonymous IP has its own budget.
     expect((await fetch(`${url}/api/workflows`)).status).toBe(200);
+  });
+
+  it('skipSuccessfulRequests: successful logins are refunded after the response, failures count, the 4th failure is rejected', async () => {
+    const loginTiers = defineTiers({ free: { policies: { login: { limit: 3, window: '1m' } } } });
+    const { url, limiter } = await start({ tiers: loginTiers, policies: ['login'], skipSuccessfulRequests: true });
+    const remaining = async () => (await limiter.limiter.get({ key: 'ip:127.0.0.1' })).policies[0]!.remaining;
+    const post = async (password: string) => {
+      const res = await fetch(`${url}/login?password=${password}`, { method: 'POST' });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    for (let i = 0; i < 6; i++) {
+      expect(await post('right')).toBe(200);
+      await waitFor('the refund', async () => (await remaining()) === 3, 5_000, 5);
+    }
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push(await post('wrong'));
+    expect(statuses).toEqual([401, 401, 401, 429]);
   });
 
   it('counts rejections in rate_limit_exceeded_total{tier,policy} on a passed prom-client Registry', async () => {

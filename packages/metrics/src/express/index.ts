@@ -2,14 +2,18 @@ import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { MetricsOptionsError } from '../errors.js';
-import { createHttpRecorder, pathOf, type HttpRecorderOptions } from '../http/recorder.js';
+import { createHttpRecorder, pathOf, type CustomLabel as RecorderCustomLabel, type HttpRecorderOptions } from '../http/recorder.js';
 import type { Metrics } from '../metrics.js';
 import { RouterWatcher, routerStack, routeTemplate, type TrackedRequest } from './route-template.js';
 
 export { DEFAULT_EXCLUDE } from '../http/recorder.js';
+export type { LatencyExclude } from '../http/recorder.js';
+
+/** A label read from each request, kept to a fixed set of values so that cardinality stays bounded. */
+export type CustomLabel = RecorderCustomLabel<Request, Response>;
 
 /** Options of {@link httpMetrics}. */
-export interface HttpMetricsOptions extends HttpRecorderOptions {
+export interface HttpMetricsOptions extends HttpRecorderOptions<Request, Response> {
   /** Exemplar labels for a request (for example `{ trace_id }`); exposed in OpenMetrics only. @default undefined (no exemplars) */
   exemplar?: (req: Request, res: Response) => Record<string, string> | undefined;
 }
@@ -59,7 +63,9 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     const req = this.req as Request;
     // A response the client abandoned before it was fully written has no meaningful status.
     const status = this.writableFinished ? this.statusCode : 499;
-    recorder.end(req.method, routeTemplate(req as unknown as TrackedRequest), status, seconds, exemplar ? exemplar(req, this as Response) : undefined);
+    // A response object without getHeader (a test double, another framework's wrapper) is not a stream.
+    const contentType = typeof this.getHeader === 'function' ? this.getHeader('content-type') : undefined;
+    recorder.end(req.method, routeTemplate(req as unknown as TrackedRequest), status, seconds, exemplar ? exemplar(req, this as Response) : undefined, req, this as Response, contentType);
   }
 
   // Per request once warm: one map entry and one 'close' listener (the emitter may grow its listener

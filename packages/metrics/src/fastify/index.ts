@@ -3,10 +3,12 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 import { MetricsOptionsError } from '../errors.js';
 import { metricsHandler as nodeMetricsHandler, type MetricsHandlerOptions, type ScrapeSource } from '../handler.js';
 import { createHttpRecorder, pathOf, type HttpRecorderOptions } from '../http/recorder.js';
+
+export type { CustomLabel, LatencyExclude } from '../http/recorder.js';
 import type { Metrics } from '../metrics.js';
 
 /** Options of the Fastify plugin: the Express middleware's, with `exemplar` reading Fastify's request and reply. */
-export interface HttpMetricsOptions extends HttpRecorderOptions {
+export interface HttpMetricsOptions extends HttpRecorderOptions<FastifyRequest, FastifyReply> {
   /** Exemplar labels for a request (for example `{ trace_id }`); exposed in OpenMetrics only. @default undefined (no exemplars) */
   exemplar?: (request: FastifyRequest, reply: FastifyReply) => Record<string, string> | undefined;
 }
@@ -29,7 +31,7 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
         const res = reply.raw;
         res.once('close', () => {
           const status = res.writableFinished ? res.statusCode : 499;
-          recorder.end(request.method, request.routeOptions.url, status, (performance.now() - started) / 1000, exemplar?.(request, reply));
+          recorder.end(request.method, request.routeOptions.url, status, (performance.now() - started) / 1000, exemplar?.(request, reply), request, reply, res.getHeader('content-type'));
         });
       }
       next();

@@ -5,10 +5,12 @@ import { matchedRoutes } from 'hono/route';
 import { MetricsOptionsError } from '../errors.js';
 import { metricsHandler as nodeMetricsHandler, type MetricsHandlerOptions, type ScrapeSource } from '../handler.js';
 import { createHttpRecorder, type HttpRecorderOptions } from '../http/recorder.js';
+
+export type { CustomLabel, LatencyExclude } from '../http/recorder.js';
 import type { Metrics } from '../metrics.js';
 
 /** Options of the Hono middleware: the Express middleware's, with `exemplar` reading Hono's context. */
-export interface HttpMetricsOptions extends HttpRecorderOptions {
+export interface HttpMetricsOptions extends HttpRecorderOptions<Context, Context> {
   /** Exemplar labels for a request (for example `{ trace_id }`); exposed in OpenMetrics only. @default undefined (no exemplars) */
   exemplar?: (c: Context) => Record<string, string> | undefined;
 }
@@ -42,7 +44,7 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     if (outgoing !== undefined && typeof outgoing.once === 'function') {
       outgoing.once('close', () => {
         const status = outgoing.writableFinished ? outgoing.statusCode : 499;
-        recorder.end(c.req.method, answeringRoute(c), status, (performance.now() - started) / 1000, exemplar?.(c));
+        recorder.end(c.req.method, answeringRoute(c), status, (performance.now() - started) / 1000, exemplar?.(c), c, c, outgoing.getHeader('content-type'));
       });
       return next();
     }
@@ -51,7 +53,7 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
       await next();
       status = c.res.status;
     } finally {
-      recorder.end(c.req.method, answeringRoute(c), status, (performance.now() - started) / 1000, exemplar?.(c));
+      recorder.end(c.req.method, answeringRoute(c), status, (performance.now() - started) / 1000, exemplar?.(c), c, c, c.res.headers.get('content-type'));
     }
   };
 }

@@ -2,11 +2,14 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { InvalidOptionsError } from '../errors.js';
 import type { Decision, Limiter } from '../limiter.js';
 import { createRequestLimiter, type RequestLimitOptions } from '../request-limit.js';
+import { requestWasSuccessful as succeeded } from '../response-refund.js';
 
 /** Options of the Hono middleware: the Express middleware's, reading a Hono `Context`, plus where the client address comes from. */
 export interface RateLimitOptions extends RequestLimitOptions<Context> {
   /** The client address of a request. Behind a proxy, read it from the proxy's header here. @default the socket address on @hono/node-server (`c.env.incoming`); required on other runtimes */
   clientIp?: (c: Context) => string | undefined;
+  /** Whether a response counts as a success for `skipSuccessfulRequests` / `skipFailedRequests`; called once the handlers produced the response. @default (c) => c.res.status < 400 */
+  requestWasSuccessful?: (c: Context) => boolean | Promise<boolean>;
 }
 
 /** The middleware, with its limiter (for direct checks) and `close()`. */
@@ -14,6 +17,8 @@ export interface RateLimitMiddleware extends MiddlewareHandler {
   readonly limiter: Limiter;
   /** Closes the limiter (timers and the dedicated Redis connection). */
   close(): Promise<void>;
+  /** The limiter key for a principal (as `key` returns it) or a client IP, for `limiter.get`, `refund` and `reset`. */
+  limiterKey(principal: string | { ip: string }): string;
 }
 
 /** The decision the middleware made for this request (kept in `c.var.rateLimit`). */
@@ -36,6 +41,7 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
   const clientIp = options?.clientIp ?? socketAddress;
   if (typeof clientIp !== 'function') throw new InvalidOptionsError('clientIp', 'must be a function');
   const core = createRequestLimiter(options);
+  const { requestWasSuccessful } = options;
   const middleware: MiddlewareHandler = async (c, next) => {
     const target = { setHeader: (name: string, value: string) => c.header(name, value) };
     const decision = await core.decide(c, clientIp(c), target);
@@ -46,7 +52,20 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
         return c.body(body, status as 429, { 'Content-Type': contentType });
       }
     }
-    await next();
+    if (decision === undefined || !core.refunds) return next();
+    let finished = false;
+    try {
+      await next();
+      finished = true;
+    } finally {
+      let ok: boolean | Promise<boolean> = false;
+      try {
+        ok = requestWasSuccessful ? finished && requestWasSuccessful(c) : succeeded({ statusCode: c.res.status, finished });
+      } catch {
+        ok = false;
+      }
+      core.settle(decision, ok);
+    }
   };
-  return Object.assign(middleware, { limiter: core.limiter, close: () => core.close() });
+  return Object.assign(middleware, { limiter: core.limiter, close: () => core.close(), limiterKey: core.limiterKey });
 }
