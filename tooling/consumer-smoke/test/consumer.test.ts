@@ -67,7 +67,7 @@ async function freePort(): Promise<number> {
 
 /** What each library's README app must do once installed from the tarballs. */
 const appChecks: Record<string, (url: string) => Promise<void>> = {
-  // The documented check: 25 anonymous GETs, requests 21-25 get 429 with the upgrade prompt.
+  // The documented check: 25 anonymous GETs, requests 21-25 get 429 with the coded body.
   'tiered-rate-limit': async (url) => {
     const statuses: number[] = [];
     let last: Response | undefined;
@@ -77,7 +77,7 @@ const appChecks: Record<string, (url: string) => Promise<void>> = {
       if (i < 24) await last.arrayBuffer();
     }
     expect(statuses).toEqual([...Array(20).fill(200), ...Array(5).fill(429)]);
-    expect(await last!.json()).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', limits: { current: 20, pro: 100 } } });
+    expect(await last!.json()).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', limits: { current: 20 } } });
     expect(last!.headers.get('x-ratelimit-remaining')).toBe('0');
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
   },
