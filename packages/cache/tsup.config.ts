@@ -1,3 +1,3 @@
 import { libraryConfig } from '@org/tsup-config';
 
-export default libraryConfig({ index: 'src/index.ts' });
+export default libraryConfig({ index: 'src/index.ts', keyv: 'src/keyv/index.ts' });

@@ -15,6 +15,13 @@ const { Registry } = require('prom-client');
   assert.equal(await fallback.wrap('k', () => 'v'), 'v');
   await fallback.close();
   await cache.close();
+  const { createKeyvStore } = require('@org/cache/keyv');
+  const { Keyv } = require('keyv');
+  const under = createCache({});
+  const keyv = new Keyv({ store: createKeyvStore(under) });
+  await keyv.set('k', [1, 2]);
+  assert.deepEqual(await keyv.get('k'), [1, 2]);
+  await under.close();
   console.log('cjs ok');
 })().catch((error) => {
   console.error(error);

@@ -1,3 +1,5 @@
+import Keyv from 'keyv';
+import { createKeyvStore, type KeyvCacheStore } from '@org/cache/keyv';
 import { CacheTTL, createCache, defineKeys, type Cache, type CacheOptions, type CacheStats, CacheError, type CacheLogger, type CacheSerializer, type Duration, type FactoryContext } from '@org/cache';
 
 const options: CacheOptions = { maxEntries: 1000, ttlJitter: 0.05, operationTimeoutMs: 40, mode: 'near' };
@@ -36,3 +38,8 @@ export const tokenFactory = (ctx: FactoryContext<string>): string => {
 export { badTtl };
 
 export const isCacheError = (e: unknown): e is CacheError => e instanceof CacheError;
+
+export function keyvOver(cache: Cache): Keyv {
+  const store: KeyvCacheStore = createKeyvStore(cache, { defaultTtl: 300 });
+  return new Keyv({ store, namespace: 'app' });
+}

@@ -15,6 +15,12 @@ assert.match(contentType, /openmetrics/);
 assert.match(body, /jobs_total\{kind="a"\} 1/);
 assert.ok(body.endsWith('# EOF\n'));
 assert.equal(new MetricsError('boom').code, 'METRICS_ERROR');
+const fastify = await import('@org/metrics/fastify');
+const hono = await import('@org/metrics/hono');
+for (const m of [fastify, hono]) {
+  assert.equal(typeof m.httpMetrics(metrics), 'function');
+  assert.equal(typeof m.metricsHandler(metrics), 'function');
+}
 metrics.close();
 
 // prom-client's runtime names, for community Node.js dashboards.

@@ -2,6 +2,10 @@ import { createExternalApiMetrics, createMetrics, metricsHandler, type Metrics, 
 import { createServer } from 'node:http';
 import express from 'express';
 import { httpMetrics, type HttpMetricsOptions } from '@org/metrics/express';
+import type { FastifyPluginCallback, RouteHandlerMethod } from 'fastify';
+import type { Handler, MiddlewareHandler } from 'hono';
+import { httpMetrics as fastifyMetrics, metricsHandler as fastifyHandler, type HttpMetricsOptions as FastifyOptions } from '@org/metrics/fastify';
+import { httpMetrics as honoMetrics, metricsHandler as honoHandler, type HttpMetricsOptions as HonoOptions } from '@org/metrics/hono';
 
 const options: MetricsOptions = { defaultLabels: { service: 'api' }, runtime: { eventLoopResolutionMs: 20 }, runtimeNames: 'prom-client' };
 const metrics: Metrics = createMetrics(options);
@@ -18,3 +22,10 @@ const http: HttpMetricsOptions = {
 export const middleware = httpMetrics(metrics, http);
 export const handler = metricsHandler(metrics, { bearerToken: 'a-token-of-16-chars-or-more' });
 export const server = createServer(httpMetrics(metrics).wrap(express()));
+
+const fastifyOptions: FastifyOptions = { maxRoutes: 50, exemplar: (request) => ({ trace_id: String(request.id) }) };
+const honoOptions: HonoOptions = { exclude: ['/metrics'], exemplar: (c) => ({ trace_id: c.req.header('x-trace-id') ?? '' }) };
+export const fastifyPlugin: FastifyPluginCallback = fastifyMetrics(metrics, fastifyOptions);
+export const fastifyScrape: RouteHandlerMethod = fastifyHandler(metrics);
+export const honoMiddleware: MiddlewareHandler = honoMetrics(metrics, honoOptions);
+export const honoScrape: Handler = honoHandler(metrics, { bearerToken: 'a-token-of-16-chars-or-more' });

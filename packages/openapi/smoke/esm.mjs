@@ -29,4 +29,9 @@ assert.deepEqual(await (await fetch(`${base}/api/items/7`)).json(), { id: '7' })
 const page = await fetch(`${base}/api-docs/swagger-ui-bundle.js`);
 assert.equal(page.status, 200);
 server.close();
+for (const sub of ['fastify', 'hono']) {
+  const binding = await import(`@org/openapi/${sub}`);
+  const made = binding.createApi({ info: { title: 'Smoke', version: '1.0.0' }, routes: [binding.implement(route, ({ params, reply }) => reply(200, { id: params.id }))] });
+  assert.equal(made.openapi.json, api.openapi.json);
+}
 console.log('esm ok');

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { OpenApiError, createOpenApi, defineRoute, type OpenApi } from '@org/openapi';
 import { createApiRouter, implement, type ApiRouter } from '@org/openapi/express';
+import type { FastifyRequest } from 'fastify';
+import type { Context } from 'hono';
+import { createApi as createFastifyApi, implement as implementFastify, type FastifyApi } from '@org/openapi/fastify';
+import { createApi as createHonoApi, implement as implementHono, type HonoApi } from '@org/openapi/hono';
 
 const error: OpenApiError = new OpenApiError('boom', { code: 'X' });
 export const code: string = error.code;
@@ -29,3 +33,21 @@ export const api: ApiRouter = createApiRouter({
     }),
   ],
 });
+
+export const fastifyApi: FastifyApi = createFastifyApi({
+  info: { title: 'T', version: '1' },
+  routes: [
+    implementFastify(route, ({ params, query, reply }, request: FastifyRequest) => {
+      void request;
+      return params.id === 0 ? reply(204) : reply(200, { id: params.id, q: query.q ?? null });
+    }),
+  ],
+});
+export const honoApi: HonoApi = createHonoApi({
+  info: { title: 'T', version: '1' },
+  routes: [implementHono(route, async ({ params, reply }, c: Context) => reply(200, { id: params.id, q: c.req.query('q') ?? null }))],
+});
+// @ts-expect-error 201 is not a documented status
+export const undocumented = implementFastify(route, ({ reply }) => reply(201, { id: 1, q: null }));
+// @ts-expect-error the body must match the 200 schema
+export const wrongBody = implementHono(route, ({ reply }) => reply(200, { id: 'x', q: null }));

@@ -12,5 +12,10 @@ const { createLimiter, defaultTiers, tieredRateLimit, RateLimitError } = require
   assert.equal(typeof middleware, 'function');
   await middleware.close();
   assert.equal(new RateLimitError('boom').code, 'RATE_LIMIT_ERROR');
+  for (const sub of ['fastify', 'hono']) {
+    const adapter = require(`@org/tiered-rate-limit/${sub}`).tieredRateLimit({ tiers: defaultTiers() });
+    assert.equal(typeof adapter, 'function');
+    await adapter.close();
+  }
   console.log('cjs ok');
 })();

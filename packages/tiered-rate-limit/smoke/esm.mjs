@@ -23,4 +23,12 @@ assert.equal(typeof middleware, 'function');
 await middleware.close();
 
 assert.throws(() => defineTiers({}), (e) => e instanceof InvalidOptionsError && e instanceof RateLimitError && e.code === 'RATE_LIMIT_INVALID_OPTIONS');
+const { tieredRateLimit: fastifyRateLimit } = await import('@org/tiered-rate-limit/fastify');
+const { tieredRateLimit: honoRateLimit } = await import('@org/tiered-rate-limit/hono');
+for (const make of [fastifyRateLimit, honoRateLimit]) {
+  const adapter = make({ tiers, policies: ['general'] });
+  assert.equal(typeof adapter, 'function');
+  assert.equal(typeof adapter.limiter.check, 'function');
+  await adapter.close();
+}
 console.log('esm ok');

@@ -1,4 +1,8 @@
 import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
+import type { Context } from 'hono';
+import { tieredRateLimit as fastifyRateLimit, rateLimitDecision as fastifyDecision, type RateLimitPlugin } from '@org/tiered-rate-limit/fastify';
+import { tieredRateLimit as honoRateLimit, rateLimitDecision as honoDecision, type RateLimitMiddleware as HonoMiddleware } from '@org/tiered-rate-limit/hono';
 import {
   createLimiter,
   defaultTiers,
@@ -46,3 +50,7 @@ export async function decide(): Promise<Decision> {
   await limiter.close();
   return decision;
 }
+
+export const plugin: RateLimitPlugin = fastifyRateLimit({ tiers, key: (request: FastifyRequest) => request.headers['x-account'] as string | undefined, format: 'problem+json' });
+export const hono: HonoMiddleware = honoRateLimit({ tiers, resolveTier: (c: Context) => c.req.header('x-tier'), clientIp: (c: Context) => c.req.header('x-real-ip') });
+export const decisions = (request: FastifyRequest, c: Context): (Decision | undefined)[] => [fastifyDecision(request), honoDecision(c)];

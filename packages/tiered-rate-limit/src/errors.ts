@@ -21,12 +21,12 @@ export class InvalidOptionsError extends RateLimitError {
   }
 }
 
-/** Express has `trust proxy` set to `true`, which lets any client choose its own IP (and so its own rate-limit key). */
+/** The framework trusts every proxy (Express `trust proxy` or Fastify `trustProxy` set to `true`), which lets any client choose its own IP (and so its own rate-limit key). */
 export class UnsafeTrustProxyError extends RateLimitError {
   override readonly name: string = 'UnsafeTrustProxyError';
-  constructor() {
+  constructor(setting = "Express 'trust proxy'") {
     super(
-      "Express 'trust proxy' is true: every client can pick its IP with X-Forwarded-For and bypass IP-keyed limits. Set it to the number of proxies in front of the app (e.g. 1) or to their addresses.",
+      `${setting} is true: every client can pick its IP with X-Forwarded-For and bypass IP-keyed limits. Set it to the number of proxies in front of the app (e.g. 1) or to their addresses.`,
       { code: 'RATE_LIMIT_UNSAFE_TRUST_PROXY' },
     );
   }

@@ -18,4 +18,3 @@ export function referenceApp(limiter: express.RequestHandler): Express {
   return app;
 }
 
-export const isAnalysis = (req: Request): boolean => req.method === 'POST' && req.path === '/api/analyze';

@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canStartRedis, freePort, startRedis, waitFor, type PrivateRedis } from '@org/test-services';
-import { createLimiter, defaultTiers, defineTiers, tieredRateLimit, type Limiter, type StoreStateEvent } from '../src/index.js';
-import { listen, referenceApp } from './helpers.js';
+import { createLimiter, defaultTiers, defineTiers, type Limiter, type StoreStateEvent } from '../src/index.js';
+import { bindings } from './bindings.js';
 
 // Fault tests on private redis-servers: each test kills, pauses or withholds its own server. The
 // caller's ioredis client keeps its defaults (offline queue, 20 retries): the package owns the deadline.
@@ -221,8 +221,8 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
   });
 });
 
-describe.skipIf(!canRun)('failure modes per policy, Redis unreachable (closed port)', () => {
-  it("'open' admits, 'fallback' limits from memory, 'closed' answers 503 with Retry-After over HTTP", async () => {
+describe.skipIf(!canRun).each(bindings)('failure modes per policy over HTTP on $name, Redis unreachable (closed port)', (binding) => {
+  it("'open' admits, 'fallback' limits from memory, 'closed' answers 503 with Retry-After", async () => {
     const port = await freePort();
     const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
     client.on('error', () => {});
@@ -236,31 +236,31 @@ describe.skipIf(!canRun)('failure modes per policy, Redis unreachable (closed po
       },
     });
     const warnings: string[] = [];
-    const middleware = tieredRateLimit({
+    const server = await binding.start({
       tiers,
       redis: client,
       logger: { warn: (m) => warnings.push(m) },
       policies: (req) => (req.method === 'POST' ? ['general', 'analysis'] : req.path === '/search' ? ['search'] : ['general']),
     });
-    const app = referenceApp(middleware);
-    app.get('/search', (_req, res) => {
-      res.send('ok');
-    });
-    const server = await listen(app);
-    cleanups.push(() => client.disconnect(), () => middleware.close(), () => server.close());
+    cleanups.push(() => client.disconnect(), () => server.close());
 
     const search = await Promise.all(Array.from({ length: 5 }, () => fetch(`${server.url}/search`).then((r) => r.status)));
     expect(search).toEqual([200, 200, 200, 200, 200]);
+    // The fault happened: the limiter has given up on Redis.
+    expect(server.limiter.storeAvailable).toBe(false);
     const general: number[] = [];
     for (let i = 0; i < 5; i++) general.push((await fetch(`${server.url}/api/workflows`)).status);
     expect(general).toEqual([200, 200, 200, 429, 429]);
     const closed = await fetch(`${server.url}/api/analyze`, { method: 'POST' });
     expect(closed.status).toBe(503);
     expect(Number(closed.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(closed.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await closed.json()).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_UNAVAILABLE', currentTier: 'free' } });
     expect(warnings).toHaveLength(1);
   });
+});
 
+describe.skipIf(!canRun)('outage decisions, Redis unreachable (closed port)', () => {
   it("outage decisions: all-'open' states are frozen (shared by decisions), only 'fallback' policies are decided from memory, with the request's cost", async () => {
     const port = await freePort();
     const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });

@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /** The monorepo's root folder. */
@@ -52,7 +53,54 @@ export function prepareSmokeProject(dir: string, specs: readonly string[], libra
     for (const file of ['esm.mjs', 'cjs.cjs', 'types.ts']) copyFileSync(join(smoke, file), join(target, file));
     // The same typed usage once more as CommonJS, so node16 resolution checks the .d.cts side too.
     copyFileSync(join(smoke, 'types.ts'), join(target, 'types.cts'));
+    // The README's snippets: apps (servers) and scripts that run to completion.
+    for (const kind of ['apps', 'snippets']) {
+      const from = join(smoke, kind);
+      if (!existsSync(from)) continue;
+      mkdirSync(join(target, kind));
+      for (const file of readdirSync(from)) copyFileSync(join(from, file), join(target, kind, file));
+    }
   }
+}
+
+/** The README snippets a library ships: smoke/apps (servers, e.g. express.mjs) or smoke/snippets (scripts). */
+export function smokeApps(name: string, kind: 'apps' | 'snippets' = 'apps'): string[] {
+  const dir = join(repoRoot, 'packages', name, 'smoke', kind);
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/**
+ * Starts one app snippet of `name` from the smoke project on a free port (its `PORT`), waits until it
+ * answers, and returns its URL and a stop function that kills it.
+ */
+export async function startSmokeApp(dir: string, name: string, file: string, port: number): Promise<{ url: string; output: () => string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(name, 'apps', file)], { cwd: dir, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name}/apps/${file} exited with ${child.exitCode}:\n${output}`);
+    // A TCP connect, not a request: a request would count against the app's rate limits.
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${name}/apps/${file} did not listen on ${port} within 20 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, output: () => output, stop };
 }
 
 /** Runs one library's ESM and CJS snippets; throws with their output when either fails. */

@@ -6,6 +6,7 @@
  * *patterns* only exist on the router's layers, so each mount layer's `handleRequest` gets an own
  * wrapper that pushes its pattern on entry and pops it when the router hands the request back.
  * `layer.handle` stays untouched, so route-table walkers (OpenAPI contract tests) see the same tree.
+ * Express 4 layers have `handle_request` instead, and keep no raw path (the pattern is rebuilt).
  */
 
 // Symbol.for: two copies of this package on one app share the marks instead of patching twice.
@@ -19,6 +20,7 @@ interface Layer {
   rawPath?: unknown;
   slash?: boolean;
   handleRequest?: (req: unknown, res: unknown, next: (err?: unknown) => void) => unknown;
+  handle_request?: (req: unknown, res: unknown, next: (err?: unknown) => void) => unknown;
   [PATCHED]?: true;
 }
 
@@ -82,9 +84,12 @@ function mountPrefix(mounts: Mount[], depth: number): string {
 }
 
 function patchLayer(layer: Layer): void {
-  if (layer[PATCHED] || typeof layer.handleRequest !== 'function') return;
-  const original = layer.handleRequest;
-  layer.handleRequest = function patchedHandleRequest(this: Layer, req: unknown, res: unknown, next: (err?: unknown) => void) {
+  if (layer[PATCHED]) return;
+  // Express 5's router calls handleRequest, Express 4's handle_request.
+  const method = typeof layer.handleRequest === 'function' ? 'handleRequest' : typeof layer.handle_request === 'function' ? 'handle_request' : undefined;
+  if (method === undefined) return;
+  const original = layer[method]!;
+  layer[method] = function patchedHandleRequest(this: Layer, req: unknown, res: unknown, next: (err?: unknown) => void) {
     const r = req as TrackedRequest;
     const mounts = (r[MOUNTS] ??= []);
     mounts.push({ pattern: patternOf(this, r, mounts), route: r.route });
@@ -133,6 +138,12 @@ export class RouterWatcher {
       }
     }
   }
+}
+
+/** The root router's stack of an Express 5 app (`app.router`) or an Express 4 app (`app._router`, whose `app.router` throws). */
+export function routerStack(app: object): Layer[] | undefined {
+  const a = app as { lazyrouter?: unknown; _router?: { stack?: Layer[] }; router?: { stack?: Layer[] } };
+  return typeof a.lazyrouter === 'function' ? a._router?.stack : a.router?.stack;
 }
 
 export function routePath(route: unknown): string {

@@ -1,14 +1,20 @@
 import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
 import { parseList } from 'structured-headers';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
-import { defaultTiers, defineTiers, tieredRateLimit, UnsafeTrustProxyError, type RateLimitOptions } from '../src/index.js';
-import { isAnalysis, listen, referenceApp } from './helpers.js';
+import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
+import { defaultTiers, defineTiers, tieredRateLimit, UnsafeTrustProxyError } from '../src/index.js';
+import { tieredRateLimit as fastifyRateLimit } from '../src/fastify/index.js';
+import { tieredRateLimit as honoRateLimit } from '../src/hono/index.js';
+import { bindings, isAnalysis, type ContractOptions } from './bindings.js';
+import { listen, referenceApp } from './helpers.js';
 
 const redisUp = await hasSharedRedis();
 
-describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () => {
+// One contract, every framework binding: the same requests get the same statuses, headers and bodies.
+describe.skipIf(!redisUp).each(bindings)('tieredRateLimit contract on $name with the shared Redis', (binding) => {
   let shared: SharedRedis;
   let n = 0;
   const opened: { close: () => Promise<void> }[] = [];
@@ -21,11 +27,11 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
     await shared.cleanup();
   });
 
-  async function start(options: Partial<RateLimitOptions> = {}, configure?: (app: express.Express) => void) {
-    const limiter = tieredRateLimit({
+  async function start(options: Partial<ContractOptions> = {}) {
+    const started = await binding.start({
       tiers: defaultTiers(),
       redis: shared.client,
-      prefix: `${shared.prefix}${n++}:`,
+      prefix: `${shared.prefix}${binding.name}:${n++}:`,
       // Not a deadline test (see redis.fault.test.ts): a loaded CI machine must not trip the fallback here.
       timeoutMs: 2_000,
       policies: (req) => (isAnalysis(req) ? ['general', 'analysis'] : ['general']),
@@ -33,14 +39,11 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
       upgradeUrl: '/api/subscription/checkout',
       ...options,
     });
-    const app = referenceApp(limiter);
-    configure?.(app);
-    const server = await listen(app);
-    opened.push(server, limiter);
-    return { ...server, limiter };
+    opened.push(started);
+    return { url: started.url, limiter: { limiter: started.limiter } };
   }
 
-  it("the user's check: 25 anonymous GET /api/workflows, requests 21-25 get 429 with the documented body", async () => {
+  it("the documented check: 25 anonymous GET /api/workflows, requests 21-25 get 429 with the documented body", async () => {
     const { url } = await start();
     const statuses: number[] = [];
     let last: Response | undefined;
@@ -72,7 +75,7 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
     expect(last!.headers.get('x-ratelimit-remaining')).toBe('0');
   });
 
-  it("the user's check: 12 anonymous POST /api/analyze, requests 11 and 12 get 429", async () => {
+  it("the documented check: 12 anonymous POST /api/analyze, requests 11 and 12 get 429", async () => {
     const { url } = await start();
     const statuses: number[] = [];
     let last: Response | undefined;
@@ -143,7 +146,7 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
   });
 
   it('weights requests by cost: a request costing more than what is left is rejected and consumes nothing', async () => {
-    const { url } = await start({ cost: (req) => ({ analysis: Number(req.get('x-cost') ?? 1) }) });
+    const { url } = await start({ cost: (req) => ({ analysis: Number(req.header('x-cost') ?? 1) }) });
     const analyse = async (cost: number) => {
       const res = await fetch(`${url}/api/analyze`, { method: 'POST', headers: { 'x-cost': String(cost) } });
       await res.arrayBuffer();
@@ -216,31 +219,8 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
     expect(admitted).toBe(20);
   });
 
-  it("refuses trust proxy = true: at construction when given the app, otherwise on the first request", async () => {
-    const app = express();
-    app.set('trust proxy', true);
-    expect(() => tieredRateLimit({ tiers: defaultTiers(), app })).toThrow(UnsafeTrustProxyError);
-    const { url } = await start({}, (a) => a.set('trust proxy', true));
-    const res = await fetch(`${url}/api/workflows`);
-    expect(res.status).toBe(500);
-    expect(await res.json()).toMatchObject({ error: { code: 'RATE_LIMIT_UNSAFE_TRUST_PROXY' } });
-    // A hop count is accepted, and then the forwarded address is the key.
-    const hop = await start({}, (a) => a.set('trust proxy', 1));
-    let admitted = 0;
-    for (let i = 0; i < 25; i++) {
-      const res2 = await fetch(`${hop.url}/api/workflows`, { headers: { 'x-forwarded-for': i < 22 ? '198.51.100.7' : '198.51.100.8' } });
-      await res2.arrayBuffer();
-      if (res2.status === 200) admitted++;
-    }
-    expect(admitted).toBe(23);
-  });
-
   it('skip(req) and the allowlist bypass the limiter; principals are keyed apart from IPs', async () => {
-    const { url } = await start({ skip: (req) => req.path === '/health', allowlist: ['ops'], key: (req) => req.header('x-account') ?? undefined }, (app) =>
-      app.get('/health', (_req, res) => {
-        res.send('ok');
-      }),
-    );
+    const { url } = await start({ skip: (req) => req.path === '/health', allowlist: ['ops'], key: (req) => req.header('x-account') ?? undefined });
     for (let i = 0; i < 30; i++) {
       const h = await fetch(`${url}/health`);
       expect(h.status).toBe(200);
@@ -252,6 +232,24 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
     expect((await fetch(`${url}/api/workflows`, { headers: { 'x-account': 'a' } })).status).toBe(429);
     // The anonymous IP has its own budget.
     expect((await fetch(`${url}/api/workflows`)).status).toBe(200);
+  });
+
+  it('skipSuccessfulRequests: successful logins are refunded after the response, failures count, the 4th failure is rejected', async () => {
+    const loginTiers = defineTiers({ free: { policies: { login: { limit: 3, window: '1m' } } } });
+    const { url, limiter } = await start({ tiers: loginTiers, policies: ['login'], skipSuccessfulRequests: true });
+    const remaining = async () => (await limiter.limiter.get({ key: 'ip:127.0.0.1' })).policies[0]!.remaining;
+    const post = async (password: string) => {
+      const res = await fetch(`${url}/login?password=${password}`, { method: 'POST' });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    for (let i = 0; i < 6; i++) {
+      expect(await post('right')).toBe(200);
+      await waitFor('the refund', async () => (await remaining()) === 3, 5_000, 5);
+    }
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push(await post('wrong'));
+    expect(statuses).toEqual([401, 401, 401, 429]);
   });
 
   it('counts rejections in rate_limit_exceeded_total{tier,policy} on a passed prom-client Registry', async () => {
@@ -314,5 +312,73 @@ describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () 
     expect(await source('p:c')).toBe('limited/local-block');
     expect(await source('p:b')).toBe('limited/local-block');
     expect(await source('p:a')).toBe('limited/redis');
+  });
+});
+
+describe('binding-specific client addresses', () => {
+  it("Express: refuses trust proxy = true at construction when given the app, otherwise on the first request; a hop count keys by the forwarded address", async () => {
+    const opened: { close: () => Promise<void> }[] = [];
+    try {
+      const app = express();
+      app.set('trust proxy', true);
+      expect(() => tieredRateLimit({ tiers: defaultTiers(), app })).toThrow(UnsafeTrustProxyError);
+      const start = async (trust: boolean | number) => {
+        const middleware = tieredRateLimit({ tiers: defaultTiers() });
+        const a = referenceApp(middleware);
+        a.set('trust proxy', trust);
+        const server = await listen(a);
+        opened.push(server, middleware);
+        return server;
+      };
+      const unsafe = await start(true);
+      const res = await fetch(`${unsafe.url}/api/workflows`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toMatchObject({ error: { code: 'RATE_LIMIT_UNSAFE_TRUST_PROXY' } });
+      const hop = await start(1);
+      let admitted = 0;
+      for (let i = 0; i < 25; i++) {
+        const res2 = await fetch(`${hop.url}/api/workflows`, { headers: { 'x-forwarded-for': i < 22 ? '198.51.100.7' : '198.51.100.8' } });
+        await res2.arrayBuffer();
+        if (res2.status === 200) admitted++;
+      }
+      expect(admitted).toBe(23);
+    } finally {
+      for (const o of opened) await o.close();
+    }
+  });
+
+  it('Fastify: registering on an instance with trustProxy: true fails with RATE_LIMIT_UNSAFE_TRUST_PROXY; the proxy addresses are accepted', async () => {
+    const unsafe = Fastify({ trustProxy: true });
+    const plugin = fastifyRateLimit({ tiers: defaultTiers() });
+    await expect(unsafe.register(plugin)).rejects.toMatchObject({ code: 'RATE_LIMIT_UNSAFE_TRUST_PROXY' });
+    await plugin.close();
+    const hop = Fastify({ trustProxy: '127.0.0.1' });
+    const ok = fastifyRateLimit({ tiers: defaultTiers() });
+    await hop.register(ok);
+    hop.get('/x', async () => 'ok');
+    const answers = [];
+    for (let i = 0; i < 22; i++) answers.push((await hop.inject({ url: '/x', headers: { 'x-forwarded-for': i < 21 ? '198.51.100.7' : '198.51.100.8' } })).statusCode);
+    expect(answers).toEqual([...Array(20).fill(200), 429, 200]);
+    await hop.close();
+  });
+
+  it('Hono: without @hono/node-server and without clientIp, an anonymous request fails with RATE_LIMIT_INVALID_OPTIONS instead of sharing one bucket', async () => {
+    const app = new Hono();
+    const middleware = honoRateLimit({ tiers: defaultTiers() });
+    app.use(middleware);
+    app.get('/x', (c) => c.text('ok'));
+    app.onError((error, c) => c.json({ code: (error as { code?: string }).code }, 500));
+    const res = await app.request('/x');
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ code: 'RATE_LIMIT_INVALID_OPTIONS' });
+    const withIp = honoRateLimit({ tiers: defaultTiers(), clientIp: (c) => c.req.header('x-real-ip') });
+    const app2 = new Hono();
+    app2.use(withIp);
+    app2.get('/x', (c) => c.text('ok'));
+    const statuses = [];
+    for (let i = 0; i < 22; i++) statuses.push((await app2.request('/x', { headers: { 'x-real-ip': i < 21 ? '198.51.100.7' : '198.51.100.8' } })).status);
+    expect(statuses).toEqual([...Array(20).fill(200), 429, 200]);
+    await middleware.close();
+    await withIp.close();
   });
 });
