@@ -5,7 +5,7 @@ import type { RouteDefinition, RouteSpec } from '../route.js';
 import { docsContent } from '../http/docs.js';
 import { announcesBody, createApiCore, isJsonType, type Answer, type ApiOptions, type ApiRouteHandler, type ImplementedApiRoute } from '../http/route-handler.js';
 
-export type { ApiInput, ApiResult, ResponseValidationMode } from '../http/route-handler.js';
+export type { ApiInput, ApiOptions, ApiResult, ApiRouteHandler, ApiSecurityHandler, ImplementedApiRoute, ResponseValidationMode } from '../http/route-handler.js';
 export type { DocsOptions } from '../http/docs.js';
 
 /** Options of `createApi` on Fastify: the Express router's, with handlers and security checks receiving the `FastifyRequest`. */
