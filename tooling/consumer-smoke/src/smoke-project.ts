@@ -37,7 +37,10 @@ export function smokeExtraDeps(libraries: readonly string[]): string[] {
  * `name@version` from the configured registry) and copies each library's smoke snippets into it.
  */
 export function prepareSmokeProject(dir: string, specs: readonly string[], libraries: readonly string[], npmrc = ''): void {
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  // fastify.inject's light-my-request 6.8 pulls cookie 2, which declares Node >= 22; the workspace holds 6.6 for Node 20
+  // (pnpm-workspace.yaml), and so does the consumer, or an engine-strict npm refuses the install on Node 20.
+  const overrides = { 'light-my-request': '6.6.0' };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', overrides }));
   if (npmrc) writeFileSync(join(dir, '.npmrc'), npmrc);
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs, ...smokeExtraDeps(libraries)], dir);
   for (const [name, options] of Object.entries({
