@@ -137,7 +137,9 @@ describe('every PromQL expression parses', () => {
       const unguarded = promtool(['test', 'rules', join(copy, 'test', 'http-alerts.test.yml')]);
       expect(unguarded.code).not.toBe(0);
       expect(unguarded.output).toContain('job="quiet"');
-    });
+      // Two promtool runs evaluate hours of series at 1-minute steps: ~5 s each when idle, several times that when the
+      // machine is busy. Not a timing test.
+    }, 180_000);
 
     it('the target-down alert watches every job prometheus.yml scrapes', () => {
       const jobs = [...readFileSync(join(opsPrometheusDir, 'prometheus.yml'), 'utf8').matchAll(/job_name:\s*(\S+)/g)].map((m) => m[1]!);
