@@ -1,29 +1,38 @@
-// Sums the vitest JSON reports of every workspace package into one closing line.
-// A package with a test script but no report (its run crashed before reporting) counts as one failure.
+// Sums the vitest JSON reports of every workspace package into one closing line: `.reports/vitest.json` of each
+// package with a `test` script, and `.reports/vitest-e2e.json` of each package with a `test:e2e` script (the
+// black-box suite of apps/api). A script without its report (its run crashed before reporting) counts as one failure.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const roots = ['packages', 'apps', 'tooling'];
 const dirs = [...roots.flatMap((r) => (existsSync(r) ? readdirSync(r).map((d) => join(r, d)) : [])), 'bench'];
+const suites = [
+  { script: 'test', report: 'vitest.json', label: '' },
+  { script: 'test:e2e', report: 'vitest-e2e.json', label: ' (e2e)' },
+];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 for (const dir of dirs) {
   const manifest = join(dir, 'package.json');
-  if (!existsSync(manifest) || !JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test) continue;
-  const report = join(dir, '.reports', 'vitest.json');
-  if (!existsSync(report)) {
-    console.log(`${dir}: no test report (the run did not finish)`);
-    failed += 1;
-    continue;
+  if (!existsSync(manifest)) continue;
+  const scripts = JSON.parse(readFileSync(manifest, 'utf8')).scripts ?? {};
+  for (const suite of suites) {
+    if (!scripts[suite.script]) continue;
+    const report = join(dir, '.reports', suite.report);
+    if (!existsSync(report)) {
+      console.log(`${dir}${suite.label}: no test report (the run did not finish)`);
+      failed += 1;
+      continue;
+    }
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    // Suites that failed to load report no tests; count each such file once.
+    const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+    console.log(`${dir}${suite.label}: ${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+    passed += r.numPassedTests;
+    failed += r.numFailedTests + brokenFiles;
+    skipped += r.numPendingTests + r.numTodoTests;
   }
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  // Suites that failed to load report no tests; count each such file once.
-  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
-  console.log(`${dir}: ${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-  passed += r.numPassedTests;
-  failed += r.numFailedTests + brokenFiles;
-  skipped += r.numPendingTests + r.numTodoTests;
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

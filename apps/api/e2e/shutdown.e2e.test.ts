@@ -50,7 +50,8 @@ async function login(): Promise<string> {
 
 describe('internal endpoints', () => {
   it('/health/detailed with the token (Bearer or X-Internal-Token): backends, database, migrations, versions', async () => {
-    for (const headers of [{ authorization: `Bearer ${INTERNAL_TOKEN}` }, { 'x-internal-token': INTERNAL_TOKEN }]) {
+    const variants: Record<string, string>[] = [{ authorization: `Bearer ${INTERNAL_TOKEN}` }, { 'x-internal-token': INTERNAL_TOKEN }];
+    for (const headers of variants) {
       const res = await request(`${base}/health/detailed`, { headers });
       expect(res.status, res.text).toBe(200);
       expect(res.json).toMatchObject({

@@ -1,5 +1,5 @@
 // The black-box project: the built server, worker and CLI started as the READMEs say, talked to over HTTP and argv.
-// `pnpm --filter api test:e2e` (part of `pnpm test`); its report is summed by .ci/summary.mjs like the unit report.
+// `pnpm --filter api test:e2e` (part of `pnpm test`); .ci/summary.mjs sums its report with the unit report.
 import { fileURLToPath } from 'node:url';
 import { defineProjectConfig } from '@org/vitest-config';
 
@@ -10,9 +10,8 @@ const config = defineProjectConfig({
     // Starting the real server (PGlite boot, migrations) takes seconds on a busy machine; the quick start installs.
     testTimeout: 120_000,
     hookTimeout: 240_000,
-    outputFile: { json: '.reports/vitest-e2e.json' },
   },
 });
-// Only this folder's files (mergeConfig would append to the unit tests' `include`).
-config.test!.include = ['e2e/**/*.e2e.test.ts'];
+// Only this folder's files (mergeConfig would append to the unit tests' `include`), and a report of its own.
+Object.assign(config.test!, { include: ['e2e/**/*.e2e.test.ts'], outputFile: { json: '.reports/vitest-e2e.json' } });
 export default config;

@@ -17,7 +17,7 @@ const CLAIM_MS = 10 * 60_000;
 export async function claimRedisDb(): Promise<RedisDb> {
   const admin = new Redis(sharedRedisUrl, { maxRetriesPerRequest: 1 });
   const owner = `${process.pid}:${randomBytes(4).toString('hex')}`;
-  const databases = Number((await admin.config('GET', 'databases'))[1] ?? 16);
+  const databases = Number(((await admin.config('GET', 'databases')) as string[])[1] ?? 16);
   for (let db = databases - 1; db >= 1; db--) {
     const key = `e2e:redis-db:${db}`;
     if ((await admin.set(key, owner, 'PX', CLAIM_MS, 'NX')) !== 'OK') continue;
