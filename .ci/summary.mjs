@@ -26,8 +26,9 @@ for (const dir of dirs) {
       continue;
     }
     const r = JSON.parse(readFileSync(report, 'utf8'));
-    // Suites that failed to load report no tests; count each such file once.
-    const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+    // A file that failed without a failed test (it did not load, or a beforeAll hook threw and its tests were
+    // skipped) counts once.
+    const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
     console.log(`${dir}${suite.label}: ${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
     passed += r.numPassedTests;
     failed += r.numFailedTests + brokenFiles;
