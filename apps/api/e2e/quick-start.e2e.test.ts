@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { waitFor } from '@org/test-services';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/paths.js';
 import { startProcess, tail, waitForHttp, type UserProcess } from './support/process.js';
@@ -92,7 +93,8 @@ describe.skipIf(!enabled)('README quick start on a fresh clone', () => {
       throw new Error(`${(error as Error).message}${hint}`, { cause: error });
     }
     const upMs = performance.now() - t0;
-    expect(proc.output()).toContain('api ready on http://127.0.0.1:3000');
+    // /health answers as soon as the server listens; the ready line follows once migrated.
+    await waitFor('the "api ready" log line', async () => proc!.output().includes('api ready on http://127.0.0.1:3000'), 120_000, 200);
     const health = await fetch('http://127.0.0.1:3000/health');
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: expect.any(String), version: expect.any(String) });
