@@ -113,6 +113,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     enableMetrics: config.enableMetrics,
     sessionSecret: config.sessionSecret,
     isProduction: config.isProduction,
+    rateLimitTimeoutMs: config.rateLimitTimeoutMs,
   });
   const { metrics, cache, rateLimit } = libs;
   const backendKind = libs.backend;
