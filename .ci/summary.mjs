@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['packages', 'apps', 'tooling'];
+const roots = ['packages', 'apps', 'tooling', 'examples'];
 const dirs = [...roots.flatMap((r) => (existsSync(r) ? readdirSync(r).map((d) => join(r, d)) : [])), 'bench'];
 const suites = [
   { script: 'test', report: 'vitest.json', label: '' },
