@@ -98,18 +98,15 @@ describe('the documented rate limits (free tier, anonymous clients keyed by addr
     }
   });
 
-  it('12 x POST /api/analyze: 1-10 get 401, 11 and 12 get 429 from the analysis policy (10 per hour)', async () => {
+  it('12 x POST /api/analyze without a credential: all 401; an anonymous caller spends no analysis budget', async () => {
     const replies = await sequential(12, `${server.base}/api/analyze`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ workflowId: '2131b35d-8546-53d3-857c-5ef0c31c2985' }),
       localAddress: ANALYZE_CLIENT,
     });
-    expect(replies.map((r) => r.status)).toEqual([...Array(10).fill(401), 429, 429]);
-    for (const r of replies.slice(10)) {
-      expect(Number(r.headers['retry-after'])).toBeGreaterThan(60);
-      expect(r.json).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', upgradeUrl: '/api/subscription/checkout', limits: { current: 10, pro: 100 } } });
-    }
+    expect(replies.map((r) => r.status)).toEqual(Array(12).fill(401));
+    for (const r of replies) expect(r.json).toMatchObject({ success: false, error: { code: 'UNAUTHORIZED' } });
   });
 });
 
@@ -144,7 +141,7 @@ describe('operational endpoints', () => {
     }
     // The limits above were counted.
     expect(metrics.text).toMatch(/^rate_limit_exceeded_total\{tier="free",policy="general"\} 5$/m);
-    expect(metrics.text).toMatch(/^rate_limit_exceeded_total\{tier="free",policy="analysis"\} 2$/m);
+    expect(metrics.text).not.toMatch(/^rate_limit_exceeded_total\{tier="free",policy="analysis"\} [1-9]/m);
     const open = await request(`${server.base}/metrics`, { headers: { accept: 'application/openmetrics-text' } });
     expect(open.headers['content-type']).toMatch(/^application\/openmetrics-text; version=1\.0\.0/);
     expect(open.text.trimEnd().endsWith('# EOF')).toBe(true);

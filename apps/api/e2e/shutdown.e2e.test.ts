@@ -1,6 +1,7 @@
 // The built server as a container runs it (`node dist/main.js`, so SIGTERM reaches the server; apps/api README,
 // "Shutdown"), with the documented INTERNAL_TOKEN, SHUTDOWN_DELAY_MS and DRAIN_TIMEOUT_MS: the internal endpoints with
-// and without the token, then SIGTERM with a request in flight, then `pnpm --filter api start` on the same DATA_DIR.
+// and without the token, then SIGTERM with a request in flight, then `pnpm --filter api start:demo` on the same
+// DATA_DIR.
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -29,6 +30,8 @@ beforeAll(async () => {
     env: userEnv({
       DATA_DIR: dataDir,
       PORT: String(port),
+      // What `start:demo` sets: the demo location and its login.
+      DEMO_MODE: 'true',
       INTERNAL_TOKEN,
       SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
       DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
@@ -136,8 +139,8 @@ describe('SIGTERM, then a restart on the same DATA_DIR', () => {
     expect(app.output()).not.toContain(INTERNAL_TOKEN);
   });
 
-  it('`pnpm --filter api start` on the same DATA_DIR keeps the data: both analyses are in the history', async () => {
-    restarted = startProcess('pnpm', ['--filter', 'api', 'start'], { cwd: REPO_ROOT, env: userEnv({ DATA_DIR: dataDir, PORT: String(port) }) });
+  it('`pnpm --filter api start:demo` on the same DATA_DIR keeps the data: both analyses are in the history', async () => {
+    restarted = startProcess('pnpm', ['--filter', 'api', 'start:demo'], { cwd: REPO_ROOT, env: userEnv({ DATA_DIR: dataDir, PORT: String(port) }) });
     await waitForHttp(restarted, `${base}/ready`, 120_000);
     expect(restarted.output()).toMatch(/"migrations":\[\][^\n]*database schema up to date/);
     const cookie = await login();
@@ -145,5 +148,26 @@ describe('SIGTERM, then a restart on the same DATA_DIR', () => {
     expect(history.status, history.text).toBe(200);
     const items = (history.json as { data: { items: { workflowId: string }[] } }).data.items;
     expect(items.map((i) => i.workflowId).sort()).toEqual([...analyzed].sort());
+  });
+
+  it('12 x POST /api/analyze by a session: 1-10 answer 200, 11 and 12 get 429 from the analysis policy (10 per hour), with the upgrade body', async () => {
+    // The restarted process counts in memory from zero (no REDIS_URL), and this location has spent nothing since.
+    const cookie = await login();
+    const list = (await request(`${base}/api/workflows`, { headers: { cookie } })).json as { data: { id: string }[] };
+    const replies = [];
+    for (let i = 0; i < 12; i++) {
+      const workflowId = list.data[i % list.data.length]!.id;
+      replies.push(await request(`${base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId }) }));
+    }
+    expect(replies.map((r) => r.status)).toEqual([...Array(10).fill(200), 429, 429]);
+    for (const r of replies.slice(10)) {
+      expect(r.headers['x-ratelimit-limit']).toBe('10');
+      expect(r.headers['x-ratelimit-remaining']).toBe('0');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(60);
+      expect(r.json).toMatchObject({
+        success: false,
+        error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Free tier rate limit exceeded. Upgrade to Pro for higher limits.', currentTier: 'free', upgradeUrl: '/api/subscription/checkout', limits: { current: 10, pro: 100 } },
+      });
+    }
   });
 });

@@ -3,12 +3,14 @@
 // prefix): migrations by hand, `node dist/main.js --role api`, one worker as `node dist/worker.js` and one as
 // `pnpm --filter api start:worker`; background analyses queued through the API run on the workers.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { freePort, hasSharedPostgres, hasSharedRedis, promtool, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from './support/http.js';
 import { API_DIR, REPO_ROOT } from './support/paths.js';
 import { startProcess, tail, userEnv, waitForHttp, type UserProcess } from './support/process.js';
 import { claimRedisDb, type RedisDb } from './support/redis-db.js';
+import { tempDir } from './support/server.js';
 
 const servicesUp = (await hasSharedPostgres()) && (await hasSharedRedis());
 
@@ -16,6 +18,7 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
   let pg: SharedPostgres;
   let redis: RedisDb;
   let env: Record<string, string>;
+  let dataDir: string | undefined;
   let api: UserProcess;
   let base: string;
   const workers: { proc: UserProcess; url: string }[] = [];
@@ -24,12 +27,16 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
     pg = await sharedPostgres('api_e2e_workers');
     redis = await claimRedisDb();
     // RATE_LIMIT_TIMEOUT_MS: Redis answers late on a loaded machine, and this test is not about the decision deadline.
-    env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`, RATE_LIMIT_TIMEOUT_MS: '1000' };
+    // One DATA_DIR for every process: with no secrets set, development generates them there once, so the API and the
+    // workers share them (encrypted GHL tokens, sessions) as a deployment shares its configured ones.
+    dataDir = tempDir('workers');
+    env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`, RATE_LIMIT_TIMEOUT_MS: '1000', DATA_DIR: dataDir };
   }, 60_000);
   afterAll(async () => {
     await Promise.all([api?.stop(), ...workers.map((w) => w.proc.stop())]);
     await redis?.release();
     await pg?.cleanup();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   const run = async (command: string, args: string[], cwd: string) => {
@@ -47,10 +54,10 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
     expect(second.output).toContain('"msg":"nothing to migrate"');
   });
 
-  it('`node dist/main.js --role api` serves HTTP and runs no worker', async () => {
+  it('`node dist/main.js --role api` (DEMO_MODE=true) serves HTTP and runs no worker', async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    api = startProcess(process.execPath, ['dist/main.js', '--role', 'api'], { cwd: API_DIR, env: userEnv({ ...env, PORT: String(port) }) });
+    api = startProcess(process.execPath, ['dist/main.js', '--role', 'api'], { cwd: API_DIR, env: userEnv({ ...env, PORT: String(port), DEMO_MODE: 'true' }) });
     await waitForHttp(api, `${base}/ready`, 120_000);
     expect(api.output()).toMatch(/"role":"api"[^\n]*api ready on/);
   });
