@@ -34,6 +34,7 @@ export async function pnpmStart(options: { dataDir?: string; timeoutMs?: number 
     await waitForHttp(proc, `${base}/ready`, options.timeoutMs ?? 120_000);
   } catch (error) {
     await proc.stop();
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
   const startMs = performance.now() - t0;
