@@ -24,6 +24,8 @@ export interface LibrariesOptions {
   cacheMode?: 'fallback' | 'near';
   /** Rate-limit tiers. @default API_TIERS (the user's table) */
   rateLimitTiers?: ApiRateLimitOptions['tiers'];
+  /** How long a rate-limit decision waits for Redis. @default 30 (the limiter's default) */
+  rateLimitTimeoutMs?: number;
   /** Key prefixes in Redis (tests isolate themselves with their own). @default { cache: 'api', rateLimit: 'rl:' } */
   prefixes?: { cache?: string; rateLimit?: string };
 }
@@ -78,6 +80,7 @@ export function createLibraries(options: LibrariesOptions): Libraries {
     logger,
     prefix: options.prefixes?.rateLimit,
     tiers: options.rateLimitTiers,
+    timeoutMs: options.rateLimitTimeoutMs,
   });
   return {
     registry,

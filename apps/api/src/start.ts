@@ -117,6 +117,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     enableMetrics: config.enableMetrics,
     sessionSecret: config.sessionSecret,
     isProduction: config.isProduction,
+    rateLimitTimeoutMs: config.rateLimitTimeoutMs,
   });
   const { metrics, cache, rateLimit } = libs;
   const backendKind = libs.backend;
@@ -366,14 +367,16 @@ async function runWorker(deps: {
  * entry point can never end with status 0 having started nothing.
  */
 export function runEntry(options: StartOptions = {}): void {
-  const name = options.role === 'worker' ? 'worker' : 'api';
+  // `node dist/main.js --role worker` is a worker too: name it in the messages below.
+  const role = options.role ?? roleFromArgv(process.argv.slice(2));
+  const name = role === 'worker' ? 'worker' : 'api';
   let started = false;
   process.once('beforeExit', () => {
     if (started) return;
     console.error(`${name} exited before it was ready: nothing is listening`);
     process.exitCode = 1;
   });
-  start(options).then(
+  start({ ...options, role }).then(
     () => {
       started = true;
     },

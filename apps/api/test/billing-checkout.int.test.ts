@@ -39,6 +39,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
           key: (req) => req.principal?.locationId,
           resolveTier: (req) => (req.principal?.locationId ? locationTier(db, req.principal.locationId) : undefined),
           policies: ['general', 'analysis'],
+          // As the app's limiter (src/http/rate-limit.ts): the upgrade prompt is off unless a URL is given.
           upgradeUrl: '/api/subscription/checkout',
         });
         router.post('/test/analyze', limiter, (_req, res) => {

@@ -74,8 +74,19 @@ describe.skipIf(!redisUp)('two processes sharing Redis', () => {
     }
   });
 
-  it('near-cache: a write in one process evicts the other process copy within 100 ms', async () => {
+  it('near-cache: a write in one process evicts the other process copy within 100 ms (beyond a bare pub/sub message)', async () => {
     const [writer, reader] = await start('near');
+    // Control, in the same run: the slowest of 5 bare pub/sub messages from the writer's process to the reader's. On an
+    // idle machine it is a millisecond or two; with both cores busy, scheduling delays both paths alike.
+    let control = 0;
+    for (let i = 0; i < 5; i++) {
+      const channel = `${redis.prefix}control:${i}`;
+      reader.send({ cmd: 'control-listen', channel });
+      await reader.next('control-listening');
+      writer.send({ cmd: 'control-publish', channel });
+      const [published, received] = await Promise.all([writer.next<{ at: number }>('control-published'), reader.next<{ at: number }>('control-received')]);
+      control = Math.max(control, received.at - published.at);
+    }
     writer.send({ cmd: 'set', key: 'shared', value: 'v1' });
     await writer.next('set');
     reader.send({ cmd: 'watch', key: 'shared' });
@@ -84,7 +95,7 @@ describe.skipIf(!redisUp)('two processes sharing Redis', () => {
     writer.send({ cmd: 'set', key: 'shared', value: 'v2' });
     const [set, invalidated] = await Promise.all([writer.next<{ at: number }>('set'), reader.next<{ at: number; after: unknown }>('invalidated')]);
     // Measured with the shared wall clock of both processes.
-    expect(invalidated.at - set.at).toBeLessThanOrEqual(100);
+    expect(invalidated.at - set.at, `eviction after ${invalidated.at - set.at} ms; bare pub/sub took up to ${control} ms`).toBeLessThanOrEqual(100 + control);
     expect(invalidated.after).toBe('v2');
   });
 });

@@ -23,8 +23,14 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBeUndefined();
     expect(config.enableApiDocs).toBe(true);
     expect(config.trustProxyHops).toBe(0);
+    expect(config.rateLimitTimeoutMs).toBe(30);
     expect(config.encryption.key).toHaveLength(32);
     expect(config.defaulted).toEqual(expect.arrayContaining(['ENCRYPTION_KEY', 'SESSION_SECRET', 'INTERNAL_TOKEN']));
+  });
+
+  it('RATE_LIMIT_TIMEOUT_MS sets how long a rate-limit decision waits for Redis (1-60000 ms)', () => {
+    expect(loadConfig({ RATE_LIMIT_TIMEOUT_MS: '1000' }).rateLimitTimeoutMs).toBe(1000);
+    expect(() => loadConfig({ RATE_LIMIT_TIMEOUT_MS: '0' })).toThrow(/RATE_LIMIT_TIMEOUT_MS/);
   });
 
   it('names every missing variable in one message in production', () => {

@@ -89,6 +89,7 @@ const envSchema = z.object({
   STRIPE_PRICE_ENTERPRISE: optionalString,
   STRIPE_PAST_DUE_GRACE_DAYS: int(0, 60, 7),
   RETENTION_PURGE_INTERVAL_MS: int(0, 86_400_000, 3_600_000),
+  RATE_LIMIT_TIMEOUT_MS: int(1, 60_000, 30),
   SENTRY_DSN: optionalUrl(/^https?$/),
   ENABLE_API_DOCS: bool(undefined),
   ENABLE_METRICS: bool(true),
@@ -255,6 +256,8 @@ export interface Config {
   enableMetrics: boolean;
   metricsPublic: boolean;
   trustProxyHops: number;
+  /** How long a rate-limit decision waits for Redis before Redis counts as down (general: memory fallback; analysis: 503). */
+  rateLimitTimeoutMs: number;
   drainTimeoutMs: number;
   shutdownDelayMs: number;
   headersTimeoutMs: number;
@@ -360,6 +363,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     enableMetrics: e.ENABLE_METRICS ?? true,
     metricsPublic: e.METRICS_PUBLIC ?? false,
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    rateLimitTimeoutMs: e.RATE_LIMIT_TIMEOUT_MS,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,

@@ -58,6 +58,8 @@ export interface ApiRateLimitOptions {
   prefix?: string;
   /** 1 / number of instances, for the memory fallback during a Redis outage. @default 1 */
   fallbackShare?: number;
+  /** How long a decision waits for Redis before Redis counts as down. @default 30 */
+  timeoutMs?: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export function createApiRateLimit(options: ApiRateLimitOptions): RateLimitMiddl
     registry: options.registry,
     prefix: options.prefix ?? 'rl:',
     fallbackShare: options.fallbackShare ?? 1,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     logger: {
       warn: (message, context) => options.logger.warn({ rateLimit: context }, `rate limit: ${message}`),
       info: (message, context) => options.logger.info({ rateLimit: context }, `rate limit: ${message}`),
