@@ -437,6 +437,7 @@ class Scope implements Cache {
     }
     const full = this.keyPrefix + key;
     const redis = core.redis!;
+    if (redis.booting) return this.afterBoot(() => this.get<T>(key));
     if (core.o.mode === 'fallback' && core.metrics === undefined && redis.usable) {
       // The hot path through Redis: one promise for the command, one continuation, no Read object.
       return redis.get(
@@ -449,6 +450,18 @@ class Scope implements Cache {
       );
     }
     return this.timed('get', this.read(full, false, true)).then((r) => (r?.fresh ? (r.value as T) : undefined));
+  }
+
+  /**
+   * Runs `operation` once the first connection is ready, or after `operationTimeoutMs` without it (then
+   * from memory): a cache created a moment ago reads and writes Redis instead of missing.
+   */
+  private afterBoot<R>(operation: () => Promise<R>): Promise<R> {
+    const core = this.core;
+    return core.redis!.whenBooted(core.o.operationTimeoutMs).then(() => {
+      if (core.closed) throw new CacheClosedError();
+      return operation();
+    });
   }
 
   private fromRedis<T>(full: string, raw: string | null): T | undefined {
@@ -471,6 +484,7 @@ class Scope implements Cache {
   async has(key: string): Promise<boolean> {
     this.open();
     checkKey(key);
+    if (this.core.redis?.booting) return this.afterBoot(() => this.has(key));
     const r = await this.read(this.keyPrefix + key, false, false);
     return r?.fresh === true;
   }
@@ -492,7 +506,7 @@ class Scope implements Cache {
    * Reads a key from the tiers the mode uses. `allowStale` also returns entries past their TTL
    * but within grace (for wrap). Redis failures fall back to memory, never to the caller.
    */
-  private async read(full: string, allowStale: boolean, count: boolean, call?: CallState): Promise<Read | undefined> {
+  private async read(full: string, allowStale: boolean, count: boolean, call?: CallState, ordered = false): Promise<Read | undefined> {
     const core = this.core;
     const mode = core.o.mode;
     const redis = core.redis;
@@ -507,7 +521,8 @@ class Scope implements Cache {
     }
     let raw: string | null;
     try {
-      raw = await redis!.exec('GET', (c) => c.get(full));
+      // `ordered`: sent at once behind the command before it on the connection; otherwise batched with the tick's GETs.
+      raw = await (ordered ? redis!.exec('GET', (c) => c.get(full)) : redis!.fetch(full));
     } catch {
       if (call) call.redisFailed = true;
       // Served from memory while Redis misbehaves (fallback mode had not looked there yet).
@@ -575,6 +590,7 @@ class Scope implements Cache {
         this.writeMemory(this.memPrefix === '' ? key : this.memPrefix + key, checked, spec);
         return core.resolved;
       }
+      if (core.redis!.booting) return this.afterBoot(() => this.set(key, value, options));
       return this.timed('set', this.write(this.keyPrefix + key, checked, spec)).then(() => undefined);
     } catch (error) {
       return Promise.reject(error);
@@ -664,6 +680,7 @@ class Scope implements Cache {
     this.open();
     checkKey(key);
     const core = this.core;
+    if (core.redis?.booting) return this.afterBoot(() => this.delete(key));
     const full = this.keyPrefix + key;
     this.counters.deletes++;
     if (!this.isRoot) core.totals.deletes++;
@@ -690,6 +707,7 @@ class Scope implements Cache {
     this.open();
     if (typeof tag !== 'string' || tag.length === 0) throw new CacheOptionsError('a tag must be a non-empty string');
     const core = this.core;
+    if (core.redis?.booting) return this.afterBoot(() => this.deleteByTag(tag));
     const tagKey = core.tagKey(this.keyPrefix, tag);
     const keys = new Set(core.memory.deleteTag(tagKey));
     const redis = core.redis;
@@ -713,6 +731,7 @@ class Scope implements Cache {
   async clear(): Promise<void> {
     this.open();
     const core = this.core;
+    if (core.redis?.booting) return this.afterBoot(() => this.clear());
     core.memory.clear(this.memPrefix);
     const redis = core.redis;
     if (redis === undefined || !redis.usable) return;
@@ -750,6 +769,7 @@ class Scope implements Cache {
     checkKey(key);
     if (typeof factory !== 'function') throw new CacheOptionsError('wrap expects a factory function');
     const core = this.core;
+    if (core.redis?.booting) return this.afterBoot(() => this.wrap(key, factory, options));
     const spec = this.wrapSpec(options);
     const full = this.keyPrefix + key;
     const redis = core.redis;
@@ -823,7 +843,7 @@ class Scope implements Cache {
       // On one connection, a GET sent right behind SET NX sees the state after it: this is the
       // double-check (did the previous holder store the value?) without an extra round trip. A
       // cluster may route the two to different nodes, so there the check waits for the lock.
-      const reading = redis.cluster ? undefined : this.read(full, true, false, call);
+      const reading = redis.cluster ? undefined : this.read(full, true, false, call, true);
       const acquired = await locking;
       if (acquired === undefined) {
         wait.cancel();
