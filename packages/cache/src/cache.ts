@@ -837,7 +837,8 @@ class Scope implements Cache {
     const giveUpAt = Date.now() + core.o.lockLeaseMs;
     let stale: Read | undefined;
     while (!core.closed && redis.usable && !call.redisFailed && Date.now() < giveUpAt) {
-      const pollMs = redis.subscriberReady ? 250 : 25;
+      // The poll only covers a lost wake-up (or a subscriber that is not subscribed yet).
+      const pollMs = redis.subscriberReady ? 100 : 25;
       const wait = core.waitFor(full, Math.min(pollMs, Math.max(1, giveUpAt - Date.now())));
       const locking = core.tryLock(full, token);
       // On one connection, a GET sent right behind SET NX sees the state after it: this is the
@@ -873,12 +874,16 @@ class Scope implements Cache {
     const core = this.core;
     const redis = core.redis!;
     // Delete the lock only if we still hold it (the lease may have passed to another process).
-    redis
+    const released = redis
       .exec('EVAL', (c) => c.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, core.lockKey(full), token) as Promise<unknown>)
       .catch(() => {
         // the lease expires by itself
-      })
-      .finally(() => core.publish('w', full));
+      });
+    // On one connection the wake-up goes out right behind the unlock (Redis runs them in order, so a woken
+    // waiter finds the lock gone and the value written) instead of one round trip later. A Cluster may
+    // route the two to different nodes: there it waits for the unlock.
+    if (redis.cluster) void released.finally(() => core.publish('w', full));
+    else core.publish('w', full);
   }
 
   private async compute<T>(full: string, factory: () => T | Promise<T>, spec: WrapSpec, stale: Read | undefined, call?: CallState): Promise<T> {

@@ -161,6 +161,7 @@ export class NodeRedisConnection implements Connection {
 
 /** A subscription on its own connection, whichever client it came from. */
 export interface Subscriber {
+  /** Connected and the subscription acknowledged: a message published now will arrive. */
   readonly ready: boolean;
   close(): void;
 }
@@ -176,15 +177,20 @@ export interface SubscriberHooks {
 export function nodeRedisSubscriber(client: NodeRedisClientLike, channel: string, hooks: SubscriberHooks): Subscriber {
   const sub = client.duplicate();
   let closed = false;
+  let subscribed = false;
   sub.on('error', (error: unknown) => hooks.error(error));
   sub.on('ready', () => hooks.ready());
   sub
     .connect()
     .then(() => (closed ? undefined : sub.subscribe(channel, (message) => hooks.message(message))))
+    .then(() => {
+      subscribed = true;
+    })
     .catch((error: unknown) => hooks.error(error));
   return {
+    // node-redis subscribes again on each reconnect before it reports ready.
     get ready() {
-      return sub.isReady;
+      return subscribed && sub.isReady;
     },
     close() {
       closed = true;

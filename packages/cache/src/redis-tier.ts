@@ -432,13 +432,31 @@ export class RedisTier {
     } else {
       sub = (this.client as unknown as Redis).duplicate(subscriberOptions(this.o));
     }
+    // `ready` is only claimed once SUBSCRIBE was acknowledged on the current connection: a connection that
+    // is up but not yet subscribed would lose a wake-up, and its waiters would sleep until their next poll.
+    let subscribed = false;
+    const subscribe = () => {
+      sub.subscribe(channel).then(
+        () => {
+          subscribed = true;
+        },
+        (error: unknown) => this.hooks.error(asCacheError(error, 'SUBSCRIBE'), 'subscribe'),
+      );
+    };
     sub.on('error', hooks.error);
     sub.on('message', (_channel: string, message: string) => hooks.message(message));
-    sub.on('ready', hooks.ready);
-    sub.subscribe(channel).catch((error: unknown) => this.hooks.error(asCacheError(error, 'SUBSCRIBE'), 'subscribe'));
+    sub.on('close', () => {
+      subscribed = false;
+    });
+    sub.on('ready', () => {
+      hooks.ready();
+      // ioredis resubscribes by itself; this second SUBSCRIBE only tells when it took effect.
+      if (!subscribed) subscribe();
+    });
+    subscribe();
     this.sub = {
       get ready() {
-        return sub.status === 'ready';
+        return subscribed && sub.status === 'ready';
       },
       close() {
         // Keep swallowing errors of the client being torn down.
