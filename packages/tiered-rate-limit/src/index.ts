@@ -3,7 +3,8 @@ export type { Algorithm, FailureMode, PolicyDefinition, TierDefinition, Policy, 
 export type { Duration } from './duration.js';
 export { createLimiter } from './limiter.js';
 export type { LimiterOptions, Limiter, CheckInput, Decision, PolicyState, Outcome, DecisionSource } from './limiter.js';
-export type { Logger, StoreStateEvent, RedisClient } from './redis-store.js';
+export type { Logger, StoreStateEvent } from './redis-store.js';
+export type { RedisClient, NodeRedisClientLike } from './client-adapter.js';
 export { tieredRateLimit, rateLimitDecision } from './middleware.js';
 export type { RateLimitOptions, RateLimitMiddleware } from './middleware.js';
 export { rateLimitHeaders, mostRestrictive } from './headers.js';

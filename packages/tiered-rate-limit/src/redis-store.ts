@@ -1,10 +1,9 @@
-import type { Cluster, Redis } from 'ioredis';
+import { connectionFor, type Connection, type RedisClient } from './client-adapter.js';
 import { DeadlineQueue } from './deadline.js';
 import { StoreUnavailableError } from './errors.js';
 import { DECIDE_SCRIPT, DECIDE_SHA } from './lua.js';
 
-/** An ioredis client: a single node or a Cluster. */
-export type RedisClient = Redis | Cluster;
+export type { RedisClient } from './client-adapter.js';
 
 /** Where the limiter writes its one log line per store state change. */
 export interface Logger {
@@ -36,15 +35,13 @@ export function scriptArgs(names: readonly string[], args: readonly number[]): (
   return out;
 }
 
-const reconnectDelay = (attempt: number) => Math.min(50 * attempt, 250);
-
 /**
  * Runs the decision script with a deadline the package owns and tracks whether Redis is usable.
  * With `connection: 'dedicated'` it talks through its own duplicate of the caller's client, configured
  * to fail fast (no offline queue) and to reconnect within 250 ms; the caller's client is never changed.
  */
 export class RedisStore {
-  private readonly conn: RedisClient;
+  private readonly conn: Connection;
   private readonly owned: boolean;
   private readonly deadlines: DeadlineQueue;
   private available = true;
@@ -58,9 +55,10 @@ export class RedisStore {
     private readonly options: RedisStoreOptions,
   ) {
     this.deadlines = new DeadlineQueue(options.timeoutMs);
-    if (options.connection === 'dedicated') {
-      this.conn = duplicateFailFast(client);
-      this.owned = true;
+    const { conn, owned } = connectionFor(client, options.connection === 'dedicated');
+    this.conn = conn;
+    this.owned = owned;
+    if (owned) {
       this.conn.on('error', () => {
         // Connection errors surface as failed decisions and state-change logs; the event only needs a listener.
       });
@@ -71,9 +69,6 @@ export class RedisStore {
         this.everReady = true;
         this.markUp();
       });
-    } else {
-      this.conn = client;
-      this.owned = false;
     }
   }
 
@@ -229,23 +224,4 @@ export class RedisStore {
     if (this.probeTimer) clearTimeout(this.probeTimer);
     if (this.owned) this.conn.disconnect();
   }
-}
-
-function duplicateFailFast(client: RedisClient): RedisClient {
-  if ('isCluster' in client && client.isCluster) {
-    const cluster = client as Cluster;
-    return cluster.duplicate([], {
-      enableOfflineQueue: false,
-      clusterRetryStrategy: reconnectDelay,
-      redisOptions: { ...cluster.options.redisOptions, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, enableOfflineQueue: false },
-    });
-  }
-  return (client as Redis).duplicate({
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    retryStrategy: reconnectDelay,
-    connectTimeout: 2_000,
-    lazyConnect: false,
-  });
 }
