@@ -17,6 +17,8 @@ export interface NodeRedisClientLike {
   off(event: string, listener: (...args: any[]) => void): unknown;
   connect(): Promise<unknown>;
   duplicate(options?: object): NodeRedisClientLike;
+  /** The options the client was created with (node-redis merges `duplicate`'s overrides shallowly). */
+  readonly options?: { socket?: object };
   destroy(): void;
 }
 
@@ -138,7 +140,8 @@ const reconnectDelay = (attempt: number) => Math.min(50 * attempt, 250);
 export function connectionFor(client: RedisClient, dedicated: boolean): { conn: Connection; owned: boolean } {
   if (isNodeRedis(client)) {
     if (!dedicated) return { conn: new NodeRedisConnection(client, false), owned: false };
-    const dup = client.duplicate({ disableOfflineQueue: true, socket: { connectTimeout: 2_000, reconnectStrategy: reconnectDelay } });
+    // `socket` replaces the original's as a whole: keep its host, port and TLS settings.
+    const dup = client.duplicate({ disableOfflineQueue: true, socket: { ...client.options?.socket, connectTimeout: 2_000, reconnectStrategy: reconnectDelay } });
     const conn = new NodeRedisConnection(dup, true);
     // Failures surface as failed decisions and state-change logs; `error` only needs a listener before connect.
     dup.on('error', () => {});

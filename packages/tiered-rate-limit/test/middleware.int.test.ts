@@ -1,6 +1,7 @@
 import express from 'express';
 import { parseList } from 'structured-headers';
 import { Registry } from 'prom-client';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
 import { defaultTiers, defineTiers, tieredRateLimit, UnsafeTrustProxyError, type RateLimitOptions } from '../src/index.js';
@@ -8,23 +9,30 @@ import { isAnalysis, listen, referenceApp } from './helpers.js';
 
 const redisUp = await hasSharedRedis();
 
-describe.skipIf(!redisUp)('tieredRateLimit over HTTP with the shared Redis', () => {
+describe.skipIf(!redisUp).each(['ioredis', 'node-redis'] as const)('tieredRateLimit over HTTP with the shared Redis (%s client)', (kind) => {
   let shared: SharedRedis;
+  let nodeClient: ReturnType<typeof createClient> | undefined;
   let n = 0;
   const opened: { close: () => Promise<void> }[] = [];
 
   beforeAll(async () => {
-    shared = await sharedRedis('rl-http');
+    shared = await sharedRedis(`rl-http-${kind}`);
+    if (kind === 'node-redis') {
+      nodeClient = createClient({ url: shared.url });
+      nodeClient.on('error', () => {});
+      await nodeClient.connect();
+    }
   });
   afterAll(async () => {
     for (const o of opened) await o.close();
+    await nodeClient?.close();
     await shared.cleanup();
   });
 
   async function start(options: Partial<RateLimitOptions> = {}, configure?: (app: express.Express) => void) {
     const limiter = tieredRateLimit({
       tiers: defaultTiers(),
-      redis: shared.client,
+      redis: nodeClient ?? shared.client,
       prefix: `${shared.prefix}${n++}:`,
       // Not a deadline test (see redis.fault.test.ts): a loaded CI machine must not trip the fallback here.
       timeoutMs: 2_000,

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
 import { MemoryStore } from '../src/memory-store.js';
@@ -16,15 +17,22 @@ const T0 = 1_800_000_000_000;
 
 let shared: SharedRedis | undefined;
 let store: RedisStore | undefined;
+let nodeStore: RedisStore | undefined;
+let nodeClient: ReturnType<typeof createClient> | undefined;
 let run = 0;
 
 beforeAll(async () => {
   if (!redisUp) return;
   shared = await sharedRedis('rl-contract');
   store = new RedisStore(shared.client, { connection: 'shared', timeoutMs: 2_000, probeIntervalMs: 200, logger: console, onStateChange: undefined });
+  nodeClient = createClient({ url: shared.url });
+  await nodeClient.connect();
+  nodeStore = new RedisStore(nodeClient, { connection: 'shared', timeoutMs: 2_000, probeIntervalMs: 200, logger: console, onStateChange: undefined });
 });
 afterAll(async () => {
   await store?.close();
+  await nodeStore?.close();
+  await nodeClient?.close();
   await shared?.cleanup();
 });
 
@@ -37,6 +45,10 @@ const implementations: [string, boolean, () => { decide: Decide; ns: string }][]
     // Redis keeps all of a principal's policies in one key; the test's per-policy keys become policy names.
     const ns = `${shared!.prefix}${run++}:`;
     return { decide: (k, a, now) => store!.decide(`${ns}principal`, k.map((x) => x.slice(ns.length)), a, now), ns };
+  }],
+  ['Redis Lua script through node-redis', redisUp, () => {
+    const ns = `${shared!.prefix}${run++}:`;
+    return { decide: (k, a, now) => nodeStore!.decide(`${ns}principal`, k.map((x) => x.slice(ns.length)), a, now), ns };
   }],
 ];
 
