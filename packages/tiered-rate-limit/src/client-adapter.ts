@@ -134,8 +134,8 @@ const reconnectDelay = (attempt: number) => Math.min(50 * attempt, 250);
 
 /**
  * The connection decisions go through. `dedicated`: a duplicate of the caller's client that fails fast (no
- * offline queue), reconnects within 250 ms and batches the EVALSHAs of one tick into one write (ioredis
- * auto-pipelining; node-redis does it by default). `shared`: the caller's client as it is.
+ * offline queue) and reconnects within 250 ms. `shared`: the caller's client as it is. (The decisions of one
+ * tick travel as one script call on either: see RedisStore.)
  */
 export function connectionFor(client: RedisClient, dedicated: boolean): { conn: Connection; owned: boolean } {
   if (isNodeRedis(client)) {
@@ -153,7 +153,6 @@ export function connectionFor(client: RedisClient, dedicated: boolean): { conn: 
     const cluster = client as Cluster;
     const dup = cluster.duplicate([], {
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
       clusterRetryStrategy: reconnectDelay,
       redisOptions: { ...cluster.options.redisOptions, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, enableOfflineQueue: false },
     });
@@ -161,7 +160,6 @@ export function connectionFor(client: RedisClient, dedicated: boolean): { conn: 
   }
   const dup = (client as Redis).duplicate({
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     retryStrategy: reconnectDelay,

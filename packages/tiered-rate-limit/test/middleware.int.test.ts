@@ -241,6 +241,19 @@ describe.skipIf(!redisUp).each(['ioredis', 'node-redis'] as const)('tieredRateLi
     expect(admitted).toBe(23);
   });
 
+  it("clock: 'local' decides in Redis with this process's clock (no TIME), as exactly as with Redis time", async () => {
+    const { limiter } = await start({ clock: 'local' });
+    const before = Date.now();
+    const decisions = await Promise.all(Array.from({ length: 30 }, () => limiter.limiter.check({ key: 'local-clock' })));
+    const after = Date.now();
+    expect(decisions.every((d) => d.source === 'redis' || d.source === 'local-block')).toBe(true);
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
+    const fromRedis = decisions.find((d) => d.source === 'redis')!;
+    expect(fromRedis.nowMs).toBeGreaterThanOrEqual(before);
+    expect(fromRedis.nowMs).toBeLessThanOrEqual(after);
+    expect(() => tieredRateLimit({ tiers: defaultTiers(), clock: 'wall' as never })).toThrow(/clock/);
+  });
+
   it('skip(req) and the allowlist bypass the limiter; principals are keyed apart from IPs', async () => {
     const { url } = await start({ skip: (req) => req.path === '/health', allowlist: ['ops'], key: (req) => req.header('x-account') ?? undefined }, (app) =>
       app.get('/health', (_req, res) => {

@@ -215,6 +215,28 @@ describe.skipIf(!redisUp)('the Lua script and the memory store', () => {
   });
 });
 
+describe.skipIf(!redisUp)('decisions of one tick (one batched script call)', () => {
+  it.each([['ioredis', () => store!], ['node-redis', () => nodeStore!]] as const)('%s: give the replies the memory store gives the same decisions one by one', async (_name, which) => {
+    const policy = fc.record({ algo: fc.constantFrom(FIXED, SLIDING, GCRA), limit: fc.integer({ min: 1, max: 7 }), winS: fc.integer({ min: 1, max: 5 }), cost: fc.integer({ min: 0, max: 3 }), blkS: fc.constantFrom(0, 0, 2) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(policy, { minLength: 1, maxLength: 3 }), fc.array(fc.record({ principal: fc.integer({ min: 0, max: 4 }), mask: fc.integer({ min: 1, max: 7 }) }), { minLength: 2, maxLength: 40 }), async (policies, calls) => {
+        const memory = new MemoryStore({ maxKeys: 1_000 });
+        const ns = `${shared!.prefix}tick${run++}:`;
+        const now = T0 + 777;
+        const batch = calls
+          .map(({ principal, mask }) => ({ principal, chosen: policies.map((p, i) => ({ p, i })).filter(({ i }) => mask & (1 << i)) }))
+          .filter(({ chosen }) => chosen.length > 0)
+          .map(({ principal, chosen }) => ({ principal, names: chosen.map(({ i }) => `p${i}`), args: chosen.flatMap(({ p }) => [p.algo, p.limit, p.winS * 1000, p.cost, p.blkS * 1000]) }));
+        // Issued in one tick: they travel as one script call and are decided in this order.
+        const fromRedis = await Promise.all(batch.map((d) => which().decide(`${ns}u${d.principal}`, d.names, d.args, now)));
+        const fromMemory = batch.map((d) => memory.decide(d.names.map((n) => `u${d.principal}:${n}`), d.args, now));
+        expect(fromRedis).toEqual(fromMemory);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
 describe.skipIf(!redisUp)('the Lua script on foreign values', () => {
   it('treats a value it did not write as empty instead of failing', async () => {
     const key = `${shared!.prefix}foreign`;
