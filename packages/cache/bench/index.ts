@@ -1,4 +1,4 @@
-// The @org/cache benchmark: G1-G11 of issue 3, with the anchors in the same run, interleaved, as ratios.
+// The @org/cache benchmark: targets G1-G11, with the anchors in the same run, interleaved, as ratios.
 // Run: pnpm --filter @org/cache bench   (QUICK=1 for a shorter smoke run)
 import { fork } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
@@ -544,7 +544,7 @@ try {
 } finally {
   await cleanup();
 }
-log('\n### Summary (targets of issue 3)');
+log('\n### Summary (targets)');
 log(markdownTable(['#', 'target', '@org/cache', 'met'], summary.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1))).map((s) => [s.id, s.target, s.result, s.met === true ? 'yes' : s.met === false ? 'NO' : 'n/a'])));
 log(`\ntotal ${fmt((performance.now() - t0) / 1000, 0)} s`);
 process.exit(0);

@@ -66,7 +66,22 @@ async function library() {
   // Many short rounds: neighbours' load on this shared 2-core machine moves within seconds, and a paired
   // ratio over many adjacent rounds cancels more of it than a few long rounds do.
   const opts = { concurrency: 50, durationMs: quick ? 300 : 350, warmupMs: 60 };
-  const runs = await interleave(quick ? 2 : 20, {
+  // Client CPU per operation (process.cpuUsage over the round, warm-up included): steadier than ops/s on a shared box.
+  const cpuPerOp: Record<string, number[]> = {};
+  const withCpu = (candidates: Record<string, () => Promise<Measurement>>) =>
+    Object.fromEntries(
+      Object.entries(candidates).map(([name, run]) => [
+        name,
+        async () => {
+          const c0 = process.cpuUsage();
+          const m = await run();
+          const c = process.cpuUsage(c0);
+          (cpuPerOp[name] ??= []).push((c.user + c.system) / m.ops);
+          return m;
+        },
+      ]),
+    );
+  const runs = await interleave(quick ? 2 : 20, withCpu({
     'raw EVALSHA of our script (1 policy)': () => measureThroughput(() => floorClient.evalsha(DECIDE_SHA, 1, `${prefix}f:{${key()}}`, 0, ';general=', 1, 1e9, 60_000, 1, 0), opts),
     'raw EVALSHA of our script (2 policies)': () =>
       measureThroughput(() => floorClient.evalsha(DECIDE_SHA, 1, `${prefix}f:{${key()}}`, 0, ';general=', 1, 1e9, 60_000, 1, 0, ';analysis=', 1, 1e9, 3_600_000, 1, 0), opts),
@@ -76,10 +91,11 @@ async function library() {
     'ours: check, 2 policies (atomic)': () => measureThroughput(() => counted(ours.check({ key: key(), tier: 'bench', policies: two })), opts),
     'rate-limiter-flexible RateLimiterRedis.consume': () => measureThroughput(() => rlf.consume(key()), opts),
     'rate-limiter-flexible RateLimiterUnion(2 x RateLimiterRedis)': () => measureThroughput(() => union.consume(key()), opts),
-  });
+  }));
   const floor = runs['raw EVALSHA of our script (1 policy)']!;
-  const rows = Object.entries(runs).map(([name, r]) => [name, median(r.map((m) => m.opsPerSec)), median(r.map((m) => m.p50Ms)), median(r.map((m) => m.p99Ms)), `${fmt(paired(r, floor))}x`]);
-  details.push(`### P1/P2: library level (concurrency 50, 10 000 keys, limits never hit, ${floor.length} interleaved rounds)\n\n${markdownTable(['operation', 'ops/s (median)', 'p50 ms', 'p99 ms', 'paired ratio vs raw EVALSHA (1 policy)'], rows)}\n\nOur decisions by source: ${[...sources].map(([k, v]) => `${k} ${v}`).join(', ')} (timeoutMs 1000 so that a loaded machine never trips the fallback here).`);
+  const rlfName = 'rate-limiter-flexible RateLimiterRedis.consume';
+  const rows = Object.entries(runs).map(([name, r]) => [name, median(r.map((m) => m.opsPerSec)), median(r.map((m) => m.p50Ms)), median(r.map((m) => m.p99Ms)), `${fmt(paired(r, floor))}x`, `${fmt(paired(r, runs[rlfName]!))}x`, fmt(median(cpuPerOp[name]!), 1)]);
+  details.push(`### P1/P2: library level (concurrency 50, 10 000 keys, limits never hit, ${floor.length} interleaved rounds)\n\n${markdownTable(['operation', 'ops/s (median)', 'p50 ms', 'p99 ms', 'paired ratio vs raw EVALSHA (1 policy)', 'paired vs rlf consume', 'client CPU us / op (median)'], rows)}\n\nOur decisions by source: ${[...sources].map(([k, v]) => `${k} ${v}`).join(', ')} (timeoutMs 1000 so that a loaded machine never trips the fallback here).`);
   const o1 = runs['ours: check, 1 policy']!;
   const o2 = runs['ours: check, 2 policies (atomic)']!;
   const p1a = paired(o1, floor);
