@@ -533,7 +533,7 @@ async function cleanup(): Promise<void> {
 }
 
 const t0 = performance.now();
-const versions = await versionsOf(['bentocache', 'cache-manager', 'cacheable', 'keyv', '@keyv/redis', 'async-cache-dedupe', 'lru-cache', 'ioredis'], import.meta.url);
+const versions = await versionsOf(['bentocache', 'cache-manager', 'cacheable', 'keyv', '@keyv/redis', 'async-cache-dedupe', 'lru-cache', 'ioredis', 'redis'], import.meta.url);
 log(`# @org/cache benchmark (${new Date().toISOString()}, Node ${process.version}, ${QUICK ? 'QUICK' : 'full'} run, Redis ${REDIS})`);
 log(`versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
 try {
