@@ -1,7 +1,7 @@
 // pnpm --filter @org/tiered-rate-limit bench   (the script builds dist first)
 // The limiter and middleware are imported from the built dist, as users run them: tsx's transform wraps
 // every closure in a naming helper, which would charge our hot path for the tool, not the library.
-// Every figure of issue 4's target table (P1-P6, C1, F1, F3), anchors measured in the same run,
+// Every figure of the target table (P1-P6, C1, F1, F3), anchors measured in the same run,
 // interleaved, reported as paired ratios. Needs the shared Redis (REDIS_URL) and redis-server on PATH.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
