@@ -436,9 +436,9 @@ class Scope implements Cache {
       return core.resolved;
     }
     const full = this.keyPrefix + key;
-    const redis = core.redis!;
-    if (redis.booting) return this.afterBoot(() => this.get<T>(key));
-    if (core.o.mode === 'fallback' && core.metrics === undefined && redis.usable) {
+    const redis = core.redis;
+    if (redis?.booting) return this.afterBoot(() => this.get<T>(key));
+    if (redis !== undefined && core.o.mode === 'fallback' && core.metrics === undefined && redis.usable) {
       // The hot path through Redis: one promise for the command, one continuation, no Read object.
       return redis.get(
         full,
@@ -590,7 +590,7 @@ class Scope implements Cache {
         this.writeMemory(this.memPrefix === '' ? key : this.memPrefix + key, checked, spec);
         return core.resolved;
       }
-      if (core.redis!.booting) return this.afterBoot(() => this.set(key, value, options));
+      if (core.redis?.booting) return this.afterBoot(() => this.set(key, value, options));
       return this.timed('set', this.write(this.keyPrefix + key, checked, spec)).then(() => undefined);
     } catch (error) {
       return Promise.reject(error);
