@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { createClient } from 'redis';
 import { defineTiers, rateLimitDecision, tieredRateLimit } from '../dist/index.js';
 import { DECIDE_SHA, DECIDE_SCRIPT } from '../src/lua.js';
 
@@ -22,15 +23,20 @@ app.use((_req, _res, next) => {
 const accounts = new Map([['acct-1', 'bench']]);
 const tiers = defineTiers({ bench: { policies: { general: { limit: 1e9, window: 60 }, analysis: { limit: 1e9, window: 3600 } } } });
 
-if (mode === 'ours' || mode === 'ours-1' || mode === 'ours-noheaders') {
+if (mode === 'ours' || mode === 'ours-1' || mode === 'ours-1-node-redis' || mode === 'ours-noheaders') {
+  let client: Redis | ReturnType<typeof createClient> = redis;
+  if (mode === 'ours-1-node-redis') {
+    client = createClient({ url });
+    await client.connect();
+  }
   app.use(
     tieredRateLimit({
       tiers,
-      redis,
+      redis: client,
       prefix,
       key: (req) => req.get('x-api-key'),
       resolveTier: (req) => accounts.get(req.get('x-api-key') ?? ''),
-      policies: mode === 'ours-1' ? ['general'] : ['general', 'analysis'],
+      policies: mode === 'ours' || mode === 'ours-noheaders' ? ['general', 'analysis'] : ['general'],
       headers: mode !== 'ours-noheaders',
       // This benchmark measures the Redis path: a loaded machine must not trip the fallback.
       timeoutMs: 1_000,

@@ -139,7 +139,7 @@ interface LoadResult {
 
 async function http() {
   log('P3/P4: HTTP, express 5, 50 keep-alive connections');
-  const modes = ['bare', 'floor', 'ours', 'ours-1', 'ours-noheaders', 'erl-redis', 'rlf-redis'];
+  const modes = ['bare', 'floor', 'ours', 'ours-1', 'ours-1-node-redis', 'ours-noheaders', 'erl-redis', 'rlf-redis'];
   const servers: Record<string, { proc: ChildProcess; port: number }> = {};
   const httpSources: Record<string, Record<string, number>> = {};
   const cpuPerRequest: Record<string, number> = {};
@@ -165,6 +165,7 @@ async function http() {
     'ours-noheaders': 'ours, headers off',
     'erl-redis': 'express-rate-limit + rate-limit-redis (draft-8 + legacy headers)',
     'ours-1': 'ours: 1 policy, X-RateLimit-* + draft-11 headers',
+    'ours-1-node-redis': 'ours: 1 policy, both header families, node-redis client',
     'rlf-redis': 'rate-limiter-flexible RateLimiterRedis middleware (3 X-RateLimit headers)',
   };
   const runs = await interleave(quick ? 2 : 20, Object.fromEntries(modes.map((mode) => [mode, () => ask<LoadResult>(load, { url: `http://127.0.0.1:${servers[mode]!.port}/api/workflows`, connections: 50, durationMs: quick ? 500 : 600, warmupMs: 150, headers: { 'x-api-key': 'acct-1' } })])));
@@ -182,11 +183,13 @@ async function http() {
   const p3d = pr('ours', 'rlf-redis');
   summary.push(['P3', 'HTTP, 1 policy >= 1.05x rate-limiter-flexible Redis middleware', `${fmt(p3c)}x (rounds ${fmt(Math.min(...rlfRounds('ours-1')))}-${fmt(Math.max(...rlfRounds('ours-1')))}x)`, pass(p3c >= 1.05)]);
   summary.push(['P3', 'HTTP, 2 policies (atomic) vs rate-limiter-flexible Redis middleware (1 limit)', `${fmt(p3d)}x`, 'info']);
+  const p3e = pr('ours-1-node-redis', 'rlf-redis');
+  summary.push(['P3', 'HTTP, 1 policy, node-redis client, vs rate-limiter-flexible Redis middleware', `${fmt(p3e)}x (rounds ${fmt(Math.min(...rlfRounds('ours-1-node-redis')))}-${fmt(Math.max(...rlfRounds('ours-1-node-redis')))}x)`, 'info']);
   summary.push(['P3', 'HTTP >= 1.15x express-rate-limit + rate-limit-redis', `${fmt(p3b)}x`, pass(p3b >= 1.15)]);
   summary.push(['P4', 'both header families cost <= 3% req/s', `${fmt(p4 * 100, 1)}%`, pass(p4 <= 0.03)]);
   for (const mode of modes) servers[mode]!.proc.send('sources');
   await new Promise((r) => setTimeout(r, 500));
-  details.push(`Our HTTP decisions by source: ${['ours', 'ours-1', 'ours-noheaders'].map((m) => `${m}: ${Object.entries(httpSources[m] ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`).join('; ')} (timeoutMs 1000 in these servers).`);
+  details.push(`Our HTTP decisions by source: ${['ours', 'ours-1', 'ours-1-node-redis', 'ours-noheaders'].map((m) => `${m}: ${Object.entries(httpSources[m] ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`).join('; ')} (timeoutMs 1000 in these servers).`);
   // Server CPU per request (process.cpuUsage over the whole section / requests served): far less sensitive
   // to neighbours' load than req/s, so it is the steadier view of what the limiter itself costs.
   details.push(
