@@ -1,7 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/main.ts', 'src/worker.ts', 'src/migrate.ts', 'src/ghl-health.ts'],
+  // The analysis worker thread is its own entry: the pool loads dist/analysis-worker.js next to the bundle.
+  entry: {
+    main: 'src/main.ts',
+    worker: 'src/worker.ts',
+    migrate: 'src/migrate.ts',
+    'ghl-health': 'src/ghl-health.ts',
+    'analysis-worker': 'src/workflows/analysis-worker.ts',
+  },
   format: ['esm'],
   sourcemap: true,
   clean: true,

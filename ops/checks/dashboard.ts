@@ -23,8 +23,9 @@ export interface Violation {
   message: string;
 }
 
-export function loadDashboard(): Dashboard {
-  return JSON.parse(readFileSync(dashboardPath, 'utf8')) as Dashboard;
+/** The reference API's dashboard, or another dashboard file in the same format. */
+export function loadDashboard(path: string = dashboardPath): Dashboard {
+  return JSON.parse(readFileSync(path, 'utf8')) as Dashboard;
 }
 
 export interface PanelTarget {
@@ -194,7 +195,7 @@ export function lintDashboard(d: Dashboard): Violation[] {
   return v;
 }
 
-/** The expressions of ops/prometheus/alerts.yml (a tiny reader for its `expr:` fields, block or inline). */
+/** The expressions of a rules file such as ops/prometheus/alerts.yml (a tiny reader for its `expr:` fields, block or inline; recording rules get alert ''). */
 export function alertExprs(yaml: string): { alert: string; expr: string }[] {
   const out: { alert: string; expr: string }[] = [];
   const lines = yaml.split('\n');
@@ -203,6 +204,7 @@ export function alertExprs(yaml: string): { alert: string; expr: string }[] {
     const line = lines[i]!;
     const a = /^\s*- alert:\s*(\S+)/.exec(line);
     if (a) alert = a[1]!;
+    if (/^\s*- record:/.test(line)) alert = '';
     const e = /^(\s*)expr:\s*(.*)$/.exec(line);
     if (!e) continue;
     if (e[2] === '|' || e[2] === '>') {

@@ -6,12 +6,15 @@ import { resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { developmentSecretsIn } from './config/development-secrets.js';
 import { createDatabase, type Database } from './db/database.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
 import { Redis } from 'ioredis';
 import { createGhlModule } from './ghl/module.js';
+import { createAnalysisPool } from './workflows/analysis-pool.js';
+import { sweepSessions } from './auth/sessions.js';
 import { createRedisGhlRateLimiter } from './ghl/redis-rate-limiter.js';
 import { analysisProcessor, auditProcessor, createAnalysisBudget, createAnalysisQueue, createQueueMetrics, syncAuditSchedules, type AnalysisQueue } from './jobs/index.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
@@ -33,7 +36,8 @@ function readConfig(): Config {
   const envFile = resolve(process.env.ENV_FILE ?? '.env');
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   try {
-    return loadConfig(process.env);
+    // A development server on loopback generates its secrets once per data folder (never repository constants).
+    return loadConfig(process.env, { developmentSecrets: (dataDir) => developmentSecretsIn(resolve(dataDir)) });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -86,7 +90,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
   const lifecycle = createLifecycle();
   const startedAt = Date.now();
   if (config.defaulted.length > 0) {
-    logger.warn({ variables: config.defaulted }, `NODE_ENV=${config.nodeEnv}: using built-in development defaults for unset variables`);
+    logger.warn({ variables: config.defaulted }, `NODE_ENV=${config.nodeEnv} on loopback: unset variables use development defaults (secrets generated in the data folder)`);
   }
 
   let embedded: EmbeddedPostgres | undefined;
@@ -137,6 +141,8 @@ export async function start(options: StartOptions = {}): Promise<void> {
   // With Redis, GHL's per-location budget (100 per 10 s) is shared by every API and worker process.
   const ghlLimiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
   ghlLimiterRedis?.on('error', () => undefined);
+  // Analyses run on worker threads with a time budget: no definition can stall this process's event loop.
+  const analysisRunner = createAnalysisPool({ threads: config.analysis.threads, timeBudgetMs: config.analysis.timeBudgetMs });
   // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
   const ghl = await createGhlModule({
     db,
@@ -172,6 +178,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
       return queue;
     },
     analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: libs.users }),
+    analysisRunner,
     audits: config.audit,
   });
   // Scheduled audits follow the configuration (AUDIT_CRON): every connected location, or none when unset.
@@ -208,11 +215,15 @@ export async function start(options: StartOptions = {}): Promise<void> {
       drainTimeoutMs: config.drainTimeoutMs,
       databaseUrl,
       afterMigrate: syncAudits,
-      close: [() => ghl.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close(), () => drain(server, 1_000).then(() => undefined)],
+      close: [() => ghl.close(), () => analysisRunner.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close(), () => drain(server, 1_000).then(() => undefined)],
     });
     return;
   }
   const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
+  // Sessions past their expiry or idle timeout are deleted hourly (verify already refuses them).
+  const sweep = setInterval(() => {
+    sweepSessions(db).catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
+  }, 3_600_000).unref();
 
   const app = createApp({
     billing,
@@ -260,7 +271,9 @@ export async function start(options: StartOptions = {}): Promise<void> {
     const inTime = await drain(server, config.drainTimeoutMs);
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
     await ghl.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the GHL module failed'));
+    await analysisRunner.close();
     await retention?.stop();
+    clearInterval(sweep);
     ghlLimiterRedis?.disconnect();
     await libs.close();
     await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));

@@ -23,6 +23,7 @@ describe.skipIf(!pgUp || !redisOk)('billing end to end through src/main.ts (demo
     stripe = await startFakeStripe({ prices: [PRICE_PRO] });
     app = await spawnApp('src/main.ts', {
       NODE_ENV: 'development',
+      DEMO_MODE: 'true',
       DATABASE_URL: pg.url,
       REDIS_URL: redis.url,
       STRIPE_API_BASE_URL: stripe.url,

@@ -15,10 +15,13 @@ const pgUp = await hasSharedPostgres();
 const FIXTURES = fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url));
 
 describe('demo mode switch', () => {
-  it('is on only in development without GHL credentials', () => {
-    expect(loadConfig({ NODE_ENV: 'development' }).demoMode).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'development', GHL_CLIENT_ID: 'real-id' }).demoMode).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'test' }).demoMode).toBe(false);
+  it('is on only with an explicit DEMO_MODE=true, on loopback, outside production, without GHL credentials', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).demoMode).toBe(false);
+    expect(loadConfig({}).demoMode).toBe(false);
+    expect(loadConfig({ DEMO_MODE: 'true' }).demoMode).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test', DEMO_MODE: 'true' }).demoMode).toBe(true);
+    expect(() => loadConfig({ DEMO_MODE: 'true', GHL_CLIENT_ID: 'real-id' })).toThrow(/DEMO_MODE/);
+    expect(() => loadConfig({ DEMO_MODE: 'true', HOST: '0.0.0.0', SESSION_SECRET: 's'.repeat(32) })).toThrow(/DEMO_MODE/);
   });
 
   it('createGhlModule refuses demo mode in production', async () => {
@@ -45,7 +48,7 @@ describe.skipIf(!pgUp)('demo mode over HTTP (shared PostgreSQL)', () => {
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_ghl_demo');
-    child = await spawnApp('src/main.ts', { NODE_ENV: 'development', DATABASE_URL: pg.url, LOG_LEVEL: 'info' });
+    child = await spawnApp('src/main.ts', { NODE_ENV: 'development', DEMO_MODE: 'true', DATABASE_URL: pg.url, LOG_LEVEL: 'info' });
     await waitReady(child, 90_000);
   }, 120_000);
   afterAll(async () => {

@@ -224,7 +224,7 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
       expect(setCookie).not.toMatch(/Domain=/i);
       [cookieName, cookieValue] = setCookie.split(';')[0]!.split('=') as [string, string];
       leakedCandidates.push(decodeURIComponent(cookieValue));
-      apiKey = (await createApiKeyStore(app.db).create({ accountId: tenantB.accountId, locationId: tenantB.locationId, name: 'svc' })).key;
+      apiKey = (await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ accountId: tenantB.accountId, locationId: tenantB.locationId, name: 'svc' })).key;
       leakedCandidates.push(apiKey);
     });
     let tenantA: { accountId: string; locationId: string };

@@ -26,6 +26,7 @@ describe.skipIf(!prometheus || !pgUp)('dashboard live check against the referenc
     pg = await sharedPostgres('api_dashboard');
     app = await spawnApp('test/support/main-with-test-routes.ts', {
       NODE_ENV: 'development',
+      DEMO_MODE: 'true',
       DATABASE_URL: pg.url,
       SESSION_SECRET: TEST_SECRETS.sessionSecret,
       INTERNAL_TOKEN: TEST_SECRETS.internalToken,

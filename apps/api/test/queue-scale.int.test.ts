@@ -80,7 +80,7 @@ describe.skipIf(!pgUp || !redisUp)(`2 API and 2 worker processes, a batch of ${N
     fake = await startFakeGhl({ locations: fakeLocations, clientId: CLIENT.id, clientSecret: CLIENT.secret });
     // Connected locations (tokens encrypted as the processes will read them) on the enterprise tier (1000 analyses/h).
     const tokens = processTokenStore(db, fake, CLIENT);
-    const keys = createApiKeyStore(db);
+    const keys = createApiKeyStore(db, TEST_SECRETS.sessionSecret);
     for (const locationId of locations) {
       const { accountId } = await seedTenant(db, locationId);
       await tokens.save(db, { ...fake.grant(locationId), locationId });

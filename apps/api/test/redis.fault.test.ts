@@ -6,6 +6,8 @@ import { canStartRedis, hasSharedPostgres, sharedPostgres, startRedis, waitFor, 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrations.js';
 import { TEST_SECRETS, startTestApp, type TestApp } from './support/test-app.js';
+import { createAnalysisBudget } from '../src/jobs/budget.js';
+import { HttpError } from '../src/http/errors.js';
 
 const pgUp = await hasSharedPostgres();
 const redisOk = await canStartRedis();
@@ -52,11 +54,16 @@ describe.skipIf(!pgUp || !redisOk)('Redis down (private Redis killed)', () => {
     expect(statuses.slice(20)).toEqual([429, 429, 429, 429, 429]);
     expect(elapsed).toBeLessThan(10_000);
 
-    // The expensive policy fails closed: 503 with Retry-After, not a silent free-for-all.
-    const analyze = await fetch(`${app.base}/api/analyze`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect(analyze.status).toBe(503);
-    expect(analyze.headers.get('retry-after')).toBeTruthy();
-    expect(((await analyze.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMIT_UNAVAILABLE');
+    // The expensive policy fails closed: the analysis budget the analysis routes charge answers 503 with Retry-After,
+    // not a silent free-for-all.
+    const budget = createAnalysisBudget({ limiter: app.libs!.rateLimit.limiter, users: app.libs!.users });
+    const refused = await budget('loc-redis-fault', 1).then(
+      () => undefined,
+      (error: unknown) => error as HttpError,
+    );
+    expect(refused).toBeInstanceOf(HttpError);
+    expect(refused).toMatchObject({ status: 503, code: 'RATE_LIMIT_UNAVAILABLE' });
+    expect(refused!.headers['Retry-After']).toBeTruthy();
 
     // The cache answers from memory: writes and wrap work, nothing throws.
     await waitFor('the cache to notice', async () => cache.stats().redis === 'down', 5_000);

@@ -72,7 +72,7 @@ describe.skipIf(!pgUp || !redisOk)('graceful shutdown under keep-alive load (chi
     const seedDb = createDatabase({ url: pg.url, logger: createLogger({ level: 'silent' }) });
     const { accountId, locationId } = await seedTenant(seedDb, 'loc-shutdown');
     await seedDb.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_s', 'active', 'enterprise')", [locationId]);
-    const { key } = await createApiKeyStore(seedDb).create({ accountId, locationId, name: 'load' });
+    const { key } = await createApiKeyStore(seedDb, TEST_SECRETS.sessionSecret).create({ accountId, locationId, name: 'load' });
     await seedDb.close();
     const auth = { authorization: `Bearer ${key}` };
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });

@@ -11,6 +11,7 @@ import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/
 import { createCache, type Cache } from '@org/cache';
 import type { WorkflowCache } from '../src/workflows/cache.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
+import { TEST_SECRETS } from './support/test-app.js';
 import { seedTenant } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
@@ -65,7 +66,7 @@ describe.skipIf(!pgUp || !redisUp)('tenant isolation (shared PostgreSQL and Redi
     const a = await seedTenant(app.db, A);
     const b = await seedTenant(app.db, B);
     for (const loc of [A, B]) await app.module.tokens.save(app.db, { ...fake.grant(loc), locationId: loc });
-    const apiKey = (await createApiKeyStore(app.db).create({ accountId: a.accountId, locationId: A, name: 'a-key' })).key;
+    const apiKey = (await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ accountId: a.accountId, locationId: A, name: 'a-key' })).key;
     credentials = { session: { cookie: await sessionFor(app, a.accountId, A) }, apiKey: { authorization: `Bearer ${apiKey}` } };
 
     // B's own data, created through B's session: a workflow from GHL, an imported definition, an analysis.

@@ -57,15 +57,13 @@ describe.skipIf(!pgUp || !redisOk)('the user check against src/main.ts (child pr
     expect(res[24]!.body.error).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', upgradeUrl: '/api/subscription/checkout', limits: { current: 20, pro: 100 } });
   });
 
-  it('12 x POST /api/analyze: 1-10 get 401, 11 and 12 get 429 from the analysis policy', async () => {
+  it('12 x POST /api/analyze without a credential: all 401 (an anonymous caller runs no analysis, so it spends none)', async () => {
     const res = await hits(`${app.base}/api/analyze`, 12, {
       method: 'POST',
       headers: { 'x-forwarded-for': '203.0.113.11', 'content-type': 'application/json' },
       body: JSON.stringify({ workflowId: 'wf-1' }),
     });
-    expect(res.slice(0, 10).map((r) => r.status)).toEqual(Array(10).fill(401));
-    expect(res.slice(10).map((r) => r.status)).toEqual([429, 429]);
-    expect(res[11]!.body.error).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', limits: { current: 10, pro: 100 } });
+    expect(res.map((r) => r.status)).toEqual(Array(12).fill(401));
   });
 
   it('serves /metrics with the GHL, workflow and billing metrics registered by main.ts', async () => {
@@ -74,7 +72,6 @@ describe.skipIf(!pgUp || !redisOk)('the user check against src/main.ts (child pr
       expect(text, family).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
     }
     expect(text).toMatch(/^rate_limit_exceeded_total\{tier="free",policy="general"\} 5$/m);
-    expect(text).toMatch(/^rate_limit_exceeded_total\{tier="free",policy="analysis"\} 2$/m);
     expect(text).toMatch(/^dependency_up\{dependency="redis"\} 1$/m);
     expect(text).toMatch(/^active_users\{tier="free"\} \d+$/m);
     // The full exposition of the real process passes promtool (Prometheus text format).

@@ -100,15 +100,10 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
       expect(keys.some((k) => k.includes('{ip:127.0.0.1}'))).toBe(true);
     });
 
-    it('12 x POST /api/analyze: requests 11 and 12 get 429 from the analysis policy (10 per hour)', async () => {
+    it('12 x POST /api/analyze without a credential: never an analysis-policy 429 (the analyze route charges the location it analyses for)', async () => {
       const app = await start();
       const res = await hits(`${app.base}/api/analyze`, 12, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"workflowId":"wf-1"}' });
-      for (const r of res.slice(0, 10)) expect(r.status).not.toBe(429);
-      for (const r of res.slice(10)) {
-        expect(r.status).toBe(429);
-        expect(r.body).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', upgradeUrl: '/api/subscription/checkout', limits: { current: 10, pro: 100 } } });
-        expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(60);
-      }
+      for (const r of res) expect(r.status).not.toBe(429);
     });
 
     it('an authenticated caller is limited by its tier, read through the cached user record and re-read after invalidation', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { CacheError, CacheSerializationError, CacheTTL, createCache, defineKeys } from '@org/cache';
+import { CacheError, CacheOptionsError, CacheSerializationError, CacheTTL, createCache, defineKeys } from '@org/cache';
 
 const CacheKeys = defineKeys({ workflows: 'workflows:{locationId}' });
 const cache = createCache();
@@ -10,7 +10,38 @@ assert.equal(await cache.wrap(CacheKeys.workflows('loc1'), async () => 42, Cache
 assert.equal(CacheKeys.workflows('loc1'), 'workflows:{loc1}');
 await assert.rejects(cache.set('bad', () => 1), CacheSerializationError);
 assert.ok(new CacheSerializationError('x') instanceof CacheError);
+// Durations, the millisecond guard and the factory context.
+await cache.set('d', 1, '5m');
+await assert.rejects(cache.set('ms', 1, 3_600_000), (e) => e instanceof CacheOptionsError && /not milliseconds/.test(e.message));
+await cache.set('long', 1, { ttl: 3_600_000, allowLongTtl: true });
+assert.deepEqual(await cache.wrap('empty', (ctx) => (ctx.skip(), []), '1h'), []);
+assert.equal(await cache.has('empty'), false);
+assert.equal(await cache.wrap('tok', (ctx) => (ctx.setTtl('1s'), ctx.setTags(['auth']), 'token')), 'token');
+assert.equal(await cache.deleteByTag('auth'), 1);
 await cache.close();
+
+// A custom serializer and a logger (Redis unreachable: one warn line).
+const lines = [];
+const logger = { error: (f, m) => lines.push(['error', m]), warn: (f, m) => lines.push(['warn', m]), info: (f, m) => lines.push(['info', m]) };
+const serializer = { serialize: (v) => `s:${JSON.stringify(v)}`, deserialize: (t) => JSON.parse(t.slice(2)) };
+const unreachable = createCache({ redis: 'redis://user:pw-smoke@127.0.0.1:1', logger, serializer });
+await new Promise((r) => setTimeout(r, 300));
+await unreachable.set('k', { a: 1 });
+assert.deepEqual(await unreachable.get('k'), { a: 1 });
+assert.deepEqual(lines.map(([level]) => level), ['warn']);
+assert.ok(!JSON.stringify(lines).includes('pw-smoke'));
+await unreachable.close();
+
+// Against a real Redis (always in CI): the version is detected at connect and tagged writes work.
+if (process.env.REDIS_URL || process.env.CI) {
+  const seen = [];
+  const real = createCache({ redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `smoke-${process.pid}`, logger: { ...logger, debug: (f) => seen.push(f) } });
+  for (let i = 0; i < 500 && !seen.some((f) => f.redisVersion); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.match(seen.find((f) => f.redisVersion)?.redisVersion ?? '', /^\d+\.\d+/);
+  await real.set('t', 1, { ttl: '1m', tags: ['x'] });
+  assert.equal(await real.deleteByTag('x'), 1);
+  await real.close();
+}
 
 // Redis mode loads the optional ioredis peer; with nothing listening the cache answers from memory.
 const probe = createServer();

@@ -8,7 +8,11 @@ import { MemoryStore, entrySize, type MemoryEntry } from './memory-store.js';
 import { CacheMetrics, type Tier } from './metrics.js';
 import { resolveOptions, type CacheOptions, type ResolvedOptions } from './options.js';
 import { RedisTier, type BreakerState, type Client } from './redis-tier.js';
-import { decode, encode, inspect } from './serializer.js';
+import { builtinCodec, customCodec, type Checked, type Codec } from './custom-serializer.js';
+import { checkTags, createFactoryContext, type FactoryContext, type FactoryDecisions } from './factory-context.js';
+import { attachLogger } from './logger.js';
+import { RedisFeatures } from './redis-version.js';
+import { durationMs, type Duration } from './ttl.js';
 
 /**
  * Deletes `keys` as one operation under one deadline (one breaker failure at most): one DEL, or one per key on a
@@ -26,16 +30,35 @@ function deleteAll(redis: RedisTier, keys: readonly string[]): Promise<unknown> 
   return redis.exec<unknown>('DEL', (c) => (redis.cluster ? Promise.all(keys.map((k) => c.del(k))) : c.del(...keys)));
 }
 
-/** TTL in seconds, or the per-call options of `set`. */
-export type SetOptions = number | { /** Seconds. */ ttl?: number; /** Tags for `deleteByTag`. */ tags?: readonly string[]; /** Seconds of grace (stale-if-error) for this entry. */ grace?: number };
-
-/** TTL in seconds, or the per-call options of `wrap`. */
-export type WrapOptions =
-  | number
+/** The TTL (seconds, or a string such as `'5m'`), or the per-call options of `set`. */
+export type SetOptions =
+  | Duration
   | {
-      ttl?: number;
+      /** Seconds, or a string such as `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
+      ttl?: Duration;
+      /** Tags for `deleteByTag`. */
       tags?: readonly string[];
-      grace?: number;
+      /** Grace (stale-if-error) for this entry: seconds or a string. */
+      grace?: Duration;
+      /** Accept a numeric `ttl`/`grace` above 30 days (numbers that large are usually milliseconds by mistake). */
+      allowLongTtl?: boolean;
+    };
+
+/** The factory of `wrap`: computes the value; `ctx` adjusts how it is cached. */
+export type WrapFactory<T> = (ctx: FactoryContext<T>) => T | Promise<T>;
+
+/** The TTL (seconds, or a string such as `'5m'`), or the per-call options of `wrap`. */
+export type WrapOptions =
+  | Duration
+  | {
+      /** Seconds, or a string such as `'30s'`, `'5m'`, `'1h'`, `'1d'`; `ctx.setTtl` in the factory overrides it. */
+      ttl?: Duration;
+      /** Tags for `deleteByTag`; `ctx.setTags` in the factory overrides them. */
+      tags?: readonly string[];
+      /** Grace (stale-if-error) for this entry: seconds or a string. */
+      grace?: Duration;
+      /** Accept a numeric `ttl`/`grace` (and `ctx.setTtl`) above 30 days. */
+      allowLongTtl?: boolean;
       /** Overrides the cache's `softTimeoutMs` for this call. */
       softTimeoutMs?: number;
       /** Overrides the cache's `hardTimeoutMs` for this call. */
@@ -85,9 +108,9 @@ export interface Cache {
   delete(key: string): Promise<boolean>;
   has(key: string): Promise<boolean>;
   /** The cached value, or the factory's (called once per key across callers and processes). */
-  wrap<T>(key: string, factory: () => T | Promise<T>, options?: WrapOptions): Promise<T>;
+  wrap<T>(key: string, factory: WrapFactory<T>, options?: WrapOptions): Promise<T>;
   /** Alias of `wrap`. */
-  getOrSet<T>(key: string, factory: () => T | Promise<T>, options?: WrapOptions): Promise<T>;
+  getOrSet<T>(key: string, factory: WrapFactory<T>, options?: WrapOptions): Promise<T>;
   getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]>;
   setMany(entries: readonly { key: string; value: unknown; options?: SetOptions }[]): Promise<void>;
   /** Synchronous read of the in-memory tier only (no Redis, no stats). */
@@ -127,6 +150,8 @@ interface WriteSpec {
   ttlMs: number;
   graceMs: number;
   tags: readonly string[] | undefined;
+  /** Whether a factory may set a numeric TTL above 30 days. */
+  allowLongTtl: boolean;
 }
 
 interface WrapSpec extends WriteSpec {
@@ -134,23 +159,18 @@ interface WrapSpec extends WriteSpec {
   hardTimeoutMs: number | undefined;
 }
 
+/** The write spec of a factory's result: its own TTL or tags (set through the factory context) win. */
+function withDecisions(spec: WriteSpec, decisions: FactoryDecisions): WriteSpec {
+  if (decisions.ttlMs === undefined && decisions.tags === undefined) return spec;
+  const tags = decisions.tags === undefined ? spec.tags : decisions.tags.length === 0 ? undefined : decisions.tags;
+  return { ttlMs: decisions.ttlMs ?? spec.ttlMs, graceMs: spec.graceMs, tags, allowLongTtl: spec.allowLongTtl };
+}
+
 // Redis record: "<j|t><expiresAt>:<ttlMs>:<body>". The logical expiry travels with the value
 // because the Redis TTL also covers the grace period.
-function toRecord(value: unknown, tagged: boolean, expiresAt: number, ttlMs: number): string {
-  const encoded = encode(value, tagged);
+function toRecord(codec: Codec, checked: Checked, expiresAt: number, ttlMs: number): string {
+  const encoded = codec.encode(checked);
   return `${encoded.tagged ? 't' : 'j'}${expiresAt}:${ttlMs}:${encoded.body}`;
-}
-
-/** What `inspect` found out about a value about to be written. */
-interface Checked {
-  value: unknown;
-  tagged: boolean;
-  size: number;
-}
-
-function check(value: unknown): Checked {
-  const { tagged, size } = inspect(value);
-  return { value, tagged, size };
 }
 
 function parseRecord(raw: string): { tagged: boolean; expiresAt: number; ttlMs: number; body: string } | undefined {
@@ -170,21 +190,8 @@ function parseRecord(raw: string): { tagged: boolean; expiresAt: number; ttlMs: 
 
 const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, '\\$&');
 
-function seconds(value: unknown, what: string, allowZero: boolean): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new CacheOptionsError(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds, got ${String(value)}`);
-  }
-  return value * 1000;
-}
-
 function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) throw new CacheKeyError('a cache key must be a non-empty string');
-}
-
-function checkTags(tags: unknown): readonly string[] | undefined {
-  if (tags === undefined) return undefined;
-  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.length === 0)) throw new CacheOptionsError('tags must be an array of non-empty strings');
-  return tags.length === 0 ? undefined : (tags as string[]);
 }
 
 /** Everything the root cache and its tenant caches share. */
@@ -204,6 +211,10 @@ class Core {
   /** `${prefix}:`: every Redis key of this cache starts with it; memory keys omit it. */
   readonly rootPrefix: string;
   readonly resolved: Promise<undefined> = Promise.resolve(undefined);
+  /** How values are checked and encoded: the built-in encoding or the `serializer` option. */
+  readonly codec: Codec;
+  /** What the connected Redis supports (detected on every connect). */
+  readonly features: RedisFeatures;
   evictions = 0;
   closed = false;
   private lockSeq = 0;
@@ -213,6 +224,9 @@ class Core {
     this.channel = `${this.o.prefix}!events`;
     this.rootPrefix = `${this.o.prefix}:`;
     this.metrics = this.o.registry ? new CacheMetrics(this.o.registry, this.o.name) : undefined;
+    this.codec = this.o.serializer ? customCodec(this.o.serializer) : builtinCodec;
+    this.features = new RedisFeatures(this.o.name, this.o.logger, (error) => this.onRedisError(error, 'version'));
+    if (this.o.logger) attachLogger(this.emitter, this.o.logger, this.o.name);
     this.memory = new MemoryStore({
       maxEntries: this.o.maxEntries,
       maxBytes: this.o.maxBytes,
@@ -369,6 +383,7 @@ class Core {
       });
     }
     this.metrics?.redis(true);
+    void this.features.detect((command) => this.redis!.exec('INFO', command));
     this.emitter.emit('redis:up', {});
   }
 
@@ -472,7 +487,7 @@ class Scope implements Cache {
     }
     let value: unknown;
     try {
-      value = decode(record.tagged, record.body);
+      value = this.core.codec.decode(record.tagged, record.body);
     } catch {
       this.miss(full, 'redis');
       return undefined;
@@ -542,7 +557,7 @@ class Scope implements Cache {
     }
     let value: unknown;
     try {
-      value = decode(record.tagged, record.body);
+      value = this.core.codec.decode(record.tagged, record.body);
     } catch {
       if (count) this.miss(full, 'redis');
       return allowStale ? stale : undefined;
@@ -584,7 +599,7 @@ class Scope implements Cache {
       this.open();
       checkKey(key);
       const spec = this.writeSpec(options);
-      const checked = check(value);
+      const checked = core.codec.check(value);
       if (core.o.mode === 'memory' && core.metrics === undefined) {
         // Memory-only hot path: synchronous, no promise chain.
         this.writeMemory(this.memPrefix === '' ? key : this.memPrefix + key, checked, spec);
@@ -615,13 +630,19 @@ class Scope implements Cache {
 
   private writeSpec(options: SetOptions | undefined): WriteSpec {
     const o = this.core.o;
-    if (options === undefined) return { ttlMs: o.defaultTtlMs, graceMs: o.graceMs, tags: undefined };
-    if (typeof options === 'number') return { ttlMs: seconds(options, 'ttl', false), graceMs: o.graceMs, tags: undefined };
-    if (typeof options !== 'object' || options === null) throw new CacheOptionsError('the options of set/wrap must be a TTL in seconds or an object');
+    const allowLong = o.allowLongTtl;
+    if (options === undefined) return { ttlMs: o.defaultTtlMs, graceMs: o.graceMs, tags: undefined, allowLongTtl: allowLong };
+    if (typeof options === 'number' || typeof options === 'string') {
+      return { ttlMs: durationMs(options, 'ttl', { allowZero: false, allowLong }), graceMs: o.graceMs, tags: undefined, allowLongTtl: allowLong };
+    }
+    if (typeof options !== 'object' || options === null) throw new CacheOptionsError("the options of set/wrap must be a TTL (seconds or a string like '5m') or an object");
+    if (options.allowLongTtl !== undefined && typeof options.allowLongTtl !== 'boolean') throw new CacheOptionsError('allowLongTtl must be a boolean');
+    const rules = { allowZero: false, allowLong: options.allowLongTtl ?? allowLong };
     return {
-      ttlMs: options.ttl === undefined ? o.defaultTtlMs : seconds(options.ttl, 'ttl', false),
-      graceMs: options.grace === undefined ? o.graceMs : seconds(options.grace, 'grace', true),
+      ttlMs: options.ttl === undefined ? o.defaultTtlMs : durationMs(options.ttl, 'ttl', rules),
+      graceMs: options.grace === undefined ? o.graceMs : durationMs(options.grace, 'grace', { ...rules, allowZero: true }),
       tags: checkTags(options.tags),
+      allowLongTtl: rules.allowLong,
     };
   }
 
@@ -642,7 +663,7 @@ class Scope implements Cache {
     if (redis !== undefined && redis.usable && call?.redisFailed !== true) {
       try {
         const px = Math.max(1, staleUntil - now);
-        const record = toRecord(checked.value, checked.tagged, expiresAt, ttlMs);
+        const record = toRecord(core.codec, checked, expiresAt, ttlMs);
         // One logical write is one deadline and at most one breaker failure, however many tags it carries: the
         // commands are sent together (one after the other on the socket, in any slot of a Cluster).
         await redis.exec<unknown>(tagKeys ? 'SET+tags' : 'SET', (c) => {
@@ -652,7 +673,7 @@ class Scope implements Cache {
           for (const tagKey of tagKeys) {
             writes.push(c.sadd(tagKey, full));
             // The tag set lives as long as its longest-lived member.
-            writes.push(c.pexpire(tagKey, px, 'NX'), c.pexpire(tagKey, px, 'GT'));
+            writes.push(...core.features.tagExpiry(c, tagKey, px));
           }
           return Promise.all(writes);
         });
@@ -760,11 +781,11 @@ class Scope implements Cache {
 
   // ---- wrap ----------------------------------------------------------------------------------
 
-  getOrSet<T>(key: string, factory: () => T | Promise<T>, options?: WrapOptions): Promise<T> {
+  getOrSet<T>(key: string, factory: WrapFactory<T>, options?: WrapOptions): Promise<T> {
     return this.wrap(key, factory, options);
   }
 
-  async wrap<T>(key: string, factory: () => T | Promise<T>, options?: WrapOptions): Promise<T> {
+  async wrap<T>(key: string, factory: WrapFactory<T>, options?: WrapOptions): Promise<T> {
     this.open();
     checkKey(key);
     if (typeof factory !== 'function') throw new CacheOptionsError('wrap expects a factory function');
@@ -802,7 +823,7 @@ class Scope implements Cache {
   }
 
   /** One computation per key and process: read, take the cross-process lock or wait, compute. */
-  private async fly<T>(full: string, factory: () => T | Promise<T>, spec: WrapSpec): Promise<T> {
+  private async fly<T>(full: string, factory: WrapFactory<T>, spec: WrapSpec): Promise<T> {
     const core = this.core;
     const call: CallState = { redisFailed: false };
     const first = await this.read(full, true, true, call);
@@ -886,13 +907,14 @@ class Scope implements Cache {
     else core.publish('w', full);
   }
 
-  private async compute<T>(full: string, factory: () => T | Promise<T>, spec: WrapSpec, stale: Read | undefined, call?: CallState): Promise<T> {
+  private async compute<T>(full: string, factory: WrapFactory<T>, spec: WrapSpec, stale: Read | undefined, call?: CallState): Promise<T> {
     const core = this.core;
     this.counters.factoryCalls++;
     if (!this.isRoot) core.totals.factoryCalls++;
+    const { context, decisions } = createFactoryContext<T>(full.slice(this.keyPrefix.length), stale, spec.allowLongTtl);
     const run = (async () => {
-      const value = await factory();
-      if (value !== undefined) await this.write(full, check(value), spec, call);
+      const value = await factory(context);
+      if (value !== undefined && !decisions.skipped) await this.write(full, core.codec.check(value), withDecisions(spec, decisions), call);
       return value;
     })();
     run.catch((error: unknown) => {
@@ -933,7 +955,7 @@ class Scope implements Cache {
     }
   }
 
-  private maybeRefresh<T>(full: string, expiresAt: number, ttlMs: number, factory: () => T | Promise<T>, spec: WrapSpec, fromFlight = false): void {
+  private maybeRefresh<T>(full: string, expiresAt: number, ttlMs: number, factory: WrapFactory<T>, spec: WrapSpec, fromFlight = false): void {
     const ratio = this.core.o.refreshAhead;
     if (ratio === undefined || (!fromFlight && this.core.flights.has(full))) return;
     if (expiresAt - Date.now() > ttlMs * (1 - ratio)) return;

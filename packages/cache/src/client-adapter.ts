@@ -24,6 +24,7 @@ export interface Connection {
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   publish(channel: string, message: string): Promise<number>;
   ping(): Promise<string>;
+  info(section: string): Promise<string>;
   scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[string, string[]]>;
   unlink(...keys: string[]): Promise<number>;
   quit(): Promise<unknown>;
@@ -141,6 +142,10 @@ export class NodeRedisConnection implements Connection {
 
   ping(): Promise<string> {
     return this.client.sendCommand(['PING']) as Promise<string>;
+  }
+
+  info(section: string): Promise<string> {
+    return this.client.sendCommand(['INFO', section]) as Promise<string>;
   }
 
   scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[string, string[]]> {

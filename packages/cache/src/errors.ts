@@ -63,7 +63,7 @@ export class CachePeerMissingError extends CacheError {
  */
 export class CacheRedisError extends CacheError {
   override readonly name = 'CacheRedisError';
-  constructor(message: string, code: 'CACHE_REDIS_TIMEOUT' | 'CACHE_REDIS_ERROR' | 'CACHE_REDIS_UNAVAILABLE', cause?: unknown) {
+  constructor(message: string, code: 'CACHE_REDIS_TIMEOUT' | 'CACHE_REDIS_ERROR' | 'CACHE_REDIS_UNAVAILABLE' | 'CACHE_REDIS_VERSION', cause?: unknown) {
     super(message, { code, cause });
   }
 }

@@ -1,5 +1,8 @@
 import { isNodeRedis, type NodeRedisClientLike } from './client-adapter.js';
 import { CacheOptionsError } from './errors.js';
+import { checkLogger, type CacheLogger } from './logger.js';
+import { checkSerializer, type CacheSerializer } from './custom-serializer.js';
+import { durationMs, type Duration } from './ttl.js';
 
 /**
  * A Redis client the cache accepts: an ioredis `Redis` or `Cluster`, or a node-redis v5 client
@@ -35,20 +38,22 @@ export interface CacheOptions {
   prefix?: string;
   /** Value of the `cache` label on metrics, to tell several caches apart. @default 'default' */
   name?: string;
-  /** TTL in seconds when a call gives none. @default 300 (CacheTTL.MEDIUM) */
-  defaultTtl?: number;
+  /** TTL when a call gives none: seconds, or a string such as `'5m'`. @default 300 (CacheTTL.MEDIUM) */
+  defaultTtl?: Duration;
+  /** Accept numeric TTLs (`defaultTtl`, `grace`) above 30 days; without it they throw, since they are usually milliseconds by mistake. @default false */
+  allowLongTtl?: boolean;
   /** Random spread of every TTL, as a fraction (0.1 = ±10 %), so entries written together do not expire together. @default 0.1 */
   ttlJitter?: number;
-  /** Seconds past its TTL that `wrap` may still serve a value when the factory fails or is slow (stale-if-error). @default 0 */
-  grace?: number;
+  /** Time past its TTL that `wrap` may still serve a value when the factory fails or is slow (stale-if-error): seconds or a string such as `'1h'`. @default 0 */
+  grace?: Duration;
   /** Deadline of every Redis operation in ms; on expiry the call is served from memory. @default 50 */
   operationTimeoutMs?: number;
   /** Most entries the in-memory tier holds. @default 10000, or unlimited when only `maxBytes` is given */
   maxEntries?: number;
   /** Byte budget of the in-memory tier (encoded size plus per-entry overhead). @default 67108864 (64 MiB) */
   maxBytes?: number;
-  /** In `near` mode, seconds a value stays in memory before it is read from Redis again. @default 5 */
-  nearCacheTtl?: number;
+  /** In `near` mode, how long a value stays in memory before it is read from Redis again: seconds or a string such as `'5s'`. @default 5 */
+  nearCacheTtl?: Duration;
   /** `wrap`: after this many ms a stale value (within `grace`) is returned while the factory keeps running. @default undefined (off) */
   softTimeoutMs?: number;
   /** `wrap`: after this many ms the call rejects with `CacheFactoryTimeoutError`. @default undefined (off) */
@@ -69,6 +74,10 @@ export interface CacheOptions {
   connectTimeoutMs?: number;
   /** A prom-client `Registry`: registers cache_hits_total, cache_misses_total, cache_operation_duration_seconds and more. @default undefined (no metrics) */
   registry?: MetricsRegistryLike;
+  /** How values are written to Redis (`serialize` to a string, `deserialize` back), e.g. superjson. @default the built-in lossless JSON encoding */
+  serializer?: CacheSerializer;
+  /** A pino-compatible logger: Redis outages, recoveries and version fallbacks are logged once each, never keys, values or credentials. @default undefined (silent; subscribe to events instead) */
+  logger?: CacheLogger;
 }
 
 export interface ResolvedOptions {
@@ -93,6 +102,9 @@ export interface ResolvedOptions {
   reconnectMaxDelayMs: number;
   connectTimeoutMs: number;
   registry: MetricsRegistryLike | undefined;
+  serializer: CacheSerializer | undefined;
+  logger: CacheLogger | undefined;
+  allowLongTtl: boolean;
 }
 
 /** The defaults, in one place (the JSDoc `@default`s above mirror them). */
@@ -118,6 +130,7 @@ export const DEFAULTS = {
 const KNOWN = new Set<string>([
   'redis', 'mode', 'prefix', 'name', 'defaultTtl', 'ttlJitter', 'grace', 'operationTimeoutMs', 'maxEntries', 'maxBytes', 'nearCacheTtl', 'softTimeoutMs',
   'hardTimeoutMs', 'refreshAhead', 'distributedLock', 'lockLeaseMs', 'breakerThreshold', 'breakerMaxDelayMs', 'reconnectMaxDelayMs', 'connectTimeoutMs', 'registry',
+  'serializer', 'logger', 'allowLongTtl',
 ]);
 
 function num(options: CacheOptions, field: keyof CacheOptions, min: number, max: number, { integer = false, exclusiveMin = false } = {}): number | undefined {
@@ -163,6 +176,12 @@ export function resolveOptions(input: CacheOptions | undefined): ResolvedOptions
   if (registry !== undefined && (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function')) {
     throw new CacheOptionsError('createCache: "registry" must be a prom-client Registry');
   }
+  if (options.allowLongTtl !== undefined && typeof options.allowLongTtl !== 'boolean') throw new CacheOptionsError('createCache: "allowLongTtl" must be a boolean');
+  const allowLongTtl = options.allowLongTtl ?? false;
+  const serializer = checkSerializer(options.serializer);
+  const logger = checkLogger(options.logger);
+  const nearCacheTtlMs = options.nearCacheTtl === undefined ? DEFAULTS.nearCacheTtl * 1000 : durationMs(options.nearCacheTtl, 'createCache: "nearCacheTtl"', { allowZero: false, allowLong: false });
+  if (nearCacheTtlMs > 86_400_000) throw new CacheOptionsError('createCache: "nearCacheTtl" must be at most 1 day');
   const maxBytes = num(options, 'maxBytes', 1024, Number.MAX_SAFE_INTEGER, { integer: true }) ?? DEFAULTS.maxBytes;
   const maxEntries = num(options, 'maxEntries', 1, Number.MAX_SAFE_INTEGER, { integer: true }) ?? (options.maxBytes !== undefined ? Infinity : DEFAULTS.maxEntries);
   const softTimeoutMs = num(options, 'softTimeoutMs', 0, 3_600_000, { exclusiveMin: true });
@@ -175,13 +194,13 @@ export function resolveOptions(input: CacheOptions | undefined): ResolvedOptions
     mode: redis === undefined ? 'memory' : (options.mode ?? DEFAULTS.mode),
     prefix,
     name,
-    defaultTtlMs: (num(options, 'defaultTtl', 0, 10 * 365 * 86_400, { exclusiveMin: true }) ?? DEFAULTS.defaultTtl) * 1000,
+    defaultTtlMs: options.defaultTtl === undefined ? DEFAULTS.defaultTtl * 1000 : durationMs(options.defaultTtl, 'createCache: "defaultTtl"', { allowZero: false, allowLong: allowLongTtl }),
     ttlJitter: num(options, 'ttlJitter', 0, 0.5) ?? DEFAULTS.ttlJitter,
-    graceMs: (num(options, 'grace', 0, 10 * 365 * 86_400) ?? DEFAULTS.grace) * 1000,
+    graceMs: options.grace === undefined ? DEFAULTS.grace * 1000 : durationMs(options.grace, 'createCache: "grace"', { allowZero: true, allowLong: allowLongTtl }),
     operationTimeoutMs: num(options, 'operationTimeoutMs', 1, 60_000) ?? DEFAULTS.operationTimeoutMs,
     maxEntries,
     maxBytes,
-    nearCacheTtlMs: (num(options, 'nearCacheTtl', 0, 86_400, { exclusiveMin: true }) ?? DEFAULTS.nearCacheTtl) * 1000,
+    nearCacheTtlMs,
     softTimeoutMs,
     hardTimeoutMs,
     refreshAhead: num(options, 'refreshAhead', 0, 1, { exclusiveMin: true }),
@@ -192,5 +211,8 @@ export function resolveOptions(input: CacheOptions | undefined): ResolvedOptions
     reconnectMaxDelayMs: num(options, 'reconnectMaxDelayMs', 10, 600_000) ?? DEFAULTS.reconnectMaxDelayMs,
     connectTimeoutMs: num(options, 'connectTimeoutMs', 10, 600_000) ?? DEFAULTS.connectTimeoutMs,
     registry,
+    serializer,
+    logger,
+    allowLongTtl,
   };
 }

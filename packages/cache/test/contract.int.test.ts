@@ -2,7 +2,7 @@ import type { Cluster } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canStartRedisCluster, hasSharedRedis, sharedRedis, startRedisCluster, type PrivateRedisCluster, type SharedRedis } from '@org/test-services';
-import { CacheFactoryTimeoutError, CacheSerializationError, createCache, type Cache, type CacheOptions } from '../src/index.js';
+import { CacheFactoryTimeoutError, CacheOptionsError, CacheSerializationError, createCache, type Cache, type CacheOptions, type CacheSerializer, type FactoryContext } from '../src/index.js';
 
 // One behavioural contract, run against every mode. Redis-backed modes use the shared Redis
 // (isolated by a key prefix) or a private 3-master cluster.
@@ -301,6 +301,130 @@ for (const mode of modes) {
       expect(s.hits.memory + s.hits.redis).toBe(2);
       expect(s.mode).toBe(mode.name === 'memory' ? 'memory' : mode.name.startsWith('near-cache') ? 'near' : 'fallback');
       if (mode.name !== 'memory') expect(s.redis).toBe('up');
+    });
+
+    it('takes TTLs as seconds or duration strings', async () => {
+      const cache = await ready(mode.make());
+      // Generous margins: a loaded machine may take a while between two calls.
+      await cache.set('ms', 1, '400ms');
+      await cache.set('min', 2, '5m');
+      await cache.set('obj', 3, { ttl: '1h', grace: '1d' });
+      await cache.wrap('w', () => 4, '1d');
+      expect(await cache.getMany(['ms', 'min', 'obj', 'w'])).toEqual([1, 2, 3, 4]);
+      await sleep(600);
+      expect(await cache.getMany(['ms', 'min', 'obj', 'w'])).toEqual([undefined, 2, 3, 4]);
+      for (const bad of ['5 minutes', '5M', '-1s', '0s', '1e3s', ' ', 'x'.repeat(100_000)]) {
+        await expect(cache.set('bad', 1, bad as never)).rejects.toBeInstanceOf(CacheOptionsError);
+      }
+    });
+
+    it('refuses a numeric TTL above 30 days (milliseconds by mistake) unless allowLongTtl is set', async () => {
+      const cache = await ready(mode.make());
+      const oneHourInMs = 3_600_000;
+      const error = await cache.set('ms-trap', 1, oneHourInMs).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CacheOptionsError);
+      expect((error as CacheOptionsError).code).toBe('CACHE_INVALID_OPTIONS');
+      expect((error as Error).message).toMatch(/seconds, not milliseconds.*'3600s'.*allowLongTtl/);
+      let calls = 0;
+      await expect(cache.wrap('ms-trap', () => ++calls, { ttl: oneHourInMs })).rejects.toBeInstanceOf(CacheOptionsError);
+      expect(calls).toBe(0);
+      expect(await cache.get('ms-trap')).toBeUndefined();
+      // 30 days exactly is fine; longer only when asked for, or written with a unit.
+      await cache.set('30d', 1, 30 * 86_400);
+      await cache.set('long', 2, { ttl: 90 * 86_400, allowLongTtl: true });
+      await cache.set('long-str', 3, '90d');
+      expect(await cache.getMany(['30d', 'long', 'long-str'])).toEqual([1, 2, 3]);
+      expect(() => mode.make({ defaultTtl: oneHourInMs })).toThrow(CacheOptionsError);
+      expect(() => mode.make({ grace: oneHourInMs })).toThrow(/seconds, not milliseconds/);
+      await ready(mode.make({ defaultTtl: oneHourInMs, allowLongTtl: true }));
+    });
+
+    it('the factory context sets the TTL and tags of the result, or skips caching it', async () => {
+      const cache = await ready(mode.make());
+      const keys: string[] = [];
+      // A token cached for its own lifetime, not the call's TTL.
+      expect(await cache.wrap('token', (ctx) => (keys.push(ctx.key), ctx.setTtl('400ms'), 'secret-token'), 60)).toBe('secret-token');
+      expect(await cache.get('token')).toBe('secret-token');
+      await sleep(600);
+      expect(await cache.get('token')).toBeUndefined();
+      // Tags known only once the value is fetched.
+      await cache.wrap('doc', (ctx) => (ctx.setTags(['owner:7']), { owner: 7 }), { ttl: 60, tags: ['replaced'] });
+      expect(await cache.deleteByTag('replaced')).toBe(0);
+      expect(await cache.get('doc')).toEqual({ owner: 7 });
+      expect(await cache.deleteByTag('owner:7')).toBe(1);
+      expect(await cache.get('doc')).toBeUndefined();
+      // An empty result goes to the caller but is not cached: the next call asks again.
+      let calls = 0;
+      const empty = (ctx: FactoryContext<string[]>) => {
+        calls++;
+        ctx.skip();
+        return [];
+      };
+      expect(await cache.wrap('empty', empty, 60)).toEqual([]);
+      expect(await cache.has('empty')).toBe(false);
+      expect(await cache.wrap('empty', empty, 60)).toEqual([]);
+      expect(calls).toBe(2);
+      expect(keys).toEqual(['token']);
+      // The same rules as a call's ttl: a factory cannot slip a millisecond TTL through.
+      await expect(cache.wrap('bad-ttl', (ctx) => (ctx.setTtl(3_600_000), 1))).rejects.toBeInstanceOf(CacheOptionsError);
+      expect(await cache.has('bad-ttl')).toBe(false);
+      await expect(cache.wrap('bad-tags', (ctx) => (ctx.setTags([''] as string[]), 1))).rejects.toBeInstanceOf(CacheOptionsError);
+    });
+
+    it('the factory context carries the stale value when grace applies', async () => {
+      const cache = await ready(mode.make());
+      const seen: (FactoryContext<string>['stale'])[] = [];
+      const factory = (value: string) => (ctx: FactoryContext<string>) => {
+        seen.push(ctx.stale);
+        return value;
+      };
+      await cache.wrap('g', factory('v1'), { ttl: 0.1, grace: 60 });
+      await sleep(200);
+      const before = Date.now();
+      expect(await cache.wrap('g', factory('v2'), { ttl: 60, grace: 60 })).toBe('v2');
+      expect(seen[0]).toBeUndefined();
+      expect(seen[1]?.value).toBe('v1');
+      expect(seen[1]!.expiredAt).toBeLessThanOrEqual(before);
+      // Without grace, an expired value is gone: no stale value.
+      await cache.wrap('ng', factory('x'), { ttl: 0.1 });
+      await sleep(200);
+      await cache.wrap('ng', factory('y'), 60);
+      expect(seen[3]).toBeUndefined();
+    });
+
+    it('writes through a custom serializer and reads back through it', async () => {
+      const name = `ser${seq++}`;
+      const calls = { serialize: 0, deserialize: 0 };
+      // A serializer with its own envelope: what Redis holds is its output, not the built-in encoding.
+      const serializer: CacheSerializer = {
+        serialize: (value) => (calls.serialize++, `v1|${JSON.stringify(value)}`),
+        deserialize: (text) => {
+          calls.deserialize++;
+          if (!text.startsWith('v1|')) throw new Error('not mine');
+          return JSON.parse(text.slice(3)) as unknown;
+        },
+      };
+      const writer = await ready(mode.make({ serializer }, name));
+      const reader = await ready(mode.make({ serializer }, name));
+      await writer.set('k', { a: [1, 'two'] }, 60);
+      expect(calls.serialize).toBe(1);
+      expect(await writer.get('k')).toEqual({ a: [1, 'two'] });
+      if (mode.name !== 'memory') {
+        expect(await reader.get('k')).toEqual({ a: [1, 'two'] });
+        expect(calls.deserialize).toBeGreaterThanOrEqual(1);
+      }
+      // The serializer decides what is storable: a class instance it accepts is fine, a throw is a typed error.
+      class Point {
+        constructor(readonly x: number) {}
+      }
+      await writer.set('p', new Point(1), 60);
+      const refusing = mode.make({ serializer: { serialize: () => { throw new Error('nope'); }, deserialize: (t) => t } }, name);
+      const refused = await refusing.set('r', 1).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(CacheSerializationError);
+      expect((refused as Error).cause).toBeInstanceOf(Error);
+      const notText = mode.make({ serializer: { serialize: () => 42 as never, deserialize: (t) => t } }, name);
+      await expect(notText.set('r', 1)).rejects.toBeInstanceOf(CacheSerializationError);
+      await expect(notText.wrap('r', () => 1)).rejects.toBeInstanceOf(CacheSerializationError);
     });
   });
 }

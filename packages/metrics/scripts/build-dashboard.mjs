@@ -1,9 +1,10 @@
-// Writes ops/grafana/dashboards/api-overview.json. The JSON is the artefact ops import; this script
-// only keeps the 30-odd panels consistent (selectors, datasource, grid). Run: node scripts/build-dashboard.mjs
+// Writes the package's generic dashboard, dashboards/http.json (rows Traffic and Runtime: any service instrumented with
+// @org/metrics), and the reference API's ops/grafana/dashboards/api-overview.json (the same rows plus the API's
+// dependencies, business and queue rows). The JSON files are the artefacts users import; this script only keeps the
+// panels consistent (selectors, datasource, grid). Run: node scripts/build-dashboard.mjs
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const out = fileURLToPath(new URL('../../../ops/grafana/dashboards/api-overview.json', import.meta.url));
 const S = 'job=~"$job", instance=~"$instance"';
 const sel = (extra = '') => `{${S}${extra ? `, ${extra}` : ''}}`;
 const rate = (metric, extra = '') => `rate(${metric}${sel(extra)}[$__rate_interval])`;
@@ -12,7 +13,7 @@ const q = (q, agg, metric) => `histogram_quantile(${q}, sum by (${agg}) (${rate(
 
 let id = 0;
 let y = 0;
-const panels = [];
+let panels = [];
 function row(title) {
   panels.push({ type: 'row', id: ++id, title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: y++ }, panels: [] });
 }
@@ -49,6 +50,7 @@ function endRow() {
   }
 }
 
+function trafficRow() {
 row('Traffic');
 panel({ title: 'Request rate by route', description: 'Completed HTTP requests per second, by route template (http_requests_total). /metrics and health probes are not counted.', unit: 'reqps', targets: [[`sum by (route) (${rate('http_requests_total')})`, '{{route}}']] });
 panel({
@@ -72,7 +74,9 @@ panel({ title: 'Responses by status code', description: 'Completed requests per 
 panel({ title: 'Requests in flight', description: 'Requests being served right now (http_requests_in_flight), per instance.', unit: 'short', min: 0, targets: [[`sum by (instance) (http_requests_in_flight${sel()})`, '{{instance}}']] });
 panel({ title: 'Route label overflow', description: 'Requests counted under route="__overflow__" because the distinct-route cap was reached. Non-zero means the cap is too low or routes are generated dynamically.', unit: 'reqps', targets: [[`sum(${rate('http_route_overflow_total')}) or vector(0)`, 'overflow']] });
 endRow();
+}
 
+function runtimeRow() {
 row('Runtime');
 panel({
   title: 'Event-loop lag',
@@ -97,7 +101,9 @@ panel({ title: 'Time in GC', description: 'Share of wall time spent in garbage c
 panel({ title: 'GC pauses per second', description: 'Garbage collections per second, by kind.', unit: 'ops', targets: [[`sum by (kind) (${rate('nodejs_gc_duration_seconds_count')})`, '{{kind}}']] });
 panel({ title: 'CPU', description: 'CPU time used per second of wall time (1 = one full core), per instance (process_cpu_seconds_total).', unit: 'percentunit', targets: [[`sum by (instance) (${rate('process_cpu_seconds_total')})`, '{{instance}}']] });
 endRow();
+}
 
+function apiRows() {
 row('Dependencies');
 panel({ title: 'Dependency up', description: 'Whether PostgreSQL and Redis answered their health check at scrape time (1 up, 0 down), worst instance (dependency_up).', unit: 'bool', min: 0, max: 1, targets: [[`min by (dependency) (dependency_up${sel()})`, '{{dependency}}']] });
 panel({ title: 'DB query latency p95', description: '95th percentile of database query duration by SQL operation (database_query_duration_seconds).', unit: 's', targets: [[q(0.95, 'le, operation', 'database_query_duration_seconds_bucket'), '{{operation}}']] });
@@ -196,9 +202,7 @@ panel({
   targets: [[`(sum(${rate('analysis_jobs_total', 'outcome="failed"')}) or vector(0)) / clamp_min(sum(${rate('analysis_jobs_total', 'outcome=~"completed|failed"')}) or vector(0), 1e-9)`, 'failed']],
 });
 endRow();
-
-// Heatmap targets read buckets as a heatmap series.
-for (const p of panels) if (p.type === 'heatmap') for (const t of p.targets) t.format = 'heatmap';
+}
 
 const variable = (name, label, query) => ({
   name,
@@ -218,18 +222,24 @@ const variable = (name, label, query) => ({
   regex: '',
 });
 
+function build({ rows, out, title, uid, description, tags, requires, inputDescription }) {
+id = 0;
+y = 0;
+x = 0;
+panels = [];
+for (const r of rows) r();
+// Heatmap targets read buckets as a heatmap series.
+for (const p of panels) if (p.type === 'heatmap') for (const t of p.targets) t.format = 'heatmap';
 const dashboard = {
-  __inputs: [{ name: 'DS_PROMETHEUS', label: 'Prometheus', description: 'The Prometheus that scrapes the API', type: 'datasource', pluginId: 'prometheus', pluginName: 'Prometheus' }],
+  __inputs: [{ name: 'DS_PROMETHEUS', label: 'Prometheus', description: inputDescription, type: 'datasource', pluginId: 'prometheus', pluginName: 'Prometheus' }],
   __elements: {},
   __requires: [
     { type: 'grafana', id: 'grafana', name: 'Grafana', version: '10.4.0' },
     { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
-    { type: 'panel', id: 'timeseries', name: 'Time series', version: '' },
-    { type: 'panel', id: 'heatmap', name: 'Heatmap', version: '' },
-    { type: 'panel', id: 'stat', name: 'Stat', version: '' },
+    ...requires.map((p) => ({ type: 'panel', id: p, name: { timeseries: 'Time series', heatmap: 'Heatmap', stat: 'Stat' }[p], version: '' })),
   ],
   annotations: { list: [{ builtIn: 1, datasource: { type: 'grafana', uid: '-- Grafana --' }, enable: true, hide: true, iconColor: 'rgba(0, 211, 255, 1)', name: 'Annotations & Alerts', type: 'dashboard' }] },
-  description: 'RED metrics, Node.js runtime, dependencies (PostgreSQL, cache, GoHighLevel API), business metrics and the background analysis queue of an API instrumented with @org/metrics.',
+  description,
   editable: false,
   fiscalYearStartMonth: 0,
   graphTooltip: 1,
@@ -238,7 +248,7 @@ const dashboard = {
   panels,
   refresh: '30s',
   schemaVersion: 39,
-  tags: ['api', 'red', 'nodejs', 'org-metrics'],
+  tags,
   templating: {
     list: [
       { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: { selected: false, text: 'Prometheus', value: '${DS_PROMETHEUS}' }, hide: 0, includeAll: false, multi: false, options: [], refresh: 1, regex: '' },
@@ -249,10 +259,32 @@ const dashboard = {
   time: { from: 'now-1h', to: 'now' },
   timepicker: {},
   timezone: '',
-  title: 'API overview',
-  uid: 'org-api-overview',
+  title,
+  uid,
   version: 1,
   weekStart: '',
 };
 writeFileSync(out, `${JSON.stringify(dashboard, null, 2)}\n`);
 console.log(`wrote ${out}: ${panels.filter((p) => p.type !== 'row').length} panels`);
+}
+
+build({
+  rows: [trafficRow, runtimeRow],
+  out: fileURLToPath(new URL('../dashboards/http.json', import.meta.url)),
+  title: 'HTTP service (RED)',
+  uid: 'org-metrics-http',
+  description: 'RED metrics (rate, errors, duration) and the Node.js runtime of a service instrumented with @org/metrics.',
+  tags: ['http', 'red', 'nodejs', 'org-metrics'],
+  requires: ['timeseries'],
+  inputDescription: 'The Prometheus that scrapes the service',
+});
+build({
+  rows: [trafficRow, runtimeRow, apiRows],
+  out: fileURLToPath(new URL('../../../ops/grafana/dashboards/api-overview.json', import.meta.url)),
+  title: 'API overview',
+  uid: 'org-api-overview',
+  description: 'RED metrics, Node.js runtime, dependencies (PostgreSQL, cache, GoHighLevel API), business metrics and the background analysis queue of an API instrumented with @org/metrics.',
+  tags: ['api', 'red', 'nodejs', 'org-metrics'],
+  requires: ['timeseries', 'heatmap', 'stat'],
+  inputDescription: 'The Prometheus that scrapes the API',
+});

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createMetrics, MetricConflictError, MetricsError } from '@org/metrics';
 import { httpMetrics } from '@org/metrics/express';
 
@@ -14,4 +16,15 @@ assert.match(body, /jobs_total\{kind="a"\} 1/);
 assert.ok(body.endsWith('# EOF\n'));
 assert.equal(new MetricsError('boom').code, 'METRICS_ERROR');
 metrics.close();
+
+// prom-client's runtime names, for community Node.js dashboards.
+const compat = createMetrics({ runtimeNames: 'prom-client' });
+assert.match((await compat.scrape()).body, /^nodejs_active_handles_total /m);
+compat.close();
+
+// The dashboard and the rules ship in the tarball, as package exports.
+const dashboard = JSON.parse(readFileSync(fileURLToPath(import.meta.resolve('@org/metrics/dashboards/http.json')), 'utf8'));
+assert.equal(dashboard.uid, 'org-metrics-http');
+const rules = readFileSync(fileURLToPath(import.meta.resolve('@org/metrics/alerts/http.yml')), 'utf8');
+assert.match(rules, /alert: HttpAvailabilityBudgetBurnFast/);
 console.log('esm ok');

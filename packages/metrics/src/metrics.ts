@@ -48,6 +48,8 @@ export interface MetricsOptions {
   defaultLabels?: Record<string, string>;
   /** Collect the Node.js runtime metrics (lint-clean under `promtool check metrics`); `false` to skip. @default true */
   runtime?: boolean | RuntimeMetricsOptions;
+  /** `'prom-client'` adds prom-client's default runtime metric names (gauges named `*_total` included, which promtool's lint flags) so community Node.js dashboards find every series. @default 'promlint' */
+  runtimeNames?: 'promlint' | 'prom-client';
 }
 
 /** What one scrape produced. */
@@ -155,6 +157,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (typeof v !== 'string') throw new MetricsOptionsError(`options.defaultLabels.${k} must be a string`);
     }
   }
+  const runtimeNames = options.runtimeNames ?? 'promlint';
+  if (runtimeNames !== 'promlint' && runtimeNames !== 'prom-client') throw new MetricsOptionsError("options.runtimeNames must be 'promlint' or 'prom-client'");
   const registry = options.registry ?? new Registry();
   const include = [...(options.include ?? [])].filter((r) => r !== registry);
   const defaultLabels = { ...(options.defaultLabels ?? {}) };
@@ -205,6 +209,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
 
   const runtime = options.runtime ?? true;
-  const stopRuntime = runtime === false ? undefined : startRuntimeMetrics(handle, runtime === true ? {} : runtime);
+  const stopRuntime = runtime === false ? undefined : startRuntimeMetrics(handle, runtime === true ? {} : runtime, runtimeNames);
   return handle;
 }

@@ -30,7 +30,7 @@ function readMaxFds(): number | undefined {
  * `_total` on anything but a counter. Here those are `nodejs_active_resources{type}` and friends.
  * Returns the function that stops the timers and the GC observer.
  */
-export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOptions = {}): () => void {
+export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOptions = {}, names: 'promlint' | 'prom-client' = 'promlint'): () => void {
   const resolution = options.eventLoopResolutionMs ?? 10;
   const delay = monitorEventLoopDelay({ resolution });
   delay.enable();
@@ -145,6 +145,8 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
       for (const [type, n] of Object.entries(counts)) this.set({ type }, n);
     },
   });
+  if (names === 'prom-client') promClientNames(metrics, delay);
+
   const [major, minor, patch] = process.versions.node.split('.');
   const version = metrics.gauge({ name: 'nodejs_version_info', help: 'Node.js version; the value is always 1.', labelNames: ['version', 'major', 'minor', 'patch'], aggregator: 'first' });
   version.set({ version: process.version, major: major!, minor: minor!, patch: patch! }, 1);
@@ -179,4 +181,60 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
       owner[GC_OBSERVED] = false;
     }
   };
+}
+
+type Internals = { _getActiveHandles?: () => object[]; _getActiveRequests?: () => object[] };
+
+/** Counts of objects by constructor name, as prom-client labels `type`. */
+function byType(list: readonly object[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of list) {
+    const type = (o as { constructor?: { name?: string } })?.constructor?.name ?? 'Unknown';
+    counts[type] = (counts[type] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function readProcStatus(): Record<string, number> {
+  try {
+    const out: Record<string, number> = {};
+    for (const line of readFileSync('/proc/self/status', 'utf8').split('\n')) {
+      const m = /^(Vm\w+):\s+(\d+) kB/.exec(line);
+      if (m) out[m[1]!] = Number(m[2]) * 1024;
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The series prom-client's `collectDefaultMetrics` adds beyond the lint-clean set, under prom-client's
+ * names and labels, so dashboards written for prom-client (Grafana's Node.js dashboards) find them all.
+ */
+function promClientNames(metrics: Metrics, delay: ReturnType<typeof monitorEventLoopDelay>): void {
+  const internals = process as unknown as Internals;
+  const handles = () => internals._getActiveHandles?.() ?? [];
+  const requests = () => internals._getActiveRequests?.() ?? [];
+  if (process.platform === 'linux') {
+    metrics.gauge({ name: 'process_virtual_memory_bytes', help: 'Virtual memory size in bytes.', collect() { const v = readProcStatus()['VmSize']; if (v !== undefined) this.set(v); } });
+    metrics.gauge({ name: 'process_heap_bytes', help: 'Process heap size in bytes.', collect() { const v = readProcStatus()['VmData']; if (v !== undefined) this.set(v); } });
+  }
+  const stat = (name: string, help: string, read: () => number) =>
+    metrics.gauge({ name, help, aggregator: 'max', collect() { const v = read(); this.set(Number.isFinite(v) ? v / 1e9 : 0); } });
+  stat('nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay.', () => delay.min);
+  stat('nodejs_eventloop_lag_mean_seconds', 'The mean of the recorded event loop delays.', () => delay.mean);
+  stat('nodejs_eventloop_lag_stddev_seconds', 'The standard deviation of the recorded event loop delays.', () => delay.stddev);
+  const grouped = (name: string, help: string, read: () => Record<string, number>) =>
+    metrics.gauge({ name, help, labelNames: ['type'], collect() { this.reset(); for (const [type, n] of Object.entries(read())) this.set({ type }, n); } });
+  const total = (name: string, help: string, read: () => number) => metrics.gauge({ name, help, collect() { this.set(read()); } });
+  grouped('nodejs_active_handles', 'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.', () => byType(handles()));
+  total('nodejs_active_handles_total', 'Total number of active handles.', () => handles().length);
+  grouped('nodejs_active_requests', 'Number of active libuv requests grouped by request type. Every request type is C++ class name.', () => byType(requests()));
+  total('nodejs_active_requests_total', 'Total number of active requests.', () => requests().length);
+  total('nodejs_active_resources_total', 'Total number of active resources.', () => process.getActiveResourcesInfo().length);
+  const space = (name: string, help: string, read: (s: v8.HeapSpaceInfo) => number) =>
+    metrics.gauge({ name, help, labelNames: ['space'], collect() { for (const s of v8.getHeapSpaceStatistics()) this.set({ space: s.space_name.replace(/_space$/, '') }, read(s)); } });
+  space('nodejs_heap_space_size_total_bytes', 'Process heap space size total from Node.js in bytes.', (s) => s.space_size);
+  space('nodejs_heap_space_size_available_bytes', 'Process heap space size available from Node.js in bytes.', (s) => s.space_available_size);
 }

@@ -56,6 +56,7 @@ export const ERROR_RESPONSES: Readonly<Record<ErrorStatus, ErrorInfo>> = {
   404: { name: 'NotFound', description: 'The resource does not exist or is not visible to the caller.', code: 'NOT_FOUND', message: 'Not found' },
   409: { name: 'Conflict', description: 'The request conflicts with the current state of the resource.', code: 'CONFLICT', message: 'Conflict' },
   413: { name: 'PayloadTooLarge', description: 'The request body is larger than the limit.', code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' },
+  422: { name: 'UnprocessableContent', description: 'The request is well-formed but cannot be processed as it stands.', code: 'UNPROCESSABLE', message: 'Unprocessable content' },
   415: { name: 'UnsupportedMediaType', description: 'The request body is not application/json.', code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' },
   429: {
     name: 'TooManyRequests',

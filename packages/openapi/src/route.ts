@@ -28,7 +28,7 @@ export interface ResponseSpec {
 export type SecurityRequirement = Record<string, string[]>;
 
 /** Error statuses the document can describe with its shared components. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
 
 /** What `defineRoute` takes: everything the document and the validating handler chain need. */
 export interface RouteSpec {

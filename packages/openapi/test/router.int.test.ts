@@ -211,3 +211,30 @@ describe('response validation', () => {
     }
   });
 });
+
+describe('routing option', () => {
+  const ping = defineRoute({ method: 'get', path: '/ping', operationId: 'ping', summary: 'Ping', responses: { 200: { description: 'Pong.', body: z.object({ pong: z.boolean() }) } } });
+  const serve = async (routing?: { caseSensitive?: boolean; strict?: boolean }) => {
+    const { router } = createApiRouter({ info: { title: 't', version: '1' }, routes: [implement(ping, (_req, res) => res.reply(200, { pong: true }))], routing, docs: { enabled: false } });
+    const app = express();
+    app.use('/api', router);
+    app.use(apiErrorHandler());
+    return listen(app);
+  };
+
+  it('matches paths exactly as written with caseSensitive and strict; Express defaults otherwise', async () => {
+    const exact = await serve({ caseSensitive: true, strict: true });
+    const loose = await serve();
+    try {
+      const status = async (base: string, path: string) => (await fetch(`${base}${path}`)).status;
+      expect(await status(exact.url, '/api/ping')).toBe(200);
+      expect(await status(exact.url, '/api/PING')).toBe(404);
+      expect(await status(exact.url, '/api/ping/')).toBe(404);
+      expect(await status(loose.url, '/api/PING')).toBe(200);
+      expect(await status(loose.url, '/api/ping/')).toBe(200);
+    } finally {
+      await exact.close();
+      await loose.close();
+    }
+  });
+});

@@ -4,7 +4,11 @@ import {
   defaultTiers,
   defineTiers,
   tieredRateLimit,
+  createResponseRefund,
+  requestWasSuccessful,
   type Decision,
+  type LimitState,
+  type ResponseRefund,
   type RateLimitMiddleware,
   type RateLimitOptions,
   type TierTable,
@@ -22,6 +26,9 @@ const options: RateLimitOptions = {
   policies: (req: Request) => (req.method === 'POST' ? ['general', 'analysis'] : ['general']),
   format: 'problem+json',
   fallbackShare: 0.5,
+  skipSuccessfulRequests: true,
+  requestWasSuccessful: (_req, res) => res.statusCode < 500,
+  upgradeUrl: '/billing',
 };
 export const middleware: RateLimitMiddleware = tieredRateLimit(options);
 
@@ -30,6 +37,12 @@ export async function decide(): Promise<Decision> {
   const decision = await limiter.check({ key: 'acct-1', tier: 'pro', policies: ['general'], cost: { general: 2 } });
   const outcome: 'allowed' | 'limited' | 'store-unavailable' = decision.outcome;
   void outcome;
+  const state: LimitState = await limiter.get({ key: 'acct-1', policies: ['general'] });
+  void state.policies[0]?.remaining;
+  await limiter.refund({ key: 'acct-1', cost: 2, at: decision.nowMs, source: decision.source });
+  await limiter.reset(middleware.limiterKey('acct-1'));
+  const refund: ResponseRefund = createResponseRefund({ skipFailedRequests: true });
+  refund.settle(limiter, { key: 'acct-1' }, decision, requestWasSuccessful({ statusCode: 200, finished: true }));
   await limiter.close();
   return decision;
 }

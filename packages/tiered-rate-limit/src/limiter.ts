@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import { InvalidOptionsError, UnknownTierError } from './errors.js';
 import { isNodeRedis } from './client-adapter.js';
 import { ALGORITHM_CODE } from './lua.js';
+import { PEEK, REFUND, RESET } from './lua-admin.js';
 import { MemoryStore } from './memory-store.js';
 import { exceededCounter } from './metrics.js';
 import { type Logger, type RedisClient, RedisStore, scriptArgs, type StoreStateEvent } from './redis-store.js';
@@ -49,6 +50,36 @@ export interface CheckInput {
   cost?: number | Readonly<Record<string, number>>;
 }
 
+/** A principal and the policies to read (`get`) or forget (`reset`). */
+export interface StateInput {
+  /** The principal, as passed to `check`. */
+  key: string;
+  /** Tier whose limits the state is measured against (`get` only). @default the lowest tier */
+  tier?: string | undefined;
+  /** Policies to read or forget. @default every policy of the table */
+  policies?: readonly string[];
+}
+
+/** Units to give back to a principal (`refund`): the fields of the check that took them. */
+export interface RefundInput extends CheckInput {
+  /** When the units were taken (the decision's `nowMs`): a fixed or sliding window that has rolled over since gets nothing back. @default now */
+  at?: number;
+  /** Where the units were taken (the decision's `source`): `memory` and `fallback` give back in process memory. @default Redis when configured and available, else memory */
+  source?: DecisionSource;
+}
+
+/** A principal's state, read without consuming anything (`get`). */
+export interface LimitState {
+  readonly key: string;
+  readonly tier: Tier;
+  /** `redis`, `memory` (no Redis configured) or `fallback` (Redis unavailable: the outage counters). */
+  readonly source: 'redis' | 'memory' | 'fallback';
+  /** Read time, epoch ms (Redis time when Redis answered). */
+  readonly nowMs: number;
+  /** Per policy: units left now, when the quota resets, and whether a request of the policy's cost would be rejected now. */
+  readonly policies: readonly PolicyState[];
+}
+
 /** One policy's state after a decision. */
 export interface PolicyState {
   readonly policy: string;
@@ -94,6 +125,18 @@ export interface Limiter {
   readonly tiers: TierTable;
   /** Decides a request atomically over its policies (all-or-nothing). Never rejects for store failures: see `outcome`. */
   check(input: CheckInput): Promise<Decision>;
+  /**
+   * Reads a principal's state without consuming (a string is the key; every policy, lowest tier). Redis
+   * unavailable: the outage counters in memory. Rejects with StoreUnavailableError when Redis fails mid-call.
+   */
+  get(input: string | StateInput): Promise<LimitState>;
+  /**
+   * Gives back units a check took (`cost`, default each policy's cost), atomically; never below zero and
+   * never into a window that did not count them. A block set by `blockDuration` stays.
+   */
+  refund(input: string | RefundInput, cost?: number): Promise<void>;
+  /** Forgets a principal's state (every policy, or those listed) in Redis and in memory, and its local block. */
+  reset(input: string | StateInput): Promise<void>;
   /** Whether Redis is currently used (true when no Redis is configured). */
   readonly storeAvailable: boolean;
   /** Stops timers and closes what the limiter created (the dedicated connection); idempotent. */
@@ -403,6 +446,64 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return decision;
   }
 
+  function baseOf(key: unknown): string {
+    if (typeof key !== 'string' || key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
+    return `${o.prefix}{${escapeKey(key)}}`;
+  }
+
+  function stateInput(input: string | StateInput): StateInput {
+    if (typeof input === 'string') return { key: input };
+    if (typeof input !== 'object' || input === null) throw new InvalidOptionsError('key', 'must be a non-empty string');
+    return input;
+  }
+
+  // Per policy, with the same arithmetic as a decision: remaining and reset at cost 0, limited and the wait at the policy's cost.
+  function readState(p: Plan, key: string, source: LimitState['source'], store: MemoryStore, keys: readonly string[], args: readonly number[], now: number): LimitState {
+    const policies: PolicyState[] = [];
+    for (let i = 0; i < p.policies.length; i++) {
+      const pol = p.policies[i]!;
+      const one = args.slice(i * 5, i * 5 + 5);
+      const cost = one[3]!;
+      one[3] = 0;
+      const idle = store.decide([keys[i]!], one, now, false);
+      one[3] = cost;
+      const next = store.decide([keys[i]!], one, now, false);
+      const limited = idle[5] === 1 || next[5] === 1;
+      const retry = limited ? Number(idle[5] === 1 ? idle[4] : next[4]) : 0;
+      policies.push({ policy: pol.name, algorithm: pol.algorithm, limit: one[1]!, windowSec: pol.windowMs / 1000, remaining: Number(idle[2]), resetMs: limited ? retry : Number(idle[3]), retryAfterMs: retry, limited });
+    }
+    return { key, tier: p.tier, source, nowMs: now, policies };
+  }
+
+  // A Redis value (`<end>;name=state;...`, see lua.ts) loaded into a scratch memory store, so that one arithmetic evaluates both.
+  function fromRedisValue(p: Plan, raw: string, now: number): { store: MemoryStore; keys: string[] } {
+    const store = new MemoryStore({ maxKeys: p.names.length });
+    const keys = p.names.map((_, i) => String(i));
+    const head = raw.indexOf(';');
+    const end = head === -1 ? NaN : Number(raw.slice(0, head));
+    if (!(end > now)) return { store, keys };
+    p.names.forEach((name, i) => {
+      const token = `;${name}=`;
+      const at = raw.indexOf(token, head);
+      if (at === -1) return;
+      const from = at + token.length;
+      const stop = raw.indexOf(';', from);
+      const v = raw.slice(from, stop === -1 ? undefined : stop);
+      if (v.startsWith('b')) store.load(keys[i]!, Number(v.slice(1)), -1, 0, Infinity);
+      else {
+        const [a = 0, b = 0, c = 0] = v.split(':').map(Number);
+        store.load(keys[i]!, a, b, c, Infinity);
+      }
+    });
+    return { store, keys };
+  }
+
+  function refundArgv(p: Plan, args: readonly number[]): (string | number)[] {
+    const out: (string | number)[] = [];
+    for (let i = 0; i < p.names.length; i++) out.push(`;${p.names[i]!}=`, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!);
+    return out;
+  }
+
   let closed = false;
   const limiter: Limiter = {
     tiers,
@@ -433,6 +534,48 @@ export function createLimiter(options: LimiterOptions): Limiter {
           resolve(finish(p, decision));
         });
       });
+    },
+    async get(input) {
+      const q = stateInput(input);
+      const base = baseOf(q.key);
+      const p = plan(q.tier, q.policies ?? tiers.policyNames);
+      if (!redis || !redis.isAvailable) {
+        const fallback = redis !== undefined;
+        const args = fallback && p.outage.mode === 'fallback' ? p.policies.flatMap((pol) => [ALGORITHM_CODE[pol.algorithm], Math.ceil(pol.limit * o.fallbackShare), pol.windowMs, pol.cost, pol.blockMs]) : p.args;
+        return readState(p, q.key, fallback ? 'fallback' : 'memory', memory, policyKeys(p, base), args, Date.now());
+      }
+      const [now, raw] = (await redis.script(PEEK, base, [0])) as [number, string];
+      const { store, keys } = fromRedisValue(p, String(raw), Number(now));
+      return readState(p, q.key, 'redis', store, keys, p.args, Number(now));
+    },
+    async refund(input, cost) {
+      const r: RefundInput = typeof input === 'string' ? { key: input, ...(cost === undefined ? {} : { cost }) } : input;
+      if (typeof r !== 'object' || r === null) throw new InvalidOptionsError('key', 'must be a non-empty string');
+      const base = baseOf(r.key);
+      const p = plan(r.tier, r.policies ?? defaultPolicies);
+      const args = argsWithCost(p.args, p.policies, r.cost);
+      if (r.at !== undefined && !(Number.isFinite(r.at) && r.at >= 0)) throw new InvalidOptionsError('at', 'must be an epoch time in milliseconds');
+      if (r.source === 'local-block' || r.source === 'none') return;
+      // Capacity given back: the same request may pass again, so it is no longer answered from the block list.
+      blocks.delete(base);
+      const inMemory = !redis || r.source === 'memory' || r.source === 'fallback' || (r.source === undefined && !redis.isAvailable);
+      if (inMemory) {
+        const now = Date.now();
+        // Outage counters hold the scaled limit (fallbackShare), which sets a GCRA step.
+        const margs = redis && p.outage.mode === 'fallback' ? args.map((v, i) => (i % 5 === 1 ? Math.ceil(v * o.fallbackShare) : v)) : args;
+        memory.refund(policyKeys(p, base), margs, r.at ?? now, now);
+        return;
+      }
+      await redis.script(REFUND, base, [0, r.at ?? 0, ...refundArgv(p, args)]);
+    },
+    async reset(input) {
+      const q = stateInput(input);
+      const base = baseOf(q.key);
+      const names = q.policies ?? tiers.policyNames;
+      if (q.policies !== undefined) plan(undefined, names);
+      blocks.delete(base);
+      memory.remove(names.map((n) => `${base}:${n}`));
+      if (redis) await redis.script(RESET, base, q.policies === undefined ? [] : names.map((n) => `;${n}=`));
     },
     async close() {
       if (closed) return;

@@ -50,8 +50,9 @@ export class MemoryStore {
   /**
    * Decides one request over `keys.length` policies. `args` holds 5 numbers per policy: algorithm
    * (1 fixed, 2 sliding, 3 gcra), limit, windowMs, cost, blockMs. Returns the script's reply format.
+   * `commit` false answers the same without writing anything (how `peek` reads a state).
    */
-  decide(keys: readonly string[], args: readonly number[], now: number): number[] {
+  decide(keys: readonly string[], args: readonly number[], now: number, commit = true): number[] {
     const n = keys.length;
     if (n > this.scratch.slot.length) this.scratch = makeScratch(n);
     // Reused per call: the hot path allocates only the reply.
@@ -186,18 +187,79 @@ export class MemoryStore {
         const o = 2 + i * 4;
         if (out[o + 3] === 0) out[o] = out[o]! + args[i * 5 + 3]!;
         if (blk > 0 && out[o + 3] === 1 && !held[i]) {
-          this.write(keys[i]!, slots[i]!, now + blk, -1, 0, now + blk);
+          if (commit) this.write(keys[i]!, slots[i]!, now + blk, -1, 0, now + blk);
           out[o] = 0;
           out[o + 1] = blk;
           out[o + 2] = blk;
         }
       }
-    } else {
+    } else if (commit) {
       for (let i = 0; i < n; i++) {
         if (writes[i] === 1) this.write(keys[i]!, slots[i]!, na[i]!, nb[i]!, nc[i]!, now + Math.max(1, Math.ceil(ttl[i]!)));
       }
     }
     return out;
+  }
+
+  /**
+   * Gives back units a request took: 5 numbers per policy as in `decide` (the cost is what goes back),
+   * `at` the time of the decision that took them. Only the window that counted the request is credited
+   * (a fixed or sliding window that has rolled over since gets nothing), usage never drops below zero,
+   * a GCRA arrival time never moves before `now`, and a block stays in place. Same arithmetic as
+   * REFUND_SCRIPT (lua-admin.ts). Returns how many policies changed.
+   */
+  refund(keys: readonly string[], args: readonly number[], at: number, now: number): number {
+    let changed = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const slot = this.map.get(keys[i]!);
+      if (slot === undefined || this.exp[slot]! <= now || this.b[slot]! < 0) continue;
+      const o = i * 5;
+      const algo = args[o]!;
+      const limit = args[o + 1]!;
+      const win = args[o + 2]!;
+      const cost = args[o + 3]!;
+      if (cost <= 0) continue;
+      if (algo === 1) {
+        const start = this.a[slot]!;
+        if (now >= start + win || start > at) continue;
+        this.b[slot] = Math.max(0, this.b[slot]! - cost);
+      } else if (algo === 2) {
+        const idx = Math.floor(now / win);
+        const counted = Math.floor(at / win);
+        const sidx = this.a[slot]!;
+        if (sidx === idx && counted === idx) this.b[slot] = Math.max(0, this.b[slot]! - cost);
+        else if (sidx === idx && counted === idx - 1) this.c[slot] = Math.max(0, this.c[slot]! - cost);
+        else if (sidx === idx - 1 && counted === sidx) this.b[slot] = Math.max(0, this.b[slot]! - cost);
+        else continue;
+      } else {
+        const tat = this.a[slot]!;
+        if (tat <= now) continue;
+        const step = win / limit;
+        this.a[slot] = Math.ceil(Math.max(now, tat - cost * step));
+      }
+      changed++;
+    }
+    return changed;
+  }
+
+  /** Drops `keys` (a reset); returns how many existed. */
+  remove(keys: readonly string[]): number {
+    let removed = 0;
+    for (const key of keys) {
+      const slot = this.map.get(key);
+      if (slot === undefined) continue;
+      this.release(slot);
+      removed++;
+    }
+    return removed;
+  }
+
+  /**
+   * Stores one policy's raw state as the Redis script keeps it (a block when `b` < 0), so that a state
+   * read from Redis is evaluated by `decide` with the same arithmetic. `exp` bounds the slot's life.
+   */
+  load(key: string, a: number, b: number, c: number, exp: number): void {
+    this.write(key, NONE, a, b, c, exp);
   }
 
   private write(key: string, known: number, a: number, b: number, c: number, exp: number): void {

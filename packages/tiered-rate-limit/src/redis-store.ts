@@ -2,6 +2,7 @@ import { connectionFor, type Connection, type RedisClient } from './client-adapt
 import { DeadlineQueue } from './deadline.js';
 import { StoreUnavailableError } from './errors.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA, DECIDE_SCRIPT, DECIDE_SHA } from './lua.js';
+import type { Script } from './lua-admin.js';
 
 export type { RedisClient } from './client-adapter.js';
 
@@ -272,6 +273,32 @@ export class RedisStore {
       this.probing = false;
       if (!this.available) this.scheduleProbe();
     }
+  }
+
+  /**
+   * Runs one of the state scripts (lua-admin.ts: get, refund, reset) on `key` under the same deadline as
+   * a decision; rejects with a StoreUnavailableError when Redis is not ready, fails or is too slow.
+   */
+  script(script: Script, key: string, argv: readonly (string | number)[]): Promise<unknown> {
+    if (this.conn.status !== 'ready' && !this.booting()) return Promise.reject(new StoreUnavailableError(`Redis connection is ${this.conn.status}`));
+    return new Promise((resolve, reject) => {
+      const entry = this.deadlines.add(() => reject(new StoreUnavailableError(`Redis did not answer within ${this.options.timeoutMs} ms`)));
+      const ok = (reply: unknown) => {
+        if (this.deadlines.settle(entry)) resolve(reply);
+      };
+      const failed = (cause: unknown) => {
+        if (!this.deadlines.settle(entry)) return;
+        const message = cause instanceof Error ? cause.message : String(cause);
+        reject(new StoreUnavailableError(`Redis call failed: ${message}`, { cause }));
+      };
+      const send = () =>
+        this.conn.evalsha(script.sha, 1, key, ...argv).then(ok, (error: unknown) => {
+          if (error instanceof Error && error.message.startsWith('NOSCRIPT')) this.conn.eval(script.source, 1, key, ...argv).then(ok, failed);
+          else failed(error);
+        });
+      if (this.conn.status === 'ready') send();
+      else this.firstReady().then(send, failed);
+    });
   }
 
   /** Stops probing and closes the dedicated connection (a shared client is left to its owner). */

@@ -37,6 +37,8 @@ describe.skipIf(!redisUp).each(['ioredis', 'node-redis'] as const)('tieredRateLi
       // Not a deadline test (see redis.fault.test.ts): a loaded CI machine must not trip the fallback here.
       timeoutMs: 2_000,
       policies: (req) => (isAnalysis(req) ? ['general', 'analysis'] : ['general']),
+      // As the reference API passes it (the prompt is off unless a URL is given).
+      upgradeUrl: '/api/subscription/checkout',
       ...options,
     });
     const app = referenceApp(limiter);

@@ -184,6 +184,40 @@ describe.skipIf(!canRun).each(['ioredis', 'node-redis'] as const)('Redis failure
     expect(h.events).toEqual([]);
   });
 
+  it('get / refund / reset: NOSCRIPT reloads their scripts; with Redis killed, get and refund use the outage counters and reset or a Redis refund reject with StoreUnavailableError, bounded', async () => {
+    redis = await startRedis();
+    const h = harness(redis.port, { timeoutMs: 2_000 });
+    const admin = new Redis({ host: '127.0.0.1', port: redis.port });
+    admin.on('error', () => {});
+    cleanups.push(() => admin.disconnect());
+    const taken = await h.limiter.check({ key: 's', cost: 3 });
+    expect(taken.source).toBe('redis');
+    await admin.script('FLUSH');
+    expect((await h.limiter.get({ key: 's', policies: ['general'] })).policies[0]!.remaining).toBe(17);
+    await h.limiter.refund({ key: 's', cost: 3, at: taken.nowMs, source: taken.source });
+    expect((await h.limiter.get({ key: 's', policies: ['general'] })).policies[0]).toMatchObject({ remaining: 20 });
+    await h.limiter.check({ key: 's' });
+    await h.limiter.reset('s');
+    expect(await admin.exists('fault:{s}')).toBe(0);
+
+    await redis.kill();
+    expect(await redis.ping(200)).toBe(false);
+    await untilSource(h.limiter, 'fallback', 's');
+    const fb = await h.limiter.check({ key: 'f' });
+    expect(fb.source).toBe('fallback');
+    const state = await h.limiter.get({ key: 'f', policies: ['general'] });
+    expect(state.source).toBe('fallback');
+    expect(state.policies[0]!.remaining).toBe(19);
+    await h.limiter.refund({ key: 'f', at: fb.nowMs, source: fb.source });
+    expect((await h.limiter.get({ key: 'f', policies: ['general'] })).policies[0]!.remaining).toBe(20);
+    const [resetError, resetMs] = await timed(() => h.limiter.reset('f').then(() => undefined, (e: unknown) => e));
+    expect(resetError).toMatchObject({ code: 'RATE_LIMIT_STORE_UNAVAILABLE' });
+    const [refundError, refundMs] = await timed(() => h.limiter.refund({ key: 'f', source: 'redis' }).then(() => undefined, (e: unknown) => e));
+    expect(refundError).toMatchObject({ code: 'RATE_LIMIT_STORE_UNAVAILABLE' });
+    // A dead connection is known at once: nothing waits for the (here 2 s) deadline.
+    expect(Math.max(resetMs, refundMs)).toBeLessThan(1_000);
+  });
+
   it("the caller's client is left untouched and open; close() ends only the limiter's own connection", async () => {
     redis = await startRedis();
     if (kind === 'node-redis') {

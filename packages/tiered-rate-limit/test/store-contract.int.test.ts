@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
+import { REFUND, RESET } from '../src/lua-admin.js';
 import { MemoryStore } from '../src/memory-store.js';
 import { RedisStore } from '../src/redis-store.js';
 
@@ -10,6 +11,10 @@ import { RedisStore } from '../src/redis-store.js';
 
 const redisUp = await hasSharedRedis();
 type Decide = (keys: string[], args: number[], now: number) => Promise<number[]>;
+/** Gives back the cost in `args` (5 numbers per policy, as for decide) of a request decided at `at`; resolves to the policies changed. */
+type Refund = (keys: string[], args: number[], at: number, now: number) => Promise<number>;
+/** Forgets the listed policies of the principal. */
+type Reset = (keys: string[]) => Promise<void>;
 const FIXED = 1;
 const SLIDING = 2;
 const GCRA = 3;
@@ -36,20 +41,28 @@ afterAll(async () => {
   await shared?.cleanup();
 });
 
-const implementations: [string, boolean, () => { decide: Decide; ns: string }][] = [
-  ['memory store', true, () => {
-    const m = new MemoryStore({ maxKeys: 10_000 });
-    return { decide: async (k, a, now) => m.decide(k, a, now), ns: 'm:' };
-  }],
-  ['Redis Lua script', redisUp, () => {
-    // Redis keeps all of a principal's policies in one key; the test's per-policy keys become policy names.
-    const ns = `${shared!.prefix}${run++}:`;
-    return { decide: (k, a, now) => store!.decide(`${ns}principal`, k.map((x) => x.slice(ns.length)), a, now), ns };
-  }],
-  ['Redis Lua script through node-redis', redisUp, () => {
-    const ns = `${shared!.prefix}${run++}:`;
-    return { decide: (k, a, now) => nodeStore!.decide(`${ns}principal`, k.map((x) => x.slice(ns.length)), a, now), ns };
-  }],
+/** The refund script's ARGV tail: per policy its token and the first 4 of decide's 5 numbers. */
+const refundArgv = (names: string[], args: number[]) => names.flatMap((n, i) => [`;${n}=`, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!]);
+
+function memoryImpl(m = new MemoryStore({ maxKeys: 10_000 })): { decide: Decide; refund: Refund; reset: Reset; ns: string } {
+  return { decide: async (k, a, now) => m.decide(k, a, now), refund: async (k, a, at, now) => m.refund(k, a, at, now), reset: async (k) => void m.remove(k), ns: 'm:' };
+}
+
+function redisImpl(ns = `${shared!.prefix}${run++}:`, through: () => RedisStore = () => store!): { decide: Decide; refund: Refund; reset: Reset; ns: string } {
+  // Redis keeps all of a principal's policies in one key; the test's per-policy keys become policy names.
+  const names = (k: string[]) => k.map((x) => x.slice(ns.length));
+  return {
+    decide: (k, a, now) => through().decide(`${ns}principal`, names(k), a, now),
+    refund: async (k, a, at, now) => ((await through().script(REFUND, `${ns}principal`, [now, at, ...refundArgv(names(k), a)])) as number[])[1]!,
+    reset: async (k) => void (await through().script(RESET, `${ns}principal`, names(k).map((n) => `;${n}=`))),
+    ns,
+  };
+}
+
+const implementations: [string, boolean, () => { decide: Decide; refund: Refund; reset: Reset; ns: string }][] = [
+  ['memory store', true, () => memoryImpl()],
+  ['Redis Lua script', redisUp, () => redisImpl()],
+  ['Redis Lua script through node-redis', redisUp, () => redisImpl(undefined, () => nodeStore!)],
 ];
 
 const ops = fc.array(fc.record({ dt: fc.integer({ min: 0, max: 4_000 }), cost: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 40 });
@@ -192,7 +205,114 @@ describe.each(implementations)('%s', (_name, enabled, make) => {
   });
 });
 
+describe.each(implementations)('%s: refund and reset', (_name, enabled, make) => {
+  // step = window / limit is a whole number of ms for these limits, so GCRA arrival times round exactly.
+  const limits = fc.constantFrom(1, 2, 4, 5, 8);
+
+  it.skipIf(!enabled)('a refund of what a request just took restores the remaining units exactly (every algorithm)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(FIXED, SLIDING, GCRA), limits, fc.integer({ min: 1, max: 5 }), ops, fc.integer({ min: 1, max: 4 }), async (algo, limit, winS, seq, cost) => {
+        const { decide, refund, ns } = make();
+        const key = [`${ns}r`];
+        let now = T0;
+        for (const { dt, cost: c } of seq) {
+          now += dt;
+          await decide(key, [algo, limit, winS * 1000, c, 0], now);
+        }
+        now += 1;
+        const before = await decide(key, [algo, limit, winS * 1000, 0, 0], now);
+        const taken = await decide(key, [algo, limit, winS * 1000, cost, 0], now);
+        if (taken[0] === 1) expect(await refund(key, [algo, limit, winS * 1000, cost, 0], now, now)).toBe(1);
+        const after = await decide(key, [algo, limit, winS * 1000, 0, 0], now);
+        expect(after[2]).toBe(before[2]);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it.skipIf(!enabled)('never gives back more than the limit, whatever is refunded', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(FIXED, SLIDING, GCRA), limits, fc.array(fc.record({ dt: fc.integer({ min: 0, max: 1_500 }), cost: fc.integer({ min: 0, max: 4 }), refund: fc.integer({ min: 0, max: 9 }) }), { minLength: 1, maxLength: 30 }), async (algo, limit, seq) => {
+        const { decide, refund, ns } = make();
+        const key = [`${ns}n`];
+        let now = T0;
+        for (const step of seq) {
+          now += step.dt;
+          const r = await decide(key, [algo, limit, 4_000, step.cost, 0], now);
+          await refund(key, [algo, limit, 4_000, step.refund, 0], r[1]!, now);
+          const read = await decide(key, [algo, limit, 4_000, 0, 0], now);
+          expect(read[2]).toBeGreaterThanOrEqual(0);
+          expect(read[2]).toBeLessThanOrEqual(limit);
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it.skipIf(!enabled)('a fixed or sliding window that did not count the request gets nothing back', async () => {
+    for (const algo of [FIXED, SLIDING]) {
+      const { decide, refund, ns } = make();
+      const key = [`${ns}w${algo}`];
+      const args = [algo, 3, 10_000, 1, 0];
+      expect((await decide(key, args, T0))[0]).toBe(1);
+      // Two windows later: the request counted at T0 is gone, and the current window counted other requests.
+      const later = T0 + 20_000;
+      await decide(key, args, later);
+      await decide(key, args, later);
+      const before = await decide(key, [algo, 3, 10_000, 0, 0], later);
+      expect(await refund(key, args, T0, later)).toBe(0);
+      expect((await decide(key, [algo, 3, 10_000, 0, 0], later))[2]).toBe(before[2]);
+    }
+  });
+
+  it.skipIf(!enabled)('a block set by blockDuration stays after a refund', async () => {
+    const { decide, refund, ns } = make();
+    const key = [`${ns}blk`];
+    const args = [FIXED, 1, 10_000, 1, 60_000];
+    expect((await decide(key, args, T0))[0]).toBe(1);
+    expect((await decide(key, args, T0 + 1))[0]).toBe(0);
+    expect(await refund(key, args, T0, T0 + 2)).toBe(0);
+    expect((await decide(key, args, T0 + 3))[0]).toBe(0);
+  });
+
+  it.skipIf(!enabled)('reset forgets the listed policies only; the others keep their counts', async () => {
+    const { decide, reset, ns } = make();
+    const keys = [`${ns}x`, `${ns}y`];
+    const args = [FIXED, 2, 60_000, 2, 0, GCRA, 5, 60_000, 1, 0];
+    expect((await decide(keys, args, T0))[0]).toBe(1);
+    expect((await decide(keys, args, T0 + 1))[0]).toBe(0);
+    await reset([keys[0]!]);
+    const r = await decide(keys, args, T0 + 2);
+    expect(r[0]).toBe(1);
+    expect(r.slice(2, 3)).toEqual([0]);
+    // y consumed once before and once now: 3 of 5 left.
+    expect(r[6]).toBe(3);
+  });
+});
+
 describe.skipIf(!redisUp)('the Lua script and the memory store', () => {
+  it('return identical replies for random decisions, refunds and resets', async () => {
+    const op = fc.record({ dt: fc.integer({ min: 0, max: 2_500 }), kind: fc.constantFrom('decide', 'decide', 'refund', 'reset'), cost: fc.integer({ min: 0, max: 3 }), back: fc.integer({ min: 0, max: 2_000 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(FIXED, SLIDING, GCRA), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 5 }), fc.array(op, { minLength: 1, maxLength: 30 }), async (algo, limit, winS, seq) => {
+        const m = memoryImpl();
+        const r = redisImpl();
+        let now = T0 + 77;
+        for (const step of seq) {
+          now += step.dt;
+          const args = [algo, limit, winS * 1000, step.cost, 0];
+          if (step.kind === 'decide') expect(await m.decide([`${m.ns}p`], args, now)).toEqual(await r.decide([`${r.ns}p`], args, now));
+          else if (step.kind === 'refund') expect(await m.refund([`${m.ns}p`], args, now - step.back, now)).toBe(await r.refund([`${r.ns}p`], args, now - step.back, now));
+          else {
+            await m.reset([`${m.ns}p`]);
+            await r.reset([`${r.ns}p`]);
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('return identical replies for the same random multi-policy sequence', async () => {
     const policy = fc.record({ algo: fc.constantFrom(FIXED, SLIDING, GCRA), limit: fc.integer({ min: 1, max: 7 }), winS: fc.integer({ min: 1, max: 5 }), cost: fc.integer({ min: 0, max: 3 }), blkS: fc.constantFrom(0, 0, 2) });
     await fc.assert(

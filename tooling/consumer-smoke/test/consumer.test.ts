@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,22 @@ describe.each(smokeLibraries)('@org/%s installed from its tarball', (name) => {
     const listing = run('tar', ['-tzf', tarball], project);
     expect(listing).toContain('package/dist/index.js');
     expect(listing).not.toMatch(/\.test\.|\/test\/|\/fixtures\/|\/smoke\/|\/src\//);
+  });
+});
+
+describe.each(smokeLibraries)('@org/%s package metadata', (name) => {
+  it('ships the MIT LICENSE and the repository metadata of the root package.json', () => {
+    const tarball = tarballs().find((f) => f.includes(`org-${name}-`))!;
+    const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { license: string; repository: { url: string }; bugs: unknown };
+    const manifest = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], project)) as Record<string, unknown>;
+    // One repository URL for every package: the root package.json's.
+    const web = root.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    expect(manifest.license).toBe(root.license);
+    expect(manifest.repository).toEqual({ ...root.repository, directory: `packages/${name}` });
+    expect(manifest.homepage).toBe(`${web}/tree/main/packages/${name}#readme`);
+    expect(manifest.bugs).toEqual(root.bugs);
+    expect(root.license).toBe('MIT');
+    expect(run('tar', ['-xzOf', tarball, 'package/LICENSE'], project)).toBe(readFileSync(join(repoRoot, 'LICENSE'), 'utf8'));
   });
 });
 

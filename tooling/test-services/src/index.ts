@@ -6,4 +6,5 @@ export { startRedis, canStartRedis, redisServerBin, redisCliBin, type PrivateRed
 export { startPostgres, canStartPostgres, type PrivatePostgres } from './private-postgres.js';
 export { startRedisCluster, canStartRedisCluster, type PrivateRedisCluster } from './redis-cluster.js';
 export { listen, type ListeningServer } from './http.js';
+export { startServerProcess, type ServerProcess } from './server-process.js';
 export { prometheusBinary, promtool, startPrometheus, type PrivatePrometheus, type PromSample } from './prometheus.js';

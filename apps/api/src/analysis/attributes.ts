@@ -32,11 +32,28 @@ export function isBlank(value: unknown): boolean {
   return typeof value !== 'string' || value.trim() === '';
 }
 
-/** Text content of an HTML fragment: tags, comments and entities for spaces removed. */
+/**
+ * Replaces every `open ... close` span (the shortest one from each opening) with a space, in one left-to-right pass:
+ * linear in the input. An opening without a closing after it is text, and so is everything after it once no closing
+ * is left (a regex such as `/<[^>]*>/g` rescans the rest from every `<` instead: quadratic on `"<".repeat(n)`).
+ */
+function stripSpans(text: string, open: string, close: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const start = text.indexOf(open, at);
+    if (start < 0) break;
+    const end = text.indexOf(close, start + open.length);
+    if (end < 0) break;
+    out += text.slice(at, start) + ' ';
+    at = end + close.length;
+  }
+  return at === 0 ? text : out + text.slice(at);
+}
+
+/** Text content of an HTML fragment: comments, tags and entities for spaces removed. Linear in the input. */
 export function htmlText(html: string): string {
-  return html
-    .replace(/<!--[\s\S]*?-->/g, ' ')
-    .replace(/<[^>]*>/g, ' ')
+  return stripSpans(stripSpans(html, '<!--', '-->'), '<', '>')
     .replace(/&nbsp;|&#160;|&#xa0;/gi, ' ')
     .trim();
 }

@@ -7,7 +7,25 @@ import { InvalidDefinitionError, type InputIssue } from './errors.js';
  * an export because of a field it does not read. Only what the rules rely on is required.
  */
 
-const id = z.string().min(1, 'must be a non-empty string');
+const id = z.string().min(1, 'must be a non-empty string').max(200, 'must be at most 200 characters');
+/** A workflow's own id: a path segment of GHL URLs and a database key, so letters, digits, `_` and `-` only. */
+const workflowId = z.string().max(200, 'must be at most 200 characters').regex(/^[\w-]+$/, 'must contain only letters, digits, _ and -');
+const label = z.string().max(1_000, 'must be at most 1000 characters');
+
+/**
+ * Size caps of a definition, far above what GHL's builder produces (an SMS is at most 1,600 characters, an email body a
+ * few dozen KB) and low enough that no field or list makes an analysis expensive.
+ */
+export const DEFINITION_LIMITS = { text: 65_536, steps: 1_000, triggers: 200, conditions: 100, issues: 50 } as const;
+
+/** Every string inside step attributes (nested objects and arrays included) is at most `DEFINITION_LIMITS.text`. */
+function checkTexts(value: unknown, ctx: z.RefinementCtx, path: PropertyKey[], depth = 0): void {
+  if (typeof value === 'string') {
+    if (value.length > DEFINITION_LIMITS.text) ctx.addIssue({ code: 'custom', path, message: `must be at most ${DEFINITION_LIMITS.text} characters` });
+  } else if (depth < 8 && typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) checkTexts(item, ctx, [...path, Array.isArray(value) ? Number(key) : key], depth + 1);
+  }
+}
 
 const sendWindow = z.looseObject({
   days: z.array(z.number().int().min(0).max(6)).default([]),
@@ -30,18 +48,18 @@ const triggerCondition = z.looseObject({
 export const triggerSchema = z.looseObject({
   id,
   type: z.string().min(1, 'must be a non-empty string'),
-  name: z.string().default(''),
+  name: label.default(''),
   masterType: z.string().optional(),
   active: z.boolean(),
-  conditions: z.array(triggerCondition).default([]),
+  conditions: z.array(triggerCondition).max(DEFINITION_LIMITS.conditions).default([]),
   targetActionId: z.string().nullish(),
 });
 
 export const stepSchema = z.looseObject({
   id,
   order: z.number().optional(),
-  name: z.string().default(''),
-  type: z.string().min(1, 'must be a non-empty string'),
+  name: label.default(''),
+  type: z.string().min(1, 'must be a non-empty string').max(200),
   cat: z.string().optional(),
   nodeType: z.string().optional(),
   parent: z.string().nullish(),
@@ -49,17 +67,20 @@ export const stepSchema = z.looseObject({
   sibling: z.array(z.string()).optional(),
   // A string for ordinary steps, an array for routers, absent (or null) at the end of a path.
   next: z.union([z.string(), z.array(z.string())]).nullish(),
-  attributes: z.record(z.string(), z.unknown()).default({}),
+  attributes: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .superRefine((attributes, ctx) => checkTexts(attributes, ctx, [])),
 });
 
 export const workflowDefinitionSchema = z
   .looseObject({
-    _id: z.string().optional(),
-    id: z.string().optional(),
+    _id: workflowId.optional(),
+    id: workflowId.optional(),
     locationId: id,
-    name: z.string(),
+    name: label,
     status: z.enum(['draft', 'published']),
-    version: z.number().optional(),
+    version: z.number().int().min(0).max(2_147_483_647).optional(),
     dataVersion: z.number().optional(),
     type: z.string().optional(),
     parentId: z.string().nullish(),
@@ -73,8 +94,8 @@ export const workflowDefinitionSchema = z
     removeContactFromLastStep: z.boolean().optional(),
     window: sendWindow.nullable().default(null),
     senderAddress: z.looseObject({ fromName: z.string().nullish(), fromEmail: z.string().nullish() }).nullable().default(null),
-    triggers: z.array(triggerSchema),
-    workflowData: z.looseObject({ templates: z.array(stepSchema) }),
+    triggers: z.array(triggerSchema).max(DEFINITION_LIMITS.triggers),
+    workflowData: z.looseObject({ templates: z.array(stepSchema).max(DEFINITION_LIMITS.steps) }),
   })
   .superRefine((def, ctx) => {
     if (!def.id && !def._id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'either id or _id is required' });
@@ -114,13 +135,16 @@ export type LocationInventory = z.infer<typeof locationInventorySchema>;
 export type AccountInventory = z.infer<typeof accountInventorySchema>;
 
 function toIssues(error: z.ZodError, input?: unknown): InputIssue[] {
-  const issues = error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  const issues = error.issues.slice(0, DEFINITION_LIMITS.issues).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
   // The id refinement only runs once the shape is valid; report it with the other problems.
   if (input !== undefined && typeof input === 'object' && input !== null && !Array.isArray(input)) {
     const { id: a, _id: b } = input as Record<string, unknown>;
     const hasId = (typeof a === 'string' && a !== '') || (typeof b === 'string' && b !== '');
     if (!hasId && !issues.some((i) => i.path === 'id')) issues.unshift({ path: 'id', message: 'either id or _id is required' });
   }
+  // A hostile input can hold tens of thousands of problems: the first ones and the total are enough to fix it.
+  const more = error.issues.length - DEFINITION_LIMITS.issues;
+  if (more > 0) issues.push({ path: '', message: `${more} more problem${more === 1 ? '' : 's'} not listed (${error.issues.length} in total)` });
   return issues;
 }
 

@@ -11,10 +11,10 @@ export type UrlVerdict = { kind: 'ok' } | { kind: 'dynamic' } | { kind: 'insecur
 export function classifyWebhookUrl(raw: string | undefined): UrlVerdict {
   const trimmed = (raw ?? '').trim();
   if (trimmed === '') return { kind: 'invalid', reason: 'the URL is empty' };
-  if (/^\{\{[^}]*\}\}$/.test(trimmed)) return { kind: 'dynamic' };
+  if (/^\{\{[^{}]*\}\}$/.test(trimmed)) return { kind: 'dynamic' };
   let url: URL;
   try {
-    url = new URL(trimmed.replace(/\{\{[^}]*\}\}/g, 'x'));
+    url = new URL(trimmed.replace(/\{\{[^{}]*\}\}/g, 'x'));
   } catch {
     return { kind: 'invalid', reason: `"${trimmed}" is not a valid URL` };
   }

@@ -1,22 +1,40 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../db/database.js';
+import { NegativeCache, singleFlight } from './negative-cache.js';
 import type { Principal } from './sessions.js';
 import { randomToken, sha256 } from './tokens.js';
 
-const KEY_FORMAT = /^ak_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{43})$/;
+/** `ak_<prefix>_<secret>_<tag>`: an 8-character prefix, 256 random bits, and a 132-bit HMAC tag of the rest. */
+const KEY_FORMAT = /^(ak_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{43})_([A-Za-z0-9_-]{22})$/;
+const TAG_LENGTH = 22;
+
+/** Scopes a key can hold; a route that needs one refuses keys without it (sessions hold every scope). */
+export const API_KEY_SCOPES = ['analysis', 'billing'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Hashed API keys for service-to-service calls (`Authorization: Bearer ak_...`). */
 export interface ApiKeyStore {
-  /** Creates a key; the plaintext is returned once and never stored. */
-  create(input: { accountId: string; locationId: string | null; name: string; scopes?: string[] }): Promise<{ id: string; key: string; prefix: string }>;
+  /** Creates a key; the plaintext is returned once and never stored. @default scopes ['analysis'] */
+  create(input: { accountId: string; locationId: string | null; name: string; scopes?: ApiKeyScope[] }): Promise<{ id: string; key: string; prefix: string }>;
   verify(key: string): Promise<Principal | undefined>;
   revoke(id: string): Promise<void>;
 }
 
-export function createApiKeyStore(db: Queryable): ApiKeyStore {
+/**
+ * API keys are self-verifying: the last part is an HMAC tag under a key derived from the server secret, so a forged or
+ * mistyped key is refused without a query, and a key that was real but is no longer (unknown, revoked, expired) is
+ * remembered for a minute. Only well-tagged keys that are not known to be dead reach the database.
+ */
+export function createApiKeyStore(db: Queryable, serverSecret: string): ApiKeyStore {
+  const tagKey = createHmac('sha256', serverSecret).update('api-key-tag/v1').digest();
+  const tagOf = (body: string) => createHmac('sha256', tagKey).update(body).digest('base64url').slice(0, TAG_LENGTH);
+  const dead = new NegativeCache();
+  const once = singleFlight<Principal | undefined>();
   return {
-    async create({ accountId, locationId, name, scopes = [] }) {
+    async create({ accountId, locationId, name, scopes = ['analysis'] }) {
       const prefix = randomToken(6).replace(/[^A-Za-z0-9]/g, 'x').slice(0, 8);
-      const key = `ak_${prefix}_${randomToken(32)}`;
+      const body = `ak_${prefix}_${randomToken(32)}`;
+      const key = `${body}_${tagOf(body)}`;
       const { rows } = await db.query<{ id: string }>(
         'INSERT INTO api_keys (account_id, location_id, name, prefix, key_hash, scopes) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
         [accountId, locationId, name, prefix, sha256(key), scopes],
@@ -24,18 +42,32 @@ export function createApiKeyStore(db: Queryable): ApiKeyStore {
       return { id: rows[0]!.id, key, prefix };
     },
     async verify(key) {
-      // Malformed keys are refused without a query: no database work for garbage.
-      if (!KEY_FORMAT.test(key)) return undefined;
-      const { rows } = await db.query<{ account_id: string; location_id: string | null }>(
-        `WITH touched AS (
-           UPDATE api_keys SET last_used_at = now()
-            WHERE key_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '5 minutes'))
-         SELECT account_id, location_id FROM api_keys
-          WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
-        [sha256(key)],
-      );
-      const row = rows[0];
-      return row ? { kind: 'api-key', accountId: row.account_id, locationId: row.location_id } : undefined;
+      const match = KEY_FORMAT.exec(key);
+      if (!match) return undefined;
+      const expected = Buffer.from(tagOf(match[1]!));
+      const given = Buffer.from(match[2]!);
+      // Forged keys stop here, without a query; the comparison is constant-time.
+      if (!timingSafeEqual(expected, given)) return undefined;
+      const hash = sha256(key);
+      const cacheKey = hash.toString('base64');
+      if (dead.has(cacheKey)) return undefined;
+      return once(cacheKey, async () => {
+        const { rows } = await db.query<{ account_id: string; location_id: string | null; scopes: string[] }>(
+          `WITH touched AS (
+             UPDATE api_keys SET last_used_at = now()
+              WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+                AND (last_used_at IS NULL OR last_used_at < now() - interval '5 minutes'))
+           SELECT account_id, location_id, scopes FROM api_keys
+            WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+          [hash],
+        );
+        const row = rows[0];
+        if (!row) {
+          dead.add(cacheKey);
+          return undefined;
+        }
+        return { kind: 'api-key', accountId: row.account_id, locationId: row.location_id, scopes: row.scopes ?? [] } satisfies Principal;
+      });
     },
     async revoke(id) {
       await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { HttpError, unauthorized } from '../http/errors.js';
-import type { ApiKeyStore } from './api-keys.js';
+import type { ApiKeyScope, ApiKeyStore } from './api-keys.js';
+import type { CredentialFailures } from './credential-failures.js';
 import type { Principal, SessionCookie, SessionStore } from './sessions.js';
 import { safeEqual } from './tokens.js';
 
@@ -40,7 +41,7 @@ function bearer(req: Request): string | undefined {
  * Identifies the caller from `Authorization: Bearer ak_...` or the session cookie; sets `req.principal` or leaves it
  * unset. It never rejects: routes decide with `requireAuth`, and the rate limiter (once wired before it) keys by IP.
  */
-export function authenticate(deps: { sessions: SessionStore; apiKeys: ApiKeyStore; cookie: SessionCookie }): RequestHandler {
+export function authenticate(deps: { sessions: SessionStore; apiKeys: ApiKeyStore; cookie: SessionCookie; failures?: CredentialFailures }): RequestHandler {
   const peek = principalResolver(deps);
   return async (req, res, next) => {
     await peek(req, res);
@@ -51,18 +52,32 @@ export function authenticate(deps: { sessions: SessionStore; apiKeys: ApiKeyStor
 /**
  * Resolves the caller once per request, without ever failing (a bad credential is anonymous). The rate limiter calls
  * it before body parsing to key and tier the request; `authenticate` then reuses the answer instead of a second lookup.
+ * With `failures`, the client address's budget of failed lookups is decided first: an address that spent it has its
+ * credentials ignored (no lookup at all) until the window ends.
  */
-export function principalResolver(deps: { sessions: SessionStore; apiKeys: ApiKeyStore; cookie: SessionCookie }): (req: Request, res: Response) => Promise<Principal | undefined> {
+export function principalResolver(deps: { sessions: SessionStore; apiKeys: ApiKeyStore; cookie: SessionCookie; failures?: CredentialFailures }): (req: Request, res: Response) => Promise<Principal | undefined> {
   return async (req, res) => {
     const locals = res.locals as { principal?: Promise<Principal | undefined> };
     locals.principal ??= (async () => {
       const key = bearer(req);
-      if (key?.startsWith('ak_')) return deps.apiKeys.verify(key);
-      const cookie = readCookie(req, deps.cookie.name);
-      return cookie ? deps.sessions.verify(cookie) : undefined;
+      const cookie = key?.startsWith('ak_') ? undefined : readCookie(req, deps.cookie.name);
+      if (!key?.startsWith('ak_') && !cookie) return undefined;
+      const ip = req.ip ?? 'unknown';
+      if (deps.failures && !deps.failures.allows(ip)) return undefined;
+      const principal = key?.startsWith('ak_') ? await deps.apiKeys.verify(key) : await deps.sessions.verify(cookie!);
+      if (!principal) deps.failures?.fail(ip);
+      return principal;
     })();
     req.principal = await locals.principal;
     return req.principal;
+  };
+}
+
+/** 403 for an API key without `scope`; sessions (a person signed in to the location) hold every scope. */
+export function requireScope(scope: ApiKeyScope): RequestHandler {
+  return (req, _res, next) => {
+    const p = req.principal;
+    next(p?.kind === 'api-key' && !p.scopes?.includes(scope) ? new HttpError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the "${scope}" scope`) : undefined);
   };
 }
 
@@ -77,8 +92,13 @@ export const requireAuth: RequestHandler = (req, _res, next) => {
  */
 export function requireInternalToken(token: string): RequestHandler {
   return (req, _res, next) => {
-    const header = req.headers['x-internal-token'];
-    const given = typeof header === 'string' ? header : bearer(req);
-    next(given && safeEqual(given, token) ? undefined : new HttpError(404, 'NOT_FOUND', 'Route not found'));
+    next(hasInternalToken(req, token) ? undefined : new HttpError(404, 'NOT_FOUND', 'Route not found'));
   };
+}
+
+/** Whether the request carries the internal token (`Authorization: Bearer` or `X-Internal-Token`), compared in constant time. */
+export function hasInternalToken(req: Request, token: string): boolean {
+  const header = req.headers['x-internal-token'];
+  const given = typeof header === 'string' ? header : bearer(req);
+  return given !== undefined && given !== '' && safeEqual(given, token);
 }

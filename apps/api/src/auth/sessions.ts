@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { Queryable } from '../db/database.js';
+import { NegativeCache, singleFlight } from './negative-cache.js';
 import { randomToken, sha256, sign, unsign } from './tokens.js';
 
 /** Who is calling, whichever credential proved it. */
@@ -10,6 +11,8 @@ export interface Principal {
   locationId: string | null;
   /** For sessions: the session token, so that logout can revoke it. */
   sessionToken?: string;
+  /** For API keys: what the key may do (`requireScope`). Sessions hold every scope. */
+  scopes?: readonly string[];
 }
 
 /** Cookie settings derived from the environment: `__Host-` needs Secure, so it is used when Secure is. */
@@ -33,7 +36,18 @@ export interface SessionStore {
   revoke(sessionToken: string): Promise<void>;
 }
 
-export function createSessionStore(db: Queryable, secret: string): SessionStore {
+/** A session unused for this long ends, whatever its absolute expiry. */
+export const SESSION_IDLE_TIMEOUT_MS = 24 * 3_600_000;
+
+/**
+ * Sessions end at their absolute expiry, or after `idleTimeoutMs` without a request (`last_seen_at` is refreshed at
+ * most every 5 minutes, so the idle timeout is exact to 5 minutes). A cookie whose session is gone (logged out,
+ * revoked, expired) is remembered for a minute, so replaying it costs no query.
+ */
+export function createSessionStore(db: Queryable, secret: string, options: { idleTimeoutMs?: number } = {}): SessionStore {
+  const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_TIMEOUT_MS;
+  const dead = new NegativeCache();
+  const once = singleFlight<Principal | undefined>();
   return {
     async create(accountId, locationId, ttlMs) {
       const token = randomToken();
@@ -46,23 +60,42 @@ export function createSessionStore(db: Queryable, secret: string): SessionStore 
       return sign(token, secret);
     },
     async verify(cookieValue) {
+      // A forged cookie fails its HMAC signature here, without a query.
       const token = unsign(cookieValue, secret);
       if (!token) return undefined;
-      // last_seen_at is refreshed at most every 5 minutes: a write on every request would cost more than the lookup.
-      const { rows } = await db.query<{ account_id: string; location_id: string | null }>(
-        `WITH touched AS (
-           UPDATE sessions SET last_seen_at = now()
-            WHERE id_hash = $1 AND expires_at > now() AND last_seen_at < now() - interval '5 minutes')
-         SELECT account_id, location_id FROM sessions WHERE id_hash = $1 AND expires_at > now()`,
-        [sha256(token)],
-      );
-      const row = rows[0];
-      return row ? { kind: 'session', accountId: row.account_id, locationId: row.location_id, sessionToken: token } : undefined;
+      const hash = sha256(token);
+      const cacheKey = hash.toString('base64');
+      if (dead.has(cacheKey)) return undefined;
+      return once(cacheKey, async () => {
+        // last_seen_at is refreshed at most every 5 minutes: a write on every request would cost more than the lookup.
+        const { rows } = await db.query<{ account_id: string; location_id: string | null }>(
+          `WITH touched AS (
+             UPDATE sessions SET last_seen_at = now()
+              WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 millisecond'
+                AND last_seen_at < now() - interval '5 minutes')
+           SELECT account_id, location_id FROM sessions
+            WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 millisecond'`,
+          [hash, idleMs],
+        );
+        const row = rows[0];
+        if (!row) {
+          dead.add(cacheKey);
+          return undefined;
+        }
+        return { kind: 'session', accountId: row.account_id, locationId: row.location_id, sessionToken: token } satisfies Principal;
+      });
     },
     async revoke(sessionToken) {
+      dead.add(sha256(sessionToken).toString('base64'));
       await db.query('DELETE FROM sessions WHERE id_hash = $1', [sha256(sessionToken)]);
     },
   };
+}
+
+/** Deletes sessions past their absolute expiry or their idle timeout; returns how many. */
+export async function sweepSessions(db: Queryable, idleTimeoutMs = SESSION_IDLE_TIMEOUT_MS): Promise<number> {
+  const { rowCount } = await db.query("DELETE FROM sessions WHERE expires_at <= now() OR last_seen_at <= now() - $1 * interval '1 millisecond'", [idleTimeoutMs]);
+  return rowCount ?? 0;
 }
 
 /** Sets the session cookie: HttpOnly, SameSite=Lax, Path=/, Secure (and `__Host-`) in production. */

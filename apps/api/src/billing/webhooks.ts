@@ -96,6 +96,21 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
     return fromSubscription(subscription, eventCreated, fallback);
   }
 
+  /**
+   * The location an unknown customer may be linked to: only one this server created for that location, i.e. whose
+   * Stripe metadata (which only the API sets, in `customerFor`) names it. `client_reference_id` and subscription
+   * metadata alone never link a customer: a Payment Link or a Pricing Table lets anyone set them.
+   */
+  async function linkableLocation(customerId: string, claimed: string): Promise<string | undefined> {
+    const known = await db.read('SELECT 1 FROM stripe_customers WHERE customer_id = $1', [customerId]);
+    if (known.rowCount) return claimed;
+    const customer = (await stripe.customers.retrieve(customerId)) as unknown as Json;
+    const metadata = (customer.metadata ?? {}) as Json;
+    if (customer.deleted !== true && metadata.location_id === claimed) return claimed;
+    logger.warn({ customerId, claimedLocationId: claimed }, 'stripe customer not created by this server for the claimed location: not linked');
+    return undefined;
+  }
+
   /** Network reads happen before the transaction, so no connection is held while Stripe answers. */
   async function observe(event: Stripe.Event): Promise<Observed | undefined> {
     const object = event.data.object as unknown as Json;
@@ -103,8 +118,19 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
     switch (event.type) {
       case 'customer.subscription.created':
       case 'customer.subscription.updated':
-      case 'customer.subscription.deleted':
-        return fromSubscription(object, created);
+      case 'customer.subscription.deleted': {
+        // Synced from source like the other events: the payload of an event can be older than another event of the
+        // same second, while the subscription read now is the current state. A subscription Stripe no longer has
+        // (deleted) falls back to the payload, which is then final.
+        const subscriptionId = idOf(object.id);
+        if (!subscriptionId) return undefined;
+        try {
+          return await fetchSubscription(subscriptionId, created, { customerId: idOf(object.customer) });
+        } catch (error) {
+          if ((error as { code?: string }).code === 'resource_missing') return fromSubscription(object, created);
+          throw error;
+        }
+      }
       case 'checkout.session.completed': {
         const metadata = (object.metadata ?? {}) as Json;
         const fallback = {
@@ -195,6 +221,7 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
           return { outcome: 'duplicate' };
         }
         const observed = await observe(event);
+        if (observed?.locationId) observed.locationId = await linkableLocation(observed.customerId, observed.locationId);
         result = await db.transaction(async (client) => {
           const inserted = await client.query(
             'INSERT INTO stripe_events (id, event_type, created_at, payload) VALUES ($1, $2, to_timestamp($3), $4) ON CONFLICT (id) DO NOTHING RETURNING id',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseWebhookPublicKey } from '../ghl/webhooks.js';
 import cronParser from 'cron-parser';
+import { DEVELOPMENT_SECRET_NAMES, randomDevelopmentSecrets, type DevelopmentSecrets } from './development-secrets.js';
 
 /** Start-up configuration is invalid; `message` names every offending variable at once. */
 export class ConfigError extends Error {
@@ -50,6 +51,9 @@ const envSchema = z.object({
   // The `worker` role's own port for /live, /ready and /metrics (not PORT, so a worker runs beside the API locally).
   WORKER_PORT: int(0, 65_535, 9464),
   QUEUE_STALLED_INTERVAL_MS: int(1_000, 600_000, 30_000),
+  // Analyses run on worker threads, off the HTTP event loop; one that runs longer than the budget fails (422).
+  ANALYSIS_THREADS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(64).optional()),
+  ANALYSIS_TIME_BUDGET_MS: int(1, 600_000, 2_000),
   QUEUE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[\w:.-]{1,64}$/).default('bull')),
   // Scheduled audits: every connected location's workflows whose version changed are analysed on this cron (5 or 6
   // fields, e.g. "0 3 * * *" nightly at 03:00); unset: no scheduled audits.
@@ -107,6 +111,7 @@ const envSchema = z.object({
   DB_MAX_WAITING: int(0, 10_000, 50),
   DB_CONNECTION_TIMEOUT_MS: int(50, 60_000, 2_000),
   DB_STATEMENT_TIMEOUT_MS: int(10, 3_600_000, 5_000),
+  DEMO_MODE: bool(false),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -149,18 +154,48 @@ export function decodeKey(value: string): Buffer | undefined {
   return undefined;
 }
 
-// Development-only stand-ins so that `pnpm --filter api dev` works with no environment at all. They are
-// deterministic on purpose: data written by one run (sessions, encrypted tokens) must still be readable by the next.
-const DEVELOPMENT_DEFAULTS = {
+// Development-only stand-ins so that `pnpm start` works with no environment at all. Only the ones that are not secret
+// are constants; the secrets are generated per data folder (src/config/development-secrets.ts).
+const DEVELOPMENT_CONSTANTS = {
   FRONTEND_URL: 'http://localhost:5173',
-  ENCRYPTION_KEY: '0000000000000000000000000000000000000000000000000000000000000000',
-  SESSION_SECRET: 'development-session-secret-not-for-production',
-  INTERNAL_TOKEN: 'development-internal-token-not-for-production',
   GHL_CLIENT_ID: 'development-ghl-client-id',
-  GHL_CLIENT_SECRET: 'development-ghl-client-secret',
   STRIPE_SECRET_KEY: 'sk_test_development',
-  STRIPE_WEBHOOK_SECRET: 'whsec_development',
 } as const;
+
+/** Hosts that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
+}
+
+/** A credential that only a real deployment has: a live Stripe key, or a database on another machine. */
+function liveCredentials(env: Record<string, string | undefined>): string[] {
+  const found: string[] = [];
+  if (/^(?:sk|rk)_live_/.test(env.STRIPE_SECRET_KEY?.trim() ?? '')) found.push('STRIPE_SECRET_KEY (a live key)');
+  const db = emptyToUndefined(env.DATABASE_URL);
+  if (typeof db === 'string') {
+    try {
+      const host = new URL(db).hostname;
+      // No host: a Unix socket on this machine.
+      if (host !== '' && !isLoopbackHost(host)) found.push('DATABASE_URL (a database on another host)');
+    } catch {
+      // Malformed: reported by the schema.
+    }
+  }
+  return found;
+}
+
+/** Upstreams that receive credentials (client secret, tokens, the Stripe key): https only in production. */
+const UPSTREAM_URLS = ['GHL_API_BASE_URL', 'GHL_AUTHORIZE_URL', 'GHL_BUILDER_BASE_URL', 'STRIPE_API_BASE_URL'] as const;
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /**
+   * The generated secrets of a development or test server on loopback, for its data folder.
+   * @default fresh random values on every call (nothing persists)
+   */
+  developmentSecrets?: (dataDir: string) => DevelopmentSecrets;
+}
 
 function previousKeys(value: string | undefined): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
@@ -183,6 +218,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Background analysis queue: concurrency per worker process, stalled-job check interval (and job lock) in ms. */
   queue: { concurrency: number; stalledIntervalMs: number; prefix: string };
+  /** Worker threads that run analyses (undefined: cores - 1, 1 to 4) and the longest one analysis may run. */
+  analysis: { threads: number | undefined; timeBudgetMs: number };
   /** Port of the `worker` role's /live, /ready and /metrics (0: any free port, logged). */
   workerPort: number;
   /** Scheduled audits per connected location (cron, time zone); undefined: off. */
@@ -198,7 +235,7 @@ export interface Config {
     webhookPublicKey: string | undefined;
     builderBaseUrl: string | undefined;
   };
-  /** Development without GHL credentials: the fake GHL and a demo location (never in production). */
+  /** DEMO_MODE=true (development or test, loopback, no GHL credentials): the fake GHL and a demo location. */
   demoMode: boolean;
   stripe: {
     secretKey: string;
@@ -224,7 +261,7 @@ export interface Config {
   requestTimeoutMs: number;
   db: { poolMax: number; maxWaiting: number; connectionTimeoutMs: number; statementTimeoutMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Which variables fell back to development defaults (for the start-up log, never their values). */
+  /** Which variables fell back to development defaults or generated secrets (for the start-up log, never values). */
   defaulted: string[];
 }
 
@@ -232,37 +269,65 @@ export interface Config {
  * Validates the environment. Pure: pass `process.env` (after loading `.env`). Throws one `ConfigError` naming every
  * missing or malformed variable.
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
   const invalid = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')} (${issue.message})`);
   const nodeEnv: NodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
-  const missing =
-    nodeEnv === 'production' ? REQUIRED_IN_PRODUCTION.filter((name) => emptyToUndefined(env[name]) === undefined) : [];
-  if (!parsed.success || missing.length > 0) {
+  const isSet = (name: string) => emptyToUndefined(env[name]) !== undefined;
+  const host = (emptyToUndefined(env.HOST) as string | undefined) ?? (nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1');
+  const live = liveCredentials(env);
+  // Built-in defaults fail closed: only a development or test server that only this machine can reach, and that
+  // holds no credential of a real deployment, may run on them.
+  const defaultsAllowed = nodeEnv !== 'production' && isLoopbackHost(host) && live.length === 0;
+  const required: readonly string[] = defaultsAllowed ? [] : nodeEnv === 'production' ? REQUIRED_IN_PRODUCTION : [...DEVELOPMENT_SECRET_NAMES, 'FRONTEND_URL'];
+  const missing = required.filter((name) => !isSet(name));
+  if (nodeEnv === 'production') {
+    for (const name of UPSTREAM_URLS) {
+      const value = emptyToUndefined(env[name]);
+      if (typeof value === 'string' && !value.startsWith('https://')) invalid.push(`${name} (must be an https URL when NODE_ENV=production)`);
+    }
+  }
+  const demoRequested = parsed.success ? parsed.data.DEMO_MODE : false;
+  if (demoRequested) {
+    if (nodeEnv === 'production') invalid.push('DEMO_MODE (refused when NODE_ENV=production)');
+    else if (!isLoopbackHost(host)) invalid.push(`DEMO_MODE (needs a loopback HOST, got ${host})`);
+    else if (isSet('GHL_CLIENT_ID')) invalid.push('DEMO_MODE (refused with GHL_CLIENT_ID set: demo mode runs the fake GHL)');
+  }
+  if (!parsed.success || missing.length > 0 || invalid.length > 0) {
     const parts: string[] = [];
-    if (missing.length > 0) parts.push(`missing (required when NODE_ENV=production): ${missing.join(', ')}`);
+    if (missing.length > 0) {
+      const why =
+        nodeEnv === 'production'
+          ? 'required when NODE_ENV=production'
+          : `required unless the server listens on loopback and holds no live credential${live.length > 0 ? `; found ${live.join(', ')}` : `; HOST is ${host}`}`;
+      parts.push(`missing (${why}): ${missing.join(', ')}`);
+    }
     if (invalid.length > 0) parts.push(`invalid: ${invalid.join('; ')}`);
     throw new ConfigError(`Invalid configuration: ${parts.join('. ')}. See apps/api/.env.example.`, missing, invalid);
   }
-  const e = parsed.data;
+  const e = parsed.data!;
   const defaulted: string[] = [];
-  const pick = <K extends keyof typeof DEVELOPMENT_DEFAULTS>(name: K): string => {
+  let secrets: DevelopmentSecrets | undefined;
+  const pick = (name: keyof typeof DEVELOPMENT_CONSTANTS | keyof DevelopmentSecrets): string => {
     const value = e[name];
     if (value !== undefined) return value;
     defaulted.push(name);
-    return DEVELOPMENT_DEFAULTS[name];
+    if (name in DEVELOPMENT_CONSTANTS) return DEVELOPMENT_CONSTANTS[name as keyof typeof DEVELOPMENT_CONSTANTS];
+    secrets ??= (options.developmentSecrets ?? randomDevelopmentSecrets)(e.DATA_DIR);
+    return secrets[name as keyof DevelopmentSecrets];
   };
   const isProduction = e.NODE_ENV === 'production';
   return {
     nodeEnv: e.NODE_ENV,
     isProduction,
     port: e.PORT,
-    host: e.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
+    host,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     queue: { concurrency: e.QUEUE_CONCURRENCY, stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS, prefix: e.QUEUE_PREFIX },
     workerPort: e.WORKER_PORT,
+    analysis: { threads: e.ANALYSIS_THREADS, timeBudgetMs: e.ANALYSIS_TIME_BUDGET_MS },
     audit: e.AUDIT_CRON ? { cron: e.AUDIT_CRON, timeZone: e.AUDIT_TIMEZONE } : undefined,
     frontendUrl: pick('FRONTEND_URL'),
     ghl: {
@@ -274,7 +339,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       webhookPublicKey: e.GHL_WEBHOOK_PUBLIC_KEY,
       builderBaseUrl: e.GHL_BUILDER_BASE_URL,
     },
-    demoMode: e.NODE_ENV === 'development' && defaulted.includes('GHL_CLIENT_ID'),
+    demoMode: e.DEMO_MODE === true,
     stripe: (() => {
       const webhookSecret = pick('STRIPE_WEBHOOK_SECRET');
       const webhookSecrets = [...webhookSecret.split(','), ...(e.STRIPE_WEBHOOK_SECRET_PREVIOUS ?? '').split(',')].map((v) => v.trim()).filter(Boolean);

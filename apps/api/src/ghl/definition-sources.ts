@@ -2,6 +2,10 @@ import type { Database } from '../db/database.js';
 import { AnalysisError, parseWorkflowDefinition, workflowDefinitionSchema, workflowIdOf, type WorkflowDefinition } from '../analysis/index.js';
 import type { GhlClient } from './client.js';
 import { GhlError } from './errors.js';
+import { HttpError } from '../http/errors.js';
+
+/** Bounds of what a location can store through `POST /workflows/import` (GHL locations have far fewer workflows). */
+export const IMPORT_LIMITS = { workflowsPerLocation: 500, versionsPerWorkflow: 10 } as const;
 
 /** A workflow definition with where and when it came from. */
 export interface StoredDefinition {
@@ -66,10 +70,23 @@ export function createImportedDefinitionSource(db: Database): ImportedDefinition
       const def = parseWorkflowDefinition(input);
       if (def.locationId !== locationId) throw new AnalysisError('LOCATION_MISMATCH', 'The definition belongs to another location');
       const entry = stored(def, 'import');
-      await db.query(
-        `INSERT INTO workflow_definitions (location_id, workflow_id, version, name, source, definition) VALUES ($1, $2, $3, $4, 'import', $5)
+      // A new workflow is stored only while the location is under its cap; a known one always gets its new version.
+      const { rowCount } = await db.query(
+        `INSERT INTO workflow_definitions (location_id, workflow_id, version, name, source, definition)
+         SELECT $1, $2, $3, $4, 'import', $5
+          WHERE EXISTS (SELECT 1 FROM workflow_definitions WHERE location_id = $1 AND workflow_id = $2)
+             OR (SELECT count(DISTINCT workflow_id) FROM workflow_definitions WHERE location_id = $1) < $6
          ON CONFLICT (location_id, workflow_id, version) DO UPDATE SET name = EXCLUDED.name, source = 'import', definition = EXCLUDED.definition, imported_at = now()`,
-        [locationId, entry.workflowId, entry.version, def.name, JSON.stringify(input)],
+        [locationId, entry.workflowId, entry.version, def.name, JSON.stringify(input), IMPORT_LIMITS.workflowsPerLocation],
+      );
+      if (!rowCount) {
+        throw new HttpError(409, 'WORKFLOW_LIMIT_REACHED', `The location already has ${IMPORT_LIMITS.workflowsPerLocation} imported workflows; import new versions of those instead`);
+      }
+      // Only the newest versions of a workflow are kept (older ones are what queued jobs may still name, briefly).
+      await db.query(
+        `DELETE FROM workflow_definitions WHERE location_id = $1 AND workflow_id = $2 AND source = 'import' AND version NOT IN (
+           SELECT version FROM workflow_definitions WHERE location_id = $1 AND workflow_id = $2 AND source = 'import' ORDER BY version DESC LIMIT $3)`,
+        [locationId, entry.workflowId, IMPORT_LIMITS.versionsPerWorkflow],
       );
       return entry;
     },

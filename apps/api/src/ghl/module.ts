@@ -21,6 +21,8 @@ import { createTokenCipher } from './token-crypto.js';
 import { createTokenStore, type TokenStore } from './token-store.js';
 import { createGhlWebhookRouter } from './webhooks.js';
 import { analysisProcessor, createJobEventStreams, createMemoryAnalysisQueue, isBatchId, lastAudit, type JobEventStreams, type AnalysisBudget, type AnalysisQueue } from '../jobs/index.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
+import type { AnalysisRunner } from '../workflows/analysis-pool.js';
 
 /** What createApp mounts (see AppDeps.ghl). */
 export interface GhlRouters {
@@ -66,8 +68,10 @@ export interface GhlModuleOptions {
   analysisQueue?: (service: WorkflowService) => AnalysisQueue;
   /** Scheduled audits: a location that connects is audited on this cron (see syncAuditSchedules). @default off */
   audits?: { cron: string; timeZone: string };
-  /** Charges batch items to the tier's analysis limit (createAnalysisBudget). @default no limit on batches */
+  /** Charges analyses to the tier's analysis limit (createAnalysisBudget). @default no limit on analyses */
   analysisBudget?: AnalysisBudget;
+  /** Where analyses run (createAnalysisPool: worker threads with a time budget); not closed here. @default this thread */
+  analysisRunner?: AnalysisRunner;
 }
 
 export interface GhlModule {
@@ -111,7 +115,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   });
   const imported = createImportedDefinitionSource(db);
   const sources: WorkflowDefinitionSource[] = ghl.builderBaseUrl ? [createBuilderDefinitionSource({ client, baseUrl: ghl.builderBaseUrl })] : [];
-  const service = createWorkflowService({ db, ghl: client, imported, sources, cache: options.cache, users: options.users, onAnalysis: options.onAnalysis });
+  const service = createWorkflowService({ db, ghl: client, imported, sources, cache: options.cache, users: options.users, onAnalysis: options.onAnalysis, runner: options.analysisRunner });
   const forget = async (locationId: string) => {
     await Promise.all([options.cache?.delete(CacheKeys.workflows(locationId)), options.cache?.delete(CacheKeys.analysisContext(locationId))]);
   };
@@ -120,7 +124,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   const cookie = sessionCookie(options.isProduction);
   let demoLocation: DemoLocation | undefined;
 
-  const auth = Router();
+  const auth = Router(ROUTER_OPTIONS);
   auth.use(
     createGhlAuthRouter({
       db,
@@ -149,7 +153,18 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
 
   return {
     routers: {
-      webhooks: createGhlWebhookRouter({ db, tokens, publicKey: ghl.webhookPublicKey, logger, onEvent: (e) => (e.locationId ? forget(e.locationId) : undefined) }),
+      webhooks: createGhlWebhookRouter({
+        db,
+        tokens,
+        publicKey: ghl.webhookPublicKey,
+        logger,
+        onEvent: async (e) => {
+          if (!e.locationId) return;
+          await forget(e.locationId);
+          // Right after the revocation commits; a worker start would drop the schedule of a disconnected location too.
+          if (e.type === 'UNINSTALL') await queue.unscheduleAudit(e.locationId).catch((error: unknown) => logger.warn({ err: error, locationId: e.locationId }, 'unscheduling the audit failed'));
+        },
+      }),
       auth,
       api: workflowRoutes.router,
     },

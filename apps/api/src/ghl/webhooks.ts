@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Database } from '../db/database.js';
 import { HttpError } from '../http/errors.js';
 import type { TokenStore } from './token-store.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** Reads an Ed25519 public key given as PEM or as base64 SPKI DER (the form GHL publishes). */
 export function parseWebhookPublicKey(value: string): KeyObject {
@@ -55,7 +56,7 @@ export interface WebhookRouterOptions {
 export function createGhlWebhookRouter(options: WebhookRouterOptions): Router {
   const tolerance = options.toleranceMs ?? 300_000;
   const now = options.now ?? Date.now;
-  const router = Router();
+  const router = Router(ROUTER_OPTIONS);
   router.post('/webhooks/ghl', express.raw({ type: () => true, limit: '100kb' }), async (req, res) => {
     if (!options.publicKey) throw new HttpError(503, 'WEBHOOK_NOT_CONFIGURED', 'GHL webhooks are not configured (GHL_WEBHOOK_PUBLIC_KEY)');
     const signature = req.get('x-ghl-signature');
@@ -80,7 +81,12 @@ export function createGhlWebhookRouter(options: WebhookRouterOptions): Router {
         [event.webhookId, event.type, event.locationId ?? null, new Date(at)],
       );
       if (rowCount === 0) throw new HttpError(409, 'WEBHOOK_REPLAYED', 'This webhookId was already processed');
-      if (event.type === 'UNINSTALL' && event.locationId) await options.tokens.remove(q, event.locationId);
+      if (event.type === 'UNINSTALL' && event.locationId) {
+        // The location's access ends with the installation, all at once: its tokens, every session, every API key.
+        await options.tokens.remove(q, event.locationId);
+        await q.query('DELETE FROM sessions WHERE location_id = $1', [event.locationId]);
+        await q.query('UPDATE api_keys SET revoked_at = now() WHERE location_id = $1 AND revoked_at IS NULL', [event.locationId]);
+      }
     });
     options.logger.info({ type: event.type, locationId: event.locationId, webhookId: event.webhookId }, 'GHL webhook processed');
     await options.onEvent?.({ type: event.type, locationId: event.locationId });

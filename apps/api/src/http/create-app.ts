@@ -6,7 +6,8 @@ import type { RequestListener } from 'node:http';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createApiKeyStore } from '../auth/api-keys.js';
-import { authenticate, requireInternalToken } from '../auth/middleware.js';
+import { CredentialFailures } from '../auth/credential-failures.js';
+import { authenticate, hasInternalToken, requireInternalToken } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
 import type { Billing } from '../billing/billing.js';
 import type { Database } from '../db/database.js';
@@ -21,6 +22,8 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { Lifecycle } from './lifecycle.js';
 import { requestLogging } from './request-context.js';
 import { metricsRoute, type AppMetrics } from '../observability/metrics.js';
+import { ROUTER_OPTIONS } from './routing.js';
+import { createWebhookRateLimit } from './webhook-rate-limit.js';
 
 /** The JSON body limit; larger bodies get 413 PAYLOAD_TOO_LARGE. */
 export const JSON_BODY_LIMIT = '100kb';
@@ -76,6 +79,9 @@ export function createApp(deps: AppDeps): Express {
   const { config, logger, db, lifecycle } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Paths match exactly as written (`/API/analyze` and `/api/analyze/` are 404), in every router (src/http/routing.ts).
+  app.set('case sensitive routing', ROUTER_OPTIONS.caseSensitive);
+  app.set('strict routing', ROUTER_OPTIONS.strict);
   // A hop count, not `true`: with `true` any client can pick its own req.ip via X-Forwarded-For.
   app.set('trust proxy', config.trustProxyHops);
   // Express would otherwise print stacks in HTML for errors that escape the error handler (it cannot: see below).
@@ -83,7 +89,7 @@ export function createApp(deps: AppDeps): Express {
 
   const cookie = sessionCookie(config.isProduction);
   const sessions = createSessionStore(db, config.sessionSecret);
-  const apiKeys = createApiKeyStore(db);
+  const apiKeys = createApiKeyStore(db, config.sessionSecret);
   const internalOnly = requireInternalToken(config.internalToken);
 
   // 1. Request id and access log (first, so that every later failure carries the id).
@@ -111,7 +117,11 @@ export function createApp(deps: AppDeps): Express {
     app.get('/metrics', metricsRoute(deps.metrics, { isProduction: config.isProduction, metricsPublic: config.metricsPublic ?? false, internalToken: config.internalToken, logger }));
   }
 
-  // 6. Operational endpoints: cheap, unauthenticated (except /health/detailed), not rate limited.
+  // 6. Operational endpoints: cheap, unauthenticated, not rate limited. On the token-guarded ones (/health/detailed,
+  //    /internal/*) a request without the right token spends the address's budget like any anonymous client, so
+  //    token guessing is throttled, while monitoring with the token is never limited.
+  const rateLimit = deps.rateLimit;
+  if (rateLimit) app.use(['/health/detailed', '/internal'], (req, res, next) => (hasInternalToken(req, config.internalToken) ? next() : rateLimit(req, res, next)));
   app.use(healthRoutes({ db, lifecycle, versions: deps.versions, backends: deps.backends, guard: internalOnly, startedAt: deps.startedAt ?? Date.now(), cache: deps.cache }));
   app.use('/internal', internalOnly);
   const cache = deps.cache;
@@ -122,19 +132,21 @@ export function createApp(deps: AppDeps): Express {
   const docs = createApiDocs({ enabled: config.enableApiDocs ?? false, sessionCookieName: cookie.name, routes: documented, version: deps.versions.app });
   app.use(docs.docsRouter);
 
-  // 7. @org/tiered-rate-limit: before body parsing and auth (cheap rejection), keyed by location when a valid session
+  // 7. Webhooks, authenticated by their signature over the raw body (GHL: Ed25519, Stripe: HMAC), above the API's
+  //    limiter: providers deliver in bursts from few addresses. Their own generous per-address cap bounds floods.
+  if (deps.ghl || deps.billing) app.use('/webhooks', createWebhookRateLimit());
+  if (deps.ghl) app.use(deps.ghl.webhooks);
+  if (deps.billing) app.use(stripeWebhookRouter(deps.billing));
+
+  // 8. @org/tiered-rate-limit: before body parsing and auth (cheap rejection), keyed by location when a valid session
   //    or API key is present (resolved once; authentication reuses it), else by req.ip (hence the hop count).
   if (deps.rateLimit) app.use(deps.rateLimit);
 
-  //    GHL app webhooks verify an Ed25519 signature over the raw body.
-  if (deps.ghl) app.use(deps.ghl.webhooks);
-
-  // 8. Body parsing. Raw-body routes (the Stripe webhook verifies the exact bytes) must be mounted above this line.
-  if (deps.billing) app.use(stripeWebhookRouter(deps.billing));
+  //    Body parsing. Raw-body routes (the webhooks verify the exact bytes) are mounted above this line.
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   // 9. Authentication: sets req.principal from a Bearer API key or the session cookie; routes require it.
-  app.use(authenticate({ sessions, apiKeys, cookie }));
+  app.use(authenticate({ sessions, apiKeys, cookie, failures: new CredentialFailures() }));
   //    GHL OAuth install flow (and the development-only demo login), outside the versioned API.
   if (deps.ghl) app.use(deps.ghl.auth);
 

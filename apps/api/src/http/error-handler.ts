@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { AnalysisPoolBusyError, AnalysisTimeBudgetError } from '../workflows/analysis-pool.js';
 import { BillingError } from '../billing/errors.js';
 import { DatabaseUnavailableError } from '../db/errors.js';
 import { HttpError, notFound, type ErrorBody } from './errors.js';
@@ -41,6 +42,8 @@ const BILLING_STATUS: Partial<Record<BillingError['code'], number>> = {
 /** Turns any thrown value into an HttpError whose message is safe for clients. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof AnalysisTimeBudgetError) return new HttpError(422, error.code, 'The workflow is too expensive to analyse: the analysis did not finish within its time budget', { cause: error });
+  if (error instanceof AnalysisPoolBusyError) return new HttpError(503, error.code, 'Too many analyses are running; try again shortly', { cause: error, headers: { 'Retry-After': '1' } });
   if (error instanceof DatabaseUnavailableError) {
     // Retry-After tells well-behaved clients and proxies to come back instead of treating this as a hard failure.
     return new HttpError(503, error.code, error.message, { cause: error, headers: { 'Retry-After': '1' } });

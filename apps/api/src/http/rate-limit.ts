@@ -5,6 +5,7 @@ import { defineTiers, tieredRateLimit, type RateLimitMiddleware } from '@org/tie
 import type { Logger } from 'pino';
 import type { UserRecords } from '../cache/user-record.js';
 import { createApiKeyStore } from '../auth/api-keys.js';
+import { CredentialFailures } from '../auth/credential-failures.js';
 import { principalResolver } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
 import type { Queryable } from '../db/database.js';
@@ -33,13 +34,11 @@ export const API_TIERS = defineTiers({
 });
 
 /**
- * POST /api/analyze at either mount: the one route charged one analysis per request here, before the body is read.
- * `POST /analyses/batch` costs one per item and is charged by the batch budget (src/jobs/budget.ts) once its body
- * is known. Both routes document the policy as `x-rate-limit-policy: analysis` in the OpenAPI document.
+ * Only the `general` policy is decided here, for every request. The `analysis` policy is charged by the routes that
+ * run analyses, where the route and its cost are known (src/jobs/budget.ts), never by matching a path string here:
+ * Express matches paths in ways a string test does not (case, trailing slashes, mount aliases).
  */
-const ANALYSIS_PATH = /^\/(?:v1\/)?api\/analyze\/?$/;
 const GENERAL = Object.freeze(['general'] as const);
-const GENERAL_AND_ANALYSIS = Object.freeze(['general', 'analysis'] as const);
 
 /** Options of {@link createApiRateLimit}. */
 export interface ApiRateLimitOptions {
@@ -66,10 +65,13 @@ export interface ApiRateLimitOptions {
  * by IP (as the free tier), authenticated callers are keyed by location (or account) and limited by their tier.
  */
 export function createApiRateLimit(options: ApiRateLimitOptions): RateLimitMiddleware {
+  // Credentials are looked up only while the client address has failed lookups left (decided first, in memory);
+  // forged API keys and session cookies fail their HMAC before any query, dead ones are remembered for a minute.
   const peek = principalResolver({
     sessions: createSessionStore(options.db, options.sessionSecret),
-    apiKeys: createApiKeyStore(options.db),
+    apiKeys: createApiKeyStore(options.db, options.sessionSecret),
     cookie: sessionCookie(options.isProduction),
+    failures: new CredentialFailures(),
   });
   const principalOf = (req: Request) => peek(req, req.res!);
   return tieredRateLimit({
@@ -93,6 +95,6 @@ export function createApiRateLimit(options: ApiRateLimitOptions): RateLimitMiddl
       if (!p?.locationId) return 'free';
       return (await options.users.get(p.locationId))?.tier ?? 'free';
     },
-    policies: (req) => (req.method === 'POST' && ANALYSIS_PATH.test(req.path) ? GENERAL_AND_ANALYSIS : GENERAL),
+    policies: GENERAL,
   });
 }

@@ -49,10 +49,13 @@ export function summarizeBatch(record: BatchRecord, children: (JobSnapshot | und
   const rows = record.items.map((item, i) => ({ item, job: children[i] }));
   const completed = rows.filter((r) => r.job?.status === 'completed');
   const failed = rows.filter((r) => r.job?.status === 'failed');
+  // A child that no longer exists (its job expired before the batch did) is finished: its status is `unknown`, and the
+  // batch still ends, so that its stream ends too.
+  const missing = rows.filter((r) => r.job === undefined);
   const total = rows.length;
-  const done = completed.length + failed.length;
+  const done = completed.length + failed.length + missing.length;
   const scores = completed.map((r) => scoreOf(r.job!.result)).filter((s): s is number => s !== null);
-  const progress = total === 0 ? 100 : Math.floor(rows.reduce((sum, r) => sum + (r.job?.status === 'failed' ? 100 : (r.job?.progress ?? 0)), 0) / total);
+  const progress = total === 0 ? 100 : Math.floor(rows.reduce((sum, r) => sum + (!r.job || r.job.status === 'failed' ? 100 : r.job.progress), 0) / total);
   const status: BatchStatus =
     done === total ? (failed.length === total && total > 0 ? 'failed' : 'completed') : rows.some((r) => r.job && r.job.status !== 'queued') ? 'active' : 'queued';
   const finishedAt = done === total ? rows.map((r) => r.job?.finishedAt ?? record.createdAt).sort().at(-1) ?? record.createdAt : null;

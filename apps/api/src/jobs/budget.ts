@@ -1,4 +1,5 @@
-import type { Limiter } from '@org/tiered-rate-limit';
+import type { RequestHandler } from 'express';
+import { rateLimitHeaders, rejectionBody, type Limiter } from '@org/tiered-rate-limit';
 import type { UserRecords } from '../cache/user-record.js';
 import { HttpError } from '../http/errors.js';
 
@@ -6,23 +7,31 @@ import { HttpError } from '../http/errors.js';
 export type AnalysisBudget = (locationId: string, cost: number) => Promise<void>;
 
 /**
- * The tier's analysis limit for requests whose cost is only known after the body is read (a batch of N workflows
- * costs N): the same limiter, key (`p:loc:<id>`, the middleware's principal key) and tier record as the middleware in src/http/rate-limit.ts, so the
- * batch items and single analyses share one budget. Nothing is consumed when the whole batch does not fit.
+ * The tier's analysis limit, charged by the routes that run analyses (`POST /analyze`, `POST /analyses/batch`,
+ * `GET /locations/current/health`) once the route and its cost are known: never by matching a path string, so no
+ * spelling of a path (case, trailing slash, mount alias) reaches an analysis uncharged. The key (`p:loc:<id>`) and the
+ * tier record are the general middleware's (src/http/rate-limit.ts); the 429 body and headers are the middleware's
+ * too. Nothing is consumed when the whole cost does not fit.
  */
 export function createAnalysisBudget(deps: { limiter: Limiter; users: UserRecords }): AnalysisBudget {
   return async (locationId, cost) => {
     const tier = (await deps.users.get(locationId))?.tier ?? 'free';
     const decision = await deps.limiter.check({ key: `p:loc:${locationId}`, tier, policies: ['analysis'], cost: { analysis: cost } });
     if (decision.allowed) return;
-    const retryAfter = String(Math.max(1, decision.retryAfterSec));
-    if (decision.outcome === 'store-unavailable') {
-      throw new HttpError(503, 'RATE_LIMIT_STORE_UNAVAILABLE', 'The analysis limit cannot be checked right now; try again shortly', { headers: { 'Retry-After': retryAfter } });
-    }
-    const policy = decision.violated[0];
-    throw new HttpError(429, 'RATE_LIMIT_EXCEEDED', `This batch needs ${cost} analyses; the ${tier} tier has ${policy?.remaining ?? 0} left in this window`, {
-      headers: { 'Retry-After': retryAfter },
-      details: { retryAfter: Number(retryAfter), currentTier: tier, limits: { current: policy?.limit ?? null }, cost },
-    });
+    const headers = Object.fromEntries(rateLimitHeaders(decision));
+    headers['Retry-After'] = String(Math.max(1, decision.retryAfterSec));
+    const { status, body } = rejectionBody(deps.limiter.tiers, decision, 'json', '/api/subscription/checkout');
+    const { code, message, ...details } = (body as { error: { code: string; message: string } & Record<string, unknown> }).error;
+    const text = cost > 1 && status === 429 ? `${message} This request needs ${cost} analyses.` : message;
+    throw new HttpError(status, code, text, { headers, details: { ...details, cost } });
+  };
+}
+
+/** Route middleware: charges `cost(req)` analyses (default 1) to the principal's location before the handler runs. */
+export function chargeAnalyses(budget: AnalysisBudget | undefined, cost: (req: Parameters<RequestHandler>[0]) => number = () => 1): RequestHandler {
+  return (req, _res, next) => {
+    const locationId = req.principal?.locationId;
+    if (!budget || !locationId) return next();
+    budget(locationId, cost(req)).then(() => next(), next);
   };
 }

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { BatchSnapshot } from './batch.js';
 import type { JobSnapshot } from './types.js';
+import { HttpError } from '../http/errors.js';
 
 /** Options of {@link createJobEventStreams}. */
 export interface JobEventStreamsOptions {
@@ -20,12 +21,21 @@ export interface JobEventStreamsOptions {
   minIntervalMs?: number;
   /** A comment line this often keeps proxies from closing an idle stream. @default 15000 */
   heartbeatMs?: number;
+  /** Streams one owner (a location) may hold open at once; more get 429. @default 5 */
+  maxPerOwner?: number;
+  /** Streams this process holds open at once; more get 429. @default 500 */
+  maxOpen?: number;
+  /** A stream ends (event `expired`; an EventSource reconnects) after this long, whatever its job does. @default 600000 */
+  maxLifetimeMs?: number;
 }
 
 /** The open Server-Sent Events streams of job progress (one timer each, released when the job ends or the client goes). */
 export interface JobEventStreams {
-  /** Streams `progress` events (monotonic) and one final `end` event, then closes. */
-  stream(res: Response, id: string, view: (job: JobSnapshot | BatchSnapshot) => unknown): void;
+  /**
+   * Streams `progress` events (monotonic) and one final `end` event, then closes. Throws `HttpError` 429
+   * (TOO_MANY_STREAMS), before anything is written, when `owner` or the process holds its maximum of open streams.
+   */
+  stream(res: Response, id: string, view: (job: JobSnapshot | BatchSnapshot) => unknown, owner?: string): void;
   /** Streams open now (tests and metrics: it returns to 0 when clients disconnect). */
   active(): number;
   /** Ends every stream (shutdown). */
@@ -45,7 +55,25 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
   const intervalMs = options.intervalMs ?? (options.watch ? 2_000 : 250);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const minIntervalMs = options.minIntervalMs ?? 100;
+  const maxPerOwner = options.maxPerOwner ?? 5;
+  const maxOpen = options.maxOpen ?? 500;
+  const maxLifetimeMs = options.maxLifetimeMs ?? 600_000;
   const open = new Set<() => void>();
+  const perOwner = new Map<string, number>();
+  // One read per job id at a time, shared by every stream on it for `minIntervalMs`: N streams on one batch cost the
+  // reads of one.
+  const reads = new Map<string, { at: number; value: Promise<JobSnapshot | BatchSnapshot | undefined> }>();
+  const read = (id: string) => {
+    const now = Date.now();
+    const last = reads.get(id);
+    if (last && now - last.at < minIntervalMs) return last.value;
+    const value = options.read(id);
+    reads.set(id, { at: now, value });
+    setTimeout(() => {
+      if (reads.get(id)?.value === value) reads.delete(id);
+    }, minIntervalMs).unref();
+    return value;
+  };
   // One queue subscription for all streams of this process, routed by job id; held only while streams are open.
   const watchers = new Map<string, Set<() => void>>();
   let unwatch: (() => void) | undefined;
@@ -78,7 +106,11 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
     closeAll() {
       for (const close of [...open]) close();
     },
-    stream(res, id, view) {
+    stream(res, id, view, owner) {
+      if (open.size >= maxOpen || (owner !== undefined && (perOwner.get(owner) ?? 0) >= maxPerOwner)) {
+        throw new HttpError(429, 'TOO_MANY_STREAMS', `Too many open progress streams (at most ${maxPerOwner} per location); close one or poll GET /jobs/{id}`, { headers: { 'Retry-After': '5' } });
+      }
+      if (owner !== undefined) perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
       res.status(200);
       res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
       res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -115,6 +147,12 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
         if (closed) return;
         closed = true;
         clearTimeout(timer);
+        clearTimeout(expiry);
+        if (owner !== undefined) {
+          const left = (perOwner.get(owner) ?? 1) - 1;
+          if (left > 0) perOwner.set(owner, left);
+          else perOwner.delete(owner);
+        }
         unfollow?.();
         open.delete(close);
         res.off('close', close);
@@ -122,6 +160,10 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
       };
       open.add(close);
       res.on('close', close);
+      const expiry = setTimeout(() => {
+        send('expired', { id, reconnect: true });
+        close();
+      }, maxLifetimeMs);
 
       const tick = async () => {
         if (closed) return;
@@ -131,7 +173,7 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
         dirty = false;
         lastRead = Date.now();
         try {
-          job = await options.read(id);
+          job = await read(id);
         } catch {
           // A failed read (Redis blip) is retried at the next tick; the client keeps its stream.
           job = undefined;

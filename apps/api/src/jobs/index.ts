@@ -1,5 +1,6 @@
 import { AnalysisError } from '../analysis/index.js';
 import { HttpError } from '../http/errors.js';
+import { DatabaseUnavailableError } from '../db/errors.js';
 import type { Queryable } from '../db/database.js';
 import type { WorkflowService } from '../workflows/service.js';
 import { createBullAnalysisQueue, type BullAnalysisQueueOptions } from './bullmq-queue.js';
@@ -42,10 +43,14 @@ export function analysisProcessor(service: WorkflowService, deps: { db?: Queryab
       await context.progress(100);
       return view;
     } catch (error) {
+      // A job's error is shown to the client (`GET /jobs/:id`): a stable code and a message safe to show, never a
+      // driver's or upstream's raw text (values, hosts, queries). The original stays the `cause`.
       if ((error instanceof HttpError && error.status < 500) || error instanceof AnalysisError) {
-        throw new PermanentJobError(error.message, { cause: error });
+        throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
       }
-      throw error;
+      if (error instanceof HttpError) throw new Error(`${error.code}: ${error.message}`, { cause: error });
+      if (error instanceof DatabaseUnavailableError) throw new Error(`${error.code}: the database is unavailable; the job is retried`, { cause: error });
+      throw new Error('ANALYSIS_FAILED: the analysis failed; the job is retried', { cause: error });
     }
   };
 }

@@ -30,8 +30,13 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
   const listeners = jobListeners();
   const notify = listeners.notify;
 
+  // A scan of every job and batch: at most once per second (sooner for short retention), not once per read, so that
+  // reading a batch of 500 children is not 500 scans.
+  let lastDrop = 0;
   const dropExpired = () => {
     const now = Date.now();
+    if (now - lastDrop < Math.min(1_000, opts.keepCompletedMs / 4)) return;
+    lastDrop = now;
     // Batch records live as long as completed jobs (as their Redis keys do with BullMQ).
     for (const [id, record] of batches) if (now - Date.parse(record.createdAt) > Math.max(opts.keepCompletedMs, 60_000)) batches.delete(id);
     for (const [id, job] of jobs) {

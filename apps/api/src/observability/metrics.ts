@@ -1,4 +1,4 @@
-import { createDependencyHealth, createMetrics, instrumentPool, metricsHandler, type Metrics } from '@org/metrics';
+import { createDependencyHealth, createMetrics, instrumentPool, metricsHandler, type Metrics, type Scrape, type ScrapeSource } from '@org/metrics';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { httpMetrics, type HttpMetricsMiddleware } from '@org/metrics/express';
@@ -63,5 +63,30 @@ export function createAppMetrics(options: AppMetricsOptions): AppMetrics {
  */
 export function metricsRoute(metrics: AppMetrics, options: { isProduction: boolean; metricsPublic: boolean; internalToken: string; logger: Logger }): RequestHandler {
   const bearerToken = options.isProduction && !options.metricsPublic ? options.internalToken : undefined;
-  return metricsHandler(metrics.metrics, { bearerToken, onError: (error) => options.logger.error({ err: error }, 'metrics scrape failed') });
+  // In production a scrape (a database ping and a GROUP BY over every location) runs at most once per few seconds,
+  // whoever asks how often: concurrent and repeated requests share it.
+  const source = options.isProduction ? coalescedScrapes(metrics.metrics, SCRAPE_REUSE_MS) : metrics.metrics;
+  return metricsHandler(source, { bearerToken, onError: (error) => options.logger.error({ err: error }, 'metrics scrape failed') });
+}
+
+/** How long a production scrape is reused. */
+export const SCRAPE_REUSE_MS = 5_000;
+
+/** One scrape per format at a time and per `reuseMs` (single-flight); a failed scrape is not reused. */
+export function coalescedScrapes(source: ScrapeSource, reuseMs: number): ScrapeSource {
+  const last = new Map<string, { at: number; value: Promise<Scrape> }>();
+  return {
+    scrape(accept) {
+      const format = /openmetrics/i.test(accept ?? '') ? 'openmetrics' : 'text';
+      const now = Date.now();
+      const hit = last.get(format);
+      if (hit && now - hit.at < reuseMs) return hit.value;
+      const value = source.scrape(accept);
+      last.set(format, { at: now, value });
+      value.catch(() => {
+        if (last.get(format)?.value === value) last.delete(format);
+      });
+      return value;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { bearerAuth, cookieAuth, defineRoute, type RouteDefinition } from '@org/openapi';
 import { createApiRouter, implement, type ApiRouter } from '@org/openapi/express';
 import { z } from 'zod';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 const LocationId = z.string().min(1).max(64).meta({ description: 'A GHL location id (the tenant).', example: 've9EPM428h8vShlRW1KT' });
 const Analysis = z
@@ -112,6 +113,7 @@ export function createApiDocs(options: ApiDocsOptions): Pick<ApiRouter, 'docsRou
     throw new Error('documentation-only route: served by its feature router');
   };
   const { docsRouter, openapi } = createApiRouter({
+    routing: ROUTER_OPTIONS,
     info: {
       title: 'GHL workflow health API',
       version: options.version,

@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js';
 import { analysisHistory, latestAnalysis } from '../db/queries/analyses.js';
 import { activeSubscription } from '../db/queries/subscriptions.js';
 import { HttpError, notFound } from '../http/errors.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** Object-level authorization: a credential scoped to location A never sees location B (404, not 403: no oracle). */
 const ownLocation: RequestHandler = (req, _res, next) => {
@@ -26,7 +27,7 @@ function limitOf(raw: unknown): number {
  * (`createApiV2Router`) mounted at `/v2/api` in create-app.ts; v1 keeps working unchanged beside it.
  */
 export function createApiV1Router(deps: { db: Database; sessions: SessionStore; cookie: SessionCookie }): Router {
-  const router = Router();
+  const router = Router(ROUTER_OPTIONS);
 
   router.get('/me', requireAuth, (req, res) => {
     const p = req.principal!;

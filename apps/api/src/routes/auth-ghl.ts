@@ -8,6 +8,7 @@ import type { OAuthClient } from '../ghl/oauth.js';
 import type { OAuthStateStore } from '../ghl/oauth-state.js';
 import type { TokenStore } from '../ghl/token-store.js';
 import { HttpError } from '../http/errors.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** Scopes the analyzer needs (research §1.3). */
 export const GHL_SCOPES = [
@@ -21,8 +22,12 @@ export const GHL_SCOPES = [
   'forms.readonly',
 ] as const;
 
-/** The state is also bound to the browser that started the install, so a stolen callback URL cannot log anyone in. */
-const STATE_COOKIE = 'ghl_oauth_state';
+/**
+ * The state is also bound to the browser that started the install, so a stolen callback URL cannot log anyone in. With
+ * Secure cookies (production) it is a `__Host-` cookie (Secure, Path=/, host-only), which a sibling subdomain cannot
+ * set: no login CSRF by tossing a cookie that holds the attacker's own state.
+ */
+const stateCookieName = (secure: boolean) => (secure ? '__Host-ghl_oauth_state' : 'ghl_oauth_state');
 
 export interface GhlAuthRouterOptions {
   db: Database;
@@ -63,8 +68,9 @@ const query = (req: Request, name: string) => (typeof req.query[name] === 'strin
 
 /** `GET /auth/ghl/install` and `GET /auth/ghl/callback`: the Marketplace OAuth install flow. */
 export function createGhlAuthRouter(options: GhlAuthRouterOptions): Router {
-  const router = Router();
-  const stateCookie = { httpOnly: true, secure: options.cookie.secure, sameSite: 'lax' as const, path: '/auth/ghl', maxAge: 10 * 60_000 };
+  const router = Router(ROUTER_OPTIONS);
+  const STATE_COOKIE = stateCookieName(options.cookie.secure);
+  const stateCookie = { httpOnly: true, secure: options.cookie.secure, sameSite: 'lax' as const, path: options.cookie.secure ? '/' : '/auth/ghl', maxAge: 10 * 60_000 };
 
   router.get('/auth/ghl/install', async (_req, res) => {
     const state = await options.states.create();
@@ -104,6 +110,8 @@ export function createGhlAuthRouter(options: GhlAuthRouterOptions): Router {
       return id;
     });
     await options.onConnected?.(locationId);
+    // A new login ends the session the browser presented (no two live sessions for one browser).
+    if (req.principal?.sessionToken) await options.sessions.revoke(req.principal.sessionToken);
     const session = await options.sessions.create(accountId, locationId, options.cookie.maxAgeMs);
     setSessionCookie(res, options.cookie, session);
     res.redirect(302, options.frontendUrl);

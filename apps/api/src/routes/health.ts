@@ -4,6 +4,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Database } from '../db/database.js';
 import { MIGRATIONS_DIR, appliedMigrations } from '../db/migrations.js';
 import type { Lifecycle } from '../http/lifecycle.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** What `/health/detailed` reports about the running backends (names, never URLs or credentials). */
 export interface BackendInfo {
@@ -27,7 +28,7 @@ export function healthRoutes(deps: {
   /** Reported by /health/detailed (mode, Redis, breaker); Redis down degrades, it never makes /ready fail. */
   cache?: Cache;
 }): Router {
-  const router = Router();
+  const router = Router(ROUTER_OPTIONS);
   const noStore = { 'Cache-Control': 'no-store' };
 
   // Liveness: the event loop answers. No dependency checks, or a database outage would get the pod restarted.

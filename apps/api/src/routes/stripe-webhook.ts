@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { Billing } from '../billing/billing.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** Stripe's events are small; this leaves room for large subscription objects with many items. */
 const WEBHOOK_BODY_LIMIT = '512kb';
@@ -10,7 +11,7 @@ const WEBHOOK_BODY_LIMIT = '512kb';
  * signature (nothing written); 5xx only when the database failed, so that Stripe retries.
  */
 export function stripeWebhookRouter(billing: Billing): Router {
-  const router = Router();
+  const router = Router(ROUTER_OPTIONS);
   router.post('/webhooks/stripe', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const header = req.headers['stripe-signature'];
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -2,10 +2,11 @@ import { defineRoute } from '@org/openapi';
 import { createApiRouter, implement, type ApiRouter, type ImplementedRoute } from '@org/openapi/express';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { requireAuth } from '../auth/middleware.js';
+import { requireAuth, requireScope } from '../auth/middleware.js';
 import type { Billing } from '../billing/billing.js';
 import { SUBSCRIPTION_STATUSES, TIER_NAMES } from '../billing/tiers.js';
 import { HttpError } from '../http/errors.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 const Tier = z.enum(TIER_NAMES).meta({ description: 'Subscription tier.' });
 
@@ -56,7 +57,7 @@ export const checkoutRoute = defineRoute({
   tags: ['billing'],
   request: { body: CheckoutRequest },
   responses: { 200: { description: 'Redirect the browser to `url`.', body: RedirectUrl('CheckoutSession', 'Stripe Checkout URL.') } },
-  errors: [409],
+  errors: [403, 409],
 });
 
 export const portalRoute = defineRoute({
@@ -67,7 +68,7 @@ export const portalRoute = defineRoute({
   description: 'Returns the URL of a Stripe Customer Portal session: change plan, cancel, payment methods, invoices.',
   tags: ['billing'],
   responses: { 200: { description: 'Redirect the browser to `url`.', body: RedirectUrl('PortalSession', 'Stripe Customer Portal URL.') } },
-  errors: [409],
+  errors: [403, 409],
 });
 
 function locationOf(req: Pick<Request, 'principal'>): { accountId: string; locationId: string } {
@@ -79,6 +80,8 @@ function locationOf(req: Pick<Request, 'principal'>): { accountId: string; locat
 /** The billing routes, for the app's router and its OpenAPI document. */
 export function subscriptionRoutes(billing: Billing): ImplementedRoute[] {
   const before = [requireAuth];
+  // Starting a checkout or opening the billing portal needs the `billing` scope (API keys); reading the plan does not.
+  const billingWrite = [requireAuth, requireScope('billing')];
   return [
     implement(
       getSubscriptionRoute,
@@ -95,7 +98,7 @@ export function subscriptionRoutes(billing: Billing): ImplementedRoute[] {
         // Billing failures become HTTP errors in the one error mapper (src/http/error-handler.ts).
         res.reply(200, { success: true, data: await billing.checkout({ accountId, locationId, tier: req.body.tier }) });
       },
-      { before },
+      { before: billingWrite },
     ),
     implement(
       portalRoute,
@@ -103,7 +106,7 @@ export function subscriptionRoutes(billing: Billing): ImplementedRoute[] {
         const { locationId } = locationOf(req);
         res.reply(200, { success: true, data: await billing.portal({ locationId }) });
       },
-      { before },
+      { before: billingWrite },
     ),
   ];
 }
@@ -111,6 +114,7 @@ export function subscriptionRoutes(billing: Billing): ImplementedRoute[] {
 /** The billing API as its own router (mounted at /api and /v1/api); docs are served by the app-wide document. */
 export function createSubscriptionRouter(billing: Billing, options: { sessionCookieName: string; isProduction: boolean }): ApiRouter {
   return createApiRouter({
+    routing: ROUTER_OPTIONS,
     info: { title: 'Billing', version: '1.0.0' },
     servers: [{ url: '/api' }, { url: '/v1/api' }],
     securitySchemes: {

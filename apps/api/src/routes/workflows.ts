@@ -8,6 +8,7 @@ import { HttpError, notFound } from '../http/errors.js';
 import type { WorkflowService } from '../workflows/service.js';
 import type { AnalysisBudget, AnalysisQueue, JobEventStreams } from '../jobs/index.js';
 import { createJobRoutes, enqueueAnalysis, JobQueued, locationOf, ok } from './jobs.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** The principal's location, or 404: an account-level credential has no workflows of its own. */
 const requireLocation: RequestHandler = (req, _res, next) => next(req.principal?.locationId ? undefined : notFound('Location'));
@@ -105,7 +106,9 @@ const routes = {
       ]),
     },
     responses: { 200: { description: 'The analysis.', body: ok(Analysis) }, 202: { description: 'Queued (`async: true`).', body: ok(JobQueued) } },
-    // Documents the tier policy that applies (the rate-limit wiring, src/http/rate-limit.ts, matches this path).
+    // 422 ANALYSIS_TIME_BUDGET_EXCEEDED: the analysis ran out of its time budget (ANALYSIS_TIME_BUDGET_MS).
+    errors: [422],
+    // Documents the tier policy this route charges (one analysis per request, src/jobs/budget.ts).
     extensions: { 'x-rate-limit-policy': 'analysis' },
   }),
   getAnalysis: defineRoute({
@@ -142,8 +145,9 @@ const routes = {
     path: '/locations/current/health',
     operationId: 'locationHealth',
     summary: 'Location health',
-    description: "The location score (mean of its workflows' scores, drafts weighted 0.25) and each workflow's score.",
+    description: "The location score (mean of its workflows' scores, drafts weighted 0.25) and each workflow's score. Counts as one analysis against the tier's analysis rate limit.",
     tags: ['analysis'],
+    extensions: { 'x-rate-limit-policy': 'analysis' },
     responses: {
       200: {
         description: 'The location health.',
@@ -182,6 +186,7 @@ export function createWorkflowRoutes(deps: {
   const { service } = deps;
   const before = [requireAuth, requireLocation];
   return createApiRouter({
+    routing: ROUTER_OPTIONS,
     info: { title: 'GHL workflow health API', version: '1.0.0', description: 'Workflow health analysis for GoHighLevel locations.' },
     servers: [{ url: '/api', description: 'Canonical path.' }, { url: '/v1/api', description: 'Versioned alias of /api.' }],
     securitySchemes: { session: cookieAuth('session'), apiKey: bearerAuth() },
@@ -203,6 +208,9 @@ export function createWorkflowRoutes(deps: {
         routes.analyze,
         async (req, res) => {
           const body = req.body;
+          // Charged here, where the route is known, after validation: every spelling of the path that reaches this
+          // handler spends one analysis, and a malformed body spends none.
+          await deps.budget?.(locationOf(req), 1);
           if ('workflowId' in body && body.async) {
             res.reply(202, { success: true, data: await enqueueAnalysis({ queue: deps.queue, service }, locationOf(req), body.workflowId) });
             return;
@@ -229,7 +237,15 @@ export function createWorkflowRoutes(deps: {
         },
         { before },
       ),
-      implement(routes.health, async (req, res) => res.reply(200, { success: true, data: await service.locationHealth(locationOf(req)) }), { before }),
+      implement(
+        routes.health,
+        async (req, res) => {
+          // The location health analyses every workflow of the location: it spends one analysis of the tier's budget.
+          await deps.budget?.(locationOf(req), 1);
+          res.reply(200, { success: true, data: await service.locationHealth(locationOf(req)) });
+        },
+        { before },
+      ),
       ...createJobRoutes({ queue: deps.queue, service, budget: deps.budget, streams: deps.streams, lastAudit: deps.lastAudit, before }),
     ],
   });

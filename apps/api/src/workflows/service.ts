@@ -2,14 +2,10 @@ import { loadUserRecord, type UserRecords } from '../cache/user-record.js';
 import {
   ANALYZER_VERSION,
   AnalysisError,
-  analyzeLocation,
-  analyzeParsed,
-  createLocationContext,
   locationInventorySchema,
   parseWorkflowDefinition,
   scoreBand,
   type Finding,
-  type LocationContext,
   type LocationInventory,
   type WorkflowDefinition,
   workflowIdOf,
@@ -23,6 +19,7 @@ import { GhlError } from '../ghl/errors.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { CacheKeys, CacheTtls } from '../cache/keys.js';
 import type { WorkflowCache } from './cache.js';
+import { createInThreadRunner, type AnalysisRunner } from './analysis-pool.js';
 
 
 
@@ -51,6 +48,8 @@ export interface WorkflowServiceOptions {
   users?: Pick<UserRecords, 'get'>;
   /** Called after each analysis; must not throw. @default none */
   onAnalysis?: (event: AnalysisEvent) => void;
+  /** Where analyses run: the worker-thread pool in the server (createAnalysisPool). @default this thread */
+  runner?: AnalysisRunner;
 }
 
 export interface WorkflowListItem {
@@ -268,10 +267,17 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   });
 
   // Building a location context walks every definition of the location. The near cache hands every analysis the same
-  // inputs object until it changes, so a batch builds it once per process, not once per workflow.
-  const builtContexts = new WeakMap<LocationContextInputs, LocationContext>();
+  // inputs object until it changes, so each inputs object gets one key and a batch builds its context once per thread.
+  const runner = options.runner ?? createInThreadRunner();
+  const contextKeys = new WeakMap<LocationContextInputs, string>();
+  let contextSerial = 0;
+  const contextKeyOf = (locationId: string, inputs: LocationContextInputs) => {
+    let key = contextKeys.get(inputs);
+    if (!key) contextKeys.set(inputs, (key = `${locationId}:${++contextSerial}`));
+    return key;
+  };
   const contextFor = (locationId: string, inputs: LocationContextInputs, definitions: readonly WorkflowDefinition[]) =>
-    createLocationContext({ locationId, definitions, workflows: inputs.workflows ?? [], inventory: inputs.inventory ?? undefined, workflowsComplete: inputs.workflows !== null });
+    ({ locationId, definitions, workflows: inputs.workflows ?? [], inventory: inputs.inventory ?? undefined, workflowsComplete: inputs.workflows !== null });
 
   /** `stored`: `def` is the stored definition of its version (not one posted inline), so the cached inputs hold it as is. */
   async function runAnalysis(locationId: string, def: WorkflowDefinition, tier: Tier, stored: boolean): Promise<AnalysisView> {
@@ -279,14 +285,10 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     const inputs = await contextOf(locationId);
     const workflowId = workflowIdOf(def);
     const own = stored ? inputs.definitions.find((d) => workflowIdOf(d) === workflowId) : undefined;
-    let context: LocationContext;
-    if (own && own.version === def.version) {
-      context = builtContexts.get(inputs) ?? contextFor(locationId, inputs, inputs.definitions);
-      builtContexts.set(inputs, context);
-    } else {
-      context = contextFor(locationId, inputs, [def, ...inputs.definitions.filter((d) => workflowIdOf(d) !== workflowId)]);
-    }
-    const result = analyzeParsed(def, { location: context });
+    const result =
+      own && own.version === def.version
+        ? await runner.workflow(def, contextKeyOf(locationId, inputs), contextFor(locationId, inputs, inputs.definitions))
+        : await runner.workflow(def, undefined, contextFor(locationId, inputs, [def, ...inputs.definitions.filter((d) => workflowIdOf(d) !== workflowId)]));
     const durationMs = Math.round(performance.now() - started);
     const { rows } = await db.query<AnalysisRow>(
       `INSERT INTO analysis_results (location_id, workflow_id, workflow_version, health_score, issues_found, findings, tier, analyzer_version, duration_ms)
@@ -374,7 +376,12 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     },
     async getAnalysis(locationId, id) {
       if (!/^\d{1,18}$/.test(id)) throw notFound('Analysis');
-      const { rows } = await db.read<AnalysisRow>(`SELECT ${ANALYSIS_COLUMNS} FROM analysis_results WHERE id = $1 AND location_id = $2`, [id, locationId]);
+      // Within the tier's retention, like /history: an older analysis is not found, whichever route asks.
+      const retention = retentionDays(await tierOf(locationId));
+      const { rows } = await db.read<AnalysisRow>(
+        `SELECT ${ANALYSIS_COLUMNS} FROM analysis_results WHERE id = $1 AND location_id = $2 AND ($3::int IS NULL OR created_at >= now() - $3 * interval '1 day')`,
+        [id, locationId, retention],
+      );
       if (!rows[0]) throw notFound('Analysis');
       return view(rows[0], null, false);
     },
@@ -410,7 +417,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     },
     async locationHealth(locationId) {
       const inputs = await contextOf(locationId);
-      const result = analyzeLocation({
+      const result = await runner.location({
         locationId,
         definitions: inputs.definitions,
         inventory: inputs.inventory ?? undefined,

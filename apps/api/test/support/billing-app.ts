@@ -93,7 +93,7 @@ export async function startBillingApp(options: {
     events,
     async tenant(locationId) {
       const tenant = await seedTenant(db, locationId);
-      const { key } = await createApiKeyStore(db).create({ accountId: tenant.accountId, locationId, name: 'billing-test' });
+      const { key } = await createApiKeyStore(db, TEST_SECRETS.sessionSecret).create({ accountId: tenant.accountId, locationId, name: 'billing-test', scopes: ['analysis', 'billing'] });
       return { ...tenant, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } };
     },
     async close() {

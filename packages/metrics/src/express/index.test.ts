@@ -24,7 +24,7 @@ interface FakeOptions {
 function exchange({ method = 'GET', url = '/x', route, mounts, status = 200 }: FakeOptions = {}) {
   const req: Record<string | symbol, unknown> = { method, url, route: route === undefined ? undefined : { path: route } };
   if (mounts) req[MOUNTS] = mounts.map((pattern) => ({ pattern, route: undefined }));
-  const res = Object.assign(new EventEmitter(), { statusCode: status, writableFinished: false, req });
+  const res = Object.assign(new EventEmitter(), { statusCode: status, writableFinished: false, req, getHeader: (_name: string): string | undefined => undefined });
   return {
     req,
     res,

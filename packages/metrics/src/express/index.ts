@@ -21,6 +21,28 @@ export interface HttpMetricsOptions {
   overflowRoute?: string;
   /** Exemplar labels for a request (for example `{ trace_id }`); exposed in OpenMetrics only. @default undefined (no exemplars) */
   exemplar?: (req: Request, res: Response) => Record<string, string> | undefined;
+  /** Extra labels on `http_requests_total` and `http_request_duration_seconds`, each read from the request and kept to a fixed set of values. @default {} */
+  customLabels?: Readonly<Record<string, CustomLabel>>;
+  /** Responses left out of the latency histogram (long-lived streams), still counted in `http_requests_total` and in flight. @default { contentTypes: ['text/event-stream'], routes: [] } */
+  latencyExclude?: LatencyExclude;
+}
+
+/** A label read from each request, kept to a fixed set of values so that cardinality stays bounded. */
+export interface CustomLabel {
+  /** The values the label may take (at most 100); any other value, or none, is recorded as `overflow`. */
+  values: readonly string[];
+  /** Reads the value once the response is done, e.g. `(req) => req.get('x-client-platform')`. A throw counts as `overflow`. */
+  value: (req: Request, res: Response) => string | undefined | null;
+  /** Value recorded for anything outside `values`. @default '__other__' */
+  overflow?: string;
+}
+
+/** Which responses the latency histogram leaves out: their duration is a session length, not a response time. */
+export interface LatencyExclude {
+  /** Media types of the response's Content-Type (parameters and case ignored). @default ['text/event-stream'] */
+  contentTypes?: readonly string[];
+  /** Route templates (exact) or RegExps tested against the route template. @default [] */
+  routes?: readonly (string | RegExp)[];
 }
 
 export const DEFAULT_EXCLUDE: readonly string[] = ['/metrics', '/health', '/healthz', '/live', '/livez', '/ready', '/readyz'];
@@ -33,7 +55,41 @@ type Labels = {
   method: string;
   route: string;
   status_code: string;
-};
+} & Record<string, string>;
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const RESERVED_LABELS = new Set(['method', 'route', 'status_code', 'le', 'quantile', 'job', 'instance']);
+
+interface BoundLabel {
+  readonly name: string;
+  readonly values: readonly string[];
+  readonly index: ReadonlyMap<string, number>;
+  readonly value: CustomLabel['value'];
+}
+
+function boundLabels(custom: HttpMetricsOptions['customLabels']): BoundLabel[] {
+  if (custom === undefined) return [];
+  if (typeof custom !== 'object' || custom === null || Array.isArray(custom)) throw new MetricsOptionsError('options.customLabels must be an object of { values, value } by label name');
+  const entries = Object.entries(custom);
+  if (entries.length > 10) throw new MetricsOptionsError('options.customLabels: at most 10 labels');
+  const bound = entries.map(([name, def]) => {
+    const where = `options.customLabels.${name}`;
+    if (!LABEL_NAME.test(name) || name.startsWith('__') || RESERVED_LABELS.has(name)) throw new MetricsOptionsError(`${where}: invalid or reserved label name`);
+    if (typeof def !== 'object' || def === null || typeof def.value !== 'function') throw new MetricsOptionsError(`${where}.value must be a function`);
+    const values = def.values;
+    if (!Array.isArray(values) || values.length === 0 || values.length > 100 || values.some((v) => typeof v !== 'string') || new Set(values).size !== values.length) {
+      throw new MetricsOptionsError(`${where}.values must list 1 to 100 distinct strings`);
+    }
+    const overflow = def.overflow ?? '__other__';
+    if (typeof overflow !== 'string' || values.includes(overflow)) throw new MetricsOptionsError(`${where}.overflow must be a string that is not one of the values`);
+    const all = [...values, overflow];
+    return { name, values: all, index: new Map(values.map((v, i) => [v, i])), value: def.value };
+  });
+  // Each label multiplies the series of every route and status: keep the product small.
+  const combinations = bound.reduce((n, b) => n * b.values.length, 1);
+  if (combinations > 10_000) throw new MetricsOptionsError(`options.customLabels allow ${combinations} value combinations (overflow values included); at most 10 000`);
+  return bound;
+}
 
 /** One (method, route, status) combination: its frozen labels, request count and histogram series. */
 interface Series {
@@ -51,9 +107,9 @@ const LABEL_NAMES = ['method', 'route', 'status_code'] as const;
  * middleware on the same registry shares it; an identical prom-client definition registered earlier is
  * refused with the usual conflict error rather than silently observed twice.
  */
-function durationHistogram(metrics: Metrics, buckets: readonly number[], exemplars: boolean): SeriesHistogram {
+function durationHistogram(metrics: Metrics, buckets: readonly number[], exemplars: boolean, labelNames: readonly string[]): SeriesHistogram {
   assertBuckets(buckets, () => new MetricsOptionsError('options.buckets must be a non-empty ascending list of finite numbers'));
-  return getOrCreate(metrics.registry, 'histogram', { name: DURATION, help: DURATION_HELP, labelNames: LABEL_NAMES }, () => new SeriesHistogram(DURATION, DURATION_HELP, LABEL_NAMES, buckets, exemplars), {
+  return getOrCreate(metrics.registry, 'histogram', { name: DURATION, help: DURATION_HELP, labelNames }, () => new SeriesHistogram(DURATION, DURATION_HELP, labelNames, buckets, exemplars), {
     buckets,
     exemplars,
     reuse: isSeriesHistogram,
@@ -101,8 +157,41 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
   const exemplar = options.exemplar;
   if (exemplar !== undefined && typeof exemplar !== 'function') throw new MetricsOptionsError('options.exemplar must be a function');
 
+  const custom = boundLabels(options.customLabels);
+  const labelNames = [...LABEL_NAMES, ...custom.map((c) => c.name)];
+  const latency = options.latencyExclude ?? {};
+  if (typeof latency !== 'object' || latency === null) throw new MetricsOptionsError('options.latencyExclude must be an object');
+  const streamTypes = latency.contentTypes ?? ['text/event-stream'];
+  const streamRoutes = latency.routes ?? [];
+  if (!Array.isArray(streamTypes) || streamTypes.some((t) => typeof t !== 'string' || !t.includes('/'))) throw new MetricsOptionsError('options.latencyExclude.contentTypes must list media types such as text/event-stream');
+  if (!Array.isArray(streamRoutes) || streamRoutes.some((r) => typeof r !== 'string' && !(r instanceof RegExp))) throw new MetricsOptionsError('options.latencyExclude.routes must list route templates or RegExps');
+  const streamTypeSet = new Set(streamTypes.map((t) => t.toLowerCase()));
+  // First letters (lower case) of the excluded types: most responses are told apart on one character, with no allocation.
+  const streamFirst = new Set([...streamTypeSet].map((t) => t.charCodeAt(0)));
+  const streamRouteSet = new Set(streamRoutes.filter((r): r is string => typeof r === 'string'));
+  const streamRoutePatterns = streamRoutes.filter((r): r is RegExp => r instanceof RegExp);
+  // Route labels are bounded (maxRoutes), so the answer per route is remembered.
+  const streamRouteCache = new Map<string, boolean>();
+  const isStreamRoute = (route: string): boolean => {
+    if (streamRouteSet.size === 0 && streamRoutePatterns.length === 0) return false;
+    let hit = streamRouteCache.get(route);
+    if (hit === undefined) {
+      hit = streamRouteSet.has(route) || streamRoutePatterns.some((p) => p.test(route));
+      streamRouteCache.set(route, hit);
+    }
+    return hit;
+  };
+  const isStreamType = (res: ServerResponse): boolean => {
+    if (streamTypeSet.size === 0) return false;
+    // A response object without getHeader (a test double, another framework's wrapper) is not a stream.
+    const header = typeof res.getHeader === 'function' ? res.getHeader('content-type') : undefined;
+    if (typeof header !== 'string' || !streamFirst.has(header.charCodeAt(0) | 0x20)) return false;
+    const semi = header.indexOf(';');
+    return streamTypeSet.has((semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase());
+  };
+
   const buckets = options.buckets ?? DEFAULT_BUCKETS;
-  const duration = durationHistogram(metrics, buckets, exemplar !== undefined);
+  const duration = durationHistogram(metrics, buckets, exemplar !== undefined, labelNames);
   // Requests are counted in plain numbers on the hot path and copied into prom-client at scrape time:
   // one prom-client call per request (the histogram) instead of four.
   const syncTotal = function syncHttpRequests(this: Counter<string>) {
@@ -114,7 +203,7 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
   };
   Object.defineProperty(syncTotal, SYNCED, { value: true });
   Object.defineProperty(syncInFlight, SYNCED, { value: true });
-  const total = metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames: LABEL_NAMES, collect: syncTotal });
+  const total = metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames, collect: syncTotal });
   const inFlight = metrics.gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.', collect: syncInFlight });
   // Someone may have registered identical metrics without the scrape-time sync; then count directly.
   const isSynced = (m: unknown) => ((m as { collect?: { [SYNCED]?: boolean } }).collect?.[SYNCED] ?? false) === true;
@@ -135,13 +224,34 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
   let lastApp: object | undefined;
   let lastWatcher: RouterWatcher | undefined;
 
-  const seriesFor = (methodIndex: number, route: string, status: number): Series => {
+  // Custom label values are indexes into their closed lists, mixed into the series key.
+  const customIndexes = new Array<number>(custom.length).fill(0);
+  const readCustom = (req: Request, res: Response): number => {
+    let key = 0;
+    for (let i = 0; i < custom.length; i++) {
+      const label = custom[i]!;
+      let index = label.values.length - 1;
+      try {
+        const v = label.value(req, res);
+        if (typeof v === 'string') index = label.index.get(v) ?? index;
+      } catch {
+        // A throwing reader counts as overflow: a label never fails a request.
+      }
+      customIndexes[i] = index;
+      key = key * label.values.length + index;
+    }
+    return key;
+  };
+
+  const seriesFor = (methodIndex: number, route: string, status: number, customKey = 0): Series => {
     let byKey = byRoute.get(route);
     if (!byKey) byRoute.set(route, (byKey = new Map()));
-    const key = status * 16 + methodIndex;
+    const key = (customKey * 1024 + status) * 16 + methodIndex;
     let entry = byKey.get(key);
     if (!entry) {
-      const labels = Object.freeze({ method: METHOD_LABELS[methodIndex]!, route, status_code: String(status) }) as Labels;
+      const base: Record<string, string> = { method: METHOD_LABELS[methodIndex]!, route, status_code: String(status) };
+      for (let i = 0; i < custom.length; i++) base[custom[i]!.name] = custom[i]!.values[customIndexes[i]!]!;
+      const labels = Object.freeze(base) as Labels;
       entry = { labels, count: 0, histogram: duration.series(labels) };
       byKey.set(key, entry);
       series.push(entry);
@@ -185,8 +295,10 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     const methodIndex = METHOD_INDEX.get(req.method) ?? OTHER_METHOD;
     // A response the client abandoned before it was fully written has no meaningful status.
     const status = this.writableFinished ? this.statusCode : 499;
-    const entry = seriesFor(methodIndex, boundedRoute(routeTemplate(req as unknown as TrackedRequest)), status);
-    duration.record(entry.histogram, seconds, exemplar ? exemplar(req, this as Response) : undefined);
+    const route = boundedRoute(routeTemplate(req as unknown as TrackedRequest));
+    const entry = seriesFor(methodIndex, route, status, custom.length === 0 ? 0 : readCustom(req, this as Response));
+    // A stream's duration is how long the client stayed, not how fast the server answered: counted, not timed.
+    if (!isStreamType(this) && !isStreamRoute(route)) duration.record(entry.histogram, seconds, exemplar ? exemplar(req, this as Response) : undefined);
     entry.count++;
     if (directTotal) total.inc(entry.labels);
   }

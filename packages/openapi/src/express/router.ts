@@ -28,6 +28,8 @@ export interface ApiRouterOptions extends Omit<OpenApiOptions, 'routes'> {
   securityHandlers?: Readonly<Record<string, SecurityHandler>>;
   /** Serving of `/openapi.json` and `/api-docs` (see `docsRouter`). @default { enabled: true } */
   docs?: DocsOptions;
+  /** Path matching of the router: `caseSensitive` (`/Users` is not `/users`) and `strict` (`/users/` is not `/users`). @default Express's: both false */
+  routing?: { caseSensitive?: boolean; strict?: boolean };
 }
 
 /** What `createApiRouter` returns. */
@@ -210,7 +212,7 @@ export function createApiRouter(options: ApiRouterOptions): ApiRouter {
   const settings = settingsOf(options);
   // createOpenApi picks the document options it knows; the router-only ones are ignored there.
   const openapi = createOpenApi({ ...options, routes: options.routes.map((entry) => entry.route) });
-  const router = express.Router();
+  const router = express.Router({ caseSensitive: options.routing?.caseSensitive ?? false, strict: options.routing?.strict ?? false });
   const json = express.json({ limit: settings.jsonLimit, type: JSON_TYPES });
   for (const { route, handler, before } of options.routes) {
     const chain: RequestHandler[] = [];

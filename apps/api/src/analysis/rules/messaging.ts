@@ -213,14 +213,25 @@ export const noResponseHandling: Rule = {
   },
 };
 
+// Every pattern is linear: a bracketed placeholder cannot contain another `[`, so a scan that starts at one `[` stops
+// at the next, and its length is bounded (GHL placeholders are short), so no start position rescans the rest.
 const PLACEHOLDERS: readonly RegExp[] = [
-  /\[[A-Z][a-zA-Z]*(\s+[A-Z][a-zA-Z]*)*\]/,
-  /\[X\b[^\]]*\]/,
-  /\[insert\b[^\]]*\]/i,
-  /\[your\s[^\]]*\]/i,
+  /\[[A-Z][a-zA-Z]{0,60}(?:\s{1,10}[A-Z][a-zA-Z]{0,60}){0,10}\]/,
+  /\[X\b[^\][]{0,200}\]/,
+  /\[insert\b[^\][]{0,200}\]/i,
+  /\[your\s[^\][]{0,200}\]/i,
   /lorem ipsum/i,
   /\b(TODO|TBD|XXX)\b/,
 ];
+
+/** The first placeholder in `text`: patterns in order, stopping at the first that matches. */
+function firstPlaceholder(text: string): RegExpExecArray | undefined {
+  for (const re of PLACEHOLDERS) {
+    const match = re.exec(text);
+    if (match) return match;
+  }
+  return undefined;
+}
 
 /** The copy fields of a step that a contact or user reads (§4.1 item 16). */
 function copyFields(step: Step): [string, string][] {
@@ -254,7 +265,7 @@ export const placeholderText: Rule = {
   *check({ graph }) {
     for (const step of graph.steps) {
       for (const [field, text] of copyFields(step)) {
-        const match = PLACEHOLDERS.map((re) => re.exec(text)).find((m) => m !== null);
+        const match = firstPlaceholder(text);
         if (match) {
           yield { stepId: step.id, message: `${label(step)} ${field} contains placeholder text "${match[0]}".` };
           break;

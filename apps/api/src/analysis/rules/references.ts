@@ -213,7 +213,8 @@ export const missingUser: Rule = {
     ),
 };
 
-const CUSTOM_VALUE_MERGE = /\{\{\s*custom_values\.([^\s}]+)\s*\}\}/g;
+// Linear: a key stops at the next brace (a merge field never nests), and its length and the spaces are bounded.
+const CUSTOM_VALUE_MERGE = /\{\{\s{0,20}custom_values\.([^\s{}]{1,200})\s{0,20}\}\}/g;
 
 export const unknownCustomValue: Rule = {
   number: 33,
