@@ -64,4 +64,17 @@ await manager.set('m', { n: 1 }, 60_000);
 assert.deepEqual(await manager.get('m'), { n: 1 });
 assert.equal(await under.has('keyv:m'), true);
 await under.close();
+
+// A node-redis v5 client is accepted too (the caller connects and closes it); nothing listening: memory answers.
+const { createClient } = await import('redis');
+const nodeClient = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+nodeClient.on('error', () => {});
+nodeClient.connect().catch(() => {});
+const viaNodeRedis = createCache({ redis: nodeClient });
+const t0 = Date.now();
+await viaNodeRedis.set('k', 'v');
+assert.equal(await viaNodeRedis.get('k'), 'v');
+assert.ok(Date.now() - t0 < 1000);
+assert.equal(viaNodeRedis.stats().redis, 'down');
+await viaNodeRedis.close();
 console.log('esm ok');

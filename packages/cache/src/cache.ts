@@ -451,8 +451,9 @@ class Scope implements Cache {
       return core.resolved;
     }
     const full = this.keyPrefix + key;
-    const redis = core.redis!;
-    if (core.o.mode === 'fallback' && core.metrics === undefined && redis.usable) {
+    const redis = core.redis;
+    if (redis?.booting) return this.afterBoot(() => this.get<T>(key));
+    if (redis !== undefined && core.o.mode === 'fallback' && core.metrics === undefined && redis.usable) {
       // The hot path through Redis: one promise for the command, one continuation, no Read object.
       return redis.get(
         full,
@@ -464,6 +465,18 @@ class Scope implements Cache {
       );
     }
     return this.timed('get', this.read(full, false, true)).then((r) => (r?.fresh ? (r.value as T) : undefined));
+  }
+
+  /**
+   * Runs `operation` once the first connection is ready, or after `operationTimeoutMs` without it (then
+   * from memory): a cache created a moment ago reads and writes Redis instead of missing.
+   */
+  private afterBoot<R>(operation: () => Promise<R>): Promise<R> {
+    const core = this.core;
+    return core.redis!.whenBooted(core.o.operationTimeoutMs).then(() => {
+      if (core.closed) throw new CacheClosedError();
+      return operation();
+    });
   }
 
   private fromRedis<T>(full: string, raw: string | null): T | undefined {
@@ -486,6 +499,7 @@ class Scope implements Cache {
   async has(key: string): Promise<boolean> {
     this.open();
     checkKey(key);
+    if (this.core.redis?.booting) return this.afterBoot(() => this.has(key));
     const r = await this.read(this.keyPrefix + key, false, false);
     return r?.fresh === true;
   }
@@ -507,7 +521,7 @@ class Scope implements Cache {
    * Reads a key from the tiers the mode uses. `allowStale` also returns entries past their TTL
    * but within grace (for wrap). Redis failures fall back to memory, never to the caller.
    */
-  private async read(full: string, allowStale: boolean, count: boolean, call?: CallState): Promise<Read | undefined> {
+  private async read(full: string, allowStale: boolean, count: boolean, call?: CallState, ordered = false): Promise<Read | undefined> {
     const core = this.core;
     const mode = core.o.mode;
     const redis = core.redis;
@@ -522,7 +536,8 @@ class Scope implements Cache {
     }
     let raw: string | null;
     try {
-      raw = await redis!.exec('GET', (c) => c.get(full));
+      // `ordered`: sent at once behind the command before it on the connection; otherwise batched with the tick's GETs.
+      raw = await (ordered ? redis!.exec('GET', (c) => c.get(full)) : redis!.fetch(full));
     } catch {
       if (call) call.redisFailed = true;
       // Served from memory while Redis misbehaves (fallback mode had not looked there yet).
@@ -590,6 +605,7 @@ class Scope implements Cache {
         this.writeMemory(this.memPrefix === '' ? key : this.memPrefix + key, checked, spec);
         return core.resolved;
       }
+      if (core.redis?.booting) return this.afterBoot(() => this.set(key, value, options));
       return this.timed('set', this.write(this.keyPrefix + key, checked, spec)).then(() => undefined);
     } catch (error) {
       return Promise.reject(error);
@@ -685,6 +701,7 @@ class Scope implements Cache {
     this.open();
     checkKey(key);
     const core = this.core;
+    if (core.redis?.booting) return this.afterBoot(() => this.delete(key));
     const full = this.keyPrefix + key;
     this.counters.deletes++;
     if (!this.isRoot) core.totals.deletes++;
@@ -711,6 +728,7 @@ class Scope implements Cache {
     this.open();
     if (typeof tag !== 'string' || tag.length === 0) throw new CacheOptionsError('a tag must be a non-empty string');
     const core = this.core;
+    if (core.redis?.booting) return this.afterBoot(() => this.deleteByTag(tag));
     const tagKey = core.tagKey(this.keyPrefix, tag);
     const keys = new Set(core.memory.deleteTag(tagKey));
     const redis = core.redis;
@@ -734,6 +752,7 @@ class Scope implements Cache {
   async clear(): Promise<void> {
     this.open();
     const core = this.core;
+    if (core.redis?.booting) return this.afterBoot(() => this.clear());
     core.memory.clear(this.memPrefix);
     const redis = core.redis;
     if (redis === undefined || !redis.usable) return;
@@ -771,6 +790,7 @@ class Scope implements Cache {
     checkKey(key);
     if (typeof factory !== 'function') throw new CacheOptionsError('wrap expects a factory function');
     const core = this.core;
+    if (core.redis?.booting) return this.afterBoot(() => this.wrap(key, factory, options));
     const spec = this.wrapSpec(options);
     const full = this.keyPrefix + key;
     const redis = core.redis;
@@ -838,13 +858,14 @@ class Scope implements Cache {
     const giveUpAt = Date.now() + core.o.lockLeaseMs;
     let stale: Read | undefined;
     while (!core.closed && redis.usable && !call.redisFailed && Date.now() < giveUpAt) {
-      const pollMs = redis.subscriberReady ? 250 : 25;
+      // The poll only covers a lost wake-up (or a subscriber that is not subscribed yet).
+      const pollMs = redis.subscriberReady ? 100 : 25;
       const wait = core.waitFor(full, Math.min(pollMs, Math.max(1, giveUpAt - Date.now())));
       const locking = core.tryLock(full, token);
       // On one connection, a GET sent right behind SET NX sees the state after it: this is the
       // double-check (did the previous holder store the value?) without an extra round trip. A
       // cluster may route the two to different nodes, so there the check waits for the lock.
-      const reading = redis.cluster ? undefined : this.read(full, true, false, call);
+      const reading = redis.cluster ? undefined : this.read(full, true, false, call, true);
       const acquired = await locking;
       if (acquired === undefined) {
         wait.cancel();
@@ -874,12 +895,16 @@ class Scope implements Cache {
     const core = this.core;
     const redis = core.redis!;
     // Delete the lock only if we still hold it (the lease may have passed to another process).
-    redis
+    const released = redis
       .exec('EVAL', (c) => c.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, core.lockKey(full), token) as Promise<unknown>)
       .catch(() => {
         // the lease expires by itself
-      })
-      .finally(() => core.publish('w', full));
+      });
+    // On one connection the wake-up goes out right behind the unlock (Redis runs them in order, so a woken
+    // waiter finds the lock gone and the value written) instead of one round trip later. A Cluster may
+    // route the two to different nodes: there it waits for the unlock.
+    if (redis.cluster) void released.finally(() => core.publish('w', full));
+    else core.publish('w', full);
   }
 
   private async compute<T>(full: string, factory: WrapFactory<T>, spec: WrapSpec, stale: Read | undefined, call?: CallState): Promise<T> {

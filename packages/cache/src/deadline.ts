@@ -1,11 +1,37 @@
 import { performance } from 'node:perf_hooks';
 import { CacheRedisError } from './errors.js';
 
-interface Pending {
-  at: number;
-  done: boolean;
-  onTimeout: (error: CacheRedisError) => void;
-  what: string;
+/**
+ * One tracked deadline. Marking it `done` drops its timeout callback at once: the entry stays queued
+ * until the timer passes it, and must not keep the caller's closures (and through them the replies)
+ * alive that long, or every reply would outlive the young generation and be promoted.
+ */
+class Pending {
+  private onTimeout: ((error: CacheRedisError) => void) | undefined;
+
+  constructor(
+    readonly at: number,
+    onTimeout: (error: CacheRedisError) => void,
+    readonly what: string,
+  ) {
+    this.onTimeout = onTimeout;
+  }
+
+  get done(): boolean {
+    return this.onTimeout === undefined;
+  }
+
+  set done(value: boolean) {
+    if (value) this.onTimeout = undefined;
+  }
+
+  /** Runs the timeout callback once, unless done. */
+  expire(error: () => CacheRedisError): void {
+    const onTimeout = this.onTimeout;
+    if (onTimeout === undefined) return;
+    this.onTimeout = undefined;
+    onTimeout(error());
+  }
 }
 
 /**
@@ -26,7 +52,7 @@ export class DeadlineQueue {
    * time. The caller settles its own promise (one promise per operation instead of two).
    */
   track(onTimeout: (error: CacheRedisError) => void, what: string): { done: boolean } {
-    const pending: Pending = { at: performance.now() + this.ms, done: false, onTimeout, what };
+    const pending = new Pending(performance.now() + this.ms, onTimeout, what);
     this.queue.push(pending);
     if (this.timer === undefined) this.arm(pending.at);
     return pending;
@@ -42,10 +68,7 @@ export class DeadlineQueue {
   }
 
   private expire(pending: Pending): void {
-    if (!pending.done) {
-      pending.done = true;
-      pending.onTimeout(new CacheRedisError(`Redis ${pending.what} did not answer within ${this.ms} ms`, 'CACHE_REDIS_TIMEOUT'));
-    }
+    pending.expire(() => new CacheRedisError(`Redis ${pending.what} did not answer within ${this.ms} ms`, 'CACHE_REDIS_TIMEOUT'));
   }
 
   private arm(at: number): void {

@@ -1,13 +1,18 @@
+import { isNodeRedis, type NodeRedisClientLike } from './client-adapter.js';
 import { CacheOptionsError } from './errors.js';
 import { checkLogger, type CacheLogger } from './logger.js';
 import { checkSerializer, type CacheSerializer } from './custom-serializer.js';
 import { durationMs, type Duration } from './ttl.js';
 
 /**
- * The part of an ioredis `Redis` or `Cluster` instance the cache relies on. Declared structurally so
- * that memory-only users need neither ioredis nor its types.
+ * A Redis client the cache accepts: an ioredis `Redis` or `Cluster`, or a node-redis v5 client
+ * (`createClient()` of `redis` or `@redis/client`; not its cluster). Declared structurally so that
+ * memory-only users need neither library nor its types.
  */
-export interface RedisClientLike {
+export type RedisClientLike = IoRedisClientLike | NodeRedisClientLike;
+
+/** The part of an ioredis `Redis` or `Cluster` instance the cache relies on. */
+export interface IoRedisClientLike {
   readonly status: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches ioredis' own listener type
   on(event: string, listener: (...args: any[]) => void): unknown;
@@ -25,7 +30,7 @@ export type CacheMode = 'fallback' | 'near';
 
 /** Options of `createCache`. Every field is optional; without `redis` the cache is memory only. */
 export interface CacheOptions {
-  /** A Redis URL (the cache creates and closes the client) or an ioredis `Redis`/`Cluster` (you keep closing it). @default undefined (memory only) */
+  /** A Redis URL (the cache creates and closes an ioredis client), or an ioredis `Redis`/`Cluster` or node-redis v5 client (you connect and close it). @default undefined (memory only) */
   redis?: string | RedisClientLike;
   /** `fallback`: Redis is primary, memory serves only while Redis is unavailable; `near`: memory in front of Redis with `nearCacheTtl`, invalidated over pub/sub. @default 'fallback' */
   mode?: CacheMode;
@@ -149,8 +154,12 @@ export function resolveOptions(input: CacheOptions | undefined): ResolvedOptions
   if (redis !== undefined) {
     if (typeof redis === 'string') {
       if (!/^rediss?:\/\//.test(redis)) throw new CacheOptionsError('createCache: "redis" must be a redis:// or rediss:// URL or an ioredis instance');
-    } else if (typeof redis !== 'object' || redis === null || typeof (redis as RedisClientLike).duplicate !== 'function' || typeof (redis as RedisClientLike).on !== 'function') {
-      throw new CacheOptionsError('createCache: "redis" must be a redis:// URL or an ioredis Redis/Cluster instance');
+    } else if (
+      typeof redis !== 'object' ||
+      redis === null ||
+      (!isNodeRedis(redis) && (typeof (redis as IoRedisClientLike).duplicate !== 'function' || typeof (redis as IoRedisClientLike).on !== 'function' || typeof (redis as IoRedisClientLike).status !== 'string'))
+    ) {
+      throw new CacheOptionsError('createCache: "redis" must be a redis:// URL, an ioredis Redis/Cluster or a node-redis client');
     }
   }
   if (options.mode !== undefined && options.mode !== 'fallback' && options.mode !== 'near') {

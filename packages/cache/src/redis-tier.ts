@@ -1,10 +1,11 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { NodeRedisConnection, isNodeRedis, nodeRedisSubscriber, type Connection, type Subscriber } from './client-adapter.js';
 import { DeadlineQueue, backoff, withTimeout } from './deadline.js';
 import { CacheRedisError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { loadPeer } from './peers.js';
 
-export type Client = Redis | Cluster;
+export type Client = Connection;
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface RedisTierHooks {
@@ -40,6 +41,18 @@ function subscriberOptions(o: ResolvedOptions): RedisOptions {
 
 const isCluster = (client: unknown): client is Cluster => (client as { isCluster?: boolean }).isCluster === true;
 
+/** Most keys one MGET carries; a larger tick is split. */
+const MAX_BATCH = 512;
+
+/** A GET waiting for the MGET of its tick. */
+interface QueuedGet {
+  key: string;
+  settle(raw: string | null | undefined, error?: unknown): void;
+}
+
+/** Connection states in which a client that was never ready is still coming up. */
+const BOOTING = new Set(['wait', 'connecting', 'connect']);
+
 function asCacheError(error: unknown, what: string): CacheRedisError {
   if (error instanceof CacheRedisError) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -56,8 +69,16 @@ function asCacheError(error: unknown, what: string): CacheRedisError {
 export class RedisTier {
   readonly client: Client;
   readonly cluster: boolean;
+  /** Which client library carries the commands. */
+  readonly library: 'ioredis' | 'node-redis';
   private readonly owned: boolean;
-  private sub: Client | undefined;
+  private sub: Subscriber | undefined;
+  private everReady = false;
+  /** A wait for the first connection ran out: from then on nothing waits for it (memory serves until it is up). */
+  private bootOver = false;
+  private bootWaiters: ((usable: boolean) => void)[] = [];
+  private batch: QueuedGet[] | undefined;
+  private readonly flushBatch = () => this.sendBatch();
   private subWasReady = false;
   private state: BreakerState = 'closed';
   private failures = 0;
@@ -77,16 +98,28 @@ export class RedisTier {
     const given = o.redis!;
     if (typeof given === 'string') {
       const { Redis: RedisCtor } = loadPeer<{ Redis: new (url: string, options: RedisOptions) => Redis }>('ioredis');
-      this.client = new RedisCtor(given, ownOptions(o));
+      this.client = new RedisCtor(given, ownOptions(o)) as unknown as Client;
       this.owned = true;
+      this.library = 'ioredis';
+    } else if (isNodeRedis(given)) {
+      this.client = new NodeRedisConnection(given);
+      this.owned = false;
+      this.library = 'node-redis';
     } else {
       this.client = given as unknown as Client;
       this.owned = false;
+      this.library = 'ioredis';
     }
     this.cluster = isCluster(this.client);
     this.listen(this.client, 'error', (error: unknown) => this.hooks.error(asCacheError(error, 'connection'), 'connection'));
     this.listen(this.client, 'ready', () => this.onReady());
-    for (const event of ['close', 'end', 'reconnecting']) this.listen(this.client, event, () => this.sync(`connection ${event}`));
+    for (const event of ['close', 'end', 'reconnecting']) {
+      this.listen(this.client, event, () => {
+        this.sync(`connection ${event}`);
+        // A refused first connection is known at once: nobody sits out the deadline for it.
+        this.endBoot(false);
+      });
+    }
     if (channel !== undefined) this.startSubscriber(channel);
     // A lazyConnect client would wait for a first command, which the cache only sends once ready.
     if (this.client.status === 'wait') this.client.connect().catch(() => {});
@@ -107,7 +140,40 @@ export class RedisTier {
   }
 
   get subscriberReady(): boolean {
-    return this.sub !== undefined && this.sub.status === 'ready';
+    return this.sub !== undefined && this.sub.ready;
+  }
+
+  /** True before the first connection was ever ready, while it is still being made. */
+  get booting(): boolean {
+    return !this.everReady && !this.bootOver && !this.closed && this.state === 'closed' && BOOTING.has(this.client.status);
+  }
+
+  /**
+   * Before the first connection: resolves once it is ready (true), or false when it fails or takes
+   * longer than `ms`. Afterwards it resolves at once with `usable`.
+   */
+  whenBooted(ms: number): Promise<boolean> {
+    if (!this.booting) return Promise.resolve(this.usable);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.bootOver = true;
+        this.endBoot(this.usable);
+      }, ms);
+      timer.unref();
+      const done = (usable: boolean) => {
+        clearTimeout(timer);
+        resolve(usable);
+      };
+      this.bootWaiters.push(done);
+    });
+  }
+
+  private endBoot(usable: boolean): void {
+    if (!usable) this.bootOver = true;
+    if (this.bootWaiters.length === 0) return;
+    const waiters = this.bootWaiters;
+    this.bootWaiters = [];
+    for (const w of waiters) w(usable);
   }
 
   /** Runs one command under the deadline and accounts its outcome to the breaker. */
@@ -144,29 +210,86 @@ export class RedisTier {
   get<T>(key: string, map: (raw: string | null) => T, recover: () => T): Promise<T> {
     if (!this.usable) return Promise.resolve(recover());
     return new Promise<T>((resolve, reject) => {
-      const deadline = this.deadlines.track((timeout) => {
-        this.fail(timeout, 'GET');
-        resolve(recover());
-      }, 'GET');
-      this.client.get(key).then(
-        (value) => {
-          if (deadline.done) return;
-          deadline.done = true;
-          this.failures = 0;
-          try {
-            resolve(map(value));
-          } catch (error) {
-            reject(error);
-          }
-        },
-        (error: unknown) => {
-          if (deadline.done) return;
-          deadline.done = true;
-          this.fail(error, 'GET');
+      this.enqueue(key, (raw) => {
+        if (raw === undefined) {
           resolve(recover());
-        },
-      );
+          return;
+        }
+        try {
+          resolve(map(raw));
+        } catch (error) {
+          reject(error);
+        }
+      });
     });
+  }
+
+  /** GET under the deadline, batched like `get`; rejects with a CacheRedisError. */
+  fetch(key: string): Promise<string | null> {
+    if (!this.usable) return Promise.reject(new CacheRedisError('Redis is unavailable', 'CACHE_REDIS_UNAVAILABLE'));
+    return new Promise<string | null>((resolve, reject) => {
+      this.enqueue(key, (raw, error) => (raw === undefined ? reject(error) : resolve(raw)));
+    });
+  }
+
+  /**
+   * Queues a GET for this tick: every GET issued before the tick ends goes out as one MGET (one write,
+   * one reply, one deadline and at most one breaker failure). A Cluster gets one GET per key, as the keys
+   * may live in different slots. `settle` receives the reply, or undefined and the error.
+   */
+  private enqueue(key: string, settle: QueuedGet['settle']): void {
+    if (this.cluster) {
+      this.sendGets([{ key, settle }]);
+      return;
+    }
+    let batch = this.batch;
+    if (batch === undefined) {
+      batch = this.batch = [];
+      process.nextTick(this.flushBatch);
+    }
+    batch.push({ key, settle });
+    if (batch.length >= MAX_BATCH) {
+      this.batch = [];
+      this.sendGets(batch);
+    }
+  }
+
+  private sendBatch(): void {
+    const batch = this.batch;
+    this.batch = undefined;
+    if (batch !== undefined && batch.length > 0) this.sendGets(batch);
+  }
+
+  private sendGets(batch: QueuedGet[]): void {
+    const what = batch.length === 1 ? 'GET' : 'MGET';
+    const failAll = (error: CacheRedisError) => {
+      for (const q of batch) q.settle(undefined, error);
+    };
+    if (!this.usable) {
+      failAll(new CacheRedisError('Redis is unavailable', 'CACHE_REDIS_UNAVAILABLE'));
+      return;
+    }
+    const deadline = this.deadlines.track((timeout) => failAll(this.fail(timeout, what)), what);
+    let command: Promise<(string | null)[] | string | null>;
+    try {
+      command = batch.length === 1 ? this.client.get(batch[0]!.key) : this.client.mget(batch.map((q) => q.key));
+    } catch (error) {
+      command = Promise.reject(error);
+    }
+    command.then(
+      (reply) => {
+        if (deadline.done) return; // too late: the callers were already served from memory
+        deadline.done = true;
+        this.failures = 0;
+        if (batch.length === 1) batch[0]!.settle(reply as string | null);
+        else for (let i = 0; i < batch.length; i++) batch[i]!.settle((reply as (string | null)[])[i] ?? null);
+      },
+      (error: unknown) => {
+        if (deadline.done) return;
+        deadline.done = true;
+        failAll(this.fail(error, what));
+      },
+    );
   }
 
   /** A command with its own, longer deadline (SCAN/UNLINK batches of clear). */
@@ -191,12 +314,8 @@ export class RedisTier {
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.deadlines.flush();
     for (const undo of this.detach) undo();
-    const sub = this.sub;
-    if (sub) {
-      // Keep swallowing errors of the client being torn down.
-      sub.on('error', () => {});
-      sub.disconnect();
-    }
+    this.sub?.close();
+    this.endBoot(false);
     if (this.owned) {
       this.client.on('error', () => {});
       if (this.client.status === 'ready') await withTimeout(this.client.quit(), 500, 'QUIT').catch(() => {});
@@ -214,7 +333,8 @@ export class RedisTier {
     const wrapped = asCacheError(error, what);
     this.hooks.error(wrapped, what);
     // A reply error (wrong type, script error) says nothing about availability.
-    const replyError = (error as { name?: string } | undefined)?.name === 'ReplyError';
+    const name = (error as { name?: string } | undefined)?.name;
+    const replyError = name === 'ReplyError' || name === 'ErrorReply';
     if (!replyError && wrapped.code !== 'CACHE_REDIS_UNAVAILABLE' && this.state === 'closed' && ++this.failures >= this.o.breakerThreshold) {
       this.open(wrapped.code === 'CACHE_REDIS_TIMEOUT' ? 'timeouts' : 'errors');
     }
@@ -228,7 +348,7 @@ export class RedisTier {
     this.sync(`breaker open (${reason})`);
     // A silent socket (black hole, frozen server) is only noticed by TCP keepalive much later:
     // drop a client we own so that it reconnects, with its own connect timeout.
-    if (this.owned && reason === 'timeouts' && !this.cluster) (this.client as Redis).disconnect(true);
+    if (this.owned && reason === 'timeouts' && !this.cluster) this.client.disconnect(true);
     this.scheduleProbe();
   }
 
@@ -280,6 +400,10 @@ export class RedisTier {
   private sync(reason: string): void {
     if (this.closed) return;
     const usable = this.usable;
+    if (usable) {
+      this.everReady = true;
+      this.endBoot(true);
+    }
     if (usable === this.reportedUp) return;
     this.reportedUp = usable;
     if (usable) this.hooks.up();
@@ -287,22 +411,58 @@ export class RedisTier {
   }
 
   private startSubscriber(channel: string): void {
-    let sub: Client;
+    const hooks = {
+      error: (error: unknown) => this.hooks.error(asCacheError(error, 'subscriber connection'), 'subscriber'),
+      message: (message: string) => this.hooks.message(message),
+      ready: () => {
+        if (this.subWasReady) this.hooks.resubscribed();
+        this.subWasReady = true;
+      },
+    };
+    if (this.client instanceof NodeRedisConnection) {
+      this.sub = nodeRedisSubscriber(this.client.client, channel, hooks);
+      return;
+    }
+    let sub: Redis | Cluster;
     if (this.owned) {
       const { Redis: RedisCtor } = loadPeer<{ Redis: new (url: string, options: RedisOptions) => Redis }>('ioredis');
       sub = new RedisCtor(this.o.redis as string, subscriberOptions(this.o));
     } else if (this.cluster) {
-      sub = (this.client as Cluster).duplicate();
+      sub = (this.client as unknown as Cluster).duplicate();
     } else {
-      sub = (this.client as Redis).duplicate(subscriberOptions(this.o));
+      sub = (this.client as unknown as Redis).duplicate(subscriberOptions(this.o));
     }
-    this.sub = sub;
-    sub.on('error', (error: unknown) => this.hooks.error(asCacheError(error, 'subscriber connection'), 'subscriber'));
-    sub.on('message', (_channel: string, message: string) => this.hooks.message(message));
-    sub.on('ready', () => {
-      if (this.subWasReady) this.hooks.resubscribed();
-      this.subWasReady = true;
+    // `ready` is only claimed once SUBSCRIBE was acknowledged on the current connection: a connection that
+    // is up but not yet subscribed would lose a wake-up, and its waiters would sleep until their next poll.
+    let subscribed = false;
+    const subscribe = () => {
+      sub.subscribe(channel).then(
+        () => {
+          subscribed = true;
+        },
+        (error: unknown) => this.hooks.error(asCacheError(error, 'SUBSCRIBE'), 'subscribe'),
+      );
+    };
+    sub.on('error', hooks.error);
+    sub.on('message', (_channel: string, message: string) => hooks.message(message));
+    sub.on('close', () => {
+      subscribed = false;
     });
-    sub.subscribe(channel).catch((error: unknown) => this.hooks.error(asCacheError(error, 'SUBSCRIBE'), 'subscribe'));
+    sub.on('ready', () => {
+      hooks.ready();
+      // ioredis resubscribes by itself; this second SUBSCRIBE only tells when it took effect.
+      if (!subscribed) subscribe();
+    });
+    subscribe();
+    this.sub = {
+      get ready() {
+        return subscribed && sub.status === 'ready';
+      },
+      close() {
+        // Keep swallowing errors of the client being torn down.
+        sub.on('error', () => {});
+        sub.disconnect();
+      },
+    };
   }
 }

@@ -1,4 +1,5 @@
 import type { Cluster } from 'ioredis';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canStartRedisCluster, hasSharedRedis, sharedRedis, startRedisCluster, type PrivateRedisCluster, type SharedRedis } from '@org/test-services';
 import { CacheFactoryTimeoutError, CacheOptionsError, CacheSerializationError, createCache, type Cache, type CacheOptions, type CacheSerializer, type FactoryContext } from '../src/index.js';
@@ -24,9 +25,10 @@ const SLOW_MACHINE_DEADLINE_MS = 1_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 
-function sharedMode(name: string, mode: 'fallback' | 'near'): Mode {
+function sharedMode(name: string, mode: 'fallback' | 'near', client: 'url' | 'node-redis' = 'url'): Mode {
   let redis: SharedRedis;
   const caches: Cache[] = [];
+  const clients: ReturnType<typeof createClient>[] = [];
   return {
     name,
     available: redisUp,
@@ -34,12 +36,21 @@ function sharedMode(name: string, mode: 'fallback' | 'near'): Mode {
       redis = await sharedRedis(`cache-contract-${mode}`);
     },
     make(extra = {}, name = `c${seq++}`) {
-      const cache = createCache({ redis: redis.url, mode, prefix: `${redis.prefix}${name}`, ttlJitter: 0, operationTimeoutMs: SLOW_MACHINE_DEADLINE_MS, ...extra });
+      let given: string | ReturnType<typeof createClient> = redis.url;
+      if (client === 'node-redis') {
+        // The user's client: the user connects and closes it; the cache only uses it.
+        given = createClient({ url: redis.url });
+        given.on('error', () => {});
+        void given.connect();
+        clients.push(given);
+      }
+      const cache = createCache({ redis: given, mode, prefix: `${redis.prefix}${name}`, ttlJitter: 0, operationTimeoutMs: SLOW_MACHINE_DEADLINE_MS, ...extra });
       caches.push(cache);
       return cache;
     },
     async teardown() {
       await Promise.all(caches.map((c) => c.close()));
+      await Promise.all(clients.map((c) => c.close()));
       await redis?.cleanup();
     },
   };
@@ -75,6 +86,8 @@ const modes: Mode[] = [
   { name: 'memory', available: true, setup: async () => {}, make: (extra = {}) => createCache({ ttlJitter: 0, ...extra }), teardown: async () => {} },
   sharedMode('redis (fallback mode)', 'fallback'),
   sharedMode('near-cache', 'near'),
+  sharedMode('redis (fallback mode, node-redis client)', 'fallback', 'node-redis'),
+  sharedMode('near-cache (node-redis client)', 'near', 'node-redis'),
   clusterMode(),
 ];
 
@@ -286,7 +299,7 @@ for (const mode of modes) {
       expect(events.filter((e) => e === 'hit')).toHaveLength(1);
       const s = cache.stats();
       expect(s.hits.memory + s.hits.redis).toBe(2);
-      expect(s.mode).toBe(mode.name === 'memory' ? 'memory' : mode.name === 'near-cache' ? 'near' : 'fallback');
+      expect(s.mode).toBe(mode.name === 'memory' ? 'memory' : mode.name.startsWith('near-cache') ? 'near' : 'fallback');
       if (mode.name !== 'memory') expect(s.redis).toBe('up');
     });
 

@@ -53,15 +53,15 @@ describe.skipIf(!redisUp)('two processes sharing Redis', () => {
     children = [];
   });
 
-  async function start(mode: 'fallback' | 'near'): Promise<[Child, Child]> {
-    const env = { CACHE_REDIS_URL: redis.url, CACHE_PREFIX: `${redis.prefix}${mode}${round++}`, CACHE_MODE: mode };
+  async function start(mode: 'fallback' | 'near', client: 'ioredis' | 'node-redis' = 'ioredis'): Promise<[Child, Child]> {
+    const env = { CACHE_REDIS_URL: redis.url, CACHE_PREFIX: `${redis.prefix}${mode}${round++}`, CACHE_MODE: mode, CACHE_CLIENT: client };
     children = [spawnWorker(env), spawnWorker(env)];
     await Promise.all(children.map((c) => c.next('ready')));
     return children as [Child, Child];
   }
 
-  it('single-flight: 2 x 500 concurrent wrap misses call the factory exactly once in total', async () => {
-    const [a, b] = await start('fallback');
+  it.each(['ioredis', 'node-redis'] as const)('single-flight (%s): 2 x 500 concurrent wrap misses call the factory exactly once in total', async (client) => {
+    const [a, b] = await start('fallback', client);
     for (const [trial, key] of ['one', 'two', 'three'].entries()) {
       a.send({ cmd: 'stampede', key, n: 500, factoryMs: 50 });
       b.send({ cmd: 'stampede', key, n: 500, factoryMs: 50 });

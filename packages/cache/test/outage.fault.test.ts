@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canStartRedis, freePort, startRedis, type PrivateRedis } from '@org/test-services';
 import { createCache, type Cache } from '../src/index.js';
@@ -275,5 +276,115 @@ describe.skipIf(!redisOk)('injected clients', () => {
     expect(await waitUntil(() => cache.stats().redis === 'up', 5_000)).toBeLessThan(5_000);
     await cache.set('k', 1);
     await expectInRedis(server.url, 'lazy:k');
+  });
+});
+
+// The same faults with a node-redis v5 client on its defaults (offline queue on, reconnects forever):
+// the user creates, connects and closes it; the cache never lets a call wait in its queue.
+describe.skipIf(!redisOk)('Redis faults with a node-redis client (private redis-server)', () => {
+  const nodeRedis = (url: string) => {
+    const client = createClient({ url });
+    client.on('error', () => {});
+    void client.connect().catch(() => {});
+    cleanups.push(() => {
+      if (client.isOpen) client.destroy();
+    });
+    return client;
+  };
+
+  it('SIGKILL during load, then restart: calls stay within the deadline, memory serves, Redis is used again within 2 s', async () => {
+    const server: PrivateRedis = await startRedis();
+    cleanups.push(() => server.stop());
+    const client = nodeRedis(server.url);
+    const cache = createCache({ redis: client, prefix: 'nkill' });
+    cleanups.push(() => cache.close());
+    expect(await waitUntil(() => cache.stats().redis === 'up', 5_000)).toBeLessThan(5_000);
+    const load = startLoad(cache);
+    await sleep(300);
+    expect(cache.stats().hits.redis).toBeGreaterThan(0);
+
+    await server.kill();
+    expect(await server.ping(200), 'Redis is really gone').toBe(false);
+    const hitsBefore = memoryHits(cache);
+    await sleep(1_000);
+    expect(cache.stats().redis).toBe('down');
+    expect(memoryHits(cache), 'memory served during the outage').toBeGreaterThan(hitsBefore);
+
+    await server.restart();
+    expect(await server.ping(500)).toBe(true);
+    // node-redis reconnects by its own strategy (up to ~2 s between attempts with its defaults).
+    const recovery = await waitUntil(() => cache.stats().redis === 'up', RECOVERY_MS * 2);
+    expect(recovery, 'ms until Redis was used again').toBeLessThanOrEqual(RECOVERY_MS * 2);
+    await sleep(200);
+    const ops = await load.stop();
+    expectWithinDeadline(ops);
+    await cache.set('after', 1);
+    await expectInRedis(server.url, 'nkill:after');
+    await cache.close();
+    expect(client.isOpen, 'the cache does not close a client it was given').toBe(true);
+  });
+
+  it('CLIENT PAUSE (server alive, silent): calls stay within the deadline, the breaker opens and closes after the pause', async () => {
+    const server = await startRedis();
+    cleanups.push(() => server.stop());
+    const cache = createCache({ redis: nodeRedis(server.url), prefix: 'npause' });
+    cleanups.push(() => cache.close());
+    const breaker: string[] = [];
+    cache.on('breaker', (e) => breaker.push(e.state));
+    expect(await waitUntil(() => cache.stats().redis === 'up', 5_000)).toBeLessThan(5_000);
+    const load = startLoad(cache);
+    await sleep(200);
+
+    await server.pause(1_500);
+    const pausedAt = performance.now();
+    expect(await server.ping(200), 'Redis does not answer during the pause').toBe(false);
+    const hitsBefore = memoryHits(cache);
+    await sleep(600);
+    expect(breaker).toContain('open');
+    expect(cache.stats().timeouts).toBeGreaterThan(0);
+    expect(memoryHits(cache), 'memory served during the pause').toBeGreaterThan(hitsBefore);
+
+    await sleep(Math.max(0, 1_500 - (performance.now() - pausedAt)));
+    const recovery = await waitUntil(() => cache.stats().redis === 'up', RECOVERY_MS);
+    expect(recovery, 'ms from the end of the pause until Redis was used again').toBeLessThanOrEqual(RECOVERY_MS);
+    expect(breaker.at(-1)).toBe('closed');
+    const ops = await load.stop();
+    expectWithinDeadline(ops);
+    await cache.set('after', 1);
+    await expectInRedis(server.url, 'npause:after');
+  });
+
+  it('Redis absent at start: the first call answers from memory within the deadline', async () => {
+    const port = await freePort();
+    const cache = createCache({ redis: nodeRedis(`redis://127.0.0.1:${port}`), prefix: 'nlate' });
+    cleanups.push(() => cache.close());
+    const started = performance.now();
+    await cache.set('outage', 'written while Redis was absent');
+    expect(await cache.get('outage')).toBe('written while Redis was absent');
+    expect(performance.now() - started).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    expect(cache.stats().redis).toBe('down');
+    const load = startLoad(cache);
+    await sleep(300);
+    expectWithinDeadline(await load.stop());
+  });
+
+  it('black-holed host: calls still settle within the deadline', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    });
+    const port = (server.address() as { port: number }).port;
+    const cache = createCache({ redis: nodeRedis(`redis://127.0.0.1:${port}`), prefix: 'nbh' });
+    cleanups.push(() => cache.close());
+    const load = startLoad(cache);
+    await sleep(500);
+    expect(sockets.size, 'the client did connect to the black hole').toBeGreaterThan(0);
+    expectWithinDeadline(await load.stop());
   });
 });

@@ -5,6 +5,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Redis } from 'ioredis';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { createClient } from 'redis';
 import { defineTiers, rateLimitDecision, tieredRateLimit } from '../dist/index.js';
 import { DECIDE_SHA, DECIDE_SCRIPT } from '../src/lua.js';
 
@@ -21,16 +23,21 @@ app.use((_req, _res, next) => {
 const accounts = new Map([['acct-1', 'bench']]);
 const tiers = defineTiers({ bench: { policies: { general: { limit: 1e9, window: 60 }, analysis: { limit: 1e9, window: 3600 } } } });
 
-if (mode === 'ours' || mode === 'ours-noheaders') {
+if (mode === 'ours' || mode === 'ours-1' || mode === 'ours-1-node-redis' || mode === 'ours-noheaders') {
+  let client: Redis | ReturnType<typeof createClient> = redis;
+  if (mode === 'ours-1-node-redis') {
+    client = createClient({ url });
+    await client.connect();
+  }
   app.use(
     tieredRateLimit({
       tiers,
-      redis,
+      redis: client,
       prefix,
       key: (req) => req.get('x-api-key'),
       resolveTier: (req) => accounts.get(req.get('x-api-key') ?? ''),
-      policies: ['general', 'analysis'],
-      headers: mode === 'ours',
+      policies: mode === 'ours' || mode === 'ours-noheaders' ? ['general', 'analysis'] : ['general'],
+      headers: mode !== 'ours-noheaders',
       // This benchmark measures the Redis path: a loaded machine must not trip the fallback.
       timeoutMs: 1_000,
     }),
@@ -65,6 +72,23 @@ if (mode === 'ours' || mode === 'ours-noheaders') {
       store: new RedisStore({ prefix, sendCommand: (...args: string[]) => redis.call(args[0]!, ...args.slice(1)) as never }),
     }),
   );
+} else if (mode === 'rlf-redis') {
+  // rate-limiter-flexible's documented Express middleware: consume, three X-RateLimit headers, 429 on rejection.
+  const rlf = new RateLimiterRedis({ storeClient: redis, points: 1e9, duration: 60, keyPrefix: `${prefix}rlf` });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    rlf.consume(req.get('x-api-key') ?? req.ip ?? '').then(
+      (r) => {
+        res.setHeader('X-RateLimit-Limit', '1000000000');
+        res.setHeader('X-RateLimit-Remaining', String(r.remainingPoints));
+        res.setHeader('X-RateLimit-Reset', String(Math.ceil((Date.now() + r.msBeforeNext) / 1000)));
+        next();
+      },
+      (rejection: unknown) => {
+        if (rejection instanceof RateLimiterRes) res.status(429).end();
+        else next(rejection);
+      },
+    );
+  });
 } else if (mode !== 'bare') {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -22,6 +22,21 @@ const middleware = tieredRateLimit({ tiers, policies: ['general'] });
 assert.equal(typeof middleware, 'function');
 await middleware.close();
 
+// A node-redis v5 client is accepted; with nothing listening the limiter decides from memory (fallback) at once.
+const { createClient } = await import('redis');
+const { createServer } = await import('node:net');
+const probe = createServer();
+await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+const port = probe.address().port;
+await new Promise((r) => probe.close(r));
+const nodeClient = createClient({ url: `redis://127.0.0.1:${port}` });
+nodeClient.on('error', () => {});
+const viaNodeRedis = createLimiter({ tiers, redis: nodeClient, logger: { warn: () => {} } });
+const decided = await viaNodeRedis.check({ key: 'k' });
+assert.equal(decided.source, 'fallback');
+assert.equal(decided.allowed, true);
+await viaNodeRedis.close();
+
 assert.throws(() => defineTiers({}), (e) => e instanceof InvalidOptionsError && e instanceof RateLimitError && e.code === 'RATE_LIMIT_INVALID_OPTIONS');
 const { tieredRateLimit: fastifyRateLimit } = await import('@org/tiered-rate-limit/fastify');
 const { tieredRateLimit: honoRateLimit } = await import('@org/tiered-rate-limit/hono');

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { InvalidOptionsError, UnknownTierError } from './errors.js';
+import { isNodeRedis } from './client-adapter.js';
 import { ALGORITHM_CODE } from './lua.js';
 import { PEEK, REFUND, RESET } from './lua-admin.js';
 import { MemoryStore } from './memory-store.js';
@@ -11,12 +12,14 @@ import type { Algorithm, Policy, Tier, TierTable } from './tiers.js';
 export interface LimiterOptions {
   /** The tier table from `defineTiers` (or `defaultTiers()`). */
   tiers: TierTable;
-  /** An ioredis client or Cluster. Without it, counters live in process memory (one instance only). @default undefined */
+  /** An ioredis `Redis` or `Cluster`, or a node-redis v5 client. Without it, counters live in process memory (one instance only). @default undefined */
   redis?: RedisClient;
   /** `dedicated`: decide through a fail-fast duplicate of `redis` that the limiter owns and closes; `shared`: use `redis` as is. @default 'dedicated' */
   connection?: 'dedicated' | 'shared';
   /** Prefix of every Redis key. @default 'rl:' */
   prefix?: string;
+  /** Decision time: `redis` asks Redis (`TIME`, one clock for every instance); `local` sends this process's clock (one command less per decision; instances with skewed clocks then disagree by the skew). @default 'redis' */
+  clock?: 'redis' | 'local';
   /** Deadline of one Redis decision; past it the policies' `onStoreUnavailable` mode decides. @default 30 */
   timeoutMs?: number;
   /** How often a background PING checks whether Redis is back during an outage. @default 200 */
@@ -183,6 +186,7 @@ interface BlockEntry {
 
 const defaults = {
   connection: 'dedicated',
+  clock: 'redis',
   prefix: 'rl:',
   timeoutMs: 30,
   probeIntervalMs: 200,
@@ -197,6 +201,7 @@ function validate(options: LimiterOptions): Required<Pick<LimiterOptions, keyof 
   if (!t || typeof t.resolve !== 'function' || !Array.isArray(t.policyNames)) throw new InvalidOptionsError('tiers', 'must come from defineTiers() or defaultTiers()');
   const o = { ...defaults, ...stripUndefined(options) };
   if (o.connection !== 'dedicated' && o.connection !== 'shared') throw new InvalidOptionsError('connection', "must be 'dedicated' or 'shared'");
+  if (o.clock !== 'redis' && o.clock !== 'local') throw new InvalidOptionsError('clock', "must be 'redis' or 'local'");
   if (typeof o.prefix !== 'string' || /[{}]/.test(o.prefix)) throw new InvalidOptionsError('prefix', 'must be a string without { or } (they would change the Cluster hash slot)');
   const range = (name: keyof typeof defaults, value: unknown, min: number, max: number, integer: boolean) => {
     if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
@@ -208,8 +213,8 @@ function validate(options: LimiterOptions): Required<Pick<LimiterOptions, keyof 
   range('fallbackShare', o.fallbackShare, 0.001, 1, false);
   range('maxMemoryKeys', o.maxMemoryKeys, 1, 1e8, true);
   if (typeof o.localBlock !== 'boolean') throw new InvalidOptionsError('localBlock', 'must be a boolean');
-  if (options.redis !== undefined && (typeof options.redis !== 'object' || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function')) {
-    throw new InvalidOptionsError('redis', 'must be an ioredis Redis or Cluster client');
+  if (options.redis !== undefined && (typeof options.redis !== 'object' || (!isNodeRedis(options.redis) && typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'))) {
+    throw new InvalidOptionsError('redis', 'must be an ioredis Redis or Cluster client, or a node-redis client');
   }
   if (options.logger !== undefined && typeof options.logger?.warn !== 'function') throw new InvalidOptionsError('logger', 'must have a warn(message) method');
   if (options.registry !== undefined && typeof (options.registry as { getSingleMetric?: unknown })?.getSingleMetric !== 'function') {
@@ -247,6 +252,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const defaultPolicies = Object.freeze([tiers.policyNames[0]!]);
   // A 'closed' policy answers 503 until the next probe could find Redis back.
   const closedRetrySec = Math.max(1, Math.ceil(o.probeIntervalMs / 1000));
+  const localClock = o.clock === 'local';
 
   const maintenance = setInterval(() => {
     const now = Date.now();
@@ -522,7 +528,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(policyKeys(p, base), args, Date.now()), 'memory', p.policies, args)));
       if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, base, args)));
       return new Promise((resolve) => {
-        redis.run(base, args === p.args ? p.scriptArgs : scriptArgs(p.names, args), 0, (error, reply) => {
+        redis.run(base, args === p.args ? p.scriptArgs : scriptArgs(p.names, args), localClock ? Date.now() : 0, (error, reply) => {
           const decision = error ? degraded(p, input.key, base, args) : build(p, input.key, reply!, 'redis', p.policies, args);
           if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(p, base, decision, args);
           resolve(finish(p, decision));

@@ -1,11 +1,10 @@
-import type { Cluster, Redis } from 'ioredis';
+import { connectionFor, type Connection, type RedisClient } from './client-adapter.js';
 import { DeadlineQueue } from './deadline.js';
 import { StoreUnavailableError } from './errors.js';
-import { DECIDE_SCRIPT, DECIDE_SHA } from './lua.js';
+import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA, DECIDE_SCRIPT, DECIDE_SHA } from './lua.js';
 import type { Script } from './lua-admin.js';
 
-/** An ioredis client: a single node or a Cluster. */
-export type RedisClient = Redis | Cluster;
+export type { RedisClient } from './client-adapter.js';
 
 /** Where the limiter writes its one log line per store state change. */
 export interface Logger {
@@ -37,7 +36,17 @@ export function scriptArgs(names: readonly string[], args: readonly number[]): (
   return out;
 }
 
-const reconnectDelay = (attempt: number) => Math.min(50 * attempt, 250);
+/** Most decisions one batched script call carries; a larger tick is split. */
+const MAX_BATCH = 128;
+
+/** A decision waiting for its tick's script call. */
+interface Queued {
+  key: string;
+  now: number;
+  argv: readonly (string | number)[];
+  ok(reply: unknown): void;
+  failed(cause: unknown): void;
+}
 
 /**
  * Runs the decision script with a deadline the package owns and tracks whether Redis is usable.
@@ -45,9 +54,17 @@ const reconnectDelay = (attempt: number) => Math.min(50 * attempt, 250);
  * to fail fast (no offline queue) and to reconnect within 250 ms; the caller's client is never changed.
  */
 export class RedisStore {
-  private readonly conn: RedisClient;
+  private readonly conn: Connection;
   private readonly owned: boolean;
   private readonly deadlines: DeadlineQueue;
+  /** Whether the decisions of one tick may share one script call (not on a Cluster: their keys may live in other slots). */
+  private readonly batching: boolean;
+  private batch: Queued[] | undefined;
+  private readonly flushBatch = () => {
+    const batch = this.batch;
+    this.batch = undefined;
+    if (batch !== undefined) this.send(batch);
+  };
   private available = true;
   private downSince = 0;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -59,9 +76,11 @@ export class RedisStore {
     private readonly options: RedisStoreOptions,
   ) {
     this.deadlines = new DeadlineQueue(options.timeoutMs);
-    if (options.connection === 'dedicated') {
-      this.conn = duplicateFailFast(client);
-      this.owned = true;
+    const { conn, owned } = connectionFor(client, options.connection === 'dedicated');
+    this.conn = conn;
+    this.owned = owned;
+    this.batching = (conn as { isCluster?: boolean }).isCluster !== true;
+    if (owned) {
       this.conn.on('error', () => {
         // Connection errors surface as failed decisions and state-change logs; the event only needs a listener.
       });
@@ -72,9 +91,6 @@ export class RedisStore {
         this.everReady = true;
         this.markUp();
       });
-    } else {
-      this.conn = client;
-      this.owned = false;
     }
   }
 
@@ -124,11 +140,47 @@ export class RedisStore {
       this.markDown(message);
       done(new StoreUnavailableError(`Redis decision failed: ${message}`, { cause }));
     };
-    this.conn.evalsha(DECIDE_SHA, 1, key, now, ...argv).then(ok, (error: unknown) => {
-      // After SCRIPT FLUSH or a restart the script cache is empty: EVAL loads it again.
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        this.conn.eval(DECIDE_SCRIPT, 1, key, now, ...argv).then(ok, failed);
-      } else failed(error);
+    const queued: Queued = { key, now, argv, ok, failed };
+    if (!this.batching) {
+      this.send([queued]);
+      return;
+    }
+    let batch = this.batch;
+    if (batch === undefined) {
+      batch = this.batch = [];
+      process.nextTick(this.flushBatch);
+    }
+    batch.push(queued);
+    if (batch.length >= MAX_BATCH) {
+      this.batch = [];
+      this.send(batch);
+    }
+  }
+
+  /** One decision: EVALSHA of the script; several from one tick: one EVALSHA of the batch script. */
+  private send(batch: readonly Queued[]): void {
+    if (batch.length === 1) {
+      const { key, now, argv, ok, failed } = batch[0]!;
+      this.conn.evalsha(DECIDE_SHA, 1, key, now, ...argv).then(ok, (error: unknown) => {
+        // After SCRIPT FLUSH or a restart the script cache is empty: EVAL loads it again.
+        if (isNoScript(error)) this.conn.eval(DECIDE_SCRIPT, 1, key, now, ...argv).then(ok, failed);
+        else failed(error);
+      });
+      return;
+    }
+    const args: (string | number)[] = [];
+    for (const q of batch) args.push(q.key);
+    for (const q of batch) args.push(q.argv.length + 1, q.now, ...q.argv);
+    const ok = (replies: unknown) => {
+      const r = replies as unknown[];
+      for (let i = 0; i < batch.length; i++) batch[i]!.ok(r[i]);
+    };
+    const failed = (error: unknown) => {
+      for (const q of batch) q.failed(error);
+    };
+    this.conn.evalsha(DECIDE_BATCH_SHA, batch.length, ...args).then(ok, (error: unknown) => {
+      if (isNoScript(error)) this.conn.eval(DECIDE_BATCH_SCRIPT, batch.length, ...args).then(ok, failed);
+      else failed(error);
     });
   }
 
@@ -258,21 +310,4 @@ export class RedisStore {
   }
 }
 
-function duplicateFailFast(client: RedisClient): RedisClient {
-  if ('isCluster' in client && client.isCluster) {
-    const cluster = client as Cluster;
-    return cluster.duplicate([], {
-      enableOfflineQueue: false,
-      clusterRetryStrategy: reconnectDelay,
-      redisOptions: { ...cluster.options.redisOptions, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, enableOfflineQueue: false },
-    });
-  }
-  return (client as Redis).duplicate({
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    retryStrategy: reconnectDelay,
-    connectTimeout: 2_000,
-    lazyConnect: false,
-  });
-}
+const isNoScript = (error: unknown): boolean => error instanceof Error && error.message.startsWith('NOSCRIPT');

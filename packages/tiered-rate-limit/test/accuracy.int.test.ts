@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
 
 // C1: two Node processes, each firing 300 concurrent checks at one key with limit 100: exactly 100
-// are admitted in total, for every algorithm and for a two-policy decision, 10 trials each.
+// are admitted in total, for every algorithm and for a two-policy decision, 10 trials each. One process
+// decides through ioredis, the other through node-redis: both clients, and both together on one key.
 
 const redisUp = await hasSharedRedis();
 const worker = fileURLToPath(new URL('./workers/contender.ts', import.meta.url));
@@ -18,7 +19,7 @@ describe.skipIf(!redisUp)('accuracy across processes (C1)', () => {
   beforeAll(async () => {
     shared = await sharedRedis('rl-c1');
     for (let i = 0; i < 2; i++) {
-      const child = fork(worker, [shared.url, shared.prefix], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(worker, [shared.url, shared.prefix, '1', '2000', i === 0 ? 'ioredis' : 'node-redis'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
       await new Promise<void>((resolve, reject) => {
         child.once('error', reject);

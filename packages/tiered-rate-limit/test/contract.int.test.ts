@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { parseList } from 'structured-headers';
 import { Registry } from 'prom-client';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
 import { defaultTiers, defineTiers, tieredRateLimit, UnsafeTrustProxyError } from '../src/index.js';
@@ -13,24 +14,36 @@ import { listen, referenceApp } from './helpers.js';
 
 const redisUp = await hasSharedRedis();
 
-// One contract, every framework binding: the same requests get the same statuses, headers and bodies.
-describe.skipIf(!redisUp).each(bindings)('tieredRateLimit contract on $name with the shared Redis', (binding) => {
+// One contract, every framework binding: the same requests get the same statuses, headers and bodies. The Redis client
+// sits below the framework, so node-redis runs once, on the Express 5 binding.
+const cases = [
+  ...bindings.map((binding) => ({ binding, client: 'ioredis' as const })),
+  { binding: bindings[0]!, client: 'node-redis' as const },
+];
+describe.skipIf(!redisUp).each(cases)('tieredRateLimit contract on $binding.name with the shared Redis ($client client)', ({ binding, client }) => {
   let shared: SharedRedis;
+  let nodeClient: ReturnType<typeof createClient> | undefined;
   let n = 0;
   const opened: { close: () => Promise<void> }[] = [];
 
   beforeAll(async () => {
-    shared = await sharedRedis('rl-http');
+    shared = await sharedRedis(`rl-http-${client}`);
+    if (client === 'node-redis') {
+      nodeClient = createClient({ url: shared.url });
+      nodeClient.on('error', () => {});
+      await nodeClient.connect();
+    }
   });
   afterAll(async () => {
     for (const o of opened) await o.close();
+    await nodeClient?.close();
     await shared.cleanup();
   });
 
   async function start(options: Partial<ContractOptions> = {}) {
     const started = await binding.start({
       tiers: defaultTiers(),
-      redis: shared.client,
+      redis: nodeClient ?? shared.client,
       prefix: `${shared.prefix}${binding.name}:${n++}:`,
       // Not a deadline test (see redis.fault.test.ts): a loaded CI machine must not trip the fallback here.
       timeoutMs: 2_000,
@@ -312,6 +325,19 @@ describe.skipIf(!redisUp).each(bindings)('tieredRateLimit contract on $name with
     expect(await source('p:c')).toBe('limited/local-block');
     expect(await source('p:b')).toBe('limited/local-block');
     expect(await source('p:a')).toBe('limited/redis');
+  });
+
+  it("clock: 'local' decides in Redis with this process's clock (no TIME), as exactly as with Redis time", async () => {
+    const { limiter } = await start({ clock: 'local' });
+    const before = Date.now();
+    const decisions = await Promise.all(Array.from({ length: 30 }, () => limiter.limiter.check({ key: 'local-clock' })));
+    const after = Date.now();
+    expect(decisions.every((d) => d.source === 'redis' || d.source === 'local-block')).toBe(true);
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
+    const fromRedis = decisions.find((d) => d.source === 'redis')!;
+    expect(fromRedis.nowMs).toBeGreaterThanOrEqual(before);
+    expect(fromRedis.nowMs).toBeLessThanOrEqual(after);
+    expect(() => tieredRateLimit({ tiers: defaultTiers(), clock: 'wall' as never })).toThrow(/clock/);
   });
 });
 

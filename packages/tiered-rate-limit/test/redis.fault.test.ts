@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canStartRedis, freePort, startRedis, waitFor, type PrivateRedis } from '@org/test-services';
 import { createLimiter, defaultTiers, defineTiers, type Limiter, type StoreStateEvent } from '../src/index.js';
@@ -11,9 +12,10 @@ import { bindings } from './bindings.js';
 
 const canRun = canStartRedis();
 
+type ClientKind = 'ioredis' | 'node-redis';
+
 interface Harness {
   limiter: Limiter;
-  client: Redis;
   logs: string[];
   events: StoreStateEvent[];
 }
@@ -23,9 +25,20 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function harness(port: number, options: { fallbackShare?: number; timeoutMs?: number } = {}): Harness {
+/** The caller's client, never connected by the caller: ioredis with its defaults, or node-redis with its defaults. */
+function callerClient(kind: ClientKind, port: number): { client: Redis | ReturnType<typeof createClient>; close: () => void } {
+  if (kind === 'node-redis') {
+    const client = createClient({ socket: { host: '127.0.0.1', port } });
+    client.on('error', () => {});
+    return { client, close: () => client.isOpen && client.destroy() };
+  }
   const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
   client.on('error', () => {});
+  return { client, close: () => client.disconnect() };
+}
+
+function harness(port: number, options: { fallbackShare?: number; timeoutMs?: number } = {}, kind: ClientKind = 'ioredis'): Harness {
+  const { client, close } = callerClient(kind, port);
   const logs: string[] = [];
   const events: StoreStateEvent[] = [];
   const limiter = createLimiter({
@@ -36,8 +49,8 @@ function harness(port: number, options: { fallbackShare?: number; timeoutMs?: nu
     onStateChange: (e) => events.push(e),
     ...options,
   });
-  cleanups.push(() => client.disconnect(), () => limiter.close());
-  return { limiter, client, logs, events };
+  cleanups.push(close, () => limiter.close());
+  return { limiter, logs, events };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -54,7 +67,7 @@ async function untilSource(limiter: Limiter, source: string, key = 'probe'): Pro
   return performance.now() - started;
 }
 
-describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
+describe.skipIf(!canRun).each(['ioredis', 'node-redis'] as const)('Redis failures (private redis-server), caller client %s', (kind) => {
   let redis: PrivateRedis;
   afterEach(async () => {
     await redis?.stop();
@@ -62,7 +75,7 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
 
   it('SIGKILL: every decision stays fast, general falls back to memory, analysis fails closed, one log line per state change, back on Redis after restart', async () => {
     redis = await startRedis();
-    const h = harness(redis.port);
+    const h = harness(redis.port, {}, kind);
     await untilSource(h.limiter, 'redis', 'u');
     h.events.length = 0;
     h.logs.length = 0;
@@ -95,7 +108,7 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
 
   it('CLIENT PAUSE (server alive, answers nobody): decisions return within the deadline, then Redis is used again', async () => {
     redis = await startRedis();
-    const h = harness(redis.port);
+    const h = harness(redis.port, {}, kind);
     await untilSource(h.limiter, 'redis', 'u');
     h.events.length = 0;
     await redis.pause(1_500);
@@ -116,7 +129,7 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
 
   it('Redis absent at boot, started later: decisions never hang, then move to Redis once it listens', async () => {
     const port = await freePort();
-    const h = harness(port);
+    const h = harness(port, {}, kind);
     const durations: number[] = [];
     for (let i = 0; i < 20; i++) {
       const [d, ms] = await timed(() => h.limiter.check({ key: 'u' }));
@@ -140,7 +153,7 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
       hole.close(r);
     }));
     const port = (hole.address() as { port: number }).port;
-    const h = harness(port);
+    const h = harness(port, {}, kind);
     const durations: number[] = [];
     for (let i = 0; i < 20; i++) {
       const [d, ms] = await timed(() => h.limiter.check({ key: 'u' }));
@@ -155,7 +168,7 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
   it('NOSCRIPT after SCRIPT FLUSH: the script is loaded again and the decision still comes from Redis', async () => {
     redis = await startRedis();
     // Not a deadline test: a generous timeout keeps a loaded machine from tripping the fallback.
-    const h = harness(redis.port, { timeoutMs: 2_000 });
+    const h = harness(redis.port, { timeoutMs: 2_000 }, kind);
     const admin = new Redis({ host: '127.0.0.1', port: redis.port });
     admin.on('error', () => {});
     cleanups.push(() => admin.disconnect());
@@ -207,6 +220,21 @@ describe.skipIf(!canRun)('Redis failures (private redis-server)', () => {
 
   it("the caller's client is left untouched and open; close() ends only the limiter's own connection", async () => {
     redis = await startRedis();
+    if (kind === 'node-redis') {
+      const client = createClient({ socket: { host: '127.0.0.1', port: redis.port } });
+      client.on('error', () => {});
+      await client.connect();
+      cleanups.push(() => client.isOpen && client.destroy());
+      const limiter = createLimiter({ tiers: defaultTiers(), redis: client, timeoutMs: 2_000 });
+      expect((await limiter.check({ key: 'c' })).source).toBe('redis');
+      const clients = async () => Number(/connected_clients:(\d+)/.exec(await client.info('clients'))![1]);
+      const before = await clients();
+      await limiter.close();
+      await waitFor('the dedicated connection to close', async () => (await clients()) === before - 1, 5_000);
+      expect(client.isReady).toBe(true);
+      expect(await client.ping()).toBe('PONG');
+      return;
+    }
     const client = new Redis({ host: '127.0.0.1', port: redis.port });
     client.on('error', () => {});
     cleanups.push(() => client.disconnect());

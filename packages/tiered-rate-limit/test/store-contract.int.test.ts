@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
 import { REFUND, RESET } from '../src/lua-admin.js';
@@ -21,15 +22,22 @@ const T0 = 1_800_000_000_000;
 
 let shared: SharedRedis | undefined;
 let store: RedisStore | undefined;
+let nodeStore: RedisStore | undefined;
+let nodeClient: ReturnType<typeof createClient> | undefined;
 let run = 0;
 
 beforeAll(async () => {
   if (!redisUp) return;
   shared = await sharedRedis('rl-contract');
   store = new RedisStore(shared.client, { connection: 'shared', timeoutMs: 2_000, probeIntervalMs: 200, logger: console, onStateChange: undefined });
+  nodeClient = createClient({ url: shared.url });
+  await nodeClient.connect();
+  nodeStore = new RedisStore(nodeClient, { connection: 'shared', timeoutMs: 2_000, probeIntervalMs: 200, logger: console, onStateChange: undefined });
 });
 afterAll(async () => {
   await store?.close();
+  await nodeStore?.close();
+  await nodeClient?.close();
   await shared?.cleanup();
 });
 
@@ -40,13 +48,13 @@ function memoryImpl(m = new MemoryStore({ maxKeys: 10_000 })): { decide: Decide;
   return { decide: async (k, a, now) => m.decide(k, a, now), refund: async (k, a, at, now) => m.refund(k, a, at, now), reset: async (k) => void m.remove(k), ns: 'm:' };
 }
 
-function redisImpl(ns = `${shared!.prefix}${run++}:`): { decide: Decide; refund: Refund; reset: Reset; ns: string } {
+function redisImpl(ns = `${shared!.prefix}${run++}:`, through: () => RedisStore = () => store!): { decide: Decide; refund: Refund; reset: Reset; ns: string } {
   // Redis keeps all of a principal's policies in one key; the test's per-policy keys become policy names.
   const names = (k: string[]) => k.map((x) => x.slice(ns.length));
   return {
-    decide: (k, a, now) => store!.decide(`${ns}principal`, names(k), a, now),
-    refund: async (k, a, at, now) => ((await store!.script(REFUND, `${ns}principal`, [now, at, ...refundArgv(names(k), a)])) as number[])[1]!,
-    reset: async (k) => void (await store!.script(RESET, `${ns}principal`, names(k).map((n) => `;${n}=`))),
+    decide: (k, a, now) => through().decide(`${ns}principal`, names(k), a, now),
+    refund: async (k, a, at, now) => ((await through().script(REFUND, `${ns}principal`, [now, at, ...refundArgv(names(k), a)])) as number[])[1]!,
+    reset: async (k) => void (await through().script(RESET, `${ns}principal`, names(k).map((n) => `;${n}=`))),
     ns,
   };
 }
@@ -54,6 +62,7 @@ function redisImpl(ns = `${shared!.prefix}${run++}:`): { decide: Decide; refund:
 const implementations: [string, boolean, () => { decide: Decide; refund: Refund; reset: Reset; ns: string }][] = [
   ['memory store', true, () => memoryImpl()],
   ['Redis Lua script', redisUp, () => redisImpl()],
+  ['Redis Lua script through node-redis', redisUp, () => redisImpl(undefined, () => nodeStore!)],
 ];
 
 const ops = fc.array(fc.record({ dt: fc.integer({ min: 0, max: 4_000 }), cost: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 40 });
@@ -322,6 +331,28 @@ describe.skipIf(!redisUp)('the Lua script and the memory store', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe.skipIf(!redisUp)('decisions of one tick (one batched script call)', () => {
+  it.each([['ioredis', () => store!], ['node-redis', () => nodeStore!]] as const)('%s: give the replies the memory store gives the same decisions one by one', async (_name, which) => {
+    const policy = fc.record({ algo: fc.constantFrom(FIXED, SLIDING, GCRA), limit: fc.integer({ min: 1, max: 7 }), winS: fc.integer({ min: 1, max: 5 }), cost: fc.integer({ min: 0, max: 3 }), blkS: fc.constantFrom(0, 0, 2) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(policy, { minLength: 1, maxLength: 3 }), fc.array(fc.record({ principal: fc.integer({ min: 0, max: 4 }), mask: fc.integer({ min: 1, max: 7 }) }), { minLength: 2, maxLength: 40 }), async (policies, calls) => {
+        const memory = new MemoryStore({ maxKeys: 1_000 });
+        const ns = `${shared!.prefix}tick${run++}:`;
+        const now = T0 + 777;
+        const batch = calls
+          .map(({ principal, mask }) => ({ principal, chosen: policies.map((p, i) => ({ p, i })).filter(({ i }) => mask & (1 << i)) }))
+          .filter(({ chosen }) => chosen.length > 0)
+          .map(({ principal, chosen }) => ({ principal, names: chosen.map(({ i }) => `p${i}`), args: chosen.flatMap(({ p }) => [p.algo, p.limit, p.winS * 1000, p.cost, p.blkS * 1000]) }));
+        // Issued in one tick: they travel as one script call and are decided in this order.
+        const fromRedis = await Promise.all(batch.map((d) => which().decide(`${ns}u${d.principal}`, d.names, d.args, now)));
+        const fromMemory = batch.map((d) => memory.decide(d.names.map((n) => `u${d.principal}:${n}`), d.args, now));
+        expect(fromRedis).toEqual(fromMemory);
+      }),
+      { numRuns: 60 },
     );
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -26,9 +26,26 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-/** Whether `redis-server` can be started here (under CI a failure throws instead). */
+/**
+ * The server binary the private servers run: `REDIS_SERVER_BIN` (a path or a name on PATH, e.g.
+ * `valkey-server`) when set, else `redis-server`.
+ */
+export function redisServerBin(): string | undefined {
+  const given = process.env.REDIS_SERVER_BIN;
+  if (given) return given.includes('/') ? (existsSync(given) ? given : undefined) : which(given);
+  return which('redis-server');
+}
+
+/** The matching CLI: `REDIS_CLI_BIN` when set, else `redis-cli`. */
+export function redisCliBin(): string | undefined {
+  const given = process.env.REDIS_CLI_BIN;
+  if (given) return given.includes('/') ? (existsSync(given) ? given : undefined) : which(given);
+  return which('redis-cli');
+}
+
+/** Whether `redis-server` (or `REDIS_SERVER_BIN`) can be started here (under CI a failure throws instead). */
 export function canStartRedis(): boolean {
-  return which('redis-server') ? true : unavailable('redis-server', 'the redis-server binary is not on PATH (apt-get install redis-server)');
+  return redisServerBin() ? true : unavailable('redis-server', `${process.env.REDIS_SERVER_BIN ?? 'the redis-server binary'} is not on PATH (apt-get install redis-server, or set REDIS_SERVER_BIN)`);
 }
 
 /** Starts a private redis-server on a free loopback port. `args` are extra server options. */
@@ -51,7 +68,7 @@ export async function startRedis(options: { port?: number; args?: string[] } = {
   };
 
   const start = async () => {
-    const started = startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', ...(options.args ?? [])]);
+    const started = startProcess(redisServerBin() ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', ...(options.args ?? [])]);
     child = started.child;
     own(child.pid!);
     await waitFor(`private redis-server on port ${port} (${started.output()})`, () => ping(), 10_000);

@@ -1,7 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { unavailable } from './availability.js';
-import { run, waitFor, which } from './process.js';
-import { startRedis, type PrivateRedis } from './private-redis.js';
+import { run, waitFor } from './process.js';
+import { redisCliBin, redisServerBin, startRedis, type PrivateRedis } from './private-redis.js';
 
 /** Three private Redis masters on loopback joined into one cluster (no replicas). */
 export interface PrivateRedisCluster {
@@ -15,7 +15,7 @@ export interface PrivateRedisCluster {
 
 /** Whether a cluster can be created here (under CI a failure throws instead). */
 export function canStartRedisCluster(): boolean {
-  if (!which('redis-server') || !which('redis-cli')) return unavailable('Redis Cluster', 'redis-server and redis-cli must be on PATH');
+  if (!redisServerBin() || !redisCliBin()) return unavailable('Redis Cluster', 'redis-server and redis-cli (or REDIS_SERVER_BIN and REDIS_CLI_BIN) must be on PATH');
   return true;
 }
 
@@ -26,7 +26,7 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
     for (let i = 0; i < 3; i++) {
       servers.push(await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '2000'] }));
     }
-    run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    run(redisCliBin() ?? 'redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
     await waitFor('cluster_state:ok on every node', async () => {
       for (const server of servers) {
         const client = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 0, lazyConnect: true });

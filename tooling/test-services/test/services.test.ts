@@ -17,6 +17,7 @@ import {
   sharedRedisUrl,
   startPostgres,
   startRedis,
+  redisServerBin,
   startRedisCluster,
 } from '../src/index.js';
 
@@ -130,6 +131,27 @@ describe.skipIf(!canStartPostgres())('startPostgres', () => {
       await pool.end();
     } finally {
       await server.destroy();
+    }
+  });
+});
+
+describe.skipIf(!canStartRedis())('REDIS_SERVER_BIN', () => {
+  it('chooses the binary of private servers (a path or a name on PATH); a missing one is reported, not guessed', async () => {
+    const before = process.env.REDIS_SERVER_BIN;
+    try {
+      process.env.REDIS_SERVER_BIN = 'redis-server';
+      const viaName = redisServerBin();
+      expect(viaName).toMatch(/\/redis-server$/);
+      process.env.REDIS_SERVER_BIN = viaName;
+      expect(redisServerBin()).toBe(viaName);
+      const server = await startRedis();
+      expect(await server.ping()).toBe(true);
+      await server.stop();
+      process.env.REDIS_SERVER_BIN = '/nonexistent/valkey-server';
+      expect(redisServerBin()).toBeUndefined();
+    } finally {
+      if (before === undefined) delete process.env.REDIS_SERVER_BIN;
+      else process.env.REDIS_SERVER_BIN = before;
     }
   });
 });

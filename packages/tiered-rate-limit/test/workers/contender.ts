@@ -1,9 +1,10 @@
 // One contending instance for the cross-process accuracy test (and the bench's C1/F3): a separate Node process with its own
 // limiter and Redis connection. Messages: { id, key, config, attempts } -> { id, allowed }.
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { createLimiter, defineTiers, type Limiter } from '../../src/index.js';
 
-// argv: redis url, key prefix, [fallbackShare], [timeoutMs]
+// argv: redis url, key prefix, [fallbackShare], [timeoutMs], [client: ioredis | node-redis]
 const url = process.argv[2]!;
 const prefix = process.argv[3]!;
 const fallbackShare = Number(process.argv[4] ?? 1);
@@ -18,15 +19,18 @@ const tiers = defineTiers({
     },
   },
 });
-const client = new Redis(url);
+const kind = process.argv[6] ?? 'ioredis';
+const client = kind === 'node-redis' ? createClient({ url }) : new Redis(url);
 client.on('error', () => {});
+if (!(client instanceof Redis)) await client.connect();
 const limiter: Limiter = createLimiter({ tiers, redis: client, prefix, timeoutMs, fallbackShare, localBlock: true, logger: { warn: () => {} } });
 const configs: Record<string, string[]> = { fixed: ['fixed'], sliding: ['sliding'], gcra: ['gcra'], 'two-policy': ['general', 'fixed'] };
 
 process.on('message', async (m: { id: number; key: string; config: string; attempts: number } | 'exit') => {
   if (m === 'exit') {
     await limiter.close();
-    client.disconnect();
+    if (client instanceof Redis) client.disconnect();
+    else await client.close();
     process.exit(0);
   }
   const decisions = await Promise.all(Array.from({ length: m.attempts }, () => limiter.check({ key: m.key, policies: configs[m.config]! })));
