@@ -1,38 +1,25 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, hasSharedRedis, sharedRedisUrl, waitFor } from '@org/test-services';
+import { hasSharedRedis, sharedRedisUrl, startServerProcess, type ServerProcess } from '@org/test-services';
 
 // Starts the example the way its header says (`pnpm start`'s command), on Redis when the machine has one.
 const withRedis = await hasSharedRedis();
-let url = '';
-let stop: () => Promise<number | null>;
+let server: ServerProcess;
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...(withRedis ? { REDIS_URL: sharedRedisUrl, RATE_LIMIT_PREFIX: `example-rl-${randomBytes(4).toString('hex')}:` } : { REDIS_URL: '' }) };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: join(import.meta.dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    return exited;
-  };
-  await waitFor(`the example to answer on ${url}/health`, async () => {
-    if (child.exitCode !== null) throw new Error(`the example exited early:\n${output}`);
-    return (await fetch(`${url}/health`)).ok;
-  }, 30_000);
+  server = await startServerProcess(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: join(import.meta.dirname, '..'),
+    env: withRedis ? { REDIS_URL: sharedRedisUrl, RATE_LIMIT_PREFIX: `example-rl-${randomBytes(4).toString('hex')}:` } : { REDIS_URL: '' },
+    readyPath: '/health',
+  });
 });
 
 afterAll(async () => {
-  expect(await stop?.()).toBe(0);
+  expect(await server?.stop()).toBe(0);
 });
 
-const call = (key: string) => fetch(`${url}/api/items`, { headers: { 'x-api-key-id': key } });
+const call = (key: string) => fetch(`${server.url}/api/items`, { headers: { 'x-api-key-id': key } });
 
 describe('tiered-rate-limit-fastify example', () => {
   it('admits a free key 3 times a minute, then answers 429 with Retry-After and a coded body', async () => {
@@ -63,7 +50,7 @@ describe('tiered-rate-limit-fastify example', () => {
 
   it('never limits the health check', async () => {
     for (let i = 0; i < 5; i++) {
-      const health = await fetch(`${url}/health`);
+      const health = await fetch(`${server.url}/health`);
       expect(health.status).toBe(200);
       expect(health.headers.get('x-ratelimit-limit')).toBeNull();
     }
