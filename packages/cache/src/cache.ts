@@ -304,6 +304,24 @@ class Core {
     );
   }
 
+  /**
+   * Renews the lease of a lock this process holds every third of `lockLeaseMs` until the returned function is called,
+   * so a factory that runs longer than the lease keeps it; a holder that dies stops renewing and the lease runs out.
+   */
+  keepLock(full: string, token: string): () => void {
+    const key = this.lockKey(full);
+    const lease = this.o.lockLeaseMs;
+    const timer = setInterval(() => {
+      void this.redis!
+        .exec('EVAL', (c) => c.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0", 1, key, token, lease) as Promise<unknown>)
+        .catch(() => {
+          // a renewal that fails leaves the lease to run out, as for a holder that died
+        });
+    }, Math.max(1, Math.floor(lease / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   lockKey(full: string): string {
     return `${this.o.prefix}!lock:${full}`;
   }
@@ -835,27 +853,35 @@ class Scope implements Cache {
     let stale = first;
     let token: string | undefined;
     if (core.redis !== undefined && core.o.distributedLock && core.redis.usable && !call.redisFailed) {
-      const outcome = await this.lockOrWait(full, call);
+      const outcome = await this.lockOrWait(full, call, spec.hardTimeoutMs);
       if (outcome.value !== undefined) return outcome.value.value as T;
       token = outcome.token;
       stale = outcome.stale ?? stale;
     }
+    const release = token === undefined ? undefined : core.keepLock(full, token);
     try {
       return await this.compute(full, factory, spec, stale, call);
     } finally {
-      if (token !== undefined) this.unlock(full, token);
+      if (token !== undefined) {
+        release!();
+        this.unlock(full, token);
+      }
     }
   }
 
   /**
    * Takes the Redis lock of a key, or waits for its holder to publish the value. Waiters are woken
-   * over pub/sub; a short poll covers a lost message or a subscriber that is not connected.
+   * over pub/sub; a short poll covers a lost message or a subscriber that is not connected. The holder
+   * renews its lease while its factory runs, so a waiter waits as long as the lock is held (a holder that
+   * dies frees it within `lockLeaseMs`), and at most `maxWaitMs` (the caller's hard timeout) when given.
    */
-  private async lockOrWait(full: string, call: CallState): Promise<{ token?: string; value?: Read; stale?: Read }> {
+  private async lockOrWait(full: string, call: CallState, maxWaitMs: number | undefined): Promise<{ token?: string; value?: Read; stale?: Read }> {
     const core = this.core;
     const redis = core.redis!;
     const token = core.token();
-    const giveUpAt = Date.now() + core.o.lockLeaseMs;
+    const startedAt = Date.now();
+    const capAt = maxWaitMs === undefined ? Infinity : startedAt + maxWaitMs;
+    let giveUpAt = Math.min(capAt, startedAt + core.o.lockLeaseMs);
     let stale: Read | undefined;
     while (!core.closed && redis.usable && !call.redisFailed && Date.now() < giveUpAt) {
       // The poll only covers a lost wake-up (or a subscriber that is not subscribed yet).
@@ -883,6 +909,8 @@ class Scope implements Cache {
         wait.cancel();
         return { token, stale };
       }
+      // Held: by a live holder that renews it, or by a dead one whose lease runs out within lockLeaseMs.
+      giveUpAt = Math.min(capAt, Date.now() + core.o.lockLeaseMs);
       await wait.promise;
       const r = await this.read(full, true, true, call);
       if (r?.fresh) return { value: r };
@@ -967,10 +995,14 @@ class Scope implements Cache {
         if ((await core.tryLock(full, t)) !== true) return undefined;
         token = t;
       }
+      const release = token === undefined ? undefined : core.keepLock(full, token);
       try {
         return await this.compute(full, factory, { ...spec, softTimeoutMs: undefined, hardTimeoutMs: undefined }, undefined);
       } finally {
-        if (token !== undefined) this.unlock(full, token);
+        if (token !== undefined) {
+          release!();
+          this.unlock(full, token);
+        }
       }
     })();
     flight.catch(() => {
