@@ -1,4 +1,4 @@
-import type { ResolvedErrorCatalog } from './components.js';
+import { DEFAULT_ERRORS, type ErrorCatalog } from './components.js';
 import type { ErrorStatus } from './route.js';
 
 /** How one body-parser error type is answered: its status, and a code and message of its own (else the catalog's for the status). */
@@ -24,16 +24,16 @@ export const bodyParserErrors: Readonly<Record<string, BodyParserErrorSpec>> = {
 };
 
 /** The status, code and message of a body-parser error (`error.type` in the table), else undefined. 413 and 415 take the catalog's code, and 413 its message. */
-export function bodyParserError(error: unknown, catalog: ResolvedErrorCatalog): { status: ErrorStatus; code: string; message: string } | undefined {
+export function bodyParserError(error: unknown, catalog: ErrorCatalog = DEFAULT_ERRORS): { status: ErrorStatus; code: string; message: string } | undefined {
   const type = (error as { type?: unknown } | null | undefined)?.type;
   if (typeof type !== 'string' || !Object.hasOwn(bodyParserErrors, type)) return undefined;
   const spec = bodyParserErrors[type]!;
-  const message = type === 'entity.too.large' ? catalog[413].message : spec.message;
-  return { status: spec.status, code: spec.code ?? catalog[spec.status].code, message };
+  const message = type === 'entity.too.large' ? (catalog[413]?.message ?? DEFAULT_ERRORS[413].message) : spec.message;
+  return { status: spec.status, code: spec.code ?? catalog[spec.status]?.code ?? DEFAULT_ERRORS[spec.status].code, message };
 }
 
 /** Every code the body-parser table can send with `status` under `catalog` (for the catalog's documented `codes`). */
-export function bodyParserCodes(status: ErrorStatus, catalog: ResolvedErrorCatalog): string[] {
-  const codes = Object.values(bodyParserErrors).filter((spec) => spec.status === status).map((spec) => spec.code ?? catalog[status].code);
+export function bodyParserCodes(status: ErrorStatus, catalog: ErrorCatalog = DEFAULT_ERRORS): string[] {
+  const codes = Object.values(bodyParserErrors).filter((spec) => spec.status === status).map((spec) => spec.code ?? catalog[status]?.code ?? DEFAULT_ERRORS[status].code);
   return [...new Set(codes)];
 }

@@ -41,6 +41,11 @@ export function errorSchemas(): Record<string, SchemaObject> {
   };
 }
 
+/** A JSON Schema as plain (possibly readonly) data, e.g. exported by another package. */
+export type PlainSchema = Readonly<Record<string, unknown>>;
+/** An OpenAPI header object as plain data: `{ description, schema }`. */
+export type PlainHeader = Readonly<{ description?: string; schema?: PlainSchema }>;
+
 /** One error status as an API sends and documents it. */
 export interface ErrorSpec {
   /** Code the routers send for this status (and the document's example). */
@@ -52,9 +57,9 @@ export interface ErrorSpec {
   /** Description of the response in the document. */
   description?: string;
   /** Headers sent with this status, as OpenAPI header objects (shared as components by name). @default none (429: the rate-limit headers; 503: Retry-After) */
-  headers?: Readonly<Record<string, HeaderObject>>;
+  headers?: Readonly<Record<string, HeaderObject | PlainHeader>>;
   /** Fields of `error` beyond code, message, requestId and issues, as JSON Schemas (an `example` shows in the document's example). @default {} */
-  fields?: Readonly<Record<string, SchemaObject>>;
+  fields?: Readonly<Record<string, SchemaObject | PlainSchema>>;
   /** Which of `fields` every response of this status carries. @default [] */
   required?: readonly string[];
 }
@@ -136,25 +141,30 @@ export function successRateLimitHeaders(catalog: ResolvedErrorCatalog): string[]
   return Object.keys(catalog[429].headers ?? {}).filter((header) => header !== 'Retry-After');
 }
 
+/** Whether a status has codes or fields of its own (then its schema is ApiError narrowed to them, written out in full). */
+export function isNarrowed(info: ErrorSpec): boolean {
+  return info.codes !== undefined || (info.fields !== undefined && Object.keys(info.fields).length > 0);
+}
+
+// Written out rather than `allOf` with ApiError: example linters that close every schema reject an `allOf` whose
+// branches each know only some of the properties.
+function narrowedSchema(codes: readonly string[] | undefined, fields: Record<string, SchemaObject> | undefined, required: readonly string[] | undefined): SchemaObject {
+  const base = errorSchemas()[ERROR_SCHEMA]!;
+  const error = base.properties!.error as SchemaObject;
+  const properties: Record<string, SchemaObject> = { ...(error.properties as Record<string, SchemaObject>) };
+  if (codes) properties.code = { ...properties.code, enum: [...codes] };
+  Object.assign(properties, fields);
+  return { ...base, properties: { ...base.properties, error: { ...error, required: [...(error.required ?? []), ...(required ?? [])], properties } } };
+}
+
 export function errorResponse(status: ErrorStatus, catalog: ResolvedErrorCatalog): ResponseObject {
   const info = catalog[status];
   const error: Record<string, unknown> = { code: info.code, message: info.message, requestId: 'req_8f14e45f' };
   if (status === 400) error.issues = [{ location: 'body', path: ['name'], message: 'Too small: expected string to have >=1 characters', code: 'too_small' }];
   if (status === 429 && !info.custom) error.retryAfter = 30;
   for (const [name, schema] of Object.entries(info.fields ?? {})) if (schema.example !== undefined) error[name] = schema.example;
-  // Without codes or fields the status is the shared ApiError; with them, ApiError narrowed to this status.
-  const custom = info.codes !== undefined || (info.fields !== undefined && Object.keys(info.fields).length > 0);
-  const narrowed: SchemaObject = {
-    type: 'object',
-    properties: {
-      error: {
-        type: 'object',
-        ...(info.required?.length ? { required: [...info.required] } : {}),
-        properties: { ...(info.codes ? { code: { type: 'string', enum: [...info.codes] } } : {}), ...info.fields },
-      },
-    },
-  };
-  const schema: SchemaObject | { $ref: string } = custom ? { allOf: [{ $ref: `#/components/schemas/${ERROR_SCHEMA}` }, narrowed] } : { $ref: `#/components/schemas/${ERROR_SCHEMA}` };
+  const fields = info.fields as Record<string, SchemaObject> | undefined;
+  const schema = isNarrowed(info) ? narrowedSchema(info.codes, fields, info.required) : { $ref: `#/components/schemas/${ERROR_SCHEMA}` };
   const response: ResponseObject = { description: info.description, content: { 'application/json': { schema, example: { success: false, error } } } };
   if (info.headers && Object.keys(info.headers).length > 0) response.headers = Object.fromEntries(Object.keys(info.headers).map((h) => [h, { $ref: `#/components/headers/${h}` }]));
   return response;

@@ -15,7 +15,7 @@ import {
   type HeaderObject,
 } from 'openapi3-ts/oas31';
 import type { z } from 'zod';
-import { ERROR_RESPONSES, HEADERS, errorResponse, errorSchemas, resolveErrorCatalog, successRateLimitHeaders, type ErrorCatalog, type ResolvedErrorCatalog } from './components.js';
+import { ERROR_RESPONSES, ERROR_SCHEMA, HEADERS, errorResponse, errorSchemas, isNarrowed, resolveErrorCatalog, successRateLimitHeaders, type ErrorCatalog, type ResolvedErrorCatalog } from './components.js';
 import { OpenApiOptionsError, RouteDefinitionError } from './errors.js';
 import type { ErrorStatus, ObjectSchema, RouteDefinition, SecurityRequirement } from './route.js';
 import { SchemaConverter, metaOf, type OpenApiVersion } from './schema.js';
@@ -241,7 +241,9 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
   // Only components that some operation uses: linters flag unused ones.
   const sortedErrors = [...usedErrors].sort((a, b) => a - b);
   if (sortedErrors.length > 0) {
-    for (const [name, schema] of Object.entries(errorSchemas())) converter.components[name] = schema;
+    // ApiError only when some status refers to it (the narrowed ones are written out in full).
+    const shared = sortedErrors.some((status) => !isNarrowed(options.errors[status]));
+    for (const [name, schema] of Object.entries(errorSchemas())) if (shared || name !== ERROR_SCHEMA) converter.components[name] = schema;
     for (const status of sortedErrors) {
       builder.addResponse(ERROR_RESPONSES[status].name, errorResponse(status, options.errors));
       for (const header of Object.keys(options.errors[status].headers ?? {})) usedHeaders.add(header);
@@ -249,7 +251,7 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
   }
   // A header is described once: by the status that lists it in the catalog (the 429's quota headers), else by the defaults.
   const headerObjects: Record<string, HeaderObject> = { ...HEADERS };
-  for (const spec of Object.values(options.errors)) Object.assign(headerObjects, spec.headers);
+  for (const spec of Object.values(options.errors)) Object.assign(headerObjects, spec.headers as Record<string, HeaderObject> | undefined);
   for (const header of [...Object.keys(HEADERS), ...Object.keys(headerObjects)]) {
     if (usedHeaders.delete(header) && headerObjects[header]) builder.addHeader(header, headerObjects[header]);
   }

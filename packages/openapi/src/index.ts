@@ -2,7 +2,7 @@ export { defineRoute } from './route.js';
 export type { ErrorStatus, HttpMethod, ObjectSchema, ResponseSpec, RouteDefinition, RouteSpec, SecurityRequirement } from './route.js';
 export { bearerAuth, buildDocument, cookieAuth, createOpenApi } from './document.js';
 export type { OpenApi, OpenApiOptions } from './document.js';
-export type { ErrorCatalog, ErrorSpec, ResolvedErrorCatalog } from './components.js';
+export type { ErrorCatalog, ErrorSpec, PlainHeader, PlainSchema, ResolvedErrorCatalog } from './components.js';
 export { bodyParserCodes, bodyParserError, bodyParserErrors } from './body-parser-errors.js';
 export type { BodyParserErrorSpec } from './body-parser-errors.js';
 export type { OpenApiVersion } from './schema.js';

@@ -40,14 +40,14 @@ describe('errors catalog', () => {
     const doc = loose(buildDocument({ info, routes: [create], securitySchemes, errors }));
     const tooMany = doc.components.responses.TooManyRequests;
     expect(tooMany.content['application/json'].example).toEqual({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Free tier rate limit exceeded.', requestId: expect.any(String), currentTier: 'free' } });
-    const narrowed = tooMany.content['application/json'].schema.allOf[1].properties.error;
+    const narrowed = tooMany.content['application/json'].schema.properties.error;
     expect(narrowed.properties.code.enum).toEqual(['RATE_LIMIT_EXCEEDED']);
-    expect(narrowed.required).toEqual(['currentTier']);
+    expect(narrowed.required).toEqual(['code', 'message', 'currentTier']);
     expect(Object.keys(tooMany.headers)).toEqual(['X-RateLimit-Reset', 'Retry-After']);
     expect(doc.components.headers['X-RateLimit-Reset'].description).toBe('Epoch seconds of the reset.');
     // Successes of a rate-limited route carry the catalog's quota headers.
     expect(Object.keys(doc.paths['/things'].post.responses['201'].headers)).toEqual(['X-RateLimit-Reset']);
-    expect(doc.components.responses.BadRequest.content['application/json'].schema.allOf[1].properties.error.properties.code.enum).toEqual(['BAD_INPUT', 'INVALID_JSON']);
+    expect(doc.components.responses.BadRequest.content['application/json'].schema.properties.error.properties.code.enum).toEqual(['BAD_INPUT', 'INVALID_JSON']);
     expect(JSON.stringify(doc)).not.toMatch(/UNAUTHENTICATED|RATE_LIMITED/);
   });
 

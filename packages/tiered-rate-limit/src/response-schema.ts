@@ -22,6 +22,7 @@ export const rateLimitExceededFields = {
     type: 'object',
     description: 'The violated policy\'s limit in the current tier (`current`) and, with an upgrade prompt, in the next tier up.',
     required: ['current'],
+    properties: { current: { type: 'integer', minimum: 1 } },
     additionalProperties: { type: 'integer', minimum: 1 },
   },
 } as const satisfies Record<string, JsonSchema>;

@@ -1,0 +1,154 @@
+import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKeyStore } from '../src/auth/api-keys.js';
+import { MIGRATIONS_DIR, migrate } from '../src/db/migrations.js';
+import { seedTenant, startTestApp, type TestApp } from './support/test-app.js';
+
+const pgUp = await hasSharedPostgres();
+void MIGRATIONS_DIR;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+type Schema = Record<string, Json>;
+
+/**
+ * Validates `value` against a JSON Schema of the document (the subset @org/openapi emits: $ref, allOf, oneOf, type,
+ * enum, const, required, properties, items, additionalProperties, minimum). Returns the failures, empty when valid.
+ */
+function validate(doc: Json, schema: Schema, value: unknown, at = '$'): string[] {
+  if (schema.$ref) return validate(doc, resolve(doc, schema.$ref), value, at);
+  const failures: string[] = [];
+  for (const part of schema.allOf ?? []) failures.push(...validate(doc, part, value, at));
+  if (schema.oneOf && schema.oneOf.filter((s: Schema) => validate(doc, s, value, at).length === 0).length !== 1) failures.push(`${at}: not exactly one of oneOf`);
+  if (schema.const !== undefined && value !== schema.const) failures.push(`${at}: expected ${JSON.stringify(schema.const)}`);
+  if (schema.enum && !schema.enum.includes(value)) failures.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  const type = schema.type as string | undefined;
+  const actual = value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
+  if (type && !(type === actual || (type === 'number' && actual === 'integer'))) return [...failures, `${at}: expected ${type}, got ${actual}`];
+  if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum) failures.push(`${at}: below ${schema.minimum}`);
+  if (actual === 'object') {
+    const object = value as Record<string, unknown>;
+    for (const name of schema.required ?? []) if (!(name in object)) failures.push(`${at}.${name}: required`);
+    for (const [name, sub] of Object.entries(schema.properties ?? {})) if (name in object) failures.push(...validate(doc, sub as Schema, object[name], `${at}.${name}`));
+    if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
+      for (const [name, item] of Object.entries(object)) if (!(name in (schema.properties ?? {}))) failures.push(...validate(doc, schema.additionalProperties, item, `${at}.${name}`));
+    }
+  }
+  if (actual === 'array' && schema.items) (value as unknown[]).forEach((item, i) => failures.push(...validate(doc, schema.items, item, `${at}[${i}]`)));
+  return failures;
+}
+
+function resolve(doc: Json, ref: string): Json {
+  return ref.replace(/^#\//, '').split('/').reduce((node: Json, key) => node[key], doc);
+}
+
+interface Sent {
+  status: number;
+  headers: Headers;
+  body: Json;
+}
+
+describe.skipIf(!pgUp)('error contract: every documented error status of every documented route, over HTTP, against /openapi.json', () => {
+  let pg: SharedPostgres;
+  let app: TestApp;
+  let doc: Json;
+  let apiKey: string;
+  let noScopeKey: string;
+  const checked: string[] = [];
+
+  beforeAll(async () => {
+    pg = await sharedPostgres('api_error_contract');
+    await migrate({ url: pg.url });
+    // The real limiter (memory store), as main.ts builds it without REDIS_URL.
+    app = await startTestApp({ url: pg.url, enableApiDocs: true, libraries: { redisUrl: undefined, enableMetrics: false } });
+    const tenant = await seedTenant(app.db, 'loc-contract');
+    const keys = createApiKeyStore(app.db, 'test-session-secret-3f9a1c0b7d2e4f6a8b9c0d1e');
+    apiKey = (await keys.create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'contract' })).key;
+    noScopeKey = (await keys.create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'no-scope', scopes: [] })).key;
+    doc = await (await fetch(`${app.base}/openapi.json`)).json();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await pg?.cleanup?.();
+  });
+
+  async function send(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<Sent> {
+    const res = await fetch(`${app.base}/api${path}`, { method: method.toUpperCase(), headers: init.headers, body: init.body });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  function check(method: string, path: string, status: number, sent: Sent): void {
+    const label = `${method.toUpperCase()} ${path} ${status}`;
+    expect(sent.status, label).toBe(status);
+    let response = doc.paths[path][method].responses[String(status)];
+    if (response.$ref) response = resolve(doc, response.$ref);
+    const media = response.content['application/json'];
+    expect(validate(doc, media.schema, sent.body), `${label}: ${JSON.stringify(sent.body)}`).toEqual([]);
+    // Every error body carries the request id the response's X-Request-Id names.
+    expect(sent.body.error.requestId, label).toBe(sent.headers.get('x-request-id'));
+    for (const [name, header] of Object.entries<Json>(response.headers ?? {})) {
+      const definition = header.$ref ? resolve(doc, header.$ref) : header;
+      if (name === 'Retry-After' || name.startsWith('X-RateLimit') || name.startsWith('RateLimit')) {
+        const value = sent.headers.get(name);
+        expect(value, `${label}: header ${name}`).not.toBeNull();
+        if (definition.schema?.type === 'integer') expect(value, `${label}: header ${name}`).toMatch(/^\d+$/);
+      }
+    }
+    checked.push(label);
+  }
+
+  const concrete = (path: string, values: Record<string, string>) => path.replace(/\{(\w+)\}/g, (_m, name: string) => values[name] ?? 'missing');
+
+  it('answers each documented 400, 401, 403, 404, 413 and 415 as documented', async () => {
+    const auth = { authorization: `Bearer ${apiKey}` };
+    for (const [path, item] of Object.entries<Json>(doc.paths)) {
+      for (const [method, operation] of Object.entries<Json>(item)) {
+        const statuses = Object.keys(operation.responses).map(Number).filter((s) => s >= 400);
+        const own = concrete(path, { locationId: 'loc-contract', workflowId: 'wf-1' });
+        const hasBody = operation.requestBody !== undefined;
+        for (const status of statuses) {
+          if (status === 401) check(method, path, 401, await send(method, own));
+          if (status === 403) {
+            // An API key without the route's scope (only routes that require one document 403 reachably).
+            const sent = await send(method, own, { headers: { authorization: `Bearer ${noScopeKey}` } });
+            if (sent.status === 403) check(method, path, 403, sent);
+          }
+          if (status === 404 && path.includes('{')) {
+            const sent = await send(method, concrete(path, { locationId: 'loc-contract', workflowId: 'no-such-workflow', id: '00000000-0000-4000-8000-000000000000' }), { headers: auth });
+            if (sent.status === 404) check(method, path, 404, sent);
+          }
+          if (status === 400) {
+            const query = (operation.parameters ?? []).find((p: Json) => p.in === 'query');
+            if (query) check(method, path, 400, await send(method, `${own}?${query.name}=${encodeURIComponent('\u0000not-valid-'.repeat(3))}&unexpected=1`, { headers: auth }));
+            else if (hasBody) check(method, path, 400, await send(method, own, { headers: { ...auth, 'content-type': 'application/json' }, body: '{"unexpected":' }));
+          }
+          if (status === 413 && hasBody) check(method, path, 413, await send(method, own, { headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(200_000) }) }));
+          if (status === 415 && hasBody) check(method, path, 415, await send(method, own, { headers: { ...auth, 'content-type': 'text/plain' }, body: 'x' }));
+        }
+      }
+    }
+    expect(checked.some((c) => c.endsWith(' 401'))).toBe(true);
+    expect(checked.some((c) => c.endsWith(' 404'))).toBe(true);
+  });
+
+  it('answers the documented 429 (the rate limiter) in the error format, with requestId and the quota headers', async () => {
+    const [path, item] = Object.entries<Json>(doc.paths).find(([, i]) => Object.values<Json>(i).some((op) => op.responses['429']))!;
+    const method = Object.keys(item).find((m) => item[m].responses['429'])!;
+    const own = concrete(path, { locationId: 'loc-contract', workflowId: 'wf-1' });
+    let sent: Sent | undefined;
+    // Anonymous: keyed by address, the free tier's 20 requests a minute.
+    for (let i = 0; i < 25 && sent?.status !== 429; i++) sent = await send(method, own);
+    check(method, path, 429, sent!);
+    expect(sent!.body.error.code).toBe('RATE_LIMIT_EXCEEDED');
+    expect(Number(sent!.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000 - 1);
+  });
+
+  it('advertises only codes the app sends, and X-RateLimit-Reset as epoch seconds', () => {
+    const json = JSON.stringify(doc);
+    expect(json).not.toMatch(/"UNAUTHENTICATED"|"RATE_LIMITED"/);
+    expect(doc.components.headers['X-RateLimit-Reset'].description).toMatch(/epoch seconds/);
+    expect(checked.length).toBeGreaterThan(5);
+    if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
+  });
+});
