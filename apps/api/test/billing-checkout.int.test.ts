@@ -39,6 +39,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
           key: (req) => req.principal?.locationId,
           resolveTier: (req) => (req.principal?.locationId ? locationTier(db, req.principal.locationId) : undefined),
           policies: ['general', 'analysis'],
+          upgradeUrl: '/api/subscription/checkout',
         });
         router.post('/test/analyze', limiter, (_req, res) => {
           res.json({ success: true });
