@@ -1,11 +1,14 @@
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../src/auth/api-keys.js';
-import { MIGRATIONS_DIR, migrate } from '../src/db/migrations.js';
-import { seedTenant, startTestApp, type TestApp } from './support/test-app.js';
+import { migrate } from '../src/db/migrations.js';
+import { fileURLToPath } from 'node:url';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
+import { createApiDocs } from '../src/routes/api-docs.js';
+import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
+import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
-void MIGRATIONS_DIR;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -48,6 +51,70 @@ interface Sent {
   body: Json;
 }
 
+async function send(base: string, method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<Sent> {
+  const res = await fetch(`${base}/api${path}`, { method: method.toUpperCase(), headers: init.headers, body: init.body });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Asserts one answer against the document's response for that route and status; returns its label. */
+function check(doc: Json, method: string, path: string, status: number, sent: Sent): string {
+  const label = `${method.toUpperCase()} ${path} ${status}`;
+  expect(sent.status, `${label}: ${JSON.stringify(sent.body)}`).toBe(status);
+  let response = doc.paths[path][method].responses[String(status)];
+  if (response.$ref) response = resolve(doc, response.$ref);
+  const media = response.content['application/json'];
+  expect(validate(doc, media.schema, sent.body), `${label}: ${JSON.stringify(sent.body)}`).toEqual([]);
+  // Every error body carries the request id the response's X-Request-Id names.
+  expect(sent.body.error.requestId, label).toBe(sent.headers.get('x-request-id'));
+  for (const [name, header] of Object.entries<Json>(response.headers ?? {})) {
+    const definition = header.$ref ? resolve(doc, header.$ref) : header;
+    const value = sent.headers.get(name);
+    expect(value, `${label}: header ${name}`).not.toBeNull();
+    if (definition.schema?.type === 'integer') expect(value, `${label}: header ${name}`).toMatch(/^\d+$/);
+  }
+  return label;
+}
+
+const concrete = (path: string, values: Record<string, string>) => path.replace(/\{(\w+)\}/g, (_m, name: string) => values[name] ?? 'missing');
+
+/**
+ * Sends, for every documented route, a request for each documented 400, 401, 403, 404, 413 and 415 this harness can
+ * provoke (invalid query or malformed body, no credential, a credential without the scope, an unknown id, a body over
+ * the 100 KB limit, a text/plain body) and checks each answer. Returns the labels checked.
+ */
+async function probeAll(base: string, doc: Json, own: Record<string, string>, auth: Record<string, string>, noScope: Record<string, string> | undefined): Promise<string[]> {
+  const checked: string[] = [];
+  for (const [path, item] of Object.entries<Json>(doc.paths)) {
+    for (const [method, operation] of Object.entries<Json>(item)) {
+      const statuses = Object.keys(operation.responses).map(Number).filter((s) => s >= 400);
+      const url = concrete(path, own);
+      const hasBody = operation.requestBody !== undefined;
+      const json = { ...auth, 'content-type': 'application/json' };
+      for (const status of statuses) {
+        if (status === 401) checked.push(check(doc, method, path, 401, await send(base, method, url)));
+        if (status === 403 && noScope) {
+          // An API key without the route's scope (only routes that require a scope can answer 403).
+          const sent = await send(base, method, url, { headers: noScope, ...(hasBody ? { body: '{}' } : {}) });
+          if (sent.status === 403) checked.push(check(doc, method, path, 403, sent));
+        }
+        if (status === 404 && path.includes('{')) {
+          const sent = await send(base, method, concrete(path, { ...own, workflowId: 'no-such-workflow', id: 'no-such-id', jobId: 'no-such-job' }), { headers: json, ...(hasBody ? { body: '{}' } : {}) });
+          if (sent.status === 404) checked.push(check(doc, method, path, 404, sent));
+        }
+        if (status === 400) {
+          const query = (operation.parameters ?? []).find((p: Json) => p.in === 'query');
+          if (hasBody) checked.push(check(doc, method, path, 400, await send(base, method, url, { headers: json, body: '{"unexpected":' })));
+          else if (query) checked.push(check(doc, method, path, 400, await send(base, method, `${url}?${query.name}=${encodeURIComponent('not-valid-'.repeat(30))}&unexpected=1`, { headers: auth })));
+        }
+        if (status === 413 && hasBody) checked.push(check(doc, method, path, 413, await send(base, method, url, { headers: json, body: JSON.stringify({ pad: 'x'.repeat(200_000) }) })));
+        if (status === 415 && hasBody) checked.push(check(doc, method, path, 415, await send(base, method, url, { headers: { ...auth, 'content-type': 'text/plain' }, body: 'x' })));
+      }
+    }
+  }
+  return checked;
+}
+
 describe.skipIf(!pgUp)('error contract: every documented error status of every documented route, over HTTP, against /openapi.json', () => {
   let pg: SharedPostgres;
   let app: TestApp;
@@ -62,7 +129,7 @@ describe.skipIf(!pgUp)('error contract: every documented error status of every d
     // The real limiter (memory store), as main.ts builds it without REDIS_URL.
     app = await startTestApp({ url: pg.url, enableApiDocs: true, libraries: { redisUrl: undefined, enableMetrics: false } });
     const tenant = await seedTenant(app.db, 'loc-contract');
-    const keys = createApiKeyStore(app.db, 'test-session-secret-3f9a1c0b7d2e4f6a8b9c0d1e');
+    const keys = createApiKeyStore(app.db, TEST_SECRETS.sessionSecret);
     apiKey = (await keys.create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'contract' })).key;
     noScopeKey = (await keys.create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'no-scope', scopes: [] })).key;
     doc = await (await fetch(`${app.base}/openapi.json`)).json();
@@ -72,62 +139,8 @@ describe.skipIf(!pgUp)('error contract: every documented error status of every d
     await pg?.cleanup?.();
   });
 
-  async function send(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<Sent> {
-    const res = await fetch(`${app.base}/api${path}`, { method: method.toUpperCase(), headers: init.headers, body: init.body });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-  }
-
-  function check(method: string, path: string, status: number, sent: Sent): void {
-    const label = `${method.toUpperCase()} ${path} ${status}`;
-    expect(sent.status, label).toBe(status);
-    let response = doc.paths[path][method].responses[String(status)];
-    if (response.$ref) response = resolve(doc, response.$ref);
-    const media = response.content['application/json'];
-    expect(validate(doc, media.schema, sent.body), `${label}: ${JSON.stringify(sent.body)}`).toEqual([]);
-    // Every error body carries the request id the response's X-Request-Id names.
-    expect(sent.body.error.requestId, label).toBe(sent.headers.get('x-request-id'));
-    for (const [name, header] of Object.entries<Json>(response.headers ?? {})) {
-      const definition = header.$ref ? resolve(doc, header.$ref) : header;
-      if (name === 'Retry-After' || name.startsWith('X-RateLimit') || name.startsWith('RateLimit')) {
-        const value = sent.headers.get(name);
-        expect(value, `${label}: header ${name}`).not.toBeNull();
-        if (definition.schema?.type === 'integer') expect(value, `${label}: header ${name}`).toMatch(/^\d+$/);
-      }
-    }
-    checked.push(label);
-  }
-
-  const concrete = (path: string, values: Record<string, string>) => path.replace(/\{(\w+)\}/g, (_m, name: string) => values[name] ?? 'missing');
-
-  it('answers each documented 400, 401, 403, 404, 413 and 415 as documented', async () => {
-    const auth = { authorization: `Bearer ${apiKey}` };
-    for (const [path, item] of Object.entries<Json>(doc.paths)) {
-      for (const [method, operation] of Object.entries<Json>(item)) {
-        const statuses = Object.keys(operation.responses).map(Number).filter((s) => s >= 400);
-        const own = concrete(path, { locationId: 'loc-contract', workflowId: 'wf-1' });
-        const hasBody = operation.requestBody !== undefined;
-        for (const status of statuses) {
-          if (status === 401) check(method, path, 401, await send(method, own));
-          if (status === 403) {
-            // An API key without the route's scope (only routes that require one document 403 reachably).
-            const sent = await send(method, own, { headers: { authorization: `Bearer ${noScopeKey}` } });
-            if (sent.status === 403) check(method, path, 403, sent);
-          }
-          if (status === 404 && path.includes('{')) {
-            const sent = await send(method, concrete(path, { locationId: 'loc-contract', workflowId: 'no-such-workflow', id: '00000000-0000-4000-8000-000000000000' }), { headers: auth });
-            if (sent.status === 404) check(method, path, 404, sent);
-          }
-          if (status === 400) {
-            const query = (operation.parameters ?? []).find((p: Json) => p.in === 'query');
-            if (query) check(method, path, 400, await send(method, `${own}?${query.name}=${encodeURIComponent('\u0000not-valid-'.repeat(3))}&unexpected=1`, { headers: auth }));
-            else if (hasBody) check(method, path, 400, await send(method, own, { headers: { ...auth, 'content-type': 'application/json' }, body: '{"unexpected":' }));
-          }
-          if (status === 413 && hasBody) check(method, path, 413, await send(method, own, { headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(200_000) }) }));
-          if (status === 415 && hasBody) check(method, path, 415, await send(method, own, { headers: { ...auth, 'content-type': 'text/plain' }, body: 'x' }));
-        }
-      }
-    }
+  it('answers each documented 400, 401, 403, 404, 413 and 415 of the platform routes as documented', async () => {
+    checked.push(...(await probeAll(app.base, doc, { locationId: 'loc-contract', workflowId: 'wf-1' }, { authorization: `Bearer ${apiKey}` }, { authorization: `Bearer ${noScopeKey}` })));
     expect(checked.some((c) => c.endsWith(' 401'))).toBe(true);
     expect(checked.some((c) => c.endsWith(' 404'))).toBe(true);
   });
@@ -138,8 +151,8 @@ describe.skipIf(!pgUp)('error contract: every documented error status of every d
     const own = concrete(path, { locationId: 'loc-contract', workflowId: 'wf-1' });
     let sent: Sent | undefined;
     // Anonymous: keyed by address, the free tier's 20 requests a minute.
-    for (let i = 0; i < 25 && sent?.status !== 429; i++) sent = await send(method, own);
-    check(method, path, 429, sent!);
+    for (let i = 0; i < 25 && sent?.status !== 429; i++) sent = await send(app.base, method, own);
+    checked.push(check(doc, method, path, 429, sent!));
     expect(sent!.body.error.code).toBe('RATE_LIMIT_EXCEEDED');
     expect(Number(sent!.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000 - 1);
   });
@@ -150,5 +163,39 @@ describe.skipIf(!pgUp)('error contract: every documented error status of every d
     expect(doc.components.headers['X-RateLimit-Reset'].description).toMatch(/epoch seconds/);
     expect(checked.length).toBeGreaterThan(5);
     if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
+  });
+});
+
+describe.skipIf(!pgUp)('error contract of the workflow and analysis routes (fake GHL), against the app document', () => {
+  let pg: SharedPostgres;
+  let fake: FakeGhl;
+  let app: GhlTestApp;
+  let doc: Json;
+  let cookie: string;
+  let noScopeKey: string;
+  const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
+
+  beforeAll(async () => {
+    pg = await sharedPostgres('api_error_contract_ghl');
+    await migrate({ url: pg.url });
+    fake = await startFakeGhl({ locations: fakeLocationsFromFolder(fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url))) });
+    app = await startGhlTestApp({ url: pg.url, fake });
+    const tenant = await seedTenant(app.db, LOC);
+    await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
+    cookie = await sessionFor(app, tenant.accountId, LOC);
+    noScopeKey = (await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ accountId: tenant.accountId, locationId: LOC, name: 'no-scope', scopes: [] })).key;
+    // The document main.ts serves: the same createApiDocs over the module's documented routes.
+    doc = createApiDocs({ enabled: true, sessionCookieName: 'session', routes: app.module.openapi.routes, version: 'test' }).openapi.document;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await fake?.close();
+    await pg?.cleanup();
+  });
+
+  it('answers each documented 400, 401, 403, 404, 413 and 415 as documented', async () => {
+    const checked = await probeAll(app.base, doc, { locationId: LOC, workflowId: 'no-such-workflow' }, { cookie }, { authorization: `Bearer ${noScopeKey}` });
+    if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
+    for (const status of [400, 401, 404, 413, 415]) expect(checked.some((c) => c.endsWith(` ${status}`)), `some route answered ${status}`).toBe(true);
   });
 });
