@@ -4,7 +4,10 @@ import { createApiKeyStore } from '../src/auth/api-keys.js';
 import { migrate } from '../src/db/migrations.js';
 import { fileURLToPath } from 'node:url';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
+import { startFakeStripe, type FakeStripe } from '../src/billing/fake-stripe-server.js';
 import { createApiDocs } from '../src/routes/api-docs.js';
+import { checkoutRoute, getSubscriptionRoute, portalRoute } from '../src/routes/subscription.js';
+import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -197,5 +200,38 @@ describe.skipIf(!pgUp)('error contract of the workflow and analysis routes (fake
     const checked = await probeAll(app.base, doc, { locationId: LOC, workflowId: 'no-such-workflow' }, { cookie }, { authorization: `Bearer ${noScopeKey}` });
     if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
     for (const status of [400, 401, 404, 413, 415]) expect(checked.some((c) => c.endsWith(` ${status}`)), `some route answered ${status}`).toBe(true);
+  });
+});
+
+describe.skipIf(!pgUp)('error contract of the billing routes (fake Stripe), against the app document', () => {
+  let pg: SharedPostgres;
+  let fake: FakeStripe;
+  let app: BillingTestApp;
+  let doc: Json;
+
+  beforeAll(async () => {
+    pg = await sharedPostgres('api_error_contract_billing');
+    await migrate({ url: pg.url });
+    fake = await startFakeStripe({ prices: [PRICE_PRO, PRICE_ENTERPRISE] });
+    app = await startBillingApp({ url: pg.url, fake });
+    doc = createApiDocs({ enabled: true, sessionCookieName: 'session', routes: [getSubscriptionRoute, checkoutRoute, portalRoute], version: 'test' }).openapi.document;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await fake?.close();
+    await pg?.cleanup();
+  });
+
+  it('answers each documented 400, 401, 403, 404, 409, 413 and 415 as documented', async () => {
+    const tenant = await app.tenant('loc-billing-contract');
+    const { key: noScope } = await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'no-scope', scopes: [] });
+    const auth = { authorization: tenant.headers.authorization! };
+    const checked = await probeAll(app.base, doc, { locationId: tenant.locationId }, auth, { authorization: `Bearer ${noScope}`, 'content-type': 'application/json' });
+    // 409: the portal of a location that never checked out has no Stripe customer.
+    if (doc.paths['/subscription/portal']?.post?.responses['409']) {
+      checked.push(check(doc, 'post', '/subscription/portal', 409, await send(app.base, 'post', '/subscription/portal', { headers: { ...auth, 'content-type': 'application/json' }, body: '{}' })));
+    }
+    if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
+    for (const status of [400, 401, 403]) expect(checked.some((c) => c.endsWith(` ${status}`)), `some route answered ${status}`).toBe(true);
   });
 });
