@@ -375,6 +375,14 @@ describe.skipIf(!redisUp).each(cases)('tieredRateLimit contract on $binding.name
   });
 });
 
+describe('handler option', () => {
+  it('every binding refuses a handler that is not a function at construction, with RATE_LIMIT_INVALID_OPTIONS', () => {
+    for (const make of [tieredRateLimit, fastifyRateLimit, honoRateLimit] as ((o: object) => unknown)[]) {
+      expect(() => make({ tiers: defaultTiers(), handler: 'send 429' })).toThrow(expect.objectContaining({ code: 'RATE_LIMIT_INVALID_OPTIONS', message: expect.stringMatching(/handler/) }));
+    }
+  });
+});
+
 describe('binding-specific client addresses', () => {
   it("Express: refuses trust proxy = true at construction when given the app, otherwise on the first request; a hop count keys by the forwarded address", async () => {
     const opened: { close: () => Promise<void> }[] = [];
