@@ -71,7 +71,7 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
   });
 
   describe('rate limit: the user check with plain requests and no cookie', () => {
-    it('25 x GET /api/workflows: requests 21-25 get 429 with the issue-4 body (not 401), keyed by IP as the free tier', async () => {
+    it('25 x GET /api/workflows: requests 21-25 get 429 with the documented body and its requestId (not 401), keyed by IP as the free tier', async () => {
       const app = await start();
       const res = await hits(`${app.base}/api/workflows`, 25);
       for (const r of res.slice(0, 20)) {
@@ -92,6 +92,7 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
             currentTier: 'free',
             upgradeUrl: '/api/subscription/checkout',
             limits: { current: 20, pro: 100 },
+            requestId: r.headers.get('x-request-id'),
           },
         });
       }

@@ -33,7 +33,7 @@ export function errorSchemas(): Record<string, SchemaObject> {
             message: { type: 'string', description: 'Human-readable message.' },
             requestId: { type: 'string', description: 'Id of the request, for support.' },
             issues: { type: 'array', items: { $ref: `#/components/schemas/${ISSUE_SCHEMA}` }, description: 'Every validation problem (VALIDATION_ERROR only).' },
-            retryAfter: { type: 'integer', minimum: 0, description: 'Seconds to wait before retrying (RATE_LIMITED only).' },
+            retryAfter: { type: 'integer', minimum: 0, description: 'Seconds to wait before retrying (429 and 503).' },
           },
         },
       },
@@ -41,15 +41,49 @@ export function errorSchemas(): Record<string, SchemaObject> {
   };
 }
 
-interface ErrorInfo {
-  name: string;
-  description: string;
+/** A JSON Schema as plain (possibly readonly) data, e.g. exported by another package. */
+export type PlainSchema = Readonly<Record<string, unknown>>;
+/** An OpenAPI header object as plain data: `{ description, schema }`. */
+export type PlainHeader = Readonly<{ description?: string; schema?: PlainSchema }>;
+
+/** One error status as an API sends and documents it. */
+export interface ErrorSpec {
+  /** Code the routers send for this status (and the document's example). */
   code: string;
+  /** Message the routers send for this status (and the document's example). */
   message: string;
-  headers?: string[];
+  /** Every code a response of this status can carry, documented as an enum of `error.code`. @default [code] when set by the catalog, else any string */
+  codes?: readonly string[];
+  /** Description of the response in the document. */
+  description?: string;
+  /** Headers sent with this status, as OpenAPI header objects (shared as components by name). @default none (429: the rate-limit headers; 503: Retry-After) */
+  headers?: Readonly<Record<string, HeaderObject | PlainHeader>>;
+  /** Fields of `error` beyond code, message, requestId and issues, as JSON Schemas (an `example` shows in the document's example). @default {} */
+  fields?: Readonly<Record<string, SchemaObject | PlainSchema>>;
+  /** Which of `fields` every response of this status carries. @default [] */
+  required?: readonly string[];
 }
 
-export const ERROR_RESPONSES: Readonly<Record<ErrorStatus, ErrorInfo>> = {
+/** Error statuses an API sends: status → code, message, headers and extra fields (merged over the defaults). */
+export type ErrorCatalog = { readonly [S in ErrorStatus]?: Partial<ErrorSpec> };
+
+/** A catalog with every status filled in. */
+export type ResolvedErrorCatalog = { readonly [S in ErrorStatus]: ErrorSpec & { name: string; description: string; custom: boolean } };
+
+export const HEADERS: Readonly<Record<string, HeaderObject>> = {
+  'X-RateLimit-Limit': { description: 'Requests allowed in the current window.', schema: { type: 'integer', minimum: 0 } },
+  'X-RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer', minimum: 0 } },
+  'X-RateLimit-Reset': { description: 'When the current window resets, in epoch seconds.', schema: { type: 'integer', minimum: 0 } },
+  RateLimit: { description: 'IETF RateLimit header: remaining quota and reset, e.g. `"default";r=0;t=30`.', schema: { type: 'string' } },
+  'RateLimit-Policy': { description: 'IETF RateLimit-Policy header: quota and window, e.g. `"default";q=100;w=60`.', schema: { type: 'string' } },
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
+};
+
+const headersOf = (...names: string[]) => Object.fromEntries(names.map((name) => [name, HEADERS[name]!]));
+
+type DefaultSpec = ErrorSpec & { name: string; description: string };
+
+export const ERROR_RESPONSES: Readonly<Record<ErrorStatus, DefaultSpec>> = {
   400: { name: 'BadRequest', description: 'The request is malformed or failed validation; every issue is listed.', code: 'VALIDATION_ERROR', message: 'Request validation failed with 1 issue' },
   401: { name: 'Unauthorized', description: 'No valid session cookie or API key was sent.', code: 'UNAUTHENTICATED', message: 'Authentication required' },
   403: { name: 'Forbidden', description: 'The caller is authenticated but may not do this.', code: 'FORBIDDEN', message: 'Not allowed' },
@@ -63,33 +97,75 @@ export const ERROR_RESPONSES: Readonly<Record<ErrorStatus, ErrorInfo>> = {
     description: 'The rate limit of the caller was exceeded; retry after the given delay.',
     code: 'RATE_LIMITED',
     message: 'Too many requests',
-    headers: ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+    headers: headersOf('X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy', 'Retry-After'),
   },
   500: { name: 'InternalError', description: 'An unexpected error; the request id helps support find it.', code: 'INTERNAL_ERROR', message: 'Internal server error' },
-  503: { name: 'ServiceUnavailable', description: 'A dependency is down or the server is shutting down; retry later.', code: 'SERVICE_UNAVAILABLE', message: 'Service unavailable', headers: ['Retry-After'] },
+  503: { name: 'ServiceUnavailable', description: 'A dependency is down or the server is shutting down; retry later.', code: 'SERVICE_UNAVAILABLE', message: 'Service unavailable', headers: headersOf('Retry-After') },
 };
 
-export const HEADERS: Readonly<Record<string, HeaderObject>> = {
-  'X-RateLimit-Limit': { description: 'Requests allowed in the current window.', schema: { type: 'integer', minimum: 0 } },
-  'X-RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer', minimum: 0 } },
-  'X-RateLimit-Reset': { description: 'Seconds until the current window resets.', schema: { type: 'integer', minimum: 0 } },
-  RateLimit: { description: 'IETF RateLimit header: remaining quota and reset, e.g. `"default";r=0;t=30`.', schema: { type: 'string' } },
-  'RateLimit-Policy': { description: 'IETF RateLimit-Policy header: quota and window, e.g. `"default";q=100;w=60`.', schema: { type: 'string' } },
-  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
-};
+/** The catalog's statuses, validated and merged over the defaults. */
+export function resolveErrorCatalog(errors: ErrorCatalog | undefined, fail: (message: string) => Error): ResolvedErrorCatalog {
+  if (errors !== undefined && (typeof errors !== 'object' || errors === null)) throw fail('errors must be an object of status → { code, message, ... }');
+  const resolved = {} as Record<ErrorStatus, ErrorSpec & { name: string; description: string; custom: boolean }>;
+  for (const [key, base] of Object.entries(ERROR_RESPONSES)) {
+    const status = Number(key) as ErrorStatus;
+    const spec = errors?.[status];
+    if (spec !== undefined && (typeof spec !== 'object' || spec === null)) throw fail(`errors.${status} must be an object`);
+    for (const field of ['code', 'message', 'description'] as const) {
+      if (spec?.[field] !== undefined && (typeof spec[field] !== 'string' || spec[field] === '')) throw fail(`errors.${status}.${field} must be a non-empty string`);
+    }
+    if (spec?.codes !== undefined && (!Array.isArray(spec.codes) || spec.codes.some((c) => typeof c !== 'string'))) throw fail(`errors.${status}.codes must be an array of strings`);
+    const fields = spec?.fields ?? base.fields;
+    for (const name of spec?.required ?? []) if (!fields || !(name in fields)) throw fail(`errors.${status}.required: "${name}" is not in fields`);
+    const code = spec?.code ?? base.code;
+    resolved[status] = {
+      ...base,
+      ...spec,
+      code,
+      message: spec?.message ?? base.message,
+      description: spec?.description ?? base.description,
+      ...(spec?.codes || spec?.code ? { codes: [...new Set([code, ...(spec?.codes ?? [])])] } : {}),
+      name: base.name,
+      custom: spec !== undefined,
+    };
+  }
+  for (const key of Object.keys(errors ?? {})) if (!(key in ERROR_RESPONSES)) throw fail(`errors: ${key} is not one of ${Object.keys(ERROR_RESPONSES).join(', ')}`);
+  return resolved;
+}
 
-/** Headers documented on the 2xx/3xx responses of routes with an `x-rate-limit` extension: the 429's quota headers, without Retry-After. */
-export const SUCCESS_RATE_LIMIT_HEADERS = ERROR_RESPONSES[429].headers!.filter((header) => header !== 'Retry-After');
+/** The default catalog (today's codes and messages). */
+export const DEFAULT_ERRORS: ResolvedErrorCatalog = resolveErrorCatalog(undefined, (message) => new Error(message));
 
-export function errorResponse(status: ErrorStatus): ResponseObject {
-  const info = ERROR_RESPONSES[status];
+/** The quota headers a 2xx/3xx response of a route with an `x-rate-limit` extension carries: the 429's, without Retry-After. */
+export function successRateLimitHeaders(catalog: ResolvedErrorCatalog): string[] {
+  return Object.keys(catalog[429].headers ?? {}).filter((header) => header !== 'Retry-After');
+}
+
+/** Whether a status has codes or fields of its own (then its schema is ApiError narrowed to them, written out in full). */
+export function isNarrowed(info: ErrorSpec): boolean {
+  return info.codes !== undefined || (info.fields !== undefined && Object.keys(info.fields).length > 0);
+}
+
+// Written out rather than `allOf` with ApiError: example linters that close every schema reject an `allOf` whose
+// branches each know only some of the properties.
+function narrowedSchema(codes: readonly string[] | undefined, fields: Record<string, SchemaObject> | undefined, required: readonly string[] | undefined): SchemaObject {
+  const base = errorSchemas()[ERROR_SCHEMA]!;
+  const error = base.properties!.error as SchemaObject;
+  const properties: Record<string, SchemaObject> = { ...(error.properties as Record<string, SchemaObject>) };
+  if (codes) properties.code = { ...properties.code, enum: [...codes] };
+  Object.assign(properties, fields);
+  return { ...base, properties: { ...base.properties, error: { ...error, required: [...(error.required ?? []), ...(required ?? [])], properties } } };
+}
+
+export function errorResponse(status: ErrorStatus, catalog: ResolvedErrorCatalog): ResponseObject {
+  const info = catalog[status];
   const error: Record<string, unknown> = { code: info.code, message: info.message, requestId: 'req_8f14e45f' };
   if (status === 400) error.issues = [{ location: 'body', path: ['name'], message: 'Too small: expected string to have >=1 characters', code: 'too_small' }];
-  if (status === 429) error.retryAfter = 30;
-  const response: ResponseObject = {
-    description: info.description,
-    content: { 'application/json': { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA}` }, example: { success: false, error } } },
-  };
-  if (info.headers) response.headers = Object.fromEntries(info.headers.map((h) => [h, { $ref: `#/components/headers/${h}` }]));
+  if (status === 429 && !info.custom) error.retryAfter = 30;
+  for (const [name, schema] of Object.entries(info.fields ?? {})) if (schema.example !== undefined) error[name] = schema.example;
+  const fields = info.fields as Record<string, SchemaObject> | undefined;
+  const schema = isNarrowed(info) ? narrowedSchema(info.codes, fields, info.required) : { $ref: `#/components/schemas/${ERROR_SCHEMA}` };
+  const response: ResponseObject = { description: info.description, content: { 'application/json': { schema, example: { success: false, error } } } };
+  if (info.headers && Object.keys(info.headers).length > 0) response.headers = Object.fromEntries(Object.keys(info.headers).map((h) => [h, { $ref: `#/components/headers/${h}` }]));
   return response;
 }

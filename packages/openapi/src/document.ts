@@ -12,9 +12,10 @@ import {
   type SecuritySchemeObject,
   type ServerObject,
   type TagObject,
+  type HeaderObject,
 } from 'openapi3-ts/oas31';
 import type { z } from 'zod';
-import { ERROR_RESPONSES, HEADERS, SUCCESS_RATE_LIMIT_HEADERS, errorResponse, errorSchemas } from './components.js';
+import { ERROR_RESPONSES, ERROR_SCHEMA, HEADERS, errorResponse, errorSchemas, isNarrowed, resolveErrorCatalog, successRateLimitHeaders, type ErrorCatalog, type ResolvedErrorCatalog } from './components.js';
 import { OpenApiOptionsError, RouteDefinitionError } from './errors.js';
 import type { ErrorStatus, ObjectSchema, RouteDefinition, SecurityRequirement } from './route.js';
 import { SchemaConverter, metaOf, type OpenApiVersion } from './schema.js';
@@ -39,6 +40,8 @@ export interface OpenApiOptions {
   externalDocs?: ExternalDocumentationObject;
   /** Error statuses documented on every route, besides those derived from its shape (400, 401/403, 404, 413/415). @default [429, 500, 503] */
   defaultErrors?: readonly ErrorStatus[];
+  /** The API's error catalog: per status its code, message, headers and extra fields, used by the documented error responses and by the errors the routers send. @default the built-in catalog (VALIDATION_ERROR, UNAUTHENTICATED, NOT_FOUND, ...) */
+  errors?: ErrorCatalog;
 }
 
 /** A built document and its cached JSON. */
@@ -49,6 +52,8 @@ export interface OpenApi {
   readonly json: string;
   /** The routes it documents. */
   readonly routes: readonly RouteDefinition[];
+  /** The error catalog, merged over the defaults: what the document describes and the routers send. */
+  readonly errors: ResolvedErrorCatalog;
 }
 
 const ERROR_STATUSES = new Set(Object.keys(ERROR_RESPONSES).map(Number));
@@ -72,7 +77,7 @@ function infoFor30(info: InfoObject): InfoObject {
   return { ...rest, license: licenseRest };
 }
 
-function normalizeOptions(options: OpenApiOptions): Required<Omit<OpenApiOptions, 'externalDocs'>> & Pick<OpenApiOptions, 'externalDocs'> {
+function normalizeOptions(options: OpenApiOptions): Required<Omit<OpenApiOptions, 'externalDocs' | 'errors'>> & Pick<OpenApiOptions, 'externalDocs'> & { errors: ResolvedErrorCatalog } {
   if (typeof options !== 'object' || options === null) throw new OpenApiOptionsError('options must be an object');
   const { info } = options;
   if (!info || typeof info.title !== 'string' || info.title === '' || typeof info.version !== 'string' || info.version === '') {
@@ -98,6 +103,7 @@ function normalizeOptions(options: OpenApiOptions): Required<Omit<OpenApiOptions
     tags: options.tags ?? [],
     externalDocs: options.externalDocs,
     defaultErrors,
+    errors: resolveErrorCatalog(options.errors, (message) => new OpenApiOptionsError(message)),
   };
 }
 
@@ -204,7 +210,7 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
       // A rate-limited route sends its quota headers on successes too, not only on the 429.
       if (rateLimited && Number(status) < 400) {
         response.headers ??= {};
-        for (const header of SUCCESS_RATE_LIMIT_HEADERS) {
+        for (const header of successRateLimitHeaders(options.errors)) {
           if (response.headers[header]) continue;
           response.headers[header] = { $ref: `#/components/headers/${header}` };
           usedHeaders.add(header);
@@ -235,13 +241,20 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
   // Only components that some operation uses: linters flag unused ones.
   const sortedErrors = [...usedErrors].sort((a, b) => a - b);
   if (sortedErrors.length > 0) {
-    for (const [name, schema] of Object.entries(errorSchemas())) converter.components[name] = schema;
+    // ApiError only when some status refers to it (the narrowed ones are written out in full).
+    const shared = sortedErrors.some((status) => !isNarrowed(options.errors[status]));
+    for (const [name, schema] of Object.entries(errorSchemas())) if (shared || name !== ERROR_SCHEMA) converter.components[name] = schema;
     for (const status of sortedErrors) {
-      builder.addResponse(ERROR_RESPONSES[status].name, errorResponse(status));
-      for (const header of ERROR_RESPONSES[status].headers ?? []) usedHeaders.add(header);
+      builder.addResponse(ERROR_RESPONSES[status].name, errorResponse(status, options.errors));
+      for (const header of Object.keys(options.errors[status].headers ?? {})) usedHeaders.add(header);
     }
   }
-  for (const header of Object.keys(HEADERS)) if (usedHeaders.has(header)) builder.addHeader(header, HEADERS[header]!);
+  // A header is described once: by the status that lists it in the catalog (the 429's quota headers), else by the defaults.
+  const headerObjects: Record<string, HeaderObject> = { ...HEADERS };
+  for (const spec of Object.values(options.errors)) Object.assign(headerObjects, spec.headers as Record<string, HeaderObject> | undefined);
+  for (const header of [...Object.keys(HEADERS), ...Object.keys(headerObjects)]) {
+    if (usedHeaders.delete(header) && headerObjects[header]) builder.addHeader(header, headerObjects[header]);
+  }
   for (const name of Object.keys(converter.components).sort()) builder.addSchema(name, converter.components[name]!);
   return builder.getSpec();
 }
@@ -258,5 +271,6 @@ export function createOpenApi(options: OpenApiOptions): OpenApi {
       return (json ??= JSON.stringify(document));
     },
     routes: [...options.routes],
+    errors: resolveErrorCatalog(options.errors, (message) => new OpenApiOptionsError(message)),
   };
 }

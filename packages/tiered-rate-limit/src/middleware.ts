@@ -1,7 +1,7 @@
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
 import { UnsafeTrustProxyError } from './errors.js';
 import type { Decision, Limiter } from './limiter.js';
-import { createRequestLimiter, type RequestLimitOptions } from './request-limit.js';
+import { createRequestLimiter, type RateLimited, type RequestLimitOptions } from './request-limit.js';
 import { requestWasSuccessful as succeeded } from './response-refund.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -10,6 +10,8 @@ type MaybePromise<T> = T | Promise<T>;
 export interface RateLimitOptions extends RequestLimitOptions<Request> {
   /** Whether a response counts as a success for `skipSuccessfulRequests` / `skipFailedRequests`; called once the response is done. A response the client abandoned before it was sent is a failure whatever this says. @default (req, res) => res.statusCode < 400 */
   requestWasSuccessful?: (req: Request, res: Response) => MaybePromise<boolean>;
+  /** Answers a request that is not allowed instead of the default (`body` is what the library would send; the headers are already set). @default sends `body` with its status */
+  handler?: (req: Request, res: Response, next: NextFunction, limited: RateLimited) => unknown;
   /** The Express app, to refuse `trust proxy = true` at construction (otherwise checked on the first request). @default undefined */
   app?: Application;
 }
@@ -42,7 +44,7 @@ function check(app: { get(name: string): unknown }): void {
 export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware {
   if (options?.app) check(options.app);
   const core = createRequestLimiter(options);
-  const { requestWasSuccessful } = options;
+  const { requestWasSuccessful, handler: onLimited } = options;
   const checkedApps = new WeakSet<object>();
 
   const handler = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -70,7 +72,8 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
         }
         return next();
       }
-      const { status, contentType, body } = core.reject(decision);
+      const { status, contentType, body, limited } = core.reject(decision);
+      if (onLimited) return void (await onLimited(req, res, next, limited));
       res.status(status).setHeader('Content-Type', contentType);
       res.end(body);
     } catch (error) {

@@ -3,7 +3,7 @@ import { InvalidOptionsError } from './errors.js';
 import { type HeaderOptions, type HeaderTarget, writeRateLimitHeaders } from './headers.js';
 import { type CheckInput, createLimiter, type Decision, type Limiter, type LimiterOptions } from './limiter.js';
 import { createResponseRefund, type ResponseRefundOptions } from './response-refund.js';
-import { type ErrorFormat, rejection } from './responses.js';
+import { type ErrorFormat, type RateLimitBody, rejection } from './responses.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -39,6 +39,18 @@ export interface Rejection {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  /** What a `handler` receives: the decision and the default body (not serialized). */
+  readonly limited: RateLimited;
+}
+
+/** What a binding's `handler` receives besides the framework's request and response. */
+export interface RateLimited {
+  /** The decision that was not allowed (outcome `limited` for a 429, `store-unavailable` for a 503). */
+  readonly decision: Decision;
+  /** The status the default answer uses: 429, or 503 while a `closed` policy cannot reach its store. */
+  readonly status: 429 | 503;
+  /** The body the library would send (in `format`), for the handler to send, extend or replace. */
+  readonly body: RateLimitBody;
 }
 
 /** The framework-independent half of every binding: validated options, the limiter, and one decision per request. */
@@ -50,7 +62,7 @@ export interface RequestLimiter<Req> {
    * bad cost), never for store failures (those are decisions with outcome `store-unavailable`).
    */
   decide(req: Req, clientIp: string | undefined, target: HeaderTarget): Promise<Decision | undefined>;
-  /** The 429 or 503 answer of a decision that was not allowed. */
+  /** The 429 or 503 answer of a decision that was not allowed; a binding with a `handler` passes `limited` to it instead of sending. */
   reject(decision: Decision): Rejection;
   /** Whether `skipSuccessfulRequests` or `skipFailedRequests` is on: then the binding calls `settle` once each admitted response is done. */
   readonly refunds: boolean;
@@ -78,6 +90,7 @@ export function createRequestLimiter<Req>(options: RequestLimitOptions<Req>): Re
   fn('skip', options?.skip);
   // Each binding reads responses its own way; the option is validated here for all of them.
   fn('requestWasSuccessful', (options as { requestWasSuccessful?: unknown } | undefined)?.requestWasSuccessful);
+  fn('handler', (options as { handler?: unknown } | undefined)?.handler);
   const policies = Array.isArray(options?.policies) ? Object.freeze([...(options.policies as readonly string[])]) : options?.policies;
   if (policies !== undefined && typeof policies !== 'function' && !Array.isArray(policies)) throw new InvalidOptionsError('policies', 'must be an array of policy names or a function');
   if (Array.isArray(policies)) for (const p of policies) if (!options.tiers?.policyNames?.includes(p)) throw new InvalidOptionsError('policies', `unknown policy '${String(p)}'`);
@@ -130,7 +143,12 @@ export function createRequestLimiter<Req>(options: RequestLimitOptions<Req>): Re
     },
     reject(decision) {
       const r = rejection(limiter.tiers, decision, format, upgradeUrl, restrictive.get(decision));
-      return { status: r.status, contentType: `${r.contentType}; charset=utf-8`, body: JSON.stringify(r.body) };
+      return {
+        status: r.status,
+        contentType: `${r.contentType}; charset=utf-8`,
+        body: JSON.stringify(r.body),
+        limited: { decision, status: r.status as 429 | 503, body: r.body as RateLimitBody },
+      };
     },
     refunds: refunds.enabled,
     settle(decision, successful) {

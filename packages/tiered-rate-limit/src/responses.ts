@@ -18,6 +18,27 @@ export interface RateLimitExceededBody {
   };
 }
 
+/** The default 503 body while a `closed` policy cannot reach its store. */
+export interface RateLimitUnavailableBody {
+  success: false;
+  error: { message: string; code: 'RATE_LIMIT_UNAVAILABLE'; retryAfter: number; currentTier: string };
+}
+
+/** The `problem+json` body (RFC 9457) of a 429 or 503. */
+export interface RateLimitProblemBody {
+  type: string;
+  title: string;
+  status: 429 | 503;
+  detail: string;
+  retryAfter: number;
+  'violated-policies'?: string[];
+  tier?: string;
+  upgrade?: { tier: string; limit: number; url: string };
+}
+
+/** Any default body of a 429 or 503. */
+export type RateLimitBody = RateLimitExceededBody | RateLimitUnavailableBody | RateLimitProblemBody;
+
 /** The next tier up whose limit of `policy` is higher, i.e. the one worth upgrading to, and where to upgrade. */
 function upgradeFor(tiers: TierTable, decision: Decision, policy: string, url: string) {
   const current = decision.tier.policies.get(policy)!.limit;
@@ -48,7 +69,8 @@ export function rejection(tiers: TierTable, decision: Decision, format: ErrorFor
         body: { type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity', title: 'Temporary reduced capacity', status: 503, detail: message, retryAfter },
       };
     }
-    return { status: 503, contentType: 'application/json', body: { success: false, error: { message, code: 'RATE_LIMIT_UNAVAILABLE', retryAfter, currentTier: decision.tier.name } } };
+    const body: RateLimitUnavailableBody = { success: false, error: { message, code: 'RATE_LIMIT_UNAVAILABLE', retryAfter, currentTier: decision.tier.name } };
+    return { status: 503, contentType: 'application/json', body };
   }
   const violated = restrictive ?? mostRestrictive(decision)!;
   // No upgrade prompt at all when upgradeUrl is null: the tiers are not even looked at.

@@ -2,11 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express5 from 'express';
 import express4 from 'express4';
-import Fastify, { type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Hono, type Context } from 'hono';
 import { listen } from '@org/test-services';
 import { tieredRateLimit as expressRateLimit, type RateLimitOptions as ExpressOptions } from '../src/index.js';
-import type { Limiter } from '../src/index.js';
+import type { Limiter, RateLimited } from '../src/index.js';
 import type { RequestLimitOptions } from '../src/request-limit.js';
 import { tieredRateLimit as fastifyRateLimit } from '../src/fastify/index.js';
 import { tieredRateLimit as honoRateLimit } from '../src/hono/index.js';
@@ -18,8 +18,14 @@ export interface RequestView {
   header(name: string): string | undefined;
 }
 
+/** What the contract's `handler` answers, sent by each binding in its own way. */
+export interface HandlerAnswer {
+  status: number;
+  body: unknown;
+}
+
 /** The options every binding accepts, with callbacks over the neutral view. */
-export type ContractOptions = RequestLimitOptions<RequestView>;
+export type ContractOptions = RequestLimitOptions<RequestView> & { handler?: (req: RequestView, limited: RateLimited) => HandlerAnswer };
 
 export interface Started {
   url: string;
@@ -37,8 +43,9 @@ type Fn = (view: RequestView) => unknown;
 /** Rewrites the contract options' callbacks into the framework's request type. */
 function adapt<Req>(options: ContractOptions, view: (req: Req) => RequestView): RequestLimitOptions<Req> {
   const wrap = (f: Fn | undefined) => (f ? (req: Req) => f(view(req)) : undefined);
+  const { handler: _handler, ...rest } = options;
   return {
-    ...options,
+    ...rest,
     resolveTier: wrap(options.resolveTier as Fn) as RequestLimitOptions<Req>['resolveTier'],
     key: wrap(options.key as Fn) as RequestLimitOptions<Req>['key'],
     cost: wrap(options.cost as Fn) as RequestLimitOptions<Req>['cost'],
@@ -54,7 +61,16 @@ function expressBinding(name: string, express: typeof express5): Binding {
     name,
     async start(options) {
       const view = (req: express5.Request): RequestView => ({ method: req.method, path: req.path, header: (h) => req.get(h) });
-      const middleware = expressRateLimit(adapt(options, view) as ExpressOptions);
+      const { handler } = options;
+      const middleware = expressRateLimit({
+        ...(adapt(options, view) as ExpressOptions),
+        ...(handler && {
+          handler: (req: express5.Request, res: express5.Response, _next: express5.NextFunction, limited: RateLimited) => {
+            const answer = handler(view(req), limited);
+            res.status(answer.status).json(answer.body);
+          },
+        }),
+      });
       const app = express();
       app.use(middleware);
       app.get('/api/workflows', (_req, res) => {
@@ -85,7 +101,16 @@ const fastify: Binding = {
         return Array.isArray(v) ? v[0] : v;
       },
     });
-    const plugin = fastifyRateLimit(adapt(options, view));
+    const { handler } = options;
+    const plugin = fastifyRateLimit({
+      ...adapt(options, view),
+      ...(handler && {
+        handler: (req: FastifyRequest, reply: FastifyReply, limited: RateLimited) => {
+          const answer = handler(view(req), limited);
+          return reply.code(answer.status).send(answer.body);
+        },
+      }),
+    });
     const app = Fastify();
     await app.register(plugin);
     app.get('/api/workflows', async () => ({ success: true, data: [] }));
@@ -106,7 +131,16 @@ const hono: Binding = {
   name: 'Hono 4',
   async start(options) {
     const view = (c: Context): RequestView => ({ method: c.req.method, path: c.req.path, header: (h) => c.req.header(h) });
-    const middleware = honoRateLimit(adapt(options, view));
+    const { handler } = options;
+    const middleware = honoRateLimit({
+      ...adapt(options, view),
+      ...(handler && {
+        handler: (c: Context, limited: RateLimited) => {
+          const answer = handler(view(c), limited);
+          return c.json(answer.body as object, answer.status as 429);
+        },
+      }),
+    });
     const app = new Hono();
     app.use(middleware);
     app.get('/api/workflows', (c) => c.json({ success: true, data: [] }));

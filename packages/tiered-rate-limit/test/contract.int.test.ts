@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
-import { defaultTiers, defineTiers, tieredRateLimit, UnsafeTrustProxyError } from '../src/index.js';
+import { defaultTiers, defineTiers, rateLimitBodySchemas, tieredRateLimit, UnsafeTrustProxyError, type RateLimitExceededBody } from '../src/index.js';
 import { tieredRateLimit as fastifyRateLimit } from '../src/fastify/index.js';
 import { tieredRateLimit as honoRateLimit } from '../src/hono/index.js';
 import { bindings, isAnalysis, type ContractOptions } from './bindings.js';
@@ -86,6 +86,40 @@ describe.skipIf(!redisUp).each(cases)('tieredRateLimit contract on $binding.name
     expect(last!.headers.get('x-ratelimit-limit')).toBe('20');
     expect(last!.headers.get('x-ratelimit-window')).toBe('60');
     expect(last!.headers.get('x-ratelimit-remaining')).toBe('0');
+  });
+
+  it('handler: the app answers the 429 from the decision and the default body, the rate-limit headers already set', async () => {
+    const seen: string[] = [];
+    const { url } = await start({
+      handler: (req, { decision, status, body }) => {
+        seen.push(`${req.method} ${req.path} ${decision.outcome} ${status}`);
+        const error = (body as RateLimitExceededBody).error;
+        return { status, body: { success: false, error: { ...error, requestId: req.header('x-request-id') } } };
+      },
+    });
+    for (let i = 0; i < 20; i++) expect((await fetch(`${url}/api/workflows`)).status).toBe(200);
+    const res = await fetch(`${url}/api/workflows`, { headers: { 'x-request-id': 'req-42' } });
+    expect(res.status).toBe(429);
+    const body = (await res.json()) as { error: Record<string, unknown> };
+    expect(body).toEqual({
+      success: false,
+      error: {
+        message: 'Free tier rate limit exceeded. Upgrade to Pro for higher limits.',
+        code: 'RATE_LIMIT_EXCEEDED',
+        retryAfter: body.error.retryAfter,
+        currentTier: 'free',
+        upgradeUrl: '/api/subscription/checkout',
+        limits: { current: 20, pro: 100 },
+        requestId: 'req-42',
+      },
+    });
+    expect(res.headers.get('retry-after')).toBe(String(body.error.retryAfter));
+    expect(res.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(Number(res.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+    expect(seen).toEqual(['GET /api/workflows limited 429']);
+    // The default body matches the exported schema's required fields and codes.
+    const schema = rateLimitBodySchemas[429] as { properties: { error: { required: string[] } } };
+    for (const field of schema.properties.error.required) expect(body.error).toHaveProperty(field);
   });
 
   it("the documented check: 12 anonymous POST /api/analyze, requests 11 and 12 get 429", async () => {
@@ -338,6 +372,14 @@ describe.skipIf(!redisUp).each(cases)('tieredRateLimit contract on $binding.name
     expect(fromRedis.nowMs).toBeGreaterThanOrEqual(before);
     expect(fromRedis.nowMs).toBeLessThanOrEqual(after);
     expect(() => tieredRateLimit({ tiers: defaultTiers(), clock: 'wall' as never })).toThrow(/clock/);
+  });
+});
+
+describe('handler option', () => {
+  it('every binding refuses a handler that is not a function at construction, with RATE_LIMIT_INVALID_OPTIONS', () => {
+    for (const make of [tieredRateLimit, fastifyRateLimit, honoRateLimit] as ((o: object) => unknown)[]) {
+      expect(() => make({ tiers: defaultTiers(), handler: 'send 429' })).toThrow(expect.objectContaining({ code: 'RATE_LIMIT_INVALID_OPTIONS', message: expect.stringMatching(/handler/) }));
+    }
   });
 });
 

@@ -3,28 +3,9 @@ import type { Logger } from 'pino';
 import { AnalysisPoolBusyError, AnalysisTimeBudgetError } from '../workflows/analysis-pool.js';
 import { BillingError } from '../billing/errors.js';
 import { DatabaseUnavailableError } from '../db/errors.js';
+import { bodyParserAnswer, ERROR_CATALOG } from './error-catalog.js';
 import { HttpError, notFound, type ErrorBody } from './errors.js';
 import { requestIdOf } from './request-context.js';
-
-/** body-parser (used by express.json) marks its errors with `type` and `status`. */
-interface BodyParserError {
-  type: string;
-  status: number;
-}
-
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string' && typeof (error as BodyParserError).status === 'number';
-}
-
-const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
-  'entity.parse.failed': [400, 'INVALID_JSON', 'The request body is not valid JSON'],
-  'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'The request body is too large'],
-  'encoding.unsupported': [415, 'UNSUPPORTED_ENCODING', 'The request body encoding is not supported'],
-  'charset.unsupported': [415, 'UNSUPPORTED_CHARSET', 'The request body charset is not supported'],
-  'request.aborted': [400, 'REQUEST_ABORTED', 'The request was aborted'],
-  'request.size.invalid': [400, 'INVALID_BODY_LENGTH', 'The request body length does not match Content-Length'],
-  'stream.encoding.set': [500, 'INTERNAL_ERROR', 'Internal server error'],
-};
 
 // Billing failures the client can act on (a conflict with the account's state, a provider outage to retry, a bad
 // webhook signature); BILLING_INVALID_OPTIONS is a configuration bug and stays a 500.
@@ -52,12 +33,12 @@ export function toHttpError(error: unknown): HttpError {
     const status = BILLING_STATUS[error.code]!;
     return new HttpError(status, error.code, error.message, { cause: error, headers: status === 503 ? { 'Retry-After': '5' } : {} });
   }
-  if (isBodyParserError(error)) {
-    const known = BODY_PARSER_ERRORS[error.type];
-    if (known) return new HttpError(known[0], known[1], known[2], { cause: error });
-    if (error.status >= 400 && error.status < 500) return new HttpError(error.status, 'BAD_REQUEST', 'The request could not be read', { cause: error });
-  }
-  return new HttpError(500, 'INTERNAL_ERROR', 'Internal server error', { cause: error });
+  const parsed = bodyParserAnswer(error);
+  if (parsed) return new HttpError(parsed.status, parsed.code, parsed.message, { cause: error });
+  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
+  // Another body-parser failure the client caused (its `type` and a 4xx `status`).
+  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) return new HttpError(status, 'BAD_REQUEST', 'The request could not be read', { cause: error });
+  return new HttpError(500, ERROR_CATALOG[500].code, ERROR_CATALOG[500].message, { cause: error });
 }
 
 /** Unknown routes: the same JSON error as everything else, never Express's HTML page. */

@@ -9,6 +9,7 @@ import { CredentialFailures } from '../auth/credential-failures.js';
 import { principalResolver } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
 import type { Queryable } from '../db/database.js';
+import { rateLimitAnswer } from './error-catalog.js';
 
 /**
  * The user's tiers: general requests per minute, analyses per hour, history retention in days (null: unlimited).
@@ -88,6 +89,7 @@ export function createApiRateLimit(options: ApiRateLimitOptions): RateLimitMiddl
       info: (message, context) => options.logger.info({ rateLimit: context }, `rate limit: ${message}`),
     },
     upgradeUrl: '/api/subscription/checkout',
+    handler: rateLimitAnswer,
     key: async (req) => {
       const p = await principalOf(req);
       if (!p) return undefined;

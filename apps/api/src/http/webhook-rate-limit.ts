@@ -1,4 +1,5 @@
 import { defineTiers, tieredRateLimit, type RateLimitMiddleware } from '@org/tiered-rate-limit';
+import { rateLimitAnswer } from './error-catalog.js';
 
 /** Deliveries per minute accepted from one client address on `/webhooks/*`, whatever their signature. */
 export const WEBHOOK_LIMIT_PER_MINUTE = 1_000;
@@ -14,5 +15,5 @@ const WEBHOOK_TIERS = defineTiers({
  * memory, far above any provider's delivery rate, so junk from a shared address cannot starve signed deliveries.
  */
 export function createWebhookRateLimit(): RateLimitMiddleware {
-  return tieredRateLimit({ tiers: WEBHOOK_TIERS, headers: false, upgradeUrl: null });
+  return tieredRateLimit({ tiers: WEBHOOK_TIERS, headers: false, upgradeUrl: null, handler: rateLimitAnswer });
 }

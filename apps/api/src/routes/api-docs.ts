@@ -2,6 +2,7 @@ import { bearerAuth, cookieAuth, defineRoute, type RouteDefinition } from '@org/
 import { createApiRouter, implement, type ApiRouter } from '@org/openapi/express';
 import { z } from 'zod';
 import { ROUTER_OPTIONS } from '../http/routing.js';
+import { ERROR_CATALOG } from '../http/error-catalog.js';
 
 const LocationId = z.string().min(1).max(64).meta({ description: 'A GHL location id (the tenant).', example: 've9EPM428h8vShlRW1KT' });
 const Analysis = z
@@ -138,6 +139,7 @@ export function createApiDocs(options: ApiDocsOptions): Pick<ApiRouter, 'docsRou
       { name: 'billing', description: 'Stripe subscription: status, checkout and the customer portal.' },
     ].filter((tag) => [...platformRoutes, ...(options.routes ?? [])].some((route) => (route as RouteDefinition).tags?.includes(tag.name))),
     routes: [...platformRoutes, ...(options.routes ?? [])].map((route) => implement(route as RouteDefinition, served)),
+    errors: ERROR_CATALOG,
     docs: { enabled: options.enabled },
   });
   return { docsRouter, openapi };

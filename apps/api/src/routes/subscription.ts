@@ -7,6 +7,7 @@ import type { Billing } from '../billing/billing.js';
 import { SUBSCRIPTION_STATUSES, TIER_NAMES } from '../billing/tiers.js';
 import { HttpError } from '../http/errors.js';
 import { ROUTER_OPTIONS } from '../http/routing.js';
+import { ERROR_CATALOG } from '../http/error-catalog.js';
 
 const Tier = z.enum(TIER_NAMES).meta({ description: 'Subscription tier.' });
 
@@ -124,6 +125,7 @@ export function createSubscriptionRouter(billing: Billing, options: { sessionCoo
     security: [{ session: [] }, { apiKey: [] }],
     routes: subscriptionRoutes(billing),
     responseValidation: options.isProduction ? 'log' : 'strict',
+    errors: ERROR_CATALOG,
     docs: { enabled: false },
   });
 }

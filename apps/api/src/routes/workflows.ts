@@ -9,6 +9,7 @@ import type { WorkflowService } from '../workflows/service.js';
 import type { AnalysisBudget, AnalysisQueue, JobEventStreams } from '../jobs/index.js';
 import { createJobRoutes, enqueueAnalysis, JobQueued, locationOf, ok } from './jobs.js';
 import { ROUTER_OPTIONS } from '../http/routing.js';
+import { ERROR_CATALOG } from '../http/error-catalog.js';
 
 /** The principal's location, or 404: an account-level credential has no workflows of its own. */
 const requireLocation: RequestHandler = (req, _res, next) => next(req.principal?.locationId ? undefined : notFound('Location'));
@@ -193,6 +194,7 @@ export function createWorkflowRoutes(deps: {
     security: [{ session: [] }, { apiKey: [] }],
     tags: [{ name: 'workflows' }, { name: 'analysis' }],
     // Served by the app-wide document (src/routes/api-docs.ts), not per router.
+    errors: ERROR_CATALOG,
     docs: { enabled: false },
     // The app already parsed JSON (100 KB limit) before authentication.
     parseJson: false,

@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { ERROR_RESPONSES } from '../components.js';
+import { DEFAULT_ERRORS, type ErrorCatalog, type ResolvedErrorCatalog, resolveErrorCatalog } from '../components.js';
+import { bodyParserError } from '../body-parser-errors.js';
 import type { ErrorStatus } from '../route.js';
-import { OpenApiError, RequestValidationError, ResponseValidationError, type ValidationIssue } from '../errors.js';
+import { OpenApiError, OpenApiOptionsError, RequestValidationError, ResponseValidationError, type ValidationIssue } from '../errors.js';
 
 /** Finds the request id the app assigned (pino-http's `req.id`, or `res.locals.requestId`). */
 export type RequestIdReader = (req: Request, res: Response) => string | undefined;
@@ -26,38 +27,19 @@ export function errorBody(code: string, message: string, requestId: string | und
   return { success: false, error };
 }
 
-/** The body of a documented error status, exactly as the document's examples show it (components.ts). */
-export const statusError = (status: ErrorStatus, requestId: string | undefined): ApiErrorBody => errorBody(ERROR_RESPONSES[status].code, ERROR_RESPONSES[status].message, requestId);
-
-interface BodyParserError {
-  type?: string;
-  status?: number;
-}
-
-// body-parser's error types (stable strings it documents) mapped to the API's codes.
-const BODY_PARSER: Record<string, [number, string, string]> = {
-  'entity.parse.failed': [400, 'INVALID_JSON', 'The request body is not valid JSON'],
-  'entity.verify.failed': [400, 'INVALID_BODY', 'The request body was rejected'],
-  'request.aborted': [400, 'REQUEST_ABORTED', 'The request was aborted'],
-  'request.size.invalid': [400, 'INVALID_BODY', 'The request body length does not match Content-Length'],
-  'entity.too.large': [413, ERROR_RESPONSES[413].code, ERROR_RESPONSES[413].message],
-  'parameters.too.many': [413, 'PAYLOAD_TOO_LARGE', 'Too many parameters'],
-  'encoding.unsupported': [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported content encoding'],
-  'charset.unsupported': [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported charset'],
-};
+/** The body of an error status as the catalog (and so the document's examples) describes it. */
+export const statusError = (status: ErrorStatus, requestId: string | undefined, catalog: ResolvedErrorCatalog = DEFAULT_ERRORS): ApiErrorBody =>
+  errorBody(catalog[status].code, catalog[status].message, requestId);
 
 /** Maps an error to [status, body] if it is one this package knows (its own or body-parser's), else undefined. */
-export function knownError(error: unknown, requestId: string | undefined, exposeResponseIssues: boolean): [number, ApiErrorBody] | undefined {
-  if (error instanceof RequestValidationError) return [error.status, errorBody(error.code, error.message, requestId, error.issues)];
+export function knownError(error: unknown, requestId: string | undefined, exposeResponseIssues: boolean, catalog: ResolvedErrorCatalog = DEFAULT_ERRORS): [number, ApiErrorBody] | undefined {
+  if (error instanceof RequestValidationError) return [error.status, errorBody(catalog[400].code, error.message, requestId, error.issues)];
   if (error instanceof ResponseValidationError) {
     return [error.status, errorBody(error.code, 'The response did not match the documented schema', requestId, exposeResponseIssues ? error.issues : undefined)];
   }
-  const type = (error as BodyParserError | null)?.type;
-  if (typeof type === 'string' && BODY_PARSER[type]) {
-    const [status, code, message] = BODY_PARSER[type];
-    return [status, errorBody(code, message, requestId)];
-  }
-  const status = (error as BodyParserError | null)?.status;
+  const parsed = bodyParserError(error, catalog);
+  if (parsed) return [parsed.status, errorBody(parsed.code, parsed.message, requestId)];
+  const status = (error as { status?: unknown } | null)?.status;
   if (error instanceof OpenApiError && typeof status === 'number') return [status, errorBody(error.code, error.message, requestId)];
   return undefined;
 }
@@ -68,6 +50,8 @@ export interface ApiErrorHandlerOptions {
   requestId?: RequestIdReader;
   /** Called with every error that becomes a 500 (never sent to the client). @default console.error */
   onUnexpected?: (error: unknown, req: Request) => void;
+  /** The error catalog (as passed to `createOpenApi`), for the codes and messages of the statuses it answers. @default the built-in catalog */
+  errors?: ErrorCatalog;
 }
 
 /**
@@ -77,17 +61,18 @@ export interface ApiErrorHandlerOptions {
  */
 export function apiErrorHandler(options: ApiErrorHandlerOptions = {}): ErrorRequestHandler {
   const requestId = options.requestId ?? defaultRequestId;
+  const catalog = options.errors === undefined ? DEFAULT_ERRORS : resolveErrorCatalog(options.errors, (message) => new OpenApiOptionsError(message));
   const onUnexpected = options.onUnexpected ?? ((error: unknown) => console.error('Unhandled error in request', error));
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     const id = requestId(req, res);
-    const known = knownError(error, id, false);
+    const known = knownError(error, id, false, catalog);
     if (known) return void res.status(known[0]).json(known[1]);
     const { status, expose, message } = (error ?? {}) as { status?: unknown; expose?: unknown; message?: unknown };
     if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
       return void res.status(status).json(errorBody('HTTP_ERROR', typeof message === 'string' ? message : 'Request failed', id));
     }
     onUnexpected(error, req);
-    res.status(500).json(statusError(500, id));
+    res.status(500).json(statusError(500, id, catalog));
   };
 }

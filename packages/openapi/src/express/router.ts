@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { z } from 'zod';
+import type { ResolvedErrorCatalog } from '../components.js';
 import { createOpenApi, type OpenApi, type OpenApiOptions } from '../document.js';
 import { OpenApiOptionsError, RequestValidationError, ResponseValidationError, type IssueLocation, type ValidationIssue } from '../errors.js';
 import type { HttpMethod, RouteDefinition, RouteSpec } from '../route.js';
@@ -55,9 +56,10 @@ interface Settings {
   parseJson: boolean;
   jsonLimit: number | string;
   securityHandlers: Readonly<Record<string, SecurityHandler>>;
+  errors: ResolvedErrorCatalog;
 }
 
-function settingsOf(options: ApiRouterOptions): Settings {
+function settingsOf(options: ApiRouterOptions, errors: ResolvedErrorCatalog): Settings {
   const mode = options.responseValidation ?? (process.env.NODE_ENV === 'production' ? 'log' : 'strict');
   if (!['strict', 'log', 'off'].includes(mode)) throw new OpenApiOptionsError(`responseValidation must be "strict", "log" or "off", got "${String(mode)}"`);
   const securityHandlers = options.securityHandlers ?? {};
@@ -74,6 +76,7 @@ function settingsOf(options: ApiRouterOptions): Settings {
     parseJson: options.parseJson ?? true,
     jsonLimit,
     securityHandlers,
+    errors,
   };
 }
 
@@ -100,7 +103,7 @@ function securityMiddleware(requirements: readonly Record<string, string[]>[], s
       }
       if (ok) return next();
     }
-    res.status(401).json(statusError(401, settings.requestId(req, res)));
+    res.status(401).json(statusError(401, settings.requestId(req, res), settings.errors));
   };
 }
 
@@ -128,7 +131,7 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
   return (req: Request, res: Response, next: NextFunction) => {
     let issues: ValidationIssue[] | undefined;
     if (body && hasBody(req) && !req.is(JSON_TYPES)) {
-      return void res.status(415).json(statusError(415, settings.requestId(req, res)));
+      return void res.status(415).json(statusError(415, settings.requestId(req, res), settings.errors));
     }
     if (params) {
       const result = params.safeParse(req.params);
@@ -154,7 +157,7 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
       else toIssues('body', result.error, (issues ??= []));
     }
     if (issues) {
-      const [status, errorJson] = knownError(new RequestValidationError(issues), settings.requestId(req, res), false)!;
+      const [status, errorJson] = knownError(new RequestValidationError(issues), settings.requestId(req, res), false, settings.errors)!;
       return void res.status(status).json(errorJson);
     }
 
@@ -184,7 +187,7 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
         settings.logger.error({ code: error.code, route: route.label, status, issues: failures, requestId: settings.requestId(req, this) }, error.message);
         if (!strict) return send.call(this, payload);
         this.status(500);
-        return send.call(this, knownError(error, settings.requestId(req, this), true)![1]);
+        return send.call(this, knownError(error, settings.requestId(req, this), true, settings.errors)![1]);
       };
     }
     return handler(req, res, next);
@@ -196,7 +199,7 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
 function routerErrorHandler(settings: Settings) {
   return (error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    const known = knownError(error, settings.requestId(req, res), settings.responseValidation === 'strict');
+    const known = knownError(error, settings.requestId(req, res), settings.responseValidation === 'strict', settings.errors);
     if (!known) return next(error);
     res.status(known[0]).json(known[1]);
   };
@@ -209,9 +212,10 @@ function routerErrorHandler(settings: Settings) {
 export function createApiRouter(options: ApiRouterOptions): ApiRouter {
   if (typeof options !== 'object' || options === null) throw new OpenApiOptionsError('options must be an object');
   if (!Array.isArray(options.routes)) throw new OpenApiOptionsError('routes must be an array of implement() results');
-  const settings = settingsOf(options);
   // createOpenApi picks the document options it knows; the router-only ones are ignored there.
   const openapi = createOpenApi({ ...options, routes: options.routes.map((entry) => entry.route) });
+  // The errors the router sends are the ones the document describes.
+  const settings = settingsOf(options, openapi.errors);
   const router = express.Router({ caseSensitive: options.routing?.caseSensitive ?? false, strict: options.routing?.strict ?? false });
   const json = express.json({ limit: settings.jsonLimit, type: JSON_TYPES });
   for (const { route, handler, before } of options.routes) {

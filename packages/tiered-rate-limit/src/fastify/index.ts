@@ -1,13 +1,15 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { UnsafeTrustProxyError } from '../errors.js';
 import type { Decision, Limiter } from '../limiter.js';
-import { createRequestLimiter, type RequestLimitOptions } from '../request-limit.js';
+import { createRequestLimiter, type RateLimited, type RequestLimitOptions } from '../request-limit.js';
 import { requestWasSuccessful as succeeded } from '../response-refund.js';
 
 /** Options of the Fastify plugin: the same as the Express middleware's, reading a `FastifyRequest`. */
 export interface RateLimitOptions extends RequestLimitOptions<FastifyRequest> {
   /** Whether a response counts as a success for `skipSuccessfulRequests` / `skipFailedRequests`; called once the response is done. A response the client abandoned before it was sent is a failure whatever this says. @default (request, reply) => reply.statusCode < 400 */
   requestWasSuccessful?: (request: FastifyRequest, reply: FastifyReply) => boolean | Promise<boolean>;
+  /** Answers a request that is not allowed instead of the default, by sending on `reply` (`body` is what the library would send; the headers are already set). @default sends `body` with its status */
+  handler?: (request: FastifyRequest, reply: FastifyReply, limited: RateLimited) => unknown;
 }
 
 /** The plugin, with its limiter (for direct checks) and `close()` (also called by `fastify.close()`). */
@@ -39,7 +41,7 @@ function trustsEveryProxy(fastify: FastifyInstance): boolean {
  */
 export function tieredRateLimit(options: RateLimitOptions): RateLimitPlugin {
   const core = createRequestLimiter(options);
-  const { requestWasSuccessful } = options;
+  const { requestWasSuccessful, handler: onLimited } = options;
   const plugin = (fastify: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void => {
     if (trustsEveryProxy(fastify)) return done(new UnsafeTrustProxyError("Fastify 'trustProxy'"));
     fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -64,7 +66,11 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitPlugin {
         }
         return;
       }
-      const { status, contentType, body } = core.reject(decision);
+      const { status, contentType, body, limited } = core.reject(decision);
+      if (onLimited) {
+        await onLimited(request, reply, limited);
+        return reply;
+      }
       return reply.code(status).header('Content-Type', contentType).send(body);
     });
     fastify.addHook('onClose', async () => core.close());

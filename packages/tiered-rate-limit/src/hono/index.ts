@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { InvalidOptionsError } from '../errors.js';
 import type { Decision, Limiter } from '../limiter.js';
-import { createRequestLimiter, type RequestLimitOptions } from '../request-limit.js';
+import { createRequestLimiter, type RateLimited, type RequestLimitOptions } from '../request-limit.js';
 import { requestWasSuccessful as succeeded } from '../response-refund.js';
 
 /** Options of the Hono middleware: the Express middleware's, reading a Hono `Context`, plus where the client address comes from. */
@@ -10,6 +10,8 @@ export interface RateLimitOptions extends RequestLimitOptions<Context> {
   clientIp?: (c: Context) => string | undefined;
   /** Whether a response counts as a success for `skipSuccessfulRequests` / `skipFailedRequests`; called once the handlers produced the response. @default (c) => c.res.status < 400 */
   requestWasSuccessful?: (c: Context) => boolean | Promise<boolean>;
+  /** Answers a request that is not allowed instead of the default, returning the Response (`body` is what the library would send; the headers are already set on `c`). @default sends `body` with its status */
+  handler?: (c: Context, limited: RateLimited) => Response | Promise<Response>;
 }
 
 /** The middleware, with its limiter (for direct checks) and `close()`. */
@@ -41,14 +43,15 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
   const clientIp = options?.clientIp ?? socketAddress;
   if (typeof clientIp !== 'function') throw new InvalidOptionsError('clientIp', 'must be a function');
   const core = createRequestLimiter(options);
-  const { requestWasSuccessful } = options;
+  const { requestWasSuccessful, handler: onLimited } = options;
   const middleware: MiddlewareHandler = async (c, next) => {
     const target = { setHeader: (name: string, value: string) => c.header(name, value) };
     const decision = await core.decide(c, clientIp(c), target);
     if (decision !== undefined) {
       c.set('rateLimit' as never, decision as never);
       if (!decision.allowed) {
-        const { status, contentType, body } = core.reject(decision);
+        const { status, contentType, body, limited } = core.reject(decision);
+        if (onLimited) return onLimited(c, limited);
         return c.body(body, status as 429, { 'Content-Type': contentType });
       }
     }
