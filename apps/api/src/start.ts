@@ -271,14 +271,22 @@ export async function start(options: StartOptions = {}): Promise<void> {
     if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
     const inTime = await drain(server, config.drainTimeoutMs);
     if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
-    await ghl.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the GHL module failed'));
-    await analysisRunner.close();
-    await retention?.stop();
+    // Each step runs whatever the one before it did: a close that fails is logged, never left to the exit timer.
+    const step = async (what: string, close: () => unknown) => {
+      try {
+        await close();
+      } catch (error) {
+        logger.warn({ err: error }, `closing ${what} failed`);
+      }
+    };
+    await step('the GHL module', () => ghl.close());
+    await step('the analysis pool', () => analysisRunner.close());
+    await step('the retention job', () => retention?.stop());
     clearInterval(sweep);
     ghlLimiterRedis?.disconnect();
-    await libs.close();
-    await db.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
-    await embedded?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the embedded database failed'));
+    await step('the libraries', () => libs.close());
+    await step('the database pool', () => db.close());
+    await step('the embedded database', () => embedded?.close());
     releaseDataDir?.();
     await reporter?.flush(500).catch(() => {});
     logger.info('stopped');

@@ -53,7 +53,7 @@ describe('a server started with no environment at all (embedded PostgreSQL, loop
       expect((await fetch(`${app.base}/webhooks/stripe`, { method: 'POST', headers: { 'stripe-signature': forged.signature }, body: forged.body })).status).toBe(400);
       expect((await fetch(`${app.base}/auth/demo/login`, { method: 'POST' })).status).toBe(404);
     } finally {
-      expect((await stop(app)).code).toBe(0);
+      expect((await stop(app)).code, app.output()).toBe(0);
     }
 
     // The quick start (DEMO_MODE=true) on the same data folder: the same secrets, and the demo login works.
@@ -66,7 +66,7 @@ describe('a server started with no environment at all (embedded PostgreSQL, loop
       const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
       expect((await fetch(`${demo.base}/api/workflows`, { headers: { cookie } })).status).toBe(200);
     } finally {
-      expect((await stop(demo)).code).toBe(0);
+      expect((await stop(demo)).code, demo.output()).toBe(0);
     }
   }, 300_000);
 });
