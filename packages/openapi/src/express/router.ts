@@ -4,12 +4,13 @@ import type { ResolvedErrorCatalog } from '../components.js';
 import { createOpenApi, type OpenApi, type OpenApiOptions } from '../document.js';
 import { OpenApiOptionsError, RequestValidationError, ResponseValidationError, type IssueLocation, type ValidationIssue } from '../errors.js';
 import type { HttpMethod, RouteDefinition, RouteSpec } from '../route.js';
+import { sharedBindingOptions, type ResponseValidationMode } from '../http/binding-options.js';
 import { createDocsRouter, type DocsOptions } from './docs.js';
 import { defaultRequestId, knownError, statusError, type RequestIdReader } from './http-errors.js';
 import type { ApiHandler, ApiLogger, ImplementedRoute, SecurityHandler } from './types.js';
 
 /** What to do when a handler sends a body that does not match its documented schema. */
-export type ResponseValidationMode = 'strict' | 'log' | 'off';
+export type { ResponseValidationMode } from '../http/binding-options.js';
 
 /** Options of `createApiRouter`: the document options plus how requests are handled. */
 export interface ApiRouterOptions extends Omit<OpenApiOptions, 'routes'> {
@@ -60,13 +61,7 @@ interface Settings {
 }
 
 function settingsOf(options: ApiRouterOptions, errors: ResolvedErrorCatalog): Settings {
-  const mode = options.responseValidation ?? (process.env.NODE_ENV === 'production' ? 'log' : 'strict');
-  if (!['strict', 'log', 'off'].includes(mode)) throw new OpenApiOptionsError(`responseValidation must be "strict", "log" or "off", got "${String(mode)}"`);
-  const securityHandlers = options.securityHandlers ?? {};
-  for (const [name, handler] of Object.entries(securityHandlers)) {
-    if (typeof handler !== 'function') throw new OpenApiOptionsError(`securityHandlers.${name} must be a function`);
-    if (!(name in (options.securitySchemes ?? {}))) throw new OpenApiOptionsError(`securityHandlers.${name} has no matching security scheme`);
-  }
+  const { mode, securityHandlers } = sharedBindingOptions(options);
   const jsonLimit = options.jsonLimit ?? '100kb';
   if (typeof jsonLimit !== 'number' && typeof jsonLimit !== 'string') throw new OpenApiOptionsError('jsonLimit must be a number of bytes or a size string');
   return {

@@ -5,6 +5,8 @@ import { errorBody, knownError, statusError, type ApiErrorBody } from '../expres
 import type { ErrorStatus, RouteDefinition, RouteSpec, SecurityRequirement } from '../route.js';
 import type { BodyOf, HeadersOf, ParamsOf, QueryOf, ReplyArgs } from '../express/types.js';
 import type { DocsOptions } from './docs.js';
+import { sharedBindingOptions, type ResponseValidationMode } from './binding-options.js';
+export type { ResponseValidationMode } from './binding-options.js';
 
 /** The validated, typed input of a route, whatever the framework. */
 export interface ApiInput<T extends RouteSpec> {
@@ -35,7 +37,6 @@ export interface ImplementedApiRoute<T extends RouteSpec = RouteSpec, Ctx = unkn
 export type ApiSecurityHandler<Ctx> = (ctx: Ctx) => boolean | Promise<boolean>;
 
 /** What to do when a handler returns a body that does not match its documented schema. */
-export type ResponseValidationMode = 'strict' | 'log' | 'off';
 
 /** Options of the Fastify and Hono bindings: the Express router's, with handlers and checks over the framework's request. */
 export interface ApiOptions<Ctx> extends Omit<OpenApiOptions, 'routes'> {
@@ -105,13 +106,7 @@ export interface ApiCore<Ctx> {
 export function createApiCore<Ctx>(options: ApiOptions<Ctx>): ApiCore<Ctx> {
   if (typeof options !== 'object' || options === null) throw new OpenApiOptionsError('options must be an object');
   if (!Array.isArray(options.routes)) throw new OpenApiOptionsError('routes must be an array of implement() results');
-  const mode = options.responseValidation ?? (process.env.NODE_ENV === 'production' ? 'log' : 'strict');
-  if (!['strict', 'log', 'off'].includes(mode)) throw new OpenApiOptionsError(`responseValidation must be "strict", "log" or "off", got "${String(mode)}"`);
-  const securityHandlers = options.securityHandlers ?? {};
-  for (const [name, handler] of Object.entries(securityHandlers)) {
-    if (typeof handler !== 'function') throw new OpenApiOptionsError(`securityHandlers.${name} must be a function`);
-    if (!(name in (options.securitySchemes ?? {}))) throw new OpenApiOptionsError(`securityHandlers.${name} has no matching security scheme`);
-  }
+  const { mode, securityHandlers } = sharedBindingOptions(options);
   const jsonLimit = options.jsonLimit ?? 100 * 1024;
   if (!Number.isInteger(jsonLimit) || jsonLimit < 1) throw new OpenApiOptionsError('jsonLimit must be a positive number of bytes');
   const requestId = options.requestId ?? (() => undefined);
