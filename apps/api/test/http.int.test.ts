@@ -277,7 +277,10 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body.toString()).data).toMatchObject({ locationId: 'loc-b', workflowId: 'wf-1', healthScore: 10 });
       const stored = await app.db.query("SELECT encode(key_hash, 'hex') AS h, prefix FROM api_keys");
-      expect(JSON.stringify(stored.rows)).not.toContain(apiKey.split('_')[2]);
+      // ak_<8-char prefix>_<43-char secret>_<tag>: the secret itself may contain '_', so it is cut by position.
+      const secret = apiKey.slice('ak_'.length + 9, 'ak_'.length + 9 + 43);
+      expect(secret).toHaveLength(43);
+      expect(JSON.stringify(stored.rows)).not.toContain(secret);
       const sub = await raw(`${app.base}/api/locations/loc-b/subscription`, { headers: { authorization: `Bearer ${apiKey}` } });
       expect(JSON.parse(sub.body.toString()).data).toEqual({ tier: 'free', currentPeriodEnd: null });
     });
