@@ -1,14 +1,6 @@
 import { CacheOptionsError, CacheSerializationError } from './errors.js';
 import { decode, encode, inspect } from './serializer.js';
-
-/**
- * Turns values into the text stored in Redis and back (superjson, devalue, msgpack as base64...). The memory tier
- * keeps values as they are. All processes sharing a `prefix` must use the same serializer.
- */
-export interface CacheSerializer {
-  serialize(value: unknown): string;
-  deserialize(text: string): unknown;
-}
+import type { CacheSerializer } from './types.js';
 
 /** A value checked for writing: `size` is what the memory tier charges; `body` is the serialized text, when known. */
 export interface Checked {

@@ -3,10 +3,10 @@ import { NodeRedisConnection, isNodeRedis, nodeRedisSubscriber, type Connection,
 import { DeadlineQueue, backoff, withTimeout } from './deadline.js';
 import { CacheRedisError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import type { BreakerState } from './types.js';
 import { loadPeer } from './peers.js';
 
 export type Client = Connection;
-export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface RedisTierHooks {
   /** Redis became usable (connected, ready and the breaker closed). */
@@ -174,6 +174,15 @@ export class RedisTier {
     const waiters = this.bootWaiters;
     this.bootWaiters = [];
     for (const w of waiters) w(usable);
+  }
+
+  /**
+   * Deletes `keys` as one operation under one deadline (one breaker failure at most): one DEL, or one per key on a
+   * Cluster, where the keys live in different slots.
+   */
+  deleteAll(keys: readonly string[]): Promise<unknown> {
+    if (keys.length === 0) return Promise.resolve(0);
+    return this.exec<unknown>('DEL', (c) => (this.cluster ? Promise.all(keys.map((k) => c.del(k))) : c.del(...keys)));
   }
 
   /** Runs one command under the deadline and accounts its outcome to the breaker. */
