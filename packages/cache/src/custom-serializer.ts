@@ -10,7 +10,7 @@ export interface Checked {
   body?: string;
 }
 
-/** How the cache checks, encodes and decodes values: the built-in lossless JSON encoding or a user's serializer. */
+/** How the cache checks, encodes and decodes values: the built-in lossless JSON encoding or the `serializer` option. */
 export interface Codec {
   /** Throws `CacheSerializationError` for a value that cannot be stored. */
   check(value: unknown): Checked;
@@ -40,7 +40,7 @@ export function checkSerializer(serializer: unknown): CacheSerializer | undefine
 const textSize = (body: string): number => 16 + body.length * 2;
 
 /**
- * A user's serializer: each value is serialized once per write (its length stands in for the memory size), and
+ * The `serializer` option: each value is serialized once per write (its length stands in for the memory size), and
  * records are always read back through `deserialize`.
  */
 export function customCodec(serializer: CacheSerializer): Codec {
