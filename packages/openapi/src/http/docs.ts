@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { OpenApi } from '../document.js';
 import { OpenApiOptionsError } from '../errors.js';
+import type { OpenApi } from '../types.js';
 
 /** Options of the docs routes. */
 export interface DocsOptions {
