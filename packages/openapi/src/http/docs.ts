@@ -16,7 +16,7 @@ export interface DocsOptions {
   title?: string;
 }
 
-// Swagger UI needs inline styles and data: images (swagger-ui#3370, #7540), but no inline or
+// Swagger UI needs inline styles and data: images, but no inline or
 // remote script: everything is served from this origin.
 export const CSP = [
   "default-src 'self'",
