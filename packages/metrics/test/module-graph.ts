@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, posix, relative, sep } from 'node:path';
+import { join, posix, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /** Module graph of a source tree: file (relative, posix) → the files of the same tree it imports. */
@@ -78,4 +79,4 @@ export function readSources(dir: string): Map<string, string> {
   return out;
 }
 
-export const srcDir = join(dirname(new URL(import.meta.url).pathname), '..', 'src');
+export const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
