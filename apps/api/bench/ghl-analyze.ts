@@ -1,5 +1,5 @@
 // pnpm --filter api bench:ghl
-// Issue 8 target: POST /api/analyze on a cache hit within 1.5x a cached GET /api/workflows at the same fixed rate.
+// Target: POST /api/analyze on a cache hit within 1.5x a cached GET /api/workflows at the same fixed rate.
 // One server process (bench/ghl-server.ts: the production pipeline with session auth in PostgreSQL, @org/cache in
 // memory, the fake GHL as GHL); autocannon at a fixed rate, interleaved rounds, medians, ratios.
 import { spawn } from 'node:child_process';

@@ -1,18 +1,18 @@
 // The server as a user runs it: `pnpm start` from the repository root with nothing but a temporary DATA_DIR and a free
-// PORT, exercised only over HTTP: every curl line of the READMEs as written, the documented rate limits, and the
-// operational endpoints.
+// PORT, exercised only over HTTP: every curl line of the READMEs and the docs pages as written (in the order of
+// support/documented-pages.ts), the documented rate limits, and the operational endpoints.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promtool } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, sequential, type Reply } from './support/http.js';
-import { API_DIR, REPO_ROOT } from './support/paths.js';
+import { DOCUMENTED_PAGES } from './support/documented-pages.js';
+import { REPO_ROOT } from './support/paths.js';
 import { CookieJars, curlLines, curlRequest, documented } from './support/readme-curl.js';
 import { pnpmStart, type Server } from './support/server.js';
 import { parseShape, shapeMismatches } from './support/shape.js';
 
-const READMES = [join(REPO_ROOT, 'README.md'), join(API_DIR, 'README.md')];
-const lines = READMES.flatMap((file) => curlLines(file));
+const lines = DOCUMENTED_PAGES.flatMap((page) => curlLines(join(REPO_ROOT, page)));
 const relative = (file: string) => file.slice(REPO_ROOT.length);
 
 // Each client of the server's per-IP limits gets its own loopback source address.
@@ -36,8 +36,8 @@ describe('pnpm start', () => {
   });
 });
 
-describe('the READMEs\' curl lines, in the order written', () => {
-  it('the READMEs have curl lines to run', () => {
+describe('the documented curl lines (READMEs, then docs pages), in the order written', () => {
+  it('the documented pages have curl lines to run', () => {
     expect(lines.length).toBeGreaterThan(0);
   });
 

@@ -1,4 +1,4 @@
-// The built server as a container runs it (`node dist/main.js`, so SIGTERM reaches the server; apps/api README,
+// The built server as a container runs it (`node dist/main.js`, so SIGTERM reaches the server; apps/api/docs/operations.md,
 // "Shutdown"), with the documented INTERNAL_TOKEN, SHUTDOWN_DELAY_MS and DRAIN_TIMEOUT_MS: the internal endpoints with
 // and without the token, then SIGTERM with a request in flight, then `pnpm --filter api start:demo` on the same
 // DATA_DIR.

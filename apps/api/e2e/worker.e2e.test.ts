@@ -1,4 +1,4 @@
-// API and workers as separate processes from the build (apps/api README, "Running API and workers separately"),
+// API and workers as separate processes from the build (apps/api/docs/jobs.md, "Running API and workers separately"),
 // on the shared PostgreSQL (a database of this file's own) and Redis (a logical database of its own, a fresh queue
 // prefix): migrations by hand, `node dist/main.js --role api`, one worker as `node dist/worker.js` and one as
 // `pnpm --filter api start:worker`; background analyses queued through the API run on the workers.
@@ -147,7 +147,7 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
     api.signal('SIGTERM');
     const exits = await Promise.all([api.exited, ...workers.map((w) => w.proc.exited)]);
     const outputs = [api, ...workers.map((w) => w.proc)].map((p) => tail(p.output(), 5)).join('\n');
-    // The node processes exit 0; pnpm reports its own SIGTERM (a container runs node, not pnpm: see the README).
+    // The node processes exit 0; pnpm reports its own SIGTERM (a container runs node, not pnpm: see apps/api/docs/operations.md).
     expect(exits.slice(0, 2).map((e) => e.code), outputs).toEqual([0, 0]);
     for (const w of workers) expect(w.proc.output(), outputs).toContain('"msg":"worker stopped"');
     expect(api.output()).toContain('"msg":"stopped"');

@@ -22,7 +22,7 @@ export interface LibrariesOptions {
   isProduction: boolean;
   /** @org/cache mode: `near` keeps a 5 s memory copy of hot keys (evicted over pub/sub on change). @default 'near' */
   cacheMode?: 'fallback' | 'near';
-  /** Rate-limit tiers. @default API_TIERS (the user's table) */
+  /** Rate-limit tiers. @default API_TIERS (free, pro and enterprise: general and analysis policies) */
   rateLimitTiers?: ApiRateLimitOptions['tiers'];
   /** How long a rate-limit decision waits for Redis. @default 30 (the limiter's default) */
   rateLimitTimeoutMs?: number;

@@ -56,7 +56,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
     await pg?.cleanup();
   });
 
-  it('B5: the checkout request retried after a 500 from Stripe creates one session; every POST carries the same idempotency key', async () => {
+  it('the checkout request retried after a 500 from Stripe creates one session; every POST carries the same idempotency key', async () => {
     const tenant = await app.tenant('loc-b5');
     fake.failNext({ method: 'POST', path: '/v1/checkout/sessions', status: 500 });
     const first = await call(`${app.base}/api/subscription/checkout`, { method: 'POST', headers: tenant.headers, body: { tier: 'pro' } });

@@ -1,4 +1,4 @@
-// Issue 9's end-to-end check against the real composition root: src/main.ts in a child process in demo mode, the
+// Billing end to end against the real composition root: src/main.ts in a child process in demo mode, the
 // real rate limiter (Redis, private server) and workflow routes, and our fake Stripe server for checkout and webhooks.
 import { canStartRedis, hasSharedPostgres, sharedPostgres, startRedis, type PrivateRedis, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -63,7 +63,7 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     await pg?.cleanup();
   });
 
-  describe('B1 signatures: only valid ones are accepted; rejected ones write nothing', () => {
+  describe('signatures: only valid ones are accepted; rejected ones write nothing', () => {
     const cases: { name: string; accepted: boolean; code?: string; build: (payload: string) => { body: string; headers: Record<string, string> } }[] = [
       { name: 'valid', accepted: true, build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET) } }) },
       { name: 'signed 299 s ago', accepted: true, build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET, now() - 299) } }) },
@@ -123,7 +123,7 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     }
   });
 
-  it('B2: the same event 20 times concurrently then 20 times in sequence: one row, one tier change, all 2xx', async () => {
+  it('the same event 20 times concurrently then 20 times in sequence: one row, one tier change, all 2xx', async () => {
     const customer = await customerFor('loc-dup');
     const event = fake.event('customer.subscription.created', subscription(customer, 'active', PRICE_PRO, 'sub_dup'));
     const deliveries = await Promise.all(Array.from({ length: 20 }, () => fake.deliver(app.webhookUrl, SECRET, event)));
@@ -137,7 +137,7 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     expect(app.events.filter((e) => e.type === 'customer.subscription.created' && e.outcome === 'duplicate').length).toBeGreaterThanOrEqual(39);
   });
 
-  it('B3: updated before created, deleted before updated: the newest state wins', async () => {
+  it('updated before created, deleted before updated: the newest state wins', async () => {
     const a = await customerFor('loc-order-a');
     const created = fake.event('customer.subscription.created', subscription(a, 'active', PRICE_PRO, 'sub_order_a'), { created: now() - 100 });
     const updated = fake.event('customer.subscription.updated', subscription(a, 'active', PRICE_ENTERPRISE, 'sub_order_a'), { created: now() - 50 });
@@ -156,7 +156,7 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     expect((await app.db.query("SELECT status FROM stripe_customers WHERE location_id = 'loc-order-b'")).rows[0]!.status).toBe('canceled');
   });
 
-  it('B4: a failure between recording the event and applying it commits nothing; the redelivery applies it once', async () => {
+  it('a failure between recording the event and applying it commits nothing; the redelivery applies it once', async () => {
     const customer = await customerFor('loc-fault');
     const event = fake.event('customer.subscription.created', subscription(customer, 'active', PRICE_PRO, 'sub_fault'));
     failOnce.add(event.id as string);

@@ -8,7 +8,7 @@ import { TEST_SECRETS } from './support/test-app.js';
 
 const canStart = canStartPostgres();
 
-describe.skipIf(!canStart)('B4 with a real fault: PostgreSQL killed between recording the event and applying it (private server)', () => {
+describe.skipIf(!canStart)('a real fault: PostgreSQL killed between recording the event and applying it (private server)', () => {
   let pg: PrivatePostgres;
   let fake: FakeStripe;
   let app: BillingTestApp;

@@ -1,4 +1,4 @@
-// The issue's scale test: 2 API processes (`main.ts --role api`) and 2 worker processes (`src/worker.ts`) on the
+// The queue's scale test: 2 API processes (`main.ts --role api`) and 2 worker processes (`src/worker.ts`) on the
 // shared Redis and PostgreSQL, talking to our fake GHL (which counts every request per location). Over HTTP, a batch
 // of "all workflows" per location, 500 workflows across 5 locations; one worker is SIGKILLed in the middle: its jobs
 // are recovered as stalled by the other, and there are exactly 500 analysis results (no duplicate, no loss). GHL's

@@ -26,7 +26,7 @@ async function hits(url: string, n: number, init: RequestInit) {
   return out;
 }
 
-describe.skipIf(!pgUp || !redisOk)('the user check against src/main.ts (child process, Redis, PostgreSQL)', () => {
+describe.skipIf(!pgUp || !redisOk)('the documented rate-limit check against src/main.ts (child process, Redis, PostgreSQL)', () => {
   let pg: SharedPostgres;
   let redis: PrivateRedis;
   let app: AppProcess;

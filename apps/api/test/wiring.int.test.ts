@@ -1,5 +1,5 @@
 // The four @org libraries wired into the real app (createApp + createLibraries, as main.ts does), over real HTTP,
-// against the machine's PostgreSQL and Redis: the user's rate-limit check, tier resolution through the cached user
+// against the machine's PostgreSQL and Redis: the documented rate-limit check, tier resolution through the cached user
 // record, /metrics, /internal/cache-stats and /health/detailed.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -70,7 +70,7 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
     await pg?.cleanup();
   });
 
-  describe('rate limit: the user check with plain requests and no cookie', () => {
+  describe('rate limit: the documented check with plain requests and no cookie', () => {
     it('25 x GET /api/workflows: requests 21-25 get 429 with the documented body and its requestId (not 401), keyed by IP as the free tier', async () => {
       const app = await start();
       const res = await hits(`${app.base}/api/workflows`, 25);

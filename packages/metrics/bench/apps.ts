@@ -33,7 +33,7 @@ export function buildApp(variant: Variant): BenchApp {
     app.get('/metrics', metricsHandler(metrics));
     close = () => metrics.close();
   } else if (variant === 'org') {
-    // Runtime metrics off so only the middleware's cost is compared (the anchors add none either).
+    // Runtime metrics off so only the middleware's cost is compared (express-prom-bundle and the hand-written variant add none either).
     const metrics = createMetrics({ runtime: false });
     registry = metrics.registry;
     app.use(httpMetrics(metrics));
@@ -43,7 +43,7 @@ export function buildApp(variant: Variant): BenchApp {
     registry = new Registry();
     app.use(promBundle({ includeMethod: true, includePath: true, promRegistry: registry, autoregister: true }));
   } else if (variant === 'hand-written') {
-    // The research's "minimal" middleware: req.baseUrl + req.route.path, no cap, no nested-template fix.
+    // A typical minimal middleware: req.baseUrl + req.route.path, no cap, no nested-template fix.
     registry = new Registry();
     const labelNames = ['method', 'route', 'status_code'];
     const h = new Histogram({ name: 'http_request_duration_seconds', help: 'd', labelNames, registers: [registry] });

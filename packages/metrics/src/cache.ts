@@ -1,25 +1,9 @@
 import type { Counter, Histogram } from 'prom-client';
 import { BoundedLabel } from './labels.js';
-import type { Metrics } from './metrics.js';
+import type { CacheMetrics, CacheMetricsOptions, Metrics } from './types.js';
 import { MetricsOptionsError } from './errors.js';
 
 const WORD = /^[a-z0-9_]{1,32}$/;
-
-/** Options of {@link createCacheMetrics}. */
-export interface CacheMetricsOptions {
-  /** Value of the `cache` label, like @org/cache's `name` option, to tell several caches apart. @default 'default' */
-  name?: string;
-  /** Buckets of `cache_operation_duration_seconds`. @default [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] */
-  buckets?: readonly number[];
-}
-
-/** What {@link createCacheMetrics} returns; `tier` is where the answer came from (`memory`, `redis`, `l1`...), `operation` e.g. `get`, `set`. */
-export interface CacheMetrics {
-  hit(tier: string): void;
-  miss(tier: string): void;
-  /** Observes one operation's duration, in seconds. */
-  observe(operation: string, tier: string, durationSeconds: number): void;
-}
 
 /**
  * `cache_hits_total{cache,tier}`, `cache_misses_total{cache,tier}` and

@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { MetricsOptionsError } from './errors.js';
-import { contentTypeOf, expose, negotiateFormat, type MetricFamily, type Sample } from './exposition.js';
-import type { Metrics, Scrape } from './metrics.js';
+import { contentTypeOf, expose, negotiateFormat } from './exposition.js';
+import type { ClusterAggregator, ClusterAggregatorOptions, MetricFamily, Metrics, Sample } from './types.js';
 
 const REQUEST = '@org/metrics:collect';
 const REPLY = '@org/metrics:families';
@@ -38,22 +38,6 @@ export function serveClusterMetrics(metrics: Metrics): () => void {
   return () => {
     process.removeListener('message', onMessage);
   };
-}
-
-/** Options of {@link createClusterAggregator}. */
-export interface ClusterAggregatorOptions {
-  /** How long the primary waits for each worker before scraping without it. @default 1000 */
-  timeoutMs?: number;
-}
-
-/** What {@link createClusterAggregator} returns; pass it to `metricsHandler` on the primary. */
-export interface ClusterAggregator {
-  /** One exposition of all workers plus the primary's own metrics, summed; never rejects because of a worker. */
-  scrape(accept?: string | null): Promise<Scrape>;
-  /** The aggregated families and how many workers answered. */
-  collect(): Promise<{ families: MetricFamily[]; responded: number; failed: number }>;
-  /** Stops listening for worker exits. */
-  close(): void;
 }
 
 type Worker = NonNullable<(typeof cluster.workers)>[string];

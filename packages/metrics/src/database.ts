@@ -1,29 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsOptionsError } from './errors.js';
-import type { Metrics } from './metrics.js';
-
-/** The parts of a `pg.Pool` the instrumentation touches (structural, so pg stays a dev dependency). */
-export interface PoolLike {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-  on(event: 'connect', listener: (client: ClientLike) => void): unknown;
-  removeListener(event: 'connect', listener: (client: ClientLike) => void): unknown;
-}
-
-/** The part of a `pg.Client` that is wrapped. */
-export interface ClientLike {
-  query: (...args: never[]) => unknown;
-}
-
-/** Options of {@link instrumentPool}. */
-export interface InstrumentPoolOptions {
-  /** Value of the `pool` label, to tell several pools apart. @default 'default' */
-  name?: string;
-  /** Buckets of `database_query_duration_seconds`. @default [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] */
-  buckets?: readonly number[];
-}
+import type { ClientLike, InstrumentPoolOptions, Metrics, PoolLike } from './types.js';
 
 const POOLS = Symbol.for('@org/metrics.pools');
 const WRAPPED = Symbol.for('@org/metrics.wrapped-query');

@@ -1,20 +1,6 @@
 import type { Gauge } from 'prom-client';
 import { MetricsOptionsError } from './errors.js';
-import type { Metrics } from './metrics.js';
-
-/** Options of {@link createDependencyHealth}. */
-export interface DependencyHealthOptions {
-  /** Checks run on every scrape, by dependency name (`postgres`, `redis`); resolve = up, reject or timeout = down. @default {} */
-  checks?: Record<string, () => Promise<unknown>>;
-  /** Longest a check may take before it counts as down, in milliseconds. @default 500 */
-  timeoutMs?: number;
-}
-
-/** What {@link createDependencyHealth} returns. */
-export interface DependencyHealth {
-  /** Sets a dependency's state by hand (for clients that report connect/disconnect events). */
-  set(dependency: string, up: boolean): void;
-}
+import type { DependencyHealth, DependencyHealthOptions, Metrics } from './types.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,31}$/;
 

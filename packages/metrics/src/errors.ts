@@ -1,10 +1,5 @@
-/** Stable codes of every error @org/metrics throws. */
-export type MetricsErrorCode =
-  | 'METRICS_ERROR'
-  | 'METRICS_INVALID_OPTIONS'
-  | 'METRICS_CONFLICT'
-  | 'METRICS_INVALID_DEFINITION'
-  | 'METRICS_CLUSTER';
+import type { MetricsErrorCode } from './types.js';
+
 
 /** Base class of every error @org/metrics throws; `code` is stable across versions, `cause` keeps the original error. */
 export class MetricsError extends Error {

@@ -1,30 +1,11 @@
 import type { Registry } from 'prom-client';
 import { isSeriesHistogram, type HistogramSeries } from './series-histogram.js';
+import type { ExpositionFormat, MetricFamily, Sample } from './types.js';
 
 /** Content type of the Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 /** Content type of OpenMetrics 1.0.0. */
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
-
-/** The two exposition formats Prometheus scrapes. */
-export type ExpositionFormat = 'prometheus' | 'openmetrics';
-
-/** One sample as prom-client's `get()` returns it (labels already flattened). */
-export interface Sample {
-  value: number;
-  labels: Record<string, string | number>;
-  metricName?: string;
-  exemplar?: { labelSet: Record<string, string | number>; value: number; timestamp?: number } | null;
-}
-
-/** One metric family, in prom-client's JSON shape; what cluster workers send to the primary. */
-export interface MetricFamily {
-  name: string;
-  help: string;
-  type: string;
-  aggregator?: string;
-  values: Sample[];
-}
 
 /**
  * Picks the format from an Accept header: OpenMetrics only when the scraper asks for it with a

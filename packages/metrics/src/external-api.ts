@@ -1,31 +1,7 @@
 import type { Counter, Histogram } from 'prom-client';
 import { MetricsOptionsError } from './errors.js';
 import { BoundedLabel, sanitizePath } from './labels.js';
-import type { Metrics } from './metrics.js';
-
-/** Options of {@link createExternalApiMetrics}. */
-export interface ExternalApiMetricsOptions {
-  /** Prefix of the metric names (`ghl` gives `ghl_api_requests_total`); lower case letters, digits and `_`. */
-  name: string;
-  /** Buckets of `<name>_api_duration_seconds`. @default [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] */
-  buckets?: readonly number[];
-  /** Most distinct endpoint labels; later ones count as `__overflow__`. @default 100 */
-  maxEndpoints?: number;
-}
-
-/** Error classes on `<name>_api_errors_total`; a closed set so the label stays bounded. */
-export type ExternalApiErrorType = 'timeout' | 'network' | 'rate_limited' | 'client_error' | 'server_error' | 'other';
-
-/** What {@link createExternalApiMetrics} returns. */
-export interface ExternalApiMetrics {
-  /**
-   * Records one call. `endpoint` may be a template or a concrete URL: query strings, hosts and id-like
-   * segments are stripped. `durationSeconds` in seconds; `statusCode` 0 or undefined when no response came.
-   */
-  record(endpoint: string, durationSeconds: number, statusCode?: number, error?: unknown): void;
-  /** Times `call` and records it; the call's own result or error passes through unchanged. */
-  time<T>(endpoint: string, call: () => Promise<T>, statusOf?: (result: T) => number): Promise<T>;
-}
+import type { ExternalApiErrorType, ExternalApiMetrics, ExternalApiMetricsOptions, Metrics } from './types.js';
 
 export function classifyError(statusCode: number | undefined, error: unknown): ExternalApiErrorType | undefined {
   if (statusCode === 429) return 'rate_limited';

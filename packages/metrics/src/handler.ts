@@ -1,20 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MetricsOptionsError } from './errors.js';
-import type { Scrape } from './metrics.js';
-
-/** Options of {@link metricsHandler}. */
-export interface MetricsHandlerOptions {
-  /** When set, requests must send `Authorization: Bearer <token>`; others get 401 and no metrics. @default undefined (no protection) */
-  bearerToken?: string;
-  /** Receives the full error when collecting fails (the default logs only its name and code, as messages can carry secrets). @default undefined */
-  onError?: (error: unknown) => void;
-}
-
-/** Anything that can render a scrape: a {@link Metrics} handle or a cluster aggregator. */
-export interface ScrapeSource {
-  scrape(accept?: string | null): Promise<Scrape>;
-}
+import type { MetricsHandlerOptions, ScrapeSource } from './types.js';
 
 function sameSecret(given: string, expected: Buffer): boolean {
   const a = Buffer.from(given);

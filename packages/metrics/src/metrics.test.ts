@@ -1,7 +1,8 @@
 import { Counter, Registry, register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricConflictError, MetricsOptionsError } from './errors.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
+import type { Metrics } from './types.js';
 
 const handles: Metrics[] = [];
 const make = (...args: Parameters<typeof createMetrics>) => {

@@ -2,15 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { Counter } from 'prom-client';
-import type { Metrics } from './metrics.js';
-
-/** Options of the runtime collector. */
-export interface RuntimeMetricsOptions {
-  /** Sampling resolution of the event-loop delay monitor, in milliseconds. @default 10 */
-  eventLoopResolutionMs?: number;
-  /** Buckets of `nodejs_gc_duration_seconds`. @default [0.001, 0.01, 0.1, 1, 2, 5] */
-  gcBuckets?: readonly number[];
-}
+import type { Metrics, RuntimeMetricsOptions } from './types.js';
 
 const GC_OBSERVED = Symbol.for('@org/metrics.gc-observed');
 const GC_KINDS: Record<number, string> = { 1: 'major', 2: 'minor', 4: 'incremental', 8: 'weakcb', 15: 'all' };

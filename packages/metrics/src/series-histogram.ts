@@ -1,4 +1,4 @@
-import type { MetricFamily, Sample } from './exposition.js';
+import type { MetricFamily, Sample } from './types.js';
 
 /** Marks a {@link SeriesHistogram} across copies of this package. */
 export const SERIES_HISTOGRAM = Symbol.for('@org/metrics.series-histogram');

@@ -6,7 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedPostgres, prometheusBinary, promtool, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { createClusterAggregator } from '../src/index.js';
-import { alertExprs, alertsPath, expand, lintDashboard, loadDashboard, opsPrometheusDir, panelsOf, parsePromQL, targetsOf } from '@org/ops/checks';
+import { alertExprs, alertsPath, dashboardPath, expand, lintDashboard, loadDashboard, opsPrometheusDir, panelsOf, parsePromQL, targetsOf } from '@org/ops/checks';
+import { generateDashboards } from '@org/ops/grafana';
 import { sendLoad, startExampleApp, type ExampleApp } from './example-app.js';
 
 const hasPromtool = prometheusBinary('promtool') !== undefined;
@@ -21,8 +22,16 @@ const opsAlerts = alertExprs(readFileSync(alertsPath, 'utf8'));
 const packageRules = alertExprs(readFileSync(packageAlertsPath, 'utf8'));
 const alerts = [...opsAlerts, ...packageRules];
 
+describe('generated dashboards', () => {
+  it('the committed dashboards are what ops/grafana/generate-dashboard.ts writes (after editing it: pnpm --filter @org/ops generate:dashboards)', () => {
+    const generated = generateDashboards();
+    expect(generated.map((d) => d.path).sort()).toEqual([dashboardPath, packageDashboardPath].sort());
+    for (const { path, json } of generated) expect(readFileSync(path, 'utf8'), path).toBe(json);
+  });
+});
+
 describe('dashboard shape', () => {
-  it('has the four rows the issue lists plus the reference API queue row, with the panels each needs', () => {
+  it('has the rows Traffic, Runtime, Dependencies, Business and the reference API queue row, with the panels each needs', () => {
     const rows = dashboard.panels.filter((p: { type: string }) => p.type === 'row').map((p: { title: string }) => p.title);
     expect(rows).toEqual(['Traffic', 'Runtime', 'Dependencies', 'Business', 'Background analysis (queue)']);
     const titles = panelsOf(dashboard).map((p) => p.title);

@@ -21,7 +21,7 @@ function redisPing(port: number): Promise<void> {
   });
 }
 
-describe.skipIf(!canRun)('dependency_up and DB error counters follow real Redis and PostgreSQL outages (reliability M3)', () => {
+describe.skipIf(!canRun)('dependency_up and DB error counters follow real Redis and PostgreSQL outages', () => {
   let redis: PrivateRedis;
   let postgres: PrivatePostgres;
   let pool: pg.Pool;

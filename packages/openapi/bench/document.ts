@@ -1,4 +1,4 @@
-// O6: building the document of a 100-route API, same schemas and routes for every library.
+// Building the document of a 100-route API, same schemas and routes for every library.
 import { performance } from 'node:perf_hooks';
 import { OpenAPIRegistry, OpenApiGeneratorV31, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { interleave, median } from '@org/bench';

@@ -1,4 +1,4 @@
-// pnpm --filter @org/openapi bench: O6 (document build) and O8 (validation overhead), competitors in the same run.
+// pnpm --filter @org/openapi bench: document build and validation overhead, competitors in the same run.
 import os from 'node:os';
 import { markdownTable, median, ratio, versionsOf } from '@org/bench';
 import { benchDocument } from './document.js';
@@ -13,7 +13,7 @@ const doc = await benchDocument(Number(process.env.O6_ROUNDS ?? 7), Number(proce
 const asteas = doc.medians['@asteasolutions/zod-to-openapi']!;
 const zodOpenapi = doc.medians['zod-openapi']!;
 const ours = doc.medians['@org/openapi']!;
-console.log(`## O6: build a 100-route document (median of ${doc.samples} builds each, interleaved rounds)\n`);
+console.log(`## Build a 100-route document (median of ${doc.samples} builds each, interleaved rounds)\n`);
 console.log(
   markdownTable(
     ['library', 'median ms', 'vs zod-to-openapi', 'vs zod-openapi', 'JSON bytes'],
@@ -25,7 +25,7 @@ console.log(`\nO6 target (<= 0.50x zod-to-openapi and <= 1.00x zod-openapi): ${o
 
 const val = await benchValidation(Number(process.env.O8_ROUNDS ?? 7), Number(process.env.O8_DURATION_MS ?? 3000));
 const base = val.variants['hand-written schema.parse']!;
-console.log(`## O8: JSON POST with body validation (${val.rounds} interleaved rounds x ${val.durationMs} ms, ${val.concurrency} connections, server in a child process)\n`);
+console.log(`## JSON POST with body validation (${val.rounds} interleaved rounds x ${val.durationMs} ms, ${val.concurrency} connections, server in a child process)\n`);
 console.log(
   markdownTable(
     ['variant', 'req/s (median)', 'req/s ratio (median of per-round ratios)', 'p50 ms', 'p99 ms', 'server CPU us/req', 'CPU ratio'],

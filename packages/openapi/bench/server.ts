@@ -1,4 +1,4 @@
-// O8 server, run in a child process so the load generator does not share its event loop.
+// The validation benchmark's server, run in a child process so the load generator does not share its event loop.
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { z } from 'zod';

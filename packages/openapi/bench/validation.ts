@@ -1,4 +1,4 @@
-// O8: request-validation overhead on a JSON POST, against the same route with a hand-written schema.parse.
+// Request-validation overhead on a JSON POST, against the same route with a hand-written schema.parse.
 import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { interleave, measureThroughput, median, type Measurement } from '@org/bench';

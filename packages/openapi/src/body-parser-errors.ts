@@ -1,12 +1,5 @@
-import { DEFAULT_ERRORS, type ErrorCatalog } from './components.js';
-import type { ErrorStatus } from './route.js';
-
-/** How one body-parser error type is answered: its status, and a code and message of its own (else the catalog's for the status). */
-export interface BodyParserErrorSpec {
-  readonly status: ErrorStatus;
-  readonly code?: string;
-  readonly message: string;
-}
+import { DEFAULT_ERRORS } from './components.js';
+import type { BodyParserErrorSpec, ErrorCatalog, ErrorStatus } from './types.js';
 
 /**
  * body-parser's error types (the stable strings it documents, also used by express.json) and how an API answers

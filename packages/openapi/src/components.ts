@@ -1,5 +1,5 @@
 import type { HeaderObject, ResponseObject, SchemaObject } from 'openapi3-ts/oas31';
-import type { ErrorStatus } from './route.js';
+import type { ErrorCatalog, ErrorSpec, ErrorStatus, ResolvedErrorCatalog } from './types.js';
 
 // Shared components every route's error responses point at, so a 429 is described once.
 
@@ -40,35 +40,6 @@ export function errorSchemas(): Record<string, SchemaObject> {
     },
   };
 }
-
-/** A JSON Schema as plain (possibly readonly) data, e.g. exported by another package. */
-export type PlainSchema = Readonly<Record<string, unknown>>;
-/** An OpenAPI header object as plain data: `{ description, schema }`. */
-export type PlainHeader = Readonly<{ description?: string; schema?: PlainSchema }>;
-
-/** One error status as an API sends and documents it. */
-export interface ErrorSpec {
-  /** Code the routers send for this status (and the document's example). */
-  code: string;
-  /** Message the routers send for this status (and the document's example). */
-  message: string;
-  /** Every code a response of this status can carry, documented as an enum of `error.code`. @default [code] when set by the catalog, else any string */
-  codes?: readonly string[];
-  /** Description of the response in the document. */
-  description?: string;
-  /** Headers sent with this status, as OpenAPI header objects (shared as components by name). @default none (429: the rate-limit headers; 503: Retry-After) */
-  headers?: Readonly<Record<string, HeaderObject | PlainHeader>>;
-  /** Fields of `error` beyond code, message, requestId and issues, as JSON Schemas (an `example` shows in the document's example). @default {} */
-  fields?: Readonly<Record<string, SchemaObject | PlainSchema>>;
-  /** Which of `fields` every response of this status carries. @default [] */
-  required?: readonly string[];
-}
-
-/** Error statuses an API sends: status → code, message, headers and extra fields (merged over the defaults). */
-export type ErrorCatalog = { readonly [S in ErrorStatus]?: Partial<ErrorSpec> };
-
-/** A catalog with every status filled in. */
-export type ResolvedErrorCatalog = { readonly [S in ErrorStatus]: ErrorSpec & { name: string; description: string; custom: boolean } };
 
 export const HEADERS: Readonly<Record<string, HeaderObject>> = {
   'X-RateLimit-Limit': { description: 'Requests allowed in the current window.', schema: { type: 'integer', minimum: 0 } },

@@ -2,41 +2,10 @@ import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import { ContractError } from './errors.js';
 import { joinPath, toExpressPath } from './path.js';
 import { HTTP_METHODS } from './route.js';
+import type { ContractOptions, ContractReport, RouteEntry } from './types.js';
 
 /** Routers carrying this symbol (the docs router) are not API routes and are left out of the contract. */
 export const CONTRACT_IGNORE = Symbol.for('@org/openapi.contract-ignore');
-
-
-
-/** One method and Express-style path, e.g. `{ method: 'GET', path: '/api/users/:id' }`. */
-export interface RouteEntry {
-  method: string;
-  path: string;
-}
-
-/** Options of the contract helpers. */
-export interface ContractOptions {
-  /** Express paths (exact string or RegExp) that are not part of the API, e.g. health checks. @default [] */
-  ignore?: readonly (string | RegExp)[];
-  /** Path prefixes the document's paths are mounted at. @default the path part of each `servers[].url` */
-  mounts?: readonly string[];
-  /** Let `assertRouterMatchesDocument` pass although some mounts (RegExp paths) could not be listed. @default false */
-  allowUnlisted?: boolean;
-}
-
-/** The outcome of comparing the Express routes with the document's operations. */
-export interface ContractReport {
-  /** Every Express route found (method + full path). */
-  routes: RouteEntry[];
-  /** Every documented operation, once per mount. */
-  operations: RouteEntry[];
-  /** Express routes missing from the document. */
-  undocumented: RouteEntry[];
-  /** Documented operations with no Express route. */
-  unmounted: RouteEntry[];
-  /** Mounts whose path is not a plain string (RegExp), so their routes could not be listed. */
-  unlisted: string[];
-}
 
 interface LayerLike {
   route?: { path: unknown; methods: Record<string, boolean> };

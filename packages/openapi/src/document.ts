@@ -1,6 +1,5 @@
 import {
   OpenApiBuilder,
-  type ExternalDocumentationObject,
   type InfoObject,
   type MediaTypeObject,
   type OpenAPIObject,
@@ -10,51 +9,13 @@ import {
   type ResponseObject,
   type SchemaObject,
   type SecuritySchemeObject,
-  type ServerObject,
-  type TagObject,
   type HeaderObject,
 } from 'openapi3-ts/oas31';
 import type { z } from 'zod';
-import { ERROR_RESPONSES, ERROR_SCHEMA, HEADERS, errorResponse, errorSchemas, isNarrowed, resolveErrorCatalog, successRateLimitHeaders, type ErrorCatalog, type ResolvedErrorCatalog } from './components.js';
+import { ERROR_RESPONSES, ERROR_SCHEMA, HEADERS, errorResponse, errorSchemas, isNarrowed, resolveErrorCatalog, successRateLimitHeaders } from './components.js';
 import { OpenApiOptionsError, RouteDefinitionError } from './errors.js';
-import type { ErrorStatus, ObjectSchema, RouteDefinition, SecurityRequirement } from './route.js';
-import { SchemaConverter, metaOf, type OpenApiVersion } from './schema.js';
-
-/** Options of `createOpenApi` (and the document part of `createApiRouter`). */
-export interface OpenApiOptions {
-  /** The document's `info`: `title` and `version` are required; linters also want `description`, `contact` and `license`. */
-  info: InfoObject;
-  /** Routes to document, from `defineRoute`. */
-  routes: readonly RouteDefinition[];
-  /** OpenAPI version to emit: 3.1.0 (JSON Schema 2020-12) or 3.0.3. @default '3.1.0' */
-  openapi?: OpenApiVersion;
-  /** Where the routes are mounted; the first is the canonical one (relative URLs keep the docs working on any host). @default [{ url: '/' }] */
-  servers?: readonly ServerObject[];
-  /** Security schemes by name, e.g. `{ session: cookieAuth('sid'), apiKey: bearerAuth() }`. @default {} */
-  securitySchemes?: Readonly<Record<string, SecuritySchemeObject>>;
-  /** Security applied to routes that do not set their own; `[]` means public. @default [] */
-  security?: readonly SecurityRequirement[];
-  /** Tag descriptions, in display order; tags used by routes but missing here are appended without a description. @default [] */
-  tags?: readonly TagObject[];
-  /** Link to external documentation. @default undefined */
-  externalDocs?: ExternalDocumentationObject;
-  /** Error statuses documented on every route, besides those derived from its shape (400, 401/403, 404, 413/415). @default [429, 500, 503] */
-  defaultErrors?: readonly ErrorStatus[];
-  /** The API's error catalog: per status its code, message, headers and extra fields, used by the documented error responses and by the errors the routers send. @default the built-in catalog (VALIDATION_ERROR, UNAUTHENTICATED, NOT_FOUND, ...) */
-  errors?: ErrorCatalog;
-}
-
-/** A built document and its cached JSON. */
-export interface OpenApi {
-  /** The OpenAPI document, built once at construction. Treat it as read-only. */
-  readonly document: OpenAPIObject;
-  /** The document serialised, as served at `/openapi.json`: on first read, then kept. */
-  readonly json: string;
-  /** The routes it documents. */
-  readonly routes: readonly RouteDefinition[];
-  /** The error catalog, merged over the defaults: what the document describes and the routers send. */
-  readonly errors: ResolvedErrorCatalog;
-}
+import { SchemaConverter, metaOf } from './schema.js';
+import type { ErrorStatus, ObjectSchema, OpenApi, OpenApiOptions, ResolvedErrorCatalog, RouteDefinition, SecurityRequirement } from './types.js';
 
 const ERROR_STATUSES = new Set(Object.keys(ERROR_RESPONSES).map(Number));
 

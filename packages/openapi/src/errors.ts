@@ -1,3 +1,5 @@
+import type { ValidationIssue } from './types.js';
+
 /** Base class of every error @org/openapi throws; `code` is stable across versions, `cause` keeps the original error. */
 export class OpenApiError extends Error {
   override readonly name: string = 'OpenApiError';
@@ -26,21 +28,6 @@ export class RouteDefinitionError extends OpenApiError {
     super(options.route ? `${options.route}: ${message}` : message, { code: 'OPENAPI_INVALID_ROUTE', cause: options.cause });
     this.route = options.route;
   }
-}
-
-/** Where a request issue was found. */
-export type IssueLocation = 'params' | 'query' | 'body' | 'headers';
-
-/** One validation problem, as sent to clients: no input values are echoed, so secrets never reach the body. */
-export interface ValidationIssue {
-  /** Which part of the request (or `response`) failed. */
-  location: IssueLocation | 'response';
-  /** Path inside that part, e.g. `['items', 0, 'name']`; empty for the part itself. */
-  path: (string | number)[];
-  /** Human-readable message from Zod. */
-  message: string;
-  /** Zod's issue code, e.g. `invalid_type`, `too_small`, `unrecognized_keys`. */
-  code: string;
 }
 
 /** The request did not match the route's params/query/body/headers schemas (HTTP 400). */

@@ -1,13 +1,29 @@
 export { defineRoute } from './route.js';
-export type { ErrorStatus, HttpMethod, ObjectSchema, ResponseSpec, RouteDefinition, RouteSpec, SecurityRequirement } from './route.js';
 export { bearerAuth, buildDocument, cookieAuth, createOpenApi } from './document.js';
-export type { OpenApi, OpenApiOptions } from './document.js';
-export type { ErrorCatalog, ErrorSpec, PlainHeader, PlainSchema, ResolvedErrorCatalog } from './components.js';
 export { bodyParserCodes, bodyParserError, bodyParserErrors } from './body-parser-errors.js';
-export type { BodyParserErrorSpec } from './body-parser-errors.js';
-export type { OpenApiVersion } from './schema.js';
 export { toExpressPath, toOpenApiPath } from './path.js';
 export { ContractError, OpenApiError, OpenApiOptionsError, RequestValidationError, ResponseValidationError, RouteDefinitionError } from './errors.js';
-export type { IssueLocation, ValidationIssue } from './errors.js';
 export { assertRouterMatchesDocument, compareRouterWithDocument, listDocumentOperations, listExpressRoutes } from './contract.js';
-export type { ContractOptions, ContractReport, RouteEntry } from './contract.js';
+export type {
+  BodyParserErrorSpec,
+  ContractOptions,
+  ContractReport,
+  ErrorCatalog,
+  ErrorSpec,
+  ErrorStatus,
+  HttpMethod,
+  IssueLocation,
+  ObjectSchema,
+  OpenApi,
+  OpenApiOptions,
+  OpenApiVersion,
+  PlainHeader,
+  PlainSchema,
+  ResolvedErrorCatalog,
+  ResponseSpec,
+  RouteDefinition,
+  RouteEntry,
+  RouteSpec,
+  SecurityRequirement,
+  ValidationIssue,
+} from './types.js';

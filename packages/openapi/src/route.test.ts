@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RouteDefinitionError } from './errors.js';
-import { defineRoute, type RouteSpec } from './route.js';
+import { defineRoute } from './route.js';
+import type { RouteSpec } from './types.js';
 
 const base: RouteSpec = { method: 'get', path: '/users/:id', operationId: 'getUser', summary: 'Get a user', responses: { 200: { description: 'ok' } } };
 

@@ -1,79 +1,13 @@
 import type { z } from 'zod';
 import { RouteDefinitionError } from './errors.js';
 import { pathParamNames, toOpenApiPath } from './path.js';
+import type { HttpMethod, ObjectSchema, RouteDefinition, RouteSpec } from './types.js';
 
-/** HTTP methods a route can use (lower case, as in OpenAPI path items). */
 /** The methods a route may have, lower case (internal: the public surface is `HttpMethod`). */
-export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
-export type HttpMethod = (typeof HTTP_METHODS)[number];
+export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const satisfies readonly HttpMethod[];
+// Every HttpMethod is in the list (the type check fails otherwise).
+const _everyMethod: Exclude<HttpMethod, (typeof HTTP_METHODS)[number]> extends never ? true : never = true;
 const METHODS: ReadonlySet<string> = new Set(HTTP_METHODS);
-
-/** An object schema for params, query or headers: each property becomes one OpenAPI parameter. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ObjectSchema = z.ZodObject<any>;
-
-/** One documented response of a route. */
-export interface ResponseSpec {
-  /** Text shown in the docs for this status. */
-  description: string;
-  /** Zod schema of the body; omit for an empty response (204, 304). */
-  body?: z.ZodType;
-  /** Media type of the body. @default 'application/json' */
-  contentType?: string;
-  /** Response headers: name to schema (with `.meta({ description })`). */
-  headers?: Record<string, z.ZodType>;
-}
-
-/** A security requirement: scheme name to scopes (empty list for API keys and cookies). */
-export type SecurityRequirement = Record<string, string[]>;
-
-/** Error statuses the document can describe with its shared components. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
-
-/** What `defineRoute` takes: everything the document and the validating handler chain need. */
-export interface RouteSpec {
-  /** HTTP method, lower case. */
-  method: HttpMethod;
-  /** Express 5 path relative to the router, e.g. `/workflows/:id` (documented as `/workflows/{id}`). */
-  path: string;
-  /** Unique, stable id used by generated clients, e.g. `getWorkflow`. */
-  operationId: string;
-  /** One line shown in the operation list. */
-  summary: string;
-  /** Longer Markdown description (linters require one). */
-  description?: string;
-  /** Groups in the docs UI; describe each in the router/document `tags` option. */
-  tags?: readonly string[];
-  /** Marks the operation deprecated in the document. @default false */
-  deprecated?: boolean;
-  /** Request schemas. Query and header values arrive as strings: use `z.coerce` for numbers and booleans. */
-  request?: {
-    params?: ObjectSchema;
-    query?: ObjectSchema;
-    headers?: ObjectSchema;
-    body?: z.ZodType;
-    /** Description of the request body. @default the body schema's `.meta({ description })`, else 'JSON request body' */
-    bodyDescription?: string;
-  };
-  /** Documented responses by status code; at least one 2xx/3xx. */
-  responses: Readonly<Record<number, ResponseSpec>>;
-  /** Per-route security; `[]` makes the route public. @default the document's `security` */
-  security?: readonly SecurityRequirement[];
-  /** Extra error statuses to document beyond the ones derived from the route's shape (e.g. `[409]`). */
-  errors?: readonly ErrorStatus[];
-  /** Specification extensions copied onto the operation, e.g. `{ 'x-rate-limit': { limit: 100, windowSeconds: 60 } }`; with `x-rate-limit`, success responses also document the RateLimit headers. */
-  extensions?: Readonly<Record<`x-${string}`, unknown>>;
-}
-
-/** A validated route: the spec plus what was derived from it once. */
-export type RouteDefinition<T extends RouteSpec = RouteSpec> = T & {
-  /** The path as an OpenAPI template, e.g. `/workflows/{id}`. */
-  readonly openApiPath: string;
-  /** Names of the path parameters, in order. */
-  readonly pathParams: readonly string[];
-  /** `GET /workflows/:id`, used in error messages and logs. */
-  readonly label: string;
-};
 
 const OPERATION_ID = /^[A-Za-z][A-Za-z0-9_]*$/;
 

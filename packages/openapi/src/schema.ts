@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import type { ReferenceObject, SchemaObject } from 'openapi3-ts/oas31';
 import { OpenApiError } from './errors.js';
-
-/** The OpenAPI versions the document can be emitted as. */
-export type OpenApiVersion = '3.1.0' | '3.0.3';
+import type { OpenApiVersion } from './types.js';
 
 type Json = Record<string, unknown>;
 type Io = 'input' | 'output';

@@ -19,7 +19,7 @@ export interface StoredDefinition {
 
 /**
  * Where workflow definitions (steps and triggers) come from. GHL's public API lists workflows but never returns their
- * steps, so a definition is either imported by the user or read from the builder backend.
+ * steps, so a definition is either imported through the API or read from the builder backend.
  */
 export interface WorkflowDefinitionSource {
   readonly kind: 'import' | 'builder';

@@ -28,7 +28,7 @@ import { createWebhookRateLimit } from './webhook-rate-limit.js';
 /** The JSON body limit; larger bodies get 413 PAYLOAD_TOO_LARGE. */
 export const JSON_BODY_LIMIT = '100kb';
 
-/** The compression settings the user chose: gzip level 6 above 1 KiB, opt-out per request with `x-no-compression`. */
+/** The compression settings: gzip level 6 above 1 KiB, opt-out per request with `x-no-compression`. */
 export const COMPRESSION = { level: 6, threshold: 1024 } as const;
 
 /** Everything the app needs from the outside world. createApp does no I/O and reads no environment. */
@@ -67,7 +67,7 @@ export interface AppDeps {
   documentedRoutes?: readonly RouteDefinition[];
   /** Stripe billing (src/billing): /webhooks/stripe and /subscription routes. Absent: those routes are not mounted. */
   billing?: Billing;
-  /** GHL connection and workflow analysis (issue 8), built by `createGhlModule` in main.ts. @default none */
+  /** GHL connection and workflow analysis, built by `createGhlModule` in main.ts. @default none */
   ghl?: GhlRouters;
 }
 
@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps): Express {
   // 3. Security headers (HSTS, nosniff, CSP, frame options, referrer policy, CORP) and CORS for the frontend only.
   app.use(helmet());
   app.use(cors({ origin: config.frontendUrl, credentials: true, exposedHeaders: ['X-Request-Id', 'Retry-After'] }));
-  // 4. Compression, exactly as configured by the user.
+  // 4. Compression (COMPRESSION: gzip level 6 above 1 KiB, `x-no-compression` opts out).
   app.use(
     compression({
       level: COMPRESSION.level,

@@ -16,7 +16,7 @@ export interface AuditProcessorDeps {
 /**
  * A location's scheduled audit: reads its workflow list afresh and queues one batch of the workflows whose current
  * version has no analysis by the current analyzer yet (new workflows, changed versions, or a new analyzer). The
- * analyses are ordinary jobs with deterministic ids, so an audit that overlaps a user's batch queues nothing twice.
+ * analyses are ordinary jobs with deterministic ids, so an audit that overlaps a requested batch queues nothing twice.
  * A location that is no longer connected to GHL loses its schedule.
  */
 export function auditProcessor(deps: AuditProcessorDeps): AuditProcessor {

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { Histogram } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricsOptionsError } from '../errors.js';
-import { createMetrics, type Metrics } from '../metrics.js';
+import { createMetrics } from '../metrics.js';
+import type { Metrics } from '../types.js';
 import { httpMetrics } from './index.js';
 
 const MOUNTS = Symbol.for('@org/metrics.mounts');

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { MetricsOptionsError } from '../errors.js';
 import { createHttpRecorder, pathOf, type CustomLabel as RecorderCustomLabel, type HttpRecorderOptions } from '../http/recorder.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../types.js';
 import { RouterWatcher, routerStack, routeTemplate, type TrackedRequest } from './route-template.js';
 
 export { DEFAULT_EXCLUDE } from '../http/recorder.js';

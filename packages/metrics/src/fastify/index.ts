@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { MetricsOptionsError } from '../errors.js';
-import { metricsHandler as nodeMetricsHandler, type MetricsHandlerOptions, type ScrapeSource } from '../handler.js';
+import { metricsHandler as nodeMetricsHandler } from '../handler.js';
 import { createHttpRecorder, pathOf, type HttpRecorderOptions } from '../http/recorder.js';
 
 export type { CustomLabel, LatencyExclude } from '../http/recorder.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics, MetricsHandlerOptions, ScrapeSource } from '../types.js';
 
 /** Options of the Fastify plugin: the Express middleware's, with `exemplar` reading Fastify's request and reply. */
 export interface HttpMetricsOptions extends HttpRecorderOptions<FastifyRequest, FastifyReply> {

@@ -3,11 +3,11 @@ import { performance } from 'node:perf_hooks';
 import type { Context, Handler, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { MetricsOptionsError } from '../errors.js';
-import { metricsHandler as nodeMetricsHandler, type MetricsHandlerOptions, type ScrapeSource } from '../handler.js';
+import { metricsHandler as nodeMetricsHandler } from '../handler.js';
 import { createHttpRecorder, type HttpRecorderOptions } from '../http/recorder.js';
 
 export type { CustomLabel, LatencyExclude } from '../http/recorder.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics, MetricsHandlerOptions, ScrapeSource } from '../types.js';
 
 /** Options of the Hono middleware: the Express middleware's, with `exemplar` reading Hono's context. */
 export interface HttpMetricsOptions extends HttpRecorderOptions<Context, Context> {

@@ -1,6 +1,7 @@
 import type { Counter, Gauge } from 'prom-client';
 import { MetricsOptionsError } from '../errors.js';
-import { assertBuckets, DEFAULT_BUCKETS, DEFINITION, getOrCreate, type Metrics } from '../metrics.js';
+import { assertBuckets, DEFAULT_BUCKETS, DEFINITION, getOrCreate } from '../definitions.js';
+import type { Metrics } from '../types.js';
 import { isSeriesHistogram, SeriesHistogram, type HistogramSeries } from '../series-histogram.js';
 
 /** Options every HTTP binding (Express, Fastify, Hono) shares; `Req`/`Res` are what custom labels read. */

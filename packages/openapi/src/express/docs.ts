@@ -2,8 +2,8 @@ import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import express, { type Response, type Router } from 'express';
 import { CONTRACT_IGNORE } from '../contract.js';
-import type { OpenApi } from '../document.js';
 import { ASSETS, checkPath, CSP, docsPage, escapeHtml, INIT_JS, type DocsOptions } from '../http/docs.js';
+import type { OpenApi } from '../types.js';
 
 export type { DocsOptions } from '../http/docs.js';
 

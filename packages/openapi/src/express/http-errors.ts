@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { DEFAULT_ERRORS, type ErrorCatalog, type ResolvedErrorCatalog, resolveErrorCatalog } from '../components.js';
+import { DEFAULT_ERRORS, resolveErrorCatalog } from '../components.js';
 import { bodyParserError } from '../body-parser-errors.js';
-import type { ErrorStatus } from '../route.js';
-import { OpenApiError, OpenApiOptionsError, RequestValidationError, ResponseValidationError, type ValidationIssue } from '../errors.js';
+import { OpenApiError, OpenApiOptionsError, RequestValidationError, ResponseValidationError } from '../errors.js';
+import type { ErrorCatalog, ErrorStatus, ResolvedErrorCatalog, ValidationIssue } from '../types.js';
 
 /** Finds the request id the app assigned (pino-http's `req.id`, or `res.locals.requestId`). */
 export type RequestIdReader = (req: Request, res: Response) => string | undefined;

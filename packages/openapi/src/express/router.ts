@@ -1,13 +1,12 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { z } from 'zod';
-import type { ResolvedErrorCatalog } from '../components.js';
-import { createOpenApi, type OpenApi, type OpenApiOptions } from '../document.js';
-import { OpenApiOptionsError, RequestValidationError, ResponseValidationError, type IssueLocation, type ValidationIssue } from '../errors.js';
-import type { HttpMethod, RouteDefinition, RouteSpec } from '../route.js';
+import { createOpenApi } from '../document.js';
+import { OpenApiOptionsError, RequestValidationError, ResponseValidationError } from '../errors.js';
 import { sharedBindingOptions, type ResponseValidationMode } from '../http/binding-options.js';
 import { createDocsRouter, type DocsOptions } from './docs.js';
 import { defaultRequestId, knownError, statusError, type RequestIdReader } from './http-errors.js';
 import type { ApiHandler, ApiLogger, ImplementedRoute, SecurityHandler } from './types.js';
+import type { HttpMethod, IssueLocation, OpenApi, OpenApiOptions, ResolvedErrorCatalog, RouteDefinition, RouteSpec, ValidationIssue } from '../types.js';
 
 /** What to do when a handler sends a body that does not match its documented schema. */
 export type { ResponseValidationMode } from '../http/binding-options.js';

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import type { RouteDefinition, RouteSpec } from '../route.js';
+import type { RouteDefinition, RouteSpec } from '../types.js';
 
 type Part<T extends RouteSpec, K extends 'params' | 'query' | 'headers' | 'body', Fallback> = T['request'] extends { [P in K]: infer S extends z.ZodType } ? z.output<S> : Fallback;
 

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import type { OpenApi } from '../document.js';
 import { OpenApiOptionsError } from '../errors.js';
-import type { RouteDefinition, RouteSpec } from '../route.js';
 import { docsContent } from '../http/docs.js';
 import { announcesBody, createApiCore, isJsonType, type Answer, type ApiOptions, type ApiRouteHandler, type ImplementedApiRoute } from '../http/route-handler.js';
+import type { OpenApi, RouteDefinition, RouteSpec } from '../types.js';
 
 export type { ApiInput, ApiOptions, ApiResult, ApiRouteHandler, ApiSecurityHandler, ImplementedApiRoute, ResponseValidationMode } from '../http/route-handler.js';
 export type { DocsOptions } from '../http/docs.js';

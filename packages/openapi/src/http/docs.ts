@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { OpenApi } from '../document.js';
 import { OpenApiOptionsError } from '../errors.js';
+import type { OpenApi } from '../types.js';
 
 /** Options of the docs routes. */
 export interface DocsOptions {
@@ -16,7 +16,7 @@ export interface DocsOptions {
   title?: string;
 }
 
-// Swagger UI needs inline styles and data: images (swagger-ui#3370, #7540), but no inline or
+// Swagger UI needs inline styles and data: images, but no inline or
 // remote script: everything is served from this origin.
 export const CSP = [
   "default-src 'self'",

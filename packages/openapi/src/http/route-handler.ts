@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import { createOpenApi, type OpenApi, type OpenApiOptions } from '../document.js';
-import { OpenApiOptionsError, RequestValidationError, ResponseValidationError, type IssueLocation, type ValidationIssue } from '../errors.js';
+import { createOpenApi } from '../document.js';
+import { OpenApiOptionsError, RequestValidationError, ResponseValidationError } from '../errors.js';
 import { errorBody, knownError, statusError, type ApiErrorBody } from '../express/http-errors.js';
-import type { ErrorStatus, RouteDefinition, RouteSpec, SecurityRequirement } from '../route.js';
 import type { BodyOf, HeadersOf, ParamsOf, QueryOf, ReplyArgs } from '../express/types.js';
 import type { DocsOptions } from './docs.js';
 import { sharedBindingOptions, type ResponseValidationMode } from './binding-options.js';
+import type { ErrorStatus, IssueLocation, OpenApi, OpenApiOptions, RouteDefinition, RouteSpec, SecurityRequirement, ValidationIssue } from '../types.js';
 export type { ResponseValidationMode } from './binding-options.js';
 
 /** The validated, typed input of a route, whatever the framework. */
