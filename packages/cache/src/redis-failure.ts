@@ -1,7 +1,7 @@
 /**
  * What happens when Redis dies during cache.get (or has, set, wrap, delete): the call never rejects. A command that
  * fails or misses `operationTimeoutMs` is counted (`errors`/`timeouts`, an `error` event); reads are answered from
- * memory, writes go to memory, and the rest of the call stays there. The breaker is in redis-tier.ts; outage-replay.ts.
+ * memory, writes go to memory, and the rest of the call stays there (breaker: redis-tier.ts; return: outage-replay.ts).
  */
 import type { Read, ScopeRef } from './core.js';
 import type { MemoryEntry } from './memory-store.js';
