@@ -1,4 +1,4 @@
-// G8/G9 in a process of its own (heap figures are per process): inserts ~1 KB values and reports growth.
+// The memory-bounds sections in a process of its own (heap figures are per process): inserts ~1 KB values and reports growth.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';

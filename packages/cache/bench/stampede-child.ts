@@ -1,4 +1,4 @@
-// One process of the cross-process stampede (G5): creates one cache, waits for "go", runs 500 concurrent wraps.
+// One process of the cross-process stampede: creates one cache, waits for "go", runs 500 concurrent wraps.
 import { performance } from 'node:perf_hooks';
 // The published build is measured (the source through tsx carries transpiler helpers on hot paths).
 import type * as OrgCache from '../src/index.js';

@@ -2,6 +2,7 @@
  * The Redis commands the cache sends, in ioredis' calling convention, and the adapter that gives a
  * node-redis v5 client (`redis` / `@redis/client`) the same shape. ioredis clients are used as they are.
  */
+import type { NodeRedisClientLike } from './types.js';
 
 /** The part of a Redis connection the cache uses (an ioredis `Redis` satisfies it as it is). */
 export interface Connection {
@@ -29,21 +30,6 @@ export interface Connection {
   unlink(...keys: string[]): Promise<number>;
   quit(): Promise<unknown>;
   disconnect(reconnect?: boolean): void;
-}
-
-/** The part of a node-redis v5 client (`createClient()` of `redis` or `@redis/client`) the adapter uses. */
-export interface NodeRedisClientLike {
-  readonly isOpen: boolean;
-  readonly isReady: boolean;
-  sendCommand(args: string[]): Promise<unknown>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-redis types its listeners with any[]
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-redis types its listeners with any[]
-  off(event: string, listener: (...args: any[]) => void): unknown;
-  connect(): Promise<unknown>;
-  duplicate(): NodeRedisClientLike;
-  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
-  destroy(): void;
 }
 
 /** Whether `client` is a node-redis client (it has `isReady`/`sendCommand` and no ioredis `status`). */

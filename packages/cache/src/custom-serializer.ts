@@ -1,14 +1,6 @@
 import { CacheOptionsError, CacheSerializationError } from './errors.js';
 import { decode, encode, inspect } from './serializer.js';
-
-/**
- * Turns values into the text stored in Redis and back (superjson, devalue, msgpack as base64...). The memory tier
- * keeps values as they are. All processes sharing a `prefix` must use the same serializer.
- */
-export interface CacheSerializer {
-  serialize(value: unknown): string;
-  deserialize(text: string): unknown;
-}
+import type { CacheSerializer } from './types.js';
 
 /** A value checked for writing: `size` is what the memory tier charges; `body` is the serialized text, when known. */
 export interface Checked {
@@ -18,7 +10,7 @@ export interface Checked {
   body?: string;
 }
 
-/** How the cache checks, encodes and decodes values: the built-in lossless JSON encoding or a user's serializer. */
+/** How the cache checks, encodes and decodes values: the built-in lossless JSON encoding or the `serializer` option. */
 export interface Codec {
   /** Throws `CacheSerializationError` for a value that cannot be stored. */
   check(value: unknown): Checked;
@@ -48,7 +40,7 @@ export function checkSerializer(serializer: unknown): CacheSerializer | undefine
 const textSize = (body: string): number => 16 + body.length * 2;
 
 /**
- * A user's serializer: each value is serialized once per write (its length stands in for the memory size), and
+ * The `serializer` option: each value is serialized once per write (its length stands in for the memory size), and
  * records are always read back through `deserialize`.
  */
 export function customCodec(serializer: CacheSerializer): Codec {

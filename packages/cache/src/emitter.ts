@@ -1,27 +1,5 @@
-import type { CacheErrorLike } from './types.js';
+import type { CacheEventName, CacheEvents } from './types.js';
 
-/** Events of a cache, with what each listener receives. */
-export interface CacheEvents {
-  hit: { key: string; tier: 'memory' | 'redis' };
-  miss: { key: string };
-  set: { key: string; tier: 'memory' | 'redis' };
-  delete: { key: string };
-  /** `wrap` served a value past its TTL (factory failed or was slower than `softTimeoutMs`). */
-  stale: { key: string; reason: 'error' | 'soft-timeout' };
-  /** A Redis operation failed or missed its deadline; the call was served from memory. */
-  error: { error: CacheErrorLike; operation: string };
-  /** Redis became usable (first connect, reconnect, breaker closed). */
-  'redis:up': Record<string, never>;
-  /** Redis became unusable; memory serves until it returns. */
-  'redis:down': { reason: string };
-  breaker: { state: 'closed' | 'open' | 'half-open' };
-  /** An entry left memory to make room. */
-  evict: { key: string };
-  /** Another process changed a key (near mode): the local copy was dropped. */
-  invalidate: { key: string };
-}
-
-export type CacheEventName = keyof CacheEvents;
 type Listener<E extends CacheEventName> = (payload: CacheEvents[E]) => void;
 
 /**

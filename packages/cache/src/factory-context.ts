@@ -1,19 +1,6 @@
 import { CacheOptionsError } from './errors.js';
-import { durationMs, type Duration } from './ttl.js';
-
-/** What the factory of `wrap` receives: adjust how its result is cached, or skip caching it. */
-export interface FactoryContext<T = unknown> {
-  /** The key `wrap` was called with (without the cache's prefix or tenant). */
-  readonly key: string;
-  /** The previous value, past its TTL but within `grace`, when there is one (e.g. to refresh it with a conditional request). */
-  readonly stale: { readonly value: T; readonly expiredAt: number } | undefined;
-  /** Caches the result for this long instead of the call's TTL (e.g. a token's own `expiresIn`). Same rules as `ttl`. */
-  setTtl(ttl: Duration): void;
-  /** Replaces the call's tags for this result (e.g. tags read from the fetched object). */
-  setTags(tags: readonly string[]): void;
-  /** Returns the result to the caller without caching it (e.g. an empty list or a partial answer). */
-  skip(): void;
-}
+import { durationMs } from './ttl.js';
+import type { FactoryContext } from './types.js';
 
 /** What the factory decided, read after it settled. */
 export interface FactoryDecisions {

@@ -1,16 +1,6 @@
 import type { Emitter } from './emitter.js';
 import { CacheOptionsError } from './errors.js';
-
-/**
- * The part of a pino (or bunyan, or console-like) logger the cache uses: an object with the fields first, then the
- * message. `debug` is optional.
- */
-export interface CacheLogger {
-  error(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  debug?(fields: Record<string, unknown>, message: string): void;
-}
+import type { CacheLogger } from './types.js';
 
 export function checkLogger(logger: unknown): CacheLogger | undefined {
   if (logger === undefined) return undefined;

@@ -18,7 +18,7 @@ export interface MemoryEntry {
 }
 
 // Per-entry bookkeeping beyond the value: the entry object and its two timestamps, the key and
-// lru-cache's slots. Calibrated with the G9 benchmark (heap growth vs maxBytes).
+// lru-cache's slots. Calibrated with the memory-bytes benchmark (heap growth vs maxBytes).
 export const ENTRY_OVERHEAD_BYTES = 200;
 
 /** Bytes an entry is accounted for: the estimated heap size of its value, its key and the bookkeeping. */

@@ -1,4 +1,6 @@
-import type { MetricsRegistryLike } from './options.js';
+import { performance } from 'node:perf_hooks';
+import type { MetricsSink, Tier } from './accounting.js';
+import type { MetricsRegistryLike } from './types.js';
 import { loadPeer } from './peers.js';
 
 type Labels = Record<string, string>;
@@ -17,7 +19,6 @@ interface PromClient {
   Gauge: new (config: Record<string, unknown>) => GaugeLike;
 }
 
-export type Tier = 'memory' | 'redis';
 export const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 /**
@@ -25,7 +26,7 @@ export const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
  * kind), never the key or the tenant. Several caches may share one registry: an existing metric of
  * the same name is reused and told apart by the `cache` label.
  */
-export class CacheMetrics {
+export class CacheMetrics implements MetricsSink {
   private readonly hits: CounterLike;
   private readonly misses: CounterLike;
   private readonly duration: HistogramLike;
@@ -59,8 +60,11 @@ export class CacheMetrics {
   miss(tier: Tier): void {
     this.misses.inc({ cache: this.cache, tier });
   }
-  observe(operation: string, tier: Tier, seconds: number): void {
-    this.duration.observe({ cache: this.cache, operation, tier }, seconds);
+  now(): number {
+    return performance.now();
+  }
+  observe(operation: string, tier: Tier, startedAt: number): void {
+    this.duration.observe({ cache: this.cache, operation, tier }, (performance.now() - startedAt) / 1000);
   }
   error(kind: 'timeout' | 'error'): void {
     this.errors.inc({ cache: this.cache, kind });

@@ -1,84 +1,9 @@
-import { isNodeRedis, type NodeRedisClientLike } from './client-adapter.js';
+import { isNodeRedis } from './client-adapter.js';
 import { CacheOptionsError } from './errors.js';
-import { checkLogger, type CacheLogger } from './logger.js';
-import { checkSerializer, type CacheSerializer } from './custom-serializer.js';
-import { durationMs, type Duration } from './ttl.js';
-
-/**
- * A Redis client the cache accepts: an ioredis `Redis` or `Cluster`, or a node-redis v5 client
- * (`createClient()` of `redis` or `@redis/client`; not its cluster). Declared structurally so that
- * memory-only users need neither library nor its types.
- */
-export type RedisClientLike = IoRedisClientLike | NodeRedisClientLike;
-
-/** The part of an ioredis `Redis` or `Cluster` instance the cache relies on. */
-export interface IoRedisClientLike {
-  readonly status: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches ioredis' own listener type
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  duplicate(...args: never[]): unknown;
-}
-
-/** The part of a prom-client `Registry` the cache relies on. */
-export interface MetricsRegistryLike {
-  getSingleMetric(name: string): unknown;
-  registerMetric(metric: never): void;
-}
-
-/** How the cache uses Redis when one is configured. */
-export type CacheMode = 'fallback' | 'near';
-
-/** Options of `createCache`. Every field is optional; without `redis` the cache is memory only. */
-export interface CacheOptions {
-  /** A Redis URL (the cache creates and closes an ioredis client), or an ioredis `Redis`/`Cluster` or node-redis v5 client (you connect and close it). @default undefined (memory only) */
-  redis?: string | RedisClientLike;
-  /** `fallback`: Redis is primary, memory serves only while Redis is unavailable; `near`: memory in front of Redis with `nearCacheTtl`, invalidated over pub/sub. @default 'fallback' */
-  mode?: CacheMode;
-  /** Namespace of every key and channel; `clear()` deletes only this namespace. @default 'cache' */
-  prefix?: string;
-  /** Value of the `cache` label on metrics, to tell several caches apart. @default 'default' */
-  name?: string;
-  /** TTL when a call gives none: seconds, or a string such as `'5m'`. @default 300 (CacheTTL.MEDIUM) */
-  defaultTtl?: Duration;
-  /** Accept numeric TTLs (`defaultTtl`, `grace`) above 30 days; without it they throw, since they are usually milliseconds by mistake. @default false */
-  allowLongTtl?: boolean;
-  /** Random spread of every TTL, as a fraction (0.1 = ±10 %), so entries written together do not expire together. @default 0.1 */
-  ttlJitter?: number;
-  /** Time past its TTL that `wrap` may still serve a value when the factory fails or is slow (stale-if-error): seconds or a string such as `'1h'`. @default 0 */
-  grace?: Duration;
-  /** Deadline of every Redis operation in ms; on expiry the call is served from memory. @default 50 */
-  operationTimeoutMs?: number;
-  /** Most entries the in-memory tier holds. @default 10000, or unlimited when only `maxBytes` is given */
-  maxEntries?: number;
-  /** Byte budget of the in-memory tier (encoded size plus per-entry overhead). @default 67108864 (64 MiB) */
-  maxBytes?: number;
-  /** In `near` mode, how long a value stays in memory before it is read from Redis again: seconds or a string such as `'5s'`. @default 5 */
-  nearCacheTtl?: Duration;
-  /** `wrap`: after this many ms a stale value (within `grace`) is returned while the factory keeps running. @default undefined (off) */
-  softTimeoutMs?: number;
-  /** `wrap`: after this many ms the call rejects with `CacheFactoryTimeoutError`. @default undefined (off) */
-  hardTimeoutMs?: number;
-  /** `wrap`: refresh in the background once this fraction of the TTL has elapsed (e.g. 0.8). @default undefined (off) */
-  refreshAhead?: number;
-  /** Single-flight across processes with a Redis lock (falls back to in-process when Redis is down). @default true */
-  distributedLock?: boolean;
-  /** Lease of the cross-process lock in ms; waiters give up and compute the value themselves after it. @default 10000 */
-  lockLeaseMs?: number;
-  /** Consecutive Redis failures or timeouts that open the circuit breaker. @default 3 */
-  breakerThreshold?: number;
-  /** Longest wait between two half-open probes while the breaker is open, in ms. @default 1000 */
-  breakerMaxDelayMs?: number;
-  /** For a client the cache creates: longest delay between reconnect attempts in ms (exponential from 50 ms, with jitter). @default 500 */
-  reconnectMaxDelayMs?: number;
-  /** For a client the cache creates: connect timeout in ms (a black-holed host fails after it). @default 1000 */
-  connectTimeoutMs?: number;
-  /** A prom-client `Registry`: registers cache_hits_total, cache_misses_total, cache_operation_duration_seconds and more. @default undefined (no metrics) */
-  registry?: MetricsRegistryLike;
-  /** How values are written to Redis (`serialize` to a string, `deserialize` back), e.g. superjson. @default the built-in lossless JSON encoding */
-  serializer?: CacheSerializer;
-  /** A pino-compatible logger: Redis outages, recoveries and version fallbacks are logged once each, never keys, values or credentials. @default undefined (silent; subscribe to events instead) */
-  logger?: CacheLogger;
-}
+import { checkLogger } from './logger.js';
+import { checkSerializer } from './custom-serializer.js';
+import { durationMs } from './ttl.js';
+import type { CacheLogger, CacheMode, CacheOptions, CacheSerializer, IoRedisClientLike, MetricsRegistryLike, RedisClientLike } from './types.js';
 
 export interface ResolvedOptions {
   redis: string | RedisClientLike | undefined;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { CacheRedisError } from './errors.js';
-import { safeLog, type CacheLogger } from './logger.js';
+import { safeLog } from './logger.js';
+import type { CacheLogger } from './types.js';
 import type { Client } from './redis-tier.js';
 
 /** A Redis server version, as `INFO server` reports it (`redis_version`, also reported by Valkey). */

@@ -38,7 +38,7 @@ function sharedMode(name: string, mode: 'fallback' | 'near', client: 'url' | 'no
     make(extra = {}, name = `c${seq++}`) {
       let given: string | ReturnType<typeof createClient> = redis.url;
       if (client === 'node-redis') {
-        // The user's client: the user connects and closes it; the cache only uses it.
+        // A client passed in: its owner connects and closes it; the cache only uses it.
         given = createClient({ url: redis.url });
         given.on('error', () => {});
         void given.connect();

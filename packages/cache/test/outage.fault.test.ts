@@ -189,7 +189,7 @@ describe.skipIf(!redisOk)('Redis faults (private redis-server)', () => {
     await expectInRedis(url, 'late:after');
   });
 
-  it("a user's ioredis client with ioredis defaults: no call waits in its offline queue, and the cache does not close it", async () => {
+  it("an ioredis client passed in, on ioredis defaults: no call waits in its offline queue, and the cache does not close it", async () => {
     const server = await startRedis();
     cleanups.push(() => server.stop());
     const client = new Redis(server.url); // ioredis defaults: offline queue, 20 retries per request, no command timeout
@@ -208,7 +208,7 @@ describe.skipIf(!redisOk)('Redis faults (private redis-server)', () => {
     await sleep(600);
     expect(memoryHits(cache)).toBeGreaterThan(hitsBefore);
     await server.restart();
-    // Reconnecting is the user's client's business (its retryStrategy); the cache follows it.
+    // Reconnecting is the business of the client passed in (its retryStrategy); the cache follows it.
     expect(await waitUntil(() => cache.stats().redis === 'up', 5_000)).toBeLessThan(5_000);
     const ops = await load.stop();
     expectWithinDeadline(ops);
@@ -251,7 +251,7 @@ describe('black-holed Redis (a TCP server that accepts and never answers)', () =
     expect(cache.stats().hits.memory).toBe(180);
   });
 
-  it("a user's ioredis client with defaults pointed at the black hole: calls still settle within the deadline", async () => {
+  it("an ioredis client passed in, on defaults, pointed at the black hole: calls still settle within the deadline", async () => {
     const port = await blackHole();
     const client = new Redis({ host: '127.0.0.1', port });
     client.on('error', () => {});

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Cache } from '../cache.js';
+import type { Cache } from '../types.js';
 import { CacheOptionsError } from '../errors.js';
 
 /** Options of {@link createKeyvStore}. */
