@@ -88,8 +88,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('env', config.isProduction ? 'production' : 'development');
 
   const cookie = sessionCookie(config.isProduction);
-  const sessions = createSessionStore(db, config.sessionSecret);
-  const apiKeys = createApiKeyStore(db, config.sessionSecret);
+  // Verified credentials are remembered in the cache for 30 s (src/auth/principal-cache.ts); logout forgets them.
+  const sessions = createSessionStore(db, config.sessionSecret, { cache: deps.cache });
+  const apiKeys = createApiKeyStore(db, config.sessionSecret, { cache: deps.cache });
   const internalOnly = requireInternalToken(config.internalToken);
 
   // 1. Request id and access log (first, so that every later failure carries the id).
