@@ -21,15 +21,27 @@ export interface CpuProfile {
 /** A stage and how its frames are recognised: by package / file path (after source mapping) or function name. */
 export const STAGES: readonly { name: string; match: RegExp }[] = [
   { name: 'request id + access log', match: /\/(pino-http|pino|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/redact|thread-stream|on-exit-leak-free|fast-safe-stringify|safe-stable-stringify|quick-format-unescaped|atomic-sleep)\/|src\/http\/request-context\.ts|src\/observability\/logger\.ts/ },
+  // Before the middlewares that wrap res.end / res.writeHead: writing headers and bytes is Node's, whoever wrapped it.
+  { name: 'node HTTP response (headers, socket writes)', match: /^node:_http_outgoing|^node:_http_server/ },
   { name: 'security headers + CORS', match: /\/(helmet|cors|vary|object-assign)\// },
   { name: 'compression', match: /\/(compression|compressible|negotiator|on-headers|bytes)\/|node:zlib/ },
   { name: 'metrics (@org/metrics, prom-client)', match: /\/(metrics\/dist|prom-client|tdigest|bintrees)\/|src\/observability\/metrics\.ts/ },
   { name: 'rate limiter (@org/tiered-rate-limit)', match: /tiered-rate-limit\/dist\/|src\/http\/rate-limit\.ts|src\/auth\/credential-failures\.ts/ },
   { name: 'principal lookup (auth, pg)', match: /src\/auth\/|\/(pg|pg-pool|pg-protocol|pg-types|postgres-array|postgres-date|postgres-interval|postgres-bytea|pgpass|pg-connection-string)\/|src\/db\// },
-  { name: 'cache (@org/cache, ioredis)', match: /cache\/dist\/|src\/cache\/|src\/workflows\/|\/(ioredis|redis-parser|redis-errors|cluster-key-slot|denque|standard-as-callback)\// },
+  { name: 'cache (@org/cache) + workflow service', match: /cache\/dist\/|src\/cache\/|src\/workflows\/|src\/ghl\// },
   { name: 'JSON serialization + send', match: /src\/http\/cached-json\.ts|src\/routes\/workflows\.ts|openapi\/dist\/|\/zod\// },
   { name: 'body parsing', match: /\/(body-parser|raw-body|type-is|media-typer|content-type|iconv-lite|mime-types|mime-db)\// },
-  { name: 'express + node http', match: /\/(express|router|finalhandler|send|serve-static|parseurl|path-to-regexp|encodeurl|escape-html|statuses|depd|on-finished|ee-first|cookie|cookie-signature|qs|fresh|etag|range-parser|proxy-addr|forwarded|ipaddr\.js|accepts|content-disposition|merge-descriptors|http-errors|setprototypeof|toidentifier|inherits|debug|ms|mime)\/|node:_http|node:net|node:stream|node:internal\/streams|node:events|node:internal\/http|node:internal\/timers|src\/http\//, },
+  { name: 'express (router, request, response)', match: /\/(express|router|finalhandler|send|serve-static|parseurl|path-to-regexp|encodeurl|escape-html|statuses|depd|on-finished|ee-first|cookie|cookie-signature|qs|fresh|etag|range-parser|proxy-addr|forwarded|ipaddr\.js|accepts|content-disposition|merge-descriptors|http-errors|setprototypeof|toidentifier|inherits|debug|ms|mime)\/|src\/http\/|src\/routes\// },
+];
+
+/**
+ * Frames that belong to whoever called them: Node's own modules (sockets, streams, timers) and the Redis client (used
+ * by both the rate limiter and the cache). A sample with no stage frame above them is charged to their own row: e.g.
+ * parsing Redis replies or HTTP requests as they arrive.
+ */
+export const SHARED: readonly { name: string; match: RegExp }[] = [
+  { name: 'Redis client (replies, shared by rate limiter and cache)', match: /\/(ioredis|redis-parser|redis-errors|cluster-key-slot|denque|standard-as-callback)\// },
+  { name: 'node runtime (HTTP parser, sockets, streams, timers, microtasks)', match: /^node:|^ / },
 ];
 
 /** `(garbage collector)`, `(program)`: charged to their own rows; `(idle)` is dropped. */
@@ -74,12 +86,15 @@ export function aggregateProfile(profile: CpuProfile, window?: { from: number; t
     let cur: number | undefined = id;
     const leaf = byId.get(id)!;
     if (leaf.callFrame.url === '' && leaf.callFrame.functionName in SPECIAL) return SPECIAL[leaf.callFrame.functionName]!;
+    let shared: string | undefined;
     while (cur !== undefined) {
-      const own = ownStage(byId.get(cur)!);
+      const node = byId.get(cur)!;
+      const own = ownStage(node);
       if (own) return own;
+      shared ??= SHARED.find((g) => g.match.test(frameName(node)))?.name;
       cur = parent.get(cur);
     }
-    return 'other';
+    return shared ?? 'other';
   };
   const totals = new Map<string, number>();
   let t = profile.startTime;
@@ -120,4 +135,17 @@ export function topFrames(profile: CpuProfile, limit = 25, window?: { from: numb
     self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   }
   return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([frame, us]) => ({ frame, us }));
+}
+
+/** Every row `aggregateProfile` can report, in table order. */
+export function stageNames(): string[] {
+  return [...STAGES.map((s) => s.name), ...SHARED.map((s) => s.name), 'GC', 'V8 / native (program)', 'other'];
+}
+
+// `tsx bench/profile-stages.ts <file.cpuprofile>`: the stage table of a profile taken by hand.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const profile = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as CpuProfile;
+  const totals = aggregateProfile(profile);
+  const all = [...totals.values()].reduce((a, b) => a + b, 0);
+  for (const name of stageNames()) console.log(`${((100 * (totals.get(name) ?? 0)) / all).toFixed(1).padStart(5)} %  ${name}`);
 }

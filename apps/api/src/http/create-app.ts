@@ -155,8 +155,11 @@ export function createApp(deps: AppDeps): Express {
   const v1 = createApiV1Router({ db, sessions, cookie });
   if (deps.ghl) v1.use(deps.ghl.api);
   deps.extraApiRoutes?.(v1, { db });
-  if (subscription) app.use(['/api', '/v1/api'], subscription.router);
-  app.use(['/api', '/v1/api'], v1);
+  // One mount per path (not an array): each mount layer then carries its own path, which the HTTP metrics read as is.
+  for (const mount of ['/api', '/v1/api']) {
+    if (subscription) app.use(mount, subscription.router);
+    app.use(mount, v1);
+  }
 
   // 11. Unknown routes and every error: one JSON shape.
   app.use(notFoundHandler);
