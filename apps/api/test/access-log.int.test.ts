@@ -19,7 +19,13 @@ describe.skipIf(!pgUp)('access log', () => {
   beforeAll(async () => {
     pg = await sharedPostgres('api_access_log');
     await migrate({ url: pg.url });
-    app = await startTestApp({ url: pg.url });
+    app = await startTestApp({
+      url: pg.url,
+      extraApiRoutes(router) {
+        // Answers after the test's client has given up.
+        router.get('/test/slow', (_req, res) => void setTimeout(() => res.json({ late: true }), 1_000));
+      },
+    });
     const tenant = await seedTenant(app.db, 'loc-access-log');
     key = (await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ ...tenant, name: 'logged' })).key;
     cookieValue = await createSessionStore(app.db, TEST_SECRETS.sessionSecret).create(tenant.accountId, tenant.locationId, 60_000);
@@ -58,5 +64,17 @@ describe.skipIf(!pgUp)('access log', () => {
     for (const secret of [key, key.slice(12, 55), cookieValue, cookieValue.split('.')[0]!, encodeURIComponent(cookieValue), 'query-secret-1', 'ak_forged_not-a-key']) {
       expect(text, secret).not.toContain(secret);
     }
+  });
+
+  it('logs a request the client abandoned as aborted, at error level, once', async () => {
+    const controller = new AbortController();
+    const pending = fetch(`${app.base}/api/test/slow`, { headers: { 'x-request-id': 'req-abandoned-1' }, signal: controller.signal }).catch(() => 'aborted');
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort();
+    expect(await pending).toBe('aborted');
+    await new Promise((r) => setTimeout(r, 1_300));
+    const mine = lines().filter((l) => (l.req as { id?: string } | undefined)?.id === 'req-abandoned-1');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ level: 50, msg: 'request aborted', req: { method: 'GET', url: '/api/test/slow' } });
   });
 });

@@ -46,13 +46,8 @@ export function requestLogging(logger: Logger): (req: Request, res: Response, ne
     const id = typeof incoming === 'string' && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
     (req as { id?: string }).id = id;
     res.setHeader('X-Request-Id', id);
-    const done = () => {
-      res.removeListener('finish', done);
-      res.removeListener('close', done);
-      logAccess(access, req.method, url, res, id, started);
-    };
-    res.on('finish', done);
-    res.on('close', done);
+    // A response emits 'close' once, after 'finish' when it was sent, alone when the client went away first.
+    res.once('close', () => logAccess(access, req.method, url, res, id, started));
     next();
   };
 }
