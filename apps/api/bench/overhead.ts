@@ -8,8 +8,9 @@
 // BENCH_CREDENTIAL=api-key) and a few imported workflows: every request is authenticated, rate limited and a cache hit.
 // Needs PostgreSQL (DATABASE_URL or 127.0.0.1:5432), redis-server on the PATH and wrk.
 //
-// BENCH_BASELINE=<dir> adds another build of the app (a folder with its dist/, package.json and migrations/, e.g. the
-// main branch built beside this one) as a third target in the same interleaved rounds: before/after in one run.
+// BENCH_BASELINE_REF=<git revision> (e.g. main) builds that revision's apps/api against this checkout's libraries
+// (in node_modules/.cache, ignored by git) and runs it as a third target in the same interleaved rounds: before/after
+// in one run. BENCH_BASELINE=<dir> does the same with a folder already built (its dist/, package.json, migrations/).
 // BENCH_PROFILE=1 adds one profiled run of the API (node --cpu-prof) and prints its CPU time per pipeline stage.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, openSync } from 'node:fs';
@@ -31,6 +32,22 @@ const CREDENTIAL = process.env.BENCH_CREDENTIAL === 'api-key' ? 'api-key' : 'ses
 const PROFILE = process.env.BENCH_PROFILE === '1';
 
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** `git archive <ref> apps/api`, built with this checkout's tsup and resolving this checkout's packages. */
+function buildBaseline(ref: string): string {
+  const root = join(APP_DIR, 'node_modules/.cache/bench-baseline', ref.replace(/[^\w.-]/g, '_'));
+  const dir = join(root, 'apps/api');
+  const run = (command: string, args: string[], cwd: string) => {
+    const r = spawnSync(command, args, { cwd, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  };
+  run('rm', ['-rf', root], APP_DIR);
+  run('mkdir', ['-p', root], APP_DIR);
+  run('sh', ['-c', `git archive ${JSON.stringify(ref)} apps/api | tar -x -C ${JSON.stringify(root)}`], join(APP_DIR, '../..'));
+  run('ln', ['-s', join(APP_DIR, 'node_modules'), join(dir, 'node_modules')], APP_DIR);
+  run(join(APP_DIR, '../../node_modules/.bin/tsup'), [], dir);
+  return dir;
+}
 const SECRETS = {
   SESSION_SECRET: 'bench-session-secret-0123456789abcdef0123',
   INTERNAL_TOKEN: 'bench-internal-token-0123456789abcdef',
@@ -201,7 +218,8 @@ try {
   const rotate = wrkScript(work, 'rotate.lua', headers);
   const bareScript = wrkScript(work, 'bare.lua', []);
 
-  const baseline = process.env.BENCH_BASELINE ? await startApi(env, join(work, 'baseline.log'), [], process.env.BENCH_BASELINE, 'baseline') : undefined;
+  const baselineDir = process.env.BENCH_BASELINE_REF ? buildBaseline(process.env.BENCH_BASELINE_REF) : process.env.BENCH_BASELINE;
+  const baseline = baselineDir ? await startApi(env, join(work, 'baseline.log'), [], baselineDir, 'baseline') : undefined;
   if (baseline) servers.push(baseline);
 
   // Warm-up: JIT, pools, caches.
@@ -234,7 +252,7 @@ try {
     markdownTable(
       ['target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'req/s vs bare', 'CPU/req vs bare', 'failed (all rounds)'],
       [
-        ...(baseline ? [row(`baseline build (${process.env.BENCH_BASELINE})`, 'baseline')] : []),
+        ...(baseline ? [row(`baseline build (${process.env.BENCH_BASELINE_REF ?? baselineDir})`, 'baseline')] : []),
         row('built API (dist/main.js --role api)', 'api'),
         row('bare Express 5', 'bare'),
       ],
@@ -246,7 +264,7 @@ try {
     // Each API build once more under the V8 CPU profiler (same database and Redis, one run of the same load), its
     // samples charged to pipeline stages (bench/profile-stages.ts). µs/req = the stage's share of the profiled run
     // times the median CPU per request of the unprofiled rounds above (the profiler itself costs CPU).
-    const targets = [...(baseline ? [{ name: 'baseline', cwd: process.env.BENCH_BASELINE! }] : []), { name: 'api', cwd: APP_DIR }];
+    const targets = [...(baselineDir ? [{ name: 'baseline', cwd: baselineDir }] : []), { name: 'api', cwd: APP_DIR }];
     const shares = new Map<string, Map<string, number>>();
     for (const target of targets) {
       const profDir = join(work, `prof-${target.name}`);
