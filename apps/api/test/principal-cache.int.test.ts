@@ -5,6 +5,7 @@
 import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, type SharedPostgres, type SharedRedis } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../src/auth/api-keys.js';
+import { principalCache } from '../src/auth/principal-cache.js';
 import { createSessionStore } from '../src/auth/sessions.js';
 import { migrate } from '../src/db/migrations.js';
 import { seedTenant, startTestApp, TEST_SECRETS, type TestApp } from './support/test-app.js';
@@ -67,6 +68,24 @@ describe.skipIf(!up)('principal cache across two instances sharing Redis', () =>
     await keys.revoke(id);
     expect(await me(a, auth)).toBe(401);
     expect(await me(b, auth)).toBe(401);
+  });
+
+  it('GHL uninstall (rows revoked, then the location forgotten as the webhook does): the next request is refused on both instances', async () => {
+    const cookie = await newSession();
+    const { key } = await createApiKeyStore(a.db, TEST_SECRETS.sessionSecret).create({ ...tenant, name: 'uninstalled' });
+    const auth = { authorization: `Bearer ${key}` };
+    for (const app of [a, b]) {
+      expect(await me(app, { cookie })).toBe(200);
+      expect(await me(app, auth)).toBe(200);
+    }
+    // What the UNINSTALL webhook commits (src/ghl/webhooks.ts), then what its onEvent does (src/ghl/module.ts).
+    await a.db.query('DELETE FROM sessions WHERE location_id = $1', [tenant.locationId]);
+    await a.db.query('UPDATE api_keys SET revoked_at = now() WHERE location_id = $1 AND revoked_at IS NULL', [tenant.locationId]);
+    await principalCache(a.libs!.cache).forgetLocation(tenant.locationId);
+    for (const app of [a, b]) {
+      expect(await me(app, { cookie })).toBe(401);
+      expect(await me(app, auth)).toBe(401);
+    }
   });
 
   it('the cache holds neither the session token nor the API key, only their SHA-256', async () => {
