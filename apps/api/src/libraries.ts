@@ -74,6 +74,7 @@ export function createLibraries(options: LibrariesOptions): Libraries {
     db,
     sessionSecret: options.sessionSecret,
     isProduction: options.isProduction,
+    cache,
     users,
     redis: rateLimitRedis,
     registry,

@@ -158,6 +158,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     },
     encryption: { keys: { ...config.encryption.previousKeys, [config.encryption.keyId]: config.encryption.key }, currentKeyId: config.encryption.keyId },
     cache,
+    principals: cache,
     users: libs.users,
     limiter: ghlLimiterRedis ? createRedisGhlRateLimiter({ redis: ghlLimiterRedis }) : undefined,
     // ghl_api_* (the external-API factory) and workflow_analysis_* on the app's registry.

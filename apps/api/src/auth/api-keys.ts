@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Cache } from '@org/cache';
 import type { Queryable } from '../db/database.js';
 import { NegativeCache, singleFlight } from './negative-cache.js';
+import { principalCache } from './principal-cache.js';
 import type { Principal } from './sessions.js';
 import { randomToken, sha256 } from './tokens.js';
 
@@ -23,9 +25,11 @@ export interface ApiKeyStore {
 /**
  * API keys are self-verifying: the last part is an HMAC tag under a key derived from the server secret, so a forged or
  * mistyped key is refused without a query, and a key that was real but is no longer (unknown, revoked, expired) is
- * remembered for a minute. Only well-tagged keys that are not known to be dead reach the database.
+ * remembered for a minute. Only well-tagged keys that are not known to be dead reach the database. With `cache`, a live
+ * key is remembered for 30 s (src/auth/principal-cache.ts): revoking it forgets it in every instance sharing the cache.
  */
-export function createApiKeyStore(db: Queryable, serverSecret: string): ApiKeyStore {
+export function createApiKeyStore(db: Queryable, serverSecret: string, options: { cache?: Cache } = {}): ApiKeyStore {
+  const principals = options.cache ? principalCache(options.cache) : undefined;
   const tagKey = createHmac('sha256', serverSecret).update('api-key-tag/v1').digest();
   const tagOf = (body: string) => createHmac('sha256', tagKey).update(body).digest('base64url').slice(0, TAG_LENGTH);
   const dead = new NegativeCache();
@@ -49,15 +53,17 @@ export function createApiKeyStore(db: Queryable, serverSecret: string): ApiKeySt
       // Forged keys stop here, without a query; the comparison is constant-time.
       if (!timingSafeEqual(expected, given)) return undefined;
       const hash = sha256(key);
-      const cacheKey = hash.toString('base64');
+      const cacheKey = hash.toString('base64url');
       if (dead.has(cacheKey)) return undefined;
+      const known = await principals?.get('api-key', cacheKey);
+      if (known) return known;
       return once(cacheKey, async () => {
-        const { rows } = await db.query<{ account_id: string; location_id: string | null; scopes: string[] }>(
+        const { rows } = await db.query<{ account_id: string; location_id: string | null; scopes: string[]; expires_at: Date | null }>(
           `WITH touched AS (
              UPDATE api_keys SET last_used_at = now()
               WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
                 AND (last_used_at IS NULL OR last_used_at < now() - interval '5 minutes'))
-           SELECT account_id, location_id, scopes FROM api_keys
+           SELECT account_id, location_id, scopes, expires_at FROM api_keys
             WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
           [hash],
         );
@@ -66,11 +72,17 @@ export function createApiKeyStore(db: Queryable, serverSecret: string): ApiKeySt
           dead.add(cacheKey);
           return undefined;
         }
-        return { kind: 'api-key', accountId: row.account_id, locationId: row.location_id, scopes: row.scopes ?? [] } satisfies Principal;
+        const principal = { kind: 'api-key', accountId: row.account_id, locationId: row.location_id, scopes: row.scopes ?? [] } satisfies Principal;
+        await principals?.set(principal, cacheKey, row.expires_at);
+        return principal;
       });
     },
     async revoke(id) {
-      await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+      const { rows } = await db.query<{ key_hash: Buffer }>('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING key_hash', [id]);
+      for (const row of rows) {
+        dead.add(row.key_hash.toString('base64url'));
+        await principals?.forget('api-key', row.key_hash.toString('base64url'));
+      }
     },
   };
 }

@@ -1,6 +1,8 @@
+import type { Cache } from '@org/cache';
 import type { Response } from 'express';
 import type { Queryable } from '../db/database.js';
 import { NegativeCache, singleFlight } from './negative-cache.js';
+import { principalCache } from './principal-cache.js';
 import { randomToken, sha256, sign, unsign } from './tokens.js';
 
 /** Who is calling, whichever credential proved it. */
@@ -42,10 +44,12 @@ export const SESSION_IDLE_TIMEOUT_MS = 24 * 3_600_000;
 /**
  * Sessions end at their absolute expiry, or after `idleTimeoutMs` without a request (`last_seen_at` is refreshed at
  * most every 5 minutes, so the idle timeout is exact to 5 minutes). A cookie whose session is gone (logged out,
- * revoked, expired) is remembered for a minute, so replaying it costs no query.
+ * revoked, expired) is remembered for a minute, so replaying it costs no query. With `cache`, a live session is
+ * remembered for 30 s (src/auth/principal-cache.ts): logout forgets it in every instance sharing the cache.
  */
-export function createSessionStore(db: Queryable, secret: string, options: { idleTimeoutMs?: number } = {}): SessionStore {
+export function createSessionStore(db: Queryable, secret: string, options: { idleTimeoutMs?: number; cache?: Cache } = {}): SessionStore {
   const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_TIMEOUT_MS;
+  const principals = options.cache ? principalCache(options.cache) : undefined;
   const dead = new NegativeCache();
   const once = singleFlight<Principal | undefined>();
   return {
@@ -64,16 +68,18 @@ export function createSessionStore(db: Queryable, secret: string, options: { idl
       const token = unsign(cookieValue, secret);
       if (!token) return undefined;
       const hash = sha256(token);
-      const cacheKey = hash.toString('base64');
+      const cacheKey = hash.toString('base64url');
       if (dead.has(cacheKey)) return undefined;
+      const known = await principals?.get('session', cacheKey);
+      if (known) return { ...known, sessionToken: token };
       return once(cacheKey, async () => {
         // last_seen_at is refreshed at most every 5 minutes: a write on every request would cost more than the lookup.
-        const { rows } = await db.query<{ account_id: string; location_id: string | null }>(
+        const { rows } = await db.query<{ account_id: string; location_id: string | null; expires_at: Date }>(
           `WITH touched AS (
              UPDATE sessions SET last_seen_at = now()
               WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 millisecond'
                 AND last_seen_at < now() - interval '5 minutes')
-           SELECT account_id, location_id FROM sessions
+           SELECT account_id, location_id, expires_at FROM sessions
             WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 millisecond'`,
           [hash, idleMs],
         );
@@ -82,12 +88,16 @@ export function createSessionStore(db: Queryable, secret: string, options: { idl
           dead.add(cacheKey);
           return undefined;
         }
-        return { kind: 'session', accountId: row.account_id, locationId: row.location_id, sessionToken: token } satisfies Principal;
+        const principal = { kind: 'session', accountId: row.account_id, locationId: row.location_id, sessionToken: token } satisfies Principal;
+        await principals?.set(principal, cacheKey, row.expires_at);
+        return principal;
       });
     },
     async revoke(sessionToken) {
-      dead.add(sha256(sessionToken).toString('base64'));
-      await db.query('DELETE FROM sessions WHERE id_hash = $1', [sha256(sessionToken)]);
+      const hash = sha256(sessionToken);
+      dead.add(hash.toString('base64url'));
+      await db.query('DELETE FROM sessions WHERE id_hash = $1', [hash]);
+      await principals?.forget('session', hash.toString('base64url'));
     },
   };
 }

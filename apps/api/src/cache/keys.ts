@@ -19,6 +19,11 @@ export const CacheKeys = defineKeys(
      * shared across tenants.
      */
     workflowAnalysis: 'analysis:{locationId}:{workflowId}:{version}:{analyzerVersion}',
+    /**
+     * A verified credential (src/auth/principal-cache.ts), by kind and the SHA-256 of the credential (base64url): never
+     * the credential itself. Deleted on logout, revocation and GHL uninstall.
+     */
+    principal: 'principal:{kind}:{credentialHash}',
     /** The user record (account and tier) of a location; invalidated when the tier changes. */
     user: 'user:{locationId}',
     /**

@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
+import type { Cache } from '@org/cache';
 import { Router } from 'express';
 import type { Logger } from 'pino';
+import { principalCache } from '../auth/principal-cache.js';
 import { sessionCookie, createSessionStore } from '../auth/sessions.js';
 import type { Database } from '../db/database.js';
 import { seedDemo, startDemoGhl, DEMO_CLIENT, type DemoLocation } from '../demo/demo-mode.js';
@@ -57,6 +59,8 @@ export interface GhlModuleOptions {
    */
   demo?: { fixturesDir: string };
   cache?: WorkflowCache;
+  /** The app's @org/cache, where verified sessions and API keys are remembered (src/auth/principal-cache.ts): logout and UNINSTALL forget them. @default none */
+  principals?: Cache;
   /** The tier records the rate limiter reads (libs.users): analyses and history use the same tier. @default database reads */
   users?: Pick<UserRecords, 'get'>;
   limiter?: GhlRateLimiter;
@@ -120,7 +124,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
     await Promise.all([options.cache?.delete(CacheKeys.workflows(locationId)), options.cache?.delete(CacheKeys.analysisContext(locationId))]);
   };
 
-  const sessions = createSessionStore(db, options.sessionSecret);
+  const sessions = createSessionStore(db, options.sessionSecret, { cache: options.principals });
   const cookie = sessionCookie(options.isProduction);
   let demoLocation: DemoLocation | undefined;
 
@@ -161,6 +165,8 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
         onEvent: async (e) => {
           if (!e.locationId) return;
           await forget(e.locationId);
+          // Every instance stops trusting the location's sessions and API keys it had verified (the rows went in the transaction).
+          if (e.type === 'UNINSTALL' && options.principals) await principalCache(options.principals).forgetLocation(e.locationId);
           // Right after the revocation commits; a worker start would drop the schedule of a disconnected location too.
           if (e.type === 'UNINSTALL') await queue.unscheduleAudit(e.locationId).catch((error: unknown) => logger.warn({ err: error, locationId: e.locationId }, 'unscheduling the audit failed'));
         },

@@ -88,8 +88,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('env', config.isProduction ? 'production' : 'development');
 
   const cookie = sessionCookie(config.isProduction);
-  const sessions = createSessionStore(db, config.sessionSecret);
-  const apiKeys = createApiKeyStore(db, config.sessionSecret);
+  // Verified credentials are remembered in the cache for 30 s (src/auth/principal-cache.ts); logout forgets them.
+  const sessions = createSessionStore(db, config.sessionSecret, { cache: deps.cache });
+  const apiKeys = createApiKeyStore(db, config.sessionSecret, { cache: deps.cache });
   const internalOnly = requireInternalToken(config.internalToken);
 
   // 1. Request id and access log (first, so that every later failure carries the id).
@@ -154,8 +155,11 @@ export function createApp(deps: AppDeps): Express {
   const v1 = createApiV1Router({ db, sessions, cookie });
   if (deps.ghl) v1.use(deps.ghl.api);
   deps.extraApiRoutes?.(v1, { db });
-  if (subscription) app.use(['/api', '/v1/api'], subscription.router);
-  app.use(['/api', '/v1/api'], v1);
+  // One mount per path (not an array): each mount layer then carries its own path, which the HTTP metrics read as is.
+  for (const mount of ['/api', '/v1/api']) {
+    if (subscription) app.use(mount, subscription.router);
+    app.use(mount, v1);
+  }
 
   // 11. Unknown routes and every error: one JSON shape.
   app.use(notFoundHandler);

@@ -1,3 +1,4 @@
+import type { Cache } from '@org/cache';
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -47,6 +48,8 @@ export interface ApiRateLimitOptions {
   db: Queryable;
   sessionSecret: string;
   isProduction: boolean;
+  /** Verified sessions and API keys are remembered here for 30 s (src/auth/principal-cache.ts). @default none: every lookup queries */
+  cache?: Cache;
   /** The cached user record gives the tier (one cache read per request; 15 min TTL, invalidated on tier change). */
   users: UserRecords;
   /** Redis from REDIS_URL; without it counters live in memory (one instance). @default memory */
@@ -71,8 +74,8 @@ export function createApiRateLimit(options: ApiRateLimitOptions): RateLimitMiddl
   // Credentials are looked up only while the client address has failed lookups left (decided first, in memory);
   // forged API keys and session cookies fail their HMAC before any query, dead ones are remembered for a minute.
   const peek = principalResolver({
-    sessions: createSessionStore(options.db, options.sessionSecret),
-    apiKeys: createApiKeyStore(options.db, options.sessionSecret),
+    sessions: createSessionStore(options.db, options.sessionSecret, { cache: options.cache }),
+    apiKeys: createApiKeyStore(options.db, options.sessionSecret, { cache: options.cache }),
     cookie: sessionCookie(options.isProduction),
     failures: new CredentialFailures(),
   });

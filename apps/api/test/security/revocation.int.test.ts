@@ -35,10 +35,12 @@ describe.skipIf(!pgUp)('revocation of a location\'s access', () => {
   });
 
   it('a session unused for longer than the idle timeout (24 h) has ended, whatever its absolute expiry', async () => {
+    // Unused since it was created: a session the app verified in the last 30 s is trusted without a query
+    // (src/auth/principal-cache.ts), which no real idle session can be.
     const cookie = await app.login();
-    expect(await get('/api/me', { cookie })).toBe(200);
     await app.pg.pool.query("UPDATE sessions SET last_seen_at = now() - interval '25 hours' WHERE location_id = $1", [DEMO_LOCATION]);
     expect(await get('/api/me', { cookie })).toBe(401);
+    expect(await get('/api/me', { cookie: await app.login() })).toBe(200);
   });
 
   it('an API key without the billing scope cannot start a checkout or open the portal (403); with it, it gets past the scope check', async () => {
