@@ -93,7 +93,7 @@ export const jobRouteDefinitions = {
     operationId: 'jobEvents',
     summary: 'Stream job progress (Server-Sent Events)',
     description:
-      'A `text/event-stream` of `progress` events (`{ id, status, progress }`, progress never goes down) and one final `end` event carrying the job as `GET /jobs/{id}` shows it; the stream then closes. Not compressed, not buffered. Another location\'s job is 404. At most 5 streams per location are open at once (429 `TOO_MANY_STREAMS` beyond), and a stream ends after 10 minutes with an `expired` event (an EventSource reconnects).',
+      'A `text/event-stream` of `progress` events (`{ id, status, progress }`, progress never goes down) and one final `end` event carrying the job as `GET /jobs/{id}` shows it; the stream then closes. Not compressed, not buffered. Another location\'s job is 404. At most 5 streams per location are open at once (429 `TOO_MANY_STREAMS` beyond), and a stream ends after 10 minutes (JOB_EVENTS_MAX_LIFETIME_MS) with an `expired` event carrying `reconnect: true` (an EventSource reconnects).',
     tags: ['analysis'],
     request: { params: z.object({ id: jobId }) },
     responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream', body: z.string() } },
