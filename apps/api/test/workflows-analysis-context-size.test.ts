@@ -104,6 +104,13 @@ describe.skipIf(!pgUp)('the analysis context holds ids, not definitions', () => 
     expect(entry!.refs).toEqual(Array.from({ length: K }, (_, i) => ({ workflowId: `ctx-size-${i}`, version: 1 + (i % 3), imported: true })));
   });
 
+  it('an entry of the former shape (whole definitions, as an older release wrote it) is rebuilt, not trusted', async () => {
+    const definitions = (await createImportedDefinitionSource(db).list(SMALL)).map((d) => d.definition);
+    await cache.set(CacheKeys.analysisContext(SMALL), { definitions, inventory: null, workflows: null }, 600);
+    expect((await service.analyze(SMALL, { definition: definition(SMALL, 99, 10) })).workflowId).toBe('ctx-size-99');
+    expect(Object.keys((await cache.get<Record<string, unknown>>(CacheKeys.analysisContext(SMALL)))!).sort()).toEqual(['buildId', 'inventory', 'refs', 'workflows']);
+  });
+
   it('a batch over the location reads the definitions once (the thread keeps the built context), with the findings of the whole location', async () => {
     const before = { ...reads };
     const results = await Promise.all(Array.from({ length: K }, (_, i) => service.analyze(LARGE, { workflowId: `ctx-size-${i}` })));

@@ -93,7 +93,7 @@ export interface HistoryFilters {
  * per-workflow cache entries and the imported-definitions table), and are read only when an analysis thread has to
  * build the location's context, so the entry's size does not grow with the size of the definitions.
  */
-export interface LocationContextInputs {
+interface LocationContextInputs {
   /** Names this build of the entry: a rebuilt entry (after an import or a refresh) gets a new one. */
   buildId: string;
   /** The workflows with a definition, at the version the context holds; `imported`: read from the imports. */
@@ -212,7 +212,14 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
    * `getWorkflow` uses too, so a batch over a location of N workflows costs about N + 8 GHL requests instead of N per
    * analysis.
    */
-  const contextOf = (locationId: string): Promise<LocationContextInputs> =>
+  const contextOf = async (locationId: string): Promise<LocationContextInputs> => {
+    const inputs = await buildContext(locationId);
+    if (typeof inputs.buildId === 'string' && Array.isArray(inputs.refs)) return inputs;
+    // An entry of another shape (written by an older release during a rolling deploy) is dropped and rebuilt.
+    await cache?.delete(CacheKeys.analysisContext(locationId));
+    return buildContext(locationId);
+  };
+  const buildContext = (locationId: string): Promise<LocationContextInputs> =>
     cached(CacheKeys.analysisContext(locationId), CacheTtls.analysisContext, async () => {
       const [list, importedDefs, inventory, remote] = await Promise.all([listWorkflows(locationId), imported.list(locationId), inventoryOf(locationId), ghlWorkflows(locationId)]);
       const importedIds = new Set(importedDefs.map((d) => d.workflowId));
