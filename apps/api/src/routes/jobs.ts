@@ -120,7 +120,7 @@ export const jobRouteDefinitions = {
     },
     responses: { 202: { description: 'Queued.', body: ok(BatchQueued) } },
     errors: [403],
-    extensions: { 'x-rate-limit-policy': 'analysis' },
+    extensions: { 'x-rate-limit-policy': 'analysis', 'x-api-key-scope': 'analysis' },
   }),
 };
 

@@ -110,8 +110,8 @@ const routes = {
     // 403 INSUFFICIENT_SCOPE: an API key without the `analysis` scope. 422 ANALYSIS_TIME_BUDGET_EXCEEDED: the analysis
     // ran out of its time budget (ANALYSIS_TIME_BUDGET_MS).
     errors: [403, 422],
-    // Documents the tier policy this route charges (one analysis per request, src/jobs/budget.ts).
-    extensions: { 'x-rate-limit-policy': 'analysis' },
+    // Documents the tier policy this route charges (one analysis per request, src/jobs/budget.ts) and the API-key scope it needs.
+    extensions: { 'x-rate-limit-policy': 'analysis', 'x-api-key-scope': 'analysis' },
   }),
   getAnalysis: defineRoute({
     method: 'get',
@@ -149,7 +149,7 @@ const routes = {
     summary: 'Location health',
     description: "The location score (mean of its workflows' scores, drafts weighted 0.25) and each workflow's score. Counts as one analysis against the tier's analysis rate limit. An API key needs the `analysis` scope (403 `INSUFFICIENT_SCOPE` without it).",
     tags: ['analysis'],
-    extensions: { 'x-rate-limit-policy': 'analysis' },
+    extensions: { 'x-rate-limit-policy': 'analysis', 'x-api-key-scope': 'analysis' },
     errors: [403],
     responses: {
       200: {

@@ -66,9 +66,9 @@ describe.skipIf(!pgUp)('API key scopes on the routes that run analyses', () => {
     for (const route of ANALYSIS_ROUTES) expect((await call(route, { cookie })).status, `${route.method} ${route.path} (session)`).toBe(route.ok);
   });
 
-  it('the OpenAPI document lists 403 INSUFFICIENT_SCOPE on every operation that runs analyses', async () => {
+  it('the OpenAPI document lists 403 INSUFFICIENT_SCOPE and x-api-key-scope on every operation that needs a scope', async () => {
     const doc = (await (await fetch(`${app.base}/openapi.json`)).json()) as {
-      paths: Record<string, Record<string, { operationId?: string; responses: Record<string, { $ref?: string }> }>>;
+      paths: Record<string, Record<string, { operationId?: string; 'x-api-key-scope'?: string; responses: Record<string, { $ref?: string }> }>>;
       components: { responses: Record<string, unknown> };
     };
     const resolve = (response: { $ref?: string } | undefined) => (response?.$ref ? doc.components.responses[response.$ref.split('/').pop()!] : response);
@@ -76,6 +76,12 @@ describe.skipIf(!pgUp)('API key scopes on the routes that run analyses', () => {
       const operation = Object.entries(doc.paths).find(([path]) => path.endsWith(route.docPath))?.[1]?.[route.method.toLowerCase()];
       expect(operation?.operationId, route.docPath).toBe(route.operationId);
       expect(JSON.stringify(resolve(operation!.responses['403'])), route.docPath).toContain('INSUFFICIENT_SCOPE');
+      expect(operation!['x-api-key-scope'], route.docPath).toBe('analysis');
     }
+    // Billing actions name theirs too; reading routes name none.
+    for (const path of ['/subscription/checkout', '/subscription/portal']) {
+      expect(Object.entries(doc.paths).find(([p]) => p.endsWith(path))?.[1]?.post?.['x-api-key-scope'], path).toBe('billing');
+    }
+    expect(Object.entries(doc.paths).find(([p]) => p.endsWith('/history'))?.[1]?.get?.['x-api-key-scope']).toBeUndefined();
   });
 });
