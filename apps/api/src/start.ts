@@ -182,6 +182,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: libs.users }),
     analysisRunner,
     audits: config.audit,
+    jobEventsMaxLifetimeMs: config.jobEventsMaxLifetimeMs,
   });
   // Scheduled audits follow the configuration (AUDIT_CRON): every connected location, or none when unset.
   const syncAudits = async () => {
@@ -222,10 +223,15 @@ export async function start(options: StartOptions = {}): Promise<void> {
     return;
   }
   const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
-  // Sessions past their expiry or idle timeout are deleted hourly (verify already refuses them).
+  // Sessions past their expiry or idle timeout are deleted every SESSION_SWEEP_INTERVAL_MS, hourly by default (verify
+  // already refuses them).
   const sweep = setInterval(() => {
-    sweepSessions(db).catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
-  }, 3_600_000).unref();
+    sweepSessions(db)
+      .then((deleted) => {
+        if (deleted > 0) logger.debug({ deleted }, 'expired sessions swept');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
+  }, config.sessionSweepIntervalMs).unref();
 
   const app = createApp({
     billing,

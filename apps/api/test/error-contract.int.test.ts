@@ -1,4 +1,5 @@
-import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
+import pg from 'pg';
+import { hasSharedPostgres, sharedPostgres, sharedPostgresUrl, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../src/auth/api-keys.js';
 import { migrate } from '../src/db/migrations.js';
@@ -10,6 +11,7 @@ import { checkoutRoute, getSubscriptionRoute, portalRoute } from '../src/routes/
 import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from './support/test-app.js';
+import { DEMO_LOCATION, startSecurityApp, type SecurityApp } from './support/security-app.js';
 
 const pgUp = await hasSharedPostgres();
 
@@ -199,8 +201,65 @@ describe.skipIf(!pgUp)('error contract of the workflow and analysis routes (fake
   it('answers each documented 400, 401, 403, 404, 413 and 415 as documented', async () => {
     const checked = await probeAll(app.base, doc, { locationId: LOC, workflowId: 'no-such-workflow' }, { cookie }, { authorization: `Bearer ${noScopeKey}` });
     if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
-    for (const status of [400, 401, 404, 413, 415]) expect(checked.some((c) => c.endsWith(` ${status}`)), `some route answered ${status}`).toBe(true);
+    for (const status of [400, 401, 403, 404, 413, 415]) expect(checked.some((c) => c.endsWith(` ${status}`)), `some route answered ${status}`).toBe(true);
   });
+
+  it('answers the documented 503 when GHL is down for the location (GHL_RATE_LIMITED, with Retry-After)', async () => {
+    // GHL answers 429 with a wait longer than the client honours: the dependency is unavailable, retry later.
+    fake.fault({ path: '/workflows', status: 429, headers: { 'Retry-After': '120' } });
+    const sent = await send(app.base, 'get', '/workflows', { headers: { cookie } });
+    check(doc, 'get', '/workflows', 503, sent);
+    expect(sent.body.error.code).toBe('GHL_RATE_LIMITED');
+    expect(Number(sent.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!pgUp)('error contract of the served document (src/main.ts): 422 and 503', () => {
+  let app: SecurityApp;
+  let doc: Json;
+  let cookie: string;
+
+  beforeAll(async () => {
+    // A 1 ms analysis budget: a well-formed definition with a long email body overruns it.
+    app = await startSecurityApp('api_error_contract_main', { ANALYSIS_TIME_BUDGET_MS: '1' });
+    cookie = await app.login();
+    doc = await (await fetch(`${app.base}/openapi.json`)).json();
+  }, 120_000);
+  afterAll(async () => app?.stop());
+
+  it('answers the documented 422 (a valid definition too expensive to analyse) as documented', async () => {
+    // 200 chained email steps with hostile copy (~90 KB, under the 100 KB body limit): about 10 ms of analysis even
+    // when the analyzer is warm, ten times the budget.
+    const templates = Array.from({ length: 200 }, (_, i) => ({
+      id: `e${i}`,
+      type: 'email',
+      name: `Email ${i}`,
+      attributes: { subject: 'x', html: '<'.repeat(170), body: '[X '.repeat(56) },
+      ...(i < 199 ? { next: `e${i + 1}` } : {}),
+    }));
+    const definition = { id: 'contract-422', locationId: DEMO_LOCATION, name: 'expensive', status: 'published', version: 1, allowMultiple: false, stopOnResponse: false, triggers: [], workflowData: { templates } };
+    const sent = await send(app.base, 'post', '/analyze', { headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ definition }) });
+    check(doc, 'post', '/analyze', 422, sent);
+    expect(sent.body.error.code).toBe('ANALYSIS_TIME_BUDGET_EXCEEDED');
+  }, 30_000);
+
+  it('answers the documented 503 when PostgreSQL refuses every connection (DATABASE_UNAVAILABLE, with Retry-After)', async () => {
+    // The app's database refuses new connections and the ones it holds are ended: the next query cannot run.
+    const admin = new pg.Client({ connectionString: sharedPostgresUrl });
+    await admin.connect();
+    const db = app.pg.database;
+    await app.pg.pool.end();
+    await admin.query(`ALTER DATABASE "${db}" WITH ALLOW_CONNECTIONS false`);
+    try {
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db]);
+      const sent = await send(app.base, 'get', '/history', { headers: { cookie } });
+      check(doc, 'get', '/history', 503, sent);
+      expect(sent.body.error.code).toMatch(/^DATABASE_/);
+    } finally {
+      await admin.query(`ALTER DATABASE "${db}" WITH ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+  }, 30_000);
 });
 
 describe.skipIf(!pgUp)('error contract of the billing routes (fake Stripe), against the app document', () => {

@@ -33,6 +33,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RATE_LIMIT_TIMEOUT_MS: '0' })).toThrow(/RATE_LIMIT_TIMEOUT_MS/);
   });
 
+  it('SESSION_SWEEP_INTERVAL_MS (default 1 h) and JOB_EVENTS_MAX_LIFETIME_MS (default 10 min) are validated intervals', () => {
+    expect(loadConfig({})).toMatchObject({ sessionSweepIntervalMs: 3_600_000, jobEventsMaxLifetimeMs: 600_000 });
+    expect(loadConfig({ SESSION_SWEEP_INTERVAL_MS: '500', JOB_EVENTS_MAX_LIFETIME_MS: '2000' })).toMatchObject({ sessionSweepIntervalMs: 500, jobEventsMaxLifetimeMs: 2_000 });
+    for (const [name, value] of [['SESSION_SWEEP_INTERVAL_MS', '0'], ['SESSION_SWEEP_INTERVAL_MS', 'hourly'], ['JOB_EVENTS_MAX_LIFETIME_MS', '10'], ['JOB_EVENTS_MAX_LIFETIME_MS', '1.5']] as [string, string][]) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(name));
+    }
+  });
+
   it('names every missing variable in one message in production', () => {
     let error: unknown;
     try {

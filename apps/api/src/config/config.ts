@@ -89,6 +89,8 @@ const envSchema = z.object({
   STRIPE_PRICE_ENTERPRISE: optionalString,
   STRIPE_PAST_DUE_GRACE_DAYS: int(0, 60, 7),
   RETENTION_PURGE_INTERVAL_MS: int(0, 86_400_000, 3_600_000),
+  SESSION_SWEEP_INTERVAL_MS: int(100, 86_400_000, 3_600_000),
+  JOB_EVENTS_MAX_LIFETIME_MS: int(1_000, 86_400_000, 600_000),
   RATE_LIMIT_TIMEOUT_MS: int(1, 60_000, 30),
   SENTRY_DSN: optionalUrl(/^https?$/),
   ENABLE_API_DOCS: bool(undefined),
@@ -250,6 +252,10 @@ export interface Config {
   };
   encryption: { key: Buffer; keyId: string; previousKeys: Record<string, Buffer> };
   sessionSecret: string;
+  /** How often sessions past their expiry or idle timeout are deleted from PostgreSQL (ms). */
+  sessionSweepIntervalMs: number;
+  /** A job progress stream (SSE) ends with an `expired` event after this long (ms); the client reconnects. */
+  jobEventsMaxLifetimeMs: number;
   internalToken: string;
   sentryDsn: string | undefined;
   enableApiDocs: boolean;
@@ -357,6 +363,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     })(),
     encryption: { key: decodeKey(pick('ENCRYPTION_KEY'))!, keyId: e.ENCRYPTION_KEY_ID, previousKeys: previousKeys(e.ENCRYPTION_PREVIOUS_KEYS) },
     sessionSecret: pick('SESSION_SECRET'),
+    sessionSweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
+    jobEventsMaxLifetimeMs: e.JOB_EVENTS_MAX_LIFETIME_MS,
     internalToken: pick('INTERNAL_TOKEN'),
     sentryDsn: e.SENTRY_DSN,
     enableApiDocs: e.ENABLE_API_DOCS ?? !isProduction,

@@ -8,6 +8,7 @@ describe('classifyDatabaseError', () => {
     ['57P01', 'DATABASE_UNAVAILABLE'],
     ['57P03', 'DATABASE_UNAVAILABLE'],
     ['08006', 'DATABASE_UNAVAILABLE'],
+    ['53300', 'DATABASE_UNAVAILABLE'],
     ['ECONNREFUSED', 'DATABASE_UNAVAILABLE'],
     ['57014', 'DATABASE_TIMEOUT'],
   ])('maps %s to %s with the original as cause', (code, expected) => {
@@ -23,6 +24,11 @@ describe('classifyDatabaseError', () => {
       expect(isConnectionError(new Error(message))).toBe(true);
       expect((classifyDatabaseError(new Error(message)) as DatabaseUnavailableError).code).toBe('DATABASE_UNAVAILABLE');
     }
+  });
+
+  it('maps a database closed to new connections (55000 on connect) to DATABASE_UNAVAILABLE, other 55000s pass through', () => {
+    expect(isConnectionError(withCode('55000', 'database "app" is not currently accepting connections'))).toBe(true);
+    expect(isConnectionError(withCode('55000', 'currval of sequence "s" is not yet defined in this session'))).toBe(false);
   });
 
   it('passes query errors through untouched (they are bugs, not outages)', () => {

@@ -21,13 +21,16 @@ function codeOf(error: unknown): string | undefined {
 
 /**
  * Whether the error means "the connection or server went away" rather than "this query is wrong":
- * 08xxx connection exceptions, 57P01-57P03 admin shutdown / crash / cannot connect now, socket errnos,
+ * 08xxx connection exceptions, 57P01-57P03 admin shutdown / crash / cannot connect now, 53300 too many connections,
+ * a database closed to new connections, socket errnos,
  * and pg's own messages for a connection that died or a connect that timed out.
  */
 export function isConnectionError(error: unknown): boolean {
   const code = codeOf(error);
-  if (code && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || CONNECTION_ERRNOS.has(code))) return true;
+  if (code && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' || CONNECTION_ERRNOS.has(code))) return true;
   const message = error instanceof Error ? error.message : '';
+  // A database closed to new connections (ALLOW_CONNECTIONS false, during maintenance) answers the connect with 55000.
+  if (code === '55000' && /is not currently accepting connections/i.test(message)) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Client was closed/i.test(message);
 }
 

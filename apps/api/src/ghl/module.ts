@@ -72,6 +72,8 @@ export interface GhlModuleOptions {
   analysisQueue?: (service: WorkflowService) => AnalysisQueue;
   /** Scheduled audits: a location that connects is audited on this cron (see syncAuditSchedules). @default off */
   audits?: { cron: string; timeZone: string };
+  /** A job progress stream ends with an `expired` event after this long (JOB_EVENTS_MAX_LIFETIME_MS). @default 600000 */
+  jobEventsMaxLifetimeMs?: number;
   /** Charges analyses to the tier's analysis limit (createAnalysisBudget). @default no limit on analyses */
   analysisBudget?: AnalysisBudget;
   /** Where analyses run (createAnalysisPool: worker threads with a time budget); not closed here. @default this thread */
@@ -152,7 +154,7 @@ export async function createGhlModule(options: GhlModuleOptions): Promise<GhlMod
   );
   auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));
   const queue = options.analysisQueue ? options.analysisQueue(service) : createMemoryAnalysisQueue({ processor: analysisProcessor(service, { db }) });
-  const jobEvents = createJobEventStreams({ read: (id) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id)), watch: (listener) => queue.watch(listener) });
+  const jobEvents = createJobEventStreams({ read: (id) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id)), watch: (listener) => queue.watch(listener), maxLifetimeMs: options.jobEventsMaxLifetimeMs });
   const workflowRoutes = createWorkflowRoutes({ service, queue, budget: options.analysisBudget, streams: jobEvents, lastAudit: (locationId) => lastAudit(db, locationId) });
 
   return {

@@ -93,7 +93,7 @@ export const jobRouteDefinitions = {
     operationId: 'jobEvents',
     summary: 'Stream job progress (Server-Sent Events)',
     description:
-      'A `text/event-stream` of `progress` events (`{ id, status, progress }`, progress never goes down) and one final `end` event carrying the job as `GET /jobs/{id}` shows it; the stream then closes. Not compressed, not buffered. Another location\'s job is 404. At most 5 streams per location are open at once (429 `TOO_MANY_STREAMS` beyond), and a stream ends after 10 minutes with an `expired` event (an EventSource reconnects).',
+      'A `text/event-stream` of `progress` events (`{ id, status, progress }`, progress never goes down) and one final `end` event carrying the job as `GET /jobs/{id}` shows it; the stream then closes. Not compressed, not buffered. Another location\'s job is 404. At most 5 streams per location are open at once (429 `TOO_MANY_STREAMS` beyond), and a stream ends after 10 minutes (JOB_EVENTS_MAX_LIFETIME_MS) with an `expired` event carrying `reconnect: true` (an EventSource reconnects).',
     tags: ['analysis'],
     request: { params: z.object({ id: jobId }) },
     responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream', body: z.string() } },
@@ -113,13 +113,14 @@ export const jobRouteDefinitions = {
     path: '/analyses/batch',
     operationId: 'analyzeBatch',
     summary: 'Analyze many workflows in the background',
-    description: `Queues one parent job with a child analysis per workflow (\`workflowIds\`, or \`all: true\` for every workflow of the location with a known definition; at most ${MAX_BATCH_ITEMS}). Each item counts against the tier's analysis rate limit; a batch that does not fit is refused whole (429). Follow it with \`GET /jobs/{id}\`.`,
+    description: `Queues one parent job with a child analysis per workflow (\`workflowIds\`, or \`all: true\` for every workflow of the location with a known definition; at most ${MAX_BATCH_ITEMS}). Each item counts against the tier's analysis rate limit; a batch that does not fit is refused whole (429). An API key needs the \`analysis\` scope (403 \`INSUFFICIENT_SCOPE\` without it). Follow it with \`GET /jobs/{id}\`.`,
     tags: ['analysis'],
     request: {
       body: z.union([z.strictObject({ workflowIds: z.array(z.string().min(1).max(200)).min(1).max(MAX_BATCH_ITEMS) }), z.strictObject({ all: z.literal(true) })]),
     },
     responses: { 202: { description: 'Queued.', body: ok(BatchQueued) } },
-    extensions: { 'x-rate-limit-policy': 'analysis' },
+    errors: [403],
+    extensions: { 'x-rate-limit-policy': 'analysis', 'x-api-key-scope': 'analysis' },
   }),
 };
 
@@ -146,6 +147,8 @@ export function createJobRoutes(deps: {
   /** The location's last audit (src/jobs/audit.ts `lastAudit`). @default none: `last` is always null */
   lastAudit?: (locationId: string) => Promise<z.infer<typeof Audit>['last']>;
   before: RequestHandler[];
+  /** The guards of routes that run analyses (`before` and the `analysis` scope). @default before */
+  analysisBefore?: RequestHandler[];
 }) {
   const { queue, service } = deps;
   const read = (id: string) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id));
@@ -182,7 +185,7 @@ export function createJobRoutes(deps: {
         const { batchId, jobIds } = await queue.createBatch(locationId, items);
         res.reply(202, { success: true, data: { jobId: batchId, status: 'queued', total: items.length, children: jobIds } });
       },
-      { before: deps.before },
+      { before: deps.analysisBefore ?? deps.before },
     ),
     implement(
       jobRouteDefinitions.audit,

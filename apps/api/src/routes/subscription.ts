@@ -59,6 +59,7 @@ export const checkoutRoute = defineRoute({
   request: { body: CheckoutRequest },
   responses: { 200: { description: 'Redirect the browser to `url`.', body: RedirectUrl('CheckoutSession', 'Stripe Checkout URL.') } },
   errors: [403, 409],
+  extensions: { 'x-api-key-scope': 'billing' },
 });
 
 export const portalRoute = defineRoute({
@@ -70,6 +71,7 @@ export const portalRoute = defineRoute({
   tags: ['billing'],
   responses: { 200: { description: 'Redirect the browser to `url`.', body: RedirectUrl('PortalSession', 'Stripe Customer Portal URL.') } },
   errors: [403, 409],
+  extensions: { 'x-api-key-scope': 'billing' },
 });
 
 function locationOf(req: Pick<Request, 'principal'>): { accountId: string; locationId: string } {

@@ -3,7 +3,7 @@ import { bearerAuth, cookieAuth, defineRoute } from '@org/openapi';
 import { createApiRouter, implement, type ApiRouter } from '@org/openapi/express';
 import { z } from 'zod';
 import { InvalidDefinitionError } from '../analysis/index.js';
-import { requireAuth } from '../auth/middleware.js';
+import { requireAuth, requireScope } from '../auth/middleware.js';
 import { HttpError, notFound } from '../http/errors.js';
 import type { WorkflowService } from '../workflows/service.js';
 import type { AnalysisBudget, AnalysisQueue, JobEventStreams } from '../jobs/index.js';
@@ -98,7 +98,7 @@ const routes = {
     operationId: 'analyzeWorkflow',
     summary: 'Analyze a workflow',
     description:
-      'Analyzes a stored workflow (`workflowId`; cached 1 hour per workflow version) or an inline definition. Subject to the tier’s analysis rate limit. With `async: true` the analysis of a stored workflow is queued (one job per workflow version) and the answer is 202 with the job id: follow it with `GET /jobs/{id}`.',
+      'Analyzes a stored workflow (`workflowId`; cached 1 hour per workflow version) or an inline definition. An API key needs the `analysis` scope (403 `INSUFFICIENT_SCOPE` without it). Subject to the tier’s analysis rate limit. With `async: true` the analysis of a stored workflow is queued (one job per workflow version) and the answer is 202 with the job id: follow it with `GET /jobs/{id}`.',
     tags: ['analysis'],
     request: {
       body: z.union([
@@ -107,10 +107,11 @@ const routes = {
       ]),
     },
     responses: { 200: { description: 'The analysis.', body: ok(Analysis) }, 202: { description: 'Queued (`async: true`).', body: ok(JobQueued) } },
-    // 422 ANALYSIS_TIME_BUDGET_EXCEEDED: the analysis ran out of its time budget (ANALYSIS_TIME_BUDGET_MS).
-    errors: [422],
-    // Documents the tier policy this route charges (one analysis per request, src/jobs/budget.ts).
-    extensions: { 'x-rate-limit-policy': 'analysis' },
+    // 403 INSUFFICIENT_SCOPE: an API key without the `analysis` scope. 422 ANALYSIS_TIME_BUDGET_EXCEEDED: the analysis
+    // ran out of its time budget (ANALYSIS_TIME_BUDGET_MS).
+    errors: [403, 422],
+    // Documents the tier policy this route charges (one analysis per request, src/jobs/budget.ts) and the API-key scope it needs.
+    extensions: { 'x-rate-limit-policy': 'analysis', 'x-api-key-scope': 'analysis' },
   }),
   getAnalysis: defineRoute({
     method: 'get',
@@ -146,9 +147,10 @@ const routes = {
     path: '/locations/current/health',
     operationId: 'locationHealth',
     summary: 'Location health',
-    description: "The location score (mean of its workflows' scores, drafts weighted 0.25) and each workflow's score. Counts as one analysis against the tier's analysis rate limit.",
+    description: "The location score (mean of its workflows' scores, drafts weighted 0.25) and each workflow's score. Counts as one analysis against the tier's analysis rate limit. An API key needs the `analysis` scope (403 `INSUFFICIENT_SCOPE` without it).",
     tags: ['analysis'],
-    extensions: { 'x-rate-limit-policy': 'analysis' },
+    extensions: { 'x-rate-limit-policy': 'analysis', 'x-api-key-scope': 'analysis' },
+    errors: [403],
     responses: {
       200: {
         description: 'The location health.',
@@ -186,6 +188,9 @@ export function createWorkflowRoutes(deps: {
 }): ApiRouter {
   const { service } = deps;
   const before = [requireAuth, requireLocation];
+  // Routes that run analyses refuse an API key without the `analysis` scope (sessions hold every scope), before
+  // anything is charged to the tier's analysis budget.
+  const analysis = [...before, requireScope('analysis')];
   return createApiRouter({
     routing: ROUTER_OPTIONS,
     info: { title: 'GHL workflow health API', version: '1.0.0', description: 'Workflow health analysis for GoHighLevel locations.' },
@@ -220,7 +225,7 @@ export function createWorkflowRoutes(deps: {
           const input = 'workflowId' in body ? { workflowId: body.workflowId } : body;
           res.reply(200, { success: true, data: (await service.analyze(locationOf(req), input).catch(invalidDefinition)) as never });
         },
-        { before },
+        { before: analysis },
       ),
       implement(routes.getAnalysis, async (req, res) => res.reply(200, { success: true, data: (await service.getAnalysis(locationOf(req), req.params.id)) as never }), { before }),
       implement(
@@ -246,9 +251,9 @@ export function createWorkflowRoutes(deps: {
           await deps.budget?.(locationOf(req), 1);
           res.reply(200, { success: true, data: await service.locationHealth(locationOf(req)) });
         },
-        { before },
+        { before: analysis },
       ),
-      ...createJobRoutes({ queue: deps.queue, service, budget: deps.budget, streams: deps.streams, lastAudit: deps.lastAudit, before }),
+      ...createJobRoutes({ queue: deps.queue, service, budget: deps.budget, streams: deps.streams, lastAudit: deps.lastAudit, before, analysisBefore: analysis }),
     ],
   });
 }

@@ -29,13 +29,18 @@ export class AnalysisPoolBusyError extends AnalysisError {
   }
 }
 
+/** A location context's inputs, or how to read them (called only when the thread lacks the context of the key). */
+export type LocationContextSource = LocationContextInput | (() => Promise<LocationContextInput>);
+
+const contextOfSource = async (source: LocationContextSource): Promise<LocationContextInput> => (typeof source === 'function' ? source() : source);
+
 /** Runs analyses: in this thread, or in worker threads with a time budget (`createAnalysisPool`). */
 export interface AnalysisRunner {
   /**
    * One workflow against its location's context. `contextKey` names `context` (the same key for the same inputs),
-   * so each location context is built once per thread; undefined: `context` is used once.
+   * so each location context is built (and a lazy `context` read) once per thread; undefined: `context` is used once.
    */
-  workflow(def: WorkflowDefinition, contextKey: string | undefined, context: LocationContextInput): Promise<WorkflowAnalysis>;
+  workflow(def: WorkflowDefinition, contextKey: string | undefined, context: LocationContextSource): Promise<WorkflowAnalysis>;
   /** Every workflow of a location together (`analyzeLocation`). */
   location(input: AnalyzeLocationInput): Promise<LocationAnalysis>;
   close(): Promise<void>;
@@ -50,7 +55,7 @@ export function createInThreadRunner(): AnalysisRunner {
     async workflow(def, contextKey, context) {
       let location = contextKey === undefined ? undefined : contexts.get(contextKey);
       if (!location) {
-        location = createLocationContext(context);
+        location = createLocationContext(await contextOfSource(context));
         if (contextKey !== undefined) contexts.set(contextKey, location);
         while (contexts.size > CONTEXTS_KEPT) contexts.delete(contexts.keys().next().value!);
       }
@@ -82,7 +87,7 @@ export interface AnalysisPoolOptions {
 
 interface Pending {
   task: PoolTask;
-  context?: LocationContextInput;
+  context?: LocationContextSource;
   resolve: (value: never) => void;
   reject: (error: Error) => void;
 }
@@ -167,8 +172,16 @@ export function createAnalysisPool(options: AnalysisPoolOptions = {}): AnalysisR
     slot.busy = undefined;
     if (reply.ok) busy.pending.resolve(reply.result as never);
     else if ('missingContext' in reply) {
-      // The worker no longer holds this location's context: send it again with the inputs, first in line.
-      queue.unshift({ ...busy.pending, task: { ...(busy.pending.task as Extract<PoolTask, { kind: 'workflow' }>), context: busy.pending.context } });
+      // The worker does not hold this location's context: read the inputs, then send them, first in line.
+      const { pending } = busy;
+      contextOfSource(pending.context!).then(
+        (context) => {
+          if (closed) return pending.reject(new AnalysisError('ANALYSIS_POOL_CLOSED', 'the analysis pool is closed'));
+          queue.unshift({ ...pending, task: { ...(pending.task as Extract<PoolTask, { kind: 'workflow' }>), context } });
+          pump();
+        },
+        (error: unknown) => pending.reject(error instanceof Error ? error : new Error(String(error))),
+      );
     } else if (reply.error.issues) busy.pending.reject(new InvalidDefinitionError('workflow', reply.error.issues));
     else busy.pending.reject(new AnalysisError(reply.error.code, reply.error.message));
     pump();
@@ -185,7 +198,7 @@ export function createAnalysisPool(options: AnalysisPoolOptions = {}): AnalysisR
     }
   };
 
-  const submit = <T>(task: PoolTask, context?: LocationContextInput) =>
+  const submit = <T>(task: PoolTask, context?: LocationContextSource) =>
     new Promise<T>((resolve, reject) => {
       if (closed) return reject(new AnalysisError('ANALYSIS_POOL_CLOSED', 'the analysis pool is closed'));
       if (queue.length >= maxQueued) return reject(new AnalysisPoolBusyError(queue.length));
@@ -196,10 +209,10 @@ export function createAnalysisPool(options: AnalysisPoolOptions = {}): AnalysisR
   for (let i = 0; i < threads; i++) slots.push(spawn());
   return {
     // The first attempt sends only the key; a worker without that context answers `missingContext` and gets it.
-    workflow: (def, contextKey, context) => {
+    workflow: async (def, contextKey, context) => {
       const id = nextId++;
       return contextKey === undefined
-        ? submit<WorkflowAnalysis>({ id, kind: 'workflow', def, contextKey: `once:${id}`, context })
+        ? submit<WorkflowAnalysis>({ id, kind: 'workflow', def, contextKey: `once:${id}`, context: await contextOfSource(context) })
         : submit<WorkflowAnalysis>({ id, kind: 'workflow', def, contextKey }, context);
     },
     location: (input) => submit<LocationAnalysis>({ id: nextId++, kind: 'location', input }),

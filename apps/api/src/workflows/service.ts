@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { loadUserRecord, type UserRecords } from '../cache/user-record.js';
 import {
   ANALYZER_VERSION,
@@ -86,9 +87,17 @@ export interface HistoryFilters {
   cursor?: string;
 }
 
-/** What {@link WorkflowService} caches per location for its analyses (JSON: null, not undefined). */
+/**
+ * What {@link WorkflowService} caches per location for its analyses (JSON: null, not undefined): which workflow
+ * versions make up the location, never their definitions. The definitions live once, in their own entries (the
+ * per-workflow cache entries and the imported-definitions table), and are read only when an analysis thread has to
+ * build the location's context, so the entry's size does not grow with the size of the definitions.
+ */
 interface LocationContextInputs {
-  definitions: WorkflowDefinition[];
+  /** Names this build of the entry: a rebuilt entry (after an import or a refresh) gets a new one. */
+  buildId: string;
+  /** The workflows with a definition, at the version the context holds; `imported`: read from the imports. */
+  refs: { workflowId: string; version: number; imported: boolean }[];
   inventory: LocationInventory | null;
   /** GHL's workflow list; null when the location has no GHL connection. */
   workflows: WorkflowSummary[] | null;
@@ -198,22 +207,52 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   };
 
   /**
-   * Everything an analysis of this location reads besides its own workflow. Cached (10 min) and loaded once for all
-   * processes: the other workflows' definitions come through the per-workflow cache entries `getWorkflow` uses too,
-   * so a batch over a location of N workflows costs about N + 8 GHL requests instead of N per analysis.
+   * Everything an analysis of this location reads besides its own workflow, as ids and versions. Cached (10 min) and
+   * loaded once for all processes: the other workflows' definitions are read through the per-workflow cache entries
+   * `getWorkflow` uses too, so a batch over a location of N workflows costs about N + 8 GHL requests instead of N per
+   * analysis.
    */
-  const contextOf = (locationId: string): Promise<LocationContextInputs> =>
+  const contextOf = async (locationId: string): Promise<LocationContextInputs> => {
+    const inputs = await buildContext(locationId);
+    if (typeof inputs.buildId === 'string' && Array.isArray(inputs.refs)) return inputs;
+    // An entry of another shape (written by an older release during a rolling deploy) is dropped and rebuilt.
+    await cache?.delete(CacheKeys.analysisContext(locationId));
+    return buildContext(locationId);
+  };
+  const buildContext = (locationId: string): Promise<LocationContextInputs> =>
     cached(CacheKeys.analysisContext(locationId), CacheTtls.analysisContext, async () => {
       const [list, importedDefs, inventory, remote] = await Promise.all([listWorkflows(locationId), imported.list(locationId), inventoryOf(locationId), ghlWorkflows(locationId)]);
-      const byId = new Map(importedDefs.map((d) => [d.workflowId, d.definition]));
-      const others = list.filter((w) => w.hasDefinition && !byId.has(w.id));
+      const importedIds = new Set(importedDefs.map((d) => d.workflowId));
+      const others = list.filter((w) => w.hasDefinition && !importedIds.has(w.id));
+      // Reading the others once here fills their per-workflow entries (and learns which have a definition at all).
       const fetched = await Promise.all(others.map(async (w) => (await service.getWorkflow(locationId, w.id)).definition));
       return {
-        definitions: [...byId.values(), ...fetched.filter((d): d is WorkflowDefinition => d !== null)],
+        buildId: randomUUID(),
+        refs: [
+          ...importedDefs.map((d) => ({ workflowId: d.workflowId, version: d.version, imported: true })),
+          ...fetched.flatMap((d, i) => (d ? [{ workflowId: others[i]!.id, version: d.version ?? 0, imported: false }] : [])),
+        ],
         inventory: inventory ?? null,
         workflows: remote ? remote.map((w) => ({ id: w.id, status: w.status, name: w.name })) : null,
       };
     });
+
+  /** The definitions `inputs` names, read from where they live (imports: one query; others: their cache entries). */
+  const definitionsOf = async (locationId: string, inputs: LocationContextInputs): Promise<WorkflowDefinition[]> => {
+    const wantsImported = inputs.refs.some((r) => r.imported);
+    const latestImports = wantsImported ? new Map((await imported.list(locationId)).map((d) => [d.workflowId, d])) : new Map<string, StoredDefinition>();
+    const found = await Promise.all(
+      inputs.refs.map(async (ref) => {
+        if (ref.imported) {
+          const latest = latestImports.get(ref.workflowId);
+          if (latest?.version === ref.version) return latest.definition;
+          return (await imported.get(locationId, ref.workflowId, { version: ref.version }))?.definition ?? null;
+        }
+        return (await service.getWorkflow(locationId, ref.workflowId)).definition;
+      }),
+    );
+    return found.filter((d): d is WorkflowDefinition => d !== null);
+  };
 
   /** The definition at exactly `version`: imports keep every version; other sources only have the latest. */
   const definitionAt = async (locationId: string, workflowId: string, version: number): Promise<WorkflowDefinition> => {
@@ -266,16 +305,11 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     cached: isCached,
   });
 
-  // Building a location context walks every definition of the location. The near cache hands every analysis the same
-  // inputs object until it changes, so each inputs object gets one key and a batch builds its context once per thread.
+  // Building a location context walks every definition of the location. Each build of the cached inputs names itself
+  // (buildId), so every analysis of a batch, in any process, uses the same key, and each analysis thread reads the
+  // definitions and builds the context once per build (it keeps a few, most recent first).
   const runner = options.runner ?? createInThreadRunner();
-  const contextKeys = new WeakMap<LocationContextInputs, string>();
-  let contextSerial = 0;
-  const contextKeyOf = (locationId: string, inputs: LocationContextInputs) => {
-    let key = contextKeys.get(inputs);
-    if (!key) contextKeys.set(inputs, (key = `${locationId}:${++contextSerial}`));
-    return key;
-  };
+  const contextKeyOf = (locationId: string, inputs: LocationContextInputs) => `${locationId}:${inputs.buildId}`;
   const contextFor = (locationId: string, inputs: LocationContextInputs, definitions: readonly WorkflowDefinition[]) =>
     ({ locationId, definitions, workflows: inputs.workflows ?? [], inventory: inputs.inventory ?? undefined, workflowsComplete: inputs.workflows !== null });
 
@@ -284,11 +318,12 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     const started = performance.now();
     const inputs = await contextOf(locationId);
     const workflowId = workflowIdOf(def);
-    const own = stored ? inputs.definitions.find((d) => workflowIdOf(d) === workflowId) : undefined;
+    const own = stored ? inputs.refs.find((r) => r.workflowId === workflowId) : undefined;
     const result =
-      own && own.version === def.version
-        ? await runner.workflow(def, contextKeyOf(locationId, inputs), contextFor(locationId, inputs, inputs.definitions))
-        : await runner.workflow(def, undefined, contextFor(locationId, inputs, [def, ...inputs.definitions.filter((d) => workflowIdOf(d) !== workflowId)]));
+      own && own.version === (def.version ?? 0)
+        ? // The definitions are read only if the thread that runs the analysis does not hold this context yet.
+          await runner.workflow(def, contextKeyOf(locationId, inputs), async () => contextFor(locationId, inputs, await definitionsOf(locationId, inputs)))
+        : await runner.workflow(def, undefined, contextFor(locationId, inputs, [def, ...(await definitionsOf(locationId, inputs)).filter((d) => workflowIdOf(d) !== workflowId)]));
     const durationMs = Math.round(performance.now() - started);
     const { rows } = await db.query<AnalysisRow>(
       `INSERT INTO analysis_results (location_id, workflow_id, workflow_version, health_score, issues_found, findings, tier, analyzer_version, duration_ms)
@@ -419,7 +454,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       const inputs = await contextOf(locationId);
       const result = await runner.location({
         locationId,
-        definitions: inputs.definitions,
+        definitions: await definitionsOf(locationId, inputs),
         inventory: inputs.inventory ?? undefined,
         workflows: inputs.workflows ?? [],
         workflowsComplete: inputs.workflows !== null,
