@@ -125,7 +125,7 @@ try {
     if (run.non2xx > 0) throw new Error(`non-2xx responses during the index bench: ${JSON.stringify(run)}`);
   }
 
-  const versions = await versionsOf(['express', 'pino', 'pino-http', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client', 'autocannon'], import.meta.url);
+  const versions = await versionsOf(['express', 'pino', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client', 'autocannon'], import.meta.url);
   console.log(`\nNode ${process.version}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`${ROUNDS} interleaved rounds of ${DURATION_S} s, ${CONNECTIONS} connections, gzip accepted; medians. Load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}.\n`);
   console.log(

@@ -243,7 +243,7 @@ try {
     runs[name]!.reduce((n, r) => n + r.failed, 0),
   ];
 
-  const versions = await versionsOf(['express', 'pino', 'pino-http', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client'], import.meta.url);
+  const versions = await versionsOf(['express', 'pino', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client'], import.meta.url);
   console.log(`\nNode ${process.version}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(
     `${ROUNDS} interleaved rounds of ${DURATION_S} s, wrk -t1 -c${CONNECTIONS}, gzip accepted, ${LOCATIONS} enterprise locations with a ${CREDENTIAL} each (rotated), ${WORKFLOWS_PER_LOCATION} imported workflows each; medians. Load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}.\n`,

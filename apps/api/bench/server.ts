@@ -1,5 +1,5 @@
 // One benchmark target in its own process (so the load generator does not share its CPU):
-//   full: the real createApp pipeline with the libraries as main.ts wires them (pino-http logging, helmet, CORS,
+//   full: the real createApp pipeline with the libraries as main.ts wires them (the access log, helmet, CORS,
 //         compression, @org/metrics HTTP metrics, @org/tiered-rate-limit on Redis with the tier read from the cached
 //         user record, JSON parsing, session auth against PostgreSQL) serving a JSON list cached by @org/cache on Redis;
 //   bare: express() returning the same body.

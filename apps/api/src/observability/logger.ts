@@ -1,7 +1,7 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
-// Anything that can carry a credential. pino's redact is path based, so both the pino-http request/response shapes
-// and our own log fields are listed.
+// Anything that can carry a credential. pino's redact is path based, so request/response shapes (errors log the
+// request they failed on) and our own log fields are listed.
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
