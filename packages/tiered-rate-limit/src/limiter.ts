@@ -5,7 +5,7 @@ import { ALGORITHM_CODE } from './lua.js';
 import { PEEK, REFUND, RESET } from './lua-admin.js';
 import { MemoryStore } from './memory-store.js';
 import { exceededCounter } from './metrics.js';
-import { type Logger, type RedisClient, RedisStore, scriptArgs, type StoreStateEvent } from './redis-store.js';
+import { type Logger, type RedisClient, RedisStore, type StoreStateEvent } from './redis-store.js';
 import type { Algorithm, Policy, Tier, TierTable } from './tiers.js';
 
 /** Options of `createLimiter` (and of the middleware, which adds its own). */
@@ -149,7 +149,6 @@ interface Plan {
   readonly suffixes: readonly string[];
   readonly names: readonly string[];
   readonly args: readonly number[];
-  readonly scriptArgs: readonly (string | number)[];
   readonly outage: Outage;
 }
 
@@ -227,6 +226,13 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * Version of the Redis key layout, part of every key name (`<prefix>v2:{<principal>}:<policy>`, one HASH per
+ * policy). A layout change takes a new version, so that instances of two releases side by side during a
+ * rolling deploy each count in their own keys instead of misreading the other's values.
+ */
+const KEY_VERSION = 'v2:';
+
 // `{` and `}` in a caller's key would move the hash tag; percent-encode them.
 function escapeKey(key: string): string {
   return key.includes('{') || key.includes('}') ? key.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : key;
@@ -293,7 +299,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
       suffixes: policies.map((p) => `:${p.name}`),
       names: policies.map((p) => p.name),
       args,
-      scriptArgs: scriptArgs(policies.map((p) => p.name), args),
       outage: outagePlan(policies),
     };
     return made;
@@ -448,7 +453,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
 
   function baseOf(key: unknown): string {
     if (typeof key !== 'string' || key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
-    return `${o.prefix}{${escapeKey(key)}}`;
+    return `${o.prefix}${KEY_VERSION}{${escapeKey(key)}}`;
   }
 
   function stateInput(input: string | StateInput): StateInput {
@@ -476,31 +481,25 @@ export function createLimiter(options: LimiterOptions): Limiter {
   }
 
   // A Redis value (`<end>;name=state;...`, see lua.ts) loaded into a scratch memory store, so that one arithmetic evaluates both.
-  function fromRedisValue(p: Plan, raw: string, now: number): { store: MemoryStore; keys: string[] } {
+  /** A store holding the policy states PEEK_SCRIPT read (4 fields per policy: b, s, c, p), to be evaluated like a decision. */
+  function fromRedisFields(p: Plan, reply: readonly unknown[]): { store: MemoryStore; keys: string[] } {
     const store = new MemoryStore({ maxKeys: p.names.length });
     const keys = p.names.map((_, i) => String(i));
-    const head = raw.indexOf(';');
-    const end = head === -1 ? NaN : Number(raw.slice(0, head));
-    if (!(end > now)) return { store, keys };
-    p.names.forEach((name, i) => {
-      const token = `;${name}=`;
-      const at = raw.indexOf(token, head);
-      if (at === -1) return;
-      const from = at + token.length;
-      const stop = raw.indexOf(';', from);
-      const v = raw.slice(from, stop === -1 ? undefined : stop);
-      if (v.startsWith('b')) store.load(keys[i]!, Number(v.slice(1)), -1, 0, Infinity);
-      else {
-        const [a = 0, b = 0, c = 0] = v.split(':').map(Number);
-        store.load(keys[i]!, a, b, c, Infinity);
-      }
-    });
+    const num = (v: unknown) => (v === '' || v === null || v === undefined || v === false ? NaN : Number(v));
+    const now = Number(reply[0]);
+    for (let i = 0; i < keys.length; i++) {
+      const at = 1 + i * 4;
+      const until = num(reply[at]);
+      const s = num(reply[at + 1]);
+      if (until > now) store.load(keys[i]!, until, -1, 0, Infinity);
+      else if (!Number.isNaN(s)) store.load(keys[i]!, s, num(reply[at + 2]) || 0, num(reply[at + 3]) || 0, Infinity);
+    }
     return { store, keys };
   }
 
-  function refundArgv(p: Plan, args: readonly number[]): (string | number)[] {
-    const out: (string | number)[] = [];
-    for (let i = 0; i < p.names.length; i++) out.push(`;${p.names[i]!}=`, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!);
+  function refundArgv(p: Plan, args: readonly number[]): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < p.names.length; i++) out.push(args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!);
     return out;
   }
 
@@ -518,7 +517,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
         if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
         p = plan(input.tier, input.policies ?? defaultPolicies);
         // Redis and the block list hold all of a principal's policies under `base`; memory keys each policy.
-        base = `${o.prefix}{${escapeKey(input.key)}}`;
+        base = `${o.prefix}${KEY_VERSION}{${escapeKey(input.key)}}`;
         args = argsWithCost(p.args, p.policies, input.cost);
       } catch (error) {
         return Promise.reject(error);
@@ -528,7 +527,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(policyKeys(p, base), args, Date.now()), 'memory', p.policies, args)));
       if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, base, args)));
       return new Promise((resolve) => {
-        redis.run(base, args === p.args ? p.scriptArgs : scriptArgs(p.names, args), localClock ? Date.now() : 0, (error, reply) => {
+        redis.run(policyKeys(p, base), args, localClock ? Date.now() : 0, (error, reply) => {
           const decision = error ? degraded(p, input.key, base, args) : build(p, input.key, reply!, 'redis', p.policies, args);
           if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(p, base, decision, args);
           resolve(finish(p, decision));
@@ -544,9 +543,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
         const args = fallback && p.outage.mode === 'fallback' ? p.policies.flatMap((pol) => [ALGORITHM_CODE[pol.algorithm], Math.ceil(pol.limit * o.fallbackShare), pol.windowMs, pol.cost, pol.blockMs]) : p.args;
         return readState(p, q.key, fallback ? 'fallback' : 'memory', memory, policyKeys(p, base), args, Date.now());
       }
-      const [now, raw] = (await redis.script(PEEK, base, [0])) as [number, string];
-      const { store, keys } = fromRedisValue(p, String(raw), Number(now));
-      return readState(p, q.key, 'redis', store, keys, p.args, Number(now));
+      const reply = (await redis.script(PEEK, policyKeys(p, base), [0])) as unknown[];
+      const { store, keys } = fromRedisFields(p, reply);
+      return readState(p, q.key, 'redis', store, keys, p.args, Number(reply[0]));
     },
     async refund(input, cost) {
       const r: RefundInput = typeof input === 'string' ? { key: input, ...(cost === undefined ? {} : { cost }) } : input;
@@ -566,7 +565,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
         memory.refund(policyKeys(p, base), margs, r.at ?? now, now);
         return;
       }
-      await redis.script(REFUND, base, [0, r.at ?? 0, ...refundArgv(p, args)]);
+      await redis.script(REFUND, policyKeys(p, base), [0, r.at ?? 0, ...refundArgv(p, args)]);
     },
     async reset(input) {
       const q = stateInput(input);
@@ -575,7 +574,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (q.policies !== undefined) plan(undefined, names);
       blocks.delete(base);
       memory.remove(names.map((n) => `${base}:${n}`));
-      if (redis) await redis.script(RESET, base, q.policies === undefined ? [] : names.map((n) => `;${n}=`));
+      if (redis) await redis.script(RESET, names.map((n) => `${base}:${n}`), []);
     },
     async close() {
       if (closed) return;
