@@ -1,12 +1,4 @@
-import type { Decision, PolicyState } from './limiter.js';
-
-/** Which header families to emit. */
-export interface HeaderOptions {
-  /** `X-RateLimit-Tier/-Limit/-Window/-Remaining/-Reset` for the most restrictive policy. @default true */
-  legacy?: boolean;
-  /** IETF draft-11 `RateLimit-Policy` and `RateLimit` listing every policy. @default true */
-  standard?: boolean;
-}
+import type { Decision, HeaderOptions, PolicyState } from './types.js';
 
 /** The policy a client should watch: the violated one with the longest wait, else the one with the least left. */
 export function mostRestrictive(decision: Decision): PolicyState | undefined {

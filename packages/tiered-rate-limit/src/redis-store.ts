@@ -1,25 +1,10 @@
-import { connectionFor, type Connection, type RedisClient } from './client-adapter.js';
+import { connectionFor, type Connection } from './client-adapter.js';
 import { DeadlineQueue } from './deadline.js';
 import { StoreUnavailableError } from './errors.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA, DECIDE_SCRIPT, DECIDE_SHA } from './lua.js';
 import type { Script } from './lua-admin.js';
+import type { Logger, RedisClient, StoreStateEvent } from './types.js';
 
-export type { RedisClient } from './client-adapter.js';
-
-/** Where the limiter writes its one log line per store state change. */
-export interface Logger {
-  warn(message: string, context?: Record<string, unknown>): void;
-  info?(message: string, context?: Record<string, unknown>): void;
-}
-
-/** Emitted once per transition between Redis being usable and not. */
-export interface StoreStateEvent {
-  readonly state: 'available' | 'unavailable';
-  /** Why Redis was declared unavailable (message only, never connection strings). */
-  readonly reason?: string;
-  /** For `available`: how long the outage lasted. */
-  readonly outageMs?: number;
-}
 
 export interface RedisStoreOptions {
   connection: 'dedicated' | 'shared';
