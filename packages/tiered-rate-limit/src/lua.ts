@@ -23,9 +23,11 @@ import { createHash } from 'node:crypto';
  * `remaining` of the admitting policies excludes this request (it consumed nothing).
  */
 const DECIDE_FUNCTION = `
+-- Per policy of the decision in progress (reused across the decisions of a batch, every slot rewritten):
+-- write kind (0 none, 1 HINCRBY c, 2 HSET s c, 3 HSET s c p, 4 HSET s), its values, the key's new expiry.
+local kind, va, vb, vc, ttls, held, foreign = {}, {}, {}, {}, {}, {}, {}
 local function decide(ko, ao, n, now)
   local out = { 1, now }
-  local wr, ttls, held, foreign = {}, {}, {}, {}
   local rejected = false
   for i = 1, n do
     local b = ao + (i - 1) * 5
@@ -34,13 +36,15 @@ local function decide(ko, ao, n, now)
     local win = tonumber(ARGV[b + 3])
     local cost = tonumber(ARGV[b + 4])
     local h = redis.pcall('HMGET', KEYS[ko + i], 'b', 's', 'c', 'p')
+    foreign[i] = false
     if h.err then
       -- A value this script did not write (another type at the same name) counts as empty and is replaced.
       h = {}
       foreign[i] = true
     end
+    held[i] = false
     local rem, reset, retry, lim = 0, 0, 0, 0
-    local w, ttl = false, 0
+    local w, ttl = 0, 0
     local untilMs = tonumber(h[1])
     if untilMs and untilMs > now then
       reset = untilMs - now
@@ -64,7 +68,11 @@ local function decide(ko, ao, n, now)
         else
           count = count + cost
           rem = limit - count
-          if same then w = { 'c', cost } else w = { 's', start, 'c', count } end
+          if same then
+            w, va[i] = 1, cost
+          else
+            w, va[i], vb[i] = 2, start, count
+          end
           ttl = reset
         end
       elseif algo == 2 then
@@ -95,7 +103,11 @@ local function decide(ko, ao, n, now)
         else
           curr = curr + cost
           rem = math.floor(limit - est - cost)
-          if same then w = { 'c', cost } else w = { 's', idx, 'c', curr, 'p', prev } end
+          if same then
+            w, va[i] = 1, cost
+          else
+            w, va[i], vb[i], vc[i] = 3, idx, curr, prev
+          end
           ttl = reset + win
         end
       else
@@ -111,19 +123,20 @@ local function decide(ko, ao, n, now)
         else
           rem = math.floor((win - (newTat - now)) / step + 1e-9)
           reset = math.ceil(newTat - now)
-          w = { 's', math.ceil(newTat) }
+          w, va[i] = 4, math.ceil(newTat)
           ttl = reset
         end
       end
       if rem < 0 then rem = 0 end
     end
     if lim == 1 then rejected = true end
-    wr[i] = w
+    kind[i] = w
     ttls[i] = ttl
-    out[#out + 1] = rem
-    out[#out + 1] = reset
-    out[#out + 1] = retry
-    out[#out + 1] = lim
+    local o = 2 + (i - 1) * 4
+    out[o + 1] = rem
+    out[o + 2] = reset
+    out[o + 3] = retry
+    out[o + 4] = lim
   end
   if rejected then
     out[1] = 0
@@ -146,14 +159,20 @@ local function decide(ko, ao, n, now)
     end
   else
     for i = 1, n do
-      local w = wr[i]
-      if w then
+      local w = kind[i]
+      if w > 0 then
         local key = KEYS[ko + i]
         if foreign[i] then redis.call('DEL', key) end
-        if #w == 2 and w[1] == 'c' then
-          redis.call('HINCRBY', key, 'c', w[2])
+        if w == 1 then
+          redis.call('HINCRBY', key, 'c', va[i])
         else
-          redis.call('HSET', key, unpack(w))
+          if w == 2 then
+            redis.call('HSET', key, 's', va[i], 'c', vb[i])
+          elseif w == 3 then
+            redis.call('HSET', key, 's', va[i], 'c', vb[i], 'p', vc[i])
+          else
+            redis.call('HSET', key, 's', va[i])
+          end
           local ttl = math.ceil(ttls[i])
           if ttl < 1 then ttl = 1 end
           redis.call('PEXPIRE', key, ttl + 1000)
