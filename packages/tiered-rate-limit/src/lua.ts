@@ -23,11 +23,12 @@ import { createHash } from 'node:crypto';
  * `remaining` of the admitting policies excludes this request (it consumed nothing).
  */
 const DECIDE_FUNCTION = `
--- Per policy of the decision in progress (reused across the decisions of a batch, every slot rewritten):
--- write kind (0 none, 1 HINCRBY c, 2 HSET s c, 3 HSET s c p, 4 HSET s), its values, the key's new expiry.
-local kind, va, vb, vc, ttls, held, foreign = {}, {}, {}, {}, {}, {}, {}
+-- Scratch of the decision in progress, 7 slots per policy (one table, sized for one policy, reused across
+-- the decisions of a batch, every slot rewritten): write kind (0 none, 1 HINCRBY c, 2 HSET s c, 3 HSET s c p,
+-- 4 HSET s), its values a/b/c, the key's new expiry, held by a block, foreign value.
+local m = { 0, 0, 0, 0, 0, false, false }
 local function decide(ko, ao, n, now)
-  local out = { 1, now }
+  local out = { 1, now, 0, 0, 0, 0 }
   local rejected = false
   for i = 1, n do
     local b = ao + (i - 1) * 5
@@ -35,14 +36,15 @@ local function decide(ko, ao, n, now)
     local limit = tonumber(ARGV[b + 2])
     local win = tonumber(ARGV[b + 3])
     local cost = tonumber(ARGV[b + 4])
+    local j = (i - 1) * 7
     local h = redis.pcall('HMGET', KEYS[ko + i], 'b', 's', 'c', 'p')
-    foreign[i] = false
+    m[j + 7] = false
     if h.err then
       -- A value this script did not write (another type at the same name) counts as empty and is replaced.
       h = {}
-      foreign[i] = true
+      m[j + 7] = true
     end
-    held[i] = false
+    m[j + 6] = false
     local rem, reset, retry, lim = 0, 0, 0, 0
     local w, ttl = 0, 0
     local untilMs = tonumber(h[1])
@@ -50,7 +52,7 @@ local function decide(ko, ao, n, now)
       reset = untilMs - now
       retry = reset
       lim = 1
-      held[i] = true
+      m[j + 6] = true
     else
       local s = tonumber(h[2])
       if algo == 1 then
@@ -69,9 +71,9 @@ local function decide(ko, ao, n, now)
           count = count + cost
           rem = limit - count
           if same then
-            w, va[i] = 1, cost
+            w, m[j + 2] = 1, cost
           else
-            w, va[i], vb[i] = 2, start, count
+            w, m[j + 2], m[j + 3] = 2, start, count
           end
           ttl = reset
         end
@@ -104,9 +106,9 @@ local function decide(ko, ao, n, now)
           curr = curr + cost
           rem = math.floor(limit - est - cost)
           if same then
-            w, va[i] = 1, cost
+            w, m[j + 2] = 1, cost
           else
-            w, va[i], vb[i], vc[i] = 3, idx, curr, prev
+            w, m[j + 2], m[j + 3], m[j + 4] = 3, idx, curr, prev
           end
           ttl = reset + win
         end
@@ -123,15 +125,15 @@ local function decide(ko, ao, n, now)
         else
           rem = math.floor((win - (newTat - now)) / step + 1e-9)
           reset = math.ceil(newTat - now)
-          w, va[i] = 4, math.ceil(newTat)
+          w, m[j + 2] = 4, math.ceil(newTat)
           ttl = reset
         end
       end
       if rem < 0 then rem = 0 end
     end
     if lim == 1 then rejected = true end
-    kind[i] = w
-    ttls[i] = ttl
+    m[j + 1] = w
+    m[j + 5] = ttl
     local o = 2 + (i - 1) * 4
     out[o + 1] = rem
     out[o + 2] = reset
@@ -147,7 +149,7 @@ local function decide(ko, ao, n, now)
         out[o + 1] = out[o + 1] + tonumber(ARGV[b + 4])
       end
       local blk = tonumber(ARGV[b + 5])
-      if blk > 0 and out[o + 4] == 1 and not held[i] then
+      if blk > 0 and out[o + 4] == 1 and not m[(i - 1) * 7 + 6] then
         local key = KEYS[ko + i]
         redis.call('DEL', key)
         redis.call('HSET', key, 'b', now + blk)
@@ -159,21 +161,22 @@ local function decide(ko, ao, n, now)
     end
   else
     for i = 1, n do
-      local w = kind[i]
+      local j = (i - 1) * 7
+      local w = m[j + 1]
       if w > 0 then
         local key = KEYS[ko + i]
-        if foreign[i] then redis.call('DEL', key) end
+        if m[j + 7] then redis.call('DEL', key) end
         if w == 1 then
-          redis.call('HINCRBY', key, 'c', va[i])
+          redis.call('HINCRBY', key, 'c', m[j + 2])
         else
           if w == 2 then
-            redis.call('HSET', key, 's', va[i], 'c', vb[i])
+            redis.call('HSET', key, 's', m[j + 2], 'c', m[j + 3])
           elseif w == 3 then
-            redis.call('HSET', key, 's', va[i], 'c', vb[i], 'p', vc[i])
+            redis.call('HSET', key, 's', m[j + 2], 'c', m[j + 3], 'p', m[j + 4])
           else
-            redis.call('HSET', key, 's', va[i])
+            redis.call('HSET', key, 's', m[j + 2])
           end
-          local ttl = math.ceil(ttls[i])
+          local ttl = math.ceil(m[j + 5])
           if ttl < 1 then ttl = 1 end
           redis.call('PEXPIRE', key, ttl + 1000)
         end
