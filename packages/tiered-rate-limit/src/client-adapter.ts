@@ -114,7 +114,7 @@ const reconnectDelay = (attempt: number) => Math.min(50 * attempt, 250);
 /**
  * The connection decisions go through. `dedicated`: a duplicate of the caller's client that fails fast (no
  * offline queue) and reconnects within 250 ms. `shared`: the caller's client as it is. (The decisions of one
- * tick travel as one script call on either: see RedisStore.)
+ * event-loop turn travel as one script call on either: see RedisStore.)
  */
 export function connectionFor(client: RedisClient, dedicated: boolean): { conn: Connection; owned: boolean } {
   if (isNodeRedis(client)) {

@@ -208,7 +208,7 @@ export const DECIDE_SHA = createHash('sha1').update(DECIDE_SCRIPT).digest('hex')
 export const ALGORITHM_CODE = { 'fixed-window': 1, 'sliding-window': 2, gcra: 3 } as const;
 
 /**
- * Several decisions in one script call: the decisions a process issues in one event-loop tick (different
+ * Several decisions in one script call: the decisions a process issues in one event-loop turn (different
  * principals, each with its own policies), decided in turn, atomically as a whole, so every decision is
  * exactly what DECIDE_SCRIPT alone would decide at that instant (Redis `TIME` is read at most once per
  * call). One command instead of N costs the client one command's encoding and Redis one script invocation

@@ -14,10 +14,10 @@ export interface RedisStoreOptions {
   onStateChange: ((event: StoreStateEvent) => void) | undefined;
 }
 
-/** Most decisions one batched script call carries; a larger tick is split. */
+/** Most decisions one batched script call carries; a larger batch is split. */
 const MAX_BATCH = 128;
 
-/** A decision waiting for its tick's script call. */
+/** A decision waiting for its batch's script call. */
 interface Queued {
   keys: readonly string[];
   now: number;
@@ -35,13 +35,13 @@ export class RedisStore {
   private readonly conn: Connection;
   private readonly owned: boolean;
   private readonly deadlines: DeadlineQueue;
-  /** Whether the decisions of one tick may share one script call (not on a Cluster: their keys may live in other slots). */
+  /** Whether the decisions of one event-loop turn may share one script call (not on a Cluster: their keys may live in other slots). */
   private readonly batching: boolean;
   private batch: Queued[] | undefined;
   private readonly flushBatch = () => {
     const batch = this.batch;
     this.batch = undefined;
-    if (batch !== undefined) this.send(batch);
+    if (batch !== undefined && batch.length > 0) this.send(batch);
   };
   private available = true;
   private downSince = 0;
@@ -126,7 +126,8 @@ export class RedisStore {
     let batch = this.batch;
     if (batch === undefined) {
       batch = this.batch = [];
-      process.nextTick(this.flushBatch);
+      // After the poll phase: the HTTP requests read in one loop turn (one socket callback each) share a call.
+      setImmediate(this.flushBatch);
     }
     batch.push(queued);
     if (batch.length >= MAX_BATCH) {
@@ -135,7 +136,7 @@ export class RedisStore {
     }
   }
 
-  /** One decision: EVALSHA of the script; several from one tick: one EVALSHA of the batch script. */
+  /** One decision: EVALSHA of the script; several from one loop turn: one EVALSHA of the batch script. */
   private send(batch: readonly Queued[]): void {
     if (batch.length === 1) {
       const { keys, now, args, ok, failed } = batch[0]!;
