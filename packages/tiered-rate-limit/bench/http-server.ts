@@ -52,7 +52,7 @@ if (mode === 'ours' || mode === 'ours-1' || mode === 'ours-1-node-redis' || mode
   await redis.script('LOAD', DECIDE_SCRIPT);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const key = req.get('x-api-key') ?? req.ip ?? '';
-    redis.evalsha(DECIDE_SHA, 1, `${prefix}{${key}}`, 0, ';general=', 1, 1e9, 60_000, 1, 0, ';analysis=', 1, 1e9, 3_600_000, 1, 0).then((reply) => {
+    redis.evalsha(DECIDE_SHA, 2, `${prefix}{${key}}:general`, `${prefix}{${key}}:analysis`, 0, 1, 1e9, 60_000, 1, 0, 1, 1e9, 3_600_000, 1, 0).then((reply) => {
       const r = reply as number[];
       res.setHeader('X-RateLimit-Limit', '1000000000');
       res.setHeader('X-RateLimit-Remaining', String(r[2]));

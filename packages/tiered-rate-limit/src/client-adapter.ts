@@ -1,26 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-
-/**
- * The Redis client a limiter accepts: an ioredis `Redis` or `Cluster`, or a node-redis v5 client
- * (`createClient()` of `redis` or `@redis/client`; not its cluster).
- */
-export type RedisClient = Redis | Cluster | NodeRedisClientLike;
-
-/** The part of a node-redis v5 client the limiter uses. */
-export interface NodeRedisClientLike {
-  readonly isOpen: boolean;
-  readonly isReady: boolean;
-  sendCommand(args: string[]): Promise<unknown>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-redis types its listeners with any[]
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-redis types its listeners with any[]
-  off(event: string, listener: (...args: any[]) => void): unknown;
-  connect(): Promise<unknown>;
-  duplicate(options?: object): NodeRedisClientLike;
-  /** The options the client was created with (node-redis merges `duplicate`'s overrides shallowly). */
-  readonly options?: { socket?: object };
-  destroy(): void;
-}
+import type { NodeRedisClientLike, RedisClient } from './types.js';
 
 /** The commands and connection events the store uses, in ioredis' convention (an ioredis client is one as it is). */
 export interface Connection {
@@ -135,7 +114,7 @@ const reconnectDelay = (attempt: number) => Math.min(50 * attempt, 250);
 /**
  * The connection decisions go through. `dedicated`: a duplicate of the caller's client that fails fast (no
  * offline queue) and reconnects within 250 ms. `shared`: the caller's client as it is. (The decisions of one
- * tick travel as one script call on either: see RedisStore.)
+ * event-loop turn travel as one script call on either: see RedisStore.)
  */
 export function connectionFor(client: RedisClient, dedicated: boolean): { conn: Connection; owned: boolean } {
   if (isNodeRedis(client)) {

@@ -1,8 +1,5 @@
 import { InvalidOptionsError } from './errors.js';
 
-/** A duration: whole seconds as a number, or a string such as `'30s'`, `'1m'`, `'1h'`, `'7d'`. */
-export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
-
 const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Milliseconds of a Duration; throws InvalidOptionsError (naming `path`) for anything else. */

@@ -1,9 +1,9 @@
 import { parseList } from 'structured-headers';
 import { describe, expect, it } from 'vitest';
 import { mostRestrictive, rateLimitHeaders, writeRateLimitHeaders } from './headers.js';
-import type { Decision, PolicyState } from './limiter.js';
 import { rejection, rejectionBody } from './responses.js';
 import { defaultTiers } from './tiers.js';
+import type { Decision, PolicyState } from './types.js';
 
 const tiers = defaultTiers();
 const state = (policy: string, limit: number, windowSec: number, remaining: number, resetMs: number, limited = false): PolicyState => ({

@@ -1,12 +1,4 @@
-import type { Decision, PolicyState } from './limiter.js';
-
-/** Which header families to emit. */
-export interface HeaderOptions {
-  /** `X-RateLimit-Tier/-Limit/-Window/-Remaining/-Reset` for the most restrictive policy. @default true */
-  legacy?: boolean;
-  /** IETF draft-11 `RateLimit-Policy` and `RateLimit` listing every policy. @default true */
-  standard?: boolean;
-}
+import type { Decision, HeaderOptions, PolicyState } from './types.js';
 
 /** The policy a client should watch: the violated one with the longest wait, else the one with the least left. */
 export function mostRestrictive(decision: Decision): PolicyState | undefined {
@@ -25,6 +17,51 @@ export interface HeaderTarget {
   setHeader(name: string, value: string): unknown;
 }
 
+/** The parts of a decision's headers that depend only on its policies' names, limits and windows. */
+interface PolicyStrings {
+  readonly states: readonly PolicyState[];
+  /** The RateLimit-Policy value. */
+  readonly policy: string;
+  /** Per policy: `"name";` as the RateLimit value's items start, and the limit and window as strings. */
+  readonly items: readonly string[];
+  readonly limits: readonly string[];
+  readonly windows: readonly string[];
+}
+
+// One entry per tier: the policies a tier's requests list are usually the same from one request to the next, so
+// these strings are built once instead of per response. A different list (or an outage's scaled limits) replaces it.
+const policyStrings = new WeakMap<object, PolicyStrings>();
+
+function stringsFor(decision: Decision): PolicyStrings {
+  const states = decision.policies;
+  const cached = policyStrings.get(decision.tier);
+  if (cached !== undefined && sameShape(cached.states, states)) return cached;
+  let policy = '';
+  const items: string[] = [];
+  const limits: string[] = [];
+  const windows: string[] = [];
+  for (let i = 0; i < states.length; i++) {
+    const s = states[i]!;
+    policy += `${i === 0 ? '' : ', '}"${s.policy}";q=${s.limit};w=${s.windowSec}`;
+    items.push(`${i === 0 ? '' : ', '}"${s.policy}";r=`);
+    limits.push(String(s.limit));
+    windows.push(String(s.windowSec));
+  }
+  const made: PolicyStrings = { states, policy, items, limits, windows };
+  policyStrings.set(decision.tier, made);
+  return made;
+}
+
+function sameShape(a: readonly PolicyState[], b: readonly PolicyState[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.policy !== y.policy || x.limit !== y.limit || x.windowSec !== y.windowSec) return false;
+  }
+  return true;
+}
+
 /**
  * Writes every rate-limit header of one decision into `target`, in the order `rateLimitHeaders` lists
  * them, and returns the policy the X-RateLimit-* headers describe (undefined when they are not written),
@@ -35,22 +72,21 @@ export function writeRateLimitHeaders(target: HeaderTarget, decision: Decision, 
   if (decision.outcome !== 'allowed') target.setHeader('Retry-After', String(decision.retryAfterSec));
   const states = decision.policies;
   if (states.length === 0) return undefined;
+  const strings = stringsFor(decision);
   if (options.standard !== false) {
-    let policy = '';
     let limit = '';
     for (let i = 0; i < states.length; i++) {
       const s = states[i]!;
-      const sep = i === 0 ? '' : ', ';
-      policy += `${sep}"${s.policy}";q=${s.limit};w=${s.windowSec}`;
-      limit += `${sep}"${s.policy}";r=${s.remaining};t=${seconds(s.resetMs)}`;
+      limit += `${strings.items[i]!}${s.remaining};t=${seconds(s.resetMs)}`;
     }
-    target.setHeader('RateLimit-Policy', policy);
+    target.setHeader('RateLimit-Policy', strings.policy);
     target.setHeader('RateLimit', limit);
   }
   if (options.legacy === false) return undefined;
   const s = mostRestrictive(decision)!;
-  target.setHeader('X-RateLimit-Limit', String(s.limit));
-  target.setHeader('X-RateLimit-Window', String(s.windowSec));
+  const at = states.indexOf(s);
+  target.setHeader('X-RateLimit-Limit', at === -1 ? String(s.limit) : strings.limits[at]!);
+  target.setHeader('X-RateLimit-Window', at === -1 ? String(s.windowSec) : strings.windows[at]!);
   target.setHeader('X-RateLimit-Remaining', String(s.remaining));
   target.setHeader('X-RateLimit-Reset', String(Math.floor(decision.nowMs / 1000) + seconds(s.resetMs)));
   return s;

@@ -1,20 +1,48 @@
 export { defineTiers, defaultTiers } from './tiers.js';
-export type { Algorithm, FailureMode, PolicyDefinition, TierDefinition, Policy, Tier, TierTable, DefaultTierMetadata } from './tiers.js';
-export type { Duration } from './duration.js';
 export { createLimiter } from './limiter.js';
-export type { LimiterOptions, Limiter, CheckInput, Decision, PolicyState, Outcome, DecisionSource, StateInput, RefundInput, LimitState } from './limiter.js';
 export { createResponseRefund, requestWasSuccessful } from './response-refund.js';
-export type { ResponseRefund, ResponseRefundOptions, ResponseOutcome } from './response-refund.js';
-export type { Logger, StoreStateEvent } from './redis-store.js';
-export type { RedisClient, NodeRedisClientLike } from './client-adapter.js';
 export { tieredRateLimit, rateLimitDecision } from './middleware.js';
-export type { RateLimitOptions, RateLimitMiddleware } from './middleware.js';
 export { rateLimitHeaders, mostRestrictive } from './headers.js';
-export type { HeaderOptions } from './headers.js';
 export { rejectionBody } from './responses.js';
-export type { ErrorFormat, RateLimitBody, RateLimitExceededBody, RateLimitProblemBody, RateLimitUnavailableBody } from './responses.js';
 export { rateLimitBodySchemas, rateLimitExceededFields, rateLimitHeaderDefinitions, rateLimitUnavailableFields } from './response-schema.js';
-export type { HeaderDefinition, JsonSchema } from './response-schema.js';
-export type { RateLimited } from './request-limit.js';
 export { ipKey } from './client-ip.js';
 export { RateLimitError, InvalidOptionsError, UnsafeTrustProxyError, UnknownTierError, StoreUnavailableError } from './errors.js';
+export type {
+  Algorithm,
+  FailureMode,
+  PolicyDefinition,
+  TierDefinition,
+  Policy,
+  Tier,
+  TierTable,
+  DefaultTierMetadata,
+  Duration,
+  LimiterOptions,
+  Limiter,
+  CheckInput,
+  Decision,
+  PolicyState,
+  Outcome,
+  DecisionSource,
+  StateInput,
+  RefundInput,
+  LimitState,
+  ResponseRefund,
+  ResponseRefundOptions,
+  ResponseOutcome,
+  Logger,
+  StoreStateEvent,
+  RedisClient,
+  NodeRedisClientLike,
+  RateLimitOptions,
+  RateLimitMiddleware,
+  HeaderOptions,
+  ErrorFormat,
+  RateLimitBody,
+  RateLimitExceededBody,
+  RateLimitProblemBody,
+  RateLimitUnavailableBody,
+  HeaderDefinition,
+  JsonSchema,
+  RateLimited,
+} from './types.js';

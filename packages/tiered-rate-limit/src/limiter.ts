@@ -1,147 +1,11 @@
-import type { Registry } from 'prom-client';
 import { InvalidOptionsError, UnknownTierError } from './errors.js';
 import { isNodeRedis } from './client-adapter.js';
 import { ALGORITHM_CODE } from './lua.js';
 import { PEEK, REFUND, RESET } from './lua-admin.js';
 import { MemoryStore } from './memory-store.js';
 import { exceededCounter } from './metrics.js';
-import { type Logger, type RedisClient, RedisStore, scriptArgs, type StoreStateEvent } from './redis-store.js';
-import type { Algorithm, Policy, Tier, TierTable } from './tiers.js';
-
-/** Options of `createLimiter` (and of the middleware, which adds its own). */
-export interface LimiterOptions {
-  /** The tier table from `defineTiers` (or `defaultTiers()`). */
-  tiers: TierTable;
-  /** An ioredis `Redis` or `Cluster`, or a node-redis v5 client. Without it, counters live in process memory (one instance only). @default undefined */
-  redis?: RedisClient;
-  /** `dedicated`: decide through a fail-fast duplicate of `redis` that the limiter owns and closes; `shared`: use `redis` as is. @default 'dedicated' */
-  connection?: 'dedicated' | 'shared';
-  /** Prefix of every Redis key. @default 'rl:' */
-  prefix?: string;
-  /** Decision time: `redis` asks Redis (`TIME`, one clock for every instance); `local` sends this process's clock (one command less per decision; instances with skewed clocks then disagree by the skew). @default 'redis' */
-  clock?: 'redis' | 'local';
-  /** Deadline of one Redis decision; past it the policies' `onStoreUnavailable` mode decides. @default 30 */
-  timeoutMs?: number;
-  /** How often a background PING checks whether Redis is back during an outage. @default 200 */
-  probeIntervalMs?: number;
-  /** Share of each limit one instance may admit from memory during an outage (`ceil(limit x share)`); set 1/instances. @default 1 */
-  fallbackShare?: number;
-  /** Hard cap on keys held by the in-memory store (least recently used evicted); the local block list holds at most min(this, 10 000) principals. @default 100_000 */
-  maxMemoryKeys?: number;
-  /** Answer keys that are already over a limit from memory until their retry time, without a Redis call (same tier and policies only: a tier change asks Redis again). @default true */
-  localBlock?: boolean;
-  /** Receives one line per Redis state change (never per request). @default console */
-  logger?: Logger;
-  /** Called once per Redis state change. @default undefined */
-  onStateChange?: (event: StoreStateEvent) => void;
-  /** prom-client Registry for the `rate_limit_exceeded_total{tier,policy}` counter. @default undefined (no metrics) */
-  registry?: Registry;
-}
-
-/** One request to decide. */
-export interface CheckInput {
-  /** Who is limited: an account, API key id or `ip:...`. Never a secret (it becomes part of a Redis key). */
-  key: string;
-  /** Tier name; unknown or missing means the lowest tier. @default the lowest tier */
-  tier?: string | undefined;
-  /** Policies that apply to this request, decided together. @default the table's first policy */
-  policies?: readonly string[];
-  /** Units to consume: one number for every policy, or per policy name. @default each policy's `cost` */
-  cost?: number | Readonly<Record<string, number>>;
-}
-
-/** A principal and the policies to read (`get`) or forget (`reset`). */
-export interface StateInput {
-  /** The principal, as passed to `check`. */
-  key: string;
-  /** Tier whose limits the state is measured against (`get` only). @default the lowest tier */
-  tier?: string | undefined;
-  /** Policies to read or forget. @default every policy of the table */
-  policies?: readonly string[];
-}
-
-/** Units to give back to a principal (`refund`): the fields of the check that took them. */
-export interface RefundInput extends CheckInput {
-  /** When the units were taken (the decision's `nowMs`): a fixed or sliding window that has rolled over since gets nothing back. @default now */
-  at?: number;
-  /** Where the units were taken (the decision's `source`): `memory` and `fallback` give back in process memory. @default Redis when configured and available, else memory */
-  source?: DecisionSource;
-}
-
-/** A principal's state, read without consuming anything (`get`). */
-export interface LimitState {
-  readonly key: string;
-  readonly tier: Tier;
-  /** `redis`, `memory` (no Redis configured) or `fallback` (Redis unavailable: the outage counters). */
-  readonly source: 'redis' | 'memory' | 'fallback';
-  /** Read time, epoch ms (Redis time when Redis answered). */
-  readonly nowMs: number;
-  /** Per policy: units left now, when the quota resets, and whether a request of the policy's cost would be rejected now. */
-  readonly policies: readonly PolicyState[];
-}
-
-/** One policy's state after a decision. */
-export interface PolicyState {
-  readonly policy: string;
-  readonly algorithm: Algorithm;
-  /** The limit enforced for this decision (during a fallback: `ceil(limit x fallbackShare)`). */
-  readonly limit: number;
-  readonly windowSec: number;
-  /** Units left after this request. */
-  readonly remaining: number;
-  /** Milliseconds until the quota resets; for a limited policy, until this request could pass. */
-  readonly resetMs: number;
-  /** Milliseconds until this request could pass (0 when the policy admitted it). */
-  readonly retryAfterMs: number;
-  readonly limited: boolean;
-}
-
-/**
- * `allowed`: admitted. `limited`: a policy rejected it (429). `store-unavailable`: Redis could not decide
- * and a policy is in `closed` mode (503).
- */
-export type Outcome = 'allowed' | 'limited' | 'store-unavailable';
-
-/** Where the answer came from. */
-export type DecisionSource = 'redis' | 'memory' | 'local-block' | 'fallback' | 'none';
-
-export interface Decision {
-  readonly allowed: boolean;
-  readonly outcome: Outcome;
-  readonly source: DecisionSource;
-  readonly tier: Tier;
-  readonly key: string;
-  /** Every policy that applied, in the order requested. */
-  readonly policies: readonly PolicyState[];
-  /** The policies that rejected the request. */
-  readonly violated: readonly PolicyState[];
-  /** Decision time, epoch ms (Redis time when Redis decided). */
-  readonly nowMs: number;
-  /** Seconds to wait before retrying (0 when allowed). */
-  readonly retryAfterSec: number;
-}
-
-export interface Limiter {
-  readonly tiers: TierTable;
-  /** Decides a request atomically over its policies (all-or-nothing). Never rejects for store failures: see `outcome`. */
-  check(input: CheckInput): Promise<Decision>;
-  /**
-   * Reads a principal's state without consuming (a string is the key; every policy, lowest tier). Redis
-   * unavailable: the outage counters in memory. Rejects with StoreUnavailableError when Redis fails mid-call.
-   */
-  get(input: string | StateInput): Promise<LimitState>;
-  /**
-   * Gives back units a check took (`cost`, default each policy's cost), atomically; never below zero and
-   * never into a window that did not count them. A block set by `blockDuration` stays.
-   */
-  refund(input: string | RefundInput, cost?: number): Promise<void>;
-  /** Forgets a principal's state (every policy, or those listed) in Redis and in memory, and its local block. */
-  reset(input: string | StateInput): Promise<void>;
-  /** Whether Redis is currently used (true when no Redis is configured). */
-  readonly storeAvailable: boolean;
-  /** Stops timers and closes what the limiter created (the dedicated connection); idempotent. */
-  close(): Promise<void>;
-}
+import { RedisStore } from './redis-store.js';
+import type { CheckInput, Decision, DecisionSource, LimitState, Limiter, LimiterOptions, Policy, PolicyState, RefundInput, StateInput, Tier, TierTable } from './types.js';
 
 interface Plan {
   readonly tier: Tier;
@@ -149,7 +13,6 @@ interface Plan {
   readonly suffixes: readonly string[];
   readonly names: readonly string[];
   readonly args: readonly number[];
-  readonly scriptArgs: readonly (string | number)[];
   readonly outage: Outage;
 }
 
@@ -227,6 +90,13 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * Version of the Redis key layout, part of every key name (`<prefix>v2:{<principal>}:<policy>`, one HASH per
+ * policy). A layout change takes a new version, so that instances of two releases side by side during a
+ * rolling deploy each count in their own keys instead of misreading the other's values.
+ */
+const KEY_VERSION = 'v2:';
+
 // `{` and `}` in a caller's key would move the hash tag; percent-encode them.
 function escapeKey(key: string): string {
   return key.includes('{') || key.includes('}') ? key.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : key;
@@ -293,7 +163,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
       suffixes: policies.map((p) => `:${p.name}`),
       names: policies.map((p) => p.name),
       args,
-      scriptArgs: scriptArgs(policies.map((p) => p.name), args),
       outage: outagePlan(policies),
     };
     return made;
@@ -448,7 +317,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
 
   function baseOf(key: unknown): string {
     if (typeof key !== 'string' || key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
-    return `${o.prefix}{${escapeKey(key)}}`;
+    return `${o.prefix}${KEY_VERSION}{${escapeKey(key)}}`;
   }
 
   function stateInput(input: string | StateInput): StateInput {
@@ -476,31 +345,25 @@ export function createLimiter(options: LimiterOptions): Limiter {
   }
 
   // A Redis value (`<end>;name=state;...`, see lua.ts) loaded into a scratch memory store, so that one arithmetic evaluates both.
-  function fromRedisValue(p: Plan, raw: string, now: number): { store: MemoryStore; keys: string[] } {
+  /** A store holding the policy states PEEK_SCRIPT read (4 fields per policy: b, s, c, p), to be evaluated like a decision. */
+  function fromRedisFields(p: Plan, reply: readonly unknown[]): { store: MemoryStore; keys: string[] } {
     const store = new MemoryStore({ maxKeys: p.names.length });
     const keys = p.names.map((_, i) => String(i));
-    const head = raw.indexOf(';');
-    const end = head === -1 ? NaN : Number(raw.slice(0, head));
-    if (!(end > now)) return { store, keys };
-    p.names.forEach((name, i) => {
-      const token = `;${name}=`;
-      const at = raw.indexOf(token, head);
-      if (at === -1) return;
-      const from = at + token.length;
-      const stop = raw.indexOf(';', from);
-      const v = raw.slice(from, stop === -1 ? undefined : stop);
-      if (v.startsWith('b')) store.load(keys[i]!, Number(v.slice(1)), -1, 0, Infinity);
-      else {
-        const [a = 0, b = 0, c = 0] = v.split(':').map(Number);
-        store.load(keys[i]!, a, b, c, Infinity);
-      }
-    });
+    const num = (v: unknown) => (v === '' || v === null || v === undefined || v === false ? NaN : Number(v));
+    const now = Number(reply[0]);
+    for (let i = 0; i < keys.length; i++) {
+      const at = 1 + i * 4;
+      const until = num(reply[at]);
+      const s = num(reply[at + 1]);
+      if (until > now) store.load(keys[i]!, until, -1, 0, Infinity);
+      else if (!Number.isNaN(s)) store.load(keys[i]!, s, num(reply[at + 2]) || 0, num(reply[at + 3]) || 0, Infinity);
+    }
     return { store, keys };
   }
 
-  function refundArgv(p: Plan, args: readonly number[]): (string | number)[] {
-    const out: (string | number)[] = [];
-    for (let i = 0; i < p.names.length; i++) out.push(`;${p.names[i]!}=`, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!);
+  function refundArgv(p: Plan, args: readonly number[]): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < p.names.length; i++) out.push(args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!);
     return out;
   }
 
@@ -518,7 +381,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
         if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
         p = plan(input.tier, input.policies ?? defaultPolicies);
         // Redis and the block list hold all of a principal's policies under `base`; memory keys each policy.
-        base = `${o.prefix}{${escapeKey(input.key)}}`;
+        base = `${o.prefix}${KEY_VERSION}{${escapeKey(input.key)}}`;
         args = argsWithCost(p.args, p.policies, input.cost);
       } catch (error) {
         return Promise.reject(error);
@@ -528,7 +391,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(policyKeys(p, base), args, Date.now()), 'memory', p.policies, args)));
       if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, base, args)));
       return new Promise((resolve) => {
-        redis.run(base, args === p.args ? p.scriptArgs : scriptArgs(p.names, args), localClock ? Date.now() : 0, (error, reply) => {
+        redis.run(policyKeys(p, base), args, localClock ? Date.now() : 0, (error, reply) => {
           const decision = error ? degraded(p, input.key, base, args) : build(p, input.key, reply!, 'redis', p.policies, args);
           if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(p, base, decision, args);
           resolve(finish(p, decision));
@@ -544,9 +407,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
         const args = fallback && p.outage.mode === 'fallback' ? p.policies.flatMap((pol) => [ALGORITHM_CODE[pol.algorithm], Math.ceil(pol.limit * o.fallbackShare), pol.windowMs, pol.cost, pol.blockMs]) : p.args;
         return readState(p, q.key, fallback ? 'fallback' : 'memory', memory, policyKeys(p, base), args, Date.now());
       }
-      const [now, raw] = (await redis.script(PEEK, base, [0])) as [number, string];
-      const { store, keys } = fromRedisValue(p, String(raw), Number(now));
-      return readState(p, q.key, 'redis', store, keys, p.args, Number(now));
+      const reply = (await redis.script(PEEK, policyKeys(p, base), [0])) as unknown[];
+      const { store, keys } = fromRedisFields(p, reply);
+      return readState(p, q.key, 'redis', store, keys, p.args, Number(reply[0]));
     },
     async refund(input, cost) {
       const r: RefundInput = typeof input === 'string' ? { key: input, ...(cost === undefined ? {} : { cost }) } : input;
@@ -566,7 +429,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
         memory.refund(policyKeys(p, base), margs, r.at ?? now, now);
         return;
       }
-      await redis.script(REFUND, base, [0, r.at ?? 0, ...refundArgv(p, args)]);
+      await redis.script(REFUND, policyKeys(p, base), [0, r.at ?? 0, ...refundArgv(p, args)]);
     },
     async reset(input) {
       const q = stateInput(input);
@@ -575,7 +438,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (q.policies !== undefined) plan(undefined, names);
       blocks.delete(base);
       memory.remove(names.map((n) => `${base}:${n}`));
-      if (redis) await redis.script(RESET, base, q.policies === undefined ? [] : names.map((n) => `;${n}=`));
+      if (redis) await redis.script(RESET, names.map((n) => `${base}:${n}`), []);
     },
     async close() {
       if (closed) return;

@@ -1,32 +1,10 @@
-import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { UnsafeTrustProxyError } from './errors.js';
-import type { Decision, Limiter } from './limiter.js';
-import { createRequestLimiter, type RateLimited, type RequestLimitOptions } from './request-limit.js';
+import { createRequestLimiter } from './request-limit.js';
 import { requestWasSuccessful as succeeded } from './response-refund.js';
+import type { Decision, RateLimitMiddleware, RateLimitOptions } from './types.js';
 
 type MaybePromise<T> = T | Promise<T>;
-
-/** Options of `tieredRateLimit`: the limiter's options plus how to read an Express request. */
-export interface RateLimitOptions extends RequestLimitOptions<Request> {
-  /** Whether a response counts as a success for `skipSuccessfulRequests` / `skipFailedRequests`; called once the response is done. A response the client abandoned before it was sent is a failure whatever this says. @default (req, res) => res.statusCode < 400 */
-  requestWasSuccessful?: (req: Request, res: Response) => MaybePromise<boolean>;
-  /** Answers a request that is not allowed instead of the default (`body` is what the library would send; the headers are already set). @default sends `body` with its status */
-  handler?: (req: Request, res: Response, next: NextFunction, limited: RateLimited) => unknown;
-  /** The Express app, to refuse `trust proxy = true` at construction (otherwise checked on the first request). @default undefined */
-  app?: Application;
-}
-
-/** The middleware, with its limiter (for direct checks) and `close()`. */
-export interface RateLimitMiddleware extends RequestHandler {
-  readonly limiter: Limiter;
-  /** Closes the limiter (timers and the dedicated Redis connection). */
-  close(): Promise<void>;
-  /**
-   * The limiter key this middleware uses for a principal (as `key` returns it) or a client IP, for
-   * `limiter.get`, `limiter.refund` and `limiter.reset`: `mw.limiter.reset(mw.limiterKey('acct_1'))`.
-   */
-  limiterKey(principal: string | { ip: string }): string;
-}
 
 /** The decision the middleware made for this response (kept in `res.locals.rateLimit`). */
 export function rateLimitDecision(res: Response): Decision | undefined {

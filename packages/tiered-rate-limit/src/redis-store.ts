@@ -1,25 +1,10 @@
-import { connectionFor, type Connection, type RedisClient } from './client-adapter.js';
+import { connectionFor, type Connection } from './client-adapter.js';
 import { DeadlineQueue } from './deadline.js';
 import { StoreUnavailableError } from './errors.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA, DECIDE_SCRIPT, DECIDE_SHA } from './lua.js';
 import type { Script } from './lua-admin.js';
+import type { Logger, RedisClient, StoreStateEvent } from './types.js';
 
-export type { RedisClient } from './client-adapter.js';
-
-/** Where the limiter writes its one log line per store state change. */
-export interface Logger {
-  warn(message: string, context?: Record<string, unknown>): void;
-  info?(message: string, context?: Record<string, unknown>): void;
-}
-
-/** Emitted once per transition between Redis being usable and not. */
-export interface StoreStateEvent {
-  readonly state: 'available' | 'unavailable';
-  /** Why Redis was declared unavailable (message only, never connection strings). */
-  readonly reason?: string;
-  /** For `available`: how long the outage lasted. */
-  readonly outageMs?: number;
-}
 
 export interface RedisStoreOptions {
   connection: 'dedicated' | 'shared';
@@ -29,21 +14,14 @@ export interface RedisStoreOptions {
   onStateChange: ((event: StoreStateEvent) => void) | undefined;
 }
 
-/** The script's ARGV after the time: per policy its search token `;name=`, then the memory store's 5 numbers. */
-export function scriptArgs(names: readonly string[], args: readonly number[]): (string | number)[] {
-  const out: (string | number)[] = [];
-  for (let i = 0; i < names.length; i++) out.push(`;${names[i]!}=`, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!, args[i * 5 + 4]!);
-  return out;
-}
-
-/** Most decisions one batched script call carries; a larger tick is split. */
+/** Most decisions one batched script call carries; a larger batch is split. */
 const MAX_BATCH = 128;
 
-/** A decision waiting for its tick's script call. */
+/** A decision waiting for its batch's script call. */
 interface Queued {
-  key: string;
+  keys: readonly string[];
   now: number;
-  argv: readonly (string | number)[];
+  args: readonly number[];
   ok(reply: unknown): void;
   failed(cause: unknown): void;
 }
@@ -57,13 +35,13 @@ export class RedisStore {
   private readonly conn: Connection;
   private readonly owned: boolean;
   private readonly deadlines: DeadlineQueue;
-  /** Whether the decisions of one tick may share one script call (not on a Cluster: their keys may live in other slots). */
+  /** Whether the decisions of one event-loop turn may share one script call (not on a Cluster: their keys may live in other slots). */
   private readonly batching: boolean;
   private batch: Queued[] | undefined;
   private readonly flushBatch = () => {
     const batch = this.batch;
     this.batch = undefined;
-    if (batch !== undefined) this.send(batch);
+    if (batch !== undefined && batch.length > 0) this.send(batch);
   };
   private available = true;
   private downSince = 0;
@@ -100,22 +78,22 @@ export class RedisStore {
   }
 
   /**
-   * The script's reply for `key`'s policies (`args`: 5 numbers per policy as in the memory store), or a
-   * StoreUnavailableError within `timeoutMs`. `now` 0 means Redis `TIME`.
+   * The script's reply for one principal's policy keys (`args`: 5 numbers per policy as in the memory
+   * store), or a StoreUnavailableError within `timeoutMs`. `now` 0 means Redis `TIME`.
    */
-  decide(key: string, names: readonly string[], args: readonly number[], now = 0): Promise<number[]> {
-    return new Promise((resolve, reject) => this.run(key, scriptArgs(names, args), now, (error, reply) => (error ? reject(error) : resolve(reply!))));
+  decide(keys: readonly string[], args: readonly number[], now = 0): Promise<number[]> {
+    return new Promise((resolve, reject) => this.run(keys, args, now, (error, reply) => (error ? reject(error) : resolve(reply!))));
   }
 
   /**
-   * Callback form of `decide` for the hot path (one promise fewer per request), taking the script's
-   * ARGV tail from `scriptArgs`: `done` runs exactly once, with the reply or a StoreUnavailableError.
+   * Callback form of `decide` for the hot path (one promise fewer per request): `done` runs exactly once,
+   * with the reply or a StoreUnavailableError.
    */
-  run(key: string, argv: readonly (string | number)[], now: number, done: (error: StoreUnavailableError | undefined, reply?: number[]) => void): void {
+  run(keys: readonly string[], args: readonly number[], now: number, done: (error: StoreUnavailableError | undefined, reply?: number[]) => void): void {
     if (this.conn.status !== 'ready') {
       if (this.booting()) {
         // Before the first connection only: wait for it within the same deadline instead of falling back at boot.
-        this.firstReady().then(() => this.run(key, argv, now, done), (error: StoreUnavailableError) => done(error));
+        this.firstReady().then(() => this.run(keys, args, now, done), (error: StoreUnavailableError) => done(error));
         return;
       }
       const error = new StoreUnavailableError(`Redis connection is ${this.conn.status}`);
@@ -140,7 +118,7 @@ export class RedisStore {
       this.markDown(message);
       done(new StoreUnavailableError(`Redis decision failed: ${message}`, { cause }));
     };
-    const queued: Queued = { key, now, argv, ok, failed };
+    const queued: Queued = { keys, now, args, ok, failed };
     if (!this.batching) {
       this.send([queued]);
       return;
@@ -148,7 +126,8 @@ export class RedisStore {
     let batch = this.batch;
     if (batch === undefined) {
       batch = this.batch = [];
-      process.nextTick(this.flushBatch);
+      // After the poll phase: the HTTP requests read in one loop turn (one socket callback each) share a call.
+      setImmediate(this.flushBatch);
     }
     batch.push(queued);
     if (batch.length >= MAX_BATCH) {
@@ -157,20 +136,25 @@ export class RedisStore {
     }
   }
 
-  /** One decision: EVALSHA of the script; several from one tick: one EVALSHA of the batch script. */
+  /** One decision: EVALSHA of the script; several from one loop turn: one EVALSHA of the batch script. */
   private send(batch: readonly Queued[]): void {
     if (batch.length === 1) {
-      const { key, now, argv, ok, failed } = batch[0]!;
-      this.conn.evalsha(DECIDE_SHA, 1, key, now, ...argv).then(ok, (error: unknown) => {
+      const { keys, now, args, ok, failed } = batch[0]!;
+      const single = [...keys, now, ...args];
+      this.conn.evalsha(DECIDE_SHA, keys.length, ...single).then(ok, (error: unknown) => {
         // After SCRIPT FLUSH or a restart the script cache is empty: EVAL loads it again.
-        if (isNoScript(error)) this.conn.eval(DECIDE_SCRIPT, 1, key, now, ...argv).then(ok, failed);
+        if (isNoScript(error)) this.conn.eval(DECIDE_SCRIPT, keys.length, ...single).then(ok, failed);
         else failed(error);
       });
       return;
     }
     const args: (string | number)[] = [];
-    for (const q of batch) args.push(q.key);
-    for (const q of batch) args.push(q.argv.length + 1, q.now, ...q.argv);
+    let numKeys = 0;
+    for (const q of batch) {
+      for (const k of q.keys) args.push(k);
+      numKeys += q.keys.length;
+    }
+    for (const q of batch) args.push(q.keys.length, q.now, ...q.args);
     const ok = (replies: unknown) => {
       const r = replies as unknown[];
       for (let i = 0; i < batch.length; i++) batch[i]!.ok(r[i]);
@@ -178,8 +162,8 @@ export class RedisStore {
     const failed = (error: unknown) => {
       for (const q of batch) q.failed(error);
     };
-    this.conn.evalsha(DECIDE_BATCH_SHA, batch.length, ...args).then(ok, (error: unknown) => {
-      if (isNoScript(error)) this.conn.eval(DECIDE_BATCH_SCRIPT, batch.length, ...args).then(ok, failed);
+    this.conn.evalsha(DECIDE_BATCH_SHA, numKeys, ...args).then(ok, (error: unknown) => {
+      if (isNoScript(error)) this.conn.eval(DECIDE_BATCH_SCRIPT, numKeys, ...args).then(ok, failed);
       else failed(error);
     });
   }
@@ -276,10 +260,10 @@ export class RedisStore {
   }
 
   /**
-   * Runs one of the state scripts (lua-admin.ts: get, refund, reset) on `key` under the same deadline as
-   * a decision; rejects with a StoreUnavailableError when Redis is not ready, fails or is too slow.
+   * Runs one of the state scripts (lua-admin.ts: get, refund, reset) on a principal's policy `keys` under the
+   * same deadline as a decision; rejects with a StoreUnavailableError when Redis is not ready, fails or is too slow.
    */
-  script(script: Script, key: string, argv: readonly (string | number)[]): Promise<unknown> {
+  script(script: Script, keys: readonly string[], argv: readonly (string | number)[]): Promise<unknown> {
     if (this.conn.status !== 'ready' && !this.booting()) return Promise.reject(new StoreUnavailableError(`Redis connection is ${this.conn.status}`));
     return new Promise((resolve, reject) => {
       const entry = this.deadlines.add(() => reject(new StoreUnavailableError(`Redis did not answer within ${this.options.timeoutMs} ms`)));
@@ -292,8 +276,8 @@ export class RedisStore {
         reject(new StoreUnavailableError(`Redis call failed: ${message}`, { cause }));
       };
       const send = () =>
-        this.conn.evalsha(script.sha, 1, key, ...argv).then(ok, (error: unknown) => {
-          if (error instanceof Error && error.message.startsWith('NOSCRIPT')) this.conn.eval(script.source, 1, key, ...argv).then(ok, failed);
+        this.conn.evalsha(script.sha, keys.length, ...keys, ...argv).then(ok, (error: unknown) => {
+          if (error instanceof Error && error.message.startsWith('NOSCRIPT')) this.conn.eval(script.source, keys.length, ...keys, ...argv).then(ok, failed);
           else failed(error);
         });
       if (this.conn.status === 'ready') send();

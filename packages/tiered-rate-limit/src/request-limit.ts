@@ -1,9 +1,10 @@
 import { ipKey } from './client-ip.js';
 import { InvalidOptionsError } from './errors.js';
-import { type HeaderOptions, type HeaderTarget, writeRateLimitHeaders } from './headers.js';
-import { type CheckInput, createLimiter, type Decision, type Limiter, type LimiterOptions } from './limiter.js';
-import { createResponseRefund, type ResponseRefundOptions } from './response-refund.js';
-import { type ErrorFormat, type RateLimitBody, rejection } from './responses.js';
+import { type HeaderTarget, writeRateLimitHeaders } from './headers.js';
+import { createLimiter } from './limiter.js';
+import { createResponseRefund } from './response-refund.js';
+import { rejection } from './responses.js';
+import type { CheckInput, Decision, ErrorFormat, HeaderOptions, Limiter, LimiterOptions, RateLimitBody, RateLimited, ResponseRefundOptions } from './types.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -41,16 +42,6 @@ export interface Rejection {
   readonly body: string;
   /** What a `handler` receives: the decision and the default body (not serialized). */
   readonly limited: RateLimited;
-}
-
-/** What a binding's `handler` receives besides the framework's request and response. */
-export interface RateLimited {
-  /** The decision that was not allowed (outcome `limited` for a 429, `store-unavailable` for a 503). */
-  readonly decision: Decision;
-  /** The status the default answer uses: 429, or 503 while a `closed` policy cannot reach its store. */
-  readonly status: 429 | 503;
-  /** The body the library would send (in `format`), for the handler to send, extend or replace. */
-  readonly body: RateLimitBody;
 }
 
 /** The framework-independent half of every binding: validated options, the limiter, and one decision per request. */

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLimiter, type Limiter } from './limiter.js';
+import { createLimiter } from './limiter.js';
 import { createResponseRefund, requestWasSuccessful } from './response-refund.js';
 import { defineTiers } from './tiers.js';
+import type { Limiter } from './types.js';
 
 // The framework-free refund step every binding (Express here, others in their own files) runs after a response.
 

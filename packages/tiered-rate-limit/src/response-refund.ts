@@ -1,21 +1,5 @@
 import { InvalidOptionsError } from './errors.js';
-import type { CheckInput, Decision, Limiter } from './limiter.js';
-
-/** Which admitted requests stop counting once their response is done. */
-export interface ResponseRefundOptions {
-  /** Give back what a successful request took, so only failures count (login endpoints). @default false */
-  skipSuccessfulRequests?: boolean;
-  /** Give back what a failed request took, so only successes count. @default false */
-  skipFailedRequests?: boolean;
-}
-
-/** What a framework binding knows about a response once it is done. */
-export interface ResponseOutcome {
-  /** The status code that was sent. */
-  readonly statusCode: number;
-  /** Whether the response was sent in full; false when the client went away or the response failed midway. */
-  readonly finished: boolean;
-}
+import type { CheckInput, Decision, Limiter, ResponseOutcome, ResponseRefund, ResponseRefundOptions } from './types.js';
 
 /**
  * The default definition of success: the response was sent in full with a status below 400. A 4xx or
@@ -23,19 +7,6 @@ export interface ResponseOutcome {
  */
 export function requestWasSuccessful(outcome: ResponseOutcome): boolean {
   return outcome.finished && outcome.statusCode < 400;
-}
-
-/** Refunds after the response, shared by every framework binding. */
-export interface ResponseRefund {
-  /** False when neither option is set: a binding then need not watch responses at all. */
-  readonly enabled: boolean;
-  /**
-   * Gives back what `decision` took (same key, tier, policies and cost as `input`) when the response's
-   * success, as the binding judged it, is one the options skip. Only admitted decisions that counted
-   * something are refunded (a 429 took nothing); the refund is credited to the window and store that
-   * counted the request. Never throws: a failed refund leaves the request counted.
-   */
-  settle(limiter: Limiter, input: CheckInput, decision: Decision, successful: boolean | Promise<boolean>): void;
 }
 
 /** Validates the options (at construction) and returns the refund step a binding runs when a response is done. */

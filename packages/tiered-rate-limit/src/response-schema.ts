@@ -1,14 +1,6 @@
+import type { HeaderDefinition, JsonSchema } from './types.js';
 // The default 429/503 bodies and the rate-limit headers as plain data (JSON Schema and OpenAPI header objects),
 // for an app that documents them (e.g. in its OpenAPI error catalog) or validates what it receives.
-
-/** A JSON Schema (draft 2020-12 / OpenAPI 3.1 subset) as plain data. */
-export type JsonSchema = Readonly<Record<string, unknown>>;
-
-/** One header as OpenAPI describes it: `{ description, schema }`. */
-export interface HeaderDefinition {
-  readonly description: string;
-  readonly schema: JsonSchema;
-}
 
 const retryAfter = { type: 'integer', minimum: 1, description: 'Seconds to wait before retrying (equal to the Retry-After header).' } as const;
 const currentTier = { type: 'string', description: 'Name of the tier the request was decided with.' } as const;

@@ -1,43 +1,5 @@
-import type { Decision, PolicyState } from './limiter.js';
 import { mostRestrictive } from './headers.js';
-import type { TierTable } from './tiers.js';
-
-/** Body format of 429 and 503 answers. */
-export type ErrorFormat = 'json' | 'problem+json';
-
-/** The default 429 body: `{ success: false, error: { message, code, retryAfter, currentTier, upgradeUrl?, limits } }`. */
-export interface RateLimitExceededBody {
-  success: false;
-  error: {
-    message: string;
-    code: 'RATE_LIMIT_EXCEEDED';
-    retryAfter: number;
-    currentTier: string;
-    upgradeUrl?: string;
-    limits: Record<string, number>;
-  };
-}
-
-/** The default 503 body while a `closed` policy cannot reach its store. */
-export interface RateLimitUnavailableBody {
-  success: false;
-  error: { message: string; code: 'RATE_LIMIT_UNAVAILABLE'; retryAfter: number; currentTier: string };
-}
-
-/** The `problem+json` body (RFC 9457) of a 429 or 503. */
-export interface RateLimitProblemBody {
-  type: string;
-  title: string;
-  status: 429 | 503;
-  detail: string;
-  retryAfter: number;
-  'violated-policies'?: string[];
-  tier?: string;
-  upgrade?: { tier: string; limit: number; url: string };
-}
-
-/** Any default body of a 429 or 503. */
-export type RateLimitBody = RateLimitExceededBody | RateLimitUnavailableBody | RateLimitProblemBody;
+import type { Decision, ErrorFormat, PolicyState, RateLimitExceededBody, RateLimitUnavailableBody, TierTable } from './types.js';
 
 /** The next tier up whose limit of `policy` is higher, i.e. the one worth upgrading to, and where to upgrade. */
 function upgradeFor(tiers: TierTable, decision: Decision, policy: string, url: string) {

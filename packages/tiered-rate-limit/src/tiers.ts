@@ -1,74 +1,6 @@
-import { type Duration, toMs } from './duration.js';
+import { toMs } from './duration.js';
 import { InvalidOptionsError } from './errors.js';
-
-/** How a policy counts. */
-export type Algorithm = 'fixed-window' | 'sliding-window' | 'gcra';
-
-/**
- * What a policy does while Redis cannot answer: `fallback` limits in process memory to
- * `ceil(limit x fallbackShare)`, `closed` rejects with 503 + Retry-After, `open` lets the request through.
- */
-export type FailureMode = 'fallback' | 'closed' | 'open';
-
-/** One limit of a tier, e.g. "20 requests per minute". */
-export interface PolicyDefinition {
-  /** Units (requests, or cost units) allowed per window; a positive integer. */
-  limit: number;
-  /** Window length: whole seconds, or `'1m'`, `'1h'`, `'1d'`. */
-  window: Duration;
-  /** Units one request consumes (override per request with the `cost` option). @default 1 */
-  cost?: number;
-  /** Counting algorithm. @default 'fixed-window' */
-  algorithm?: Algorithm;
-  /** Behaviour while Redis is unavailable. @default 'fallback' */
-  onStoreUnavailable?: FailureMode;
-  /** After a rejection by this policy, reject the key for this long (penalty for abuse). @default undefined (no block) */
-  blockDuration?: Duration;
-}
-
-/** One subscription tier. */
-export interface TierDefinition {
-  /** Name shown to users, e.g. in the 429 message. @default the tier name with a capital first letter */
-  label?: string;
-  /** The tier's policies by name; every tier must define the same policy names. */
-  policies: Readonly<Record<string, PolicyDefinition>>;
-  /** Free-form data exposed on the tier (e.g. `historyRetentionDays`). @default {} */
-  metadata?: Readonly<Record<string, unknown>>;
-}
-
-/** A validated policy, windows in milliseconds. */
-export interface Policy {
-  readonly name: string;
-  readonly limit: number;
-  readonly windowMs: number;
-  readonly cost: number;
-  readonly algorithm: Algorithm;
-  readonly onStoreUnavailable: FailureMode;
-  readonly blockMs: number;
-}
-
-/** A validated tier. `rank` is its position in the table (0 = lowest). */
-export interface Tier<M extends Readonly<Record<string, unknown>> = Readonly<Record<string, unknown>>> {
-  readonly name: string;
-  readonly label: string;
-  readonly rank: number;
-  readonly metadata: M;
-  readonly policies: ReadonlyMap<string, Policy>;
-}
-
-/** The validated tier table that limiters and middleware take. Tiers are ordered lowest first (the upgrade path). */
-export interface TierTable<N extends string = string> {
-  /** Tier names, lowest first. */
-  readonly names: readonly N[];
-  /** Policy names, in declaration order; the first one is the default policy of a request. */
-  readonly policyNames: readonly string[];
-  /** The tier called `name`, or undefined. */
-  get(name: string): Tier | undefined;
-  /** The tier called `name`, or the lowest tier when the name is unknown or missing. */
-  resolve(name: string | undefined | null): Tier;
-  /** The next tier up, or undefined for the highest. */
-  next(tier: Tier): Tier | undefined;
-}
+import type { Algorithm, DefaultTierMetadata, FailureMode, Policy, PolicyDefinition, Tier, TierDefinition, TierTable } from './types.js';
 
 const algorithms: readonly Algorithm[] = ['fixed-window', 'sliding-window', 'gcra'];
 const failureModes: readonly FailureMode[] = ['fallback', 'closed', 'open'];
@@ -137,11 +69,6 @@ export function defineTiers<N extends string>(definitions: Readonly<Record<N, Ti
     resolve: (name: string | undefined | null) => (name == null ? undefined : tiers.get(name)) ?? ordered[0]!,
     next: (tier: Tier) => ordered[tier.rank + 1],
   });
-}
-
-/** Metadata of the default tiers. `historyRetentionDays: null` means unlimited. */
-export interface DefaultTierMetadata extends Record<string, unknown> {
-  readonly historyRetentionDays: number | null;
 }
 
 /**

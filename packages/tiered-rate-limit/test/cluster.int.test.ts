@@ -22,16 +22,21 @@ describe.skipIf(!canRun)('Redis Cluster (3 private masters)', () => {
     await cluster?.stop();
   });
 
-  it('decides multi-policy requests in one script call on one key (one hash slot), spread over the nodes by principal', async () => {
+  it('decides multi-policy requests in one script call on one hash slot, spread over the nodes by principal', async () => {
     const owners = new Set<number>();
     for (let i = 0; i < 30; i++) {
       const key = `acct-${i}`;
       const d = await limiter.check({ key, policies: ['general', 'analysis'] });
       expect(d.source).toBe('redis');
       expect(d.policies.map((p) => p.remaining)).toEqual([19, 9]);
-      // One key per principal holds every policy, so a decision touches exactly one slot.
-      expect(await client.get(`rl:{${key}}`)).toMatch(/^\d+;general=\d+:1;analysis=\d+:1$/);
-      owners.add(Number(await client.cluster('KEYSLOT', `rl:{${key}}`)));
+      // One key per policy, all under the principal's hash tag, so a decision touches exactly one slot.
+      const general = `rl:v2:{${key}}:general`;
+      const analysis = `rl:v2:{${key}}:analysis`;
+      expect(await client.hget(general, 'c')).toBe('1');
+      expect(await client.hget(analysis, 'c')).toBe('1');
+      const slot = Number(await client.cluster('KEYSLOT', general));
+      expect(Number(await client.cluster('KEYSLOT', analysis))).toBe(slot);
+      owners.add(slot);
     }
     // Different principals spread over the cluster rather than piling on one node.
     expect(owners.size).toBeGreaterThan(10);

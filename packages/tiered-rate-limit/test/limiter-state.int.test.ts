@@ -167,3 +167,23 @@ describe.skipIf(!redisUp)('limiter state operations across instances (redis)', (
     }
   });
 });
+
+describe.skipIf(!redisUp)('Redis key layout', () => {
+  it("keeps each policy in its own versioned key and never reads the previous layout's value (rolling deploys)", async () => {
+    const prefix = `${shared!.prefix}layout${n++}:`;
+    const limiter = createLimiter({ tiers, redis: shared!.client, connection: 'shared', prefix, timeoutMs: 2_000 });
+    try {
+      // What an instance of the previous release writes for this principal: one string holding every policy.
+      await shared!.client.set(`${prefix}{acct}`, `${Date.now() + 60_000};general=${Date.now()}:5`, 'PX', 60_000);
+      const d = await limiter.check({ key: 'acct', policies: ['general', 'hourly'] });
+      expect(d.allowed).toBe(true);
+      expect(d.policies.map((p) => p.remaining)).toEqual([4, 9]);
+      expect(await shared!.client.hget(`${prefix}v2:{acct}:general`, 'c')).toBe('1');
+      expect(await shared!.client.hget(`${prefix}v2:{acct}:hourly`, 'c')).toBe('1');
+      // The previous release's value is left alone for its own instances.
+      expect(await shared!.client.get(`${prefix}{acct}`)).toMatch(/;general=\d+:5$/);
+    } finally {
+      await limiter.close();
+    }
+  });
+});

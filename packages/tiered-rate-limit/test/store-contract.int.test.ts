@@ -41,20 +41,19 @@ afterAll(async () => {
   await shared?.cleanup();
 });
 
-/** The refund script's ARGV tail: per policy its token and the first 4 of decide's 5 numbers. */
-const refundArgv = (names: string[], args: number[]) => names.flatMap((n, i) => [`;${n}=`, args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!]);
+/** The refund script's ARGV tail: per policy the first 4 of decide's 5 numbers. */
+const refundArgv = (args: number[]) => args.flatMap((v, i) => (i % 5 === 4 ? [] : [v]));
 
 function memoryImpl(m = new MemoryStore({ maxKeys: 10_000 })): { decide: Decide; refund: Refund; reset: Reset; ns: string } {
   return { decide: async (k, a, now) => m.decide(k, a, now), refund: async (k, a, at, now) => m.refund(k, a, at, now), reset: async (k) => void m.remove(k), ns: 'm:' };
 }
 
 function redisImpl(ns = `${shared!.prefix}${run++}:`, through: () => RedisStore = () => store!): { decide: Decide; refund: Refund; reset: Reset; ns: string } {
-  // Redis keeps all of a principal's policies in one key; the test's per-policy keys become policy names.
-  const names = (k: string[]) => k.map((x) => x.slice(ns.length));
+  // Redis keeps each policy of a principal in its own key, as the memory store does.
   return {
-    decide: (k, a, now) => through().decide(`${ns}principal`, names(k), a, now),
-    refund: async (k, a, at, now) => ((await through().script(REFUND, `${ns}principal`, [now, at, ...refundArgv(names(k), a)])) as number[])[1]!,
-    reset: async (k) => void (await through().script(RESET, `${ns}principal`, names(k).map((n) => `;${n}=`))),
+    decide: (k, a, now) => through().decide(k, a, now),
+    refund: async (k, a, at, now) => ((await through().script(REFUND, k, [now, at, ...refundArgv(a)])) as number[])[1]!,
+    reset: async (k) => void (await through().script(RESET, k, [])),
     ns,
   };
 }
@@ -326,7 +325,7 @@ describe.skipIf(!redisUp)('the Lua script and the memory store', () => {
           if (chosen.length === 0) continue;
           const keys = chosen.map(({ i }) => `p${i}`);
           const args = chosen.flatMap(({ p }) => [p.algo, p.limit, p.winS * 1000, p.cost, p.blkS * 1000]);
-          const fromRedis = await store!.decide(`${ns}principal`, keys, args, now);
+          const fromRedis = await store!.decide(keys.map((k) => `${ns}principal:${k}`), args, now);
           expect(memory.decide(keys, args, now)).toEqual(fromRedis);
         }
       }),
@@ -348,7 +347,7 @@ describe.skipIf(!redisUp)('decisions of one tick (one batched script call)', () 
           .filter(({ chosen }) => chosen.length > 0)
           .map(({ principal, chosen }) => ({ principal, names: chosen.map(({ i }) => `p${i}`), args: chosen.flatMap(({ p }) => [p.algo, p.limit, p.winS * 1000, p.cost, p.blkS * 1000]) }));
         // Issued in one tick: they travel as one script call and are decided in this order.
-        const fromRedis = await Promise.all(batch.map((d) => which().decide(`${ns}u${d.principal}`, d.names, d.args, now)));
+        const fromRedis = await Promise.all(batch.map((d) => which().decide(d.names.map((n) => `${ns}{u${d.principal}}:${n}`), d.args, now)));
         const fromMemory = batch.map((d) => memory.decide(d.names.map((n) => `u${d.principal}:${n}`), d.args, now));
         expect(fromRedis).toEqual(fromMemory);
       }),
@@ -361,7 +360,9 @@ describe.skipIf(!redisUp)('the Lua script on foreign values', () => {
   it('treats a value it did not write as empty instead of failing', async () => {
     const key = `${shared!.prefix}foreign`;
     await shared!.client.set(key, 'not-our-format');
-    const reply = await store!.decide(key, ['general'], [FIXED, 5, 60_000, 1, 0], T0);
+    const reply = await store!.decide([key], [FIXED, 5, 60_000, 1, 0], T0);
     expect(reply.slice(0, 3)).toEqual([1, T0, 4]);
+    // and replaces it with its own state
+    expect((await store!.decide([key], [FIXED, 5, 60_000, 1, 0], T0)).slice(0, 3)).toEqual([1, T0, 3]);
   });
 });
