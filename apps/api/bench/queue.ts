@@ -22,7 +22,7 @@ import { seedTenant } from '../test/support/test-app.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 300);
 const LOCATIONS = 3;
-const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../test/fixtures/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
+const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
 
 const pg = await sharedPostgres('api_bench_queue');
 const redis = await sharedRedis('bench_queue');

@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { developmentSecretsIn } from './config/development-secrets.js';
 import { createDatabase, type Database } from './db/database.js';
@@ -12,6 +11,7 @@ import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
 import { Redis } from 'ioredis';
+import { demoWorkflowsDir } from './demo/demo-mode.js';
 import { createGhlModule } from './ghl/module.js';
 import { createAnalysisPool } from './workflows/analysis-pool.js';
 import { sweepSessions } from './auth/sessions.js';
@@ -162,7 +162,7 @@ export async function start(options: StartOptions = {}): Promise<void> {
     limiter: ghlLimiterRedis ? createRedisGhlRateLimiter({ redis: ghlLimiterRedis }) : undefined,
     // ghl_api_* (the external-API factory) and workflow_analysis_* on the app's registry.
     ...(metrics ? createWorkflowMetrics(metrics.metrics) : {}),
-    demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
+    demo: config.demoMode ? { fixturesDir: demoWorkflowsDir() } : undefined,
     // Background analyses: BullMQ queue `analysis` on REDIS_URL, else in-process (src/jobs).
     analysisQueue: (service) => {
       const queue: AnalysisQueue = createAnalysisQueue({

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /* Runs the real bin as a child process, the way `pnpm --filter api exec ghl-health` does. */
 const appDir = join(import.meta.dirname, '..');
 const bin = join(appDir, 'bin/ghl-health.mjs');
-const folder = 'test/fixtures/ghl/workflows';
+const folder = 'fakes/ghl/workflows';
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

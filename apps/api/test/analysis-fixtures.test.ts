@@ -8,7 +8,7 @@ import { isWorkflowFileName } from '../src/analysis/cli.js';
  * The fixtures are an executable specification (research/ghl-domain.md §7): the whole folder is
  * one account, and each file must fire every must_fire rule and no must_not_fire rule.
  */
-const dir = join(import.meta.dirname, 'fixtures/ghl/workflows');
+const dir = join(import.meta.dirname, '../fakes/ghl/workflows');
 const read = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'));
 const expected = read('expected.json') as Record<string, { must_fire: string[]; must_not_fire: string[] } | string>;
 const files = readdirSync(dir).filter(isWorkflowFileName).sort();

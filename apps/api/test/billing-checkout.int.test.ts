@@ -2,7 +2,7 @@ import { createMetrics, type Metrics } from '@org/metrics';
 import { defaultTiers, tieredRateLimit } from '@org/tiered-rate-limit';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeStripe, type FakeStripe } from '../src/billing/fake-stripe-server.js';
+import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
 import { migrate } from '../src/db/migrations.js';
 import { locationTier } from '../src/db/queries/subscriptions.js';
 import { TEST_SECRETS } from './support/test-app.js';

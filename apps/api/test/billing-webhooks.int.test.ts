@@ -1,6 +1,6 @@
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeStripe, stripeSignatureHeader, type FakeStripe } from '../src/billing/fake-stripe-server.js';
+import { startFakeStripe, stripeSignatureHeader, type FakeStripe } from '../fakes/stripe/server.js';
 import { migrate } from '../src/db/migrations.js';
 import { locationTier } from '../src/db/queries/subscriptions.js';
 import { PREVIOUS_WEBHOOK_SECRET, PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';

@@ -1,6 +1,6 @@
 import { canStartPostgres, startPostgres, type PrivatePostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeStripe, type FakeStripe } from '../src/billing/fake-stripe-server.js';
+import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
 import { migrate } from '../src/db/migrations.js';
 import { locationTier } from '../src/db/queries/subscriptions.js';
 import { PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';

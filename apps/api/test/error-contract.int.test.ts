@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../src/auth/api-keys.js';
 import { migrate } from '../src/db/migrations.js';
 import { fileURLToPath } from 'node:url';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
-import { startFakeStripe, type FakeStripe } from '../src/billing/fake-stripe-server.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
+import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
 import { createApiDocs } from '../src/routes/api-docs.js';
 import { checkoutRoute, getSubscriptionRoute, portalRoute } from '../src/routes/subscription.js';
 import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
@@ -181,7 +181,7 @@ describe.skipIf(!pgUp)('error contract of the workflow and analysis routes (fake
   beforeAll(async () => {
     pg = await sharedPostgres('api_error_contract_ghl');
     await migrate({ url: pg.url });
-    fake = await startFakeGhl({ locations: fakeLocationsFromFolder(fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url))) });
+    fake = await startFakeGhl({ locations: fakeLocationsFromFolder(fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url))) });
     app = await startGhlTestApp({ url: pg.url, fake });
     const tenant = await seedTenant(app.db, LOC);
     await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserRecords } from '../src/cache/user-record.js';
 import { createDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { createApiRateLimit } from '../src/http/rate-limit.js';
 import { analysisProcessor, createAnalysisBudget, createBullAnalysisQueue, type AnalysisQueue } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -18,7 +18,7 @@ import { seedTenant, TEST_SECRETS } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
-const FIXTURES = fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 const OTHER = 'otherLocationJobs001';
 

@@ -7,7 +7,7 @@ import { hasSharedPostgres, prometheusBinary, sharedPostgres, startPrometheus, w
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expand, loadDashboard, targetsOf } from '@org/ops/checks';
 
-import { stripeSignatureHeader } from '../src/billing/fake-stripe-server.js';
+import { stripeSignatureHeader } from '../fakes/stripe/server.js';
 import { spawnApp, waitReady, type AppProcess } from './support/child.js';
 import { TEST_SECRETS } from './support/test-app.js';
 

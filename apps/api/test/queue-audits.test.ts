@@ -10,7 +10,7 @@ import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createGhlClient } from '../src/ghl/client.js';
 import { createBuilderDefinitionSource, createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
-import { startFakeGhl, type FakeGhl, type FakeLocation } from '../src/ghl/fake-server.js';
+import { startFakeGhl, type FakeGhl, type FakeLocation } from '../fakes/ghl/server.js';
 import type { TokenStore } from '../src/ghl/token-store.js';
 import { analysisProcessor, auditProcessor, createBullAnalysisQueue, createMemoryAnalysisQueue, type AnalysisQueue, type BatchSnapshot } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../src/auth/api-keys.js';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
-import { startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
+import { startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { spawnApp, spawnWorker, waitReady, type AppProcess } from './support/child.js';
 import { fixtureLocation, processTokenStore } from './support/ghl-app.js';

@@ -17,7 +17,7 @@ import { seedTenant } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
-const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
+const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
 const LOCATIONS = 5;
 const PER_LOCATION = 40;
 const N = LOCATIONS * PER_LOCATION;

@@ -7,7 +7,7 @@ import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, type Sh
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../src/auth/api-keys.js';
 import { migrate } from '../src/db/migrations.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { createCache, type Cache } from '@org/cache';
 import type { WorkflowCache } from '../src/workflows/cache.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
@@ -16,7 +16,7 @@ import { seedTenant } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
-const FIXTURES = fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
 const A = 'pR7kQ2sVx9LmN4tYb3Hc';
 const B = 'Wq3nZ8cRt5YhJ2vKd6Pa';
 const locations = fakeLocationsFromFolder(FIXTURES);

@@ -13,18 +13,18 @@ import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createGhlClient } from '../src/ghl/client.js';
 import { createBuilderDefinitionSource, createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { analysisProcessor, PermanentJobError } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createWorkflowService, type WorkflowService } from '../src/workflows/service.js';
 import { seedTenant } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
-const FIXTURES = fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 const fixtures = fakeLocationsFromFolder(FIXTURES);
 const N = 30;
-const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
+const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
 
 describe.skipIf(!pgUp)('workflow service: per-location analysis context and version pinning', () => {
   let pg: SharedPostgres;

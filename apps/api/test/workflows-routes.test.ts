@@ -4,14 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrations.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { createCache, type Cache } from '@org/cache';
 import { createUserRecords } from '../src/cache/user-record.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { seedTenant } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
-const FIXTURES = fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 const IMPORT_ONLY = 'importOnlyLocation01';
 const fixture = (name: string) => JSON.parse(readFileSync(`${FIXTURES}/${name}.json`, 'utf8')) as Record<string, unknown>;

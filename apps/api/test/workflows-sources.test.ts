@@ -8,12 +8,12 @@ import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createGhlClient } from '../src/ghl/client.js';
 import { createBuilderDefinitionSource, createImportedDefinitionSource, type WorkflowDefinitionSource } from '../src/ghl/definition-sources.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../src/ghl/fake-server.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { seedTenant } from './support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
-const FIXTURES = fileURLToPath(new URL('./fixtures/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 const OTHER = 'Wq3nZ8cRt5YhJ2vKd6Pa';
 const locations = fakeLocationsFromFolder(FIXTURES);

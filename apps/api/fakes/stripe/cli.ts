@@ -1,7 +1,7 @@
 // Demo mode: `pnpm --filter api fake-stripe` runs the fake Stripe API on 127.0.0.1, then start the app with
 // STRIPE_API_BASE_URL pointing at it. Opening a checkout URL completes the payment: the fake delivers the signed
 // webhooks to the app and redirects to the success URL.
-import { startFakeStripe } from './fake-stripe-server.js';
+import { startFakeStripe } from './server.js';
 
 const port = Number(process.env.FAKE_STRIPE_PORT ?? 12111);
 const webhookUrl = process.env.FAKE_STRIPE_WEBHOOK_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}/webhooks/stripe`;

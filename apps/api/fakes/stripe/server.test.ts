@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { parseStripeForm, stripeSignatureHeader } from './fake-stripe-server.js';
+import { parseStripeForm, stripeSignatureHeader } from './server.js';
 
 describe('fake Stripe helpers', () => {
   it('parses bracketed form keys into nested objects and arrays, as Stripe does', () => {

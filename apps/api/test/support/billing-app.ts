@@ -3,7 +3,7 @@ import type { Metrics } from '@org/metrics';
 import { createApiKeyStore } from '../../src/auth/api-keys.js';
 import { createBilling, type BillingOptions } from '../../src/billing/billing.js';
 import { billingMetrics } from '../../src/billing/metrics.js';
-import type { FakeStripe } from '../../src/billing/fake-stripe-server.js';
+import type { FakeStripe } from '../../fakes/stripe/server.js';
 import { createStripeClient } from '../../src/billing/stripe-client.js';
 import type { Tier } from '../../src/billing/tiers.js';
 import type { WebhookOutcome } from '../../src/billing/webhooks.js';

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { UserRecords } from '../../src/cache/user-record.js';
 import { createDatabase, type Database, type Queryable } from '../../src/db/database.js';
 import { fileURLToPath } from 'node:url';
-import { fakeLocationsFromFolder, type FakeGhl, type FakeLocation } from '../../src/ghl/fake-server.js';
+import { fakeLocationsFromFolder, type FakeGhl, type FakeLocation } from '../../fakes/ghl/server.js';
 import { createOAuthClient } from '../../src/ghl/oauth.js';
 import { createTokenCipher } from '../../src/ghl/token-crypto.js';
 import { createTokenStore, type TokenStore } from '../../src/ghl/token-store.js';
@@ -138,7 +138,7 @@ export async function sessionFor(app: GhlTestApp, accountId: string, locationId:
   return `session=${encodeURIComponent(value)}`;
 }
 
-const FIXTURE_LOCATION = fakeLocationsFromFolder(fileURLToPath(new URL('../fixtures/ghl/workflows', import.meta.url)))['pR7kQ2sVx9LmN4tYb3Hc']!;
+const FIXTURE_LOCATION = fakeLocationsFromFolder(fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url)))['pR7kQ2sVx9LmN4tYb3Hc']!;
 
 /**
  * A fake GHL location of any size: the fixture location's workflows (so references between them stay real) under
