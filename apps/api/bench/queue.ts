@@ -13,7 +13,7 @@ import { interleave, markdownTable, medianOf, ratio, versionsOf } from '@org/ben
 import { sharedPostgres, sharedRedis, waitFor } from '@org/test-services';
 import { createDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
-import { createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
+import { createImportedDefinitionSource } from '../src/features/workflows/definition-sources.js';
 import { createBullAnalysisQueue } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { spawnWorker, type AppProcess } from '../test/support/child.js';

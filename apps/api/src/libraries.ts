@@ -6,9 +6,9 @@ import type { RateLimitMiddleware } from '@org/tiered-rate-limit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { createUserRecords, type UserRecords } from './cache/user-record.js';
+import { createUserRecords, type UserRecords } from './features/billing/user-record.js';
 import type { Database } from './db/database.js';
-import { createApiRateLimit, type ApiRateLimitOptions } from './http/rate-limit.js';
+import { createApiRateLimit, type ApiRateLimitOptions } from './features/billing/rate-limit.js';
 import { createAppMetrics, type AppMetrics } from './observability/metrics.js';
 
 /** Options of {@link createLibraries}. */

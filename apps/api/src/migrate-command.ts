@@ -2,11 +2,11 @@
 // database in DATA_DIR when DATABASE_URL is unset (the same rules as the server).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../config/config.js';
-import { createLogger } from '../observability/logger.js';
-import { lockDataDir } from './data-dir-lock.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { migrate } from './migrations.js';
+import { ConfigError, loadConfig } from './config/config.js';
+import { createLogger } from './observability/logger.js';
+import { lockDataDir } from './db/data-dir-lock.js';
+import { startEmbeddedPostgres } from './db/embedded-postgres.js';
+import { migrate } from './db/migrations.js';
 
 /** Applies (`up`) or reverts (`down`) migrations; `argv` is `[direction, count]` as typed on the command line. */
 export async function migrateCommand(argv: readonly string[]): Promise<void> {

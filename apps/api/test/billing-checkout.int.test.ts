@@ -1,10 +1,11 @@
 import { createMetrics, type Metrics } from '@org/metrics';
-import { defaultTiers, tieredRateLimit } from '@org/tiered-rate-limit';
+import { tieredRateLimit } from '@org/tiered-rate-limit';
+import { API_TIERS } from '../src/features/billing/rate-limit.js';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
 import { migrate } from '../src/db/migrations.js';
-import { locationTier } from '../src/db/queries/subscriptions.js';
+import { locationTier } from '../src/features/billing/queries.js';
 import { TEST_SECRETS } from './support/test-app.js';
 import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
 
@@ -35,11 +36,11 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
       // file needs no Redis; billing-e2e-main.int.test.ts runs the same flow through main.ts and its wired limiter.
       extraApiRoutes(router, { db }) {
         const limiter = tieredRateLimit({
-          tiers: defaultTiers(),
+          tiers: API_TIERS,
           key: (req) => req.principal?.locationId,
           resolveTier: (req) => (req.principal?.locationId ? locationTier(db, req.principal.locationId) : undefined),
           policies: ['general', 'analysis'],
-          // As the app's limiter (src/http/rate-limit.ts): the upgrade prompt is off unless a URL is given.
+          // As the app's limiter (src/features/billing/rate-limit.ts): the upgrade prompt is off unless a URL is given.
           upgradeUrl: '/api/subscription/checkout',
         });
         router.post('/test/analyze', limiter, (_req, res) => {

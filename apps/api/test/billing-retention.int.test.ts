@@ -1,6 +1,6 @@
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PURGE_BATCH_SQL, purgeExpiredHistory, purgeProcessedEvents, startRetentionJob } from '../src/billing/retention.js';
+import { PURGE_BATCH_SQL, purgeExpiredHistory, purgeProcessedEvents, startRetentionJob } from '../src/features/billing/retention.js';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createLogger } from '../src/observability/logger.js';

@@ -2,7 +2,7 @@ import { canStartPostgres, startPostgres, type PrivatePostgres } from '@org/test
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
 import { migrate } from '../src/db/migrations.js';
-import { locationTier } from '../src/db/queries/subscriptions.js';
+import { locationTier } from '../src/features/billing/queries.js';
 import { PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
 import { TEST_SECRETS } from './support/test-app.js';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { migrate } from '../src/db/migrations.js';
 import { startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { createGhlModule } from '../src/ghl/module.js';
+import { createGhlModule } from '../src/features/workflows/module.js';
 import { createLogger } from '../src/observability/logger.js';
 import { spawnApp, waitReady, type AppProcess } from './support/child.js';
 import { startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';

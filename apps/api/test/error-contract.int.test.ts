@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
 import { createApiDocs } from '../src/routes/api-docs.js';
-import { checkoutRoute, getSubscriptionRoute, portalRoute } from '../src/routes/subscription.js';
+import { checkoutRoute, getSubscriptionRoute, portalRoute } from '../src/features/billing/routes.js';
 import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from './support/test-app.js';

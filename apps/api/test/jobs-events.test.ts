@@ -6,7 +6,8 @@ import { hasSharedPostgres, sharedPostgres, waitFor, type SharedPostgres } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { analysisProcessor, createMemoryAnalysisQueue } from '../src/jobs/index.js';
+import { createMemoryAnalysisQueue } from '../src/jobs/index.js';
+import { analysisProcessor } from '../src/features/workflows/analysis-job.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { seedTenant } from './support/test-app.js';
 

@@ -9,7 +9,7 @@ import { hasSharedPostgres, hasSharedRedis, promtool, sharedPostgres, sharedRedi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
-import { createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
+import { createImportedDefinitionSource } from '../src/features/workflows/definition-sources.js';
 import { createBullAnalysisQueue, type AnalysisQueue } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { spawnWorker, type AppProcess } from './support/child.js';

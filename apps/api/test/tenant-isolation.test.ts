@@ -9,7 +9,7 @@ import { createApiKeyStore } from '../src/auth/api-keys.js';
 import { migrate } from '../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { createCache, type Cache } from '@org/cache';
-import type { WorkflowCache } from '../src/workflows/cache.js';
+import type { WorkflowCache } from '../src/features/workflows/cache.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { TEST_SECRETS } from './support/test-app.js';
 import { seedTenant } from './support/test-app.js';

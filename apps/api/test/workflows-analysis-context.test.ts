@@ -12,12 +12,14 @@ import { analyzeLocation, locationInventorySchema } from '../src/analysis/index.
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createGhlClient } from '../src/ghl/client.js';
-import { createBuilderDefinitionSource, createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
+import { createBuilderDefinitionSource, createImportedDefinitionSource } from '../src/features/workflows/definition-sources.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { analysisProcessor, PermanentJobError } from '../src/jobs/index.js';
+import { PermanentJobError } from '../src/jobs/index.js';
+import { analysisProcessor } from '../src/features/workflows/analysis-job.js';
 import { createLogger } from '../src/observability/logger.js';
-import { createWorkflowService, type WorkflowService } from '../src/workflows/service.js';
+import { createWorkflowService, type WorkflowService } from '../src/features/workflows/service.js';
 import { seedTenant } from './support/test-app.js';
+import { toHttpError } from '../src/http/error-handler.js';
 
 const pgUp = await hasSharedPostgres();
 const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
@@ -102,7 +104,10 @@ describe.skipIf(!pgUp)('workflow service: per-location analysis context and vers
     expect((await cached.analyze(LOC, { workflowId: id })).workflowVersion).toBe(2);
     // A job queued for version 1 before version 2 arrived still analyses version 1 (imports keep every version).
     expect((await cached.analyze(LOC, { workflowId: id, version: 1 })).workflowVersion).toBe(1);
-    await expect(cached.analyze(LOC, { workflowId: id, version: 7 })).rejects.toMatchObject({ status: 409, code: 'WORKFLOW_VERSION_SUPERSEDED' });
+    // The service throws its domain error; the API's error catalog answers it with 409.
+    const gone = await cached.analyze(LOC, { workflowId: id, version: 7 }).catch((error: unknown) => error);
+    expect(gone).toMatchObject({ name: 'WorkflowError', code: 'WORKFLOW_VERSION_SUPERSEDED' });
+    expect(toHttpError(gone).status).toBe(409);
 
     // From GHL only the latest version exists: an older one is gone.
     const ghlWorkflow = 'ctx-wf-3';

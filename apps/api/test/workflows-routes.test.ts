@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { createCache, type Cache } from '@org/cache';
-import { createUserRecords } from '../src/cache/user-record.js';
+import { createUserRecords } from '../src/features/billing/user-record.js';
 import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
 import { seedTenant } from './support/test-app.js';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createGhlClient } from '../src/ghl/client.js';
-import { createBuilderDefinitionSource, createImportedDefinitionSource, type WorkflowDefinitionSource } from '../src/ghl/definition-sources.js';
+import { createBuilderDefinitionSource, createImportedDefinitionSource, type WorkflowDefinitionSource } from '../src/features/workflows/definition-sources.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { seedTenant } from './support/test-app.js';

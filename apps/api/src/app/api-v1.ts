@@ -2,8 +2,8 @@ import { Router, type RequestHandler } from 'express';
 import { requireAuth } from '../auth/middleware.js';
 import type { SessionCookie, SessionStore } from '../auth/sessions.js';
 import type { Database } from '../db/database.js';
-import { analysisHistory, latestAnalysis } from '../db/queries/analyses.js';
-import { activeSubscription } from '../db/queries/subscriptions.js';
+import { analysisHistory, latestAnalysis } from '../features/workflows/queries.js';
+import { activeSubscription } from '../features/billing/queries.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { ROUTER_OPTIONS } from '../http/routing.js';
 

@@ -9,27 +9,26 @@ import { createApiKeyStore } from '../auth/api-keys.js';
 import { CredentialFailures } from '../auth/credential-failures.js';
 import { authenticate, hasInternalToken, requireInternalToken } from '../auth/middleware.js';
 import { createSessionStore, sessionCookie } from '../auth/sessions.js';
-import type { Billing } from '../billing/billing.js';
+import type { Billing } from '../features/billing/billing.js';
 import type { Database } from '../db/database.js';
-import type { GhlRouters } from '../ghl/module.js';
-import { createApiV1Router } from '../routes/api-v1.js';
+import type { GhlRouters } from '../features/workflows/module.js';
+import { createApiV1Router } from './api-v1.js';
 import { healthRoutes, type BackendInfo } from '../routes/health.js';
 import { createApiDocs } from '../routes/api-docs.js';
 import type { RouteDefinition } from '@org/openapi';
-import { stripeWebhookRouter } from '../routes/stripe-webhook.js';
-import { createSubscriptionRouter } from '../routes/subscription.js';
-import { errorHandler, notFoundHandler } from './error-handler.js';
-import type { Lifecycle } from './lifecycle.js';
-import { requestLogging } from './request-context.js';
+import { stripeWebhookRouter } from '../features/billing/webhook-routes.js';
+import { createSubscriptionRouter } from '../features/billing/routes.js';
+import { COMPRESSION } from '../http/compression.js';
+import { errorHandler, notFoundHandler } from '../http/error-handler.js';
+import type { Lifecycle } from '../http/lifecycle.js';
+import { requestLogging } from '../http/request-context.js';
 import { metricsRoute, type AppMetrics } from '../observability/metrics.js';
-import { ROUTER_OPTIONS } from './routing.js';
-import { createWebhookRateLimit } from './webhook-rate-limit.js';
+import { ROUTER_OPTIONS } from '../http/routing.js';
+import { createWebhookRateLimit } from '../http/webhook-rate-limit.js';
 
 /** The JSON body limit; larger bodies get 413 PAYLOAD_TOO_LARGE. */
 export const JSON_BODY_LIMIT = '100kb';
 
-/** The compression settings the user chose: gzip level 6 above 1 KiB, opt-out per request with `x-no-compression`. */
-export const COMPRESSION = { level: 6, threshold: 1024 } as const;
 
 /** Everything the app needs from the outside world. createApp does no I/O and reads no environment. */
 export interface AppDeps {

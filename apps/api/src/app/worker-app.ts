@@ -1,8 +1,8 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { metricsRoute, type AppMetrics } from '../observability/metrics.js';
-import { errorHandler, notFoundHandler } from './error-handler.js';
-import type { Lifecycle } from './lifecycle.js';
+import { errorHandler, notFoundHandler } from '../http/error-handler.js';
+import type { Lifecycle } from '../http/lifecycle.js';
 
 /** What the `worker` role's small HTTP server needs; like createApp, building it does no I/O. */
 export interface WorkerAppDeps {

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { setSessionCookie, type SessionCookie, type SessionStore } from '../auth/sessions.js';
 import { notFound } from '../http/errors.js';
-import type { DemoLocation } from '../demo/demo-mode.js';
+import type { DemoLocation } from './demo-mode.js';
 import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /**

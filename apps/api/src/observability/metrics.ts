@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import { httpMetrics, type HttpMetricsMiddleware } from '@org/metrics/express';
 import type { Registry } from 'prom-client';
 import type pg from 'pg';
-import { billingMetrics } from '../billing/metrics.js';
-import { workflowAnalysisMetrics } from '../workflows/metrics.js';
-import type { BillingHooks } from '../billing/index.js';
+import { billingMetrics } from '../features/billing/metrics.js';
+import { workflowAnalysisMetrics } from '../features/workflows/metrics.js';
+import type { BillingHooks } from '../features/billing/index.js';
 import type { Database } from '../db/database.js';
 
 /** Everything observability hands to createApp and the feature modules. */

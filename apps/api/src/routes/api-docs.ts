@@ -20,7 +20,7 @@ const Analysis = z
 const tags = ['platform'];
 
 /**
- * The v1 platform routes of src/routes/api-v1.ts, documented with @org/openapi. The handlers stay in api-v1.ts (they
+ * The v1 platform routes of src/app/api-v1.ts, documented with @org/openapi. The handlers stay in api-v1.ts (they
  * validate by hand); the contract test (test/wiring-openapi.test.ts) fails when the two disagree.
  */
 export const platformRoutes = [

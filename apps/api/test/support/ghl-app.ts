@@ -1,18 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { UserRecords } from '../../src/cache/user-record.js';
+import type { UserRecords } from '../../src/features/billing/user-record.js';
 import { createDatabase, type Database, type Queryable } from '../../src/db/database.js';
 import { fileURLToPath } from 'node:url';
 import { fakeLocationsFromFolder, type FakeGhl, type FakeLocation } from '../../fakes/ghl/server.js';
 import { createOAuthClient } from '../../src/ghl/oauth.js';
 import { createTokenCipher } from '../../src/ghl/token-crypto.js';
 import { createTokenStore, type TokenStore } from '../../src/ghl/token-store.js';
-import { createGhlModule, type GhlModule, type GhlModuleOptions } from '../../src/ghl/module.js';
-import { createApp, type AppDeps } from '../../src/http/create-app.js';
+import { createGhlModule, type GhlModule, type GhlModuleOptions } from '../../src/features/workflows/module.js';
+import { createApp, type AppDeps } from '../../src/app/create-app.js';
 import { createLifecycle } from '../../src/http/lifecycle.js';
 import { drain, listen, portOf } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { WorkflowCache } from '../../src/workflows/cache.js';
+import type { WorkflowCache } from '../../src/features/workflows/cache.js';
 import { LogCapture, TEST_SECRETS } from './test-app.js';
 
 /** One query the app ran: SQL, parameters and the rows it got back (the "SQL log" of the tenant tests). */

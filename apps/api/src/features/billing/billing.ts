@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import type { Logger } from 'pino';
-import type { Database } from '../db/database.js';
-import { subscriptionState, type SubscriptionState } from '../db/queries/subscriptions.js';
+import type { Database } from '../../db/database.js';
+import { subscriptionState, type SubscriptionState } from './queries.js';
 import { BillingError } from './errors.js';
 import { idempotencyKey } from './stripe-client.js';
 import { TIERS, type Tier, type TierPlan } from './tiers.js';

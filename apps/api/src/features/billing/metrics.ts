@@ -1,5 +1,5 @@
 import type { Metrics } from '@org/metrics';
-import type { Database } from '../db/database.js';
+import type { Database } from '../../db/database.js';
 import { TIER_NAMES } from './tiers.js';
 import { effectiveTierSql } from './tiers.js';
 import type { BillingHooks } from './webhooks.js';

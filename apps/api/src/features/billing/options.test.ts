@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../config/config.js';
-import type { Database } from '../db/database.js';
+import { ConfigError, loadConfig } from '../../config/config.js';
+import type { Database } from '../../db/database.js';
 import { createBilling, type BillingOptions } from './billing.js';
 import { BillingError } from './errors.js';
 import { createStripeClient, idempotencyKey } from './stripe-client.js';

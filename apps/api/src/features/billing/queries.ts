@@ -1,5 +1,5 @@
-import { effectiveTierSql, isSubscriptionStatus, isTier, type SubscriptionStatus, type Tier } from '../../billing/tiers.js';
-import type { Database } from '../database.js';
+import { effectiveTierSql, isSubscriptionStatus, isTier, type SubscriptionStatus, type Tier } from './tiers.js';
+import type { Database } from '../../db/database.js';
 
 /** SQL of the per-request subscription check (served by the partial idx_stripe_customers_active_subs). */
 export const ACTIVE_SUBSCRIPTION_SQL = `SELECT tier, current_period_end AS "currentPeriodEnd" FROM stripe_customers WHERE location_id = $1 AND status = 'active'`;

@@ -1,38 +1,37 @@
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { defineTiers, tieredRateLimit, type RateLimitMiddleware } from '@org/tiered-rate-limit';
+import { defineTiers, tieredRateLimit, type RateLimitMiddleware, type TierDefinition } from '@org/tiered-rate-limit';
 import type { Logger } from 'pino';
-import type { UserRecords } from '../cache/user-record.js';
-import { createApiKeyStore } from '../auth/api-keys.js';
-import { CredentialFailures } from '../auth/credential-failures.js';
-import { principalResolver } from '../auth/middleware.js';
-import { createSessionStore, sessionCookie } from '../auth/sessions.js';
-import type { Queryable } from '../db/database.js';
-import { rateLimitAnswer } from './error-catalog.js';
+import type { UserRecords } from './user-record.js';
+import { createApiKeyStore } from '../../auth/api-keys.js';
+import { CredentialFailures } from '../../auth/credential-failures.js';
+import { principalResolver } from '../../auth/middleware.js';
+import { createSessionStore, sessionCookie } from '../../auth/sessions.js';
+import type { Queryable } from '../../db/database.js';
+import { rateLimitAnswer } from '../../http/error-catalog.js';
+import { TIERS, type Tier } from './tiers.js';
+
+/** The tier's rate-limit policies, derived from the one tier table (tiers.ts). */
+function limiterTier(name: Tier, label: string) {
+  const plan = TIERS[name];
+  return {
+    label,
+    policies: { general: { limit: plan.requestsPerMinute, window: '1m' }, analysis: { limit: plan.analysesPerHour, window: '1h', onStoreUnavailable: 'closed' } },
+    metadata: { historyRetentionDays: plan.retentionDays },
+  } satisfies TierDefinition;
+}
 
 /**
- * The user's tiers: general requests per minute, analyses per hour, history retention in days (null: unlimited).
- * `analysis` fails closed while Redis is down (503 with Retry-After: an analysis is expensive), `general` falls back
- * to a per-instance memory limiter.
+ * The rate limiter's view of the tiers (TIERS in tiers.ts): general requests per minute, analyses per hour, history
+ * retention in days (null: unlimited). `analysis` fails closed while Redis is down (503 with Retry-After: an analysis
+ * is expensive), `general` falls back to a per-instance memory limiter.
  */
 export const API_TIERS = defineTiers({
-  free: {
-    label: 'Free',
-    policies: { general: { limit: 20, window: '1m' }, analysis: { limit: 10, window: '1h', onStoreUnavailable: 'closed' } },
-    metadata: { historyRetentionDays: 7 },
-  },
-  pro: {
-    label: 'Pro',
-    policies: { general: { limit: 100, window: '1m' }, analysis: { limit: 100, window: '1h', onStoreUnavailable: 'closed' } },
-    metadata: { historyRetentionDays: 90 },
-  },
-  enterprise: {
-    label: 'Enterprise',
-    policies: { general: { limit: 500, window: '1m' }, analysis: { limit: 1000, window: '1h', onStoreUnavailable: 'closed' } },
-    metadata: { historyRetentionDays: null },
-  },
-});
+  free: limiterTier('free', 'Free'),
+  pro: limiterTier('pro', 'Pro'),
+  enterprise: limiterTier('enterprise', 'Enterprise'),
+} satisfies Record<Tier, TierDefinition>);
 
 /**
  * Only the `general` policy is decided here, for every request. The `analysis` policy is charged by the routes that

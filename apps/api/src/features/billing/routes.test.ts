@@ -1,8 +1,8 @@
 import { assertRouterMatchesDocument } from '@org/openapi';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import type { Billing } from '../billing/billing.js';
-import { createSubscriptionRouter } from './subscription.js';
+import type { Billing } from './billing.js';
+import { createSubscriptionRouter } from './routes.js';
 
 describe('billing routes: OpenAPI document', () => {
   // The handlers are never called here: only the document and the mounted routes are compared.

@@ -2,12 +2,12 @@ import { defineRoute } from '@org/openapi';
 import { createApiRouter, implement, type ApiRouter, type ImplementedRoute } from '@org/openapi/express';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { requireAuth, requireScope } from '../auth/middleware.js';
-import type { Billing } from '../billing/billing.js';
-import { SUBSCRIPTION_STATUSES, TIER_NAMES } from '../billing/tiers.js';
-import { HttpError } from '../http/errors.js';
-import { ROUTER_OPTIONS } from '../http/routing.js';
-import { ERROR_CATALOG } from '../http/error-catalog.js';
+import { requireAuth, requireScope } from '../../auth/middleware.js';
+import type { Billing } from './billing.js';
+import { SUBSCRIPTION_STATUSES, TIER_NAMES } from './tiers.js';
+import { HttpError } from '../../http/errors.js';
+import { ROUTER_OPTIONS } from '../../http/routing.js';
+import { ERROR_CATALOG } from '../../http/error-catalog.js';
 
 const Tier = z.enum(TIER_NAMES).meta({ description: 'Subscription tier.' });
 

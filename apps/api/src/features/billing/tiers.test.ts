@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultTiers } from '@org/tiered-rate-limit';
+import { API_TIERS } from './rate-limit.js';
 import { effectiveTier, isEntitled, retentionDays, retentionDaysSql, TIER_NAMES, TIERS } from './tiers.js';
 
 describe('tiers', () => {
@@ -22,8 +22,8 @@ describe('tiers', () => {
     expect(retentionDaysSql('x')).toBe("(CASE x WHEN 'pro' THEN 90 WHEN 'enterprise' THEN NULL::int ELSE 7 END)");
   });
 
-  it('agrees with the rate limiter\'s tier table (@org/tiered-rate-limit defaultTiers)', () => {
-    const table = defaultTiers();
+  it('is the rate limiter\'s tier table (API_TIERS is derived from TIERS)', () => {
+    const table = API_TIERS;
     expect(table.names).toEqual(TIER_NAMES);
     for (const name of TIER_NAMES) {
       const tier = table.get(name)!;

@@ -1,5 +1,5 @@
-// The business model in one place: what each tier may do and how long its history is kept. The rate limiter (wired
-// separately), GET /subscription, the history query and the retention job all read these figures from here.
+// The business model in one place: what each tier may do and how long its history is kept. The rate limiter's table
+// (API_TIERS in rate-limit.ts), GET /subscription, the history query and the retention job all derive from it.
 
 export const TIER_NAMES = ['free', 'pro', 'enterprise'] as const;
 export type Tier = (typeof TIER_NAMES)[number];
@@ -14,10 +14,7 @@ export interface TierPlan {
   retentionDays: number | null;
 }
 
-/**
- * Figures from the rate-limit study, the same as @org/tiered-rate-limit's defaultTiers() (a test keeps them equal):
- * free 20/min + 10/h + 7 days, pro 100/min + 100/h + 90 days, enterprise 500/min + 1000/h + unlimited history.
- */
+/** free 20/min + 10/h + 7 days, pro 100/min + 100/h + 90 days, enterprise 500/min + 1000/h + unlimited history. */
 export const TIERS: Readonly<Record<Tier, Readonly<TierPlan>>> = Object.freeze({
   free: Object.freeze({ requestsPerMinute: 20, analysesPerHour: 10, retentionDays: 7 }),
   pro: Object.freeze({ requestsPerMinute: 100, analysesPerHour: 100, retentionDays: 90 }),

@@ -1,7 +1,7 @@
 import type { Cache } from '@org/cache';
-import { effectiveTierSql, type Tier } from '../billing/tiers.js';
-import type { Database } from '../db/database.js';
-import { CacheKeys, CacheTtls } from './keys.js';
+import { effectiveTierSql, type Tier } from './tiers.js';
+import type { Database } from '../../db/database.js';
+import { CacheKeys, CacheTtls } from '../../cache/keys.js';
 
 
 /** What a request needs to know about its caller's location: the account and the subscription tier. */

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
-import type { Billing } from '../billing/billing.js';
-import { ROUTER_OPTIONS } from '../http/routing.js';
+import type { Billing } from './billing.js';
+import { ROUTER_OPTIONS } from '../../http/routing.js';
 
 /** Stripe's events are small; this leaves room for large subscription objects with many items. */
 const WEBHOOK_BODY_LIMIT = '512kb';

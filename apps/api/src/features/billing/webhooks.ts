@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { Logger } from 'pino';
-import type { Database, Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../../db/database.js';
 import { effectiveTier, isSubscriptionStatus, type SubscriptionStatus, type Tier } from './tiers.js';
 
 /** What happened to one webhook event. */

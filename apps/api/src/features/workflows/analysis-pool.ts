@@ -13,10 +13,12 @@ import {
   type LocationContextInput,
   type WorkflowAnalysis,
   type WorkflowDefinition,
-} from '../analysis/index.js';
+} from '../../analysis/index.js';
 
 /** An analysis ran longer than the pool's time budget; its worker was stopped. */
 export class AnalysisTimeBudgetError extends AnalysisError {
+  // Spelled out: the API's error catalog maps errors by name, and a bundler may rename classes.
+  override readonly name = 'AnalysisTimeBudgetError';
   constructor(readonly budgetMs: number) {
     super('ANALYSIS_TIME_BUDGET_EXCEEDED', `The analysis did not finish within ${budgetMs} ms`);
   }
@@ -24,6 +26,7 @@ export class AnalysisTimeBudgetError extends AnalysisError {
 
 /** More analyses are waiting than the pool queues; try again shortly. */
 export class AnalysisPoolBusyError extends AnalysisError {
+  override readonly name = 'AnalysisPoolBusyError';
   constructor(readonly queued: number) {
     super('ANALYSIS_POOL_BUSY', `${queued} analyses are waiting already`);
   }

@@ -2,7 +2,7 @@
 // Location contexts are kept per `contextKey` (a few, most recent first), so a batch over one location sends the
 // location's definitions once per worker, not once per workflow.
 import { parentPort } from 'node:worker_threads';
-import { AnalysisError, analyzeLocation, analyzeParsed, createLocationContext, InvalidDefinitionError, type LocationContext } from '../analysis/index.js';
+import { AnalysisError, analyzeLocation, analyzeParsed, createLocationContext, InvalidDefinitionError, type LocationContext } from '../../analysis/index.js';
 import type { PoolReply, PoolTask } from './analysis-pool.js';
 
 const CONTEXTS_KEPT = 8;

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { ANALYZER_VERSION } from '../analysis/index.js';
-import type { Queryable } from '../db/database.js';
-import type { WorkflowService } from '../workflows/service.js';
-import type { AnalysisQueue, AuditProcessor } from './types.js';
+import { ANALYZER_VERSION } from '../../analysis/index.js';
+import type { Queryable } from '../../db/database.js';
+import { analysedVersions } from './queries.js';
+import type { WorkflowService } from './service.js';
+import type { AnalysisQueue, AuditProcessor } from '../../jobs/types.js';
 
 /** Options of {@link auditProcessor}. */
 export interface AuditProcessorDeps {
@@ -28,10 +29,7 @@ export function auditProcessor(deps: AuditProcessorDeps): AuditProcessor {
       return { locationId, checked: 0, queued: 0, batchId: null, skipped: 'not-connected' };
     }
     const workflows = (await deps.service.refreshWorkflows(locationId)).filter((w) => w.hasDefinition);
-    const { rows } = await deps.db.query<{ workflow_id: string; workflow_version: number }>(
-      'SELECT DISTINCT workflow_id, workflow_version FROM analysis_results WHERE location_id = $1 AND analyzer_version = $2',
-      [locationId, String(ANALYZER_VERSION)],
-    );
+    const rows = await analysedVersions(deps.db, locationId, String(ANALYZER_VERSION));
     const analysed = new Set(rows.map((r) => `${r.workflow_id}\u0000${r.workflow_version}`));
     const changed = workflows.filter((w) => !analysed.has(`${w.id}\u0000${w.version}`)).map((w) => ({ workflowId: w.id, version: w.version }));
     const batch = changed.length > 0 ? await deps.queue().createBatch(locationId, changed) : undefined;

@@ -1,8 +1,8 @@
-import type { Database } from '../db/database.js';
-import { AnalysisError, parseWorkflowDefinition, workflowDefinitionSchema, workflowIdOf, type WorkflowDefinition } from '../analysis/index.js';
-import type { GhlClient } from './client.js';
-import { GhlError } from './errors.js';
-import { HttpError } from '../http/errors.js';
+import type { Database } from '../../db/database.js';
+import { AnalysisError, parseWorkflowDefinition, workflowDefinitionSchema, workflowIdOf, type WorkflowDefinition } from '../../analysis/index.js';
+import type { GhlClient } from '../../ghl/client.js';
+import { GhlError } from '../../ghl/errors.js';
+import { WorkflowError } from './errors.js';
 
 /** Bounds of what a location can store through `POST /workflows/import` (GHL locations have far fewer workflows). */
 export const IMPORT_LIMITS = { workflowsPerLocation: 500, versionsPerWorkflow: 10 } as const;
@@ -80,7 +80,7 @@ export function createImportedDefinitionSource(db: Database): ImportedDefinition
         [locationId, entry.workflowId, entry.version, def.name, JSON.stringify(input), IMPORT_LIMITS.workflowsPerLocation],
       );
       if (!rowCount) {
-        throw new HttpError(409, 'WORKFLOW_LIMIT_REACHED', `The location already has ${IMPORT_LIMITS.workflowsPerLocation} imported workflows; import new versions of those instead`);
+        throw new WorkflowError('WORKFLOW_LIMIT_REACHED', `The location already has ${IMPORT_LIMITS.workflowsPerLocation} imported workflows; import new versions of those instead`);
       }
       // Only the newest versions of a workflow are kept (older ones are what queued jobs may still name, briefly).
       await db.query(

@@ -2,10 +2,10 @@ import type { RequestHandler } from 'express';
 import { defineRoute } from '@org/openapi';
 import { implement } from '@org/openapi/express';
 import { z } from 'zod';
-import { notFound } from '../http/errors.js';
-import { HttpError } from '../http/errors.js';
-import { isBatchId, type JobEventStreams, type AnalysisBudget, type AnalysisQueue, type BatchSnapshot, type JobSnapshot } from '../jobs/index.js';
-import type { WorkflowService } from '../workflows/service.js';
+import { notFound } from '../../http/errors.js';
+import { HttpError } from '../../http/errors.js';
+import { isBatchId, type JobEventStreams, type AnalysisBudget, type AnalysisQueue, type BatchSnapshot, type JobSnapshot } from '../../jobs/index.js';
+import type { WorkflowService } from './service.js';
 
 /** The caller's location: the routes run after requireLocation, so it is set. */
 export const locationOf = (req: { principal?: { locationId: string | null } }) => req.principal!.locationId!;

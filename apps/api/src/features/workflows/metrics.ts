@@ -1,5 +1,5 @@
 import { createExternalApiMetrics, type Metrics } from '@org/metrics';
-import type { GhlRequestEvent } from '../ghl/client.js';
+import type { GhlRequestEvent } from '../../ghl/client.js';
 import type { AnalysisEvent } from './service.js';
 
 /** The hooks `createGhlModule` takes (`onGhlRequest`, `onAnalysis`), fed into @org/metrics. */

@@ -2,14 +2,14 @@ import type { RequestHandler } from 'express';
 import { bearerAuth, cookieAuth, defineRoute } from '@org/openapi';
 import { createApiRouter, implement, type ApiRouter } from '@org/openapi/express';
 import { z } from 'zod';
-import { InvalidDefinitionError } from '../analysis/index.js';
-import { requireAuth } from '../auth/middleware.js';
-import { HttpError, notFound } from '../http/errors.js';
-import type { WorkflowService } from '../workflows/service.js';
-import type { AnalysisBudget, AnalysisQueue, JobEventStreams } from '../jobs/index.js';
-import { createJobRoutes, enqueueAnalysis, JobQueued, locationOf, ok } from './jobs.js';
-import { ROUTER_OPTIONS } from '../http/routing.js';
-import { ERROR_CATALOG } from '../http/error-catalog.js';
+import { InvalidDefinitionError } from '../../analysis/index.js';
+import { requireAuth } from '../../auth/middleware.js';
+import { HttpError, notFound } from '../../http/errors.js';
+import type { WorkflowService } from './service.js';
+import type { AnalysisBudget, AnalysisQueue, JobEventStreams } from '../../jobs/index.js';
+import { createJobRoutes, enqueueAnalysis, JobQueued, locationOf, ok } from './job-routes.js';
+import { ROUTER_OPTIONS } from '../../http/routing.js';
+import { ERROR_CATALOG } from '../../http/error-catalog.js';
 
 /** The principal's location, or 404: an account-level credential has no workflows of its own. */
 const requireLocation: RequestHandler = (req, _res, next) => next(req.principal?.locationId ? undefined : notFound('Location'));

@@ -1,4 +1,4 @@
-import { loadUserRecord, type UserRecords } from '../cache/user-record.js';
+import { loadUserRecord, type UserRecords } from '../billing/user-record.js';
 import {
   ANALYZER_VERSION,
   AnalysisError,
@@ -10,14 +10,15 @@ import {
   type WorkflowDefinition,
   workflowIdOf,
   type WorkflowSummary,
-} from '../analysis/index.js';
+} from '../../analysis/index.js';
 import { retentionDays, type Tier } from '../billing/tiers.js';
-import type { Database } from '../db/database.js';
-import type { GhlClient, GhlWorkflowSummary } from '../ghl/client.js';
-import type { ImportedDefinitionSource, StoredDefinition, WorkflowDefinitionSource } from '../ghl/definition-sources.js';
-import { GhlError } from '../ghl/errors.js';
-import { HttpError, notFound } from '../http/errors.js';
-import { CacheKeys, CacheTtls } from '../cache/keys.js';
+import type { Database } from '../../db/database.js';
+import type { GhlClient, GhlWorkflowSummary } from '../../ghl/client.js';
+import type { ImportedDefinitionSource, StoredDefinition, WorkflowDefinitionSource } from './definition-sources.js';
+import { GhlError } from '../../ghl/errors.js';
+import { notFoundError as notFound, WorkflowError } from './errors.js';
+import { ANALYSIS_BY_ID_SQL, ANALYSIS_PAGE_SQL, INSERT_ANALYSIS_SQL } from './queries.js';
+import { CacheKeys, CacheTtls } from '../../cache/keys.js';
 import type { WorkflowCache } from './cache.js';
 import { createInThreadRunner, type AnalysisRunner } from './analysis-pool.js';
 
@@ -106,18 +107,18 @@ function decodeCursor(cursor: string): [string, string] {
   } catch {
     // fall through
   }
-  throw new HttpError(400, 'VALIDATION_ERROR', 'cursor is not a cursor returned by this endpoint');
+  throw new WorkflowError('VALIDATION_ERROR', 'cursor is not a cursor returned by this endpoint');
 }
 
-/** Maps GHL failures to API errors (502/503/504), so a GHL outage never looks like our bug. */
+/** Maps GHL failures to the feature's errors (answered 502/503/504/409), so a GHL outage never looks like our bug. */
 function ghlFailure(error: unknown): never {
   if (error instanceof GhlError) {
     if (error.code === 'GHL_RATE_LIMITED' || error.code === 'GHL_DAILY_LIMIT') {
-      throw new HttpError(503, 'GHL_RATE_LIMITED', 'GHL rate limit reached for this location; try again shortly', { cause: error, headers: { 'Retry-After': String(Math.ceil((error.retryAfterMs ?? 10_000) / 1000)) } });
+      throw new WorkflowError('GHL_RATE_LIMITED', 'GHL rate limit reached for this location; try again shortly', { cause: error, retryAfterMs: error.retryAfterMs ?? 10_000 });
     }
-    if (error.code === 'GHL_TIMEOUT') throw new HttpError(504, 'GHL_TIMEOUT', 'GHL did not answer in time', { cause: error });
-    if (error.code === 'GHL_REFRESH_REJECTED' || error.code === 'GHL_UNAUTHORIZED') throw new HttpError(409, 'GHL_RECONNECT_REQUIRED', 'The GHL connection must be renewed: install the app again', { cause: error });
-    throw new HttpError(502, 'GHL_UNAVAILABLE', 'GHL could not be reached', { cause: error });
+    if (error.code === 'GHL_TIMEOUT') throw new WorkflowError('GHL_TIMEOUT', 'GHL did not answer in time', { cause: error });
+    if (error.code === 'GHL_REFRESH_REJECTED' || error.code === 'GHL_UNAUTHORIZED') throw new WorkflowError('GHL_RECONNECT_REQUIRED', 'The GHL connection must be renewed: install the app again', { cause: error });
+    throw new WorkflowError('GHL_UNAVAILABLE', 'GHL could not be reached', { cause: error });
   }
   throw error;
 }
@@ -221,7 +222,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     if (exact) return exact.definition;
     const latest = await definitionOf(locationId, workflowId);
     if (latest && latest.version === version) return latest.definition;
-    throw new HttpError(409, 'WORKFLOW_VERSION_SUPERSEDED', `Version ${version} of the workflow is no longer available${latest ? ` (current version: ${latest.version})` : ''}`);
+    throw new WorkflowError('WORKFLOW_VERSION_SUPERSEDED', `Version ${version} of the workflow is no longer available${latest ? ` (current version: ${latest.version})` : ''}`);
   };
 
   const listWorkflows = (locationId: string) =>
@@ -249,7 +250,6 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   const users = options.users ?? { get: (locationId: string) => loadUserRecord(db, locationId) };
   const tierOf = async (locationId: string): Promise<Tier> => (await users.get(locationId))?.tier ?? 'free';
 
-  const ANALYSIS_COLUMNS = `id::text AS id, workflow_id, workflow_version, health_score, issues_found, findings, tier, analyzer_version, created_at`;
   type AnalysisRow = { id: string; workflow_id: string; workflow_version: number; health_score: number; issues_found: number; findings: Finding[]; tier: Tier; analyzer_version: string | null; created_at: Date };
   const view = (row: AnalysisRow, name: string | null, isCached: boolean): AnalysisView => ({
     id: row.id,
@@ -291,8 +291,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         : await runner.workflow(def, undefined, contextFor(locationId, inputs, [def, ...inputs.definitions.filter((d) => workflowIdOf(d) !== workflowId)]));
     const durationMs = Math.round(performance.now() - started);
     const { rows } = await db.query<AnalysisRow>(
-      `INSERT INTO analysis_results (location_id, workflow_id, workflow_version, health_score, issues_found, findings, tier, analyzer_version, duration_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${ANALYSIS_COLUMNS}`,
+      INSERT_ANALYSIS_SQL,
       [locationId, workflowId, def.version ?? 0, result.score, result.findings.length, JSON.stringify(result.findings), tier, String(ANALYZER_VERSION), durationMs],
     );
     observe({ tier, status: 'ok', durationMs: performance.now() - started, score: result.score, findings: result.findings });
@@ -356,7 +355,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         // Through the cached workflow (workflow:{locationId}:{workflowId}): a cache hit of the analysis costs no
         // definition lookup, so repeated analyses never spend the location's GHL request budget.
         let { definition } = await service.getWorkflow(locationId, input.workflowId);
-        if (!definition) throw new HttpError(404, 'NOT_FOUND', 'Workflow definition not found: import it with POST /workflows/import');
+        if (!definition) throw new WorkflowError('NOT_FOUND', 'Workflow definition not found: import it with POST /workflows/import');
         // A queued job analyses the version it was queued for, even if the workflow changed meanwhile.
         if (input.version !== undefined && (definition.version ?? 0) !== input.version) definition = await definitionAt(locationId, input.workflowId, input.version);
         const stored = { workflowId: input.workflowId, version: definition.version ?? 0, definition };
@@ -379,7 +378,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       // Within the tier's retention, like /history: an older analysis is not found, whichever route asks.
       const retention = retentionDays(await tierOf(locationId));
       const { rows } = await db.read<AnalysisRow>(
-        `SELECT ${ANALYSIS_COLUMNS} FROM analysis_results WHERE id = $1 AND location_id = $2 AND ($3::int IS NULL OR created_at >= now() - $3 * interval '1 day')`,
+        ANALYSIS_BY_ID_SQL,
         [id, locationId, retention],
       );
       if (!rows[0]) throw notFound('Analysis');
@@ -390,17 +389,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       const retention = retentionDays(tier);
       const [cursorTs, cursorId] = filters.cursor ? decodeCursor(filters.cursor) : [null, null];
       const { rows } = await db.read<AnalysisRow & { cursor_ts: string }>(
-        `SELECT id::text AS id, workflow_id, workflow_version, health_score, issues_found, tier, created_at, created_at::text AS cursor_ts
-           FROM analysis_results
-          WHERE location_id = $1
-            AND ($2::text IS NULL OR workflow_id = $2)
-            AND ($3::timestamptz IS NULL OR created_at >= $3)
-            AND ($4::timestamptz IS NULL OR created_at < $4)
-            AND ($5::int IS NULL OR health_score >= $5)
-            AND ($6::int IS NULL OR created_at >= now() - $6 * interval '1 day')
-            AND ($7::timestamptz IS NULL OR (created_at, id) < ($7::timestamptz, $8::bigint))
-          ORDER BY created_at DESC, id DESC
-          LIMIT $9`,
+        ANALYSIS_PAGE_SQL,
         [locationId, filters.workflowId ?? null, filters.from ?? null, filters.to ?? null, filters.minScore ?? null, retention, cursorTs, cursorId, filters.limit + 1],
       );
       const page = rows.slice(0, filters.limit);
