@@ -1,5 +1,5 @@
 // The @org libraries of the app, created together from the configuration: one prom-client Registry shared by
-// @org/metrics, @org/cache and @org/tiered-rate-limit; Redis from REDIS_URL (memory without it). main.ts, the tests
+// @org/metrics, @org/cache and @org/tiered-rate-limit; Redis from REDIS_URL (memory without it). compose.ts, the tests
 // and the benchmark build them here, so they all run the same composition.
 import { createCache, type Cache } from '@org/cache';
 import type { RateLimitMiddleware } from '@org/tiered-rate-limit';

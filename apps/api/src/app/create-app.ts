@@ -58,15 +58,15 @@ export interface AppDeps {
   startedAt?: number;
   /** @org/metrics handle (ENABLE_METRICS): `/metrics` here, HTTP RED metrics through `requestListener`. @default none */
   metrics?: AppMetrics;
-  /** @org/cache (Redis from REDIS_URL, else memory), created and closed by main.ts. @default none */
+  /** @org/cache (Redis from REDIS_URL, else memory), created and closed by the composition (compose.ts). @default none */
   cache?: Cache;
-  /** @org/tiered-rate-limit middleware (createApiRateLimit), created and closed by main.ts. @default none */
+  /** @org/tiered-rate-limit middleware (createApiRateLimit), created and closed by the composition (compose.ts). @default none */
   rateLimit?: RequestHandler;
   /** Feature routers' documented routes (`apiRouter.openapi.routes`), added to the app's one OpenAPI document. @default [] */
   documentedRoutes?: readonly RouteDefinition[];
   /** Stripe billing (src/billing): /webhooks/stripe and /subscription routes. Absent: those routes are not mounted. */
   billing?: Billing;
-  /** GHL connection and workflow analysis (issue 8), built by `createGhlModule` in main.ts. @default none */
+  /** GHL connection and workflow analysis, built by `createGhlModule` (src/features/workflows/module.ts). @default none */
   ghl?: GhlRouters;
 }
 

@@ -12,11 +12,11 @@ import type { Database } from '../db/database.js';
 /** Everything observability hands to createApp and the feature modules. */
 export interface AppMetrics {
   metrics: Metrics;
-  /** HTTP RED metrics; main.ts installs it with `wrap(app)` (no extra router layer). */
+  /** HTTP RED metrics; the composition (compose.ts) installs it with `wrap(app)` (no extra router layer). */
   http: HttpMetricsMiddleware;
   /** Billing's metric hooks (subscription_events_total), for createBilling; undefined without `db`. */
   billingHooks: Pick<BillingHooks, 'onSubscriptionEvent'> | undefined;
-  /** Undo the pool instrumentation and stop the runtime collectors (the registry itself belongs to main.ts). */
+  /** Undo the pool instrumentation and stop the runtime collectors (the registry itself belongs to the libraries). */
   close(): void;
 }
 

@@ -7,7 +7,7 @@ import { idempotencyKey } from './stripe-client.js';
 import { TIERS, type Tier, type TierPlan } from './tiers.js';
 import { createWebhookProcessor, type BillingFaults, type BillingHooks, type ProcessResult } from './webhooks.js';
 
-/** Options of `createBilling`; `loadBillingOptions` in main.ts fills them from the configuration. */
+/** Options of `createBilling`; the composition (compose.ts) fills them from the configuration. */
 export interface BillingOptions {
   db: Database;
   /** From `createStripeClient` (its API base may be the fake server). */

@@ -1,6 +1,6 @@
 /**
  * What the workflow service needs from a cache (its keys and TTLs are the app's, src/cache/keys.ts): @org/cache's
- * `Cache` satisfies it as is (main.ts passes one); tests may wrap it to record the keys touched.
+ * `Cache` satisfies it as is (compose.ts passes one); tests may wrap it to record the keys touched.
  */
 export interface WorkflowCache {
   get<T>(key: string): Promise<T | undefined>;

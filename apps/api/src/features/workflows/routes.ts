@@ -174,7 +174,7 @@ function invalidDefinition(error: unknown): never {
 }
 
 /**
- * Workflow, analysis and history routes (issue 8), documented and validated through @org/openapi. Mounted inside the
+ * Workflow, analysis and history routes, documented and validated through @org/openapi. Mounted inside the
  * v1 router (so at /api and /v1/api), after authentication; every query is scoped to the principal's location.
  */
 export function createWorkflowRoutes(deps: {
