@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* Runs the real bin as a child process, the way `pnpm --filter api exec ghl-health` does. */
-const appDir = join(import.meta.dirname, '..');
+const appDir = join(import.meta.dirname, '../..');
 const bin = join(appDir, 'bin/ghl-health.mjs');
 const folder = 'fakes/ghl/workflows';
 

@@ -1,14 +1,14 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeAccount, analyzeLocation, locationInventorySchema, RULES_BY_ID } from '../src/analysis/index.js';
-import { isWorkflowFileName } from '../src/analysis/cli.js';
+import { analyzeAccount, analyzeLocation, locationInventorySchema, RULES_BY_ID } from '../../src/analysis/index.js';
+import { isWorkflowFileName } from '../../src/analysis/cli.js';
 
 /*
  * The fixtures are an executable specification (research/ghl-domain.md §7): the whole folder is
  * one account, and each file must fire every must_fire rule and no must_not_fire rule.
  */
-const dir = join(import.meta.dirname, '../fakes/ghl/workflows');
+const dir = join(import.meta.dirname, '../../fakes/ghl/workflows');
 const read = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'));
 const expected = read('expected.json') as Record<string, { must_fire: string[]; must_not_fire: string[] } | string>;
 const files = readdirSync(dir).filter(isWorkflowFileName).sort();
@@ -64,7 +64,7 @@ describe('fixture accuracy (whole folder as one account)', () => {
 });
 
 describe('inventory from GHL public API responses', () => {
-  const api = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/ghl/api', name), 'utf8')) as Record<string, unknown>;
+  const api = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/ghl/api', name), 'utf8')) as Record<string, unknown>;
   const locationId = 'pR7kQ2sVx9LmN4tYb3Hc';
 
   it('accepts the list responses as they come and agrees with _locations.json', () => {

@@ -4,8 +4,8 @@ import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCachedJsonSender } from '../src/http/cached-json.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { createCachedJsonSender } from '../../src/http/cached-json.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 

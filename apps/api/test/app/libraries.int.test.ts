@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSessionStore, sessionCookie } from '../src/auth/sessions.js';
-import { CacheKeys } from '../src/cache/keys.js';
-import { migrate } from '../src/db/migrations.js';
-import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from './support/test-app.js';
+import { createSessionStore, sessionCookie } from '../../src/auth/sessions.js';
+import { CacheKeys } from '../../src/cache/keys.js';
+import { migrate } from '../../src/db/migrations.js';
+import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from '../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();

@@ -9,17 +9,17 @@ import { promisify } from 'node:util';
 import { compareRouterWithDocument, assertRouterMatchesDocument } from '@org/openapi';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBilling, createStripeClient } from '../src/features/billing/index.js';
-import { createGhlModule } from '../src/features/workflows/module.js';
-import { createApp } from '../src/app/create-app.js';
-import { createLifecycle } from '../src/http/lifecycle.js';
-import { createDatabase } from '../src/db/database.js';
-import { createLogger } from '../src/observability/logger.js';
-import { startTestApp, TEST_SECRETS, type TestApp } from './support/test-app.js';
+import { createBilling, createStripeClient } from '../../src/features/billing/index.js';
+import { createGhlModule } from '../../src/features/workflows/module.js';
+import { createApp } from '../../src/app/create-app.js';
+import { createLifecycle } from '../../src/http/lifecycle.js';
+import { createDatabase } from '../../src/db/database.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startTestApp, TEST_SECRETS, type TestApp } from '../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const run = promisify(execFile);
-const bin = (name: string) => resolve(import.meta.dirname, '..', 'node_modules', '.bin', name);
+const bin = (name: string) => resolve(import.meta.dirname, '../..', 'node_modules', '.bin', name);
 const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_UPDATE_NOTIFIER: '1' };
 /** Operational endpoints, the Stripe and GHL webhooks and the OAuth install flow (browser redirects): not in the API document. */
 const OPERATIONAL = ['/webhooks/stripe', '/webhooks/ghl', /^\/auth\//, '/live', '/health', '/ready', '/health/detailed', '/metrics', '/internal/cache-stats', '/openapi.json', '/api-docs'];

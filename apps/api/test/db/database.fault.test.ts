@@ -1,8 +1,8 @@
 import { canStartPostgres, startPostgres, waitFor, type PrivatePostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueryEvent } from '../src/db/database.js';
-import { migrate } from '../src/db/migrations.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import type { QueryEvent } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrations.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const canStart = canStartPostgres();
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnApp, waitReady, type AppProcess } from './support/child.js';
+import { spawnApp, waitReady, type AppProcess } from '../support/child.js';
 
 /** The embedded database URL the app logs at start-up (loopback, no credentials). */
 function embeddedUrl(output: string): string {

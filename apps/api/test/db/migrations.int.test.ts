@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, appliedMigrations, migrate } from '../src/db/migrations.js';
-import { HISTORY_SQL, LATEST_ANALYSIS_SQL } from '../src/features/workflows/queries.js';
-import { ACTIVE_SUBSCRIPTION_SQL } from '../src/features/billing/queries.js';
+import { MIGRATIONS_DIR, appliedMigrations, migrate } from '../../src/db/migrations.js';
+import { HISTORY_SQL, LATEST_ANALYSIS_SQL } from '../../src/features/workflows/queries.js';
+import { ACTIVE_SUBSCRIPTION_SQL } from '../../src/features/billing/queries.js';
 
 const pgUp = await hasSharedPostgres();
 // Every migration file in order (001-003 and whatever later issues add), so new migrations do not break this test.

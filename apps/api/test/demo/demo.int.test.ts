@@ -3,16 +3,16 @@
 import { fileURLToPath } from 'node:url';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.js';
-import { migrate } from '../src/db/migrations.js';
-import { startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { createGhlModule } from '../src/features/workflows/module.js';
-import { createLogger } from '../src/observability/logger.js';
-import { spawnApp, waitReady, type AppProcess } from './support/child.js';
-import { startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { migrate } from '../../src/db/migrations.js';
+import { startFakeGhl, type FakeGhl } from '../../fakes/ghl/server.js';
+import { createGhlModule } from '../../src/features/workflows/module.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { spawnApp, waitReady, type AppProcess } from '../support/child.js';
+import { startGhlTestApp, type GhlTestApp } from '../support/ghl-app.js';
 
 const pgUp = await hasSharedPostgres();
-const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url));
 
 describe('demo mode switch', () => {
   it('is on only with an explicit DEMO_MODE=true, on loopback, outside production, without GHL credentials', () => {

@@ -1,12 +1,12 @@
 // GHL client fault tests against our fake GHL server (a real HTTP server on 127.0.0.1).
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGhlClient, type GhlRequestEvent } from '../src/ghl/client.js';
-import { GhlError } from '../src/ghl/errors.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { createMemoryRateLimiter } from '../src/ghl/rate-limiter.js';
+import { createGhlClient, type GhlRequestEvent } from '../../src/ghl/client.js';
+import { GhlError } from '../../src/ghl/errors.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../fakes/ghl/server.js';
+import { createMemoryRateLimiter } from '../../src/ghl/rate-limiter.js';
 
-const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url));
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 
 describe('GHL client against the fake GHL server', () => {

@@ -3,12 +3,12 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/db/migrations.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
+import { migrate } from '../../src/db/migrations.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../fakes/ghl/server.js';
+import { startGhlTestApp, type GhlTestApp } from '../support/ghl-app.js';
 
 const pgUp = await hasSharedPostgres();
-const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url));
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 
 const cookieOf = (res: Response, name: string) =>

@@ -5,19 +5,19 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Database } from '../src/db/database.js';
-import { migrate } from '../src/db/migrations.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { createOAuthClient } from '../src/ghl/oauth.js';
-import { createTokenCipher } from '../src/ghl/token-crypto.js';
-import { createTokenStore, type TokenStore } from '../src/ghl/token-store.js';
-import { createLogger } from '../src/observability/logger.js';
-import { APP_DIR } from './support/child.js';
-import { TEST_ENCRYPTION_KEY } from './support/ghl-app.js';
-import { seedTenant } from './support/test-app.js';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrations.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../fakes/ghl/server.js';
+import { createOAuthClient } from '../../src/ghl/oauth.js';
+import { createTokenCipher } from '../../src/ghl/token-crypto.js';
+import { createTokenStore, type TokenStore } from '../../src/ghl/token-store.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { APP_DIR } from '../support/child.js';
+import { TEST_ENCRYPTION_KEY } from '../support/ghl-app.js';
+import { seedTenant } from '../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
-const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url));
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 
 describe.skipIf(!pgUp)('GHL token store (shared PostgreSQL, fake GHL)', () => {

@@ -1,15 +1,15 @@
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKeyStore } from '../src/auth/api-keys.js';
-import { migrate } from '../src/db/migrations.js';
+import { createApiKeyStore } from '../../src/auth/api-keys.js';
+import { migrate } from '../../src/db/migrations.js';
 import { fileURLToPath } from 'node:url';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
-import { createApiDocs } from '../src/routes/api-docs.js';
-import { checkoutRoute, getSubscriptionRoute, portalRoute } from '../src/features/billing/routes.js';
-import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
-import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
-import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from './support/test-app.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../fakes/ghl/server.js';
+import { startFakeStripe, type FakeStripe } from '../../fakes/stripe/server.js';
+import { createApiDocs } from '../../src/routes/api-docs.js';
+import { checkoutRoute, getSubscriptionRoute, portalRoute } from '../../src/features/billing/routes.js';
+import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from '../support/billing-app.js';
+import { sessionFor, startGhlTestApp, type GhlTestApp } from '../support/ghl-app.js';
+import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from '../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 
@@ -181,7 +181,7 @@ describe.skipIf(!pgUp)('error contract of the workflow and analysis routes (fake
   beforeAll(async () => {
     pg = await sharedPostgres('api_error_contract_ghl');
     await migrate({ url: pg.url });
-    fake = await startFakeGhl({ locations: fakeLocationsFromFolder(fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url))) });
+    fake = await startFakeGhl({ locations: fakeLocationsFromFolder(fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url))) });
     app = await startGhlTestApp({ url: pg.url, fake });
     const tenant = await seedTenant(app.db, LOC);
     await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });

@@ -5,11 +5,11 @@ import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKeyStore } from '../src/auth/api-keys.js';
-import { createSessionStore, sessionCookie, setSessionCookie } from '../src/auth/sessions.js';
-import { sign } from '../src/auth/tokens.js';
-import { MIGRATIONS_DIR, migrate } from '../src/db/migrations.js';
-import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from './support/test-app.js';
+import { createApiKeyStore } from '../../src/auth/api-keys.js';
+import { createSessionStore, sessionCookie, setSessionCookie } from '../../src/auth/sessions.js';
+import { sign } from '../../src/auth/tokens.js';
+import { MIGRATIONS_DIR, migrate } from '../../src/db/migrations.js';
+import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from '../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBullAnalysisQueue, createJobEventStreams, createMemoryAnalysisQueue, type AnalysisQueue, type AnalysisQueueOptions } from '../src/jobs/index.js';
+import { createBullAnalysisQueue, createJobEventStreams, createMemoryAnalysisQueue, type AnalysisQueue, type AnalysisQueueOptions } from '../../src/jobs/index.js';
 
 const redisUp = await hasSharedRedis();
 const POLL_MS = 60_000;

@@ -1,9 +1,9 @@
 // One contract, two implementations: the in-process queue and BullMQ on the shared Redis (a fresh key prefix per
 // test). The processors here are plain functions so the contract is about the queue; the job body that runs the
-// workflow service is covered by jobs-routes.test.ts.
+// workflow service is covered by test/features/workflows/job-routes.int.test.ts.
 import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
 import { afterEach, describe, expect, it } from 'vitest';
-import { analysisJobId, createBullAnalysisQueue, createMemoryAnalysisQueue, PermanentJobError, QueueError, type AnalysisQueue, type AnalysisQueueOptions, type JobSnapshot } from '../src/jobs/index.js';
+import { analysisJobId, createBullAnalysisQueue, createMemoryAnalysisQueue, PermanentJobError, QueueError, type AnalysisQueue, type AnalysisQueueOptions, type JobSnapshot } from '../../src/jobs/index.js';
 
 const redisUp = await hasSharedRedis();
 

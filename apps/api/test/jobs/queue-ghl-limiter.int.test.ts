@@ -2,8 +2,8 @@
 // the shared Redis never admit more than `max` requests of one location in any window, together.
 import { hasSharedRedis, sharedRedis } from '@org/test-services';
 import { describe, expect, it } from 'vitest';
-import { RateLimitWaitTooLong } from '../src/ghl/rate-limiter.js';
-import { createRedisGhlRateLimiter } from '../src/ghl/redis-rate-limiter.js';
+import { RateLimitWaitTooLong } from '../../src/ghl/rate-limiter.js';
+import { createRedisGhlRateLimiter } from '../../src/ghl/redis-rate-limiter.js';
 
 const redisUp = await hasSharedRedis();
 

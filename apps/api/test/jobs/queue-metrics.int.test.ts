@@ -3,7 +3,7 @@
 import { createMetrics } from '@org/metrics';
 import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBullAnalysisQueue, createMemoryAnalysisQueue, createQueueMetrics, PermanentJobError, type AnalysisQueue, type AnalysisQueueOptions } from '../src/jobs/index.js';
+import { createBullAnalysisQueue, createMemoryAnalysisQueue, createQueueMetrics, PermanentJobError, type AnalysisQueue, type AnalysisQueueOptions } from '../../src/jobs/index.js';
 
 const redisUp = await hasSharedRedis();
 const handles: SharedRedis[] = [];

@@ -4,10 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { canStartRedis, hasSharedPostgres, sharedPostgres, startRedis, waitFor, type PrivateRedis, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/db/migrations.js';
-import { TEST_SECRETS, startTestApp, type TestApp } from './support/test-app.js';
-import { createAnalysisBudget } from '../src/jobs/budget.js';
-import { HttpError } from '../src/http/errors.js';
+import { migrate } from '../../src/db/migrations.js';
+import { TEST_SECRETS, startTestApp, type TestApp } from '../support/test-app.js';
+import { createAnalysisBudget } from '../../src/jobs/budget.js';
+import { HttpError } from '../../src/http/errors.js';
 
 const pgUp = await hasSharedPostgres();
 const redisOk = await canStartRedis();

@@ -7,9 +7,9 @@ import { hasSharedPostgres, prometheusBinary, sharedPostgres, startPrometheus, w
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expand, loadDashboard, targetsOf } from '@org/ops/checks';
 
-import { stripeSignatureHeader } from '../fakes/stripe/server.js';
-import { spawnApp, waitReady, type AppProcess } from './support/child.js';
-import { TEST_SECRETS } from './support/test-app.js';
+import { stripeSignatureHeader } from '../../fakes/stripe/server.js';
+import { spawnApp, waitReady, type AppProcess } from '../support/child.js';
+import { TEST_SECRETS } from '../support/test-app.js';
 
 const prometheus = prometheusBinary('prometheus');
 const pgUp = await hasSharedPostgres();

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { hasSharedPostgres, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnApp, waitReady } from './support/child.js';
-import { TEST_SECRETS } from './support/test-app.js';
+import { spawnApp, waitReady } from '../support/child.js';
+import { TEST_SECRETS } from '../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 

@@ -1,13 +1,13 @@
 import { createMetrics, type Metrics } from '@org/metrics';
 import { tieredRateLimit } from '@org/tiered-rate-limit';
-import { API_TIERS } from '../src/features/billing/rate-limit.js';
+import { API_TIERS } from '../../../src/features/billing/rate-limit.js';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
-import { migrate } from '../src/db/migrations.js';
-import { locationTier } from '../src/features/billing/queries.js';
-import { TEST_SECRETS } from './support/test-app.js';
-import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
+import { startFakeStripe, type FakeStripe } from '../../../fakes/stripe/server.js';
+import { migrate } from '../../../src/db/migrations.js';
+import { locationTier } from '../../../src/features/billing/queries.js';
+import { TEST_SECRETS } from '../../support/test-app.js';
+import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from '../../support/billing-app.js';
 
 const pgUp = await hasSharedPostgres();
 
@@ -33,7 +33,7 @@ describe.skipIf(!pgUp)('Billing routes: checkout, portal, subscription (real str
       fake,
       metrics,
       // A limiter with the tier resolved per request from the subscription (locationTier), on a test route, so this
-      // file needs no Redis; billing-e2e-main.int.test.ts runs the same flow through main.ts and its wired limiter.
+      // file needs no Redis; through-main.int.test.ts runs the same flow through main.ts and its wired limiter.
       extraApiRoutes(router, { db }) {
         const limiter = tieredRateLimit({
           tiers: API_TIERS,

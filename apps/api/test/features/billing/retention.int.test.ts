@@ -1,10 +1,10 @@
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PURGE_BATCH_SQL, purgeExpiredHistory, purgeProcessedEvents, startRetentionJob } from '../src/features/billing/retention.js';
-import { createDatabase, type Database } from '../src/db/database.js';
-import { migrate } from '../src/db/migrations.js';
-import { createLogger } from '../src/observability/logger.js';
-import { LogCapture, seedTenant } from './support/test-app.js';
+import { PURGE_BATCH_SQL, purgeExpiredHistory, purgeProcessedEvents, startRetentionJob } from '../../../src/features/billing/retention.js';
+import { createDatabase, type Database } from '../../../src/db/database.js';
+import { migrate } from '../../../src/db/migrations.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { LogCapture, seedTenant } from '../../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 

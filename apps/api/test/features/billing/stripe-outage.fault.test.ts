@@ -1,10 +1,10 @@
 import { canStartPostgres, startPostgres, type PrivatePostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
-import { migrate } from '../src/db/migrations.js';
-import { locationTier } from '../src/features/billing/queries.js';
-import { PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
-import { TEST_SECRETS } from './support/test-app.js';
+import { startFakeStripe, type FakeStripe } from '../../../fakes/stripe/server.js';
+import { migrate } from '../../../src/db/migrations.js';
+import { locationTier } from '../../../src/features/billing/queries.js';
+import { PRICE_PRO, startBillingApp, type BillingTestApp } from '../../support/billing-app.js';
+import { TEST_SECRETS } from '../../support/test-app.js';
 
 const canStart = canStartPostgres();
 

@@ -2,9 +2,9 @@
 // real rate limiter (Redis, private server) and workflow routes, and our fake Stripe server for checkout and webhooks.
 import { canStartRedis, hasSharedPostgres, sharedPostgres, startRedis, type PrivateRedis, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeStripe, type FakeStripe } from '../fakes/stripe/server.js';
-import { spawnApp, waitReady, type AppProcess } from './support/child.js';
-import { TEST_SECRETS } from './support/test-app.js';
+import { startFakeStripe, type FakeStripe } from '../../../fakes/stripe/server.js';
+import { spawnApp, waitReady, type AppProcess } from '../../support/child.js';
+import { TEST_SECRETS } from '../../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisOk = await canStartRedis();

@@ -1,10 +1,10 @@
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeStripe, stripeSignatureHeader, type FakeStripe } from '../fakes/stripe/server.js';
-import { migrate } from '../src/db/migrations.js';
-import { locationTier } from '../src/features/billing/queries.js';
-import { PREVIOUS_WEBHOOK_SECRET, PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from './support/billing-app.js';
-import { TEST_SECRETS } from './support/test-app.js';
+import { startFakeStripe, stripeSignatureHeader, type FakeStripe } from '../../../fakes/stripe/server.js';
+import { migrate } from '../../../src/db/migrations.js';
+import { locationTier } from '../../../src/features/billing/queries.js';
+import { PREVIOUS_WEBHOOK_SECRET, PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from '../../support/billing-app.js';
+import { TEST_SECRETS } from '../../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const SECRET = TEST_SECRETS.stripeWebhookSecret;

@@ -4,15 +4,15 @@
 import { fileURLToPath } from 'node:url';
 import { hasSharedPostgres, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/db/migrations.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { createMemoryAnalysisQueue } from '../src/jobs/index.js';
-import { analysisProcessor } from '../src/features/workflows/analysis-job.js';
-import { sessionFor, startGhlTestApp, type GhlTestApp } from './support/ghl-app.js';
-import { seedTenant } from './support/test-app.js';
+import { migrate } from '../../../src/db/migrations.js';
+import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../../fakes/ghl/server.js';
+import { createMemoryAnalysisQueue } from '../../../src/jobs/index.js';
+import { analysisProcessor } from '../../../src/features/workflows/analysis-job.js';
+import { sessionFor, startGhlTestApp, type GhlTestApp } from '../../support/ghl-app.js';
+import { seedTenant } from '../../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
-const FIXTURES = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../fakes/ghl/workflows', import.meta.url));
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 const OTHER = 'otherLocationSse0001';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,14 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKeyStore } from '../src/auth/api-keys.js';
-import { createDatabase, type Database } from '../src/db/database.js';
-import { migrate } from '../src/db/migrations.js';
-import { startFakeGhl, type FakeGhl } from '../fakes/ghl/server.js';
-import { createLogger } from '../src/observability/logger.js';
-import { spawnApp, spawnWorker, waitReady, type AppProcess } from './support/child.js';
-import { fixtureLocation, processTokenStore } from './support/ghl-app.js';
-import { seedTenant, TEST_SECRETS } from './support/test-app.js';
+import { createApiKeyStore } from '../../../src/auth/api-keys.js';
+import { createDatabase, type Database } from '../../../src/db/database.js';
+import { migrate } from '../../../src/db/migrations.js';
+import { startFakeGhl, type FakeGhl } from '../../../fakes/ghl/server.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { spawnApp, spawnWorker, waitReady, type AppProcess } from '../../support/child.js';
+import { fixtureLocation, processTokenStore } from '../../support/ghl-app.js';
+import { seedTenant, TEST_SECRETS } from '../../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
