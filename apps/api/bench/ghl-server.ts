@@ -7,7 +7,7 @@ import { createCache } from '@org/cache';
 import { createSessionStore } from '../src/auth/sessions.js';
 import { createDatabase } from '../src/db/database.js';
 import { fakeLocationsFromFolder, startFakeGhl } from '../fakes/ghl/server.js';
-import { createGhlModule } from '../src/features/workflows/module.js';
+import { createWorkflowModule } from '../src/features/workflows/module.js';
 import { createApp } from '../src/app/create-app.js';
 import { createLifecycle } from '../src/http/lifecycle.js';
 import { listen, portOf } from '../src/http/server.js';
@@ -22,7 +22,7 @@ const fake = await startFakeGhl({ locations });
 const logger = createLogger({ level: 'info', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const db = createDatabase({ url: process.env.BENCH_DATABASE_URL!, logger, max: 10 });
 const cache = createCache({ prefix: 'bench' });
-const ghl = await createGhlModule({
+const ghl = await createWorkflowModule({
   db,
   logger,
   isProduction: true,

@@ -20,7 +20,7 @@ import { analysisProcessor } from './features/workflows/analysis-job.js';
 import { createAnalysisPool } from './features/workflows/analysis-pool.js';
 import { auditProcessor } from './features/workflows/audit.js';
 import { createWorkflowMetrics } from './features/workflows/metrics.js';
-import { createGhlModule } from './features/workflows/module.js';
+import { createWorkflowModule } from './features/workflows/module.js';
 import { createRedisGhlRateLimiter } from './ghl/redis-rate-limiter.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
 import { createLifecycle, type Lifecycle } from './http/lifecycle.js';
@@ -131,7 +131,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // Analyses run on worker threads with a time budget: no definition can stall this process's event loop.
   const analysisRunner = createAnalysisPool({ threads: config.analysis.threads, timeBudgetMs: config.analysis.timeBudgetMs });
   // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
-  const ghl = await createGhlModule({
+  const ghl = await createWorkflowModule({
     db,
     logger,
     isProduction: config.isProduction,

@@ -66,7 +66,7 @@ export interface AppDeps {
   documentedRoutes?: readonly RouteDefinition[];
   /** Stripe billing (src/billing): /webhooks/stripe and /subscription routes. Absent: those routes are not mounted. */
   billing?: Billing;
-  /** GHL connection and workflow analysis, built by `createGhlModule` (src/features/workflows/module.ts). @default none */
+  /** GHL connection and workflow analysis, built by `createWorkflowModule` (src/features/workflows/module.ts). @default none */
   ghl?: GhlRouters;
 }
 

@@ -10,7 +10,7 @@ import { compareRouterWithDocument, assertRouterMatchesDocument } from '@org/ope
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBilling, createStripeClient } from '../../src/features/billing/index.js';
-import { createGhlModule } from '../../src/features/workflows/module.js';
+import { createWorkflowModule } from '../../src/features/workflows/module.js';
 import { createApp } from '../../src/app/create-app.js';
 import { createLifecycle } from '../../src/http/lifecycle.js';
 import { createDatabase } from '../../src/db/database.js';
@@ -38,7 +38,7 @@ async function output(command: string, args: string[], cwd: string): Promise<str
 async function appOnly(enableApiDocs: boolean) {
   const logger = createLogger({ level: 'silent' });
   const db = createDatabase({ url: 'postgres://127.0.0.1:1/none', logger });
-  const ghl = await createGhlModule({
+  const ghl = await createWorkflowModule({
     db,
     logger,
     isProduction: false,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { migrate } from '../../src/db/migrations.js';
 import { startFakeGhl, type FakeGhl } from '../../fakes/ghl/server.js';
-import { createGhlModule } from '../../src/features/workflows/module.js';
+import { createWorkflowModule } from '../../src/features/workflows/module.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { spawnApp, waitReady, type AppProcess } from '../support/child.js';
 import { startGhlTestApp, type GhlTestApp } from '../support/ghl-app.js';
@@ -24,9 +24,9 @@ describe('demo mode switch', () => {
     expect(() => loadConfig({ DEMO_MODE: 'true', HOST: '0.0.0.0', SESSION_SECRET: 's'.repeat(32) })).toThrow(/DEMO_MODE/);
   });
 
-  it('createGhlModule refuses demo mode in production', async () => {
+  it('createWorkflowModule refuses demo mode in production', async () => {
     await expect(
-      createGhlModule({
+      createWorkflowModule({
         db: {} as never,
         logger: createLogger({ level: 'silent' }),
         isProduction: true,

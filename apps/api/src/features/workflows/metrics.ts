@@ -2,7 +2,7 @@ import { createExternalApiMetrics, type Metrics } from '@org/metrics';
 import type { GhlRequestEvent } from '../../ghl/client.js';
 import type { AnalysisEvent } from './service.js';
 
-/** The hooks `createGhlModule` takes (`onGhlRequest`, `onAnalysis`), fed into @org/metrics. */
+/** The hooks `createWorkflowModule` takes (`onGhlRequest`, `onAnalysis`), fed into @org/metrics. */
 export interface WorkflowMetricsHooks {
   onGhlRequest(event: GhlRequestEvent): void;
   onAnalysis(event: AnalysisEvent): void;
@@ -12,7 +12,7 @@ export interface WorkflowMetricsHooks {
  * Issue 8's metrics on the app's @org/metrics handle: `ghl_api_requests_total`, `ghl_api_duration_seconds`,
  * `ghl_api_errors_total` (the external-API factory), `workflow_analysis_total{tier,status}`,
  * `workflow_analysis_duration_seconds{tier}`, `workflow_health_score` and `workflow_issues_found_total{type,severity}`
- * (type = rule id: a closed set of 41). The wiring passes the result's hooks to createGhlModule in compose.ts.
+ * (type = rule id: a closed set of 41). The wiring passes the result's hooks to createWorkflowModule in compose.ts.
  */
 export function createWorkflowMetrics(metrics: Metrics): WorkflowMetricsHooks {
   const ghl = createExternalApiMetrics(metrics, { name: 'ghl' });

@@ -35,7 +35,7 @@ export interface GhlRouters {
   api: Router;
 }
 
-export interface GhlModuleOptions {
+export interface WorkflowModuleOptions {
   db: Database;
   logger: Logger;
   isProduction: boolean;
@@ -75,7 +75,7 @@ export interface GhlModuleOptions {
   analysisRunner?: AnalysisRunner;
 }
 
-export interface GhlModule {
+export interface WorkflowModule {
   routers: GhlRouters;
   service: WorkflowService;
   /** Background analyses (`POST /analyze` with `async: true`, `/jobs/:id`). */
@@ -95,8 +95,11 @@ export interface GhlModule {
   close(): Promise<void>;
 }
 
-/** Builds the GHL connection (OAuth, tokens, client, webhooks), the definition sources and the workflow routes. */
-export async function createGhlModule(options: GhlModuleOptions): Promise<GhlModule> {
+/**
+ * The workflow feature composed: the GHL connection it reads from (OAuth, tokens, client, webhooks from src/ghl), the
+ * definition sources, the workflow service, the analysis queue and the routes; in demo mode, the fake GHL.
+ */
+export async function createWorkflowModule(options: WorkflowModuleOptions): Promise<WorkflowModule> {
   if (options.demo && options.isProduction) throw new Error('demo mode is refused in production');
   const { db, logger } = options;
   const fake = options.demo ? await startDemoGhl(options.demo.fixturesDir) : undefined;
