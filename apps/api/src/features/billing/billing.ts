@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
-import { subscriptionState, type SubscriptionState } from './queries.js';
+import { analysesInLastHour, subscriptionState, type SubscriptionState } from './queries.js';
 import { BillingError } from './errors.js';
 import { idempotencyKey } from './stripe-client.js';
 import { TIERS, type Tier, type TierPlan } from './tiers.js';
@@ -153,14 +153,14 @@ export function createBilling(options: BillingOptions): Billing {
     async report(locationId) {
       const [state, usage] = await Promise.all([
         subscriptionState(db, locationId),
-        db.read<{ n: number }>("SELECT count(*)::int AS n FROM analysis_results WHERE location_id = $1 AND created_at > now() - interval '1 hour'", [locationId]),
+        analysesInLastHour(db, locationId),
       ]);
       const plan = TIERS[state.tier];
       return {
         ...state,
         retentionDays: plan.retentionDays,
         limits: { requestsPerMinute: plan.requestsPerMinute, analysesPerHour: plan.analysesPerHour },
-        usage: { analysesPerHour: { used: usage.rows[0]?.n ?? 0, limit: plan.analysesPerHour } },
+        usage: { analysesPerHour: { used: usage, limit: plan.analysesPerHour } },
       };
     },
 

@@ -62,3 +62,9 @@ export async function subscriptionState(db: Pick<Database, 'read'>, locationId: 
     graceUntil: iso(row.graceUntil),
   };
 }
+
+/** Analyses the location stored in the last hour (GET /subscription's usage against the tier's hourly limit). */
+export async function analysesInLastHour(db: Pick<Database, 'read'>, locationId: string): Promise<number> {
+  const { rows } = await db.read<{ n: number }>("SELECT count(*)::int AS n FROM analysis_results WHERE location_id = $1 AND created_at > now() - interval '1 hour'", [locationId]);
+  return rows[0]?.n ?? 0;
+}
