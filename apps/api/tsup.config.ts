@@ -7,7 +7,7 @@ export default defineConfig({
     worker: 'src/worker.ts',
     migrate: 'src/migrate.ts',
     'ghl-health': 'src/ghl-health.ts',
-    'analysis-worker': 'src/workflows/analysis-worker.ts',
+    'analysis-worker': 'src/features/workflows/analysis-worker.ts',
   },
   format: ['esm'],
   sourcemap: true,

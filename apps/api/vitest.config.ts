@@ -1,3 +1,4 @@
 import { defineProjectConfig } from '@org/vitest-config';
 
-export default defineProjectConfig();
+// fakes/ (the fake GHL and Stripe servers of demo mode and the tests) has unit tests of its own.
+export default defineProjectConfig({ test: { include: ['fakes/**/*.test.ts'] } });

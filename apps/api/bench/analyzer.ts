@@ -60,7 +60,7 @@ const sizes = [50, 500, 5000];
 const definitions = new Map(sizes.map((n) => [n, generate(n)]));
 const stepCount = (n: number) => ((definitions.get(n) as { workflowData: { templates: unknown[] } }).workflowData.templates.length);
 
-const fixtureDir = join(import.meta.dirname, '../test/fixtures/ghl/workflows');
+const fixtureDir = join(import.meta.dirname, '../fakes/ghl/workflows');
 const fixtureFiles = readdirSync(fixtureDir).filter((f) => f.endsWith('.json') && !f.startsWith('_') && f !== 'expected.json');
 const fixtures = fixtureFiles.map((f) => JSON.parse(readFileSync(join(fixtureDir, f), 'utf8')) as unknown);
 const inventory = JSON.parse(readFileSync(join(fixtureDir, '_locations.json'), 'utf8')) as unknown;

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { createCache } from '@org/cache';
 import { createSessionStore } from '../src/auth/sessions.js';
 import { createDatabase } from '../src/db/database.js';
-import { fakeLocationsFromFolder, startFakeGhl } from '../src/ghl/fake-server.js';
-import { createGhlModule } from '../src/ghl/module.js';
-import { createApp } from '../src/http/create-app.js';
+import { fakeLocationsFromFolder, startFakeGhl } from '../fakes/ghl/server.js';
+import { createWorkflowModule } from '../src/features/workflows/module.js';
+import { createApp } from '../src/app/create-app.js';
 import { createLifecycle } from '../src/http/lifecycle.js';
 import { listen, portOf } from '../src/http/server.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -16,13 +16,13 @@ import { upsertAccountAndLocation } from '../src/routes/auth-ghl.js';
 
 const SESSION_SECRET = 'bench-session-secret-0123456789abcdef';
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
-const fixtures = fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fakes/ghl/workflows', import.meta.url));
 const locations = fakeLocationsFromFolder(fixtures);
 const fake = await startFakeGhl({ locations });
 const logger = createLogger({ level: 'info', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const db = createDatabase({ url: process.env.BENCH_DATABASE_URL!, logger, max: 10 });
 const cache = createCache({ prefix: 'bench' });
-const ghl = await createGhlModule({
+const ghl = await createWorkflowModule({
   db,
   logger,
   isProduction: true,

@@ -176,7 +176,7 @@ try {
   servers.push(api);
 
   // Tenants: enterprise locations, each with a credential and imported workflows.
-  const fixturesDir = join(APP_DIR, 'test/fixtures/ghl/workflows');
+  const fixturesDir = join(APP_DIR, 'fakes/ghl/workflows');
   const definitions = readdirSync(fixturesDir)
     .filter((f) => f.endsWith('.json') && !f.startsWith('_') && f !== 'expected.json')
     .slice(0, WORKFLOWS_PER_LOCATION)

@@ -13,7 +13,7 @@ import { interleave, markdownTable, medianOf, ratio, versionsOf } from '@org/ben
 import { sharedPostgres, sharedRedis, waitFor } from '@org/test-services';
 import { createDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
-import { createImportedDefinitionSource } from '../src/ghl/definition-sources.js';
+import { createImportedDefinitionSource } from '../src/features/workflows/definition-sources.js';
 import { createBullAnalysisQueue } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { spawnWorker, type AppProcess } from '../test/support/child.js';
@@ -22,7 +22,7 @@ import { seedTenant } from '../test/support/test-app.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 300);
 const LOCATIONS = 3;
-const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../test/fixtures/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
+const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
 
 const pg = await sharedPostgres('api_bench_queue');
 const redis = await sharedRedis('bench_queue');

@@ -11,7 +11,7 @@ import { createSessionStore } from '../src/auth/sessions.js';
 import { createDatabase } from '../src/db/database.js';
 import { defineTiers } from '@org/tiered-rate-limit';
 import { CacheKeys, CacheTtls } from '../src/cache/keys.js';
-import { createApp, requestListener } from '../src/http/create-app.js';
+import { createApp, requestListener } from '../src/app/create-app.js';
 import { createCachedJsonSender } from '../src/http/cached-json.js';
 import { createLibraries } from '../src/libraries.js';
 import { createLifecycle } from '../src/http/lifecycle.js';

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { API_DIR, REPO_ROOT } from './support/paths.js';
 import { userEnv } from './support/process.js';
 
-const FIXTURES = join(API_DIR, 'test/fixtures/ghl/workflows');
+const FIXTURES = join(API_DIR, 'fakes/ghl/workflows');
 const scratch = mkdtempSync(join(tmpdir(), 'api-e2e-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -53,7 +53,7 @@ describe('ghl-health (built)', () => {
     const viaDist = run(process.execPath, ['dist/ghl-health.js', 'analyze', FIXTURES, '--format', 'json']);
     expect(viaDist.code, viaDist.stderr).toBe(0);
     expect(viaDist.stdout).toBe(viaBin.stdout);
-    const viaPnpm = run('pnpm', ['--silent', '--filter', 'api', 'exec', 'ghl-health', 'analyze', 'test/fixtures/ghl/workflows', '--format', 'json'], REPO_ROOT);
+    const viaPnpm = run('pnpm', ['--silent', '--filter', 'api', 'exec', 'ghl-health', 'analyze', 'fakes/ghl/workflows', '--format', 'json'], REPO_ROOT);
     expect(viaPnpm.code, viaPnpm.stderr).toBe(0);
     expect((JSON.parse(viaPnpm.stdout) as Result[]).map((x) => x.score)).toEqual((JSON.parse(viaBin.stdout) as Result[]).map((x) => x.score));
   });

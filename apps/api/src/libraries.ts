@@ -1,14 +1,14 @@
 // The @org libraries of the app, created together from the configuration: one prom-client Registry shared by
-// @org/metrics, @org/cache and @org/tiered-rate-limit; Redis from REDIS_URL (memory without it). main.ts, the tests
+// @org/metrics, @org/cache and @org/tiered-rate-limit; Redis from REDIS_URL (memory without it). compose.ts, the tests
 // and the benchmark build them here, so they all run the same composition.
 import { createCache, type Cache } from '@org/cache';
 import type { RateLimitMiddleware } from '@org/tiered-rate-limit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { createUserRecords, type UserRecords } from './cache/user-record.js';
+import { createUserRecords, type UserRecords } from './features/billing/user-record.js';
 import type { Database } from './db/database.js';
-import { createApiRateLimit, type ApiRateLimitOptions } from './http/rate-limit.js';
+import { createApiRateLimit, type ApiRateLimitOptions } from './features/billing/rate-limit.js';
 import { createAppMetrics, type AppMetrics } from './observability/metrics.js';
 
 /** Options of {@link createLibraries}. */

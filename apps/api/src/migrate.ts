@@ -1,4 +1,4 @@
-// `pnpm --filter api migrate [up|down] [count]`, `node dist/migrate.js`. The command lives in db/migrate-command.ts.
-import { runMigrateCommand } from './db/migrate-command.js';
+// `pnpm --filter api migrate [up|down] [count]`, `node dist/migrate.js`. The command lives in migrate-command.ts.
+import { runMigrateCommand } from './migrate-command.js';
 
 runMigrateCommand();

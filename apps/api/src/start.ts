@@ -1,35 +1,15 @@
-// The composition root: the only module that reads the environment, opens connections, listens and handles signals.
-// The entry files (main.ts, worker.ts) only call `runEntry`; nothing here starts on import.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// The process around the composition: reads the environment, listens, migrates, handles signals and shuts down, the
+// same way for every role. The entry files (main.ts, worker.ts) only call `runEntry`; nothing here starts on import.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { compose, type Closer, type Composition, type Role } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { developmentSecretsIn } from './config/development-secrets.js';
-import { createDatabase, type Database } from './db/database.js';
-import { lockDataDir } from './db/data-dir-lock.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrations.js';
-import { Redis } from 'ioredis';
-import { createGhlModule } from './ghl/module.js';
-import { createAnalysisPool } from './workflows/analysis-pool.js';
-import { sweepSessions } from './auth/sessions.js';
-import { createRedisGhlRateLimiter } from './ghl/redis-rate-limiter.js';
-import { analysisProcessor, auditProcessor, createAnalysisBudget, createAnalysisQueue, createQueueMetrics, syncAuditSchedules, type AnalysisQueue } from './jobs/index.js';
-import { parseWebhookPublicKey } from './ghl/webhooks.js';
-import { createWorkflowMetrics } from './workflows/metrics.js';
-import { createBilling, createStripeClient, startRetentionJob } from './billing/index.js';
-import { createApp, requestListener, type AppDeps } from './http/create-app.js';
-import { createWorkerApp } from './http/worker-app.js';
-import { createLibraries } from './libraries.js';
-import { createLifecycle } from './http/lifecycle.js';
+import type { AppDeps } from './app/create-app.js';
 import { drain, listen, portOf } from './http/server.js';
-import { createLogger, describeDatabaseUrl } from './observability/logger.js';
-import { createSentryReporter, type ErrorReporter } from './observability/sentry.js';
 
-const require = createRequire(import.meta.url);
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+export type { Role };
 
 function readConfig(): Config {
   // A .env file is optional; variables already in the environment win over it.
@@ -47,16 +27,6 @@ function readConfig(): Config {
   }
 }
 
-function canPrettyPrint(config: Config): boolean {
-  if (config.isProduction || !process.stdout.isTTY) return false;
-  try {
-    require.resolve('pino-pretty');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Hooks for tests that run the real composition root in a child process; production passes nothing. */
 export interface StartOptions {
   /** Extra routes on the v1 API router (test-only slow or throwing handlers). */
@@ -64,8 +34,6 @@ export interface StartOptions {
   /** `api` (HTTP only; jobs run on workers), `worker` (jobs only, no HTTP), `all`. @default `--role` argument, else 'all' */
   role?: Role;
 }
-
-export type Role = 'api' | 'worker' | 'all';
 
 /** `--role api|worker|all` (or `--role=...`) from the command line; 'all' when absent. */
 export function roleFromArgv(argv: readonly string[]): Role {
@@ -77,7 +45,74 @@ export function roleFromArgv(argv: readonly string[]): Role {
   process.exit(1);
 }
 
-/** Reads the configuration, opens the database, listens, migrates and wires shutdown. */
+/** How a role stops: the API drains its requests first, a worker lets its running jobs finish first. */
+function stopPlan(composition: Composition, config: Config, server: Parameters<typeof drain>[0]) {
+  const { logger } = composition;
+  if (composition.role === 'worker') {
+    return {
+      starting: (signal: string) => logger.info({ signal }, 'worker shutting down: finishing the running jobs'),
+      delayMs: 0,
+      // BullMQ's Worker.close (the GHL module's queue) waits for the running jobs; past the bound the process exits and
+      // the unfinished jobs go back to the queue through stalled-job recovery.
+      exitAfterMs: config.drainTimeoutMs + 900,
+      timedOut: () => logger.warn('worker shutdown timeout: exiting; unfinished jobs are recovered as stalled by the other workers'),
+      closers: [...composition.closers, { what: 'the probe server', close: () => drain(server, 1_000) }] satisfies Closer[],
+      stopped: 'worker stopped',
+    };
+  }
+  return {
+    starting: (signal: string) => logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down: /ready now answers 503, draining requests'),
+    delayMs: config.shutdownDelayMs,
+    exitAfterMs: config.shutdownDelayMs + config.drainTimeoutMs + 900,
+    timedOut: () => logger.error('shutdown did not finish within the drain timeout; exiting'),
+    closers: [
+      {
+        what: 'the HTTP server',
+        close: async () => {
+          if (!(await drain(server, config.drainTimeoutMs))) logger.warn('drain timeout reached: remaining connections were closed');
+        },
+      },
+      ...composition.closers,
+    ] satisfies Closer[],
+    stopped: 'stopped',
+  };
+}
+
+/**
+ * The one shutdown of every role, on SIGTERM or SIGINT: /ready turns 503, the role's wait, then every closer in order
+ * (each step runs whatever the one before it did: a close that fails is logged, never left to the exit timer), exit 0.
+ * Whatever hangs, the process exits (1) within the role's bound.
+ */
+function shutdownOnSignals(composition: Composition, plan: ReturnType<typeof stopPlan>): { stopping(): boolean } {
+  const { logger } = composition;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    composition.lifecycle.markDraining();
+    plan.starting(signal);
+    setTimeout(() => {
+      plan.timedOut();
+      process.exit(1);
+    }, plan.exitAfterMs).unref();
+    if (plan.delayMs > 0) await new Promise((r) => setTimeout(r, plan.delayMs));
+    for (const step of plan.closers) {
+      try {
+        await step.close();
+      } catch (error) {
+        logger.warn({ err: error }, `closing ${step.what} failed`);
+      }
+    }
+    logger.info(plan.stopped);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  return { stopping: () => stopping };
+}
+
+/** Reads the configuration, composes the role, listens, migrates and wires shutdown. */
 export async function start(options: StartOptions = {}): Promise<void> {
   const config = readConfig();
   const role = options.role ?? roleFromArgv(process.argv.slice(2));
@@ -86,227 +121,33 @@ export async function start(options: StartOptions = {}): Promise<void> {
     console.error(`--role ${role} needs REDIS_URL and DATABASE_URL (shared by API and worker processes); without them run --role all`);
     process.exit(1);
   }
-  const logger = createLogger({ level: config.logLevel, pretty: canPrettyPrint(config) }).child({ role });
-  const lifecycle = createLifecycle();
-  const startedAt = Date.now();
-  if (config.defaulted.length > 0) {
-    logger.warn({ variables: config.defaulted }, `NODE_ENV=${config.nodeEnv} on loopback: unset variables use development defaults (secrets generated in the data folder)`);
-  }
-
-  let embedded: EmbeddedPostgres | undefined;
-  let releaseDataDir: (() => void) | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    const dataDir = resolve(config.dataDir);
-    releaseDataDir = lockDataDir(dataDir);
-    embedded = await startEmbeddedPostgres({ dataDir, maxConnections: config.db.poolMax + 4 });
-    databaseUrl = embedded.url;
-  }
-  const db: Database = createDatabase({
-    url: databaseUrl,
-    max: config.db.poolMax,
-    maxWaiting: config.db.maxWaiting,
-    connectionTimeoutMs: config.db.connectionTimeoutMs,
-    statementTimeoutMs: config.db.statementTimeoutMs,
-    logger,
-  });
-  const libs = createLibraries({
-    db,
-    logger,
-    redisUrl: config.redisUrl,
-    enableMetrics: config.enableMetrics,
-    sessionSecret: config.sessionSecret,
-    isProduction: config.isProduction,
-    rateLimitTimeoutMs: config.rateLimitTimeoutMs,
-  });
-  const { metrics, cache, rateLimit } = libs;
-  const backendKind = libs.backend;
-  logger.info(
-    {
-      database: embedded
-        ? { kind: 'pglite', dataDir: embedded.dataDir, version: embedded.version, url: embedded.url }
-        : { kind: 'postgres', url: describeDatabaseUrl(databaseUrl) },
-      cache: config.redisUrl ? 'redis (memory while Redis is unavailable)' : 'memory',
-      rateLimit: config.redisUrl ? 'redis (memory fallback while Redis is unavailable)' : 'memory',
-      metrics: config.enableMetrics ? 'on' : 'off',
-    },
-    'backends',
-  );
-
-  const reporter: ErrorReporter | undefined = config.sentryDsn
-    ? await createSentryReporter({ dsn: config.sentryDsn, environment: config.nodeEnv, release: packageJson.version, logger })
-    : undefined;
-
-  // analysis_queue_jobs{state}, analysis_jobs_total{outcome}, analysis_job_retries_total, analysis_job_duration_seconds.
-  const queueMetrics = metrics ? createQueueMetrics(metrics.metrics) : undefined;
-  // With Redis, GHL's per-location budget (100 per 10 s) is shared by every API and worker process.
-  const ghlLimiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
-  ghlLimiterRedis?.on('error', () => undefined);
-  // Analyses run on worker threads with a time budget: no definition can stall this process's event loop.
-  const analysisRunner = createAnalysisPool({ threads: config.analysis.threads, timeBudgetMs: config.analysis.timeBudgetMs });
-  // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
-  const ghl = await createGhlModule({
-    db,
-    logger,
-    isProduction: config.isProduction,
-    sessionSecret: config.sessionSecret,
-    frontendUrl: config.frontendUrl,
-    ghl: {
-      ...config.ghl,
-      redirectUri: config.ghl.redirectUri ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/auth/ghl/callback`,
-      webhookPublicKey: config.ghl.webhookPublicKey ? parseWebhookPublicKey(config.ghl.webhookPublicKey) : undefined,
-    },
-    encryption: { keys: { ...config.encryption.previousKeys, [config.encryption.keyId]: config.encryption.key }, currentKeyId: config.encryption.keyId },
-    cache,
-    principals: cache,
-    users: libs.users,
-    limiter: ghlLimiterRedis ? createRedisGhlRateLimiter({ redis: ghlLimiterRedis }) : undefined,
-    // ghl_api_* (the external-API factory) and workflow_analysis_* on the app's registry.
-    ...(metrics ? createWorkflowMetrics(metrics.metrics) : {}),
-    demo: config.demoMode ? { fixturesDir: fileURLToPath(new URL('../test/fixtures/ghl/workflows', import.meta.url)) } : undefined,
-    // Background analyses: BullMQ queue `analysis` on REDIS_URL, else in-process (src/jobs).
-    analysisQueue: (service) => {
-      const queue: AnalysisQueue = createAnalysisQueue({
-        redisUrl: config.redisUrl,
-        // The `api` role only queues and reads jobs; workers (and `all`) run them, scheduled audits included.
-        processor: role === 'api' ? undefined : analysisProcessor(service, { db }),
-        auditor: role === 'api' ? undefined : auditProcessor({ service, db, queue: () => queue, logger }),
-        concurrency: config.queue.concurrency,
-        stalledIntervalMs: config.queue.stalledIntervalMs,
-        prefix: config.queue.prefix,
-        onAttempt: queueMetrics?.onAttempt,
-      });
-      queueMetrics?.observe(queue);
-      return queue;
-    },
-    analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users: libs.users }),
-    analysisRunner,
-    audits: config.audit,
-    jobEventsMaxLifetimeMs: config.jobEventsMaxLifetimeMs,
-  });
-  // Scheduled audits follow the configuration (AUDIT_CRON): every connected location, or none when unset.
-  const syncAudits = async () => {
-    const { scheduled, removed } = await syncAuditSchedules({ db, queue: ghl.queue, audit: config.audit });
-    logger.info({ scheduled, removed, cron: config.audit?.cron ?? null, timeZone: config.audit?.timeZone ?? null }, config.audit ? 'scheduled audits' : 'scheduled audits off');
-  };
-  const billing = createBilling({
-    db,
-    logger,
-    stripe: createStripeClient({ secretKey: config.stripe.secretKey, apiBaseUrl: config.stripe.apiBaseUrl }),
-    prices: config.stripe.prices,
-    webhookSecrets: config.stripe.webhookSecrets,
-    pastDueGraceMs: config.stripe.pastDueGraceDays * 86_400_000,
-    successUrl: `${config.frontendUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
-    cancelUrl: `${config.frontendUrl}/billing`,
-    portalReturnUrl: `${config.frontendUrl}/billing`,
-    hooks: {
-      ...metrics?.billingHooks,
-      // The rate limiter and the workflow service read the tier from the cached user:{locationId} record: drop it so
-      // the next request gets the new limits and retention.
-      onTierChanged: (locationId) => {
-        libs.users.invalidate(locationId).catch((error: unknown) => logger.warn({ err: error, locationId }, 'invalidating the cached user record failed'));
-      },
-    },
-  });
-  if (role === 'worker') {
-    const probes = createWorkerApp({ lifecycle, logger, metrics, internalToken: config.internalToken, isProduction: config.isProduction, metricsPublic: config.metricsPublic });
-    const server = await listen(probes, { port: config.workerPort, host: config.host, headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs });
-    await runWorker({
-      logger,
-      lifecycle,
-      url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${portOf(server)}`,
-      drainTimeoutMs: config.drainTimeoutMs,
-      databaseUrl,
-      afterMigrate: syncAudits,
-      close: [() => ghl.close(), () => analysisRunner.close(), async () => ghlLimiterRedis?.disconnect(), () => libs.close(), () => db.close(), () => drain(server, 1_000).then(() => undefined)],
-    });
-    return;
-  }
-  const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
-  // Sessions past their expiry or idle timeout are deleted every SESSION_SWEEP_INTERVAL_MS, hourly by default (verify
-  // already refuses them).
-  const sweep = setInterval(() => {
-    sweepSessions(db)
-      .then((deleted) => {
-        if (deleted > 0) logger.debug({ deleted }, 'expired sessions swept');
-      })
-      .catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
-  }, config.sessionSweepIntervalMs).unref();
-
-  const app = createApp({
-    billing,
-    config,
-    logger,
-    db,
-    lifecycle,
-    startedAt,
-    versions: {
-      app: packageJson.version,
-      node: process.version,
-      express: (require('express/package.json') as { version: string }).version,
-      ...(embedded ? { pglite: embedded.version } : {}),
-    },
-    backends: { database: embedded ? 'pglite' : 'postgres', cache: backendKind, rateLimit: backendKind },
-    metrics,
-    cache,
-    rateLimit,
-    reportError: reporter ? (error, requestId) => reporter.capture(error, requestId) : undefined,
-    extraApiRoutes: options.extraApiRoutes,
-    ghl: ghl.routers,
-    documentedRoutes: ghl.openapi.routes,
-  });
+  const composition = await compose(config, { role, extraApiRoutes: options.extraApiRoutes });
+  const { logger, lifecycle } = composition;
 
   // Listen before migrating: /live and /health answer at once, /ready says 503 until migrations are done.
-  const server: Server = await listen(requestListener(app, { metrics }), {
-    port: config.port,
+  const server = await listen(composition.listener, {
+    port: composition.port,
     host: config.host,
     headersTimeoutMs: config.headersTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
   });
+  const { stopping } = shutdownOnSignals(composition, stopPlan(composition, config, server));
+  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${portOf(server)}`;
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    lifecycle.markDraining();
-    logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down: /ready now answers 503, draining requests');
-    // Whatever hangs (a pool that will not end), the process exits within the promised bound.
-    setTimeout(() => {
-      logger.error('shutdown did not finish within the drain timeout; exiting');
-      process.exit(1);
-    }, config.shutdownDelayMs + config.drainTimeoutMs + 900).unref();
-    if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
-    const inTime = await drain(server, config.drainTimeoutMs);
-    if (!inTime) logger.warn('drain timeout reached: remaining connections were closed');
-    // Each step runs whatever the one before it did: a close that fails is logged, never left to the exit timer.
-    const step = async (what: string, close: () => unknown) => {
-      try {
-        await close();
-      } catch (error) {
-        logger.warn({ err: error }, `closing ${what} failed`);
-      }
-    };
-    await step('the GHL module', () => ghl.close());
-    await step('the analysis pool', () => analysisRunner.close());
-    await step('the retention job', () => retention?.stop());
-    clearInterval(sweep);
-    ghlLimiterRedis?.disconnect();
-    await step('the libraries', () => libs.close());
-    await step('the database pool', () => db.close());
-    await step('the embedded database', () => embedded?.close());
-    releaseDataDir?.();
-    await reporter?.flush(500).catch(() => {});
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  if (role === 'worker') {
+    // The schema must be there before jobs write results: migrations take an advisory lock, so concurrent starts are
+    // safe. A worker that cannot migrate fails its start.
+    await migrate({ url: composition.databaseUrl, logger });
+    await composition.afterMigrate();
+    lifecycle.markReady();
+    logger.info({ url: base, ready: `${base}/ready`, metrics: `${base}/metrics` }, 'worker ready: processing the analysis queue');
+    return;
+  }
 
   // Migrations: retried until they succeed (the database may still be starting); /ready stays 503 meanwhile.
-  for (let attempt = 1; !stopping; attempt++) {
+  for (let attempt = 1; !stopping(); attempt++) {
     try {
-      const ran = await migrate({ url: databaseUrl, logger });
+      const ran = await migrate({ url: composition.databaseUrl, logger });
       logger.info({ migrations: ran }, ran.length > 0 ? 'migrations applied' : 'database schema up to date');
       break;
     } catch (error) {
@@ -315,12 +156,10 @@ export async function start(options: StartOptions = {}): Promise<void> {
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-  if (stopping) return;
-  await ghl.afterMigrate();
-  if (role === 'all') await syncAudits().catch((error: unknown) => logger.error({ err: error }, 'syncing the audit schedules failed'));
+  if (stopping()) return;
+  await composition.afterMigrate();
   lifecycle.markReady();
 
-  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${portOf(server)}`;
   logger.info(
     {
       url: base,
@@ -333,47 +172,6 @@ export async function start(options: StartOptions = {}): Promise<void> {
     },
     `api ready on ${base}  health: ${base}/health`,
   );
-}
-
-/**
- * The `worker` role: no HTTP server; the queue's BullMQ Worker (created with the GHL module) takes jobs. SIGTERM and
- * SIGINT close it gracefully: the running jobs finish (BullMQ's Worker.close waits for them) within the drain
- * timeout; past it the process exits and the unfinished jobs go back to the queue through stalled-job recovery.
- */
-async function runWorker(deps: {
-  logger: ReturnType<typeof createLogger>;
-  lifecycle: ReturnType<typeof createLifecycle>;
-  /** Where /live, /ready and /metrics answer. */
-  url: string;
-  drainTimeoutMs: number;
-  databaseUrl: string;
-  afterMigrate: () => Promise<void>;
-  close: (() => Promise<void>)[];
-}) {
-  const { logger } = deps;
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    deps.lifecycle.markDraining();
-    logger.info({ signal }, 'worker shutting down: finishing the running jobs');
-    setTimeout(() => {
-      logger.warn('worker shutdown timeout: exiting; unfinished jobs are recovered as stalled by the other workers');
-      process.exit(1);
-    }, deps.drainTimeoutMs + 900).unref();
-    for (const close of deps.close) await close().catch((error: unknown) => logger.warn({ err: error }, 'closing failed'));
-    logger.info('worker stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
-  // The schema must be there before jobs write results: migrations take an advisory lock, so concurrent starts are safe.
-  await migrate({ url: deps.databaseUrl, logger });
-  // A worker that cannot sync the schedules still runs jobs; the next start (or a connect) schedules again.
-  await deps.afterMigrate().catch((error: unknown) => logger.error({ err: error }, 'syncing the audit schedules failed'));
-  deps.lifecycle.markReady();
-  logger.info({ url: deps.url, ready: `${deps.url}/ready`, metrics: `${deps.url}/metrics` }, 'worker ready: processing the analysis queue');
 }
 
 /**

@@ -1,8 +1,13 @@
 // Demo mode: development without GHL credentials. Our fake GHL server runs in-process with the fixture workflows, the
 // app talks to it exactly as to GHL (OAuth tokens, rate limits, the simulated builder endpoint), and one demo location
 // is seeded with a real token pair from the fake, so every route works at once.
+// This file is the only one in src/ that reaches into fakes/: the fake loads on demand (a dynamic import), so a
+// production start never loads it, and the build emits it as a chunk of its own next to dist/main.js.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Database } from '../db/database.js';
-import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../ghl/fake-server.js';
+import type { FakeGhl } from '../../fakes/ghl/server.js';
 import type { TokenStore } from '../ghl/token-store.js';
 import { upsertAccountAndLocation } from '../routes/auth-ghl.js';
 
@@ -18,8 +23,23 @@ export const DEMO_LOCATION_ID = 'pR7kQ2sVx9LmN4tYb3Hc';
 
 export const DEMO_CLIENT = { clientId: 'demo-client-id', clientSecret: 'demo-client-secret' } as const;
 
+export type { FakeGhl };
+
+/** The package folder (apps/api): the nearest folder with a package.json, from src/demo/ or from the bundle in dist/. */
+function packageDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** The demo's workflows and inventory: what the fake GHL serves (fakes/ghl/workflows). */
+export function demoWorkflowsDir(): string {
+  return join(packageDir(), 'fakes/ghl/workflows');
+}
+
 /** Starts the fake GHL (127.0.0.1, random port) with the fixture folder's workflows and inventory. */
-export async function startDemoGhl(fixturesDir: string): Promise<FakeGhl> {
+export async function startDemoGhl(fixturesDir: string = demoWorkflowsDir()): Promise<FakeGhl> {
+  const { fakeLocationsFromFolder, startFakeGhl } = await import('../../fakes/ghl/server.js');
   return startFakeGhl({ locations: fakeLocationsFromFolder(fixturesDir), ...DEMO_CLIENT });
 }
 

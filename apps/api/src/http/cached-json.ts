@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import compression from 'compression';
 import type { Request, Response } from 'express';
-import { COMPRESSION } from './create-app.js';
+import { COMPRESSION } from './compression.js';
 
 /**
  * Sends cached JSON values without serializing and gzipping them again on every request. The bytes are kept per

@@ -43,6 +43,62 @@ export const ERROR_CATALOG = {
   },
 } as const satisfies ErrorCatalog;
 
+/** How the API answers one domain error: its status, the message sent (the error's own when absent) and headers. */
+export interface DomainAnswer {
+  status: number;
+  message?: string;
+  headers?: (error: Error & { retryAfterMs?: number }) => Record<string, string>;
+}
+
+const retryAfter = (seconds: number) => () => ({ 'Retry-After': String(seconds) });
+
+/**
+ * Domain errors → HTTP, by error class name (`error.name`) and stable `code`: the features and the analysis pool throw
+ * their own errors and never build HTTP errors; this table is the one place that decides how each is answered. A code
+ * not listed (BILLING_INVALID_OPTIONS: a configuration bug) stays a 500.
+ */
+export const DOMAIN_ERRORS: Readonly<Record<string, Readonly<Record<string, DomainAnswer>>>> = {
+  // src/features/workflows/errors.ts
+  WorkflowError: {
+    NOT_FOUND: { status: 404 },
+    VALIDATION_ERROR: { status: 400 },
+    WORKFLOW_VERSION_SUPERSEDED: { status: 409 },
+    WORKFLOW_LIMIT_REACHED: { status: 409 },
+    GHL_RECONNECT_REQUIRED: { status: 409 },
+    GHL_RATE_LIMITED: { status: 503, headers: (error) => ({ 'Retry-After': String(Math.ceil((error.retryAfterMs ?? 10_000) / 1000)) }) },
+    GHL_TIMEOUT: { status: 504 },
+    GHL_UNAVAILABLE: { status: 502 },
+  },
+  // src/features/workflows/analysis-pool.ts
+  AnalysisTimeBudgetError: {
+    ANALYSIS_TIME_BUDGET_EXCEEDED: { status: 422, message: 'The workflow is too expensive to analyse: the analysis did not finish within its time budget' },
+  },
+  AnalysisPoolBusyError: { ANALYSIS_POOL_BUSY: { status: 503, message: 'Too many analyses are running; try again shortly', headers: retryAfter(1) } },
+  // src/features/billing/errors.ts: failures the client can act on (a conflict with the account's state, a provider
+  // outage to retry, a bad webhook signature).
+  BillingError: {
+    BILLING_NO_CUSTOMER: { status: 409 },
+    BILLING_SUBSCRIPTION_EXISTS: { status: 409 },
+    BILLING_PRICE_NOT_CONFIGURED: { status: 409 },
+    BILLING_LOCATION_REQUIRED: { status: 400 },
+    STRIPE_UNAVAILABLE: { status: 503, headers: retryAfter(5) },
+    STRIPE_SIGNATURE_MISSING: { status: 400 },
+    STRIPE_SIGNATURE_INVALID: { status: 400 },
+    STRIPE_PAYLOAD_INVALID: { status: 400 },
+  },
+};
+
+/** The answer to a domain error listed in DOMAIN_ERRORS, else undefined. */
+export function domainAnswer(error: unknown): { status: number; code: string; message: string; headers: Record<string, string> } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !Object.hasOwn(DOMAIN_ERRORS, error.name)) return undefined;
+  const answers = DOMAIN_ERRORS[error.name]!;
+  const answer = Object.hasOwn(answers, code) ? answers[code]! : undefined;
+  if (!answer) return undefined;
+  return { status: answer.status, code, message: answer.message ?? error.message, headers: answer.headers?.(error) ?? {} };
+}
+
 /** How a body-parser error (express.json) is answered: the one table, @org/openapi's, with this catalog's codes. */
 export const bodyParserAnswer = (error: unknown) => bodyParserError(error, ERROR_CATALOG);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BillingError } from '../billing/errors.js';
+import { BillingError } from '../features/billing/errors.js';
 import { DatabaseUnavailableError } from '../db/errors.js';
 import { HttpError } from './errors.js';
 import { toHttpError } from './error-handler.js';

@@ -1,38 +1,20 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { AnalysisPoolBusyError, AnalysisTimeBudgetError } from '../workflows/analysis-pool.js';
-import { BillingError } from '../billing/errors.js';
 import { DatabaseUnavailableError } from '../db/errors.js';
-import { bodyParserAnswer, ERROR_CATALOG } from './error-catalog.js';
+import { bodyParserAnswer, domainAnswer, ERROR_CATALOG } from './error-catalog.js';
 import { HttpError, notFound, type ErrorBody } from './errors.js';
 import { requestIdOf } from './request-context.js';
-
-// Billing failures the client can act on (a conflict with the account's state, a provider outage to retry, a bad
-// webhook signature); BILLING_INVALID_OPTIONS is a configuration bug and stays a 500.
-const BILLING_STATUS: Partial<Record<BillingError['code'], number>> = {
-  BILLING_NO_CUSTOMER: 409,
-  BILLING_SUBSCRIPTION_EXISTS: 409,
-  BILLING_PRICE_NOT_CONFIGURED: 409,
-  BILLING_LOCATION_REQUIRED: 400,
-  STRIPE_UNAVAILABLE: 503,
-  STRIPE_SIGNATURE_MISSING: 400,
-  STRIPE_SIGNATURE_INVALID: 400,
-  STRIPE_PAYLOAD_INVALID: 400,
-};
 
 /** Turns any thrown value into an HttpError whose message is safe for clients. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof AnalysisTimeBudgetError) return new HttpError(422, error.code, 'The workflow is too expensive to analyse: the analysis did not finish within its time budget', { cause: error });
-  if (error instanceof AnalysisPoolBusyError) return new HttpError(503, error.code, 'Too many analyses are running; try again shortly', { cause: error, headers: { 'Retry-After': '1' } });
   if (error instanceof DatabaseUnavailableError) {
     // Retry-After tells well-behaved clients and proxies to come back instead of treating this as a hard failure.
     return new HttpError(503, error.code, error.message, { cause: error, headers: { 'Retry-After': '1' } });
   }
-  if (error instanceof BillingError && BILLING_STATUS[error.code] !== undefined) {
-    const status = BILLING_STATUS[error.code]!;
-    return new HttpError(status, error.code, error.message, { cause: error, headers: status === 503 ? { 'Retry-After': '5' } : {} });
-  }
+  // A feature's error (workflows, billing, the analysis pool): the catalog's DOMAIN_ERRORS decide the answer.
+  const domain = domainAnswer(error);
+  if (domain) return new HttpError(domain.status, domain.code, domain.message, { cause: error, headers: domain.headers });
   const parsed = bodyParserAnswer(error);
   if (parsed) return new HttpError(parsed.status, parsed.code, parsed.message, { cause: error });
   const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };

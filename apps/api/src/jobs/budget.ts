@@ -1,6 +1,5 @@
 import type { RequestHandler } from 'express';
 import { rateLimitHeaders, rejectionBody, type Limiter } from '@org/tiered-rate-limit';
-import type { UserRecords } from '../cache/user-record.js';
 import { HttpError } from '../http/errors.js';
 
 /** Charges `cost` analyses to the location's tier `analysis` policy; throws 429 (or 503 while the store is down). */
@@ -10,10 +9,14 @@ export type AnalysisBudget = (locationId: string, cost: number) => Promise<void>
  * The tier's analysis limit, charged by the routes that run analyses (`POST /analyze`, `POST /analyses/batch`,
  * `GET /locations/current/health`) once the route and its cost are known: never by matching a path string, so no
  * spelling of a path (case, trailing slash, mount alias) reaches an analysis uncharged. The key (`p:loc:<id>`) and the
- * tier record are the general middleware's (src/http/rate-limit.ts); the 429 body and headers are the middleware's
+ * tier record are the general middleware's (src/features/billing/rate-limit.ts); the 429 body and headers are the middleware's
  * too. Nothing is consumed when the whole cost does not fit.
  */
-export function createAnalysisBudget(deps: { limiter: Limiter; users: UserRecords }): AnalysisBudget {
+export function createAnalysisBudget(deps: {
+  limiter: Limiter;
+  /** The cached tier records (the billing feature's UserRecords). */
+  users: { get(locationId: string): Promise<{ tier: string } | undefined> };
+}): AnalysisBudget {
   return async (locationId, cost) => {
     const tier = (await deps.users.get(locationId))?.tier ?? 'free';
     const decision = await deps.limiter.check({ key: `p:loc:${locationId}`, tier, policies: ['analysis'], cost: { analysis: cost } });

@@ -4,19 +4,19 @@ import type { Logger } from 'pino';
 import { httpMetrics, type HttpMetricsMiddleware } from '@org/metrics/express';
 import type { Registry } from 'prom-client';
 import type pg from 'pg';
-import { billingMetrics } from '../billing/metrics.js';
-import { workflowAnalysisMetrics } from '../workflows/metrics.js';
-import type { BillingHooks } from '../billing/index.js';
+import { billingMetrics } from '../features/billing/metrics.js';
+import { workflowAnalysisMetrics } from '../features/workflows/metrics.js';
+import type { BillingHooks } from '../features/billing/index.js';
 import type { Database } from '../db/database.js';
 
 /** Everything observability hands to createApp and the feature modules. */
 export interface AppMetrics {
   metrics: Metrics;
-  /** HTTP RED metrics; main.ts installs it with `wrap(app)` (no extra router layer). */
+  /** HTTP RED metrics; the composition (compose.ts) installs it with `wrap(app)` (no extra router layer). */
   http: HttpMetricsMiddleware;
   /** Billing's metric hooks (subscription_events_total), for createBilling; undefined without `db`. */
   billingHooks: Pick<BillingHooks, 'onSubscriptionEvent'> | undefined;
-  /** Undo the pool instrumentation and stop the runtime collectors (the registry itself belongs to main.ts). */
+  /** Undo the pool instrumentation and stop the runtime collectors (the registry itself belongs to the libraries). */
   close(): void;
 }
 

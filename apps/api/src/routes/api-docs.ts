@@ -20,8 +20,8 @@ const Analysis = z
 const tags = ['platform'];
 
 /**
- * The v1 platform routes of src/routes/api-v1.ts, documented with @org/openapi. The handlers stay in api-v1.ts (they
- * validate by hand); the contract test (test/wiring-openapi.test.ts) fails when the two disagree.
+ * The v1 platform routes of src/app/api-v1.ts, documented with @org/openapi. The handlers stay in api-v1.ts (they
+ * validate by hand); the contract test (test/app/openapi.int.test.ts) fails when the two disagree.
  */
 export const platformRoutes = [
   defineRoute({

@@ -3,7 +3,7 @@
 // real Stripe SDK in src/main.ts against the repository's fake Stripe; the attack is what a Payment Link produces.
 import { hasSharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeStripe, type FakeStripe } from '../../src/billing/fake-stripe-server.js';
+import { startFakeStripe, type FakeStripe } from '../../fakes/stripe/server.js';
 import { DEMO_LOCATION, startSecurityApp, type SecurityApp } from '../support/security-app.js';
 import { TEST_SECRETS } from '../support/test-app.js';
 

@@ -4,7 +4,7 @@
 // in src/main.ts against the repository's fake Stripe, over HTTP.
 import { hasSharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeStripe, type FakeStripe } from '../../src/billing/fake-stripe-server.js';
+import { startFakeStripe, type FakeStripe } from '../../fakes/stripe/server.js';
 import { startSecurityApp, type SecurityApp } from '../support/security-app.js';
 import { TEST_SECRETS } from '../support/test-app.js';
 

@@ -1,18 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { UserRecords } from '../../src/cache/user-record.js';
+import type { UserRecords } from '../../src/features/billing/user-record.js';
 import { createDatabase, type Database, type Queryable } from '../../src/db/database.js';
 import { fileURLToPath } from 'node:url';
-import { fakeLocationsFromFolder, type FakeGhl, type FakeLocation } from '../../src/ghl/fake-server.js';
+import { fakeLocationsFromFolder, type FakeGhl, type FakeLocation } from '../../fakes/ghl/server.js';
 import { createOAuthClient } from '../../src/ghl/oauth.js';
 import { createTokenCipher } from '../../src/ghl/token-crypto.js';
 import { createTokenStore, type TokenStore } from '../../src/ghl/token-store.js';
-import { createGhlModule, type GhlModule, type GhlModuleOptions } from '../../src/ghl/module.js';
-import { createApp, type AppDeps } from '../../src/http/create-app.js';
+import { createWorkflowModule, type WorkflowModule, type WorkflowModuleOptions } from '../../src/features/workflows/module.js';
+import { createApp, type AppDeps } from '../../src/app/create-app.js';
 import { createLifecycle } from '../../src/http/lifecycle.js';
 import { drain, listen, portOf } from '../../src/http/server.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { WorkflowCache } from '../../src/workflows/cache.js';
+import type { WorkflowCache } from '../../src/features/workflows/cache.js';
 import { LogCapture, TEST_SECRETS } from './test-app.js';
 
 /** One query the app ran: SQL, parameters and the rows it got back (the "SQL log" of the tenant tests). */
@@ -48,13 +48,13 @@ export interface GhlTestApp {
   base: string;
   server: Server;
   db: Database;
-  module: GhlModule;
+  module: WorkflowModule;
   queries: LoggedQuery[];
   logs: LogCapture;
   close(): Promise<void>;
 }
 
-/** The real app (createApp + createGhlModule) on 127.0.0.1:0, talking to `fake` as its GHL. */
+/** The real app (createApp + createWorkflowModule) on 127.0.0.1:0, talking to `fake` as its GHL. */
 export async function startGhlTestApp(options: {
   url: string;
   fake: FakeGhl;
@@ -68,9 +68,9 @@ export async function startGhlTestApp(options: {
   demo?: { fixturesDir: string };
   builder?: boolean;
   /** The background analysis queue (src/jobs). @default the module's in-process queue */
-  analysisQueue?: GhlModuleOptions['analysisQueue'];
+  analysisQueue?: WorkflowModuleOptions['analysisQueue'];
   /** Batch items charged to the tier's analysis limit (createAnalysisBudget). @default none */
-  analysisBudget?: GhlModuleOptions['analysisBudget'];
+  analysisBudget?: WorkflowModuleOptions['analysisBudget'];
   /** Rate-limit middleware (createApiRateLimit). @default none */
   rateLimit?: AppDeps['rateLimit'];
 }): Promise<GhlTestApp> {
@@ -80,7 +80,7 @@ export async function startGhlTestApp(options: {
   const inner = createDatabase({ url: options.url, logger, connectionTimeoutMs: 2_000, statementTimeoutMs: 10_000 });
   const db = recordingDatabase(inner, queries);
   const lifecycle = createLifecycle();
-  const module = await createGhlModule({
+  const module = await createWorkflowModule({
     db,
     logger,
     isProduction: options.isProduction ?? false,
@@ -138,7 +138,7 @@ export async function sessionFor(app: GhlTestApp, accountId: string, locationId:
   return `session=${encodeURIComponent(value)}`;
 }
 
-const FIXTURE_LOCATION = fakeLocationsFromFolder(fileURLToPath(new URL('../fixtures/ghl/workflows', import.meta.url)))['pR7kQ2sVx9LmN4tYb3Hc']!;
+const FIXTURE_LOCATION = fakeLocationsFromFolder(fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url)))['pR7kQ2sVx9LmN4tYb3Hc']!;
 
 /**
  * A fake GHL location of any size: the fixture location's workflows (so references between them stay real) under

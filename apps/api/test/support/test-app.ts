@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import type { Router } from 'express';
 import { createDatabase, type Database, type DatabaseOptions } from '../../src/db/database.js';
-import { createApp, requestListener, type AppDeps } from '../../src/http/create-app.js';
+import { createApp, requestListener, type AppDeps } from '../../src/app/create-app.js';
 import { createLifecycle, type Lifecycle } from '../../src/http/lifecycle.js';
 import { drain, listen, portOf } from '../../src/http/server.js';
 import { createLibraries, type Libraries, type LibrariesOptions } from '../../src/libraries.js';
