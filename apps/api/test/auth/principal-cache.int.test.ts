@@ -78,7 +78,7 @@ describe.skipIf(!up)('principal cache across two instances sharing Redis', () =>
       expect(await me(app, { cookie })).toBe(200);
       expect(await me(app, auth)).toBe(200);
     }
-    // What the UNINSTALL webhook commits (src/ghl/webhooks.ts), then what its onEvent does (src/ghl/module.ts).
+    // What the UNINSTALL webhook commits (src/ghl/webhooks.ts), then what its onEvent does (src/features/workflows/module.ts).
     await a.db.query('DELETE FROM sessions WHERE location_id = $1', [tenant.locationId]);
     await a.db.query('UPDATE api_keys SET revoked_at = now() WHERE location_id = $1 AND revoked_at IS NULL', [tenant.locationId]);
     await principalCache(a.libs!.cache).forgetLocation(tenant.locationId);

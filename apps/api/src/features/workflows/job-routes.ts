@@ -144,7 +144,7 @@ export function createJobRoutes(deps: {
   service: WorkflowService;
   budget?: AnalysisBudget;
   streams: JobEventStreams;
-  /** The location's last audit (src/jobs/audit.ts `lastAudit`). @default none: `last` is always null */
+  /** The location's last audit (src/features/workflows/audit.ts `lastAudit`). @default none: `last` is always null */
   lastAudit?: (locationId: string) => Promise<z.infer<typeof Audit>['last']>;
   before: RequestHandler[];
   /** The guards of routes that run analyses (`before` and the `analysis` scope). @default before */
