@@ -75,8 +75,9 @@ export class DeadlineQueue {
     // Timers run before I/O in each event-loop turn: after a stall of this process (GC, a busy
     // CPU) the timer would fire before the replies that already arrived are read. Checking from
     // setImmediate (after the poll phase) blames Redis only for replies that really are late.
+    // Not unref'd: a caller is awaiting the operation, and the process must not exit (an unsettled await) before its
+    // deadline answers it. The timer only exists while operations are pending.
     this.timer = setTimeout(() => setImmediate(() => this.tick()), Math.max(0, at - performance.now()) + 1);
-    this.timer.unref();
   }
 
   private tick(): void {
@@ -101,7 +102,6 @@ export class DeadlineQueue {
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new CacheRedisError(`Redis ${what} did not answer within ${ms} ms`, 'CACHE_REDIS_TIMEOUT')), ms);
-    timer.unref();
     promise.then(
       (v) => {
         clearTimeout(timer);

@@ -155,11 +155,11 @@ export class RedisTier {
   whenBooted(ms: number): Promise<boolean> {
     if (!this.booting) return Promise.resolve(this.usable);
     return new Promise<boolean>((resolve) => {
+      // Not unref'd: an operation awaits the first connection, and the process must stay alive until it is answered.
       const timer = setTimeout(() => {
         this.bootOver = true;
         this.endBoot(this.usable);
       }, ms);
-      timer.unref();
       const done = (usable: boolean) => {
         clearTimeout(timer);
         resolve(usable);

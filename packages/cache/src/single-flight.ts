@@ -132,8 +132,8 @@ export class SingleFlight {
     if (!set) this.waiters.set(full, (set = new Set()));
     let done!: () => void;
     const promise = new Promise<void>((resolve) => (done = resolve));
+    // Not unref'd: a wrap() call awaits this wake-up (or the lease), even if Redis has gone away meanwhile.
     const timer = setTimeout(() => wake(), ms);
-    timer.unref();
     const wake = () => {
       clearTimeout(timer);
       set.delete(wake);

@@ -47,7 +47,8 @@ describe('the duration syntax of @org/tiered-rate-limit', () => {
 
   it('accepts the same strings with the same units', () => {
     const ours = grammar(source('./ttl.ts'));
-    const limiter = grammar(source('../../tiered-rate-limit/src/duration.ts'));
+    // The limiter keeps its public types (Duration among them) in types.ts and the parser in duration.ts.
+    const limiter = grammar(source('../../tiered-rate-limit/src/duration.ts') + source('../../tiered-rate-limit/src/types.ts'));
     expect(ours.pattern).toBeDefined();
     expect(ours.type).toBeDefined();
     expect(ours.units).toBeDefined();
