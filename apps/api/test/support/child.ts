@@ -30,7 +30,12 @@ export async function spawnApp(entry: string, env: Record<string, string>, args:
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+    child.once('exit', (code, signal) => {
+      // A process that ends on its own with a failure (not stopped by a test's SIGTERM/SIGKILL; start refusals that
+      // tests assert on print too) shows its output, so a test that then fails on a closed connection says why in CI.
+      if (code !== 0 && signal === null) process.stderr.write(`\n[${entry} exited with code ${code}]\n${output.slice(-8_000)}\n`);
+      resolve({ code, signal, at: performance.now() });
+    }),
   );
   return { child, port, base: `http://127.0.0.1:${port}`, output: () => output, exited };
 }
