@@ -84,16 +84,29 @@ describe('GHL client against the fake GHL server', () => {
     expect(fake.stats.requests.get(LOC)!.length - n0).toBe(2);
   });
 
-  it('full jitter: every delay lies in [0, min(cap, base x 2^n)] and they differ', async () => {
+  it('full jitter: attempt n waits random() x min(cap, base x 2^n), with a fresh random draw per attempt', async () => {
     const times: number[] = [];
-    const c2 = createGhlClient({ baseUrl: fake.url, tokens: async () => access, limiter: createMemoryRateLimiter({ max: 20, intervalMs: 1_000 }), maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 120, onRequest: () => times.push(performance.now()) });
+    // The random source is injected so that the expected delays are known: the gaps between attempts must be at least
+    // those delays (a sleep is never shorter) and not much longer (request time, a loaded machine).
+    const draws = [0.9, 0.2, 0.6];
+    const used: number[] = [];
+    const random = () => {
+      const r = draws[used.length % draws.length]!;
+      used.push(r);
+      return r;
+    };
+    const c2 = createGhlClient({ baseUrl: fake.url, tokens: async () => access, limiter: createMemoryRateLimiter({ max: 20, intervalMs: 1_000 }), maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 120, random, onRequest: () => times.push(performance.now()) });
     fake.fault(...Array.from({ length: 3 }, () => ({ path: '/workflows', status: 502 })));
     await c2.listWorkflows(LOC);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     const caps = [50, 100, 120];
     expect(gaps).toHaveLength(3);
-    gaps.forEach((g, i) => expect(g).toBeLessThan(caps[i]! + 400)); // + request time on a loaded machine
-    expect(new Set(gaps.map((g) => Math.round(g))).size).toBeGreaterThan(1);
+    expect(used).toEqual(draws);
+    gaps.forEach((g, i) => {
+      const delay = draws[i]! * caps[i]!;
+      expect(g, `gap ${i}`).toBeGreaterThanOrEqual(delay - 1);
+      expect(g, `gap ${i}`).toBeLessThan(delay + 400);
+    });
   });
 
   it('a hung server and a trickling server both time out at the configured timeout', async () => {
