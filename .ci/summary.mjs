@@ -25,8 +25,14 @@ function add(name, report) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   // A file that failed without a failed test (it did not load, or a beforeAll hook threw and its tests were skipped)
   // counts once.
-  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
-  const counts = { passed: r.numPassedTests, failed: r.numFailedTests + brokenFiles, skipped: r.numPendingTests + r.numTodoTests };
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  const counts = {
+    passed: r.numPassedTests,
+    failed: r.numFailedTests + brokenFiles,
+    skipped: r.numPendingTests + r.numTodoTests,
+  };
   console.log(`${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
   passed += counts.passed;
   failed += counts.failed;
@@ -37,11 +43,13 @@ for (const dir of dirs) {
   const manifest = join(dir, 'package.json');
   if (!existsSync(manifest)) continue;
   const scripts = JSON.parse(readFileSync(manifest, 'utf8')).scripts ?? {};
-  for (const suite of suites) if (scripts[suite.script]) add(`${dir}${suite.label}`, join(dir, '.reports', suite.report));
+  for (const suite of suites)
+    if (scripts[suite.script]) add(`${dir}${suite.label}`, join(dir, '.reports', suite.report));
 }
 const versions = (process.env.NODE_MATRIX_VERSIONS ?? '').split(/\s+/).filter(Boolean);
 const matrixDirs = (process.env.NODE_MATRIX_PACKAGES ?? '').split(/\s+/).filter(Boolean);
-for (const major of versions) for (const dir of matrixDirs) add(`${dir} on Node ${major}`, join(dir, '.reports', `vitest-node${major}.json`));
+for (const major of versions)
+  for (const dir of matrixDirs) add(`${dir} on Node ${major}`, join(dir, '.reports', `vitest-node${major}.json`));
 
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

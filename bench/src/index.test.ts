@@ -12,7 +12,11 @@ describe('bench harness', () => {
 
   it('rotates the order of candidates each round', async () => {
     const order: string[] = [];
-    const runs = await interleave(3, { a: async () => order.push('a'), b: async () => order.push('b'), c: async () => order.push('c') });
+    const runs = await interleave(3, {
+      a: async () => order.push('a'),
+      b: async () => order.push('b'),
+      c: async () => order.push('c'),
+    });
     expect(order).toEqual(['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
     expect(runs.a).toHaveLength(3);
   });

@@ -31,7 +31,12 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const median = (values: readonly number[]): number => percentile(values, 50);
 
-async function drive(op: () => unknown, concurrency: number, durationMs: number, latencies: number[] | undefined): Promise<number> {
+async function drive(
+  op: () => unknown,
+  concurrency: number,
+  durationMs: number,
+  latencies: number[] | undefined,
+): Promise<number> {
   const deadline = performance.now() + durationMs;
   let ops = 0;
   const worker = async () => {
@@ -54,14 +59,23 @@ export async function measureThroughput(op: () => unknown, options: ThroughputOp
   const started = performance.now();
   const ops = await drive(op, concurrency, durationMs, latencies);
   const wallMs = performance.now() - started;
-  return { ops, opsPerSec: (ops / wallMs) * 1000, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), wallMs };
+  return {
+    ops,
+    opsPerSec: (ops / wallMs) * 1000,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    wallMs,
+  };
 }
 
 /**
  * Runs every candidate once per round, rotating the order each round so that drift of a noisy
  * machine (thermal, neighbours) spreads evenly over all candidates. Returns each one's runs.
  */
-export async function interleave<T>(rounds: number, candidates: Record<string, () => Promise<T>>): Promise<Record<string, T[]>> {
+export async function interleave<T>(
+  rounds: number,
+  candidates: Record<string, () => Promise<T>>,
+): Promise<Record<string, T[]>> {
   const names = Object.keys(candidates);
   const results: Record<string, T[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < rounds; round++) {

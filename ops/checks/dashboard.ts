@@ -45,7 +45,9 @@ export function panelsOf(d: Dashboard): any[] {
 }
 
 export function targetsOf(d: Dashboard): PanelTarget[] {
-  return panelsOf(d).flatMap((p) => (p.targets ?? []).map((t: any) => ({ panel: p.title, refId: t.refId, expr: t.expr as string })));
+  return panelsOf(d).flatMap((p) =>
+    (p.targets ?? []).map((t: any) => ({ panel: p.title, refId: t.refId, expr: t.expr as string })),
+  );
 }
 
 /** Grafana's variables replaced by values PromQL accepts, as Grafana itself would before sending. */
@@ -97,7 +99,33 @@ export function parsePromQL(expr: string): ParsedExpr {
 }
 
 // Grafana unit ids used by API dashboards (a subset of Grafana's categories; unknown ids render raw).
-export const GRAFANA_UNITS = new Set(['none', 'short', 'percent', 'percentunit', 's', 'ms', 'µs', 'ns', 'bytes', 'decbytes', 'bits', 'reqps', 'ops', 'rps', 'wps', 'iops', 'opm', 'rpm', 'bool', 'bool_yes_no', 'bool_on_off', 'dtdurations', 'hertz', 'Bps', 'binBps']);
+export const GRAFANA_UNITS = new Set([
+  'none',
+  'short',
+  'percent',
+  'percentunit',
+  's',
+  'ms',
+  'µs',
+  'ns',
+  'bytes',
+  'decbytes',
+  'bits',
+  'reqps',
+  'ops',
+  'rps',
+  'wps',
+  'iops',
+  'opm',
+  'rpm',
+  'bool',
+  'bool_yes_no',
+  'bool_on_off',
+  'dtdurations',
+  'hertz',
+  'Bps',
+  'binBps',
+]);
 
 const isTemplatedDs = (ds: unknown): boolean => {
   if (typeof ds === 'string') return ds === '$datasource' || ds === '${datasource}';
@@ -113,10 +141,13 @@ export function lintDashboard(d: Dashboard): Violation[] {
 
   // template-datasource-rule
   const dsVar = byName.get('datasource');
-  if (!dsVar || dsVar.type !== 'datasource') add('template-datasource-rule', 'templating', 'needs a variable "datasource" of type datasource');
+  if (!dsVar || dsVar.type !== 'datasource')
+    add('template-datasource-rule', 'templating', 'needs a variable "datasource" of type datasource');
   else {
-    if (dsVar.query !== 'prometheus') add('template-datasource-rule', 'datasource', 'datasource variable must query "prometheus"');
-    if (dsVar.label !== 'Data source') add('template-datasource-rule', 'datasource', 'datasource variable should be labelled "Data source"');
+    if (dsVar.query !== 'prometheus')
+      add('template-datasource-rule', 'datasource', 'datasource variable must query "prometheus"');
+    if (dsVar.label !== 'Data source')
+      add('template-datasource-rule', 'datasource', 'datasource variable should be labelled "Data source"');
   }
   // template-job-rule / template-instance-rule
   for (const name of ['job', 'instance']) {
@@ -135,39 +166,53 @@ export function lintDashboard(d: Dashboard): Violation[] {
   }
   for (const t of vars.filter((x) => x.type === 'query')) {
     // template-on-time-change-reload-rule
-    if (t.refresh !== 2) add('template-on-time-change-reload-rule', t.name, 'query variables should refresh on time range change (refresh: 2)');
+    if (t.refresh !== 2)
+      add(
+        'template-on-time-change-reload-rule',
+        t.name,
+        'query variables should refresh on time range change (refresh: 2)',
+      );
     // template-label-promql-rule
     const query = typeof t.query === 'string' ? t.query : t.query?.query;
     const m = /^label_values\((.*),\s*([a-zA-Z_]\w*)\)$/.exec(String(query ?? ''));
     const inner = m ? m[1]! : String(query ?? '');
-    if (!m && !/^(label_values|metrics|query_result)\(/.test(inner)) add('template-label-promql-rule', t.name, `unsupported variable query ${inner}`);
-    else if (m && parsePromQL(expand(inner)).errors > 0) add('template-label-promql-rule', t.name, `invalid PromQL in ${inner}`);
+    if (!m && !/^(label_values|metrics|query_result)\(/.test(inner))
+      add('template-label-promql-rule', t.name, `unsupported variable query ${inner}`);
+    else if (m && parsePromQL(expand(inner)).errors > 0)
+      add('template-label-promql-rule', t.name, `invalid PromQL in ${inner}`);
   }
   // uneditable-dashboard-rule
-  if (d.editable !== false) add('uneditable-dashboard-rule', 'dashboard', 'shared dashboards should be uneditable (editable: false)');
+  if (d.editable !== false)
+    add('uneditable-dashboard-rule', 'dashboard', 'shared dashboards should be uneditable (editable: false)');
 
   for (const p of panelsOf(d)) {
     const where = `panel "${p.title ?? p.id}"`;
     if (!isTemplatedDs(p.datasource)) add('panel-datasource-rule', where, 'panel must use the templated datasource');
     if (!p.title || !String(p.title).trim()) add('panel-title-description-rule', where, 'panel needs a title');
-    if (!p.description || !String(p.description).trim()) add('panel-title-description-rule', where, 'panel needs a description');
+    if (!p.description || !String(p.description).trim())
+      add('panel-title-description-rule', where, 'panel needs a description');
     const unit = p.fieldConfig?.defaults?.unit;
-    if (!unit || !GRAFANA_UNITS.has(unit)) add('panel-units-rule', where, `panel needs a valid unit (got ${JSON.stringify(unit)})`);
+    if (!unit || !GRAFANA_UNITS.has(unit))
+      add('panel-units-rule', where, `panel needs a valid unit (got ${JSON.stringify(unit)})`);
     const targets: any[] = p.targets ?? [];
     if (targets.length === 0) add('panel-no-targets-rule', where, 'panel has no targets');
     for (const t of targets) {
       const tw = `${where} target ${t.refId}`;
-      if (t.datasource !== undefined && !isTemplatedDs(t.datasource)) add('panel-datasource-rule', tw, 'target must use the templated datasource');
+      if (t.datasource !== undefined && !isTemplatedDs(t.datasource))
+        add('panel-datasource-rule', tw, 'target must use the templated datasource');
       const expr = String(t.expr ?? '');
       const parsed = parsePromQL(expand(expr));
       if (!expr || parsed.errors > 0) add('target-promql-rule', tw, `invalid PromQL: ${expr}`);
       const raw = parsePromQL(expr.replaceAll('$__rate_interval', '999h'));
       for (const r of raw.ranges) {
-        if (['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv'].includes(r.fn) && r.range !== '999h') add('target-rate-interval-rule', tw, `${r.fn}() should use [$__rate_interval], not [${r.range}]`);
+        if (['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv'].includes(r.fn) && r.range !== '999h')
+          add('target-rate-interval-rule', tw, `${r.fn}() should use [$__rate_interval], not [${r.range}]`);
       }
       for (const s of raw.selectors) {
-        if (!/job=~"\$job"/.test(s.matchers)) add('target-job-rule', tw, `selector ${s.metric}${s.matchers} must filter job=~"$job"`);
-        if (!/instance=~"\$instance"/.test(s.matchers)) add('target-instance-rule', tw, `selector ${s.metric}${s.matchers} must filter instance=~"$instance"`);
+        if (!/job=~"\$job"/.test(s.matchers))
+          add('target-job-rule', tw, `selector ${s.metric}${s.matchers} must filter job=~"$job"`);
+        if (!/instance=~"\$instance"/.test(s.matchers))
+          add('target-instance-rule', tw, `selector ${s.metric}${s.matchers} must filter instance=~"$instance"`);
       }
     }
   }
@@ -175,9 +220,11 @@ export function lintDashboard(d: Dashboard): Violation[] {
   // Sharing format: importable on any Grafana whatever its datasource is called.
   const input = (d.__inputs ?? []).find((i: any) => i.type === 'datasource' && i.pluginId === 'prometheus');
   if (!input) add('sharing-inputs', 'dashboard', '__inputs needs a Prometheus datasource input');
-  if (!Array.isArray(d.__requires) || !d.__requires.some((r: any) => r.type === 'datasource' && r.id === 'prometheus')) add('sharing-requires', 'dashboard', '__requires must list the prometheus datasource');
+  if (!Array.isArray(d.__requires) || !d.__requires.some((r: any) => r.type === 'datasource' && r.id === 'prometheus'))
+    add('sharing-requires', 'dashboard', '__requires must list the prometheus datasource');
   if (d.id !== null) add('sharing-id', 'dashboard', 'id must be null so import creates a new dashboard');
-  if (typeof d.uid !== 'string' || !d.uid) add('sharing-uid', 'dashboard', 'a fixed uid keeps links stable across imports');
+  if (typeof d.uid !== 'string' || !d.uid)
+    add('sharing-uid', 'dashboard', 'a fixed uid keeps links stable across imports');
   if (!(d.schemaVersion >= 39)) add('sharing-schema', 'dashboard', 'schemaVersion must be >= 39');
   const walk = (node: unknown, path: string) => {
     if (Array.isArray(node)) node.forEach((n, i) => walk(n, `${path}[${i}]`));
@@ -185,7 +232,8 @@ export function lintDashboard(d: Dashboard): Violation[] {
       for (const [k, val] of Object.entries(node)) {
         if (k === 'datasource' && !path.startsWith('.annotations')) {
           const uid = typeof val === 'string' ? val : (val as { uid?: string } | null)?.uid;
-          if (typeof uid !== 'string' || !uid.startsWith('$')) add('sharing-hardcoded-datasource', `${path}.${k}`, `hard-coded datasource ${JSON.stringify(val)}`);
+          if (typeof uid !== 'string' || !uid.startsWith('$'))
+            add('sharing-hardcoded-datasource', `${path}.${k}`, `hard-coded datasource ${JSON.stringify(val)}`);
         }
         walk(val, `${path}.${k}`);
       }
@@ -210,7 +258,8 @@ export function alertExprs(yaml: string): { alert: string; expr: string }[] {
     if (e[2] === '|' || e[2] === '>') {
       const indent = e[1]!.length;
       const body: string[] = [];
-      while (i + 1 < lines.length && (lines[i + 1]!.trim() === '' || lines[i + 1]!.search(/\S/) > indent)) body.push(lines[++i]!.trim());
+      while (i + 1 < lines.length && (lines[i + 1]!.trim() === '' || lines[i + 1]!.search(/\S/) > indent))
+        body.push(lines[++i]!.trim());
       out.push({ alert, expr: body.join(' ').trim() });
     } else out.push({ alert, expr: e[2]!.trim() });
   }

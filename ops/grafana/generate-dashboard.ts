@@ -43,13 +43,26 @@ function row(title: string) {
   panels.push({ type: 'row', id: ++id, title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: y++ }, panels: [] });
 }
 let x = 0;
-function panel({ title, description, unit, targets, type = 'timeseries', w = 8, h = 8, min, max, options, extra = {} }: PanelSpec) {
+function panel({
+  title,
+  description,
+  unit,
+  targets,
+  type = 'timeseries',
+  w = 8,
+  h = 8,
+  min,
+  max,
+  options,
+  extra = {},
+}: PanelSpec) {
   if (x + w > 24) {
     x = 0;
     y += h;
   }
   const defaults: Json = { unit, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
-  if (type === 'timeseries') defaults.custom = { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, showPoints: 'never' };
+  if (type === 'timeseries')
+    defaults.custom = { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, showPoints: 'never' };
   panels.push({
     type,
     id: ++id,
@@ -58,8 +71,23 @@ function panel({ title, description, unit, targets, type = 'timeseries', w = 8, 
     datasource: ds,
     gridPos: { h, w, x, y },
     fieldConfig: { defaults, overrides: [] },
-    options: options ?? (type === 'timeseries' ? { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'multi', sort: 'desc' } } : {}),
-    targets: targets.map(([expr, legendFormat], i) => ({ datasource: ds, refId: String.fromCharCode(65 + i), expr, legendFormat, range: true, instant: false, editorMode: 'code' })),
+    options:
+      options ??
+      (type === 'timeseries'
+        ? {
+            legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+            tooltip: { mode: 'multi', sort: 'desc' },
+          }
+        : {}),
+    targets: targets.map(([expr, legendFormat], i) => ({
+      datasource: ds,
+      refId: String.fromCharCode(65 + i),
+      expr,
+      legendFormat,
+      range: true,
+      instant: false,
+      editorMode: 'code',
+    })),
     ...extra,
   });
   x += w;
@@ -77,27 +105,66 @@ function endRow() {
 
 function trafficRow() {
   row('Traffic');
-  panel({ title: 'Request rate by route', description: 'Completed HTTP requests per second, by route template (http_requests_total). /metrics and health probes are not counted.', unit: 'reqps', targets: [[`sum by (route) (${rate('http_requests_total')})`, '{{route}}']] });
+  panel({
+    title: 'Request rate by route',
+    description:
+      'Completed HTTP requests per second, by route template (http_requests_total). /metrics and health probes are not counted.',
+    unit: 'reqps',
+    targets: [[`sum by (route) (${rate('http_requests_total')})`, '{{route}}']],
+  });
   panel({
     title: 'Error ratio',
-    description: 'Share of requests answered 5xx (server errors) and 4xx (client errors). Reads 0, not "no data", while there are no errors.',
+    description:
+      'Share of requests answered 5xx (server errors) and 4xx (client errors). Reads 0, not "no data", while there are no errors.',
     unit: 'percentunit',
     min: 0,
     targets: [
-      [`(sum(${rate('http_requests_total', 'status_code=~"5.."')}) or vector(0)) / clamp_min(sum(${rate('http_requests_total')}) or vector(0), 1e-9)`, '5xx'],
-      [`(sum(${rate('http_requests_total', 'status_code=~"4.."')}) or vector(0)) / clamp_min(sum(${rate('http_requests_total')}) or vector(0), 1e-9)`, '4xx'],
+      [
+        `(sum(${rate('http_requests_total', 'status_code=~"5.."')}) or vector(0)) / clamp_min(sum(${rate('http_requests_total')}) or vector(0), 1e-9)`,
+        '5xx',
+      ],
+      [
+        `(sum(${rate('http_requests_total', 'status_code=~"4.."')}) or vector(0)) / clamp_min(sum(${rate('http_requests_total')}) or vector(0), 1e-9)`,
+        '4xx',
+      ],
     ],
   });
   panel({
     title: 'Latency p50 / p95 / p99',
     description: 'Request duration quantiles over all routes, estimated from http_request_duration_seconds buckets.',
     unit: 's',
-    targets: [0.5, 0.95, 0.99].map((p) => [q(p, 'le', 'http_request_duration_seconds_bucket'), `p${Math.round(p * 100)}`]),
+    targets: [0.5, 0.95, 0.99].map((p) => [
+      q(p, 'le', 'http_request_duration_seconds_bucket'),
+      `p${Math.round(p * 100)}`,
+    ]),
   });
-  panel({ title: 'p99 latency by route', description: '99th percentile of request duration per route template; find the slow endpoint here.', unit: 's', targets: [[q(0.99, 'le, route', 'http_request_duration_seconds_bucket'), '{{route}}']] });
-  panel({ title: 'Responses by status code', description: 'Completed requests per second by HTTP status code (499 = client went away before the response was written).', unit: 'reqps', targets: [[`sum by (status_code) (${rate('http_requests_total')})`, '{{status_code}}']] });
-  panel({ title: 'Requests in flight', description: 'Requests being served right now (http_requests_in_flight), per instance.', unit: 'short', min: 0, targets: [[`sum by (instance) (http_requests_in_flight${sel()})`, '{{instance}}']] });
-  panel({ title: 'Route label overflow', description: 'Requests counted under route="__overflow__" because the distinct-route cap was reached. Non-zero means the cap is too low or routes are generated dynamically.', unit: 'reqps', targets: [[`sum(${rate('http_route_overflow_total')}) or vector(0)`, 'overflow']] });
+  panel({
+    title: 'p99 latency by route',
+    description: '99th percentile of request duration per route template; find the slow endpoint here.',
+    unit: 's',
+    targets: [[q(0.99, 'le, route', 'http_request_duration_seconds_bucket'), '{{route}}']],
+  });
+  panel({
+    title: 'Responses by status code',
+    description:
+      'Completed requests per second by HTTP status code (499 = client went away before the response was written).',
+    unit: 'reqps',
+    targets: [[`sum by (status_code) (${rate('http_requests_total')})`, '{{status_code}}']],
+  });
+  panel({
+    title: 'Requests in flight',
+    description: 'Requests being served right now (http_requests_in_flight), per instance.',
+    unit: 'short',
+    min: 0,
+    targets: [[`sum by (instance) (http_requests_in_flight${sel()})`, '{{instance}}']],
+  });
+  panel({
+    title: 'Route label overflow',
+    description:
+      'Requests counted under route="__overflow__" because the distinct-route cap was reached. Non-zero means the cap is too low or routes are generated dynamically.',
+    unit: 'reqps',
+    targets: [[`sum(${rate('http_route_overflow_total')}) or vector(0)`, 'overflow']],
+  });
   endRow();
 }
 
@@ -105,7 +172,8 @@ function runtimeRow() {
   row('Runtime');
   panel({
     title: 'Event-loop lag',
-    description: 'Event-loop delay over the last scrape interval: mean and p99 (nodejs_eventloop_lag_*). Sustained values above ~50 ms mean CPU-bound work blocks requests.',
+    description:
+      'Event-loop delay over the last scrape interval: mean and p99 (nodejs_eventloop_lag_*). Sustained values above ~50 ms mean CPU-bound work blocks requests.',
     unit: 's',
     targets: [
       [`max by (instance) (nodejs_eventloop_lag_p99_seconds${sel()})`, 'p99 {{instance}}'],
@@ -121,17 +189,51 @@ function runtimeRow() {
       [`sum by (instance) (nodejs_heap_size_total_bytes${sel()})`, 'total {{instance}}'],
     ],
   });
-  panel({ title: 'Resident memory (RSS)', description: 'Resident set size of the process, per instance (process_resident_memory_bytes).', unit: 'bytes', targets: [[`sum by (instance) (process_resident_memory_bytes${sel()})`, '{{instance}}']] });
-  panel({ title: 'Time in GC', description: 'Share of wall time spent in garbage collection pauses, by GC kind (nodejs_gc_duration_seconds).', unit: 'percentunit', min: 0, targets: [[`sum by (kind) (${rate('nodejs_gc_duration_seconds_sum')})`, '{{kind}}']] });
-  panel({ title: 'GC pauses per second', description: 'Garbage collections per second, by kind.', unit: 'ops', targets: [[`sum by (kind) (${rate('nodejs_gc_duration_seconds_count')})`, '{{kind}}']] });
-  panel({ title: 'CPU', description: 'CPU time used per second of wall time (1 = one full core), per instance (process_cpu_seconds_total).', unit: 'percentunit', targets: [[`sum by (instance) (${rate('process_cpu_seconds_total')})`, '{{instance}}']] });
+  panel({
+    title: 'Resident memory (RSS)',
+    description: 'Resident set size of the process, per instance (process_resident_memory_bytes).',
+    unit: 'bytes',
+    targets: [[`sum by (instance) (process_resident_memory_bytes${sel()})`, '{{instance}}']],
+  });
+  panel({
+    title: 'Time in GC',
+    description: 'Share of wall time spent in garbage collection pauses, by GC kind (nodejs_gc_duration_seconds).',
+    unit: 'percentunit',
+    min: 0,
+    targets: [[`sum by (kind) (${rate('nodejs_gc_duration_seconds_sum')})`, '{{kind}}']],
+  });
+  panel({
+    title: 'GC pauses per second',
+    description: 'Garbage collections per second, by kind.',
+    unit: 'ops',
+    targets: [[`sum by (kind) (${rate('nodejs_gc_duration_seconds_count')})`, '{{kind}}']],
+  });
+  panel({
+    title: 'CPU',
+    description: 'CPU time used per second of wall time (1 = one full core), per instance (process_cpu_seconds_total).',
+    unit: 'percentunit',
+    targets: [[`sum by (instance) (${rate('process_cpu_seconds_total')})`, '{{instance}}']],
+  });
   endRow();
 }
 
 function apiRows() {
   row('Dependencies');
-  panel({ title: 'Dependency up', description: 'Whether PostgreSQL and Redis answered their health check at scrape time (1 up, 0 down), worst instance (dependency_up).', unit: 'bool', min: 0, max: 1, targets: [[`min by (dependency) (dependency_up${sel()})`, '{{dependency}}']] });
-  panel({ title: 'DB query latency p95', description: '95th percentile of database query duration by SQL operation (database_query_duration_seconds).', unit: 's', targets: [[q(0.95, 'le, operation', 'database_query_duration_seconds_bucket'), '{{operation}}']] });
+  panel({
+    title: 'Dependency up',
+    description:
+      'Whether PostgreSQL and Redis answered their health check at scrape time (1 up, 0 down), worst instance (dependency_up).',
+    unit: 'bool',
+    min: 0,
+    max: 1,
+    targets: [[`min by (dependency) (dependency_up${sel()})`, '{{dependency}}']],
+  });
+  panel({
+    title: 'DB query latency p95',
+    description: '95th percentile of database query duration by SQL operation (database_query_duration_seconds).',
+    unit: 's',
+    targets: [[q(0.95, 'le, operation', 'database_query_duration_seconds_bucket'), '{{operation}}']],
+  });
   panel({
     title: 'DB connections',
     description: 'Pool connections checked out (active), open and idle, and callers waiting for one.',
@@ -143,37 +245,103 @@ function apiRows() {
       [`sum by (pool) (database_connections_waiting${sel()})`, 'waiting {{pool}}'],
     ],
   });
-  panel({ title: 'DB query errors', description: 'Failed queries per second by SQLSTATE code (database_query_errors_total); 0 when none fail.', unit: 'ops', targets: [[`sum by (code) (${rate('database_query_errors_total')}) or vector(0)`, '{{code}}']] });
+  panel({
+    title: 'DB query errors',
+    description: 'Failed queries per second by SQLSTATE code (database_query_errors_total); 0 when none fail.',
+    unit: 'ops',
+    targets: [[`sum by (code) (${rate('database_query_errors_total')}) or vector(0)`, '{{code}}']],
+  });
   panel({
     title: 'Cache hit ratio',
     description: 'Share of cache lookups answered from the cache, all tiers (cache_hits_total / (hits + misses)).',
     unit: 'percentunit',
     min: 0,
     max: 1,
-    targets: [[`(sum(${rate('cache_hits_total')}) or vector(0)) / clamp_min((sum(${rate('cache_hits_total')}) or vector(0)) + (sum(${rate('cache_misses_total')}) or vector(0)), 1e-9)`, 'hit ratio']],
+    targets: [
+      [
+        `(sum(${rate('cache_hits_total')}) or vector(0)) / clamp_min((sum(${rate('cache_hits_total')}) or vector(0)) + (sum(${rate('cache_misses_total')}) or vector(0)), 1e-9)`,
+        'hit ratio',
+      ],
+    ],
   });
-  panel({ title: 'Cache latency p95', description: '95th percentile of cache operation duration by tier (cache_operation_duration_seconds).', unit: 's', targets: [[q(0.95, 'le, tier', 'cache_operation_duration_seconds_bucket'), '{{tier}}']] });
-  panel({ title: 'GHL API latency p95', description: '95th percentile of GoHighLevel API call duration by endpoint template (ghl_api_duration_seconds).', unit: 's', targets: [[q(0.95, 'le, endpoint', 'ghl_api_duration_seconds_bucket'), '{{endpoint}}']] });
-  panel({ title: 'GHL API errors', description: 'Failed GoHighLevel API calls per second by error class (timeout, network, rate_limited, client_error, server_error); 0 when none fail.', unit: 'ops', targets: [[`sum by (error_type) (${rate('ghl_api_errors_total')}) or vector(0)`, '{{error_type}}']] });
-  panel({ title: 'GHL API calls', description: 'GoHighLevel API calls per second by status code (0 = no response).', unit: 'reqps', targets: [[`sum by (status_code) (${rate('ghl_api_requests_total')})`, '{{status_code}}']] });
+  panel({
+    title: 'Cache latency p95',
+    description: '95th percentile of cache operation duration by tier (cache_operation_duration_seconds).',
+    unit: 's',
+    targets: [[q(0.95, 'le, tier', 'cache_operation_duration_seconds_bucket'), '{{tier}}']],
+  });
+  panel({
+    title: 'GHL API latency p95',
+    description: '95th percentile of GoHighLevel API call duration by endpoint template (ghl_api_duration_seconds).',
+    unit: 's',
+    targets: [[q(0.95, 'le, endpoint', 'ghl_api_duration_seconds_bucket'), '{{endpoint}}']],
+  });
+  panel({
+    title: 'GHL API errors',
+    description:
+      'Failed GoHighLevel API calls per second by error class (timeout, network, rate_limited, client_error, server_error); 0 when none fail.',
+    unit: 'ops',
+    targets: [[`sum by (error_type) (${rate('ghl_api_errors_total')}) or vector(0)`, '{{error_type}}']],
+  });
+  panel({
+    title: 'GHL API calls',
+    description: 'GoHighLevel API calls per second by status code (0 = no response).',
+    unit: 'reqps',
+    targets: [[`sum by (status_code) (${rate('ghl_api_requests_total')})`, '{{status_code}}']],
+  });
   endRow();
 
   row('Business');
-  panel({ title: 'Analyses by tier and status', description: 'Workflow analyses per second by subscription tier and outcome (workflow_analysis_total).', unit: 'ops', targets: [[`sum by (tier, status) (${rate('workflow_analysis_total')})`, '{{tier}} {{status}}']] });
-  panel({ title: 'Analysis duration p95', description: '95th percentile of workflow analysis duration by tier (workflow_analysis_duration_seconds).', unit: 's', targets: [[q(0.95, 'le, tier', 'workflow_analysis_duration_seconds_bucket'), '{{tier}}']] });
+  panel({
+    title: 'Analyses by tier and status',
+    description: 'Workflow analyses per second by subscription tier and outcome (workflow_analysis_total).',
+    unit: 'ops',
+    targets: [[`sum by (tier, status) (${rate('workflow_analysis_total')})`, '{{tier}} {{status}}']],
+  });
+  panel({
+    title: 'Analysis duration p95',
+    description: '95th percentile of workflow analysis duration by tier (workflow_analysis_duration_seconds).',
+    unit: 's',
+    targets: [[q(0.95, 'le, tier', 'workflow_analysis_duration_seconds_bucket'), '{{tier}}']],
+  });
   panel({
     title: 'Health score distribution',
-    description: 'How many analysed workflows fell into each health-score band (0-100) per interval (workflow_health_score buckets).',
+    description:
+      'How many analysed workflows fell into each health-score band (0-100) per interval (workflow_health_score buckets).',
     unit: 'short',
     type: 'heatmap',
     targets: [[`sum by (le) (increase(workflow_health_score_bucket${sel()}[$__rate_interval]))`, '{{le}}']],
     options: { calculate: false, yAxis: { unit: 'short' }, cellGap: 1, color: { mode: 'scheme', scheme: 'Oranges' } },
     extra: {},
   });
-  panel({ title: 'Issues by severity', description: 'Issues found by analyses per second, by severity (workflow_issues_found_total).', unit: 'ops', targets: [[`sum by (severity) (${rate('workflow_issues_found_total')})`, '{{severity}}']] });
-  panel({ title: 'Active users by tier', description: 'Users active in the last 15 minutes by tier (active_users); max over instances because every instance reports the same shared count.', unit: 'short', min: 0, targets: [[`max by (tier) (active_users${sel()})`, '{{tier}}']] });
-  panel({ title: 'Subscription events', description: 'Subscription lifecycle events per second by event (subscription_events_total); 0 when there are none.', unit: 'ops', targets: [[`sum by (event) (${rate('subscription_events_total')}) or vector(0)`, '{{event}}']] });
-  panel({ title: 'Rate-limit rejections', description: 'Requests rejected by the tiered rate limiter per second, by tier (rate_limit_exceeded_total); 0 when none.', unit: 'reqps', targets: [[`sum by (tier) (${rate('rate_limit_exceeded_total')}) or vector(0)`, '{{tier}}']] });
+  panel({
+    title: 'Issues by severity',
+    description: 'Issues found by analyses per second, by severity (workflow_issues_found_total).',
+    unit: 'ops',
+    targets: [[`sum by (severity) (${rate('workflow_issues_found_total')})`, '{{severity}}']],
+  });
+  panel({
+    title: 'Active users by tier',
+    description:
+      'Users active in the last 15 minutes by tier (active_users); max over instances because every instance reports the same shared count.',
+    unit: 'short',
+    min: 0,
+    targets: [[`max by (tier) (active_users${sel()})`, '{{tier}}']],
+  });
+  panel({
+    title: 'Subscription events',
+    description:
+      'Subscription lifecycle events per second by event (subscription_events_total); 0 when there are none.',
+    unit: 'ops',
+    targets: [[`sum by (event) (${rate('subscription_events_total')}) or vector(0)`, '{{event}}']],
+  });
+  panel({
+    title: 'Rate-limit rejections',
+    description:
+      'Requests rejected by the tiered rate limiter per second, by tier (rate_limit_exceeded_total); 0 when none.',
+    unit: 'reqps',
+    targets: [[`sum by (tier) (${rate('rate_limit_exceeded_total')}) or vector(0)`, '{{tier}}']],
+  });
   endRow();
 
   // The reference API's background analysis queue (apps/api/src/jobs/metrics.ts). Depth is read from the shared queue at
@@ -196,7 +364,14 @@ function apiRows() {
     type: 'stat',
     min: 0,
     targets: [[`max(analysis_queue_jobs${sel('state="failed"')})`, 'failed']],
-    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'area', justifyMode: 'auto', orientation: 'auto', textMode: 'auto' },
+    options: {
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+      colorMode: 'value',
+      graphMode: 'area',
+      justifyMode: 'auto',
+      orientation: 'auto',
+      textMode: 'auto',
+    },
   });
   panel({
     title: 'Job throughput by outcome',
@@ -214,9 +389,13 @@ function apiRows() {
   });
   panel({
     title: 'Job duration p50 / p95 / p99',
-    description: 'Duration quantiles of job attempts, every outcome, estimated from analysis_job_duration_seconds buckets. Time spent queued is not included: see "Queue depth" for waiting jobs.',
+    description:
+      'Duration quantiles of job attempts, every outcome, estimated from analysis_job_duration_seconds buckets. Time spent queued is not included: see "Queue depth" for waiting jobs.',
     unit: 's',
-    targets: [0.5, 0.95, 0.99].map((p) => [q(p, 'le', 'analysis_job_duration_seconds_bucket'), `p${Math.round(p * 100)}`]),
+    targets: [0.5, 0.95, 0.99].map((p) => [
+      q(p, 'le', 'analysis_job_duration_seconds_bucket'),
+      `p${Math.round(p * 100)}`,
+    ]),
   });
   panel({
     title: 'Job failure ratio',
@@ -224,7 +403,12 @@ function apiRows() {
       'Share of the jobs that ended (completed or failed) which failed for good (analysis_jobs_total{outcome="failed"}); attempts that will be retried are not counted as failures here (see "Job retries"). Reads 0, not "no data", while no job fails.',
     unit: 'percentunit',
     min: 0,
-    targets: [[`(sum(${rate('analysis_jobs_total', 'outcome="failed"')}) or vector(0)) / clamp_min(sum(${rate('analysis_jobs_total', 'outcome=~"completed|failed"')}) or vector(0), 1e-9)`, 'failed']],
+    targets: [
+      [
+        `(sum(${rate('analysis_jobs_total', 'outcome="failed"')}) or vector(0)) / clamp_min(sum(${rate('analysis_jobs_total', 'outcome=~"completed|failed"')}) or vector(0), 1e-9)`,
+        'failed',
+      ],
+    ],
   });
   endRow();
 }
@@ -264,7 +448,16 @@ export interface GeneratedDashboard {
   json: string;
 }
 
-function build({ rows, out, title, uid, description, tags, requires, inputDescription }: DashboardSpec): GeneratedDashboard {
+function build({
+  rows,
+  out,
+  title,
+  uid,
+  description,
+  tags,
+  requires,
+  inputDescription,
+}: DashboardSpec): GeneratedDashboard {
   id = 0;
   y = 0;
   x = 0;
@@ -273,14 +466,40 @@ function build({ rows, out, title, uid, description, tags, requires, inputDescri
   // Heatmap targets read buckets as a heatmap series.
   for (const p of panels) if (p.type === 'heatmap') for (const t of p.targets ?? []) t.format = 'heatmap';
   const dashboard = {
-    __inputs: [{ name: 'DS_PROMETHEUS', label: 'Prometheus', description: inputDescription, type: 'datasource', pluginId: 'prometheus', pluginName: 'Prometheus' }],
+    __inputs: [
+      {
+        name: 'DS_PROMETHEUS',
+        label: 'Prometheus',
+        description: inputDescription,
+        type: 'datasource',
+        pluginId: 'prometheus',
+        pluginName: 'Prometheus',
+      },
+    ],
     __elements: {},
     __requires: [
       { type: 'grafana', id: 'grafana', name: 'Grafana', version: '10.4.0' },
       { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
-      ...requires.map((p) => ({ type: 'panel', id: p, name: { timeseries: 'Time series', heatmap: 'Heatmap', stat: 'Stat' }[p], version: '' })),
+      ...requires.map((p) => ({
+        type: 'panel',
+        id: p,
+        name: { timeseries: 'Time series', heatmap: 'Heatmap', stat: 'Stat' }[p],
+        version: '',
+      })),
     ],
-    annotations: { list: [{ builtIn: 1, datasource: { type: 'grafana', uid: '-- Grafana --' }, enable: true, hide: true, iconColor: 'rgba(0, 211, 255, 1)', name: 'Annotations & Alerts', type: 'dashboard' }] },
+    annotations: {
+      list: [
+        {
+          builtIn: 1,
+          datasource: { type: 'grafana', uid: '-- Grafana --' },
+          enable: true,
+          hide: true,
+          iconColor: 'rgba(0, 211, 255, 1)',
+          name: 'Annotations & Alerts',
+          type: 'dashboard',
+        },
+      ],
+    },
     description,
     editable: false,
     fiscalYearStartMonth: 0,
@@ -293,7 +512,19 @@ function build({ rows, out, title, uid, description, tags, requires, inputDescri
     tags,
     templating: {
       list: [
-        { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: { selected: false, text: 'Prometheus', value: '${DS_PROMETHEUS}' }, hide: 0, includeAll: false, multi: false, options: [], refresh: 1, regex: '' },
+        {
+          name: 'datasource',
+          label: 'Data source',
+          type: 'datasource',
+          query: 'prometheus',
+          current: { selected: false, text: 'Prometheus', value: '${DS_PROMETHEUS}' },
+          hide: 0,
+          includeAll: false,
+          multi: false,
+          options: [],
+          refresh: 1,
+          regex: '',
+        },
         variable('job', 'job', 'label_values(http_requests_total, job)'),
         variable('instance', 'instance', 'label_values(http_requests_total{job=~"$job"}, instance)'),
       ],
@@ -317,7 +548,8 @@ export function generateDashboards(): GeneratedDashboard[] {
       out: fileURLToPath(new URL('../../packages/metrics/dashboards/http.json', import.meta.url)),
       title: 'HTTP service (RED)',
       uid: 'org-metrics-http',
-      description: 'RED metrics (rate, errors, duration) and the Node.js runtime of a service instrumented with @org/metrics.',
+      description:
+        'RED metrics (rate, errors, duration) and the Node.js runtime of a service instrumented with @org/metrics.',
       tags: ['http', 'red', 'nodejs', 'org-metrics'],
       requires: ['timeseries'],
       inputDescription: 'The Prometheus that scrapes the service',
@@ -327,7 +559,8 @@ export function generateDashboards(): GeneratedDashboard[] {
       out: fileURLToPath(new URL('./dashboards/api-overview.json', import.meta.url)),
       title: 'API overview',
       uid: 'org-api-overview',
-      description: 'RED metrics, Node.js runtime, dependencies (PostgreSQL, cache, GoHighLevel API), business metrics and the background analysis queue of an API instrumented with @org/metrics.',
+      description:
+        'RED metrics, Node.js runtime, dependencies (PostgreSQL, cache, GoHighLevel API), business metrics and the background analysis queue of an API instrumented with @org/metrics.',
       tags: ['api', 'red', 'nodejs', 'org-metrics'],
       requires: ['timeseries', 'heatmap', 'stat'],
       inputDescription: 'The Prometheus that scrapes the API',

@@ -9,17 +9,50 @@ import tseslint from 'typescript-eslint';
  */
 export function config(options = {}) {
   return tseslint.config(
-    { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/.reports/**', '**/coverage/**', ...(options.ignores ?? [])] },
+    {
+      ignores: [
+        '**/dist/**',
+        '**/node_modules/**',
+        '**/.turbo/**',
+        '**/.reports/**',
+        '**/coverage/**',
+        ...(options.ignores ?? []),
+      ],
+    },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
       languageOptions: {
         ecmaVersion: 2023,
         sourceType: 'module',
-        globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', performance: 'readonly', queueMicrotask: 'readonly', structuredClone: 'readonly', fetch: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable' },
+        globals: {
+          process: 'readonly',
+          console: 'readonly',
+          Buffer: 'readonly',
+          setTimeout: 'readonly',
+          clearTimeout: 'readonly',
+          setInterval: 'readonly',
+          clearInterval: 'readonly',
+          setImmediate: 'readonly',
+          URL: 'readonly',
+          AbortController: 'readonly',
+          AbortSignal: 'readonly',
+          performance: 'readonly',
+          queueMicrotask: 'readonly',
+          structuredClone: 'readonly',
+          fetch: 'readonly',
+          TextEncoder: 'readonly',
+          TextDecoder: 'readonly',
+          __dirname: 'readonly',
+          require: 'readonly',
+          module: 'writable',
+        },
       },
       rules: {
-        '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
+        '@typescript-eslint/no-unused-vars': [
+          'error',
+          { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+        ],
         '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
         'no-console': ['error', { allow: ['warn', 'error'] }],
         eqeqeq: ['error', 'smart'],
@@ -27,7 +60,17 @@ export function config(options = {}) {
     },
     {
       // Tests, benchmarks and scripts print on purpose.
-      files: ['**/*.test.ts', '**/test/**', '**/bench/**', '**/scripts/**', '**/smoke/**', 'tooling/**', '.ci/**', '**/*.cjs', '**/*.mjs'],
+      files: [
+        '**/*.test.ts',
+        '**/test/**',
+        '**/bench/**',
+        '**/scripts/**',
+        '**/smoke/**',
+        'tooling/**',
+        '.ci/**',
+        '**/*.cjs',
+        '**/*.mjs',
+      ],
       rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
     },
   );

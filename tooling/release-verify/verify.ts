@@ -27,7 +27,9 @@ async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -56,7 +58,9 @@ async function startRegistry(): Promise<{ url: string; token: string }> {
     ].join('\n'),
   );
   const bin = join(dirname(createRequire(import.meta.url).resolve('verdaccio/package.json')), 'bin', 'verdaccio');
-  verdaccio = spawn(process.execPath, [bin, '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+  verdaccio = spawn(process.execPath, [bin, '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const url = `http://127.0.0.1:${port}/`;
   for (let i = 0; ; i++) {
     try {
@@ -88,12 +92,29 @@ async function get(url: string): Promise<Response> {
   }
 }
 
-async function packument(registry: string, name: string): Promise<{ status: number; body: { versions?: Record<string, { dependencies?: Record<string, string>; dist: { tarball: string; unpackedSize?: number; fileCount?: number } }> } }> {
+async function packument(
+  registry: string,
+  name: string,
+): Promise<{
+  status: number;
+  body: {
+    versions?: Record<
+      string,
+      { dependencies?: Record<string, string>; dist: { tarball: string; unpackedSize?: number; fileCount?: number } }
+    >;
+  };
+}> {
   const res = await get(`${registry}${name.replace('/', '%2f')}`);
   return { status: res.status, body: res.status === 200 ? ((await res.json()) as never) : {} };
 }
 
-const pkgJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string; private?: boolean; dependencies?: Record<string, string> };
+const pkgJson = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    private?: boolean;
+    dependencies?: Record<string, string>;
+  };
 
 async function main() {
   step('private registry');
@@ -103,16 +124,36 @@ async function main() {
 
   step('throwaway copy of the repository');
   const copy = join(work, 'repo');
-  const files = run('git', ['ls-files', '-co', '--exclude-standard'], repoRoot).split('\n').filter((f) => f && existsSync(join(repoRoot, f)));
+  const files = run('git', ['ls-files', '-co', '--exclude-standard'], repoRoot)
+    .split('\n')
+    .filter((f) => f && existsSync(join(repoRoot, f)));
   for (const file of files) cpSync(join(repoRoot, file), join(copy, file), { recursive: true });
   writeFileSync(join(copy, '.npmrc'), `${readFileSync(join(repoRoot, '.npmrc'), 'utf8')}${scoped}`);
   const probe = join(copy, 'packages', 'release-probe');
   mkdirSync(probe);
   const cacheRange = 'workspace:^';
-  writeFileSync(join(probe, 'package.json'), JSON.stringify({ name: '@org/release-probe', version: '0.0.0', type: 'module', exports: { '.': { import: './index.js', require: './index.cjs' } }, files: ['index.js', 'index.cjs'], publishConfig: { access: 'public' }, dependencies: { '@org/cache': cacheRange } }, null, 2));
+  writeFileSync(
+    join(probe, 'package.json'),
+    JSON.stringify(
+      {
+        name: '@org/release-probe',
+        version: '0.0.0',
+        type: 'module',
+        exports: { '.': { import: './index.js', require: './index.cjs' } },
+        files: ['index.js', 'index.cjs'],
+        publishConfig: { access: 'public' },
+        dependencies: { '@org/cache': cacheRange },
+      },
+      null,
+      2,
+    ),
+  );
   writeFileSync(join(probe, 'index.js'), "export * as cache from '@org/cache';\n");
   writeFileSync(join(probe, 'index.cjs'), "module.exports = { cache: require('@org/cache') };\n");
-  writeFileSync(join(copy, '.changeset', 'release-verify.md'), '---\n"@org/cache": minor\n---\n\nRelease verification entry.\n');
+  writeFileSync(
+    join(copy, '.changeset', 'release-verify.md'),
+    '---\n"@org/cache": minor\n---\n\nRelease verification entry.\n',
+  );
   run('git', ['init', '-q', '-b', 'main'], copy);
   run('git', ['-c', 'user.email=ci@example.invalid', '-c', 'user.name=release-verify', 'add', '-A'], copy);
   run('git', ['-c', 'user.email=ci@example.invalid', '-c', 'user.name=release-verify', 'commit', '-qm', 'copy'], copy);
@@ -124,37 +165,65 @@ async function main() {
   const cache = pkgJson(join(copy, 'packages', 'cache'));
   const probeAfter = pkgJson(probe);
   check(cache.version !== before.cache, `@org/cache bumped ${before.cache} -> ${cache.version}`);
-  check(readFileSync(join(copy, 'packages', 'cache', 'CHANGELOG.md'), 'utf8').includes('Release verification entry.'), '@org/cache CHANGELOG.md has the entry');
-  check(probeAfter.version !== '0.0.0', `dependent @org/release-probe bumped 0.0.0 -> ${probeAfter.version} (internal dependency bump)`);
+  check(
+    readFileSync(join(copy, 'packages', 'cache', 'CHANGELOG.md'), 'utf8').includes('Release verification entry.'),
+    '@org/cache CHANGELOG.md has the entry',
+  );
+  check(
+    probeAfter.version !== '0.0.0',
+    `dependent @org/release-probe bumped 0.0.0 -> ${probeAfter.version} (internal dependency bump)`,
+  );
   check(!existsSync(join(copy, '.changeset', 'release-verify.md')), 'the consumed changeset was removed');
   check(!existsSync(join(copy, 'apps', 'api', 'CHANGELOG.md')), 'the private app was not versioned');
 
   step('pnpm release (build + changeset publish), as release.yml runs it');
-  console.log(run('pnpm', ['release'], copy, { ...process.env, TURBO_TELEMETRY_DISABLED: '1', npm_config_provenance: 'false' }));
-  const published: { name: string; version: string; dir: string }[] = [...smokeLibraries.map((n) => ({ dir: join(copy, 'packages', n) })), { dir: probe }].map(({ dir }) => ({ ...pkgJson(dir), dir }));
+  console.log(
+    run('pnpm', ['release'], copy, { ...process.env, TURBO_TELEMETRY_DISABLED: '1', npm_config_provenance: 'false' }),
+  );
+  const published: { name: string; version: string; dir: string }[] = [
+    ...smokeLibraries.map((n) => ({ dir: join(copy, 'packages', n) })),
+    { dir: probe },
+  ].map(({ dir }) => ({ ...pkgJson(dir), dir }));
   for (const p of published) {
     const { status, body } = await packument(registry, p.name);
     check(status === 200 && body.versions?.[p.version], `${p.name}@${p.version} is on the registry`);
   }
   const probeMeta = (await packument(registry, '@org/release-probe')).body.versions![probeAfter.version]!;
-  check(probeMeta.dependencies?.['@org/cache'] === `^${cache.version}`, `workspace:^ rewritten to ^${cache.version} in the published @org/release-probe`);
+  check(
+    probeMeta.dependencies?.['@org/cache'] === `^${cache.version}`,
+    `workspace:^ rewritten to ^${cache.version} in the published @org/release-probe`,
+  );
   check((await packument(registry, 'api')).status === 404, 'the private app (api) was not published');
 
   step('publishing an unchanged version');
   const again = run('pnpm', ['exec', 'changeset', 'publish'], copy, { ...process.env, npm_config_provenance: 'false' });
-  check(!/Publishing "/.test(again) && !/New tag/.test(again), 'changeset publish publishes nothing when every version is already on the registry');
+  check(
+    !/Publishing "/.test(again) && !/New tag/.test(again),
+    'changeset publish publishes nothing when every version is already on the registry',
+  );
   let refused = '';
   try {
-    run('pnpm', ['publish', '--no-git-checks'], join(copy, 'packages', 'cache'), { ...process.env, npm_config_provenance: 'false' });
+    run('pnpm', ['publish', '--no-git-checks'], join(copy, 'packages', 'cache'), {
+      ...process.env,
+      npm_config_provenance: 'false',
+    });
   } catch (error) {
     refused = String((error as Error).message);
   }
-  check(/cannot publish over|EPUBLISHCONFLICT|E409|E403|previously published/i.test(refused), `a direct re-publish of @org/cache@${cache.version} is refused: "${/npm error (.*)/.exec(refused)?.[1] ?? refused.slice(-200)}"`);
+  check(
+    /cannot publish over|EPUBLISHCONFLICT|E409|E403|previously published/i.test(refused),
+    `a direct re-publish of @org/cache@${cache.version} is refused: "${/npm error (.*)/.exec(refused)?.[1] ?? refused.slice(-200)}"`,
+  );
 
   step('a fresh npm project installs from the registry');
   const consumer = join(work, 'consumer');
   mkdirSync(consumer);
-  prepareSmokeProject(consumer, [...published.map((p) => `${p.name}@${p.version}`)], smokeLibraries, `@org:registry=${registry}\n`);
+  prepareSmokeProject(
+    consumer,
+    [...published.map((p) => `${p.name}@${p.version}`)],
+    smokeLibraries,
+    `@org:registry=${registry}\n`,
+  );
   for (const name of smokeLibraries) {
     const { esm, cjs } = runSmoke(consumer, name);
     check(esm.includes('esm ok') && cjs.includes('cjs ok'), `@org/${name} works from ESM and CJS`);
@@ -164,17 +233,34 @@ async function main() {
     check(true, `types compile with moduleResolution ${config}`);
   }
   const resolvedCache = pkgJson(join(consumer, 'node_modules', '@org', 'cache'));
-  check(resolvedCache.version === cache.version, `@org/release-probe's dependency resolved from the registry as @org/cache@${resolvedCache.version}`);
-  writeFileSync(join(consumer, 'probe.cjs'), "const { cache } = require('@org/release-probe'); if (typeof cache.CacheError !== 'function' && typeof cache.createCache !== 'function') throw new Error('probe'); console.log('probe ok');\n");
-  check(run('node', ['probe.cjs'], consumer).includes('probe ok'), '@org/release-probe loads @org/cache through the registry install');
+  check(
+    resolvedCache.version === cache.version,
+    `@org/release-probe's dependency resolved from the registry as @org/cache@${resolvedCache.version}`,
+  );
+  writeFileSync(
+    join(consumer, 'probe.cjs'),
+    "const { cache } = require('@org/release-probe'); if (typeof cache.CacheError !== 'function' && typeof cache.createCache !== 'function') throw new Error('probe'); console.log('probe ok');\n",
+  );
+  check(
+    run('node', ['probe.cjs'], consumer).includes('probe ok'),
+    '@org/release-probe loads @org/cache through the registry install',
+  );
 
   step('published versions and tarball sizes');
   const rows = [];
   for (const p of published) {
-    const [packed] = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], p.dir)) as { size: number; unpackedSize: number; entryCount: number }[];
-    rows.push(`| ${p.name} | ${p.version} | ${(packed!.size / 1024).toFixed(1)} kB | ${(packed!.unpackedSize / 1024).toFixed(1)} kB | ${packed!.entryCount} |`);
+    const [packed] = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], p.dir)) as {
+      size: number;
+      unpackedSize: number;
+      entryCount: number;
+    }[];
+    rows.push(
+      `| ${p.name} | ${p.version} | ${(packed!.size / 1024).toFixed(1)} kB | ${(packed!.unpackedSize / 1024).toFixed(1)} kB | ${packed!.entryCount} |`,
+    );
   }
-  console.log(['| package | version | tarball | unpacked | files |', '| --- | --- | --- | --- | --- |', ...rows].join('\n'));
+  console.log(
+    ['| package | version | tarball | unpacked | files |', '| --- | --- | --- | --- | --- |', ...rows].join('\n'),
+  );
   console.log('\nrelease verification passed');
 }
 

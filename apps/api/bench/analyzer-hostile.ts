@@ -10,12 +10,24 @@ import { pathToFileURL } from 'node:url';
 
 const size = Number(process.argv[2] ?? 65_000);
 const modulePath = resolve(process.argv[3] ?? new URL('../src/analysis/index.ts', import.meta.url).pathname);
-const { analyzeWorkflow } = (await import(pathToFileURL(modulePath).href)) as { analyzeWorkflow: (input: unknown) => { score: number } };
+const { analyzeWorkflow } = (await import(pathToFileURL(modulePath).href)) as {
+  analyzeWorkflow: (input: unknown) => { score: number };
+};
 
 /** `unit` repeated up to `size` characters. */
 const fill = (unit: string) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 
-export const HOSTILE_UNITS = ['<', '<!--', '[X ', '[insert ', '[your ', '{{custom_values.', '{{ custom_values.a', '[A ', '{{'];
+export const HOSTILE_UNITS = [
+  '<',
+  '<!--',
+  '[X ',
+  '[insert ',
+  '[your ',
+  '{{custom_values.',
+  '{{ custom_values.a',
+  '[A ',
+  '{{',
+];
 
 function definition(text: string): unknown {
   return {
@@ -49,6 +61,8 @@ for (const unit of HOSTILE_UNITS) {
   } catch (error) {
     outcome = `refused (${(error as { code?: string }).code ?? (error as Error).message})`;
   }
-  rows.push(`| ${JSON.stringify(unit)} x ${size} chars | ${(performance.now() - started).toFixed(1)} ms | ${outcome} |`);
+  rows.push(
+    `| ${JSON.stringify(unit)} x ${size} chars | ${(performance.now() - started).toFixed(1)} ms | ${outcome} |`,
+  );
 }
 console.log(`| input | time | outcome |\n|---|---|---|\n${rows.join('\n')}`);

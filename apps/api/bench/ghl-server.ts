@@ -28,13 +28,26 @@ const ghl = await createWorkflowModule({
   isProduction: true,
   sessionSecret: SESSION_SECRET,
   frontendUrl: 'https://app.example.test',
-  ghl: { clientId: 'fake-client-id', clientSecret: 'fake-client-secret', apiBaseUrl: fake.url, authorizeUrl: `${fake.url}/oauth/chooselocation`, redirectUri: 'https://app.example.test/cb', builderBaseUrl: fake.url },
+  ghl: {
+    clientId: 'fake-client-id',
+    clientSecret: 'fake-client-secret',
+    apiBaseUrl: fake.url,
+    authorizeUrl: `${fake.url}/oauth/chooselocation`,
+    redirectUri: 'https://app.example.test/cb',
+    builderBaseUrl: fake.url,
+  },
   encryption: { keys: { k1: Buffer.alloc(32, 1) }, currentKeyId: 'k1' },
   cache,
 });
 const lifecycle = createLifecycle();
 const app = createApp({
-  config: { isProduction: true, frontendUrl: 'https://app.example.test', trustProxyHops: 0, sessionSecret: SESSION_SECRET, internalToken: 'bench-internal-token-0123456789' },
+  config: {
+    isProduction: true,
+    frontendUrl: 'https://app.example.test',
+    trustProxyHops: 0,
+    sessionSecret: SESSION_SECRET,
+    internalToken: 'bench-internal-token-0123456789',
+  },
   logger,
   db,
   lifecycle,

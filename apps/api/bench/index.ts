@@ -24,7 +24,11 @@ interface Target {
 
 async function startTarget(mode: 'full' | 'bare', env: Record<string, string>): Promise<Target> {
   const appDir = fileURLToPath(new URL('..', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', mode], { cwd: appDir, env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', mode], {
+    cwd: appDir,
+    env: { ...process.env, ...env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -35,7 +39,12 @@ async function startTarget(mode: 'full' | 'bare', env: Record<string, string>): 
     child.once('exit', (code) => reject(new Error(`${mode} target exited with ${code}`)));
   });
   const [, port, cookie] = line.split(' ');
-  return { child, origin: `http://127.0.0.1:${port}`, url: `http://127.0.0.1:${port}/api/workflows`, cookie: cookie === '-' ? undefined : cookie };
+  return {
+    child,
+    origin: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}/api/workflows`,
+    cookie: cookie === '-' ? undefined : cookie,
+  };
 }
 
 interface Run {
@@ -62,7 +71,13 @@ async function load(target: Target, fixedRate: boolean, path?: string, durationS
     ...(fixedRate ? { overallRate: FIXED_RATE } : {}),
   });
   const cpuUs = (await cpuOf(target)) - cpuBefore;
-  return { cpuUs: cpuUs / Math.max(1, result.requests.total), rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx + result.errors };
+  return {
+    cpuUs: cpuUs / Math.max(1, result.requests.total),
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx + result.errors,
+  };
 }
 
 const pg = await sharedPostgres('api_bench');
@@ -86,9 +101,17 @@ try {
   `);
   full = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_REDIS_URL: sharedRedisUrl });
   // The same pipeline without the per-request session lookup in PostgreSQL, to show that lookup's share.
-  noAuth = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_REDIS_URL: sharedRedisUrl, BENCH_NO_AUTH: '1' });
+  noAuth = await startTarget('full', {
+    BENCH_DATABASE_URL: pg.url,
+    BENCH_REDIS_URL: sharedRedisUrl,
+    BENCH_NO_AUTH: '1',
+  });
   // The same pipeline serializing and gzipping the cached list on every response (res.json), to show that share.
-  regzip = await startTarget('full', { BENCH_DATABASE_URL: pg.url, BENCH_REDIS_URL: sharedRedisUrl, BENCH_RECOMPRESS: '1' });
+  regzip = await startTarget('full', {
+    BENCH_DATABASE_URL: pg.url,
+    BENCH_REDIS_URL: sharedRedisUrl,
+    BENCH_RECOMPRESS: '1',
+  });
   bare = await startTarget('bare', {});
   // Warm-up: JIT, pool connections, sockets.
   await load(full, false);
@@ -96,7 +119,12 @@ try {
 
   await load(noAuth, false);
   await load(regzip, false);
-  const closed = await interleave(ROUNDS, { full: () => load(full!, false), noAuth: () => load(noAuth!, false), regzip: () => load(regzip!, false), bare: () => load(bare!, false) });
+  const closed = await interleave(ROUNDS, {
+    full: () => load(full!, false),
+    noAuth: () => load(noAuth!, false),
+    regzip: () => load(regzip!, false),
+    bare: () => load(bare!, false),
+  });
   const fixed = await interleave(ROUNDS, { full: () => load(full!, true), bare: () => load(bare!, true) });
   const m = (runs: Run[], f: (r: Run) => number) => median(runs.map(f));
   for (const runs of [...Object.values(closed), ...Object.values(fixed)]) {
@@ -125,30 +153,161 @@ try {
     if (run.non2xx > 0) throw new Error(`non-2xx responses during the index bench: ${JSON.stringify(run)}`);
   }
 
-  const versions = await versionsOf(['express', 'pino', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client', 'autocannon'], import.meta.url);
-  console.log(`\nNode ${process.version}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`${ROUNDS} interleaved rounds of ${DURATION_S} s, ${CONNECTIONS} connections, gzip accepted; medians. Load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}.\n`);
+  const versions = await versionsOf(
+    ['express', 'pino', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client', 'autocannon'],
+    import.meta.url,
+  );
+  console.log(
+    `\nNode ${process.version}; ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `${ROUNDS} interleaved rounds of ${DURATION_S} s, ${CONNECTIONS} connections, gzip accepted; medians. Load average at the end: ${(
+      await import('node:os')
+    )
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}.\n`,
+  );
   console.log(
     markdownTable(
-      ['load', 'target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'req/s vs bare', 'p50 vs bare', 'p99 vs bare'],
       [
-        ['closed loop', 'full stack', m(closed.full!, (r) => r.rps), m(closed.full!, (r) => r.p50), m(closed.full!, (r) => r.p99), m(closed.full!, (r) => r.cpuUs), ratio(m(closed.full!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.full!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.full!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
-        ['closed loop', 'full stack without session lookup', m(closed.noAuth!, (r) => r.rps), m(closed.noAuth!, (r) => r.p50), m(closed.noAuth!, (r) => r.p99), m(closed.noAuth!, (r) => r.cpuUs), ratio(m(closed.noAuth!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.noAuth!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.noAuth!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
-        ['closed loop', 'full stack, list re-serialized and re-gzipped per response', m(closed.regzip!, (r) => r.rps), m(closed.regzip!, (r) => r.p50), m(closed.regzip!, (r) => r.p99), m(closed.regzip!, (r) => r.cpuUs), ratio(m(closed.regzip!, (r) => r.rps), m(closed.bare!, (r) => r.rps)), ratio(m(closed.regzip!, (r) => r.p50), m(closed.bare!, (r) => r.p50)), ratio(m(closed.regzip!, (r) => r.p99), m(closed.bare!, (r) => r.p99))],
-        ['closed loop', 'bare Express', m(closed.bare!, (r) => r.rps), m(closed.bare!, (r) => r.p50), m(closed.bare!, (r) => r.p99), m(closed.bare!, (r) => r.cpuUs), '1.00x', '1.00x', '1.00x'],
-        [`${FIXED_RATE} req/s`, 'full stack', m(fixed.full!, (r) => r.rps), m(fixed.full!, (r) => r.p50), m(fixed.full!, (r) => r.p99), m(fixed.full!, (r) => r.cpuUs), ratio(m(fixed.full!, (r) => r.rps), m(fixed.bare!, (r) => r.rps)), ratio(m(fixed.full!, (r) => r.p50), m(fixed.bare!, (r) => r.p50)), ratio(m(fixed.full!, (r) => r.p99), m(fixed.bare!, (r) => r.p99))],
-        [`${FIXED_RATE} req/s`, 'bare Express', m(fixed.bare!, (r) => r.rps), m(fixed.bare!, (r) => r.p50), m(fixed.bare!, (r) => r.p99), m(fixed.bare!, (r) => r.cpuUs), '1.00x', '1.00x', '1.00x'],
+        'load',
+        'target',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'server CPU µs/req',
+        'req/s vs bare',
+        'p50 vs bare',
+        'p99 vs bare',
+      ],
+      [
+        [
+          'closed loop',
+          'full stack',
+          m(closed.full!, (r) => r.rps),
+          m(closed.full!, (r) => r.p50),
+          m(closed.full!, (r) => r.p99),
+          m(closed.full!, (r) => r.cpuUs),
+          ratio(
+            m(closed.full!, (r) => r.rps),
+            m(closed.bare!, (r) => r.rps),
+          ),
+          ratio(
+            m(closed.full!, (r) => r.p50),
+            m(closed.bare!, (r) => r.p50),
+          ),
+          ratio(
+            m(closed.full!, (r) => r.p99),
+            m(closed.bare!, (r) => r.p99),
+          ),
+        ],
+        [
+          'closed loop',
+          'full stack without session lookup',
+          m(closed.noAuth!, (r) => r.rps),
+          m(closed.noAuth!, (r) => r.p50),
+          m(closed.noAuth!, (r) => r.p99),
+          m(closed.noAuth!, (r) => r.cpuUs),
+          ratio(
+            m(closed.noAuth!, (r) => r.rps),
+            m(closed.bare!, (r) => r.rps),
+          ),
+          ratio(
+            m(closed.noAuth!, (r) => r.p50),
+            m(closed.bare!, (r) => r.p50),
+          ),
+          ratio(
+            m(closed.noAuth!, (r) => r.p99),
+            m(closed.bare!, (r) => r.p99),
+          ),
+        ],
+        [
+          'closed loop',
+          'full stack, list re-serialized and re-gzipped per response',
+          m(closed.regzip!, (r) => r.rps),
+          m(closed.regzip!, (r) => r.p50),
+          m(closed.regzip!, (r) => r.p99),
+          m(closed.regzip!, (r) => r.cpuUs),
+          ratio(
+            m(closed.regzip!, (r) => r.rps),
+            m(closed.bare!, (r) => r.rps),
+          ),
+          ratio(
+            m(closed.regzip!, (r) => r.p50),
+            m(closed.bare!, (r) => r.p50),
+          ),
+          ratio(
+            m(closed.regzip!, (r) => r.p99),
+            m(closed.bare!, (r) => r.p99),
+          ),
+        ],
+        [
+          'closed loop',
+          'bare Express',
+          m(closed.bare!, (r) => r.rps),
+          m(closed.bare!, (r) => r.p50),
+          m(closed.bare!, (r) => r.p99),
+          m(closed.bare!, (r) => r.cpuUs),
+          '1.00x',
+          '1.00x',
+          '1.00x',
+        ],
+        [
+          `${FIXED_RATE} req/s`,
+          'full stack',
+          m(fixed.full!, (r) => r.rps),
+          m(fixed.full!, (r) => r.p50),
+          m(fixed.full!, (r) => r.p99),
+          m(fixed.full!, (r) => r.cpuUs),
+          ratio(
+            m(fixed.full!, (r) => r.rps),
+            m(fixed.bare!, (r) => r.rps),
+          ),
+          ratio(
+            m(fixed.full!, (r) => r.p50),
+            m(fixed.bare!, (r) => r.p50),
+          ),
+          ratio(
+            m(fixed.full!, (r) => r.p99),
+            m(fixed.bare!, (r) => r.p99),
+          ),
+        ],
+        [
+          `${FIXED_RATE} req/s`,
+          'bare Express',
+          m(fixed.bare!, (r) => r.rps),
+          m(fixed.bare!, (r) => r.p50),
+          m(fixed.bare!, (r) => r.p99),
+          m(fixed.bare!, (r) => r.cpuUs),
+          '1.00x',
+          '1.00x',
+          '1.00x',
+        ],
       ],
     ),
   );
-  const avgMs = (runs: Record<string, Run>) => Object.values(runs).reduce((sum, r) => sum + 1000 / (r.rps / CONNECTIONS), 0) / Object.keys(runs).length;
+  const avgMs = (runs: Record<string, Run>) =>
+    Object.values(runs).reduce((sum, r) => sum + 1000 / (r.rps / CONNECTIONS), 0) / Object.keys(runs).length;
   const meanMs = (r: Run) => 1000 / (r.rps / CONNECTIONS);
-  console.log(`\nBefore/after 003_performance_indexes (full stack, 200,000 analyses, ${CONNECTIONS} connections, ${INDEX_DURATION_S} s each; mean latency = connections / req/s):\n`);
+  console.log(
+    `\nBefore/after 003_performance_indexes (full stack, 200,000 analyses, ${CONNECTIONS} connections, ${INDEX_DURATION_S} s each; mean latency = connections / req/s):\n`,
+  );
   console.log(
     markdownTable(
       ['endpoint', 'before req/s', 'before mean ms', 'after req/s', 'after mean ms', 'after p99 ms', 'speed-up'],
       [
-        ...Object.keys(endpoints).map((name) => [name, before[name]!.rps, meanMs(before[name]!), after[name]!.rps, meanMs(after[name]!), after[name]!.p99, ratio(after[name]!.rps, before[name]!.rps)]),
+        ...Object.keys(endpoints).map((name) => [
+          name,
+          before[name]!.rps,
+          meanMs(before[name]!),
+          after[name]!.rps,
+          meanMs(after[name]!),
+          after[name]!.p99,
+          ratio(after[name]!.rps, before[name]!.rps),
+        ]),
         ['average', '', avgMs(before), '', avgMs(after), '', ratio(avgMs(before), avgMs(after))],
       ],
     ),

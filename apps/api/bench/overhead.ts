@@ -43,7 +43,11 @@ function buildBaseline(ref: string): string {
   };
   run('rm', ['-rf', root], APP_DIR);
   run('mkdir', ['-p', root], APP_DIR);
-  run('sh', ['-c', `git archive ${JSON.stringify(ref)} apps/api | tar -x -C ${JSON.stringify(root)}`], join(APP_DIR, '../..'));
+  run(
+    'sh',
+    ['-c', `git archive ${JSON.stringify(ref)} apps/api | tar -x -C ${JSON.stringify(root)}`],
+    join(APP_DIR, '../..'),
+  );
   run('ln', ['-s', join(APP_DIR, 'node_modules'), join(dir, 'node_modules')], APP_DIR);
   run(join(APP_DIR, '../../node_modules/.bin/tsup'), [], dir);
   return dir;
@@ -75,19 +79,41 @@ function cpuUs(pid: number): number {
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
 
 async function waitHttp(origin: string, path: string, child: ChildProcess, output: () => string): Promise<void> {
-  await waitFor(`${origin}${path}`, async () => {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output()}`);
-    const res = await fetch(`${origin}${path}`).catch(() => undefined);
-    return res?.status === 200;
-  }, 120_000, 100);
+  await waitFor(
+    `${origin}${path}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output()}`);
+      const res = await fetch(`${origin}${path}`).catch(() => undefined);
+      return res?.status === 200;
+    },
+    120_000,
+    100,
+  );
 }
 
-async function startApi(env: Record<string, string>, logFile: string, extraNodeArgs: string[] = [], cwd = APP_DIR, name = 'api'): Promise<Server> {
+async function startApi(
+  env: Record<string, string>,
+  logFile: string,
+  extraNodeArgs: string[] = [],
+  cwd = APP_DIR,
+  name = 'api',
+): Promise<Server> {
   const port = await freePort();
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, [...extraNodeArgs, 'dist/main.js', '--role', 'api'], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ENV_FILE: '/nonexistent/.env', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), FRONTEND_URL: 'https://app.example.test', LOG_LEVEL: 'info', ...SECRETS, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ENV_FILE: '/nonexistent/.env',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      FRONTEND_URL: 'https://app.example.test',
+      LOG_LEVEL: 'info',
+      ...SECRETS,
+      ...env,
+    },
     // The access log is written as in production (JSON lines on stdout), into a file.
     stdio: ['ignore', out, 'pipe'],
   });
@@ -112,7 +138,10 @@ async function startBare(body: string): Promise<Server> {
     app.get('/api/workflows', (_req, res) => { res.json(body); });
     app.listen(${port}, '127.0.0.1');
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { cwd: APP_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+    cwd: APP_DIR,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const origin = `http://127.0.0.1:${port}`;
   await waitHttp(origin, '/api/workflows', child, () => '');
   return { name: 'bare', child, pid: child.pid!, origin };
@@ -155,15 +184,34 @@ end
 
 function runWrk(server: Server, script: string, durationS = DURATION_S, warmUp = false): Run {
   const before = cpuUs(server.pid);
-  const result = spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${durationS}s`, '-s', script, `${server.origin}/api/workflows`], { encoding: 'utf8' });
+  const result = spawnSync(
+    'wrk',
+    ['-t1', `-c${CONNECTIONS}`, `-d${durationS}s`, '-s', script, `${server.origin}/api/workflows`],
+    { encoding: 'utf8' },
+  );
   const after = cpuUs(server.pid);
   const line = result.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`wrk failed: ${result.stdout}\n${result.stderr}`);
-  const [requests, durationUs, non2xx, socketErrors, p50, p99] = line.split(' ').slice(1).map(Number) as [number, number, number, number, number, number];
+  const [requests, durationUs, non2xx, socketErrors, p50, p99] = line.split(' ').slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   // A few 503s (pool or Redis deadline under an overloaded machine) are reported; more than 1 % voids the run.
-  if (!warmUp && non2xx + socketErrors > requests / 100) throw new Error(`${server.name}: ${non2xx} non-2xx responses and ${socketErrors} socket errors in ${requests} requests`);
+  if (!warmUp && non2xx + socketErrors > requests / 100)
+    throw new Error(
+      `${server.name}: ${non2xx} non-2xx responses and ${socketErrors} socket errors in ${requests} requests`,
+    );
   return {
-    failed: non2xx + socketErrors, rps: requests / (durationUs / 1e6), cpuUsPerRequest: (after - before) / requests, p50Ms: p50 / 1000, p99Ms: p99 / 1000 };
+    failed: non2xx + socketErrors,
+    rps: requests / (durationUs / 1e6),
+    cpuUsPerRequest: (after - before) / requests,
+    p50Ms: p50 / 1000,
+    p99Ms: p99 / 1000,
+  };
 }
 
 const work = mkdtempSync(join(tmpdir(), 'api-overhead-'));
@@ -181,7 +229,9 @@ try {
     .filter((f) => f.endsWith('.json') && !f.startsWith('_') && f !== 'expected.json')
     .slice(0, WORKFLOWS_PER_LOCATION)
     .map((f) => JSON.parse(readFileSync(join(fixturesDir, f), 'utf8')) as Record<string, unknown>);
-  const { rows } = await pg.pool.query<{ id: string }>("INSERT INTO accounts (email) VALUES ('bench@example.test') RETURNING id");
+  const { rows } = await pg.pool.query<{ id: string }>(
+    "INSERT INTO accounts (email) VALUES ('bench@example.test') RETURNING id",
+  );
   const accountId = rows[0]!.id;
   const sessions = createSessionStore(pg.pool as never, SECRETS.SESSION_SECRET);
   const keys = createApiKeyStore(pg.pool as never, SECRETS.SESSION_SECRET);
@@ -189,7 +239,10 @@ try {
   for (let i = 0; i < LOCATIONS; i++) {
     const locationId = `loc-bench-${i}`;
     await pg.pool.query('INSERT INTO locations (id, account_id) VALUES ($1, $2)', [locationId, accountId]);
-    await pg.pool.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, $2, 'active', 'enterprise')", [locationId, `cus_bench_${i}`]);
+    await pg.pool.query(
+      "INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, $2, 'active', 'enterprise')",
+      [locationId, `cus_bench_${i}`],
+    );
     headers.push(
       CREDENTIAL === 'api-key'
         ? `Authorization: Bearer ${(await keys.create({ accountId, locationId, name: 'bench' })).key}`
@@ -198,7 +251,10 @@ try {
   }
   const call = async (path: string, header: string, init: RequestInit = {}) => {
     const [name, value] = [header.slice(0, header.indexOf(':')), header.slice(header.indexOf(':') + 2)];
-    const res = await fetch(`${api.origin}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), [name]: value } });
+    const res = await fetch(`${api.origin}${path}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), [name]: value },
+    });
     const text = await res.text();
     if (res.status >= 300) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
     return text;
@@ -207,7 +263,12 @@ try {
   await Promise.all(
     Array.from({ length: 8 }, async (_, worker) => {
       for (let i = worker; i < LOCATIONS; i += 8) {
-        for (const definition of definitions) await call('/api/workflows/import', headers[i]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...definition, locationId: `loc-bench-${i}` }) });
+        for (const definition of definitions)
+          await call('/api/workflows/import', headers[i]!, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ ...definition, locationId: `loc-bench-${i}` }),
+          });
         const list = await call('/api/workflows', headers[i]!);
         if (i === 0) body = list;
       }
@@ -218,8 +279,12 @@ try {
   const rotate = wrkScript(work, 'rotate.lua', headers);
   const bareScript = wrkScript(work, 'bare.lua', []);
 
-  const baselineDir = process.env.BENCH_BASELINE_REF ? buildBaseline(process.env.BENCH_BASELINE_REF) : process.env.BENCH_BASELINE;
-  const baseline = baselineDir ? await startApi(env, join(work, 'baseline.log'), [], baselineDir, 'baseline') : undefined;
+  const baselineDir = process.env.BENCH_BASELINE_REF
+    ? buildBaseline(process.env.BENCH_BASELINE_REF)
+    : process.env.BENCH_BASELINE;
+  const baseline = baselineDir
+    ? await startApi(env, join(work, 'baseline.log'), [], baselineDir, 'baseline')
+    : undefined;
   if (baseline) servers.push(baseline);
 
   // Warm-up: JIT, pools, caches.
@@ -238,19 +303,46 @@ try {
     m(name, (r) => r.p50Ms),
     m(name, (r) => r.p99Ms),
     m(name, (r) => r.cpuUsPerRequest),
-    ratio(m(name, (r) => r.rps), m('bare', (r) => r.rps)),
-    ratio(m(name, (r) => r.cpuUsPerRequest), m('bare', (r) => r.cpuUsPerRequest)),
+    ratio(
+      m(name, (r) => r.rps),
+      m('bare', (r) => r.rps),
+    ),
+    ratio(
+      m(name, (r) => r.cpuUsPerRequest),
+      m('bare', (r) => r.cpuUsPerRequest),
+    ),
     runs[name]!.reduce((n, r) => n + r.failed, 0),
   ];
 
-  const versions = await versionsOf(['express', 'pino', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client'], import.meta.url);
-  console.log(`\nNode ${process.version}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const versions = await versionsOf(
+    ['express', 'pino', 'helmet', 'compression', 'pg', 'ioredis', 'prom-client'],
+    import.meta.url,
+  );
   console.log(
-    `${ROUNDS} interleaved rounds of ${DURATION_S} s, wrk -t1 -c${CONNECTIONS}, gzip accepted, ${LOCATIONS} enterprise locations with a ${CREDENTIAL} each (rotated), ${WORKFLOWS_PER_LOCATION} imported workflows each; medians. Load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}.\n`,
+    `\nNode ${process.version}; ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `${ROUNDS} interleaved rounds of ${DURATION_S} s, wrk -t1 -c${CONNECTIONS}, gzip accepted, ${LOCATIONS} enterprise locations with a ${CREDENTIAL} each (rotated), ${WORKFLOWS_PER_LOCATION} imported workflows each; medians. Load average at the end: ${(
+      await import('node:os')
+    )
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}.\n`,
   );
   console.log(
     markdownTable(
-      ['target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'req/s vs bare', 'CPU/req vs bare', 'failed (all rounds)'],
+      [
+        'target',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'server CPU µs/req',
+        'req/s vs bare',
+        'CPU/req vs bare',
+        'failed (all rounds)',
+      ],
       [
         ...(baseline ? [row(`baseline build (${process.env.BENCH_BASELINE_REF ?? baselineDir})`, 'baseline')] : []),
         row('built API (dist/main.js --role api)', 'api'),
@@ -258,7 +350,15 @@ try {
       ],
     ),
   );
-  console.log(`\nPer round, req/s (${Object.keys(runs).join(' / ')}): ${runs.api!.map((_, i) => Object.values(runs).map((r) => r[i]!.rps.toFixed(0)).join('/')).join(', ')}`);
+  console.log(
+    `\nPer round, req/s (${Object.keys(runs).join(' / ')}): ${runs
+      .api!.map((_, i) =>
+        Object.values(runs)
+          .map((r) => r[i]!.rps.toFixed(0))
+          .join('/'),
+      )
+      .join(', ')}`,
+  );
 
   if (PROFILE) {
     // Each API build once more under the V8 CPU profiler (same database and Redis, one run of the same load), its
@@ -268,7 +368,13 @@ try {
     const shares = new Map<string, Map<string, number>>();
     for (const target of targets) {
       const profDir = join(work, `prof-${target.name}`);
-      const profiled = await startApi(env, join(work, `${target.name}-prof.log`), ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200'], target.cwd, `${target.name} (profiled)`);
+      const profiled = await startApi(
+        env,
+        join(work, `${target.name}-prof.log`),
+        ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200'],
+        target.cwd,
+        `${target.name} (profiled)`,
+      );
       servers.push(profiled);
       runWrk(profiled, rotate, 3, true);
       const from = Number(process.hrtime.bigint() / 1000n);
@@ -277,18 +383,33 @@ try {
       profiled.child.kill('SIGINT');
       await new Promise((r) => profiled.child.once('exit', r));
       // The main thread's profile (the analysis worker threads write their own files, numbered after it).
-      const file = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort()[0]!;
+      const file = readdirSync(profDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .sort()[0]!;
       const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile;
       const totals = aggregateProfile(profile, { from, to });
       const all = [...totals.values()].reduce((x, y) => x + y, 0);
       shares.set(target.name, new Map(stageNames().map((n) => [n, (totals.get(n) ?? 0) / all])));
-      writeFileSync(join(work, `${target.name}-top-frames.txt`), topFrames(profile, 60, { from, to }).map((f) => `${f.us.toFixed(0).padStart(9)}  ${f.frame}`).join('\n'));
+      writeFileSync(
+        join(work, `${target.name}-top-frames.txt`),
+        topFrames(profile, 60, { from, to })
+          .map((f) => `${f.us.toFixed(0).padStart(9)}  ${f.frame}`)
+          .join('\n'),
+      );
     }
-    console.log(`\nCPU per pipeline stage (V8 CPU profile of one ${DURATION_S} s run per build; µs/req = share x the median server CPU per request above; top self-time frames in ${work}):\n`);
+    console.log(
+      `\nCPU per pipeline stage (V8 CPU profile of one ${DURATION_S} s run per build; µs/req = share x the median server CPU per request above; top self-time frames in ${work}):\n`,
+    );
     console.log(
       markdownTable(
         ['stage', ...targets.flatMap((t) => [`${t.name} share`, `${t.name} µs/req`])],
-        stageNames().map((n) => [n, ...targets.flatMap((t) => { const share = shares.get(t.name)!.get(n)!; return [`${(100 * share).toFixed(1)} %`, (share * m(t.name, (r) => r.cpuUsPerRequest)).toFixed(0)]; })]),
+        stageNames().map((n) => [
+          n,
+          ...targets.flatMap((t) => {
+            const share = shares.get(t.name)!.get(n)!;
+            return [`${(100 * share).toFixed(1)} %`, (share * m(t.name, (r) => r.cpuUsPerRequest)).toFixed(0)];
+          }),
+        ]),
       ),
     );
   }

@@ -20,18 +20,42 @@ export interface CpuProfile {
 
 /** A stage and how its frames are recognised: by package / file path (after source mapping) or function name. */
 export const STAGES: readonly { name: string; match: RegExp }[] = [
-  { name: 'request id + access log', match: /\/(pino-http|pino|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/redact|thread-stream|on-exit-leak-free|fast-safe-stringify|safe-stable-stringify|quick-format-unescaped|atomic-sleep)\/|src\/http\/request-context\.ts|src\/observability\/logger\.ts/ },
+  {
+    name: 'request id + access log',
+    match:
+      /\/(pino-http|pino|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/redact|thread-stream|on-exit-leak-free|fast-safe-stringify|safe-stable-stringify|quick-format-unescaped|atomic-sleep)\/|src\/http\/request-context\.ts|src\/observability\/logger\.ts/,
+  },
   // Before the middlewares that wrap res.end / res.writeHead: writing headers and bytes is Node's, whoever wrapped it.
   { name: 'node HTTP response (headers, socket writes)', match: /^node:_http_outgoing|^node:_http_server/ },
   { name: 'security headers + CORS', match: /\/(helmet|cors|vary|object-assign)\// },
   { name: 'compression', match: /\/(compression|compressible|negotiator|on-headers|bytes)\/|node:zlib/ },
-  { name: 'metrics (@org/metrics, prom-client)', match: /\/(metrics\/dist|prom-client|tdigest|bintrees)\/|src\/observability\/metrics\.ts/ },
-  { name: 'rate limiter (@org/tiered-rate-limit)', match: /tiered-rate-limit\/dist\/|src\/http\/rate-limit\.ts|src\/auth\/credential-failures\.ts/ },
-  { name: 'principal lookup (auth, pg)', match: /src\/auth\/|\/(pg|pg-pool|pg-protocol|pg-types|postgres-array|postgres-date|postgres-interval|postgres-bytea|pgpass|pg-connection-string)\/|src\/db\// },
+  {
+    name: 'metrics (@org/metrics, prom-client)',
+    match: /\/(metrics\/dist|prom-client|tdigest|bintrees)\/|src\/observability\/metrics\.ts/,
+  },
+  {
+    name: 'rate limiter (@org/tiered-rate-limit)',
+    match: /tiered-rate-limit\/dist\/|src\/http\/rate-limit\.ts|src\/auth\/credential-failures\.ts/,
+  },
+  {
+    name: 'principal lookup (auth, pg)',
+    match:
+      /src\/auth\/|\/(pg|pg-pool|pg-protocol|pg-types|postgres-array|postgres-date|postgres-interval|postgres-bytea|pgpass|pg-connection-string)\/|src\/db\//,
+  },
   { name: 'cache (@org/cache) + workflow service', match: /cache\/dist\/|src\/cache\/|src\/workflows\/|src\/ghl\// },
-  { name: 'JSON serialization + send', match: /src\/http\/cached-json\.ts|src\/routes\/workflows\.ts|openapi\/dist\/|\/zod\// },
-  { name: 'body parsing', match: /\/(body-parser|raw-body|type-is|media-typer|content-type|iconv-lite|mime-types|mime-db)\// },
-  { name: 'express (router, request, response)', match: /\/(express|router|finalhandler|send|serve-static|parseurl|path-to-regexp|encodeurl|escape-html|statuses|depd|on-finished|ee-first|cookie|cookie-signature|qs|fresh|etag|range-parser|proxy-addr|forwarded|ipaddr\.js|accepts|content-disposition|merge-descriptors|http-errors|setprototypeof|toidentifier|inherits|debug|ms|mime)\/|src\/http\/|src\/routes\// },
+  {
+    name: 'JSON serialization + send',
+    match: /src\/http\/cached-json\.ts|src\/routes\/workflows\.ts|openapi\/dist\/|\/zod\//,
+  },
+  {
+    name: 'body parsing',
+    match: /\/(body-parser|raw-body|type-is|media-typer|content-type|iconv-lite|mime-types|mime-db)\//,
+  },
+  {
+    name: 'express (router, request, response)',
+    match:
+      /\/(express|router|finalhandler|send|serve-static|parseurl|path-to-regexp|encodeurl|escape-html|statuses|depd|on-finished|ee-first|cookie|cookie-signature|qs|fresh|etag|range-parser|proxy-addr|forwarded|ipaddr\.js|accepts|content-disposition|merge-descriptors|http-errors|setprototypeof|toidentifier|inherits|debug|ms|mime)\/|src\/http\/|src\/routes\//,
+  },
 ];
 
 /**
@@ -40,12 +64,20 @@ export const STAGES: readonly { name: string; match: RegExp }[] = [
  * parsing Redis replies or HTTP requests as they arrive.
  */
 export const SHARED: readonly { name: string; match: RegExp }[] = [
-  { name: 'Redis client (replies, shared by rate limiter and cache)', match: /\/(ioredis|redis-parser|redis-errors|cluster-key-slot|denque|standard-as-callback)\// },
+  {
+    name: 'Redis client (replies, shared by rate limiter and cache)',
+    match: /\/(ioredis|redis-parser|redis-errors|cluster-key-slot|denque|standard-as-callback)\//,
+  },
   { name: 'node runtime (HTTP parser, sockets, streams, timers, microtasks)', match: /^node:|^ / },
 ];
 
 /** `(garbage collector)`, `(program)`: charged to their own rows; `(idle)` is dropped. */
-const SPECIAL: Record<string, string | null> = { '(garbage collector)': 'GC', '(program)': 'V8 / native (program)', '(idle)': null, '(root)': null };
+const SPECIAL: Record<string, string | null> = {
+  '(garbage collector)': 'GC',
+  '(program)': 'V8 / native (program)',
+  '(idle)': null,
+  '(root)': null,
+};
 
 function sourceMapOf(url: string, cache: Map<string, SourceMap | undefined>): SourceMap | undefined {
   if (cache.has(url)) return cache.get(url);
@@ -72,7 +104,9 @@ export function aggregateProfile(profile: CpuProfile, window?: { from: number; t
   const frameName = (n: ProfileNode): string => {
     const { url, lineNumber, columnNumber, functionName } = n.callFrame;
     if (url.startsWith('file://') && url.includes('/apps/api/dist/')) {
-      const entry = sourceMapOf(url, maps)?.findEntry(lineNumber, columnNumber) as { originalSource?: string } | undefined;
+      const entry = sourceMapOf(url, maps)?.findEntry(lineNumber, columnNumber) as
+        | { originalSource?: string }
+        | undefined;
       if (entry?.originalSource) return `${entry.originalSource} ${functionName}`;
     }
     return `${url} ${functionName}`;
@@ -85,7 +119,8 @@ export function aggregateProfile(profile: CpuProfile, window?: { from: number; t
   const nearest = (id: number): string | null => {
     let cur: number | undefined = id;
     const leaf = byId.get(id)!;
-    if (leaf.callFrame.url === '' && leaf.callFrame.functionName in SPECIAL) return SPECIAL[leaf.callFrame.functionName]!;
+    if (leaf.callFrame.url === '' && leaf.callFrame.functionName in SPECIAL)
+      return SPECIAL[leaf.callFrame.functionName]!;
     let shared: string | undefined;
     while (cur !== undefined) {
       const node = byId.get(cur)!;
@@ -115,7 +150,11 @@ export function aggregateProfile(profile: CpuProfile, window?: { from: number; t
 }
 
 /** The top self-time frames of a stage (for the notes under the table). */
-export function topFrames(profile: CpuProfile, limit = 25, window?: { from: number; to: number }): { frame: string; us: number }[] {
+export function topFrames(
+  profile: CpuProfile,
+  limit = 25,
+  window?: { from: number; to: number },
+): { frame: string; us: number }[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const maps = new Map<string, SourceMap | undefined>();
   const self = new Map<string, number>();
@@ -128,13 +167,19 @@ export function topFrames(profile: CpuProfile, limit = 25, window?: { from: numb
     if (functionName === '(idle)') continue;
     let where = url.replace(/^.*node_modules\//, '');
     if (url.includes('/apps/api/dist/')) {
-      const entry = sourceMapOf(url, maps)?.findEntry(lineNumber, columnNumber) as { originalSource?: string; originalLine?: number } | undefined;
-      if (entry?.originalSource) where = `${entry.originalSource.replace(/^.*\/src\//, 'src/')}:${(entry.originalLine ?? 0) + 1}`;
+      const entry = sourceMapOf(url, maps)?.findEntry(lineNumber, columnNumber) as
+        | { originalSource?: string; originalLine?: number }
+        | undefined;
+      if (entry?.originalSource)
+        where = `${entry.originalSource.replace(/^.*\/src\//, 'src/')}:${(entry.originalLine ?? 0) + 1}`;
     }
     const key = `${functionName || '(anonymous)'} ${where}`;
     self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   }
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([frame, us]) => ({ frame, us }));
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([frame, us]) => ({ frame, us }));
 }
 
 /** Every row `aggregateProfile` can report, in table order. */
@@ -147,5 +192,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const profile = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as CpuProfile;
   const totals = aggregateProfile(profile);
   const all = [...totals.values()].reduce((a, b) => a + b, 0);
-  for (const name of stageNames()) console.log(`${((100 * (totals.get(name) ?? 0)) / all).toFixed(1).padStart(5)} %  ${name}`);
+  for (const name of stageNames())
+    console.log(`${((100 * (totals.get(name) ?? 0)) / all).toFixed(1).padStart(5)} %  ${name}`);
 }

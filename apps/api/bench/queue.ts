@@ -22,7 +22,9 @@ import { seedTenant } from '../test/support/test-app.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 300);
 const LOCATIONS = 3;
-const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
+const FIXTURE = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8'),
+) as Record<string, unknown>;
 
 const pg = await sharedPostgres('api_bench_queue');
 const redis = await sharedRedis('bench_queue');
@@ -51,7 +53,15 @@ async function seed(): Promise<{ locationId: string; items: { workflowId: string
 
 async function startWorker(): Promise<AppProcess> {
   // NODE_ENV=test: development defaults for the unset secrets, no demo mode; spawnApp gives the probes a free port.
-  return spawnWorker({ NODE_ENV: 'test', DATABASE_URL: pg.url, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, QUEUE_CONCURRENCY: '2', LOG_LEVEL: 'info', ENABLE_METRICS: 'false' });
+  return spawnWorker({
+    NODE_ENV: 'test',
+    DATABASE_URL: pg.url,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: prefix,
+    QUEUE_CONCURRENCY: '2',
+    LOG_LEVEL: 'info',
+    ENABLE_METRICS: 'false',
+  });
 }
 
 async function run(workers: number): Promise<{ perSecond: number }> {
@@ -64,7 +74,15 @@ async function run(workers: number): Promise<{ perSecond: number }> {
   const batches: string[] = [];
   for (const l of locations) batches.push((await queue.createBatch(l.locationId, l.items)).batchId);
   const total = locations.reduce((n, l) => n + l.items.length, 0);
-  await waitFor('batches done', async () => (await Promise.all(batches.map((id) => queue.getBatch(id)))).every((b) => b?.status === 'completed' || b?.status === 'failed'), 300_000, 50);
+  await waitFor(
+    'batches done',
+    async () =>
+      (await Promise.all(batches.map((id) => queue.getBatch(id)))).every(
+        (b) => b?.status === 'completed' || b?.status === 'failed',
+      ),
+    300_000,
+    50,
+  );
   const seconds = (performance.now() - started) / 1000;
   for (const p of procs) p.child.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exited));
@@ -75,9 +93,23 @@ const results = await interleave(ROUNDS, { '1 worker': () => run(1), '2 workers'
 const one = medianOf(results['1 worker']!, (r) => r.perSecond);
 const two = medianOf(results['2 workers']!, (r) => r.perSecond);
 const versions = await versionsOf(['bullmq', 'ioredis', 'pg'], import.meta.url);
-console.log(`\nQueue benchmark: ${WORKFLOWS} workflows over ${LOCATIONS} locations per run, ${ROUNDS} interleaved rounds, QUEUE_CONCURRENCY=2, ${cpus().length} CPUs, Node ${process.version}`);
-console.log(`versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
-console.log(markdownTable(['workers', 'analyses/s (median)', 'vs 1 worker'], [['1', one, '1.00x'], ['2', two, ratio(two, one)]]));
+console.log(
+  `\nQueue benchmark: ${WORKFLOWS} workflows over ${LOCATIONS} locations per run, ${ROUNDS} interleaved rounds, QUEUE_CONCURRENCY=2, ${cpus().length} CPUs, Node ${process.version}`,
+);
+console.log(
+  `versions: ${Object.entries(versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}\n`,
+);
+console.log(
+  markdownTable(
+    ['workers', 'analyses/s (median)', 'vs 1 worker'],
+    [
+      ['1', one, '1.00x'],
+      ['2', two, ratio(two, one)],
+    ],
+  ),
+);
 await queue.close();
 await db.close();
 await redis.cleanup();

@@ -51,12 +51,22 @@ if (mode === 'bare') {
     cacheMode: process.env.BENCH_CACHE_MODE === 'fallback' ? 'fallback' : 'near',
     sessionSecret: SESSION_SECRET,
     isProduction: true,
-    rateLimitTiers: defineTiers({ free: { policies: policy }, pro: { policies: policy }, enterprise: { policies: policy } }),
+    rateLimitTiers: defineTiers({
+      free: { policies: policy },
+      pro: { policies: policy },
+      enterprise: { policies: policy },
+    }),
     prefixes: { cache: `bench${process.pid}`, rateLimit: `bench${process.pid}:rl:` },
   });
   const sendCached = createCachedJsonSender();
   const app = createApp({
-    config: { isProduction: true, frontendUrl: 'https://app.example.test', trustProxyHops: 0, sessionSecret: SESSION_SECRET, internalToken: 'bench-internal-token-0123456789' },
+    config: {
+      isProduction: true,
+      frontendUrl: 'https://app.example.test',
+      trustProxyHops: 0,
+      sessionSecret: SESSION_SECRET,
+      internalToken: 'bench-internal-token-0123456789',
+    },
     logger,
     db,
     lifecycle,
@@ -80,11 +90,20 @@ if (mode === 'bare') {
       });
     },
   });
-  const { rows } = await db.query<{ id: string }>("INSERT INTO accounts (email) VALUES ('bench@example.test') ON CONFLICT DO NOTHING RETURNING id");
-  const accountId = rows[0]?.id ?? (await db.query<{ id: string }>("SELECT id FROM accounts WHERE lower(email) = 'bench@example.test'")).rows[0]!.id;
+  const { rows } = await db.query<{ id: string }>(
+    "INSERT INTO accounts (email) VALUES ('bench@example.test') ON CONFLICT DO NOTHING RETURNING id",
+  );
+  const accountId =
+    rows[0]?.id ??
+    (await db.query<{ id: string }>("SELECT id FROM accounts WHERE lower(email) = 'bench@example.test'")).rows[0]!.id;
   await db.query("INSERT INTO locations (id, account_id) VALUES ('loc-bench', $1) ON CONFLICT DO NOTHING", [accountId]);
   const cookieValue = await createSessionStore(db, SESSION_SECRET).create(accountId, 'loc-bench', 3_600_000);
-  const server = await listen(requestListener(app, libs), { port: 0, host: '127.0.0.1', headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+  const server = await listen(requestListener(app, libs), {
+    port: 0,
+    host: '127.0.0.1',
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+  });
   lifecycle.markReady();
   console.log(`READY ${portOf(server)} __Host-session=${encodeURIComponent(cookieValue)}`);
 } else {

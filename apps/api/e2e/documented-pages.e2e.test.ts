@@ -11,10 +11,12 @@ function orderInTestingPage(): string[] {
   const text = readFileSync(join(API_DIR, 'docs/testing.md'), 'utf8');
   const section = /^## Documented curl lines\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(text);
   if (!section) throw new Error('docs/testing.md has no "## Documented curl lines" section');
-  return [...section[1]!.matchAll(/^\d+\.\s+\[[^\]]*\]\(([^)]+)\)/gm)].map((m) => m[1]!).map((link) => {
-    const path = new URL(link, 'file:///repo/apps/api/docs/').pathname;
-    return path.replace(/^\/repo\//, '');
-  });
+  return [...section[1]!.matchAll(/^\d+\.\s+\[[^\]]*\]\(([^)]+)\)/gm)]
+    .map((m) => m[1]!)
+    .map((link) => {
+      const path = new URL(link, 'file:///repo/apps/api/docs/').pathname;
+      return path.replace(/^\/repo\//, '');
+    });
 }
 
 describe('documented curl lines', () => {
@@ -27,7 +29,10 @@ describe('documented curl lines', () => {
 
   it('every page with a curl line is replayed by the black-box suite', () => {
     const missing = pagesWithCurlLines().filter((page) => !(DOCUMENTED_PAGES as readonly string[]).includes(page));
-    expect(missing, 'add these pages to DOCUMENTED_PAGES (e2e/support/documented-pages.ts) and docs/testing.md').toEqual([]);
+    expect(
+      missing,
+      'add these pages to DOCUMENTED_PAGES (e2e/support/documented-pages.ts) and docs/testing.md',
+    ).toEqual([]);
   });
 
   it('every replayed page exists and is a service page', () => {

@@ -31,15 +31,30 @@ describe('ghl-health (built)', () => {
     const r = bin('analyze', FIXTURES, '--format', 'json');
     expect(r.code, r.stderr).toBe(0);
     const results = JSON.parse(r.stdout) as Result[];
-    const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, { must_fire: string[]; must_not_fire: string[] }>;
+    const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<
+      string,
+      { must_fire: string[]; must_not_fire: string[] }
+    >;
     const files = Object.keys(expected).filter((k) => k.endsWith('.json'));
     expect(results.map((x) => x.file.split('/').pop()).sort()).toEqual(files.sort());
     for (const result of results) {
-      expect(result).toEqual({ file: expect.any(String), workflowId: expect.any(String), score: expect.any(Number), band: expect.stringMatching(/^(healthy|needs-attention|at-risk|critical)$/), findings: expect.any(Array) });
+      expect(result).toEqual({
+        file: expect.any(String),
+        workflowId: expect.any(String),
+        score: expect.any(Number),
+        band: expect.stringMatching(/^(healthy|needs-attention|at-risk|critical)$/),
+        findings: expect.any(Array),
+      });
       expect(result.score).toBeGreaterThanOrEqual(0);
       expect(result.score).toBeLessThanOrEqual(100);
       for (const f of result.findings) {
-        expect(f).toEqual({ ruleId: expect.any(String), severity: expect.any(String), stepId: f.stepId === null ? null : expect.any(String), message: expect.any(String), fix: expect.any(String) });
+        expect(f).toEqual({
+          ruleId: expect.any(String),
+          severity: expect.any(String),
+          stepId: f.stepId === null ? null : expect.any(String),
+          message: expect.any(String),
+          fix: expect.any(String),
+        });
       }
       const fired = result.findings.map((f) => f.ruleId);
       const want = expected[result.file.split('/').pop()!]!;
@@ -53,9 +68,15 @@ describe('ghl-health (built)', () => {
     const viaDist = run(process.execPath, ['dist/ghl-health.js', 'analyze', FIXTURES, '--format', 'json']);
     expect(viaDist.code, viaDist.stderr).toBe(0);
     expect(viaDist.stdout).toBe(viaBin.stdout);
-    const viaPnpm = run('pnpm', ['--silent', '--filter', 'api', 'exec', 'ghl-health', 'analyze', 'fakes/ghl/workflows', '--format', 'json'], REPO_ROOT);
+    const viaPnpm = run(
+      'pnpm',
+      ['--silent', '--filter', 'api', 'exec', 'ghl-health', 'analyze', 'fakes/ghl/workflows', '--format', 'json'],
+      REPO_ROOT,
+    );
     expect(viaPnpm.code, viaPnpm.stderr).toBe(0);
-    expect((JSON.parse(viaPnpm.stdout) as Result[]).map((x) => x.score)).toEqual((JSON.parse(viaBin.stdout) as Result[]).map((x) => x.score));
+    expect((JSON.parse(viaPnpm.stdout) as Result[]).map((x) => x.score)).toEqual(
+      (JSON.parse(viaBin.stdout) as Result[]).map((x) => x.score),
+    );
   });
 
   it('the default table format: exit 0, one line per workflow with its score', () => {

@@ -46,17 +46,27 @@ describe('the documented curl lines (READMEs, then docs pages), in the order wri
     it(`${relative(line.file)}:${line.line} ${line.source}`, async () => {
       const where = `${relative(line.file)}:${line.line}`;
       const answer = documented(line.comment);
-      if (!answer) throw new Error(`${where}: the curl line documents no answer; end it with a comment like "# → 200 { success: true, data: { ... } }"`);
+      if (!answer)
+        throw new Error(
+          `${where}: the curl line documents no answer; end it with a comment like "# → 200 { success: true, data: { ... } }"`,
+        );
       const req = curlRequest(line.source);
       const headers = { ...req.headers };
       const cookie = req.cookie ?? (req.readJar ? jars.cookieHeader(req.readJar) : undefined);
       if (cookie) headers.cookie = cookie;
-      const reply = await request(`${server.base}${req.path}`, { method: req.method, headers, body: req.body, localAddress: README_CLIENT });
+      const reply = await request(`${server.base}${req.path}`, {
+        method: req.method,
+        headers,
+        body: req.body,
+        localAddress: README_CLIENT,
+      });
       if (req.writeJar) jars.store(req.writeJar, reply.headers['set-cookie']);
       expect(reply.status, `${where}: ${reply.text.slice(0, 500)}`).toBe(answer.status);
       if (answer.shape) {
         expect(reply.headers['content-type'], where).toMatch(/^application\/json/);
-        expect(shapeMismatches(reply.json, parseShape(answer.shape)), `${where}: ${reply.text.slice(0, 500)}`).toEqual([]);
+        expect(shapeMismatches(reply.json, parseShape(answer.shape)), `${where}: ${reply.text.slice(0, 500)}`).toEqual(
+          [],
+        );
       }
     });
   }
@@ -92,7 +102,9 @@ describe('the documented rate limits (free tier, anonymous clients keyed by addr
           upgradeUrl: '/api/subscription/checkout',
           limits: { current: 20, pro: 100 },
           // The app's error envelope adds the request id.
-          ...((r.json as { error: { requestId?: string } }).error.requestId ? { requestId: r.headers['x-request-id'] } : {}),
+          ...((r.json as { error: { requestId?: string } }).error.requestId
+            ? { requestId: r.headers['x-request-id'] }
+            : {}),
         },
       });
     }
@@ -125,7 +137,11 @@ describe('operational endpoints', () => {
   it('/health/detailed and /internal/cache-stats answer 404 without the internal token (not advertised)', async () => {
     for (const path of ['/health/detailed', '/internal/cache-stats']) {
       expect((await request(`${server.base}${path}`)).status, path).toBe(404);
-      expect((await request(`${server.base}${path}`, { headers: { authorization: 'Bearer not-the-internal-token-at-all' } })).status, path).toBe(404);
+      expect(
+        (await request(`${server.base}${path}`, { headers: { authorization: 'Bearer not-the-internal-token-at-all' } }))
+          .status,
+        path,
+      ).toBe(404);
     }
   });
 
@@ -136,7 +152,13 @@ describe('operational endpoints', () => {
     const check = promtool(['check', 'metrics'], metrics.text);
     expect(check.output).toBe('');
     expect(check.code).toBe(0);
-    for (const family of ['http_requests_total', 'http_request_duration_seconds', 'rate_limit_exceeded_total', 'workflow_analysis_total', 'dependency_up']) {
+    for (const family of [
+      'http_requests_total',
+      'http_request_duration_seconds',
+      'rate_limit_exceeded_total',
+      'workflow_analysis_total',
+      'dependency_up',
+    ]) {
       expect(metrics.text, family).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
     }
     // The limits above were counted.
@@ -153,7 +175,9 @@ describe('operational endpoints', () => {
     const json = doc.json as { openapi: string; paths: Record<string, unknown>; servers: { url: string }[] };
     expect(json.openapi).toMatch(/^3\.1\./);
     expect(json.servers.map((s) => s.url)).toEqual(expect.arrayContaining(['/api', '/v1/api']));
-    expect(Object.keys(json.paths)).toEqual(expect.arrayContaining(['/workflows', '/analyze', '/history', '/subscription']));
+    expect(Object.keys(json.paths)).toEqual(
+      expect.arrayContaining(['/workflows', '/analyze', '/history', '/subscription']),
+    );
     const ui = await request(`${server.base}/api-docs`);
     expect(ui.status).toBe(200);
     expect(ui.headers['content-type']).toMatch(/^text\/html/);
@@ -163,7 +187,9 @@ describe('operational endpoints', () => {
   it('the process tree stops on SIGTERM and frees the port', async () => {
     await server.stop();
     expect(server.proc.exit()).toBeDefined();
-    const after = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${server.base}/live`], { encoding: 'utf8' });
+    const after = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${server.base}/live`], {
+      encoding: 'utf8',
+    });
     expect(after.stdout).toBe('000');
   });
 });

@@ -53,7 +53,10 @@ async function login(): Promise<string> {
 
 describe('internal endpoints', () => {
   it('/health/detailed with the token (Bearer or X-Internal-Token): backends, database, migrations, versions', async () => {
-    const variants: Record<string, string>[] = [{ authorization: `Bearer ${INTERNAL_TOKEN}` }, { 'x-internal-token': INTERNAL_TOKEN }];
+    const variants: Record<string, string>[] = [
+      { authorization: `Bearer ${INTERNAL_TOKEN}` },
+      { 'x-internal-token': INTERNAL_TOKEN },
+    ];
     for (const headers of variants) {
       const res = await request(`${base}/health/detailed`, { headers });
       expect(res.status, res.text).toBe(200);
@@ -69,13 +72,19 @@ describe('internal endpoints', () => {
   it('/health/detailed and /internal/cache-stats answer 404 without the token or with a wrong one', async () => {
     for (const path of ['/health/detailed', '/internal/cache-stats']) {
       expect((await request(`${base}${path}`)).status).toBe(404);
-      expect((await request(`${base}${path}`, { headers: { authorization: `Bearer ${INTERNAL_TOKEN}x` } })).status).toBe(404);
-      expect((await request(`${base}${path}`, { headers: { 'x-internal-token': INTERNAL_TOKEN.slice(0, -1) } })).status).toBe(404);
+      expect(
+        (await request(`${base}${path}`, { headers: { authorization: `Bearer ${INTERNAL_TOKEN}x` } })).status,
+      ).toBe(404);
+      expect(
+        (await request(`${base}${path}`, { headers: { 'x-internal-token': INTERNAL_TOKEN.slice(0, -1) } })).status,
+      ).toBe(404);
     }
   });
 
   it('/internal/cache-stats with the token: the cache mode and its counters', async () => {
-    const res = await request(`${base}/internal/cache-stats`, { headers: { authorization: `Bearer ${INTERNAL_TOKEN}` } });
+    const res = await request(`${base}/internal/cache-stats`, {
+      headers: { authorization: `Bearer ${INTERNAL_TOKEN}` },
+    });
     expect(res.status, res.text).toBe(200);
     expect(JSON.stringify(res.json)).toMatch(/"mode":"memory"/);
     expect(JSON.stringify(res.json)).toMatch(/"hits"/);
@@ -89,7 +98,11 @@ describe('SIGTERM, then a restart on the same DATA_DIR', () => {
     const cookie = await login();
     const list = (await request(`${base}/api/workflows`, { headers: { cookie } })).json as { data: { id: string }[] };
     const [first, second] = list.data.map((w) => w.id);
-    const sync = await request(`${base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: first }) });
+    const sync = await request(`${base}/api/analyze`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflowId: first }),
+    });
     expect(sync.status, sync.text).toBe(200);
     analyzed.push(first!);
 
@@ -100,7 +113,9 @@ describe('SIGTERM, then a restart on the same DATA_DIR', () => {
     let raw = '';
     socket.on('data', (d: Buffer) => (raw += d.toString()));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(`POST /api/analyze HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: ${cookie}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+    socket.write(
+      `POST /api/analyze HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: ${cookie}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    );
     socket.write(body.slice(0, 10));
     await new Promise((r) => setTimeout(r, 200));
 
@@ -128,7 +143,9 @@ describe('SIGTERM, then a restart on the same DATA_DIR', () => {
     await closed;
     const exit = await app.exited;
     const exitMs = exit.at - t0;
-    console.log(`SIGTERM: /ready 503 after ${readyAfterMs.toFixed(0)} ms, exit ${exit.code} after ${exitMs.toFixed(0)} ms`);
+    console.log(
+      `SIGTERM: /ready 503 after ${readyAfterMs.toFixed(0)} ms, exit ${exit.code} after ${exitMs.toFixed(0)} ms`,
+    );
     expect(raw).toMatch(/^HTTP\/1\.1 200 /);
     // ...and its socket was closed once the response was sent (`closed` above).
     expect(raw).toContain(`"workflowId":"${second}"`);
@@ -140,7 +157,10 @@ describe('SIGTERM, then a restart on the same DATA_DIR', () => {
   });
 
   it('`pnpm --filter api start:demo` on the same DATA_DIR keeps the data: both analyses are in the history', async () => {
-    restarted = startProcess('pnpm', ['--filter', 'api', 'start:demo'], { cwd: REPO_ROOT, env: userEnv({ DATA_DIR: dataDir, PORT: String(port) }) });
+    restarted = startProcess('pnpm', ['--filter', 'api', 'start:demo'], {
+      cwd: REPO_ROOT,
+      env: userEnv({ DATA_DIR: dataDir, PORT: String(port) }),
+    });
     await waitForHttp(restarted, `${base}/ready`, 120_000);
     expect(restarted.output()).toMatch(/"migrations":\[\][^\n]*database schema up to date/);
     const cookie = await login();
@@ -157,7 +177,13 @@ describe('SIGTERM, then a restart on the same DATA_DIR', () => {
     const replies = [];
     for (let i = 0; i < 12; i++) {
       const workflowId = list.data[i % list.data.length]!.id;
-      replies.push(await request(`${base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId }) }));
+      replies.push(
+        await request(`${base}/api/analyze`, {
+          method: 'POST',
+          headers: { cookie, 'content-type': 'application/json' },
+          body: JSON.stringify({ workflowId }),
+        }),
+      );
     }
     expect(replies.map((r) => r.status)).toEqual([...Array(10).fill(200), 429, 429]);
     for (const r of replies.slice(10)) {
@@ -166,7 +192,13 @@ describe('SIGTERM, then a restart on the same DATA_DIR', () => {
       expect(Number(r.headers['retry-after'])).toBeGreaterThan(60);
       expect(r.json).toMatchObject({
         success: false,
-        error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Free tier rate limit exceeded. Upgrade to Pro for higher limits.', currentTier: 'free', upgradeUrl: '/api/subscription/checkout', limits: { current: 10, pro: 100 } },
+        error: {
+          code: 'RATE_LIMIT_EXCEEDED',
+          message: 'Free tier rate limit exceeded. Upgrade to Pro for higher limits.',
+          currentTier: 'free',
+          upgradeUrl: '/api/subscription/checkout',
+          limits: { current: 10, pro: 100 },
+        },
       });
     }
   });

@@ -36,9 +36,14 @@ describe('start-up failures', () => {
   });
 
   it('`node dist/main.js` with NODE_ENV=production and nothing set exits 1 naming the missing variables', async () => {
-    const r = await runToExit(process.execPath, ['dist/main.js'], API_DIR, { NODE_ENV: 'production', DATA_DIR: dataDir });
+    const r = await runToExit(process.execPath, ['dist/main.js'], API_DIR, {
+      NODE_ENV: 'production',
+      DATA_DIR: dataDir,
+    });
     expect(r.exit.code, r.output).toBe(1);
-    expect(r.output).toMatch(/Invalid configuration: missing \(required when NODE_ENV=production\): DATABASE_URL, [^\n]*See apps\/api\/\.env\.example\./);
+    expect(r.output).toMatch(
+      /Invalid configuration: missing \(required when NODE_ENV=production\): DATABASE_URL, [^\n]*See apps\/api\/\.env\.example\./,
+    );
   });
 
   it('`node dist/worker.js` without REDIS_URL and DATABASE_URL exits 1 and says what it needs', async () => {

@@ -4,7 +4,15 @@
 // `pnpm --filter api start:worker`; background analyses queued through the API run on the workers.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { freePort, hasSharedPostgres, hasSharedRedis, promtool, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
+import {
+  freePort,
+  hasSharedPostgres,
+  hasSharedRedis,
+  promtool,
+  sharedPostgres,
+  waitFor,
+  type SharedPostgres,
+} from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from './support/http.js';
 import { API_DIR, REPO_ROOT } from './support/paths.js';
@@ -30,7 +38,13 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
     // One DATA_DIR for every process: with no secrets set, development generates them there once, so the API and the
     // workers share them (encrypted GHL tokens, sessions) as a deployment shares its configured ones.
     dataDir = tempDir('workers');
-    env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`, RATE_LIMIT_TIMEOUT_MS: '1000', DATA_DIR: dataDir };
+    env = {
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`,
+      RATE_LIMIT_TIMEOUT_MS: '1000',
+      DATA_DIR: dataDir,
+    };
   }, 60_000);
   afterAll(async () => {
     await Promise.all([api?.stop(), ...workers.map((w) => w.proc.stop())]);
@@ -57,7 +71,10 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
   it('`node dist/main.js --role api` (DEMO_MODE=true) serves HTTP and runs no worker', async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    api = startProcess(process.execPath, ['dist/main.js', '--role', 'api'], { cwd: API_DIR, env: userEnv({ ...env, PORT: String(port), DEMO_MODE: 'true' }) });
+    api = startProcess(process.execPath, ['dist/main.js', '--role', 'api'], {
+      cwd: API_DIR,
+      env: userEnv({ ...env, PORT: String(port), DEMO_MODE: 'true' }),
+    });
     await waitForHttp(api, `${base}/ready`, 120_000);
     expect(api.output()).toMatch(/"role":"api"[^\n]*api ready on/);
   });
@@ -85,7 +102,10 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
       await waitFor(
         `${command} ${args.join(' ')}: worker ready`,
         async () => {
-          if (proc.exit()) throw new Error(`${proc.command} exited (${proc.exit()!.code}) before it was ready:\n${tail(proc.output())}`);
+          if (proc.exit())
+            throw new Error(
+              `${proc.command} exited (${proc.exit()!.code}) before it was ready:\n${tail(proc.output())}`,
+            );
           url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*worker ready/.exec(proc.output())?.[1];
           return url !== undefined;
         },
@@ -105,9 +125,16 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
     const list = (await request(`${base}/api/workflows`, { headers: { cookie } })).json as { data: { id: string }[] };
     const jobIds: string[] = [];
     for (const { id } of list.data) {
-      const queued = await request(`${base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: id, async: true }) });
+      const queued = await request(`${base}/api/analyze`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ workflowId: id, async: true }),
+      });
       expect(queued.status, queued.text).toBe(202);
-      expect(queued.json).toMatchObject({ success: true, data: { jobId: expect.any(String), status: 'queued', duplicate: false } });
+      expect(queued.json).toMatchObject({
+        success: true,
+        data: { jobId: expect.any(String), status: 'queued', duplicate: false },
+      });
       jobIds.push((queued.json as { data: { jobId: string } }).data.jobId);
     }
     expect(jobIds.length).toBe(list.data.length);
@@ -134,7 +161,9 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
     const perWorker = await Promise.all(workers.map((w) => completedOn(w.url)));
     expect(perWorker.reduce((a, b) => a + b, 0)).toBe(jobIds.length);
     expect(await completedOn(base)).toBe(0);
-    const history = (await request(`${base}/api/history?limit=20`, { headers: { cookie } })).json as { data: { items: unknown[] } };
+    const history = (await request(`${base}/api/history?limit=20`, { headers: { cookie } })).json as {
+      data: { items: unknown[] };
+    };
     expect(history.data.items.length).toBe(jobIds.length);
   });
 
@@ -148,7 +177,10 @@ describe.skipIf(!servicesUp)('API and workers from dist on the shared PostgreSQL
     const exits = await Promise.all([api.exited, ...workers.map((w) => w.proc.exited)]);
     const outputs = [api, ...workers.map((w) => w.proc)].map((p) => tail(p.output(), 5)).join('\n');
     // The node processes exit 0; pnpm reports its own SIGTERM (a container runs node, not pnpm: see apps/api/docs/operations.md).
-    expect(exits.slice(0, 2).map((e) => e.code), outputs).toEqual([0, 0]);
+    expect(
+      exits.slice(0, 2).map((e) => e.code),
+      outputs,
+    ).toEqual([0, 0]);
     for (const w of workers) expect(w.proc.output(), outputs).toContain('"msg":"worker stopped"');
     expect(api.output()).toContain('"msg":"stopped"');
   });

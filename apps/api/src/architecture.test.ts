@@ -18,12 +18,20 @@ const SRC = import.meta.dirname;
 const PACKAGE = resolve(SRC, '..');
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('test-support.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? sources(join(dir, e.name))
+      : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('test-support.ts')
+        ? [join(dir, e.name)]
+        : [],
+  );
 }
 
 /** Relative specifiers of `import ... from`, `export ... from`, `import('...')` and `new URL('...', import.meta.url)`. */
 export function specifiersOf(text: string): string[] {
-  return [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|\bnew URL\(\s*)'(\.{1,2}\/[^']*)'/g)].map((m) => m[1]!);
+  return [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|\bnew URL\(\s*)'(\.{1,2}\/[^']*)'/g)].map(
+    (m) => m[1]!,
+  );
 }
 
 interface Edge {
@@ -34,7 +42,12 @@ interface Edge {
 }
 
 function edges(): Edge[] {
-  return sources(SRC).flatMap((abs) => specifiersOf(readFileSync(abs, 'utf8')).map((spec) => ({ file: relative(SRC, abs), target: relative(PACKAGE, resolve(dirname(abs), spec)) })));
+  return sources(SRC).flatMap((abs) =>
+    specifiersOf(readFileSync(abs, 'utf8')).map((spec) => ({
+      file: relative(SRC, abs),
+      target: relative(PACKAGE, resolve(dirname(abs), spec)),
+    })),
+  );
 }
 
 /** The one file that may load the fakes (dynamically, in demo mode). */
@@ -100,7 +113,12 @@ export function folderCycles(graph: ReadonlyMap<string, ReadonlySet<string>>): s
 const ALLOWED_CYCLES: string[][] = [];
 
 /** The http/ modules a feature may import: errors, the router options and the error catalog (and its application). */
-const HTTP_FOR_FEATURES = new Set(['src/http/errors.ts', 'src/http/routing.ts', 'src/http/error-catalog.ts', 'src/http/error-handler.ts']);
+const HTTP_FOR_FEATURES = new Set([
+  'src/http/errors.ts',
+  'src/http/routing.ts',
+  'src/http/error-catalog.ts',
+  'src/http/error-handler.ts',
+]);
 /** A feature's HTTP-facing files: its routers, its composition (module.ts), the rate limiter and the job glue. */
 const HTTP_FACING = /(?:^|-)routes\.ts$|^module\.ts$|^rate-limit\.ts$|^analysis-job\.ts$/;
 
@@ -110,13 +128,17 @@ describe('architecture', () => {
   const show = (e: Edge) => `${e.file} -> ${e.target}`;
 
   it('src/ never imports test/ and only the demo loader imports fakes/', () => {
-    const outside = all.filter((e) => e.target.startsWith('test/') || (e.target.startsWith('fakes/') && e.file !== DEMO_LOADER)).map((e) => `${e.file} -> ${e.target}`);
+    const outside = all
+      .filter((e) => e.target.startsWith('test/') || (e.target.startsWith('fakes/') && e.file !== DEMO_LOADER))
+      .map((e) => `${e.file} -> ${e.target}`);
     expect(outside).toEqual([]);
   });
 
   it('the demo loader loads the fakes only with a dynamic import (a type import is erased)', () => {
     const text = readFileSync(join(SRC, DEMO_LOADER), 'utf8');
-    const staticValueImports = [...text.matchAll(/^import\s+(?!type\b)[^;]*from\s+'([^']*fakes\/[^']*)'/gm)].map((m) => m[1]);
+    const staticValueImports = [...text.matchAll(/^import\s+(?!type\b)[^;]*from\s+'([^']*fakes\/[^']*)'/gm)].map(
+      (m) => m[1],
+    );
     expect(staticValueImports).toEqual([]);
     expect(text).toMatch(/await import\('[^']*fakes\/ghl\/server\.js'\)/);
   });
@@ -128,32 +150,62 @@ describe('architecture', () => {
   });
 
   it('the analyzer imports nothing outside analysis/', () => {
-    expect(all.filter((e) => folderOf(e.file) === 'analysis' && !e.target.startsWith('src/analysis/')).map(show)).toEqual([]);
+    expect(
+      all.filter((e) => folderOf(e.file) === 'analysis' && !e.target.startsWith('src/analysis/')).map(show),
+    ).toEqual([]);
   });
 
   it('http/ and the adapters (ghl/, db/, jobs/, auth/, cache/, config/) never import a feature, app/ or the composition root', () => {
     const lower = new Set(['http', 'ghl', 'db', 'jobs', 'auth', 'cache', 'config', 'analysis']);
-    const upper = (t: string) => t.startsWith('src/features/') || t.startsWith('src/app/') || t.startsWith('src/routes/') || t.startsWith('src/demo/') || folderOf(t.slice('src/'.length)) === '.';
+    const upper = (t: string) =>
+      t.startsWith('src/features/') ||
+      t.startsWith('src/app/') ||
+      t.startsWith('src/routes/') ||
+      t.startsWith('src/demo/') ||
+      folderOf(t.slice('src/'.length)) === '.';
     expect(all.filter((e) => lower.has(folderOf(e.file)) && upper(e.target)).map(show)).toEqual([]);
   });
 
   it('http/ imports no authentication, GHL or job code (the app in app/ composes them)', () => {
-    expect(all.filter((e) => folderOf(e.file) === 'http' && /^src\/(auth|ghl|jobs)\//.test(e.target)).map(show)).toEqual([]);
+    expect(
+      all.filter((e) => folderOf(e.file) === 'http' && /^src\/(auth|ghl|jobs)\//.test(e.target)).map(show),
+    ).toEqual([]);
   });
 
   it('features import only http/ errors, routing and the error catalog, and their domain files no HTTP at all', () => {
     const fromFeatures = all.filter((e) => e.file.startsWith('features/') && e.target.startsWith('src/http/'));
     expect(fromFeatures.filter((e) => !HTTP_FOR_FEATURES.has(target(e))).map(show)).toEqual([]);
     expect(fromFeatures.filter((e) => !HTTP_FACING.test(e.file.split('/').at(-1)!)).map(show)).toEqual([]);
-    expect(all.filter((e) => e.file.startsWith('features/') && (e.target.startsWith('src/app/') || folderOf(e.target.slice('src/'.length)) === '.')).map(show)).toEqual([]);
+    expect(
+      all
+        .filter(
+          (e) =>
+            e.file.startsWith('features/') &&
+            (e.target.startsWith('src/app/') || folderOf(e.target.slice('src/'.length)) === '.'),
+        )
+        .map(show),
+    ).toEqual([]);
   });
 
   it('only the composition root imports app/', () => {
-    expect(all.filter((e) => e.target.startsWith('src/app/') && folderOf(e.file) !== '.' && folderOf(e.file) !== 'app').map(show)).toEqual([]);
+    expect(
+      all
+        .filter((e) => e.target.startsWith('src/app/') && folderOf(e.file) !== '.' && folderOf(e.file) !== 'app')
+        .map(show),
+    ).toEqual([]);
   });
 
   it('the checks see the imports (the parser finds the known edges)', () => {
     expect(all.map(show)).toContain('compose.ts -> src/features/workflows/module.js');
-    expect(folderCycles(new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])], ['d', new Set(['a'])]]))).toEqual([['a', 'b', 'c']]);
+    expect(
+      folderCycles(
+        new Map([
+          ['a', new Set(['b'])],
+          ['b', new Set(['c'])],
+          ['c', new Set(['a'])],
+          ['d', new Set(['a'])],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c']]);
   });
 });

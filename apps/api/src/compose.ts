@@ -24,13 +24,21 @@ import { createWorkflowModule } from './features/workflows/module.js';
 import { createRedisGhlRateLimiter } from './ghl/redis-rate-limiter.js';
 import { parseWebhookPublicKey } from './ghl/webhooks.js';
 import { createLifecycle, type Lifecycle } from './http/lifecycle.js';
-import { createAnalysisBudget, createAnalysisQueue, createQueueMetrics, syncAuditSchedules, type AnalysisQueue } from './jobs/index.js';
+import {
+  createAnalysisBudget,
+  createAnalysisQueue,
+  createQueueMetrics,
+  syncAuditSchedules,
+  type AnalysisQueue,
+} from './jobs/index.js';
 import { createLibraries } from './libraries.js';
 import { createLogger, describeDatabaseUrl } from './observability/logger.js';
 import { createSentryReporter, type ErrorReporter } from './observability/sentry.js';
 
 const require = createRequire(import.meta.url);
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 /** `api` (HTTP only; jobs run on workers), `worker` (jobs only, no API), `all`. */
 export type Role = 'api' | 'worker' | 'all';
@@ -72,11 +80,15 @@ export interface Composition {
 /** Builds everything a process of `role` runs from `config`. Connections open lazily; nothing listens yet. */
 export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<Composition> {
   const role = overrides.role ?? 'all';
-  const logger = overrides.logger ?? createLogger({ level: config.logLevel, pretty: canPrettyPrint(config) }).child({ role });
+  const logger =
+    overrides.logger ?? createLogger({ level: config.logLevel, pretty: canPrettyPrint(config) }).child({ role });
   const lifecycle = createLifecycle();
   const startedAt = Date.now();
   if (config.defaulted.length > 0) {
-    logger.warn({ variables: config.defaulted }, `NODE_ENV=${config.nodeEnv} on loopback: unset variables use development defaults (secrets generated in the data folder)`);
+    logger.warn(
+      { variables: config.defaulted },
+      `NODE_ENV=${config.nodeEnv} on loopback: unset variables use development defaults (secrets generated in the data folder)`,
+    );
   }
 
   let embedded: EmbeddedPostgres | undefined;
@@ -120,16 +132,26 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   );
 
   const reporter: ErrorReporter | undefined = config.sentryDsn
-    ? await createSentryReporter({ dsn: config.sentryDsn, environment: config.nodeEnv, release: packageJson.version, logger })
+    ? await createSentryReporter({
+        dsn: config.sentryDsn,
+        environment: config.nodeEnv,
+        release: packageJson.version,
+        logger,
+      })
     : undefined;
 
   // analysis_queue_jobs{state}, analysis_jobs_total{outcome}, analysis_job_retries_total, analysis_job_duration_seconds.
   const queueMetrics = metrics ? createQueueMetrics(metrics.metrics) : undefined;
   // With Redis, GHL's per-location budget (100 per 10 s) is shared by every API and worker process.
-  const ghlLimiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+  const ghlLimiterRedis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : undefined;
   ghlLimiterRedis?.on('error', () => undefined);
   // Analyses run on worker threads with a time budget: no definition can stall this process's event loop.
-  const analysisRunner = createAnalysisPool({ threads: config.analysis.threads, timeBudgetMs: config.analysis.timeBudgetMs });
+  const analysisRunner = createAnalysisPool({
+    threads: config.analysis.threads,
+    timeBudgetMs: config.analysis.timeBudgetMs,
+  });
   // GHL connection and workflow analysis. Demo mode (development, no GHL credentials) runs our fake GHL in-process.
   const ghl = await createWorkflowModule({
     db,
@@ -139,10 +161,15 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     frontendUrl: config.frontendUrl,
     ghl: {
       ...config.ghl,
-      redirectUri: config.ghl.redirectUri ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/auth/ghl/callback`,
+      redirectUri:
+        config.ghl.redirectUri ??
+        `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/auth/ghl/callback`,
       webhookPublicKey: config.ghl.webhookPublicKey ? parseWebhookPublicKey(config.ghl.webhookPublicKey) : undefined,
     },
-    encryption: { keys: { ...config.encryption.previousKeys, [config.encryption.keyId]: config.encryption.key }, currentKeyId: config.encryption.keyId },
+    encryption: {
+      keys: { ...config.encryption.previousKeys, [config.encryption.keyId]: config.encryption.key },
+      currentKeyId: config.encryption.keyId,
+    },
     cache,
     principals: cache,
     users: libs.users,
@@ -173,7 +200,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // Scheduled audits follow the configuration (AUDIT_CRON): every connected location, or none when unset.
   const syncAudits = async () => {
     const { scheduled, removed } = await syncAuditSchedules({ db, queue: ghl.queue, audit: config.audit });
-    logger.info({ scheduled, removed, cron: config.audit?.cron ?? null, timeZone: config.audit?.timeZone ?? null }, config.audit ? 'scheduled audits' : 'scheduled audits off');
+    logger.info(
+      { scheduled, removed, cron: config.audit?.cron ?? null, timeZone: config.audit?.timeZone ?? null },
+      config.audit ? 'scheduled audits' : 'scheduled audits off',
+    );
   };
   const billing = createBilling({
     db,
@@ -190,7 +220,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       // The rate limiter and the workflow service read the tier from the cached user:{locationId} record: drop it so
       // the next request gets the new limits and retention.
       onTierChanged: (locationId) => {
-        libs.users.invalidate(locationId).catch((error: unknown) => logger.warn({ err: error, locationId }, 'invalidating the cached user record failed'));
+        libs.users
+          .invalidate(locationId)
+          .catch((error: unknown) =>
+            logger.warn({ err: error, locationId }, 'invalidating the cached user record failed'),
+          );
       },
     },
   });
@@ -214,15 +248,26 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       role,
       logger,
       lifecycle,
-      listener: createWorkerApp({ lifecycle, logger, metrics, internalToken: config.internalToken, isProduction: config.isProduction, metricsPublic: config.metricsPublic }),
+      listener: createWorkerApp({
+        lifecycle,
+        logger,
+        metrics,
+        internalToken: config.internalToken,
+        isProduction: config.isProduction,
+        metricsPublic: config.metricsPublic,
+      }),
       port: config.workerPort,
       databaseUrl,
       // A worker that cannot sync the schedules still runs jobs; the next start (or a connect) schedules again.
-      afterMigrate: () => syncAudits().catch((error: unknown) => logger.error({ err: error }, 'syncing the audit schedules failed')),
+      afterMigrate: () =>
+        syncAudits().catch((error: unknown) => logger.error({ err: error }, 'syncing the audit schedules failed')),
       closers,
     };
   }
-  const retention = config.stripe.retentionPurgeIntervalMs > 0 ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger }) : undefined;
+  const retention =
+    config.stripe.retentionPurgeIntervalMs > 0
+      ? startRetentionJob(db, { intervalMs: config.stripe.retentionPurgeIntervalMs, logger })
+      : undefined;
   // Sessions past their expiry or idle timeout are deleted every SESSION_SWEEP_INTERVAL_MS, hourly by default (verify
   // already refuses them).
   const sweep = setInterval(() => {
@@ -232,7 +277,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       })
       .catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
   }, config.sessionSweepIntervalMs).unref();
-  closers.push({ what: 'the retention job', close: () => retention?.stop() }, { what: 'the session sweep', close: () => clearInterval(sweep) });
+  closers.push(
+    { what: 'the retention job', close: () => retention?.stop() },
+    { what: 'the session sweep', close: () => clearInterval(sweep) },
+  );
   closeRest();
 
   const app = createApp({
@@ -266,7 +314,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     databaseUrl,
     async afterMigrate() {
       await ghl.afterMigrate();
-      if (role === 'all') await syncAudits().catch((error: unknown) => logger.error({ err: error }, 'syncing the audit schedules failed'));
+      if (role === 'all')
+        await syncAudits().catch((error: unknown) =>
+          logger.error({ err: error }, 'syncing the audit schedules failed'),
+        );
     },
     closers,
   };

@@ -45,7 +45,13 @@ export function createLibraries(options: LibrariesOptions): Libraries {
   const { db, logger, redisUrl } = options;
   const registry = new Registry();
   // The cache creates (and closes) its own fail-fast client from the URL; memory only without REDIS_URL.
-  const cache = createCache({ redis: redisUrl, mode: options.cacheMode ?? 'near', prefix: options.prefixes?.cache ?? 'api', name: 'api', registry });
+  const cache = createCache({
+    redis: redisUrl,
+    mode: options.cacheMode ?? 'near',
+    prefix: options.prefixes?.cache ?? 'api',
+    name: 'api',
+    registry,
+  });
   cache.on('redis:down', () => logger.warn('cache: Redis unavailable, serving from memory'));
   cache.on('redis:up', () => logger.info('cache: Redis available'));
   // The rate limiter decides through its own fail-fast duplicate of this client; this one never connects itself.

@@ -14,9 +14,11 @@ export async function migrateCommand(argv: readonly string[]): Promise<void> {
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   const config = loadConfig(process.env);
   const [direction = 'up', countArg] = argv;
-  if (direction !== 'up' && direction !== 'down') throw new Error(`unknown direction "${direction}" (expected up or down)`);
+  if (direction !== 'up' && direction !== 'down')
+    throw new Error(`unknown direction "${direction}" (expected up or down)`);
   const count = countArg === undefined ? undefined : countArg === 'all' ? Infinity : Number(countArg);
-  if (count !== undefined && !(count > 0)) throw new Error(`count must be a positive number or "all", got "${countArg}"`);
+  if (count !== undefined && !(count > 0))
+    throw new Error(`count must be a positive number or "all", got "${countArg}"`);
   const logger = createLogger({ level: config.logLevel });
   let release: (() => void) | undefined;
   const embedded = config.databaseUrl
@@ -37,7 +39,11 @@ export async function migrateCommand(argv: readonly string[]): Promise<void> {
 /** Runs `migrateCommand` as a process entry point: exit 1 with the reason on stderr when it fails. */
 export function runMigrateCommand(argv: readonly string[] = process.argv.slice(2)): void {
   migrateCommand(argv).catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `migrate failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      error instanceof ConfigError
+        ? error.message
+        : `migrate failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
     process.exit(1);
   });
 }

@@ -55,13 +55,21 @@ function stopPlan(composition: Composition, config: Config, server: Parameters<t
       // BullMQ's Worker.close (the GHL module's queue) waits for the running jobs; past the bound the process exits and
       // the unfinished jobs go back to the queue through stalled-job recovery.
       exitAfterMs: config.drainTimeoutMs + 900,
-      timedOut: () => logger.warn('worker shutdown timeout: exiting; unfinished jobs are recovered as stalled by the other workers'),
-      closers: [...composition.closers, { what: 'the probe server', close: () => drain(server, 1_000) }] satisfies Closer[],
+      timedOut: () =>
+        logger.warn('worker shutdown timeout: exiting; unfinished jobs are recovered as stalled by the other workers'),
+      closers: [
+        ...composition.closers,
+        { what: 'the probe server', close: () => drain(server, 1_000) },
+      ] satisfies Closer[],
       stopped: 'worker stopped',
     };
   }
   return {
-    starting: (signal: string) => logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down: /ready now answers 503, draining requests'),
+    starting: (signal: string) =>
+      logger.info(
+        { signal, drainTimeoutMs: config.drainTimeoutMs },
+        'shutting down: /ready now answers 503, draining requests',
+      ),
     delayMs: config.shutdownDelayMs,
     exitAfterMs: config.shutdownDelayMs + config.drainTimeoutMs + 900,
     timedOut: () => logger.error('shutdown did not finish within the drain timeout; exiting'),
@@ -69,7 +77,8 @@ function stopPlan(composition: Composition, config: Config, server: Parameters<t
       {
         what: 'the HTTP server',
         close: async () => {
-          if (!(await drain(server, config.drainTimeoutMs))) logger.warn('drain timeout reached: remaining connections were closed');
+          if (!(await drain(server, config.drainTimeoutMs)))
+            logger.warn('drain timeout reached: remaining connections were closed');
         },
       },
       ...composition.closers,
@@ -118,7 +127,9 @@ export async function start(options: StartOptions = {}): Promise<void> {
   const role = options.role ?? roleFromArgv(process.argv.slice(2));
   // Separate workers share the queue (Redis) and the database; the embedded ones belong to a single process.
   if (role !== 'all' && (!config.redisUrl || !config.databaseUrl)) {
-    console.error(`--role ${role} needs REDIS_URL and DATABASE_URL (shared by API and worker processes); without them run --role all`);
+    console.error(
+      `--role ${role} needs REDIS_URL and DATABASE_URL (shared by API and worker processes); without them run --role all`,
+    );
     process.exit(1);
   }
   const composition = await compose(config, { role, extraApiRoutes: options.extraApiRoutes });
@@ -140,7 +151,10 @@ export async function start(options: StartOptions = {}): Promise<void> {
     await migrate({ url: composition.databaseUrl, logger });
     await composition.afterMigrate();
     lifecycle.markReady();
-    logger.info({ url: base, ready: `${base}/ready`, metrics: `${base}/metrics` }, 'worker ready: processing the analysis queue');
+    logger.info(
+      { url: base, ready: `${base}/ready`, metrics: `${base}/metrics` },
+      'worker ready: processing the analysis queue',
+    );
     return;
   }
 
@@ -152,7 +166,14 @@ export async function start(options: StartOptions = {}): Promise<void> {
       break;
     } catch (error) {
       const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-      logger.error({ err: { message: (error as Error).message, code: (error as { code?: string }).code }, attempt, retryInMs: delay }, 'migrations failed; retrying');
+      logger.error(
+        {
+          err: { message: (error as Error).message, code: (error as { code?: string }).code },
+          attempt,
+          retryInMs: delay,
+        },
+        'migrations failed; retrying',
+      );
       await new Promise((r) => setTimeout(r, delay));
     }
   }
@@ -168,7 +189,9 @@ export async function start(options: StartOptions = {}): Promise<void> {
       detailed: `${base}/health/detailed (needs the internal token)`,
       api: `${base}/api (also ${base}/v1/api)`,
       docs: config.enableApiDocs ? `${base}/api-docs (document: ${base}/openapi.json)` : 'off (ENABLE_API_DOCS=false)',
-      metrics: config.enableMetrics ? `${base}/metrics${config.isProduction && !config.metricsPublic ? ' (bearer: the internal token)' : ''}` : 'off (ENABLE_METRICS=false)',
+      metrics: config.enableMetrics
+        ? `${base}/metrics${config.isProduction && !config.metricsPublic ? ' (bearer: the internal token)' : ''}`
+        : 'off (ENABLE_METRICS=false)',
     },
     `api ready on ${base}  health: ${base}/health`,
   );

@@ -19,7 +19,8 @@ describe('compose(config, overrides)', () => {
     await pg?.cleanup();
   });
 
-  const config = () => loadConfig({ NODE_ENV: 'test', DATABASE_URL: pg.url, LOG_LEVEL: 'silent', PORT: '3999', WORKER_PORT: '3998' });
+  const config = () =>
+    loadConfig({ NODE_ENV: 'test', DATABASE_URL: pg.url, LOG_LEVEL: 'silent', PORT: '3999', WORKER_PORT: '3998' });
 
   async function get(composition: Composition, path: string): Promise<{ status: number; body: unknown }> {
     const server: Server = createServer(composition.listener);
@@ -58,7 +59,10 @@ describe('compose(config, overrides)', () => {
       await composition.afterMigrate();
       composition.lifecycle.markReady();
       expect((await get(composition, '/ready')).status).toBe(200);
-      expect((await get(composition, '/api/nothing-here')).body).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
+      expect((await get(composition, '/api/nothing-here')).body).toMatchObject({
+        success: false,
+        error: { code: 'NOT_FOUND' },
+      });
     } finally {
       await closeAll(composition);
     }

@@ -30,12 +30,17 @@ const cache = createCache({
 const app = express();
 
 app.get('/users/:id', async (req, res) => {
-  const user = await cache.wrap(`user:${req.params.id}`, async (ctx) => {
-    const found = await findUser(req.params.id);
-    if (found === undefined) ctx.skip(); // do not cache a miss: the user may be created a second later
-    else ctx.setTags([`team:${found.team}`]);
-    return found;
-  }, '10m');
+  const user = await cache.wrap(
+    `user:${req.params.id}`,
+    async (ctx) => {
+      const found = await findUser(req.params.id);
+      if (found === undefined)
+        ctx.skip(); // do not cache a miss: the user may be created a second later
+      else ctx.setTags([`team:${found.team}`]);
+      return found;
+    },
+    '10m',
+  );
   if (user === undefined) {
     res.status(404).json({ error: 'not found' });
     return;
@@ -53,7 +58,9 @@ app.get('/stats', (_req, res) => {
 });
 
 const port = Number(process.env.PORT ?? 3000);
-const server = app.listen(port, process.env.HOST ?? '127.0.0.1', () => console.warn(`listening on http://127.0.0.1:${port}`));
+const server = app.listen(port, process.env.HOST ?? '127.0.0.1', () =>
+  console.warn(`listening on http://127.0.0.1:${port}`),
+);
 
 process.on('SIGTERM', () => {
   server.close(() => void cache.close().then(() => process.exit(0)));

@@ -10,7 +10,9 @@ let server: ServerProcess;
 beforeAll(async () => {
   server = await startServerProcess(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: join(import.meta.dirname, '..'),
-    env: withRedis ? { REDIS_URL: sharedRedisUrl, CACHE_PREFIX: `example-${randomBytes(4).toString('hex')}` } : { REDIS_URL: '' },
+    env: withRedis
+      ? { REDIS_URL: sharedRedisUrl, CACHE_PREFIX: `example-${randomBytes(4).toString('hex')}` }
+      : { REDIS_URL: '' },
     readyPath: '/stats',
   });
 });

@@ -36,7 +36,11 @@ const app = express();
 
 app.get('/users/:id', async (req, res) => {
   // cache-manager's TTLs are milliseconds: a user for 10 minutes, a miss for 5 seconds.
-  const user = await manager.wrap(`user:${req.params.id}`, () => findUser(req.params.id), (found) => (found ? 600_000 : 5_000));
+  const user = await manager.wrap(
+    `user:${req.params.id}`,
+    () => findUser(req.params.id),
+    (found) => (found ? 600_000 : 5_000),
+  );
   if (user === null) {
     res.status(404).json({ error: 'not found' });
     return;
@@ -54,7 +58,9 @@ app.get('/stats', (_req, res) => {
 });
 
 const port = Number(process.env.PORT ?? 3000);
-const server = app.listen(port, process.env.HOST ?? '127.0.0.1', () => console.warn(`listening on http://127.0.0.1:${port}`));
+const server = app.listen(port, process.env.HOST ?? '127.0.0.1', () =>
+  console.warn(`listening on http://127.0.0.1:${port}`),
+);
 
 process.on('SIGTERM', () => {
   // The Keyv store never closes the cache it was given: the cache is ours to close.

@@ -4,7 +4,11 @@ import { createMetrics, metricsHandler } from '@org/metrics';
 import { httpMetrics } from '@org/metrics/express';
 
 const metrics = createMetrics({ defaultLabels: { service: 'example' } }); // its own Registry, never the global one
-const greetings = metrics.counter({ name: 'greetings_total', help: 'Greetings sent, by language.', labelNames: ['lang'] });
+const greetings = metrics.counter({
+  name: 'greetings_total',
+  help: 'Greetings sent, by language.',
+  labelNames: ['lang'],
+});
 
 const app = express();
 app.use(httpMetrics(metrics)); // before the routes: every request is measured under its route template
@@ -17,7 +21,9 @@ app.get('/hello/:name', (req, res) => {
 });
 
 const port = Number(process.env.PORT ?? 3000);
-const server = app.listen(port, process.env.HOST ?? '127.0.0.1', () => console.warn(`listening on http://127.0.0.1:${port}`));
+const server = app.listen(port, process.env.HOST ?? '127.0.0.1', () =>
+  console.warn(`listening on http://127.0.0.1:${port}`),
+);
 
 process.on('SIGTERM', () => {
   server.close(() => {

@@ -4,7 +4,11 @@ import { createMetrics } from '@org/metrics';
 import { httpMetrics, metricsHandler } from '@org/metrics/fastify';
 
 const metrics = createMetrics({ defaultLabels: { service: 'example' } }); // its own Registry, never the global one
-const greetings = metrics.counter({ name: 'greetings_total', help: 'Greetings sent, by language.', labelNames: ['lang'] });
+const greetings = metrics.counter({
+  name: 'greetings_total',
+  help: 'Greetings sent, by language.',
+  labelNames: ['lang'],
+});
 
 const app = Fastify();
 await app.register(httpMetrics(metrics)); // before the routes: every request is measured under its route template

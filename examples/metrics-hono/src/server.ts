@@ -5,7 +5,11 @@ import { createMetrics } from '@org/metrics';
 import { httpMetrics, metricsHandler } from '@org/metrics/hono';
 
 const metrics = createMetrics({ defaultLabels: { service: 'example' } }); // its own Registry, never the global one
-const greetings = metrics.counter({ name: 'greetings_total', help: 'Greetings sent, by language.', labelNames: ['lang'] });
+const greetings = metrics.counter({
+  name: 'greetings_total',
+  help: 'Greetings sent, by language.',
+  labelNames: ['lang'],
+});
 
 const app = new Hono();
 app.use(httpMetrics(metrics)); // before the routes: every request is measured under its route template
@@ -18,7 +22,9 @@ app.get('/hello/:name', (c) => {
 });
 
 const port = Number(process.env.PORT ?? 3000);
-const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, () => console.warn(`listening on http://127.0.0.1:${port}`));
+const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, () =>
+  console.warn(`listening on http://127.0.0.1:${port}`),
+);
 
 process.on('SIGTERM', () => {
   server.close(() => {

@@ -6,16 +6,26 @@ import { z } from 'zod';
 import { defineRoute } from '@org/openapi';
 import { createApi, implement } from '@org/openapi/hono';
 
-const Todo = z.object({ id: z.uuid(), title: z.string(), done: z.boolean() }).meta({ id: 'Todo', description: 'A todo item.' });
+const Todo = z
+  .object({ id: z.uuid(), title: z.string(), done: z.boolean() })
+  .meta({ id: 'Todo', description: 'A todo item.' });
 const todos = new Map<string, z.infer<typeof Todo>>();
 
 const createTodo = defineRoute({
-  method: 'post', path: '/todos', operationId: 'createTodo', summary: 'Create a todo', description: 'Adds a todo item.',
+  method: 'post',
+  path: '/todos',
+  operationId: 'createTodo',
+  summary: 'Create a todo',
+  description: 'Adds a todo item.',
   request: { body: z.strictObject({ title: z.string().min(1).max(200) }) },
   responses: { 201: { description: 'The new todo.', body: Todo } },
 });
 const getTodo = defineRoute({
-  method: 'get', path: '/todos/:id', operationId: 'getTodo', summary: 'Get a todo', description: 'One todo by id.',
+  method: 'get',
+  path: '/todos/:id',
+  operationId: 'getTodo',
+  summary: 'Get a todo',
+  description: 'One todo by id.',
   request: { params: z.object({ id: z.uuid() }) },
   responses: { 200: { description: 'The todo.', body: Todo }, 404: { description: 'No such todo.' } },
 });
@@ -42,7 +52,9 @@ app.route('/api', api.app);
 app.route('/', api.docs); // /openapi.json and /api-docs
 
 const port = Number(process.env.PORT ?? 3000);
-const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, () => console.warn(`listening on http://127.0.0.1:${port}`));
+const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, () =>
+  console.warn(`listening on http://127.0.0.1:${port}`),
+);
 
 process.on('SIGTERM', () => {
   server.close(() => process.exit(0));

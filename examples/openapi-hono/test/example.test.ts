@@ -6,18 +6,29 @@ import { startServerProcess, type ServerProcess } from '@org/test-services';
 let server: ServerProcess;
 
 beforeAll(async () => {
-  server = await startServerProcess(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: join(import.meta.dirname, '..'), readyPath: '/openapi.json' });
+  server = await startServerProcess(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: join(import.meta.dirname, '..'),
+    readyPath: '/openapi.json',
+  });
 });
 
 afterAll(async () => {
   expect(await server?.stop()).toBe(0);
 });
 
-const post = (body: unknown) => fetch(`${server.url}/api/todos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (body: unknown) =>
+  fetch(`${server.url}/api/todos`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('openapi-hono example', () => {
   it('serves the OpenAPI document built from the route schemas', async () => {
-    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { operationId: string }>> };
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { operationId: string }>>;
+    };
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.paths['/todos']?.post?.operationId).toBe('createTodo');
     expect(doc.paths['/todos/{id}']?.get?.operationId).toBe('getTodo');

@@ -31,7 +31,9 @@ app.use('/api', limiter);
 app.get('/api/items', (_req, res) => void res.json({ items: ['a', 'b'] }));
 
 const port = Number(process.env.PORT ?? 3000);
-const server = app.listen(port, process.env.HOST ?? '127.0.0.1', () => console.warn(`listening on http://127.0.0.1:${port}`));
+const server = app.listen(port, process.env.HOST ?? '127.0.0.1', () =>
+  console.warn(`listening on http://127.0.0.1:${port}`),
+);
 
 process.on('SIGTERM', () => {
   server.close(async () => {

@@ -33,7 +33,9 @@ app.use('/api/*', limiter);
 app.get('/api/items', (c) => c.json({ items: ['a', 'b'] }));
 
 const port = Number(process.env.PORT ?? 3000);
-const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, () => console.warn(`listening on http://127.0.0.1:${port}`));
+const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, () =>
+  console.warn(`listening on http://127.0.0.1:${port}`),
+);
 
 process.on('SIGTERM', () => {
   server.close(async () => {

@@ -31,9 +31,22 @@ export function bento(name: string, store: any, prefix: string): Lib {
   };
 }
 
-export const bentoL1 = (prefix: string, serialize = true) => bento(`bentocache L1${serialize ? '' : ' serialize:false'}`, bentostore().useL1Layer(memoryDriver({ maxItems: 10_000, serialize } as any)), prefix);
-export const bentoL1L2 = (url: string, prefix: string) => bento('bentocache L1+L2', bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })).useL2Layer(redisDriver({ connection: redisOptions(url) })), prefix);
-export const bentoL2 = (url: string, prefix: string) => bento('bentocache L2-only', bentostore().useL2Layer(redisDriver({ connection: redisOptions(url) })), prefix);
+export const bentoL1 = (prefix: string, serialize = true) =>
+  bento(
+    `bentocache L1${serialize ? '' : ' serialize:false'}`,
+    bentostore().useL1Layer(memoryDriver({ maxItems: 10_000, serialize } as any)),
+    prefix,
+  );
+export const bentoL1L2 = (url: string, prefix: string) =>
+  bento(
+    'bentocache L1+L2',
+    bentostore()
+      .useL1Layer(memoryDriver({ maxItems: 10_000 }))
+      .useL2Layer(redisDriver({ connection: redisOptions(url) })),
+    prefix,
+  );
+export const bentoL2 = (url: string, prefix: string) =>
+  bento('bentocache L2-only', bentostore().useL2Layer(redisDriver({ connection: redisOptions(url) })), prefix);
 
 function redisOptions(url: string): any {
   const u = new URL(url);
@@ -52,8 +65,10 @@ export function cacheable(name: string, options: any): Lib {
 }
 
 export const cacheableMemory = () => cacheable('cacheable (default memory)', {});
-export const cacheableL1L2 = (url: string, ns: string) => cacheable('cacheable mem+@keyv/redis', { secondary: new KeyvRedis(url), namespace: ns });
-export const cacheableL2 = (url: string, ns: string) => cacheable('cacheable primary=@keyv/redis', { primary: new Keyv({ store: new KeyvRedis(url), namespace: ns }) });
+export const cacheableL1L2 = (url: string, ns: string) =>
+  cacheable('cacheable mem+@keyv/redis', { secondary: new KeyvRedis(url), namespace: ns });
+export const cacheableL2 = (url: string, ns: string) =>
+  cacheable('cacheable primary=@keyv/redis', { primary: new Keyv({ store: new KeyvRedis(url), namespace: ns }) });
 
 export function cacheManager(name: string, stores: Keyv[] | undefined): Lib {
   const cache = createCacheManager(stores ? { stores } : {});
@@ -81,11 +96,20 @@ export function keyvRedis(url: string, ns: string): Lib {
 }
 
 export const cacheManagerMemory = () => cacheManager('cache-manager (default Keyv Map)', undefined);
-export const cacheManagerRedis = (url: string, ns: string) => cacheManager('cache-manager [@keyv/redis]', [new Keyv({ store: new KeyvRedis(url), namespace: ns })]);
-export const cacheManagerL1L2 = (url: string, ns: string) => cacheManager('cache-manager [mem, @keyv/redis]', [new Keyv(), new Keyv({ store: new KeyvRedis(url), namespace: ns })]);
+export const cacheManagerRedis = (url: string, ns: string) =>
+  cacheManager('cache-manager [@keyv/redis]', [new Keyv({ store: new KeyvRedis(url), namespace: ns })]);
+export const cacheManagerL1L2 = (url: string, ns: string) =>
+  cacheManager('cache-manager [mem, @keyv/redis]', [
+    new Keyv(),
+    new Keyv({ store: new KeyvRedis(url), namespace: ns }),
+  ]);
 
 /** async-cache-dedupe has no get/set: one defined function per cache; `get` is its call. */
-export function dedupe(name: string, storage: any, fnName: string): Lib & { factory: (key: string) => Promise<unknown> } {
+export function dedupe(
+  name: string,
+  storage: any,
+  fnName: string,
+): Lib & { factory: (key: string) => Promise<unknown> } {
   const holder = { factory: async (_key: string): Promise<unknown> => undefined };
   const cache: any = createDedupe({ ttl: TTL_S, storage });
   cache.define(fnName, async (key: string) => holder.factory(key));
@@ -108,7 +132,8 @@ export function dedupe(name: string, storage: any, fnName: string): Lib & { fact
   return lib;
 }
 
-export const dedupeMemory = (fnName: string) => dedupe('async-cache-dedupe memory', { type: 'memory', options: { size: 10_000 } }, fnName);
+export const dedupeMemory = (fnName: string) =>
+  dedupe('async-cache-dedupe memory', { type: 'memory', options: { size: 10_000 } }, fnName);
 export function dedupeRedis(url: string, fnName: string) {
   const client = new Redis(url);
   client.on('error', () => {});

@@ -17,7 +17,12 @@ const MAX_BYTES = 10 * 1024 * 1024;
 const gc = (globalThis as { gc?: () => void }).gc!;
 
 // ~1 KB JSON per value; every value has its own flat string so that nothing is shared between entries.
-const value = (i: number) => ({ id: i, name: `item-${i}`, active: i % 2 === 0, text: randomBytes(450).toString('hex') });
+const value = (i: number) => ({
+  id: i,
+  name: `item-${i}`,
+  active: i % 2 === 0,
+  text: randomBytes(450).toString('hex'),
+});
 
 interface Target {
   set(key: string, v: unknown): unknown;
@@ -33,15 +38,25 @@ function target(): Target {
   };
   switch (lib) {
     case 'lru-cache': {
-      const lru = new LRUCache<string, object>(what === 'entries' ? { max: LIMIT } : { maxSize: MAX_BYTES, sizeCalculation: (v) => JSON.stringify(v).length });
+      const lru = new LRUCache<string, object>(
+        what === 'entries' ? { max: LIMIT } : { maxSize: MAX_BYTES, sizeCalculation: (v) => JSON.stringify(v).length },
+      );
       return { set: (k, v) => lru.set(k, v as object), retained: async () => lru.size };
     }
     case '@org/cache': {
       const cache = createCache(what === 'entries' ? { maxEntries: LIMIT } : { maxBytes: MAX_BYTES });
-      return { set: (k, v) => cache.set(k, v), retained: async () => cache.stats().memory.entries, bytes: () => cache.stats().memory.bytes };
+      return {
+        set: (k, v) => cache.set(k, v),
+        retained: async () => cache.stats().memory.entries,
+        bytes: () => cache.stats().memory.bytes,
+      };
     }
     case 'bentocache': {
-      const l = bento('bentocache', bentostore().useL1Layer(memoryDriver(what === 'entries' ? { maxItems: LIMIT } : { maxSize: MAX_BYTES })), 'm');
+      const l = bento(
+        'bentocache',
+        bentostore().useL1Layer(memoryDriver(what === 'entries' ? { maxItems: LIMIT } : { maxSize: MAX_BYTES })),
+        'm',
+      );
       return { set: (k, v) => l.set(k, v), retained: () => lastKeys((k) => l.get(k)) };
     }
     case 'cacheable': {
@@ -50,7 +65,10 @@ function target(): Target {
     }
     case 'async-cache-dedupe': {
       const d = dedupeMemory('fetch');
-      return { set: (k, v) => d.set(k, v), retained: () => lastKeys(async (k) => (await d.wrap(k, async () => undefined)) as unknown) };
+      return {
+        set: (k, v) => d.set(k, v),
+        retained: () => lastKeys(async (k) => (await d.wrap(k, async () => undefined)) as unknown),
+      };
     }
     default:
       throw new Error(`unknown lib ${lib}`);
@@ -74,7 +92,16 @@ gc();
 const heap1 = process.memoryUsage().heapUsed;
 const rss1 = process.memoryUsage().rss;
 const retained = await t.retained();
-process.send!({ lib, what, retained, heapGrowth: heap1 - heap0, rssGrowth: rss1 - rss0, insertOpsPerSec: (N / elapsed) * 1000, reportedBytes: t.bytes?.(), maxBytes: MAX_BYTES });
+process.send!({
+  lib,
+  what,
+  retained,
+  heapGrowth: heap1 - heap0,
+  rssGrowth: rss1 - rss0,
+  insertOpsPerSec: (N / elapsed) * 1000,
+  reportedBytes: t.bytes?.(),
+  maxBytes: MAX_BYTES,
+});
 // Keep the cache reachable until the figures are taken.
 void t;
 process.exit(0);

@@ -11,7 +11,14 @@ function make(): Lib {
   switch (lib) {
     case 'org': {
       const cache = createCache({ redis: url, prefix });
-      return { name: lib, get: (k) => cache.get(k), set: (k, v) => cache.set(k, v), wrap: (k, f) => cache.wrap(k, f), close: () => cache.close(), ...{ ready: () => cache.stats().redis === 'up' } };
+      return {
+        name: lib,
+        get: (k) => cache.get(k),
+        set: (k, v) => cache.set(k, v),
+        wrap: (k, f) => cache.wrap(k, f),
+        close: () => cache.close(),
+        ...{ ready: () => cache.stats().redis === 'up' },
+      };
     }
     case 'bentocache':
       return bentoL1L2(url, prefix);
@@ -52,5 +59,11 @@ process.on('message', async (m: { cmd: 'go'; key: string; at: number } | { cmd: 
       }),
     ),
   );
-  process.send!({ type: 'done', calls, ok: results.filter((r) => r.status === 'fulfilled').length, wallMs: performance.now() - t0, skew });
+  process.send!({
+    type: 'done',
+    calls,
+    ok: results.filter((r) => r.status === 'fulfilled').length,
+    wallMs: performance.now() - t0,
+    skew,
+  });
 });

@@ -9,7 +9,10 @@ const { Registry } = require('prom-client');
   await cache.set(keys.user('loc1'), new Map([['a', 1]]), CacheTTL.USER);
   assert.deepEqual(await cache.get(keys.user('loc1')), new Map([['a', 1]]));
   assert.match(await registry.metrics(), /cache_hits_total\{cache="default",tier="memory"\} 1/);
-  assert.throws(() => createCache({ operationTimeoutMs: -1 }), (e) => e instanceof CacheError && e.code === 'CACHE_INVALID_OPTIONS');
+  assert.throws(
+    () => createCache({ operationTimeoutMs: -1 }),
+    (e) => e instanceof CacheError && e.code === 'CACHE_INVALID_OPTIONS',
+  );
 
   const fallback = createCache({ redis: 'redis://127.0.0.1:1' });
   assert.equal(await fallback.wrap('k', () => 'v'), 'v');

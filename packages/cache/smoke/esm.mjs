@@ -8,11 +8,17 @@ await cache.set('key', { at: new Date(0), n: 10n }, CacheTTL.MEDIUM);
 assert.deepEqual(await cache.get('key'), { at: new Date(0), n: 10n });
 assert.equal(await cache.wrap(CacheKeys.workflows('loc1'), async () => 42, CacheTTL.WORKFLOW), 42);
 assert.equal(CacheKeys.workflows('loc1'), 'workflows:{loc1}');
-await assert.rejects(cache.set('bad', () => 1), CacheSerializationError);
+await assert.rejects(
+  cache.set('bad', () => 1),
+  CacheSerializationError,
+);
 assert.ok(new CacheSerializationError('x') instanceof CacheError);
 // Durations, the millisecond guard and the factory context.
 await cache.set('d', 1, '5m');
-await assert.rejects(cache.set('ms', 1, 3_600_000), (e) => e instanceof CacheOptionsError && /not milliseconds/.test(e.message));
+await assert.rejects(
+  cache.set('ms', 1, 3_600_000),
+  (e) => e instanceof CacheOptionsError && /not milliseconds/.test(e.message),
+);
 await cache.set('long', 1, { ttl: 3_600_000, allowLongTtl: true });
 assert.deepEqual(await cache.wrap('empty', (ctx) => (ctx.skip(), []), '1h'), []);
 assert.equal(await cache.has('empty'), false);
@@ -22,20 +28,31 @@ await cache.close();
 
 // A custom serializer and a logger (Redis unreachable: one warn line).
 const lines = [];
-const logger = { error: (f, m) => lines.push(['error', m]), warn: (f, m) => lines.push(['warn', m]), info: (f, m) => lines.push(['info', m]) };
+const logger = {
+  error: (f, m) => lines.push(['error', m]),
+  warn: (f, m) => lines.push(['warn', m]),
+  info: (f, m) => lines.push(['info', m]),
+};
 const serializer = { serialize: (v) => `s:${JSON.stringify(v)}`, deserialize: (t) => JSON.parse(t.slice(2)) };
 const unreachable = createCache({ redis: 'redis://user:pw-smoke@127.0.0.1:1', logger, serializer });
 await new Promise((r) => setTimeout(r, 300));
 await unreachable.set('k', { a: 1 });
 assert.deepEqual(await unreachable.get('k'), { a: 1 });
-assert.deepEqual(lines.map(([level]) => level), ['warn']);
+assert.deepEqual(
+  lines.map(([level]) => level),
+  ['warn'],
+);
 assert.ok(!JSON.stringify(lines).includes('pw-smoke'));
 await unreachable.close();
 
 // Against a real Redis (always in CI): the version is detected at connect and tagged writes work.
 if (process.env.REDIS_URL || process.env.CI) {
   const seen = [];
-  const real = createCache({ redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `smoke-${process.pid}`, logger: { ...logger, debug: (f) => seen.push(f) } });
+  const real = createCache({
+    redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: `smoke-${process.pid}`,
+    logger: { ...logger, debug: (f) => seen.push(f) },
+  });
   for (let i = 0; i < 500 && !seen.some((f) => f.redisVersion); i++) await new Promise((r) => setTimeout(r, 10));
   assert.match(seen.find((f) => f.redisVersion)?.redisVersion ?? '', /^\d+\.\d+/);
   await real.set('t', 1, { ttl: '1m', tags: ['x'] });

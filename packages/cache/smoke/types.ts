@@ -1,9 +1,24 @@
 import Keyv from 'keyv';
 import { createKeyvStore, type KeyvCacheStore } from '@org/cache/keyv';
-import { CacheTTL, createCache, defineKeys, type Cache, type CacheOptions, type CacheStats, CacheError, type CacheLogger, type CacheSerializer, type Duration, type FactoryContext } from '@org/cache';
+import {
+  CacheTTL,
+  createCache,
+  defineKeys,
+  type Cache,
+  type CacheOptions,
+  type CacheStats,
+  CacheError,
+  type CacheLogger,
+  type CacheSerializer,
+  type Duration,
+  type FactoryContext,
+} from '@org/cache';
 
 const options: CacheOptions = { maxEntries: 1000, ttlJitter: 0.05, operationTimeoutMs: 40, mode: 'near' };
-const CacheKeys = defineKeys({ workflow: 'workflow:{locationId}:{workflowId}', analysis: 'analysis:{workflowId}' }, { tenant: 'locationId' });
+const CacheKeys = defineKeys(
+  { workflow: 'workflow:{locationId}:{workflowId}', analysis: 'analysis:{workflowId}' },
+  { tenant: 'locationId' },
+);
 
 interface Workflow {
   id: string;
@@ -14,7 +29,10 @@ export async function usage(cache: Cache = createCache(options)): Promise<Workfl
   const key: string = CacheKeys.workflow('loc', 'wf');
   // @ts-expect-error the template has two placeholders
   CacheKeys.workflow('loc');
-  const wf: Workflow = await cache.wrap(key, async (): Promise<Workflow> => ({ id: 'wf', updatedAt: new Date() }), { ttl: CacheTTL.WORKFLOW, tags: ['loc'] });
+  const wf: Workflow = await cache.wrap(key, async (): Promise<Workflow> => ({ id: 'wf', updatedAt: new Date() }), {
+    ttl: CacheTTL.WORKFLOW,
+    tags: ['loc'],
+  });
   await cache.set(CacheKeys.analysis(wf.id), { score: 1 }, CacheTTL.ANALYSIS);
   const stats: CacheStats = cache.forTenant('loc').stats();
   const off: () => void = cache.on('error', ({ error }) => void (error.code satisfies string));

@@ -40,7 +40,17 @@ export const NO_METRICS: MetricsSink = {
   redis: nothing,
 };
 
-export const newCounters = (): CacheCounters => ({ hits: { memory: 0, redis: 0 }, misses: { memory: 0, redis: 0 }, sets: 0, deletes: 0, staleServes: 0, factoryCalls: 0, factoryErrors: 0, errors: 0, timeouts: 0 });
+export const newCounters = (): CacheCounters => ({
+  hits: { memory: 0, redis: 0 },
+  misses: { memory: 0, redis: 0 },
+  sets: 0,
+  deletes: 0,
+  staleServes: 0,
+  factoryCalls: 0,
+  factoryErrors: 0,
+  errors: 0,
+  timeouts: 0,
+});
 
 /** The accounting of one cache (root or tenant): its own counters, the root's totals for a tenant, the sink, the events. */
 export class Accounting {

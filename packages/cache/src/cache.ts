@@ -11,7 +11,17 @@ import { checkKey, tenantPrefix } from './key-scope.js';
 import { keyPart } from './keys.js';
 import { getFromMemory, memKey, peek, writeMemory } from './memory-mode.js';
 import { clearInRedis, deleteInRedis, deleteTagInRedis, getFromRedis, read, write } from './redis-mode.js';
-import type { Cache, CacheCounters, CacheEventName, CacheEvents, CacheOptions, CacheStats, SetOptions, WrapFactory, WrapOptions } from './types.js';
+import type {
+  Cache,
+  CacheCounters,
+  CacheEventName,
+  CacheEvents,
+  CacheOptions,
+  CacheStats,
+  SetOptions,
+  WrapFactory,
+  WrapOptions,
+} from './types.js';
 import { wrap } from './wrap.js';
 
 const MAX_TENANTS = 10_000;
@@ -37,7 +47,8 @@ class Scope implements Cache, ScopeRef {
   get<T = unknown>(key: string): Promise<T | undefined> {
     const core = this.core;
     if (core.closed) return Promise.reject(new CacheClosedError());
-    if (typeof key !== 'string' || key.length === 0) return Promise.reject(new CacheKeyError('a cache key must be a non-empty string'));
+    if (typeof key !== 'string' || key.length === 0)
+      return Promise.reject(new CacheKeyError('a cache key must be a non-empty string'));
     if (core.o.mode === 'memory') return getFromMemory<T>(this, key);
     const full = this.keyPrefix + key;
     const redis = core.redis!;
@@ -97,7 +108,8 @@ class Scope implements Cache, ScopeRef {
   }
 
   setMany(entries: readonly { key: string; value: unknown; options?: SetOptions }[]): Promise<void> {
-    if (!Array.isArray(entries)) return Promise.reject(new CacheOptionsError('setMany expects an array of { key, value, options? }'));
+    if (!Array.isArray(entries))
+      return Promise.reject(new CacheOptionsError('setMany expects an array of { key, value, options? }'));
     return Promise.all(entries.map((e) => this.set(e.key, e.value, e.options))).then(() => undefined);
   }
 
@@ -150,7 +162,8 @@ class Scope implements Cache, ScopeRef {
   // ---- tenants, stats, events, lifecycle -----------------------------------------------------
 
   forTenant(tenantId: string | number): Cache {
-    if (!this.isRoot) throw new CacheError('forTenant is only available on the root cache', { code: 'CACHE_NESTED_TENANT' });
+    if (!this.isRoot)
+      throw new CacheError('forTenant is only available on the root cache', { code: 'CACHE_NESTED_TENANT' });
     this.open();
     const id = keyPart(tenantId, 'tenant id');
     const core = this.core;
@@ -166,7 +179,8 @@ class Scope implements Cache, ScopeRef {
   stats(): CacheStats {
     const core = this.core;
     const tenants: Record<string, CacheCounters> = {};
-    if (this.isRoot) for (const scope of core.tenants.values()) tenants[scope.tenant!] = structuredClone(scope.acc.counters);
+    if (this.isRoot)
+      for (const scope of core.tenants.values()) tenants[scope.tenant!] = structuredClone(scope.acc.counters);
     const redis = core.redis;
     return {
       ...structuredClone(this.acc.counters),
@@ -175,7 +189,12 @@ class Scope implements Cache, ScopeRef {
       connection: redis?.status,
       breaker: redis === undefined ? 'none' : redis.breakerState,
       evictions: core.evictions,
-      memory: { entries: core.memory.size, bytes: core.memory.bytes, maxEntries: core.o.maxEntries, maxBytes: core.o.maxBytes },
+      memory: {
+        entries: core.memory.size,
+        bytes: core.memory.bytes,
+        maxEntries: core.o.maxEntries,
+        maxBytes: core.o.maxBytes,
+      },
       tenant: this.tenant,
       tenants,
     };

@@ -27,16 +27,25 @@ function positiveMs(v: unknown, what: string): number | undefined {
 
 export function writeSpec(o: ResolvedOptions, options: SetOptions | undefined): WriteSpec {
   const allowLong = o.allowLongTtl;
-  if (options === undefined) return { ttlMs: o.defaultTtlMs, graceMs: o.graceMs, tags: undefined, allowLongTtl: allowLong };
+  if (options === undefined)
+    return { ttlMs: o.defaultTtlMs, graceMs: o.graceMs, tags: undefined, allowLongTtl: allowLong };
   if (typeof options === 'number' || typeof options === 'string') {
-    return { ttlMs: durationMs(options, 'ttl', { allowZero: false, allowLong }), graceMs: o.graceMs, tags: undefined, allowLongTtl: allowLong };
+    return {
+      ttlMs: durationMs(options, 'ttl', { allowZero: false, allowLong }),
+      graceMs: o.graceMs,
+      tags: undefined,
+      allowLongTtl: allowLong,
+    };
   }
-  if (typeof options !== 'object' || options === null) throw new CacheOptionsError("the options of set/wrap must be a TTL (seconds or a string like '5m') or an object");
-  if (options.allowLongTtl !== undefined && typeof options.allowLongTtl !== 'boolean') throw new CacheOptionsError('allowLongTtl must be a boolean');
+  if (typeof options !== 'object' || options === null)
+    throw new CacheOptionsError("the options of set/wrap must be a TTL (seconds or a string like '5m') or an object");
+  if (options.allowLongTtl !== undefined && typeof options.allowLongTtl !== 'boolean')
+    throw new CacheOptionsError('allowLongTtl must be a boolean');
   const rules = { allowZero: false, allowLong: options.allowLongTtl ?? allowLong };
   return {
     ttlMs: options.ttl === undefined ? o.defaultTtlMs : durationMs(options.ttl, 'ttl', rules),
-    graceMs: options.grace === undefined ? o.graceMs : durationMs(options.grace, 'grace', { ...rules, allowZero: true }),
+    graceMs:
+      options.grace === undefined ? o.graceMs : durationMs(options.grace, 'grace', { ...rules, allowZero: true }),
     tags: checkTags(options.tags),
     allowLongTtl: rules.allowLong,
   };

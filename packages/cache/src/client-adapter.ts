@@ -35,11 +35,23 @@ export interface Connection {
 /** Whether `client` is a node-redis client (it has `isReady`/`sendCommand` and no ioredis `status`). */
 export function isNodeRedis(client: unknown): client is NodeRedisClientLike {
   const c = client as Partial<NodeRedisClientLike> & { status?: unknown };
-  return typeof c === 'object' && c !== null && typeof c.sendCommand === 'function' && typeof c.isReady === 'boolean' && c.status === undefined;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.sendCommand === 'function' &&
+    typeof c.isReady === 'boolean' &&
+    c.status === undefined
+  );
 }
 
 /** node-redis events behind the ioredis events the cache listens to (`close` has no counterpart: `reconnecting` follows). */
-const EVENTS: Record<string, string | undefined> = { ready: 'ready', error: 'error', end: 'end', reconnecting: 'reconnecting', close: undefined };
+const EVENTS: Record<string, string | undefined> = {
+  ready: 'ready',
+  error: 'error',
+  end: 'end',
+  reconnecting: 'reconnecting',
+  close: undefined,
+};
 
 /**
  * A node-redis client in ioredis' calling convention. Commands go through `sendCommand`, so node-redis

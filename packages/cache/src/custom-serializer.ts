@@ -31,7 +31,9 @@ export function checkSerializer(serializer: unknown): CacheSerializer | undefine
   if (serializer === undefined) return undefined;
   const s = serializer as Partial<CacheSerializer> | null;
   if (typeof s !== 'object' || s === null || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') {
-    throw new CacheOptionsError('createCache: "serializer" must have serialize(value) => string and deserialize(text) => value');
+    throw new CacheOptionsError(
+      'createCache: "serializer" must have serialize(value) => string and deserialize(text) => value',
+    );
   }
   return s as CacheSerializer;
 }
@@ -52,7 +54,10 @@ export function customCodec(serializer: CacheSerializer): Codec {
       } catch (error) {
         throw new CacheSerializationError('the cache serializer refused the value', { cause: error });
       }
-      if (typeof body !== 'string') throw new CacheSerializationError(`the cache serializer must return a string, got ${body === null ? 'null' : typeof body}`);
+      if (typeof body !== 'string')
+        throw new CacheSerializationError(
+          `the cache serializer must return a string, got ${body === null ? 'null' : typeof body}`,
+        );
       return { value, tagged: false, size: textSize(body), body };
     },
     encode: (checked) => ({ tagged: false, body: checked.body ?? (serializer.serialize(checked.value) as string) }),

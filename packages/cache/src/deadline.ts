@@ -68,7 +68,9 @@ export class DeadlineQueue {
   }
 
   private expire(pending: Pending): void {
-    pending.expire(() => new CacheRedisError(`Redis ${pending.what} did not answer within ${this.ms} ms`, 'CACHE_REDIS_TIMEOUT'));
+    pending.expire(
+      () => new CacheRedisError(`Redis ${pending.what} did not answer within ${this.ms} ms`, 'CACHE_REDIS_TIMEOUT'),
+    );
   }
 
   private arm(at: number): void {
@@ -101,7 +103,10 @@ export class DeadlineQueue {
 /** A one-off deadline for operations with their own timeout (probes, SCAN during clear). */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CacheRedisError(`Redis ${what} did not answer within ${ms} ms`, 'CACHE_REDIS_TIMEOUT')), ms);
+    const timer = setTimeout(
+      () => reject(new CacheRedisError(`Redis ${what} did not answer within ${ms} ms`, 'CACHE_REDIS_TIMEOUT')),
+      ms,
+    );
     promise.then(
       (v) => {
         clearTimeout(timer);

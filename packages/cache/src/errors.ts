@@ -53,7 +53,10 @@ export class CacheClosedError extends CacheError {
 export class CachePeerMissingError extends CacheError {
   override readonly name = 'CachePeerMissingError';
   constructor(peer: string, cause: unknown) {
-    super(`the option needs the optional peer dependency "${peer}"; install it next to @org/cache`, { code: 'CACHE_PEER_MISSING', cause });
+    super(`the option needs the optional peer dependency "${peer}"; install it next to @org/cache`, {
+      code: 'CACHE_PEER_MISSING',
+      cause,
+    });
   }
 }
 
@@ -63,7 +66,11 @@ export class CachePeerMissingError extends CacheError {
  */
 export class CacheRedisError extends CacheError {
   override readonly name = 'CacheRedisError';
-  constructor(message: string, code: 'CACHE_REDIS_TIMEOUT' | 'CACHE_REDIS_ERROR' | 'CACHE_REDIS_UNAVAILABLE' | 'CACHE_REDIS_VERSION', cause?: unknown) {
+  constructor(
+    message: string,
+    code: 'CACHE_REDIS_TIMEOUT' | 'CACHE_REDIS_ERROR' | 'CACHE_REDIS_UNAVAILABLE' | 'CACHE_REDIS_VERSION',
+    cause?: unknown,
+  ) {
     super(message, { code, cause });
   }
 }

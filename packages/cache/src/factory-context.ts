@@ -11,12 +11,17 @@ export interface FactoryDecisions {
 
 export function checkTags(tags: unknown): readonly string[] | undefined {
   if (tags === undefined) return undefined;
-  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.length === 0)) throw new CacheOptionsError('tags must be an array of non-empty strings');
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.length === 0))
+    throw new CacheOptionsError('tags must be an array of non-empty strings');
   return tags.length === 0 ? undefined : [...(tags as string[])];
 }
 
 /** A context for one factory call; `decisions` holds what it set. */
-export function createFactoryContext<T>(key: string, stale: { value: unknown; expiresAt: number } | undefined, allowLongTtl: boolean): { context: FactoryContext<T>; decisions: FactoryDecisions } {
+export function createFactoryContext<T>(
+  key: string,
+  stale: { value: unknown; expiresAt: number } | undefined,
+  allowLongTtl: boolean,
+): { context: FactoryContext<T>; decisions: FactoryDecisions } {
   const decisions: FactoryDecisions = { ttlMs: undefined, tags: undefined, skipped: false };
   const context: FactoryContext<T> = {
     key,

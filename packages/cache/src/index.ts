@@ -21,7 +21,15 @@ export type {
   CacheErrorLike,
 } from './types.js';
 export { CacheTTL, type CacheTTLName, type Duration } from './ttl.js';
-export { defineKeys, type DefineKeysOptions, type KeyFactories, type KeyArgs, type KeyFactory, type KeyParams, type KeyPart } from './keys.js';
+export {
+  defineKeys,
+  type DefineKeysOptions,
+  type KeyFactories,
+  type KeyArgs,
+  type KeyFactory,
+  type KeyParams,
+  type KeyPart,
+} from './keys.js';
 export {
   CacheError,
   CacheOptionsError,

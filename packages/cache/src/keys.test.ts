@@ -34,11 +34,15 @@ describe('defineKeys', () => {
 
   it('escapes separators and braces so different arguments never collide (property)', () => {
     fc.assert(
-      fc.property(fc.tuple(fc.string({ minLength: 1 }), fc.string({ minLength: 1 })), fc.tuple(fc.string({ minLength: 1 }), fc.string({ minLength: 1 })), (a, b) => {
-        fc.pre(a[0] !== b[0] || a[1] !== b[1]);
-        expect(CacheKeys.workflow(...a)).not.toBe(CacheKeys.workflow(...b));
-        expect(hashTag(CacheKeys.workflow(...a))).toBe(hashTag(CacheKeys.workflows(a[0])));
-      }),
+      fc.property(
+        fc.tuple(fc.string({ minLength: 1 }), fc.string({ minLength: 1 })),
+        fc.tuple(fc.string({ minLength: 1 }), fc.string({ minLength: 1 })),
+        (a, b) => {
+          fc.pre(a[0] !== b[0] || a[1] !== b[1]);
+          expect(CacheKeys.workflow(...a)).not.toBe(CacheKeys.workflow(...b));
+          expect(hashTag(CacheKeys.workflow(...a))).toBe(hashTag(CacheKeys.workflows(a[0])));
+        },
+      ),
     );
   });
 

@@ -7,7 +7,9 @@ export type KeyParams<T extends string> = T extends `${string}{${infer P}}${infe
 export type KeyPart = string | number | bigint;
 
 /** One `KeyPart` per placeholder of a key template. */
-export type KeyArgs<T extends string> = T extends `${string}{${string}}${infer Rest}` ? [KeyPart, ...KeyArgs<Rest>] : [];
+export type KeyArgs<T extends string> = T extends `${string}{${string}}${infer Rest}`
+  ? [KeyPart, ...KeyArgs<Rest>]
+  : [];
 
 /** The factory built from one template: one positional argument per placeholder. */
 export type KeyFactory<T extends string> = ((...parts: KeyArgs<T>) => string) & {
@@ -35,10 +37,12 @@ const escapePart = (s: string): string => s.replace(UNSAFE, (c) => `%${c.charCod
 /** Turns one key argument into its escaped text; rejects empty or non-scalar parts. */
 export function keyPart(value: unknown, what: string): string {
   if (typeof value === 'number' || typeof value === 'bigint') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new CacheKeyError(`${what} must be a finite number, got ${value}`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new CacheKeyError(`${what} must be a finite number, got ${value}`);
     return String(value);
   }
-  if (typeof value !== 'string' || value.length === 0) throw new CacheKeyError(`${what} must be a non-empty string or a number`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new CacheKeyError(`${what} must be a non-empty string or a number`);
   return escapePart(value);
 }
 
@@ -48,20 +52,30 @@ const PLACEHOLDER = /\{([A-Za-z_$][\w$]*)\}/g;
  * Builds typed key factories from templates such as `workflow:{locationId}:{workflowId}`.
  * `CacheKeys.workflow(loc, wf)` gives `workflow:{loc}:wf`: the tenant part is wrapped in a hash tag.
  */
-export function defineKeys<const T extends Record<string, string>>(templates: T, options: DefineKeysOptions = {}): KeyFactories<T> {
-  if (templates === null || typeof templates !== 'object') throw new CacheOptionsError('defineKeys expects an object of templates');
+export function defineKeys<const T extends Record<string, string>>(
+  templates: T,
+  options: DefineKeysOptions = {},
+): KeyFactories<T> {
+  if (templates === null || typeof templates !== 'object')
+    throw new CacheOptionsError('defineKeys expects an object of templates');
   const out: Record<string, unknown> = {};
   for (const [name, template] of Object.entries(templates)) {
-    if (typeof template !== 'string' || template.length === 0) throw new CacheOptionsError(`defineKeys: template "${name}" must be a non-empty string`);
+    if (typeof template !== 'string' || template.length === 0)
+      throw new CacheOptionsError(`defineKeys: template "${name}" must be a non-empty string`);
     const params = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
     const stripped = template.replace(PLACEHOLDER, '');
-    if (stripped.includes('{') || stripped.includes('}')) throw new CacheOptionsError(`defineKeys: template "${name}" has a brace that is not a {placeholder}`);
-    if (new Set(params).size !== params.length) throw new CacheOptionsError(`defineKeys: template "${name}" repeats a placeholder`);
+    if (stripped.includes('{') || stripped.includes('}'))
+      throw new CacheOptionsError(`defineKeys: template "${name}" has a brace that is not a {placeholder}`);
+    if (new Set(params).size !== params.length)
+      throw new CacheOptionsError(`defineKeys: template "${name}" repeats a placeholder`);
     const tenant = options.tenant ?? params[0];
     // Split once so that building a key is a loop over constant pieces.
     const pieces = template.split(PLACEHOLDER); // [text, param, text, param, text]
     const factory = (...args: unknown[]): string => {
-      if (args.length !== params.length) throw new CacheKeyError(`${name}(${params.join(', ')}) expects ${params.length} argument(s), got ${args.length}`);
+      if (args.length !== params.length)
+        throw new CacheKeyError(
+          `${name}(${params.join(', ')}) expects ${params.length} argument(s), got ${args.length}`,
+        );
       let key = pieces[0]!;
       for (let i = 0; i < params.length; i++) {
         const param = params[i]!;

@@ -5,7 +5,9 @@ import { redact } from './logger.js';
 
 describe('logger', () => {
   it('masks credentials in messages and cuts them short', () => {
-    expect(redact('connect to redis://user:hunter2@cache.internal:6379 failed')).toBe('connect to redis://***@cache.internal:6379 failed');
+    expect(redact('connect to redis://user:hunter2@cache.internal:6379 failed')).toBe(
+      'connect to redis://***@cache.internal:6379 failed',
+    );
     expect(redact('rediss://:hunter2@h:1')).toBe('rediss://***@h:1');
     expect(redact('AUTH hunter2 failed; password=hunter2 token: abc')).not.toMatch(/hunter2|abc/);
     expect(redact('x'.repeat(10_000))).toHaveLength(300);

@@ -5,7 +5,13 @@ import type { CacheLogger } from './types.js';
 export function checkLogger(logger: unknown): CacheLogger | undefined {
   if (logger === undefined) return undefined;
   const l = logger as Partial<CacheLogger> | null;
-  if (typeof l !== 'object' || l === null || typeof l.error !== 'function' || typeof l.warn !== 'function' || typeof l.info !== 'function') {
+  if (
+    typeof l !== 'object' ||
+    l === null ||
+    typeof l.error !== 'function' ||
+    typeof l.warn !== 'function' ||
+    typeof l.info !== 'function'
+  ) {
     throw new CacheOptionsError('createCache: "logger" must have error, warn and info methods (a pino logger fits)');
   }
   return l as CacheLogger;
@@ -26,7 +32,12 @@ export function redact(message: string): string {
 }
 
 /** Calls a logger method, never letting a broken logger break the cache. */
-export function safeLog(logger: CacheLogger, level: 'error' | 'warn' | 'info' | 'debug', fields: Record<string, unknown>, message: string): void {
+export function safeLog(
+  logger: CacheLogger,
+  level: 'error' | 'warn' | 'info' | 'debug',
+  fields: Record<string, unknown>,
+  message: string,
+): void {
   try {
     const fn = logger[level];
     if (typeof fn === 'function') fn.call(logger, fields, message);
@@ -47,7 +58,12 @@ export function attachLogger(emitter: Emitter, logger: CacheLogger, cache: strin
     if (state !== 'starting' || operation !== 'connection') return;
     state = 'down';
     downSince = Date.now();
-    safeLog(logger, 'warn', { cache, code: error.code, err: redact(error.message) }, '@org/cache: Redis is not reachable; serving from memory until it is');
+    safeLog(
+      logger,
+      'warn',
+      { cache, code: error.code, err: redact(error.message) },
+      '@org/cache: Redis is not reachable; serving from memory until it is',
+    );
   });
   emitter.on('redis:down', ({ reason }) => {
     if (state === 'down') return;
@@ -57,7 +73,12 @@ export function attachLogger(emitter: Emitter, logger: CacheLogger, cache: strin
   });
   emitter.on('redis:up', () => {
     if (state === 'down') {
-      safeLog(logger, 'info', { cache, downtimeMs: Date.now() - downSince }, '@org/cache: Redis is back; serving from Redis');
+      safeLog(
+        logger,
+        'info',
+        { cache, downtimeMs: Date.now() - downSince },
+        '@org/cache: Redis is back; serving from Redis',
+      );
     } else if (state === 'starting') {
       safeLog(logger, 'debug', { cache }, '@org/cache: connected to Redis');
     }

@@ -43,7 +43,13 @@ export function readMemory(s: ScopeRef, full: string, allowStale: boolean, count
     if (count) s.acc.miss(full, 'memory');
     return undefined;
   }
-  const r: Read = { value: entry.value, fresh: entry.expiresAt > now, expiresAt: entry.expiresAt, ttlMs: entry.ttlMs, tier: 'memory' };
+  const r: Read = {
+    value: entry.value,
+    fresh: entry.expiresAt > now,
+    expiresAt: entry.expiresAt,
+    ttlMs: entry.ttlMs,
+    tier: 'memory',
+  };
   if (count) {
     if (r.fresh) s.acc.hit(full, 'memory');
     else s.acc.miss(full, 'memory');
@@ -58,6 +64,17 @@ export function writeMemory(s: ScopeRef, mem: string, checked: Checked, spec: Wr
   const expiresAt = Date.now() + ttlMs;
   s.acc.set();
   const tagKeys = spec.tags?.map((t) => core.ns.tagKey(s.keyPrefix, t));
-  core.memory.set(mem, { value: checked.value, expiresAt, staleUntil: expiresAt + spec.graceMs, ttlMs, tags: undefined, size: entrySize(checked.size, mem) }, tagKeys);
+  core.memory.set(
+    mem,
+    {
+      value: checked.value,
+      expiresAt,
+      staleUntil: expiresAt + spec.graceMs,
+      ttlMs,
+      tags: undefined,
+      size: entrySize(checked.size, mem),
+    },
+    tagKeys,
+  );
   if (core.emitter.has('set')) core.emitter.emit('set', { key: mem, tier: 'memory' });
 }

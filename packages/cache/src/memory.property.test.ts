@@ -11,10 +11,19 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-type Command = { op: 'set'; key: number; size: number; ttl: number } | { op: 'get'; key: number } | { op: 'delete'; key: number } | { op: 'advance'; ms: number };
+type Command =
+  | { op: 'set'; key: number; size: number; ttl: number }
+  | { op: 'get'; key: number }
+  | { op: 'delete'; key: number }
+  | { op: 'advance'; ms: number };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ op: fc.constant('set' as const), key: fc.nat(40), size: fc.nat(3_000), ttl: fc.integer({ min: 1, max: 20 }) }),
+  fc.record({
+    op: fc.constant('set' as const),
+    key: fc.nat(40),
+    size: fc.nat(3_000),
+    ttl: fc.integer({ min: 1, max: 20 }),
+  }),
   fc.record({ op: fc.constant('get' as const), key: fc.nat(40) }),
   fc.record({ op: fc.constant('delete' as const), key: fc.nat(40) }),
   fc.record({ op: fc.constant('advance' as const), ms: fc.nat(15_000) }),
@@ -23,37 +32,42 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 describe('memory tier (property)', () => {
   it('stays within maxEntries and maxBytes and never returns an expired or foreign value', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { maxLength: 120 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 4_096, max: 40_000 }), async (commands, maxEntries, maxBytes) => {
-        const cache = createCache({ maxEntries, maxBytes, ttlJitter: 0 });
-        const model = new Map<number, { value: string; expiresAt: number }>();
-        let version = 0;
-        for (const c of commands) {
-          if (c.op === 'set') {
-            const value = `${++version}:${'x'.repeat(c.size)}`;
-            await cache.set(`k${c.key}`, value, c.ttl);
-            model.set(c.key, { value, expiresAt: Date.now() + c.ttl * 1000 });
-          } else if (c.op === 'get') {
-            const got = await cache.get<string>(`k${c.key}`);
-            const expected = model.get(c.key);
-            if (got !== undefined) {
-              // Evictions may turn a hit into a miss, never the other way round.
-              expect(expected).toBeDefined();
-              expect(got).toBe(expected!.value);
-              expect(Date.now()).toBeLessThan(expected!.expiresAt);
+      fc.asyncProperty(
+        fc.array(command, { maxLength: 120 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 4_096, max: 40_000 }),
+        async (commands, maxEntries, maxBytes) => {
+          const cache = createCache({ maxEntries, maxBytes, ttlJitter: 0 });
+          const model = new Map<number, { value: string; expiresAt: number }>();
+          let version = 0;
+          for (const c of commands) {
+            if (c.op === 'set') {
+              const value = `${++version}:${'x'.repeat(c.size)}`;
+              await cache.set(`k${c.key}`, value, c.ttl);
+              model.set(c.key, { value, expiresAt: Date.now() + c.ttl * 1000 });
+            } else if (c.op === 'get') {
+              const got = await cache.get<string>(`k${c.key}`);
+              const expected = model.get(c.key);
+              if (got !== undefined) {
+                // Evictions may turn a hit into a miss, never the other way round.
+                expect(expected).toBeDefined();
+                expect(got).toBe(expected!.value);
+                expect(Date.now()).toBeLessThan(expected!.expiresAt);
+              }
+            } else if (c.op === 'delete') {
+              await cache.delete(`k${c.key}`);
+              model.delete(c.key);
+              expect(cache.peek(`k${c.key}`)).toBeUndefined();
+            } else {
+              vi.advanceTimersByTime(c.ms);
             }
-          } else if (c.op === 'delete') {
-            await cache.delete(`k${c.key}`);
-            model.delete(c.key);
-            expect(cache.peek(`k${c.key}`)).toBeUndefined();
-          } else {
-            vi.advanceTimersByTime(c.ms);
+            const { memory } = cache.stats();
+            expect(memory.entries).toBeLessThanOrEqual(maxEntries);
+            expect(memory.bytes).toBeLessThanOrEqual(maxBytes);
           }
-          const { memory } = cache.stats();
-          expect(memory.entries).toBeLessThanOrEqual(maxEntries);
-          expect(memory.bytes).toBeLessThanOrEqual(maxBytes);
-        }
-        await cache.close();
-      }),
+          await cache.close();
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -62,30 +76,34 @@ describe('memory tier (property)', () => {
     const tenantId = fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.nat(1_000));
     const key = fc.string({ minLength: 1, maxLength: 8 });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(tenantId, key), { minLength: 1, maxLength: 30 }), fc.array(fc.tuple(tenantId, key), { maxLength: 30 }), async (writes, reads) => {
-        const cache = createCache({ ttlJitter: 0 });
-        const written = new Map<string, string>();
-        const storedKeys = new Map<string, string>(); // stored key -> tenant that wrote it
-        cache.on('set', ({ key: stored }) => {
-          const owner = String(current);
-          expect(storedKeys.get(stored) ?? owner).toBe(owner);
-          storedKeys.set(stored, owner);
-        });
-        let current: string | number = '';
-        for (const [tenant, k] of writes) {
-          current = tenant;
-          const value = `${String(tenant)}|${k}`;
-          await cache.forTenant(tenant).set(k, value);
-          written.set(JSON.stringify([String(tenant), k]), value);
-        }
-        for (const [tenant, k] of [...writes, ...reads]) {
-          const got = await cache.forTenant(tenant).get<string>(k);
-          expect(got).toBe(written.get(JSON.stringify([String(tenant), k])));
-          // A tenant's value never surfaces at the root under the same key.
-          if (got !== undefined) expect(await cache.get(k)).toBeUndefined();
-        }
-        await cache.close();
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(tenantId, key), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.tuple(tenantId, key), { maxLength: 30 }),
+        async (writes, reads) => {
+          const cache = createCache({ ttlJitter: 0 });
+          const written = new Map<string, string>();
+          const storedKeys = new Map<string, string>(); // stored key -> tenant that wrote it
+          cache.on('set', ({ key: stored }) => {
+            const owner = String(current);
+            expect(storedKeys.get(stored) ?? owner).toBe(owner);
+            storedKeys.set(stored, owner);
+          });
+          let current: string | number = '';
+          for (const [tenant, k] of writes) {
+            current = tenant;
+            const value = `${String(tenant)}|${k}`;
+            await cache.forTenant(tenant).set(k, value);
+            written.set(JSON.stringify([String(tenant), k]), value);
+          }
+          for (const [tenant, k] of [...writes, ...reads]) {
+            const got = await cache.forTenant(tenant).get<string>(k);
+            expect(got).toBe(written.get(JSON.stringify([String(tenant), k])));
+            // A tenant's value never surfaces at the root under the same key.
+            if (got !== undefined) expect(await cache.get(k)).toBeUndefined();
+          }
+          await cache.close();
+        },
+      ),
       { numRuns: 150 },
     );
   });

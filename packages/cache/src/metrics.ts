@@ -40,18 +40,51 @@ export class CacheMetrics implements MetricsSink {
   constructor(registry: MetricsRegistryLike, cacheName: string) {
     const prom = loadPeer<PromClient>('prom-client');
     this.cache = cacheName;
-    const make = <M>(Kind: new (config: Record<string, unknown>) => M, name: string, help: string, labelNames: string[], extra: Record<string, unknown> = {}): M =>
-      (registry.getSingleMetric(name) as M | undefined) ?? new Kind({ name, help, labelNames: ['cache', ...labelNames], registers: [registry], ...extra });
+    const make = <M>(
+      Kind: new (config: Record<string, unknown>) => M,
+      name: string,
+      help: string,
+      labelNames: string[],
+      extra: Record<string, unknown> = {},
+    ): M =>
+      (registry.getSingleMetric(name) as M | undefined) ??
+      new Kind({ name, help, labelNames: ['cache', ...labelNames], registers: [registry], ...extra });
     this.hits = make(prom.Counter, 'cache_hits_total', 'Cache reads answered with a value, by tier.', ['tier']);
     this.misses = make(prom.Counter, 'cache_misses_total', 'Cache reads that found no value, by tier.', ['tier']);
-    this.duration = make(prom.Histogram, 'cache_operation_duration_seconds', 'Duration of cache operations, by operation and the tier that answered.', ['operation', 'tier'], {
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    });
-    this.errors = make(prom.Counter, 'cache_errors_total', 'Redis errors and timeouts the cache absorbed (served from memory instead).', ['kind']);
+    this.duration = make(
+      prom.Histogram,
+      'cache_operation_duration_seconds',
+      'Duration of cache operations, by operation and the tier that answered.',
+      ['operation', 'tier'],
+      {
+        buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      },
+    );
+    this.errors = make(
+      prom.Counter,
+      'cache_errors_total',
+      'Redis errors and timeouts the cache absorbed (served from memory instead).',
+      ['kind'],
+    );
     this.stale = make(prom.Counter, 'cache_stale_served_total', 'Values served past their TTL by wrap (grace).', []);
-    this.evictions = make(prom.Counter, 'cache_evictions_total', 'Entries evicted from memory to respect maxEntries/maxBytes.', []);
-    this.breaker = make(prom.Gauge, 'cache_breaker_state', 'Circuit breaker in front of Redis: 0 closed, 1 half-open, 2 open.', []);
-    this.redisUp = make(prom.Gauge, 'cache_redis_up', '1 while Redis is used, 0 while the cache serves from memory.', []);
+    this.evictions = make(
+      prom.Counter,
+      'cache_evictions_total',
+      'Entries evicted from memory to respect maxEntries/maxBytes.',
+      [],
+    );
+    this.breaker = make(
+      prom.Gauge,
+      'cache_breaker_state',
+      'Circuit breaker in front of Redis: 0 closed, 1 half-open, 2 open.',
+      [],
+    );
+    this.redisUp = make(
+      prom.Gauge,
+      'cache_redis_up',
+      '1 while Redis is used, 0 while the cache serves from memory.',
+      [],
+    );
   }
 
   hit(tier: Tier): void {

@@ -3,7 +3,15 @@ import { CacheOptionsError } from './errors.js';
 import { checkLogger } from './logger.js';
 import { checkSerializer } from './custom-serializer.js';
 import { durationMs } from './ttl.js';
-import type { CacheLogger, CacheMode, CacheOptions, CacheSerializer, IoRedisClientLike, MetricsRegistryLike, RedisClientLike } from './types.js';
+import type {
+  CacheLogger,
+  CacheMode,
+  CacheOptions,
+  CacheSerializer,
+  IoRedisClientLike,
+  MetricsRegistryLike,
+  RedisClientLike,
+} from './types.js';
 
 export interface ResolvedOptions {
   redis: string | RedisClientLike | undefined;
@@ -53,17 +61,52 @@ export const DEFAULTS = {
 } as const;
 
 const KNOWN = new Set<string>([
-  'redis', 'mode', 'prefix', 'name', 'defaultTtl', 'ttlJitter', 'grace', 'operationTimeoutMs', 'maxEntries', 'maxBytes', 'nearCacheTtl', 'softTimeoutMs',
-  'hardTimeoutMs', 'refreshAhead', 'distributedLock', 'lockLeaseMs', 'breakerThreshold', 'breakerMaxDelayMs', 'reconnectMaxDelayMs', 'connectTimeoutMs', 'registry',
-  'serializer', 'logger', 'allowLongTtl',
+  'redis',
+  'mode',
+  'prefix',
+  'name',
+  'defaultTtl',
+  'ttlJitter',
+  'grace',
+  'operationTimeoutMs',
+  'maxEntries',
+  'maxBytes',
+  'nearCacheTtl',
+  'softTimeoutMs',
+  'hardTimeoutMs',
+  'refreshAhead',
+  'distributedLock',
+  'lockLeaseMs',
+  'breakerThreshold',
+  'breakerMaxDelayMs',
+  'reconnectMaxDelayMs',
+  'connectTimeoutMs',
+  'registry',
+  'serializer',
+  'logger',
+  'allowLongTtl',
 ]);
 
-function num(options: CacheOptions, field: keyof CacheOptions, min: number, max: number, { integer = false, exclusiveMin = false } = {}): number | undefined {
+function num(
+  options: CacheOptions,
+  field: keyof CacheOptions,
+  min: number,
+  max: number,
+  { integer = false, exclusiveMin = false } = {},
+): number | undefined {
   const value = options[field];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || Number.isNaN(value) || (integer && !Number.isInteger(value)) || (exclusiveMin ? value <= min : value < min) || value > max) {
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    (integer && !Number.isInteger(value)) ||
+    (exclusiveMin ? value <= min : value < min) ||
+    value > max
+  ) {
     const range = `${exclusiveMin ? '>' : '>='} ${min}${max === Infinity ? '' : ` and <= ${max}`}`;
-    throw new CacheOptionsError(`createCache: "${field}" must be ${integer ? 'an integer' : 'a number'} ${range}, got ${String(value)}`);
+    throw new CacheOptionsError(
+      `createCache: "${field}" must be ${integer ? 'an integer' : 'a number'} ${range}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -71,20 +114,27 @@ function num(options: CacheOptions, field: keyof CacheOptions, min: number, max:
 /** Validates `createCache` options and applies the defaults. */
 export function resolveOptions(input: CacheOptions | undefined): ResolvedOptions {
   const options = input ?? {};
-  if (typeof options !== 'object' || options === null) throw new CacheOptionsError('createCache: options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new CacheOptionsError('createCache: options must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new CacheOptionsError(`createCache: unknown option "${key}"`);
   }
   const { redis } = options;
   if (redis !== undefined) {
     if (typeof redis === 'string') {
-      if (!/^rediss?:\/\//.test(redis)) throw new CacheOptionsError('createCache: "redis" must be a redis:// or rediss:// URL or an ioredis instance');
+      if (!/^rediss?:\/\//.test(redis))
+        throw new CacheOptionsError('createCache: "redis" must be a redis:// or rediss:// URL or an ioredis instance');
     } else if (
       typeof redis !== 'object' ||
       redis === null ||
-      (!isNodeRedis(redis) && (typeof (redis as IoRedisClientLike).duplicate !== 'function' || typeof (redis as IoRedisClientLike).on !== 'function' || typeof (redis as IoRedisClientLike).status !== 'string'))
+      (!isNodeRedis(redis) &&
+        (typeof (redis as IoRedisClientLike).duplicate !== 'function' ||
+          typeof (redis as IoRedisClientLike).on !== 'function' ||
+          typeof (redis as IoRedisClientLike).status !== 'string'))
     ) {
-      throw new CacheOptionsError('createCache: "redis" must be a redis:// URL, an ioredis Redis/Cluster or a node-redis client');
+      throw new CacheOptionsError(
+        'createCache: "redis" must be a redis:// URL, an ioredis Redis/Cluster or a node-redis client',
+      );
     }
   }
   if (options.mode !== undefined && options.mode !== 'fallback' && options.mode !== 'near') {
@@ -92,23 +142,39 @@ export function resolveOptions(input: CacheOptions | undefined): ResolvedOptions
   }
   const prefix = options.prefix ?? DEFAULTS.prefix;
   if (typeof prefix !== 'string' || prefix.length === 0 || /[{}*?[\]\s]/.test(prefix)) {
-    throw new CacheOptionsError('createCache: "prefix" must be a non-empty string without braces, glob characters or spaces');
+    throw new CacheOptionsError(
+      'createCache: "prefix" must be a non-empty string without braces, glob characters or spaces',
+    );
   }
   const name = options.name ?? DEFAULTS.name;
-  if (typeof name !== 'string' || name.length === 0) throw new CacheOptionsError('createCache: "name" must be a non-empty string');
-  if (options.distributedLock !== undefined && typeof options.distributedLock !== 'boolean') throw new CacheOptionsError('createCache: "distributedLock" must be a boolean');
+  if (typeof name !== 'string' || name.length === 0)
+    throw new CacheOptionsError('createCache: "name" must be a non-empty string');
+  if (options.distributedLock !== undefined && typeof options.distributedLock !== 'boolean')
+    throw new CacheOptionsError('createCache: "distributedLock" must be a boolean');
   const registry = options.registry;
-  if (registry !== undefined && (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function')) {
+  if (
+    registry !== undefined &&
+    (typeof registry !== 'object' ||
+      registry === null ||
+      typeof registry.registerMetric !== 'function' ||
+      typeof registry.getSingleMetric !== 'function')
+  ) {
     throw new CacheOptionsError('createCache: "registry" must be a prom-client Registry');
   }
-  if (options.allowLongTtl !== undefined && typeof options.allowLongTtl !== 'boolean') throw new CacheOptionsError('createCache: "allowLongTtl" must be a boolean');
+  if (options.allowLongTtl !== undefined && typeof options.allowLongTtl !== 'boolean')
+    throw new CacheOptionsError('createCache: "allowLongTtl" must be a boolean');
   const allowLongTtl = options.allowLongTtl ?? false;
   const serializer = checkSerializer(options.serializer);
   const logger = checkLogger(options.logger);
-  const nearCacheTtlMs = options.nearCacheTtl === undefined ? DEFAULTS.nearCacheTtl * 1000 : durationMs(options.nearCacheTtl, 'createCache: "nearCacheTtl"', { allowZero: false, allowLong: false });
+  const nearCacheTtlMs =
+    options.nearCacheTtl === undefined
+      ? DEFAULTS.nearCacheTtl * 1000
+      : durationMs(options.nearCacheTtl, 'createCache: "nearCacheTtl"', { allowZero: false, allowLong: false });
   if (nearCacheTtlMs > 86_400_000) throw new CacheOptionsError('createCache: "nearCacheTtl" must be at most 1 day');
   const maxBytes = num(options, 'maxBytes', 1024, Number.MAX_SAFE_INTEGER, { integer: true }) ?? DEFAULTS.maxBytes;
-  const maxEntries = num(options, 'maxEntries', 1, Number.MAX_SAFE_INTEGER, { integer: true }) ?? (options.maxBytes !== undefined ? Infinity : DEFAULTS.maxEntries);
+  const maxEntries =
+    num(options, 'maxEntries', 1, Number.MAX_SAFE_INTEGER, { integer: true }) ??
+    (options.maxBytes !== undefined ? Infinity : DEFAULTS.maxEntries);
   const softTimeoutMs = num(options, 'softTimeoutMs', 0, 3_600_000, { exclusiveMin: true });
   const hardTimeoutMs = num(options, 'hardTimeoutMs', 0, 3_600_000, { exclusiveMin: true });
   if (softTimeoutMs !== undefined && hardTimeoutMs !== undefined && softTimeoutMs >= hardTimeoutMs) {
@@ -119,9 +185,15 @@ export function resolveOptions(input: CacheOptions | undefined): ResolvedOptions
     mode: redis === undefined ? 'memory' : (options.mode ?? DEFAULTS.mode),
     prefix,
     name,
-    defaultTtlMs: options.defaultTtl === undefined ? DEFAULTS.defaultTtl * 1000 : durationMs(options.defaultTtl, 'createCache: "defaultTtl"', { allowZero: false, allowLong: allowLongTtl }),
+    defaultTtlMs:
+      options.defaultTtl === undefined
+        ? DEFAULTS.defaultTtl * 1000
+        : durationMs(options.defaultTtl, 'createCache: "defaultTtl"', { allowZero: false, allowLong: allowLongTtl }),
     ttlJitter: num(options, 'ttlJitter', 0, 0.5) ?? DEFAULTS.ttlJitter,
-    graceMs: options.grace === undefined ? DEFAULTS.grace * 1000 : durationMs(options.grace, 'createCache: "grace"', { allowZero: true, allowLong: allowLongTtl }),
+    graceMs:
+      options.grace === undefined
+        ? DEFAULTS.grace * 1000
+        : durationMs(options.grace, 'createCache: "grace"', { allowZero: true, allowLong: allowLongTtl }),
     operationTimeoutMs: num(options, 'operationTimeoutMs', 1, 60_000) ?? DEFAULTS.operationTimeoutMs,
     maxEntries,
     maxBytes,

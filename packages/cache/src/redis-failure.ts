@@ -16,14 +16,27 @@ export interface CallState {
  * A read whose Redis GET failed. `fallback` mode answers from memory (it had not looked there yet); `near` mode
  * read memory first and answers with what it found there (`stale`, when the caller may serve a stale value).
  */
-export function readAfterRedisFailure(s: ScopeRef, full: string, allowStale: boolean, count: boolean, stale: Read | undefined, call: CallState | undefined): Read | undefined {
+export function readAfterRedisFailure(
+  s: ScopeRef,
+  full: string,
+  allowStale: boolean,
+  count: boolean,
+  stale: Read | undefined,
+  call: CallState | undefined,
+): Read | undefined {
   if (call) call.redisFailed = true;
   if (s.core.o.mode === 'fallback') return readMemory(s, full, allowStale, count);
   return allowStale ? stale : undefined;
 }
 
 /** A write while Redis is down or whose Redis write failed: the value lives in memory, with its full TTL and grace. */
-export function writeWithoutRedis(s: ScopeRef, mem: string, entry: MemoryEntry, tagKeys: string[] | undefined, call: CallState | undefined): void {
+export function writeWithoutRedis(
+  s: ScopeRef,
+  mem: string,
+  entry: MemoryEntry,
+  tagKeys: string[] | undefined,
+  call: CallState | undefined,
+): void {
   if (call) call.redisFailed = true;
   s.core.memory.set(mem, entry, tagKeys);
 }

@@ -56,7 +56,14 @@ function fromRedis<T>(s: ScopeRef, full: string, raw: string | null): T | undefi
  * Reads a key from the tiers the mode uses. `allowStale` also returns entries past their TTL
  * but within grace (for wrap). Redis failures fall back to memory, never to the caller.
  */
-export async function read(s: ScopeRef, full: string, allowStale: boolean, count: boolean, call?: CallState, ordered = false): Promise<Read | undefined> {
+export async function read(
+  s: ScopeRef,
+  full: string,
+  allowStale: boolean,
+  count: boolean,
+  call?: CallState,
+  ordered = false,
+): Promise<Read | undefined> {
   const core = s.core;
   const mode = core.o.mode;
   const redis = core.redis;
@@ -100,13 +107,30 @@ export async function read(s: ScopeRef, full: string, allowStale: boolean, count
     const nearUntil = Math.min(record.expiresAt, Date.now() + core.o.nearCacheTtlMs);
     const mem = core.ns.mk(full);
     // The JSON length stands in for the heap size: an inspection per near-cache fill is not worth it.
-    core.memory.set(mem, { value, expiresAt: nearUntil, staleUntil: nearUntil, ttlMs: record.ttlMs, tags: undefined, size: entrySize(record.body.length, mem) }, undefined);
+    core.memory.set(
+      mem,
+      {
+        value,
+        expiresAt: nearUntil,
+        staleUntil: nearUntil,
+        ttlMs: record.ttlMs,
+        tags: undefined,
+        size: entrySize(record.body.length, mem),
+      },
+      undefined,
+    );
   }
   return { value, fresh, expiresAt: record.expiresAt, ttlMs: record.ttlMs, tier: 'redis' };
 }
 
 /** Writes a checked value to Redis (with its tags), or to memory while Redis is unavailable; resolves with the tier written. */
-export async function write(s: ScopeRef, full: string, checked: Checked, spec: WriteSpec, call?: CallState): Promise<Tier> {
+export async function write(
+  s: ScopeRef,
+  full: string,
+  checked: Checked,
+  spec: WriteSpec,
+  call?: CallState,
+): Promise<Tier> {
   const core = s.core;
   const now = Date.now();
   const ttlMs = core.jitter(spec.ttlMs);
@@ -117,7 +141,14 @@ export async function write(s: ScopeRef, full: string, checked: Checked, spec: W
   const redis = core.redis;
   const mem = core.ns.mk(full);
   const size = entrySize(checked.size, mem);
-  const entry = (until: number, stale: number): MemoryEntry => ({ value: checked.value, expiresAt: until, staleUntil: stale, ttlMs, tags: undefined, size });
+  const entry = (until: number, stale: number): MemoryEntry => ({
+    value: checked.value,
+    expiresAt: until,
+    staleUntil: stale,
+    ttlMs,
+    tags: undefined,
+    size,
+  });
   let tier: Tier = 'memory';
   if (redis !== undefined && redis.usable && call?.redisFailed !== true) {
     try {
@@ -205,10 +236,13 @@ export async function clearInRedis(s: ScopeRef): Promise<void> {
       for (const pattern of patterns) {
         let cursor = '0';
         do {
-          const [next, keys] = await redis.slow('SCAN', budget, () => (node as Redis).scan(cursor, 'MATCH', pattern, 'COUNT', 1000));
+          const [next, keys] = await redis.slow('SCAN', budget, () =>
+            (node as Redis).scan(cursor, 'MATCH', pattern, 'COUNT', 1000),
+          );
           cursor = next;
           if (keys.length > 0) {
-            if (redis.cluster) await redis.slow('UNLINK', budget, () => Promise.all(keys.map((k) => (node as Redis).unlink(k))));
+            if (redis.cluster)
+              await redis.slow('UNLINK', budget, () => Promise.all(keys.map((k) => (node as Redis).unlink(k))));
             else await redis.slow('UNLINK', budget, () => (node as Redis).unlink(...keys));
           }
         } while (cursor !== '0');

@@ -1,5 +1,11 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { NodeRedisConnection, isNodeRedis, nodeRedisSubscriber, type Connection, type Subscriber } from './client-adapter.js';
+import {
+  NodeRedisConnection,
+  isNodeRedis,
+  nodeRedisSubscriber,
+  type Connection,
+  type Subscriber,
+} from './client-adapter.js';
 import { DeadlineQueue, backoff, withTimeout } from './deadline.js';
 import { CacheRedisError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -36,7 +42,13 @@ function ownOptions(o: ResolvedOptions): RedisOptions {
 
 /** The subscriber may queue its SUBSCRIBE until connected; it sends nothing else. */
 function subscriberOptions(o: ResolvedOptions): RedisOptions {
-  return { ...ownOptions(o), enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false, autoResubscribe: true };
+  return {
+    ...ownOptions(o),
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    enableAutoPipelining: false,
+    autoResubscribe: true,
+  };
 }
 
 const isCluster = (client: unknown): client is Cluster => (client as { isCluster?: boolean }).isCluster === true;
@@ -111,7 +123,9 @@ export class RedisTier {
       this.library = 'ioredis';
     }
     this.cluster = isCluster(this.client);
-    this.listen(this.client, 'error', (error: unknown) => this.hooks.error(asCacheError(error, 'connection'), 'connection'));
+    this.listen(this.client, 'error', (error: unknown) =>
+      this.hooks.error(asCacheError(error, 'connection'), 'connection'),
+    );
     this.listen(this.client, 'ready', () => this.onReady());
     for (const event of ['close', 'end', 'reconnecting']) {
       this.listen(this.client, event, () => {
@@ -145,7 +159,9 @@ export class RedisTier {
 
   /** True before the first connection was ever ready, while it is still being made. */
   get booting(): boolean {
-    return !this.everReady && !this.bootOver && !this.closed && this.state === 'closed' && BOOTING.has(this.client.status);
+    return (
+      !this.everReady && !this.bootOver && !this.closed && this.state === 'closed' && BOOTING.has(this.client.status)
+    );
   }
 
   /**
@@ -344,7 +360,12 @@ export class RedisTier {
     // A reply error (wrong type, script error) says nothing about availability.
     const name = (error as { name?: string } | undefined)?.name;
     const replyError = name === 'ReplyError' || name === 'ErrorReply';
-    if (!replyError && wrapped.code !== 'CACHE_REDIS_UNAVAILABLE' && this.state === 'closed' && ++this.failures >= this.o.breakerThreshold) {
+    if (
+      !replyError &&
+      wrapped.code !== 'CACHE_REDIS_UNAVAILABLE' &&
+      this.state === 'closed' &&
+      ++this.failures >= this.o.breakerThreshold
+    ) {
       this.open(wrapped.code === 'CACHE_REDIS_TIMEOUT' ? 'timeouts' : 'errors');
     }
     return wrapped;

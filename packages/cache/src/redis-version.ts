@@ -24,7 +24,12 @@ export const REDIS_REQUIREMENTS = {
 export function parseRedisVersion(info: string): RedisVersion | undefined {
   const match = /^redis_version:(\d+)\.(\d+)(?:\.(\d+))?\s*$/m.exec(info);
   if (!match) return undefined;
-  return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0), text: `${match[1]}.${match[2]}${match[3] === undefined ? '' : `.${match[3]}`}` };
+  return {
+    major: Number(match[1]),
+    minor: Number(match[2]),
+    patch: Number(match[3] ?? 0),
+    text: `${match[1]}.${match[2]}${match[3] === undefined ? '' : `.${match[3]}`}`,
+  };
 }
 
 export function atLeast(version: RedisVersion, need: { major: number; minor: number }): boolean {
@@ -38,7 +43,8 @@ export type TagExpiry = (client: Client, tagKey: string, px: number) => Promise<
 export const flagTagExpiry: TagExpiry = (c, tagKey, px) => [c.pexpire(tagKey, px, 'NX'), c.pexpire(tagKey, px, 'GT')];
 
 // The same rule in one atomic script: no TTL yet (-1), or a shorter one, becomes px. A missing key (-2) stays missing.
-const EXTEND_SCRIPT = "local t = redis.call('pttl', KEYS[1]) if t == -1 or t < tonumber(ARGV[1]) then return redis.call('pexpire', KEYS[1], ARGV[1]) end return 0";
+const EXTEND_SCRIPT =
+  "local t = redis.call('pttl', KEYS[1]) if t == -1 or t < tonumber(ARGV[1]) then return redis.call('pexpire', KEYS[1], ARGV[1]) end return 0";
 
 /** Any Redis with scripting: one EVAL per tag. */
 export const scriptTagExpiry: TagExpiry = (c, tagKey, px) => [c.eval(EXTEND_SCRIPT, 1, tagKey, px) as Promise<unknown>];
@@ -65,7 +71,13 @@ export class RedisFeatures {
     try {
       info = await run((c) => (c as Redis).info('server'));
     } catch {
-      if (this.logger) safeLog(this.logger, 'debug', { cache: this.cache }, '@org/cache: INFO server failed; tag TTLs use the Lua script that works on every Redis version');
+      if (this.logger)
+        safeLog(
+          this.logger,
+          'debug',
+          { cache: this.cache },
+          '@org/cache: INFO server failed; tag TTLs use the Lua script that works on every Redis version',
+        );
       return;
     }
     this.apply(parseRedisVersion(info));
@@ -73,16 +85,27 @@ export class RedisFeatures {
 
   apply(version: RedisVersion | undefined): void {
     this.version = version;
-    this.tagExpiry = version !== undefined && atLeast(version, REDIS_REQUIREMENTS.tagExpiryFlags) ? flagTagExpiry : scriptTagExpiry;
+    this.tagExpiry =
+      version !== undefined && atLeast(version, REDIS_REQUIREMENTS.tagExpiryFlags) ? flagTagExpiry : scriptTagExpiry;
     const text = version?.text ?? 'unknown';
     if (this.reported === text) return;
     this.reported = text;
     if (version !== undefined && !atLeast(version, REDIS_REQUIREMENTS.minimum)) {
-      const error = new CacheRedisError(`Redis ${text} is older than 4.0, which @org/cache needs (clear() uses UNLINK); upgrade Redis`, 'CACHE_REDIS_VERSION');
+      const error = new CacheRedisError(
+        `Redis ${text} is older than 4.0, which @org/cache needs (clear() uses UNLINK); upgrade Redis`,
+        'CACHE_REDIS_VERSION',
+      );
       this.reportError(error);
-      if (this.logger) safeLog(this.logger, 'error', { cache: this.cache, redisVersion: text }, `@org/cache: ${error.message}`);
+      if (this.logger)
+        safeLog(this.logger, 'error', { cache: this.cache, redisVersion: text }, `@org/cache: ${error.message}`);
     } else if (this.tagExpiry === scriptTagExpiry && version !== undefined) {
-      if (this.logger) safeLog(this.logger, 'warn', { cache: this.cache, redisVersion: text }, '@org/cache: Redis is older than 7.0; tag TTLs use a Lua script instead of PEXPIRE NX/GT');
+      if (this.logger)
+        safeLog(
+          this.logger,
+          'warn',
+          { cache: this.cache, redisVersion: text },
+          '@org/cache: Redis is older than 7.0; tag TTLs use a Lua script instead of PEXPIRE NX/GT',
+        );
     } else if (this.logger) {
       safeLog(this.logger, 'debug', { cache: this.cache, redisVersion: text }, '@org/cache: Redis version detected');
     }

@@ -69,7 +69,12 @@ describe('serializer', () => {
     // As JSON.parse builds it: an own property, here holding a tagged value (a Map) and a plain object.
     const value = JSON.parse('{"__proto__": {"polluted": true}, "n": 1}') as Record<string, unknown>;
     Object.defineProperty(value, 'm', { value: { ['__proto__']: new Map([[1, 2]]) }, enumerable: true });
-    Object.defineProperty(value.m as object, '__proto__', { value: new Map([[1, 2]]), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(value.m as object, '__proto__', {
+      value: new Map([[1, 2]]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     const back = roundTrip(value) as Record<string, unknown>;
     expect(back).toEqual(value);
     expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
@@ -92,13 +97,22 @@ describe('serializer', () => {
       fc.float32Array(),
       fc.int32Array(),
     );
-    const value = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object'), tie('map'), tie('set')),
-      array: fc.array(tie('node'), { maxLength: 4 }),
-      object: fc.dictionary(fc.string(), tie('node'), { maxKeys: 4 }),
-      map: fc.array(fc.tuple(leaf, tie('node')), { maxLength: 3 }).map((entries) => new Map(entries)),
-      set: fc.array(leaf, { maxLength: 3 }).map((items) => new Set(items)),
-    })).node.filter((v) => v !== undefined);
+    const value = fc
+      .letrec((tie) => ({
+        node: fc.oneof(
+          { depthSize: 'small', withCrossShrink: true },
+          leaf,
+          tie('array'),
+          tie('object'),
+          tie('map'),
+          tie('set'),
+        ),
+        array: fc.array(tie('node'), { maxLength: 4 }),
+        object: fc.dictionary(fc.string(), tie('node'), { maxKeys: 4 }),
+        map: fc.array(fc.tuple(leaf, tie('node')), { maxLength: 3 }).map((entries) => new Map(entries)),
+        set: fc.array(leaf, { maxLength: 3 }).map((items) => new Set(items)),
+      }))
+      .node.filter((v) => v !== undefined);
     fc.assert(
       fc.property(value, (v) => {
         expect(roundTrip(v)).toEqual(v);

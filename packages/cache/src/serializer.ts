@@ -44,7 +44,9 @@ const SET_ITEM = Symbol('<item>');
 type Segment = string | number | symbol;
 
 function refuse(path: readonly Segment[], what: string): never {
-  const at = path.map((s) => (typeof s === 'number' ? `[${s}]` : typeof s === 'symbol' ? s.description! : `.${s}`)).join('');
+  const at = path
+    .map((s) => (typeof s === 'number' ? `[${s}]` : typeof s === 'symbol' ? s.description! : `.${s}`))
+    .join('');
   throw new CacheSerializationError(`cannot cache ${what} at ${at || 'the root'}: it would not come back identical`);
 }
 
@@ -119,7 +121,11 @@ function needsTags(value: unknown, path: Segment[], depth: number, ancestors: ob
   } else if (obj instanceof Date) {
     acc.size += OBJECT_HEADER + HEAP_NUMBER;
     tagged = true;
-  } else if (Buffer.isBuffer(obj) || obj instanceof ArrayBuffer || (ArrayBuffer.isView(obj) && TYPED[typeName(obj)] !== undefined)) {
+  } else if (
+    Buffer.isBuffer(obj) ||
+    obj instanceof ArrayBuffer ||
+    (ArrayBuffer.isView(obj) && TYPED[typeName(obj)] !== undefined)
+  ) {
     acc.size += 4 * OBJECT_HEADER + (obj as ArrayBufferView | ArrayBuffer).byteLength;
     tagged = true;
   } else if (obj instanceof Map) {
@@ -145,7 +151,8 @@ function needsTags(value: unknown, path: Segment[], depth: number, ancestors: ob
   return tagged;
 }
 
-const bytesOf = (view: ArrayBufferView): string => Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+const bytesOf = (view: ArrayBufferView): string =>
+  Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
 
 /** The JSON-safe tree of a value that needs tags (already validated by `needsTags`). */
 function toTree(value: unknown): unknown {
@@ -155,7 +162,9 @@ function toTree(value: unknown): unknown {
     case 'bigint':
       return { [MARK]: 'b', v: value.toString() };
     case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0) ? value : { [MARK]: 'n', v: Object.is(value, -0) ? '-0' : String(value) };
+      return Number.isFinite(value) && !Object.is(value, -0)
+        ? value
+        : { [MARK]: 'n', v: Object.is(value, -0) ? '-0' : String(value) };
     case 'object':
       break;
     default:
@@ -184,7 +193,8 @@ function toTree(value: unknown): unknown {
  * replacing the object's prototype: a cached object round-trips as it was, and no cached data can set a prototype.
  */
 function put(obj: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
   else obj[k] = v;
 }
 
@@ -256,7 +266,9 @@ export function inspect(value: unknown): { tagged: boolean; size: number } {
 
 /** Encodes a value for Redis; throws `CacheSerializationError` for what cannot round-trip. */
 export function encode(value: unknown, tagged = inspect(value).tagged): Encoded {
-  return tagged ? { tagged: true, body: JSON.stringify(toTree(value)) } : { tagged: false, body: JSON.stringify(value) };
+  return tagged
+    ? { tagged: true, body: JSON.stringify(toTree(value)) }
+    : { tagged: false, body: JSON.stringify(value) };
 }
 
 /** Decodes what `encode` produced. */

@@ -8,7 +8,8 @@ import type { Core, Read, ScopeRef } from './core.js';
 import type { CallState } from './redis-failure.js';
 import { read } from './redis-mode.js';
 
-const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
+const RENEW =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
 export class SingleFlight {
@@ -37,10 +38,12 @@ export class SingleFlight {
   /** Takes the cross-process lock of `full` for `lockLeaseMs`: true if taken, false if held elsewhere, undefined if Redis failed. */
   tryLock(full: string, token: string): Promise<boolean | undefined> {
     const core = this.core;
-    return core.redis!.exec('SET NX', (c) => c.set(core.ns.lockKey(full), token, 'PX', core.o.lockLeaseMs, 'NX')).then(
-      (reply) => reply === 'OK',
-      () => undefined,
-    );
+    return core
+      .redis!.exec('SET NX', (c) => c.set(core.ns.lockKey(full), token, 'PX', core.o.lockLeaseMs, 'NX'))
+      .then(
+        (reply) => reply === 'OK',
+        () => undefined,
+      );
   }
 
   /**
@@ -51,13 +54,16 @@ export class SingleFlight {
     const core = this.core;
     const key = core.ns.lockKey(full);
     const lease = core.o.lockLeaseMs;
-    const timer = setInterval(() => {
-      void core
-        .redis!.exec('EVAL', (c) => c.eval(RENEW, 1, key, token, lease) as Promise<unknown>)
-        .catch(() => {
-          // a renewal that fails leaves the lease to run out, as for a holder that died
-        });
-    }, Math.max(1, Math.floor(lease / 3)));
+    const timer = setInterval(
+      () => {
+        void core
+          .redis!.exec('EVAL', (c) => c.eval(RENEW, 1, key, token, lease) as Promise<unknown>)
+          .catch(() => {
+            // a renewal that fails leaves the lease to run out, as for a holder that died
+          });
+      },
+      Math.max(1, Math.floor(lease / 3)),
+    );
     timer.unref();
     return () => clearInterval(timer);
   }
@@ -66,9 +72,11 @@ export class SingleFlight {
     const core = this.core;
     const redis = core.redis!;
     // Delete the lock only if we still hold it (the lease may have passed to another process).
-    const released = redis.exec('EVAL', (c) => c.eval(RELEASE, 1, core.ns.lockKey(full), token) as Promise<unknown>).catch(() => {
-      // the lease expires by itself
-    });
+    const released = redis
+      .exec('EVAL', (c) => c.eval(RELEASE, 1, core.ns.lockKey(full), token) as Promise<unknown>)
+      .catch(() => {
+        // the lease expires by itself
+      });
     // On one connection the wake-up goes out right behind the unlock (Redis runs them in order, so a woken
     // waiter finds the lock gone and the value written) instead of one round trip later. A Cluster may
     // route the two to different nodes: there it waits for the unlock.
@@ -82,7 +90,12 @@ export class SingleFlight {
    * renews its lease while its factory runs, so a waiter waits as long as the lock is held (a holder that
    * dies frees it within `lockLeaseMs`), and at most `maxWaitMs` (the caller's hard timeout) when given.
    */
-  async lockOrWait(s: ScopeRef, full: string, call: CallState, maxWaitMs: number | undefined): Promise<{ token?: string; value?: Read; stale?: Read }> {
+  async lockOrWait(
+    s: ScopeRef,
+    full: string,
+    call: CallState,
+    maxWaitMs: number | undefined,
+  ): Promise<{ token?: string; value?: Read; stale?: Read }> {
     const core = this.core;
     const redis = core.redis!;
     const token = this.token();

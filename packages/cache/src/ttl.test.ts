@@ -17,9 +17,12 @@ describe('durations', () => {
     expect(ttl(' 2m ')).toBe(120_000);
   });
 
-  it.each([0, -1, Number.NaN, Infinity, '0s', '5', '5 m', '5M', '1w', '-1s', '1e3s', '', null, {}, '11000d'])('refuses %o', (value) => {
-    expect(() => ttl(value)).toThrow(CacheOptionsError);
-  });
+  it.each([0, -1, Number.NaN, Infinity, '0s', '5', '5 m', '5M', '1w', '-1s', '1e3s', '', null, {}, '11000d'])(
+    'refuses %o',
+    (value) => {
+      expect(() => ttl(value)).toThrow(CacheOptionsError);
+    },
+  );
 
   it('refuses a number above 30 days unless long TTLs are allowed, and says why', () => {
     expect(ttl(MAX_NUMERIC_TTL_SECONDS)).toBe(MAX_NUMERIC_TTL_SECONDS * 1000);
@@ -31,7 +34,8 @@ describe('durations', () => {
 
   it('stays linear on hostile strings', () => {
     const started = performance.now();
-    for (const s of ['1'.repeat(100_000) + 'x', `${'9'.repeat(50_000)}.${'9'.repeat(50_000)}q`]) expect(() => ttl(s)).toThrow(CacheOptionsError);
+    for (const s of ['1'.repeat(100_000) + 'x', `${'9'.repeat(50_000)}.${'9'.repeat(50_000)}q`])
+      expect(() => ttl(s)).toThrow(CacheOptionsError);
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
@@ -48,7 +52,9 @@ describe('the duration syntax of @org/tiered-rate-limit', () => {
   it('accepts the same strings with the same units', () => {
     const ours = grammar(source('./ttl.ts'));
     // The limiter keeps its public types (Duration among them) in types.ts and the parser in duration.ts.
-    const limiter = grammar(source('../../tiered-rate-limit/src/duration.ts') + source('../../tiered-rate-limit/src/types.ts'));
+    const limiter = grammar(
+      source('../../tiered-rate-limit/src/duration.ts') + source('../../tiered-rate-limit/src/types.ts'),
+    );
     expect(ours.pattern).toBeDefined();
     expect(ours.type).toBeDefined();
     expect(ours.units).toBeDefined();

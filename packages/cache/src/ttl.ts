@@ -43,7 +43,9 @@ export function durationMs(value: unknown, what: string, rules: DurationRules): 
   let ms: number;
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0 || (value === 0 && !rules.allowZero)) {
-      throw new CacheOptionsError(`${what} must be a ${rules.allowZero ? 'non-negative' : 'positive'} number of seconds or a string like '30s', '5m', '1h', '1d', got ${String(value)}`);
+      throw new CacheOptionsError(
+        `${what} must be a ${rules.allowZero ? 'non-negative' : 'positive'} number of seconds or a string like '30s', '5m', '1h', '1d', got ${String(value)}`,
+      );
     }
     if (value > MAX_NUMERIC_TTL_SECONDS && !rules.allowLong) {
       throw new CacheOptionsError(
@@ -54,11 +56,17 @@ export function durationMs(value: unknown, what: string, rules: DurationRules): 
     ms = value * 1_000;
   } else if (typeof value === 'string') {
     const match = PATTERN.exec(value.trim());
-    if (!match) throw new CacheOptionsError(`${what} must be seconds or a string like '30s', '5m', '1h', '1d', got ${JSON.stringify(value.slice(0, 40))}`);
+    if (!match)
+      throw new CacheOptionsError(
+        `${what} must be seconds or a string like '30s', '5m', '1h', '1d', got ${JSON.stringify(value.slice(0, 40))}`,
+      );
     ms = Number(match[1]) * UNITS[match[2]!]!;
-    if (ms === 0 && !rules.allowZero) throw new CacheOptionsError(`${what} must be longer than 0, got ${JSON.stringify(value)}`);
+    if (ms === 0 && !rules.allowZero)
+      throw new CacheOptionsError(`${what} must be longer than 0, got ${JSON.stringify(value)}`);
   } else {
-    throw new CacheOptionsError(`${what} must be seconds or a string like '30s', '5m', '1h', '1d', got ${value === null ? 'null' : typeof value}`);
+    throw new CacheOptionsError(
+      `${what} must be seconds or a string like '30s', '5m', '1h', '1d', got ${value === null ? 'null' : typeof value}`,
+    );
   }
   if (ms > MAX_MS) throw new CacheOptionsError(`${what} must be at most 10 years, got ${String(value)}`);
   return ms;

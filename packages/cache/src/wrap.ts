@@ -13,7 +13,12 @@ import type { CallState } from './redis-failure.js';
 import { read, write } from './redis-mode.js';
 import type { WrapFactory, WrapOptions } from './types.js';
 
-export async function wrap<T>(s: ScopeRef, key: string, factory: WrapFactory<T>, options: WrapOptions | undefined): Promise<T> {
+export async function wrap<T>(
+  s: ScopeRef,
+  key: string,
+  factory: WrapFactory<T>,
+  options: WrapOptions | undefined,
+): Promise<T> {
   const core = s.core;
   const spec = wrapSpec(core.o, options);
   const full = s.keyPrefix + key;
@@ -66,13 +71,21 @@ async function fly<T>(s: ScopeRef, full: string, factory: WrapFactory<T>, spec: 
   }
 }
 
-async function compute<T>(s: ScopeRef, full: string, factory: WrapFactory<T>, spec: WrapSpec, stale: Read | undefined, call?: CallState): Promise<T> {
+async function compute<T>(
+  s: ScopeRef,
+  full: string,
+  factory: WrapFactory<T>,
+  spec: WrapSpec,
+  stale: Read | undefined,
+  call?: CallState,
+): Promise<T> {
   const core = s.core;
   s.acc.factoryCall();
   const { context, decisions } = createFactoryContext<T>(full.slice(s.keyPrefix.length), stale, spec.allowLongTtl);
   const run = (async () => {
     const value = await factory(context);
-    if (value !== undefined && !decisions.skipped) await write(s, full, core.codec.check(value), withDecisions(spec, decisions), call);
+    if (value !== undefined && !decisions.skipped)
+      await write(s, full, core.codec.check(value), withDecisions(spec, decisions), call);
     return value;
   })();
   run.catch((error: unknown) => {
@@ -82,7 +95,9 @@ async function compute<T>(s: ScopeRef, full: string, factory: WrapFactory<T>, sp
   const timers: NodeJS.Timeout[] = [];
   if (spec.hardTimeoutMs !== undefined) {
     const ms = spec.hardTimeoutMs;
-    racers.push(new Promise<T>((_, reject) => timers.push(setTimeout(() => reject(new CacheFactoryTimeoutError(ms)), ms))));
+    racers.push(
+      new Promise<T>((_, reject) => timers.push(setTimeout(() => reject(new CacheFactoryTimeoutError(ms)), ms))),
+    );
   }
   if (stale !== undefined && spec.softTimeoutMs !== undefined) {
     racers.push(
@@ -110,7 +125,15 @@ async function compute<T>(s: ScopeRef, full: string, factory: WrapFactory<T>, sp
   }
 }
 
-function maybeRefresh<T>(s: ScopeRef, full: string, expiresAt: number, ttlMs: number, factory: WrapFactory<T>, spec: WrapSpec, fromFlight = false): void {
+function maybeRefresh<T>(
+  s: ScopeRef,
+  full: string,
+  expiresAt: number,
+  ttlMs: number,
+  factory: WrapFactory<T>,
+  spec: WrapSpec,
+  fromFlight = false,
+): void {
   const core = s.core;
   const ratio = core.o.refreshAhead;
   if (ratio === undefined || (!fromFlight && core.flight.flights.has(full))) return;
@@ -124,7 +147,13 @@ function maybeRefresh<T>(s: ScopeRef, full: string, expiresAt: number, ttlMs: nu
     }
     const release = token === undefined ? undefined : core.flight.keepLock(full, token);
     try {
-      return await compute(s, full, factory, { ...spec, softTimeoutMs: undefined, hardTimeoutMs: undefined }, undefined);
+      return await compute(
+        s,
+        full,
+        factory,
+        { ...spec, softTimeoutMs: undefined, hardTimeoutMs: undefined },
+        undefined,
+      );
     } finally {
       if (token !== undefined) {
         release!();

@@ -33,14 +33,27 @@ async function script(cache: Cache): Promise<unknown[]> {
 
 /** Stats without what depends on the connection's timing. */
 function comparable(stats: CacheStats): unknown {
-  const { connection: _connection, breaker: _breaker, redis: _redis, errors: _errors, timeouts: _timeouts, ...rest } = stats;
+  const {
+    connection: _connection,
+    breaker: _breaker,
+    redis: _redis,
+    errors: _errors,
+    timeouts: _timeouts,
+    ...rest
+  } = stats;
   return rest;
 }
 
 async function compare(options: CacheOptions, readsRedis: boolean, prefix?: string): Promise<void> {
   const registry = new Registry();
   const plain = createCache({ ...options, ttlJitter: 0, ...(prefix ? { prefix: `${prefix}off` } : {}) });
-  const measured = createCache({ ...options, ttlJitter: 0, registry, name: 'measured', ...(prefix ? { prefix: `${prefix}on` } : {}) });
+  const measured = createCache({
+    ...options,
+    ttlJitter: 0,
+    registry,
+    name: 'measured',
+    ...(prefix ? { prefix: `${prefix}on` } : {}),
+  });
   try {
     const plainResults = await script(plain);
     const measuredResults = await script(measured);
@@ -50,13 +63,20 @@ async function compare(options: CacheOptions, readsRedis: boolean, prefix?: stri
     const stats = measured.stats();
     expect(stats.hits.redis + stats.misses.redis > 0, 'Redis answered some reads').toBe(readsRedis);
     const metrics = await registry.getMetricsAsJSON();
-    const value = (name: string, tier: string) => metrics.find((m) => m.name === name)?.values.find((v) => v.labels.tier === tier)?.value ?? 0;
+    const value = (name: string, tier: string) =>
+      metrics.find((m) => m.name === name)?.values.find((v) => v.labels.tier === tier)?.value ?? 0;
     for (const tier of ['memory', 'redis'] as const) {
       expect(value('cache_hits_total', tier), `hits ${tier}`).toBe(stats.hits[tier]);
       expect(value('cache_misses_total', tier), `misses ${tier}`).toBe(stats.misses[tier]);
     }
     const durations = metrics.find((m) => m.name === 'cache_operation_duration_seconds')!.values;
-    const count = (operation: string) => durations.filter((v) => v.labels.operation === operation && String((v as { metricName?: string }).metricName).endsWith('_count')).reduce((n, v) => n + v.value, 0);
+    const count = (operation: string) =>
+      durations
+        .filter(
+          (v) =>
+            v.labels.operation === operation && String((v as { metricName?: string }).metricName).endsWith('_count'),
+        )
+        .reduce((n, v) => n + v.value, 0);
     // get: 5 on the root (with getMany's 3) and 3 on the tenant, 3 more on the root; set: 1 + 2 (setMany) + 1 (tenant).
     expect(count('get')).toBe(11);
     expect(count('set')).toBe(4);

@@ -16,9 +16,15 @@ const reader = fileURLToPath(new URL('./fixtures/cold-reader.ts', import.meta.ur
 // machine) took up to ~100 ms here; this test is about reading Redis at all, not about the deadline.
 const BOOT_DEADLINE_MS = 2_000;
 
-function readInFreshProcess(env: Record<string, string>): Promise<{ results: Record<string, boolean>; firstMs: number; redisHits: number }> {
+function readInFreshProcess(
+  env: Record<string, string>,
+): Promise<{ results: Record<string, boolean>; firstMs: number; redisHits: number }> {
   return new Promise((resolve, reject) => {
-    const child = fork(reader, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(reader, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child.once('message', (m) => resolve(m as never));
     child.once('exit', (code) => code !== 0 && reject(new Error(`reader exited with ${code}`)));
   });
@@ -40,7 +46,12 @@ describe.skipIf(!redisUp)('cold start: a fresh instance reads Redis on its first
 
   for (const client of ['ioredis (URL)', 'node-redis'] as const) {
     it(`${client}: every type of the serialization table comes back identical from another process's write`, async () => {
-      const { results, redisHits } = await readInFreshProcess({ CACHE_REDIS_URL: redis.url, CACHE_PREFIX: prefix, CACHE_CLIENT: client === 'node-redis' ? 'node-redis' : 'ioredis', CACHE_TIMEOUT_MS: String(BOOT_DEADLINE_MS) });
+      const { results, redisHits } = await readInFreshProcess({
+        CACHE_REDIS_URL: redis.url,
+        CACHE_PREFIX: prefix,
+        CACHE_CLIENT: client === 'node-redis' ? 'node-redis' : 'ioredis',
+        CACHE_TIMEOUT_MS: String(BOOT_DEADLINE_MS),
+      });
       expect(results).toEqual(Object.fromEntries(Object.keys(serializationTable()).map((k) => [k, true])));
       expect(redisHits).toBe(Object.keys(serializationTable()).length);
     });

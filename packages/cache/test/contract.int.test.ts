@@ -1,8 +1,24 @@
 import type { Cluster } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canStartRedisCluster, hasSharedRedis, sharedRedis, startRedisCluster, type PrivateRedisCluster, type SharedRedis } from '@org/test-services';
-import { CacheFactoryTimeoutError, CacheOptionsError, CacheSerializationError, createCache, type Cache, type CacheOptions, type CacheSerializer, type FactoryContext } from '../src/index.js';
+import {
+  canStartRedisCluster,
+  hasSharedRedis,
+  sharedRedis,
+  startRedisCluster,
+  type PrivateRedisCluster,
+  type SharedRedis,
+} from '@org/test-services';
+import {
+  CacheFactoryTimeoutError,
+  CacheOptionsError,
+  CacheSerializationError,
+  createCache,
+  type Cache,
+  type CacheOptions,
+  type CacheSerializer,
+  type FactoryContext,
+} from '../src/index.js';
 
 // One behavioural contract, run against every mode. Redis-backed modes use the shared Redis
 // (isolated by a key prefix) or a private 3-master cluster.
@@ -44,7 +60,14 @@ function sharedMode(name: string, mode: 'fallback' | 'near', client: 'url' | 'no
         void given.connect();
         clients.push(given);
       }
-      const cache = createCache({ redis: given, mode, prefix: `${redis.prefix}${name}`, ttlJitter: 0, operationTimeoutMs: SLOW_MACHINE_DEADLINE_MS, ...extra });
+      const cache = createCache({
+        redis: given,
+        mode,
+        prefix: `${redis.prefix}${name}`,
+        ttlJitter: 0,
+        operationTimeoutMs: SLOW_MACHINE_DEADLINE_MS,
+        ...extra,
+      });
       caches.push(cache);
       return cache;
     },
@@ -70,7 +93,13 @@ const clusterMode = (): Mode => {
       const client = cluster!.client();
       client.on('error', () => {});
       clients.push(client);
-      const cache = createCache({ redis: client, prefix: name, ttlJitter: 0, operationTimeoutMs: SLOW_MACHINE_DEADLINE_MS, ...extra });
+      const cache = createCache({
+        redis: client,
+        prefix: name,
+        ttlJitter: 0,
+        operationTimeoutMs: SLOW_MACHINE_DEADLINE_MS,
+        ...extra,
+      });
       caches.push(cache);
       return cache;
     },
@@ -83,7 +112,13 @@ const clusterMode = (): Mode => {
 };
 
 const modes: Mode[] = [
-  { name: 'memory', available: true, setup: async () => {}, make: (extra = {}) => createCache({ ttlJitter: 0, ...extra }), teardown: async () => {} },
+  {
+    name: 'memory',
+    available: true,
+    setup: async () => {},
+    make: (extra = {}) => createCache({ ttlJitter: 0, ...extra }),
+    teardown: async () => {},
+  },
   sharedMode('redis (fallback mode)', 'fallback'),
   sharedMode('near-cache', 'near'),
   sharedMode('redis (fallback mode, node-redis client)', 'fallback', 'node-redis'),
@@ -102,7 +137,10 @@ async function ready(cache: Cache): Promise<Cache> {
 const sample = () => ({
   date: new Date(1_700_000_000_123),
   big: 12345678901234567890n,
-  map: new Map<unknown, unknown>([['a', 1], [2, new Date(0)]]),
+  map: new Map<unknown, unknown>([
+    ['a', 1],
+    [2, new Date(0)],
+  ]),
   set: new Set([1, 'two', 3n]),
   buffer: Buffer.from('héllo'),
   u8: new Uint8Array([1, 2, 255]),
@@ -253,17 +291,23 @@ for (const mode of modes) {
       let finished!: () => void;
       const done = new Promise<void>((r) => (finished = r));
       const started = Date.now();
-      const value = await cache.wrap('s', async () => {
-        await sleep(300);
-        finished();
-        return 'new';
-      }, { ttl: 60, softTimeoutMs: 50 });
+      const value = await cache.wrap(
+        's',
+        async () => {
+          await sleep(300);
+          finished();
+          return 'new';
+        },
+        { ttl: 60, softTimeoutMs: 50 },
+      );
       expect(value).toBe('old');
       expect(Date.now() - started).toBeLessThan(250);
       await done;
       await sleep(50);
       expect(await cache.get('s')).toBe('new');
-      const error = await cache.wrap('h', () => sleep(500).then(() => 1), { hardTimeoutMs: 50 }).catch((e: unknown) => e);
+      const error = await cache
+        .wrap('h', () => sleep(500).then(() => 1), { hardTimeoutMs: 50 })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CacheFactoryTimeoutError);
       expect((error as CacheFactoryTimeoutError).code).toBe('CACHE_FACTORY_TIMEOUT');
     });
@@ -326,7 +370,9 @@ for (const mode of modes) {
       expect((error as CacheOptionsError).code).toBe('CACHE_INVALID_OPTIONS');
       expect((error as Error).message).toMatch(/seconds, not milliseconds.*'3600s'.*allowLongTtl/);
       let calls = 0;
-      await expect(cache.wrap('ms-trap', () => ++calls, { ttl: oneHourInMs })).rejects.toBeInstanceOf(CacheOptionsError);
+      await expect(cache.wrap('ms-trap', () => ++calls, { ttl: oneHourInMs })).rejects.toBeInstanceOf(
+        CacheOptionsError,
+      );
       expect(calls).toBe(0);
       expect(await cache.get('ms-trap')).toBeUndefined();
       // 30 days exactly is fine; longer only when asked for, or written with a unit.
@@ -343,7 +389,9 @@ for (const mode of modes) {
       const cache = await ready(mode.make());
       const keys: string[] = [];
       // A token cached for its own lifetime, not the call's TTL.
-      expect(await cache.wrap('token', (ctx) => (keys.push(ctx.key), ctx.setTtl('400ms'), 'secret-token'), 60)).toBe('secret-token');
+      expect(await cache.wrap('token', (ctx) => (keys.push(ctx.key), ctx.setTtl('400ms'), 'secret-token'), 60)).toBe(
+        'secret-token',
+      );
       expect(await cache.get('token')).toBe('secret-token');
       await sleep(600);
       expect(await cache.get('token')).toBeUndefined();
@@ -366,14 +414,18 @@ for (const mode of modes) {
       expect(calls).toBe(2);
       expect(keys).toEqual(['token']);
       // The same rules as a call's ttl: a factory cannot slip a millisecond TTL through.
-      await expect(cache.wrap('bad-ttl', (ctx) => (ctx.setTtl(3_600_000), 1))).rejects.toBeInstanceOf(CacheOptionsError);
+      await expect(cache.wrap('bad-ttl', (ctx) => (ctx.setTtl(3_600_000), 1))).rejects.toBeInstanceOf(
+        CacheOptionsError,
+      );
       expect(await cache.has('bad-ttl')).toBe(false);
-      await expect(cache.wrap('bad-tags', (ctx) => (ctx.setTags([''] as string[]), 1))).rejects.toBeInstanceOf(CacheOptionsError);
+      await expect(cache.wrap('bad-tags', (ctx) => (ctx.setTags([''] as string[]), 1))).rejects.toBeInstanceOf(
+        CacheOptionsError,
+      );
     });
 
     it('the factory context carries the stale value when grace applies', async () => {
       const cache = await ready(mode.make());
-      const seen: (FactoryContext<string>['stale'])[] = [];
+      const seen: FactoryContext<string>['stale'][] = [];
       const factory = (value: string) => (ctx: FactoryContext<string>) => {
         seen.push(ctx.stale);
         return value;
@@ -418,7 +470,17 @@ for (const mode of modes) {
         constructor(readonly x: number) {}
       }
       await writer.set('p', new Point(1), 60);
-      const refusing = mode.make({ serializer: { serialize: () => { throw new Error('nope'); }, deserialize: (t) => t } }, name);
+      const refusing = mode.make(
+        {
+          serializer: {
+            serialize: () => {
+              throw new Error('nope');
+            },
+            deserialize: (t) => t,
+          },
+        },
+        name,
+      );
       const refused = await refusing.set('r', 1).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(CacheSerializationError);
       expect((refused as Error).cause).toBeInstanceOf(Error);

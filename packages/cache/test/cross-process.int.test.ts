@@ -15,7 +15,11 @@ interface Child {
 }
 
 function spawnWorker(env: Record<string, string>): Child {
-  const child = fork(worker, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(worker, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const inbox: { type: string }[] = [];
   const waiting: { type: string; resolve: (m: never) => void }[] = [];
   child.on('message', (m: { type: string }) => {
@@ -55,7 +59,11 @@ describe.skipIf(!redisUp)('two processes sharing Redis', () => {
 
   // The single-flight assertions are about the lock, not the 50 ms command deadline: with both cores busy a lock
   // command can miss that deadline, and a waiter then computes the value itself (the documented degradation).
-  async function start(mode: 'fallback' | 'near', client: 'ioredis' | 'node-redis' = 'ioredis', operationTimeoutMs = 2000): Promise<[Child, Child]> {
+  async function start(
+    mode: 'fallback' | 'near',
+    client: 'ioredis' | 'node-redis' = 'ioredis',
+    operationTimeoutMs = 2000,
+  ): Promise<[Child, Child]> {
     const env = {
       CACHE_REDIS_URL: redis.url,
       CACHE_PREFIX: `${redis.prefix}${mode}${round++}`,
@@ -68,19 +76,25 @@ describe.skipIf(!redisUp)('two processes sharing Redis', () => {
     return children as [Child, Child];
   }
 
-  it.each(['ioredis', 'node-redis'] as const)('single-flight (%s): 2 x 500 concurrent wrap misses call the factory exactly once in total', async (client) => {
-    const [a, b] = await start('fallback', client);
-    for (const [trial, key] of ['one', 'two', 'three'].entries()) {
-      a.send({ cmd: 'stampede', key, n: 500, factoryMs: 50 });
-      b.send({ cmd: 'stampede', key, n: 500, factoryMs: 50 });
-      const [ra, rb] = await Promise.all([a.next<{ calls: number; ok: number; distinct: number }>('stampede'), b.next<{ calls: number; ok: number; distinct: number }>('stampede')]);
-      expect(ra.calls + rb.calls, `factory calls in trial ${trial}`).toBe(1);
-      expect(ra.ok + rb.ok).toBe(1000);
-      // Both processes got the one value computed by the one process that ran the factory.
-      expect(ra.distinct).toBe(1);
-      expect(rb.distinct).toBe(1);
-    }
-  });
+  it.each(['ioredis', 'node-redis'] as const)(
+    'single-flight (%s): 2 x 500 concurrent wrap misses call the factory exactly once in total',
+    async (client) => {
+      const [a, b] = await start('fallback', client);
+      for (const [trial, key] of ['one', 'two', 'three'].entries()) {
+        a.send({ cmd: 'stampede', key, n: 500, factoryMs: 50 });
+        b.send({ cmd: 'stampede', key, n: 500, factoryMs: 50 });
+        const [ra, rb] = await Promise.all([
+          a.next<{ calls: number; ok: number; distinct: number }>('stampede'),
+          b.next<{ calls: number; ok: number; distinct: number }>('stampede'),
+        ]);
+        expect(ra.calls + rb.calls, `factory calls in trial ${trial}`).toBe(1);
+        expect(ra.ok + rb.ok).toBe(1000);
+        // Both processes got the one value computed by the one process that ran the factory.
+        expect(ra.distinct).toBe(1);
+        expect(rb.distinct).toBe(1);
+      }
+    },
+  );
 
   it('near-cache: a write in one process evicts the other process copy within 100 ms (beyond a bare pub/sub message)', async () => {
     const [writer, reader] = await start('near');
@@ -92,7 +106,10 @@ describe.skipIf(!redisUp)('two processes sharing Redis', () => {
       reader.send({ cmd: 'control-listen', channel });
       await reader.next('control-listening');
       writer.send({ cmd: 'control-publish', channel });
-      const [published, received] = await Promise.all([writer.next<{ at: number }>('control-published'), reader.next<{ at: number }>('control-received')]);
+      const [published, received] = await Promise.all([
+        writer.next<{ at: number }>('control-published'),
+        reader.next<{ at: number }>('control-received'),
+      ]);
       control = Math.max(control, received.at - published.at);
     }
     writer.send({ cmd: 'set', key: 'shared', value: 'v1' });
@@ -101,9 +118,15 @@ describe.skipIf(!redisUp)('two processes sharing Redis', () => {
     const watching = await reader.next<{ before: unknown; memory: unknown }>('watching');
     expect(watching).toEqual({ type: 'watching', before: 'v1', memory: 'v1' });
     writer.send({ cmd: 'set', key: 'shared', value: 'v2' });
-    const [set, invalidated] = await Promise.all([writer.next<{ at: number }>('set'), reader.next<{ at: number; after: unknown }>('invalidated')]);
+    const [set, invalidated] = await Promise.all([
+      writer.next<{ at: number }>('set'),
+      reader.next<{ at: number; after: unknown }>('invalidated'),
+    ]);
     // Measured with the shared wall clock of both processes.
-    expect(invalidated.at - set.at, `eviction after ${invalidated.at - set.at} ms; bare pub/sub took up to ${control} ms`).toBeLessThanOrEqual(100 + control);
+    expect(
+      invalidated.at - set.at,
+      `eviction after ${invalidated.at - set.at} ms; bare pub/sub took up to ${control} ms`,
+    ).toBeLessThanOrEqual(100 + control);
     expect(invalidated.after).toBe('v2');
   });
 });

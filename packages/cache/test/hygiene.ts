@@ -5,7 +5,10 @@ import { afterAll, beforeAll, expect, vi, type MockInstance } from 'vitest';
  * (ioredis prints them with console.error when an error event has no listener) and unhandled
  * promise rejections. `assertClean()` fails the test if any occurred.
  */
-export function watchHygiene(options: { silent?: boolean } = {}): { assertClean(): void; counts(): { unhandledErrorLines: number; unhandledRejections: number } } {
+export function watchHygiene(options: { silent?: boolean } = {}): {
+  assertClean(): void;
+  counts(): { unhandledErrorLines: number; unhandledRejections: number };
+} {
   const rejections: unknown[] = [];
   const onRejection = (reason: unknown) => rejections.push(reason);
   let spy: MockInstance<typeof console.error>;
@@ -28,7 +31,8 @@ export function watchHygiene(options: { silent?: boolean } = {}): { assertClean(
   });
   const counts = () => ({
     unhandledErrorLines:
-      spy.mock.calls.filter((args) => args.map(String).join(' ').includes('Unhandled error event')).length + writes.filter((w) => w.includes('Unhandled error event')).length,
+      spy.mock.calls.filter((args) => args.map(String).join(' ').includes('Unhandled error event')).length +
+      writes.filter((w) => w.includes('Unhandled error event')).length,
     unhandledRejections: rejections.length,
   });
   return {

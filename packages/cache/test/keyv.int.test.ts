@@ -25,7 +25,14 @@ const modes: Mode[] = [
   {
     name: 'shared Redis',
     available: redisUp,
-    make: () => createCache({ redis: shared!.url, mode: 'fallback', prefix: `${shared!.prefix}k${seq++}`, ttlJitter: 0, operationTimeoutMs: 1_000 }),
+    make: () =>
+      createCache({
+        redis: shared!.url,
+        mode: 'fallback',
+        prefix: `${shared!.prefix}k${seq++}`,
+        ttlJitter: 0,
+        operationTimeoutMs: 1_000,
+      }),
   },
 ];
 
@@ -44,25 +51,28 @@ describe.each(modes)('createKeyvStore over a $name cache', (mode) => {
     return cache;
   };
 
-  it.skipIf(!mode.available)('Keyv: set/get/has/delete/clear, values round-trip, getMany and deleteMany, the TTL expires the entry', async () => {
-    const cache = make();
-    const keyv = new Keyv({ store: createKeyvStore(cache), namespace: 'app' });
-    await keyv.set('user:1', { name: 'Ada', roles: ['admin'] });
-    expect(await keyv.get('user:1')).toEqual({ name: 'Ada', roles: ['admin'] });
-    expect(await keyv.has('user:1')).toBe(true);
-    // Keyv prefixes its namespace; the cache holds the key as given.
-    expect(await cache.has('app:user:1')).toBe(true);
-    await keyv.set('user:2', 2);
-    expect(await keyv.get(['user:1', 'user:2', 'user:3'])).toEqual([{ name: 'Ada', roles: ['admin'] }, 2, undefined]);
-    expect(await keyv.delete('user:2')).toBe(true);
-    expect(await keyv.get('user:2')).toBeUndefined();
-    await keyv.set('short', 'x', 1_100);
-    expect(await keyv.get('short')).toBe('x');
-    await sleep(2_300);
-    expect(await keyv.get('short')).toBeUndefined();
-    await keyv.clear();
-    expect(await keyv.get('user:1')).toBeUndefined();
-  });
+  it.skipIf(!mode.available)(
+    'Keyv: set/get/has/delete/clear, values round-trip, getMany and deleteMany, the TTL expires the entry',
+    async () => {
+      const cache = make();
+      const keyv = new Keyv({ store: createKeyvStore(cache), namespace: 'app' });
+      await keyv.set('user:1', { name: 'Ada', roles: ['admin'] });
+      expect(await keyv.get('user:1')).toEqual({ name: 'Ada', roles: ['admin'] });
+      expect(await keyv.has('user:1')).toBe(true);
+      // Keyv prefixes its namespace; the cache holds the key as given.
+      expect(await cache.has('app:user:1')).toBe(true);
+      await keyv.set('user:2', 2);
+      expect(await keyv.get(['user:1', 'user:2', 'user:3'])).toEqual([{ name: 'Ada', roles: ['admin'] }, 2, undefined]);
+      expect(await keyv.delete('user:2')).toBe(true);
+      expect(await keyv.get('user:2')).toBeUndefined();
+      await keyv.set('short', 'x', 1_100);
+      expect(await keyv.get('short')).toBe('x');
+      await sleep(2_300);
+      expect(await keyv.get('short')).toBeUndefined();
+      await keyv.clear();
+      expect(await keyv.get('user:1')).toBeUndefined();
+    },
+  );
 
   it.skipIf(!mode.available)('cache-manager: set/get/del, wrap calls the function once, mget', async () => {
     const cache = make();
@@ -96,6 +106,8 @@ describe('createKeyvStore options', () => {
     expect(() => createKeyvStore({} as Cache)).toThrow(expect.objectContaining({ code: 'CACHE_INVALID_OPTIONS' }));
     const cache = createCache({ ttlJitter: 0 });
     caches.push(cache);
-    expect(() => createKeyvStore(cache, { defaultTtl: -1 })).toThrow(expect.objectContaining({ code: 'CACHE_INVALID_OPTIONS' }));
+    expect(() => createKeyvStore(cache, { defaultTtl: -1 })).toThrow(
+      expect.objectContaining({ code: 'CACHE_INVALID_OPTIONS' }),
+    );
   });
 });

@@ -40,10 +40,14 @@ describe.skipIf(!redisUp)('wrap lock lease (two instances, shared Redis)', () =>
     const first = a.wrap('k', slow, { ttl: 60 });
     // b asks once a holds the lock.
     await new Promise((r) => setTimeout(r, 50));
-    const second = b.wrap('k', async () => {
-      calls++;
-      return 'from-b';
-    }, { ttl: 60 });
+    const second = b.wrap(
+      'k',
+      async () => {
+        calls++;
+        return 'from-b';
+      },
+      { ttl: 60 },
+    );
     expect(await Promise.all([first, second])).toEqual(['from-a', 'from-a']);
     expect(calls).toBe(1);
   });
@@ -63,10 +67,14 @@ describe.skipIf(!redisUp)('wrap lock lease (two instances, shared Redis)', () =>
     expect(waited).toBeLessThan(LEASE_MS + 5_000);
   });
 
-  it("a waiter waits at most its own hardTimeoutMs for a live holder", async () => {
+  it('a waiter waits at most its own hardTimeoutMs for a live holder', async () => {
     const [a, b] = pair();
     await Promise.all([a.set('warm', 1), b.set('warm', 1)]);
-    const holding = a.wrap('h', () => new Promise<string>((resolve) => setTimeout(() => resolve('late'), LEASE_MS * 10)), { ttl: 60 });
+    const holding = a.wrap(
+      'h',
+      () => new Promise<string>((resolve) => setTimeout(() => resolve('late'), LEASE_MS * 10)),
+      { ttl: 60 },
+    );
     await new Promise((r) => setTimeout(r, 50));
     const started = Date.now();
     const own = await b.wrap('h', async () => 'own', { ttl: 60, hardTimeoutMs: LEASE_MS * 2 });

@@ -17,7 +17,8 @@ interface Line {
 
 function recordingLogger(): CacheLogger & { lines: Line[] } {
   const lines: Line[] = [];
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) => void lines.push({ level, fields, message });
+  const at = (level: string) => (fields: Record<string, unknown>, message: string) =>
+    void lines.push({ level, fields, message });
   return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }
 
@@ -94,7 +95,10 @@ describe.skipIf(!redisOk)('logger option (private redis-server)', () => {
   it('writes through a real pino logger', async () => {
     const port = await freePort();
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'debug' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     cache = createCache({ redis: `redis://app:${PASSWORD}@127.0.0.1:${port}`, logger, name: 'sessions' });
     expect(await until(() => lines.length > 0, 5_000)).toBe(true);
     await cache.get('k');

@@ -189,7 +189,7 @@ describe.skipIf(!redisOk)('Redis faults (private redis-server)', () => {
     await expectInRedis(url, 'late:after');
   });
 
-  it("an ioredis client passed in, on ioredis defaults: no call waits in its offline queue, and the cache does not close it", async () => {
+  it('an ioredis client passed in, on ioredis defaults: no call waits in its offline queue, and the cache does not close it', async () => {
     const server = await startRedis();
     cleanups.push(() => server.stop());
     const client = new Redis(server.url); // ioredis defaults: offline queue, 20 retries per request, no command timeout
@@ -244,14 +244,16 @@ describe('black-holed Redis (a TCP server that accepts and never answers)', () =
       expect(await cache.wrap(`k${i % 20}`, () => i)).toBe(i % 20);
       durations.push(performance.now() - started);
     }
-    expect(await waitUntil(() => sockets.size > 0, 2_000), 'the client did connect to the black hole').toBeLessThan(2_000);
+    expect(await waitUntil(() => sockets.size > 0, 2_000), 'the client did connect to the black hole').toBeLessThan(
+      2_000,
+    );
     expect(durations[0]).toBeLessThan(DEADLINE_MS + SLACK_MS);
     expect(Math.max(...durations)).toBeLessThan(DEADLINE_MS + SLACK_MS);
     expect(cache.stats().redis).toBe('down');
     expect(cache.stats().hits.memory).toBe(180);
   });
 
-  it("an ioredis client passed in, on defaults, pointed at the black hole: calls still settle within the deadline", async () => {
+  it('an ioredis client passed in, on defaults, pointed at the black hole: calls still settle within the deadline', async () => {
     const port = await blackHole();
     const client = new Redis({ host: '127.0.0.1', port });
     client.on('error', () => {});

@@ -19,7 +19,8 @@ interface Logged {
 
 function recordingLogger(): CacheLogger & { lines: Logged[] } {
   const lines: Logged[] = [];
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) => void lines.push({ level, fields, message });
+  const at = (level: string) => (fields: Record<string, unknown>, message: string) =>
+    void lines.push({ level, fields, message });
   return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }
 
@@ -40,21 +41,35 @@ describe.skipIf(!redisUp)('Redis version detection', () => {
     const version = parseRedisVersion(info);
     expect(version?.text).toBe(cli);
     expect(version?.major).toBeGreaterThanOrEqual(7);
-    expect(parseRedisVersion('# Server\r\nredis_version:6.2\r\nredis_mode:standalone\r\n')).toMatchObject({ major: 6, minor: 2, patch: 0 });
-    expect(parseRedisVersion('# Server\r\nvalkey_version:8.0.1\r\nredis_version:7.2.4\r\n')).toMatchObject({ major: 7, minor: 2, patch: 4 });
+    expect(parseRedisVersion('# Server\r\nredis_version:6.2\r\nredis_mode:standalone\r\n')).toMatchObject({
+      major: 6,
+      minor: 2,
+      patch: 0,
+    });
+    expect(parseRedisVersion('# Server\r\nvalkey_version:8.0.1\r\nredis_version:7.2.4\r\n')).toMatchObject({
+      major: 7,
+      minor: 2,
+      patch: 4,
+    });
     expect(parseRedisVersion('# Server\r\nredis_mode:standalone\r\n')).toBeUndefined();
     expect(parseRedisVersion('x_redis_version:9.0.0\r\n')).toBeUndefined();
   });
 
   /** A client on the shared Redis that reports `version` in INFO and counts the tag-TTL commands it sends. */
-  function clientReporting(version: string | undefined): { client: Redis; counts: { pexpireFlags: number; eval: number } } {
+  function clientReporting(version: string | undefined): {
+    client: Redis;
+    counts: { pexpireFlags: number; eval: number };
+  } {
     const client = redis.newClient();
     const counts = { pexpireFlags: 0, eval: 0 };
     const info = client.info.bind(client) as (section: string) => Promise<string>;
     const pexpire = client.pexpire.bind(client) as (...args: unknown[]) => Promise<number>;
     const evalScript = client.eval.bind(client) as (...args: unknown[]) => Promise<unknown>;
     if (version !== undefined) {
-      Object.assign(client, { info: async (section: string) => (await info(section)).replace(/^redis_version:.*$/m, `redis_version:${version}\r`) });
+      Object.assign(client, {
+        info: async (section: string) =>
+          (await info(section)).replace(/^redis_version:.*$/m, `redis_version:${version}\r`),
+      });
     }
     Object.assign(client, {
       pexpire: (...args: unknown[]) => {
@@ -69,7 +84,11 @@ describe.skipIf(!redisUp)('Redis version detection', () => {
     return { client, counts };
   }
 
-  async function connected(cache: Cache, logger: ReturnType<typeof recordingLogger>, detected: (l: Logged) => boolean): Promise<void> {
+  async function connected(
+    cache: Cache,
+    logger: ReturnType<typeof recordingLogger>,
+    detected: (l: Logged) => boolean,
+  ): Promise<void> {
     const deadline = Date.now() + 10_000;
     while ((cache.stats().redis !== 'up' || !logger.lines.some(detected)) && Date.now() < deadline) await sleep(10);
     expect(cache.stats().redis).toBe('up');
@@ -84,7 +103,14 @@ describe.skipIf(!redisUp)('Redis version detection', () => {
       const { client, counts } = clientReporting(version);
       const logger = recordingLogger();
       const prefix = `${redis.prefix}${expected}`;
-      const cache = createCache({ redis: client, prefix, logger, ttlJitter: 0, operationTimeoutMs: 1_000, distributedLock: false });
+      const cache = createCache({
+        redis: client,
+        prefix,
+        logger,
+        ttlJitter: 0,
+        operationTimeoutMs: 1_000,
+        distributedLock: false,
+      });
       caches.push(cache);
       await connected(cache, logger, (l) => l.fields.redisVersion !== undefined);
       const detected = logger.lines.find((l) => l.fields.redisVersion !== undefined)!;

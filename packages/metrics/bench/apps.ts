@@ -55,7 +55,11 @@ export function buildApp(variant: Variant): BenchApp {
       g.inc();
       res.once('close', () => {
         g.dec();
-        const labels = { method: req.method, route: req.route ? req.baseUrl + String(req.route.path) : '__unmatched__', status_code: String(res.statusCode) };
+        const labels = {
+          method: req.method,
+          route: req.route ? req.baseUrl + String(req.route.path) : '__unmatched__',
+          status_code: String(res.statusCode),
+        };
         h.observe(labels, (performance.now() - start) / 1000);
         c.inc(labels);
       });

@@ -23,7 +23,10 @@ interface Server {
 }
 
 async function startServer(variant: Variant): Promise<Server> {
-  const child = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [], { env: { ...process.env, BENCH_VARIANT: variant, NODE_ENV: 'production' }, execArgv: ['--import', 'tsx'] });
+  const child = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [], {
+    env: { ...process.env, BENCH_VARIANT: variant, NODE_ENV: 'production' },
+    execArgv: ['--import', 'tsx'],
+  });
   const [ready] = (await once(child, 'message')) as [{ type: string; port: number }];
   return {
     variant,
@@ -64,9 +67,17 @@ async function m1(): Promise<string> {
   const candidates: Record<string, () => Promise<M1Run>> = {};
   for (const s of servers) {
     candidates[s.variant] = async () => {
-      await measureThroughput(() => get(agent, s.port, '/users/42'), { concurrency: CONCURRENCY, durationMs: 300, warmupMs: 0 });
+      await measureThroughput(() => get(agent, s.port, '/users/42'), {
+        concurrency: CONCURRENCY,
+        durationMs: 300,
+        warmupMs: 0,
+      });
       const before = await s.cpu();
-      const m = await measureThroughput(() => get(agent, s.port, '/users/42'), { concurrency: CONCURRENCY, durationMs: SECONDS * 1000, warmupMs: 0 });
+      const m = await measureThroughput(() => get(agent, s.port, '/users/42'), {
+        concurrency: CONCURRENCY,
+        durationMs: SECONDS * 1000,
+        warmupMs: 0,
+      });
       const after = await s.cpu();
       return { rps: m.opsPerSec, cpuPerReq: (after - before) / m.ops, p50: m.p50Ms };
     };
@@ -75,7 +86,8 @@ async function m1(): Promise<string> {
   agent.destroy();
   for (const s of servers) s.child.kill();
   // Ratios per round (same round = same neighbours), then the median over rounds.
-  const perRound = (v: string, field: keyof M1Run) => median(runs[v]!.map((r, i) => r[field] / runs['bare']![i]![field]));
+  const perRound = (v: string, field: keyof M1Run) =>
+    median(runs[v]!.map((r, i) => r[field] / runs['bare']![i]![field]));
   const rows = VARIANTS.map((v) => [
     v === 'org' ? '**@org/metrics** (app.use)' : v === 'org-wrap' ? '**@org/metrics** (wrap)' : v,
     median(runs[v]!.map((r) => r.rps)),
@@ -88,7 +100,20 @@ async function m1(): Promise<string> {
   const bareCpu = median(runs['bare']!.map((r) => r.cpuPerReq));
   const isolated = isolatedCost();
   const note = `\n\n@org/metrics middleware measured in isolation (same run, fake req/res, 5 x 100,000 calls incl. the 'close' listener): **${isolated.toFixed(2)} µs per request**, ${((isolated / bareCpu) * 100).toFixed(1)}% of bare Express's ${bareCpu.toFixed(0)} µs server CPU per request.`;
-  return markdownTable(['variant', 'req/s (median)', 'req/s vs bare (per-round median)', 'server CPU µs/req', 'CPU vs bare (per-round median)', 'CPU vs bare (ratio of medians)', 'p50 ms'], rows) + note;
+  return (
+    markdownTable(
+      [
+        'variant',
+        'req/s (median)',
+        'req/s vs bare (per-round median)',
+        'server CPU µs/req',
+        'CPU vs bare (per-round median)',
+        'CPU vs bare (ratio of medians)',
+        'p50 ms',
+      ],
+      rows,
+    ) + note
+  );
 }
 
 /** The middleware's own cost without sockets or scheduling: what the HTTP rounds cannot resolve through the noise. */
@@ -131,7 +156,11 @@ async function m2(): Promise<string> {
     await get(agent, port, '/users/1');
     const count = async () => {
       const h = (await registry!.getMetricsAsJSON()).find((m) => m.name === 'http_request_duration_seconds')!;
-      const sets = new Set((h.values as { metricName?: string; labels: object }[]).filter((v) => v.metricName?.endsWith('_count')).map((v) => JSON.stringify(v.labels)));
+      const sets = new Set(
+        (h.values as { metricName?: string; labels: object }[])
+          .filter((v) => v.metricName?.endsWith('_count'))
+          .map((v) => JSON.stringify(v.labels)),
+      );
       const text = await registry!.metrics();
       return { sets: sets.size, series: text.split('\n').filter((l) => l && !l.startsWith('#')).length };
     };
@@ -141,7 +170,11 @@ async function m2(): Promise<string> {
       await Promise.all(Array.from({ length: 10 }, () => get(agent, port, `/${rand()}/${rand()}`)));
     }
     const after = await count();
-    rows.push([variant === 'org' ? '**@org/metrics** (app.use)' : variant === 'org-wrap' ? '**@org/metrics** (wrap)' : variant, `${before.sets} → ${after.sets}`, `${before.series} → ${after.series}`]);
+    rows.push([
+      variant === 'org' ? '**@org/metrics** (app.use)' : variant === 'org-wrap' ? '**@org/metrics** (wrap)' : variant,
+      `${before.sets} → ${after.sets}`,
+      `${before.series} → ${after.series}`,
+    ]);
     agent.destroy();
     server.closeAllConnections();
     server.close();
@@ -153,10 +186,22 @@ async function m2(): Promise<string> {
 async function m6(): Promise<string> {
   // 133 label sets x (11 buckets + Inf + sum + count) + a counter per set = 1,995 series, as in the research.
   const metrics = createMetrics({ runtime: false });
-  const h = metrics.histogram({ name: 'http_request_duration_seconds', help: 'Duration.', labelNames: ['method', 'route', 'status_code'] });
-  const c = metrics.counter({ name: 'http_requests_total', help: 'Requests.', labelNames: ['method', 'route', 'status_code'] });
+  const h = metrics.histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Duration.',
+    labelNames: ['method', 'route', 'status_code'],
+  });
+  const c = metrics.counter({
+    name: 'http_requests_total',
+    help: 'Requests.',
+    labelNames: ['method', 'route', 'status_code'],
+  });
   for (let i = 0; i < 133; i++) {
-    const labels = { method: i % 2 ? 'GET' : 'POST', route: `/v1/resource${i}/:id`, status_code: String(200 + (i % 3)) };
+    const labels = {
+      method: i % 2 ? 'GET' : 'POST',
+      route: `/v1/resource${i}/:id`,
+      status_code: String(200 + (i % 3)),
+    };
     for (let k = 0; k < 20; k++) h.observe(labels, Math.random() * 2);
     c.inc(labels, 20);
   }
@@ -201,28 +246,52 @@ async function m6(): Promise<string> {
   }
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const scrape = (port: number) => time(() => get(agent, port, '/metrics'), 50);
-  const httpRuns = await interleave(4, { 'org metricsHandler': () => scrape(ports[1]!), 'hand-written prom-client': () => scrape(ports[0]!) });
+  const httpRuns = await interleave(4, {
+    'org metricsHandler': () => scrape(ports[1]!),
+    'hand-written prom-client': () => scrape(ports[0]!),
+  });
   agent.destroy();
   for (const s of [handServer, orgHandlerServer]) s.close();
   metrics.close();
 
   const flat = (runs: number[][]) => runs.flat();
   const base = median(flat(ser['prom-client']!));
-  const rows: (string | number)[][] = Object.entries(ser).map(([name, runs]) => [name.startsWith('org') ? `**@org/metrics ${name.slice(3).trim()}**`.replace(' **', '**') : name, median(flat(runs)), ratio(median(flat(runs)), base)]);
+  const rows: (string | number)[][] = Object.entries(ser).map(([name, runs]) => [
+    name.startsWith('org') ? `**@org/metrics ${name.slice(3).trim()}**`.replace(' **', '**') : name,
+    median(flat(runs)),
+    ratio(median(flat(runs)), base),
+  ]);
   const httpBase = median(flat(httpRuns['hand-written prom-client']!));
-  rows.push(['HTTP GET /metrics, **@org/metrics metricsHandler** (200 sequential)', median(flat(httpRuns['org metricsHandler']!)), ratio(median(flat(httpRuns['org metricsHandler']!)), httpBase)]);
+  rows.push([
+    'HTTP GET /metrics, **@org/metrics metricsHandler** (200 sequential)',
+    median(flat(httpRuns['org metricsHandler']!)),
+    ratio(median(flat(httpRuns['org metricsHandler']!)), httpBase),
+  ]);
   rows.push(['HTTP GET /metrics, hand-written prom-client server (200 sequential)', httpBase, '1.00x']);
   return `${series} series, ${ours.body.length.toLocaleString('en-US')} bytes\n\n${markdownTable(['what', 'median ms', 'ratio'], rows)}`;
 }
 
 const started = Date.now();
 const versions = await versionsOf(['express', 'prom-client', 'express-prom-bundle'], import.meta.url);
-console.log(`# @org/metrics benchmark\n\nNode ${process.version}, ${os.cpus().length} CPU (${os.cpus()[0]?.model.trim()}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log(`Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-console.log(`\n## Overhead per request (GET /users/:id, ${CONCURRENCY} keep-alive connections, ${ROUNDS} interleaved rounds x ${SECONDS} s, ratios per round then median)\n`);
+console.log(
+  `# @org/metrics benchmark\n\nNode ${process.version}, ${os.cpus().length} CPU (${os.cpus()[0]?.model.trim()}), load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
+console.log(
+  `Versions: ${Object.entries(versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+);
+console.log(
+  `\n## Overhead per request (GET /users/:id, ${CONCURRENCY} keep-alive connections, ${ROUNDS} interleaved rounds x ${SECONDS} s, ratios per round then median)\n`,
+);
 console.log(await m1());
 console.log('\n## Cardinality after 300 random-id and 300 unknown-path requests\n');
 console.log(await m2());
-console.log('\n## Exposition cost (10 interleaved rounds x 30 serialisations; HTTP 4 rounds x 50 sequential scrapes)\n');
+console.log(
+  '\n## Exposition cost (10 interleaved rounds x 30 serialisations; HTTP 4 rounds x 50 sequential scrapes)\n',
+);
 console.log(await m6());
 console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);

@@ -29,7 +29,9 @@ assert.match((await compat.scrape()).body, /^nodejs_active_handles_total /m);
 compat.close();
 
 // The dashboard and the rules ship in the tarball, as package exports.
-const dashboard = JSON.parse(readFileSync(fileURLToPath(import.meta.resolve('@org/metrics/dashboards/http.json')), 'utf8'));
+const dashboard = JSON.parse(
+  readFileSync(fileURLToPath(import.meta.resolve('@org/metrics/dashboards/http.json')), 'utf8'),
+);
 assert.equal(dashboard.uid, 'org-metrics-http');
 const rules = readFileSync(fileURLToPath(import.meta.resolve('@org/metrics/alerts/http.yml')), 'utf8');
 assert.match(rules, /alert: HttpAvailabilityBudgetBurnFast/);

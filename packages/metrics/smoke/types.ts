@@ -1,15 +1,37 @@
-import { createExternalApiMetrics, createMetrics, metricsHandler, type Metrics, type MetricsOptions } from '@org/metrics';
+import {
+  createExternalApiMetrics,
+  createMetrics,
+  metricsHandler,
+  type Metrics,
+  type MetricsOptions,
+} from '@org/metrics';
 import { createServer } from 'node:http';
 import express from 'express';
 import { httpMetrics, type HttpMetricsOptions } from '@org/metrics/express';
 import type { FastifyPluginCallback, RouteHandlerMethod } from 'fastify';
 import type { Handler, MiddlewareHandler } from 'hono';
-import { httpMetrics as fastifyMetrics, metricsHandler as fastifyHandler, type HttpMetricsOptions as FastifyOptions } from '@org/metrics/fastify';
-import { httpMetrics as honoMetrics, metricsHandler as honoHandler, type HttpMetricsOptions as HonoOptions } from '@org/metrics/hono';
+import {
+  httpMetrics as fastifyMetrics,
+  metricsHandler as fastifyHandler,
+  type HttpMetricsOptions as FastifyOptions,
+} from '@org/metrics/fastify';
+import {
+  httpMetrics as honoMetrics,
+  metricsHandler as honoHandler,
+  type HttpMetricsOptions as HonoOptions,
+} from '@org/metrics/hono';
 
-const options: MetricsOptions = { defaultLabels: { service: 'api' }, runtime: { eventLoopResolutionMs: 20 }, runtimeNames: 'prom-client' };
+const options: MetricsOptions = {
+  defaultLabels: { service: 'api' },
+  runtime: { eventLoopResolutionMs: 20 },
+  runtimeNames: 'prom-client',
+};
 const metrics: Metrics = createMetrics(options);
-const analyses = metrics.counter({ name: 'workflow_analysis_total', help: 'Analyses.', labelNames: ['tier', 'status'] as const });
+const analyses = metrics.counter({
+  name: 'workflow_analysis_total',
+  help: 'Analyses.',
+  labelNames: ['tier', 'status'] as const,
+});
 analyses.inc({ tier: 'pro', status: 'completed' });
 const ghl = createExternalApiMetrics(metrics, { name: 'ghl' });
 ghl.record('/contacts/:id', 0.12, 200);
@@ -24,7 +46,10 @@ export const handler = metricsHandler(metrics, { bearerToken: 'a-token-of-16-cha
 export const server = createServer(httpMetrics(metrics).wrap(express()));
 
 const fastifyOptions: FastifyOptions = { maxRoutes: 50, exemplar: (request) => ({ trace_id: String(request.id) }) };
-const honoOptions: HonoOptions = { exclude: ['/metrics'], exemplar: (c) => ({ trace_id: c.req.header('x-trace-id') ?? '' }) };
+const honoOptions: HonoOptions = {
+  exclude: ['/metrics'],
+  exemplar: (c) => ({ trace_id: c.req.header('x-trace-id') ?? '' }),
+};
 export const fastifyPlugin: FastifyPluginCallback = fastifyMetrics(metrics, fastifyOptions);
 export const fastifyScrape: RouteHandlerMethod = fastifyHandler(metrics);
 export const honoMiddleware: MiddlewareHandler = honoMetrics(metrics, honoOptions);

@@ -16,16 +16,26 @@ export function createCacheMetrics(metrics: Metrics, options: CacheMetricsOption
   if (!WORD.test(cache)) throw new MetricsOptionsError(`createCacheMetrics: name must match ${String(WORD)}`);
   const existing = <M>(name: string, labels: readonly string[]): M | undefined => {
     const m = metrics.registry.getSingleMetric(name) as unknown as { labelNames?: string[] } | undefined;
-    return m && m.labelNames?.length === labels.length && labels.every((l) => m.labelNames!.includes(l)) ? (m as M) : undefined;
+    return m && m.labelNames?.length === labels.length && labels.every((l) => m.labelNames!.includes(l))
+      ? (m as M)
+      : undefined;
   };
   const counterLabels = ['cache', 'tier'] as const;
   const durationLabels = ['cache', 'operation', 'tier'] as const;
   const hits =
     existing<Counter<'cache' | 'tier'>>('cache_hits_total', counterLabels) ??
-    metrics.counter({ name: 'cache_hits_total', help: 'Cache reads answered with a value, by tier.', labelNames: counterLabels });
+    metrics.counter({
+      name: 'cache_hits_total',
+      help: 'Cache reads answered with a value, by tier.',
+      labelNames: counterLabels,
+    });
   const misses =
     existing<Counter<'cache' | 'tier'>>('cache_misses_total', counterLabels) ??
-    metrics.counter({ name: 'cache_misses_total', help: 'Cache reads that found no value, by tier.', labelNames: counterLabels });
+    metrics.counter({
+      name: 'cache_misses_total',
+      help: 'Cache reads that found no value, by tier.',
+      labelNames: counterLabels,
+    });
   const duration =
     existing<Histogram<'cache' | 'operation' | 'tier'>>('cache_operation_duration_seconds', durationLabels) ??
     metrics.histogram({

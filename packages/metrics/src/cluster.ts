@@ -23,15 +23,22 @@ interface CollectReply {
  * the function that stops answering. A worker that never calls this simply times out on the primary.
  */
 export function serveClusterMetrics(metrics: Metrics): () => void {
-  if (!metrics || typeof metrics.collect !== 'function') throw new MetricsOptionsError('serveClusterMetrics needs the handle createMetrics() returned');
-  if (typeof process.send !== 'function') throw new MetricsOptionsError('serveClusterMetrics must run in a cluster worker (process.send is missing)');
+  if (!metrics || typeof metrics.collect !== 'function')
+    throw new MetricsOptionsError('serveClusterMetrics needs the handle createMetrics() returned');
+  if (typeof process.send !== 'function')
+    throw new MetricsOptionsError('serveClusterMetrics must run in a cluster worker (process.send is missing)');
   const onMessage = (message: unknown) => {
     const m = message as Partial<CollectRequest> | null;
     if (!m || m.type !== REQUEST || typeof m.id !== 'string') return;
     const id = m.id;
     metrics.collect().then(
       (families) => process.send?.({ type: REPLY, id, families } satisfies CollectReply),
-      (error: unknown) => process.send?.({ type: REPLY, id, error: error instanceof Error ? error.name : 'Error' } satisfies CollectReply),
+      (error: unknown) =>
+        process.send?.({
+          type: REPLY,
+          id,
+          error: error instanceof Error ? error.name : 'Error',
+        } satisfies CollectReply),
     );
   };
   process.on('message', onMessage);
@@ -40,9 +47,12 @@ export function serveClusterMetrics(metrics: Metrics): () => void {
   };
 }
 
-type Worker = NonNullable<(typeof cluster.workers)>[string];
+type Worker = NonNullable<typeof cluster.workers>[string];
 
-function askWorker(worker: Worker, timeoutMs: number): Promise<MetricFamily[] | { failure: 'timeout' | 'exited' | 'send_failed' | 'worker_error' }> {
+function askWorker(
+  worker: Worker,
+  timeoutMs: number,
+): Promise<MetricFamily[] | { failure: 'timeout' | 'exited' | 'send_failed' | 'worker_error' }> {
   return new Promise((resolve) => {
     if (!worker || !worker.isConnected() || worker.isDead()) {
       resolve({ failure: 'exited' });
@@ -90,12 +100,24 @@ function labelKey(labels: Record<string, string | number> | undefined): string {
  * metric's `aggregator` (sum by default, `max` for event-loop lag, `omit` for per-process constants).
  */
 export function aggregateFamilies(perProcess: readonly MetricFamily[][]): MetricFamily[] {
-  const byName = new Map<string, { family: MetricFamily; samples: Map<string, { sample: Sample; values: number[] }> }>();
+  const byName = new Map<
+    string,
+    { family: MetricFamily; samples: Map<string, { sample: Sample; values: number[] }> }
+  >();
   for (const families of perProcess) {
     for (const family of families) {
       let entry = byName.get(family.name);
       if (!entry) {
-        entry = { family: { name: family.name, help: family.help, type: family.type, aggregator: family.aggregator, values: [] }, samples: new Map() };
+        entry = {
+          family: {
+            name: family.name,
+            help: family.help,
+            type: family.type,
+            aggregator: family.aggregator,
+            values: [],
+          },
+          samples: new Map(),
+        };
         byName.set(family.name, entry);
       } else if (entry.family.type !== family.type) {
         continue;
@@ -104,7 +126,15 @@ export function aggregateFamilies(perProcess: readonly MetricFamily[][]): Metric
         const key = `${sample.metricName ?? ''}\u0000${labelKey(sample.labels)}`;
         const slot = entry.samples.get(key);
         if (slot) slot.values.push(sample.value);
-        else entry.samples.set(key, { sample: { value: 0, labels: sample.labels, ...(sample.metricName ? { metricName: sample.metricName } : {}) }, values: [sample.value] });
+        else
+          entry.samples.set(key, {
+            sample: {
+              value: 0,
+              labels: sample.labels,
+              ...(sample.metricName ? { metricName: sample.metricName } : {}),
+            },
+            values: [sample.value],
+          });
       }
     }
   }
@@ -146,11 +176,22 @@ export function aggregateFamilies(perProcess: readonly MetricFamily[][]): Metric
  * `metrics_cluster_workers{state}` says how complete the data is.
  */
 export function createClusterAggregator(metrics: Metrics, options: ClusterAggregatorOptions = {}): ClusterAggregator {
-  if (!metrics || typeof metrics.collect !== 'function') throw new MetricsOptionsError('createClusterAggregator needs the handle createMetrics() returned');
+  if (!metrics || typeof metrics.collect !== 'function')
+    throw new MetricsOptionsError('createClusterAggregator needs the handle createMetrics() returned');
   const timeoutMs = options.timeoutMs ?? 1000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new MetricsOptionsError('options.timeoutMs must be a positive number');
-  const errors = metrics.counter({ name: 'metrics_cluster_scrape_errors_total', help: 'Workers left out of a cluster scrape, by reason (timeout, exited, send_failed, worker_error).', labelNames: ['reason'] });
-  const workers = metrics.gauge({ name: 'metrics_cluster_workers', help: 'Workers asked in the latest cluster scrape, by whether they answered.', labelNames: ['state'], aggregator: 'first' });
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new MetricsOptionsError('options.timeoutMs must be a positive number');
+  const errors = metrics.counter({
+    name: 'metrics_cluster_scrape_errors_total',
+    help: 'Workers left out of a cluster scrape, by reason (timeout, exited, send_failed, worker_error).',
+    labelNames: ['reason'],
+  });
+  const workers = metrics.gauge({
+    name: 'metrics_cluster_workers',
+    help: 'Workers asked in the latest cluster scrape, by whether they answered.',
+    labelNames: ['state'],
+    aggregator: 'first',
+  });
   for (const reason of ['timeout', 'exited', 'send_failed', 'worker_error']) errors.inc({ reason }, 0);
   // A worker that dies between scrapes is gone from cluster.workers; its loss still has to show.
   const onExit = () => errors.inc({ reason: 'exited' });
@@ -182,7 +223,11 @@ export function createClusterAggregator(metrics: Metrics, options: ClusterAggreg
     async scrape(accept) {
       const format = negotiateFormat(accept);
       const { families } = await collect();
-      return { contentType: contentTypeOf(format), body: await expose([], format, { defaultLabels: metrics.defaultLabels }, families), format };
+      return {
+        contentType: contentTypeOf(format),
+        body: await expose([], format, { defaultLabels: metrics.defaultLabels }, families),
+        format,
+      };
     },
   };
 }

@@ -5,7 +5,35 @@ import type { ClientLike, InstrumentPoolOptions, Metrics, PoolLike } from './typ
 
 const POOLS = Symbol.for('@org/metrics.pools');
 const WRAPPED = Symbol.for('@org/metrics.wrapped-query');
-const OPERATIONS = new Set(['select', 'insert', 'update', 'delete', 'begin', 'commit', 'rollback', 'with', 'copy', 'create', 'alter', 'drop', 'truncate', 'set', 'savepoint', 'release', 'listen', 'notify', 'lock', 'explain', 'vacuum', 'analyze', 'call', 'do', 'show', 'prepare', 'execute']);
+const OPERATIONS = new Set([
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'begin',
+  'commit',
+  'rollback',
+  'with',
+  'copy',
+  'create',
+  'alter',
+  'drop',
+  'truncate',
+  'set',
+  'savepoint',
+  'release',
+  'listen',
+  'notify',
+  'lock',
+  'explain',
+  'vacuum',
+  'analyze',
+  'call',
+  'do',
+  'show',
+  'prepare',
+  'execute',
+]);
 
 /** First SQL keyword, lower-cased, from a closed list: the SQL text itself never becomes a label. */
 export function sqlOperation(text: unknown): string {
@@ -35,9 +63,11 @@ const codeOf = (error: unknown): string => {
  * out only if pg emits 'connect' for them, so do it at startup. Returns a function that undoes it.
  */
 export function instrumentPool(metrics: Metrics, pool: PoolLike, options: InstrumentPoolOptions = {}): () => void {
-  if (!pool || typeof pool.on !== 'function' || typeof pool.totalCount !== 'number') throw new MetricsOptionsError('instrumentPool needs a pg.Pool');
+  if (!pool || typeof pool.on !== 'function' || typeof pool.totalCount !== 'number')
+    throw new MetricsOptionsError('instrumentPool needs a pg.Pool');
   const name = options.name ?? 'default';
-  if (typeof name !== 'string' || !/^[a-zA-Z0-9_.-]{1,64}$/.test(name)) throw new MetricsOptionsError('options.name must be 1-64 characters of letters, digits, "_", "." or "-"');
+  if (typeof name !== 'string' || !/^[a-zA-Z0-9_.-]{1,64}$/.test(name))
+    throw new MetricsOptionsError('options.name must be 1-64 characters of letters, digits, "_", "." or "-"');
 
   const duration: Histogram<'pool' | 'operation'> = metrics.histogram({
     name: 'database_query_duration_seconds',
@@ -63,7 +93,9 @@ export function instrumentPool(metrics: Metrics, pool: PoolLike, options: Instru
       },
     });
   const gauges = [
-    gauge('database_connections_active', 'Pool connections checked out by callers.', (p) => Math.max(0, p.totalCount - p.idleCount)),
+    gauge('database_connections_active', 'Pool connections checked out by callers.', (p) =>
+      Math.max(0, p.totalCount - p.idleCount),
+    ),
     gauge('database_connections_idle', 'Pool connections open and idle.', (p) => p.idleCount),
     gauge('database_connections_waiting', 'Callers waiting for a pool connection.', (p) => p.waitingCount),
   ];

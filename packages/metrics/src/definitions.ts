@@ -10,9 +10,23 @@ export const DEFINITION = Symbol.for('@org/metrics.definition');
 /** Buckets of a histogram that sets none, in seconds. */
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-type AnyMetric = { name: string; help: string; type: string; labelNames?: readonly string[]; upperBounds?: readonly number[]; enableExemplars?: boolean; [DEFINITION]?: string };
+type AnyMetric = {
+  name: string;
+  help: string;
+  type: string;
+  labelNames?: readonly string[];
+  upperBounds?: readonly number[];
+  enableExemplars?: boolean;
+  [DEFINITION]?: string;
+};
 
-export function describe(type: string, help: string, labelNames: readonly string[], buckets?: readonly number[], exemplars = false): string {
+export function describe(
+  type: string,
+  help: string,
+  labelNames: readonly string[],
+  buckets?: readonly number[],
+  exemplars = false,
+): string {
   const parts = [`help=${JSON.stringify(help)}`, `labels=[${[...labelNames].sort().join(',')}]`];
   if (buckets) parts.push(`buckets=[${buckets.join(',')}]`);
   // An exemplar histogram's observe() takes an object, so mixing the two would break callers.
@@ -21,12 +35,25 @@ export function describe(type: string, help: string, labelNames: readonly string
 }
 
 function describeExisting(metric: AnyMetric): string {
-  return metric[DEFINITION] ?? describe(metric.type, metric.help, metric.labelNames ?? [], metric.type === 'histogram' ? metric.upperBounds : undefined, metric.enableExemplars === true);
+  return (
+    metric[DEFINITION] ??
+    describe(
+      metric.type,
+      metric.help,
+      metric.labelNames ?? [],
+      metric.type === 'histogram' ? metric.upperBounds : undefined,
+      metric.enableExemplars === true,
+    )
+  );
 }
 
 /** Throws `error()` unless `buckets` is a non-empty ascending list of finite numbers. */
 export function assertBuckets(buckets: unknown, error: () => Error): asserts buckets is readonly number[] {
-  if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))) {
+  if (
+    !Array.isArray(buckets) ||
+    buckets.length === 0 ||
+    buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))
+  ) {
     throw error();
   }
 }
@@ -48,15 +75,28 @@ export interface GetOrCreateOptions {
  * `reuse` accepts it), throws {@link MetricConflictError} naming both definitions otherwise, and creates
  * and registers it when the name is free.
  */
-export function getOrCreate<M>(registry: Registry, type: string, def: BaseDefinition<string>, create: () => M, options: GetOrCreateOptions = {}): M {
+export function getOrCreate<M>(
+  registry: Registry,
+  type: string,
+  def: BaseDefinition<string>,
+  create: () => M,
+  options: GetOrCreateOptions = {},
+): M {
   if (!def || typeof def.name !== 'string' || typeof def.help !== 'string' || def.help.length === 0) {
-    throw new MetricsError('a metric definition needs a string name and a non-empty help', { code: 'METRICS_INVALID_DEFINITION' });
+    throw new MetricsError('a metric definition needs a string name and a non-empty help', {
+      code: 'METRICS_INVALID_DEFINITION',
+    });
   }
   const wanted = describe(type, def.help, def.labelNames ?? [], options.buckets, options.exemplars);
   const existing = registry.getSingleMetric(def.name) as unknown as AnyMetric | undefined;
   if (existing) {
     const { reuse, describeRefused } = options;
-    if (reuse && !reuse(existing)) throw new MetricConflictError(def.name, describeRefused ? describeRefused(existing) : describeExisting(existing), wanted);
+    if (reuse && !reuse(existing))
+      throw new MetricConflictError(
+        def.name,
+        describeRefused ? describeRefused(existing) : describeExisting(existing),
+        wanted,
+      );
     const have = describeExisting(existing);
     if (have !== wanted) throw new MetricConflictError(def.name, have, wanted);
     return existing as unknown as M;
@@ -65,7 +105,10 @@ export function getOrCreate<M>(registry: Registry, type: string, def: BaseDefini
   try {
     metric = create();
   } catch (error) {
-    throw new MetricsError(`invalid definition of metric "${def.name}": ${(error as Error).message}`, { code: 'METRICS_INVALID_DEFINITION', cause: error });
+    throw new MetricsError(`invalid definition of metric "${def.name}": ${(error as Error).message}`, {
+      code: 'METRICS_INVALID_DEFINITION',
+      cause: error,
+    });
   }
   Object.defineProperty(metric, DEFINITION, { value: wanted, enumerable: false });
   // registers: [] then an explicit register: prom-client refuses exemplars on a registry whose

@@ -11,15 +11,21 @@ const NAME = /^[a-z][a-z0-9_]{0,31}$/;
 export function createDependencyHealth(metrics: Metrics, options: DependencyHealthOptions = {}): DependencyHealth {
   const checks = options.checks ?? {};
   const timeoutMs = options.timeoutMs ?? 500;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new MetricsOptionsError('options.timeoutMs must be a positive number');
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new MetricsOptionsError('options.timeoutMs must be a positive number');
   for (const [name, check] of Object.entries(checks)) {
-    if (!NAME.test(name)) throw new MetricsOptionsError(`options.checks: "${name}" must be lower case letters, digits and "_"`);
-    if (typeof check !== 'function') throw new MetricsOptionsError(`options.checks.${name} must be a function returning a promise`);
+    if (!NAME.test(name))
+      throw new MetricsOptionsError(`options.checks: "${name}" must be lower case letters, digits and "_"`);
+    if (typeof check !== 'function')
+      throw new MetricsOptionsError(`options.checks.${name} must be a function returning a promise`);
   }
   const run = async (check: () => Promise<unknown>): Promise<boolean> => {
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs)))]);
+      await Promise.race([
+        check(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs))),
+      ]);
       return true;
     } catch {
       return false;
@@ -33,12 +39,15 @@ export function createDependencyHealth(metrics: Metrics, options: DependencyHeal
     labelNames: ['dependency'],
     aggregator: 'min',
     async collect() {
-      await Promise.all(Object.entries(checks).map(async ([dependency, check]) => this.set({ dependency }, (await run(check)) ? 1 : 0)));
+      await Promise.all(
+        Object.entries(checks).map(async ([dependency, check]) => this.set({ dependency }, (await run(check)) ? 1 : 0)),
+      );
     },
   });
   return {
     set(dependency, up) {
-      if (!NAME.test(dependency)) throw new MetricsOptionsError(`dependency "${dependency}" must be lower case letters, digits and "_"`);
+      if (!NAME.test(dependency))
+        throw new MetricsOptionsError(`dependency "${dependency}" must be lower case letters, digits and "_"`);
       gauge.set({ dependency }, up ? 1 : 0);
     },
   };

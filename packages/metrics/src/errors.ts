@@ -1,6 +1,5 @@
 import type { MetricsErrorCode } from './types.js';
 
-
 /** Base class of every error @org/metrics throws; `code` is stable across versions, `cause` keeps the original error. */
 export class MetricsError extends Error {
   override readonly name: string = 'MetricsError';
@@ -30,9 +29,12 @@ export class MetricConflictError extends MetricsError {
   /** The definition that was refused. */
   readonly requested: string;
   constructor(metricName: string, existing: string, requested: string) {
-    super(`metric "${metricName}" is already registered as ${existing}; refusing the conflicting definition ${requested}`, {
-      code: 'METRICS_CONFLICT',
-    });
+    super(
+      `metric "${metricName}" is already registered as ${existing}; refusing the conflicting definition ${requested}`,
+      {
+        code: 'METRICS_CONFLICT',
+      },
+    );
     this.metricName = metricName;
     this.existing = existing;
     this.requested = requested;

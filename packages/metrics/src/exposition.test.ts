@@ -11,7 +11,10 @@ describe('negotiateFormat', () => {
     ['*/*', 'prometheus'],
     ['text/plain;version=0.0.4', 'prometheus'],
     ['application/openmetrics-text', 'openmetrics'],
-    ['application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'openmetrics'],
+    [
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+      'openmetrics',
+    ],
     ['text/plain;q=1, application/openmetrics-text;q=0.5', 'prometheus'],
     ['application/openmetrics-text;q=0, text/plain', 'prometheus'],
     ['application/json', 'prometheus'],
@@ -144,7 +147,11 @@ describe('expose', () => {
       t
         .split('\n')
         .filter((l) => l && !l.startsWith('#') && !l.startsWith('metrics_exposition'))
-        .map((l) => l.replace('Nan', 'NaN').replace(/\{([^}]*)\}/, (_m, inner: string) => `{${inner.split(',').sort().join(',')}}`))
+        .map((l) =>
+          l
+            .replace('Nan', 'NaN')
+            .replace(/\{([^}]*)\}/, (_m, inner: string) => `{${inner.split(',').sort().join(',')}}`),
+        )
         .sort();
     const theirs = norm(await reference.metrics());
     const mine = norm(ours);
@@ -160,7 +167,13 @@ describe('expose', () => {
     plain.observe(0.25);
     plain.observe(0.75);
     plain.observe(3);
-    const labelled = metrics.histogram({ name: 'labelled_seconds', help: 'Labelled.', labelNames: ['a', 'service'], buckets: [1, 2.5], exemplars: true });
+    const labelled = metrics.histogram({
+      name: 'labelled_seconds',
+      help: 'Labelled.',
+      labelNames: ['a', 'service'],
+      buckets: [1, 2.5],
+      exemplars: true,
+    });
     labelled.observe({ labels: { a: 'q"\\z', service: 'own' }, value: 2, exemplarLabels: { trace_id: 't1' } as never });
     labelled.observe({ labels: { a: 'p', service: 'own' }, value: 9, exemplarLabels: { trace_id: 't2' } as never });
     labelled.observe({ labels: { a: 'p', service: 'own' }, value: 0.5 });
@@ -199,7 +212,15 @@ describe('runtime metrics', () => {
   it('expose CPU, memory, event loop, GC and version series, and close() stops the collectors', async () => {
     const metrics = createMetrics();
     const body = (await metrics.scrape()).body;
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds_count{kind="major"}', 'nodejs_version_info{', 'nodejs_active_resources']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds_count{kind="major"}',
+      'nodejs_version_info{',
+      'nodejs_active_resources',
+    ]) {
       expect(body).toContain(name);
     }
     expect(Number(/^process_cpu_seconds_total (\S+)$/m.exec(body)![1])).toBeGreaterThan(0);
@@ -212,13 +233,30 @@ describe('runtime metrics', () => {
     const reading = { rss: 1001, heapTotal: 1002, heapUsed: 1003, external: 1004, arrayBuffers: 1005 };
     const usage = vi.spyOn(process, 'memoryUsage').mockImplementation(() => ({ ...reading }));
     const rss = vi.spyOn(process.memoryUsage, 'rss');
-    const gauges = (body: string) => body.split('\n').filter((l) => /^(process_resident_memory|nodejs_heap_size_total|nodejs_heap_size_used|nodejs_external_memory)_bytes /.test(l));
-    expect(gauges((await metrics.scrape()).body)).toEqual(['process_resident_memory_bytes 1001', 'nodejs_heap_size_total_bytes 1002', 'nodejs_heap_size_used_bytes 1003', 'nodejs_external_memory_bytes 1004']);
+    const gauges = (body: string) =>
+      body
+        .split('\n')
+        .filter((l) =>
+          /^(process_resident_memory|nodejs_heap_size_total|nodejs_heap_size_used|nodejs_external_memory)_bytes /.test(
+            l,
+          ),
+        );
+    expect(gauges((await metrics.scrape()).body)).toEqual([
+      'process_resident_memory_bytes 1001',
+      'nodejs_heap_size_total_bytes 1002',
+      'nodejs_heap_size_used_bytes 1003',
+      'nodejs_external_memory_bytes 1004',
+    ]);
     expect(usage).toHaveBeenCalledTimes(1);
     await new Promise((resolve) => setImmediate(resolve));
     reading.rss = 2001;
     reading.heapUsed = 2003;
-    expect(gauges((await metrics.scrape('application/openmetrics-text')).body)).toEqual(['process_resident_memory_bytes 2001', 'nodejs_heap_size_total_bytes 1002', 'nodejs_heap_size_used_bytes 2003', 'nodejs_external_memory_bytes 1004']);
+    expect(gauges((await metrics.scrape('application/openmetrics-text')).body)).toEqual([
+      'process_resident_memory_bytes 2001',
+      'nodejs_heap_size_total_bytes 1002',
+      'nodejs_heap_size_used_bytes 2003',
+      'nodejs_external_memory_bytes 1004',
+    ]);
     expect(usage).toHaveBeenCalledTimes(2);
     expect(rss).not.toHaveBeenCalled();
     metrics.close();

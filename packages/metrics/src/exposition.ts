@@ -25,7 +25,11 @@ export function negotiateFormat(accept: string | undefined | null): ExpositionFo
     }
     if (!(q > 0)) continue;
     const format: ExpositionFormat | undefined =
-      mediaType === 'application/openmetrics-text' ? 'openmetrics' : mediaType === 'text/plain' || mediaType === '*/*' ? 'prometheus' : undefined;
+      mediaType === 'application/openmetrics-text'
+        ? 'openmetrics'
+        : mediaType === 'text/plain' || mediaType === '*/*'
+          ? 'prometheus'
+          : undefined;
     // Ties go to OpenMetrics: a scraper that lists it at all prefers it (Prometheus sends it first).
     if (format && (q > bestQ || (q === bestQ && format === 'openmetrics'))) {
       best = format;
@@ -64,7 +68,8 @@ function formatLabelPairs(labels: Record<string, string | number> | undefined): 
     out += `${out ? ',' : ''}${key}="${escapeLabelValue(String(v))}"`;
   }
   const le = labels['le'];
-  if (le !== undefined) out += `${out ? ',' : ''}le="${typeof le === 'number' ? formatValue(le) : escapeLabelValue(le)}"`;
+  if (le !== undefined)
+    out += `${out ? ',' : ''}le="${typeof le === 'number' ? formatValue(le) : escapeLabelValue(le)}"`;
   return out;
 }
 
@@ -79,7 +84,16 @@ interface HistogramInternals {
   name: string;
   help: string;
   upperBounds: number[];
-  hashMap: Record<string, { labels: Record<string, string | number>; bucketValues: Record<string, number>; sum: number; count: number; bucketExemplars?: Record<string, Sample['exemplar']> }>;
+  hashMap: Record<
+    string,
+    {
+      labels: Record<string, string | number>;
+      bucketValues: Record<string, number>;
+      sum: number;
+      count: number;
+      bucketExemplars?: Record<string, Sample['exemplar']>;
+    }
+  >;
   collect?: () => unknown;
 }
 
@@ -166,7 +180,8 @@ interface Entry {
 }
 
 function exemplarSuffix(exemplar: Sample['exemplar']): string {
-  if (!exemplar || !exemplar.labelSet || Object.keys(exemplar.labelSet).length === 0 || exemplar.value === null) return '';
+  if (!exemplar || !exemplar.labelSet || Object.keys(exemplar.labelSet).length === 0 || exemplar.value === null)
+    return '';
   const ts = exemplar.timestamp === undefined ? '' : ` ${exemplar.timestamp}`;
   return ` # {${formatLabelPairs(exemplar.labelSet)}} ${formatValue(exemplar.value)}${ts}`;
 }
@@ -210,15 +225,20 @@ export async function expose(
     if (!defaults) return pairs;
     if (!own) return pairs ? `${pairs},${defaults}` : defaults;
     let extra = '';
-    for (const k of defaultKeys) if (!(k in own)) extra += `${extra ? ',' : ''}${k}="${escapeLabelValue(options.defaultLabels![k]!)}"`;
+    for (const k of defaultKeys)
+      if (!(k in own)) extra += `${extra ? ',' : ''}${k}="${escapeLabelValue(options.defaultLabels![k]!)}"`;
     return extra ? (pairs ? `${pairs},${extra}` : extra) : pairs;
   };
 
-  const labelPairs = (labels: Record<string, string | number>): string => withDefaults(labels, formatLabelPairs(labels));
+  const labelPairs = (labels: Record<string, string | number>): string =>
+    withDefaults(labels, formatLabelPairs(labels));
   const om = format === 'openmetrics';
   const chunks: string[] = [];
   const families = await Promise.all(
-    [...entries.values()].map(async (entry) => ({ entry, parts: await Promise.all(entry.sources.map((s) => render(s, entry))) })),
+    [...entries.values()].map(async (entry) => ({
+      entry,
+      parts: await Promise.all(entry.sources.map((s) => render(s, entry))),
+    })),
   );
 
   async function render(source: Source, entry: Entry): Promise<string> {
@@ -230,7 +250,14 @@ export async function expose(
     if (source.kind === 'metric' && isHistogramInternals(source.metric)) {
       const h = source.metric;
       if (h.collect) await h.collect();
-      return renderHistogram(entry.name, h.upperBounds, Object.values(h.hashMap), PROM_CLIENT_HISTOGRAM_READER, om, labelPairs);
+      return renderHistogram(
+        entry.name,
+        h.upperBounds,
+        Object.values(h.hashMap),
+        PROM_CLIENT_HISTOGRAM_READER,
+        om,
+        labelPairs,
+      );
     }
     let out = '';
     let family: MetricFamily;
@@ -249,8 +276,11 @@ export async function expose(
 
   for (const { entry, parts } of families) {
     // OpenMetrics names a counter family without `_total`; the samples keep it.
-    const familyName = om && entry.type === 'counter' && entry.name.endsWith('_total') ? entry.name.slice(0, -6) : entry.name;
-    chunks.push(`# HELP ${familyName} ${escapeHelp(entry.help, format)}\n# TYPE ${familyName} ${entry.type}\n${parts.join('')}`);
+    const familyName =
+      om && entry.type === 'counter' && entry.name.endsWith('_total') ? entry.name.slice(0, -6) : entry.name;
+    chunks.push(
+      `# HELP ${familyName} ${escapeHelp(entry.help, format)}\n# TYPE ${familyName} ${entry.type}\n${parts.join('')}`,
+    );
   }
   return om ? `${chunks.join('')}# EOF\n` : chunks.join('\n');
 }

@@ -11,7 +11,14 @@ export function classifyError(statusCode: number | undefined, error: unknown): E
   const e = error as { name?: string; code?: string; status?: number; statusCode?: number };
   const status = e.status ?? e.statusCode;
   if (typeof status === 'number' && status >= 400) return classifyError(status, undefined);
-  if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.code === 'ETIMEDOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT' || e.code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout';
+  if (
+    e.name === 'AbortError' ||
+    e.name === 'TimeoutError' ||
+    e.code === 'ETIMEDOUT' ||
+    e.code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    e.code === 'UND_ERR_HEADERS_TIMEOUT'
+  )
+    return 'timeout';
   if (typeof e.code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(e.code)) return 'network';
   return 'other';
 }
@@ -22,16 +29,33 @@ export function createExternalApiMetrics(metrics: Metrics, options: ExternalApiM
     throw new MetricsOptionsError('options.name must be lower case letters, digits and "_" (for example "ghl")');
   }
   const maxEndpoints = options.maxEndpoints ?? 100;
-  if (!Number.isInteger(maxEndpoints) || maxEndpoints < 1) throw new MetricsOptionsError('options.maxEndpoints must be a positive integer');
+  if (!Number.isInteger(maxEndpoints) || maxEndpoints < 1)
+    throw new MetricsOptionsError('options.maxEndpoints must be a positive integer');
   const n = options.name;
-  const requests: Counter<'endpoint' | 'status_code'> = metrics.counter({ name: `${n}_api_requests_total`, help: `Calls to the ${n} API, by endpoint template and status code (0 = no response).`, labelNames: ['endpoint', 'status_code'] });
-  const duration: Histogram<'endpoint'> = metrics.histogram({ name: `${n}_api_duration_seconds`, help: `Duration of calls to the ${n} API, in seconds.`, labelNames: ['endpoint'], buckets: options.buckets ?? [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
-  const errors: Counter<'endpoint' | 'error_type'> = metrics.counter({ name: `${n}_api_errors_total`, help: `Failed calls to the ${n} API, by endpoint template and error class.`, labelNames: ['endpoint', 'error_type'] });
+  const requests: Counter<'endpoint' | 'status_code'> = metrics.counter({
+    name: `${n}_api_requests_total`,
+    help: `Calls to the ${n} API, by endpoint template and status code (0 = no response).`,
+    labelNames: ['endpoint', 'status_code'],
+  });
+  const duration: Histogram<'endpoint'> = metrics.histogram({
+    name: `${n}_api_duration_seconds`,
+    help: `Duration of calls to the ${n} API, in seconds.`,
+    labelNames: ['endpoint'],
+    buckets: options.buckets ?? [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
+  const errors: Counter<'endpoint' | 'error_type'> = metrics.counter({
+    name: `${n}_api_errors_total`,
+    help: `Failed calls to the ${n} API, by endpoint template and error class.`,
+    labelNames: ['endpoint', 'error_type'],
+  });
   const endpoints = new BoundedLabel(maxEndpoints);
 
   const record: ExternalApiMetrics['record'] = (endpoint, durationSeconds, statusCode, error) => {
     const ep = endpoints.bound(sanitizePath(String(endpoint)));
-    const status = typeof statusCode === 'number' && Number.isInteger(statusCode) && statusCode >= 100 && statusCode <= 599 ? String(statusCode) : '0';
+    const status =
+      typeof statusCode === 'number' && Number.isInteger(statusCode) && statusCode >= 100 && statusCode <= 599
+        ? String(statusCode)
+        : '0';
     requests.inc({ endpoint: ep, status_code: status });
     if (Number.isFinite(durationSeconds) && durationSeconds >= 0) duration.observe({ endpoint: ep }, durationSeconds);
     const type = classifyError(status === '0' ? undefined : Number(status), error);

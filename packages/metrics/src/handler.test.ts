@@ -9,7 +9,10 @@ import { createMetrics } from './metrics.js';
 async function serve(handler: ReturnType<typeof metricsHandler>) {
   const server = createServer(handler).listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 describe('metricsHandler', () => {

@@ -47,9 +47,21 @@ describe('registry handling', () => {
   });
 
   it.each([
-    ['a different type', () => ({ kind: 'gauge' as const, def: { name: 'c_total', help: 'C.', labelNames: ['a'] } }), /counter\(.*\).*gauge\(/],
-    ['different labels', () => ({ kind: 'counter' as const, def: { name: 'c_total', help: 'C.', labelNames: ['b'] } }), /labels=\[a\].*labels=\[b\]/],
-    ['a different help', () => ({ kind: 'counter' as const, def: { name: 'c_total', help: 'Other.', labelNames: ['a'] } }), /"C\.".*"Other\."/],
+    [
+      'a different type',
+      () => ({ kind: 'gauge' as const, def: { name: 'c_total', help: 'C.', labelNames: ['a'] } }),
+      /counter\(.*\).*gauge\(/,
+    ],
+    [
+      'different labels',
+      () => ({ kind: 'counter' as const, def: { name: 'c_total', help: 'C.', labelNames: ['b'] } }),
+      /labels=\[a\].*labels=\[b\]/,
+    ],
+    [
+      'a different help',
+      () => ({ kind: 'counter' as const, def: { name: 'c_total', help: 'Other.', labelNames: ['a'] } }),
+      /"C\.".*"Other\."/,
+    ],
   ])('throws a MetricConflictError naming the metric and both definitions for %s', (_name, make2, pattern) => {
     const metrics = make({ runtime: false });
     metrics.counter({ name: 'c_total', help: 'C.', labelNames: ['a'] });
@@ -72,7 +84,9 @@ describe('registry handling', () => {
   it('names bucket differences of histograms in the conflict', () => {
     const metrics = make({ runtime: false });
     metrics.histogram({ name: 'h_seconds', help: 'H.', buckets: [1, 2] });
-    expect(() => metrics.histogram({ name: 'h_seconds', help: 'H.', buckets: [1, 3] })).toThrow(/buckets=\[1,2\].*buckets=\[1,3\]/);
+    expect(() => metrics.histogram({ name: 'h_seconds', help: 'H.', buckets: [1, 3] })).toThrow(
+      /buckets=\[1,2\].*buckets=\[1,3\]/,
+    );
   });
 
   it('detects conflicts with metrics registered directly through prom-client', () => {
@@ -85,8 +99,12 @@ describe('registry handling', () => {
 
   it('rejects invalid definitions and options with coded errors', () => {
     const metrics = make({ runtime: false });
-    expect(() => metrics.counter({ name: 'bad-name', help: 'x' })).toThrow(expect.objectContaining({ code: 'METRICS_INVALID_DEFINITION' }));
-    expect(() => metrics.counter({ name: 'ok_total', help: '' })).toThrow(expect.objectContaining({ code: 'METRICS_INVALID_DEFINITION' }));
+    expect(() => metrics.counter({ name: 'bad-name', help: 'x' })).toThrow(
+      expect.objectContaining({ code: 'METRICS_INVALID_DEFINITION' }),
+    );
+    expect(() => metrics.counter({ name: 'ok_total', help: '' })).toThrow(
+      expect.objectContaining({ code: 'METRICS_INVALID_DEFINITION' }),
+    );
     expect(() => metrics.histogram({ name: 'h2_seconds', help: 'x', buckets: [2, 1] })).toThrow(/ascending/);
     expect(() => createMetrics({ registry: {} as Registry })).toThrow(MetricsOptionsError);
     expect(() => createMetrics({ defaultLabels: { 'bad-label': 'x' } })).toThrow(MetricsOptionsError);
@@ -95,8 +113,13 @@ describe('registry handling', () => {
   it('merges several registries into one exposition without duplicate # HELP', async () => {
     const cacheRegistry = new Registry();
     const limiterRegistry = new Registry();
-    new Counter({ name: 'cache_hits_total', help: 'Hits.', labelNames: ['tier'], registers: [cacheRegistry] }).inc({ tier: 'l1' });
-    new Counter({ name: 'cache_hits_total', help: 'Hits.', labelNames: ['tier'], registers: [limiterRegistry] }).inc({ tier: 'l2' }, 2);
+    new Counter({ name: 'cache_hits_total', help: 'Hits.', labelNames: ['tier'], registers: [cacheRegistry] }).inc({
+      tier: 'l1',
+    });
+    new Counter({ name: 'cache_hits_total', help: 'Hits.', labelNames: ['tier'], registers: [limiterRegistry] }).inc(
+      { tier: 'l2' },
+      2,
+    );
     new Counter({ name: 'rate_limit_exceeded_total', help: 'Rejected.', registers: [limiterRegistry] }).inc();
     const metrics = make({ runtime: false, include: [cacheRegistry, limiterRegistry] });
     metrics.counter({ name: 'own_total', help: 'Own.' });

@@ -22,7 +22,11 @@ function readMaxFds(): number | undefined {
  * `_total` on anything but a counter. Here those are `nodejs_active_resources{type}` and friends.
  * Returns the function that stops the timers and the GC observer.
  */
-export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOptions = {}, names: 'promlint' | 'prom-client' = 'promlint'): () => void {
+export function startRuntimeMetrics(
+  metrics: Metrics,
+  options: RuntimeMetricsOptions = {},
+  names: 'promlint' | 'prom-client' = 'promlint',
+): () => void {
   const resolution = options.eventLoopResolutionMs ?? 10;
   const delay = monitorEventLoopDelay({ resolution });
   delay.enable();
@@ -40,9 +44,21 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
     counters.system?.inc(system);
     counters.total?.inc(user + system);
   };
-  counters.user = metrics.counter({ name: 'process_cpu_user_seconds_total', help: 'User CPU time spent by the process, in seconds.', collect: refreshCpu });
-  counters.system = metrics.counter({ name: 'process_cpu_system_seconds_total', help: 'System CPU time spent by the process, in seconds.', collect: refreshCpu });
-  counters.total = metrics.counter({ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent by the process, in seconds.', collect: refreshCpu });
+  counters.user = metrics.counter({
+    name: 'process_cpu_user_seconds_total',
+    help: 'User CPU time spent by the process, in seconds.',
+    collect: refreshCpu,
+  });
+  counters.system = metrics.counter({
+    name: 'process_cpu_system_seconds_total',
+    help: 'System CPU time spent by the process, in seconds.',
+    collect: refreshCpu,
+  });
+  counters.total = metrics.counter({
+    name: 'process_cpu_seconds_total',
+    help: 'Total user and system CPU time spent by the process, in seconds.',
+    collect: refreshCpu,
+  });
   const startTime = Math.round(Date.now() / 1000 - process.uptime());
   metrics.gauge({
     name: 'process_start_time_seconds',
@@ -85,12 +101,27 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
       },
     });
     if (maxFds !== undefined) {
-      metrics.gauge({ name: 'process_max_fds', help: 'Maximum number of open file descriptors.', aggregator: 'omit', collect() { this.set(maxFds); } });
+      metrics.gauge({
+        name: 'process_max_fds',
+        help: 'Maximum number of open file descriptors.',
+        aggregator: 'omit',
+        collect() {
+          this.set(maxFds);
+        },
+      });
     }
   }
 
   const lag = (name: string, help: string, read: () => number) =>
-    metrics.gauge({ name, help, aggregator: 'max', collect() { const v = read(); this.set(Number.isFinite(v) ? v / 1e9 : 0); } });
+    metrics.gauge({
+      name,
+      help,
+      aggregator: 'max',
+      collect() {
+        const v = read();
+        this.set(Number.isFinite(v) ? v / 1e9 : 0);
+      },
+    });
   // The monitor is reset after each scrape so every value describes the last scrape interval.
   metrics.gauge({
     name: 'nodejs_eventloop_lag_seconds',
@@ -100,9 +131,19 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
       this.set((Number.isNaN(delay.mean) ? 0 : delay.mean) / 1e9);
     },
   });
-  lag('nodejs_eventloop_lag_p50_seconds', 'Median event-loop delay since the previous scrape, in seconds.', () => delay.percentile(50));
-  lag('nodejs_eventloop_lag_p90_seconds', '90th percentile of the event-loop delay since the previous scrape, in seconds.', () => delay.percentile(90));
-  lag('nodejs_eventloop_lag_p99_seconds', '99th percentile of the event-loop delay since the previous scrape, in seconds.', () => delay.percentile(99));
+  lag('nodejs_eventloop_lag_p50_seconds', 'Median event-loop delay since the previous scrape, in seconds.', () =>
+    delay.percentile(50),
+  );
+  lag(
+    'nodejs_eventloop_lag_p90_seconds',
+    '90th percentile of the event-loop delay since the previous scrape, in seconds.',
+    () => delay.percentile(90),
+  );
+  lag(
+    'nodejs_eventloop_lag_p99_seconds',
+    '99th percentile of the event-loop delay since the previous scrape, in seconds.',
+    () => delay.percentile(99),
+  );
   metrics.gauge({
     name: 'nodejs_eventloop_lag_max_seconds',
     help: 'Largest event-loop delay since the previous scrape, in seconds.',
@@ -115,15 +156,34 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
     },
   });
 
-  metrics.gauge({ name: 'nodejs_heap_size_total_bytes', help: 'V8 heap size, in bytes.', collect() { this.set(memoryUsage().heapTotal); } });
-  metrics.gauge({ name: 'nodejs_heap_size_used_bytes', help: 'V8 heap in use, in bytes.', collect() { this.set(memoryUsage().heapUsed); } });
-  metrics.gauge({ name: 'nodejs_external_memory_bytes', help: 'Memory of C++ objects bound to JavaScript objects, in bytes.', collect() { this.set(memoryUsage().external); } });
+  metrics.gauge({
+    name: 'nodejs_heap_size_total_bytes',
+    help: 'V8 heap size, in bytes.',
+    collect() {
+      this.set(memoryUsage().heapTotal);
+    },
+  });
+  metrics.gauge({
+    name: 'nodejs_heap_size_used_bytes',
+    help: 'V8 heap in use, in bytes.',
+    collect() {
+      this.set(memoryUsage().heapUsed);
+    },
+  });
+  metrics.gauge({
+    name: 'nodejs_external_memory_bytes',
+    help: 'Memory of C++ objects bound to JavaScript objects, in bytes.',
+    collect() {
+      this.set(memoryUsage().external);
+    },
+  });
   metrics.gauge({
     name: 'nodejs_heap_space_size_used_bytes',
     help: 'V8 heap space in use, by space, in bytes.',
     labelNames: ['space'],
     collect() {
-      for (const s of v8.getHeapSpaceStatistics()) this.set({ space: s.space_name.replace(/_space$/, '') }, s.space_used_size);
+      for (const s of v8.getHeapSpaceStatistics())
+        this.set({ space: s.space_name.replace(/_space$/, '') }, s.space_used_size);
     },
   });
   metrics.gauge({
@@ -140,7 +200,12 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
   if (names === 'prom-client') promClientNames(metrics, delay);
 
   const [major, minor, patch] = process.versions.node.split('.');
-  const version = metrics.gauge({ name: 'nodejs_version_info', help: 'Node.js version; the value is always 1.', labelNames: ['version', 'major', 'minor', 'patch'], aggregator: 'first' });
+  const version = metrics.gauge({
+    name: 'nodejs_version_info',
+    help: 'Node.js version; the value is always 1.',
+    labelNames: ['version', 'major', 'minor', 'patch'],
+    aggregator: 'first',
+  });
   version.set({ version: process.version, major: major!, minor: minor!, patch: patch! }, 1);
 
   const gc = metrics.histogram({
@@ -154,17 +219,18 @@ export function startRuntimeMetrics(metrics: Metrics, options: RuntimeMetricsOpt
   // One observer per histogram: a second runtime collector on the same registry must not double-count.
   const owner = gc as unknown as { [GC_OBSERVED]?: boolean };
   let observer: PerformanceObserver | undefined;
-  if (!owner[GC_OBSERVED]) try {
-    observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
-        gc.observe({ kind: GC_KINDS[entry.detail?.kind ?? 0] ?? 'other' }, entry.duration / 1000);
-      }
-    });
-    observer.observe({ entryTypes: ['gc'] });
-    owner[GC_OBSERVED] = true;
-  } catch {
-    observer = undefined;
-  }
+  if (!owner[GC_OBSERVED])
+    try {
+      observer = new PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+          gc.observe({ kind: GC_KINDS[entry.detail?.kind ?? 0] ?? 'other' }, entry.duration / 1000);
+        }
+      });
+      observer.observe({ entryTypes: ['gc'] });
+      owner[GC_OBSERVED] = true;
+    } catch {
+      observer = undefined;
+    }
 
   return () => {
     delay.disable();
@@ -209,24 +275,92 @@ function promClientNames(metrics: Metrics, delay: ReturnType<typeof monitorEvent
   const handles = () => internals._getActiveHandles?.() ?? [];
   const requests = () => internals._getActiveRequests?.() ?? [];
   if (process.platform === 'linux') {
-    metrics.gauge({ name: 'process_virtual_memory_bytes', help: 'Virtual memory size in bytes.', collect() { const v = readProcStatus()['VmSize']; if (v !== undefined) this.set(v); } });
-    metrics.gauge({ name: 'process_heap_bytes', help: 'Process heap size in bytes.', collect() { const v = readProcStatus()['VmData']; if (v !== undefined) this.set(v); } });
+    metrics.gauge({
+      name: 'process_virtual_memory_bytes',
+      help: 'Virtual memory size in bytes.',
+      collect() {
+        const v = readProcStatus()['VmSize'];
+        if (v !== undefined) this.set(v);
+      },
+    });
+    metrics.gauge({
+      name: 'process_heap_bytes',
+      help: 'Process heap size in bytes.',
+      collect() {
+        const v = readProcStatus()['VmData'];
+        if (v !== undefined) this.set(v);
+      },
+    });
   }
   const stat = (name: string, help: string, read: () => number) =>
-    metrics.gauge({ name, help, aggregator: 'max', collect() { const v = read(); this.set(Number.isFinite(v) ? v / 1e9 : 0); } });
+    metrics.gauge({
+      name,
+      help,
+      aggregator: 'max',
+      collect() {
+        const v = read();
+        this.set(Number.isFinite(v) ? v / 1e9 : 0);
+      },
+    });
   stat('nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay.', () => delay.min);
   stat('nodejs_eventloop_lag_mean_seconds', 'The mean of the recorded event loop delays.', () => delay.mean);
-  stat('nodejs_eventloop_lag_stddev_seconds', 'The standard deviation of the recorded event loop delays.', () => delay.stddev);
+  stat(
+    'nodejs_eventloop_lag_stddev_seconds',
+    'The standard deviation of the recorded event loop delays.',
+    () => delay.stddev,
+  );
   const grouped = (name: string, help: string, read: () => Record<string, number>) =>
-    metrics.gauge({ name, help, labelNames: ['type'], collect() { this.reset(); for (const [type, n] of Object.entries(read())) this.set({ type }, n); } });
-  const total = (name: string, help: string, read: () => number) => metrics.gauge({ name, help, collect() { this.set(read()); } });
-  grouped('nodejs_active_handles', 'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.', () => byType(handles()));
+    metrics.gauge({
+      name,
+      help,
+      labelNames: ['type'],
+      collect() {
+        this.reset();
+        for (const [type, n] of Object.entries(read())) this.set({ type }, n);
+      },
+    });
+  const total = (name: string, help: string, read: () => number) =>
+    metrics.gauge({
+      name,
+      help,
+      collect() {
+        this.set(read());
+      },
+    });
+  grouped(
+    'nodejs_active_handles',
+    'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.',
+    () => byType(handles()),
+  );
   total('nodejs_active_handles_total', 'Total number of active handles.', () => handles().length);
-  grouped('nodejs_active_requests', 'Number of active libuv requests grouped by request type. Every request type is C++ class name.', () => byType(requests()));
+  grouped(
+    'nodejs_active_requests',
+    'Number of active libuv requests grouped by request type. Every request type is C++ class name.',
+    () => byType(requests()),
+  );
   total('nodejs_active_requests_total', 'Total number of active requests.', () => requests().length);
-  total('nodejs_active_resources_total', 'Total number of active resources.', () => process.getActiveResourcesInfo().length);
+  total(
+    'nodejs_active_resources_total',
+    'Total number of active resources.',
+    () => process.getActiveResourcesInfo().length,
+  );
   const space = (name: string, help: string, read: (s: v8.HeapSpaceInfo) => number) =>
-    metrics.gauge({ name, help, labelNames: ['space'], collect() { for (const s of v8.getHeapSpaceStatistics()) this.set({ space: s.space_name.replace(/_space$/, '') }, read(s)); } });
-  space('nodejs_heap_space_size_total_bytes', 'Process heap space size total from Node.js in bytes.', (s) => s.space_size);
-  space('nodejs_heap_space_size_available_bytes', 'Process heap space size available from Node.js in bytes.', (s) => s.space_available_size);
+    metrics.gauge({
+      name,
+      help,
+      labelNames: ['space'],
+      collect() {
+        for (const s of v8.getHeapSpaceStatistics()) this.set({ space: s.space_name.replace(/_space$/, '') }, read(s));
+      },
+    });
+  space(
+    'nodejs_heap_space_size_total_bytes',
+    'Process heap space size total from Node.js in bytes.',
+    (s) => s.space_size,
+  );
+  space(
+    'nodejs_heap_space_size_available_bytes',
+    'Process heap space size available from Node.js in bytes.',
+    (s) => s.space_available_size,
+  );
 }

@@ -14,8 +14,10 @@ describe('SeriesHistogram', () => {
       ours.record(ours.series({ a }), v);
       ref.observe({ a }, v);
     }
-    const key = (s: { metricName?: string; labels: Record<string, unknown> }) => `${s.metricName}${JSON.stringify(Object.entries(s.labels).sort())}`;
-    const toMap = (values: { metricName?: string; labels: Record<string, unknown>; value: number }[]) => new Map(values.map((s) => [key(s), s.value]));
+    const key = (s: { metricName?: string; labels: Record<string, unknown> }) =>
+      `${s.metricName}${JSON.stringify(Object.entries(s.labels).sort())}`;
+    const toMap = (values: { metricName?: string; labels: Record<string, unknown>; value: number }[]) =>
+      new Map(values.map((s) => [key(s), s.value]));
     const mine = toMap((await ours.get()).values);
     const theirs = toMap((await ref.get()).values as never);
     expect(mine.size).toBe(theirs.size);
@@ -30,6 +32,8 @@ describe('SeriesHistogram', () => {
     registry.registerMetric(h as never);
     expect(await registry.metrics()).toContain('d_seconds_bucket{le="1"} 1');
     const text = await expose([registry], 'prometheus');
-    expect(text).toContain('d_seconds_bucket{le="1"} 1\nd_seconds_bucket{le="+Inf"} 2\nd_seconds_sum 2.5\nd_seconds_count 2\n');
+    expect(text).toContain(
+      'd_seconds_bucket{le="1"} 1\nd_seconds_bucket{le="+Inf"} 2\nd_seconds_sum 2.5\nd_seconds_count 2\n',
+    );
   });
 });

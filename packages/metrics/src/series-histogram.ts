@@ -61,7 +61,8 @@ export class SeriesHistogram {
     series.counts[i]! += 1;
     series.sum += value;
     series.count += 1;
-    if (exemplarLabels && series.exemplars) series.exemplars[i] = { labelSet: exemplarLabels, value, timestamp: Date.now() / 1000 };
+    if (exemplarLabels && series.exemplars)
+      series.exemplars[i] = { labelSet: exemplarLabels, value, timestamp: Date.now() / 1000 };
   }
 
   /** prom-client style `observe(labels, value)` for callers that hold no series handle. */
@@ -91,9 +92,19 @@ export class SeriesHistogram {
       let acc = 0;
       for (let i = 0; i < this.upperBounds.length; i++) {
         acc += s.counts[i]!;
-        values.push({ labels: { ...s.labels, le: this.upperBounds[i]! }, value: acc, metricName: `${this.name}_bucket`, exemplar: s.exemplars?.[i] ?? null });
+        values.push({
+          labels: { ...s.labels, le: this.upperBounds[i]! },
+          value: acc,
+          metricName: `${this.name}_bucket`,
+          exemplar: s.exemplars?.[i] ?? null,
+        });
       }
-      values.push({ labels: { ...s.labels, le: '+Inf' }, value: s.count, metricName: `${this.name}_bucket`, exemplar: s.exemplars?.[this.upperBounds.length] ?? null });
+      values.push({
+        labels: { ...s.labels, le: '+Inf' },
+        value: s.count,
+        metricName: `${this.name}_bucket`,
+        exemplar: s.exemplars?.[this.upperBounds.length] ?? null,
+      });
       values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${this.name}_sum` });
       values.push({ labels: { ...s.labels }, value: s.count, metricName: `${this.name}_count` });
     }

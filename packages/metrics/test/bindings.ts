@@ -74,10 +74,17 @@ function expressBinding(name: string, express: typeof express5): Binding {
       app.get('/hang', (_req, res) => hooks.hang?.((l) => res.once('close', l)));
       app.all('/any', (_req, res) => void res.send('any'));
       app.use((_req, res) => void res.status(404).send('nope'));
-      app.use((_err: unknown, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => void res.status(500).send('err'));
+      app.use(
+        (_err: unknown, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) =>
+          void res.status(500).send('err'),
+      );
       const server = app.listen(0, '127.0.0.1');
       await once(server, 'listening');
-      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, metrics, close: async () => (await closeServer(server), metrics.close()) };
+      return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        metrics,
+        close: async () => (await closeServer(server), metrics.close()),
+      };
     },
   };
 }
@@ -118,7 +125,11 @@ const fastify: Binding = {
     app.setNotFoundHandler((_req, reply) => reply.code(404).send('nope'));
     app.setErrorHandler((_err, _req, reply) => reply.code(500).send('err'));
     await app.listen({ port: 0, host: '127.0.0.1' });
-    return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, metrics, close: async () => (await app.close(), metrics.close()) };
+    return {
+      url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+      metrics,
+      close: async () => (await app.close(), metrics.close()),
+    };
   },
 };
 
@@ -155,9 +166,18 @@ const hono: Binding = {
     const server = await new Promise<Server>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
     });
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, metrics, close: async () => (await closeServer(server), metrics.close()) };
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      metrics,
+      close: async () => (await closeServer(server), metrics.close()),
+    };
   },
 };
 
 /** Every binding the contract runs against. */
-export const bindings: readonly Binding[] = [expressBinding('Express 5', express5), expressBinding('Express 4', express4 as unknown as typeof express5), fastify, hono];
+export const bindings: readonly Binding[] = [
+  expressBinding('Express 5', express5),
+  expressBinding('Express 4', express4 as unknown as typeof express5),
+  fastify,
+  hono,
+];

@@ -63,8 +63,12 @@ describe('cluster mode with real node:cluster workers', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(value(body, 'http_requests_total{method="GET",route="/users/:id",status_code="200"}')).toBe(k);
     expect(value(body, 'http_requests_total{method="GET",route="/boom",status_code="500"}')).toBe(7);
-    expect(value(body, 'http_request_duration_seconds_count{method="GET",route="/users/:id",status_code="200"}')).toBe(k);
-    expect(value(body, 'http_request_duration_seconds_bucket{method="GET",route="/users/:id",status_code="200",le="+Inf"}')).toBe(k);
+    expect(value(body, 'http_request_duration_seconds_count{method="GET",route="/users/:id",status_code="200"}')).toBe(
+      k,
+    );
+    expect(
+      value(body, 'http_request_duration_seconds_bucket{method="GET",route="/users/:id",status_code="200",le="+Inf"}'),
+    ).toBe(k);
     expect(value(body, 'metrics_cluster_scrape_errors_total{reason="timeout"}')).toBe(1);
     expect(value(body, 'metrics_cluster_workers{state="responded"}')).toBe(2);
     expect(value(body, 'metrics_cluster_workers{state="failed"}')).toBe(1);
@@ -93,7 +97,13 @@ describe('cluster mode with real node:cluster workers', () => {
 
 describe('aggregateFamilies', () => {
   it('uses the gauge aggregator (max, omit) and always sums counters', () => {
-    const fam = (type: string, value: number, aggregator = 'sum') => ({ name: `m_${type}_${aggregator}`, help: 'h', type, aggregator, values: [{ labels: { a: 'x' }, value }] });
+    const fam = (type: string, value: number, aggregator = 'sum') => ({
+      name: `m_${type}_${aggregator}`,
+      help: 'h',
+      type,
+      aggregator,
+      values: [{ labels: { a: 'x' }, value }],
+    });
     const out = aggregateFamilies([
       [fam('counter', 2, 'max'), fam('gauge', 5, 'max'), fam('gauge', 1, 'omit'), fam('gauge', 3)],
       [fam('counter', 3, 'max'), fam('gauge', 7, 'max'), fam('gauge', 1, 'omit'), fam('gauge', 4)],

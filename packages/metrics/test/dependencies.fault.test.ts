@@ -1,7 +1,15 @@
 import { connect } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canStartPostgres, canStartRedis, startPostgres, startRedis, waitFor, type PrivatePostgres, type PrivateRedis } from '@org/test-services';
+import {
+  canStartPostgres,
+  canStartRedis,
+  startPostgres,
+  startRedis,
+  waitFor,
+  type PrivatePostgres,
+  type PrivateRedis,
+} from '@org/test-services';
 import { createDependencyHealth, createMetrics, instrumentPool, type Metrics } from '../src/index.js';
 
 const canRun = canStartRedis() && canStartPostgres();
@@ -38,7 +46,10 @@ describe.skipIf(!canRun)('dependency_up and DB error counters follow real Redis 
     pool.on('error', () => undefined);
     metrics = createMetrics({ runtime: false });
     instrumentPool(metrics, pool);
-    createDependencyHealth(metrics, { timeoutMs: 500, checks: { postgres: () => pool.query('SELECT 1'), redis: () => redisPing(redis.port) } });
+    createDependencyHealth(metrics, {
+      timeoutMs: 500,
+      checks: { postgres: () => pool.query('SELECT 1'), redis: () => redisPing(redis.port) },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -64,9 +75,18 @@ describe.skipIf(!canRun)('dependency_up and DB error counters follow real Redis 
     expect(await value('dependency_up{dependency="postgres"}')).toBe(0);
     expect(Date.now() - started).toBeLessThan(2_000);
     const errorsBody = (await metrics.scrape()).body;
-    expect(errorsBody).toMatch(/^database_query_errors_total\{pool="default",operation="(connect|select)",code="[^"]+"\} [1-9]/m);
+    expect(errorsBody).toMatch(
+      /^database_query_errors_total\{pool="default",operation="(connect|select)",code="[^"]+"\} [1-9]/m,
+    );
 
     await Promise.all([redis.restart(), postgres.start()]);
-    await waitFor('dependency_up back to 1', async () => (await value('dependency_up{dependency="postgres"}')) === 1 && (await value('dependency_up{dependency="redis"}')) === 1, 10_000, 100);
+    await waitFor(
+      'dependency_up back to 1',
+      async () =>
+        (await value('dependency_up{dependency="postgres"}')) === 1 &&
+        (await value('dependency_up{dependency="redis"}')) === 1,
+      10_000,
+      100,
+    );
   }, 60_000);
 });

@@ -5,7 +5,15 @@ import express from 'express';
 import { type Registry } from 'prom-client';
 import { connect } from 'node:net';
 import type pg from 'pg';
-import { createCacheMetrics, createDependencyHealth, createExternalApiMetrics, createMetrics, instrumentPool, metricsHandler, type Metrics } from '../src/index.js';
+import {
+  createCacheMetrics,
+  createDependencyHealth,
+  createExternalApiMetrics,
+  createMetrics,
+  instrumentPool,
+  metricsHandler,
+  type Metrics,
+} from '../src/index.js';
 import { httpMetrics } from '../src/express/index.js';
 
 /**
@@ -24,13 +32,42 @@ export interface ExampleApp {
 
 export function defineBusinessMetrics(metrics: Metrics) {
   return {
-    analyses: metrics.counter({ name: 'workflow_analysis_total', help: 'Workflow analyses run, by tier and status.', labelNames: ['tier', 'status'] }),
-    analysisDuration: metrics.histogram({ name: 'workflow_analysis_duration_seconds', help: 'Duration of workflow analyses, by tier, in seconds.', labelNames: ['tier'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] }),
-    healthScore: metrics.histogram({ name: 'workflow_health_score', help: 'Health score (0-100) of analysed workflows.', buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100] }),
-    issues: metrics.counter({ name: 'workflow_issues_found_total', help: 'Issues found by workflow analyses, by issue type and severity.', labelNames: ['type', 'severity'] }),
-    activeUsers: metrics.gauge({ name: 'active_users', help: 'Users active in the last 15 minutes, by tier.', labelNames: ['tier'] }),
-    subscriptions: metrics.counter({ name: 'subscription_events_total', help: 'Subscription lifecycle events, by event and tier.', labelNames: ['event', 'tier'] }),
-    rateLimited: metrics.counter({ name: 'rate_limit_exceeded_total', help: 'Requests rejected by the rate limiter, by tier.', labelNames: ['tier'] }),
+    analyses: metrics.counter({
+      name: 'workflow_analysis_total',
+      help: 'Workflow analyses run, by tier and status.',
+      labelNames: ['tier', 'status'],
+    }),
+    analysisDuration: metrics.histogram({
+      name: 'workflow_analysis_duration_seconds',
+      help: 'Duration of workflow analyses, by tier, in seconds.',
+      labelNames: ['tier'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    }),
+    healthScore: metrics.histogram({
+      name: 'workflow_health_score',
+      help: 'Health score (0-100) of analysed workflows.',
+      buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+    }),
+    issues: metrics.counter({
+      name: 'workflow_issues_found_total',
+      help: 'Issues found by workflow analyses, by issue type and severity.',
+      labelNames: ['type', 'severity'],
+    }),
+    activeUsers: metrics.gauge({
+      name: 'active_users',
+      help: 'Users active in the last 15 minutes, by tier.',
+      labelNames: ['tier'],
+    }),
+    subscriptions: metrics.counter({
+      name: 'subscription_events_total',
+      help: 'Subscription lifecycle events, by event and tier.',
+      labelNames: ['event', 'tier'],
+    }),
+    rateLimited: metrics.counter({
+      name: 'rate_limit_exceeded_total',
+      help: 'Requests rejected by the rate limiter, by tier.',
+      labelNames: ['tier'],
+    }),
   };
 }
 
@@ -54,9 +91,21 @@ export function defineQueueMetrics(metrics: Metrics, counts: () => Record<JobSta
     },
   });
   return {
-    attempts: metrics.counter({ name: 'analysis_jobs_total', help: 'Analysis job attempts run by this process, by outcome (completed, retry, failed).', labelNames: ['outcome'] }),
-    retries: metrics.counter({ name: 'analysis_job_retries_total', help: 'Analysis job attempts that failed and will be retried (exponential backoff).' }),
-    duration: metrics.histogram({ name: 'analysis_job_duration_seconds', help: 'Duration of analysis job attempts, in seconds.', labelNames: ['outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] }),
+    attempts: metrics.counter({
+      name: 'analysis_jobs_total',
+      help: 'Analysis job attempts run by this process, by outcome (completed, retry, failed).',
+      labelNames: ['outcome'],
+    }),
+    retries: metrics.counter({
+      name: 'analysis_job_retries_total',
+      help: 'Analysis job attempts that failed and will be retried (exponential backoff).',
+    }),
+    duration: metrics.histogram({
+      name: 'analysis_job_duration_seconds',
+      help: 'Duration of analysis job attempts, in seconds.',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
   };
 }
 
@@ -71,7 +120,10 @@ export interface ExampleAppOptions {
 }
 
 export async function startExampleApp(options: ExampleAppOptions = {}): Promise<ExampleApp> {
-  const metrics = createMetrics({ defaultLabels: { service: 'example' }, include: options.cacheRegistry ? [options.cacheRegistry] : [] });
+  const metrics = createMetrics({
+    defaultLabels: { service: 'example' },
+    include: options.cacheRegistry ? [options.cacheRegistry] : [],
+  });
   const business = defineBusinessMetrics(metrics);
   const cache = createCacheMetrics(metrics);
   const ghl = createExternalApiMetrics(metrics, { name: 'ghl' });
@@ -173,7 +225,11 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
       cache.miss('l2');
       cache.observe('get', 'l2', 0.002);
     }
-    ghl.record('https://services.leadconnectorhq.com/workflows/' + key + '?locationId=abc', 0.12, calls % 2 === 0 ? 503 : 200);
+    ghl.record(
+      'https://services.leadconnectorhq.com/workflows/' + key + '?locationId=abc',
+      0.12,
+      calls % 2 === 0 ? 503 : 200,
+    );
     const score = Math.round(Math.random() * 100);
     business.healthScore.observe(score);
     business.issues.inc({ type: 'missing_trigger', severity: score < 50 ? 'high' : 'low' });

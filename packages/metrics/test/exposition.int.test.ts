@@ -5,7 +5,8 @@ import { sendLoad, startExampleApp, type ExampleApp } from './example-app.js';
 import { prometheusBinary, promtool } from '@org/test-services';
 
 const hasPromtool = prometheusBinary('promtool') !== undefined;
-const OM_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const OM_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 let app: ExampleApp;
 beforeAll(async () => {

@@ -59,7 +59,9 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<n
 
 describe('customLabels', () => {
   it('labels requests with the declared values and sends everything else, hostile input included, to one overflow value', async () => {
-    const r = await start({ customLabels: { platform: { values: ['ios', 'android', 'web'], value: (req) => req.get('x-platform') } } });
+    const r = await start({
+      customLabels: { platform: { values: ['ios', 'android', 'web'], value: (req) => req.get('x-platform') } },
+    });
     await get(`${r.url}/items/1`, { 'x-platform': 'ios' });
     await get(`${r.url}/items/2`, { 'x-platform': 'ios' });
     await get(`${r.url}/items/3`, { 'x-platform': 'web' });
@@ -80,7 +82,11 @@ describe('customLabels', () => {
   it('a custom overflow value, a reader that throws, and the response available to the reader', async () => {
     const r = await start({
       customLabels: {
-        outcome: { values: ['ok', 'missing'], value: (_req, res) => (res.statusCode < 400 ? 'ok' : 'missing'), overflow: 'unknown' },
+        outcome: {
+          values: ['ok', 'missing'],
+          value: (_req, res) => (res.statusCode < 400 ? 'ok' : 'missing'),
+          overflow: 'unknown',
+        },
         tenant: {
           values: ['acme'],
           value: () => {
@@ -105,7 +111,13 @@ describe('customLabels', () => {
     [{ x: { values: ['a', 'a'], value: () => 'a' } }, /1 to 100 distinct/],
     [{ x: { values: ['a'], value: 'a' } }, /must be a function/],
     [{ x: { values: ['a'], value: () => 'a', overflow: 'a' } }, /overflow/],
-    [{ a: { values: Array.from({ length: 100 }, (_, i) => `v${i}`), value: (): string => 'v' }, b: { values: Array.from({ length: 100 }, (_, i) => `v${i}`), value: (): string => 'v' } }, /combinations/],
+    [
+      {
+        a: { values: Array.from({ length: 100 }, (_, i) => `v${i}`), value: (): string => 'v' },
+        b: { values: Array.from({ length: 100 }, (_, i) => `v${i}`), value: (): string => 'v' },
+      },
+      /combinations/,
+    ],
   ];
   it.each(refused)('refuses %j at construction', (customLabels, message) => {
     const metrics = createMetrics({ runtime: false });
@@ -139,7 +151,9 @@ describe('latencyExclude', () => {
     expect(totals).toContain('http_requests_total{method="GET",route="/events",status_code="499"} 1');
     const counts = await samples(r, 'http_request_duration_seconds_count');
     expect(counts.some((l) => l.includes('route="/events"') && !l.endsWith(' 0'))).toBe(false);
-    expect(counts).toContain('http_request_duration_seconds_count{method="GET",route="/items/:id",status_code="200"} 1');
+    expect(counts).toContain(
+      'http_request_duration_seconds_count{method="GET",route="/items/:id",status_code="200"} 1',
+    );
   });
 
   it('by route (exact template or RegExp); an empty contentTypes list times event streams again', async () => {
@@ -156,13 +170,17 @@ describe('latencyExclude', () => {
     }
     expect(counts).toContain('http_request_duration_seconds_count{method="GET",route="/events",status_code="499"} 1');
     expect(counts.some((l) => l.includes('route="/feed/:topic"') && !l.endsWith(' 0'))).toBe(false);
-    expect(await samples(r, 'http_requests_total')).toContain('http_requests_total{method="GET",route="/feed/:topic",status_code="200"} 1');
+    expect(await samples(r, 'http_requests_total')).toContain(
+      'http_requests_total{method="GET",route="/feed/:topic",status_code="200"} 1',
+    );
   });
 
   it('refuses bad shapes at construction', () => {
     const metrics = createMetrics({ runtime: false });
     try {
-      expect(() => httpMetrics(metrics, { latencyExclude: { contentTypes: ['event-stream'] } })).toThrow(MetricsOptionsError);
+      expect(() => httpMetrics(metrics, { latencyExclude: { contentTypes: ['event-stream'] } })).toThrow(
+        MetricsOptionsError,
+      );
       expect(() => httpMetrics(metrics, { latencyExclude: { routes: [42 as never] } })).toThrow(MetricsOptionsError);
       expect(() => httpMetrics(metrics, { latencyExclude: 'sse' as never })).toThrow(MetricsOptionsError);
     } finally {

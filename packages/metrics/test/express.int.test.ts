@@ -81,7 +81,11 @@ describe('httpMetrics on Express 5', () => {
 
   it('still counts when identical RED metrics were registered before without the scrape-time sync', async () => {
     const metrics = createMetrics({ runtime: false });
-    metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames: ['method', 'route', 'status_code'] });
+    metrics.counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests completed.',
+      labelNames: ['method', 'route', 'status_code'],
+    });
     metrics.gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.' });
     const app = express();
     app.use(httpMetrics(metrics));
@@ -101,9 +105,13 @@ describe('httpMetrics on Express 5', () => {
     const r = await start(nestedApp, { exemplar: () => ({ trace_id: 'abc123' }) });
     await get(`${r.url}/v1/ping`);
     const text = await (await fetch(`${r.url}/metrics`)).text();
-    const om = await (await fetch(`${r.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })).text();
+    const om = await (
+      await fetch(`${r.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })
+    ).text();
     expect(text).not.toContain('trace_id');
-    expect(om).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/v1\/ping"[^}]*\} 1 # \{trace_id="abc123"\} [0-9.e-]+ [0-9.]+/);
+    expect(om).toMatch(
+      /http_request_duration_seconds_bucket\{[^}]*route="\/v1\/ping"[^}]*\} 1 # \{trace_id="abc123"\} [0-9.e-]+ [0-9.]+/,
+    );
   });
 });
 
@@ -111,7 +119,9 @@ describe('httpMetrics registration', () => {
   it('refuses to share http_request_duration_seconds with a different definition, naming both', () => {
     const metrics = createMetrics({ runtime: false });
     metrics.histogram({ name: 'http_request_duration_seconds', help: 'Other.', labelNames: ['method'] });
-    expect(() => httpMetrics(metrics)).toThrow(/http_request_duration_seconds.*help="Other\.".*help="Duration of HTTP requests/);
+    expect(() => httpMetrics(metrics)).toThrow(
+      /http_request_duration_seconds.*help="Other\.".*help="Duration of HTTP requests/,
+    );
   });
 });
 
@@ -132,7 +142,9 @@ describe('httpMetrics(...).wrap(app): measuring without a router layer', () => {
     expect(await get(`${url}/v1/users/7/items/9`)).toBe(200);
     expect(await get(`${url}/nope?x=1`)).toBe(404);
     await get(`${url}/metrics`);
-    const lines = (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('http_requests_total{'));
+    const lines = (await (await fetch(`${url}/metrics`)).text())
+      .split('\n')
+      .filter((l) => l.startsWith('http_requests_total{'));
     expect(lines.sort()).toEqual([
       'http_requests_total{method="GET",route="/v1/users/:id/items/:itemId",status_code="200"} 1',
       'http_requests_total{method="GET",route="__unmatched__",status_code="404"} 1',

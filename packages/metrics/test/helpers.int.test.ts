@@ -2,7 +2,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { createCache } from '@org/cache';
-import { createCacheMetrics, createExternalApiMetrics, createMetrics, instrumentPool, MetricsOptionsError, sanitizePath, sqlOperation } from '../src/index.js';
+import {
+  createCacheMetrics,
+  createExternalApiMetrics,
+  createMetrics,
+  instrumentPool,
+  MetricsOptionsError,
+  sanitizePath,
+  sqlOperation,
+} from '../src/index.js';
 
 const pgUp = await hasSharedPostgres();
 
@@ -87,14 +95,18 @@ describe('cache and external API helpers', () => {
       // One series each: the helper's counts land in the same series @org/cache writes.
       expect([order, num(body, 'cache_hits_total{cache="app",tier="memory"}')]).toEqual([order, 2]);
       expect([order, num(body, 'cache_misses_total{cache="app",tier="memory"}')]).toEqual([order, 1]);
-      expect(num(body, 'cache_operation_duration_seconds_count{cache="app",operation="get",tier="memory"}')).toBeGreaterThanOrEqual(1);
+      expect(
+        num(body, 'cache_operation_duration_seconds_count{cache="app",operation="get",tier="memory"}'),
+      ).toBeGreaterThanOrEqual(1);
       await real.close();
       metrics.close();
     }
   });
 
   it('cache: a name that is not a short word is refused', () => {
-    expect(() => createCacheMetrics(createMetrics({ runtime: false }), { name: 'my cache!' })).toThrow(MetricsOptionsError);
+    expect(() => createCacheMetrics(createMetrics({ runtime: false }), { name: 'my cache!' })).toThrow(
+      MetricsOptionsError,
+    );
   });
 
   it('external API: <name>_api_* with record(endpoint, duration, statusCode, error), ids and query strings stripped', async () => {
@@ -118,7 +130,9 @@ describe('cache and external API helpers', () => {
     const metrics = createMetrics({ runtime: false });
     const api = createExternalApiMetrics(metrics, { name: 'stripe', maxEndpoints: 1 });
     expect(await api.time('/v1/customers', async () => 'ok')).toBe('ok');
-    await expect(api.time('/v1/charges', async () => Promise.reject(Object.assign(new Error('x'), { status: 500 })))).rejects.toThrow('x');
+    await expect(
+      api.time('/v1/charges', async () => Promise.reject(Object.assign(new Error('x'), { status: 500 }))),
+    ).rejects.toThrow('x');
     const { body } = await metrics.scrape();
     expect(num(body, 'stripe_api_requests_total{endpoint="/v1/customers",status_code="200"}')).toBe(1);
     expect(num(body, 'stripe_api_errors_total{endpoint="__overflow__",error_type="server_error"}')).toBe(1);
@@ -126,8 +140,12 @@ describe('cache and external API helpers', () => {
 
   it('rejects bad options with coded errors', () => {
     const metrics = createMetrics({ runtime: false });
-    expect(() => createExternalApiMetrics(metrics, { name: 'GHL API' })).toThrow(expect.objectContaining({ code: 'METRICS_INVALID_OPTIONS' }));
-    expect(() => instrumentPool(metrics, {} as never)).toThrow(expect.objectContaining({ code: 'METRICS_INVALID_OPTIONS' }));
+    expect(() => createExternalApiMetrics(metrics, { name: 'GHL API' })).toThrow(
+      expect.objectContaining({ code: 'METRICS_INVALID_OPTIONS' }),
+    );
+    expect(() => instrumentPool(metrics, {} as never)).toThrow(
+      expect.objectContaining({ code: 'METRICS_INVALID_OPTIONS' }),
+    );
   });
 
   it('sanitizePath and sqlOperation keep labels bounded', () => {

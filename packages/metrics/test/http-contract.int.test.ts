@@ -34,7 +34,9 @@ describe.each(bindings)('httpMetrics contract on $name', (binding) => {
     expect(await get(`${r.url}/v1/ping`)).toBe(200);
     expect(await get(`${r.url}/orders/42`)).toBe(201);
     const lines = await samples(r, 'http_requests_total');
-    expect(lines).toContain('http_requests_total{method="GET",route="/v1/users/:id/items/:itemId",status_code="200"} 1');
+    expect(lines).toContain(
+      'http_requests_total{method="GET",route="/v1/users/:id/items/:itemId",status_code="200"} 1',
+    );
     expect(lines).toContain('http_requests_total{method="GET",route="/v1/ping",status_code="200"} 1');
     expect(lines).toContain('http_requests_total{method="GET",route="/orders/:orderId",status_code="201"} 1');
     expect(lines.join('\n')).not.toContain('/v1/users/7');
@@ -43,7 +45,9 @@ describe.each(bindings)('httpMetrics contract on $name', (binding) => {
   it('keeps the template when an error handler outside the nested router answers', async () => {
     const r = await start();
     expect(await get(`${r.url}/v1/users/8/fail`)).toBe(500);
-    expect(await samples(r, 'http_requests_total')).toContain('http_requests_total{method="GET",route="/v1/users/:id/fail",status_code="500"} 1');
+    expect(await samples(r, 'http_requests_total')).toContain(
+      'http_requests_total{method="GET",route="/v1/users/:id/fail",status_code="500"} 1',
+    );
   });
 
   it('does not measure /metrics and health routes by default', async () => {
@@ -57,7 +61,8 @@ describe.each(bindings)('httpMetrics contract on $name', (binding) => {
 
   it('puts every unmatched request under one fixed route label', async () => {
     const r = await start();
-    for (const path of ['/nope', '/v1/nope', '/v1/users/1/nope', '/a/b/c?q=1']) expect(await get(`${r.url}${path}`)).toBe(404);
+    for (const path of ['/nope', '/v1/nope', '/v1/users/1/nope', '/a/b/c?q=1'])
+      expect(await get(`${r.url}${path}`)).toBe(404);
     const lines = await samples(r, 'http_requests_total');
     expect(lines).toEqual(['http_requests_total{method="GET",route="__unmatched__",status_code="404"} 4']);
   });
@@ -142,7 +147,12 @@ describe.each(bindings)('httpMetrics contract on $name', (binding) => {
 
   it('never puts raw URLs, query strings, emails or ids into /metrics ', async () => {
     const r = await start();
-    const probes = ['/users/jane.doe@example.com', `/x/${crypto.randomUUID()}`, '/v1/ping?token=s3cr3t-token-value', '/v1/users/5f2b9c1e8a7d/items/123?email=a@b.c'];
+    const probes = [
+      '/users/jane.doe@example.com',
+      `/x/${crypto.randomUUID()}`,
+      '/v1/ping?token=s3cr3t-token-value',
+      '/v1/users/5f2b9c1e8a7d/items/123?email=a@b.c',
+    ];
     for (let i = 0; i < 50; i++) probes.push(`/${Math.random().toString(36).slice(2)}?id=${i}`);
     for (const p of probes) await get(`${r.url}${p}`);
     const body = await (await fetch(`${r.url}/metrics`)).text();

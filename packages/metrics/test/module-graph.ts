@@ -72,7 +72,8 @@ export function readSources(dir: string): Map<string, string> {
     for (const name of readdirSync(d).sort()) {
       const path = join(d, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) out.set(relative(dir, path).split(sep).join('/'), readFileSync(path, 'utf8'));
+      else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts'))
+        out.set(relative(dir, path).split(sep).join('/'), readFileSync(path, 'utf8'));
     }
   };
   walk(dir);

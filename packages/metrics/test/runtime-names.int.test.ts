@@ -11,8 +11,16 @@ interface Family {
 }
 
 async function families(registry: Registry): Promise<Family[]> {
-  const json = (await registry.getMetricsAsJSON()) as unknown as { name: string; type: string; values: { labels: Record<string, unknown> }[] }[];
-  return json.map((m) => ({ name: m.name, type: String(m.type), labels: [...new Set(m.values.flatMap((v) => Object.keys(v.labels)))].filter((l) => l !== 'le').sort() }));
+  const json = (await registry.getMetricsAsJSON()) as unknown as {
+    name: string;
+    type: string;
+    values: { labels: Record<string, unknown> }[];
+  }[];
+  return json.map((m) => ({
+    name: m.name,
+    type: String(m.type),
+    labels: [...new Set(m.values.flatMap((v) => Object.keys(v.labels)))].filter((l) => l !== 'le').sort(),
+  }));
 }
 
 async function promClientDefaults(): Promise<Family[]> {
@@ -46,7 +54,12 @@ describe("runtimeNames: 'prom-client'", () => {
       }
       // The exposition carries them too (the scrape a community dashboard reads).
       const { body } = await metrics.scrape();
-      for (const name of ['nodejs_active_handles_total', 'nodejs_eventloop_lag_mean_seconds', 'nodejs_heap_space_size_available_bytes']) expect(body).toMatch(new RegExp(`^${name}(\\{| )`, 'm'));
+      for (const name of [
+        'nodejs_active_handles_total',
+        'nodejs_eventloop_lag_mean_seconds',
+        'nodejs_heap_space_size_available_bytes',
+      ])
+        expect(body).toMatch(new RegExp(`^${name}(\\{| )`, 'm'));
     } finally {
       clearInterval(timer);
       metrics.close();
@@ -59,7 +72,13 @@ describe("runtimeNames: 'prom-client'", () => {
     try {
       const ours = new Set((await families(metrics.registry)).map((f) => f.name));
       const missing = expected.map((f) => f.name).filter((n) => !ours.has(n));
-      expect(missing).toEqual(expect.arrayContaining(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']));
+      expect(missing).toEqual(
+        expect.arrayContaining([
+          'nodejs_active_handles_total',
+          'nodejs_active_requests_total',
+          'nodejs_active_resources_total',
+        ]),
+      );
     } finally {
       metrics.close();
     }

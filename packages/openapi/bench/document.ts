@@ -14,9 +14,21 @@ const info = { title: 'Bench', version: '1.0.0' };
 
 // Each library gets its own schema instances so that no library's registry or metadata leaks into another's run.
 function schemas(id: (name: string) => Record<string, unknown>) {
-  const User = z.object({ id: z.uuid(), name: z.string().min(1).max(100), email: z.email(), role: z.enum(['admin', 'member']), createdAt: z.iso.datetime() }).meta(id('User'));
-  const CreateUser = z.strictObject({ name: z.string().min(1).max(100), email: z.email(), role: z.enum(['admin', 'member']).optional() }).meta(id('CreateUser'));
-  const Problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).meta(id('Problem'));
+  const User = z
+    .object({
+      id: z.uuid(),
+      name: z.string().min(1).max(100),
+      email: z.email(),
+      role: z.enum(['admin', 'member']),
+      createdAt: z.iso.datetime(),
+    })
+    .meta(id('User'));
+  const CreateUser = z
+    .strictObject({ name: z.string().min(1).max(100), email: z.email(), role: z.enum(['admin', 'member']).optional() })
+    .meta(id('CreateUser'));
+  const Problem = z
+    .object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() })
+    .meta(id('Problem'));
   const Params = z.object({ id: z.uuid() });
   return { User, CreateUser, Problem, Params };
 }
@@ -96,15 +108,23 @@ export async function benchDocument(rounds = 7, perRound = 9): Promise<DocumentR
   };
   const sizes: Record<string, number> = {};
   for (const [name, build] of Object.entries(candidates)) for (let i = 0; i < 5; i++) sizes[name] = build().length;
-  const runs = await interleave(rounds, Object.fromEntries(Object.entries(candidates).map(([name, build]) => [name, async () => {
-    const times: number[] = [];
-    for (let i = 0; i < perRound; i++) {
-      const started = performance.now();
-      build();
-      times.push(performance.now() - started);
-    }
-    return times;
-  }])));
+  const runs = await interleave(
+    rounds,
+    Object.fromEntries(
+      Object.entries(candidates).map(([name, build]) => [
+        name,
+        async () => {
+          const times: number[] = [];
+          for (let i = 0; i < perRound; i++) {
+            const started = performance.now();
+            build();
+            times.push(performance.now() - started);
+          }
+          return times;
+        },
+      ]),
+    ),
+  );
   const medians = Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, median(r.flat())]));
   return { medians, sizes, samples: rounds * perRound };
 }

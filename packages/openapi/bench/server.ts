@@ -8,7 +8,14 @@ import { createApiRouter, implement } from '../src/express/index.js';
 export const CreateWorkflow = z.strictObject({
   name: z.string().min(1).max(120),
   status: z.enum(['draft', 'active', 'paused']).optional(),
-  steps: z.array(z.strictObject({ type: z.enum(['send_email', 'send_sms', 'wait', 'webhook']), delaySeconds: z.int().min(0).max(86_400).optional() })).max(50),
+  steps: z
+    .array(
+      z.strictObject({
+        type: z.enum(['send_email', 'send_sms', 'wait', 'webhook']),
+        delaySeconds: z.int().min(0).max(86_400).optional(),
+      }),
+    )
+    .max(50),
   tags: z.array(z.string().min(1).max(40)).max(20).default([]),
 });
 
@@ -38,17 +45,32 @@ manual.post('/manual', express.json(), (req, res) => {
   try {
     body = CreateWorkflow.parse(req.body);
   } catch (error) {
-    return void res.status(400).json({ success: false, error: { code: 'VALIDATION_ERROR', message: 'Invalid body', issues: (error as z.ZodError).issues } });
+    return void res.status(400).json({
+      success: false,
+      error: { code: 'VALIDATION_ERROR', message: 'Invalid body', issues: (error as z.ZodError).issues },
+    });
   }
   res.status(201).json(body);
 });
-const off = createApiRouter({ info: { title: 'b', version: '1' }, responseValidation: 'off', docs: { enabled: false }, routes: [implement(route('/org', 'org'), (req, res) => res.reply(201, req.body))] });
-const strict = createApiRouter({ info: { title: 'b', version: '1' }, responseValidation: 'strict', docs: { enabled: false }, routes: [implement(route('/org-strict', 'orgStrict'), (req, res) => res.reply(201, req.body))] });
+const off = createApiRouter({
+  info: { title: 'b', version: '1' },
+  responseValidation: 'off',
+  docs: { enabled: false },
+  routes: [implement(route('/org', 'org'), (req, res) => res.reply(201, req.body))],
+});
+const strict = createApiRouter({
+  info: { title: 'b', version: '1' },
+  responseValidation: 'strict',
+  docs: { enabled: false },
+  routes: [implement(route('/org-strict', 'orgStrict'), (req, res) => res.reply(201, req.body))],
+});
 
 const apps = { '/manual': appWith(manual), '/org': appWith(off.router), '/org-strict': appWith(strict.router) };
 const servers = Object.values(apps).map((app) => app.listen(0, '127.0.0.1'));
 Promise.all(servers.map((s) => new Promise((resolve) => s.once('listening', resolve)))).then(() => {
-  const ports = Object.fromEntries(Object.keys(apps).map((path, i) => [path, (servers[i]!.address() as AddressInfo).port]));
+  const ports = Object.fromEntries(
+    Object.keys(apps).map((path, i) => [path, (servers[i]!.address() as AddressInfo).port]),
+  );
   process.send!({ ports });
 });
 process.on('message', (message: { cmd?: string }) => {

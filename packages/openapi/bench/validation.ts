@@ -6,7 +6,13 @@ import { interleave, measureThroughput, median, type Measurement } from '@org/be
 const BODY = JSON.stringify({
   name: 'Welcome series',
   status: 'active',
-  steps: [{ type: 'send_email' }, { type: 'wait', delaySeconds: 3600 }, { type: 'send_sms' }, { type: 'wait', delaySeconds: 86_400 }, { type: 'webhook' }],
+  steps: [
+    { type: 'send_email' },
+    { type: 'wait', delaySeconds: 3600 },
+    { type: 'send_sms' },
+    { type: 'wait', delaySeconds: 86_400 },
+    { type: 'webhook' },
+  ],
   tags: ['onboarding', 'email', 'sms'],
 });
 
@@ -22,7 +28,10 @@ export interface ValidationResult {
 }
 
 export async function benchValidation(rounds = 5, durationMs = 3_000, concurrency = 32): Promise<ValidationResult> {
-  const child = fork(new URL('./server.ts', import.meta.url), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./server.ts', import.meta.url), {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ports = await new Promise<Record<string, number>>((resolve, reject) => {
     child.once('message', (m: { ports: Record<string, number> }) => resolve(m.ports));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -36,11 +45,21 @@ export async function benchValidation(rounds = 5, durationMs = 3_000, concurrenc
   let failures = 0;
   const post = (path: string) =>
     new Promise<void>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: ports[path], path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) } }, (res) => {
-        if (res.statusCode !== 201) failures++;
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: ports[path],
+          path,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) },
+        },
+        (res) => {
+          if (res.statusCode !== 201) failures++;
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.end(BODY);
     });
@@ -51,10 +70,18 @@ export async function benchValidation(rounds = 5, durationMs = 3_000, concurrenc
     const after = await cpu();
     return { ...m, cpuUsPerReq: (after.user + after.system - before.user - before.system) / m.ops };
   };
-  const names = { 'hand-written schema.parse': '/manual', '@org/openapi (response validation off)': '/org', '@org/openapi (response validation strict)': '/org-strict' };
+  const names = {
+    'hand-written schema.parse': '/manual',
+    '@org/openapi (response validation off)': '/org',
+    '@org/openapi (response validation strict)': '/org-strict',
+  };
   // Warm every route's JIT before the first timed round.
-  for (const path of Object.values(names)) await measureThroughput(() => post(path), { concurrency, durationMs: 800, warmupMs: 0 });
-  const runs = await interleave(rounds, Object.fromEntries(Object.entries(names).map(([name, path]) => [name, variant(path)])));
+  for (const path of Object.values(names))
+    await measureThroughput(() => post(path), { concurrency, durationMs: 800, warmupMs: 0 });
+  const runs = await interleave(
+    rounds,
+    Object.fromEntries(Object.entries(names).map(([name, path]) => [name, variant(path)])),
+  );
   child.send({ cmd: 'stop' });
   agent.destroy();
   if (failures > 0) throw new Error(`${failures} requests did not answer 201`);

@@ -16,11 +16,18 @@ const route = defineRoute({
 });
 const { document } = createOpenApi({ info: { title: 'Smoke', version: '1.0.0' }, openapi: '3.0.3', routes: [route] });
 assert.equal(document.openapi, '3.0.3');
-const api = createApiRouter({ info: { title: 'Smoke', version: '1.0.0' }, routes: [implement(route, (req, res) => res.reply(201, req.body))] });
+const api = createApiRouter({
+  info: { title: 'Smoke', version: '1.0.0' },
+  routes: [implement(route, (req, res) => res.reply(201, req.body))],
+});
 assert.equal(typeof api.router, 'function');
 for (const sub of ['fastify', 'hono']) {
   const binding = require(`@org/openapi/${sub}`);
-  const made = binding.createApi({ info: { title: 'Smoke', version: '1.0.0' }, openapi: '3.0.3', routes: [binding.implement(route, ({ body, reply }) => reply(201, body))] });
+  const made = binding.createApi({
+    info: { title: 'Smoke', version: '1.0.0' },
+    openapi: '3.0.3',
+    routes: [binding.implement(route, ({ body, reply }) => reply(201, body))],
+  });
   assert.equal(made.openapi.document.openapi, '3.0.3');
 }
 console.log('cjs ok');

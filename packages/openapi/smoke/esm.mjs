@@ -20,7 +20,10 @@ const doc = createOpenApi({ info: { title: 'Smoke', version: '1.0.0' }, routes: 
 assert.equal(doc.openapi, '3.1.0');
 assert.ok(doc.paths['/items/{id}'].get);
 
-const api = createApiRouter({ info: { title: 'Smoke', version: '1.0.0' }, routes: [implement(route, (req, res) => res.reply(200, { id: req.params.id }))] });
+const api = createApiRouter({
+  info: { title: 'Smoke', version: '1.0.0' },
+  routes: [implement(route, (req, res) => res.reply(200, { id: req.params.id }))],
+});
 const app = express().use('/api', api.router).use(api.docsRouter);
 const server = app.listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
@@ -31,7 +34,10 @@ assert.equal(page.status, 200);
 server.close();
 for (const sub of ['fastify', 'hono']) {
   const binding = await import(`@org/openapi/${sub}`);
-  const made = binding.createApi({ info: { title: 'Smoke', version: '1.0.0' }, routes: [binding.implement(route, ({ params, reply }) => reply(200, { id: params.id }))] });
+  const made = binding.createApi({
+    info: { title: 'Smoke', version: '1.0.0' },
+    routes: [binding.implement(route, ({ params, reply }) => reply(200, { id: params.id }))],
+  });
   assert.equal(made.openapi.json, api.openapi.json);
 }
 console.log('esm ok');

@@ -15,7 +15,10 @@ const route = defineRoute({
   operationId: 'getItem',
   summary: 'Get an item',
   request: { params: z.object({ id: z.coerce.number() }), query: z.object({ q: z.string().optional() }) },
-  responses: { 200: { description: 'The item', body: z.object({ id: z.number(), q: z.string().nullable() }) }, 204: { description: 'Nothing' } },
+  responses: {
+    200: { description: 'The item', body: z.object({ id: z.number(), q: z.string().nullable() }) },
+    204: { description: 'Nothing' },
+  },
 });
 export const openapi: OpenApi = createOpenApi({ info: { title: 'T', version: '1' }, routes: [route] });
 export const api: ApiRouter = createApiRouter({
@@ -45,7 +48,11 @@ export const fastifyApi: FastifyApi = createFastifyApi({
 });
 export const honoApi: HonoApi = createHonoApi({
   info: { title: 'T', version: '1' },
-  routes: [implementHono(route, async ({ params, reply }, c: Context) => reply(200, { id: params.id, q: c.req.query('q') ?? null }))],
+  routes: [
+    implementHono(route, async ({ params, reply }, c: Context) =>
+      reply(200, { id: params.id, q: c.req.query('q') ?? null }),
+    ),
+  ],
 });
 // @ts-expect-error 201 is not a documented status
 export const undocumented = implementFastify(route, ({ reply }) => reply(201, { id: 1, q: null }));

@@ -1,16 +1,37 @@
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { assertRouterMatchesDocument, compareRouterWithDocument, listDocumentOperations, listExpressRoutes } from './contract.js';
+import {
+  assertRouterMatchesDocument,
+  compareRouterWithDocument,
+  listDocumentOperations,
+  listExpressRoutes,
+} from './contract.js';
 import { buildDocument } from './document.js';
 import { ContractError } from './errors.js';
 import { defineRoute } from './route.js';
 
 const noop: express.RequestHandler = (_req, res) => void res.end();
 const routes = [
-  defineRoute({ method: 'get', path: '/users', operationId: 'listUsers', summary: 'List', responses: { 200: { description: 'ok' } } }),
-  defineRoute({ method: 'get', path: '/users/:id', operationId: 'getUser', summary: 'Get', responses: { 200: { description: 'ok' } } }),
+  defineRoute({
+    method: 'get',
+    path: '/users',
+    operationId: 'listUsers',
+    summary: 'List',
+    responses: { 200: { description: 'ok' } },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/users/:id',
+    operationId: 'getUser',
+    summary: 'Get',
+    responses: { 200: { description: 'ok' } },
+  }),
 ];
-const document = buildDocument({ info: { title: 't', version: '1' }, servers: [{ url: '/api' }, { url: 'https://example.org/v1/api' }], routes });
+const document = buildDocument({
+  info: { title: 't', version: '1' },
+  servers: [{ url: '/api' }, { url: 'https://example.org/v1/api' }],
+  routes,
+});
 
 function app(extra?: (router: express.Router) => void) {
   const router = express.Router();
@@ -60,7 +81,11 @@ describe('router/document contract', () => {
     router.get('/users', noop);
     a.use('/api', router);
     const report = compareRouterWithDocument(a, document);
-    expect(report.unmounted.map((e) => `${e.method} ${e.path}`)).toEqual(['GET /v1/api/users', 'GET /api/users/:id', 'GET /v1/api/users/:id']);
+    expect(report.unmounted.map((e) => `${e.method} ${e.path}`)).toEqual([
+      'GET /v1/api/users',
+      'GET /api/users/:id',
+      'GET /v1/api/users/:id',
+    ]);
     expect(() => assertRouterMatchesDocument(a, document)).toThrow(/documented but not mounted/);
   });
 
@@ -79,11 +104,25 @@ describe('router/document contract', () => {
       { method: 'GET', path: '/api/users' },
       { method: 'GET', path: '/api/users/:id' },
     ]);
-    const rootAndSlash = buildDocument({ info: { title: 't', version: '1' }, servers: [{ url: '/' }, { url: 'https://example.org/api/' }], routes });
-    expect(listDocumentOperations(rootAndSlash).map((e) => `${e.method} ${e.path}`)).toEqual(['GET /users', 'GET /api/users', 'GET /users/:id', 'GET /api/users/:id']);
-    expect(listDocumentOperations(rootAndSlash, { mounts: ['/', '/api/'] })).toEqual(listDocumentOperations(rootAndSlash));
+    const rootAndSlash = buildDocument({
+      info: { title: 't', version: '1' },
+      servers: [{ url: '/' }, { url: 'https://example.org/api/' }],
+      routes,
+    });
+    expect(listDocumentOperations(rootAndSlash).map((e) => `${e.method} ${e.path}`)).toEqual([
+      'GET /users',
+      'GET /api/users',
+      'GET /users/:id',
+      'GET /api/users/:id',
+    ]);
+    expect(listDocumentOperations(rootAndSlash, { mounts: ['/', '/api/'] })).toEqual(
+      listDocumentOperations(rootAndSlash),
+    );
     expect(assertRouterMatchesDocument(a, rootAndSlash).operations).toHaveLength(4);
-    expect(listDocumentOperations({ ...rootAndSlash, servers: [{ url: '/api//' }] }).map((e) => e.path)).toEqual(['/api/users', '/api/users/:id']);
+    expect(listDocumentOperations({ ...rootAndSlash, servers: [{ url: '/api//' }] }).map((e) => e.path)).toEqual([
+      '/api/users',
+      '/api/users/:id',
+    ]);
   });
 
   it('flags a renamed path parameter as a mismatch', () => {

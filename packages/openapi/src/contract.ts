@@ -36,7 +36,8 @@ function walk(stack: LayerLike[], prefix: string, out: RouteEntry[], unlisted: s
         continue;
       }
       const methods = Object.keys(layer.route.methods).filter((m) => m !== '_all' && layer.route!.methods[m]);
-      for (const path of routePaths) for (const method of methods) out.push({ method: method.toUpperCase(), path: joinPath(prefix, path) });
+      for (const path of routePaths)
+        for (const method of methods) out.push({ method: method.toUpperCase(), path: joinPath(prefix, path) });
     } else if (layer.handle && Array.isArray(layer.handle.stack)) {
       if (layer.handle[CONTRACT_IGNORE]) continue;
       const mounts = paths(layer.rawPath);
@@ -72,7 +73,8 @@ export function listDocumentOperations(document: OpenAPIObject, options: Contrac
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const method of HTTP_METHODS) {
       if (!item?.[method]) continue;
-      for (const mount of mounts) out.push({ method: method.toUpperCase(), path: joinPath(mount, toExpressPath(path)) });
+      for (const mount of mounts)
+        out.push({ method: method.toUpperCase(), path: joinPath(mount, toExpressPath(path)) });
     }
   }
   return out;
@@ -81,7 +83,11 @@ export function listDocumentOperations(document: OpenAPIObject, options: Contrac
 const key = (entry: RouteEntry) => `${entry.method} ${entry.path}`;
 
 /** Compares the Express routes with the document's operations; see `assertRouterMatchesDocument`. */
-export function compareRouterWithDocument(app: unknown, document: OpenAPIObject, options: ContractOptions = {}): ContractReport {
+export function compareRouterWithDocument(
+  app: unknown,
+  document: OpenAPIObject,
+  options: ContractOptions = {},
+): ContractReport {
   const ignore = options.ignore ?? [];
   const ignored = (path: string) => ignore.some((rule) => (typeof rule === 'string' ? rule === path : rule.test(path)));
   const routes: RouteEntry[] = [];
@@ -105,7 +111,11 @@ export function compareRouterWithDocument(app: unknown, document: OpenAPIObject,
  * is not mounted under every server prefix, or a RegExp mount hides routes it cannot list.
  * Use it in a test of the real app.
  */
-export function assertRouterMatchesDocument(app: unknown, document: OpenAPIObject, options: ContractOptions = {}): ContractReport {
+export function assertRouterMatchesDocument(
+  app: unknown,
+  document: OpenAPIObject,
+  options: ContractOptions = {},
+): ContractReport {
   const report = compareRouterWithDocument(app, document, options);
   const unlisted = options.allowUnlisted ? [] : report.unlisted;
   if (report.undocumented.length > 0 || report.unmounted.length > 0 || unlisted.length > 0) {

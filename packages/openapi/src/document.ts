@@ -12,20 +12,43 @@ import {
   type HeaderObject,
 } from 'openapi3-ts/oas31';
 import type { z } from 'zod';
-import { ERROR_RESPONSES, ERROR_SCHEMA, HEADERS, errorResponse, errorSchemas, isNarrowed, resolveErrorCatalog, successRateLimitHeaders } from './components.js';
+import {
+  ERROR_RESPONSES,
+  ERROR_SCHEMA,
+  HEADERS,
+  errorResponse,
+  errorSchemas,
+  isNarrowed,
+  resolveErrorCatalog,
+  successRateLimitHeaders,
+} from './components.js';
 import { OpenApiOptionsError, RouteDefinitionError } from './errors.js';
 import { SchemaConverter, metaOf } from './schema.js';
-import type { ErrorStatus, ObjectSchema, OpenApi, OpenApiOptions, ResolvedErrorCatalog, RouteDefinition, SecurityRequirement } from './types.js';
+import type {
+  ErrorStatus,
+  ObjectSchema,
+  OpenApi,
+  OpenApiOptions,
+  ResolvedErrorCatalog,
+  RouteDefinition,
+  SecurityRequirement,
+} from './types.js';
 
 const ERROR_STATUSES = new Set(Object.keys(ERROR_RESPONSES).map(Number));
 
 /** A cookie session scheme (`in: cookie`), as the reference API uses. */
-export function cookieAuth(cookieName: string, description = `Session cookie \`${cookieName}\` set by the login endpoint.`): SecuritySchemeObject {
+export function cookieAuth(
+  cookieName: string,
+  description = `Session cookie \`${cookieName}\` set by the login endpoint.`,
+): SecuritySchemeObject {
   return { type: 'apiKey', in: 'cookie', name: cookieName, description };
 }
 
 /** A bearer-token scheme for API keys (`Authorization: Bearer <key>`). */
-export function bearerAuth(description = 'API key sent as `Authorization: Bearer <key>`.', bearerFormat = 'API key'): SecuritySchemeObject {
+export function bearerAuth(
+  description = 'API key sent as `Authorization: Bearer <key>`.',
+  bearerFormat = 'API key',
+): SecuritySchemeObject {
   return { type: 'http', scheme: 'bearer', bearerFormat, description };
 }
 
@@ -38,22 +61,36 @@ function infoFor30(info: InfoObject): InfoObject {
   return { ...rest, license: licenseRest };
 }
 
-function normalizeOptions(options: OpenApiOptions): Required<Omit<OpenApiOptions, 'externalDocs' | 'errors'>> & Pick<OpenApiOptions, 'externalDocs'> & { errors: ResolvedErrorCatalog } {
+function normalizeOptions(
+  options: OpenApiOptions,
+): Required<Omit<OpenApiOptions, 'externalDocs' | 'errors'>> &
+  Pick<OpenApiOptions, 'externalDocs'> & { errors: ResolvedErrorCatalog } {
   if (typeof options !== 'object' || options === null) throw new OpenApiOptionsError('options must be an object');
   const { info } = options;
-  if (!info || typeof info.title !== 'string' || info.title === '' || typeof info.version !== 'string' || info.version === '') {
+  if (
+    !info ||
+    typeof info.title !== 'string' ||
+    info.title === '' ||
+    typeof info.version !== 'string' ||
+    info.version === ''
+  ) {
     throw new OpenApiOptionsError('info.title and info.version are required strings');
   }
   const openapi = options.openapi ?? '3.1.0';
-  if (openapi !== '3.1.0' && openapi !== '3.0.3') throw new OpenApiOptionsError(`openapi must be "3.1.0" or "3.0.3", got "${String(openapi)}"`);
+  if (openapi !== '3.1.0' && openapi !== '3.0.3')
+    throw new OpenApiOptionsError(`openapi must be "3.1.0" or "3.0.3", got "${String(openapi)}"`);
   if (!Array.isArray(options.routes)) throw new OpenApiOptionsError('routes must be an array of defineRoute() results');
   for (const route of options.routes) {
-    if (typeof (route as RouteDefinition | undefined)?.openApiPath !== 'string') throw new OpenApiOptionsError('every route must come from defineRoute()');
+    if (typeof (route as RouteDefinition | undefined)?.openApiPath !== 'string')
+      throw new OpenApiOptionsError('every route must come from defineRoute()');
   }
   const servers = options.servers ?? [{ url: '/' }];
-  if (!Array.isArray(servers) || servers.some((s) => typeof s?.url !== 'string')) throw new OpenApiOptionsError('servers must be a list of { url }');
+  if (!Array.isArray(servers) || servers.some((s) => typeof s?.url !== 'string'))
+    throw new OpenApiOptionsError('servers must be a list of { url }');
   const defaultErrors = options.defaultErrors ?? [429, 500, 503];
-  for (const status of defaultErrors) if (!ERROR_STATUSES.has(status)) throw new OpenApiOptionsError(`defaultErrors: ${status} is not one of ${[...ERROR_STATUSES].join(', ')}`);
+  for (const status of defaultErrors)
+    if (!ERROR_STATUSES.has(status))
+      throw new OpenApiOptionsError(`defaultErrors: ${status} is not one of ${[...ERROR_STATUSES].join(', ')}`);
   return {
     info: openapi === '3.0.3' ? infoFor30(info) : info,
     routes: options.routes,
@@ -76,12 +113,21 @@ function mediaType(converter: SchemaConverter, schema: z.ZodType, io: 'input' | 
   return media;
 }
 
-function parameters(converter: SchemaConverter, schema: ObjectSchema | undefined, location: 'path' | 'query' | 'header'): ParameterObject[] {
+function parameters(
+  converter: SchemaConverter,
+  schema: ObjectSchema | undefined,
+  location: 'path' | 'query' | 'header',
+): ParameterObject[] {
   if (!schema) return [];
   const object = converter.resolve(converter.convert(schema, 'input'));
   const required = new Set(object.required ?? []);
   return Object.entries(object.properties ?? {}).map(([name, property]) => {
-    const parameter: ParameterObject = { name, in: location, required: location === 'path' || required.has(name), schema: property };
+    const parameter: ParameterObject = {
+      name,
+      in: location,
+      required: location === 'path' || required.has(name),
+      schema: property,
+    };
     const prop = property as SchemaObject;
     if (typeof prop.description === 'string') parameter.description = prop.description;
     if (prop.example !== undefined) parameter.example = prop.example;
@@ -89,7 +135,11 @@ function parameters(converter: SchemaConverter, schema: ObjectSchema | undefined
   });
 }
 
-function errorStatusesOf(route: RouteDefinition, security: readonly SecurityRequirement[], defaults: readonly ErrorStatus[]): Set<ErrorStatus> {
+function errorStatusesOf(
+  route: RouteDefinition,
+  security: readonly SecurityRequirement[],
+  defaults: readonly ErrorStatus[],
+): Set<ErrorStatus> {
   const request = route.request ?? {};
   const statuses = new Set<ErrorStatus>(defaults);
   if (request.params || request.query || request.headers || request.body) statuses.add(400);
@@ -123,12 +173,14 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
   const pathItems = new Map<string, PathItemObject>();
 
   for (const route of options.routes) {
-    if (operationIds.has(route.operationId)) throw new RouteDefinitionError(`operationId "${route.operationId}" is used twice`, { route: route.label });
+    if (operationIds.has(route.operationId))
+      throw new RouteDefinitionError(`operationId "${route.operationId}" is used twice`, { route: route.label });
     operationIds.add(route.operationId);
     const security = route.security ?? options.security;
     for (const requirement of security) {
       for (const name of Object.keys(requirement)) {
-        if (!(name in options.securitySchemes)) throw new RouteDefinitionError(`security scheme "${name}" is not in securitySchemes`, { route: route.label });
+        if (!(name in options.securitySchemes))
+          throw new RouteDefinitionError(`security scheme "${name}" is not in securitySchemes`, { route: route.label });
       }
     }
     const request = route.request ?? {};
@@ -145,11 +197,20 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
       ...parameters(converter, request.headers, 'header'),
     ];
     // Params without a schema are still documented, as plain strings, in path order.
-    if (!request.params) params.unshift(...route.pathParams.map((name) => ({ name, in: 'path' as const, required: true, schema: { type: 'string' as const } })));
+    if (!request.params)
+      params.unshift(
+        ...route.pathParams.map((name) => ({
+          name,
+          in: 'path' as const,
+          required: true,
+          schema: { type: 'string' as const },
+        })),
+      );
     if (params.length > 0) operation.parameters = params;
     if (request.body) {
       operation.requestBody = {
-        description: request.bodyDescription ?? (metaOf(request.body)?.description as string | undefined) ?? 'JSON request body',
+        description:
+          request.bodyDescription ?? (metaOf(request.body)?.description as string | undefined) ?? 'JSON request body',
         required: !request.body.safeParse(undefined).success,
         content: { 'application/json': mediaType(converter, request.body, 'input') },
       };
@@ -158,7 +219,8 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
     const rateLimited = route.extensions !== undefined && 'x-rate-limit' in route.extensions;
     for (const [status, spec] of Object.entries(route.responses)) {
       const response: ResponseObject = { description: spec.description };
-      if (spec.body) response.content = { [spec.contentType ?? 'application/json']: mediaType(converter, spec.body, 'output') };
+      if (spec.body)
+        response.content = { [spec.contentType ?? 'application/json']: mediaType(converter, spec.body, 'output') };
       if (spec.headers) {
         response.headers = Object.fromEntries(
           Object.entries(spec.headers).map(([name, schema]) => {
@@ -186,10 +248,12 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
     }
     operation.responses = responses;
     if (route.security) operation.security = route.security.map((s) => ({ ...s }));
-    for (const [key, value] of Object.entries(route.extensions ?? {})) (operation as Record<string, unknown>)[key] = value;
+    for (const [key, value] of Object.entries(route.extensions ?? {}))
+      (operation as Record<string, unknown>)[key] = value;
 
     const item = pathItems.get(route.openApiPath) ?? {};
-    if (item[route.method]) throw new RouteDefinitionError('the same method and path are defined twice', { route: route.label });
+    if (item[route.method])
+      throw new RouteDefinitionError('the same method and path are defined twice', { route: route.label });
     item[route.method] = operation;
     pathItems.set(route.openApiPath, item);
   }
@@ -204,7 +268,8 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
   if (sortedErrors.length > 0) {
     // ApiError only when some status refers to it (the narrowed ones are written out in full).
     const shared = sortedErrors.some((status) => !isNarrowed(options.errors[status]));
-    for (const [name, schema] of Object.entries(errorSchemas())) if (shared || name !== ERROR_SCHEMA) converter.components[name] = schema;
+    for (const [name, schema] of Object.entries(errorSchemas()))
+      if (shared || name !== ERROR_SCHEMA) converter.components[name] = schema;
     for (const status of sortedErrors) {
       builder.addResponse(ERROR_RESPONSES[status].name, errorResponse(status, options.errors));
       for (const header of Object.keys(options.errors[status].headers ?? {})) usedHeaders.add(header);
@@ -212,7 +277,8 @@ export function buildDocument(input: OpenApiOptions): OpenAPIObject {
   }
   // A header is described once: by the status that lists it in the catalog (the 429's quota headers), else by the defaults.
   const headerObjects: Record<string, HeaderObject> = { ...HEADERS };
-  for (const spec of Object.values(options.errors)) Object.assign(headerObjects, spec.headers as Record<string, HeaderObject> | undefined);
+  for (const spec of Object.values(options.errors))
+    Object.assign(headerObjects, spec.headers as Record<string, HeaderObject> | undefined);
   for (const header of [...Object.keys(HEADERS), ...Object.keys(headerObjects)]) {
     if (usedHeaders.delete(header) && headerObjects[header]) builder.addHeader(header, headerObjects[header]);
   }

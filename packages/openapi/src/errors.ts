@@ -25,7 +25,10 @@ export class RouteDefinitionError extends OpenApiError {
   /** `METHOD /path` of the offending route, when known. */
   readonly route: string | undefined;
   constructor(message: string, options: { route?: string; cause?: unknown } = {}) {
-    super(options.route ? `${options.route}: ${message}` : message, { code: 'OPENAPI_INVALID_ROUTE', cause: options.cause });
+    super(options.route ? `${options.route}: ${message}` : message, {
+      code: 'OPENAPI_INVALID_ROUTE',
+      cause: options.cause,
+    });
     this.route = options.route;
   }
 }
@@ -36,7 +39,10 @@ export class RequestValidationError extends OpenApiError {
   readonly status = 400;
   readonly issues: ValidationIssue[];
   constructor(issues: ValidationIssue[], options: { cause?: unknown } = {}) {
-    super(`Request validation failed with ${issues.length} issue${issues.length === 1 ? '' : 's'}`, { code: 'VALIDATION_ERROR', ...options });
+    super(`Request validation failed with ${issues.length} issue${issues.length === 1 ? '' : 's'}`, {
+      code: 'VALIDATION_ERROR',
+      ...options,
+    });
     this.issues = issues;
   }
 }
@@ -50,7 +56,10 @@ export class ResponseValidationError extends OpenApiError {
   readonly route: string;
   readonly statusCode: number;
   constructor(route: string, statusCode: number, issues: ValidationIssue[], options: { cause?: unknown } = {}) {
-    super(`Response ${statusCode} of ${route} does not match its documented schema`, { code: 'RESPONSE_VALIDATION_ERROR', ...options });
+    super(`Response ${statusCode} of ${route} does not match its documented schema`, {
+      code: 'RESPONSE_VALIDATION_ERROR',
+      ...options,
+    });
     this.issues = issues;
     this.route = route;
     this.statusCode = statusCode;

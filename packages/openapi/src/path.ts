@@ -17,13 +17,19 @@ export function pathParamNames(path: string): string[] {
 export function toOpenApiPath(path: string, route?: string): string {
   if (!path.startsWith('/')) throw new RouteDefinitionError(`path must start with "/", got "${path}"`, { route });
   if (UNSUPPORTED.test(path)) {
-    throw new RouteDefinitionError(`path "${path}" uses wildcards, groups or optional segments, which OpenAPI cannot describe`, { route });
+    throw new RouteDefinitionError(
+      `path "${path}" uses wildcards, groups or optional segments, which OpenAPI cannot describe`,
+      { route },
+    );
   }
-  if (path.length > 1 && path.endsWith('/')) throw new RouteDefinitionError(`path "${path}" must not end with "/"`, { route });
+  if (path.length > 1 && path.endsWith('/'))
+    throw new RouteDefinitionError(`path "${path}" must not end with "/"`, { route });
   const names = pathParamNames(path);
-  if (new Set(names).size !== names.length) throw new RouteDefinitionError(`path "${path}" repeats a parameter name`, { route });
+  if (new Set(names).size !== names.length)
+    throw new RouteDefinitionError(`path "${path}" repeats a parameter name`, { route });
   const converted = path.replace(PARAM, '{$1}');
-  if (converted.includes(':')) throw new RouteDefinitionError(`path "${path}" has a ":" that is not a parameter`, { route });
+  if (converted.includes(':'))
+    throw new RouteDefinitionError(`path "${path}" has a ":" that is not a parameter`, { route });
   return converted;
 }
 

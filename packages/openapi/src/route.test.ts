@@ -4,7 +4,13 @@ import { RouteDefinitionError } from './errors.js';
 import { defineRoute } from './route.js';
 import type { RouteSpec } from './types.js';
 
-const base: RouteSpec = { method: 'get', path: '/users/:id', operationId: 'getUser', summary: 'Get a user', responses: { 200: { description: 'ok' } } };
+const base: RouteSpec = {
+  method: 'get',
+  path: '/users/:id',
+  operationId: 'getUser',
+  summary: 'Get a user',
+  responses: { 200: { description: 'ok' } },
+};
 
 describe('defineRoute', () => {
   it('derives the OpenAPI path, the param names and a label', () => {
@@ -19,7 +25,11 @@ describe('defineRoute', () => {
     ['upper-case method', { method: 'GET' as never }, /method/],
     ['bad operationId', { operationId: 'get user' }, /operationId/],
     ['empty summary', { summary: ' ' }, /summary/],
-    ['params not matching the path', { request: { params: z.object({ userId: z.string() }) } }, /declares \[userId\] but the path has \[id\]/],
+    [
+      'params not matching the path',
+      { request: { params: z.object({ userId: z.string() }) } },
+      /declares \[userId\] but the path has \[id\]/,
+    ],
     ['non-object query', { request: { query: z.string() as never } }, /request.query/],
     ['GET with a body', { request: { body: z.object({}) } }, /cannot have a request body/],
     ['no responses', { responses: {} }, /at least one response/],

@@ -66,9 +66,18 @@ export class SchemaConverter {
     if (hit) return hit;
     let json: Json;
     try {
-      json = z.toJSONSchema(schema, { target: this.target, io, unrepresentable: 'any', reused: 'inline', cycles: 'ref' }) as Json;
+      json = z.toJSONSchema(schema, {
+        target: this.target,
+        io,
+        unrepresentable: 'any',
+        reused: 'inline',
+        cycles: 'ref',
+      }) as Json;
     } catch (cause) {
-      throw new OpenApiError(`Zod schema cannot be converted to JSON Schema: ${(cause as Error).message}`, { code: 'OPENAPI_SCHEMA_CONVERSION', cause });
+      throw new OpenApiError(`Zod schema cannot be converted to JSON Schema: ${(cause as Error).message}`, {
+        code: 'OPENAPI_SCHEMA_CONVERSION',
+        cause,
+      });
     }
     delete json.$schema;
     if (this.target === 'openapi-3.0') json = unwrapSingleAllOf(json) as Json;
@@ -78,7 +87,10 @@ export class SchemaConverter {
       const renamed = new Map<string, string>();
       for (const [id, def] of Object.entries(defs)) renamed.set(id, this.nameFor(id, def, io));
       const prefix = `#/${this.defsKey}/`;
-      const rename = (ref: string) => (ref.startsWith(prefix) ? `#/components/schemas/${renamed.get(ref.slice(prefix.length)) ?? ref.slice(prefix.length)}` : ref);
+      const rename = (ref: string) =>
+        ref.startsWith(prefix)
+          ? `#/components/schemas/${renamed.get(ref.slice(prefix.length)) ?? ref.slice(prefix.length)}`
+          : ref;
       rewriteRefs(json, rename);
       for (const [id, def] of Object.entries(defs)) {
         rewriteRefs(def, rename);
@@ -96,7 +108,8 @@ export class SchemaConverter {
     if ('$ref' in schema && typeof schema.$ref === 'string') {
       const name = schema.$ref.replace('#/components/schemas/', '');
       const found = this.components[name];
-      if (!found) throw new OpenApiError(`Unresolved schema reference ${schema.$ref}`, { code: 'OPENAPI_SCHEMA_CONVERSION' });
+      if (!found)
+        throw new OpenApiError(`Unresolved schema reference ${schema.$ref}`, { code: 'OPENAPI_SCHEMA_CONVERSION' });
       return found;
     }
     return schema as SchemaObject;
@@ -110,7 +123,9 @@ export class SchemaConverter {
     const candidate = JSON.stringify(def).replaceAll(`"#/${this.defsKey}/`, '"#/components/schemas/');
     const seen = this.variants.get(id) ?? {};
     if (seen[io] !== undefined && seen[io] !== candidate) {
-      throw new OpenApiError(`Two different Zod schemas use the component id "${id}"`, { code: 'OPENAPI_DUPLICATE_SCHEMA_ID' });
+      throw new OpenApiError(`Two different Zod schemas use the component id "${id}"`, {
+        code: 'OPENAPI_DUPLICATE_SCHEMA_ID',
+      });
     }
     seen[io] = candidate;
     this.variants.set(id, seen);

@@ -1,6 +1,15 @@
 // The public types of @org/openapi's root entry (re-exported by src/index.ts). Type-only: no runtime code and no
 // import of another module of the package, so every module can import from here without forming a cycle.
-import type { ExternalDocumentationObject, HeaderObject, InfoObject, OpenAPIObject, SchemaObject, SecuritySchemeObject, ServerObject, TagObject } from 'openapi3-ts/oas31';
+import type {
+  ExternalDocumentationObject,
+  HeaderObject,
+  InfoObject,
+  OpenAPIObject,
+  SchemaObject,
+  SecuritySchemeObject,
+  ServerObject,
+  TagObject,
+} from 'openapi3-ts/oas31';
 import type { z } from 'zod';
 
 /** HTTP methods a route can use (lower case, as in OpenAPI path items). */
@@ -140,7 +149,9 @@ export interface ErrorSpec {
 export type ErrorCatalog = { readonly [S in ErrorStatus]?: Partial<ErrorSpec> };
 
 /** A catalog with every status filled in. */
-export type ResolvedErrorCatalog = { readonly [S in ErrorStatus]: ErrorSpec & { name: string; description: string; custom: boolean } };
+export type ResolvedErrorCatalog = {
+  readonly [S in ErrorStatus]: ErrorSpec & { name: string; description: string; custom: boolean };
+};
 
 /** How one body-parser error type is answered: its status, and a code and message of its own (else the catalog's for the status). */
 export interface BodyParserErrorSpec {

@@ -4,7 +4,9 @@ import { API_KEY, bindings, WORKFLOW_ID, type Running } from './bindings.js';
 // One contract, every framework binding: the same document, docs UI, statuses and error bodies.
 const json = { 'content-type': 'application/json' };
 const issuesOf = (body: unknown) =>
-  ((body as { error: { issues?: { location: string; path: unknown[]; code: string }[] } }).error.issues ?? []).map((i) => `${i.location}:${i.path.join('.')}:${i.code}`).sort();
+  ((body as { error: { issues?: { location: string; path: unknown[]; code: string }[] } }).error.issues ?? [])
+    .map((i) => `${i.location}:${i.path.join('.')}:${i.code}`)
+    .sort();
 
 const documents = new Map<string, string>();
 
@@ -55,7 +57,12 @@ describe.each(bindings)('OpenAPI binding contract on $name', (binding) => {
     expect(list.status).toBe(200);
     expect(await list.json()).toEqual({ items: [{ id: WORKFLOW_ID, name: 'Welcome', steps: [], status: 'draft' }] });
     const one = await fetch(url(`/api/workflows/${WORKFLOW_ID}`));
-    expect(await one.json()).toEqual({ id: WORKFLOW_ID, name: 'Welcome', steps: [{ type: 'email' }], status: 'active' });
+    expect(await one.json()).toEqual({
+      id: WORKFLOW_ID,
+      name: 'Welcome',
+      steps: [{ type: 'email' }],
+      status: 'active',
+    });
   });
 
   it('lists every query issue in the API error format with 400', async () => {
@@ -79,10 +86,18 @@ describe.each(bindings)('OpenAPI binding contract on $name', (binding) => {
   });
 
   it('creates with 201 and schema defaults; unknown body fields (mass assignment) get 400', async () => {
-    const created = await fetch(url('/api/workflows'), { method: 'POST', headers: json, body: JSON.stringify({ name: 'New', steps: [{ type: 'wait' }] }) });
+    const created = await fetch(url('/api/workflows'), {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'New', steps: [{ type: 'wait' }] }),
+    });
     expect(created.status).toBe(201);
     expect(await created.json()).toEqual({ id: WORKFLOW_ID, name: 'New', steps: [{ type: 'wait' }], status: 'draft' });
-    const admin = await fetch(url('/api/workflows'), { method: 'POST', headers: json, body: JSON.stringify({ name: 'New', steps: [], isAdmin: true }) });
+    const admin = await fetch(url('/api/workflows'), {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'New', steps: [], isAdmin: true }),
+    });
     expect(admin.status).toBe(400);
     expect(issuesOf(await admin.json())).toEqual(['body::unrecognized_keys']);
   });
@@ -91,10 +106,18 @@ describe.each(bindings)('OpenAPI binding contract on $name', (binding) => {
     const malformed = await fetch(url('/api/workflows'), { method: 'POST', headers: json, body: '{"name":' });
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ success: false, error: { code: 'INVALID_JSON' } });
-    const big = await fetch(url('/api/workflows'), { method: 'POST', headers: json, body: JSON.stringify({ name: 'x'.repeat(5_000), steps: [] }) });
+    const big = await fetch(url('/api/workflows'), {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'x'.repeat(5_000), steps: [] }),
+    });
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ success: false, error: { code: 'PAYLOAD_TOO_LARGE' } });
-    const text = await fetch(url('/api/workflows'), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'name=x' });
+    const text = await fetch(url('/api/workflows'), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'name=x',
+    });
     expect(text.status).toBe(415);
     expect(await text.json()).toMatchObject({ success: false, error: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
     const empty = await fetch(url('/api/workflows'), { method: 'POST', headers: json });

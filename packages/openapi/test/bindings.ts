@@ -12,8 +12,21 @@ import { createApi as createFastifyApi, implement as implementFastify } from '..
 import { createApi as createHonoApi, implement as implementHono } from '../src/hono/index.js';
 import type { ApiInput, ApiResult } from '../src/http/route-handler.js';
 
-const Workflow = z.object({ id: z.uuid(), name: z.string().min(1).max(120), steps: z.array(z.strictObject({ type: z.enum(['email', 'wait']) })).max(50), status: z.enum(['draft', 'active']) }).meta({ id: 'Workflow', description: 'A workflow.' });
-const CreateWorkflow = z.strictObject({ name: z.string().min(1).max(120), steps: z.array(z.strictObject({ type: z.enum(['email', 'wait']) })).max(50), status: z.enum(['draft', 'active']).default('draft') }).meta({ id: 'CreateWorkflow', description: 'A new workflow; unknown fields are rejected.' });
+const Workflow = z
+  .object({
+    id: z.uuid(),
+    name: z.string().min(1).max(120),
+    steps: z.array(z.strictObject({ type: z.enum(['email', 'wait']) })).max(50),
+    status: z.enum(['draft', 'active']),
+  })
+  .meta({ id: 'Workflow', description: 'A workflow.' });
+const CreateWorkflow = z
+  .strictObject({
+    name: z.string().min(1).max(120),
+    steps: z.array(z.strictObject({ type: z.enum(['email', 'wait']) })).max(50),
+    status: z.enum(['draft', 'active']).default('draft'),
+  })
+  .meta({ id: 'CreateWorkflow', description: 'A new workflow; unknown fields are rejected.' });
 export const WORKFLOW_ID = '3f1c2a9e-8f4b-4c1d-9a7e-2b5d6c7e8f90';
 export const API_KEY = 'key_live_0123456789abcdef';
 
@@ -25,7 +38,12 @@ export const routes = {
     operationId: 'listWorkflows',
     summary: 'List workflows',
     security: [],
-    request: { query: z.strictObject({ limit: z.coerce.number().int().min(1).max(50).default(10), status: z.enum(['draft', 'active']).optional() }) },
+    request: {
+      query: z.strictObject({
+        limit: z.coerce.number().int().min(1).max(50).default(10),
+        status: z.enum(['draft', 'active']).optional(),
+      }),
+    },
     responses: { 200: { description: 'One page.', body: z.object({ items: z.array(Workflow) }) } },
   }),
   get: defineRoute({
@@ -73,17 +91,41 @@ export const routes = {
   }),
 };
 
-type Handlers = { [K in keyof typeof routes]: (input: ApiInput<(typeof routes)[K]>) => ApiResult<(typeof routes)[K]> | Promise<ApiResult<(typeof routes)[K]>> };
+type Handlers = {
+  [K in keyof typeof routes]: (
+    input: ApiInput<(typeof routes)[K]>,
+  ) => ApiResult<(typeof routes)[K]> | Promise<ApiResult<(typeof routes)[K]>>;
+};
 const handlers: Handlers = {
-  list: ({ query }) => ({ status: 200, body: { items: [{ id: WORKFLOW_ID, name: 'Welcome', steps: [], status: query.status ?? 'active' }].slice(0, query.limit) } }),
-  get: ({ params }) => ({ status: 200, body: { id: params.id, name: 'Welcome', steps: [{ type: 'email' }], status: 'active', internal: 'stripped' } as never }),
+  list: ({ query }) => ({
+    status: 200,
+    body: {
+      items: [{ id: WORKFLOW_ID, name: 'Welcome', steps: [], status: query.status ?? 'active' }].slice(0, query.limit),
+    },
+  }),
+  get: ({ params }) => ({
+    status: 200,
+    body: {
+      id: params.id,
+      name: 'Welcome',
+      steps: [{ type: 'email' }],
+      status: 'active',
+      internal: 'stripped',
+    } as never,
+  }),
   create: ({ body }) => ({ status: 201, body: { id: WORKFLOW_ID, ...body } }),
   whoami: ({ headers }) => ({ status: 200, body: { tenant: headers['X-Tenant'] } }),
   broken: () => ({ status: 200, body: { count: 'many' } as never }),
   remove: () => ({ status: 204 }),
 };
 
-const document = { info: { title: 'Contract API', version: '1.0.0' }, servers: [{ url: '/api' }], securitySchemes: { apiKey: bearerAuth() }, security: [{ apiKey: [] as string[] }], jsonLimit: 1024 };
+const document = {
+  info: { title: 'Contract API', version: '1.0.0' },
+  servers: [{ url: '/api' }],
+  securitySchemes: { apiKey: bearerAuth() },
+  security: [{ apiKey: [] as string[] }],
+  jsonLimit: 1024,
+};
 const authorized = (authorization: string | undefined) => authorization === `Bearer ${API_KEY}`;
 const entries = Object.keys(routes) as (keyof typeof routes)[];
 
@@ -97,7 +139,9 @@ export interface Binding {
   start(): Promise<Running>;
 }
 
-type AnyHandler = (input: ApiInput<RouteSpec>) => Promise<{ status: number; body?: unknown }> | { status: number; body?: unknown };
+type AnyHandler = (
+  input: ApiInput<RouteSpec>,
+) => Promise<{ status: number; body?: unknown }> | { status: number; body?: unknown };
 const handlerOf = (k: keyof typeof routes) => handlers[k] as unknown as AnyHandler;
 const routeOf = (k: keyof typeof routes) => routes[k] as RouteDefinition;
 
@@ -110,7 +154,12 @@ const express5: Binding = {
       securityHandlers: { apiKey: (req) => authorized(req.get('authorization')) },
       routes: entries.map((k) =>
         implementExpress(routeOf(k), async (req, res) => {
-          const result = await handlerOf(k)({ params: req.params, query: req.query, headers: req.parsedHeaders, body: req.body } as ApiInput<RouteSpec>);
+          const result = await handlerOf(k)({
+            params: req.params,
+            query: req.query,
+            headers: req.parsedHeaders,
+            body: req.body,
+          } as ApiInput<RouteSpec>);
           (res.reply as (status: number, body?: unknown) => void)(result.status, result.body);
         }),
       ),

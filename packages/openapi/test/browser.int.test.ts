@@ -36,7 +36,16 @@ describe.skipIf(!available)('Swagger UI in headless Chromium (offline, CSP scrip
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     context.on('request', (request) => requests.push(request.url()));
     await context.addCookies([{ name: SESSION_COOKIE, value: VALID_SESSION, url: server.url }]);
@@ -60,9 +69,9 @@ describe.skipIf(!available)('Swagger UI in headless Chromium (offline, CSP scrip
     const operations = page.locator('.opblock');
     await operations.first().waitFor({ timeout: 30_000 });
     expect(await operations.count()).toBe(7);
-    await expect.poll(() => page.locator('.opblock-summary-path').allInnerTexts()).toEqual(
-      expect.arrayContaining(['/workflows', '/workflows/{id}', '/contacts', '/status']),
-    );
+    await expect
+      .poll(() => page.locator('.opblock-summary-path').allInnerTexts())
+      .toEqual(expect.arrayContaining(['/workflows', '/workflows/{id}', '/contacts', '/status']));
 
     const op = page.locator('#operations-workflows-listWorkflows');
     await op.locator('.opblock-summary').click();
@@ -72,14 +81,19 @@ describe.skipIf(!available)('Swagger UI in headless Chromium (offline, CSP scrip
     const status = op.locator('.live-responses-table tbody .response-col_status').first();
     await status.waitFor({ timeout: 30_000 });
     expect((await status.innerText()).trim()).toBe('200');
-    await expect.poll(() => op.locator('.live-responses-table tbody .response-col_description').first().innerText()).toContain('Welcome series');
+    await expect
+      .poll(() => op.locator('.live-responses-table tbody .response-col_description').first().innerText())
+      .toContain('Welcome series');
     // The response shown came from the app (a real request, not an example).
     expect(serverHits.filter((h) => h.startsWith('GET /api/workflows')).length).toBe(before + 1);
     // Examples from Zod .meta({ example }) are what the docs show for a request body.
     const create = page.locator('#operations-workflows-createWorkflow');
     await create.locator('.opblock-summary').click();
-    await expect.poll(() => create.locator('.opblock-section-request-body').innerText(), { timeout: 30_000 }).toContain('Welcome series');
-    if (process.env.OPENAPI_SCREENSHOT) await page.screenshot({ path: process.env.OPENAPI_SCREENSHOT, fullPage: false });
+    await expect
+      .poll(() => create.locator('.opblock-section-request-body').innerText(), { timeout: 30_000 })
+      .toContain('Welcome series');
+    if (process.env.OPENAPI_SCREENSHOT)
+      await page.screenshot({ path: process.env.OPENAPI_SCREENSHOT, fullPage: false });
     await page.close();
   }, 90_000);
 

@@ -58,7 +58,19 @@ describe('a client generated with openapi-typescript', () => {
     writeFileSync(join(dir, 'client.ts'), CLIENT);
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], strict: true, noEmit: true, skipLibCheck: false }, files: ['client.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          lib: ['ES2022', 'DOM'],
+          types: [],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ['client.ts'],
+      }),
     );
   }, 120_000);
   afterAll(async () => {
@@ -71,8 +83,14 @@ describe('a client generated with openapi-typescript', () => {
   }, 120_000);
 
   it('tsc fails when the client misuses the generated types (control)', async () => {
-    writeFileSync(join(dir, 'misuse.ts'), `import type { NewWorkflow } from './client.js';\nexport const w: NewWorkflow = { name: 1, steps: [] };\n`);
-    writeFileSync(join(dir, 'tsconfig.misuse.json'), JSON.stringify({ extends: './tsconfig.json', files: ['misuse.ts'] }));
+    writeFileSync(
+      join(dir, 'misuse.ts'),
+      `import type { NewWorkflow } from './client.js';\nexport const w: NewWorkflow = { name: 1, steps: [] };\n`,
+    );
+    writeFileSync(
+      join(dir, 'tsconfig.misuse.json'),
+      JSON.stringify({ extends: './tsconfig.json', files: ['misuse.ts'] }),
+    );
     const result = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.misuse.json')], { cwd: dir }).then(
       () => 'passed',
       (error: { stdout?: string }) => error.stdout ?? 'failed',
@@ -83,10 +101,15 @@ describe('a client generated with openapi-typescript', () => {
   it('calls the example app', async () => {
     // The generated module is checked by tsc above; here it only needs the shape the test calls.
     interface Client {
-      createWorkflow(body: { name: string; steps: { type: string; delaySeconds?: number }[] }): Promise<{ name: string; status: string }>;
+      createWorkflow(body: {
+        name: string;
+        steps: { type: string; delaySeconds?: number }[];
+      }): Promise<{ name: string; status: string }>;
       listWorkflows(query: { limit?: number }): Promise<{ items: { name: string }[] }>;
     }
-    const { createClient } = (await import(join(dir, 'client.ts'))) as { createClient: (baseUrl: string, session: string) => Client };
+    const { createClient } = (await import(join(dir, 'client.ts'))) as {
+      createClient: (baseUrl: string, session: string) => Client;
+    };
     const client = createClient(`${server.url}/api`, VALID_SESSION);
     const created = await client.createWorkflow({ name: 'From client', steps: [{ type: 'wait', delaySeconds: 5 }] });
     expect(created).toMatchObject({ name: 'From client', status: 'draft' });

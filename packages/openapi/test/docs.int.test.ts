@@ -61,7 +61,8 @@ describe('docs routes', () => {
       const serialised = (document: unknown) => stringify.mock.calls.filter(([value]) => value === document).length;
       const served = await listen(on.app);
       try {
-        for (let i = 0; i < 2; i++) expect(await (await fetch(`${served.url}/openapi.json`)).text()).toBe(on.api.openapi.json);
+        for (let i = 0; i < 2; i++)
+          expect(await (await fetch(`${served.url}/openapi.json`)).text()).toBe(on.api.openapi.json);
       } finally {
         await served.close();
       }

@@ -4,16 +4,26 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request } from 'express';
 import { z } from 'zod';
 import { bearerAuth, cookieAuth, defineRoute, type OpenApiVersion, type SecurityRequirement } from '../src/index.js';
-import { apiErrorHandler, createApiRouter, implement, type ApiRouter, type ResponseValidationMode } from '../src/express/index.js';
+import {
+  apiErrorHandler,
+  createApiRouter,
+  implement,
+  type ApiRouter,
+  type ResponseValidationMode,
+} from '../src/express/index.js';
 
 export const SESSION_COOKIE = 'sid';
 export const VALID_SESSION = 'session-0123456789abcdef';
 export const VALID_API_KEY = 'key_live_0123456789abcdef';
 
 const Id = z.uuid().meta({ description: 'Resource id (UUID).', example: '3f1c2a9e-8f4b-4c1d-9a7e-2b5d6c7e8f90' });
-const Timestamp = z.iso.datetime().meta({ description: 'ISO 8601 date-time, UTC.', example: '2026-11-26T00:00:00.000Z' });
+const Timestamp = z.iso
+  .datetime()
+  .meta({ description: 'ISO 8601 date-time, UTC.', example: '2026-11-26T00:00:00.000Z' });
 
-export const WorkflowStatus = z.enum(['draft', 'active', 'paused']).meta({ id: 'WorkflowStatus', description: 'Lifecycle state of a workflow.' });
+export const WorkflowStatus = z
+  .enum(['draft', 'active', 'paused'])
+  .meta({ id: 'WorkflowStatus', description: 'Lifecycle state of a workflow.' });
 export const Step = z
   .strictObject({
     type: z.enum(['send_email', 'send_sms', 'wait', 'webhook']).meta({ description: 'What the step does.' }),
@@ -31,7 +41,13 @@ export const Workflow = z
   .meta({
     id: 'Workflow',
     description: 'An automation workflow.',
-    example: { id: '3f1c2a9e-8f4b-4c1d-9a7e-2b5d6c7e8f90', name: 'Welcome series', status: 'active', steps: [{ type: 'send_email' }], createdAt: '2026-11-26T00:00:00.000Z' },
+    example: {
+      id: '3f1c2a9e-8f4b-4c1d-9a7e-2b5d6c7e8f90',
+      name: 'Welcome series',
+      status: 'active',
+      steps: [{ type: 'send_email' }],
+      createdAt: '2026-11-26T00:00:00.000Z',
+    },
   });
 export const CreateWorkflow = z
   .strictObject({
@@ -39,19 +55,45 @@ export const CreateWorkflow = z
     status: WorkflowStatus.optional(),
     steps: z.array(Step).max(50),
   })
-  .meta({ id: 'CreateWorkflow', description: 'Fields of a new workflow; unknown fields are rejected.', example: { name: 'Welcome series', steps: [{ type: 'send_email' }, { type: 'wait', delaySeconds: 3600 }] } });
+  .meta({
+    id: 'CreateWorkflow',
+    description: 'Fields of a new workflow; unknown fields are rejected.',
+    example: { name: 'Welcome series', steps: [{ type: 'send_email' }, { type: 'wait', delaySeconds: 3600 }] },
+  });
 export const WorkflowList = z
-  .object({ items: z.array(Workflow), nextCursor: z.string().nullable().meta({ description: 'Cursor of the next page, or null on the last page.' }) })
+  .object({
+    items: z.array(Workflow),
+    nextCursor: z.string().nullable().meta({ description: 'Cursor of the next page, or null on the last page.' }),
+  })
   .meta({ id: 'WorkflowList', description: 'One page of workflows.', example: { items: [], nextCursor: null } });
 
 export const Contact = z
-  .object({ id: Id, email: z.email(), name: z.string().min(1).max(200), tags: z.array(z.string().min(1).max(40)).max(20) })
-  .meta({ id: 'Contact', description: 'A contact of the location.', example: { id: '3f1c2a9e-8f4b-4c1d-9a7e-2b5d6c7e8f90', email: 'ann@example.com', name: 'Ann', tags: ['vip'] } });
+  .object({
+    id: Id,
+    email: z.email(),
+    name: z.string().min(1).max(200),
+    tags: z.array(z.string().min(1).max(40)).max(20),
+  })
+  .meta({
+    id: 'Contact',
+    description: 'A contact of the location.',
+    example: { id: '3f1c2a9e-8f4b-4c1d-9a7e-2b5d6c7e8f90', email: 'ann@example.com', name: 'Ann', tags: ['vip'] },
+  });
 export const CreateContact = z
-  .strictObject({ email: z.email(), name: z.string().min(1).max(200), tags: z.array(z.string().min(1).max(40)).max(20).default([]) })
-  .meta({ id: 'CreateContact', description: 'Fields of a new contact; unknown fields are rejected.', example: { email: 'ann@example.com', name: 'Ann' } });
+  .strictObject({
+    email: z.email(),
+    name: z.string().min(1).max(200),
+    tags: z.array(z.string().min(1).max(40)).max(20).default([]),
+  })
+  .meta({
+    id: 'CreateContact',
+    description: 'Fields of a new contact; unknown fields are rejected.',
+    example: { email: 'ann@example.com', name: 'Ann' },
+  });
 
-const Status = z.object({ status: z.literal('ok'), version: z.string() }).meta({ id: 'Status', description: 'Service status.', example: { status: 'ok', version: '1.0.0' } });
+const Status = z
+  .object({ status: z.literal('ok'), version: z.string() })
+  .meta({ id: 'Status', description: 'Service status.', example: { status: 'ok', version: '1.0.0' } });
 
 const authenticated: SecurityRequirement[] = [{ session: [] }, { apiKey: [] }];
 const rateLimit = { 'x-rate-limit': { policy: 'default', limit: 100, windowSeconds: 60 } };
@@ -120,7 +162,12 @@ export const routes = {
         email: z.email().optional().meta({ description: 'Only the contact with this email.' }),
       }),
     },
-    responses: { 200: { description: 'Matching contacts.', body: z.object({ items: z.array(Contact) }).meta({ id: 'ContactList', description: 'Contacts.' }) } },
+    responses: {
+      200: {
+        description: 'Matching contacts.',
+        body: z.object({ items: z.array(Contact) }).meta({ id: 'ContactList', description: 'Contacts.' }),
+      },
+    },
   }),
   getContact: defineRoute({
     method: 'get',
@@ -142,9 +189,14 @@ export const routes = {
     security: [{ apiKey: [] }],
     request: {
       body: CreateContact,
-      headers: z.object({ 'Idempotency-Key': z.string().min(8).max(64).optional().meta({ description: 'Makes retries safe.' }) }),
+      headers: z.object({
+        'Idempotency-Key': z.string().min(8).max(64).optional().meta({ description: 'Makes retries safe.' }),
+      }),
     },
-    responses: { 201: { description: 'The created contact.', body: Contact }, 200: { description: 'A replay of an earlier request with the same Idempotency-Key.', body: Contact } },
+    responses: {
+      201: { description: 'The created contact.', body: Contact },
+      200: { description: 'A replay of an earlier request with the same Idempotency-Key.', body: Contact },
+    },
     errors: [409],
   }),
 };
@@ -168,10 +220,21 @@ function cookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
-export function createExampleApp(options: ExampleOptions = {}): { app: Express; api: ApiRouter; workflows: Map<string, WorkflowT>; contacts: Map<string, ContactT> } {
+export function createExampleApp(options: ExampleOptions = {}): {
+  app: Express;
+  api: ApiRouter;
+  workflows: Map<string, WorkflowT>;
+  contacts: Map<string, ContactT>;
+} {
   const workflows = new Map<string, WorkflowT>();
   const contacts = new Map<string, ContactT>();
-  const seed: WorkflowT = { id: '3f1c2a9e-8f4b-4c1d-9a7e-2b5d6c7e8f90', name: 'Welcome series', status: 'active', steps: [{ type: 'send_email' }], createdAt: '2026-11-26T00:00:00.000Z' };
+  const seed: WorkflowT = {
+    id: '3f1c2a9e-8f4b-4c1d-9a7e-2b5d6c7e8f90',
+    name: 'Welcome series',
+    status: 'active',
+    steps: [{ type: 'send_email' }],
+    createdAt: '2026-11-26T00:00:00.000Z',
+  };
   workflows.set(seed.id, seed);
   const idempotency = new Map<string, ContactT>();
 
@@ -209,31 +272,45 @@ export function createExampleApp(options: ExampleOptions = {}): { app: Express; 
       }),
       implement(routes.listWorkflows, (req, res) => {
         const { status, limit, cursor } = req.query;
-        const all = [...workflows.values()].filter((w) => !status || w.status === status).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+        const all = [...workflows.values()]
+          .filter((w) => !status || w.status === status)
+          .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
         const start = cursor ? Math.max(0, all.findIndex((w) => w.id === cursor) + 1) : 0;
         const items = all.slice(start, start + limit);
         res.reply(200, { items, nextCursor: start + limit < all.length ? (items.at(-1)?.id ?? null) : null });
       }),
       implement(routes.getWorkflow, (req, res) => {
         const workflow = workflows.get(req.params.id);
-        if (!workflow) return res.status(404).json({ success: false, error: { code: 'NOT_FOUND', message: 'Workflow not found' } });
+        if (!workflow)
+          return res.status(404).json({ success: false, error: { code: 'NOT_FOUND', message: 'Workflow not found' } });
         res.reply(200, workflow);
       }),
       implement(routes.createWorkflow, (req, res) => {
         if ([...workflows.values()].some((w) => w.name === req.body.name)) {
-          return res.status(409).json({ success: false, error: { code: 'CONFLICT', message: 'A workflow with this name exists' } });
+          return res
+            .status(409)
+            .json({ success: false, error: { code: 'CONFLICT', message: 'A workflow with this name exists' } });
         }
-        const workflow: WorkflowT = { id: randomUUID(), name: req.body.name, status: req.body.status ?? 'draft', steps: req.body.steps, createdAt: new Date().toISOString() };
+        const workflow: WorkflowT = {
+          id: randomUUID(),
+          name: req.body.name,
+          status: req.body.status ?? 'draft',
+          steps: req.body.steps,
+          createdAt: new Date().toISOString(),
+        };
         workflows.set(workflow.id, workflow);
         res.reply(201, workflow);
       }),
       implement(routes.listContacts, (req, res) => {
         const { tag, email } = req.query;
-        res.reply(200, { items: [...contacts.values()].filter((c) => (!tag || c.tags.includes(tag)) && (!email || c.email === email)) });
+        res.reply(200, {
+          items: [...contacts.values()].filter((c) => (!tag || c.tags.includes(tag)) && (!email || c.email === email)),
+        });
       }),
       implement(routes.getContact, (req, res) => {
         const contact = contacts.get(req.params.id);
-        if (!contact) return res.status(404).json({ success: false, error: { code: 'NOT_FOUND', message: 'Contact not found' } });
+        if (!contact)
+          return res.status(404).json({ success: false, error: { code: 'NOT_FOUND', message: 'Contact not found' } });
         res.reply(200, contact);
       }),
       implement(routes.createContact, (req, res) => {
@@ -241,7 +318,9 @@ export function createExampleApp(options: ExampleOptions = {}): { app: Express; 
         const replay = key ? idempotency.get(key) : undefined;
         if (replay) return res.reply(200, replay);
         if ([...contacts.values()].some((c) => c.email === req.body.email)) {
-          return res.status(409).json({ success: false, error: { code: 'CONFLICT', message: 'A contact with this email exists' } });
+          return res
+            .status(409)
+            .json({ success: false, error: { code: 'CONFLICT', message: 'A contact with this email exists' } });
         }
         const contact: ContactT = { id: randomUUID(), ...req.body };
         contacts.set(contact.id, contact);
@@ -257,7 +336,9 @@ export function createExampleApp(options: ExampleOptions = {}): { app: Express; 
   app.use('/v1/api', api.router);
   app.use(api.docsRouter);
   app.use((req, res) => {
-    res.status(404).json({ success: false, error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${req.path}` } });
+    res
+      .status(404)
+      .json({ success: false, error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${req.path}` } });
   });
   app.use(apiErrorHandler({ onUnexpected: () => undefined }));
   return { app, api, workflows, contacts };

@@ -9,20 +9,37 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
 const auth = { cookie: `sid=${VALID_SESSION}`, authorization: `Bearer ${VALID_API_KEY}` };
 
 const step = fc.record(
-  { type: fc.constantFrom('send_email', 'send_sms', 'wait', 'webhook'), delaySeconds: fc.integer({ min: 0, max: 86_400 }) },
+  {
+    type: fc.constantFrom('send_email', 'send_sms', 'wait', 'webhook'),
+    delaySeconds: fc.integer({ min: 0, max: 86_400 }),
+  },
   { requiredKeys: ['type'] },
 );
 const workflowBody = fc.record(
-  { name: fc.string({ minLength: 1, maxLength: 120 }), status: fc.constantFrom('draft', 'active', 'paused'), steps: fc.array(step, { maxLength: 5 }) },
+  {
+    name: fc.string({ minLength: 1, maxLength: 120 }),
+    status: fc.constantFrom('draft', 'active', 'paused'),
+    steps: fc.array(step, { maxLength: 5 }),
+  },
   { requiredKeys: ['name', 'steps'] },
 );
-const email = fc.tuple(fc.stringMatching(/^[a-z0-9]{1,12}$/), fc.stringMatching(/^[a-z]{1,10}$/)).map(([user, domain]) => `${user}@${domain}.com`);
+const email = fc
+  .tuple(fc.stringMatching(/^[a-z0-9]{1,12}$/), fc.stringMatching(/^[a-z]{1,10}$/))
+  .map(([user, domain]) => `${user}@${domain}.com`);
 const contactBody = fc.record(
-  { email, name: fc.string({ minLength: 1, maxLength: 200 }), tags: fc.array(fc.string({ minLength: 1, maxLength: 40 }), { maxLength: 20 }) },
+  {
+    email,
+    name: fc.string({ minLength: 1, maxLength: 200 }),
+    tags: fc.array(fc.string({ minLength: 1, maxLength: 40 }), { maxLength: 20 }),
+  },
   { requiredKeys: ['email', 'name'] },
 );
 const workflowQuery = fc.record(
-  { status: fc.constantFrom('draft', 'active', 'paused'), limit: fc.integer({ min: 1, max: 100 }).map(String), cursor: fc.string({ maxLength: 200 }) },
+  {
+    status: fc.constantFrom('draft', 'active', 'paused'),
+    limit: fc.integer({ min: 1, max: 100 }).map(String),
+    cursor: fc.string({ maxLength: 200 }),
+  },
   { requiredKeys: [] },
 );
 const contactQuery = fc.record({ tag: fc.string({ minLength: 1, maxLength: 40 }), email }, { requiredKeys: [] });
@@ -41,8 +58,17 @@ describe('fuzzing every route of the example app over HTTP', () => {
   });
   afterAll(() => server.close());
 
-  async function call(method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; json: unknown }> {
-    const res = await fetch(`${base}${path}`, { method, headers: body === undefined ? auth : { ...auth, 'content-type': contentType }, body });
+  async function call(
+    method: string,
+    path: string,
+    body?: string,
+    contentType = 'application/json',
+  ): Promise<{ status: number; json: unknown }> {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? auth : { ...auth, 'content-type': contentType },
+      body,
+    });
     const text = await res.text();
     let json: unknown;
     try {
@@ -52,7 +78,10 @@ describe('fuzzing every route of the example app over HTTP', () => {
     }
     if (res.status >= 400) {
       // Every error is in the API format, with no stack or parser internals.
-      expect(json, `${method} ${path} -> ${res.status}`).toMatchObject({ success: false, error: { code: expect.any(String), message: expect.any(String) } });
+      expect(json, `${method} ${path} -> ${res.status}`).toMatchObject({
+        success: false,
+        error: { code: expect.any(String), message: expect.any(String) },
+      });
       expect(text).not.toMatch(/SyntaxError|at .*\.(js|ts):\d+|node_modules/);
     }
     return { status: res.status, json };
@@ -61,7 +90,11 @@ describe('fuzzing every route of the example app over HTTP', () => {
   it('accepts every valid workflow body', async () => {
     await fc.assert(
       fc.asyncProperty(workflowBody, fc.uuid(), async (body, unique) => {
-        const { status } = await call('POST', '/workflows', JSON.stringify({ ...body, name: `${body.name.slice(0, 80)} ${unique}` }));
+        const { status } = await call(
+          'POST',
+          '/workflows',
+          JSON.stringify({ ...body, name: `${body.name.slice(0, 80)} ${unique}` }),
+        );
         expect(status).toBe(201);
       }),
       { numRuns: RUNS },
@@ -71,7 +104,11 @@ describe('fuzzing every route of the example app over HTTP', () => {
   it('accepts every valid contact body', async () => {
     await fc.assert(
       fc.asyncProperty(contactBody, fc.uuid(), async (body, unique) => {
-        const { status } = await call('POST', '/contacts', JSON.stringify({ ...body, email: `${unique.slice(0, 8)}.${body.email}` }));
+        const { status } = await call(
+          'POST',
+          '/contacts',
+          JSON.stringify({ ...body, email: `${unique.slice(0, 8)}.${body.email}` }),
+        );
         expect(status).toBe(201);
       }),
       { numRuns: RUNS },
@@ -100,18 +137,36 @@ describe('fuzzing every route of the example app over HTTP', () => {
 
   it('never gives a 5xx for arbitrary JSON bodies', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...POSTS), fc.oneof(fc.json(), fc.jsonValue().map((v) => JSON.stringify(v))), async (path, body) => {
-        expect((await call('POST', path, body)).status).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...POSTS),
+        fc.oneof(
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        async (path, body) => {
+          expect((await call('POST', path, body)).status).toBeLessThan(500);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('never gives a 5xx for arbitrary bytes and content types', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...POSTS), fc.string({ maxLength: 300 }), fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/merge-patch+json', 'application/json; charset=latin1'), async (path, body, type) => {
-        expect((await call('POST', path, body, type)).status).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...POSTS),
+        fc.string({ maxLength: 300 }),
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/merge-patch+json',
+          'application/json; charset=latin1',
+        ),
+        async (path, body, type) => {
+          expect((await call('POST', path, body, type)).status).toBeLessThan(500);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -119,7 +174,9 @@ describe('fuzzing every route of the example app over HTTP', () => {
   it('rejects __proto__/constructor keys anywhere in a strict body and never pollutes prototypes', async () => {
     await fc.assert(
       fc.asyncProperty(workflowBody, protoKey, fc.jsonValue(), fc.boolean(), async (body, key, value, nested) => {
-        const inner = nested ? `{"type":"wait","${key}":${JSON.stringify(value ?? null)}}` : JSON.stringify(body.steps[0] ?? { type: 'wait' });
+        const inner = nested
+          ? `{"type":"wait","${key}":${JSON.stringify(value ?? null)}}`
+          : JSON.stringify(body.steps[0] ?? { type: 'wait' });
         const text = `{"name":${JSON.stringify(body.name)},"steps":[${inner}]${nested ? '' : `,"${key}":{"polluted":true}`}}`;
         const { status } = await call('POST', '/workflows', text);
         expect(status).toBe(400);
@@ -142,14 +199,21 @@ describe('fuzzing every route of the example app over HTTP', () => {
   });
 
   it('never gives a 5xx for arbitrary queries, proto keys and long values (URL kept under the 16 KB header limit of Node)', async () => {
-    const value = fc.oneof(fc.string({ maxLength: 50 }), hugeString.map((s) => s.slice(0, 2_000)));
+    const value = fc.oneof(
+      fc.string({ maxLength: 50 }),
+      hugeString.map((s) => s.slice(0, 2_000)),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...LISTS), fc.dictionary(fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), protoKey), value, { maxKeys: 5 }), async (path, query) => {
-        const params = new URLSearchParams();
-        for (const [k, v] of Object.entries(query)) params.append(k, v);
-        const { status } = await call('GET', `${path}?${params.toString()}`);
-        expect([200, 400]).toContain(status);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...LISTS),
+        fc.dictionary(fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), protoKey), value, { maxKeys: 5 }),
+        async (path, query) => {
+          const params = new URLSearchParams();
+          for (const [k, v] of Object.entries(query)) params.append(k, v);
+          const { status } = await call('GET', `${path}?${params.toString()}`);
+          expect([200, 400]).toContain(status);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -157,9 +221,13 @@ describe('fuzzing every route of the example app over HTTP', () => {
   it('never gives a 5xx for arbitrary path segments', async () => {
     await fc.assert(
       // "." and ".." are dot segments: the URL parser removes them before sending, so they would address the list route.
-      fc.asyncProperty(fc.constantFrom('/workflows/', '/contacts/'), fc.string({ minLength: 1, maxLength: 100 }).filter((s) => s !== '.' && s !== '..'), async (path, segment) => {
-        expect([400, 404]).toContain((await call('GET', `${path}${encodeURIComponent(segment)}`)).status);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/workflows/', '/contacts/'),
+        fc.string({ minLength: 1, maxLength: 100 }).filter((s) => s !== '.' && s !== '..'),
+        async (path, segment) => {
+          expect([400, 404]).toContain((await call('GET', `${path}${encodeURIComponent(segment)}`)).status);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -6,13 +6,23 @@ import { apiErrorHandler, createApiRouter, implement } from '../src/express/inde
 import { listen } from '@org/test-services';
 
 const info = { title: 't', version: '1' };
-const ping = defineRoute({ method: 'get', path: '/ping', operationId: 'ping', summary: 'Ping', responses: { 200: { description: 'pong', body: z.object({ pong: z.boolean() }) }, 204: { description: 'nothing' } } });
+const ping = defineRoute({
+  method: 'get',
+  path: '/ping',
+  operationId: 'ping',
+  summary: 'Ping',
+  responses: { 200: { description: 'pong', body: z.object({ pong: z.boolean() }) }, 204: { description: 'nothing' } },
+});
 
 describe('createApiRouter options', () => {
   it.each([
     ['a bad responseValidation mode', { responseValidation: 'loud' }, /responseValidation/],
     ['a security handler without a scheme', { securityHandlers: { session: () => true } }, /securityHandlers.session/],
-    ['a non-function security handler', { securitySchemes: { apiKey: bearerAuth() }, securityHandlers: { apiKey: 'yes' } }, /must be a function/],
+    [
+      'a non-function security handler',
+      { securitySchemes: { apiKey: bearerAuth() }, securityHandlers: { apiKey: 'yes' } },
+      /must be a function/,
+    ],
     ['a bad docs path', { docs: { uiPath: 'docs/' } }, /docs.uiPath/],
     ['a bad jsonLimit', { jsonLimit: true }, /jsonLimit/],
     ['routes that are not implemented routes', { routes: [ping] }, /defineRoute/],
@@ -45,13 +55,20 @@ describe('createApiRouter options', () => {
       securityHandlers: { apiKey: () => true },
       docs: { enabled: false },
     });
-    expect(api.openapi.document).toEqual(buildDocument({ info, securitySchemes: { apiKey: bearerAuth() }, routes: [ping] }));
+    expect(api.openapi.document).toEqual(
+      buildDocument({ info, securitySchemes: { apiKey: bearerAuth() }, routes: [ping] }),
+    );
   });
 });
 
 describe('response validation edge cases (strict)', () => {
   async function serve(handler: (res: express.Response) => void) {
-    const api = createApiRouter({ info, responseValidation: 'strict', logger: { error: () => undefined }, routes: [implement(ping, (_req, res) => handler(res))] });
+    const api = createApiRouter({
+      info,
+      responseValidation: 'strict',
+      logger: { error: () => undefined },
+      routes: [implement(ping, (_req, res) => handler(res))],
+    });
     return listen(express().use(api.router));
   }
 
@@ -60,7 +77,9 @@ describe('response validation edge cases (strict)', () => {
     try {
       const res = await fetch(`${server.url}/ping`);
       expect(res.status).toBe(500);
-      expect(await res.json()).toMatchObject({ error: { code: 'RESPONSE_VALIDATION_ERROR', issues: [{ code: 'undocumented_status' }] } });
+      expect(await res.json()).toMatchObject({
+        error: { code: 'RESPONSE_VALIDATION_ERROR', issues: [{ code: 'undocumented_status' }] },
+      });
     } finally {
       await server.close();
     }
@@ -70,7 +89,9 @@ describe('response validation edge cases (strict)', () => {
     let status = 204;
     const server = await serve((res) => void res.status(status).json({ anything: 1 }));
     try {
-      expect(await (await fetch(`${server.url}/ping`)).json()).toMatchObject({ error: { issues: [{ code: 'unexpected_body' }] } });
+      expect(await (await fetch(`${server.url}/ping`)).json()).toMatchObject({
+        error: { issues: [{ code: 'unexpected_body' }] },
+      });
       status = 418;
       const teapot = await fetch(`${server.url}/ping`);
       expect(teapot.status).toBe(418);
@@ -97,14 +118,25 @@ describe('apiErrorHandler', () => {
     try {
       const exposed = await fetch(`${server.url}/exposed`);
       expect(exposed.status).toBe(410);
-      expect(await exposed.json()).toEqual({ success: false, error: { code: 'HTTP_ERROR', message: 'Gone for good', requestId: 'rid' } });
+      expect(await exposed.json()).toEqual({
+        success: false,
+        error: { code: 'HTTP_ERROR', message: 'Gone for good', requestId: 'rid' },
+      });
       const hidden = await fetch(`${server.url}/hidden`);
       expect(hidden.status).toBe(500);
       expect(await hidden.text()).not.toContain('secret');
-      const large = await fetch(`${server.url}/json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(100) }) });
+      const large = await fetch(`${server.url}/json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ a: 'x'.repeat(100) }),
+      });
       expect(large.status).toBe(413);
       expect(await large.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
-      const charset = await fetch(`${server.url}/json`, { method: 'POST', headers: { 'content-type': 'application/json; charset=klingon' }, body: '{}' });
+      const charset = await fetch(`${server.url}/json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=klingon' },
+        body: '{}',
+      });
       expect(charset.status).toBe(415);
       expect(unexpected).toHaveLength(1);
     } finally {
@@ -116,7 +148,14 @@ describe('apiErrorHandler', () => {
 describe('securityHandlers', () => {
   it('enforces a route only when every scheme of its requirements has a handler', async () => {
     const secured = (operationId: string, security: Record<string, string[]>[]) =>
-      defineRoute({ method: 'get', path: `/${operationId}`, operationId, summary: operationId, security, responses: { 204: { description: 'ok' } } });
+      defineRoute({
+        method: 'get',
+        path: `/${operationId}`,
+        operationId,
+        summary: operationId,
+        security,
+        responses: { 204: { description: 'ok' } },
+      });
     const api = createApiRouter({
       info,
       securitySchemes: { apiKey: bearerAuth(), partner: bearerAuth('Partner token') },

@@ -32,7 +32,14 @@ describe('example app over real HTTP', () => {
   it('lists every issue of params, query and body in the API error format', async () => {
     const res = await fetch(`${server.url}/api/workflows?limit=0&status=gone&extra=1`, { headers: session });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { success: boolean; error: { code: string; message: string; issues: { location: string; path: unknown[]; code: string; message: string }[] } };
+    const body = (await res.json()) as {
+      success: boolean;
+      error: {
+        code: string;
+        message: string;
+        issues: { location: string; path: unknown[]; code: string; message: string }[];
+      };
+    };
     expect(body.success).toBe(false);
     expect(body.error.code).toBe('VALIDATION_ERROR');
     const found = body.error.issues.map((i) => `${i.location}:${i.path.join('.')}:${i.code}`).sort();
@@ -55,14 +62,22 @@ describe('example app over real HTTP', () => {
   it('rejects a bad path param with 400 and a missing resource with 404', async () => {
     const bad = await fetch(`${server.url}/api/workflows/not-a-uuid`, { headers: session });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { issues: { location: string }[] } }).error.issues[0]!.location).toBe('params');
-    const missing = await fetch(`${server.url}/api/workflows/00000000-0000-4000-8000-000000000000`, { headers: session });
+    expect(((await bad.json()) as { error: { issues: { location: string }[] } }).error.issues[0]!.location).toBe(
+      'params',
+    );
+    const missing = await fetch(`${server.url}/api/workflows/00000000-0000-4000-8000-000000000000`, {
+      headers: session,
+    });
     expect(missing.status).toBe(404);
   });
 
   it('creates with 201, applies defaults and answers 409 on a conflict', async () => {
     const create = () =>
-      fetch(`${server.url}/api/contacts`, { method: 'POST', headers: { ...apiKey, ...json }, body: JSON.stringify({ email: 'bob@example.com', name: 'Bob' }) });
+      fetch(`${server.url}/api/contacts`, {
+        method: 'POST',
+        headers: { ...apiKey, ...json },
+        body: JSON.stringify({ email: 'bob@example.com', name: 'Bob' }),
+      });
     const first = await create();
     expect(first.status).toBe(201);
     expect(await first.json()).toMatchObject({ email: 'bob@example.com', tags: [] });
@@ -71,10 +86,16 @@ describe('example app over real HTTP', () => {
 
   it('validates headers (case-insensitively) and exposes them typed', async () => {
     const post = (key: string) =>
-      fetch(`${server.url}/api/contacts`, { method: 'POST', headers: { ...apiKey, ...json, 'idempotency-key': key }, body: JSON.stringify({ email: `c${key}@example.com`, name: 'C' }) });
+      fetch(`${server.url}/api/contacts`, {
+        method: 'POST',
+        headers: { ...apiKey, ...json, 'idempotency-key': key },
+        body: JSON.stringify({ email: `c${key}@example.com`, name: 'C' }),
+      });
     const short = await post('x');
     expect(short.status).toBe(400);
-    expect(((await short.json()) as { error: { issues: { location: string; path: string[] }[] } }).error.issues[0]).toMatchObject({ location: 'headers', path: ['Idempotency-Key'] });
+    expect(
+      ((await short.json()) as { error: { issues: { location: string; path: string[] }[] } }).error.issues[0],
+    ).toMatchObject({ location: 'headers', path: ['Idempotency-Key'] });
     const first = await post('key-12345');
     expect(first.status).toBe(201);
     const replay = await post('key-12345');
@@ -92,13 +113,18 @@ describe('example app over real HTTP', () => {
     expect((await fetch(`${server.url}/api/workflows`)).status).toBe(401);
     expect((await fetch(`${server.url}/api/status`)).status).toBe(200);
     // createContact accepts only API keys, not sessions.
-    const res = await fetch(`${server.url}/api/contacts`, { method: 'POST', headers: { ...session, ...json }, body: '{}' });
+    const res = await fetch(`${server.url}/api/contacts`, {
+      method: 'POST',
+      headers: { ...session, ...json },
+      body: '{}',
+    });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
   });
 
   it('maps malformed JSON to 400, oversized bodies to 413 and other media types to 415', async () => {
-    const post = (body: string, type = 'application/json') => fetch(`${server.url}/api/workflows`, { method: 'POST', headers: { ...session, 'content-type': type }, body });
+    const post = (body: string, type = 'application/json') =>
+      fetch(`${server.url}/api/workflows`, { method: 'POST', headers: { ...session, 'content-type': type }, body });
     const malformed = await post('{"name":');
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
@@ -110,7 +136,8 @@ describe('example app over real HTTP', () => {
   });
 
   it('answers 415 to a malformed JSON content type that express.json does not parse, and 400 to an empty body', async () => {
-    const post = (type: string, body: string) => fetch(`${server.url}/api/workflows`, { method: 'POST', headers: { ...session, 'content-type': type }, body });
+    const post = (type: string, body: string) =>
+      fetch(`${server.url}/api/workflows`, { method: 'POST', headers: { ...session, 'content-type': type }, body });
     // Both look like JSON to a loose pattern, but type-is (what express.json asks) rejects them.
     for (const type of ['application/+json', 'application/a/b+json']) {
       const res = await post(type, JSON.stringify({ name: 'Malformed type', steps: [] }));
@@ -150,7 +177,12 @@ describe('response validation', () => {
       responses: { 200: { description: 'Me', body: z.object({ name: z.string() }) } },
     });
     let body: unknown = { name: 'ann', passwordHash: 'secret' };
-    const api = createApiRouter({ info: { title: 't', version: '1' }, responseValidation: 'log', logger: { error: (details) => logged.push(details) }, routes: [implement(route, (_req, res) => res.json(body))] });
+    const api = createApiRouter({
+      info: { title: 't', version: '1' },
+      responseValidation: 'log',
+      logger: { error: (details) => logged.push(details) },
+      routes: [implement(route, (_req, res) => res.json(body))],
+    });
     const app = express().use(api.router);
     const server = await listen(app);
     try {
@@ -161,15 +193,27 @@ describe('response validation', () => {
       const bad = await fetch(`${server.url}/me`);
       expect(bad.status).toBe(200);
       expect(await bad.json()).toEqual({ name: 42 });
-      expect(logged).toEqual([expect.objectContaining({ code: 'RESPONSE_VALIDATION_ERROR', route: 'GET /me', status: 200 })]);
+      expect(logged).toEqual([
+        expect.objectContaining({ code: 'RESPONSE_VALIDATION_ERROR', route: 'GET /me', status: 200 }),
+      ]);
     } finally {
       await server.close();
     }
   });
 
   it('puts the request id from res.locals (or req.id) into error bodies', async () => {
-    const route = defineRoute({ method: 'get', path: '/items/:n', operationId: 'item', summary: 'Item', request: { params: z.object({ n: z.coerce.number().int() }) }, responses: { 200: { description: 'ok' } } });
-    const api = createApiRouter({ info: { title: 't', version: '1' }, routes: [implement(route, (req, res) => res.reply(200))] });
+    const route = defineRoute({
+      method: 'get',
+      path: '/items/:n',
+      operationId: 'item',
+      summary: 'Item',
+      request: { params: z.object({ n: z.coerce.number().int() }) },
+      responses: { 200: { description: 'ok' } },
+    });
+    const api = createApiRouter({
+      info: { title: 't', version: '1' },
+      routes: [implement(route, (req, res) => res.reply(200))],
+    });
     const app = express();
     app.use((_req, res, next) => {
       res.locals.requestId = 'req-42';
@@ -187,7 +231,13 @@ describe('response validation', () => {
   });
 
   it('sends handler errors to the app error handler without leaking details', async () => {
-    const route = defineRoute({ method: 'get', path: '/boom', operationId: 'boom', summary: 'Boom', responses: { 200: { description: 'never' } } });
+    const route = defineRoute({
+      method: 'get',
+      path: '/boom',
+      operationId: 'boom',
+      summary: 'Boom',
+      responses: { 200: { description: 'never' } },
+    });
     const seen: unknown[] = [];
     const api = createApiRouter({
       info: { title: 't', version: '1' },
@@ -204,7 +254,10 @@ describe('response validation', () => {
       expect(res.status).toBe(500);
       const text = await res.text();
       expect(text).not.toContain('hunter2');
-      expect(JSON.parse(text)).toEqual({ success: false, error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
+      expect(JSON.parse(text)).toEqual({
+        success: false,
+        error: { code: 'INTERNAL_ERROR', message: 'Internal server error' },
+      });
       expect(seen).toHaveLength(1);
     } finally {
       await server.close();
@@ -213,9 +266,20 @@ describe('response validation', () => {
 });
 
 describe('routing option', () => {
-  const ping = defineRoute({ method: 'get', path: '/ping', operationId: 'ping', summary: 'Ping', responses: { 200: { description: 'Pong.', body: z.object({ pong: z.boolean() }) } } });
+  const ping = defineRoute({
+    method: 'get',
+    path: '/ping',
+    operationId: 'ping',
+    summary: 'Ping',
+    responses: { 200: { description: 'Pong.', body: z.object({ pong: z.boolean() }) } },
+  });
   const serve = async (routing?: { caseSensitive?: boolean; strict?: boolean }) => {
-    const { router } = createApiRouter({ info: { title: 't', version: '1' }, routes: [implement(ping, (_req, res) => res.reply(200, { pong: true }))], routing, docs: { enabled: false } });
+    const { router } = createApiRouter({
+      info: { title: 't', version: '1' },
+      routes: [implement(ping, (_req, res) => res.reply(200, { pong: true }))],
+      routing,
+      docs: { enabled: false },
+    });
     const app = express();
     app.use('/api', router);
     app.use(apiErrorHandler());

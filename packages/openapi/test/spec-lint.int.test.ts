@@ -15,7 +15,12 @@ const bin = (name: string) => resolve(import.meta.dirname, '..', 'node_modules',
 const dir = mkdtempSync(join(tmpdir(), 'org-openapi-lint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // The linters must not phone home (no network here, and CI must not depend on one).
-const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_UPDATE_NOTIFIER: '1' };
+const env = {
+  ...process.env,
+  REDOCLY_TELEMETRY: 'off',
+  REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+  NO_UPDATE_NOTIFIER: '1',
+};
 
 async function output(command: string, args: string[]): Promise<string> {
   // Both linters exit non-zero when they find errors; the JSON report is what the tests read.
@@ -38,7 +43,9 @@ describe.each(['3.1.0', '3.0.3'] as const)('the example document as OpenAPI %s',
   });
 
   it('passes redocly lint (recommended) with 0 errors and 0 warnings', async () => {
-    const report = JSON.parse(await output(bin('redocly'), ['lint', file, '--format=json', '--extends=recommended'])) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
+    const report = JSON.parse(
+      await output(bin('redocly'), ['lint', file, '--format=json', '--extends=recommended']),
+    ) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
   }, 120_000);
@@ -46,7 +53,9 @@ describe.each(['3.1.0', '3.0.3'] as const)('the example document as OpenAPI %s',
   it('passes spectral lint (spectral:oas) with 0 errors and 0 warnings', async () => {
     const ruleset = join(dir, '.spectral.yaml');
     writeFileSync(ruleset, 'extends: ["spectral:oas"]\n');
-    const results = JSON.parse(await output(bin('spectral'), ['lint', file, '--ruleset', ruleset, '--format', 'json', '--quiet'])) as { code: string; message: string; severity: number }[];
+    const results = JSON.parse(
+      await output(bin('spectral'), ['lint', file, '--ruleset', ruleset, '--format', 'json', '--quiet']),
+    ) as { code: string; message: string; severity: number }[];
     // severity 0 = error, 1 = warning; hints and infos (2, 3) are not gated.
     expect(results.filter((r) => r.severity <= 1).map((r) => `${r.code}: ${r.message}`)).toEqual([]);
   }, 120_000);
@@ -82,11 +91,15 @@ describe('lint harness (negative control)', () => {
     delete doc.paths!['/status']!.get!.description;
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify(doc));
-    const redocly = JSON.parse(await output(bin('redocly'), ['lint', file, '--format=json', '--extends=recommended'])) as { problems: { ruleId: string }[] };
+    const redocly = JSON.parse(
+      await output(bin('redocly'), ['lint', file, '--format=json', '--extends=recommended']),
+    ) as { problems: { ruleId: string }[] };
     expect(redocly.problems.map((p) => p.ruleId)).toContain('no-server-example.com');
     const ruleset = join(dir, '.spectral.yaml');
     writeFileSync(ruleset, 'extends: ["spectral:oas"]\n');
-    const spectral = JSON.parse(await output(bin('spectral'), ['lint', file, '--ruleset', ruleset, '--format', 'json', '--quiet'])) as { code: string }[];
+    const spectral = JSON.parse(
+      await output(bin('spectral'), ['lint', file, '--ruleset', ruleset, '--format', 'json', '--quiet']),
+    ) as { code: string }[];
     expect(spectral.map((r) => r.code)).toContain('operation-description');
   }, 180_000);
 });

@@ -21,7 +21,9 @@ app.use((_req, _res, next) => {
   next();
 });
 const accounts = new Map([['acct-1', 'bench']]);
-const tiers = defineTiers({ bench: { policies: { general: { limit: 1e9, window: 60 }, analysis: { limit: 1e9, window: 3600 } } } });
+const tiers = defineTiers({
+  bench: { policies: { general: { limit: 1e9, window: 60 }, analysis: { limit: 1e9, window: 3600 } } },
+});
 
 if (mode === 'ours' || mode === 'ours-1' || mode === 'ours-1-node-redis' || mode === 'ours-noheaders') {
   let client: Redis | ReturnType<typeof createClient> = redis;
@@ -52,14 +54,32 @@ if (mode === 'ours' || mode === 'ours-1' || mode === 'ours-1-node-redis' || mode
   await redis.script('LOAD', DECIDE_SCRIPT);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const key = req.get('x-api-key') ?? req.ip ?? '';
-    redis.evalsha(DECIDE_SHA, 2, `${prefix}{${key}}:general`, `${prefix}{${key}}:analysis`, 0, 1, 1e9, 60_000, 1, 0, 1, 1e9, 3_600_000, 1, 0).then((reply) => {
-      const r = reply as number[];
-      res.setHeader('X-RateLimit-Limit', '1000000000');
-      res.setHeader('X-RateLimit-Remaining', String(r[2]));
-      res.setHeader('X-RateLimit-Reset', String(Math.ceil((r[1]! + r[3]!) / 1000)));
-      if (r[0] === 1) next();
-      else res.status(429).end();
-    }, next);
+    redis
+      .evalsha(
+        DECIDE_SHA,
+        2,
+        `${prefix}{${key}}:general`,
+        `${prefix}{${key}}:analysis`,
+        0,
+        1,
+        1e9,
+        60_000,
+        1,
+        0,
+        1,
+        1e9,
+        3_600_000,
+        1,
+        0,
+      )
+      .then((reply) => {
+        const r = reply as number[];
+        res.setHeader('X-RateLimit-Limit', '1000000000');
+        res.setHeader('X-RateLimit-Remaining', String(r[2]));
+        res.setHeader('X-RateLimit-Reset', String(Math.ceil((r[1]! + r[3]!) / 1000)));
+        if (r[0] === 1) next();
+        else res.status(429).end();
+      }, next);
   });
 } else if (mode === 'erl-redis') {
   app.use(
@@ -69,7 +89,10 @@ if (mode === 'ours' || mode === 'ours-1' || mode === 'ours-1-node-redis' || mode
       standardHeaders: 'draft-8',
       legacyHeaders: true,
       keyGenerator: (req) => req.get('x-api-key') ?? 'anon',
-      store: new RedisStore({ prefix, sendCommand: (...args: string[]) => redis.call(args[0]!, ...args.slice(1)) as never }),
+      store: new RedisStore({
+        prefix,
+        sendCommand: (...args: string[]) => redis.call(args[0]!, ...args.slice(1)) as never,
+      }),
     }),
   );
 } else if (mode === 'rlf-redis') {

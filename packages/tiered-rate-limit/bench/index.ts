@@ -8,14 +8,29 @@ import { randomBytes } from 'node:crypto';
 import { createServer, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { interleave, markdownTable, measureThroughput, median, percentile, versionsOf, type Measurement } from '@org/bench';
+import {
+  interleave,
+  markdownTable,
+  measureThroughput,
+  median,
+  percentile,
+  versionsOf,
+  type Measurement,
+} from '@org/bench';
 import { freePort, startRedis } from '@org/test-services';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterUnion } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { createLimiter, defaultTiers, defineTiers, rateLimitHeaders, type Decision, type Limiter } from '../dist/index.js';
+import {
+  createLimiter,
+  defaultTiers,
+  defineTiers,
+  rateLimitHeaders,
+  type Decision,
+  type Limiter,
+} from '../dist/index.js';
 import { DECIDE_SCRIPT, DECIDE_SHA } from '../src/lua.js';
 import { MemoryStore } from '../src/memory-store.js';
 
@@ -34,7 +49,9 @@ function paired(a: Measurement[], b: Measurement[]): number {
   return median(a.map((m, i) => m.opsPerSec / b[i]!.opsPerSec));
 }
 
-const tiers = defineTiers({ bench: { policies: { general: { limit: 1e9, window: 60 }, analysis: { limit: 1e9, window: 3600 } } } });
+const tiers = defineTiers({
+  bench: { policies: { general: { limit: 1e9, window: 60 }, analysis: { limit: 1e9, window: 3600 } } },
+});
 
 // ---------------------------------------------------------------- P1, P2: library level, c=50
 async function library() {
@@ -81,24 +98,62 @@ async function library() {
         },
       ]),
     );
-  const runs = await interleave(quick ? 2 : 20, withCpu({
-    'raw EVALSHA of our script (1 policy)': () => measureThroughput(() => floorClient.evalsha(DECIDE_SHA, 1, `${prefix}f:{${key()}}:general`, 0, 1, 1e9, 60_000, 1, 0), opts),
-    'raw EVALSHA of our script (2 policies)': () =>
-      measureThroughput(() => {
-        const k = key();
-        return floorClient.evalsha(DECIDE_SHA, 2, `${prefix}f:{${k}}:general`, `${prefix}f:{${k}}:analysis`, 0, 1, 1e9, 60_000, 1, 0, 1, 1e9, 3_600_000, 1, 0);
-      }, opts),
-    'ours: check, 1 policy': () => measureThroughput(() => counted(ours.check({ key: key(), tier: 'bench', policies: one })), opts),
-    "ours: check, 1 policy, clock: 'local'": () => measureThroughput(() => counted(oursLocal.check({ key: key(), tier: 'bench', policies: one })), opts),
-    'ours: check, 1 policy, node-redis client': () => measureThroughput(() => counted(oursNode.check({ key: key(), tier: 'bench', policies: one })), opts),
-    'ours: check, 2 policies (atomic)': () => measureThroughput(() => counted(ours.check({ key: key(), tier: 'bench', policies: two })), opts),
-    'rate-limiter-flexible RateLimiterRedis.consume': () => measureThroughput(() => rlf.consume(key()), opts),
-    'rate-limiter-flexible RateLimiterUnion(2 x RateLimiterRedis)': () => measureThroughput(() => union.consume(key()), opts),
-  }));
+  const runs = await interleave(
+    quick ? 2 : 20,
+    withCpu({
+      'raw EVALSHA of our script (1 policy)': () =>
+        measureThroughput(
+          () => floorClient.evalsha(DECIDE_SHA, 1, `${prefix}f:{${key()}}:general`, 0, 1, 1e9, 60_000, 1, 0),
+          opts,
+        ),
+      'raw EVALSHA of our script (2 policies)': () =>
+        measureThroughput(() => {
+          const k = key();
+          return floorClient.evalsha(
+            DECIDE_SHA,
+            2,
+            `${prefix}f:{${k}}:general`,
+            `${prefix}f:{${k}}:analysis`,
+            0,
+            1,
+            1e9,
+            60_000,
+            1,
+            0,
+            1,
+            1e9,
+            3_600_000,
+            1,
+            0,
+          );
+        }, opts),
+      'ours: check, 1 policy': () =>
+        measureThroughput(() => counted(ours.check({ key: key(), tier: 'bench', policies: one })), opts),
+      "ours: check, 1 policy, clock: 'local'": () =>
+        measureThroughput(() => counted(oursLocal.check({ key: key(), tier: 'bench', policies: one })), opts),
+      'ours: check, 1 policy, node-redis client': () =>
+        measureThroughput(() => counted(oursNode.check({ key: key(), tier: 'bench', policies: one })), opts),
+      'ours: check, 2 policies (atomic)': () =>
+        measureThroughput(() => counted(ours.check({ key: key(), tier: 'bench', policies: two })), opts),
+      'rate-limiter-flexible RateLimiterRedis.consume': () => measureThroughput(() => rlf.consume(key()), opts),
+      'rate-limiter-flexible RateLimiterUnion(2 x RateLimiterRedis)': () =>
+        measureThroughput(() => union.consume(key()), opts),
+    }),
+  );
   const floor = runs['raw EVALSHA of our script (1 policy)']!;
   const rlfName = 'rate-limiter-flexible RateLimiterRedis.consume';
-  const rows = Object.entries(runs).map(([name, r]) => [name, median(r.map((m) => m.opsPerSec)), median(r.map((m) => m.p50Ms)), median(r.map((m) => m.p99Ms)), `${fmt(paired(r, floor))}x`, `${fmt(paired(r, runs[rlfName]!))}x`, fmt(median(cpuPerOp[name]!), 1)]);
-  details.push(`### P1/P2: library level (concurrency 50, 10 000 keys, limits never hit, ${floor.length} interleaved rounds)\n\n${markdownTable(['operation', 'ops/s (median)', 'p50 ms', 'p99 ms', 'paired ratio vs raw EVALSHA (1 policy)', 'paired vs rlf consume', 'client CPU us / op (median)'], rows)}\n\nOur decisions by source: ${[...sources].map(([k, v]) => `${k} ${v}`).join(', ')} (timeoutMs 1000 so that a loaded machine never trips the fallback here).`);
+  const rows = Object.entries(runs).map(([name, r]) => [
+    name,
+    median(r.map((m) => m.opsPerSec)),
+    median(r.map((m) => m.p50Ms)),
+    median(r.map((m) => m.p99Ms)),
+    `${fmt(paired(r, floor))}x`,
+    `${fmt(paired(r, runs[rlfName]!))}x`,
+    fmt(median(cpuPerOp[name]!), 1),
+  ]);
+  details.push(
+    `### P1/P2: library level (concurrency 50, 10 000 keys, limits never hit, ${floor.length} interleaved rounds)\n\n${markdownTable(['operation', 'ops/s (median)', 'p50 ms', 'p99 ms', 'paired ratio vs raw EVALSHA (1 policy)', 'paired vs rlf consume', 'client CPU us / op (median)'], rows)}\n\nOur decisions by source: ${[...sources].map(([k, v]) => `${k} ${v}`).join(', ')} (timeoutMs 1000 so that a loaded machine never trips the fallback here).`,
+  );
   const o1 = runs['ours: check, 1 policy']!;
   const o2 = runs['ours: check, 2 policies (atomic)']!;
   const p1a = paired(o1, floor);
@@ -107,12 +162,27 @@ async function library() {
   const p2a = paired(o2, o1);
   const p2b = paired(o2, runs['rate-limiter-flexible RateLimiterUnion(2 x RateLimiterRedis)']!);
   summary.push(['P1', 'one policy >= 0.92x raw EVALSHA of our script', `${fmt(p1a)}x`, pass(p1a >= 0.92)]);
-  summary.push(['P1', 'one policy >= 1.25x rlf RateLimiterRedis.consume (>= 1.1x required)', `${fmt(p1b)}x (rounds ${fmt(Math.min(...o1.map((m, i) => m.opsPerSec / rlfRuns[i]!.opsPerSec)))}-${fmt(Math.max(...o1.map((m, i) => m.opsPerSec / rlfRuns[i]!.opsPerSec)))}x)`, pass(p1b >= 1.25)]);
+  summary.push([
+    'P1',
+    'one policy >= 1.25x rlf RateLimiterRedis.consume (>= 1.1x required)',
+    `${fmt(p1b)}x (rounds ${fmt(Math.min(...o1.map((m, i) => m.opsPerSec / rlfRuns[i]!.opsPerSec)))}-${fmt(Math.max(...o1.map((m, i) => m.opsPerSec / rlfRuns[i]!.opsPerSec)))}x)`,
+    pass(p1b >= 1.25),
+  ]);
   const p1Local = paired(runs["ours: check, 1 policy, clock: 'local'"]!, rlfRuns);
   const p1Node = paired(runs['ours: check, 1 policy, node-redis client']!, rlfRuns);
-  summary.push(['P1', "one policy, clock: 'local' / node-redis client, vs rlf consume", `${fmt(p1Local)}x / ${fmt(p1Node)}x`, 'info']);
+  summary.push([
+    'P1',
+    "one policy, clock: 'local' / node-redis client, vs rlf consume",
+    `${fmt(p1Local)}x / ${fmt(p1Node)}x`,
+    'info',
+  ]);
   summary.push(['P2', 'two policies >= 0.85x our one-policy rate', `${fmt(p2a)}x`, pass(p2a >= 0.85)]);
-  summary.push(['P2', 'two policies >= 1.6x rlf RateLimiterUnion (2 x RateLimiterRedis)', `${fmt(p2b)}x`, pass(p2b >= 1.6)]);
+  summary.push([
+    'P2',
+    'two policies >= 1.6x rlf RateLimiterUnion (2 x RateLimiterRedis)',
+    `${fmt(p2b)}x`,
+    pass(p2b >= 1.6),
+  ]);
   await Promise.all([ours.close(), oursLocal.close(), oursNode.close()]);
   await nodeClient.close();
   for (const c of clients) c.disconnect();
@@ -159,7 +229,14 @@ async function http() {
   }
   const { proc: load } = await child(here('./load.ts'), []);
   // Warm every server once, then start their CPU accounting.
-  for (const mode of modes) await ask<LoadResult>(load, { url: `http://127.0.0.1:${servers[mode]!.port}/api/workflows`, connections: 50, durationMs: 300, warmupMs: 100, headers: { 'x-api-key': 'acct-1' } });
+  for (const mode of modes)
+    await ask<LoadResult>(load, {
+      url: `http://127.0.0.1:${servers[mode]!.port}/api/workflows`,
+      connections: 50,
+      durationMs: 300,
+      warmupMs: 100,
+      headers: { 'x-api-key': 'acct-1' },
+    });
   for (const mode of modes) servers[mode]!.proc.send('mark');
   const label: Record<string, string> = {
     bare: 'express 5, no limiter',
@@ -171,12 +248,42 @@ async function http() {
     'ours-1-node-redis': 'ours: 1 policy, both header families, node-redis client',
     'rlf-redis': 'rate-limiter-flexible RateLimiterRedis middleware (3 X-RateLimit headers)',
   };
-  const runs = await interleave(quick ? 2 : 20, Object.fromEntries(modes.map((mode) => [mode, () => ask<LoadResult>(load, { url: `http://127.0.0.1:${servers[mode]!.port}/api/workflows`, connections: 50, durationMs: quick ? 500 : 600, warmupMs: 150, headers: { 'x-api-key': 'acct-1' } })])));
+  const runs = await interleave(
+    quick ? 2 : 20,
+    Object.fromEntries(
+      modes.map((mode) => [
+        mode,
+        () =>
+          ask<LoadResult>(load, {
+            url: `http://127.0.0.1:${servers[mode]!.port}/api/workflows`,
+            connections: 50,
+            durationMs: quick ? 500 : 600,
+            warmupMs: 150,
+            headers: { 'x-api-key': 'acct-1' },
+          }),
+      ]),
+    ),
+  );
   const rps = (m: string) => runs[m]!.map((r) => r.rps);
   const pr = (a: string, b: string) => median(rps(a).map((x, i) => x / rps(b)[i]!));
-  const rows = modes.map((m) => [label[m]!, median(rps(m)), median(runs[m]!.map((r) => r.p50)), median(runs[m]!.map((r) => r.p99)), `${fmt(pr(m, 'floor'))}x`, `${fmt(pr(m, 'bare'))}x`]);
-  const non200 = modes.flatMap((m) => runs[m]!.flatMap((r) => Object.entries(r.statuses).filter(([s]) => s !== '200').map(([s, c]) => `${m}: ${c} x ${s}`)));
-  details.push(`### P3/P4: HTTP (express 5, 50 keep-alive connections from a separate Node process, one hot key, ${runs.ours!.length} interleaved rounds)\n\n${markdownTable(['server', 'req/s (median)', 'p50 ms', 'p99 ms', 'paired vs floor', 'paired vs bare'], rows)}${non200.length ? `\n\nNon-200 answers: ${non200.join(', ')}` : ''}`);
+  const rows = modes.map((m) => [
+    label[m]!,
+    median(rps(m)),
+    median(runs[m]!.map((r) => r.p50)),
+    median(runs[m]!.map((r) => r.p99)),
+    `${fmt(pr(m, 'floor'))}x`,
+    `${fmt(pr(m, 'bare'))}x`,
+  ]);
+  const non200 = modes.flatMap((m) =>
+    runs[m]!.flatMap((r) =>
+      Object.entries(r.statuses)
+        .filter(([s]) => s !== '200')
+        .map(([s, c]) => `${m}: ${c} x ${s}`),
+    ),
+  );
+  details.push(
+    `### P3/P4: HTTP (express 5, 50 keep-alive connections from a separate Node process, one hot key, ${runs.ours!.length} interleaved rounds)\n\n${markdownTable(['server', 'req/s (median)', 'p50 ms', 'p99 ms', 'paired vs floor', 'paired vs bare'], rows)}${non200.length ? `\n\nNon-200 answers: ${non200.join(', ')}` : ''}`,
+  );
   const p3a = pr('ours', 'floor');
   const p3b = pr('ours', 'erl-redis');
   const p4 = 1 - pr('ours', 'ours-noheaders');
@@ -184,26 +291,63 @@ async function http() {
   const rlfRounds = (m: string) => rps(m).map((x, i) => x / rps('rlf-redis')[i]!);
   const p3c = pr('ours-1', 'rlf-redis');
   const p3d = pr('ours', 'rlf-redis');
-  summary.push(['P3', 'HTTP, 1 policy >= 1.05x rate-limiter-flexible Redis middleware', `${fmt(p3c)}x (rounds ${fmt(Math.min(...rlfRounds('ours-1')))}-${fmt(Math.max(...rlfRounds('ours-1')))}x)`, pass(p3c >= 1.05)]);
-  summary.push(['P3', 'HTTP, 2 policies (atomic) vs rate-limiter-flexible Redis middleware (1 limit)', `${fmt(p3d)}x`, 'info']);
+  summary.push([
+    'P3',
+    'HTTP, 1 policy >= 1.05x rate-limiter-flexible Redis middleware',
+    `${fmt(p3c)}x (rounds ${fmt(Math.min(...rlfRounds('ours-1')))}-${fmt(Math.max(...rlfRounds('ours-1')))}x)`,
+    pass(p3c >= 1.05),
+  ]);
+  summary.push([
+    'P3',
+    'HTTP, 2 policies (atomic) vs rate-limiter-flexible Redis middleware (1 limit)',
+    `${fmt(p3d)}x`,
+    'info',
+  ]);
   const p3e = pr('ours-1-node-redis', 'rlf-redis');
-  summary.push(['P3', 'HTTP, 1 policy, node-redis client, vs rate-limiter-flexible Redis middleware', `${fmt(p3e)}x (rounds ${fmt(Math.min(...rlfRounds('ours-1-node-redis')))}-${fmt(Math.max(...rlfRounds('ours-1-node-redis')))}x)`, 'info']);
+  summary.push([
+    'P3',
+    'HTTP, 1 policy, node-redis client, vs rate-limiter-flexible Redis middleware',
+    `${fmt(p3e)}x (rounds ${fmt(Math.min(...rlfRounds('ours-1-node-redis')))}-${fmt(Math.max(...rlfRounds('ours-1-node-redis')))}x)`,
+    'info',
+  ]);
   summary.push(['P3', 'HTTP >= 1.15x express-rate-limit + rate-limit-redis', `${fmt(p3b)}x`, pass(p3b >= 1.15)]);
   summary.push(['P4', 'both header families cost <= 3% req/s', `${fmt(p4 * 100, 1)}%`, pass(p4 <= 0.03)]);
   for (const mode of modes) servers[mode]!.proc.send('sources');
   await new Promise((r) => setTimeout(r, 500));
-  details.push(`Our HTTP decisions by source: ${['ours', 'ours-1', 'ours-1-node-redis', 'ours-noheaders'].map((m) => `${m}: ${Object.entries(httpSources[m] ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`).join('; ')} (timeoutMs 1000 in these servers).`);
+  details.push(
+    `Our HTTP decisions by source: ${['ours', 'ours-1', 'ours-1-node-redis', 'ours-noheaders']
+      .map(
+        (m) =>
+          `${m}: ${Object.entries(httpSources[m] ?? {})
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+      )
+      .join('; ')} (timeoutMs 1000 in these servers).`,
+  );
   // Server CPU per request (process.cpuUsage over the whole section / requests served): far less sensitive
   // to neighbours' load than req/s, so it is the steadier view of what the limiter itself costs.
   details.push(
-    `Server CPU per request (whole section):\n\n${markdownTable(['server', 'CPU us / request', 'vs hand-written floor'], modes.map((m) => [label[m]!, cpuPerRequest[m]!, `${fmt(cpuPerRequest[m]! / cpuPerRequest.floor!)}x`]))}`,
+    `Server CPU per request (whole section):\n\n${markdownTable(
+      ['server', 'CPU us / request', 'vs hand-written floor'],
+      modes.map((m) => [label[m]!, cpuPerRequest[m]!, `${fmt(cpuPerRequest[m]! / cpuPerRequest.floor!)}x`]),
+    )}`,
   );
   // Direct: the header work itself (build both families from a decision, set them on a real ServerResponse),
   // timed in-process, as a share of what our server spends per request.
   const headerUs = headerMicro();
   const share = headerUs / cpuPerRequest.ours!;
-  summary.push(['P4', '(direct) header work per response / our server CPU per request', `${fmt(headerUs)} us / ${fmt(cpuPerRequest.ours!, 0)} us = ${fmt(share * 100, 1)}%`, pass(share <= 0.03)]);
-  summary.push(['P3', '(steadier view) server CPU per request, ours vs floor / vs erl + rate-limit-redis', `${fmt(cpuPerRequest.ours! / cpuPerRequest.floor!)}x / ${fmt(cpuPerRequest.ours! / cpuPerRequest['erl-redis']!)}x`, 'info']);
+  summary.push([
+    'P4',
+    '(direct) header work per response / our server CPU per request',
+    `${fmt(headerUs)} us / ${fmt(cpuPerRequest.ours!, 0)} us = ${fmt(share * 100, 1)}%`,
+    pass(share <= 0.03),
+  ]);
+  summary.push([
+    'P3',
+    '(steadier view) server CPU per request, ours vs floor / vs erl + rate-limit-redis',
+    `${fmt(cpuPerRequest.ours! / cpuPerRequest.floor!)}x / ${fmt(cpuPerRequest.ours! / cpuPerRequest['erl-redis']!)}x`,
+    'info',
+  ]);
   load.send('exit');
   for (const s of Object.values(servers)) s.proc.send('exit');
 }
@@ -216,8 +360,26 @@ function headerMicro(): number {
     tier: defaultTiers().resolve('free'),
     key: 'k',
     policies: [
-      { policy: 'general', algorithm: 'fixed-window', limit: 20, windowSec: 60, remaining: 17, resetMs: 41_200, retryAfterMs: 0, limited: false },
-      { policy: 'analysis', algorithm: 'fixed-window', limit: 10, windowSec: 3600, remaining: 3, resetMs: 1_259_100, retryAfterMs: 0, limited: false },
+      {
+        policy: 'general',
+        algorithm: 'fixed-window',
+        limit: 20,
+        windowSec: 60,
+        remaining: 17,
+        resetMs: 41_200,
+        retryAfterMs: 0,
+        limited: false,
+      },
+      {
+        policy: 'analysis',
+        algorithm: 'fixed-window',
+        limit: 10,
+        windowSec: 3600,
+        remaining: 3,
+        resetMs: 1_259_100,
+        retryAfterMs: 0,
+        limited: false,
+      },
     ],
     violated: [],
     nowMs: Date.now(),
@@ -264,21 +426,29 @@ async function memory() {
   const runs = await interleave(quick ? 2 : 12, {
     'ours: MemoryStore.decide': () => timedLoop(() => ours.decide([keys[n++ % 10_000]!], args, Date.now()), false),
     'express-rate-limit MemoryStore.increment': () => timedLoop(() => erl.increment(keys[n++ % 10_000]!), true),
-    'ours: limiter.check (memory mode, full decision object)': () => timedLoop(() => limiter.check({ key: keys[n++ % 10_000]!, tier: 'bench', policies: gen }), true),
+    'ours: limiter.check (memory mode, full decision object)': () =>
+      timedLoop(() => limiter.check({ key: keys[n++ % 10_000]!, tier: 'bench', policies: gen }), true),
   });
   erl.shutdown();
   await limiter.close();
   const base = runs['express-rate-limit MemoryStore.increment']!;
   const results: Record<string, Record<string, number>> = {};
   for (const which of ['ours', 'erl', 'baseline']) {
-    const proc = fork(here('./memory-child.ts'), [which], { execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=2048'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const proc = fork(here('./memory-child.ts'), [which], {
+      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=2048'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     results[which] = await new Promise((resolve, reject) => {
       proc.once('message', (m) => resolve(m as Record<string, number>));
       proc.once('exit', (code) => code !== 0 && reject(new Error(`memory child ${which} exited ${code}`)));
     });
     proc.kill();
   }
-  const rows = Object.entries(runs).map(([name, r]) => [name, median(r.map((m) => m.opsPerSec)), `${fmt(paired(r, base))}x`]);
+  const rows = Object.entries(runs).map(([name, r]) => [
+    name,
+    median(r.map((m) => m.opsPerSec)),
+    `${fmt(paired(r, base))}x`,
+  ]);
   details.push(
     `### P5: in-memory store (10 000 keys, ${base.length} interleaved rounds)\n\n${markdownTable(['operation', 'ops/s (median)', 'paired vs erl MemoryStore'], rows)}\n\n` +
       markdownTable(
@@ -286,16 +456,41 @@ async function memory() {
         [
           ['heap bytes per live key (key strings included)', results.ours!.heapPerKey!, results.erl!.heapPerKey!],
           ['1M keys into a store capped at 100 000: largest size seen', results.ours!.capMax!, 'no cap'],
-          ['limiter (memory mode, 2 s window): heap MB base / peak above base / after idle', `${fmt(results.baseline!.baseMB!, 1)} / +${fmt(results.baseline!.peakMB!, 1)} / ${fmt(results.baseline!.afterMB!, 1)}`, '-'],
-          ['time from last request until heap <= base + 10%', `${fmt(results.baseline!.backToBaselineMs! / 1000, 1)} s`, '-'],
+          [
+            'limiter (memory mode, 2 s window): heap MB base / peak above base / after idle',
+            `${fmt(results.baseline!.baseMB!, 1)} / +${fmt(results.baseline!.peakMB!, 1)} / ${fmt(results.baseline!.afterMB!, 1)}`,
+            '-',
+          ],
+          [
+            'time from last request until heap <= base + 10%',
+            `${fmt(results.baseline!.backToBaselineMs! / 1000, 1)} s`,
+            '-',
+          ],
         ],
       ),
   );
   const p5a = paired(runs['ours: MemoryStore.decide']!, base);
   summary.push(['P5', 'memory store >= 1.0x erl MemoryStore ops/s', `${fmt(p5a)}x`, pass(p5a >= 1)]);
-  summary.push(['P5', '<= 150 B heap per live key at 1M keys', `${Math.round(results.ours!.heapPerKey!)} B (erl ${Math.round(results.erl!.heapPerKey!)} B)`, pass(results.ours!.heapPerKey! <= 150)]);
-  summary.push(['P5', 'hard cap holds (100 000)', String(results.ours!.capMax), pass(results.ours!.capMax! <= 100_000)]);
-  summary.push(['P5', 'heap back to baseline (+-10%) after traffic stops', Number.isNaN(results.baseline!.backToBaselineMs!) ? 'not within 20 s' : `${fmt(results.baseline!.backToBaselineMs! / 1000, 1)} s`, pass(!Number.isNaN(results.baseline!.backToBaselineMs!))]);
+  summary.push([
+    'P5',
+    '<= 150 B heap per live key at 1M keys',
+    `${Math.round(results.ours!.heapPerKey!)} B (erl ${Math.round(results.erl!.heapPerKey!)} B)`,
+    pass(results.ours!.heapPerKey! <= 150),
+  ]);
+  summary.push([
+    'P5',
+    'hard cap holds (100 000)',
+    String(results.ours!.capMax),
+    pass(results.ours!.capMax! <= 100_000),
+  ]);
+  summary.push([
+    'P5',
+    'heap back to baseline (+-10%) after traffic stops',
+    Number.isNaN(results.baseline!.backToBaselineMs!)
+      ? 'not within 20 s'
+      : `${fmt(results.baseline!.backToBaselineMs! / 1000, 1)} s`,
+    pass(!Number.isNaN(results.baseline!.backToBaselineMs!)),
+  ]);
 }
 
 // ---------------------------------------------------------------- P6: Redis commands per rejection
@@ -308,7 +503,13 @@ async function hammer() {
   const small = defineTiers({ t: { policies: { p: { limit: 10, window: 60 } } } });
   const ours = createLimiter({ tiers: small, redis: client });
   const rlf = new RateLimiterRedis({ storeClient: client, points: 10, duration: 60, keyPrefix: 'rlf' });
-  const rlfBlock = new RateLimiterRedis({ storeClient: client, points: 10, duration: 60, keyPrefix: 'rlfb', inMemoryBlockOnConsumed: 10 });
+  const rlfBlock = new RateLimiterRedis({
+    storeClient: client,
+    points: 10,
+    duration: 60,
+    keyPrefix: 'rlfb',
+    inMemoryBlockOnConsumed: 10,
+  });
   const measure = async (name: string, attempt: () => Promise<boolean>) => {
     for (let i = 0; i < 10; i++) await attempt();
     const before = await processed();
@@ -322,10 +523,25 @@ async function hammer() {
   };
   const rows = [
     await measure('ours (local block list, default)', async () => (await ours.check({ key: 'abuser' })).allowed),
-    await measure('rate-limiter-flexible RateLimiterRedis', () => rlf.consume('abuser').then(() => true, () => false)),
-    await measure('rate-limiter-flexible + inMemoryBlockOnConsumed', () => rlfBlock.consume('abuser').then(() => true, () => false)),
+    await measure('rate-limiter-flexible RateLimiterRedis', () =>
+      rlf.consume('abuser').then(
+        () => true,
+        () => false,
+      ),
+    ),
+    await measure('rate-limiter-flexible + inMemoryBlockOnConsumed', () =>
+      rlfBlock.consume('abuser').then(
+        () => true,
+        () => false,
+      ),
+    ),
   ];
-  details.push(`### P6: a client hammering past its limit (5 000 attempts, 50 concurrent, limit 10; private redis-server, INFO total_commands_processed)\n\n${markdownTable(['limiter', 'rejected', 'Redis commands', 'commands per rejection'], rows.map((r) => [...r]))}`);
+  details.push(
+    `### P6: a client hammering past its limit (5 000 attempts, 50 concurrent, limit 10; private redis-server, INFO total_commands_processed)\n\n${markdownTable(
+      ['limiter', 'rejected', 'Redis commands', 'commands per rejection'],
+      rows.map((r) => [...r]),
+    )}`,
+  );
   const per = Number(rows[0]![3]);
   summary.push(['P6', '<= 0.05 Redis commands per rejected request', String(rows[0]![3]), pass(per <= 0.05)]);
   await ours.close();
@@ -336,7 +552,11 @@ async function hammer() {
 
 // ---------------------------------------------------------------- C1 and F3: two processes
 async function contenders(redisUrl: string, share: number, timeoutMs: number) {
-  const procs = await Promise.all([0, 1].map(() => child(here('../test/workers/contender.ts'), [redisUrl, `${prefix}c:`, String(share), String(timeoutMs)])));
+  const procs = await Promise.all(
+    [0, 1].map(() =>
+      child(here('../test/workers/contender.ts'), [redisUrl, `${prefix}c:`, String(share), String(timeoutMs)]),
+    ),
+  );
   let id = 0;
   const run = async (key: string, config: string) => {
     const replies = await Promise.all(
@@ -354,7 +574,11 @@ async function contenders(redisUrl: string, share: number, timeoutMs: number) {
         });
       }),
     );
-    return { total: replies.reduce((s, r) => s + r.allowed, 0), split: replies.map((r) => r.allowed), sources: [...new Set(replies.flatMap((r) => r.sources))] };
+    return {
+      total: replies.reduce((s, r) => s + r.allowed, 0),
+      split: replies.map((r) => r.allowed),
+      sources: [...new Set(replies.flatMap((r) => r.sources))],
+    };
   };
   return { run, stop: () => procs.forEach(({ proc }) => proc.send('exit')) };
 }
@@ -369,11 +593,22 @@ async function accuracy() {
     for (let trial = 0; trial < 10; trial++) totals.push((await c.run(`${config}-${trial}`, config)).total);
     const exact = totals.filter((t) => t === 100).length;
     allExact &&= exact === 10;
-    rows.push([config === 'two-policy' ? 'two policies (100 000/h + 100/h, atomic)' : config, totals.join(', '), `${exact}/10`]);
+    rows.push([
+      config === 'two-policy' ? 'two policies (100 000/h + 100/h, atomic)' : config,
+      totals.join(', '),
+      `${exact}/10`,
+    ]);
   }
   c.stop();
-  details.push(`### C1: 2 processes x 300 concurrent attempts on one key, limit 100 (shared Redis)\n\n${markdownTable(['algorithm', 'admitted per trial', 'exactly 100'], rows)}`);
-  summary.push(['C1', 'exactly 100 of 600, 10/10 trials, every algorithm + two-policy', rows.map((r) => `${r[0]!.toString().split(' ')[0]} ${r[2]}`).join('; '), pass(allExact)]);
+  details.push(
+    `### C1: 2 processes x 300 concurrent attempts on one key, limit 100 (shared Redis)\n\n${markdownTable(['algorithm', 'admitted per trial', 'exactly 100'], rows)}`,
+  );
+  summary.push([
+    'C1',
+    'exactly 100 of 600, 10/10 trials, every algorithm + two-policy',
+    rows.map((r) => `${r[0]!.toString().split(' ')[0]} ${r[2]}`).join('; '),
+    pass(allExact),
+  ]);
 }
 
 async function fallbackAcrossInstances() {
@@ -388,8 +623,18 @@ async function fallbackAcrossInstances() {
     splits.push(`${r.split.join('+')} (${r.sources.join('/')})`);
   }
   c.stop();
-  details.push(`### F3: 2 instances, Redis unreachable, fallback mode with fallbackShare 0.5, 300 concurrent attempts each, limit 100\n\n${markdownTable(['trial', 'admitted (per instance, source)'], splits.map((s, i) => [String(i + 1), s]))}\n\nFor comparison (research, same machine): rate-limiter-flexible with an insurance RateLimiterMemory admits 200 with 2 processes (N x limit with N).`);
-  summary.push(['F3', '2 instances in an outage, fallback: admitted <= limit + 2 (102)', `max ${Math.max(...totals)}`, pass(Math.max(...totals) <= 102)]);
+  details.push(
+    `### F3: 2 instances, Redis unreachable, fallback mode with fallbackShare 0.5, 300 concurrent attempts each, limit 100\n\n${markdownTable(
+      ['trial', 'admitted (per instance, source)'],
+      splits.map((s, i) => [String(i + 1), s]),
+    )}\n\nFor comparison (research, same machine): rate-limiter-flexible with an insurance RateLimiterMemory admits 200 with 2 processes (N x limit with N).`,
+  );
+  summary.push([
+    'F3',
+    '2 instances in an outage, fallback: admitted <= limit + 2 (102)',
+    `max ${Math.max(...totals)}`,
+    pass(Math.max(...totals) <= 102),
+  ]);
 }
 
 // ---------------------------------------------------------------- F1: Redis down, default options
@@ -399,7 +644,10 @@ async function outage() {
   let worstFirst = 0;
   let worstP99 = 0;
   let worstDetected = 0;
-  const scenario = async (name: string, setup: () => Promise<{ client: Redis; fault?: () => Promise<void>; cleanup: () => Promise<void> }>) => {
+  const scenario = async (
+    name: string,
+    setup: () => Promise<{ client: Redis; fault?: () => Promise<void>; cleanup: () => Promise<void> }>,
+  ) => {
     const { client, fault, cleanup } = await setup();
     client.on('error', () => {});
     const limiter: Limiter = createLimiter({ tiers: defaultTiers(), redis: client, logger: { warn: () => {} } });
@@ -433,7 +681,10 @@ async function outage() {
     const hole = createServer((s) => void sockets.push(s));
     await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
     const port = (hole.address() as { port: number }).port;
-    return { client: new Redis({ port, host: '127.0.0.1' }), cleanup: () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), hole.close(() => r()))) };
+    return {
+      client: new Redis({ port, host: '127.0.0.1' }),
+      cleanup: () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), hole.close(() => r()))),
+    };
   });
   await scenario('redis-server SIGKILLed while in use', async () => {
     const server = await startRedis();
@@ -443,17 +694,35 @@ async function outage() {
     const server = await startRedis();
     return { client: new Redis(server.url), fault: () => server.pause(5_000), cleanup: () => server.stop() };
   });
-  details.push(`### F1: Redis unavailable, default options (caller's ioredis with its defaults), 2 000 sequential decisions (half general = fallback, half general+analysis = 503)\n\n${markdownTable(['scenario', 'first decision ms', 'p99 ms (all)', 'p99 ms once detected', 'max ms'], rows)}\n\nFor comparison (research, same machine): rate-limiter-flexible and express-rate-limit + rate-limit-redis with ioredis defaults wait about 73 s per request.`);
-  summary.push(['F1', 'every decision <= 50 ms p99, the first one too', `first <= ${fmt(worstFirst)} ms, p99 <= ${fmt(worstP99)} ms`, pass(worstFirst <= 50 && worstP99 <= 50)]);
+  details.push(
+    `### F1: Redis unavailable, default options (caller's ioredis with its defaults), 2 000 sequential decisions (half general = fallback, half general+analysis = 503)\n\n${markdownTable(['scenario', 'first decision ms', 'p99 ms (all)', 'p99 ms once detected', 'max ms'], rows)}\n\nFor comparison (research, same machine): rate-limiter-flexible and express-rate-limit + rate-limit-redis with ioredis defaults wait about 73 s per request.`,
+  );
+  summary.push([
+    'F1',
+    'every decision <= 50 ms p99, the first one too',
+    `first <= ${fmt(worstFirst)} ms, p99 <= ${fmt(worstP99)} ms`,
+    pass(worstFirst <= 50 && worstP99 <= 50),
+  ]);
   summary.push(['F1', '<= 1 ms once detected (p99)', `${fmt(worstDetected, 3)} ms`, pass(worstDetected <= 1)]);
 }
 
 const started = performance.now();
 const sections = (process.env.BENCH_ONLY ?? 'library,http,memory,hammer,accuracy,f3,outage').split(',');
-const table: Record<string, () => Promise<void>> = { library, http, memory, hammer, accuracy, f3: fallbackAcrossInstances, outage };
+const table: Record<string, () => Promise<void>> = {
+  library,
+  http,
+  memory,
+  hammer,
+  accuracy,
+  f3: fallbackAcrossInstances,
+  outage,
+};
 for (const s of sections) await table[s]!();
 
-const versions = await versionsOf(['ioredis', 'express', 'rate-limiter-flexible', 'express-rate-limit', 'rate-limit-redis', 'prom-client'], import.meta.url);
+const versions = await versionsOf(
+  ['ioredis', 'express', 'rate-limiter-flexible', 'express-rate-limit', 'rate-limit-redis', 'prom-client'],
+  import.meta.url,
+);
 const cleanup = new Redis(url);
 let cursor = '0';
 do {
@@ -463,8 +732,14 @@ do {
 } while (cursor !== '0');
 cleanup.disconnect();
 
-console.log(`## Benchmark (${new Date().toISOString().slice(0, 16)} UTC, ${Math.round((performance.now() - started) / 1000)} s)\n`);
-console.log(`Command: \`pnpm --filter @org/tiered-rate-limit bench\`. Node ${process.version}, ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`);
+console.log(
+  `## Benchmark (${new Date().toISOString().slice(0, 16)} UTC, ${Math.round((performance.now() - started) / 1000)} s)\n`,
+);
+console.log(
+  `Command: \`pnpm --filter @org/tiered-rate-limit bench\`. Node ${process.version}, ${Object.entries(versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.\n`,
+);
 console.log(markdownTable(['#', 'target', 'measured', 'status'], summary));
 console.log(`\n${details.join('\n\n')}`);
 process.exit(0);

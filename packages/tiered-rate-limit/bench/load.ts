@@ -29,7 +29,11 @@ function contentLength(head: Buffer): number {
 
 async function run(job: Job) {
   const target = new URL(job.url);
-  const request = Buffer.from(`GET ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\n${Object.entries(job.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  const request = Buffer.from(
+    `GET ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\n${Object.entries(job.headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}\r\n`,
+  );
   let recording = false;
   let stop = false;
   const latencies: number[] = [];
@@ -75,7 +79,8 @@ async function run(job: Job) {
   const wall = performance.now() - started;
   for (const s of sockets) s.destroy();
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? Number.NaN;
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? Number.NaN;
   return { rps: (latencies.length / wall) * 1000, p50: pct(50), p99: pct(99), statuses: Object.fromEntries(statuses) };
 }
 

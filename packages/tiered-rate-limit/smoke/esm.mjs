@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { createLimiter, defaultTiers, defineTiers, InvalidOptionsError, RateLimitError, rateLimitHeaders, tieredRateLimit } from '@org/tiered-rate-limit';
+import {
+  createLimiter,
+  defaultTiers,
+  defineTiers,
+  InvalidOptionsError,
+  RateLimitError,
+  rateLimitHeaders,
+  tieredRateLimit,
+} from '@org/tiered-rate-limit';
 
 const tiers = defaultTiers();
 assert.deepEqual(tiers.names, ['free', 'pro', 'enterprise']);
@@ -8,11 +16,20 @@ assert.equal(tiers.get('free').metadata.historyRetentionDays, 7);
 const limiter = createLimiter({ tiers });
 const first = await limiter.check({ key: 'ip:203.0.113.9', policies: ['general', 'analysis'] });
 assert.equal(first.allowed, true);
-assert.deepEqual(first.policies.map((p) => p.remaining), [19, 9]);
+assert.deepEqual(
+  first.policies.map((p) => p.remaining),
+  [19, 9],
+);
 assert.ok(rateLimitHeaders(first).some(([name]) => name === 'RateLimit-Policy'));
-assert.deepEqual((await limiter.get('ip:203.0.113.9')).policies.map((p) => p.remaining), [19, 9]);
+assert.deepEqual(
+  (await limiter.get('ip:203.0.113.9')).policies.map((p) => p.remaining),
+  [19, 9],
+);
 await limiter.refund({ key: 'ip:203.0.113.9', policies: ['general', 'analysis'] });
-assert.deepEqual((await limiter.get('ip:203.0.113.9')).policies.map((p) => p.remaining), [20, 10]);
+assert.deepEqual(
+  (await limiter.get('ip:203.0.113.9')).policies.map((p) => p.remaining),
+  [20, 10],
+);
 await limiter.check({ key: 'ip:203.0.113.9' });
 await limiter.reset('ip:203.0.113.9');
 assert.equal((await limiter.get('ip:203.0.113.9')).policies[0].remaining, 20);
@@ -37,7 +54,10 @@ assert.equal(decided.source, 'fallback');
 assert.equal(decided.allowed, true);
 await viaNodeRedis.close();
 
-assert.throws(() => defineTiers({}), (e) => e instanceof InvalidOptionsError && e instanceof RateLimitError && e.code === 'RATE_LIMIT_INVALID_OPTIONS');
+assert.throws(
+  () => defineTiers({}),
+  (e) => e instanceof InvalidOptionsError && e instanceof RateLimitError && e.code === 'RATE_LIMIT_INVALID_OPTIONS',
+);
 const { tieredRateLimit: fastifyRateLimit } = await import('@org/tiered-rate-limit/fastify');
 const { tieredRateLimit: honoRateLimit } = await import('@org/tiered-rate-limit/hono');
 for (const make of [fastifyRateLimit, honoRateLimit]) {

@@ -1,8 +1,16 @@
 import type { Request } from 'express';
 import type { FastifyRequest } from 'fastify';
 import type { Context } from 'hono';
-import { tieredRateLimit as fastifyRateLimit, rateLimitDecision as fastifyDecision, type RateLimitPlugin } from '@org/tiered-rate-limit/fastify';
-import { tieredRateLimit as honoRateLimit, rateLimitDecision as honoDecision, type RateLimitMiddleware as HonoMiddleware } from '@org/tiered-rate-limit/hono';
+import {
+  tieredRateLimit as fastifyRateLimit,
+  rateLimitDecision as fastifyDecision,
+  type RateLimitPlugin,
+} from '@org/tiered-rate-limit/fastify';
+import {
+  tieredRateLimit as honoRateLimit,
+  rateLimitDecision as honoDecision,
+  type RateLimitMiddleware as HonoMiddleware,
+} from '@org/tiered-rate-limit/hono';
 import {
   createLimiter,
   defaultTiers,
@@ -19,8 +27,17 @@ import {
 } from '@org/tiered-rate-limit';
 
 const tiers: TierTable<'free' | 'pro'> = defineTiers({
-  free: { policies: { general: { limit: 20, window: '1m' }, analysis: { limit: 10, window: '1h', onStoreUnavailable: 'closed' } }, metadata: { historyRetentionDays: 7 } },
-  pro: { label: 'Pro', policies: { general: { limit: 100, window: 60 }, analysis: { limit: 100, window: 3600, algorithm: 'gcra' } } },
+  free: {
+    policies: {
+      general: { limit: 20, window: '1m' },
+      analysis: { limit: 10, window: '1h', onStoreUnavailable: 'closed' },
+    },
+    metadata: { historyRetentionDays: 7 },
+  },
+  pro: {
+    label: 'Pro',
+    policies: { general: { limit: 100, window: 60 }, analysis: { limit: 100, window: 3600, algorithm: 'gcra' } },
+  },
 });
 
 const options: RateLimitOptions = {
@@ -51,6 +68,17 @@ export async function decide(): Promise<Decision> {
   return decision;
 }
 
-export const plugin: RateLimitPlugin = fastifyRateLimit({ tiers, key: (request: FastifyRequest) => request.headers['x-account'] as string | undefined, format: 'problem+json' });
-export const hono: HonoMiddleware = honoRateLimit({ tiers, resolveTier: (c: Context) => c.req.header('x-tier'), clientIp: (c: Context) => c.req.header('x-real-ip') });
-export const decisions = (request: FastifyRequest, c: Context): (Decision | undefined)[] => [fastifyDecision(request), honoDecision(c)];
+export const plugin: RateLimitPlugin = fastifyRateLimit({
+  tiers,
+  key: (request: FastifyRequest) => request.headers['x-account'] as string | undefined,
+  format: 'problem+json',
+});
+export const hono: HonoMiddleware = honoRateLimit({
+  tiers,
+  resolveTier: (c: Context) => c.req.header('x-tier'),
+  clientIp: (c: Context) => c.req.header('x-real-ip'),
+});
+export const decisions = (request: FastifyRequest, c: Context): (Decision | undefined)[] => [
+  fastifyDecision(request),
+  honoDecision(c),
+];

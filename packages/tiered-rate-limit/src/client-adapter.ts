@@ -20,11 +20,23 @@ export interface Connection {
 /** Whether `client` is a node-redis client (it has `isReady`/`sendCommand` and no ioredis `status`). */
 export function isNodeRedis(client: unknown): client is NodeRedisClientLike {
   const c = client as Partial<NodeRedisClientLike> & { status?: unknown };
-  return typeof c === 'object' && c !== null && typeof c.sendCommand === 'function' && typeof c.isReady === 'boolean' && c.status === undefined;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.sendCommand === 'function' &&
+    typeof c.isReady === 'boolean' &&
+    c.status === undefined
+  );
 }
 
 // node-redis has no `close` per disconnect; it reports a lost connection with `error`, then `reconnecting`.
-const EVENTS: Record<string, string> = { ready: 'ready', error: 'error', end: 'end', close: 'reconnecting', reconnecting: 'reconnecting' };
+const EVENTS: Record<string, string> = {
+  ready: 'ready',
+  error: 'error',
+  end: 'end',
+  close: 'reconnecting',
+  reconnecting: 'reconnecting',
+};
 
 const toStrings = (args: readonly (string | number)[]): string[] => {
   const out = new Array<string>(args.length);
@@ -120,7 +132,10 @@ export function connectionFor(client: RedisClient, dedicated: boolean): { conn: 
   if (isNodeRedis(client)) {
     if (!dedicated) return { conn: new NodeRedisConnection(client, false), owned: false };
     // `socket` replaces the original's as a whole: keep its host, port and TLS settings.
-    const dup = client.duplicate({ disableOfflineQueue: true, socket: { ...client.options?.socket, connectTimeout: 2_000, reconnectStrategy: reconnectDelay } });
+    const dup = client.duplicate({
+      disableOfflineQueue: true,
+      socket: { ...client.options?.socket, connectTimeout: 2_000, reconnectStrategy: reconnectDelay },
+    });
     const conn = new NodeRedisConnection(dup, true);
     // Failures surface as failed decisions and state-change logs; `error` only needs a listener before connect.
     dup.on('error', () => {});
@@ -133,7 +148,12 @@ export function connectionFor(client: RedisClient, dedicated: boolean): { conn: 
     const dup = cluster.duplicate([], {
       enableOfflineQueue: false,
       clusterRetryStrategy: reconnectDelay,
-      redisOptions: { ...cluster.options.redisOptions, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, enableOfflineQueue: false },
+      redisOptions: {
+        ...cluster.options.redisOptions,
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+        enableOfflineQueue: false,
+      },
     });
     return { conn: dup as unknown as Connection, owned: true };
   }

@@ -23,7 +23,13 @@ export class DeadlineQueue {
 
   /** Registers a call; `expire` runs once if the call is still unsettled `timeoutMs` from now. */
   add(expire: () => void): Entry {
-    const entry: Entry = { at: performance.now() + this.timeoutMs, settled: false, expire, prev: this.tail, next: undefined };
+    const entry: Entry = {
+      at: performance.now() + this.timeoutMs,
+      settled: false,
+      expire,
+      prev: this.tail,
+      next: undefined,
+    };
     if (this.tail) this.tail.next = entry;
     else this.head = entry;
     this.tail = entry;
@@ -46,11 +52,14 @@ export class DeadlineQueue {
   }
 
   private arm(ms: number): void {
-    this.timer = setTimeout(() => {
-      // Let the poll phase deliver replies that arrived while the loop was busy before expiring
-      // anything: timers run before I/O callbacks, setImmediate runs after them.
-      setImmediate(() => this.fire());
-    }, Math.max(1, Math.ceil(ms)));
+    this.timer = setTimeout(
+      () => {
+        // Let the poll phase deliver replies that arrived while the loop was busy before expiring
+        // anything: timers run before I/O callbacks, setImmediate runs after them.
+        setImmediate(() => this.fire());
+      },
+      Math.max(1, Math.ceil(ms)),
+    );
     this.timer.unref?.();
   }
 

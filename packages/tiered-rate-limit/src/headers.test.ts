@@ -6,7 +6,14 @@ import { defaultTiers } from './tiers.js';
 import type { Decision, PolicyState } from './types.js';
 
 const tiers = defaultTiers();
-const state = (policy: string, limit: number, windowSec: number, remaining: number, resetMs: number, limited = false): PolicyState => ({
+const state = (
+  policy: string,
+  limit: number,
+  windowSec: number,
+  remaining: number,
+  resetMs: number,
+  limited = false,
+): PolicyState => ({
   policy,
   algorithm: 'fixed-window',
   limit,
@@ -33,7 +40,9 @@ const decision = (policies: PolicyState[], tier = 'free'): Decision => {
 
 describe('rateLimitHeaders', () => {
   it("emits the issue's example: draft-11 lists of every policy and X-RateLimit-* of the most restrictive one", () => {
-    const h = Object.fromEntries(rateLimitHeaders(decision([state('general', 20, 60, 17, 41_200), state('analysis', 10, 3600, 3, 1_259_100)])));
+    const h = Object.fromEntries(
+      rateLimitHeaders(decision([state('general', 20, 60, 17, 41_200), state('analysis', 10, 3600, 3, 1_259_100)])),
+    );
     expect(h).toEqual({
       'X-RateLimit-Tier': 'free',
       'RateLimit-Policy': '"general";q=20;w=60, "analysis";q=10;w=3600',
@@ -57,14 +66,32 @@ describe('rateLimitHeaders', () => {
 
   it('can emit one family only', () => {
     const d = decision([state('general', 20, 60, 17, 41_200)]);
-    expect(rateLimitHeaders(d, { legacy: false }).map(([n]) => n)).toEqual(['X-RateLimit-Tier', 'RateLimit-Policy', 'RateLimit']);
-    expect(rateLimitHeaders(d, { standard: false }).map(([n]) => n)).toEqual(['X-RateLimit-Tier', 'X-RateLimit-Limit', 'X-RateLimit-Window', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']);
+    expect(rateLimitHeaders(d, { legacy: false }).map(([n]) => n)).toEqual([
+      'X-RateLimit-Tier',
+      'RateLimit-Policy',
+      'RateLimit',
+    ]);
+    expect(rateLimitHeaders(d, { standard: false }).map(([n]) => n)).toEqual([
+      'X-RateLimit-Tier',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Window',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
+    ]);
   });
 
   it('writeRateLimitHeaders sets, in order, exactly what rateLimitHeaders lists, and returns the policy X-RateLimit-* describe', () => {
     const allowed = decision([state('general', 20, 60, 17, 41_200), state('analysis', 10, 3600, 3, 1_259_100)]);
     const limited = decision([state('general', 20, 60, 17, 41_200), state('analysis', 10, 3600, 0, 1_259_100, true)]);
-    const unavailable: Decision = { ...limited, allowed: false, outcome: 'store-unavailable', source: 'none', policies: [], violated: [], retryAfterSec: 1 };
+    const unavailable: Decision = {
+      ...limited,
+      allowed: false,
+      outcome: 'store-unavailable',
+      source: 'none',
+      policies: [],
+      violated: [],
+      retryAfterSec: 1,
+    };
     for (const d of [allowed, limited, unavailable]) {
       for (const options of [{}, { legacy: false }, { standard: false }, { legacy: false, standard: false }]) {
         const written: [string, string][] = [];
@@ -79,20 +106,45 @@ describe('rateLimitHeaders', () => {
 
 describe('rejectionBody', () => {
   it("is the issue's body for the free tier, and has no upgrade prompt on the highest tier", () => {
-    const free = rejectionBody(tiers, decision([state('general', 20, 60, 0, 60_000, true)]), 'json', '/api/subscription/checkout');
+    const free = rejectionBody(
+      tiers,
+      decision([state('general', 20, 60, 0, 60_000, true)]),
+      'json',
+      '/api/subscription/checkout',
+    );
     expect(free.status).toBe(429);
     expect(JSON.stringify(free.body)).toBe(
       '{"success":false,"error":{"message":"Free tier rate limit exceeded. Upgrade to Pro for higher limits.","code":"RATE_LIMIT_EXCEEDED","retryAfter":60,"currentTier":"free","upgradeUrl":"/api/subscription/checkout","limits":{"current":20,"pro":100}}}',
     );
-    const top = rejectionBody(tiers, decision([state('general', 500, 60, 0, 5_000, true)], 'enterprise'), 'json', '/api/subscription/checkout');
-    expect(top.body).toEqual({ success: false, error: { message: 'Enterprise tier rate limit exceeded.', code: 'RATE_LIMIT_EXCEEDED', retryAfter: 5, currentTier: 'enterprise', limits: { current: 500 } } });
+    const top = rejectionBody(
+      tiers,
+      decision([state('general', 500, 60, 0, 5_000, true)], 'enterprise'),
+      'json',
+      '/api/subscription/checkout',
+    );
+    expect(top.body).toEqual({
+      success: false,
+      error: {
+        message: 'Enterprise tier rate limit exceeded.',
+        code: 'RATE_LIMIT_EXCEEDED',
+        retryAfter: 5,
+        currentTier: 'enterprise',
+        limits: { current: 500 },
+      },
+    });
   });
 
   it('upgradeUrl null: no prompt, no next-tier limit, no upgrade member, in either format', () => {
     const d = decision([state('general', 20, 60, 0, 60_000, true)]);
     expect(rejectionBody(tiers, d, 'json', null).body).toEqual({
       success: false,
-      error: { message: 'Free tier rate limit exceeded.', code: 'RATE_LIMIT_EXCEEDED', retryAfter: 60, currentTier: 'free', limits: { current: 20 } },
+      error: {
+        message: 'Free tier rate limit exceeded.',
+        code: 'RATE_LIMIT_EXCEEDED',
+        retryAfter: 60,
+        currentTier: 'free',
+        limits: { current: 20 },
+      },
     });
     expect(rejectionBody(tiers, d, 'problem+json', null).body).toEqual({
       type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
@@ -103,7 +155,10 @@ describe('rejectionBody', () => {
       tier: 'free',
       retryAfter: 60,
     });
-    expect(rejectionBody(tiers, d, 'problem+json', '/up').body).toMatchObject({ detail: 'Free tier rate limit exceeded. Upgrade to Pro for higher limits.', upgrade: { tier: 'pro', limit: 100, url: '/up' } });
+    expect(rejectionBody(tiers, d, 'problem+json', '/up').body).toMatchObject({
+      detail: 'Free tier rate limit exceeded. Upgrade to Pro for higher limits.',
+      upgrade: { tier: 'pro', limit: 100, url: '/up' },
+    });
     // The tier table is not consulted without an upgrade URL.
     const untouchable = new Proxy(tiers, {
       get: (target, prop, receiver) => {
@@ -122,6 +177,8 @@ describe('rejectionBody', () => {
       expect(rejection(tiers, d, format, '/up', mostRestrictive(d))).toEqual(expected);
       expect(rejection(tiers, d, format, '/up', undefined)).toEqual(expected);
     }
-    expect(rejectionBody(tiers, d, 'json', '/up').body).toMatchObject({ error: { limits: { current: 10, pro: 100 }, retryAfter: 1260 } });
+    expect(rejectionBody(tiers, d, 'json', '/up').body).toMatchObject({
+      error: { limits: { current: 10, pro: 100 }, retryAfter: 1260 },
+    });
   });
 });

@@ -5,7 +5,12 @@ export function mostRestrictive(decision: Decision): PolicyState | undefined {
   let best: PolicyState | undefined;
   for (const s of decision.violated.length ? decision.violated : decision.policies) {
     if (!best) best = s;
-    else if (decision.violated.length ? s.retryAfterMs > best.retryAfterMs : s.remaining < best.remaining || (s.remaining === best.remaining && s.resetMs > best.resetMs)) best = s;
+    else if (
+      decision.violated.length
+        ? s.retryAfterMs > best.retryAfterMs
+        : s.remaining < best.remaining || (s.remaining === best.remaining && s.resetMs > best.resetMs)
+    )
+      best = s;
   }
   return best;
 }
@@ -67,7 +72,11 @@ function sameShape(a: readonly PolicyState[], b: readonly PolicyState[]): boolea
  * them, and returns the policy the X-RateLimit-* headers describe (undefined when they are not written),
  * so that a 429 body can reuse it. Internal: the middleware writes straight into the response.
  */
-export function writeRateLimitHeaders(target: HeaderTarget, decision: Decision, options: HeaderOptions): PolicyState | undefined {
+export function writeRateLimitHeaders(
+  target: HeaderTarget,
+  decision: Decision,
+  options: HeaderOptions,
+): PolicyState | undefined {
   target.setHeader('X-RateLimit-Tier', decision.tier.name);
   if (decision.outcome !== 'allowed') target.setHeader('Retry-After', String(decision.retryAfterSec));
   const states = decision.policies;

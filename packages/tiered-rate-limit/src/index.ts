@@ -4,9 +4,20 @@ export { createResponseRefund, requestWasSuccessful } from './response-refund.js
 export { tieredRateLimit, rateLimitDecision } from './middleware.js';
 export { rateLimitHeaders, mostRestrictive } from './headers.js';
 export { rejectionBody } from './responses.js';
-export { rateLimitBodySchemas, rateLimitExceededFields, rateLimitHeaderDefinitions, rateLimitUnavailableFields } from './response-schema.js';
+export {
+  rateLimitBodySchemas,
+  rateLimitExceededFields,
+  rateLimitHeaderDefinitions,
+  rateLimitUnavailableFields,
+} from './response-schema.js';
 export { ipKey } from './client-ip.js';
-export { RateLimitError, InvalidOptionsError, UnsafeTrustProxyError, UnknownTierError, StoreUnavailableError } from './errors.js';
+export {
+  RateLimitError,
+  InvalidOptionsError,
+  UnsafeTrustProxyError,
+  UnknownTierError,
+  StoreUnavailableError,
+} from './errors.js';
 export type {
   Algorithm,
   FailureMode,

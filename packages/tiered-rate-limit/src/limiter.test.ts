@@ -16,7 +16,9 @@ describe('createLimiter (memory only)', () => {
     [{ logger: {} }, 'logger'],
     [{ registry: {} }, 'registry'],
   ])('rejects %j with a coded error naming %s', (bad, path) => {
-    expect(() => createLimiter({ tiers: defaultTiers(), ...(bad as object) } as never)).toThrow(expect.objectContaining({ code: 'RATE_LIMIT_INVALID_OPTIONS', path }));
+    expect(() => createLimiter({ tiers: defaultTiers(), ...(bad as object) } as never)).toThrow(
+      expect.objectContaining({ code: 'RATE_LIMIT_INVALID_OPTIONS', path }),
+    );
   });
 
   it('decides in memory when no Redis is given, per tier, with cost and without overdraft', async () => {

@@ -5,7 +5,20 @@ import { PEEK, REFUND, RESET } from './lua-admin.js';
 import { MemoryStore } from './memory-store.js';
 import { exceededCounter } from './metrics.js';
 import { RedisStore } from './redis-store.js';
-import type { CheckInput, Decision, DecisionSource, LimitState, Limiter, LimiterOptions, Policy, PolicyState, RefundInput, StateInput, Tier, TierTable } from './types.js';
+import type {
+  CheckInput,
+  Decision,
+  DecisionSource,
+  LimitState,
+  Limiter,
+  LimiterOptions,
+  Policy,
+  PolicyState,
+  RefundInput,
+  StateInput,
+  Tier,
+  TierTable,
+} from './types.js';
 
 interface Plan {
   readonly tier: Tier;
@@ -61,14 +74,23 @@ const defaults = {
 function validate(options: LimiterOptions): Required<Pick<LimiterOptions, keyof typeof defaults>> {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('options', 'must be an object');
   const t = options.tiers as Partial<TierTable> | undefined;
-  if (!t || typeof t.resolve !== 'function' || !Array.isArray(t.policyNames)) throw new InvalidOptionsError('tiers', 'must come from defineTiers() or defaultTiers()');
+  if (!t || typeof t.resolve !== 'function' || !Array.isArray(t.policyNames))
+    throw new InvalidOptionsError('tiers', 'must come from defineTiers() or defaultTiers()');
   const o = { ...defaults, ...stripUndefined(options) };
-  if (o.connection !== 'dedicated' && o.connection !== 'shared') throw new InvalidOptionsError('connection', "must be 'dedicated' or 'shared'");
+  if (o.connection !== 'dedicated' && o.connection !== 'shared')
+    throw new InvalidOptionsError('connection', "must be 'dedicated' or 'shared'");
   if (o.clock !== 'redis' && o.clock !== 'local') throw new InvalidOptionsError('clock', "must be 'redis' or 'local'");
-  if (typeof o.prefix !== 'string' || /[{}]/.test(o.prefix)) throw new InvalidOptionsError('prefix', 'must be a string without { or } (they would change the Cluster hash slot)');
+  if (typeof o.prefix !== 'string' || /[{}]/.test(o.prefix))
+    throw new InvalidOptionsError(
+      'prefix',
+      'must be a string without { or } (they would change the Cluster hash slot)',
+    );
   const range = (name: keyof typeof defaults, value: unknown, min: number, max: number, integer: boolean) => {
     if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
-      throw new InvalidOptionsError(name, `must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${String(value)}`);
+      throw new InvalidOptionsError(
+        name,
+        `must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${String(value)}`,
+      );
     }
   };
   range('timeoutMs', o.timeoutMs, 1, 60_000, true);
@@ -76,11 +98,19 @@ function validate(options: LimiterOptions): Required<Pick<LimiterOptions, keyof 
   range('fallbackShare', o.fallbackShare, 0.001, 1, false);
   range('maxMemoryKeys', o.maxMemoryKeys, 1, 1e8, true);
   if (typeof o.localBlock !== 'boolean') throw new InvalidOptionsError('localBlock', 'must be a boolean');
-  if (options.redis !== undefined && (typeof options.redis !== 'object' || (!isNodeRedis(options.redis) && typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'))) {
+  if (
+    options.redis !== undefined &&
+    (typeof options.redis !== 'object' ||
+      (!isNodeRedis(options.redis) && typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'))
+  ) {
     throw new InvalidOptionsError('redis', 'must be an ioredis Redis or Cluster client, or a node-redis client');
   }
-  if (options.logger !== undefined && typeof options.logger?.warn !== 'function') throw new InvalidOptionsError('logger', 'must have a warn(message) method');
-  if (options.registry !== undefined && typeof (options.registry as { getSingleMetric?: unknown })?.getSingleMetric !== 'function') {
+  if (options.logger !== undefined && typeof options.logger?.warn !== 'function')
+    throw new InvalidOptionsError('logger', 'must have a warn(message) method');
+  if (
+    options.registry !== undefined &&
+    typeof (options.registry as { getSingleMetric?: unknown })?.getSingleMetric !== 'function'
+  ) {
     throw new InvalidOptionsError('registry', 'must be a prom-client Registry');
   }
   return o;
@@ -99,7 +129,9 @@ const KEY_VERSION = 'v2:';
 
 // `{` and `}` in a caller's key would move the hash tag; percent-encode them.
 function escapeKey(key: string): string {
-  return key.includes('{') || key.includes('}') ? key.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : key;
+  return key.includes('{') || key.includes('}')
+    ? key.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    : key;
 }
 
 /** Creates the framework-independent limiter. Throws InvalidOptionsError for bad options. */
@@ -109,7 +141,13 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const logger = options.logger ?? console;
   const memory = new MemoryStore({ maxKeys: o.maxMemoryKeys });
   const redis = options.redis
-    ? new RedisStore(options.redis, { connection: o.connection, timeoutMs: o.timeoutMs, probeIntervalMs: o.probeIntervalMs, logger, onStateChange: options.onStateChange })
+    ? new RedisStore(options.redis, {
+        connection: o.connection,
+        timeoutMs: o.timeoutMs,
+        probeIntervalMs: o.probeIntervalMs,
+        logger,
+        onStateChange: options.onStateChange,
+      })
     : undefined;
   const counter = exceededCounter(options.registry);
   // Tier names come from a bounded table and policy lists from code, so these caches stay small (and are capped).
@@ -176,7 +214,18 @@ export function createLimiter(options: LimiterOptions): Limiter {
     });
     if (index.length === 0) {
       // Shared by every decision of this plan during an outage, so frozen.
-      const states = policies.map((p) => Object.freeze({ policy: p.name, algorithm: p.algorithm, limit: p.limit, windowSec: p.windowMs / 1000, remaining: p.limit, resetMs: p.windowMs, retryAfterMs: 0, limited: false }));
+      const states = policies.map((p) =>
+        Object.freeze({
+          policy: p.name,
+          algorithm: p.algorithm,
+          limit: p.limit,
+          windowSec: p.windowMs / 1000,
+          remaining: p.limit,
+          resetMs: p.windowMs,
+          retryAfterMs: 0,
+          limited: false,
+        }),
+      );
       return { mode: 'open', states: Object.freeze(states) };
     }
     const fallback = index.map((i) => policies[i]!);
@@ -185,22 +234,40 @@ export function createLimiter(options: LimiterOptions): Limiter {
       index,
       policies: fallback,
       suffixes: fallback.map((p) => `:${p.name}`),
-      args: fallback.flatMap((p) => [ALGORITHM_CODE[p.algorithm], Math.ceil(p.limit * o.fallbackShare), p.windowMs, p.cost, p.blockMs]),
+      args: fallback.flatMap((p) => [
+        ALGORITHM_CODE[p.algorithm],
+        Math.ceil(p.limit * o.fallbackShare),
+        p.windowMs,
+        p.cost,
+        p.blockMs,
+      ]),
     };
   }
 
-  function argsWithCost(base: readonly number[], policies: readonly Policy[], cost: CheckInput['cost']): readonly number[] {
+  function argsWithCost(
+    base: readonly number[],
+    policies: readonly Policy[],
+    cost: CheckInput['cost'],
+  ): readonly number[] {
     if (cost === undefined) return base;
     const args = base.slice();
     policies.forEach((p, i) => {
       const c = typeof cost === 'number' ? cost : (cost[p.name] ?? p.cost);
-      if (!Number.isInteger(c) || c < 0 || c > 1e9) throw new InvalidOptionsError('cost', `must be an integer between 0 and 1e9, got ${String(c)}`);
+      if (!Number.isInteger(c) || c < 0 || c > 1e9)
+        throw new InvalidOptionsError('cost', `must be an integer between 0 and 1e9, got ${String(c)}`);
       args[i * 5 + 3] = c;
     });
     return args;
   }
 
-  function build(p: Plan, key: string, reply: readonly number[], source: DecisionSource, policies: readonly Policy[], args: readonly number[]): Decision {
+  function build(
+    p: Plan,
+    key: string,
+    reply: readonly number[],
+    source: DecisionSource,
+    policies: readonly Policy[],
+    args: readonly number[],
+  ): Decision {
     const states: PolicyState[] = [];
     const violated: PolicyState[] = [];
     let retryMs = 0;
@@ -282,10 +349,21 @@ export function createLimiter(options: LimiterOptions): Limiter {
     if (e.tier !== p.tier || !sameNames(e.names, p.names)) return undefined;
     const prior = e.decision;
     const elapsed = now - e.at;
-    const states = prior.policies.map((s) => ({ ...s, resetMs: Math.max(0, s.resetMs - elapsed), retryAfterMs: s.limited ? Math.max(1, s.retryAfterMs - elapsed) : 0 }));
+    const states = prior.policies.map((s) => ({
+      ...s,
+      resetMs: Math.max(0, s.resetMs - elapsed),
+      retryAfterMs: s.limited ? Math.max(1, s.retryAfterMs - elapsed) : 0,
+    }));
     const violated = states.filter((s) => s.limited);
     const retryMs = Math.max(...violated.map((s) => s.retryAfterMs));
-    return { ...prior, source: 'local-block', policies: states, violated, nowMs: prior.nowMs + elapsed, retryAfterSec: Math.max(1, Math.ceil(retryMs / 1000)) };
+    return {
+      ...prior,
+      source: 'local-block',
+      policies: states,
+      violated,
+      nowMs: prior.nowMs + elapsed,
+      retryAfterSec: Math.max(1, Math.ceil(retryMs / 1000)),
+    };
   }
 
   // Per request only what depends on the request: the keys, and the costs when the request sets them.
@@ -293,10 +371,30 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const now = Date.now();
     const out = p.outage;
     if (out.mode === 'closed') {
-      return { allowed: false, outcome: 'store-unavailable', source: 'none', tier: p.tier, key, policies: NO_STATES, violated: NO_STATES, nowMs: now, retryAfterSec: closedRetrySec };
+      return {
+        allowed: false,
+        outcome: 'store-unavailable',
+        source: 'none',
+        tier: p.tier,
+        key,
+        policies: NO_STATES,
+        violated: NO_STATES,
+        nowMs: now,
+        retryAfterSec: closedRetrySec,
+      };
     }
     if (out.mode === 'open') {
-      return { allowed: true, outcome: 'allowed', source: 'none', tier: p.tier, key, policies: out.states, violated: NO_STATES, nowMs: now, retryAfterSec: 0 };
+      return {
+        allowed: true,
+        outcome: 'allowed',
+        source: 'none',
+        tier: p.tier,
+        key,
+        policies: out.states,
+        violated: NO_STATES,
+        nowMs: now,
+        retryAfterSec: 0,
+      };
     }
     const n = out.index.length;
     const keys = new Array<string>(n);
@@ -311,7 +409,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
   }
 
   function finish(p: Plan, decision: Decision): Decision {
-    if (counter && decision.outcome === 'limited') for (const v of decision.violated) counter.inc({ tier: p.tier.name, policy: v.policy });
+    if (counter && decision.outcome === 'limited')
+      for (const v of decision.violated) counter.inc({ tier: p.tier.name, policy: v.policy });
     return decision;
   }
 
@@ -327,7 +426,15 @@ export function createLimiter(options: LimiterOptions): Limiter {
   }
 
   // Per policy, with the same arithmetic as a decision: remaining and reset at cost 0, limited and the wait at the policy's cost.
-  function readState(p: Plan, key: string, source: LimitState['source'], store: MemoryStore, keys: readonly string[], args: readonly number[], now: number): LimitState {
+  function readState(
+    p: Plan,
+    key: string,
+    source: LimitState['source'],
+    store: MemoryStore,
+    keys: readonly string[],
+    args: readonly number[],
+    now: number,
+  ): LimitState {
     const policies: PolicyState[] = [];
     for (let i = 0; i < p.policies.length; i++) {
       const pol = p.policies[i]!;
@@ -339,7 +446,16 @@ export function createLimiter(options: LimiterOptions): Limiter {
       const next = store.decide([keys[i]!], one, now, false);
       const limited = idle[5] === 1 || next[5] === 1;
       const retry = limited ? Number(idle[5] === 1 ? idle[4] : next[4]) : 0;
-      policies.push({ policy: pol.name, algorithm: pol.algorithm, limit: one[1]!, windowSec: pol.windowMs / 1000, remaining: Number(idle[2]), resetMs: limited ? retry : Number(idle[3]), retryAfterMs: retry, limited });
+      policies.push({
+        policy: pol.name,
+        algorithm: pol.algorithm,
+        limit: one[1]!,
+        windowSec: pol.windowMs / 1000,
+        remaining: Number(idle[2]),
+        resetMs: limited ? retry : Number(idle[3]),
+        retryAfterMs: retry,
+        limited,
+      });
     }
     return { key, tier: p.tier, source, nowMs: now, policies };
   }
@@ -363,7 +479,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
 
   function refundArgv(p: Plan, args: readonly number[]): number[] {
     const out: number[] = [];
-    for (let i = 0; i < p.names.length; i++) out.push(args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!);
+    for (let i = 0; i < p.names.length; i++)
+      out.push(args[i * 5]!, args[i * 5 + 1]!, args[i * 5 + 2]!, args[i * 5 + 3]!);
     return out;
   }
 
@@ -378,7 +495,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
       let base: string;
       let args: readonly number[];
       try {
-        if (typeof input?.key !== 'string' || input.key.length === 0) throw new InvalidOptionsError('key', 'must be a non-empty string');
+        if (typeof input?.key !== 'string' || input.key.length === 0)
+          throw new InvalidOptionsError('key', 'must be a non-empty string');
         p = plan(input.tier, input.policies ?? defaultPolicies);
         // Redis and the block list hold all of a principal's policies under `base`; memory keys each policy.
         base = `${o.prefix}${KEY_VERSION}{${escapeKey(input.key)}}`;
@@ -388,12 +506,21 @@ export function createLimiter(options: LimiterOptions): Limiter {
       }
       const local = o.localBlock && blocks.size > 0 ? fromBlock(p, base) : undefined;
       if (local) return Promise.resolve(finish(p, local));
-      if (!redis) return Promise.resolve(finish(p, build(p, input.key, memory.decide(policyKeys(p, base), args, Date.now()), 'memory', p.policies, args)));
+      if (!redis)
+        return Promise.resolve(
+          finish(
+            p,
+            build(p, input.key, memory.decide(policyKeys(p, base), args, Date.now()), 'memory', p.policies, args),
+          ),
+        );
       if (!redis.isAvailable) return Promise.resolve(finish(p, degraded(p, input.key, base, args)));
       return new Promise((resolve) => {
         redis.run(policyKeys(p, base), args, localClock ? Date.now() : 0, (error, reply) => {
-          const decision = error ? degraded(p, input.key, base, args) : build(p, input.key, reply!, 'redis', p.policies, args);
-          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis') remember(p, base, decision, args);
+          const decision = error
+            ? degraded(p, input.key, base, args)
+            : build(p, input.key, reply!, 'redis', p.policies, args);
+          if (o.localBlock && decision.outcome === 'limited' && decision.source === 'redis')
+            remember(p, base, decision, args);
           resolve(finish(p, decision));
         });
       });
@@ -404,7 +531,16 @@ export function createLimiter(options: LimiterOptions): Limiter {
       const p = plan(q.tier, q.policies ?? tiers.policyNames);
       if (!redis || !redis.isAvailable) {
         const fallback = redis !== undefined;
-        const args = fallback && p.outage.mode === 'fallback' ? p.policies.flatMap((pol) => [ALGORITHM_CODE[pol.algorithm], Math.ceil(pol.limit * o.fallbackShare), pol.windowMs, pol.cost, pol.blockMs]) : p.args;
+        const args =
+          fallback && p.outage.mode === 'fallback'
+            ? p.policies.flatMap((pol) => [
+                ALGORITHM_CODE[pol.algorithm],
+                Math.ceil(pol.limit * o.fallbackShare),
+                pol.windowMs,
+                pol.cost,
+                pol.blockMs,
+              ])
+            : p.args;
         return readState(p, q.key, fallback ? 'fallback' : 'memory', memory, policyKeys(p, base), args, Date.now());
       }
       const reply = (await redis.script(PEEK, policyKeys(p, base), [0])) as unknown[];
@@ -412,20 +548,26 @@ export function createLimiter(options: LimiterOptions): Limiter {
       return readState(p, q.key, 'redis', store, keys, p.args, Number(reply[0]));
     },
     async refund(input, cost) {
-      const r: RefundInput = typeof input === 'string' ? { key: input, ...(cost === undefined ? {} : { cost }) } : input;
+      const r: RefundInput =
+        typeof input === 'string' ? { key: input, ...(cost === undefined ? {} : { cost }) } : input;
       if (typeof r !== 'object' || r === null) throw new InvalidOptionsError('key', 'must be a non-empty string');
       const base = baseOf(r.key);
       const p = plan(r.tier, r.policies ?? defaultPolicies);
       const args = argsWithCost(p.args, p.policies, r.cost);
-      if (r.at !== undefined && !(Number.isFinite(r.at) && r.at >= 0)) throw new InvalidOptionsError('at', 'must be an epoch time in milliseconds');
+      if (r.at !== undefined && !(Number.isFinite(r.at) && r.at >= 0))
+        throw new InvalidOptionsError('at', 'must be an epoch time in milliseconds');
       if (r.source === 'local-block' || r.source === 'none') return;
       // Capacity given back: the same request may pass again, so it is no longer answered from the block list.
       blocks.delete(base);
-      const inMemory = !redis || r.source === 'memory' || r.source === 'fallback' || (r.source === undefined && !redis.isAvailable);
+      const inMemory =
+        !redis || r.source === 'memory' || r.source === 'fallback' || (r.source === undefined && !redis.isAvailable);
       if (inMemory) {
         const now = Date.now();
         // Outage counters hold the scaled limit (fallbackShare), which sets a GCRA step.
-        const margs = redis && p.outage.mode === 'fallback' ? args.map((v, i) => (i % 5 === 1 ? Math.ceil(v * o.fallbackShare) : v)) : args;
+        const margs =
+          redis && p.outage.mode === 'fallback'
+            ? args.map((v, i) => (i % 5 === 1 ? Math.ceil(v * o.fallbackShare) : v))
+            : args;
         memory.refund(policyKeys(p, base), margs, r.at ?? now, now);
         return;
       }
@@ -438,7 +580,12 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (q.policies !== undefined) plan(undefined, names);
       blocks.delete(base);
       memory.remove(names.map((n) => `${base}:${n}`));
-      if (redis) await redis.script(RESET, names.map((n) => `${base}:${n}`), []);
+      if (redis)
+        await redis.script(
+          RESET,
+          names.map((n) => `${base}:${n}`),
+          [],
+        );
     },
     async close() {
       if (closed) return;

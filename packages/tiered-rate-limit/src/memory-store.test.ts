@@ -19,14 +19,18 @@ describe('MemoryStore', () => {
 
   it('holds the cap under any sequence of keys (fast-check)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 50 }), fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 500 }), (cap, keys) => {
-        const store = new MemoryStore({ maxKeys: cap });
-        let now = 0;
-        for (const k of keys) {
-          store.decide([`k${k}`, `j${k}`], [...fixed(3, 1_000), ...fixed(2, 2_000)], (now += 7));
-          expect(store.size).toBeLessThanOrEqual(cap);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 500 }),
+        (cap, keys) => {
+          const store = new MemoryStore({ maxKeys: cap });
+          let now = 0;
+          for (const k of keys) {
+            store.decide([`k${k}`, `j${k}`], [...fixed(3, 1_000), ...fixed(2, 2_000)], (now += 7));
+            expect(store.size).toBeLessThanOrEqual(cap);
+          }
+        },
+      ),
     );
   });
 

@@ -195,7 +195,8 @@ export class MemoryStore {
       }
     } else if (commit) {
       for (let i = 0; i < n; i++) {
-        if (writes[i] === 1) this.write(keys[i]!, slots[i]!, na[i]!, nb[i]!, nc[i]!, now + Math.max(1, Math.ceil(ttl[i]!)));
+        if (writes[i] === 1)
+          this.write(keys[i]!, slots[i]!, na[i]!, nb[i]!, nc[i]!, now + Math.max(1, Math.ceil(ttl[i]!)));
       }
     }
     return out;
@@ -335,7 +336,8 @@ export class MemoryStore {
       const slot = this.cursor++;
       if (this.keys[slot] !== undefined && this.exp[slot]! <= now) this.release(slot);
     }
-    if (this.capacity > INITIAL_CAPACITY && this.map.size < this.capacity >>> 2) this.compact(Math.max(INITIAL_CAPACITY, this.capacity >>> 1));
+    if (this.capacity > INITIAL_CAPACITY && this.map.size < this.capacity >>> 2)
+      this.compact(Math.max(INITIAL_CAPACITY, this.capacity >>> 1));
   }
 
   /** Drops every key and returns the arrays to their initial size. */
@@ -401,5 +403,13 @@ export class MemoryStore {
 }
 
 function makeScratch(n: number) {
-  return { slot: new Int32Array(n), a: new Float64Array(n), b: new Float64Array(n), c: new Float64Array(n), ttl: new Float64Array(n), held: new Uint8Array(n), write: new Uint8Array(n) };
+  return {
+    slot: new Int32Array(n),
+    a: new Float64Array(n),
+    b: new Float64Array(n),
+    c: new Float64Array(n),
+    ttl: new Float64Array(n),
+    held: new Uint8Array(n),
+    write: new Uint8Array(n),
+  };
 }

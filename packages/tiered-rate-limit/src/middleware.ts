@@ -41,7 +41,9 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
             let ok: MaybePromise<boolean> = false;
             try {
               const finished = res.writableFinished;
-              ok = requestWasSuccessful ? finished && requestWasSuccessful(req, res) : succeeded({ statusCode: res.statusCode, finished });
+              ok = requestWasSuccessful
+                ? finished && requestWasSuccessful(req, res)
+                : succeeded({ statusCode: res.statusCode, finished });
             } catch {
               ok = false;
             }
@@ -58,5 +60,9 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
       next(error);
     }
   };
-  return Object.assign(handler as RequestHandler, { limiter: core.limiter, close: () => core.close(), limiterKey: core.limiterKey });
+  return Object.assign(handler as RequestHandler, {
+    limiter: core.limiter,
+    close: () => core.close(),
+    limiterKey: core.limiterKey,
+  });
 }

@@ -5,7 +5,6 @@ import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA, DECIDE_SCRIPT, DECIDE_SHA } from
 import type { Script } from './lua-admin.js';
 import type { Logger, RedisClient, StoreStateEvent } from './types.js';
 
-
 export interface RedisStoreOptions {
   connection: 'dedicated' | 'shared';
   timeoutMs: number;
@@ -82,18 +81,28 @@ export class RedisStore {
    * store), or a StoreUnavailableError within `timeoutMs`. `now` 0 means Redis `TIME`.
    */
   decide(keys: readonly string[], args: readonly number[], now = 0): Promise<number[]> {
-    return new Promise((resolve, reject) => this.run(keys, args, now, (error, reply) => (error ? reject(error) : resolve(reply!))));
+    return new Promise((resolve, reject) =>
+      this.run(keys, args, now, (error, reply) => (error ? reject(error) : resolve(reply!))),
+    );
   }
 
   /**
    * Callback form of `decide` for the hot path (one promise fewer per request): `done` runs exactly once,
    * with the reply or a StoreUnavailableError.
    */
-  run(keys: readonly string[], args: readonly number[], now: number, done: (error: StoreUnavailableError | undefined, reply?: number[]) => void): void {
+  run(
+    keys: readonly string[],
+    args: readonly number[],
+    now: number,
+    done: (error: StoreUnavailableError | undefined, reply?: number[]) => void,
+  ): void {
     if (this.conn.status !== 'ready') {
       if (this.booting()) {
         // Before the first connection only: wait for it within the same deadline instead of falling back at boot.
-        this.firstReady().then(() => this.run(keys, args, now, done), (error: StoreUnavailableError) => done(error));
+        this.firstReady().then(
+          () => this.run(keys, args, now, done),
+          (error: StoreUnavailableError) => done(error),
+        );
         return;
       }
       const error = new StoreUnavailableError(`Redis connection is ${this.conn.status}`);
@@ -189,7 +198,10 @@ export class RedisStore {
           this.markDown(error.message);
           reject(error);
         };
-        const timer = setTimeout(() => fail(`Redis not connected within ${this.options.timeoutMs} ms of the first decision`), this.options.timeoutMs);
+        const timer = setTimeout(
+          () => fail(`Redis not connected within ${this.options.timeoutMs} ms of the first decision`),
+          this.options.timeoutMs,
+        );
         const onReady = () => {
           clearTimeout(timer);
           this.conn.off('close', onClose);
@@ -209,7 +221,10 @@ export class RedisStore {
     if (this.closed || !this.available) return;
     this.available = false;
     this.downSince = Date.now();
-    this.options.logger.warn(`[tiered-rate-limit] Redis unavailable, policies use their onStoreUnavailable mode: ${reason}`, { reason });
+    this.options.logger.warn(
+      `[tiered-rate-limit] Redis unavailable, policies use their onStoreUnavailable mode: ${reason}`,
+      { reason },
+    );
     this.options.onStateChange?.({ state: 'unavailable', reason });
     this.scheduleProbe();
   }
@@ -264,9 +279,12 @@ export class RedisStore {
    * same deadline as a decision; rejects with a StoreUnavailableError when Redis is not ready, fails or is too slow.
    */
   script(script: Script, keys: readonly string[], argv: readonly (string | number)[]): Promise<unknown> {
-    if (this.conn.status !== 'ready' && !this.booting()) return Promise.reject(new StoreUnavailableError(`Redis connection is ${this.conn.status}`));
+    if (this.conn.status !== 'ready' && !this.booting())
+      return Promise.reject(new StoreUnavailableError(`Redis connection is ${this.conn.status}`));
     return new Promise((resolve, reject) => {
-      const entry = this.deadlines.add(() => reject(new StoreUnavailableError(`Redis did not answer within ${this.options.timeoutMs} ms`)));
+      const entry = this.deadlines.add(() =>
+        reject(new StoreUnavailableError(`Redis did not answer within ${this.options.timeoutMs} ms`)),
+      );
       const ok = (reply: unknown) => {
         if (this.deadlines.settle(entry)) resolve(reply);
       };
@@ -277,7 +295,8 @@ export class RedisStore {
       };
       const send = () =>
         this.conn.evalsha(script.sha, keys.length, ...keys, ...argv).then(ok, (error: unknown) => {
-          if (error instanceof Error && error.message.startsWith('NOSCRIPT')) this.conn.eval(script.source, keys.length, ...keys, ...argv).then(ok, failed);
+          if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
+            this.conn.eval(script.source, keys.length, ...keys, ...argv).then(ok, failed);
           else failed(error);
         });
       if (this.conn.status === 'ready') send();

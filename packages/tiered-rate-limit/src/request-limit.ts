@@ -4,7 +4,17 @@ import { type HeaderTarget, writeRateLimitHeaders } from './headers.js';
 import { createLimiter } from './limiter.js';
 import { createResponseRefund } from './response-refund.js';
 import { rejection } from './responses.js';
-import type { CheckInput, Decision, ErrorFormat, HeaderOptions, Limiter, LimiterOptions, RateLimitBody, RateLimited, ResponseRefundOptions } from './types.js';
+import type {
+  CheckInput,
+  Decision,
+  ErrorFormat,
+  HeaderOptions,
+  Limiter,
+  LimiterOptions,
+  RateLimitBody,
+  RateLimited,
+  ResponseRefundOptions,
+} from './types.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -82,17 +92,32 @@ export function createRequestLimiter<Req>(options: RequestLimitOptions<Req>): Re
   // Each binding reads responses its own way; the option is validated here for all of them.
   fn('requestWasSuccessful', (options as { requestWasSuccessful?: unknown } | undefined)?.requestWasSuccessful);
   fn('handler', (options as { handler?: unknown } | undefined)?.handler);
-  const policies = Array.isArray(options?.policies) ? Object.freeze([...(options.policies as readonly string[])]) : options?.policies;
-  if (policies !== undefined && typeof policies !== 'function' && !Array.isArray(policies)) throw new InvalidOptionsError('policies', 'must be an array of policy names or a function');
-  if (Array.isArray(policies)) for (const p of policies) if (!options.tiers?.policyNames?.includes(p)) throw new InvalidOptionsError('policies', `unknown policy '${String(p)}'`);
+  const policies = Array.isArray(options?.policies)
+    ? Object.freeze([...(options.policies as readonly string[])])
+    : options?.policies;
+  if (policies !== undefined && typeof policies !== 'function' && !Array.isArray(policies))
+    throw new InvalidOptionsError('policies', 'must be an array of policy names or a function');
+  if (Array.isArray(policies))
+    for (const p of policies)
+      if (!options.tiers?.policyNames?.includes(p))
+        throw new InvalidOptionsError('policies', `unknown policy '${String(p)}'`);
   const format = options?.format ?? 'json';
-  if (format !== 'json' && format !== 'problem+json') throw new InvalidOptionsError('format', "must be 'json' or 'problem+json'");
+  if (format !== 'json' && format !== 'problem+json')
+    throw new InvalidOptionsError('format', "must be 'json' or 'problem+json'");
   const upgradeUrl = options?.upgradeUrl ?? null;
-  if (upgradeUrl !== null && typeof upgradeUrl !== 'string') throw new InvalidOptionsError('upgradeUrl', 'must be a string or null');
+  if (upgradeUrl !== null && typeof upgradeUrl !== 'string')
+    throw new InvalidOptionsError('upgradeUrl', 'must be a string or null');
   const subnet = options?.ipv6Subnet ?? 56;
-  if (!Number.isInteger(subnet) || subnet < 1 || subnet > 128) throw new InvalidOptionsError('ipv6Subnet', 'must be an integer between 1 and 128');
-  const headerOptions: HeaderOptions | false = options?.headers === false ? false : options?.headers === true || options?.headers === undefined ? {} : options.headers;
-  if (options?.allowlist !== undefined && !Array.isArray(options.allowlist)) throw new InvalidOptionsError('allowlist', 'must be an array of keys');
+  if (!Number.isInteger(subnet) || subnet < 1 || subnet > 128)
+    throw new InvalidOptionsError('ipv6Subnet', 'must be an integer between 1 and 128');
+  const headerOptions: HeaderOptions | false =
+    options?.headers === false
+      ? false
+      : options?.headers === true || options?.headers === undefined
+        ? {}
+        : options.headers;
+  if (options?.allowlist !== undefined && !Array.isArray(options.allowlist))
+    throw new InvalidOptionsError('allowlist', 'must be an array of keys');
   const allow = new Set(options?.allowlist ?? []);
 
   const refunds = createResponseRefund(options);
@@ -148,7 +173,13 @@ export function createRequestLimiter<Req>(options: RequestLimitOptions<Req>): Re
     },
     limiterKey(principal) {
       if (typeof principal === 'string' && principal !== '') return `p:${principal}`;
-      if (typeof principal === 'object' && principal !== null && typeof principal.ip === 'string' && principal.ip !== '') return `ip:${ipKey(principal.ip, subnet)}`;
+      if (
+        typeof principal === 'object' &&
+        principal !== null &&
+        typeof principal.ip === 'string' &&
+        principal.ip !== ''
+      )
+        return `ip:${ipKey(principal.ip, subnet)}`;
       throw new InvalidOptionsError('principal', 'must be a non-empty string or { ip }');
     },
     close: () => limiter.close(),

@@ -33,7 +33,9 @@ describe('createResponseRefund', () => {
   it('is disabled without options and validates them at construction', () => {
     expect(createResponseRefund().enabled).toBe(false);
     expect(createResponseRefund({ skipFailedRequests: true }).enabled).toBe(true);
-    expect(() => createResponseRefund({ skipSuccessfulRequests: 1 as never })).toThrow(expect.objectContaining({ code: 'RATE_LIMIT_INVALID_OPTIONS', path: 'skipSuccessfulRequests' }));
+    expect(() => createResponseRefund({ skipSuccessfulRequests: 1 as never })).toThrow(
+      expect.objectContaining({ code: 'RATE_LIMIT_INVALID_OPTIONS', path: 'skipSuccessfulRequests' }),
+    );
   });
 
   it('refunds the outcomes the options skip, with the cost the check took, and leaves the others counted', async () => {
@@ -76,7 +78,9 @@ describe('createResponseRefund', () => {
     const limiter = open();
     const d = await limiter.check({ key: 'c' });
     await limiter.close();
-    expect(() => createResponseRefund({ skipSuccessfulRequests: true }).settle(limiter, { key: 'c' }, d, true)).not.toThrow();
+    expect(() =>
+      createResponseRefund({ skipSuccessfulRequests: true }).settle(limiter, { key: 'c' }, d, true),
+    ).not.toThrow();
     await settled();
   });
 });

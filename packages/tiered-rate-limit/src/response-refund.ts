@@ -18,7 +18,14 @@ export function createResponseRefund(options: ResponseRefundOptions = {}): Respo
   const give = (limiter: Limiter, input: CheckInput, decision: Decision, successful: boolean) => {
     if (successful ? !successes : !failures) return;
     limiter
-      .refund({ key: decision.key, tier: decision.tier.name, policies: decision.policies.map((s) => s.policy), cost: input.cost, at: decision.nowMs, source: decision.source })
+      .refund({
+        key: decision.key,
+        tier: decision.tier.name,
+        policies: decision.policies.map((s) => s.policy),
+        cost: input.cost,
+        at: decision.nowMs,
+        source: decision.source,
+      })
       .catch(() => {
         // The store is unavailable: the request stays counted (the limiter reports the outage itself).
       });
@@ -29,7 +36,11 @@ export function createResponseRefund(options: ResponseRefundOptions = {}): Respo
       if (!(successes || failures) || !decision.allowed || decision.policies.length === 0) return;
       if (decision.source === 'local-block' || decision.source === 'none') return;
       if (typeof successful === 'boolean') give(limiter, input, decision, successful);
-      else successful.then((ok) => give(limiter, input, decision, ok === true), () => give(limiter, input, decision, false));
+      else
+        successful.then(
+          (ok) => give(limiter, input, decision, ok === true),
+          () => give(limiter, input, decision, false),
+        );
     },
   };
 }

@@ -1,5 +1,12 @@
 import { mostRestrictive } from './headers.js';
-import type { Decision, ErrorFormat, PolicyState, RateLimitExceededBody, RateLimitUnavailableBody, TierTable } from './types.js';
+import type {
+  Decision,
+  ErrorFormat,
+  PolicyState,
+  RateLimitExceededBody,
+  RateLimitUnavailableBody,
+  TierTable,
+} from './types.js';
 
 /** The next tier up whose limit of `policy` is higher, i.e. the one worth upgrading to, and where to upgrade. */
 function upgradeFor(tiers: TierTable, decision: Decision, policy: string, url: string) {
@@ -12,7 +19,12 @@ function upgradeFor(tiers: TierTable, decision: Decision, policy: string, url: s
 }
 
 /** Status, content type and body for a rejected decision. */
-export function rejectionBody(tiers: TierTable, decision: Decision, format: ErrorFormat, upgradeUrl: string | null): { status: number; contentType: string; body: unknown } {
+export function rejectionBody(
+  tiers: TierTable,
+  decision: Decision,
+  format: ErrorFormat,
+  upgradeUrl: string | null,
+): { status: number; contentType: string; body: unknown } {
   return rejection(tiers, decision, format, upgradeUrl, undefined);
 }
 
@@ -20,7 +32,13 @@ export function rejectionBody(tiers: TierTable, decision: Decision, format: Erro
  * `rejectionBody`, for a caller that already knows the decision's most restrictive policy (the
  * middleware, from writing the X-RateLimit-* headers): `restrictive` is computed only when undefined.
  */
-export function rejection(tiers: TierTable, decision: Decision, format: ErrorFormat, upgradeUrl: string | null, restrictive: PolicyState | undefined): { status: number; contentType: string; body: unknown } {
+export function rejection(
+  tiers: TierTable,
+  decision: Decision,
+  format: ErrorFormat,
+  upgradeUrl: string | null,
+  restrictive: PolicyState | undefined,
+): { status: number; contentType: string; body: unknown } {
   const retryAfter = decision.retryAfterSec;
   if (decision.outcome === 'store-unavailable') {
     const message = 'Rate limiting is temporarily unavailable. Retry shortly.';
@@ -28,17 +46,28 @@ export function rejection(tiers: TierTable, decision: Decision, format: ErrorFor
       return {
         status: 503,
         contentType: 'application/problem+json',
-        body: { type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity', title: 'Temporary reduced capacity', status: 503, detail: message, retryAfter },
+        body: {
+          type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity',
+          title: 'Temporary reduced capacity',
+          status: 503,
+          detail: message,
+          retryAfter,
+        },
       };
     }
-    const body: RateLimitUnavailableBody = { success: false, error: { message, code: 'RATE_LIMIT_UNAVAILABLE', retryAfter, currentTier: decision.tier.name } };
+    const body: RateLimitUnavailableBody = {
+      success: false,
+      error: { message, code: 'RATE_LIMIT_UNAVAILABLE', retryAfter, currentTier: decision.tier.name },
+    };
     return { status: 503, contentType: 'application/json', body };
   }
   const violated = restrictive ?? mostRestrictive(decision)!;
   // No upgrade prompt at all when upgradeUrl is null: the tiers are not even looked at.
   const up = upgradeUrl === null ? undefined : upgradeFor(tiers, decision, violated.policy, upgradeUrl);
   const label = decision.tier.label;
-  const message = up ? `${label} tier rate limit exceeded. Upgrade to ${up.tier.label} for higher limits.` : `${label} tier rate limit exceeded.`;
+  const message = up
+    ? `${label} tier rate limit exceeded. Upgrade to ${up.tier.label} for higher limits.`
+    : `${label} tier rate limit exceeded.`;
   const configured = decision.tier.policies.get(violated.policy)!.limit;
   if (format === 'problem+json') {
     return {

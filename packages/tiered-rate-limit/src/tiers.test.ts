@@ -9,7 +9,14 @@ describe('defineTiers', () => {
     expect(t.policyNames).toEqual(['general', 'analysis']);
     const rows = t.names.map((n) => {
       const tier = t.get(n)!;
-      return [n, tier.policies.get('general')!.limit, tier.policies.get('general')!.windowMs, tier.policies.get('analysis')!.limit, tier.policies.get('analysis')!.windowMs, tier.metadata.historyRetentionDays];
+      return [
+        n,
+        tier.policies.get('general')!.limit,
+        tier.policies.get('general')!.windowMs,
+        tier.policies.get('analysis')!.limit,
+        tier.policies.get('analysis')!.windowMs,
+        tier.metadata.historyRetentionDays,
+      ];
     });
     expect(rows).toEqual([
       ['free', 20, 60_000, 10, 3_600_000, 7],
@@ -37,9 +44,15 @@ describe('defineTiers', () => {
     [{ free: { policies: { g: { limit: 1, window: '1 minute' } } } }, 'tiers.free.policies.g.window'],
     [{ free: { policies: { g: { limit: 1, window: '1500ms' } } } }, 'tiers.free.policies.g.window'],
     [{ free: { policies: { g: { limit: 1, window: 60, algorithm: 'leaky' } } } }, 'tiers.free.policies.g.algorithm'],
-    [{ free: { policies: { g: { limit: 1, window: 60, onStoreUnavailable: 'maybe' } } } }, 'tiers.free.policies.g.onStoreUnavailable'],
+    [
+      { free: { policies: { g: { limit: 1, window: 60, onStoreUnavailable: 'maybe' } } } },
+      'tiers.free.policies.g.onStoreUnavailable',
+    ],
     [{ free: { policies: { g: { limit: 1, window: 60, cost: -1 } } } }, 'tiers.free.policies.g.cost'],
-    [{ free: { policies: { g: { limit: 1, window: 60 } } }, pro: { policies: { h: { limit: 1, window: 60 } } } }, 'tiers.pro.policies'],
+    [
+      { free: { policies: { g: { limit: 1, window: 60 } } }, pro: { policies: { h: { limit: 1, window: 60 } } } },
+      'tiers.pro.policies',
+    ],
     [{ 'bad name': { policies: { g: { limit: 1, window: 60 } } } }, 'tiers.bad name'],
   ])('rejects %j with an InvalidOptionsError naming %s', (definition, path) => {
     try {
@@ -53,8 +66,21 @@ describe('defineTiers', () => {
   });
 
   it('accepts durations as seconds or with a unit', () => {
-    const t = defineTiers({ a: { policies: { x: { limit: 1, window: 90 }, y: { limit: 1, window: '2h' }, z: { limit: 1, window: '1d', blockDuration: '15m' } } } });
+    const t = defineTiers({
+      a: {
+        policies: {
+          x: { limit: 1, window: 90 },
+          y: { limit: 1, window: '2h' },
+          z: { limit: 1, window: '1d', blockDuration: '15m' },
+        },
+      },
+    });
     const a = t.get('a')!;
-    expect([a.policies.get('x')!.windowMs, a.policies.get('y')!.windowMs, a.policies.get('z')!.windowMs, a.policies.get('z')!.blockMs]).toEqual([90_000, 7_200_000, 86_400_000, 900_000]);
+    expect([
+      a.policies.get('x')!.windowMs,
+      a.policies.get('y')!.windowMs,
+      a.policies.get('z')!.windowMs,
+      a.policies.get('z')!.blockMs,
+    ]).toEqual([90_000, 7_200_000, 86_400_000, 900_000]);
   });
 });

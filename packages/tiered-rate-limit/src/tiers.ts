@@ -1,6 +1,15 @@
 import { toMs } from './duration.js';
 import { InvalidOptionsError } from './errors.js';
-import type { Algorithm, DefaultTierMetadata, FailureMode, Policy, PolicyDefinition, Tier, TierDefinition, TierTable } from './types.js';
+import type {
+  Algorithm,
+  DefaultTierMetadata,
+  FailureMode,
+  Policy,
+  PolicyDefinition,
+  Tier,
+  TierDefinition,
+  TierTable,
+} from './types.js';
 
 const algorithms: readonly Algorithm[] = ['fixed-window', 'sliding-window', 'gcra'];
 const failureModes: readonly FailureMode[] = ['fallback', 'closed', 'open'];
@@ -16,9 +25,11 @@ function positiveInteger(value: unknown, path: string): number {
 function policyFrom(name: string, def: PolicyDefinition, path: string): Policy {
   if (typeof def !== 'object' || def === null) throw new InvalidOptionsError(path, 'must be an object');
   const algorithm = def.algorithm ?? 'fixed-window';
-  if (!algorithms.includes(algorithm)) throw new InvalidOptionsError(`${path}.algorithm`, `must be one of ${algorithms.join(', ')}`);
+  if (!algorithms.includes(algorithm))
+    throw new InvalidOptionsError(`${path}.algorithm`, `must be one of ${algorithms.join(', ')}`);
   const onStoreUnavailable = def.onStoreUnavailable ?? 'fallback';
-  if (!failureModes.includes(onStoreUnavailable)) throw new InvalidOptionsError(`${path}.onStoreUnavailable`, `must be one of ${failureModes.join(', ')}`);
+  if (!failureModes.includes(onStoreUnavailable))
+    throw new InvalidOptionsError(`${path}.onStoreUnavailable`, `must be one of ${failureModes.join(', ')}`);
   const cost = def.cost === undefined ? 1 : positiveInteger(def.cost, `${path}.cost`);
   return {
     name,
@@ -38,28 +49,48 @@ const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
  * unauthenticated or unknown callers get), the last the highest. Throws InvalidOptionsError.
  */
 export function defineTiers<N extends string>(definitions: Readonly<Record<N, TierDefinition>>): TierTable<N> {
-  if (typeof definitions !== 'object' || definitions === null) throw new InvalidOptionsError('tiers', 'must be an object of tier definitions');
+  if (typeof definitions !== 'object' || definitions === null)
+    throw new InvalidOptionsError('tiers', 'must be an object of tier definitions');
   const names = Object.keys(definitions) as N[];
   if (names.length === 0) throw new InvalidOptionsError('tiers', 'needs at least one tier');
   const tiers = new Map<string, Tier>();
   let policyNames: string[] | undefined;
   names.forEach((name, rank) => {
-    if (!namePattern.test(name)) throw new InvalidOptionsError(`tiers.${name}`, 'tier names use letters, digits, _ . - (1-64 chars)');
+    if (!namePattern.test(name))
+      throw new InvalidOptionsError(`tiers.${name}`, 'tier names use letters, digits, _ . - (1-64 chars)');
     const def = definitions[name];
     if (typeof def !== 'object' || def === null || typeof def.policies !== 'object' || def.policies === null) {
       throw new InvalidOptionsError(`tiers.${name}.policies`, 'must be an object of policies');
     }
     const own = Object.keys(def.policies);
     if (own.length === 0) throw new InvalidOptionsError(`tiers.${name}.policies`, 'needs at least one policy');
-    for (const p of own) if (!namePattern.test(p)) throw new InvalidOptionsError(`tiers.${name}.policies.${p}`, 'policy names use letters, digits, _ . - (1-64 chars)');
+    for (const p of own)
+      if (!namePattern.test(p))
+        throw new InvalidOptionsError(
+          `tiers.${name}.policies.${p}`,
+          'policy names use letters, digits, _ . - (1-64 chars)',
+        );
     if (policyNames === undefined) policyNames = own;
     else if (own.length !== policyNames.length || own.some((p) => !policyNames!.includes(p))) {
-      throw new InvalidOptionsError(`tiers.${name}.policies`, `every tier must define the same policies (${policyNames.join(', ')}), got ${own.join(', ')}`);
+      throw new InvalidOptionsError(
+        `tiers.${name}.policies`,
+        `every tier must define the same policies (${policyNames.join(', ')}), got ${own.join(', ')}`,
+      );
     }
     const policies = new Map<string, Policy>();
     for (const p of policyNames) policies.set(p, policyFrom(p, def.policies[p]!, `tiers.${name}.policies.${p}`));
-    if (def.label !== undefined && (typeof def.label !== 'string' || def.label.length === 0)) throw new InvalidOptionsError(`tiers.${name}.label`, 'must be a non-empty string');
-    tiers.set(name, Object.freeze({ name, label: def.label ?? capitalise(name), rank, metadata: Object.freeze({ ...(def.metadata ?? {}) }), policies }));
+    if (def.label !== undefined && (typeof def.label !== 'string' || def.label.length === 0))
+      throw new InvalidOptionsError(`tiers.${name}.label`, 'must be a non-empty string');
+    tiers.set(
+      name,
+      Object.freeze({
+        name,
+        label: def.label ?? capitalise(name),
+        rank,
+        metadata: Object.freeze({ ...(def.metadata ?? {}) }),
+        policies,
+      }),
+    );
   });
   const ordered = names.map((n) => tiers.get(n)!);
   return Object.freeze({

@@ -19,7 +19,10 @@ describe.skipIf(!redisUp)('accuracy across processes (C1)', () => {
   beforeAll(async () => {
     shared = await sharedRedis('rl-c1');
     for (let i = 0; i < 2; i++) {
-      const child = fork(worker, [shared.url, shared.prefix, '1', '2000', i === 0 ? 'ioredis' : 'node-redis'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(worker, [shared.url, shared.prefix, '1', '2000', i === 0 ? 'ioredis' : 'node-redis'], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       children.push(child);
       await new Promise<void>((resolve, reject) => {
         child.once('error', reject);
@@ -47,14 +50,17 @@ describe.skipIf(!redisUp)('accuracy across processes (C1)', () => {
       child.send({ id, key, config, attempts: 300 });
     });
 
-  it.each(['fixed', 'sliding', 'gcra', 'two-policy'])('%s: 2 processes x 300 concurrent attempts, limit 100 -> exactly 100 admitted, 10 of 10 trials', async (config) => {
-    const totals: number[] = [];
-    for (let trial = 0; trial < 10; trial++) {
-      const key = `${config}-${trial}`;
-      const [a, b] = await Promise.all(children.map((c) => ask(c, key, config)));
-      expect([...a!.sources, ...b!.sources].every((s) => s === 'redis' || s === 'local-block')).toBe(true);
-      totals.push(a!.allowed + b!.allowed);
-    }
-    expect(totals).toEqual(Array(10).fill(100));
-  });
+  it.each(['fixed', 'sliding', 'gcra', 'two-policy'])(
+    '%s: 2 processes x 300 concurrent attempts, limit 100 -> exactly 100 admitted, 10 of 10 trials',
+    async (config) => {
+      const totals: number[] = [];
+      for (let trial = 0; trial < 10; trial++) {
+        const key = `${config}-${trial}`;
+        const [a, b] = await Promise.all(children.map((c) => ask(c, key, config)));
+        expect([...a!.sources, ...b!.sources].every((s) => s === 'redis' || s === 'local-block')).toBe(true);
+        totals.push(a!.allowed + b!.allowed);
+      }
+      expect(totals).toEqual(Array(10).fill(100));
+    },
+  );
 });

@@ -25,7 +25,9 @@ export interface HandlerAnswer {
 }
 
 /** The options every binding accepts, with callbacks over the neutral view. */
-export type ContractOptions = RequestLimitOptions<RequestView> & { handler?: (req: RequestView, limited: RateLimited) => HandlerAnswer };
+export type ContractOptions = RequestLimitOptions<RequestView> & {
+  handler?: (req: RequestView, limited: RateLimited) => HandlerAnswer;
+};
 
 export interface Started {
   url: string;
@@ -50,22 +52,37 @@ function adapt<Req>(options: ContractOptions, view: (req: Req) => RequestView): 
     key: wrap(options.key as Fn) as RequestLimitOptions<Req>['key'],
     cost: wrap(options.cost as Fn) as RequestLimitOptions<Req>['cost'],
     skip: wrap(options.skip as Fn) as RequestLimitOptions<Req>['skip'],
-    policies: typeof options.policies === 'function' ? (wrap(options.policies as Fn) as RequestLimitOptions<Req>['policies']) : options.policies,
+    policies:
+      typeof options.policies === 'function'
+        ? (wrap(options.policies as Fn) as RequestLimitOptions<Req>['policies'])
+        : options.policies,
   };
 }
 
-const errorBody = (error: Error & { code?: string }) => ({ success: false, error: { code: error.code ?? 'INTERNAL', message: error.message } });
+const errorBody = (error: Error & { code?: string }) => ({
+  success: false,
+  error: { code: error.code ?? 'INTERNAL', message: error.message },
+});
 
 function expressBinding(name: string, express: typeof express5): Binding {
   return {
     name,
     async start(options) {
-      const view = (req: express5.Request): RequestView => ({ method: req.method, path: req.path, header: (h) => req.get(h) });
+      const view = (req: express5.Request): RequestView => ({
+        method: req.method,
+        path: req.path,
+        header: (h) => req.get(h),
+      });
       const { handler } = options;
       const middleware = expressRateLimit({
         ...(adapt(options, view) as ExpressOptions),
         ...(handler && {
-          handler: (req: express5.Request, res: express5.Response, _next: express5.NextFunction, limited: RateLimited) => {
+          handler: (
+            req: express5.Request,
+            res: express5.Response,
+            _next: express5.NextFunction,
+            limited: RateLimited,
+          ) => {
             const answer = handler(view(req), limited);
             res.status(answer.status).json(answer.body);
           },
@@ -80,12 +97,27 @@ function expressBinding(name: string, express: typeof express5): Binding {
         res.json({ success: true });
       });
       for (const path of ['/health', '/search']) app.get(path, (_req, res) => void res.send('ok'));
-      app.post('/login', (req, res) => void res.status(req.query.password === 'right' ? 200 : 401).json({ ok: req.query.password === 'right' }));
-      app.use((error: Error & { code?: string }, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
-        res.status(500).json(errorBody(error));
-      });
+      app.post(
+        '/login',
+        (req, res) =>
+          void res.status(req.query.password === 'right' ? 200 : 401).json({ ok: req.query.password === 'right' }),
+      );
+      app.use(
+        (
+          error: Error & { code?: string },
+          _req: express5.Request,
+          res: express5.Response,
+          _next: express5.NextFunction,
+        ) => {
+          res.status(500).json(errorBody(error));
+        },
+      );
       const server = await listen(app);
-      return { url: server.url, limiter: middleware.limiter, close: async () => (await server.close(), await middleware.close()) };
+      return {
+        url: server.url,
+        limiter: middleware.limiter,
+        close: async () => (await server.close(), await middleware.close()),
+      };
     },
   };
 }
@@ -130,7 +162,11 @@ const fastify: Binding = {
 const hono: Binding = {
   name: 'Hono 4',
   async start(options) {
-    const view = (c: Context): RequestView => ({ method: c.req.method, path: c.req.path, header: (h) => c.req.header(h) });
+    const view = (c: Context): RequestView => ({
+      method: c.req.method,
+      path: c.req.path,
+      header: (h) => c.req.header(h),
+    });
     const { handler } = options;
     const middleware = honoRateLimit({
       ...adapt(options, view),
@@ -146,7 +182,9 @@ const hono: Binding = {
     app.get('/api/workflows', (c) => c.json({ success: true, data: [] }));
     app.post('/api/analyze', (c) => c.json({ success: true }));
     for (const path of ['/health', '/search']) app.get(path, (c) => c.text('ok'));
-    app.post('/login', (c) => (c.req.query('password') === 'right' ? c.json({ ok: true }, 200) : c.json({ ok: false }, 401)));
+    app.post('/login', (c) =>
+      c.req.query('password') === 'right' ? c.json({ ok: true }, 200) : c.json({ ok: false }, 401),
+    );
     app.onError((error, c) => c.json(errorBody(error), 500));
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
@@ -157,11 +195,20 @@ const hono: Binding = {
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         server.close(() => resolve());
       });
-    return { url: `http://127.0.0.1:${port}`, limiter: middleware.limiter, close: async () => (await close(), await middleware.close()) };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      limiter: middleware.limiter,
+      close: async () => (await close(), await middleware.close()),
+    };
   },
 };
 
 /** Every binding the contract runs against. */
-export const bindings: readonly Binding[] = [expressBinding('Express 5', express5), expressBinding('Express 4', express4 as unknown as typeof express5), fastify, hono];
+export const bindings: readonly Binding[] = [
+  expressBinding('Express 5', express5),
+  expressBinding('Express 4', express4 as unknown as typeof express5),
+  fastify,
+  hono,
+];
 
 export const isAnalysis = (req: RequestView): boolean => req.method === 'POST' && req.path === '/api/analyze';

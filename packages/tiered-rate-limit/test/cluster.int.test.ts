@@ -43,7 +43,9 @@ describe.skipIf(!canRun)('Redis Cluster (3 private masters)', () => {
   });
 
   it('is exact under concurrency and all-or-nothing on the cluster too', async () => {
-    const decisions = await Promise.all(Array.from({ length: 60 }, () => limiter.check({ key: 'hot', tier: 'free', policies: ['general', 'analysis'] })));
+    const decisions = await Promise.all(
+      Array.from({ length: 60 }, () => limiter.check({ key: 'hot', tier: 'free', policies: ['general', 'analysis'] })),
+    );
     expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
     const general = await limiter.check({ key: 'hot', policies: ['general'] });
     expect(general.policies[0]!.remaining).toBe(9);

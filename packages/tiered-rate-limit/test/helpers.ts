@@ -17,4 +17,3 @@ export function referenceApp(limiter: express.RequestHandler): Express {
   });
   return app;
 }
-

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
-import { createLimiter, defineTiers, InvalidOptionsError, UnknownTierError, type Limiter, type LimiterOptions } from '../src/index.js';
+import {
+  createLimiter,
+  defineTiers,
+  InvalidOptionsError,
+  UnknownTierError,
+  type Limiter,
+  type LimiterOptions,
+} from '../src/index.js';
 
 // get / refund / reset on the limiter, run against every store: process memory and real Redis.
 
@@ -38,7 +45,8 @@ const stores: [string, boolean, () => Partial<LimiterOptions>][] = [
 ];
 
 describe.each(stores)('limiter state operations (%s)', (store, enabled, extra) => {
-  const open = async (options: Partial<LimiterOptions> = {}): Promise<Limiter> => createLimiter({ tiers, localBlock: false, ...extra(), ...options });
+  const open = async (options: Partial<LimiterOptions> = {}): Promise<Limiter> =>
+    createLimiter({ tiers, localBlock: false, ...extra(), ...options });
 
   it.skipIf(!enabled)('get reads every policy without consuming anything', async () => {
     const limiter = await open();
@@ -54,10 +62,17 @@ describe.each(stores)('limiter state operations (%s)', (store, enabled, extra) =
       const read = await limiter.get({ key: 'acct' });
       const again = await limiter.get({ key: 'acct' });
       expect(read.policies.map((p) => p.remaining)).toEqual([3, 2, 8]);
-      expect(again.policies).toEqual(read.policies.map((p) => ({ ...p, resetMs: again.policies.find((q) => q.policy === p.policy)!.resetMs })));
+      expect(again.policies).toEqual(
+        read.policies.map((p) => ({ ...p, resetMs: again.policies.find((q) => q.policy === p.policy)!.resetMs })),
+      );
       expect(read.policies[0]!.resetMs).toBeGreaterThan(50_000);
       // Against another tier's limits.
-      expect((await limiter.get({ key: 'acct', tier: 'pro', policies: ['general'] })).policies.map((p) => [p.limit, p.remaining])).toEqual([[50, 48]]);
+      expect(
+        (await limiter.get({ key: 'acct', tier: 'pro', policies: ['general'] })).policies.map((p) => [
+          p.limit,
+          p.remaining,
+        ]),
+      ).toEqual([[50, 48]]);
     } finally {
       await limiter.close();
     }
@@ -81,7 +96,9 @@ describe.each(stores)('limiter state operations (%s)', (store, enabled, extra) =
       for (let i = 0; i < 5; i++) await limiter.check({ key: 'r', policies: ['general', 'hourly'] });
       expect((await limiter.check({ key: 'r', policies: ['general', 'hourly'] })).allowed).toBe(false);
       await limiter.refund({ key: 'r', policies: ['general', 'hourly'], cost: 2 });
-      expect((await limiter.get({ key: 'r', policies: ['general', 'hourly'] })).policies.map((p) => p.remaining)).toEqual([2, 7]);
+      expect(
+        (await limiter.get({ key: 'r', policies: ['general', 'hourly'] })).policies.map((p) => p.remaining),
+      ).toEqual([2, 7]);
       expect((await limiter.check({ key: 'r', policies: ['general', 'hourly'] })).allowed).toBe(true);
       // The short form: key and cost, the table's first policy.
       await limiter.refund('r', 1);
@@ -94,47 +111,60 @@ describe.each(stores)('limiter state operations (%s)', (store, enabled, extra) =
     }
   });
 
-  it.skipIf(!enabled)('a refund for a decision of a window that has ended gives nothing to the current one', async () => {
-    const limiter = await open();
-    try {
-      await limiter.check({ key: 'old' });
-      await limiter.refund({ key: 'old', at: Date.now() - 120_000 });
-      expect((await limiter.get({ key: 'old', policies: ['general'] })).policies[0]!.remaining).toBe(4);
-    } finally {
-      await limiter.close();
-    }
-  });
+  it.skipIf(!enabled)(
+    'a refund for a decision of a window that has ended gives nothing to the current one',
+    async () => {
+      const limiter = await open();
+      try {
+        await limiter.check({ key: 'old' });
+        await limiter.refund({ key: 'old', at: Date.now() - 120_000 });
+        expect((await limiter.get({ key: 'old', policies: ['general'] })).policies[0]!.remaining).toBe(4);
+      } finally {
+        await limiter.close();
+      }
+    },
+  );
 
   it.skipIf(!enabled)('reset forgets a principal (every policy, or the ones listed) and not the others', async () => {
     const limiter = await open();
     try {
-      for (const key of ['a', 'b']) for (let i = 0; i < 5; i++) await limiter.check({ key, policies: ['general', 'hourly'] });
+      for (const key of ['a', 'b'])
+        for (let i = 0; i < 5; i++) await limiter.check({ key, policies: ['general', 'hourly'] });
       await limiter.reset({ key: 'a', policies: ['general'] });
-      expect((await limiter.get({ key: 'a', policies: ['general', 'hourly'] })).policies.map((p) => p.remaining)).toEqual([5, 5]);
+      expect(
+        (await limiter.get({ key: 'a', policies: ['general', 'hourly'] })).policies.map((p) => p.remaining),
+      ).toEqual([5, 5]);
       await limiter.reset('a');
-      expect((await limiter.get({ key: 'a', policies: ['general', 'hourly'] })).policies.map((p) => p.remaining)).toEqual([5, 10]);
-      expect((await limiter.get({ key: 'b', policies: ['general', 'hourly'] })).policies.map((p) => p.remaining)).toEqual([0, 5]);
+      expect(
+        (await limiter.get({ key: 'a', policies: ['general', 'hourly'] })).policies.map((p) => p.remaining),
+      ).toEqual([5, 10]);
+      expect(
+        (await limiter.get({ key: 'b', policies: ['general', 'hourly'] })).policies.map((p) => p.remaining),
+      ).toEqual([0, 5]);
     } finally {
       await limiter.close();
     }
   });
 
-  it.skipIf(!enabled)('reset lifts a block set by blockDuration and the local block list; a refund does not lift the block', async () => {
-    const limiter = await open({ localBlock: true });
-    try {
-      const hourly = { key: 'blk', policies: ['hourly'], cost: 10 };
-      expect((await limiter.check(hourly)).allowed).toBe(true);
-      expect((await limiter.check(hourly)).allowed).toBe(false);
-      await limiter.refund(hourly);
-      expect((await limiter.check({ ...hourly, cost: 1 })).allowed).toBe(false);
-      await limiter.reset('blk');
-      const after = await limiter.check({ ...hourly, cost: 1 });
-      expect(after.allowed).toBe(true);
-      expect(after.source).toBe(store);
-    } finally {
-      await limiter.close();
-    }
-  });
+  it.skipIf(!enabled)(
+    'reset lifts a block set by blockDuration and the local block list; a refund does not lift the block',
+    async () => {
+      const limiter = await open({ localBlock: true });
+      try {
+        const hourly = { key: 'blk', policies: ['hourly'], cost: 10 };
+        expect((await limiter.check(hourly)).allowed).toBe(true);
+        expect((await limiter.check(hourly)).allowed).toBe(false);
+        await limiter.refund(hourly);
+        expect((await limiter.check({ ...hourly, cost: 1 })).allowed).toBe(false);
+        await limiter.reset('blk');
+        const after = await limiter.check({ ...hourly, cost: 1 });
+        expect(after.allowed).toBe(true);
+        expect(after.source).toBe(store);
+      } finally {
+        await limiter.close();
+      }
+    },
+  );
 
   it.skipIf(!enabled)('rejects bad input with typed errors', async () => {
     const limiter = await open();
@@ -151,7 +181,13 @@ describe.each(stores)('limiter state operations (%s)', (store, enabled, extra) =
 
 describe.skipIf(!redisUp)('limiter state operations across instances (redis)', () => {
   it('a reset or refund on one instance is seen by another at once', async () => {
-    const options = { tiers, redis: shared!.client, prefix: `${shared!.prefix}x${n++}:`, timeoutMs: 2_000, localBlock: false };
+    const options = {
+      tiers,
+      redis: shared!.client,
+      prefix: `${shared!.prefix}x${n++}:`,
+      timeoutMs: 2_000,
+      localBlock: false,
+    };
     const a = createLimiter(options);
     const b = createLimiter(options);
     try {

@@ -6,7 +6,10 @@ import { defineTiers, InvalidOptionsError, tieredRateLimit, type RateLimitOption
 // skipSuccessfulRequests / skipFailedRequests over HTTP, with the shared Redis: the refund runs after the response.
 
 const redisUp = await hasSharedRedis();
-const tiers = defineTiers({ free: { policies: { login: { limit: 3, window: '1m' } } }, pro: { policies: { login: { limit: 30, window: '1m' } } } });
+const tiers = defineTiers({
+  free: { policies: { login: { limit: 3, window: '1m' } } },
+  pro: { policies: { login: { limit: 30, window: '1m' } } },
+});
 
 describe.skipIf(!redisUp)('refunds after the response (Express, shared Redis)', () => {
   let shared: SharedRedis;
@@ -22,7 +25,13 @@ describe.skipIf(!redisUp)('refunds after the response (Express, shared Redis)', 
   });
 
   async function start(options: Partial<RateLimitOptions>) {
-    const mw = tieredRateLimit({ tiers, redis: shared.client, prefix: `${shared.prefix}${n++}:`, timeoutMs: 2_000, ...options });
+    const mw = tieredRateLimit({
+      tiers,
+      redis: shared.client,
+      prefix: `${shared.prefix}${n++}:`,
+      timeoutMs: 2_000,
+      ...options,
+    });
     const app = express();
     app.use(mw);
     // A login: the password decides the status.
@@ -39,7 +48,8 @@ describe.skipIf(!redisUp)('refunds after the response (Express, shared Redis)', 
     });
     const server = await listen(app);
     opened.push(server, mw);
-    const remaining = async () => (await mw.limiter.get({ key: mw.limiterKey({ ip: '127.0.0.1' }) })).policies[0]!.remaining;
+    const remaining = async () =>
+      (await mw.limiter.get({ key: mw.limiterKey({ ip: '127.0.0.1' }) })).policies[0]!.remaining;
     return { url: server.url, mw, remaining };
   }
 
@@ -86,7 +96,10 @@ describe.skipIf(!redisUp)('refunds after the response (Express, shared Redis)', 
   });
 
   it('requestWasSuccessful defines success: here only 5xx are failures, so 401s count', async () => {
-    const { url, remaining } = await start({ skipFailedRequests: true, requestWasSuccessful: (_req, res) => res.statusCode < 500 });
+    const { url, remaining } = await start({
+      skipFailedRequests: true,
+      requestWasSuccessful: (_req, res) => res.statusCode < 500,
+    });
     expect(await post(`${url}/login?password=wrong`)).toBe(401);
     const boom = await fetch(`${url}/boom`);
     await boom.arrayBuffer();
@@ -119,13 +132,19 @@ describe.skipIf(!redisUp)('refunds after the response (Express, shared Redis)', 
     expect(body.error.limits).toEqual({ current: 3 });
     const prompting = await start({ upgradeUrl: '/billing/upgrade' });
     for (let i = 0; i < 3; i++) await post(`${prompting.url}/login`);
-    const up = (await (await fetch(`${prompting.url}/login`, { method: 'POST' })).json()) as { error: Record<string, unknown> };
+    const up = (await (await fetch(`${prompting.url}/login`, { method: 'POST' })).json()) as {
+      error: Record<string, unknown>;
+    };
     expect(up.error).toMatchObject({ upgradeUrl: '/billing/upgrade', limits: { current: 3, pro: 30 } });
   });
 
   it('validates the options at construction', () => {
-    expect(() => tieredRateLimit({ tiers, skipSuccessfulRequests: 'yes' as never })).toThrow(expect.objectContaining({ code: 'RATE_LIMIT_INVALID_OPTIONS', path: 'skipSuccessfulRequests' }));
-    expect(() => tieredRateLimit({ tiers, skipFailedRequests: 1 as never })).toThrow(expect.objectContaining({ path: 'skipFailedRequests' }));
+    expect(() => tieredRateLimit({ tiers, skipSuccessfulRequests: 'yes' as never })).toThrow(
+      expect.objectContaining({ code: 'RATE_LIMIT_INVALID_OPTIONS', path: 'skipSuccessfulRequests' }),
+    );
+    expect(() => tieredRateLimit({ tiers, skipFailedRequests: 1 as never })).toThrow(
+      expect.objectContaining({ path: 'skipFailedRequests' }),
+    );
     expect(() => tieredRateLimit({ tiers, requestWasSuccessful: true as never })).toThrow(InvalidOptionsError);
     const mw = tieredRateLimit({ tiers });
     expect(mw.limiterKey('acct_1')).toBe('p:acct_1');

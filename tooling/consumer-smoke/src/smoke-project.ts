@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 export const repoRoot = resolve(import.meta.dirname, '../../..');
 
 /** Libraries that keep a consumer's view in packages/<name>/smoke (esm.mjs, cjs.cjs, types.ts, optional deps.json). */
-export const smokeLibraries = readdirSync(join(repoRoot, 'packages')).filter((name) => existsSync(join(repoRoot, 'packages', name, 'smoke')));
+export const smokeLibraries = readdirSync(join(repoRoot, 'packages')).filter((name) =>
+  existsSync(join(repoRoot, 'packages', name, 'smoke')),
+);
 
 const tsc = join(createRequire(join(repoRoot, 'package.json')).resolve('typescript/package.json'), '..', 'bin', 'tsc');
 
@@ -36,18 +38,39 @@ export function smokeExtraDeps(libraries: readonly string[]): string[] {
  * Turns `dir` into a plain npm project outside the workspace, installs `specs` (tarball paths or
  * `name@version` from the configured registry) and copies each library's smoke snippets into it.
  */
-export function prepareSmokeProject(dir: string, specs: readonly string[], libraries: readonly string[], npmrc = ''): void {
+export function prepareSmokeProject(
+  dir: string,
+  specs: readonly string[],
+  libraries: readonly string[],
+  npmrc = '',
+): void {
   // fastify.inject's light-my-request 6.8 pulls cookie 2, which declares Node >= 22; the workspace holds 6.6 for Node 20
   // (pnpm-workspace.yaml), and so does the consumer, or an engine-strict npm refuses the install on Node 20.
   const overrides = { 'light-my-request': '6.6.0' };
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', overrides }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module', overrides }),
+  );
   if (npmrc) writeFileSync(join(dir, '.npmrc'), npmrc);
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs, ...smokeExtraDeps(libraries)], dir);
   for (const [name, options] of Object.entries({
     node16: { module: 'node16', moduleResolution: 'node16' },
     bundler: { module: 'esnext', moduleResolution: 'bundler' },
   })) {
-    writeFileSync(join(dir, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions: { ...options, target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, include: ['*/types.ts', '*/types.cts'] }));
+    writeFileSync(
+      join(dir, `tsconfig.${name}.json`),
+      JSON.stringify({
+        compilerOptions: {
+          ...options,
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+        },
+        include: ['*/types.ts', '*/types.cts'],
+      }),
+    );
   }
   for (const name of libraries) {
     const target = join(dir, name);
@@ -76,8 +99,17 @@ export function smokeApps(name: string, kind: 'apps' | 'snippets' = 'apps'): str
  * Starts one app snippet of `name` from the smoke project on a free port (its `PORT`), waits until it
  * answers, and returns its URL and a stop function that kills it.
  */
-export async function startSmokeApp(dir: string, name: string, file: string, port: number): Promise<{ url: string; output: () => string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(name, 'apps', file)], { cwd: dir, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startSmokeApp(
+  dir: string,
+  name: string,
+  file: string,
+  port: number,
+): Promise<{ url: string; output: () => string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(name, 'apps', file)], {
+    cwd: dir,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));

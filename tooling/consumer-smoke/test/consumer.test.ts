@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { prepareSmokeProject, repoRoot, run, runSmoke, smokeApps, smokeLibraries, startSmokeApp, typecheckSmoke } from '../src/smoke-project.js';
+import {
+  prepareSmokeProject,
+  repoRoot,
+  run,
+  runSmoke,
+  smokeApps,
+  smokeLibraries,
+  startSmokeApp,
+  typecheckSmoke,
+} from '../src/smoke-project.js';
 
 let project = '';
 const tarballs = () => readdirSync(join(project, '.tarballs')).map((f) => join(project, '.tarballs', f));
@@ -12,7 +21,8 @@ beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'org-consumer-'));
   mkdirSync(join(project, '.tarballs'));
   // pnpm pack rewrites workspace: ranges, exactly as `changeset publish` will.
-  for (const name of smokeLibraries) run('pnpm', ['pack', '--pack-destination', join(project, '.tarballs')], join(repoRoot, 'packages', name));
+  for (const name of smokeLibraries)
+    run('pnpm', ['pack', '--pack-destination', join(project, '.tarballs')], join(repoRoot, 'packages', name));
   prepareSmokeProject(project, tarballs(), smokeLibraries);
 });
 
@@ -38,8 +48,15 @@ describe.each(smokeLibraries)('@org/%s installed from its tarball', (name) => {
 describe.each(smokeLibraries)('@org/%s package metadata', (name) => {
   it('ships the MIT LICENSE and the repository metadata of the root package.json', () => {
     const tarball = tarballs().find((f) => f.includes(`org-${name}-`))!;
-    const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { license: string; repository: { url: string }; bugs: unknown };
-    const manifest = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], project)) as Record<string, unknown>;
+    const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      license: string;
+      repository: { url: string };
+      bugs: unknown;
+    };
+    const manifest = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], project)) as Record<
+      string,
+      unknown
+    >;
     // One repository URL for every package: the root package.json's.
     const web = root.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
     expect(manifest.license).toBe(root.license);
@@ -47,7 +64,9 @@ describe.each(smokeLibraries)('@org/%s package metadata', (name) => {
     expect(manifest.homepage).toBe(`${web}/tree/main/packages/${name}#readme`);
     expect(manifest.bugs).toEqual(root.bugs);
     expect(root.license).toBe('MIT');
-    expect(run('tar', ['-xzOf', tarball, 'package/LICENSE'], project)).toBe(readFileSync(join(repoRoot, 'LICENSE'), 'utf8'));
+    expect(run('tar', ['-xzOf', tarball, 'package/LICENSE'], project)).toBe(
+      readFileSync(join(repoRoot, 'LICENSE'), 'utf8'),
+    );
   });
 });
 
@@ -77,7 +96,10 @@ const appChecks: Record<string, (url: string) => Promise<void>> = {
       if (i < 24) await last.arrayBuffer();
     }
     expect(statuses).toEqual([...Array(20).fill(200), ...Array(5).fill(429)]);
-    expect(await last!.json()).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', limits: { current: 20 } } });
+    expect(await last!.json()).toMatchObject({
+      success: false,
+      error: { code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', limits: { current: 20 } },
+    });
     expect(last!.headers.get('x-ratelimit-remaining')).toBe('0');
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
   },

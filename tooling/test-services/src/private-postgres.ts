@@ -32,7 +32,9 @@ function postgresBinDir(): string | undefined {
   if (process.env.PG_BIN && existsSync(join(process.env.PG_BIN, 'initdb'))) return process.env.PG_BIN;
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return join(root, versions[0], 'bin');
   }
   const initdb = which('initdb');
@@ -43,18 +45,30 @@ const isRoot = process.getuid?.() === 0;
 
 /** Whether a private PostgreSQL can be started here (under CI a failure throws instead). */
 export function canStartPostgres(): boolean {
-  if (!postgresBinDir()) return unavailable('PostgreSQL server binaries', 'initdb/postgres not found (apt-get install postgresql, or set PG_BIN)');
-  if (isRoot && !which('setpriv')) return unavailable('PostgreSQL server binaries', 'running as root but setpriv (util-linux) is missing to drop to the postgres user');
+  if (!postgresBinDir())
+    return unavailable(
+      'PostgreSQL server binaries',
+      'initdb/postgres not found (apt-get install postgresql, or set PG_BIN)',
+    );
+  if (isRoot && !which('setpriv'))
+    return unavailable(
+      'PostgreSQL server binaries',
+      'running as root but setpriv (util-linux) is missing to drop to the postgres user',
+    );
   return true;
 }
 
 /** PostgreSQL refuses to run as root: drop to the `postgres` user with an exec (so the pid is the server's). */
 function asPostgres(bin: string, args: string[]): [string, string[]] {
-  return isRoot ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', bin, ...args]] : [bin, args];
+  return isRoot
+    ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', bin, ...args]]
+    : [bin, args];
 }
 
 /** Creates (initdb) and starts a private cluster on a free loopback port. */
-export async function startPostgres(options: { port?: number; settings?: Record<string, string> } = {}): Promise<PrivatePostgres> {
+export async function startPostgres(
+  options: { port?: number; settings?: Record<string, string> } = {},
+): Promise<PrivatePostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL binaries not found (set PG_BIN)');
   const port = options.port ?? (await freePort());
@@ -64,15 +78,37 @@ export async function startPostgres(options: { port?: number; settings?: Record<
     const { uid, gid } = userIds('postgres');
     chownSync(dir, uid, gid);
   }
-  const [initCmd, initArgs] = asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  const [initCmd, initArgs] = asPostgres(join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ]);
   run(initCmd, initArgs);
 
   let child: ChildProcess | undefined;
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: dir, fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '50', ...options.settings };
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: dir,
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_connections: '50',
+    ...options.settings,
+  };
 
   const ping = async (timeoutMs = 1_000) => {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+    });
     client.on('error', () => {});
     try {
       await client.connect();
@@ -99,21 +135,32 @@ export async function startPostgres(options: { port?: number; settings?: Record<
     if (child) return;
     const args = ['-D', data, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     // After a SIGKILL the old backends may hold shared memory for a moment; retry until they are gone.
-    await waitFor(`private PostgreSQL on port ${port}`, async () => {
-      const [cmd, cmdArgs] = asPostgres(join(bin, 'postgres'), args);
-      const started = startProcess(cmd, cmdArgs);
-      const candidate = started.child;
-      const died = new Promise<false>((r) => candidate.once('exit', () => r(false)));
-      own(candidate.pid!);
-      const ready = await Promise.race([waitFor('accepting connections', () => ping(), 10_000).then(() => true, () => false), died]);
-      if (ready) {
-        child = candidate;
-        return true;
-      }
-      candidate.kill('SIGKILL');
-      disown(candidate.pid!);
-      return false;
-    }, 20_000, 200);
+    await waitFor(
+      `private PostgreSQL on port ${port}`,
+      async () => {
+        const [cmd, cmdArgs] = asPostgres(join(bin, 'postgres'), args);
+        const started = startProcess(cmd, cmdArgs);
+        const candidate = started.child;
+        const died = new Promise<false>((r) => candidate.once('exit', () => r(false)));
+        own(candidate.pid!);
+        const ready = await Promise.race([
+          waitFor('accepting connections', () => ping(), 10_000).then(
+            () => true,
+            () => false,
+          ),
+          died,
+        ]);
+        if (ready) {
+          child = candidate;
+          return true;
+        }
+        candidate.kill('SIGKILL');
+        disown(candidate.pid!);
+        return false;
+      },
+      20_000,
+      200,
+    );
   };
 
   await start();
@@ -131,7 +178,9 @@ export async function startPostgres(options: { port?: number; settings?: Record<
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        const result = await client.query("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'");
+        const result = await client.query(
+          "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+        );
         return (result.rows[0] as { n: number }).n;
       } finally {
         await client.end();

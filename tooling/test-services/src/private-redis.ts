@@ -45,7 +45,12 @@ export function redisCliBin(): string | undefined {
 
 /** Whether `redis-server` (or `REDIS_SERVER_BIN`) can be started here (under CI a failure throws instead). */
 export function canStartRedis(): boolean {
-  return redisServerBin() ? true : unavailable('redis-server', `${process.env.REDIS_SERVER_BIN ?? 'the redis-server binary'} is not on PATH (apt-get install redis-server, or set REDIS_SERVER_BIN)`);
+  return redisServerBin()
+    ? true
+    : unavailable(
+        'redis-server',
+        `${process.env.REDIS_SERVER_BIN ?? 'the redis-server binary'} is not on PATH (apt-get install redis-server, or set REDIS_SERVER_BIN)`,
+      );
 }
 
 /** Starts a private redis-server on a free loopback port. `args` are extra server options. */
@@ -55,7 +60,16 @@ export async function startRedis(options: { port?: number; args?: string[] } = {
   let child: ChildProcess | undefined;
 
   const ping = async (timeoutMs = 500) => {
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, commandTimeout: timeoutMs, retryStrategy: () => null });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: timeoutMs,
+      commandTimeout: timeoutMs,
+      retryStrategy: () => null,
+    });
     client.on('error', () => {});
     try {
       await client.connect();
@@ -68,7 +82,21 @@ export async function startRedis(options: { port?: number; args?: string[] } = {
   };
 
   const start = async () => {
-    const started = startProcess(redisServerBin() ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', ...(options.args ?? [])]);
+    const started = startProcess(redisServerBin() ?? 'redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--protected-mode',
+      'no',
+      ...(options.args ?? []),
+    ]);
     child = started.child;
     own(child.pid!);
     await waitFor(`private redis-server on port ${port} (${started.output()})`, () => ping(), 10_000);

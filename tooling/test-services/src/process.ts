@@ -10,13 +10,20 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
 /** Polls `check` until it resolves truthy or `timeoutMs` passes. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000, intervalMs = 50): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -42,13 +49,19 @@ export function which(name: string, extraDirs: string[] = []): string | undefine
 export function run(command: string, args: string[], options: SpawnOptions & { input?: string } = {}): string {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}: ${result.stderr || result.stdout}`);
+    throw new Error(
+      `${command} ${args.join(' ')} exited with ${result.status ?? result.signal}: ${result.stderr || result.stdout}`,
+    );
   }
   return result.stdout;
 }
 
 /** Starts a long-running server process; its output is kept for error messages. */
-export function startProcess(command: string, args: string[], options: SpawnOptions = {}): { child: ChildProcess; output: () => string } {
+export function startProcess(
+  command: string,
+  args: string[],
+  options: SpawnOptions = {},
+): { child: ChildProcess; output: () => string } {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let output = '';
   const keep = (chunk: Buffer) => {

@@ -15,7 +15,11 @@ export interface PrivateRedisCluster {
 
 /** Whether a cluster can be created here (under CI a failure throws instead). */
 export function canStartRedisCluster(): boolean {
-  if (!redisServerBin() || !redisCliBin()) return unavailable('Redis Cluster', 'redis-server and redis-cli (or REDIS_SERVER_BIN and REDIS_CLI_BIN) must be on PATH');
+  if (!redisServerBin() || !redisCliBin())
+    return unavailable(
+      'Redis Cluster',
+      'redis-server and redis-cli (or REDIS_SERVER_BIN and REDIS_CLI_BIN) must be on PATH',
+    );
   return true;
 }
 
@@ -24,23 +28,51 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
   const servers: PrivateRedis[] = [];
   try {
     for (let i = 0; i < 3; i++) {
-      servers.push(await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '2000'] }));
+      servers.push(
+        await startRedis({
+          args: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${i}.conf`,
+            '--cluster-node-timeout',
+            '2000',
+          ],
+        }),
+      );
     }
-    run(redisCliBin() ?? 'redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
-    await waitFor('cluster_state:ok on every node', async () => {
-      for (const server of servers) {
-        const client = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 0, lazyConnect: true });
-        client.on('error', () => {});
-        try {
-          await client.connect();
-          const info = await client.cluster('INFO');
-          if (!String(info).includes('cluster_state:ok')) return false;
-        } finally {
-          client.disconnect();
+    run(redisCliBin() ?? 'redis-cli', [
+      '--cluster',
+      'create',
+      ...servers.map((s) => `127.0.0.1:${s.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    await waitFor(
+      'cluster_state:ok on every node',
+      async () => {
+        for (const server of servers) {
+          const client = new Redis({
+            host: '127.0.0.1',
+            port: server.port,
+            maxRetriesPerRequest: 0,
+            lazyConnect: true,
+          });
+          client.on('error', () => {});
+          try {
+            await client.connect();
+            const info = await client.cluster('INFO');
+            if (!String(info).includes('cluster_state:ok')) return false;
+          } finally {
+            client.disconnect();
+          }
         }
-      }
-      return true;
-    }, 20_000, 100);
+        return true;
+      },
+      20_000,
+      100,
+    );
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
     throw error;

@@ -17,10 +17,17 @@ export interface ServerProcess {
  * Starts `command args` in `cwd` with `PORT` set to a free port, and waits until `GET readyPath` answers (any
  * status). The process is killed when the test process exits, whatever happens.
  */
-export async function startServerProcess(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; readyPath?: string; timeoutMs?: number }): Promise<ServerProcess> {
+export async function startServerProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; readyPath?: string; timeoutMs?: number },
+): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const { child, output } = startProcess(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' } });
+  const { child, output } = startProcess(command, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+  });
   own(child.pid!);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async (graceMs = 5_000): Promise<number | null> => {

@@ -18,7 +18,13 @@ export interface SharedRedis {
   cleanup(): Promise<void>;
 }
 
-const probeOptions: RedisOptions = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null };
+const probeOptions: RedisOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  connectTimeout: 1_000,
+  retryStrategy: () => null,
+};
 
 /** Whether the shared Redis answers PING (under CI a failure throws instead). */
 export async function hasSharedRedis(): Promise<boolean> {

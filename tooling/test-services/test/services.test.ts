@@ -32,7 +32,11 @@ async function sharedIdentity() {
   try {
     const info = await redis.info('server');
     const start = await client.query('SELECT pg_postmaster_start_time()::text AS t');
-    return { redisPid: /process_id:(\d+)/.exec(info)?.[1], redisRunId: /run_id:(\w+)/.exec(info)?.[1], postgresStart: (start.rows[0] as { t: string }).t };
+    return {
+      redisPid: /process_id:(\d+)/.exec(info)?.[1],
+      redisRunId: /run_id:(\w+)/.exec(info)?.[1],
+      postgresStart: (start.rows[0] as { t: string }).t,
+    };
   } finally {
     redis.disconnect();
     await client.end();
@@ -69,7 +73,8 @@ describe.skipIf(!postgresUp)('sharedPostgres', () => {
     const open = await db.pool.connect(); // a leaked connection must not block the drop
     const admin = new pg.Client({ connectionString: sharedPostgresUrl });
     await admin.connect();
-    const exists = async () => (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db.database])).rowCount;
+    const exists = async () =>
+      (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db.database])).rowCount;
     expect(await exists()).toBe(1);
     open.release();
     await db.cleanup();
@@ -185,9 +190,16 @@ describe('listen', () => {
 describe.skipIf(!prometheusBinary('prometheus'))('startPrometheus', () => {
   it('scrapes a target, answers queries, and stops', async () => {
     const target = await listen((_req, res) => res.end('# TYPE probe_value gauge\nprobe_value 42\n'));
-    const prom = await startPrometheus({ scrapeConfigs: ['  - job_name: t', `    static_configs: [{ targets: ['127.0.0.1:${target.port}'] }]`] });
+    const prom = await startPrometheus({
+      scrapeConfigs: ['  - job_name: t', `    static_configs: [{ targets: ['127.0.0.1:${target.port}'] }]`],
+    });
     try {
-      await waitFor('a scraped sample', async () => (await prom.query('probe_value{job="t"}')).length === 1, 20_000, 200);
+      await waitFor(
+        'a scraped sample',
+        async () => (await prom.query('probe_value{job="t"}')).length === 1,
+        20_000,
+        200,
+      );
       expect((await prom.query('probe_value{job="t"}'))[0]!.value[1]).toBe('42');
       await expect(prom.query('probe_value{')).rejects.toThrow(/parse error/);
     } finally {

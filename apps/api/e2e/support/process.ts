@@ -34,8 +34,17 @@ export function userEnv(extra: Record<string, string> = {}): Record<string, stri
 }
 
 /** Spawns `command args` in `cwd` with exactly `env`, output captured. */
-export function startProcess(command: string, args: readonly string[], options: { cwd: string; env: Record<string, string> }): UserProcess {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function startProcess(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string> },
+): UserProcess {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -98,7 +107,9 @@ export async function waitForHttp(proc: UserProcess, url: string, timeoutMs: num
     );
     if (status === 200) return;
     if (performance.now() > deadline) {
-      throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${status || 'no connection'}) while \`${proc.command}\` ran\n--- output ---\n${tail(proc.output())}`);
+      throw new Error(
+        `${url} did not answer 200 within ${timeoutMs} ms (last: ${status || 'no connection'}) while \`${proc.command}\` ran\n--- output ---\n${tail(proc.output())}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 150));
   }

@@ -74,7 +74,8 @@ function splitComment(text: string): { command: string; comment: string } {
       else if (c === quote) quote = undefined;
     } else if (c === '\\') i++;
     else if (c === "'" || c === '"') quote = c;
-    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) return { command: text.slice(0, i).trim(), comment: text.slice(i + 1).trim() };
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!)))
+      return { command: text.slice(0, i).trim(), comment: text.slice(i + 1).trim() };
   }
   return { command: text, comment: '' };
 }
@@ -126,14 +127,36 @@ export function shellWords(command: string): string[] {
   return words;
 }
 
-const FLAGS_WITHOUT_VALUE = new Set(['-s', '--silent', '-S', '--show-error', '-i', '--include', '-f', '--fail', '--compressed', '-v', '--verbose', '-N', '--no-buffer']);
+const FLAGS_WITHOUT_VALUE = new Set([
+  '-s',
+  '--silent',
+  '-S',
+  '--show-error',
+  '-i',
+  '--include',
+  '-f',
+  '--fail',
+  '--compressed',
+  '-v',
+  '--verbose',
+  '-N',
+  '--no-buffer',
+]);
 const SHORT_BOOLEAN = new Set(['s', 'S', 'i', 'f', 'v', 'N']);
 
 /** The request a curl command makes. `base` replaces the README's `http://127.0.0.1:3000` or `http://localhost:3000`. */
 export function curlRequest(command: string): CurlRequest {
   const words = shellWords(command);
   if (words.shift() !== 'curl') throw new Error('not a curl command');
-  const request: CurlRequest = { method: '', path: '', headers: {}, body: undefined, readJar: undefined, cookie: undefined, writeJar: undefined };
+  const request: CurlRequest = {
+    method: '',
+    path: '',
+    headers: {},
+    body: undefined,
+    readJar: undefined,
+    cookie: undefined,
+    writeJar: undefined,
+  };
   let url: string | undefined;
   let json = false;
   while (words.length > 0) {
@@ -170,7 +193,8 @@ export function curlRequest(command: string): CurlRequest {
       case '--data-raw':
       case '--data-binary': {
         const d = value();
-        if (d.startsWith('@') && word !== '--data-raw') throw new Error('curl -d @file is not supported in README curl lines');
+        if (d.startsWith('@') && word !== '--data-raw')
+          throw new Error('curl -d @file is not supported in README curl lines');
         request.body = request.body === undefined ? d : `${request.body}&${d}`;
         break;
       }
@@ -244,7 +268,11 @@ export class CookieJars {
       const eq = pair!.indexOf('=');
       if (eq <= 0) continue;
       const name = pair!.slice(0, eq).trim();
-      const expired = attributes.some((a) => /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(a) || (/^\s*expires\s*=/i.test(a) && Date.parse(a.split('=').slice(1).join('=')) < Date.now()));
+      const expired = attributes.some(
+        (a) =>
+          /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(a) ||
+          (/^\s*expires\s*=/i.test(a) && Date.parse(a.split('=').slice(1).join('=')) < Date.now()),
+      );
       if (expired) cookies.delete(name);
       else cookies.set(name, pair!.slice(eq + 1).trim());
     }

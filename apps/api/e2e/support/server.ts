@@ -29,7 +29,10 @@ export async function pnpmStart(options: { dataDir?: string; timeoutMs?: number 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const proc = startProcess('pnpm', ['start'], { cwd: REPO_ROOT, env: userEnv({ DATA_DIR: dataDir, PORT: String(port) }) });
+  const proc = startProcess('pnpm', ['start'], {
+    cwd: REPO_ROOT,
+    env: userEnv({ DATA_DIR: dataDir, PORT: String(port) }),
+  });
   try {
     await waitForHttp(proc, `${base}/ready`, options.timeoutMs ?? 120_000);
   } catch (error) {

@@ -88,7 +88,9 @@ export function parseShape(text: string): Shape {
 export function shapeMismatches(value: unknown, shape: Shape, path = '$'): string[] {
   switch (shape.kind) {
     case 'literal':
-      return Object.is(value, shape.value) ? [] : [`${path}: expected ${JSON.stringify(shape.value)}, got ${JSON.stringify(value)}`];
+      return Object.is(value, shape.value)
+        ? []
+        : [`${path}: expected ${JSON.stringify(shape.value)}, got ${JSON.stringify(value)}`];
     case 'array': {
       if (!Array.isArray(value)) return [`${path}: expected an array, got ${JSON.stringify(value)?.slice(0, 80)}`];
       if (!shape.element) return [];
@@ -96,7 +98,8 @@ export function shapeMismatches(value: unknown, shape: Shape, path = '$'): strin
       return value.flatMap((v, n) => shapeMismatches(v, shape.element!, `${path}[${n}]`));
     }
     case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${path}: expected an object, got ${JSON.stringify(value)?.slice(0, 80)}`];
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return [`${path}: expected an object, got ${JSON.stringify(value)?.slice(0, 80)}`];
       const record = value as Record<string, unknown>;
       return shape.entries.flatMap(({ key, shape: inner }) => {
         if (record[key] === undefined) return [`${path}.${key}: missing`];

@@ -91,9 +91,12 @@ const SCOPES =
 
 /** Reads a fixture folder (the analyzer's layout): every workflow JSON plus `_locations.json`, grouped by location. */
 export function fakeLocationsFromFolder(dir: string): Record<string, FakeLocation> {
-  const inventory = JSON.parse(readFileSync(join(dir, '_locations.json'), 'utf8')) as { locations: Record<string, FakeLocation['inventory'] & { name?: string }> };
+  const inventory = JSON.parse(readFileSync(join(dir, '_locations.json'), 'utf8')) as {
+    locations: Record<string, FakeLocation['inventory'] & { name?: string }>;
+  };
   const out: Record<string, FakeLocation> = {};
-  for (const [id, inv] of Object.entries(inventory.locations)) out[id] = { name: inv.name, workflows: [], inventory: inv };
+  for (const [id, inv] of Object.entries(inventory.locations))
+    out[id] = { name: inv.name, workflows: [], inventory: inv };
   for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith('.json') || file.startsWith('_') || file === 'expected.json') continue;
     const def = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
@@ -124,7 +127,17 @@ export async function startFakeGhl(options: FakeGhlOptions): Promise<FakeGhl> {
     const refresh = token('refresh');
     accessTokens.set(access, { locationId, expiresAt: Date.now() + ttl * 1000 });
     refreshTokens.set(refresh, locationId);
-    return { access_token: access, token_type: 'Bearer', expires_in: ttl, refresh_token: refresh, scope: SCOPES, userType: 'Location', companyId: 'fakeCompany0001', locationId, userId: 'fakeUser00001' };
+    return {
+      access_token: access,
+      token_type: 'Bearer',
+      expires_in: ttl,
+      refresh_token: refresh,
+      scope: SCOPES,
+      userType: 'Location',
+      companyId: 'fakeCompany0001',
+      locationId,
+      userId: 'fakeUser00001',
+    };
   };
 
   const app = express();
@@ -133,8 +146,10 @@ export async function startFakeGhl(options: FakeGhlOptions): Promise<FakeGhl> {
   // The chooser: picks the requested (or first) location and redirects back with a code and the caller's state.
   app.get('/oauth/chooselocation', (req, res) => {
     const redirect = String(req.query.redirect_uri ?? '');
-    if (req.query.client_id !== clientId || !/^https?:\/\//.test(redirect)) return void res.status(400).json({ statusCode: 400, message: 'Invalid client or redirect_uri' });
-    const locationId = typeof req.query.locationId === 'string' ? req.query.locationId : Object.keys(options.locations)[0]!;
+    if (req.query.client_id !== clientId || !/^https?:\/\//.test(redirect))
+      return void res.status(400).json({ statusCode: 400, message: 'Invalid client or redirect_uri' });
+    const locationId =
+      typeof req.query.locationId === 'string' ? req.query.locationId : Object.keys(options.locations)[0]!;
     const url = new URL(redirect);
     url.searchParams.set('code', fakeIssueCode(locationId));
     if (typeof req.query.state === 'string') url.searchParams.set('state', req.query.state);
@@ -149,11 +164,18 @@ export async function startFakeGhl(options: FakeGhlOptions): Promise<FakeGhl> {
 
   app.post('/oauth/token', express.urlencoded({ extended: false }), async (req, res) => {
     const body = req.body as Record<string, string | undefined>;
-    if (!req.is('application/x-www-form-urlencoded')) return void res.status(422).json({ statusCode: 422, message: ['body must be form-encoded'], error: 'Unprocessable Entity' });
-    if (body.client_id !== clientId || body.client_secret !== clientSecret) return void res.status(401).json({ error: 'invalid_client', error_description: 'Invalid client credentials' });
+    if (!req.is('application/x-www-form-urlencoded'))
+      return void res
+        .status(422)
+        .json({ statusCode: 422, message: ['body must be form-encoded'], error: 'Unprocessable Entity' });
+    if (body.client_id !== clientId || body.client_secret !== clientSecret)
+      return void res.status(401).json({ error: 'invalid_client', error_description: 'Invalid client credentials' });
     if (body.grant_type === 'authorization_code') {
       const locationId = body.code ? codes.get(body.code) : undefined;
-      if (!locationId) return void res.status(400).json({ error: 'invalid_grant', error_description: 'Invalid grant: authorization code is invalid' });
+      if (!locationId)
+        return void res
+          .status(400)
+          .json({ error: 'invalid_grant', error_description: 'Invalid grant: authorization code is invalid' });
       codes.delete(body.code!);
       stats.codeExchanges++;
       return void res.json(grant(locationId));
@@ -163,22 +185,31 @@ export async function startFakeGhl(options: FakeGhlOptions): Promise<FakeGhl> {
       const locationId = body.refresh_token ? refreshTokens.get(body.refresh_token) : undefined;
       if (!locationId || settings.failRefresh) {
         stats.failedRefreshes++;
-        return void res.status(400).json({ error: 'invalid_grant', error_description: 'Invalid grant: refresh token is invalid' });
+        return void res
+          .status(400)
+          .json({ error: 'invalid_grant', error_description: 'Invalid grant: refresh token is invalid' });
       }
       // Rotation: the used refresh token is dead from now on.
       refreshTokens.delete(body.refresh_token!);
       stats.refreshes++;
       return void res.json(grant(locationId));
     }
-    res.status(400).json({ error: 'unsupported_grant_type', error_description: 'grant_type must be authorization_code or refresh_token' });
+    res.status(400).json({
+      error: 'unsupported_grant_type',
+      error_description: 'grant_type must be authorization_code or refresh_token',
+    });
   });
 
   // Everything below is the API: authenticated, rate-limited per location, scriptable.
   app.use((req, res, next) => {
     const header = req.headers.authorization ?? '';
     const entry = header.startsWith('Bearer ') ? accessTokens.get(header.slice(7)) : undefined;
-    if (!entry || entry.expiresAt <= Date.now()) return void res.status(401).json({ statusCode: 401, message: 'Invalid token: access token is invalid', error: 'Unauthorized' });
-    if (req.headers.version !== '2021-07-28') return void res.status(400).json({ statusCode: 400, message: 'Version header is required' });
+    if (!entry || entry.expiresAt <= Date.now())
+      return void res
+        .status(401)
+        .json({ statusCode: 401, message: 'Invalid token: access token is invalid', error: 'Unauthorized' });
+    if (req.headers.version !== '2021-07-28')
+      return void res.status(400).json({ statusCode: 400, message: 'Version header is required' });
     const locationId = entry.locationId;
     const now = Date.now();
     let log = stats.requests.get(locationId);
@@ -203,7 +234,10 @@ export async function startFakeGhl(options: FakeGhlOptions): Promise<FakeGhl> {
         res.on('close', () => clearInterval(timer));
         return;
       }
-      return void res.status(fault.status ?? 500).json({ statusCode: fault.status ?? 500, message: fault.status === 429 ? 'Too Many Requests' : 'Internal Server Error' });
+      return void res.status(fault.status ?? 500).json({
+        statusCode: fault.status ?? 500,
+        message: fault.status === 429 ? 'Too Many Requests' : 'Internal Server Error',
+      });
     }
     if (recent > max) return void res.status(429).json({ statusCode: 429, message: 'Too Many Requests' });
     const asked = (req.query.locationId as string | undefined) ?? req.params.locationId;
@@ -215,7 +249,9 @@ export async function startFakeGhl(options: FakeGhlOptions): Promise<FakeGhl> {
   const own = (req: Request, res: Response, asked: unknown): FakeLocation | undefined => {
     const locationId = res.locals.locationId as string;
     if (typeof asked !== 'string' || asked !== locationId) {
-      res.status(401).json({ statusCode: 401, message: 'The token does not have access to this location.', error: 'Unauthorized' });
+      res
+        .status(401)
+        .json({ statusCode: 401, message: 'The token does not have access to this location.', error: 'Unauthorized' });
       return undefined;
     }
     const location = options.locations[locationId];
@@ -253,7 +289,8 @@ export async function startFakeGhl(options: FakeGhlOptions): Promise<FakeGhl> {
     if (!def) return void res.status(404).json({ statusCode: 404, message: 'Workflow not found' });
     res.json(def);
   });
-  const withLocation = (items: unknown[] | undefined, locationId: string) => (items ?? []).map((i) => ({ ...(i as object), locationId }));
+  const withLocation = (items: unknown[] | undefined, locationId: string) =>
+    (items ?? []).map((i) => ({ ...(i as object), locationId }));
   app.get('/locations/:locationId/customFields', (req, res) => {
     const loc = own(req, res, req.params.locationId);
     if (loc) res.json({ customFields: withLocation(loc.inventory.customFields, req.params.locationId) });
@@ -276,7 +313,11 @@ export async function startFakeGhl(options: FakeGhlOptions): Promise<FakeGhl> {
   });
   app.get('/forms/', (req, res) => {
     const loc = own(req, res, req.query.locationId);
-    if (loc) res.json({ forms: withLocation(loc.inventory.forms, String(req.query.locationId)), total: loc.inventory.forms?.length ?? 0 });
+    if (loc)
+      res.json({
+        forms: withLocation(loc.inventory.forms, String(req.query.locationId)),
+        total: loc.inventory.forms?.length ?? 0,
+      });
   });
   app.use((_req, res) => void res.status(404).json({ statusCode: 404, message: 'Not found' }));
 

@@ -4,7 +4,8 @@
 import { startFakeStripe } from './server.js';
 
 const port = Number(process.env.FAKE_STRIPE_PORT ?? 12111);
-const webhookUrl = process.env.FAKE_STRIPE_WEBHOOK_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}/webhooks/stripe`;
+const webhookUrl =
+  process.env.FAKE_STRIPE_WEBHOOK_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}/webhooks/stripe`;
 const secret = (process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_development').split(',')[0]!.trim();
 
 const fake = await startFakeStripe({ port, webhook: { url: webhookUrl, secret } });

@@ -21,7 +21,11 @@ describe('fake Stripe helpers', () => {
   });
 
   it('signs webhooks exactly as Stripe: the real SDK verifies them, and its own test header matches ours', () => {
-    const payload = JSON.stringify({ id: 'evt_1', object: 'event', type: 'invoice.paid', data: { object: {} } }, null, 2);
+    const payload = JSON.stringify(
+      { id: 'evt_1', object: 'event', type: 'invoice.paid', data: { object: {} } },
+      null,
+      2,
+    );
     const t = Math.floor(Date.now() / 1000);
     const header = stripeSignatureHeader(payload, 'whsec_x', t);
     expect(header).toBe(`t=${t},v1=${createHmac('sha256', 'whsec_x').update(`${t}.${payload}`).digest('hex')}`);

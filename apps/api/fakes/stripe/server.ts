@@ -60,7 +60,11 @@ export function parseStripeForm(body: string): Json {
 }
 
 /** The `Stripe-Signature` header for `payload`: `t=<unix>,v1=<hex HMAC-SHA256 of "t.payload" keyed by the secret>`. */
-export function stripeSignatureHeader(payload: string, secret: string, timestampSeconds = Math.floor(Date.now() / 1000)): string {
+export function stripeSignatureHeader(
+  payload: string,
+  secret: string,
+  timestampSeconds = Math.floor(Date.now() / 1000),
+): string {
   const v1 = createHmac('sha256', secret).update(`${timestampSeconds}.${payload}`, 'utf8').digest('hex');
   return `t=${timestampSeconds},v1=${v1}`;
 }
@@ -97,9 +101,16 @@ export interface FakeStripe {
    * Completes a checkout session as the customer paying would: creates the subscription (active, the session's
    * price, its subscription_data.metadata) and delivers checkout.session.completed then customer.subscription.created.
    */
-  completeCheckout(sessionId: string, webhook: { url: string; secret: string }): Promise<{ subscription: Json; deliveries: Delivery[] }>;
+  completeCheckout(
+    sessionId: string,
+    webhook: { url: string; secret: string },
+  ): Promise<{ subscription: Json; deliveries: Delivery[] }>;
   /** Changes a subscription (status, price) and returns the customer.subscription.updated event (not delivered). */
-  updateSubscription(subscriptionId: string, change: { status?: string; priceId?: string; currentPeriodEnd?: number }, options?: { created?: number }): Json;
+  updateSubscription(
+    subscriptionId: string,
+    change: { status?: string; priceId?: string; currentPeriodEnd?: number },
+    options?: { created?: number },
+  ): Json;
   /** Cancels a subscription and returns the customer.subscription.deleted event (not delivered). */
   cancelSubscription(subscriptionId: string, options?: { created?: number }): Json;
   close(): Promise<void>;
@@ -135,25 +146,58 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       metadata,
       cancel_at_period_end: false,
       created: nowSeconds(),
-      items: { object: 'list', data: [{ id: id('si'), object: 'subscription_item', price: { id: priceId, object: 'price' }, quantity: 1, current_period_end: periodEnd }] },
+      items: {
+        object: 'list',
+        data: [
+          {
+            id: id('si'),
+            object: 'subscription_item',
+            price: { id: priceId, object: 'price' },
+            quantity: 1,
+            current_period_end: periodEnd,
+          },
+        ],
+      },
     };
   };
 
   // Each creator returns [status, body] for a POST; idempotency is handled around it.
   const creators: Record<string, (body: Json) => [number, Json]> = {
     '/v1/customers': (body) => {
-      const customer = { id: id('cus'), object: 'customer', email: body.email ?? null, name: body.name ?? null, metadata: body.metadata ?? {}, created: nowSeconds() };
+      const customer = {
+        id: id('cus'),
+        object: 'customer',
+        email: body.email ?? null,
+        name: body.name ?? null,
+        metadata: body.metadata ?? {},
+        created: nowSeconds(),
+      };
       customers.set(customer.id, customer);
       creations.customers++;
       return [200, customer];
     },
     '/v1/checkout/sessions': (body) => {
       const customer = body.customer as string | undefined;
-      if (!customer || !customers.has(customer)) return [400, stripeError('invalid_request_error', `No such customer: '${customer}'`, { code: 'resource_missing', param: 'customer' })];
+      if (!customer || !customers.has(customer))
+        return [
+          400,
+          stripeError('invalid_request_error', `No such customer: '${customer}'`, {
+            code: 'resource_missing',
+            param: 'customer',
+          }),
+        ];
       const items = (body.line_items as Json[] | undefined) ?? [];
       const price = items[0]?.price as string | undefined;
-      if (!price || (options.prices && !options.prices.includes(price))) return [400, stripeError('invalid_request_error', `No such price: '${price}'`, { code: 'resource_missing', param: 'line_items[0][price]' })];
-      if (body.mode !== 'subscription') return [400, stripeError('invalid_request_error', 'mode must be subscription here', { param: 'mode' })];
+      if (!price || (options.prices && !options.prices.includes(price)))
+        return [
+          400,
+          stripeError('invalid_request_error', `No such price: '${price}'`, {
+            code: 'resource_missing',
+            param: 'line_items[0][price]',
+          }),
+        ];
+      if (body.mode !== 'subscription')
+        return [400, stripeError('invalid_request_error', 'mode must be subscription here', { param: 'mode' })];
       const sessionId = id('cs_test');
       const session: Json = {
         id: sessionId,
@@ -178,8 +222,22 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     },
     '/v1/billing_portal/sessions': (body) => {
       const customer = body.customer as string | undefined;
-      if (!customer || !customers.has(customer)) return [400, stripeError('invalid_request_error', `No such customer: '${customer}'`, { code: 'resource_missing', param: 'customer' })];
-      const portal = { id: id('bps'), object: 'billing_portal.session', customer, return_url: body.return_url ?? null, url: `${publicUrl}/portal/${id('p')}`, created: nowSeconds() };
+      if (!customer || !customers.has(customer))
+        return [
+          400,
+          stripeError('invalid_request_error', `No such customer: '${customer}'`, {
+            code: 'resource_missing',
+            param: 'customer',
+          }),
+        ];
+      const portal = {
+        id: id('bps'),
+        object: 'billing_portal.session',
+        customer,
+        return_url: body.return_url ?? null,
+        url: `${publicUrl}/portal/${id('p')}`,
+        created: nowSeconds(),
+      };
       portalSessions.set(portal.id, portal);
       creations.portalSessions++;
       return [200, portal];
@@ -191,7 +249,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     '/v1/subscriptions': subscriptions,
   };
 
-  const publicView = (object: Json): Json => Object.fromEntries(Object.entries(object).filter(([k]) => !k.startsWith('_')));
+  const publicView = (object: Json): Json =>
+    Object.fromEntries(Object.entries(object).filter(([k]) => !k.startsWith('_')));
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
@@ -212,18 +271,27 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     }
     if (method === 'POST') {
       const create = creators[path];
-      if (!create) return send(res, 404, stripeError('invalid_request_error', `Unrecognized request URL (POST: ${path})`));
+      if (!create)
+        return send(res, 404, stripeError('invalid_request_error', `Unrecognized request URL (POST: ${path})`));
       const bodyHash = createHash('sha256').update(raw).digest('hex');
       if (key) {
         const seen = idempotent.get(key);
         if (seen) {
           if (seen.bodyHash !== bodyHash || seen.path !== path) {
-            return send(res, 400, stripeError('idempotency_error', 'Keys for idempotent requests can only be used with the same parameters they were first used with.'));
+            return send(
+              res,
+              400,
+              stripeError(
+                'idempotency_error',
+                'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+              ),
+            );
           }
           if (!failure) return send(res, seen.status, seen.body, { 'idempotent-replayed': 'true' });
         }
       }
-      const [status, created] = key && idempotent.has(key) ? [idempotent.get(key)!.status, idempotent.get(key)!.body] : create(body);
+      const [status, created] =
+        key && idempotent.has(key) ? [idempotent.get(key)!.status, idempotent.get(key)!.body] : create(body);
       const view = status === 200 ? publicView(created) : created;
       if (key && status < 500) idempotent.set(key, { bodyHash, path, status, body: view });
       if (failure) {
@@ -235,9 +303,15 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     if (method === 'GET') {
       const match = /^(\/v1\/[a-z_/]+?)\/([A-Za-z0-9_]+)$/.exec(path);
       const store = match ? readers[match[1]!] : undefined;
-      if (!match || !store) return send(res, 404, stripeError('invalid_request_error', `Unrecognized request URL (GET: ${path})`));
+      if (!match || !store)
+        return send(res, 404, stripeError('invalid_request_error', `Unrecognized request URL (GET: ${path})`));
       const object = store.get(match[2]!);
-      if (!object) return send(res, 404, stripeError('invalid_request_error', `No such object: '${match[2]}'`, { code: 'resource_missing' }));
+      if (!object)
+        return send(
+          res,
+          404,
+          stripeError('invalid_request_error', `No such object: '${match[2]}'`, { code: 'resource_missing' }),
+        );
       return send(res, 200, publicView(object));
     }
     return send(res, 405, stripeError('invalid_request_error', `Method ${method} not supported by the fake`));
@@ -251,7 +325,13 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       return;
     }
     res.writeHead(kind === 'portal' || session ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(kind === 'portal' ? 'Fake Stripe Customer Portal: nothing to manage here.\n' : session ? 'Fake Stripe Checkout: no webhook configured, nothing delivered.\n' : 'No such session\n');
+    res.end(
+      kind === 'portal'
+        ? 'Fake Stripe Customer Portal: nothing to manage here.\n'
+        : session
+          ? 'Fake Stripe Checkout: no webhook configured, nothing delivered.\n'
+          : 'No such session\n',
+    );
   }
 
   const server = createServer((req, res) => {
@@ -284,11 +364,20 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     data: { object: publicView(object) },
   });
 
-  const deliver = async (target: string, secret: string, evt: Json, deliverOptions: { timestamp?: number } = {}): Promise<Delivery> => {
+  const deliver = async (
+    target: string,
+    secret: string,
+    evt: Json,
+    deliverOptions: { timestamp?: number } = {},
+  ): Promise<Delivery> => {
     const payload = JSON.stringify(evt, null, 2);
     const response = await fetch(target, {
       method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': stripeSignatureHeader(payload, secret, deliverOptions.timestamp), 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'stripe-signature': stripeSignatureHeader(payload, secret, deliverOptions.timestamp),
+        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+      },
       body: payload,
     });
     return { event: evt, status: response.status, body: await response.text() };
@@ -300,9 +389,16 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     return object;
   };
 
-  async function completeCheckout(sessionId: string, webhook: { url: string; secret: string }): Promise<{ subscription: Json; deliveries: Delivery[] }> {
+  async function completeCheckout(
+    sessionId: string,
+    webhook: { url: string; secret: string },
+  ): Promise<{ subscription: Json; deliveries: Delivery[] }> {
     const session = mustGet(checkoutSessions, sessionId, 'checkout session');
-    const subscription = subscriptionObject(session.customer as string, session._price as string, session._subscriptionMetadata as Json);
+    const subscription = subscriptionObject(
+      session.customer as string,
+      session._price as string,
+      session._subscriptionMetadata as Json,
+    );
     subscriptions.set(subscription.id as string, subscription);
     Object.assign(session, { status: 'complete', payment_status: 'paid', subscription: subscription.id });
     const created = nowSeconds();

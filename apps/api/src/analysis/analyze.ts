@@ -1,10 +1,22 @@
 import { classifyWait, isOutboundMessage, type WaitKind } from './attributes.js';
 import { buildStepGraph } from './graph.js';
-import { createLocationContext, type LocationContext, type LocationContextInput, type WorkflowSummary } from './location.js';
+import {
+  createLocationContext,
+  type LocationContext,
+  type LocationContextInput,
+  type WorkflowSummary,
+} from './location.js';
 import { AnalysisError } from './errors.js';
 import { RULES, RULES_BY_ID } from './rules/index.js';
 import type { Rule, RuleContext, Severity, WorkflowFacts } from './rules/types.js';
-import { parseAccountInventory, parseWorkflowDefinition, workflowIdOf, type AccountInventory, type LocationInventory, type WorkflowDefinition } from './schema.js';
+import {
+  parseAccountInventory,
+  parseWorkflowDefinition,
+  workflowIdOf,
+  type AccountInventory,
+  type LocationInventory,
+  type WorkflowDefinition,
+} from './schema.js';
 import { healthScore, locationScore, scoreBand, type Band } from './score.js';
 
 export interface Finding {
@@ -56,7 +68,13 @@ function computeFacts(def: WorkflowDefinition): WorkflowFacts {
     if (isOutboundMessage(step)) outbound++;
     if (step.type === 'workflow_goal') hasGoal = true;
   }
-  return { totalTimeWaitMinutes: total, outboundMessages: outbound, hasGoal, waits, activeTriggers: def.triggers.filter((t) => t.active) };
+  return {
+    totalTimeWaitMinutes: total,
+    outboundMessages: outbound,
+    hasGoal,
+    waits,
+    activeTriggers: def.triggers.filter((t) => t.active),
+  };
 }
 
 function toFinding(rule: Rule, hit: { stepId?: string; triggerId?: string; message: string }): Finding {
@@ -85,7 +103,10 @@ export function analyzeParsed(def: WorkflowDefinition, options: AnalyzeWorkflowO
   const workflowId = workflowIdOf(def);
   const { location } = options;
   if (location && location.locationId !== def.locationId) {
-    throw new AnalysisError('LOCATION_MISMATCH', `Workflow ${workflowId} belongs to location ${def.locationId}, not to the given location ${location.locationId}`);
+    throw new AnalysisError(
+      'LOCATION_MISMATCH',
+      `Workflow ${workflowId} belongs to location ${def.locationId}, not to the given location ${location.locationId}`,
+    );
   }
   const unknown = options.rules?.filter((id) => !RULES_BY_ID.has(id)) ?? [];
   if (unknown.length > 0) throw new AnalysisError('UNKNOWN_RULE', `Unknown rule id(s): ${unknown.join(', ')}`);
@@ -104,7 +125,16 @@ export function analyzeParsed(def: WorkflowDefinition, options: AnalyzeWorkflowO
     }
   }
   const score = healthScore(findings);
-  return { workflowId, name: def.name, locationId: def.locationId, status: def.status, version: def.version, score, band: scoreBand(score), findings };
+  return {
+    workflowId,
+    name: def.name,
+    locationId: def.locationId,
+    status: def.status,
+    version: def.version,
+    score,
+    band: scoreBand(score),
+    findings,
+  };
 }
 
 export interface LocationAnalysis {
@@ -148,12 +178,17 @@ export function analyzeLocation(input: AnalyzeLocationInput): LocationAnalysis {
   const defs = input.definitions.map((d) => parseWorkflowDefinition(d));
   const stranger = defs.find((d) => d.locationId !== input.locationId);
   if (stranger) {
-    throw new AnalysisError('LOCATION_MISMATCH', `Workflow ${workflowIdOf(stranger)} belongs to location ${stranger.locationId}, not to ${input.locationId}`);
+    throw new AnalysisError(
+      'LOCATION_MISMATCH',
+      `Workflow ${workflowIdOf(stranger)} belongs to location ${stranger.locationId}, not to ${input.locationId}`,
+    );
   }
   return analyzeParsedLocation({ ...input, definitions: defs });
 }
 
-function analyzeParsedLocation(input: LocationContextInput & { definitions: readonly WorkflowDefinition[] }): LocationAnalysis {
+function analyzeParsedLocation(
+  input: LocationContextInput & { definitions: readonly WorkflowDefinition[] },
+): LocationAnalysis {
   const { definitions } = input;
   const location = createLocationContext(input);
   const analyses = definitions.map((d) => analyzeParsed(d, { location }));
@@ -168,7 +203,8 @@ function analyzeParsedLocation(input: LocationContextInput & { definitions: read
  */
 export function analyzeAccount(definitions: readonly unknown[], options: AnalyzeAccountOptions = {}): AccountAnalysis {
   const defs = definitions.map((d) => parseWorkflowDefinition(d));
-  const inv: AccountInventory | undefined = options.inventory === undefined ? undefined : parseAccountInventory(options.inventory);
+  const inv: AccountInventory | undefined =
+    options.inventory === undefined ? undefined : parseAccountInventory(options.inventory);
   const complete = options.workflowsComplete ?? true;
   const byLocation = new Map<string, WorkflowDefinition[]>();
   for (const d of defs) {
@@ -179,9 +215,15 @@ export function analyzeAccount(definitions: readonly unknown[], options: Analyze
   const locations = [...byLocation].map(([id, list]) => {
     // Own properties only: a location id such as "constructor" must not find Object.prototype members.
     const inventory = inv && Object.hasOwn(inv.locations, id) ? inv.locations[id] : undefined;
-    return analyzeParsedLocation({ locationId: id, definitions: list, ...(inventory ? { inventory } : {}), workflowsComplete: complete });
+    return analyzeParsedLocation({
+      locationId: id,
+      definitions: list,
+      ...(inventory ? { inventory } : {}),
+      workflowsComplete: complete,
+    });
   });
   const byDef = new Map<WorkflowDefinition, WorkflowAnalysis>();
-  for (const [i, [, list]] of [...byLocation].entries()) list.forEach((d, j) => byDef.set(d, locations[i]!.workflows[j]!));
+  for (const [i, [, list]] of [...byLocation].entries())
+    list.forEach((d, j) => byDef.set(d, locations[i]!.workflows[j]!));
   return { locations, workflows: defs.map((d) => byDef.get(d)!) };
 }

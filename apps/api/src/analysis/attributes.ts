@@ -84,7 +84,9 @@ export function isConditionNode(step: Step): boolean {
   if (step.type !== 'if_else') return false;
   if (step.nodeType === 'condition-node') return true;
   // Exports without nodeType: an if_else that carries branches is the router, anchors carry none.
-  return step.nodeType === undefined && Array.isArray(step.attributes['branches']) && step.attributes['branches'].length > 0;
+  return (
+    step.nodeType === undefined && Array.isArray(step.attributes['branches']) && step.attributes['branches'].length > 0
+  );
 }
 
 export function isBranchAnchor(step: Step): boolean {
@@ -116,7 +118,8 @@ export function classifyWait(step: Step): WaitKind {
   if (!startAfter) return { kind: 'time-invalid', reason: 'no duration is set' };
   const unit = asString(startAfter['type']);
   const perUnit = unit === undefined ? undefined : MINUTES_PER_UNIT[unit.toLowerCase()];
-  if (perUnit === undefined) return { kind: 'time-invalid', reason: unit ? `the unit "${unit}" is unknown` : 'no unit is set' };
+  if (perUnit === undefined)
+    return { kind: 'time-invalid', reason: unit ? `the unit "${unit}" is unknown` : 'no unit is set' };
   const raw = startAfter['value'];
   const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
   if (!Number.isFinite(value) || value <= 0) return { kind: 'time-invalid', reason: 'the duration is missing or 0' };
@@ -133,6 +136,7 @@ export function collectStrings(value: unknown, out: string[] = [], depth = 0): s
   if (depth > 32) return out;
   if (typeof value === 'string') out.push(value);
   else if (Array.isArray(value)) for (const v of value) collectStrings(v, out, depth + 1);
-  else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) collectStrings(v, out, depth + 1);
+  else if (typeof value === 'object' && value !== null)
+    for (const v of Object.values(value)) collectStrings(v, out, depth + 1);
   return out;
 }

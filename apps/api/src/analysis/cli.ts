@@ -45,7 +45,10 @@ function parseArgs(argv: readonly string[]): Options | 'help' {
   const options: Options = { paths: [], inventory: undefined, format: 'table' };
   while (args.length > 0) {
     const arg = args.shift()!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     if (flag === '--inventory' || flag === '--format') {
       const value = inline ?? args.shift();
       if (!value) throw new UsageError(`${flag} needs a value`);
@@ -155,11 +158,22 @@ function toFileResult(file: string, analysis: WorkflowAnalysis): FileResult {
     workflowId: analysis.workflowId,
     score: analysis.score,
     band: analysis.band,
-    findings: analysis.findings.map((f) => ({ ruleId: f.ruleId, severity: f.severity, stepId: f.stepId ?? null, message: f.message, fix: f.fix })),
+    findings: analysis.findings.map((f) => ({
+      ruleId: f.ruleId,
+      severity: f.severity,
+      stepId: f.stepId ?? null,
+      message: f.message,
+      fix: f.fix,
+    })),
   };
 }
 
-function renderTable(results: readonly FileResult[], analyses: readonly WorkflowAnalysis[], locations: ReturnType<typeof analyzeAccount>['locations'], hasInventory: boolean): string {
+function renderTable(
+  results: readonly FileResult[],
+  analyses: readonly WorkflowAnalysis[],
+  locations: ReturnType<typeof analyzeAccount>['locations'],
+  hasInventory: boolean,
+): string {
   const lines: string[] = [];
   results.forEach((r, i) => {
     const a = analyses[i]!;
@@ -173,13 +187,23 @@ function renderTable(results: readonly FileResult[], analyses: readonly Workflow
     lines.push('');
   });
   lines.push('Locations:');
-  for (const l of locations) lines.push(`  ${l.locationId}  ${l.score === null ? '  -' : String(l.score).padStart(3)}/100  ${l.band ?? ''}  (${l.workflows.length} workflow${l.workflows.length === 1 ? '' : 's'})`);
-  if (!hasInventory) lines.push('', 'No inventory given: checks of custom fields, custom values, calendars, pipelines, users and forms were skipped.');
+  for (const l of locations)
+    lines.push(
+      `  ${l.locationId}  ${l.score === null ? '  -' : String(l.score).padStart(3)}/100  ${l.band ?? ''}  (${l.workflows.length} workflow${l.workflows.length === 1 ? '' : 's'})`,
+    );
+  if (!hasInventory)
+    lines.push(
+      '',
+      'No inventory given: checks of custom fields, custom values, calendars, pipelines, users and forms were skipped.',
+    );
   return lines.join('\n');
 }
 
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: readonly string[], io: CliIo = { stdout: (t) => process.stdout.write(`${t}\n`), stderr: (t) => process.stderr.write(`${t}\n`) }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CliIo = { stdout: (t) => process.stdout.write(`${t}\n`), stderr: (t) => process.stderr.write(`${t}\n`) },
+): Promise<number> {
   let options: Options | 'help';
   try {
     options = parseArgs(argv);
@@ -196,7 +220,9 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: (t) =>
   const problems: string[] = [];
   const inputs = await collect(options, problems);
   if (problems.length > 0) {
-    io.stderr(`ghl-health: invalid input, nothing analysed:\n${problems.map((p) => p.replace(/^/gm, '  ')).join('\n')}`);
+    io.stderr(
+      `ghl-health: invalid input, nothing analysed:\n${problems.map((p) => p.replace(/^/gm, '  ')).join('\n')}`,
+    );
     return 2;
   }
 
@@ -205,10 +231,13 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: (t) =>
     { ...(inputs.inventory ? { inventory: inputs.inventory } : {}), workflowsComplete: inputs.complete },
   );
   const files = inputs.files.map((f, i) => toFileResult(f.path, result.workflows[i]!));
-  io.stdout(options.format === 'json' ? JSON.stringify(files, null, 2) : renderTable(files, result.workflows, result.locations, inputs.inventory !== undefined));
+  io.stdout(
+    options.format === 'json'
+      ? JSON.stringify(files, null, 2)
+      : renderTable(files, result.workflows, result.locations, inputs.inventory !== undefined),
+  );
   return 0;
 }
-
 
 /** Runs `main` as a process entry point: its exit code, or 1 with the error on stderr when it throws. */
 export function runCli(argv: readonly string[] = process.argv.slice(2)): void {

@@ -24,7 +24,12 @@ export class InvalidDefinitionError extends AnalysisError {
   /** What was being parsed, e.g. a file name; part of the message. */
   readonly source: string | undefined;
 
-  constructor(kind: 'workflow' | 'inventory', issues: readonly InputIssue[], source?: string, options?: { cause?: unknown }) {
+  constructor(
+    kind: 'workflow' | 'inventory',
+    issues: readonly InputIssue[],
+    source?: string,
+    options?: { cause?: unknown },
+  ) {
     const where = source ? ` in ${source}` : '';
     const list = issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n');
     super(

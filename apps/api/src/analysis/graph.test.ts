@@ -20,7 +20,14 @@ describe('buildStepGraph', () => {
 
   it('takes every active trigger target as an entry, and falls back to the first template', () => {
     const steps = [sms('a'), sms('b'), sms('c')];
-    const def = workflow({ steps, triggers: [formTrigger('f', { targetActionId: 'b' }), formTrigger('g', { targetActionId: 'c' }), formTrigger('h', { targetActionId: 'a', active: false })] });
+    const def = workflow({
+      steps,
+      triggers: [
+        formTrigger('f', { targetActionId: 'b' }),
+        formTrigger('g', { targetActionId: 'c' }),
+        formTrigger('h', { targetActionId: 'a', active: false }),
+      ],
+    });
     expect(buildStepGraph(def).entries).toEqual(['b', 'c']);
     expect(buildStepGraph(workflow({ steps, triggers: [] })).entries).toEqual(['a']);
   });
@@ -33,10 +40,13 @@ describe('buildStepGraph', () => {
 });
 
 describe('cyclicComponents', () => {
-  const run = (edges: Record<string, string[]>) => cyclicComponents(Object.keys(edges), (n) => edges[n] ?? []).map((c) => c.sort());
+  const run = (edges: Record<string, string[]>) =>
+    cyclicComponents(Object.keys(edges), (n) => edges[n] ?? []).map((c) => c.sort());
 
   it('finds cycles and self-loops, not acyclic paths', () => {
-    expect(run({ a: ['b'], b: ['c'], c: ['a'], d: ['d'], e: ['a'] })).toEqual(expect.arrayContaining([['a', 'b', 'c'], ['d']]));
+    expect(run({ a: ['b'], b: ['c'], c: ['a'], d: ['d'], e: ['a'] })).toEqual(
+      expect.arrayContaining([['a', 'b', 'c'], ['d']]),
+    );
     expect(run({ a: ['b'], b: ['c'], c: [] })).toEqual([]);
   });
 

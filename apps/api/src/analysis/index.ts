@@ -16,7 +16,12 @@ export {
   type WorkflowAnalysis,
 } from './analyze.js';
 export { AnalysisError, InvalidDefinitionError, type InputIssue } from './errors.js';
-export { createLocationContext, type LocationContext, type LocationContextInput, type WorkflowSummary } from './location.js';
+export {
+  createLocationContext,
+  type LocationContext,
+  type LocationContextInput,
+  type WorkflowSummary,
+} from './location.js';
 export { RULES, RULES_BY_ID, type Granularity, type Rule, type Scope, type Severity } from './rules/index.js';
 export {
   accountInventorySchema,

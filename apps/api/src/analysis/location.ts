@@ -122,7 +122,10 @@ export function fieldIdentity(ref: string, inventory: InventoryIndex | undefined
 /** Tags an active `contact_tag` trigger listens for (the `tagsAdded` condition values), normalized. */
 export function triggerTags(trigger: Trigger): string[] {
   if (!trigger.active || trigger.type !== 'contact_tag') return [];
-  return trigger.conditions.filter((c) => c.field === 'tagsAdded').flatMap((c) => asStrings(c.value).map(normalizeTag)).filter((t) => t !== '');
+  return trigger.conditions
+    .filter((c) => c.field === 'tagsAdded')
+    .flatMap((c) => asStrings(c.value).map(normalizeTag))
+    .filter((t) => t !== '');
 }
 
 /** Tags added by the workflow's `add_contact_tag` steps, normalized, with the step that adds each. */
@@ -143,7 +146,8 @@ export function enrolmentTargets(def: WorkflowDefinition): Map<string, string> {
   const out = new Map<string, string>();
   for (const step of def.workflowData.templates) {
     if (step.type !== 'add_to_workflow') continue;
-    for (const target of asStrings(step.attributes['workflow_id'])) if (target !== '' && !out.has(target)) out.set(target, step.id);
+    for (const target of asStrings(step.attributes['workflow_id']))
+      if (target !== '' && !out.has(target)) out.set(target, step.id);
   }
   return out;
 }
@@ -181,7 +185,8 @@ export function createLocationContext(input: LocationContextInput): LocationCont
   if (input.workflows || input.definitions) {
     workflows = new Map();
     for (const w of input.workflows ?? []) workflows.set(w.id, w);
-    for (const d of definitions) workflows.set(workflowIdOf(d), { id: workflowIdOf(d), status: d.status, name: d.name });
+    for (const d of definitions)
+      workflows.set(workflowIdOf(d), { id: workflowIdOf(d), status: d.status, name: d.name });
   }
 
   // Enrolment graph over published workflows: A -> B when A adds B's trigger tag or enrols into B.
@@ -213,7 +218,11 @@ export function createLocationContext(input: LocationContextInput): LocationCont
   }
   const enrolmentCycles = new Map<string, string[]>();
   for (const component of cyclicComponents(ids, (n) => edges.get(n) ?? [])) {
-    for (const member of component) enrolmentCycles.set(member, component.filter((m) => m !== member));
+    for (const member of component)
+      enrolmentCycles.set(
+        member,
+        component.filter((m) => m !== member),
+      );
   }
 
   const bySignature = new Map<string, Set<string>>();

@@ -10,14 +10,68 @@ import { RULES } from './rules/index.js';
  * Random input never crashes the analyzer: anything is either analysed or rejected with
  * InvalidDefinitionError, and every score stays within 0-100.
  */
-const STEP_TYPES = ['sms', 'email', 'wait', 'if_else', 'goto', 'add_contact_tag', 'add_to_workflow', 'update_contact_field', 'webhook', 'chatgpt', 'internal_notification', 'create_opportunity', 'workflow_goal', 'assign_user', 'task-notification', 'remove_from_workflow'];
-const TRIGGER_TYPES = ['contact_tag', 'form_submission', 'contact_changed', 'customer_booked_appointment', 'appointment', 'pipeline_stage_updated', 'inbound_webhook', 'contact_created'];
+const STEP_TYPES = [
+  'sms',
+  'email',
+  'wait',
+  'if_else',
+  'goto',
+  'add_contact_tag',
+  'add_to_workflow',
+  'update_contact_field',
+  'webhook',
+  'chatgpt',
+  'internal_notification',
+  'create_opportunity',
+  'workflow_goal',
+  'assign_user',
+  'task-notification',
+  'remove_from_workflow',
+];
+const TRIGGER_TYPES = [
+  'contact_tag',
+  'form_submission',
+  'contact_changed',
+  'customer_booked_appointment',
+  'appointment',
+  'pipeline_stage_updated',
+  'inbound_webhook',
+  'contact_created',
+];
 
 const ids = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'gone', '');
 const anyValue = fc.anything({ maxDepth: 3, maxKeys: 4 });
 const attribute = fc.dictionary(
-  fc.constantFrom('body', 'html', 'subject', 'type', 'startAfter', 'targetNodeId', 'tags', 'fields', 'workflow_id', 'url', 'promptText', 'notification', 'email', 'branches', 'segments', 'pipeline_id', 'stage_id', 'user_list', 'assigned_to', 'template_id', 'from_email', 'appointmentStartAfter', 'attachments'),
-  fc.oneof(anyValue, fc.constantFrom('time', 'appointment', 'goto', 'http://localhost', 'https://x.test', '{{custom_values.x}}', 'STOP'), fc.record({ type: fc.constantFrom('days', 'hours', 'x'), value: fc.oneof(fc.integer(), fc.string()) })),
+  fc.constantFrom(
+    'body',
+    'html',
+    'subject',
+    'type',
+    'startAfter',
+    'targetNodeId',
+    'tags',
+    'fields',
+    'workflow_id',
+    'url',
+    'promptText',
+    'notification',
+    'email',
+    'branches',
+    'segments',
+    'pipeline_id',
+    'stage_id',
+    'user_list',
+    'assigned_to',
+    'template_id',
+    'from_email',
+    'appointmentStartAfter',
+    'attachments',
+  ),
+  fc.oneof(
+    anyValue,
+    fc.constantFrom('time', 'appointment', 'goto', 'http://localhost', 'https://x.test', '{{custom_values.x}}', 'STOP'),
+    fc.record({ type: fc.constantFrom('days', 'hours', 'x'), value: fc.oneof(fc.integer(), fc.string()) }),
+  ),
   { maxKeys: 5 },
 );
 
@@ -41,7 +95,19 @@ const triggerArb = fc.record({
   targetActionId: ids,
   conditions: fc.array(
     fc.record(
-      { field: fc.constantFrom('tagsAdded', 'form.id', 'appointment.calendarId', 'appointment.status', 'opportunity.pipelineId', 'cfA', 'email'), operator: fc.constantFrom('index-of-true', 'has-changed', '=='), value: anyValue },
+      {
+        field: fc.constantFrom(
+          'tagsAdded',
+          'form.id',
+          'appointment.calendarId',
+          'appointment.status',
+          'opportunity.pipelineId',
+          'cfA',
+          'email',
+        ),
+        operator: fc.constantFrom('index-of-true', 'has-changed', '=='),
+        value: anyValue,
+      },
       { requiredKeys: ['field', 'operator'] },
     ),
     { maxLength: 3 },
@@ -56,7 +122,15 @@ const definitionArb = fc.record({
   status: fc.constantFrom('draft', 'published'),
   allowMultiple: fc.boolean(),
   stopOnResponse: fc.boolean(),
-  window: fc.option(fc.record({ days: fc.array(fc.integer({ min: 0, max: 6 })), startHour: hour, startMinute: fc.integer({ min: 0, max: 59 }), endHour: hour, endMinute: fc.integer({ min: 0, max: 59 }) })),
+  window: fc.option(
+    fc.record({
+      days: fc.array(fc.integer({ min: 0, max: 6 })),
+      startHour: hour,
+      startMinute: fc.integer({ min: 0, max: 59 }),
+      endHour: hour,
+      endMinute: fc.integer({ min: 0, max: 59 }),
+    }),
+  ),
   senderAddress: fc.option(fc.record({ fromEmail: fc.string({ maxLength: 5 }) })),
   triggers: fc.array(triggerArb, { maxLength: 3 }),
   workflowData: fc.record({ templates: fc.uniqueArray(stepArb, { selector: (s) => s.id, maxLength: 8 }) }),
@@ -74,10 +148,17 @@ function analyzeOrReject(input: unknown): number | 'rejected' {
 describe('analyzer properties', () => {
   it('never crashes on arbitrary JSON: analysed or rejected with InvalidDefinitionError', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), definitionArb.map((d) => ({ ...d, triggers: 'broken' })), fc.anything()), (input) => {
-        const outcome = analyzeOrReject(input);
-        expect(outcome === 'rejected' || (outcome >= 0 && outcome <= 100)).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          definitionArb.map((d) => ({ ...d, triggers: 'broken' })),
+          fc.anything(),
+        ),
+        (input) => {
+          const outcome = analyzeOrReject(input);
+          expect(outcome === 'rejected' || (outcome >= 0 && outcome <= 100)).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -85,12 +166,15 @@ describe('analyzer properties', () => {
   it('analyses every structurally valid random definition, alone and as a location, within 0-100', () => {
     fc.assert(
       fc.property(fc.array(definitionArb, { minLength: 1, maxLength: 3 }), (defs) => {
-        const { workflows, locations } = analyzeAccount(defs, { inventory: { locations: { [LOCATION_ID]: INVENTORY, toString: INVENTORY } } });
+        const { workflows, locations } = analyzeAccount(defs, {
+          inventory: { locations: { [LOCATION_ID]: INVENTORY, toString: INVENTORY } },
+        });
         for (const w of workflows) {
           expect(w.score).toBeGreaterThanOrEqual(0);
           expect(w.score).toBeLessThanOrEqual(100);
           expect(Number.isInteger(w.score)).toBe(true);
-          for (const f of w.findings) expect(RULES.some((r) => r.id === f.ruleId && r.severity === f.severity)).toBe(true);
+          for (const f of w.findings)
+            expect(RULES.some((r) => r.id === f.ruleId && r.severity === f.severity)).toBe(true);
         }
         for (const l of locations) expect(l.score === null || (l.score >= 0 && l.score <= 100)).toBe(true);
       }),
@@ -104,7 +188,8 @@ describe('analyzer properties', () => {
         const findings = analyzeWorkflow(def).findings;
         const keys = findings.map((f) => `${f.ruleId}|${f.stepId ?? ''}|${f.triggerId ?? ''}`);
         expect(new Set(keys).size).toBe(keys.length);
-        for (const rule of RULES.filter((r) => r.granularity === 'workflow')) expect(findings.filter((f) => f.ruleId === rule.id).length).toBeLessThanOrEqual(1);
+        for (const rule of RULES.filter((r) => r.granularity === 'workflow'))
+          expect(findings.filter((f) => f.ruleId === rule.id).length).toBeLessThanOrEqual(1);
         const stepIds = new Set<string>(def.workflowData.templates.map((s) => s.id));
         for (const f of findings) if (f.stepId !== undefined) expect(stepIds.has(f.stepId)).toBe(true);
       }),
@@ -113,7 +198,9 @@ describe('analyzer properties', () => {
   });
 
   it('never raises the score when a finding is added', () => {
-    const severity = fc.constantFrom('critical', 'high', 'medium', 'low', 'info') as fc.Arbitrary<'critical' | 'high' | 'medium' | 'low' | 'info'>;
+    const severity = fc.constantFrom('critical', 'high', 'medium', 'low', 'info') as fc.Arbitrary<
+      'critical' | 'high' | 'medium' | 'low' | 'info'
+    >;
     const finding = fc.record({ ruleId: fc.constantFrom('a', 'b', 'c'), severity });
     fc.assert(
       fc.property(fc.array(finding, { maxLength: 20 }), finding, (findings, extra) => {
@@ -123,14 +210,19 @@ describe('analyzer properties', () => {
   });
 
   it('keeps any list of findings within 0-100 and never above 40 with a critical one', () => {
-    const severity = fc.constantFrom('critical', 'high', 'medium', 'low', 'info') as fc.Arbitrary<'critical' | 'high' | 'medium' | 'low' | 'info'>;
+    const severity = fc.constantFrom('critical', 'high', 'medium', 'low', 'info') as fc.Arbitrary<
+      'critical' | 'high' | 'medium' | 'low' | 'info'
+    >;
     fc.assert(
-      fc.property(fc.array(fc.record({ ruleId: fc.constantFrom('a', 'b', 'c'), severity }), { maxLength: 40 }), (findings) => {
-        const score = healthScore(findings);
-        expect(score).toBeGreaterThanOrEqual(0);
-        expect(score).toBeLessThanOrEqual(100);
-        if (findings.some((f) => f.severity === 'critical')) expect(score).toBeLessThanOrEqual(40);
-      }),
+      fc.property(
+        fc.array(fc.record({ ruleId: fc.constantFrom('a', 'b', 'c'), severity }), { maxLength: 40 }),
+        (findings) => {
+          const score = healthScore(findings);
+          expect(score).toBeGreaterThanOrEqual(0);
+          expect(score).toBeLessThanOrEqual(100);
+          if (findings.some((f) => f.severity === 'critical')) expect(score).toBeLessThanOrEqual(40);
+        },
+      ),
     );
   });
 });

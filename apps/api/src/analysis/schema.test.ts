@@ -21,7 +21,12 @@ describe('workflow definition schema', () => {
   });
 
   it('lists every problem at once, with paths', () => {
-    const issues = issuesOf({ name: 7, status: 'live', workflowData: { templates: [{ id: '', type: 'sms', next: 5 }] }, triggers: [{ id: 't', active: 'yes' }] });
+    const issues = issuesOf({
+      name: 7,
+      status: 'live',
+      workflowData: { templates: [{ id: '', type: 'sms', next: 5 }] },
+      triggers: [{ id: 't', active: 'yes' }],
+    });
     const paths = issues.map((i) => i.split(':')[0]);
     expect(paths).toEqual(
       expect.arrayContaining([
@@ -53,14 +58,18 @@ describe('workflow definition schema', () => {
 
   it('rejects duplicate step ids and out-of-range window hours', () => {
     const def = workflow();
-    const input = { ...def, window: { days: [9], startHour: 25, endHour: 10 }, workflowData: { templates: [...def.workflowData.templates, ...def.workflowData.templates] } };
+    const input = {
+      ...def,
+      window: { days: [9], startHour: 25, endHour: 10 },
+      workflowData: { templates: [...def.workflowData.templates, ...def.workflowData.templates] },
+    };
     const issues = issuesOf(input);
     expect(issues.some((i) => i.startsWith('window.days[0]'))).toBe(true);
     expect(issues.some((i) => i.startsWith('window.startHour'))).toBe(true);
     // Duplicate ids are checked once the shape is valid.
-    expect(issuesOf({ ...def, workflowData: { templates: [...def.workflowData.templates, ...def.workflowData.templates] } })).toEqual([
-      'workflowData.templates[1].id: duplicate step id "s1"',
-    ]);
+    expect(
+      issuesOf({ ...def, workflowData: { templates: [...def.workflowData.templates, ...def.workflowData.templates] } }),
+    ).toEqual(['workflowData.templates[1].id: duplicate step id "s1"']);
   });
 
   it('accepts unknown extra fields, _id without id, null next and a condition without a value', () => {
@@ -88,7 +97,10 @@ describe('workflow definition schema', () => {
 describe('inventory schema', () => {
   it('rejects a malformed inventory with INVALID_INVENTORY', () => {
     expect(() => parseAccountInventory({ locations: { a: { calendars: [{ name: 'no id' }] } } })).toThrow(
-      expect.objectContaining({ code: 'INVALID_INVENTORY', message: expect.stringContaining('locations.a.calendars[0].id') }),
+      expect.objectContaining({
+        code: 'INVALID_INVENTORY',
+        message: expect.stringContaining('locations.a.calendars[0].id'),
+      }),
     );
   });
 });

@@ -9,7 +9,10 @@ import { InvalidDefinitionError, type InputIssue } from './errors.js';
 
 const id = z.string().min(1, 'must be a non-empty string').max(200, 'must be at most 200 characters');
 /** A workflow's own id: a path segment of GHL URLs and a database key, so letters, digits, `_` and `-` only. */
-const workflowId = z.string().max(200, 'must be at most 200 characters').regex(/^[\w-]+$/, 'must contain only letters, digits, _ and -');
+const workflowId = z
+  .string()
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[\w-]+$/, 'must contain only letters, digits, _ and -');
 const label = z.string().max(1_000, 'must be at most 1000 characters');
 
 /**
@@ -21,9 +24,11 @@ export const DEFINITION_LIMITS = { text: 65_536, steps: 1_000, triggers: 200, co
 /** Every string inside step attributes (nested objects and arrays included) is at most `DEFINITION_LIMITS.text`. */
 function checkTexts(value: unknown, ctx: z.RefinementCtx, path: PropertyKey[], depth = 0): void {
   if (typeof value === 'string') {
-    if (value.length > DEFINITION_LIMITS.text) ctx.addIssue({ code: 'custom', path, message: `must be at most ${DEFINITION_LIMITS.text} characters` });
+    if (value.length > DEFINITION_LIMITS.text)
+      ctx.addIssue({ code: 'custom', path, message: `must be at most ${DEFINITION_LIMITS.text} characters` });
   } else if (depth < 8 && typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) checkTexts(item, ctx, [...path, Array.isArray(value) ? Number(key) : key], depth + 1);
+    for (const [key, item] of Object.entries(value))
+      checkTexts(item, ctx, [...path, Array.isArray(value) ? Number(key) : key], depth + 1);
   }
 }
 
@@ -93,7 +98,10 @@ export const workflowDefinitionSchema = z
     autoMarkAsRead: z.boolean().optional(),
     removeContactFromLastStep: z.boolean().optional(),
     window: sendWindow.nullable().default(null),
-    senderAddress: z.looseObject({ fromName: z.string().nullish(), fromEmail: z.string().nullish() }).nullable().default(null),
+    senderAddress: z
+      .looseObject({ fromName: z.string().nullish(), fromEmail: z.string().nullish() })
+      .nullable()
+      .default(null),
     triggers: z.array(triggerSchema).max(DEFINITION_LIMITS.triggers),
     workflowData: z.looseObject({ templates: z.array(stepSchema).max(DEFINITION_LIMITS.steps) }),
   })
@@ -102,7 +110,11 @@ export const workflowDefinitionSchema = z
     const seen = new Set<string>();
     def.workflowData.templates.forEach((step, index) => {
       if (seen.has(step.id)) {
-        ctx.addIssue({ code: 'custom', path: ['workflowData', 'templates', index, 'id'], message: `duplicate step id "${step.id}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workflowData', 'templates', index, 'id'],
+          message: `duplicate step id "${step.id}"`,
+        });
       }
       seen.add(step.id);
     });
@@ -120,10 +132,16 @@ const named = z.looseObject({ id, name: z.string().default('') });
 
 export const locationInventorySchema = z.looseObject({
   name: z.string().optional(),
-  customFields: z.array(z.looseObject({ id, name: z.string().default(''), fieldKey: z.string().optional() })).default([]),
-  customValues: z.array(z.looseObject({ id, name: z.string().default(''), fieldKey: z.string().optional() })).default([]),
+  customFields: z
+    .array(z.looseObject({ id, name: z.string().default(''), fieldKey: z.string().optional() }))
+    .default([]),
+  customValues: z
+    .array(z.looseObject({ id, name: z.string().default(''), fieldKey: z.string().optional() }))
+    .default([]),
   calendars: z.array(named).default([]),
-  pipelines: z.array(z.looseObject({ id, name: z.string().default(''), stages: z.array(named).default([]) })).default([]),
+  pipelines: z
+    .array(z.looseObject({ id, name: z.string().default(''), stages: z.array(named).default([]) }))
+    .default([]),
   users: z.array(z.looseObject({ id, name: z.string().default(''), deleted: z.boolean().optional() })).default([]),
   forms: z.array(named).default([]),
 });
@@ -135,16 +153,23 @@ export type LocationInventory = z.infer<typeof locationInventorySchema>;
 export type AccountInventory = z.infer<typeof accountInventorySchema>;
 
 function toIssues(error: z.ZodError, input?: unknown): InputIssue[] {
-  const issues = error.issues.slice(0, DEFINITION_LIMITS.issues).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  const issues = error.issues
+    .slice(0, DEFINITION_LIMITS.issues)
+    .map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
   // The id refinement only runs once the shape is valid; report it with the other problems.
   if (input !== undefined && typeof input === 'object' && input !== null && !Array.isArray(input)) {
     const { id: a, _id: b } = input as Record<string, unknown>;
     const hasId = (typeof a === 'string' && a !== '') || (typeof b === 'string' && b !== '');
-    if (!hasId && !issues.some((i) => i.path === 'id')) issues.unshift({ path: 'id', message: 'either id or _id is required' });
+    if (!hasId && !issues.some((i) => i.path === 'id'))
+      issues.unshift({ path: 'id', message: 'either id or _id is required' });
   }
   // A hostile input can hold tens of thousands of problems: the first ones and the total are enough to fix it.
   const more = error.issues.length - DEFINITION_LIMITS.issues;
-  if (more > 0) issues.push({ path: '', message: `${more} more problem${more === 1 ? '' : 's'} not listed (${error.issues.length} in total)` });
+  if (more > 0)
+    issues.push({
+      path: '',
+      message: `${more} more problem${more === 1 ? '' : 's'} not listed (${error.issues.length} in total)`,
+    });
   return issues;
 }
 
@@ -160,7 +185,8 @@ function formatPath(path: readonly PropertyKey[]): string {
 /** Validates a workflow definition; throws `InvalidDefinitionError` listing every problem. */
 export function parseWorkflowDefinition(input: unknown, source?: string): WorkflowDefinition {
   const result = workflowDefinitionSchema.safeParse(input);
-  if (!result.success) throw new InvalidDefinitionError('workflow', toIssues(result.error, input), source, { cause: result.error });
+  if (!result.success)
+    throw new InvalidDefinitionError('workflow', toIssues(result.error, input), source, { cause: result.error });
   return result.data;
 }
 
@@ -175,7 +201,8 @@ export function safeParseWorkflowDefinition(
 /** Validates an account inventory (`{ locations: { [locationId]: {...} } }`). */
 export function parseAccountInventory(input: unknown, source?: string): AccountInventory {
   const result = accountInventorySchema.safeParse(input);
-  if (!result.success) throw new InvalidDefinitionError('inventory', toIssues(result.error), source, { cause: result.error });
+  if (!result.success)
+    throw new InvalidDefinitionError('inventory', toIssues(result.error), source, { cause: result.error });
   return result.data;
 }
 

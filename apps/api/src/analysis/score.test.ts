@@ -16,7 +16,13 @@ describe('healthScore', () => {
   });
 
   it('halves each repeat of the same rule: 8 + 4 + 2', () => {
-    expect(healthScore([f('timing.back-to-back-messages', 'medium'), f('timing.back-to-back-messages', 'medium'), f('timing.back-to-back-messages', 'medium')])).toBe(86);
+    expect(
+      healthScore([
+        f('timing.back-to-back-messages', 'medium'),
+        f('timing.back-to-back-messages', 'medium'),
+        f('timing.back-to-back-messages', 'medium'),
+      ]),
+    ).toBe(86);
   });
 
   it('bounds one rule at twice its weight however many findings it has', () => {
@@ -69,8 +75,18 @@ describe('scoreBand', () => {
 
 describe('locationScore', () => {
   it('weights published workflows 1 and drafts 0.25', () => {
-    expect(locationScore([{ status: 'published', score: 100 }, { status: 'draft', score: 0 }])).toBe(80);
-    expect(locationScore([{ status: 'published', score: 60 }, { status: 'published', score: 40 }])).toBe(50);
+    expect(
+      locationScore([
+        { status: 'published', score: 100 },
+        { status: 'draft', score: 0 },
+      ]),
+    ).toBe(80);
+    expect(
+      locationScore([
+        { status: 'published', score: 60 },
+        { status: 'published', score: 40 },
+      ]),
+    ).toBe(50);
   });
   it('is null without workflows', () => {
     expect(locationScore([])).toBeNull();

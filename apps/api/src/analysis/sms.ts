@@ -26,7 +26,12 @@ export function smsSegments(body: string): SmsSegments {
     }
   }
   if (gsm) {
-    const segments = septets === 0 ? 0 : septets <= THRESHOLDS.gsm7SingleSegment ? 1 : Math.ceil(septets / THRESHOLDS.gsm7ConcatSegment);
+    const segments =
+      septets === 0
+        ? 0
+        : septets <= THRESHOLDS.gsm7SingleSegment
+          ? 1
+          : Math.ceil(septets / THRESHOLDS.gsm7ConcatSegment);
     return { encoding: 'GSM-7', length: septets, segments };
   }
   const units = body.length;

@@ -27,19 +27,36 @@ export function chain(...steps: StepInput[]): StepInput[] {
   return steps.map((s, i) => (s.next === undefined && i < steps.length - 1 ? { ...s, next: steps[i + 1]!.id } : s));
 }
 
-export const sms = (id: string, body = 'Hi {{contact.first_name}}, reply STOP to opt out.') => step(id, 'sms', { body, attachments: [] });
+export const sms = (id: string, body = 'Hi {{contact.first_name}}, reply STOP to opt out.') =>
+  step(id, 'sms', { body, attachments: [] });
 export const email = (id: string, attrs: Json = {}) =>
-  step(id, 'email', { subject: 'Hello', html: '<p>Hi there</p>', from_name: 'Clinic', from_email: 'hi@clinic.test', ...attrs });
-export const wait = (id: string, value: unknown = 1, unit: unknown = 'days') => step(id, 'wait', { type: 'time', startAfter: { type: unit, value, when: 'after' } });
+  step(id, 'email', {
+    subject: 'Hello',
+    html: '<p>Hi there</p>',
+    from_name: 'Clinic',
+    from_email: 'hi@clinic.test',
+    ...attrs,
+  });
+export const wait = (id: string, value: unknown = 1, unit: unknown = 'days') =>
+  step(id, 'wait', { type: 'time', startAfter: { type: unit, value, when: 'after' } });
 export const tag = (id: string, ...tags: string[]) => step(id, 'add_contact_tag', { tags });
 export const gotoStep = (id: string, targetNodeId: string) => step(id, 'goto', { type: 'goto', targetNodeId });
 
 export function trigger(type: string, conditions: Json[] = [], extra: Json = {}): Json {
-  return { id: `trg-${type}-${Math.abs(hash(JSON.stringify(conditions)))}`, type, name: `${type} trigger`, active: true, conditions, ...extra };
+  return {
+    id: `trg-${type}-${Math.abs(hash(JSON.stringify(conditions)))}`,
+    type,
+    name: `${type} trigger`,
+    active: true,
+    conditions,
+    ...extra,
+  };
 }
 
-export const tagTrigger = (t: string, extra: Json = {}) => trigger('contact_tag', [{ field: 'tagsAdded', operator: 'index-of-true', value: t }], extra);
-export const formTrigger = (formId = 'form1', extra: Json = {}) => trigger('form_submission', [{ field: 'form.id', operator: 'is-any-of', value: [formId] }], extra);
+export const tagTrigger = (t: string, extra: Json = {}) =>
+  trigger('contact_tag', [{ field: 'tagsAdded', operator: 'index-of-true', value: t }], extra);
+export const formTrigger = (formId = 'form1', extra: Json = {}) =>
+  trigger('form_submission', [{ field: 'form.id', operator: 'is-any-of', value: [formId] }], extra);
 
 export interface WorkflowInput {
   id?: string;
@@ -71,8 +88,12 @@ export function workflow(input: WorkflowInput = {}): WorkflowDefinition {
     timezone: 'account',
     allowMultiple: input.allowMultiple ?? false,
     stopOnResponse: input.stopOnResponse ?? true,
-    window: input.window === undefined ? { days: [1, 2, 3, 4, 5], startHour: 9, startMinute: 0, endHour: 19, endMinute: 0 } : input.window,
-    senderAddress: input.senderAddress === undefined ? { fromName: 'Clinic', fromEmail: 'hi@clinic.test' } : input.senderAddress,
+    window:
+      input.window === undefined
+        ? { days: [1, 2, 3, 4, 5], startHour: 9, startMinute: 0, endHour: 19, endMinute: 0 }
+        : input.window,
+    senderAddress:
+      input.senderAddress === undefined ? { fromName: 'Clinic', fromEmail: 'hi@clinic.test' } : input.senderAddress,
     triggers,
     workflowData: { templates: steps },
   });

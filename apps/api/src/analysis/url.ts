@@ -1,7 +1,11 @@
 import { EXAMPLE_DOMAINS } from './constants.js';
 
 /** How usable a webhook URL is (rules 20 and 21). */
-export type UrlVerdict = { kind: 'ok' } | { kind: 'dynamic' } | { kind: 'insecure' } | { kind: 'invalid'; reason: string };
+export type UrlVerdict =
+  | { kind: 'ok' }
+  | { kind: 'dynamic' }
+  | { kind: 'insecure' }
+  | { kind: 'invalid'; reason: string };
 
 /**
  * Classifies a webhook URL. No DNS or TLD lookup (§4.1 item 4): reserved TLDs such as `.test`
@@ -18,8 +22,12 @@ export function classifyWebhookUrl(raw: string | undefined): UrlVerdict {
   } catch {
     return { kind: 'invalid', reason: `"${trimmed}" is not a valid URL` };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { kind: 'invalid', reason: `the scheme "${url.protocol.slice(0, -1)}" is not http(s)` };
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { kind: 'invalid', reason: `the scheme "${url.protocol.slice(0, -1)}" is not http(s)` };
+  const host = url.hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   const reason = unusableHost(host);
   if (reason) return { kind: 'invalid', reason };
   return url.protocol === 'http:' ? { kind: 'insecure' } : { kind: 'ok' };
@@ -27,7 +35,8 @@ export function classifyWebhookUrl(raw: string | undefined): UrlVerdict {
 
 function unusableHost(host: string): string | undefined {
   if (host === '') return 'the URL has no host';
-  if (host === 'localhost' || host.endsWith('.localhost')) return `the host "${host}" is this machine, not a public server`;
+  if (host === 'localhost' || host.endsWith('.localhost'))
+    return `the host "${host}" is this machine, not a public server`;
   const v4 = parseIPv4(host);
   if (v4) return privateIPv4(v4) ? `${host} is a private or loopback address` : undefined;
   if (host.includes(':')) return privateIPv6(host) ? `${host} is a private or loopback address` : undefined;

@@ -17,7 +17,18 @@ function limitOf(raw: unknown): number {
   if (raw === undefined) return 20;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 100) {
-    throw new HttpError(400, 'VALIDATION_ERROR', 'limit must be an integer between 1 and 100', { details: { issues: [{ location: 'query', path: ['limit'], message: 'Expected an integer between 1 and 100', code: 'invalid_value' }] } });
+    throw new HttpError(400, 'VALIDATION_ERROR', 'limit must be an integer between 1 and 100', {
+      details: {
+        issues: [
+          {
+            location: 'query',
+            path: ['limit'],
+            message: 'Expected an integer between 1 and 100',
+            code: 'invalid_value',
+          },
+        ],
+      },
+    });
   }
   return n;
 }

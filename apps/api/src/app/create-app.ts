@@ -29,7 +29,6 @@ import { createWebhookRateLimit } from '../http/webhook-rate-limit.js';
 /** The JSON body limit; larger bodies get 413 PAYLOAD_TOO_LARGE. */
 export const JSON_BODY_LIMIT = '100kb';
 
-
 /** Everything the app needs from the outside world. createApp does no I/O and reads no environment. */
 export interface AppDeps {
   config: {
@@ -114,22 +113,51 @@ export function createApp(deps: AppDeps): Express {
   //    `wrap`, no router layer). `/metrics` negotiates OpenMetrics / Prometheus text; open outside production, the
   //    internal token as a Prometheus bearer token in production unless METRICS_PUBLIC.
   if (deps.metrics) {
-    app.get('/metrics', metricsRoute(deps.metrics, { isProduction: config.isProduction, metricsPublic: config.metricsPublic ?? false, internalToken: config.internalToken, logger }));
+    app.get(
+      '/metrics',
+      metricsRoute(deps.metrics, {
+        isProduction: config.isProduction,
+        metricsPublic: config.metricsPublic ?? false,
+        internalToken: config.internalToken,
+        logger,
+      }),
+    );
   }
 
   // 6. Operational endpoints: cheap, unauthenticated, not rate limited. On the token-guarded ones (/health/detailed,
   //    /internal/*) a request without the right token spends the address's budget like any anonymous client, so
   //    token guessing is throttled, while monitoring with the token is never limited.
   const rateLimit = deps.rateLimit;
-  if (rateLimit) app.use(['/health/detailed', '/internal'], (req, res, next) => (hasInternalToken(req, config.internalToken) ? next() : rateLimit(req, res, next)));
-  app.use(healthRoutes({ db, lifecycle, versions: deps.versions, backends: deps.backends, guard: internalOnly, startedAt: deps.startedAt ?? Date.now(), cache: deps.cache }));
+  if (rateLimit)
+    app.use(['/health/detailed', '/internal'], (req, res, next) =>
+      hasInternalToken(req, config.internalToken) ? next() : rateLimit(req, res, next),
+    );
+  app.use(
+    healthRoutes({
+      db,
+      lifecycle,
+      versions: deps.versions,
+      backends: deps.backends,
+      guard: internalOnly,
+      startedAt: deps.startedAt ?? Date.now(),
+      cache: deps.cache,
+    }),
+  );
   app.use('/internal', internalOnly);
   const cache = deps.cache;
-  if (cache) app.get('/internal/cache-stats', (_req, res) => void res.set('Cache-Control', 'no-store').json(cache.stats()));
+  if (cache)
+    app.get('/internal/cache-stats', (_req, res) => void res.set('Cache-Control', 'no-store').json(cache.stats()));
   //    @org/openapi: the app's one document (`/api` canonical, `/v1/api` alias) and Swagger UI, when ENABLE_API_DOCS.
-  const subscription = deps.billing ? createSubscriptionRouter(deps.billing, { sessionCookieName: cookie.name, isProduction: config.isProduction }) : undefined;
+  const subscription = deps.billing
+    ? createSubscriptionRouter(deps.billing, { sessionCookieName: cookie.name, isProduction: config.isProduction })
+    : undefined;
   const documented = [...(deps.documentedRoutes ?? []), ...(subscription?.openapi.routes ?? [])];
-  const docs = createApiDocs({ enabled: config.enableApiDocs ?? false, sessionCookieName: cookie.name, routes: documented, version: deps.versions.app });
+  const docs = createApiDocs({
+    enabled: config.enableApiDocs ?? false,
+    sessionCookieName: cookie.name,
+    routes: documented,
+    version: deps.versions.app,
+  });
   app.use(docs.docsRouter);
 
   // 7. Webhooks, authenticated by their signature over the raw body (GHL: Ed25519, Stripe: HMAC), above the API's

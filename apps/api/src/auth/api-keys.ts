@@ -17,7 +17,12 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 /** Hashed API keys for service-to-service calls (`Authorization: Bearer ak_...`). */
 export interface ApiKeyStore {
   /** Creates a key; the plaintext is returned once and never stored. @default scopes ['analysis'] */
-  create(input: { accountId: string; locationId: string | null; name: string; scopes?: ApiKeyScope[] }): Promise<{ id: string; key: string; prefix: string }>;
+  create(input: {
+    accountId: string;
+    locationId: string | null;
+    name: string;
+    scopes?: ApiKeyScope[];
+  }): Promise<{ id: string; key: string; prefix: string }>;
   verify(key: string): Promise<Principal | undefined>;
   revoke(id: string): Promise<void>;
 }
@@ -36,7 +41,9 @@ export function createApiKeyStore(db: Queryable, serverSecret: string, options: 
   const once = singleFlight<Principal | undefined>();
   return {
     async create({ accountId, locationId, name, scopes = ['analysis'] }) {
-      const prefix = randomToken(6).replace(/[^A-Za-z0-9]/g, 'x').slice(0, 8);
+      const prefix = randomToken(6)
+        .replace(/[^A-Za-z0-9]/g, 'x')
+        .slice(0, 8);
       const body = `ak_${prefix}_${randomToken(32)}`;
       const key = `${body}_${tagOf(body)}`;
       const { rows } = await db.query<{ id: string }>(
@@ -58,7 +65,12 @@ export function createApiKeyStore(db: Queryable, serverSecret: string, options: 
       const known = await principals?.get('api-key', cacheKey);
       if (known) return known;
       return once(cacheKey, async () => {
-        const { rows } = await db.query<{ account_id: string; location_id: string | null; scopes: string[]; expires_at: Date | null }>(
+        const { rows } = await db.query<{
+          account_id: string;
+          location_id: string | null;
+          scopes: string[];
+          expires_at: Date | null;
+        }>(
           `WITH touched AS (
              UPDATE api_keys SET last_used_at = now()
               WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
@@ -72,13 +84,21 @@ export function createApiKeyStore(db: Queryable, serverSecret: string, options: 
           dead.add(cacheKey);
           return undefined;
         }
-        const principal = { kind: 'api-key', accountId: row.account_id, locationId: row.location_id, scopes: row.scopes ?? [] } satisfies Principal;
+        const principal = {
+          kind: 'api-key',
+          accountId: row.account_id,
+          locationId: row.location_id,
+          scopes: row.scopes ?? [],
+        } satisfies Principal;
         await principals?.set(principal, cacheKey, row.expires_at);
         return principal;
       });
     },
     async revoke(id) {
-      const { rows } = await db.query<{ key_hash: Buffer }>('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING key_hash', [id]);
+      const { rows } = await db.query<{ key_hash: Buffer }>(
+        'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING key_hash',
+        [id],
+      );
       for (const row of rows) {
         dead.add(row.key_hash.toString('base64url'));
         await principals?.forget('api-key', row.key_hash.toString('base64url'));

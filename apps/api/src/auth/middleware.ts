@@ -41,7 +41,12 @@ function bearer(req: Request): string | undefined {
  * Identifies the caller from `Authorization: Bearer ak_...` or the session cookie; sets `req.principal` or leaves it
  * unset. It never rejects: routes decide with `requireAuth`, and the rate limiter (once wired before it) keys by IP.
  */
-export function authenticate(deps: { sessions: SessionStore; apiKeys: ApiKeyStore; cookie: SessionCookie; failures?: CredentialFailures }): RequestHandler {
+export function authenticate(deps: {
+  sessions: SessionStore;
+  apiKeys: ApiKeyStore;
+  cookie: SessionCookie;
+  failures?: CredentialFailures;
+}): RequestHandler {
   const peek = principalResolver(deps);
   return async (req, res, next) => {
     await peek(req, res);
@@ -55,7 +60,12 @@ export function authenticate(deps: { sessions: SessionStore; apiKeys: ApiKeyStor
  * With `failures`, the client address's budget of failed lookups is decided first: an address that spent it has its
  * credentials ignored (no lookup at all) until the window ends.
  */
-export function principalResolver(deps: { sessions: SessionStore; apiKeys: ApiKeyStore; cookie: SessionCookie; failures?: CredentialFailures }): (req: Request, res: Response) => Promise<Principal | undefined> {
+export function principalResolver(deps: {
+  sessions: SessionStore;
+  apiKeys: ApiKeyStore;
+  cookie: SessionCookie;
+  failures?: CredentialFailures;
+}): (req: Request, res: Response) => Promise<Principal | undefined> {
   return async (req, res) => {
     const locals = res.locals as { principal?: Promise<Principal | undefined> };
     locals.principal ??= (async () => {
@@ -77,7 +87,11 @@ export function principalResolver(deps: { sessions: SessionStore; apiKeys: ApiKe
 export function requireScope(scope: ApiKeyScope): RequestHandler {
   return (req, _res, next) => {
     const p = req.principal;
-    next(p?.kind === 'api-key' && !p.scopes?.includes(scope) ? new HttpError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the "${scope}" scope`) : undefined);
+    next(
+      p?.kind === 'api-key' && !p.scopes?.includes(scope)
+        ? new HttpError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the "${scope}" scope`)
+        : undefined,
+    );
   };
 }
 

@@ -59,7 +59,12 @@ function create(cache: Cache): PrincipalCache {
       const hit = await cache.get<CachedPrincipal>(key).catch(() => undefined);
       if (!hit || forgotten.has(key)) return undefined;
       if (hit.expiresAt !== null && hit.expiresAt <= Date.now()) return undefined;
-      return { kind: hit.kind, accountId: hit.accountId, locationId: hit.locationId, ...(hit.scopes ? { scopes: hit.scopes } : {}) };
+      return {
+        kind: hit.kind,
+        accountId: hit.accountId,
+        locationId: hit.locationId,
+        ...(hit.scopes ? { scopes: hit.scopes } : {}),
+      };
     },
     async set(principal, hash, expiresAt) {
       const key = keyOf(principal.kind, hash);
@@ -67,9 +72,17 @@ function create(cache: Cache): PrincipalCache {
       const until = expiresAt ? expiresAt.getTime() : null;
       const ttl = Math.min(PRINCIPAL_TTL_SECONDS, until === null ? Infinity : Math.floor((until - Date.now()) / 1000));
       if (ttl < 1) return;
-      const value: CachedPrincipal = { kind: principal.kind, accountId: principal.accountId, locationId: principal.locationId, ...(principal.scopes ? { scopes: principal.scopes } : {}), expiresAt: until };
+      const value: CachedPrincipal = {
+        kind: principal.kind,
+        accountId: principal.accountId,
+        locationId: principal.locationId,
+        ...(principal.scopes ? { scopes: principal.scopes } : {}),
+        expiresAt: until,
+      };
       // Best effort: a credential that cannot be cached is looked up again next time.
-      await cache.set(key, value, { ttl, ...(principal.locationId ? { tags: [tagOf(principal.locationId)] } : {}) }).catch(() => undefined);
+      await cache
+        .set(key, value, { ttl, ...(principal.locationId ? { tags: [tagOf(principal.locationId)] } : {}) })
+        .catch(() => undefined);
     },
     forget: (kind, hash) => drop(keyOf(kind, hash)),
     async forgetLocation(locationId) {

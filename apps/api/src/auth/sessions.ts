@@ -26,7 +26,9 @@ export interface SessionCookie {
 
 export function sessionCookie(isProduction: boolean, maxAgeMs = 7 * 24 * 3_600_000): SessionCookie {
   // Browsers only accept `__Host-` cookies that are Secure, Path=/ and host-only; plain-http development cannot be Secure.
-  return isProduction ? { name: '__Host-session', secure: true, maxAgeMs } : { name: 'session', secure: false, maxAgeMs };
+  return isProduction
+    ? { name: '__Host-session', secure: true, maxAgeMs }
+    : { name: 'session', secure: false, maxAgeMs };
 }
 
 /** Server-side sessions in PostgreSQL; the cookie holds a random id signed with SESSION_SECRET. */
@@ -47,7 +49,11 @@ export const SESSION_IDLE_TIMEOUT_MS = 24 * 3_600_000;
  * revoked, expired) is remembered for a minute, so replaying it costs no query. With `cache`, a live session is
  * remembered for 30 s (src/auth/principal-cache.ts): logout forgets it in every instance sharing the cache.
  */
-export function createSessionStore(db: Queryable, secret: string, options: { idleTimeoutMs?: number; cache?: Cache } = {}): SessionStore {
+export function createSessionStore(
+  db: Queryable,
+  secret: string,
+  options: { idleTimeoutMs?: number; cache?: Cache } = {},
+): SessionStore {
   const idleMs = options.idleTimeoutMs ?? SESSION_IDLE_TIMEOUT_MS;
   const principals = options.cache ? principalCache(options.cache) : undefined;
   const dead = new NegativeCache();
@@ -55,12 +61,10 @@ export function createSessionStore(db: Queryable, secret: string, options: { idl
   return {
     async create(accountId, locationId, ttlMs) {
       const token = randomToken();
-      await db.query('INSERT INTO sessions (id_hash, account_id, location_id, expires_at) VALUES ($1, $2, $3, now() + $4 * interval \'1 millisecond\')', [
-        sha256(token),
-        accountId,
-        locationId,
-        ttlMs,
-      ]);
+      await db.query(
+        "INSERT INTO sessions (id_hash, account_id, location_id, expires_at) VALUES ($1, $2, $3, now() + $4 * interval '1 millisecond')",
+        [sha256(token), accountId, locationId, ttlMs],
+      );
       return sign(token, secret);
     },
     async verify(cookieValue) {
@@ -88,7 +92,12 @@ export function createSessionStore(db: Queryable, secret: string, options: { idl
           dead.add(cacheKey);
           return undefined;
         }
-        const principal = { kind: 'session', accountId: row.account_id, locationId: row.location_id, sessionToken: token } satisfies Principal;
+        const principal = {
+          kind: 'session',
+          accountId: row.account_id,
+          locationId: row.location_id,
+          sessionToken: token,
+        } satisfies Principal;
         await principals?.set(principal, cacheKey, row.expires_at);
         return principal;
       });
@@ -104,11 +113,20 @@ export function createSessionStore(db: Queryable, secret: string, options: { idl
 
 /** Deletes sessions past their absolute expiry or their idle timeout; returns how many. */
 export async function sweepSessions(db: Queryable, idleTimeoutMs = SESSION_IDLE_TIMEOUT_MS): Promise<number> {
-  const { rowCount } = await db.query("DELETE FROM sessions WHERE expires_at <= now() OR last_seen_at <= now() - $1 * interval '1 millisecond'", [idleTimeoutMs]);
+  const { rowCount } = await db.query(
+    "DELETE FROM sessions WHERE expires_at <= now() OR last_seen_at <= now() - $1 * interval '1 millisecond'",
+    [idleTimeoutMs],
+  );
   return rowCount ?? 0;
 }
 
 /** Sets the session cookie: HttpOnly, SameSite=Lax, Path=/, Secure (and `__Host-`) in production. */
 export function setSessionCookie(res: Response, cookie: SessionCookie, signedValue: string): void {
-  res.cookie(cookie.name, signedValue, { httpOnly: true, secure: cookie.secure, sameSite: 'lax', path: '/', maxAge: cookie.maxAgeMs });
+  res.cookie(cookie.name, signedValue, {
+    httpOnly: true,
+    secure: cookie.secure,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: cookie.maxAgeMs,
+  });
 }

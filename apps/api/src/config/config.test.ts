@@ -35,8 +35,16 @@ describe('loadConfig', () => {
 
   it('SESSION_SWEEP_INTERVAL_MS (default 1 h) and JOB_EVENTS_MAX_LIFETIME_MS (default 10 min) are validated intervals', () => {
     expect(loadConfig({})).toMatchObject({ sessionSweepIntervalMs: 3_600_000, jobEventsMaxLifetimeMs: 600_000 });
-    expect(loadConfig({ SESSION_SWEEP_INTERVAL_MS: '500', JOB_EVENTS_MAX_LIFETIME_MS: '2000' })).toMatchObject({ sessionSweepIntervalMs: 500, jobEventsMaxLifetimeMs: 2_000 });
-    for (const [name, value] of [['SESSION_SWEEP_INTERVAL_MS', '0'], ['SESSION_SWEEP_INTERVAL_MS', 'hourly'], ['JOB_EVENTS_MAX_LIFETIME_MS', '10'], ['JOB_EVENTS_MAX_LIFETIME_MS', '1.5']] as [string, string][]) {
+    expect(loadConfig({ SESSION_SWEEP_INTERVAL_MS: '500', JOB_EVENTS_MAX_LIFETIME_MS: '2000' })).toMatchObject({
+      sessionSweepIntervalMs: 500,
+      jobEventsMaxLifetimeMs: 2_000,
+    });
+    for (const [name, value] of [
+      ['SESSION_SWEEP_INTERVAL_MS', '0'],
+      ['SESSION_SWEEP_INTERVAL_MS', 'hourly'],
+      ['JOB_EVENTS_MAX_LIFETIME_MS', '10'],
+      ['JOB_EVENTS_MAX_LIFETIME_MS', '1.5'],
+    ] as [string, string][]) {
       expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(name));
     }
   });
@@ -92,11 +100,16 @@ describe('loadConfig', () => {
     expect(loadConfig({}).audit).toBeUndefined();
     expect(loadConfig({}).workerPort).toBe(9464);
     expect(loadConfig({ AUDIT_CRON: '0 3 * * *' }).audit).toEqual({ cron: '0 3 * * *', timeZone: 'UTC' });
-    expect(loadConfig({ AUDIT_CRON: '*/30 * * * * *', AUDIT_TIMEZONE: 'Europe/Berlin' }).audit).toEqual({ cron: '*/30 * * * * *', timeZone: 'Europe/Berlin' });
+    expect(loadConfig({ AUDIT_CRON: '*/30 * * * * *', AUDIT_TIMEZONE: 'Europe/Berlin' }).audit).toEqual({
+      cron: '*/30 * * * * *',
+      timeZone: 'Europe/Berlin',
+    });
   });
 
   it('decodes base64 and hex encryption keys', () => {
-    expect(loadConfig({ ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).encryption.key).toEqual(Buffer.alloc(32, 7));
+    expect(loadConfig({ ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).encryption.key).toEqual(
+      Buffer.alloc(32, 7),
+    );
     expect(loadConfig({ ENCRYPTION_KEY: '07'.repeat(32) }).encryption.key).toEqual(Buffer.alloc(32, 7));
   });
 });

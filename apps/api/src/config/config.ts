@@ -22,9 +22,18 @@ export class ConfigError extends Error {
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const optionalUrl = (protocols: RegExp) => z.preprocess(emptyToUndefined, z.url({ protocol: protocols }).optional());
-const int = (min: number, max: number, fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+const int = (min: number, max: number, fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
 const bool = (fallback: boolean | undefined) =>
-  z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional()).transform((v) => v ?? fallback);
+  z
+    .preprocess(
+      emptyToUndefined,
+      z
+        .enum(['true', 'false', '1', '0'])
+        .transform((v) => v === 'true' || v === '1')
+        .optional(),
+    )
+    .transform((v) => v ?? fallback);
 
 /** Variables without which production must not start (outside production, embedded defaults apply). */
 export const REQUIRED_IN_PRODUCTION = [
@@ -54,23 +63,60 @@ const envSchema = z.object({
   // Analyses run on worker threads, off the HTTP event loop; one that runs longer than the budget fails (422).
   ANALYSIS_THREADS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(64).optional()),
   ANALYSIS_TIME_BUDGET_MS: int(1, 600_000, 2_000),
-  QUEUE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[\w:.-]{1,64}$/).default('bull')),
+  QUEUE_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[\w:.-]{1,64}$/)
+      .default('bull'),
+  ),
   // Scheduled audits: every connected location's workflows whose version changed are analysed on this cron (5 or 6
   // fields, e.g. "0 3 * * *" nightly at 03:00); unset: no scheduled audits.
-  AUDIT_CRON: z.preprocess(emptyToUndefined, z.string().refine((v) => isCronPattern(v), 'expected a cron pattern of 5 or 6 fields, e.g. "0 3 * * *"').optional()),
-  AUDIT_TIMEZONE: z.preprocess(emptyToUndefined, z.string().refine((v) => isTimeZone(v), 'expected an IANA time zone, e.g. "Europe/Berlin"').default('UTC')),
+  AUDIT_CRON: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine((v) => isCronPattern(v), 'expected a cron pattern of 5 or 6 fields, e.g. "0 3 * * *"')
+      .optional(),
+  ),
+  AUDIT_TIMEZONE: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine((v) => isTimeZone(v), 'expected an IANA time zone, e.g. "Europe/Berlin"')
+      .default('UTC'),
+  ),
   FRONTEND_URL: optionalUrl(/^https?$/),
   GHL_CLIENT_ID: optionalString,
   GHL_CLIENT_SECRET: optionalString,
-  GHL_API_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://services.leadconnectorhq.com')),
+  GHL_API_BASE_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ protocol: /^https?$/ }).default('https://services.leadconnectorhq.com'),
+  ),
   // GHL install flow, webhooks and the (unofficial) builder backend.
-  GHL_AUTHORIZE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://marketplace.gohighlevel.com/v2/oauth/chooselocation')),
+  GHL_AUTHORIZE_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ protocol: /^https?$/ }).default('https://marketplace.gohighlevel.com/v2/oauth/chooselocation'),
+  ),
   GHL_REDIRECT_URI: optionalUrl(/^https?$/),
-  GHL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyToUndefined, z.string().refine((v) => isEd25519PublicKey(v), 'expected an Ed25519 public key (PEM or base64 SPKI)').optional()),
+  GHL_WEBHOOK_PUBLIC_KEY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine((v) => isEd25519PublicKey(v), 'expected an Ed25519 public key (PEM or base64 SPKI)')
+      .optional(),
+  ),
   GHL_BUILDER_BASE_URL: optionalUrl(/^https?$/),
   ENCRYPTION_PREVIOUS_KEYS: z.preprocess(
     emptyToUndefined,
-    z.string().regex(/^[A-Za-z0-9_-]{1,32}:[^,]+(,[A-Za-z0-9_-]{1,32}:[^,]+)*$/, 'expected id:key pairs separated by commas').refine((v) => v.split(',').every((p) => decodeKey(p.slice(p.indexOf(':') + 1)) !== undefined), 'every key must be 32 bytes (hex or base64)').optional(),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}:[^,]+(,[A-Za-z0-9_-]{1,32}:[^,]+)*$/, 'expected id:key pairs separated by commas')
+      .refine(
+        (v) => v.split(',').every((p) => decodeKey(p.slice(p.indexOf(':') + 1)) !== undefined),
+        'every key must be 32 bytes (hex or base64)',
+      )
+      .optional(),
   ),
   ENCRYPTION_KEY: z.preprocess(
     emptyToUndefined,
@@ -79,11 +125,20 @@ const envSchema = z.object({
       .refine((v) => decodeKey(v) !== undefined, 'expected 32 bytes as 64 hex characters or base64')
       .optional(),
   ),
-  ENCRYPTION_KEY_ID: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('1')),
+  ENCRYPTION_KEY_ID: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/)
+      .default('1'),
+  ),
   SESSION_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'expected at least 32 characters').optional()),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
-  STRIPE_API_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://api.stripe.com')),
+  STRIPE_API_BASE_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ protocol: /^https?$/ }).default('https://api.stripe.com'),
+  ),
   STRIPE_WEBHOOK_SECRET_PREVIOUS: optionalString,
   STRIPE_PRICE_PRO: optionalString,
   STRIPE_PRICE_ENTERPRISE: optionalString,
@@ -115,7 +170,10 @@ const envSchema = z.object({
   DB_CONNECTION_TIMEOUT_MS: int(50, 60_000, 2_000),
   DB_STATEMENT_TIMEOUT_MS: int(10, 3_600_000, 5_000),
   DEMO_MODE: bool(false),
-  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
 });
 
 function isCronPattern(value: string): boolean {
@@ -202,7 +260,8 @@ export interface LoadConfigOptions {
 
 function previousKeys(value: string | undefined): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
-  for (const pair of value?.split(',') ?? []) out[pair.slice(0, pair.indexOf(':'))] = decodeKey(pair.slice(pair.indexOf(':') + 1))!;
+  for (const pair of value?.split(',') ?? [])
+    out[pair.slice(0, pair.indexOf(':'))] = decodeKey(pair.slice(pair.indexOf(':') + 1))!;
   return out;
 }
 
@@ -280,27 +339,37 @@ export interface Config {
  */
 export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
-  const invalid = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')} (${issue.message})`);
-  const nodeEnv: NodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const invalid = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')} (${issue.message})`);
+  const nodeEnv: NodeEnv =
+    env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const isSet = (name: string) => emptyToUndefined(env[name]) !== undefined;
-  const host = (emptyToUndefined(env.HOST) as string | undefined) ?? (nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1');
+  const host =
+    (emptyToUndefined(env.HOST) as string | undefined) ?? (nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1');
   const live = liveCredentials(env);
   // Built-in defaults fail closed: only a development or test server that only this machine can reach, and that
   // holds no credential of a real deployment, may run on them.
   const defaultsAllowed = nodeEnv !== 'production' && isLoopbackHost(host) && live.length === 0;
-  const required: readonly string[] = defaultsAllowed ? [] : nodeEnv === 'production' ? REQUIRED_IN_PRODUCTION : [...DEVELOPMENT_SECRET_NAMES, 'FRONTEND_URL'];
+  const required: readonly string[] = defaultsAllowed
+    ? []
+    : nodeEnv === 'production'
+      ? REQUIRED_IN_PRODUCTION
+      : [...DEVELOPMENT_SECRET_NAMES, 'FRONTEND_URL'];
   const missing = required.filter((name) => !isSet(name));
   if (nodeEnv === 'production') {
     for (const name of UPSTREAM_URLS) {
       const value = emptyToUndefined(env[name]);
-      if (typeof value === 'string' && !value.startsWith('https://')) invalid.push(`${name} (must be an https URL when NODE_ENV=production)`);
+      if (typeof value === 'string' && !value.startsWith('https://'))
+        invalid.push(`${name} (must be an https URL when NODE_ENV=production)`);
     }
   }
   const demoRequested = parsed.success ? parsed.data.DEMO_MODE : false;
   if (demoRequested) {
     if (nodeEnv === 'production') invalid.push('DEMO_MODE (refused when NODE_ENV=production)');
     else if (!isLoopbackHost(host)) invalid.push(`DEMO_MODE (needs a loopback HOST, got ${host})`);
-    else if (isSet('GHL_CLIENT_ID')) invalid.push('DEMO_MODE (refused with GHL_CLIENT_ID set: demo mode runs the fake GHL)');
+    else if (isSet('GHL_CLIENT_ID'))
+      invalid.push('DEMO_MODE (refused with GHL_CLIENT_ID set: demo mode runs the fake GHL)');
   }
   if (!parsed.success || missing.length > 0 || invalid.length > 0) {
     const parts: string[] = [];
@@ -351,7 +420,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     demoMode: e.DEMO_MODE === true,
     stripe: (() => {
       const webhookSecret = pick('STRIPE_WEBHOOK_SECRET');
-      const webhookSecrets = [...webhookSecret.split(','), ...(e.STRIPE_WEBHOOK_SECRET_PREVIOUS ?? '').split(',')].map((v) => v.trim()).filter(Boolean);
+      const webhookSecrets = [...webhookSecret.split(','), ...(e.STRIPE_WEBHOOK_SECRET_PREVIOUS ?? '').split(',')]
+        .map((v) => v.trim())
+        .filter(Boolean);
       return {
         secretKey: pick('STRIPE_SECRET_KEY'),
         apiBaseUrl: e.STRIPE_API_BASE_URL,
@@ -361,7 +432,11 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
         retentionPurgeIntervalMs: e.RETENTION_PURGE_INTERVAL_MS,
       };
     })(),
-    encryption: { key: decodeKey(pick('ENCRYPTION_KEY'))!, keyId: e.ENCRYPTION_KEY_ID, previousKeys: previousKeys(e.ENCRYPTION_PREVIOUS_KEYS) },
+    encryption: {
+      key: decodeKey(pick('ENCRYPTION_KEY'))!,
+      keyId: e.ENCRYPTION_KEY_ID,
+      previousKeys: previousKeys(e.ENCRYPTION_PREVIOUS_KEYS),
+    },
     sessionSecret: pick('SESSION_SECRET'),
     sessionSweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
     jobEventsMaxLifetimeMs: e.JOB_EVENTS_MAX_LIFETIME_MS,

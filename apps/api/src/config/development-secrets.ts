@@ -3,7 +3,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The secrets a development or test server on loopback generates for itself when they are not set. */
-export const DEVELOPMENT_SECRET_NAMES = ['ENCRYPTION_KEY', 'SESSION_SECRET', 'INTERNAL_TOKEN', 'STRIPE_WEBHOOK_SECRET', 'GHL_CLIENT_SECRET'] as const;
+export const DEVELOPMENT_SECRET_NAMES = [
+  'ENCRYPTION_KEY',
+  'SESSION_SECRET',
+  'INTERNAL_TOKEN',
+  'STRIPE_WEBHOOK_SECRET',
+  'GHL_CLIENT_SECRET',
+] as const;
 export type DevelopmentSecrets = Record<(typeof DEVELOPMENT_SECRET_NAMES)[number], string>;
 
 /** Fresh random values for every development secret (never a constant of the repository). */
@@ -29,7 +35,8 @@ export function developmentSecretsIn(dataDir: string): DevelopmentSecrets {
   const file = join(dataDir, DEVELOPMENT_SECRETS_FILE);
   try {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevelopmentSecrets>;
-    if (DEVELOPMENT_SECRET_NAMES.every((name) => typeof stored[name] === 'string' && stored[name] !== '')) return stored as DevelopmentSecrets;
+    if (DEVELOPMENT_SECRET_NAMES.every((name) => typeof stored[name] === 'string' && stored[name] !== ''))
+      return stored as DevelopmentSecrets;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }

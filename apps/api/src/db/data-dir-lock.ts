@@ -9,7 +9,9 @@ export class DataDirLockedError extends Error {
     readonly dataDir: string,
     readonly pid: number,
   ) {
-    super(`The data folder ${dataDir} is in use by process ${pid}; PGlite cannot be shared between processes (set DATA_DIR or DATABASE_URL)`);
+    super(
+      `The data folder ${dataDir} is in use by process ${pid}; PGlite cannot be shared between processes (set DATA_DIR or DATABASE_URL)`,
+    );
   }
 }
 
@@ -38,7 +40,8 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) throw new DataDirLockedError(dataDir, owner);
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))
+        throw new DataDirLockedError(dataDir, owner);
       rmSync(file, { force: true });
     }
   }

@@ -67,7 +67,10 @@ export function createDatabase(options: DatabaseOptions): Database {
   // Without a listener, an idle client killed by the server (57P01 on restart or pg_terminate_backend) crashes the
   // process with an unhandled 'error' event; the pool already discards the client, so logging is all that is left.
   pool.on('error', (error) => {
-    logger.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, 'idle database connection lost');
+    logger.warn(
+      { err: { message: error.message, code: (error as { code?: string }).code } },
+      'idle database connection lost',
+    );
   });
 
   const observe = (started: number, error?: unknown) => {
@@ -83,7 +86,11 @@ export function createDatabase(options: DatabaseOptions): Database {
     }
   };
 
-  const run = async <R extends pg.QueryResultRow>(text: string, values: unknown[] | undefined, retryOnConnectionError: boolean): Promise<pg.QueryResult<R>> => {
+  const run = async <R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[] | undefined,
+    retryOnConnectionError: boolean,
+  ): Promise<pg.QueryResult<R>> => {
     const started = performance.now();
     try {
       admit();

@@ -19,11 +19,19 @@ export interface EmbeddedPostgres {
  * a transaction on its connection), advisory locks and session settings are shared, and `statement_timeout`
  * is not enforced. Good for a laptop, not for production.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; maxConnections?: number }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  maxConnections?: number;
+}): Promise<EmbeddedPostgres> {
   const dataDir = resolve(options.dataDir, 'pglite');
   mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: options.maxConnections ?? 16 });
+  const server = new PGLiteSocketServer({
+    db,
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: options.maxConnections ?? 16,
+  });
   try {
     await server.start();
   } catch (error) {

@@ -20,7 +20,11 @@ describe('classifyDatabaseError', () => {
   });
 
   it("maps pg's own connection messages (no code) to DATABASE_UNAVAILABLE", () => {
-    for (const message of ['timeout exceeded when trying to connect', 'Connection terminated unexpectedly', 'Client has encountered a connection error and is not queryable']) {
+    for (const message of [
+      'timeout exceeded when trying to connect',
+      'Connection terminated unexpectedly',
+      'Client has encountered a connection error and is not queryable',
+    ]) {
       expect(isConnectionError(new Error(message))).toBe(true);
       expect((classifyDatabaseError(new Error(message)) as DatabaseUnavailableError).code).toBe('DATABASE_UNAVAILABLE');
     }
@@ -28,7 +32,9 @@ describe('classifyDatabaseError', () => {
 
   it('maps a database closed to new connections (55000 on connect) to DATABASE_UNAVAILABLE, other 55000s pass through', () => {
     expect(isConnectionError(withCode('55000', 'database "app" is not currently accepting connections'))).toBe(true);
-    expect(isConnectionError(withCode('55000', 'currval of sequence "s" is not yet defined in this session'))).toBe(false);
+    expect(isConnectionError(withCode('55000', 'currval of sequence "s" is not yet defined in this session'))).toBe(
+      false,
+    );
   });
 
   it('passes query errors through untouched (they are bugs, not outages)', () => {

@@ -4,7 +4,9 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 
 /** apps/api/migrations, found from src/db (tsx) and from dist (built) alike. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../migrations' : '../../migrations', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/') ? '../migrations' : '../../migrations', import.meta.url),
+);
 export const MIGRATIONS_TABLE = 'pgmigrations';
 
 /** Options of `migrate`. */

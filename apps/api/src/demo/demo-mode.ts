@@ -44,7 +44,12 @@ export async function startDemoGhl(fixturesDir: string = demoWorkflowsDir()): Pr
 }
 
 /** Seeds the demo account and location and stores a token pair issued by the fake (idempotent across restarts). */
-export async function seedDemo(options: { db: Database; tokens: TokenStore; fake: FakeGhl; name?: string }): Promise<DemoLocation> {
+export async function seedDemo(options: {
+  db: Database;
+  tokens: TokenStore;
+  fake: FakeGhl;
+  name?: string;
+}): Promise<DemoLocation> {
   const name = options.name ?? 'Brightside Family Dental (demo)';
   const grant = options.fake.grant(DEMO_LOCATION_ID);
   const accountId = await options.db.transaction(async (q) => {

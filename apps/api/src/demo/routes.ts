@@ -8,7 +8,12 @@ import { ROUTER_OPTIONS } from '../http/routing.js';
  * `POST /auth/demo/login`: a session for the demo location, so a newcomer can call every route at once. Exists only in
  * demo mode (development without GHL credentials); anywhere else, including production, it answers 404.
  */
-export function createDemoRouter(options: { demo: () => DemoLocation | undefined; isProduction: boolean; sessions: SessionStore; cookie: SessionCookie }): Router {
+export function createDemoRouter(options: {
+  demo: () => DemoLocation | undefined;
+  isProduction: boolean;
+  sessions: SessionStore;
+  cookie: SessionCookie;
+}): Router {
   const router = Router(ROUTER_OPTIONS);
   router.post('/auth/demo/login', async (req, res) => {
     const demo = options.demo();

@@ -150,7 +150,11 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
       } catch (error) {
         if (!(error instanceof RateLimitWaitTooLong)) throw error;
         // Paused past what a request may wait (GHL's daily limit, a long interval): fail fast, send nothing.
-        throw new GhlError('GHL_RATE_LIMITED', `GHL request budget of this location is paused on ${endpoint}`, { cause: error, endpoint, retryAfterMs: error.waitMs });
+        throw new GhlError('GHL_RATE_LIMITED', `GHL request budget of this location is paused on ${endpoint}`, {
+          cause: error,
+          endpoint,
+          retryAfterMs: error.waitMs,
+        });
       }
       const started = performance.now();
       const timeout = AbortSignal.timeout(timeoutMs);
@@ -182,7 +186,11 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
           try {
             return JSON.parse(text) as T;
           } catch (error) {
-            throw new GhlError('GHL_INVALID_RESPONSE', `GHL answered ${endpoint} with a body that is not JSON`, { cause: error, status, endpoint });
+            throw new GhlError('GHL_INVALID_RESPONSE', `GHL answered ${endpoint} with a body that is not JSON`, {
+              cause: error,
+              status,
+              endpoint,
+            });
           }
         }
         if (status === 429) {
@@ -192,14 +200,25 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
             const tomorrow = new Date();
             tomorrow.setUTCHours(24, 0, 0, 0);
             limiter.pauseUntil(locationId, tomorrow.getTime());
-            failure = new GhlError('GHL_DAILY_LIMIT', 'GHL daily request limit reached for this location', { status, endpoint, retryAfterMs: tomorrow.getTime() - Date.now() });
+            failure = new GhlError('GHL_DAILY_LIMIT', 'GHL daily request limit reached for this location', {
+              status,
+              endpoint,
+              retryAfterMs: tomorrow.getTime() - Date.now(),
+            });
           } else {
             const wait = retryAfterMs(res.headers) ?? 10_000;
             limiter.pauseUntil(locationId, Date.now() + wait);
-            failure = new GhlError('GHL_RATE_LIMITED', `GHL rate limit reached on ${endpoint}`, { status, endpoint, retryAfterMs: wait });
+            failure = new GhlError('GHL_RATE_LIMITED', `GHL rate limit reached on ${endpoint}`, {
+              status,
+              endpoint,
+              retryAfterMs: wait,
+            });
           }
         } else if (status === 401) {
-          failure = new GhlError('GHL_UNAUTHORIZED', `GHL refused the access token on ${endpoint}`, { status, endpoint });
+          failure = new GhlError('GHL_UNAUTHORIZED', `GHL refused the access token on ${endpoint}`, {
+            status,
+            endpoint,
+          });
         } else {
           failure = new GhlError('GHL_HTTP_ERROR', `GHL answered ${status} on ${endpoint}`, { status, endpoint });
         }
@@ -210,7 +229,10 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
         }
         if (req.signal?.aborted) throw req.signal.reason;
         failure = timeout.aborted
-          ? new GhlError('GHL_TIMEOUT', `GHL did not answer ${endpoint} within ${timeoutMs} ms`, { cause: error, endpoint })
+          ? new GhlError('GHL_TIMEOUT', `GHL did not answer ${endpoint} within ${timeoutMs} ms`, {
+              cause: error,
+              endpoint,
+            })
           : new GhlError('GHL_NETWORK', `GHL could not be reached for ${endpoint}`, { cause: error, endpoint });
       }
       observe({ endpoint, durationMs: performance.now() - started, statusCode: status, error: failure.code });
@@ -227,23 +249,34 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
         // The limiter now holds every request of this location until the interval has passed, this one included.
         continue;
       }
-      const retryable = idempotent && (failure.code === 'GHL_NETWORK' || (failure.code === 'GHL_HTTP_ERROR' && (failure.status ?? 0) >= 500));
+      const retryable =
+        idempotent &&
+        (failure.code === 'GHL_NETWORK' || (failure.code === 'GHL_HTTP_ERROR' && (failure.status ?? 0) >= 500));
       if (!retryable) throw failure;
       await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)), req.signal);
     }
   }
 
-  const list = async <K extends string>(locationId: string, key: K, path: string, endpoint: string, query?: Record<string, string>) => {
+  const list = async <K extends string>(
+    locationId: string,
+    key: K,
+    path: string,
+    endpoint: string,
+    query?: Record<string, string>,
+  ) => {
     const body = await request<Record<K, unknown[]>>(locationId, { path, endpoint, query });
     const items = body?.[key];
-    if (!Array.isArray(items)) throw new GhlError('GHL_INVALID_RESPONSE', `GHL answered ${endpoint} without a "${key}" list`, { endpoint });
+    if (!Array.isArray(items))
+      throw new GhlError('GHL_INVALID_RESPONSE', `GHL answered ${endpoint} without a "${key}" list`, { endpoint });
     return items;
   };
 
   return {
     request,
     async listWorkflows(locationId) {
-      return (await list(locationId, 'workflows', '/workflows/', 'GET /workflows/', { locationId })) as GhlWorkflowSummary[];
+      return (await list(locationId, 'workflows', '/workflows/', 'GET /workflows/', {
+        locationId,
+      })) as GhlWorkflowSummary[];
     },
     async inventory(locationId) {
       const id = encodeURIComponent(locationId);

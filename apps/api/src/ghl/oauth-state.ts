@@ -14,12 +14,18 @@ export function createOAuthStateStore(db: Queryable, ttlMs = 10 * 60_000): OAuth
       const state = randomToken(24);
       // Expired states are swept on the way, so the table stays small without a job.
       await db.query("DELETE FROM ghl_oauth_states WHERE expires_at < now() - interval '1 hour'");
-      await db.query("INSERT INTO ghl_oauth_states (state_hash, expires_at) VALUES ($1, now() + $2 * interval '1 millisecond')", [sha256(state), ttlMs]);
+      await db.query(
+        "INSERT INTO ghl_oauth_states (state_hash, expires_at) VALUES ($1, now() + $2 * interval '1 millisecond')",
+        [sha256(state), ttlMs],
+      );
       return state;
     },
     async consume(state) {
       if (!/^[A-Za-z0-9_-]{16,128}$/.test(state)) return false;
-      const { rows } = await db.query('DELETE FROM ghl_oauth_states WHERE state_hash = $1 RETURNING expires_at > now() AS valid', [sha256(state)]);
+      const { rows } = await db.query(
+        'DELETE FROM ghl_oauth_states WHERE state_hash = $1 RETURNING expires_at > now() AS valid',
+        [sha256(state)],
+      );
       return rows[0]?.valid === true;
     },
   };

@@ -45,37 +45,57 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
       res = await doFetch(url, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body: new URLSearchParams({ client_id: options.clientId, client_secret: options.clientSecret, user_type: 'Location', ...form }).toString(),
+        body: new URLSearchParams({
+          client_id: options.clientId,
+          client_secret: options.clientSecret,
+          user_type: 'Location',
+          ...form,
+        }).toString(),
         signal: AbortSignal.timeout(timeoutMs),
       });
       text = await res.text();
     } catch (error) {
-      throw new GhlError('GHL_OAUTH_FAILED', `the GHL token endpoint could not be reached (${what})`, { cause: error, endpoint: 'POST /oauth/token' });
+      throw new GhlError('GHL_OAUTH_FAILED', `the GHL token endpoint could not be reached (${what})`, {
+        cause: error,
+        endpoint: 'POST /oauth/token',
+      });
     }
     if (!res.ok) {
       // 400/401 on refresh means the refresh token is dead (used, revoked, uninstalled): the location must reconnect.
-      const code = what === 'refresh' && (res.status === 400 || res.status === 401) ? 'GHL_REFRESH_REJECTED' : 'GHL_OAUTH_FAILED';
+      const code =
+        what === 'refresh' && (res.status === 400 || res.status === 401) ? 'GHL_REFRESH_REJECTED' : 'GHL_OAUTH_FAILED';
       let reason = '';
       try {
         reason = String((JSON.parse(text) as { error?: unknown }).error ?? '');
       } catch {
         // The body is not JSON; the status says enough.
       }
-      throw new GhlError(code, `the GHL token endpoint answered ${res.status}${/^[a-z_]{1,40}$/.test(reason) ? ` (${reason})` : ''} on ${what}`, { status: res.status, endpoint: 'POST /oauth/token' });
+      throw new GhlError(
+        code,
+        `the GHL token endpoint answered ${res.status}${/^[a-z_]{1,40}$/.test(reason) ? ` (${reason})` : ''} on ${what}`,
+        { status: res.status, endpoint: 'POST /oauth/token' },
+      );
     }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch (error) {
-      throw new GhlError('GHL_INVALID_RESPONSE', 'the GHL token endpoint answered with a body that is not JSON', { cause: error, endpoint: 'POST /oauth/token' });
+      throw new GhlError('GHL_INVALID_RESPONSE', 'the GHL token endpoint answered with a body that is not JSON', {
+        cause: error,
+        endpoint: 'POST /oauth/token',
+      });
     }
     const parsed = tokenResponseSchema.safeParse(body);
-    if (!parsed.success) throw new GhlError('GHL_INVALID_RESPONSE', 'the GHL token endpoint answered without a token pair', { endpoint: 'POST /oauth/token' });
+    if (!parsed.success)
+      throw new GhlError('GHL_INVALID_RESPONSE', 'the GHL token endpoint answered without a token pair', {
+        endpoint: 'POST /oauth/token',
+      });
     return parsed.data;
   }
 
   return {
-    exchangeCode: (code, redirectUri) => post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }, 'exchange'),
+    exchangeCode: (code, redirectUri) =>
+      post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }, 'exchange'),
     refresh: (refreshToken) => post({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'refresh'),
   };
 }

@@ -57,7 +57,8 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
   const guardMs = options.guardMs ?? 250;
   const now = options.now ?? Date.now;
   if (!Number.isInteger(max) || max < 1) throw new RangeError('max must be a positive integer');
-  if (!Number.isFinite(options.intervalMs ?? 10_000) || (options.intervalMs ?? 10_000) <= 0) throw new RangeError('intervalMs must be positive');
+  if (!Number.isFinite(options.intervalMs ?? 10_000) || (options.intervalMs ?? 10_000) <= 0)
+    throw new RangeError('intervalMs must be positive');
   if (!Number.isFinite(guardMs) || guardMs < 0) throw new RangeError('guardMs must be >= 0');
   const intervalMs = (options.intervalMs ?? 10_000) + guardMs;
   const logs = new Map<string, number[]>();

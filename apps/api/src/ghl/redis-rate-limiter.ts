@@ -44,7 +44,8 @@ export function createRedisGhlRateLimiter(options: RedisGhlRateLimiterOptions): 
   const guardMs = options.guardMs ?? 250;
   const prefix = options.prefix ?? 'ghl:rl:';
   if (!Number.isInteger(max) || max < 1) throw new RangeError('max must be a positive integer');
-  if (!Number.isInteger(options.intervalMs ?? 10_000) || (options.intervalMs ?? 10_000) <= 0) throw new RangeError('intervalMs must be a positive integer');
+  if (!Number.isInteger(options.intervalMs ?? 10_000) || (options.intervalMs ?? 10_000) <= 0)
+    throw new RangeError('intervalMs must be a positive integer');
   if (!Number.isInteger(guardMs) || guardMs < 0) throw new RangeError('guardMs must be an integer >= 0');
   const intervalMs = (options.intervalMs ?? 10_000) + guardMs;
   const { redis } = options;

@@ -23,7 +23,9 @@ describe('token cipher (AES-256-GCM with key ids)', () => {
     for (const index of [0, 1, 13, 1 + 12 + 16]) {
       const data = Buffer.from(sealed.data);
       data[index] = data[index]! ^ 0x01;
-      expect(() => c.open({ keyId: 'k1', data }, 'loc-a:access')).toThrow(expect.objectContaining({ code: 'TOKEN_DECRYPT_FAILED' }));
+      expect(() => c.open({ keyId: 'k1', data }, 'loc-a:access')).toThrow(
+        expect.objectContaining({ code: 'TOKEN_DECRYPT_FAILED' }),
+      );
     }
     expect(() => c.open(sealed, 'loc-b:access')).toThrow(expect.objectContaining({ code: 'TOKEN_DECRYPT_FAILED' }));
   });
@@ -31,7 +33,9 @@ describe('token cipher (AES-256-GCM with key ids)', () => {
   it('enforces 16-byte tags: a truncated envelope (shorter tag) is refused', () => {
     const c = createTokenCipher({ keys: { k1 }, currentKeyId: 'k1' });
     const sealed = c.seal('', 'x');
-    expect(() => c.open({ keyId: 'k1', data: sealed.data.subarray(0, sealed.data.length - 4) }, 'x')).toThrow(expect.objectContaining({ code: 'TOKEN_DECRYPT_FAILED' }));
+    expect(() => c.open({ keyId: 'k1', data: sealed.data.subarray(0, sealed.data.length - 4) }, 'x')).toThrow(
+      expect.objectContaining({ code: 'TOKEN_DECRYPT_FAILED' }),
+    );
   });
 
   it('rotates: encrypts with the current key, decrypts older values with their key id, refuses unknown ids', () => {
@@ -44,13 +48,23 @@ describe('token cipher (AES-256-GCM with key ids)', () => {
     const retired = createTokenCipher({ keys: { k2 }, currentKeyId: 'k2' });
     expect(() => retired.open(old, 'aad')).toThrow(expect.objectContaining({ code: 'TOKEN_UNKNOWN_KEY' }));
     // A value labelled with the wrong key id fails authentication rather than decrypting to garbage.
-    expect(() => rotated.open({ keyId: 'k1', data: fresh.data }, 'aad')).toThrow(expect.objectContaining({ code: 'TOKEN_DECRYPT_FAILED' }));
+    expect(() => rotated.open({ keyId: 'k1', data: fresh.data }, 'aad')).toThrow(
+      expect.objectContaining({ code: 'TOKEN_DECRYPT_FAILED' }),
+    );
   });
 
   it('refuses bad options', () => {
-    expect(() => createTokenCipher({ keys: { k1: randomBytes(16) }, currentKeyId: 'k1' })).toThrow(expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }));
-    expect(() => createTokenCipher({ keys: { k1 }, currentKeyId: 'k9' })).toThrow(expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }));
-    expect(() => parsePreviousKeys('nokey', () => undefined)).toThrow(expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }));
-    expect(Object.keys(parsePreviousKeys(`old:${k1.toString('hex')}`, (raw) => Buffer.from(raw, 'hex')))).toEqual(['old']);
+    expect(() => createTokenCipher({ keys: { k1: randomBytes(16) }, currentKeyId: 'k1' })).toThrow(
+      expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }),
+    );
+    expect(() => createTokenCipher({ keys: { k1 }, currentKeyId: 'k9' })).toThrow(
+      expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }),
+    );
+    expect(() => parsePreviousKeys('nokey', () => undefined)).toThrow(
+      expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }),
+    );
+    expect(Object.keys(parsePreviousKeys(`old:${k1.toString('hex')}`, (raw) => Buffer.from(raw, 'hex')))).toEqual([
+      'old',
+    ]);
   });
 });

@@ -36,11 +36,13 @@ export function createTokenCipher(options: TokenCipherOptions): TokenCipher {
   const keys = new Map<string, Buffer>();
   for (const [id, key] of Object.entries(options.keys)) {
     if (!KEY_ID.test(id)) throw new GhlError('GHL_INVALID_OPTIONS', `encryption key id "${id}" must match ${KEY_ID}`);
-    if (!Buffer.isBuffer(key) || key.length !== 32) throw new GhlError('GHL_INVALID_OPTIONS', `encryption key "${id}" must be 32 bytes`);
+    if (!Buffer.isBuffer(key) || key.length !== 32)
+      throw new GhlError('GHL_INVALID_OPTIONS', `encryption key "${id}" must be 32 bytes`);
     keys.set(id, Buffer.from(key));
   }
   const current = keys.get(options.currentKeyId);
-  if (!current) throw new GhlError('GHL_INVALID_OPTIONS', `the current encryption key id "${options.currentKeyId}" has no key`);
+  if (!current)
+    throw new GhlError('GHL_INVALID_OPTIONS', `the current encryption key id "${options.currentKeyId}" has no key`);
   const currentKeyId = options.currentKeyId;
 
   return {
@@ -65,9 +67,15 @@ export function createTokenCipher(options: TokenCipherOptions): TokenCipher {
         const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
         decipher.setAuthTag(tag);
         if (associatedData !== undefined) decipher.setAAD(Buffer.from(associatedData, 'utf8'));
-        return Buffer.concat([decipher.update(data.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+        return Buffer.concat([decipher.update(data.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+          'utf8',
+        );
       } catch (error) {
-        throw new GhlError('TOKEN_DECRYPT_FAILED', 'the encrypted value failed authentication (tampered, or sealed with another key)', { cause: error });
+        throw new GhlError(
+          'TOKEN_DECRYPT_FAILED',
+          'the encrypted value failed authentication (tampered, or sealed with another key)',
+          { cause: error },
+        );
       }
     },
     isStale: (keyId) => keyId !== currentKeyId,
@@ -78,14 +86,21 @@ export function createTokenCipher(options: TokenCipherOptions): TokenCipher {
  * Parses `ENCRYPTION_PREVIOUS_KEYS`: `id:key,id:key` with 32-byte keys in hex or base64 (the retired keys that still
  * decrypt stored rows until `reencryptStoredTokens` has re-sealed them).
  */
-export function parsePreviousKeys(value: string | undefined, decode: (raw: string) => Buffer | undefined): Record<string, Buffer> {
+export function parsePreviousKeys(
+  value: string | undefined,
+  decode: (raw: string) => Buffer | undefined,
+): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
   if (!value) return out;
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const colon = part.indexOf(':');
     const id = part.slice(0, colon);
     const key = colon > 0 ? decode(part.slice(colon + 1)) : undefined;
-    if (!key || !KEY_ID.test(id)) throw new GhlError('GHL_INVALID_OPTIONS', 'ENCRYPTION_PREVIOUS_KEYS must be "id:key" pairs with 32-byte keys');
+    if (!key || !KEY_ID.test(id))
+      throw new GhlError('GHL_INVALID_OPTIONS', 'ENCRYPTION_PREVIOUS_KEYS must be "id:key" pairs with 32-byte keys');
     out[id] = key;
   }
   return out;

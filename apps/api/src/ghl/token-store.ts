@@ -43,9 +43,13 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   // In-process single flight: concurrent callers of one process share one refresh (and one lock wait).
   const flights = new Map<string, Promise<string>>();
 
-  const SELECT = 'SELECT access_token_encrypted, refresh_token_encrypted, key_id, expires_at FROM ghl_oauth_tokens WHERE location_id = $1';
+  const SELECT =
+    'SELECT access_token_encrypted, refresh_token_encrypted, key_id, expires_at FROM ghl_oauth_tokens WHERE location_id = $1';
   const open = (row: Row, locationId: string, kind: 'access' | 'refresh') =>
-    cipher.open({ keyId: row.key_id, data: kind === 'access' ? row.access_token_encrypted : row.refresh_token_encrypted }, aad(locationId, kind));
+    cipher.open(
+      { keyId: row.key_id, data: kind === 'access' ? row.access_token_encrypted : row.refresh_token_encrypted },
+      aad(locationId, kind),
+    );
   const fresh = (row: Row) => row.expires_at.getTime() - skew > Date.now();
 
   async function save(q: Queryable, tokens: TokenResponse & { locationId: string }) {
@@ -58,7 +62,16 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
          refresh_token_encrypted = EXCLUDED.refresh_token_encrypted, key_id = EXCLUDED.key_id, scopes = EXCLUDED.scopes,
          expires_at = EXCLUDED.expires_at, company_id = COALESCE(EXCLUDED.company_id, ghl_oauth_tokens.company_id),
          user_id = COALESCE(EXCLUDED.user_id, ghl_oauth_tokens.user_id), updated_at = now()`,
-      [tokens.locationId, access.data, refresh.data, access.keyId, tokens.scope.split(/\s+/).filter(Boolean), tokens.expires_in, tokens.companyId ?? null, tokens.userId ?? null],
+      [
+        tokens.locationId,
+        access.data,
+        refresh.data,
+        access.keyId,
+        tokens.scope.split(/\s+/).filter(Boolean),
+        tokens.expires_in,
+        tokens.companyId ?? null,
+        tokens.userId ?? null,
+      ],
     );
   }
 
@@ -104,7 +117,10 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       return (rowCount ?? 0) > 0;
     },
     async reencryptAll() {
-      const { rows } = await db.query<{ location_id: string }>('SELECT location_id FROM ghl_oauth_tokens WHERE key_id <> $1', [cipher.currentKeyId]);
+      const { rows } = await db.query<{ location_id: string }>(
+        'SELECT location_id FROM ghl_oauth_tokens WHERE key_id <> $1',
+        [cipher.currentKeyId],
+      );
       let changed = 0;
       for (const { location_id: locationId } of rows) {
         changed += await db.transaction(async (q) => {
@@ -113,12 +129,10 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
           if (!row || !cipher.isStale(row.key_id)) return 0;
           const access = cipher.seal(open(row, locationId, 'access'), aad(locationId, 'access'));
           const refresh = cipher.seal(open(row, locationId, 'refresh'), aad(locationId, 'refresh'));
-          await q.query('UPDATE ghl_oauth_tokens SET access_token_encrypted = $2, refresh_token_encrypted = $3, key_id = $4, updated_at = now() WHERE location_id = $1', [
-            locationId,
-            access.data,
-            refresh.data,
-            access.keyId,
-          ]);
+          await q.query(
+            'UPDATE ghl_oauth_tokens SET access_token_encrypted = $2, refresh_token_encrypted = $3, key_id = $4, updated_at = now() WHERE location_id = $1',
+            [locationId, access.data, refresh.data, access.keyId],
+          );
           return 1;
         });
       }

@@ -9,7 +9,9 @@ import { ROUTER_OPTIONS } from '../http/routing.js';
 
 /** Reads an Ed25519 public key given as PEM or as base64 SPKI DER (the form GHL publishes). */
 export function parseWebhookPublicKey(value: string): KeyObject {
-  const key = value.includes('BEGIN PUBLIC KEY') ? createPublicKey(value) : createPublicKey({ key: Buffer.from(value.trim(), 'base64'), format: 'der', type: 'spki' });
+  const key = value.includes('BEGIN PUBLIC KEY')
+    ? createPublicKey(value)
+    : createPublicKey({ key: Buffer.from(value.trim(), 'base64'), format: 'der', type: 'spki' });
   if (key.asymmetricKeyType !== 'ed25519') throw new TypeError('the GHL webhook public key must be an Ed25519 key');
   return key;
 }
@@ -58,11 +60,13 @@ export function createGhlWebhookRouter(options: WebhookRouterOptions): Router {
   const now = options.now ?? Date.now;
   const router = Router(ROUTER_OPTIONS);
   router.post('/webhooks/ghl', express.raw({ type: () => true, limit: '100kb' }), async (req, res) => {
-    if (!options.publicKey) throw new HttpError(503, 'WEBHOOK_NOT_CONFIGURED', 'GHL webhooks are not configured (GHL_WEBHOOK_PUBLIC_KEY)');
+    if (!options.publicKey)
+      throw new HttpError(503, 'WEBHOOK_NOT_CONFIGURED', 'GHL webhooks are not configured (GHL_WEBHOOK_PUBLIC_KEY)');
     const signature = req.get('x-ghl-signature');
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!signature) throw new HttpError(401, 'WEBHOOK_SIGNATURE_MISSING', 'X-GHL-Signature is required');
-    if (!verifyGhlSignature(raw, signature, options.publicKey)) throw new HttpError(401, 'WEBHOOK_SIGNATURE_INVALID', 'The webhook signature does not verify');
+    if (!verifyGhlSignature(raw, signature, options.publicKey))
+      throw new HttpError(401, 'WEBHOOK_SIGNATURE_INVALID', 'The webhook signature does not verify');
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
@@ -70,10 +74,12 @@ export function createGhlWebhookRouter(options: WebhookRouterOptions): Router {
       throw new HttpError(400, 'INVALID_JSON', 'The webhook body is not valid JSON');
     }
     const parsed = eventSchema.safeParse(json);
-    if (!parsed.success) throw new HttpError(400, 'VALIDATION_ERROR', 'The webhook body lacks type, webhookId or timestamp');
+    if (!parsed.success)
+      throw new HttpError(400, 'VALIDATION_ERROR', 'The webhook body lacks type, webhookId or timestamp');
     const event = parsed.data;
     const at = Date.parse(event.timestamp);
-    if (Math.abs(now() - at) > tolerance) throw new HttpError(400, 'WEBHOOK_STALE', 'The webhook timestamp is outside the accepted window');
+    if (Math.abs(now() - at) > tolerance)
+      throw new HttpError(400, 'WEBHOOK_STALE', 'The webhook timestamp is outside the accepted window');
 
     await options.db.transaction(async (q) => {
       const { rowCount } = await q.query(
@@ -85,10 +91,15 @@ export function createGhlWebhookRouter(options: WebhookRouterOptions): Router {
         // The location's access ends with the installation, all at once: its tokens, every session, every API key.
         await options.tokens.remove(q, event.locationId);
         await q.query('DELETE FROM sessions WHERE location_id = $1', [event.locationId]);
-        await q.query('UPDATE api_keys SET revoked_at = now() WHERE location_id = $1 AND revoked_at IS NULL', [event.locationId]);
+        await q.query('UPDATE api_keys SET revoked_at = now() WHERE location_id = $1 AND revoked_at IS NULL', [
+          event.locationId,
+        ]);
       }
     });
-    options.logger.info({ type: event.type, locationId: event.locationId, webhookId: event.webhookId }, 'GHL webhook processed');
+    options.logger.info(
+      { type: event.type, locationId: event.locationId, webhookId: event.webhookId },
+      'GHL webhook processed',
+    );
     await options.onEvent?.({ type: event.type, locationId: event.locationId });
     res.json({ success: true });
   });

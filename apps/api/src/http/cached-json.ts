@@ -16,12 +16,19 @@ export function createCachedJsonSender(): (req: Request, res: Response, value: o
     let entry = encoded.get(value);
     if (!entry) {
       const json = Buffer.from(JSON.stringify(value));
-      entry = { json, gzip: json.length >= COMPRESSION.threshold ? gzipSync(json, { level: COMPRESSION.level }) : undefined };
+      entry = {
+        json,
+        gzip: json.length >= COMPRESSION.threshold ? gzipSync(json, { level: COMPRESSION.level }) : undefined,
+      };
       encoded.set(value, entry);
     }
     res.type('application/json');
     res.vary('Accept-Encoding');
-    const gzip = entry.gzip && !req.headers['x-no-compression'] && compression.filter(req, res) && req.acceptsEncodings('gzip', 'identity') === 'gzip';
+    const gzip =
+      entry.gzip &&
+      !req.headers['x-no-compression'] &&
+      compression.filter(req, res) &&
+      req.acceptsEncodings('gzip', 'identity') === 'gzip';
     if (gzip) {
       res.setHeader('Content-Encoding', 'gzip');
       res.send(entry.gzip);

@@ -26,9 +26,18 @@ describe('toHttpError', () => {
   });
 
   it('maps body-parser errors by type', () => {
-    expect(toHttpError(Object.assign(new Error('x'), { type: 'entity.too.large', status: 413 }))).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
-    expect(toHttpError(Object.assign(new Error('x'), { type: 'entity.parse.failed', status: 400 }))).toMatchObject({ status: 400, code: 'INVALID_JSON' });
-    expect(toHttpError(Object.assign(new Error('x'), { type: 'something.new', status: 422 }))).toMatchObject({ status: 422, code: 'BAD_REQUEST' });
+    expect(toHttpError(Object.assign(new Error('x'), { type: 'entity.too.large', status: 413 }))).toMatchObject({
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    });
+    expect(toHttpError(Object.assign(new Error('x'), { type: 'entity.parse.failed', status: 400 }))).toMatchObject({
+      status: 400,
+      code: 'INVALID_JSON',
+    });
+    expect(toHttpError(Object.assign(new Error('x'), { type: 'something.new', status: 422 }))).toMatchObject({
+      status: 422,
+      code: 'BAD_REQUEST',
+    });
   });
 
   it('hides everything else behind 500 INTERNAL_ERROR with a fixed message', () => {

@@ -14,12 +14,14 @@ export function toHttpError(error: unknown): HttpError {
   }
   // A feature's error (workflows, billing, the analysis pool): the catalog's DOMAIN_ERRORS decide the answer.
   const domain = domainAnswer(error);
-  if (domain) return new HttpError(domain.status, domain.code, domain.message, { cause: error, headers: domain.headers });
+  if (domain)
+    return new HttpError(domain.status, domain.code, domain.message, { cause: error, headers: domain.headers });
   const parsed = bodyParserAnswer(error);
   if (parsed) return new HttpError(parsed.status, parsed.code, parsed.message, { cause: error });
   const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
   // Another body-parser failure the client caused (its `type` and a 4xx `status`).
-  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) return new HttpError(status, 'BAD_REQUEST', 'The request could not be read', { cause: error });
+  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500)
+    return new HttpError(status, 'BAD_REQUEST', 'The request could not be read', { cause: error });
   return new HttpError(500, ERROR_CATALOG[500].code, ERROR_CATALOG[500].message, { cause: error });
 }
 
@@ -30,7 +32,10 @@ export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFou
  * The one error handler. Whatever happened, the client gets `{ success: false, error: { code, message, requestId } }`
  * with no stack, no HTML and no file path, whatever NODE_ENV says; the detail goes to the log, once.
  */
-export function errorHandler(options: { logger: Logger; report?: (error: unknown, requestId: string) => void }): ErrorRequestHandler {
+export function errorHandler(options: {
+  logger: Logger;
+  report?: (error: unknown, requestId: string) => void;
+}): ErrorRequestHandler {
   return (error, req, res, next) => {
     const httpError = toHttpError(error);
     const requestId = requestIdOf(req);
@@ -39,7 +44,15 @@ export function errorHandler(options: { logger: Logger; report?: (error: unknown
       requestId,
       code: httpError.code,
       status: httpError.status,
-      err: cause instanceof Error ? { type: cause.name, message: cause.message, code: (cause as { code?: unknown }).code, stack: httpError.status >= 500 ? cause.stack : undefined } : { value: String(cause) },
+      err:
+        cause instanceof Error
+          ? {
+              type: cause.name,
+              message: cause.message,
+              code: (cause as { code?: unknown }).code,
+              stack: httpError.status >= 500 ? cause.stack : undefined,
+            }
+          : { value: String(cause) },
     };
     if (httpError.status >= 500) {
       options.logger.error(logged, 'request failed');
@@ -52,7 +65,10 @@ export function errorHandler(options: { logger: Logger; report?: (error: unknown
       next(error);
       return;
     }
-    const body: ErrorBody = { success: false, error: { code: httpError.code, message: httpError.message, requestId, ...httpError.details } };
+    const body: ErrorBody = {
+      success: false,
+      error: { code: httpError.code, message: httpError.message, requestId, ...httpError.details },
+    };
     for (const [name, value] of Object.entries(httpError.headers)) res.setHeader(name, value);
     res.status(httpError.status).json(body);
   };

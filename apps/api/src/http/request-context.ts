@@ -52,11 +52,22 @@ export function requestLogging(logger: Logger): (req: Request, res: Response, ne
   };
 }
 
-function logAccess(logger: Logger, method: string, url: string, res: ServerResponse, id: string, started: number): void {
+function logAccess(
+  logger: Logger,
+  method: string,
+  url: string,
+  res: ServerResponse,
+  id: string,
+  started: number,
+): void {
   const statusCode = res.statusCode;
   const aborted = !res.writableFinished;
   const level = aborted || statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
-  const line: AccessLogLine = { req: { id, method, url: pathOnly(url) }, res: { statusCode }, responseTime: Math.round(performance.now() - started) };
+  const line: AccessLogLine = {
+    req: { id, method, url: pathOnly(url) },
+    res: { statusCode },
+    responseTime: Math.round(performance.now() - started),
+  };
   logger[level](line, aborted ? 'request aborted' : 'request completed');
 }

@@ -6,9 +6,15 @@ import type { AnalysisQueue } from './types.js';
  * `audit.cron`; with audits off, none is (a schedule left in Redis would otherwise keep firing after AUDIT_CRON is
  * unset). Idempotent, so every process that runs jobs may call it at start.
  */
-export async function syncAuditSchedules(deps: { db: Queryable; queue: AnalysisQueue; audit: { cron: string; timeZone: string } | undefined }) {
+export async function syncAuditSchedules(deps: {
+  db: Queryable;
+  queue: AnalysisQueue;
+  audit: { cron: string; timeZone: string } | undefined;
+}) {
   const { audit, queue } = deps;
-  const { rows } = audit ? await deps.db.query<{ location_id: string }>('SELECT location_id FROM ghl_oauth_tokens ORDER BY location_id') : { rows: [] };
+  const { rows } = audit
+    ? await deps.db.query<{ location_id: string }>('SELECT location_id FROM ghl_oauth_tokens ORDER BY location_id')
+    : { rows: [] };
   const wanted = new Set(rows.map((r) => r.location_id));
   let removed = 0;
   for (const schedule of await queue.auditSchedules()) {

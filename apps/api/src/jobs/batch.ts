@@ -21,7 +21,10 @@ export interface BatchSnapshot {
   total: number;
   completed: number;
   failed: number;
-  result: { score: number | null; workflows: { workflowId: string; version: number; jobId: string; status: string; score: number | null }[] };
+  result: {
+    score: number | null;
+    workflows: { workflowId: string; version: number; jobId: string; status: string; score: number | null }[];
+  };
   errors: { workflowId: string; jobId: string; error: string }[];
   createdAt: string;
   finishedAt: string | null;
@@ -55,10 +58,27 @@ export function summarizeBatch(record: BatchRecord, children: (JobSnapshot | und
   const total = rows.length;
   const done = completed.length + failed.length + missing.length;
   const scores = completed.map((r) => scoreOf(r.job!.result)).filter((s): s is number => s !== null);
-  const progress = total === 0 ? 100 : Math.floor(rows.reduce((sum, r) => sum + (!r.job || r.job.status === 'failed' ? 100 : r.job.progress), 0) / total);
+  const progress =
+    total === 0
+      ? 100
+      : Math.floor(
+          rows.reduce((sum, r) => sum + (!r.job || r.job.status === 'failed' ? 100 : r.job.progress), 0) / total,
+        );
   const status: BatchStatus =
-    done === total ? (failed.length === total && total > 0 ? 'failed' : 'completed') : rows.some((r) => r.job && r.job.status !== 'queued') ? 'active' : 'queued';
-  const finishedAt = done === total ? rows.map((r) => r.job?.finishedAt ?? record.createdAt).sort().at(-1) ?? record.createdAt : null;
+    done === total
+      ? failed.length === total && total > 0
+        ? 'failed'
+        : 'completed'
+      : rows.some((r) => r.job && r.job.status !== 'queued')
+        ? 'active'
+        : 'queued';
+  const finishedAt =
+    done === total
+      ? (rows
+          .map((r) => r.job?.finishedAt ?? record.createdAt)
+          .sort()
+          .at(-1) ?? record.createdAt)
+      : null;
   return {
     id: record.id,
     kind: 'batch',
@@ -70,9 +90,17 @@ export function summarizeBatch(record: BatchRecord, children: (JobSnapshot | und
     failed: failed.length,
     result: {
       score: scores.length > 0 ? Math.round(scores.reduce((a, b) => a + b, 0) / scores.length) : null,
-      workflows: rows.map((r) => ({ ...r.item, status: r.job?.status ?? 'unknown', score: r.job?.status === 'completed' ? scoreOf(r.job.result) : null })),
+      workflows: rows.map((r) => ({
+        ...r.item,
+        status: r.job?.status ?? 'unknown',
+        score: r.job?.status === 'completed' ? scoreOf(r.job.result) : null,
+      })),
     },
-    errors: failed.map((r) => ({ workflowId: r.item.workflowId, jobId: r.item.jobId, error: r.job!.error ?? 'failed' })),
+    errors: failed.map((r) => ({
+      workflowId: r.item.workflowId,
+      jobId: r.item.jobId,
+      error: r.job!.error ?? 'failed',
+    })),
     createdAt: record.createdAt,
     finishedAt,
   };
@@ -82,12 +110,29 @@ export function summarizeBatch(record: BatchRecord, children: (JobSnapshot | und
  * Batch operations over any queue: children are ordinary analysis jobs (so a version already analysed is not redone).
  * `enqueueAll` queues every child at once (BullMQ: one round trip for the whole batch), skipping existing ids.
  */
-export function batchOperations(store: BatchStore, queue: { enqueueAll(d: readonly AnalysisJobData[]): Promise<string[]>; get(id: string): Promise<JobSnapshot | undefined> }) {
+export function batchOperations(
+  store: BatchStore,
+  queue: {
+    enqueueAll(d: readonly AnalysisJobData[]): Promise<string[]>;
+    get(id: string): Promise<JobSnapshot | undefined>;
+  },
+) {
   return {
     async createBatch(locationId: string, items: readonly { workflowId: string; version: number }[]) {
-      const jobIds = await queue.enqueueAll(items.map((item) => ({ locationId, workflowId: item.workflowId, version: item.version })));
-      const children = items.map((item, i) => ({ workflowId: item.workflowId, version: item.version, jobId: jobIds[i]! }));
-      const record: BatchRecord = { id: newBatchId(), locationId, items: children, createdAt: new Date().toISOString() };
+      const jobIds = await queue.enqueueAll(
+        items.map((item) => ({ locationId, workflowId: item.workflowId, version: item.version })),
+      );
+      const children = items.map((item, i) => ({
+        workflowId: item.workflowId,
+        version: item.version,
+        jobId: jobIds[i]!,
+      }));
+      const record: BatchRecord = {
+        id: newBatchId(),
+        locationId,
+        items: children,
+        createdAt: new Date().toISOString(),
+      };
       await store.save(record);
       return { batchId: record.id, jobIds: children.map((c) => c.jobId) };
     },

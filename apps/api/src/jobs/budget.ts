@@ -19,19 +19,29 @@ export function createAnalysisBudget(deps: {
 }): AnalysisBudget {
   return async (locationId, cost) => {
     const tier = (await deps.users.get(locationId))?.tier ?? 'free';
-    const decision = await deps.limiter.check({ key: `p:loc:${locationId}`, tier, policies: ['analysis'], cost: { analysis: cost } });
+    const decision = await deps.limiter.check({
+      key: `p:loc:${locationId}`,
+      tier,
+      policies: ['analysis'],
+      cost: { analysis: cost },
+    });
     if (decision.allowed) return;
     const headers = Object.fromEntries(rateLimitHeaders(decision));
     headers['Retry-After'] = String(Math.max(1, decision.retryAfterSec));
     const { status, body } = rejectionBody(deps.limiter.tiers, decision, 'json', '/api/subscription/checkout');
-    const { code, message, ...details } = (body as { error: { code: string; message: string } & Record<string, unknown> }).error;
+    const { code, message, ...details } = (
+      body as { error: { code: string; message: string } & Record<string, unknown> }
+    ).error;
     const text = cost > 1 && status === 429 ? `${message} This request needs ${cost} analyses.` : message;
     throw new HttpError(status, code, text, { headers, details: { ...details, cost } });
   };
 }
 
 /** Route middleware: charges `cost(req)` analyses (default 1) to the principal's location before the handler runs. */
-export function chargeAnalyses(budget: AnalysisBudget | undefined, cost: (req: Parameters<RequestHandler>[0]) => number = () => 1): RequestHandler {
+export function chargeAnalyses(
+  budget: AnalysisBudget | undefined,
+  cost: (req: Parameters<RequestHandler>[0]) => number = () => 1,
+): RequestHandler {
   return (req, _res, next) => {
     const locationId = req.principal?.locationId;
     if (!budget || !locationId) return next();

@@ -1,9 +1,34 @@
-import { Job, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type JobSchedulerJson } from 'bullmq';
+import {
+  Job,
+  Queue,
+  QueueEvents,
+  UnrecoverableError,
+  Worker,
+  type ConnectionOptions,
+  type JobSchedulerJson,
+} from 'bullmq';
 import { Redis } from 'ioredis';
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
-import { analysisJobId, assertCronPattern, auditSchedulerId, clampProgress, jobListeners, locationOfAuditScheduler, reportAttempt, resolveQueueOptions } from './options.js';
-import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, AuditJobData, AuditSchedule, JobSnapshot, JobStatus } from './types.js';
+import {
+  analysisJobId,
+  assertCronPattern,
+  auditSchedulerId,
+  clampProgress,
+  jobListeners,
+  locationOfAuditScheduler,
+  reportAttempt,
+  resolveQueueOptions,
+} from './options.js';
+import type {
+  AnalysisJobData,
+  AnalysisQueue,
+  AnalysisQueueOptions,
+  AuditJobData,
+  AuditSchedule,
+  JobSnapshot,
+  JobStatus,
+} from './types.js';
 
 /** Jobs of the queue: `analyze` (one workflow version) and `audit` (a location's scheduled audit). */
 type QueueJobData = AnalysisJobData | AuditJobData;
@@ -26,7 +51,8 @@ export interface BullAnalysisQueueOptions extends AnalysisQueueOptions {
 /** ioredis options from a URL; BullMQ needs `maxRetriesPerRequest: null` on blocking connections. */
 export function redisConnection(url: string): ConnectionOptions {
   const u = new URL(url);
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new QueueError('QUEUE_INVALID_OPTIONS', 'redisUrl must be a redis:// or rediss:// URL');
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new QueueError('QUEUE_INVALID_OPTIONS', 'redisUrl must be a redis:// or rediss:// URL');
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   return {
     host: u.hostname || '127.0.0.1',
@@ -39,14 +65,24 @@ export function redisConnection(url: string): ConnectionOptions {
   };
 }
 
-const STATUS: Record<string, JobStatus> = { waiting: 'queued', prioritized: 'queued', 'waiting-children': 'queued', active: 'active', delayed: 'delayed', completed: 'completed', failed: 'failed' };
+const STATUS: Record<string, JobStatus> = {
+  waiting: 'queued',
+  prioritized: 'queued',
+  'waiting-children': 'queued',
+  active: 'active',
+  delayed: 'delayed',
+  completed: 'completed',
+  failed: 'failed',
+};
 
 /**
  * The BullMQ queue `analysis`: deterministic job ids (one job per location, workflow and version), exponential
  * backoff, failed jobs kept, completed jobs kept `keepCompletedMs`. With a processor it also runs a Worker (the
  * `worker` and `all` roles); stalled jobs of a crashed worker are taken over by the others.
  */
-export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): AnalysisQueue & { readonly queue: Queue; readonly worker: Worker | undefined } {
+export function createBullAnalysisQueue(
+  options: BullAnalysisQueueOptions,
+): AnalysisQueue & { readonly queue: Queue; readonly worker: Worker | undefined } {
   const opts = resolveQueueOptions(options);
   const connection = redisConnection(options.redisUrl);
   const prefix = options.prefix ?? 'bull';
@@ -90,12 +126,23 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
             return result;
           } catch (error) {
             const permanent = error instanceof PermanentJobError;
-            reportAttempt(opts.onAttempt, { outcome: !permanent && attempt < opts.attempts ? 'retry' : 'failed', attempt, durationMs: performance.now() - started });
+            reportAttempt(opts.onAttempt, {
+              outcome: !permanent && attempt < opts.attempts ? 'retry' : 'failed',
+              attempt,
+              durationMs: performance.now() - started,
+            });
             if (permanent) throw new UnrecoverableError(error.message);
             throw error;
           }
         },
-        { connection, prefix, concurrency: opts.concurrency, lockDuration: stalledInterval, stalledInterval, maxStalledCount: options.maxStalledCount ?? 2 },
+        {
+          connection,
+          prefix,
+          concurrency: opts.concurrency,
+          lockDuration: stalledInterval,
+          stalledInterval,
+          maxStalledCount: options.maxStalledCount ?? 2,
+        },
       )
     : undefined;
   // Errors of the blocking connection are retried by BullMQ; without a listener Node would crash on them.
@@ -124,7 +171,14 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
 
   const scheduleView = (s: JobSchedulerJson): AuditSchedule | undefined => {
     const locationId = locationOfAuditScheduler(s.key);
-    return locationId === undefined || !s.pattern ? undefined : { locationId, pattern: s.pattern, timeZone: s.tz ?? 'UTC', next: s.next ? new Date(s.next).toISOString() : null };
+    return locationId === undefined || !s.pattern
+      ? undefined
+      : {
+          locationId,
+          pattern: s.pattern,
+          timeZone: s.tz ?? 'UTC',
+          next: s.next ? new Date(s.next).toISOString() : null,
+        };
   };
 
   // Job events (progress, state changes) of every process, read from BullMQ's event stream by one blocking connection,
@@ -134,7 +188,8 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
   const openEvents = () => {
     events = new QueueEvents(ANALYSIS_QUEUE_NAME, { connection, prefix });
     events.on('error', () => undefined);
-    for (const name of ['progress', 'active', 'completed', 'failed', 'delayed', 'waiting'] as const) events.on(name, ({ jobId }: { jobId: string }) => listeners.notify(jobId));
+    for (const name of ['progress', 'active', 'completed', 'failed', 'delayed', 'waiting'] as const)
+      events.on(name, ({ jobId }: { jobId: string }) => listeners.notify(jobId));
   };
 
   // Batch records are plain keys next to the queue's, through a client of our own (BullMQ's exposes few commands).
@@ -165,7 +220,8 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
     kind: 'bullmq' as const,
     queue,
     worker,
-    createBatch: (locationId: string, items: readonly { workflowId: string; version: number }[]) => batch.createBatch(locationId, items),
+    createBatch: (locationId: string, items: readonly { workflowId: string; version: number }[]) =>
+      batch.createBatch(locationId, items),
     getBatch: (batchId: string) => batch.getBatch(batchId),
     async enqueue(data: AnalysisJobData) {
       const jobId = analysisJobId(data);
@@ -175,8 +231,22 @@ export function createBullAnalysisQueue(options: BullAnalysisQueueOptions): Anal
       return { jobId, duplicate: existing !== undefined };
     },
     async counts() {
-      const c = await queue.getJobCounts('waiting', 'prioritized', 'waiting-children', 'active', 'delayed', 'completed', 'failed');
-      return { queued: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, completed: c.completed ?? 0, failed: c.failed ?? 0 };
+      const c = await queue.getJobCounts(
+        'waiting',
+        'prioritized',
+        'waiting-children',
+        'active',
+        'delayed',
+        'completed',
+        'failed',
+      );
+      return {
+        queued: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),
+        active: c.active ?? 0,
+        delayed: c.delayed ?? 0,
+        completed: c.completed ?? 0,
+        failed: c.failed ?? 0,
+      };
     },
     async get(jobId: string) {
       if (!/^an_[\w-]{1,64}$/.test(jobId)) return undefined;

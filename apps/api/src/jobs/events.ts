@@ -108,7 +108,12 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
     },
     stream(res, id, view, owner) {
       if (open.size >= maxOpen || (owner !== undefined && (perOwner.get(owner) ?? 0) >= maxPerOwner)) {
-        throw new HttpError(429, 'TOO_MANY_STREAMS', `Too many open progress streams (at most ${maxPerOwner} per location); close one or poll GET /jobs/{id}`, { headers: { 'Retry-After': '5' } });
+        throw new HttpError(
+          429,
+          'TOO_MANY_STREAMS',
+          `Too many open progress streams (at most ${maxPerOwner} per location); close one or poll GET /jobs/{id}`,
+          { headers: { 'Retry-After': '5' } },
+        );
       }
       if (owner !== undefined) perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
       res.status(200);
@@ -184,7 +189,9 @@ export function createJobEventStreams(options: JobEventStreamsOptions): JobEvent
         }
         if (closed) return;
         // The ids whose changes move this stream: the job, or the batch's children.
-        unfollow ??= job ? follow([id, ...('kind' in job ? job.result.workflows.map((w) => w.jobId) : [])], wake) : undefined;
+        unfollow ??= job
+          ? follow([id, ...('kind' in job ? job.result.workflows.map((w) => w.jobId) : [])], wake)
+          : undefined;
         if (!job) {
           send('end', { id, status: 'gone' });
           close();

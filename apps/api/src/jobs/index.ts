@@ -11,7 +11,10 @@ export { createMemoryAnalysisQueue } from './memory-queue.js';
 export { syncAuditSchedules } from './audit-schedules.js';
 
 /** BullMQ on `redisUrl`, else the in-process queue (which always runs its jobs here). */
-export function createAnalysisQueue(options: AnalysisQueueOptions & Partial<Pick<BullAnalysisQueueOptions, 'redisUrl' | 'prefix' | 'stalledIntervalMs' | 'maxStalledCount'>>): AnalysisQueue {
+export function createAnalysisQueue(
+  options: AnalysisQueueOptions &
+    Partial<Pick<BullAnalysisQueueOptions, 'redisUrl' | 'prefix' | 'stalledIntervalMs' | 'maxStalledCount'>>,
+): AnalysisQueue {
   if (options.redisUrl) return createBullAnalysisQueue({ ...options, redisUrl: options.redisUrl });
   // Without Redis there are no separate workers: this process runs its own jobs (the `processor` is required).
   return createMemoryAnalysisQueue(options);

@@ -1,6 +1,15 @@
 import { batchOperations, type BatchRecord } from './batch.js';
 import { PermanentJobError, QueueError } from './errors.js';
-import { analysisJobId, assertCronPattern, backoffDelay, clampProgress, jobListeners, nextRun, reportAttempt, resolveQueueOptions } from './options.js';
+import {
+  analysisJobId,
+  assertCronPattern,
+  backoffDelay,
+  clampProgress,
+  jobListeners,
+  nextRun,
+  reportAttempt,
+  resolveQueueOptions,
+} from './options.js';
 import type { AnalysisJobData, AnalysisQueue, AnalysisQueueOptions, AuditSchedule, JobSnapshot } from './types.js';
 
 /** setTimeout's longest delay; a later run is reached in several hops. */
@@ -18,7 +27,8 @@ interface MemoryJob {
 export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): AnalysisQueue {
   const opts = resolveQueueOptions(options);
   const { processor } = opts;
-  if (!processor) throw new QueueError('QUEUE_INVALID_OPTIONS', 'the in-process queue needs a processor: it runs its own jobs');
+  if (!processor)
+    throw new QueueError('QUEUE_INVALID_OPTIONS', 'the in-process queue needs a processor: it runs its own jobs');
   const jobs = new Map<string, MemoryJob>();
   const ready: string[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -38,9 +48,15 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     if (now - lastDrop < Math.min(1_000, opts.keepCompletedMs / 4)) return;
     lastDrop = now;
     // Batch records live as long as completed jobs (as their Redis keys do with BullMQ).
-    for (const [id, record] of batches) if (now - Date.parse(record.createdAt) > Math.max(opts.keepCompletedMs, 60_000)) batches.delete(id);
+    for (const [id, record] of batches)
+      if (now - Date.parse(record.createdAt) > Math.max(opts.keepCompletedMs, 60_000)) batches.delete(id);
     for (const [id, job] of jobs) {
-      if (job.snapshot.status === 'completed' && job.finishedAtMs !== undefined && now - job.finishedAtMs > opts.keepCompletedMs) jobs.delete(id);
+      if (
+        job.snapshot.status === 'completed' &&
+        job.finishedAtMs !== undefined &&
+        now - job.finishedAtMs > opts.keepCompletedMs
+      )
+        jobs.delete(id);
     }
   };
 
@@ -87,17 +103,24 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     } catch (error) {
       s.error = error instanceof Error ? error.message : String(error);
       const retry = !(error instanceof PermanentJobError) && attempt < opts.attempts && !closed;
-      reportAttempt(opts.onAttempt, { outcome: retry ? 'retry' : 'failed', attempt, durationMs: performance.now() - started });
+      reportAttempt(opts.onAttempt, {
+        outcome: retry ? 'retry' : 'failed',
+        attempt,
+        durationMs: performance.now() - started,
+      });
       if (retry) {
         s.attemptsMade = attempt;
         s.status = 'delayed';
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          s.status = 'queued';
-          ready.push(s.id);
-          notify(s.id);
-          pump();
-        }, backoffDelay(opts.backoffMs, attempt));
+        const timer = setTimeout(
+          () => {
+            timers.delete(timer);
+            s.status = 'queued';
+            ready.push(s.id);
+            notify(s.id);
+            pump();
+          },
+          backoffDelay(opts.backoffMs, attempt),
+        );
         timers.add(timer);
         notify(s.id);
         return;
@@ -118,22 +141,25 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
     if (!schedule || closed) return;
     clearTimeout(schedule.timer);
     const delay = schedule.next.getTime() - Date.now();
-    schedule.timer = setTimeout(() => {
-      if (schedules.get(locationId) !== schedule) return;
-      if (Date.now() < schedule.next.getTime()) return arm(locationId);
-      schedule.next = nextRun(schedule.pattern, schedule.timeZone);
-      arm(locationId);
-      if (!opts.auditor || auditing.has(locationId)) return;
-      auditing.add(locationId);
-      const run = opts
-        .auditor({ locationId })
-        .catch(() => undefined)
-        .then(() => {
-          auditing.delete(locationId);
-          running.delete(run);
-        });
-      running.add(run);
-    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    schedule.timer = setTimeout(
+      () => {
+        if (schedules.get(locationId) !== schedule) return;
+        if (Date.now() < schedule.next.getTime()) return arm(locationId);
+        schedule.next = nextRun(schedule.pattern, schedule.timeZone);
+        arm(locationId);
+        if (!opts.auditor || auditing.has(locationId)) return;
+        auditing.add(locationId);
+        const run = opts
+          .auditor({ locationId })
+          .catch(() => undefined)
+          .then(() => {
+            auditing.delete(locationId);
+            running.delete(run);
+          });
+        running.add(run);
+      },
+      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
+    );
     schedule.timer.unref();
   };
 
@@ -173,7 +199,17 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
       const id = analysisJobId(data);
       if (jobs.has(id)) return { jobId: id, duplicate: true };
       jobs.set(id, {
-        snapshot: { id, ...data, status: 'queued', progress: 0, attemptsMade: 0, result: null, error: null, createdAt: new Date().toISOString(), finishedAt: null },
+        snapshot: {
+          id,
+          ...data,
+          status: 'queued',
+          progress: 0,
+          attemptsMade: 0,
+          result: null,
+          error: null,
+          createdAt: new Date().toISOString(),
+          finishedAt: null,
+        },
       });
       ready.push(id);
       queueMicrotask(pump);
@@ -202,7 +238,10 @@ export function createMemoryAnalysisQueue(options: AnalysisQueueOptions = {}): A
   };
   const batch = batchOperations(
     { save: async (r) => void batches.set(r.id, r), load: async (id) => batches.get(id) },
-    { enqueueAll: (data) => Promise.all(data.map(async (d) => (await self.enqueue(d)).jobId)), get: (id) => self.get(id) },
+    {
+      enqueueAll: (data) => Promise.all(data.map(async (d) => (await self.enqueue(d)).jobId)),
+      get: (id) => self.get(id),
+    },
   );
   return self;
 }

@@ -23,8 +23,15 @@ export function createQueueMetrics(metrics: Metrics) {
       for (const state of STATES) this.set({ state }, counts[state]);
     },
   });
-  const attempts = metrics.counter({ name: 'analysis_jobs_total', help: 'Analysis job attempts run by this process, by outcome (completed, retry, failed).', labelNames: ['outcome'] });
-  const retries = metrics.counter({ name: 'analysis_job_retries_total', help: 'Analysis job attempts that failed and will be retried (exponential backoff).' });
+  const attempts = metrics.counter({
+    name: 'analysis_jobs_total',
+    help: 'Analysis job attempts run by this process, by outcome (completed, retry, failed).',
+    labelNames: ['outcome'],
+  });
+  const retries = metrics.counter({
+    name: 'analysis_job_retries_total',
+    help: 'Analysis job attempts that failed and will be retried (exponential backoff).',
+  });
   const duration = metrics.histogram({
     name: 'analysis_job_duration_seconds',
     help: 'Duration of analysis job attempts, in seconds.',

@@ -15,10 +15,12 @@ export function resolveQueueOptions(options: AnalysisQueueOptions): ResolvedQueu
     keepCompletedMs: options.keepCompletedMs ?? 86_400_000,
   };
   for (const key of ['concurrency', 'attempts'] as const) {
-    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new QueueError('QUEUE_INVALID_OPTIONS', `${key} must be an integer >= 1`);
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1)
+      throw new QueueError('QUEUE_INVALID_OPTIONS', `${key} must be an integer >= 1`);
   }
   for (const key of ['backoffMs', 'keepCompletedMs'] as const) {
-    if (!Number.isFinite(resolved[key]) || resolved[key] < 0) throw new QueueError('QUEUE_INVALID_OPTIONS', `${key} must be a number >= 0`);
+    if (!Number.isFinite(resolved[key]) || resolved[key] < 0)
+      throw new QueueError('QUEUE_INVALID_OPTIONS', `${key} must be a number >= 0`);
   }
   return resolved;
 }
@@ -28,7 +30,9 @@ export function resolveQueueOptions(options: AnalysisQueueOptions): ResolvedQueu
  * tenant guess another's jobs from their names alone (reads are tenant-checked anyway).
  */
 export function analysisJobId(data: AnalysisJobData): string {
-  const digest = createHash('sha256').update(`${data.locationId}\u0000${data.workflowId}\u0000${data.version}`).digest('base64url');
+  const digest = createHash('sha256')
+    .update(`${data.locationId}\u0000${data.workflowId}\u0000${data.version}`)
+    .digest('base64url');
   return `an_${digest.slice(0, 32)}`;
 }
 
@@ -58,7 +62,11 @@ export function assertCronPattern(pattern: string, timeZone: string): void {
       valid = false;
     }
   }
-  if (!valid) throw new QueueError('QUEUE_INVALID_OPTIONS', `not a cron pattern of 5 or 6 fields in time zone ${timeZone}: ${pattern}`);
+  if (!valid)
+    throw new QueueError(
+      'QUEUE_INVALID_OPTIONS',
+      `not a cron pattern of 5 or 6 fields in time zone ${timeZone}: ${pattern}`,
+    );
 }
 
 /** The next run of a cron pattern after `from`. */
@@ -68,7 +76,8 @@ export function nextRun(pattern: string, timeZone: string, from = new Date()): D
 
 /** A location id as part of a scheduler id: BullMQ refuses `:` in ids of its own making. */
 export const auditSchedulerId = (locationId: string) => `audit-${Buffer.from(locationId).toString('base64url')}`;
-export const locationOfAuditScheduler = (id: string) => (id.startsWith('audit-') ? Buffer.from(id.slice('audit-'.length), 'base64url').toString() : undefined);
+export const locationOfAuditScheduler = (id: string) =>
+  id.startsWith('audit-') ? Buffer.from(id.slice('audit-'.length), 'base64url').toString() : undefined;
 
 /** The listeners of a queue's `watch`: each hears every job id; one that throws never stops the others. */
 export function jobListeners() {

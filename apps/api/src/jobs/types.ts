@@ -91,7 +91,8 @@ export interface JobAttemptEvent {
   durationMs: number;
 }
 
-export type ResolvedQueueOptions = Required<Omit<AnalysisQueueOptions, 'processor' | 'onAttempt' | 'auditor'>> & Pick<AnalysisQueueOptions, 'processor' | 'onAttempt' | 'auditor'>;
+export type ResolvedQueueOptions = Required<Omit<AnalysisQueueOptions, 'processor' | 'onAttempt' | 'auditor'>> &
+  Pick<AnalysisQueueOptions, 'processor' | 'onAttempt' | 'auditor'>;
 
 /** The queue of analyses: BullMQ on Redis, or in-process without Redis; the API uses only this interface. */
 export interface AnalysisQueue {
@@ -103,7 +104,10 @@ export interface AnalysisQueue {
   /** The job, or undefined when unknown (or removed after `keepCompletedMs`). */
   get(jobId: string): Promise<JobSnapshot | undefined>;
   /** One parent (batch) with a child analysis job per item; the children are deduplicated like `enqueue`. */
-  createBatch(locationId: string, items: readonly { workflowId: string; version: number }[]): Promise<{ batchId: string; jobIds: string[] }>;
+  createBatch(
+    locationId: string,
+    items: readonly { workflowId: string; version: number }[],
+  ): Promise<{ batchId: string; jobIds: string[] }>;
   /** The batch with its children's states and the aggregated location score; undefined when unknown. */
   getBatch(batchId: string): Promise<BatchSnapshot | undefined>;
   /**

@@ -39,7 +39,10 @@ export function createLogger(setup: LoggerSetup): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (setup.pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' } } });
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' } },
+    });
   }
   return setup.destination ? pino(options, setup.destination as pino.DestinationStream) : pino(options);
 }

@@ -1,4 +1,12 @@
-import { createDependencyHealth, createMetrics, instrumentPool, metricsHandler, type Metrics, type Scrape, type ScrapeSource } from '@org/metrics';
+import {
+  createDependencyHealth,
+  createMetrics,
+  instrumentPool,
+  metricsHandler,
+  type Metrics,
+  type Scrape,
+  type ScrapeSource,
+} from '@org/metrics';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { httpMetrics, type HttpMetricsMiddleware } from '@org/metrics/express';
@@ -61,12 +69,18 @@ export function createAppMetrics(options: AppMetricsOptions): AppMetrics {
  * `GET /metrics` of the API and of a worker: OpenMetrics / Prometheus text, open outside production, the internal
  * token as a Prometheus bearer token in production unless METRICS_PUBLIC.
  */
-export function metricsRoute(metrics: AppMetrics, options: { isProduction: boolean; metricsPublic: boolean; internalToken: string; logger: Logger }): RequestHandler {
+export function metricsRoute(
+  metrics: AppMetrics,
+  options: { isProduction: boolean; metricsPublic: boolean; internalToken: string; logger: Logger },
+): RequestHandler {
   const bearerToken = options.isProduction && !options.metricsPublic ? options.internalToken : undefined;
   // In production a scrape (a database ping and a GROUP BY over every location) runs at most once per few seconds,
   // whoever asks how often: concurrent and repeated requests share it.
   const source = options.isProduction ? coalescedScrapes(metrics.metrics, SCRAPE_REUSE_MS) : metrics.metrics;
-  return metricsHandler(source, { bearerToken, onError: (error) => options.logger.error({ err: error }, 'metrics scrape failed') });
+  return metricsHandler(source, {
+    bearerToken,
+    onError: (error) => options.logger.error({ err: error }, 'metrics scrape failed'),
+  });
 }
 
 /** How long a production scrape is reused. */

@@ -10,11 +10,21 @@ export interface ErrorReporter {
  * Loads @sentry/node only when a DSN is configured, so an unconfigured process pays nothing for it. Request data
  * (headers, cookies, query strings, bodies) is not collected; events carry the request id as a tag.
  */
-export async function createSentryReporter(options: { dsn: string; environment: string; release: string; logger: Logger }): Promise<ErrorReporter> {
+export async function createSentryReporter(options: {
+  dsn: string;
+  environment: string;
+  release: string;
+  logger: Logger;
+}): Promise<ErrorReporter> {
   const Sentry = await import('@sentry/node');
-  Sentry.init({ dsn: options.dsn, environment: options.environment, release: options.release, tracesSampleRate: 0,
+  Sentry.init({
+    dsn: options.dsn,
+    environment: options.environment,
+    release: options.release,
+    tracesSampleRate: 0,
     // Credentials travel in cookies, headers, query strings and bodies: none of them leave the process.
-    dataCollection: { userInfo: false, cookies: false, httpHeaders: false, httpBodies: [], urlQueryParams: false } });
+    dataCollection: { userInfo: false, cookies: false, httpHeaders: false, httpBodies: [], urlQueryParams: false },
+  });
   options.logger.info('error reporting to Sentry enabled');
   return {
     capture(error, requestId) {

@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { ROUTER_OPTIONS } from '../http/routing.js';
 import { ERROR_CATALOG } from '../http/error-catalog.js';
 
-const LocationId = z.string().min(1).max(64).meta({ description: 'A GHL location id (the tenant).', example: 've9EPM428h8vShlRW1KT' });
+const LocationId = z
+  .string()
+  .min(1)
+  .max(64)
+  .meta({ description: 'A GHL location id (the tenant).', example: 've9EPM428h8vShlRW1KT' });
 const Analysis = z
   .object({
     id: z.string(),
@@ -36,7 +40,11 @@ export const platformRoutes = [
         description: 'The authenticated principal.',
         body: z.object({
           success: z.literal(true),
-          data: z.object({ accountId: z.string(), locationId: z.string().nullable(), authenticatedBy: z.enum(['session', 'api-key']) }),
+          data: z.object({
+            accountId: z.string(),
+            locationId: z.string().nullable(),
+            authenticatedBy: z.enum(['session', 'api-key']),
+          }),
         }),
       },
     },
@@ -60,9 +68,19 @@ export const platformRoutes = [
     tags,
     request: {
       params: z.object({ locationId: LocationId }),
-      query: z.object({ limit: z.coerce.number().int().min(1).max(100).optional().meta({ description: 'At most this many (default 20).', example: 20 }) }),
+      query: z.object({
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .optional()
+          .meta({ description: 'At most this many (default 20).', example: 20 }),
+      }),
     },
-    responses: { 200: { description: 'The history.', body: z.object({ success: z.literal(true), data: z.array(Analysis) }) } },
+    responses: {
+      200: { description: 'The history.', body: z.object({ success: z.literal(true), data: z.array(Analysis) }) },
+    },
   }),
   defineRoute({
     method: 'get',
@@ -73,7 +91,10 @@ export const platformRoutes = [
     tags,
     request: { params: z.object({ locationId: LocationId, workflowId: z.string().min(1).max(128) }) },
     responses: {
-      200: { description: 'The analysis.', body: z.object({ success: z.literal(true), data: Analysis.extend({ findings: z.unknown() }) }) },
+      200: {
+        description: 'The analysis.',
+        body: z.object({ success: z.literal(true), data: Analysis.extend({ findings: z.unknown() }) }),
+      },
     },
   }),
   defineRoute({
@@ -87,7 +108,10 @@ export const platformRoutes = [
     responses: {
       200: {
         description: 'The subscription.',
-        body: z.object({ success: z.literal(true), data: z.object({ tier: z.enum(['free', 'pro', 'enterprise']), currentPeriodEnd: z.string().nullable() }) }),
+        body: z.object({
+          success: z.literal(true),
+          data: z.object({ tier: z.enum(['free', 'pro', 'enterprise']), currentPeriodEnd: z.string().nullable() }),
+        }),
       },
     },
   }),
@@ -118,7 +142,8 @@ export function createApiDocs(options: ApiDocsOptions): Pick<ApiRouter, 'docsRou
     info: {
       title: 'GHL workflow health API',
       version: options.version,
-      description: 'GoHighLevel workflow health analysis and Stripe billing. `/api` is the canonical base path; `/v1/api` is the same version 1, addressed explicitly.',
+      description:
+        'GoHighLevel workflow health analysis and Stripe billing. `/api` is the canonical base path; `/v1/api` is the same version 1, addressed explicitly.',
       contact: { name: 'API team', email: 'api@example.org' },
       license: { name: 'Proprietary', url: 'https://example.org/license' },
     },
@@ -137,7 +162,11 @@ export function createApiDocs(options: ApiDocsOptions): Pick<ApiRouter, 'docsRou
       { name: 'workflows', description: 'Workflows of the connected GHL location.' },
       { name: 'analysis', description: 'Workflow health analyses and their history.' },
       { name: 'billing', description: 'Stripe subscription: status, checkout and the customer portal.' },
-    ].filter((tag) => [...platformRoutes, ...(options.routes ?? [])].some((route) => (route as RouteDefinition).tags?.includes(tag.name))),
+    ].filter((tag) =>
+      [...platformRoutes, ...(options.routes ?? [])].some((route) =>
+        (route as RouteDefinition).tags?.includes(tag.name),
+      ),
+    ),
     routes: [...platformRoutes, ...(options.routes ?? [])].map((route) => implement(route as RouteDefinition, served)),
     errors: ERROR_CATALOG,
     docs: { enabled: options.enabled },

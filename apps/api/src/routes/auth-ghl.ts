@@ -48,7 +48,10 @@ export interface GhlAuthRouterOptions {
 }
 
 /** Creates or finds the account of a GHL company and upserts the location under it; returns the account id. */
-export async function upsertAccountAndLocation(q: Queryable, input: { companyId?: string; locationId: string; name?: string | null }): Promise<string> {
+export async function upsertAccountAndLocation(
+  q: Queryable,
+  input: { companyId?: string; locationId: string; name?: string | null },
+): Promise<string> {
   // GHL gives no e-mail in the token answer; the company id is the account's stable identity.
   const email = `company-${(input.companyId ?? input.locationId).toLowerCase()}@ghl.invalid`;
   const { rows } = await q.query<{ id: string }>(
@@ -64,13 +67,20 @@ export async function upsertAccountAndLocation(q: Queryable, input: { companyId?
   return owner[0]!.account_id;
 }
 
-const query = (req: Request, name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
+const query = (req: Request, name: string) =>
+  typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined;
 
 /** `GET /auth/ghl/install` and `GET /auth/ghl/callback`: the Marketplace OAuth install flow. */
 export function createGhlAuthRouter(options: GhlAuthRouterOptions): Router {
   const router = Router(ROUTER_OPTIONS);
   const STATE_COOKIE = stateCookieName(options.cookie.secure);
-  const stateCookie = { httpOnly: true, secure: options.cookie.secure, sameSite: 'lax' as const, path: options.cookie.secure ? '/' : '/auth/ghl', maxAge: 10 * 60_000 };
+  const stateCookie = {
+    httpOnly: true,
+    secure: options.cookie.secure,
+    sameSite: 'lax' as const,
+    path: options.cookie.secure ? '/' : '/auth/ghl',
+    maxAge: 10 * 60_000,
+  };
 
   router.get('/auth/ghl/install', async (_req, res) => {
     const state = await options.states.create();
@@ -92,18 +102,34 @@ export function createGhlAuthRouter(options: GhlAuthRouterOptions): Router {
     // Consumed whatever happens next: a state is good for one attempt.
     const known = state ? await options.states.consume(state) : false;
     if (!state || !known || !bound || !safeEqual(bound, state)) {
-      throw new HttpError(400, 'OAUTH_STATE_INVALID', 'The install link is invalid or expired; start the installation again');
+      throw new HttpError(
+        400,
+        'OAUTH_STATE_INVALID',
+        'The install link is invalid or expired; start the installation again',
+      );
     }
-    if (!code || code.length > 2048) throw new HttpError(400, 'OAUTH_CODE_MISSING', 'GHL did not return an authorization code');
+    if (!code || code.length > 2048)
+      throw new HttpError(400, 'OAUTH_CODE_MISSING', 'GHL did not return an authorization code');
     let tokens;
     try {
       tokens = await options.oauth.exchangeCode(code, options.redirectUri);
     } catch (error) {
-      if (error instanceof GhlError) throw new HttpError(502, 'GHL_OAUTH_FAILED', 'GHL refused the authorization code; start the installation again', { cause: error });
+      if (error instanceof GhlError)
+        throw new HttpError(
+          502,
+          'GHL_OAUTH_FAILED',
+          'GHL refused the authorization code; start the installation again',
+          { cause: error },
+        );
       throw error;
     }
     const locationId = tokens.locationId;
-    if (!locationId) throw new HttpError(400, 'GHL_AGENCY_INSTALL_UNSUPPORTED', 'Install the app on a sub-account (location), not on the agency');
+    if (!locationId)
+      throw new HttpError(
+        400,
+        'GHL_AGENCY_INSTALL_UNSUPPORTED',
+        'Install the app on a sub-account (location), not on the agency',
+      );
     const accountId = await options.db.transaction(async (q) => {
       const id = await upsertAccountAndLocation(q, { companyId: tokens.companyId, locationId });
       await options.tokens.save(q, { ...tokens, locationId });

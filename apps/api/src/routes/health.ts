@@ -57,7 +57,10 @@ export function healthRoutes(deps: {
       return;
     }
     if (!(await pingOnce())) {
-      res.set('Retry-After', '1').status(503).json({ status: 'unavailable', checks: { database: 'down' } });
+      res
+        .set('Retry-After', '1')
+        .status(503)
+        .json({ status: 'unavailable', checks: { database: 'down' } });
       return;
     }
     res.json({ status: 'ready', checks: { database: 'up' } });
@@ -79,7 +82,8 @@ export function healthRoutes(deps: {
       try {
         const applied = await appliedMigrations(deps.db);
         migrations = { applied, pending: available.filter((m) => !applied.includes(m)) };
-        serverVersion = (await deps.db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v;
+        serverVersion = (await deps.db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]
+          ?.v;
       } catch (error) {
         migrations = { error: error instanceof Error ? error.message : 'unknown' };
       }
@@ -88,7 +92,12 @@ export function healthRoutes(deps: {
     }
     const healthy = up && deps.lifecycle.state === 'ready';
     const cacheStats = deps.cache?.stats();
-    const cache = cacheStats && { mode: cacheStats.mode, redis: cacheStats.redis, connection: cacheStats.connection, breaker: cacheStats.breaker };
+    const cache = cacheStats && {
+      mode: cacheStats.mode,
+      redis: cacheStats.redis,
+      connection: cacheStats.connection,
+      breaker: cacheStats.breaker,
+    };
     const redis = cacheStats ? (cacheStats.redis === 'none' ? 'not configured' : cacheStats.redis) : 'not configured';
     res.status(healthy ? 200 : 503).json({
       status: healthy && redis !== 'down' ? 'ok' : 'degraded',

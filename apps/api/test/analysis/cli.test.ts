@@ -30,17 +30,31 @@ describe('ghl-health CLI', () => {
     const { code, stdout, stderr } = await run(['analyze', folder, '--format', 'json']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const results = JSON.parse(stdout) as { file: string; workflowId: string; score: number; band: string; findings: { ruleId: string; stepId: string | null }[] }[];
+    const results = JSON.parse(stdout) as {
+      file: string;
+      workflowId: string;
+      score: number;
+      band: string;
+      findings: { ruleId: string; stepId: string | null }[];
+    }[];
     expect(results).toHaveLength(12);
-    expect(results.map((r) => r.file).every((f) => !f.includes('expected.json') && !f.includes('_locations'))).toBe(true);
+    expect(results.map((r) => r.file).every((f) => !f.includes('expected.json') && !f.includes('_locations'))).toBe(
+      true,
+    );
     const reactivation = results.find((r) => r.file.endsWith('dental-reactivation-campaign.json'))!;
-    expect(reactivation).toMatchObject({ workflowId: '2131b35d-8546-53d3-857c-5ef0c31c2985', score: 0, band: 'critical' });
+    expect(reactivation).toMatchObject({
+      workflowId: '2131b35d-8546-53d3-857c-5ef0c31c2985',
+      score: 0,
+      band: 'critical',
+    });
     expect(Object.keys(reactivation.findings[0]!).sort()).toEqual(['fix', 'message', 'ruleId', 'severity', 'stepId']);
     // The folder's _locations.json is the inventory: reference checks ran.
     const roofing = results.find((r) => r.file.endsWith('roofing-pipeline-stage-automation.json'))!;
     expect(roofing.findings.map((f) => f.ruleId)).toContain('reference.missing-pipeline');
     // Cross-workflow rules saw the whole folder.
-    expect(results.find((r) => r.file.endsWith('coaching-hot-lead-alert.json'))!.findings.map((f) => f.ruleId)).toContain('loop.cross-workflow');
+    expect(
+      results.find((r) => r.file.endsWith('coaching-hot-lead-alert.json'))!.findings.map((f) => f.ruleId),
+    ).toContain('loop.cross-workflow');
   });
 
   it('prints a table by default', async () => {
@@ -53,10 +67,18 @@ describe('ghl-health CLI', () => {
   });
 
   it('analyses single files with an explicit inventory', async () => {
-    const { code, stdout } = await run(['analyze', `${folder}/roofing-pipeline-stage-automation.json`, '--inventory', `${folder}/_locations.json`, '--format=json']);
+    const { code, stdout } = await run([
+      'analyze',
+      `${folder}/roofing-pipeline-stage-automation.json`,
+      '--inventory',
+      `${folder}/_locations.json`,
+      '--format=json',
+    ]);
     expect(code).toBe(0);
     const [result] = JSON.parse(stdout) as { findings: { ruleId: string }[] }[];
-    expect(result!.findings.map((f) => f.ruleId)).toEqual(expect.arrayContaining(['reference.missing-user', 'reference.missing-custom-field']));
+    expect(result!.findings.map((f) => f.ruleId)).toEqual(
+      expect.arrayContaining(['reference.missing-user', 'reference.missing-custom-field']),
+    );
   });
 
   it('exits 2 and lists every problem for invalid definitions', async () => {
@@ -86,8 +108,11 @@ describe('ghl-health CLI', () => {
 
   it('is linked as a bin of the api package (pnpm exec ghl-health)', async () => {
     const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile('pnpm', ['exec', 'ghl-health', 'analyze', `${folder}/dental-missed-call-text-back.json`, '--format', 'json'], { cwd: appDir, timeout: 60_000 }, (error, out) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout: out }),
+      execFile(
+        'pnpm',
+        ['exec', 'ghl-health', 'analyze', `${folder}/dental-missed-call-text-back.json`, '--format', 'json'],
+        { cwd: appDir, timeout: 60_000 },
+        (error, out) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout: out }),
       );
     });
     expect(code).toBe(0);

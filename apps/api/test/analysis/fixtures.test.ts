@@ -18,7 +18,11 @@ const byFile = new Map(files.map((f, i) => [f, result.workflows[i]!]));
 describe('fixture accuracy (whole folder as one account)', () => {
   it('has an expectation for every workflow file and a workflow for every expectation', () => {
     expect(files.length).toBeGreaterThanOrEqual(12);
-    expect(Object.keys(expected).filter((k) => !k.startsWith('_')).sort()).toEqual(files);
+    expect(
+      Object.keys(expected)
+        .filter((k) => !k.startsWith('_'))
+        .sort(),
+    ).toEqual(files);
   });
 
   it('only names rule ids the analyzer knows', () => {
@@ -48,7 +52,11 @@ describe('fixture accuracy (whole folder as one account)', () => {
   it('scores the catalog worked examples', () => {
     expect(byFile.get('dental-reactivation-campaign.json')!.score).toBe(0);
     expect(byFile.get('dental-review-request.json')!.score).toBe(40);
-    for (const healthy of ['dental-appointment-reminders.json', 'dental-missed-call-text-back.json', 'dental-new-patient-nurture.json']) {
+    for (const healthy of [
+      'dental-appointment-reminders.json',
+      'dental-missed-call-text-back.json',
+      'dental-new-patient-nurture.json',
+    ]) {
       expect(byFile.get(healthy)).toMatchObject({ score: 100, band: 'healthy' });
     }
   });
@@ -64,11 +72,14 @@ describe('fixture accuracy (whole folder as one account)', () => {
 });
 
 describe('inventory from GHL public API responses', () => {
-  const api = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/ghl/api', name), 'utf8')) as Record<string, unknown>;
+  const api = (name: string): Record<string, unknown> =>
+    JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/ghl/api', name), 'utf8')) as Record<string, unknown>;
   const locationId = 'pR7kQ2sVx9LmN4tYb3Hc';
 
   it('accepts the list responses as they come and agrees with _locations.json', () => {
-    const fromFolder = (read('_locations.json') as { locations: Record<string, Record<string, unknown>> }).locations[locationId]!;
+    const fromFolder = (read('_locations.json') as { locations: Record<string, Record<string, unknown>> }).locations[
+      locationId
+    ]!;
     const inventory = locationInventorySchema.parse({
       ...api(`location-customFields.${locationId}.200.json`),
       ...api(`location-customValues.${locationId}.200.json`),
@@ -78,7 +89,11 @@ describe('inventory from GHL public API responses', () => {
       forms: fromFolder['forms'],
     });
     const dental = files.filter((f) => f.startsWith('dental-')).map(read);
-    const metadata = (api(`workflows-list.${locationId}.200.json`)['workflows'] as { id: string; status: string; name: string }[]);
+    const metadata = api(`workflows-list.${locationId}.200.json`)['workflows'] as {
+      id: string;
+      status: string;
+      name: string;
+    }[];
     const viaApi = analyzeLocation({ locationId, definitions: dental, inventory, workflows: metadata });
     const viaFolder = result.locations.find((l) => l.locationId === locationId)!;
     expect(viaApi.workflows.map((w) => [w.workflowId, w.score, w.findings.map((f) => f.ruleId)])).toEqual(

@@ -10,15 +10,17 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 const pgUp = await hasSharedPostgres();
 
 function raw(url: string, headers: Record<string, string>) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
-    const req = request(url, { headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+    (resolve, reject) => {
+      const req = request(url, { headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end();
+    },
+  );
 }
 
 const large = { success: true, data: Array.from({ length: 60 }, (_, i) => ({ id: `wf-${i}`, name: `workflow ${i}` })) };
@@ -38,7 +40,8 @@ describe.skipIf(!pgUp)('cached JSON responses', () => {
           const value = req.params.size === 'large' ? large : small;
           const before = JSON.stringify;
           // Count serializations of the cached object: a hit must not serialize it again.
-          JSON.stringify = ((v: unknown, ...rest: []) => (v === value ? (stringified++, before(v, ...rest)) : before(v, ...rest))) as typeof JSON.stringify;
+          JSON.stringify = ((v: unknown, ...rest: []) =>
+            v === value ? (stringified++, before(v, ...rest)) : before(v, ...rest)) as typeof JSON.stringify;
           try {
             send(req, res, value);
           } finally {

@@ -7,7 +7,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
+import {
+  hasSharedPostgres,
+  hasSharedRedis,
+  sharedPostgres,
+  sharedRedis,
+  waitFor,
+  type SharedPostgres,
+  type SharedRedis,
+} from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSessionStore, sessionCookie } from '../../src/auth/sessions.js';
 import { CacheKeys } from '../../src/cache/keys.js';
@@ -54,7 +62,12 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
       // Decisions made before the limiter's connection is up are counted in its memory fallback (by design: no
       // request waits for Redis); the checks below want every decision in Redis, so wait for the connection.
       const limiter = app.libs!.rateLimit.limiter;
-      await waitFor('the rate limiter to decide in Redis', async () => (await limiter.check({ key: `warmup-${tag}`, tier: 'free', policies: ['general'] })).source === 'redis', 10_000);
+      await waitFor(
+        'the rate limiter to decide in Redis',
+        async () =>
+          (await limiter.check({ key: `warmup-${tag}`, tier: 'free', policies: ['general'] })).source === 'redis',
+        10_000,
+      );
       await waitFor('the cache to use Redis', async () => app.libs!.cache.stats().redis === 'up', 10_000);
     }
     return app;
@@ -106,14 +119,21 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
 
     it('12 x POST /api/analyze without a credential: never an analysis-policy 429 (the analyze route charges the location it analyses for)', async () => {
       const app = await start();
-      const res = await hits(`${app.base}/api/analyze`, 12, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"workflowId":"wf-1"}' });
+      const res = await hits(`${app.base}/api/analyze`, 12, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"workflowId":"wf-1"}',
+      });
       for (const r of res) expect(r.status).not.toBe(429);
     });
 
     it('an authenticated caller is limited by its tier, read through the cached user record and re-read after invalidation', async () => {
       const app = await start();
       const { accountId, locationId } = await seedTenant(app.db, `loc-rl-${randomBytes(3).toString('hex')}`);
-      await app.db.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_1', 'active', 'pro')", [locationId]);
+      await app.db.query(
+        "INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_1', 'active', 'pro')",
+        [locationId],
+      );
       const cookie = `${sessionCookie(false).name}=${encodeURIComponent(await createSessionStore(app.db, TEST_SECRETS.sessionSecret).create(accountId, locationId, 60_000))}`;
       const me = () => fetch(`${app.base}/api/me`, { headers: { cookie } });
       let res = await me();
@@ -152,7 +172,9 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
       await waitFor('the cache to connect to Redis', async () => app.libs!.cache.stats().redis === 'up', 10_000);
       await fetch(`${app.base}/api/me`);
       await fetch(`${app.base}/health/detailed`, { headers: internal });
-      const om = await fetch(`${app.base}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+      const om = await fetch(`${app.base}/metrics`, {
+        headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+      });
       expect(om.status).toBe(200);
       expect(om.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
       expect((await om.text()).trimEnd().endsWith('# EOF')).toBe(true);
@@ -194,7 +216,10 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
       const text = await (await fetch(`${app.base}/metrics`)).text();
       for (const id of ids) expect(text).not.toContain(id);
       const routes = new Set([...text.matchAll(/^http_requests_total\{[^}]*route="([^"]*)"/gm)].map((m) => m[1]));
-      expect([...routes].sort()).toEqual(['/api/locations/:locationId/workflows/:workflowId/analysis', '__unmatched__']);
+      expect([...routes].sort()).toEqual([
+        '/api/locations/:locationId/workflows/:workflowId/analysis',
+        '__unmatched__',
+      ]);
     });
 
     it('passes promtool check metrics', async () => {
@@ -212,7 +237,9 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
     it('in production needs the internal token as a bearer token', async () => {
       const app = await start({ isProduction: true });
       expect((await fetch(`${app.base}/metrics`)).status).toBe(401);
-      expect((await fetch(`${app.base}/metrics`, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status).toBe(401);
+      expect(
+        (await fetch(`${app.base}/metrics`, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status,
+      ).toBe(401);
       const ok = await fetch(`${app.base}/metrics`, { headers: internal });
       expect(ok.status).toBe(200);
       expect(await ok.text()).toContain('http_requests_total');
@@ -224,10 +251,21 @@ describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)
       const app = await start();
       await waitFor('the cache to connect to Redis', async () => app.libs!.cache.stats().redis === 'up', 10_000);
       expect((await fetch(`${app.base}/internal/cache-stats`)).status).toBe(404);
-      const stats = (await (await fetch(`${app.base}/internal/cache-stats`, { headers: internal })).json()) as Record<string, unknown>;
+      const stats = (await (await fetch(`${app.base}/internal/cache-stats`, { headers: internal })).json()) as Record<
+        string,
+        unknown
+      >;
       expect(stats).toMatchObject({ mode: 'near', redis: 'up', breaker: 'closed' });
-      const detailed = (await (await fetch(`${app.base}/health/detailed`, { headers: internal })).json()) as Record<string, unknown>;
-      expect(detailed).toMatchObject({ status: 'ok', backends: { cache: 'redis', rateLimit: 'redis' }, redis: { status: 'up' }, cache: { mode: 'near', redis: 'up', breaker: 'closed' } });
+      const detailed = (await (await fetch(`${app.base}/health/detailed`, { headers: internal })).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(detailed).toMatchObject({
+        status: 'ok',
+        backends: { cache: 'redis', rateLimit: 'redis' },
+        redis: { status: 'up' },
+        cache: { mode: 'near', redis: 'up', breaker: 'closed' },
+      });
     });
 
     it('defines the app keys exactly as specified', () => {

@@ -20,9 +20,26 @@ import { startTestApp, TEST_SECRETS, type TestApp } from '../support/test-app.js
 const pgUp = await hasSharedPostgres();
 const run = promisify(execFile);
 const bin = (name: string) => resolve(import.meta.dirname, '../..', 'node_modules', '.bin', name);
-const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_UPDATE_NOTIFIER: '1' };
+const env = {
+  ...process.env,
+  REDOCLY_TELEMETRY: 'off',
+  REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+  NO_UPDATE_NOTIFIER: '1',
+};
 /** Operational endpoints, the Stripe and GHL webhooks and the OAuth install flow (browser redirects): not in the API document. */
-const OPERATIONAL = ['/webhooks/stripe', '/webhooks/ghl', /^\/auth\//, '/live', '/health', '/ready', '/health/detailed', '/metrics', '/internal/cache-stats', '/openapi.json', '/api-docs'];
+const OPERATIONAL = [
+  '/webhooks/stripe',
+  '/webhooks/ghl',
+  /^\/auth\//,
+  '/live',
+  '/health',
+  '/ready',
+  '/health/detailed',
+  '/metrics',
+  '/internal/cache-stats',
+  '/openapi.json',
+  '/api-docs',
+];
 
 async function output(command: string, args: string[], cwd: string): Promise<string> {
   try {
@@ -44,7 +61,15 @@ async function appOnly(enableApiDocs: boolean) {
     isProduction: false,
     sessionSecret: TEST_SECRETS.sessionSecret,
     frontendUrl: 'https://app.example.test',
-    ghl: { clientId: 'id', clientSecret: 'secret', apiBaseUrl: 'http://127.0.0.1:1', authorizeUrl: 'http://127.0.0.1:1/oauth', redirectUri: 'http://127.0.0.1:1/cb', webhookPublicKey: undefined, builderBaseUrl: undefined },
+    ghl: {
+      clientId: 'id',
+      clientSecret: 'secret',
+      apiBaseUrl: 'http://127.0.0.1:1',
+      authorizeUrl: 'http://127.0.0.1:1/oauth',
+      redirectUri: 'http://127.0.0.1:1/cb',
+      webhookPublicKey: undefined,
+      builderBaseUrl: undefined,
+    },
     encryption: { keys: { k1: Buffer.alloc(32, 1) }, currentKeyId: 'k1' },
   });
   const billing = createBilling({
@@ -61,7 +86,14 @@ async function appOnly(enableApiDocs: boolean) {
     billing,
     ghl: ghl.routers,
     documentedRoutes: ghl.openapi.routes,
-    config: { isProduction: false, frontendUrl: 'http://localhost:5173', trustProxyHops: 0, sessionSecret: TEST_SECRETS.sessionSecret, internalToken: TEST_SECRETS.internalToken, enableApiDocs },
+    config: {
+      isProduction: false,
+      frontendUrl: 'http://localhost:5173',
+      trustProxyHops: 0,
+      sessionSecret: TEST_SECRETS.sessionSecret,
+      internalToken: TEST_SECRETS.internalToken,
+      enableApiDocs,
+    },
     logger,
     db,
     lifecycle: createLifecycle(),
@@ -94,7 +126,10 @@ describe('the OpenAPI document of the app', () => {
       { url: '/v1/api', description: expect.stringContaining('Version 1') },
     ]);
     expect(document.components).toMatchObject({
-      securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'session' }, apiKey: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'session' },
+        apiKey: { type: 'http', scheme: 'bearer' },
+      },
     });
     expect(document.security).toEqual([{ session: [] }, { apiKey: [] }]);
   });
@@ -106,18 +141,35 @@ describe('the OpenAPI document of the app', () => {
     expect(report.unmounted).toEqual([]);
     // Not vacuous: both mounts of every operation were found.
     expect(report.operations.length).toBeGreaterThanOrEqual(10);
-    expect(report.routes.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['GET /api/me', 'GET /v1/api/me', 'GET /api/subscription', 'POST /v1/api/subscription/checkout', 'GET /api/workflows', 'POST /v1/api/analyze']));
+    expect(report.routes.map((r) => `${r.method} ${r.path}`)).toEqual(
+      expect.arrayContaining([
+        'GET /api/me',
+        'GET /v1/api/me',
+        'GET /api/subscription',
+        'POST /v1/api/subscription/checkout',
+        'GET /api/workflows',
+        'POST /v1/api/analyze',
+      ]),
+    );
     expect(() => assertRouterMatchesDocument(app, document as never, { ignore: OPERATIONAL })).not.toThrow();
     void db.close();
   });
 
   it('passes redocly lint (recommended) and spectral lint (spectral:oas) with 0 errors and 0 warnings', async () => {
     const file = join(dir, 'openapi.json');
-    const redocly = JSON.parse(await output(bin('redocly'), ['lint', file, '--format=json', '--extends=recommended'], dir)) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
+    const redocly = JSON.parse(
+      await output(bin('redocly'), ['lint', file, '--format=json', '--extends=recommended'], dir),
+    ) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
     expect(redocly.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
     expect(redocly.totals).toMatchObject({ errors: 0, warnings: 0 });
     writeFileSync(join(dir, '.spectral.yaml'), 'extends: ["spectral:oas"]\n');
-    const spectral = JSON.parse(await output(bin('spectral'), ['lint', file, '--ruleset', join(dir, '.spectral.yaml'), '--format', 'json', '--quiet'], dir)) as { code: string; message: string }[];
+    const spectral = JSON.parse(
+      await output(
+        bin('spectral'),
+        ['lint', file, '--ruleset', join(dir, '.spectral.yaml'), '--format', 'json', '--quiet'],
+        dir,
+      ),
+    ) as { code: string; message: string }[];
     expect(spectral.map((r) => `${r.code}: ${r.message}`)).toEqual([]);
   }, 120_000);
 });

@@ -2,7 +2,14 @@
 // credential costs no PostgreSQL round trip, and logout / key revocation are refused on the very next request, in the
 // instance that revoked AND in a second instance sharing Redis (the cache's pub/sub invalidation). Two real apps
 // (createApp + createLibraries as main.ts wires them) on the shared PostgreSQL and Redis, over HTTP.
-import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, type SharedPostgres, type SharedRedis } from '@org/test-services';
+import {
+  hasSharedPostgres,
+  hasSharedRedis,
+  sharedPostgres,
+  sharedRedis,
+  type SharedPostgres,
+  type SharedRedis,
+} from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../../src/auth/api-keys.js';
 import { principalCache } from '../../src/auth/principal-cache.js';
@@ -18,19 +25,27 @@ describe.skipIf(!up)('principal cache across two instances sharing Redis', () =>
   let a: TestApp;
   let b: TestApp;
   let tenant: { accountId: string; locationId: string };
-  const me = (app: TestApp, headers: Record<string, string>) => fetch(`${app.base}/api/me`, { headers }).then(async (r) => (await r.arrayBuffer(), r.status));
+  const me = (app: TestApp, headers: Record<string, string>) =>
+    fetch(`${app.base}/api/me`, { headers }).then(async (r) => (await r.arrayBuffer(), r.status));
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_principal_cache');
     redis = await sharedRedis('principal_cache');
     await migrate({ url: pg.url });
     // One cache namespace for both instances (as two replicas of one deployment), separate rate-limit counters.
-    const libraries = (n: string) => ({ redisUrl: redis.url, enableMetrics: false, prefixes: { cache: `${redis.prefix}cache`, rateLimit: `${redis.prefix}rl${n}:` } });
+    const libraries = (n: string) => ({
+      redisUrl: redis.url,
+      enableMetrics: false,
+      prefixes: { cache: `${redis.prefix}cache`, rateLimit: `${redis.prefix}rl${n}:` },
+    });
     a = await startTestApp({ url: pg.url, libraries: libraries('a') });
     b = await startTestApp({ url: pg.url, libraries: libraries('b') });
     tenant = await seedTenant(a.db, 'loc-principal-cache');
     // Enterprise: the general limit (500/min) stays out of reach of this file's requests.
-    await a.db.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_pc', 'active', 'enterprise')", [tenant.locationId]);
+    await a.db.query(
+      "INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_pc', 'active', 'enterprise')",
+      [tenant.locationId],
+    );
   }, 60_000);
   afterAll(async () => {
     await a?.close();
@@ -39,9 +54,10 @@ describe.skipIf(!up)('principal cache across two instances sharing Redis', () =>
     await pg?.cleanup();
   });
 
-  const newSession = async () => `session=${encodeURIComponent(await createSessionStore(a.db, TEST_SECRETS.sessionSecret).create(tenant.accountId, tenant.locationId, 60_000))}`;
+  const newSession = async () =>
+    `session=${encodeURIComponent(await createSessionStore(a.db, TEST_SECRETS.sessionSecret).create(tenant.accountId, tenant.locationId, 60_000))}`;
 
-  it('a verified session is served from the cache: deleting its row behind the app\'s back changes nothing until the TTL', async () => {
+  it("a verified session is served from the cache: deleting its row behind the app's back changes nothing until the TTL", async () => {
     const cookie = await newSession();
     expect(await me(a, { cookie })).toBe(200);
     await a.db.query('DELETE FROM sessions WHERE account_id = $1', [tenant.accountId]);
@@ -72,7 +88,10 @@ describe.skipIf(!up)('principal cache across two instances sharing Redis', () =>
 
   it('GHL uninstall (rows revoked, then the location forgotten as the webhook does): the next request is refused on both instances', async () => {
     const cookie = await newSession();
-    const { key } = await createApiKeyStore(a.db, TEST_SECRETS.sessionSecret).create({ ...tenant, name: 'uninstalled' });
+    const { key } = await createApiKeyStore(a.db, TEST_SECRETS.sessionSecret).create({
+      ...tenant,
+      name: 'uninstalled',
+    });
     const auth = { authorization: `Bearer ${key}` };
     for (const app of [a, b]) {
       expect(await me(app, { cookie })).toBe(200);
@@ -80,7 +99,9 @@ describe.skipIf(!up)('principal cache across two instances sharing Redis', () =>
     }
     // What the UNINSTALL webhook commits (src/ghl/webhooks.ts), then what its onEvent does (src/features/workflows/module.ts).
     await a.db.query('DELETE FROM sessions WHERE location_id = $1', [tenant.locationId]);
-    await a.db.query('UPDATE api_keys SET revoked_at = now() WHERE location_id = $1 AND revoked_at IS NULL', [tenant.locationId]);
+    await a.db.query('UPDATE api_keys SET revoked_at = now() WHERE location_id = $1 AND revoked_at IS NULL', [
+      tenant.locationId,
+    ]);
     await principalCache(a.libs!.cache).forgetLocation(tenant.locationId);
     for (const app of [a, b]) {
       expect(await me(app, { cookie })).toBe(401);
@@ -98,7 +119,10 @@ describe.skipIf(!up)('principal cache across two instances sharing Redis', () =>
     const token = decodeURIComponent(cookie.slice('session='.length)).split('.')[0]!;
     for (const k of stored) {
       // Entries are strings; the location's tag is a set of entry keys.
-      const value = (await redis.client.type(k)) === 'set' ? (await redis.client.smembers(k)).join(' ') : ((await redis.client.get(k)) ?? '');
+      const value =
+        (await redis.client.type(k)) === 'set'
+          ? (await redis.client.smembers(k)).join(' ')
+          : ((await redis.client.get(k)) ?? '');
       // `ak_<8-character prefix>_<43-character secret>_<tag>`: the secret is cut by position (it may contain '_').
       for (const secret of [token, key, key.slice(12, 55)]) {
         expect(k).not.toContain(secret);

@@ -6,7 +6,9 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const canStart = canStartPostgres();
 
-async function get(url: string): Promise<{ status: number; ms: number; body: { error?: { code: string } }; retryAfter: string | null }> {
+async function get(
+  url: string,
+): Promise<{ status: number; ms: number; body: { error?: { code: string } }; retryAfter: string | null }> {
   const started = performance.now();
   const res = await fetch(url);
   const body = (await res.json()) as { error?: { code: string } };
@@ -81,7 +83,12 @@ describe.skipIf(!canStart)('database faults (private PostgreSQL)', () => {
 
     await pg.start();
     const back = performance.now();
-    await waitFor('the app to serve again', async () => (await get(`${app.base}/api/test/db`)).status === 200, 2_000, 25);
+    await waitFor(
+      'the app to serve again',
+      async () => (await get(`${app.base}/api/test/db`)).status === 200,
+      2_000,
+      25,
+    );
     await waitFor('/ready to say 200', async () => (await get(`${app.base}/ready`)).status === 200, 2_000, 25);
     expect(performance.now() - back).toBeLessThan(2_000);
   });

@@ -49,7 +49,9 @@ describe('start-up with no environment at all (embedded PGlite)', () => {
       expect(second.output()).toContain('"database schema up to date"');
       const client = new pg.Client({ connectionString: embeddedUrl(second.output()) });
       await client.connect();
-      const { rows } = await client.query("SELECT count(*)::int AS n FROM accounts WHERE email = 'persist@example.test'");
+      const { rows } = await client.query(
+        "SELECT count(*)::int AS n FROM accounts WHERE email = 'persist@example.test'",
+      );
       await client.end();
       expect(rows[0].n).toBe(1);
     } finally {
@@ -62,7 +64,17 @@ describe('start-up with no environment at all (embedded PGlite)', () => {
     const { code } = await app.exited;
     expect(code).toBe(1);
     const out = app.output();
-    for (const name of ['DATABASE_URL', 'FRONTEND_URL', 'GHL_CLIENT_ID', 'GHL_CLIENT_SECRET', 'ENCRYPTION_KEY', 'SESSION_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'INTERNAL_TOKEN']) {
+    for (const name of [
+      'DATABASE_URL',
+      'FRONTEND_URL',
+      'GHL_CLIENT_ID',
+      'GHL_CLIENT_SECRET',
+      'ENCRYPTION_KEY',
+      'SESSION_SECRET',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+      'INTERNAL_TOKEN',
+    ]) {
       expect(out).toContain(name);
     }
     expect(out.trim().split('\n')).toHaveLength(1);

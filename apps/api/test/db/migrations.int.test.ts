@@ -7,7 +7,10 @@ import { ACTIVE_SUBSCRIPTION_SQL } from '../../src/features/billing/queries.js';
 
 const pgUp = await hasSharedPostgres();
 // Every migration file in order (001-003 and whatever later issues add), so new migrations do not break this test.
-const ALL = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4)).sort();
+const ALL = readdirSync(MIGRATIONS_DIR)
+  .filter((f) => f.endsWith('.sql'))
+  .map((f) => f.slice(0, -4))
+  .sort();
 
 /** Every index named anywhere in an EXPLAIN (FORMAT JSON) plan. */
 function indexesIn(plan: unknown): string[] {
@@ -59,7 +62,9 @@ describe.skipIf(!pgUp)('migrations (shared PostgreSQL)', () => {
   });
 
   it('creates every index of 003 by name, the partial ones with constant predicates, and the usage view', async () => {
-    const { rows } = await pg.pool.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'");
+    const { rows } = await pg.pool.query<{ indexname: string; indexdef: string }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    );
     const names = rows.map((r) => r.indexname);
     for (const name of [
       'idx_analysis_results_location_id',
@@ -80,7 +85,9 @@ describe.skipIf(!pgUp)('migrations (shared PostgreSQL)', () => {
       expect(names).toContain(name);
     }
     const def = (name: string) => rows.find((r) => r.indexname === name)!.indexdef;
-    expect(def('idx_analysis_results_recent')).toMatch(/WHERE \(created_at >= '\d{4}-\d\d-\d\d[^']*'::timestamp with time zone\)/);
+    expect(def('idx_analysis_results_recent')).toMatch(
+      /WHERE \(created_at >= '\d{4}-\d\d-\d\d[^']*'::timestamp with time zone\)/,
+    );
     expect(def('idx_stripe_customers_active_subs')).toContain("WHERE (status = 'active'::text)");
     expect(def('idx_stripe_events_type_processed')).toContain('WHERE (processed_at IS NULL)');
     const view = await pg.pool.query('SELECT index_name, scans FROM index_usage_stats');
@@ -90,13 +97,26 @@ describe.skipIf(!pgUp)('migrations (shared PostgreSQL)', () => {
   });
 
   it('enforces health score 0-100 and issues found >= 0', async () => {
-    await pg.pool.query("INSERT INTO accounts (id, email) VALUES ('00000000-0000-0000-0000-000000000001', 'c@example.test')");
-    await pg.pool.query("INSERT INTO locations (id, account_id) VALUES ('loc-c', '00000000-0000-0000-0000-000000000001')");
+    await pg.pool.query(
+      "INSERT INTO accounts (id, email) VALUES ('00000000-0000-0000-0000-000000000001', 'c@example.test')",
+    );
+    await pg.pool.query(
+      "INSERT INTO locations (id, account_id) VALUES ('loc-c', '00000000-0000-0000-0000-000000000001')",
+    );
     const insert = (score: number, issues: number) =>
-      pg.pool.query("INSERT INTO analysis_results (location_id, workflow_id, workflow_version, health_score, issues_found, tier) VALUES ('loc-c', 'w', 1, $1, $2, 'free')", [score, issues]);
-    await expect(insert(101, 0)).rejects.toMatchObject({ code: '23514', constraint: 'chk_analysis_results_health_score' });
+      pg.pool.query(
+        "INSERT INTO analysis_results (location_id, workflow_id, workflow_version, health_score, issues_found, tier) VALUES ('loc-c', 'w', 1, $1, $2, 'free')",
+        [score, issues],
+      );
+    await expect(insert(101, 0)).rejects.toMatchObject({
+      code: '23514',
+      constraint: 'chk_analysis_results_health_score',
+    });
     await expect(insert(-1, 0)).rejects.toMatchObject({ code: '23514' });
-    await expect(insert(50, -1)).rejects.toMatchObject({ code: '23514', constraint: 'chk_analysis_results_issues_found' });
+    await expect(insert(50, -1)).rejects.toMatchObject({
+      code: '23514',
+      constraint: 'chk_analysis_results_issues_found',
+    });
     await expect(insert(100, 0)).resolves.toBeDefined();
   });
 

@@ -21,7 +21,9 @@ describe('demo mode switch', () => {
     expect(loadConfig({ DEMO_MODE: 'true' }).demoMode).toBe(true);
     expect(loadConfig({ NODE_ENV: 'test', DEMO_MODE: 'true' }).demoMode).toBe(true);
     expect(() => loadConfig({ DEMO_MODE: 'true', GHL_CLIENT_ID: 'real-id' })).toThrow(/DEMO_MODE/);
-    expect(() => loadConfig({ DEMO_MODE: 'true', HOST: '0.0.0.0', SESSION_SECRET: 's'.repeat(32) })).toThrow(/DEMO_MODE/);
+    expect(() => loadConfig({ DEMO_MODE: 'true', HOST: '0.0.0.0', SESSION_SECRET: 's'.repeat(32) })).toThrow(
+      /DEMO_MODE/,
+    );
   });
 
   it('createWorkflowModule refuses demo mode in production', async () => {
@@ -32,7 +34,13 @@ describe('demo mode switch', () => {
         isProduction: true,
         sessionSecret: 'x'.repeat(32),
         frontendUrl: 'https://app.example.test',
-        ghl: { clientId: 'a', clientSecret: 'b', apiBaseUrl: 'https://x.test', authorizeUrl: 'https://x.test/c', redirectUri: 'https://x.test/cb' },
+        ghl: {
+          clientId: 'a',
+          clientSecret: 'b',
+          apiBaseUrl: 'https://x.test',
+          authorizeUrl: 'https://x.test/c',
+          redirectUri: 'https://x.test/cb',
+        },
         encryption: { keys: { k1: Buffer.alloc(32) }, currentKeyId: 'k1' },
         demo: { fixturesDir: FIXTURES },
       }),
@@ -48,7 +56,12 @@ describe.skipIf(!pgUp)('demo mode over HTTP (shared PostgreSQL)', () => {
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_ghl_demo');
-    child = await spawnApp('src/main.ts', { NODE_ENV: 'development', DEMO_MODE: 'true', DATABASE_URL: pg.url, LOG_LEVEL: 'info' });
+    child = await spawnApp('src/main.ts', {
+      NODE_ENV: 'development',
+      DEMO_MODE: 'true',
+      DATABASE_URL: pg.url,
+      LOG_LEVEL: 'info',
+    });
     await waitReady(child, 90_000);
   }, 120_000);
   afterAll(async () => {
@@ -72,7 +85,11 @@ describe.skipIf(!pgUp)('demo mode over HTTP (shared PostgreSQL)', () => {
     expect(list.every((w) => w.hasDefinition)).toBe(true);
 
     const reactivation = list.find((w) => w.name === 'Patient Reactivation - 12 Months')!;
-    const analyze = await fetch(`${child.base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: reactivation.id }) });
+    const analyze = await fetch(`${child.base}/api/analyze`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflowId: reactivation.id }),
+    });
     expect(analyze.status).toBe(200);
     const analysis = ((await analyze.json()) as { data: { score: number; findings: { ruleId: string }[] } }).data;
     expect(analysis.findings.map((f) => f.ruleId)).toContain('loop.tag-retrigger');

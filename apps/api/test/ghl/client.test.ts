@@ -13,13 +13,22 @@ describe('GHL client against the fake GHL server', () => {
   let fake: FakeGhl;
   let access: string;
   beforeAll(async () => {
-    fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES), rateLimitMax: 20, rateLimitIntervalMs: 1_000 });
+    fake = await startFakeGhl({
+      locations: fakeLocationsFromFolder(FIXTURES),
+      rateLimitMax: 20,
+      rateLimitIntervalMs: 1_000,
+    });
     access = fake.grant(LOC).access_token;
   });
   afterAll(async () => fake.close());
 
   const client = (extra: Partial<Parameters<typeof createGhlClient>[0]> = {}) =>
-    createGhlClient({ baseUrl: fake.url, tokens: async () => access, limiter: createMemoryRateLimiter({ max: 20, intervalMs: 1_000 }), ...extra });
+    createGhlClient({
+      baseUrl: fake.url,
+      tokens: async () => access,
+      limiter: createMemoryRateLimiter({ max: 20, intervalMs: 1_000 }),
+      ...extra,
+    });
 
   it('sends the Version header and a Bearer token, and reads the workflows list and the inventory', async () => {
     const events: GhlRequestEvent[] = [];
@@ -51,7 +60,11 @@ describe('GHL client against the fake GHL server', () => {
   });
 
   it('honours X-RateLimit-Remaining: 0 by pausing the location for X-RateLimit-Interval-Milliseconds', async () => {
-    fake.fault({ path: '/workflows', status: 200, headers: { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Interval-Milliseconds': '1500' } });
+    fake.fault({
+      path: '/workflows',
+      status: 200,
+      headers: { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Interval-Milliseconds': '1500' },
+    });
     const c = client();
     // The scripted answer is a 200 with an error-shaped body; the point is the pause before the next call.
     await c.request(LOC, { path: '/workflows/', query: { locationId: LOC } });
@@ -63,9 +76,22 @@ describe('GHL client against the fake GHL server', () => {
   it('retries idempotent 5xx with full-jitter backoff, bounded attempts, and never retries other 4xx or a POST', async () => {
     const delays: number[] = [];
     const randoms = [0.5, 0.9, 0.1];
-    const c = client({ maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000, random: () => { const r = randoms.shift() ?? 0.5; delays.push(r); return r; } });
+    const c = client({
+      maxAttempts: 4,
+      baseDelayMs: 100,
+      maxDelayMs: 1_000,
+      random: () => {
+        const r = randoms.shift() ?? 0.5;
+        delays.push(r);
+        return r;
+      },
+    });
     const before = fake.stats.requests.get(LOC)?.length ?? 0;
-    fake.fault({ path: '/workflows', status: 503 }, { path: '/workflows', status: 503 }, { path: '/workflows', status: 503 });
+    fake.fault(
+      { path: '/workflows', status: 503 },
+      { path: '/workflows', status: 503 },
+      { path: '/workflows', status: 503 },
+    );
     await expect(c.listWorkflows(LOC)).resolves.toBeInstanceOf(Array);
     expect((fake.stats.requests.get(LOC)?.length ?? 0) - before).toBe(4);
     expect(delays).toHaveLength(3);
@@ -80,7 +106,9 @@ describe('GHL client against the fake GHL server', () => {
     fake.fault({ path: '/workflows', status: 404 });
     await expect(c.listWorkflows(LOC)).rejects.toMatchObject({ code: 'GHL_HTTP_ERROR', status: 404 });
     fake.fault({ path: '/workflows', status: 503 });
-    await expect(c.request(LOC, { method: 'POST', path: '/workflows/', body: {} })).rejects.toMatchObject({ status: 503 });
+    await expect(c.request(LOC, { method: 'POST', path: '/workflows/', body: {} })).rejects.toMatchObject({
+      status: 503,
+    });
     expect(fake.stats.requests.get(LOC)!.length - n0).toBe(2);
   });
 
@@ -95,7 +123,16 @@ describe('GHL client against the fake GHL server', () => {
       used.push(r);
       return r;
     };
-    const c2 = createGhlClient({ baseUrl: fake.url, tokens: async () => access, limiter: createMemoryRateLimiter({ max: 20, intervalMs: 1_000 }), maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 120, random, onRequest: () => times.push(performance.now()) });
+    const c2 = createGhlClient({
+      baseUrl: fake.url,
+      tokens: async () => access,
+      limiter: createMemoryRateLimiter({ max: 20, intervalMs: 1_000 }),
+      maxAttempts: 4,
+      baseDelayMs: 50,
+      maxDelayMs: 120,
+      random,
+      onRequest: () => times.push(performance.now()),
+    });
     fake.fault(...Array.from({ length: 3 }, () => ({ path: '/workflows', status: 502 })));
     await c2.listWorkflows(LOC);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
@@ -156,20 +193,31 @@ describe('GHL client against the fake GHL server', () => {
     await expect(c.listWorkflows(LOC)).rejects.toMatchObject({ code: 'GHL_DAILY_LIMIT', status: 429 });
     const sent = fake.stats.requests.get(LOC)!.length;
     const t0 = performance.now();
-    await expect(c.listWorkflows(LOC)).rejects.toMatchObject({ code: 'GHL_RATE_LIMITED', retryAfterMs: expect.any(Number) });
+    await expect(c.listWorkflows(LOC)).rejects.toMatchObject({
+      code: 'GHL_RATE_LIMITED',
+      retryAfterMs: expect.any(Number),
+    });
     expect(performance.now() - t0).toBeLessThan(500);
     expect(fake.stats.requests.get(LOC)!.length).toBe(sent);
     const other = 'Wq3nZ8cRt5YhJ2vKd6Pa';
     const otherToken = fake.grant(other).access_token;
     const shared = createMemoryRateLimiter();
-    const c2 = createGhlClient({ baseUrl: fake.url, tokens: async (loc) => (loc === other ? otherToken : access), limiter: shared });
+    const c2 = createGhlClient({
+      baseUrl: fake.url,
+      tokens: async (loc) => (loc === other ? otherToken : access),
+      limiter: shared,
+    });
     fake.fault({ path: '/workflows', status: 429, headers: { 'X-RateLimit-Daily-Remaining': '0' } });
     await expect(c2.listWorkflows(LOC)).rejects.toMatchObject({ code: 'GHL_DAILY_LIMIT' });
     await expect(c2.listWorkflows(other)).resolves.toBeInstanceOf(Array);
   });
 
   it('refuses bad options with a coded error', () => {
-    expect(() => createGhlClient({ baseUrl: 'ftp://x', tokens: async () => '' })).toThrow(expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }));
-    expect(() => createGhlClient({ tokens: async () => '', maxAttempts: 0 })).toThrow(expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }));
+    expect(() => createGhlClient({ baseUrl: 'ftp://x', tokens: async () => '' })).toThrow(
+      expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }),
+    );
+    expect(() => createGhlClient({ tokens: async () => '', maxAttempts: 0 })).toThrow(
+      expect.objectContaining({ code: 'GHL_INVALID_OPTIONS' }),
+    );
   });
 });

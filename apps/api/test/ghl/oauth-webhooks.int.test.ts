@@ -36,7 +36,8 @@ describe.skipIf(!pgUp)('GHL OAuth install and webhooks (shared PostgreSQL, fake 
     await pg?.cleanup();
   });
 
-  const count = async (sql: string, values: unknown[] = []) => Number((await app.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${sql}`, values)).rows[0]!.n);
+  const count = async (sql: string, values: unknown[] = []) =>
+    Number((await app.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${sql}`, values)).rows[0]!.n);
 
   /** install -> chooser (the fake) -> the callback URL GHL would send the browser to, plus the state cookie. */
   async function startInstall() {
@@ -46,10 +47,18 @@ describe.skipIf(!pgUp)('GHL OAuth install and webhooks (shared PostgreSQL, fake 
     const stateCookie = cookieOf(install, 'ghl_oauth_state')!;
     const back = await fetch(chooser, { redirect: 'manual' });
     const callback = new URL(back.headers.get('location')!);
-    return { chooser, stateCookie, code: callback.searchParams.get('code')!, state: callback.searchParams.get('state')! };
+    return {
+      chooser,
+      stateCookie,
+      code: callback.searchParams.get('code')!,
+      state: callback.searchParams.get('state')!,
+    };
   }
   const callback = (query: Record<string, string>, cookie?: string) =>
-    fetch(`${app.base}/auth/ghl/callback?${new URLSearchParams(query)}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+    fetch(`${app.base}/auth/ghl/callback?${new URLSearchParams(query)}`, {
+      redirect: 'manual',
+      headers: cookie ? { cookie } : {},
+    });
 
   it('install redirects to the location chooser with client id, scopes, redirect URI and a server-side state', async () => {
     const { chooser, state, stateCookie } = await startInstall();
@@ -116,9 +125,21 @@ describe.skipIf(!pgUp)('GHL OAuth install and webhooks (shared PostgreSQL, fake 
   describe('webhooks', () => {
     const signed = (body: string, key = privateKey) => sign(null, Buffer.from(body), key).toString('base64');
     const event = (type: string, extra: Record<string, unknown> = {}) =>
-      JSON.stringify({ type, appId: 'app1', locationId: LOC, companyId: 'c1', timestamp: new Date().toISOString(), webhookId: `wh_${Math.random().toString(36).slice(2)}`, ...extra });
+      JSON.stringify({
+        type,
+        appId: 'app1',
+        locationId: LOC,
+        companyId: 'c1',
+        timestamp: new Date().toISOString(),
+        webhookId: `wh_${Math.random().toString(36).slice(2)}`,
+        ...extra,
+      });
     const post = (body: string, signature?: string) =>
-      fetch(`${app.base}/webhooks/ghl`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'x-ghl-signature': signature } : {}) }, body });
+      fetch(`${app.base}/webhooks/ghl`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(signature ? { 'x-ghl-signature': signature } : {}) },
+        body,
+      });
 
     it('tampered, unsigned, wrongly keyed and stale webhooks are refused and write nothing', async () => {
       const tokensBefore = await count('ghl_oauth_tokens');

@@ -32,7 +32,11 @@ describe.skipIf(!pgUp)('GHL token store (shared PostgreSQL, fake GHL)', () => {
     await migrate({ url: pg.url });
     db = createDatabase({ url: pg.url, logger: createLogger({ level: 'silent' }), statementTimeoutMs: 20_000 });
     fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
-    store = createTokenStore({ db, cipher, oauth: createOAuthClient({ baseUrl: fake.url, clientId: 'fake-client-id', clientSecret: 'fake-client-secret' }) });
+    store = createTokenStore({
+      db,
+      cipher,
+      oauth: createOAuthClient({ baseUrl: fake.url, clientId: 'fake-client-id', clientSecret: 'fake-client-secret' }),
+    });
     await seedTenant(db, LOC);
   });
   afterAll(async () => {
@@ -46,17 +50,25 @@ describe.skipIf(!pgUp)('GHL token store (shared PostgreSQL, fake GHL)', () => {
     await store.save(db, { ...grant, locationId: LOC });
     return grant;
   };
-  const expire = () => db.query("UPDATE ghl_oauth_tokens SET expires_at = now() - interval '1 minute' WHERE location_id = $1", [LOC]);
+  const expire = () =>
+    db.query("UPDATE ghl_oauth_tokens SET expires_at = now() - interval '1 minute' WHERE location_id = $1", [LOC]);
   const storedRefreshToken = async () => {
-    const { rows } = await db.query<{ refresh_token_encrypted: Buffer; key_id: string }>('SELECT refresh_token_encrypted, key_id FROM ghl_oauth_tokens WHERE location_id = $1', [LOC]);
-    return cipher.open({ keyId: rows[0]!.key_id, data: rows[0]!.refresh_token_encrypted }, `ghl_oauth_tokens:${LOC}:refresh`);
+    const { rows } = await db.query<{ refresh_token_encrypted: Buffer; key_id: string }>(
+      'SELECT refresh_token_encrypted, key_id FROM ghl_oauth_tokens WHERE location_id = $1',
+      [LOC],
+    );
+    return cipher.open(
+      { keyId: rows[0]!.key_id, data: rows[0]!.refresh_token_encrypted },
+      `ghl_oauth_tokens:${LOC}:refresh`,
+    );
   };
 
   it('stores tokens encrypted (no plaintext in the row) and hands out the access token while it is fresh', async () => {
     const grant = await install();
     const { rows } = await db.query('SELECT * FROM ghl_oauth_tokens WHERE location_id = $1', [LOC]);
     const row = rows[0]!;
-    const raw = JSON.stringify(row) + Buffer.concat([row.access_token_encrypted, row.refresh_token_encrypted]).toString('latin1');
+    const raw =
+      JSON.stringify(row) + Buffer.concat([row.access_token_encrypted, row.refresh_token_encrypted]).toString('latin1');
     expect(raw).not.toContain(grant.access_token);
     expect(raw).not.toContain(grant.refresh_token);
     expect(row.key_id).toBe('k1');
@@ -78,7 +90,16 @@ describe.skipIf(!pgUp)('GHL token store (shared PostgreSQL, fake GHL)', () => {
     // The rotated refresh token is the one stored; the old one is dead at GHL.
     const stored = await storedRefreshToken();
     expect(stored).not.toBe(old.refresh_token);
-    const reuse = await fetch(`${fake.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: 'fake-client-id', client_secret: 'fake-client-secret', grant_type: 'refresh_token', refresh_token: old.refresh_token }) });
+    const reuse = await fetch(`${fake.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        client_id: 'fake-client-id',
+        client_secret: 'fake-client-secret',
+        grant_type: 'refresh_token',
+        refresh_token: old.refresh_token,
+      }),
+    });
     expect(reuse.status).toBe(400);
   });
 
@@ -91,14 +112,19 @@ describe.skipIf(!pgUp)('GHL token store (shared PostgreSQL, fake GHL)', () => {
     const results = await Promise.allSettled(Array.from({ length: 50 }, () => store.accessToken(LOC)));
     fake.settings.failRefresh = false;
     fake.settings.refreshDelayMs = 0;
-    expect(results.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'GHL_REFRESH_REJECTED')).toBe(true);
+    expect(
+      results.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'GHL_REFRESH_REJECTED'),
+    ).toBe(true);
     expect(fake.stats.failedRefreshes + fake.stats.refreshes - before).toBe(1);
   });
 
   it('a 401 on a fresh-looking token refreshes once; the rejected token is not handed out again', async () => {
     const grant = await install();
     const before = fake.stats.refreshes;
-    const [a, b] = await Promise.all([store.accessToken(LOC, { rejected: grant.access_token }), store.accessToken(LOC, { rejected: grant.access_token })]);
+    const [a, b] = await Promise.all([
+      store.accessToken(LOC, { rejected: grant.access_token }),
+      store.accessToken(LOC, { rejected: grant.access_token }),
+    ]);
     expect(a).toBe(b);
     expect(a).not.toBe(grant.access_token);
     expect(fake.stats.refreshes - before).toBe(1);
@@ -112,7 +138,14 @@ describe.skipIf(!pgUp)('GHL token store (shared PostgreSQL, fake GHL)', () => {
     const children = [0, 1].map(() =>
       spawn(process.execPath, ['--import', 'tsx', 'test/support/ghl-refresh-child.ts'], {
         cwd: APP_DIR,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: pg.url, FAKE_URL: fake.url, KEY_HEX: TEST_ENCRYPTION_KEY.toString('hex'), LOCATION: LOC },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          DATABASE_URL: pg.url,
+          FAKE_URL: fake.url,
+          KEY_HEX: TEST_ENCRYPTION_KEY.toString('hex'),
+          LOCATION: LOC,
+        },
         stdio: ['pipe', 'pipe', 'inherit'],
       }),
     );
@@ -141,13 +174,23 @@ describe.skipIf(!pgUp)('GHL token store (shared PostgreSQL, fake GHL)', () => {
     const grant = await install();
     const k2 = Buffer.alloc(32, 7);
     const rotated = createTokenCipher({ keys: { k1: TEST_ENCRYPTION_KEY, k2 }, currentKeyId: 'k2' });
-    const rotatedStore = createTokenStore({ db, cipher: rotated, oauth: createOAuthClient({ baseUrl: fake.url, clientId: 'fake-client-id', clientSecret: 'fake-client-secret' }) });
+    const rotatedStore = createTokenStore({
+      db,
+      cipher: rotated,
+      oauth: createOAuthClient({ baseUrl: fake.url, clientId: 'fake-client-id', clientSecret: 'fake-client-secret' }),
+    });
     expect(await rotatedStore.accessToken(LOC)).toBe(grant.access_token);
     expect(await rotatedStore.reencryptAll()).toBe(1);
     expect(await rotatedStore.reencryptAll()).toBe(0);
-    const { rows } = await db.query<{ key_id: string }>('SELECT key_id FROM ghl_oauth_tokens WHERE location_id = $1', [LOC]);
+    const { rows } = await db.query<{ key_id: string }>('SELECT key_id FROM ghl_oauth_tokens WHERE location_id = $1', [
+      LOC,
+    ]);
     expect(rows[0]!.key_id).toBe('k2');
-    const onlyK2 = createTokenStore({ db, cipher: createTokenCipher({ keys: { k2 }, currentKeyId: 'k2' }), oauth: createOAuthClient({ baseUrl: fake.url, clientId: 'x', clientSecret: 'y' }) });
+    const onlyK2 = createTokenStore({
+      db,
+      cipher: createTokenCipher({ keys: { k2 }, currentKeyId: 'k2' }),
+      oauth: createOAuthClient({ baseUrl: fake.url, clientId: 'x', clientSecret: 'y' }),
+    });
     expect(await onlyK2.accessToken(LOC)).toBe(grant.access_token);
     await expect(store.accessToken(LOC)).rejects.toMatchObject({ code: 'TOKEN_UNKNOWN_KEY' });
   });

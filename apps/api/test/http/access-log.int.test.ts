@@ -28,7 +28,11 @@ describe.skipIf(!pgUp)('access log', () => {
     });
     const tenant = await seedTenant(app.db, 'loc-access-log');
     key = (await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ ...tenant, name: 'logged' })).key;
-    cookieValue = await createSessionStore(app.db, TEST_SECRETS.sessionSecret).create(tenant.accountId, tenant.locationId, 60_000);
+    cookieValue = await createSessionStore(app.db, TEST_SECRETS.sessionSecret).create(
+      tenant.accountId,
+      tenant.locationId,
+      60_000,
+    );
   }, 60_000);
   afterAll(async () => {
     await app?.close();
@@ -39,36 +43,63 @@ describe.skipIf(!pgUp)('access log', () => {
 
   it('logs method, path, status, duration and request id, and no header, cookie, key or query secret', async () => {
     const requests = [
-      fetch(`${app.base}/api/me?access_token=query-secret-1`, { headers: { authorization: `Bearer ${key}`, 'x-request-id': 'req-key-1' } }),
-      fetch(`${app.base}/api/me`, { headers: { cookie: `session=${encodeURIComponent(cookieValue)}`, 'x-request-id': 'req-session-1' } }),
-      fetch(`${app.base}/api/me`, { headers: { authorization: 'Bearer ak_forged_not-a-key', 'x-request-id': 'req-forged-1' } }),
+      fetch(`${app.base}/api/me?access_token=query-secret-1`, {
+        headers: { authorization: `Bearer ${key}`, 'x-request-id': 'req-key-1' },
+      }),
+      fetch(`${app.base}/api/me`, {
+        headers: { cookie: `session=${encodeURIComponent(cookieValue)}`, 'x-request-id': 'req-session-1' },
+      }),
+      fetch(`${app.base}/api/me`, {
+        headers: { authorization: 'Bearer ak_forged_not-a-key', 'x-request-id': 'req-forged-1' },
+      }),
     ];
     const statuses = await Promise.all(requests.map(async (r) => (await r).status));
     expect(statuses).toEqual([200, 200, 401]);
     // The line is written when the response has been sent; give the logger a moment.
     await new Promise((r) => setTimeout(r, 100));
 
-    const byId = new Map(lines().filter((l) => (l.req as { id?: string } | undefined)?.id).map((l) => [(l.req as { id: string }).id, l]));
-    expect(byId.get('req-key-1')).toMatchObject({ level: 30, msg: 'request completed', req: { id: 'req-key-1', method: 'GET', url: '/api/me?[REDACTED]' }, res: { statusCode: 200 } });
+    const byId = new Map(
+      lines()
+        .filter((l) => (l.req as { id?: string } | undefined)?.id)
+        .map((l) => [(l.req as { id: string }).id, l]),
+    );
+    expect(byId.get('req-key-1')).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      req: { id: 'req-key-1', method: 'GET', url: '/api/me?[REDACTED]' },
+      res: { statusCode: 200 },
+    });
     expect(byId.get('req-session-1')).toMatchObject({ req: { url: '/api/me' }, res: { statusCode: 200 } });
     expect(byId.get('req-forged-1')).toMatchObject({ level: 40, res: { statusCode: 401 } });
     for (const id of ['req-key-1', 'req-session-1', 'req-forged-1']) {
       const line = byId.get(id)!;
       expect(typeof line.responseTime).toBe('number');
       expect(Object.keys(line.req as object).sort()).toEqual(['id', 'method', 'url']);
-      for (const word of ['Bearer', 'authorization', 'cookie', 'headers']) expect(JSON.stringify(line), word).not.toContain(word);
+      for (const word of ['Bearer', 'authorization', 'cookie', 'headers'])
+        expect(JSON.stringify(line), word).not.toContain(word);
     }
 
     const text = app.logs.text();
     // `ak_<8-character prefix>_<43-character secret>_<tag>`: the secret is cut by position (it may contain '_').
-    for (const secret of [key, key.slice(12, 55), cookieValue, cookieValue.split('.')[0]!, encodeURIComponent(cookieValue), 'query-secret-1', 'ak_forged_not-a-key']) {
+    for (const secret of [
+      key,
+      key.slice(12, 55),
+      cookieValue,
+      cookieValue.split('.')[0]!,
+      encodeURIComponent(cookieValue),
+      'query-secret-1',
+      'ak_forged_not-a-key',
+    ]) {
       expect(text, secret).not.toContain(secret);
     }
   });
 
   it('logs a request the client abandoned as aborted, at error level, once', async () => {
     const controller = new AbortController();
-    const pending = fetch(`${app.base}/api/test/slow`, { headers: { 'x-request-id': 'req-abandoned-1' }, signal: controller.signal }).catch(() => 'aborted');
+    const pending = fetch(`${app.base}/api/test/slow`, {
+      headers: { 'x-request-id': 'req-abandoned-1' },
+      signal: controller.signal,
+    }).catch(() => 'aborted');
     await new Promise((r) => setTimeout(r, 200));
     controller.abort();
     expect(await pending).toBe('aborted');

@@ -27,27 +27,40 @@ function validate(doc: Json, schema: Schema, value: unknown, at = '$'): string[]
   if (schema.$ref) return validate(doc, resolve(doc, schema.$ref), value, at);
   const failures: string[] = [];
   for (const part of schema.allOf ?? []) failures.push(...validate(doc, part, value, at));
-  if (schema.oneOf && schema.oneOf.filter((s: Schema) => validate(doc, s, value, at).length === 0).length !== 1) failures.push(`${at}: not exactly one of oneOf`);
-  if (schema.const !== undefined && value !== schema.const) failures.push(`${at}: expected ${JSON.stringify(schema.const)}`);
-  if (schema.enum && !schema.enum.includes(value)) failures.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  if (schema.oneOf && schema.oneOf.filter((s: Schema) => validate(doc, s, value, at).length === 0).length !== 1)
+    failures.push(`${at}: not exactly one of oneOf`);
+  if (schema.const !== undefined && value !== schema.const)
+    failures.push(`${at}: expected ${JSON.stringify(schema.const)}`);
+  if (schema.enum && !schema.enum.includes(value))
+    failures.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
   const type = schema.type as string | undefined;
-  const actual = value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
-  if (type && !(type === actual || (type === 'number' && actual === 'integer'))) return [...failures, `${at}: expected ${type}, got ${actual}`];
-  if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum) failures.push(`${at}: below ${schema.minimum}`);
+  const actual =
+    value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
+  if (type && !(type === actual || (type === 'number' && actual === 'integer')))
+    return [...failures, `${at}: expected ${type}, got ${actual}`];
+  if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum)
+    failures.push(`${at}: below ${schema.minimum}`);
   if (actual === 'object') {
     const object = value as Record<string, unknown>;
     for (const name of schema.required ?? []) if (!(name in object)) failures.push(`${at}.${name}: required`);
-    for (const [name, sub] of Object.entries(schema.properties ?? {})) if (name in object) failures.push(...validate(doc, sub as Schema, object[name], `${at}.${name}`));
+    for (const [name, sub] of Object.entries(schema.properties ?? {}))
+      if (name in object) failures.push(...validate(doc, sub as Schema, object[name], `${at}.${name}`));
     if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
-      for (const [name, item] of Object.entries(object)) if (!(name in (schema.properties ?? {}))) failures.push(...validate(doc, schema.additionalProperties, item, `${at}.${name}`));
+      for (const [name, item] of Object.entries(object))
+        if (!(name in (schema.properties ?? {})))
+          failures.push(...validate(doc, schema.additionalProperties, item, `${at}.${name}`));
     }
   }
-  if (actual === 'array' && schema.items) (value as unknown[]).forEach((item, i) => failures.push(...validate(doc, schema.items, item, `${at}[${i}]`)));
+  if (actual === 'array' && schema.items)
+    (value as unknown[]).forEach((item, i) => failures.push(...validate(doc, schema.items, item, `${at}[${i}]`)));
   return failures;
 }
 
 function resolve(doc: Json, ref: string): Json {
-  return ref.replace(/^#\//, '').split('/').reduce((node: Json, key) => node[key], doc);
+  return ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce((node: Json, key) => node[key], doc);
 }
 
 interface Sent {
@@ -56,8 +69,17 @@ interface Sent {
   body: Json;
 }
 
-async function send(base: string, method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<Sent> {
-  const res = await fetch(`${base}/api${path}`, { method: method.toUpperCase(), headers: init.headers, body: init.body });
+async function send(
+  base: string,
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; body?: string } = {},
+): Promise<Sent> {
+  const res = await fetch(`${base}/api${path}`, {
+    method: method.toUpperCase(),
+    headers: init.headers,
+    body: init.body,
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
@@ -81,18 +103,27 @@ function check(doc: Json, method: string, path: string, status: number, sent: Se
   return label;
 }
 
-const concrete = (path: string, values: Record<string, string>) => path.replace(/\{(\w+)\}/g, (_m, name: string) => values[name] ?? 'missing');
+const concrete = (path: string, values: Record<string, string>) =>
+  path.replace(/\{(\w+)\}/g, (_m, name: string) => values[name] ?? 'missing');
 
 /**
  * Sends, for every documented route, a request for each documented 400, 401, 403, 404, 413 and 415 this harness can
  * provoke (invalid query or malformed body, no credential, a credential without the scope, an unknown id, a body over
  * the 100 KB limit, a text/plain body) and checks each answer. Returns the labels checked.
  */
-async function probeAll(base: string, doc: Json, own: Record<string, string>, auth: Record<string, string>, noScope: Record<string, string> | undefined): Promise<string[]> {
+async function probeAll(
+  base: string,
+  doc: Json,
+  own: Record<string, string>,
+  auth: Record<string, string>,
+  noScope: Record<string, string> | undefined,
+): Promise<string[]> {
   const checked: string[] = [];
   for (const [path, item] of Object.entries<Json>(doc.paths)) {
     for (const [method, operation] of Object.entries<Json>(item)) {
-      const statuses = Object.keys(operation.responses).map(Number).filter((s) => s >= 400);
+      const statuses = Object.keys(operation.responses)
+        .map(Number)
+        .filter((s) => s >= 400);
       const url = concrete(path, own);
       const hasBody = operation.requestBody !== undefined;
       const json = { ...auth, 'content-type': 'application/json' };
@@ -104,115 +135,202 @@ async function probeAll(base: string, doc: Json, own: Record<string, string>, au
           if (sent.status === 403) checked.push(check(doc, method, path, 403, sent));
         }
         if (status === 404 && path.includes('{')) {
-          const sent = await send(base, method, concrete(path, { ...own, workflowId: 'no-such-workflow', id: 'no-such-id', jobId: 'no-such-job' }), { headers: json, ...(hasBody ? { body: '{}' } : {}) });
+          const sent = await send(
+            base,
+            method,
+            concrete(path, { ...own, workflowId: 'no-such-workflow', id: 'no-such-id', jobId: 'no-such-job' }),
+            { headers: json, ...(hasBody ? { body: '{}' } : {}) },
+          );
           if (sent.status === 404) checked.push(check(doc, method, path, 404, sent));
         }
         if (status === 400) {
           const query = (operation.parameters ?? []).find((p: Json) => p.in === 'query');
-          if (hasBody) checked.push(check(doc, method, path, 400, await send(base, method, url, { headers: json, body: '{"unexpected":' })));
-          else if (query) checked.push(check(doc, method, path, 400, await send(base, method, `${url}?${query.name}=${encodeURIComponent('not-valid-'.repeat(30))}&unexpected=1`, { headers: auth })));
+          if (hasBody)
+            checked.push(
+              check(doc, method, path, 400, await send(base, method, url, { headers: json, body: '{"unexpected":' })),
+            );
+          else if (query)
+            checked.push(
+              check(
+                doc,
+                method,
+                path,
+                400,
+                await send(
+                  base,
+                  method,
+                  `${url}?${query.name}=${encodeURIComponent('not-valid-'.repeat(30))}&unexpected=1`,
+                  { headers: auth },
+                ),
+              ),
+            );
         }
-        if (status === 413 && hasBody) checked.push(check(doc, method, path, 413, await send(base, method, url, { headers: json, body: JSON.stringify({ pad: 'x'.repeat(200_000) }) })));
-        if (status === 415 && hasBody) checked.push(check(doc, method, path, 415, await send(base, method, url, { headers: { ...auth, 'content-type': 'text/plain' }, body: 'x' })));
+        if (status === 413 && hasBody)
+          checked.push(
+            check(
+              doc,
+              method,
+              path,
+              413,
+              await send(base, method, url, { headers: json, body: JSON.stringify({ pad: 'x'.repeat(200_000) }) }),
+            ),
+          );
+        if (status === 415 && hasBody)
+          checked.push(
+            check(
+              doc,
+              method,
+              path,
+              415,
+              await send(base, method, url, { headers: { ...auth, 'content-type': 'text/plain' }, body: 'x' }),
+            ),
+          );
       }
     }
   }
   return checked;
 }
 
-describe.skipIf(!pgUp)('error contract: every documented error status of every documented route, over HTTP, against /openapi.json', () => {
-  let pg: SharedPostgres;
-  let app: TestApp;
-  let doc: Json;
-  let apiKey: string;
-  let noScopeKey: string;
-  const checked: string[] = [];
+describe.skipIf(!pgUp)(
+  'error contract: every documented error status of every documented route, over HTTP, against /openapi.json',
+  () => {
+    let pg: SharedPostgres;
+    let app: TestApp;
+    let doc: Json;
+    let apiKey: string;
+    let noScopeKey: string;
+    const checked: string[] = [];
 
-  beforeAll(async () => {
-    pg = await sharedPostgres('api_error_contract');
-    await migrate({ url: pg.url });
-    // The real limiter (memory store), as main.ts builds it without REDIS_URL.
-    app = await startTestApp({ url: pg.url, enableApiDocs: true, libraries: { redisUrl: undefined, enableMetrics: false } });
-    const tenant = await seedTenant(app.db, 'loc-contract');
-    const keys = createApiKeyStore(app.db, TEST_SECRETS.sessionSecret);
-    apiKey = (await keys.create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'contract' })).key;
-    noScopeKey = (await keys.create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'no-scope', scopes: [] })).key;
-    doc = await (await fetch(`${app.base}/openapi.json`)).json();
-  });
-  afterAll(async () => {
-    await app?.close();
-    await pg?.cleanup?.();
-  });
+    beforeAll(async () => {
+      pg = await sharedPostgres('api_error_contract');
+      await migrate({ url: pg.url });
+      // The real limiter (memory store), as main.ts builds it without REDIS_URL.
+      app = await startTestApp({
+        url: pg.url,
+        enableApiDocs: true,
+        libraries: { redisUrl: undefined, enableMetrics: false },
+      });
+      const tenant = await seedTenant(app.db, 'loc-contract');
+      const keys = createApiKeyStore(app.db, TEST_SECRETS.sessionSecret);
+      apiKey = (await keys.create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'contract' }))
+        .key;
+      noScopeKey = (
+        await keys.create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'no-scope', scopes: [] })
+      ).key;
+      doc = await (await fetch(`${app.base}/openapi.json`)).json();
+    });
+    afterAll(async () => {
+      await app?.close();
+      await pg?.cleanup?.();
+    });
 
-  it('answers each documented 400, 401, 403, 404, 413 and 415 of the platform routes as documented', async () => {
-    checked.push(...(await probeAll(app.base, doc, { locationId: 'loc-contract', workflowId: 'wf-1' }, { authorization: `Bearer ${apiKey}` }, { authorization: `Bearer ${noScopeKey}` })));
-    expect(checked.some((c) => c.endsWith(' 401'))).toBe(true);
-    expect(checked.some((c) => c.endsWith(' 404'))).toBe(true);
-  });
+    it('answers each documented 400, 401, 403, 404, 413 and 415 of the platform routes as documented', async () => {
+      checked.push(
+        ...(await probeAll(
+          app.base,
+          doc,
+          { locationId: 'loc-contract', workflowId: 'wf-1' },
+          { authorization: `Bearer ${apiKey}` },
+          { authorization: `Bearer ${noScopeKey}` },
+        )),
+      );
+      expect(checked.some((c) => c.endsWith(' 401'))).toBe(true);
+      expect(checked.some((c) => c.endsWith(' 404'))).toBe(true);
+    });
 
-  it('answers the documented 429 (the rate limiter) in the error format, with requestId and the quota headers', async () => {
-    const [path, item] = Object.entries<Json>(doc.paths).find(([, i]) => Object.values<Json>(i).some((op) => op.responses['429']))!;
-    const method = Object.keys(item).find((m) => item[m].responses['429'])!;
-    const own = concrete(path, { locationId: 'loc-contract', workflowId: 'wf-1' });
-    let sent: Sent | undefined;
-    // Anonymous: keyed by address, the free tier's 20 requests a minute.
-    for (let i = 0; i < 25 && sent?.status !== 429; i++) sent = await send(app.base, method, own);
-    checked.push(check(doc, method, path, 429, sent!));
-    expect(sent!.body.error.code).toBe('RATE_LIMIT_EXCEEDED');
-    expect(Number(sent!.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000 - 1);
-  });
+    it('answers the documented 429 (the rate limiter) in the error format, with requestId and the quota headers', async () => {
+      const [path, item] = Object.entries<Json>(doc.paths).find(([, i]) =>
+        Object.values<Json>(i).some((op) => op.responses['429']),
+      )!;
+      const method = Object.keys(item).find((m) => item[m].responses['429'])!;
+      const own = concrete(path, { locationId: 'loc-contract', workflowId: 'wf-1' });
+      let sent: Sent | undefined;
+      // Anonymous: keyed by address, the free tier's 20 requests a minute.
+      for (let i = 0; i < 25 && sent?.status !== 429; i++) sent = await send(app.base, method, own);
+      checked.push(check(doc, method, path, 429, sent!));
+      expect(sent!.body.error.code).toBe('RATE_LIMIT_EXCEEDED');
+      expect(Number(sent!.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000 - 1);
+    });
 
-  it('advertises only codes the app sends, and X-RateLimit-Reset as epoch seconds', () => {
-    const json = JSON.stringify(doc);
-    expect(json).not.toMatch(/"UNAUTHENTICATED"|"RATE_LIMITED"/);
-    expect(doc.components.headers['X-RateLimit-Reset'].description).toMatch(/epoch seconds/);
-    expect(checked.length).toBeGreaterThan(5);
-    if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
-  });
-});
+    it('advertises only codes the app sends, and X-RateLimit-Reset as epoch seconds', () => {
+      const json = JSON.stringify(doc);
+      expect(json).not.toMatch(/"UNAUTHENTICATED"|"RATE_LIMITED"/);
+      expect(doc.components.headers['X-RateLimit-Reset'].description).toMatch(/epoch seconds/);
+      expect(checked.length).toBeGreaterThan(5);
+      if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
+    });
+  },
+);
 
-describe.skipIf(!pgUp)('error contract of the workflow and analysis routes (fake GHL), against the app document', () => {
-  let pg: SharedPostgres;
-  let fake: FakeGhl;
-  let app: GhlTestApp;
-  let doc: Json;
-  let cookie: string;
-  let noScopeKey: string;
-  const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
+describe.skipIf(!pgUp)(
+  'error contract of the workflow and analysis routes (fake GHL), against the app document',
+  () => {
+    let pg: SharedPostgres;
+    let fake: FakeGhl;
+    let app: GhlTestApp;
+    let doc: Json;
+    let cookie: string;
+    let noScopeKey: string;
+    const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 
-  beforeAll(async () => {
-    pg = await sharedPostgres('api_error_contract_ghl');
-    await migrate({ url: pg.url });
-    fake = await startFakeGhl({ locations: fakeLocationsFromFolder(fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url))) });
-    app = await startGhlTestApp({ url: pg.url, fake });
-    const tenant = await seedTenant(app.db, LOC);
-    await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
-    cookie = await sessionFor(app, tenant.accountId, LOC);
-    noScopeKey = (await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ accountId: tenant.accountId, locationId: LOC, name: 'no-scope', scopes: [] })).key;
-    // The document main.ts serves: the same createApiDocs over the module's documented routes.
-    doc = createApiDocs({ enabled: true, sessionCookieName: 'session', routes: app.module.openapi.routes, version: 'test' }).openapi.document;
-  });
-  afterAll(async () => {
-    await app?.close();
-    await fake?.close();
-    await pg?.cleanup();
-  });
+    beforeAll(async () => {
+      pg = await sharedPostgres('api_error_contract_ghl');
+      await migrate({ url: pg.url });
+      fake = await startFakeGhl({
+        locations: fakeLocationsFromFolder(fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url))),
+      });
+      app = await startGhlTestApp({ url: pg.url, fake });
+      const tenant = await seedTenant(app.db, LOC);
+      await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
+      cookie = await sessionFor(app, tenant.accountId, LOC);
+      noScopeKey = (
+        await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({
+          accountId: tenant.accountId,
+          locationId: LOC,
+          name: 'no-scope',
+          scopes: [],
+        })
+      ).key;
+      // The document main.ts serves: the same createApiDocs over the module's documented routes.
+      doc = createApiDocs({
+        enabled: true,
+        sessionCookieName: 'session',
+        routes: app.module.openapi.routes,
+        version: 'test',
+      }).openapi.document;
+    });
+    afterAll(async () => {
+      await app?.close();
+      await fake?.close();
+      await pg?.cleanup();
+    });
 
-  it('answers each documented 400, 401, 403, 404, 413 and 415 as documented', async () => {
-    const checked = await probeAll(app.base, doc, { locationId: LOC, workflowId: 'no-such-workflow' }, { cookie }, { authorization: `Bearer ${noScopeKey}` });
-    if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
-    for (const status of [400, 401, 403, 404, 413, 415]) expect(checked.some((c) => c.endsWith(` ${status}`)), `some route answered ${status}`).toBe(true);
-  });
+    it('answers each documented 400, 401, 403, 404, 413 and 415 as documented', async () => {
+      const checked = await probeAll(
+        app.base,
+        doc,
+        { locationId: LOC, workflowId: 'no-such-workflow' },
+        { cookie },
+        { authorization: `Bearer ${noScopeKey}` },
+      );
+      if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
+      for (const status of [400, 401, 403, 404, 413, 415])
+        expect(
+          checked.some((c) => c.endsWith(` ${status}`)),
+          `some route answered ${status}`,
+        ).toBe(true);
+    });
 
-  it('answers the documented 503 when GHL is down for the location (GHL_RATE_LIMITED, with Retry-After)', async () => {
-    // GHL answers 429 with a wait longer than the client honours: the dependency is unavailable, retry later.
-    fake.fault({ path: '/workflows', status: 429, headers: { 'Retry-After': '120' } });
-    const sent = await send(app.base, 'get', '/workflows', { headers: { cookie } });
-    check(doc, 'get', '/workflows', 503, sent);
-    expect(sent.body.error.code).toBe('GHL_RATE_LIMITED');
-    expect(Number(sent.headers.get('retry-after'))).toBeGreaterThan(0);
-  });
-});
+    it('answers the documented 503 when GHL is down for the location (GHL_RATE_LIMITED, with Retry-After)', async () => {
+      // GHL answers 429 with a wait longer than the client honours: the dependency is unavailable, retry later.
+      fake.fault({ path: '/workflows', status: 429, headers: { 'Retry-After': '120' } });
+      const sent = await send(app.base, 'get', '/workflows', { headers: { cookie } });
+      check(doc, 'get', '/workflows', 503, sent);
+      expect(sent.body.error.code).toBe('GHL_RATE_LIMITED');
+      expect(Number(sent.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+  },
+);
 
 describe.skipIf(!pgUp)('error contract of the served document (src/main.ts): 422 and 503', () => {
   let app: SecurityApp;
@@ -237,8 +355,21 @@ describe.skipIf(!pgUp)('error contract of the served document (src/main.ts): 422
       attributes: { subject: 'x', html: '<'.repeat(170), body: '[X '.repeat(56) },
       ...(i < 199 ? { next: `e${i + 1}` } : {}),
     }));
-    const definition = { id: 'contract-422', locationId: DEMO_LOCATION, name: 'expensive', status: 'published', version: 1, allowMultiple: false, stopOnResponse: false, triggers: [], workflowData: { templates } };
-    const sent = await send(app.base, 'post', '/analyze', { headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ definition }) });
+    const definition = {
+      id: 'contract-422',
+      locationId: DEMO_LOCATION,
+      name: 'expensive',
+      status: 'published',
+      version: 1,
+      allowMultiple: false,
+      stopOnResponse: false,
+      triggers: [],
+      workflowData: { templates },
+    };
+    const sent = await send(app.base, 'post', '/analyze', {
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ definition }),
+    });
     check(doc, 'post', '/analyze', 422, sent);
     expect(sent.body.error.code).toBe('ANALYSIS_TIME_BUDGET_EXCEEDED');
   }, 30_000);
@@ -273,7 +404,12 @@ describe.skipIf(!pgUp)('error contract of the billing routes (fake Stripe), agai
     await migrate({ url: pg.url });
     fake = await startFakeStripe({ prices: [PRICE_PRO, PRICE_ENTERPRISE] });
     app = await startBillingApp({ url: pg.url, fake });
-    doc = createApiDocs({ enabled: true, sessionCookieName: 'session', routes: [getSubscriptionRoute, checkoutRoute, portalRoute], version: 'test' }).openapi.document;
+    doc = createApiDocs({
+      enabled: true,
+      sessionCookieName: 'session',
+      routes: [getSubscriptionRoute, checkoutRoute, portalRoute],
+      version: 'test',
+    }).openapi.document;
   });
   afterAll(async () => {
     await app?.close();
@@ -283,14 +419,37 @@ describe.skipIf(!pgUp)('error contract of the billing routes (fake Stripe), agai
 
   it('answers each documented 400, 401, 403, 404, 409, 413 and 415 as documented', async () => {
     const tenant = await app.tenant('loc-billing-contract');
-    const { key: noScope } = await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ accountId: tenant.accountId, locationId: tenant.locationId, name: 'no-scope', scopes: [] });
+    const { key: noScope } = await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({
+      accountId: tenant.accountId,
+      locationId: tenant.locationId,
+      name: 'no-scope',
+      scopes: [],
+    });
     const auth = { authorization: tenant.headers.authorization! };
-    const checked = await probeAll(app.base, doc, { locationId: tenant.locationId }, auth, { authorization: `Bearer ${noScope}`, 'content-type': 'application/json' });
+    const checked = await probeAll(app.base, doc, { locationId: tenant.locationId }, auth, {
+      authorization: `Bearer ${noScope}`,
+      'content-type': 'application/json',
+    });
     // 409: the portal of a location that never checked out has no Stripe customer.
     if (doc.paths['/subscription/portal']?.post?.responses['409']) {
-      checked.push(check(doc, 'post', '/subscription/portal', 409, await send(app.base, 'post', '/subscription/portal', { headers: { ...auth, 'content-type': 'application/json' }, body: '{}' })));
+      checked.push(
+        check(
+          doc,
+          'post',
+          '/subscription/portal',
+          409,
+          await send(app.base, 'post', '/subscription/portal', {
+            headers: { ...auth, 'content-type': 'application/json' },
+            body: '{}',
+          }),
+        ),
+      );
     }
     if (process.env.ERROR_CONTRACT_LIST) console.log(checked.join('\n'));
-    for (const status of [400, 401, 403]) expect(checked.some((c) => c.endsWith(` ${status}`)), `some route answered ${status}`).toBe(true);
+    for (const status of [400, 401, 403])
+      expect(
+        checked.some((c) => c.endsWith(` ${status}`)),
+        `some route answered ${status}`,
+      ).toBe(true);
   });
 });

@@ -15,18 +15,25 @@ const pgUp = await hasSharedPostgres();
 
 /** GET/POST returning status, headers and the raw (undecoded) body bytes, so compression can be checked. */
 function raw(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+    (resolve, reject) => {
+      const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end(options.body);
+    },
+  );
 }
 
-function expectCleanError(body: Buffer, status: number, code: string, res: { status: number; headers: Record<string, unknown> }) {
+function expectCleanError(
+  body: Buffer,
+  status: number,
+  code: string,
+  res: { status: number; headers: Record<string, unknown> },
+) {
   expect(res.status).toBe(status);
   expect(String(res.headers['content-type'])).toMatch(/^application\/json/);
   const text = body.toString();
@@ -86,7 +93,11 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
       });
 
       it('answers malformed JSON with 400 INVALID_JSON', async () => {
-        const res = await raw(`${app.base}/api/test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' });
+        const res = await raw(`${app.base}/api/test/echo`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"a":',
+        });
         expectCleanError(res.body, 400, 'INVALID_JSON', res);
       });
 
@@ -110,7 +121,11 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
 
       it('answers a 101 KB body with 413 PAYLOAD_TOO_LARGE', async () => {
         const body = JSON.stringify({ blob: 'x'.repeat(101 * 1024) });
-        const res = await raw(`${app.base}/api/test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const res = await raw(`${app.base}/api/test/echo`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         expectCleanError(res.body, 413, 'PAYLOAD_TOO_LARGE', res);
       });
 
@@ -118,12 +133,16 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
         const { status, sentBytes } = await new Promise<{ status: number; sentBytes: number }>((resolve, reject) => {
           let sentBytes = 0;
           let done = false;
-          const req = request(`${app.base}/api/test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
-            done = true;
-            res.resume();
-            resolve({ status: res.statusCode!, sentBytes });
-            req.destroy();
-          });
+          const req = request(
+            `${app.base}/api/test/echo`,
+            { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false },
+            (res) => {
+              done = true;
+              res.resume();
+              resolve({ status: res.statusCode!, sentBytes });
+              req.destroy();
+            },
+          );
           req.on('error', (error) => (done ? undefined : reject(error)));
           const chunk = Buffer.alloc(64 * 1024, 0x20);
           req.write('{"blob":"');
@@ -145,7 +164,11 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
 
       it('accepts a body just under the limit', async () => {
         const body = JSON.stringify({ blob: 'x'.repeat(99 * 1024) });
-        const res = await raw(`${app.base}/api/test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const res = await raw(`${app.base}/api/test/echo`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         expect(res.status).toBe(200);
       });
 
@@ -175,7 +198,9 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
       it('gzips a response over 1 KB, and the decoded body equals the plain one', async () => {
         const zipped = await raw(`${app.base}/api/test/large`, { headers: { 'accept-encoding': 'gzip' } });
         expect(zipped.headers['content-encoding']).toBe('gzip');
-        const plain = await raw(`${app.base}/api/test/large`, { headers: { 'accept-encoding': 'gzip', 'x-no-compression': '1' } });
+        const plain = await raw(`${app.base}/api/test/large`, {
+          headers: { 'accept-encoding': 'gzip', 'x-no-compression': '1' },
+        });
         expect(plain.headers['content-encoding']).toBeUndefined();
         expect(plain.body.length).toBeGreaterThan(1024);
         expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true);
@@ -202,7 +227,11 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
         extraApiRoutes(router) {
           // Stands in for the OAuth callback that will issue sessions: sets the real cookie.
           router.post('/test/login', async (_req, res) => {
-            const value = await createSessionStore(app.db, TEST_SECRETS.sessionSecret).create(tenantA.accountId, tenantA.locationId, 60_000);
+            const value = await createSessionStore(app.db, TEST_SECRETS.sessionSecret).create(
+              tenantA.accountId,
+              tenantA.locationId,
+              60_000,
+            );
             setSessionCookie(res, sessionCookie(true), value);
             res.json({ ok: true });
           });
@@ -224,7 +253,13 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
       expect(setCookie).not.toMatch(/Domain=/i);
       [cookieName, cookieValue] = setCookie.split(';')[0]!.split('=') as [string, string];
       leakedCandidates.push(decodeURIComponent(cookieValue));
-      apiKey = (await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ accountId: tenantB.accountId, locationId: tenantB.locationId, name: 'svc' })).key;
+      apiKey = (
+        await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({
+          accountId: tenantB.accountId,
+          locationId: tenantB.locationId,
+          name: 'svc',
+        })
+      ).key;
       leakedCandidates.push(apiKey);
     });
     let tenantA: { accountId: string; locationId: string };
@@ -248,63 +283,101 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
       for (const prefix of ['/api', '/v1/api']) {
         const me = await raw(`${app.base}${prefix}/me`, { headers: { cookie: `${cookieName}=${cookieValue}` } });
         expect(me.status).toBe(200);
-        expect(JSON.parse(me.body.toString()).data).toEqual({ accountId: tenantA.accountId, locationId: 'loc-a', authenticatedBy: 'session' });
+        expect(JSON.parse(me.body.toString()).data).toEqual({
+          accountId: tenantA.accountId,
+          locationId: 'loc-a',
+          authenticatedBy: 'session',
+        });
       }
-      const own = await raw(`${app.base}/api/locations/loc-a/analyses?token=${TEST_SECRETS.internalToken}`, { headers: { cookie: `${cookieName}=${cookieValue}` } });
+      const own = await raw(`${app.base}/api/locations/loc-a/analyses?token=${TEST_SECRETS.internalToken}`, {
+        headers: { cookie: `${cookieName}=${cookieValue}` },
+      });
       expect(own.status).toBe(200);
       expect(JSON.parse(own.body.toString()).data).toHaveLength(1);
-      const other = await raw(`${app.base}/api/locations/loc-b/analyses`, { headers: { cookie: `${cookieName}=${cookieValue}` } });
+      const other = await raw(`${app.base}/api/locations/loc-b/analyses`, {
+        headers: { cookie: `${cookieName}=${cookieValue}` },
+      });
       expectCleanError(other.body, 404, 'NOT_FOUND', other);
     });
 
     it('answers an invalid query parameter with 400 VALIDATION_ERROR and the issues', async () => {
-      const res = await raw(`${app.base}/api/locations/loc-a/analyses?limit=1000`, { headers: { cookie: `${cookieName}=${cookieValue}` } });
+      const res = await raw(`${app.base}/api/locations/loc-a/analyses?limit=1000`, {
+        headers: { cookie: `${cookieName}=${cookieValue}` },
+      });
       expect(res.status).toBe(400);
       const body = JSON.parse(res.body.toString());
       expect(body.success).toBe(false);
-      expect(body.error).toMatchObject({ code: 'VALIDATION_ERROR', requestId: res.headers['x-request-id'], issues: [{ path: ['limit'] }] });
+      expect(body.error).toMatchObject({
+        code: 'VALIDATION_ERROR',
+        requestId: res.headers['x-request-id'],
+        issues: [{ path: ['limit'] }],
+      });
     });
 
     it('refuses an expired session', async () => {
-      const value = await createSessionStore(app.db, TEST_SECRETS.sessionSecret).create(tenantA.accountId, 'loc-a', 60_000);
+      const value = await createSessionStore(app.db, TEST_SECRETS.sessionSecret).create(
+        tenantA.accountId,
+        'loc-a',
+        60_000,
+      );
       await app.db.query("UPDATE sessions SET expires_at = now() - interval '1 second'");
-      const res = await raw(`${app.base}/api/me`, { headers: { cookie: `${cookieName}=${encodeURIComponent(value)}` } });
+      const res = await raw(`${app.base}/api/me`, {
+        headers: { cookie: `${cookieName}=${encodeURIComponent(value)}` },
+      });
       expect(res.status).toBe(401);
     });
 
     it('accepts a hashed API key as a Bearer token and stores no plaintext', async () => {
-      const res = await raw(`${app.base}/api/locations/loc-b/workflows/wf-1/analysis`, { headers: { authorization: `Bearer ${apiKey}` } });
+      const res = await raw(`${app.base}/api/locations/loc-b/workflows/wf-1/analysis`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
       expect(res.status).toBe(200);
-      expect(JSON.parse(res.body.toString()).data).toMatchObject({ locationId: 'loc-b', workflowId: 'wf-1', healthScore: 10 });
+      expect(JSON.parse(res.body.toString()).data).toMatchObject({
+        locationId: 'loc-b',
+        workflowId: 'wf-1',
+        healthScore: 10,
+      });
       const stored = await app.db.query("SELECT encode(key_hash, 'hex') AS h, prefix FROM api_keys");
       // ak_<8-char prefix>_<43-char secret>_<tag>: the secret itself may contain '_', so it is cut by position.
       const secret = apiKey.slice('ak_'.length + 9, 'ak_'.length + 9 + 43);
       expect(secret).toHaveLength(43);
       expect(JSON.stringify(stored.rows)).not.toContain(secret);
-      const sub = await raw(`${app.base}/api/locations/loc-b/subscription`, { headers: { authorization: `Bearer ${apiKey}` } });
+      const sub = await raw(`${app.base}/api/locations/loc-b/subscription`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
       expect(JSON.parse(sub.body.toString()).data).toEqual({ tier: 'free', currentPeriodEnd: null });
     });
 
     it('a signature made with another secret is refused', async () => {
       const forged = sign('some-session-token', 'another-secret-of-sufficient-length!!');
-      const res = await raw(`${app.base}/api/me`, { headers: { cookie: `${cookieName}=${encodeURIComponent(forged)}` } });
+      const res = await raw(`${app.base}/api/me`, {
+        headers: { cookie: `${cookieName}=${encodeURIComponent(forged)}` },
+      });
       expect(res.status).toBe(401);
     });
 
     it('hides /health/detailed and /internal/* without the internal token', async () => {
-      for (const headers of <Record<string, string>[]>[{}, { authorization: 'Bearer wrong-token' }, { 'x-internal-token': 'wrong' }]) {
+      for (const headers of <Record<string, string>[]>[
+        {},
+        { authorization: 'Bearer wrong-token' },
+        { 'x-internal-token': 'wrong' },
+      ]) {
         const res = await raw(`${app.base}/health/detailed`, { headers });
         expectCleanError(res.body, 404, 'NOT_FOUND', res);
         const internal = await raw(`${app.base}/internal/anything`, { headers });
         expect(internal.status).toBe(404);
       }
-      const ok = await raw(`${app.base}/health/detailed`, { headers: { authorization: `Bearer ${TEST_SECRETS.internalToken}` } });
+      const ok = await raw(`${app.base}/health/detailed`, {
+        headers: { authorization: `Bearer ${TEST_SECRETS.internalToken}` },
+      });
       expect(ok.status).toBe(200);
       const detail = JSON.parse(ok.body.toString());
       expect(detail.database.status).toBe('up');
       expect(detail.database.migrations.pending).toEqual([]);
       // Every migration file in the folder (later issues add their own), all applied.
-      expect(detail.database.migrations.applied).toHaveLength(readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length);
+      expect(detail.database.migrations.applied).toHaveLength(
+        readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length,
+      );
       expect(JSON.stringify(detail)).not.toContain(pg.url);
     });
   });
@@ -314,7 +387,10 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
     const direct = await startTestApp({ url: pg.url, extraApiRoutes: route });
     const behindOne = await startTestApp({ url: pg.url, trustProxyHops: 1, extraApiRoutes: route });
     apps.push(direct, behindOne);
-    const ipOf = async (base: string) => JSON.parse((await raw(`${base}/api/test/ip`, { headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' } })).body.toString()).ip;
+    const ipOf = async (base: string) =>
+      JSON.parse(
+        (await raw(`${base}/api/test/ip`, { headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' } })).body.toString(),
+      ).ip;
     // Direct clients cannot pick their IP with X-Forwarded-For...
     expect(await ipOf(direct.base)).toMatch(/127\.0\.0\.1$/);
     // ...and behind one proxy, the address that proxy saw (the right-most entry) is used, not the spoofed one.

@@ -7,7 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBullAnalysisQueue, createJobEventStreams, createMemoryAnalysisQueue, type AnalysisQueue, type AnalysisQueueOptions } from '../../src/jobs/index.js';
+import {
+  createBullAnalysisQueue,
+  createJobEventStreams,
+  createMemoryAnalysisQueue,
+  type AnalysisQueue,
+  type AnalysisQueueOptions,
+} from '../../src/jobs/index.js';
 
 const redisUp = await hasSharedRedis();
 const POLL_MS = 60_000;
@@ -66,14 +72,22 @@ describe.each(implementations)('job event streams pushed by the queue: %s', (_na
       await new Promise((r) => server.close(r));
       await queue.close();
     });
-    return { queue, streams, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, subscriptions: () => subscriptions };
+    return {
+      queue,
+      streams,
+      base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      subscriptions: () => subscriptions,
+    };
   };
 
   const parse = (text: string) =>
     text
       .split('\n\n')
       .filter((b) => b.includes('data: '))
-      .map((b) => ({ event: /^event: (.*)$/m.exec(b)![1]!, data: JSON.parse(/^data: (.*)$/m.exec(b)![1]!) as { status: string; progress: number } }));
+      .map((b) => ({
+        event: /^event: (.*)$/m.exec(b)![1]!,
+        data: JSON.parse(/^data: (.*)$/m.exec(b)![1]!) as { status: string; progress: number },
+      }));
 
   it.skipIf(!available)('every progress step and the end arrive as they happen, with a one-minute poll', async () => {
     const { queue, base, subscriptions } = await setup(async (_d, ctx) => {
@@ -98,25 +112,28 @@ describe.each(implementations)('job event streams pushed by the queue: %s', (_na
     expect(subscriptions()).toBe(0);
   });
 
-  it.skipIf(!available)('a burst of changes is read at most every 100 ms, and the last state still arrives', async () => {
-    const reads = { count: 0 };
-    const { queue, base } = await setup(async (_d, ctx) => {
-      await sleep(400);
-      for (let p = 1; p <= 60; p++) {
-        await ctx.progress(p);
-        await sleep(5);
-      }
-      return {};
-    }, reads);
-    const { jobId } = await queue.enqueue({ locationId: 'locP', workflowId: 'wf-burst', version: 1 });
-    const started = Date.now();
-    const events = parse(await (await fetch(`${base}/events/${jobId}`)).text());
-    const elapsed = Date.now() - started;
-    // 60 progress changes and the end: without the spacing every change would be a read.
-    expect(reads.count).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 3);
-    expect(reads.count).toBeLessThan(40);
-    expect(events.at(-1)).toMatchObject({ event: 'end', data: { status: 'completed', progress: 100 } });
-  });
+  it.skipIf(!available)(
+    'a burst of changes is read at most every 100 ms, and the last state still arrives',
+    async () => {
+      const reads = { count: 0 };
+      const { queue, base } = await setup(async (_d, ctx) => {
+        await sleep(400);
+        for (let p = 1; p <= 60; p++) {
+          await ctx.progress(p);
+          await sleep(5);
+        }
+        return {};
+      }, reads);
+      const { jobId } = await queue.enqueue({ locationId: 'locP', workflowId: 'wf-burst', version: 1 });
+      const started = Date.now();
+      const events = parse(await (await fetch(`${base}/events/${jobId}`)).text());
+      const elapsed = Date.now() - started;
+      // 60 progress changes and the end: without the spacing every change would be a read.
+      expect(reads.count).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 3);
+      expect(reads.count).toBeLessThan(40);
+      expect(events.at(-1)).toMatchObject({ event: 'end', data: { status: 'completed', progress: 100 } });
+    },
+  );
 
   it.skipIf(!available)('a client that leaves releases its stream and the queue subscription', async () => {
     let release!: () => void;
@@ -133,7 +150,12 @@ describe.each(implementations)('job event streams pushed by the queue: %s', (_na
     await reader.read();
     await waitFor('the stream to subscribe', async () => subscriptions() === 1 && streams.active() === 1, 5_000, 10);
     controller.abort();
-    await waitFor('the stream and its subscription to be released', async () => streams.active() === 0 && subscriptions() === 0, 5_000, 10);
+    await waitFor(
+      'the stream and its subscription to be released',
+      async () => streams.active() === 0 && subscriptions() === 0,
+      5_000,
+      10,
+    );
     release();
   });
 });

@@ -16,11 +16,16 @@ describe.skipIf(!redisUp)('Redis-shared GHL rate limiter', () => {
       const b = createRedisGhlRateLimiter({ ...options, redis: redis.newClient() });
       const admitted: number[] = [];
       const start = Date.now();
-      await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).acquire('locX').then(() => admitted.push(Date.now() - start))));
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 ? a : b).acquire('locX').then(() => admitted.push(Date.now() - start)),
+        ),
+      );
       admitted.sort((x, y) => x - y);
       expect(admitted).toHaveLength(12);
       // In any window of intervalMs, at most 5 admissions (sliding window across both instances).
-      for (let i = 5; i < admitted.length; i++) expect(admitted[i]! - admitted[i - 5]!).toBeGreaterThanOrEqual(1500 - 150);
+      for (let i = 5; i < admitted.length; i++)
+        expect(admitted[i]! - admitted[i - 5]!).toBeGreaterThanOrEqual(1500 - 150);
       // Another location has its own budget: admitted at once.
       const t = Date.now();
       await a.acquire('locY');
@@ -49,13 +54,22 @@ describe('Redis-shared GHL rate limiter, Redis unreachable', () => {
   it('falls back to the in-process budget instead of failing GHL calls (no Redis listening: a closed port)', async () => {
     const { Redis } = await import('ioredis');
     const { freePort } = await import('@org/test-services');
-    const client = new Redis({ port: await freePort(), host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      port: await freePort(),
+      host: '127.0.0.1',
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     const limiter = createRedisGhlRateLimiter({ redis: client, max: 2, intervalMs: 60_000 });
     await limiter.acquire('loc');
     await limiter.acquire('loc');
     // The fallback still enforces the budget: a third request waits for the window (here: until its caller gives up).
-    await expect(limiter.acquire('loc', { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(limiter.acquire('loc', { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
     // And a pause reported by GHL is honoured by the fallback.
     limiter.pauseUntil('other', Date.now() + 60_000);
     await expect(limiter.acquire('other', { maxWaitMs: 10 })).rejects.toBeInstanceOf(RateLimitWaitTooLong);

@@ -3,7 +3,14 @@
 import { createMetrics } from '@org/metrics';
 import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBullAnalysisQueue, createMemoryAnalysisQueue, createQueueMetrics, PermanentJobError, type AnalysisQueue, type AnalysisQueueOptions } from '../../src/jobs/index.js';
+import {
+  createBullAnalysisQueue,
+  createMemoryAnalysisQueue,
+  createQueueMetrics,
+  PermanentJobError,
+  type AnalysisQueue,
+  type AnalysisQueueOptions,
+} from '../../src/jobs/index.js';
 
 const redisUp = await hasSharedRedis();
 const handles: SharedRedis[] = [];
@@ -43,8 +50,19 @@ describe.each(implementations)('queue metrics: %s', (_name, open, available) => 
     });
     queues.push(q);
     queueMetrics.observe(q);
-    const ids = await Promise.all(['ok', 'flaky', 'broken'].map(async (workflowId) => (await q.enqueue({ locationId: 'm', workflowId, version: 1 })).jobId));
-    await waitFor('the jobs to end', async () => (await Promise.all(ids.map((id) => q.get(id)))).every((j) => j?.status === 'completed' || j?.status === 'failed'), 20_000);
+    const ids = await Promise.all(
+      ['ok', 'flaky', 'broken'].map(
+        async (workflowId) => (await q.enqueue({ locationId: 'm', workflowId, version: 1 })).jobId,
+      ),
+    );
+    await waitFor(
+      'the jobs to end',
+      async () =>
+        (await Promise.all(ids.map((id) => q.get(id)))).every(
+          (j) => j?.status === 'completed' || j?.status === 'failed',
+        ),
+      20_000,
+    );
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/analysis_queue_jobs\{state="completed"\} 2/);
     expect(text).toMatch(/analysis_queue_jobs\{state="failed"\} 1/);

@@ -2,7 +2,15 @@
 // /health/detailed and dependency_up say Redis is down, the general rate limit falls back to memory, the analysis
 // policy fails closed (503 + Retry-After, documented), and the cache serves from memory.
 import { randomBytes } from 'node:crypto';
-import { canStartRedis, hasSharedPostgres, sharedPostgres, startRedis, waitFor, type PrivateRedis, type SharedPostgres } from '@org/test-services';
+import {
+  canStartRedis,
+  hasSharedPostgres,
+  sharedPostgres,
+  startRedis,
+  waitFor,
+  type PrivateRedis,
+  type SharedPostgres,
+} from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrations.js';
 import { TEST_SECRETS, startTestApp, type TestApp } from '../support/test-app.js';
@@ -23,10 +31,17 @@ describe.skipIf(!pgUp || !redisOk)('Redis down (private Redis killed)', () => {
     redis = await startRedis();
     // A 1 s decision deadline: with both cores busy the 30 ms default let the request before the fault be decided
     // in the memory fallback, which then started the outage's count at 1. A dead Redis refuses at once anyway.
-    app = await startTestApp({ url: pg.url, libraries: { redisUrl: redis.url, enableMetrics: true, rateLimitTimeoutMs: 1000 } });
+    app = await startTestApp({
+      url: pg.url,
+      libraries: { redisUrl: redis.url, enableMetrics: true, rateLimitTimeoutMs: 1000 },
+    });
     await waitFor('the cache to use Redis', async () => app.libs!.cache.stats().redis === 'up', 10_000);
     const limiter = app.libs!.rateLimit.limiter;
-    await waitFor('the rate limiter to decide in Redis', async () => (await limiter.check({ key: 'warmup', tier: 'free', policies: ['general'] })).source === 'redis', 10_000);
+    await waitFor(
+      'the rate limiter to decide in Redis',
+      async () => (await limiter.check({ key: 'warmup', tier: 'free', policies: ['general'] })).source === 'redis',
+      10_000,
+    );
   });
   afterAll(async () => {
     await app?.close();
@@ -77,8 +92,16 @@ describe.skipIf(!pgUp || !redisOk)('Redis down (private Redis killed)', () => {
     // Ready (degraded is documented), /live fine, /health/detailed shows Redis down.
     expect((await fetch(`${app.base}/ready`)).status).toBe(200);
     expect((await fetch(`${app.base}/live`)).status).toBe(200);
-    const detailed = (await (await fetch(`${app.base}/health/detailed`, { headers: internal })).json()) as Record<string, unknown>;
-    expect(detailed).toMatchObject({ status: 'degraded', redis: { status: 'down' }, cache: { redis: 'down' }, database: { status: 'up' } });
+    const detailed = (await (await fetch(`${app.base}/health/detailed`, { headers: internal })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(detailed).toMatchObject({
+      status: 'degraded',
+      redis: { status: 'down' },
+      cache: { redis: 'down' },
+      database: { status: 'up' },
+    });
     const metrics = await (await fetch(`${app.base}/metrics`)).text();
     expect(metrics).toMatch(/^dependency_up\{dependency="redis"\} 0$/m);
     expect(metrics).toMatch(/^dependency_up\{dependency="postgres"\} 1$/m);
@@ -87,7 +110,10 @@ describe.skipIf(!pgUp || !redisOk)('Redis down (private Redis killed)', () => {
     // Redis comes back: both libraries return to it.
     await redis.restart();
     await waitFor('the cache to use Redis again', async () => cache.stats().redis === 'up', 10_000);
-    const detailedAfter = (await (await fetch(`${app.base}/health/detailed`, { headers: internal })).json()) as Record<string, unknown>;
+    const detailedAfter = (await (await fetch(`${app.base}/health/detailed`, { headers: internal })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(detailedAfter).toMatchObject({ status: 'ok', redis: { status: 'up' } });
   }, 60_000);
 });

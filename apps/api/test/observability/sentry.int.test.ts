@@ -42,10 +42,18 @@ describe.skipIf(!pgUp)('Sentry (child process, local fake ingest)', () => {
     try {
       await waitReady(app);
       const res = await fetch(`${app.base}/api/test/throw`, {
-        headers: { cookie: `session=${TEST_SECRETS.sessionSecret}`, authorization: `Bearer ${TEST_SECRETS.internalToken}`, 'x-request-id': 'sentry-req-1' },
+        headers: {
+          cookie: `session=${TEST_SECRETS.sessionSecret}`,
+          authorization: `Bearer ${TEST_SECRETS.internalToken}`,
+          'x-request-id': 'sentry-req-1',
+        },
       });
       expect(res.status).toBe(500);
-      await waitFor('an envelope with the error', async () => envelopes.some((e) => e.includes('sentry-visible failure')), 10_000);
+      await waitFor(
+        'an envelope with the error',
+        async () => envelopes.some((e) => e.includes('sentry-visible failure')),
+        10_000,
+      );
       const event = envelopes.find((e) => e.includes('sentry-visible failure'))!;
       expect(event).toContain('sentry-req-1');
       expect(event).not.toContain(TEST_SECRETS.sessionSecret);

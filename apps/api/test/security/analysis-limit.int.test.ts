@@ -10,7 +10,11 @@ describe.skipIf(!pgUp)('analysis limit bypass through path variants (free tier: 
   let app: SecurityApp;
   let cookie: string;
   const analyze = (path: string) =>
-    fetch(`${app.base}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: DEMO_WORKFLOW }) });
+    fetch(`${app.base}${path}`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflowId: DEMO_WORKFLOW }),
+    });
 
   beforeAll(async () => {
     app = await startSecurityApp('sec_analysis_limit');
@@ -26,12 +30,29 @@ describe.skipIf(!pgUp)('analysis limit bypass through path variants (free tier: 
     const limited = await analyze('/api/analyze');
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(await limited.json()).toMatchObject({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', currentTier: 'free', upgradeUrl: '/api/subscription/checkout', limits: { current: 10, pro: 100 } } });
+    expect(await limited.json()).toMatchObject({
+      success: false,
+      error: {
+        code: 'RATE_LIMIT_EXCEEDED',
+        currentTier: 'free',
+        upgradeUrl: '/api/subscription/checkout',
+        limits: { current: 10, pro: 100 },
+      },
+    });
     expect((await analyze('/v1/api/analyze')).status).toBe(429);
     expect((await fetch(`${app.base}/api/locations/current/health`, { headers: { cookie } })).status).toBe(429);
 
     // Case and slash variants are not routes at all (case-sensitive, strict routing): 404, never an analysis.
-    for (const path of ['/API/analyze', '/api/Analyze', '/v1/API/analyze', '/V1/api/analyze', '/api/ANALYZE', '/api/analyze/', '/v1/api/analyze/', '//api/analyze']) {
+    for (const path of [
+      '/API/analyze',
+      '/api/Analyze',
+      '/v1/API/analyze',
+      '/V1/api/analyze',
+      '/api/ANALYZE',
+      '/api/analyze/',
+      '/v1/api/analyze/',
+      '//api/analyze',
+    ]) {
       const res = await analyze(path);
       expect(res.status, path).not.toBe(200);
       expect([404, 429], path).toContain(res.status);
@@ -39,7 +60,11 @@ describe.skipIf(!pgUp)('analysis limit bypass through path variants (free tier: 
   }, 60_000);
 
   it('an async analysis spends the budget too (429 once it is spent)', async () => {
-    const res = await fetch(`${app.base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: DEMO_WORKFLOW, async: true }) });
+    const res = await fetch(`${app.base}/api/analyze`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflowId: DEMO_WORKFLOW, async: true }),
+    });
     expect(res.status).toBe(429);
   });
 
@@ -48,10 +73,18 @@ describe.skipIf(!pgUp)('analysis limit bypass through path variants (free tier: 
     try {
       const session = await other.login();
       for (let i = 0; i < 12; i++) {
-        const res = await fetch(`${other.base}/api/analyze`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/json' }, body: '{"nope":1}' });
+        const res = await fetch(`${other.base}/api/analyze`, {
+          method: 'POST',
+          headers: { cookie: session, 'content-type': 'application/json' },
+          body: '{"nope":1}',
+        });
         expect(res.status).toBe(400);
       }
-      const res = await fetch(`${other.base}/api/analyze`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: DEMO_WORKFLOW }) });
+      const res = await fetch(`${other.base}/api/analyze`, {
+        method: 'POST',
+        headers: { cookie: session, 'content-type': 'application/json' },
+        body: JSON.stringify({ workflowId: DEMO_WORKFLOW }),
+      });
       expect(res.status).toBe(200);
     } finally {
       await other.stop();

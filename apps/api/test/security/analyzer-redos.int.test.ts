@@ -10,7 +10,20 @@ import { DEMO_LOCATION, startSecurityApp, type SecurityApp } from '../support/se
 const pgUp = await hasSharedPostgres();
 
 /** Units whose repetition made the old patterns quadratic (`<[^>]*>`, `<!--[\s\S]*?-->`, `\[X\b[^\]]*\]`, ...). */
-const HOSTILE_UNITS = ['<', '<!--', '<a ', '[X ', '[insert ', '[your ', '[A ', '{{custom_values.', '{{ custom_values.a', '{{', '{{custom_values.a}', 'lorem '];
+const HOSTILE_UNITS = [
+  '<',
+  '<!--',
+  '<a ',
+  '[X ',
+  '[insert ',
+  '[your ',
+  '[A ',
+  '{{custom_values.',
+  '{{ custom_values.a',
+  '{{',
+  '{{custom_values.a}',
+  'lorem ',
+];
 
 const fill = (unit: string, size: number) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 
@@ -27,9 +40,21 @@ function hostileDefinition(id: string, text: string): Record<string, unknown> {
     triggers: [],
     workflowData: {
       templates: [
-        { id: 'e1', type: 'email', name: 'Email', attributes: { subject: text.slice(0, 500), html: text, body: text }, next: 's1' },
+        {
+          id: 'e1',
+          type: 'email',
+          name: 'Email',
+          attributes: { subject: text.slice(0, 500), html: text, body: text },
+          next: 's1',
+        },
         { id: 's1', type: 'sms', name: 'SMS', attributes: { body: text }, next: 'n1' },
-        { id: 'n1', type: 'internal_notification', name: 'Note', attributes: { notification: { title: 'x', body: text }, email: { subject: 'x', body: text } }, next: 't1' },
+        {
+          id: 'n1',
+          type: 'internal_notification',
+          name: 'Note',
+          attributes: { notification: { title: 'x', body: text }, email: { subject: 'x', body: text } },
+          next: 't1',
+        },
         { id: 't1', type: 'task-notification', name: 'Task', attributes: { title: 'x', body: text }, next: 'w1' },
         { id: 'w1', type: 'webhook', name: 'Hook', attributes: { url: text } },
       ],
@@ -92,15 +117,24 @@ describe('the analyzer on adversarial strings (property)', () => {
 describe.skipIf(!pgUp)('hostile definitions over HTTP (src/main.ts, worker-thread analyses)', () => {
   let app: SecurityApp;
   let cookie: string;
-  const post = (path: string, body: unknown) => fetch(`${app.base}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(`${app.base}${path}`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   beforeAll(async () => {
     app = await startSecurityApp('sec_redos');
     // Enterprise limits, so that 20 analyses at once are within the tier (the limits are not what this test is about).
-    await app.pg.pool.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_redos', 'active', 'enterprise')", [DEMO_LOCATION]);
+    await app.pg.pool.query(
+      "INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_redos', 'active', 'enterprise')",
+      [DEMO_LOCATION],
+    );
     cookie = await app.login();
     // Warm-up, not timed: the worker threads load the analyzer and the JIT compiles it.
-    for (let i = 0; i < 4; i++) expect((await post('/api/analyze', { definition: hostileOverHttp(`warm-${i}`, 'hello', i) })).status).toBe(200);
+    for (let i = 0; i < 4; i++)
+      expect((await post('/api/analyze', { definition: hostileOverHttp(`warm-${i}`, 'hello', i) })).status).toBe(200);
   }, 120_000);
   afterAll(async () => app?.stop());
 
@@ -108,10 +142,14 @@ describe.skipIf(!pgUp)('hostile definitions over HTTP (src/main.ts, worker-threa
 
   it('rounds of 20 concurrent hostile analyses: each gets an answer, and /live keeps its p99 under 50 ms (beyond the same load of ordinary analyses)', async () => {
     const units = ['<', '<!--', '[X ', '{{custom_values.', '{{', '[insert '];
-    const hostileBodies = Array.from({ length: 20 }, (_, i) => JSON.stringify({ definition: hostileOverHttp(`hostile-${i}`, fill(units[i % units.length]!, 65_000), i) }));
+    const hostileBodies = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ definition: hostileOverHttp(`hostile-${i}`, fill(units[i % units.length]!, 65_000), i) }),
+    );
     // The control, interleaved in the same run: the same request volume with ordinary copy, so that what the shared
     // machine and 20 requests at once cost the event loop anyway is measured rather than guessed.
-    const benignBodies = Array.from({ length: 20 }, (_, i) => JSON.stringify({ definition: hostileOverHttp(`benign-${i}`, 'Hi {{contact.first_name}}, see you soon.', i) }));
+    const benignBodies = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ definition: hostileOverHttp(`benign-${i}`, 'Hi {{contact.first_name}}, see you soon.', i) }),
+    );
     const samples = { hostile: [] as number[], control: [] as number[] };
     const statuses = { hostile: [] as number[], control: [] as number[] };
     let phase: 'hostile' | 'control' | undefined = 'control';
@@ -127,7 +165,15 @@ describe.skipIf(!pgUp)('hostile definitions over HTTP (src/main.ts, worker-threa
     for (let round = 0; round < 8; round++) {
       phase = round % 2 ? 'hostile' : 'control';
       const bodies = phase === 'hostile' ? hostileBodies : benignBodies;
-      const answers = await Promise.all(bodies.map((body) => fetch(`${app.base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body }).then(async (r) => (await r.arrayBuffer(), r.status))));
+      const answers = await Promise.all(
+        bodies.map((body) =>
+          fetch(`${app.base}/api/analyze`, {
+            method: 'POST',
+            headers: { cookie, 'content-type': 'application/json' },
+            body,
+          }).then(async (r) => (await r.arrayBuffer(), r.status)),
+        ),
+      );
       statuses[phase].push(...answers);
     }
     phase = undefined;
@@ -137,7 +183,9 @@ describe.skipIf(!pgUp)('hostile definitions over HTTP (src/main.ts, worker-threa
     const hostile = samples.hostile.sort((a, b) => a - b);
     const control = samples.control.sort((a, b) => a - b);
     expect(hostile.length).toBeGreaterThan(20);
-    console.info(`/live during hostile analyses: n=${hostile.length} p50=${hostile[hostile.length >> 1]!.toFixed(1)} p99=${p99(hostile).toFixed(1)} ms; control (ordinary copy): n=${control.length} p99=${p99(control).toFixed(1)} ms`);
+    console.info(
+      `/live during hostile analyses: n=${hostile.length} p50=${hostile[hostile.length >> 1]!.toFixed(1)} p99=${p99(hostile).toFixed(1)} ms; control (ordinary copy): n=${control.length} p99=${p99(control).toFixed(1)} ms`,
+    );
     // 50 ms is the budget of the hostile content's effect; the control absorbs what the machine and the load add anyway.
     expect(p99(hostile)).toBeLessThan(50 + p99(control));
   }, 120_000);
@@ -151,7 +199,9 @@ describe.skipIf(!pgUp)('hostile definitions over HTTP (src/main.ts, worker-threa
   });
 
   it('a stored hostile definition does not stall later location-health calls', async () => {
-    expect((await post('/api/workflows/import', hostileOverHttp('stored-hostile', fill('<', 65_000), 0))).status).toBe(201);
+    expect((await post('/api/workflows/import', hostileOverHttp('stored-hostile', fill('<', 65_000), 0))).status).toBe(
+      201,
+    );
     const started = performance.now();
     const res = await fetch(`${app.base}/api/locations/current/health`, { headers: { cookie } });
     expect(res.status).toBe(200);

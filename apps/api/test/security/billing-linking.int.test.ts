@@ -15,14 +15,28 @@ describe.skipIf(!pgUp)('cross-tenant customer linking through client_reference_i
   let app: SecurityApp;
   let cookie: string;
   const stripeApi = (path: string, form: Record<string, string>) =>
-    fetch(`${stripe.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TEST_SECRETS.stripeSecretKey}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) }).then(
-      (r) => r.json() as Promise<{ id: string }>,
-    );
-  const subscription = async () => ((await (await fetch(`${app.base}/api/subscription`, { headers: { cookie } })).json()) as { data: { tier: string; status: string } }).data;
+    fetch(`${stripe.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_SECRETS.stripeSecretKey}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams(form),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+  const subscription = async () =>
+    (
+      (await (await fetch(`${app.base}/api/subscription`, { headers: { cookie } })).json()) as {
+        data: { tier: string; status: string };
+      }
+    ).data;
 
   beforeAll(async () => {
     stripe = await startFakeStripe({ prices: [PRICE_PRO] });
-    app = await startSecurityApp('sec_billing_link', { STRIPE_API_BASE_URL: stripe.url, STRIPE_SECRET_KEY: TEST_SECRETS.stripeSecretKey, STRIPE_PRICE_PRO: PRICE_PRO });
+    app = await startSecurityApp('sec_billing_link', {
+      STRIPE_API_BASE_URL: stripe.url,
+      STRIPE_SECRET_KEY: TEST_SECRETS.stripeSecretKey,
+      STRIPE_PRICE_PRO: PRICE_PRO,
+    });
     cookie = await app.login();
   }, 120_000);
   afterAll(async () => {
@@ -42,19 +56,31 @@ describe.skipIf(!pgUp)('cross-tenant customer linking through client_reference_i
       'subscription_data[metadata][location_id]': DEMO_LOCATION,
       success_url: 'https://example.test/ok',
     });
-    const { deliveries } = await stripe.completeCheckout(session.id, { url: `${app.base}/webhooks/stripe`, secret: TEST_SECRETS.stripeWebhookSecret });
+    const { deliveries } = await stripe.completeCheckout(session.id, {
+      url: `${app.base}/webhooks/stripe`,
+      secret: TEST_SECRETS.stripeWebhookSecret,
+    });
     // Acknowledged (Stripe must stop retrying), but nothing linked.
     expect(deliveries.map((d) => d.status)).toEqual([200, 200]);
-    const { rows } = await app.pg.pool.query('SELECT customer_id FROM stripe_customers WHERE location_id = $1', [DEMO_LOCATION]);
+    const { rows } = await app.pg.pool.query('SELECT customer_id FROM stripe_customers WHERE location_id = $1', [
+      DEMO_LOCATION,
+    ]);
     expect(rows).toEqual([]);
     expect(await subscription()).toMatchObject({ tier: 'free', status: 'none' });
   });
 
   it("the location's own checkout (a customer the API created) still links and upgrades", async () => {
-    const checkout = await fetch(`${app.base}/api/subscription/checkout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{"tier":"pro"}' });
+    const checkout = await fetch(`${app.base}/api/subscription/checkout`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: '{"tier":"pro"}',
+    });
     expect(checkout.status).toBe(200);
     const { sessionId } = ((await checkout.json()) as { data: { sessionId: string } }).data;
-    const { deliveries } = await stripe.completeCheckout(sessionId, { url: `${app.base}/webhooks/stripe`, secret: TEST_SECRETS.stripeWebhookSecret });
+    const { deliveries } = await stripe.completeCheckout(sessionId, {
+      url: `${app.base}/webhooks/stripe`,
+      secret: TEST_SECRETS.stripeWebhookSecret,
+    });
     expect(deliveries.map((d) => d.status)).toEqual([200, 200]);
     expect(await subscription()).toMatchObject({ tier: 'pro', status: 'active' });
   });

@@ -35,10 +35,15 @@ describe.skipIf(!pgUp || !redisOk)('progress streams (GET /jobs/:id/events) are 
   });
 
   it('five streams open; the sixth gets 429 TOO_MANY_STREAMS; closing one makes room again', async () => {
-    const queued = await fetch(`${app.base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId: DEMO_WORKFLOW, async: true }) });
+    const queued = await fetch(`${app.base}/api/analyze`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflowId: DEMO_WORKFLOW, async: true }),
+    });
     expect(queued.status).toBe(202);
     const { jobId } = ((await queued.json()) as { data: { jobId: string } }).data;
-    const open = (signal: AbortSignal) => fetch(`${app.base}/api/jobs/${jobId}/events`, { headers: { cookie }, signal });
+    const open = (signal: AbortSignal) =>
+      fetch(`${app.base}/api/jobs/${jobId}/events`, { headers: { cookie }, signal });
     const controllers = Array.from({ length: 5 }, () => new AbortController());
     try {
       for (const c of controllers) expect((await open(c.signal)).status).toBe(200);
@@ -67,11 +72,19 @@ describe.skipIf(!pgUp || !redisOk)('progress streams (GET /jobs/:id/events) are 
 describe.skipIf(!pgUp)('imports and validation errors are bounded', () => {
   let app: SecurityApp;
   let cookie: string;
-  const importDef = (body: unknown) => fetch(`${app.base}/api/workflows/import`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const importDef = (body: unknown) =>
+    fetch(`${app.base}/api/workflows/import`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   beforeAll(async () => {
     app = await startSecurityApp('sec_imports');
     // Enterprise: 500 requests a minute, so the import cap (not the rate limit) is what the test meets.
-    await app.pg.pool.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_imports', 'active', 'enterprise')", [DEMO_LOCATION]);
+    await app.pg.pool.query(
+      "INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_imports', 'active', 'enterprise')",
+      [DEMO_LOCATION],
+    );
     cookie = await app.login();
   }, 120_000);
   afterAll(async () => app?.stop());
@@ -92,12 +105,18 @@ describe.skipIf(!pgUp)('imports and validation errors are bounded', () => {
 
   it('only the 10 newest versions of a workflow are kept', async () => {
     for (let v = 1; v <= 12; v++) expect((await importDef(definition('http-1', v))).status).toBe(201);
-    const { rows } = await app.pg.pool.query("SELECT array_agg(version ORDER BY version) AS versions FROM workflow_definitions WHERE location_id = $1 AND workflow_id = 'http-1'", [DEMO_LOCATION]);
+    const { rows } = await app.pg.pool.query(
+      "SELECT array_agg(version ORDER BY version) AS versions FROM workflow_definitions WHERE location_id = $1 AND workflow_id = 'http-1'",
+      [DEMO_LOCATION],
+    );
     expect(rows[0].versions).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   }, 60_000);
 
   it('a definition with thousands of problems gets 400 with 50 of them and the total, not a response of megabytes', async () => {
-    const res = await importDef({ ...definition('many-problems'), workflowData: { templates: Array.from({ length: 999 }, () => ({})) } });
+    const res = await importDef({
+      ...definition('many-problems'),
+      workflowData: { templates: Array.from({ length: 999 }, () => ({})) },
+    });
     expect(res.status).toBe(400);
     const text = await res.text();
     expect(text.length).toBeLessThan(20_000);

@@ -28,7 +28,13 @@ async function refused(env: Record<string, string>): Promise<string> {
 
 function forgedStripeEvent(secret: string) {
   const t = Math.floor(Date.now() / 1000);
-  const body = JSON.stringify({ id: 'evt_forged', object: 'event', type: 'customer.created', created: t, data: { object: {} } });
+  const body = JSON.stringify({
+    id: 'evt_forged',
+    object: 'event',
+    type: 'customer.created',
+    created: t,
+    data: { object: {} },
+  });
   return { body, signature: `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}` };
 }
 
@@ -47,10 +53,23 @@ describe('a server started with no environment at all (embedded PostgreSQL, loop
       expect(secrets.INTERNAL_TOKEN).not.toBe(PUBLIC_INTERNAL_TOKEN);
       expect(secrets.ENCRYPTION_KEY).not.toMatch(/^0+$/);
 
-      expect((await fetch(`${app.base}/health/detailed`, { headers: { 'x-internal-token': PUBLIC_INTERNAL_TOKEN } })).status).toBe(404);
-      expect((await fetch(`${app.base}/health/detailed`, { headers: { 'x-internal-token': secrets.INTERNAL_TOKEN! } })).status).toBe(200);
+      expect(
+        (await fetch(`${app.base}/health/detailed`, { headers: { 'x-internal-token': PUBLIC_INTERNAL_TOKEN } })).status,
+      ).toBe(404);
+      expect(
+        (await fetch(`${app.base}/health/detailed`, { headers: { 'x-internal-token': secrets.INTERNAL_TOKEN! } }))
+          .status,
+      ).toBe(200);
       const forged = forgedStripeEvent(PUBLIC_WEBHOOK_SECRET);
-      expect((await fetch(`${app.base}/webhooks/stripe`, { method: 'POST', headers: { 'stripe-signature': forged.signature }, body: forged.body })).status).toBe(400);
+      expect(
+        (
+          await fetch(`${app.base}/webhooks/stripe`, {
+            method: 'POST',
+            headers: { 'stripe-signature': forged.signature },
+            body: forged.body,
+          })
+        ).status,
+      ).toBe(400);
       expect((await fetch(`${app.base}/auth/demo/login`, { method: 'POST' })).status).toBe(404);
     } finally {
       expect((await stop(app)).code, app.output()).toBe(0);
@@ -74,18 +93,27 @@ describe('a server started with no environment at all (embedded PostgreSQL, loop
 describe('refusals at start-up (exit 1, every reason named)', () => {
   it('a development server on a non-loopback address without its secrets', async () => {
     const out = await refused({ HOST: '0.0.0.0' });
-    for (const name of ['SESSION_SECRET', 'INTERNAL_TOKEN', 'ENCRYPTION_KEY', 'STRIPE_WEBHOOK_SECRET']) expect(out).toContain(name);
+    for (const name of ['SESSION_SECRET', 'INTERNAL_TOKEN', 'ENCRYPTION_KEY', 'STRIPE_WEBHOOK_SECRET'])
+      expect(out).toContain(name);
     expect(out).toContain('HOST is 0.0.0.0');
   });
 
   it('a loopback development server holding a live Stripe key or a remote database, without its secrets', async () => {
-    expect(await refused({ STRIPE_SECRET_KEY: 'sk_live_abc' })).toMatch(/STRIPE_SECRET_KEY \(a live key\).*SESSION_SECRET|SESSION_SECRET.*STRIPE_SECRET_KEY \(a live key\)/);
-    expect(await refused({ DATABASE_URL: 'postgres://api@db.example.com:5432/api' })).toContain('DATABASE_URL (a database on another host)');
+    expect(await refused({ STRIPE_SECRET_KEY: 'sk_live_abc' })).toMatch(
+      /STRIPE_SECRET_KEY \(a live key\).*SESSION_SECRET|SESSION_SECRET.*STRIPE_SECRET_KEY \(a live key\)/,
+    );
+    expect(await refused({ DATABASE_URL: 'postgres://api@db.example.com:5432/api' })).toContain(
+      'DATABASE_URL (a database on another host)',
+    );
   });
 
   it('demo mode anywhere but a loopback development or test server', async () => {
-    expect(await refused({ DEMO_MODE: 'true', HOST: '0.0.0.0', SESSION_SECRET: TEST_SECRETS.sessionSecret })).toContain('DEMO_MODE (needs a loopback HOST');
-    expect(await refused({ DEMO_MODE: 'true', NODE_ENV: 'production' })).toContain('DEMO_MODE (refused when NODE_ENV=production)');
+    expect(await refused({ DEMO_MODE: 'true', HOST: '0.0.0.0', SESSION_SECRET: TEST_SECRETS.sessionSecret })).toContain(
+      'DEMO_MODE (needs a loopback HOST',
+    );
+    expect(await refused({ DEMO_MODE: 'true', NODE_ENV: 'production' })).toContain(
+      'DEMO_MODE (refused when NODE_ENV=production)',
+    );
   });
 
   it('plain-http upstreams in production', async () => {

@@ -11,7 +11,12 @@ const pgUp = await hasSharedPostgres();
 describe.skipIf(!pgUp)('details (development server)', () => {
   let app: SecurityApp;
   let cookie: string;
-  const post = (path: string, body: unknown) => fetch(`${app.base}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(`${app.base}${path}`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   beforeAll(async () => {
     app = await startSecurityApp('sec_details', { TRUST_PROXY_HOPS: '1' });
     cookie = await app.login();
@@ -28,8 +33,25 @@ describe.skipIf(!pgUp)('details (development server)', () => {
   });
 
   it('a fractional or huge version and an overlong or path-like id are 400 VALIDATION, not 500', async () => {
-    const base = { id: 'shape-1', locationId: DEMO_LOCATION, name: 'x', status: 'draft', version: 1, allowMultiple: false, stopOnResponse: false, triggers: [], workflowData: { templates: [] } };
-    for (const bad of [{ version: 1.5 }, { version: -1 }, { version: 2 ** 31 }, { id: 'a'.repeat(5_000) }, { id: '..' }, { id: 'a/b' }]) {
+    const base = {
+      id: 'shape-1',
+      locationId: DEMO_LOCATION,
+      name: 'x',
+      status: 'draft',
+      version: 1,
+      allowMultiple: false,
+      stopOnResponse: false,
+      triggers: [],
+      workflowData: { templates: [] },
+    };
+    for (const bad of [
+      { version: 1.5 },
+      { version: -1 },
+      { version: 2 ** 31 },
+      { id: 'a'.repeat(5_000) },
+      { id: '..' },
+      { id: 'a/b' },
+    ]) {
       const res = await post('/api/workflows/import', { ...base, ...bad });
       expect(res.status, JSON.stringify(bad).slice(0, 40)).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_WORKFLOW_DEFINITION');
@@ -39,16 +61,26 @@ describe.skipIf(!pgUp)('details (development server)', () => {
   it('/health/detailed and /internal/* are behind the IP limiter: token guessing gets 429 after 20 a minute', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 22; i++) {
-      const res = await fetch(`${app.base}/health/detailed`, { headers: { 'x-internal-token': `guess-${i}-${'x'.repeat(24)}`, 'x-forwarded-for': '192.0.2.50' } });
+      const res = await fetch(`${app.base}/health/detailed`, {
+        headers: { 'x-internal-token': `guess-${i}-${'x'.repeat(24)}`, 'x-forwarded-for': '192.0.2.50' },
+      });
       await res.arrayBuffer();
       statuses.push(res.status);
     }
     expect(statuses.slice(0, 20)).toEqual(Array(20).fill(404));
     expect(statuses.slice(20)).toEqual([429, 429]);
-    const internal = await fetch(`${app.base}/internal/cache-stats`, { headers: { 'x-internal-token': 'guess', 'x-forwarded-for': '192.0.2.50' } });
+    const internal = await fetch(`${app.base}/internal/cache-stats`, {
+      headers: { 'x-internal-token': 'guess', 'x-forwarded-for': '192.0.2.50' },
+    });
     expect(internal.status).toBe(429);
     // The right token from another address still works.
-    expect((await fetch(`${app.base}/health/detailed`, { headers: { 'x-internal-token': TEST_SECRETS.internalToken, 'x-forwarded-for': '192.0.2.51' } })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${app.base}/health/detailed`, {
+          headers: { 'x-internal-token': TEST_SECRETS.internalToken, 'x-forwarded-for': '192.0.2.51' },
+        })
+      ).status,
+    ).toBe(200);
   });
 });
 

@@ -13,12 +13,16 @@ const pgUp = await hasSharedPostgres();
 
 const b64 = (bytes: number) => randomBytes(bytes).toString('base64url');
 /** A well-formed key of the current shape with a random tag, and one of the shape without a tag. */
-const forgedKey = (i: number) => (i % 2 ? `ak_${'Forged00'}_${b64(32)}_${b64(16).slice(0, 22)}` : `ak_AAAAAAAA_${b64(32)}`);
+const forgedKey = (i: number) =>
+  i % 2 ? `ak_${'Forged00'}_${b64(32)}_${b64(16).slice(0, 22)}` : `ak_AAAAAAAA_${b64(32)}`;
 /** A client address per request (TRUST_PROXY_HOPS=1), so that no per-address budget is what stops the flood. */
 const address = (i: number) => `198.51.${(i >> 8) & 255}.${i & 255}`;
 
 async function scans(app: SecurityApp, table: string): Promise<number> {
-  const { rows } = await app.pg.pool.query('SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS n FROM pg_stat_user_tables WHERE relname = $1', [table]);
+  const { rows } = await app.pg.pool.query(
+    'SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS n FROM pg_stat_user_tables WHERE relname = $1',
+    [table],
+  );
   return Number(rows[0].n);
 }
 
@@ -46,11 +50,18 @@ describe.skipIf(!pgUp)('forged credentials flood (5,000 random API keys, 1,000 r
   beforeAll(async () => {
     app = await startSecurityApp('sec_forged', { TRUST_PROXY_HOPS: '1' });
     const tenant = await seedTenant(app.pg.pool as never, 'loc-forged');
-    await app.pg.pool.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_f', 'active', 'enterprise')", [tenant.locationId]);
-    legitKey = (await createApiKeyStore(app.pg.pool as never, TEST_SECRETS.sessionSecret).create({ ...tenant, name: 'legit' })).key;
+    await app.pg.pool.query(
+      "INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_f', 'active', 'enterprise')",
+      [tenant.locationId],
+    );
+    legitKey = (
+      await createApiKeyStore(app.pg.pool as never, TEST_SECRETS.sessionSecret).create({ ...tenant, name: 'legit' })
+    ).key;
     const me = async (into: number[]) => {
       const started = performance.now();
-      const res = await fetch(`${app.base}/api/me`, { headers: { authorization: `Bearer ${legitKey}`, 'x-forwarded-for': '203.0.113.7' } });
+      const res = await fetch(`${app.base}/api/me`, {
+        headers: { authorization: `Bearer ${legitKey}`, 'x-forwarded-for': '203.0.113.7' },
+      });
       expect(res.status).toBe(200);
       into.push(performance.now() - started);
     };
@@ -58,7 +69,14 @@ describe.skipIf(!pgUp)('forged credentials flood (5,000 random API keys, 1,000 r
 
     // A session of the attacker's own, logged out: its cookie is correctly signed but names nothing any more.
     const cookie = await app.login();
-    expect((await fetch(`${app.base}/api/session/logout`, { method: 'POST', headers: { cookie, 'x-forwarded-for': '203.0.113.8' } })).status).toBeLessThan(300);
+    expect(
+      (
+        await fetch(`${app.base}/api/session/logout`, {
+          method: 'POST',
+          headers: { cookie, 'x-forwarded-for': '203.0.113.8' },
+        })
+      ).status,
+    ).toBeLessThan(300);
 
     const done = { flood: false };
     const legitLoop = (async () => {
@@ -67,8 +85,14 @@ describe.skipIf(!pgUp)('forged credentials flood (5,000 random API keys, 1,000 r
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const keyStatuses = await flood(5_000, 50, (i) => fetch(`${app.base}/api/me`, { headers: { authorization: `Bearer ${forgedKey(i)}`, 'x-forwarded-for': address(i) } }));
-    const cookieStatuses = await flood(1_000, 25, (i) => fetch(`${app.base}/api/me`, { headers: { cookie, 'x-forwarded-for': address(10_000 + i) } }));
+    const keyStatuses = await flood(5_000, 50, (i) =>
+      fetch(`${app.base}/api/me`, {
+        headers: { authorization: `Bearer ${forgedKey(i)}`, 'x-forwarded-for': address(i) },
+      }),
+    );
+    const cookieStatuses = await flood(1_000, 25, (i) =>
+      fetch(`${app.base}/api/me`, { headers: { cookie, 'x-forwarded-for': address(10_000 + i) } }),
+    );
     done.flood = true;
     await legitLoop;
     expect(keyStatuses.every((s) => s === 401 || s === 429)).toBe(true);
@@ -92,7 +116,9 @@ describe.skipIf(!pgUp)('forged credentials flood (5,000 random API keys, 1,000 r
 
   it('legitimate requests keep their latency during the flood', async () => {
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-    console.info(`legitimate /api/me: median ${median(legit.before).toFixed(1)} ms before, ${median(legit.during).toFixed(1)} ms during the flood (n=${legit.during.length})`);
+    console.info(
+      `legitimate /api/me: median ${median(legit.before).toFixed(1)} ms before, ${median(legit.during).toFixed(1)} ms during the flood (n=${legit.during.length})`,
+    );
     expect(legit.during.length).toBeGreaterThan(5);
     // Generous: the flood shares two busy cores with the app; what must not happen is a pool exhausted by lookups.
     expect(median(legit.during)).toBeLessThan(Math.max(250, 10 * median(legit.before)));

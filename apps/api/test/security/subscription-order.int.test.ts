@@ -18,8 +18,15 @@ describe.skipIf(!pgUp)('subscription events delivered out of order', () => {
   let cookie: string;
   let subscriptionId: string;
   const webhook = () => ({ url: `${app.base}/webhooks/stripe`, secret: TEST_SECRETS.stripeWebhookSecret });
-  const report = async () => ((await (await fetch(`${app.base}/api/subscription`, { headers: { cookie } })).json()) as { data: { tier: string; planTier: string; status: string; priceId: string } }).data;
-  const outcome = (delivery: { status: number; body: string }) => (expect(delivery.status).toBe(200), (JSON.parse(delivery.body) as { data: { outcome: string } }).data.outcome);
+  const report = async () =>
+    (
+      (await (await fetch(`${app.base}/api/subscription`, { headers: { cookie } })).json()) as {
+        data: { tier: string; planTier: string; status: string; priceId: string };
+      }
+    ).data;
+  const outcome = (delivery: { status: number; body: string }) => (
+    expect(delivery.status).toBe(200), (JSON.parse(delivery.body) as { data: { outcome: string } }).data.outcome
+  );
 
   beforeAll(async () => {
     stripe = await startFakeStripe({ prices: [PRICE_PRO, PRICE_ENTERPRISE] });
@@ -30,7 +37,11 @@ describe.skipIf(!pgUp)('subscription events delivered out of order', () => {
       STRIPE_PRICE_ENTERPRISE: PRICE_ENTERPRISE,
     });
     cookie = await app.login();
-    const checkout = await fetch(`${app.base}/api/subscription/checkout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{"tier":"pro"}' });
+    const checkout = await fetch(`${app.base}/api/subscription/checkout`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: '{"tier":"pro"}',
+    });
     expect(checkout.status).toBe(200);
     const { sessionId } = ((await checkout.json()) as { data: { sessionId: string } }).data;
     const { subscription, deliveries } = await stripe.completeCheckout(sessionId, webhook());
@@ -57,7 +68,11 @@ describe.skipIf(!pgUp)('subscription events delivered out of order', () => {
   it('an older update delivered after a newer one is stale: the newest state stays', async () => {
     const now = Math.floor(Date.now() / 1000) + 10;
     const older = stripe.updateSubscription(subscriptionId, { status: 'past_due' }, { created: now });
-    const newer = stripe.updateSubscription(subscriptionId, { status: 'active', priceId: PRICE_ENTERPRISE }, { created: now + 1 });
+    const newer = stripe.updateSubscription(
+      subscriptionId,
+      { status: 'active', priceId: PRICE_ENTERPRISE },
+      { created: now + 1 },
+    );
     expect(outcome(await stripe.deliver(webhook().url, webhook().secret, newer))).toBe('applied');
     expect(outcome(await stripe.deliver(webhook().url, webhook().secret, older))).toBe('stale');
     expect(await report()).toMatchObject({ tier: 'enterprise', planTier: 'enterprise', status: 'active' });

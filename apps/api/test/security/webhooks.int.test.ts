@@ -12,7 +12,13 @@ const pgUp = await hasSharedPostgres();
 /** A Stripe event signed exactly as Stripe signs it (`t=…,v1=HMAC-SHA256(secret, "t.payload")`). */
 function signedEvent(id: string): { body: string; signature: string } {
   const t = Math.floor(Date.now() / 1000);
-  const body = JSON.stringify({ id, object: 'event', type: 'customer.created', created: t, data: { object: { id: `cus_${id}`, object: 'customer' } } });
+  const body = JSON.stringify({
+    id,
+    object: 'event',
+    type: 'customer.created',
+    created: t,
+    data: { object: { id: `cus_${id}`, object: 'customer' } },
+  });
   const v1 = createHmac('sha256', TEST_SECRETS.stripeWebhookSecret).update(`${t}.${body}`).digest('hex');
   return { body, signature: `t=${t},v1=${v1}` };
 }
@@ -25,12 +31,17 @@ describe.skipIf(!pgUp)('webhooks are not starved by the API rate limiter', () =>
   afterAll(async () => app?.stop());
 
   const deliver = (body: string, signature: string) =>
-    fetch(`${app.base}/webhooks/stripe`, { method: 'POST', headers: { 'stripe-signature': signature, 'content-type': 'application/json' }, body });
+    fetch(`${app.base}/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'stripe-signature': signature, 'content-type': 'application/json' },
+      body,
+    });
 
   it('30 junk requests, then 200 signed deliveries within a minute from the same address: every signed one is 2xx', async () => {
     // Junk first, from the same address: more than the anonymous API budget (20 per minute).
     for (let i = 0; i < 20; i++) expect((await deliver('{}', 't=1,v1=00')).status).toBe(400);
-    for (let i = 0; i < 10; i++) expect([401, 503]).toContain((await fetch(`${app.base}/webhooks/ghl`, { method: 'POST', body: '{}' })).status);
+    for (let i = 0; i < 10; i++)
+      expect([401, 503]).toContain((await fetch(`${app.base}/webhooks/ghl`, { method: 'POST', body: '{}' })).status);
     const statuses: number[] = [];
     for (let batch = 0; batch < 10; batch++) {
       const answers = await Promise.all(

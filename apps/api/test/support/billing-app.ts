@@ -46,14 +46,25 @@ export async function startBillingApp(options: {
 }): Promise<BillingTestApp> {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
-  const db = createDatabase({ url: options.url, logger, connectionTimeoutMs: 5_000, statementTimeoutMs: 10_000, max: 20, maxWaiting: 200 });
+  const db = createDatabase({
+    url: options.url,
+    logger,
+    connectionTimeoutMs: 5_000,
+    statementTimeoutMs: 10_000,
+    max: 20,
+    maxWaiting: 200,
+  });
   const tierChanges: BillingTestApp['tierChanges'] = [];
   const events: BillingTestApp['events'] = [];
   const metricHooks = options.metrics ? billingMetrics(options.metrics, db) : undefined;
   const billing = createBilling({
     db,
     logger,
-    stripe: createStripeClient({ secretKey: TEST_SECRETS.stripeSecretKey, apiBaseUrl: options.fake.url, maxNetworkRetries: 2 }),
+    stripe: createStripeClient({
+      secretKey: TEST_SECRETS.stripeSecretKey,
+      apiBaseUrl: options.fake.url,
+      maxNetworkRetries: 2,
+    }),
     prices: { pro: PRICE_PRO, enterprise: PRICE_ENTERPRISE },
     webhookSecrets: options.webhookSecrets ?? [TEST_SECRETS.stripeWebhookSecret],
     pastDueGraceMs: options.pastDueGraceMs,
@@ -71,7 +82,13 @@ export async function startBillingApp(options: {
   });
   const lifecycle = createLifecycle();
   const app = createApp({
-    config: { isProduction: false, frontendUrl: 'https://app.example.test', trustProxyHops: 0, sessionSecret: TEST_SECRETS.sessionSecret, internalToken: TEST_SECRETS.internalToken },
+    config: {
+      isProduction: false,
+      frontendUrl: 'https://app.example.test',
+      trustProxyHops: 0,
+      sessionSecret: TEST_SECRETS.sessionSecret,
+      internalToken: TEST_SECRETS.internalToken,
+    },
     logger,
     db,
     lifecycle,
@@ -93,7 +110,12 @@ export async function startBillingApp(options: {
     events,
     async tenant(locationId) {
       const tenant = await seedTenant(db, locationId);
-      const { key } = await createApiKeyStore(db, TEST_SECRETS.sessionSecret).create({ accountId: tenant.accountId, locationId, name: 'billing-test', scopes: ['analysis', 'billing'] });
+      const { key } = await createApiKeyStore(db, TEST_SECRETS.sessionSecret).create({
+        accountId: tenant.accountId,
+        locationId,
+        name: 'billing-test',
+        scopes: ['analysis', 'billing'],
+      });
       return { ...tenant, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } };
     },
     async close() {

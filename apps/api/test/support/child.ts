@@ -18,12 +18,23 @@ export interface AppProcess {
  * Spawns `entry` (relative to apps/api) with tsx and ONLY the given environment (plus PATH/HOME so Node runs):
  * no DATABASE_URL or REDIS_URL leaks in from the test runner's environment.
  */
-export async function spawnApp(entry: string, env: Record<string, string>, args: readonly string[] = []): Promise<AppProcess> {
+export async function spawnApp(
+  entry: string,
+  env: Record<string, string>,
+  args: readonly string[] = [],
+): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: APP_DIR,
     // PORT for the API, WORKER_PORT for the worker role's probes: one free port either way.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), WORKER_PORT: String(port), ENV_FILE: '/nonexistent/.env', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: String(port),
+      WORKER_PORT: String(port),
+      ENV_FILE: '/nonexistent/.env',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -33,7 +44,8 @@ export async function spawnApp(entry: string, env: Record<string, string>, args:
     child.once('exit', (code, signal) => {
       // A process that ends on its own with a failure (not stopped by a test's SIGTERM/SIGKILL; start refusals that
       // tests assert on print too) shows its output, so a test that then fails on a closed connection says why in CI.
-      if (code !== 0 && signal === null) process.stderr.write(`\n[${entry} exited with code ${code}]\n${output.slice(-8_000)}\n`);
+      if (code !== 0 && signal === null)
+        process.stderr.write(`\n[${entry} exited with code ${code}]\n${output.slice(-8_000)}\n`);
       resolve({ code, signal, at: performance.now() });
     }),
   );
@@ -65,10 +77,15 @@ export async function waitReady(app: AppProcess, timeoutMs = 60_000): Promise<vo
 export async function spawnWorker(env: Record<string, string>): Promise<AppProcess> {
   const worker = await spawnApp('src/worker.ts', env);
   try {
-    await waitFor('worker ready', async () => {
-      if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output()}`);
-      return worker.output().includes('worker ready');
-    }, 60_000, 50);
+    await waitFor(
+      'worker ready',
+      async () => {
+        if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output()}`);
+        return worker.output().includes('worker ready');
+      },
+      60_000,
+      50,
+    );
   } catch (error) {
     worker.child.kill('SIGKILL');
     throw error;

@@ -13,7 +13,10 @@ interface Order {
 }
 
 const b64 = (bytes: number) => randomBytes(bytes).toString('base64url');
-const forgedKey = () => `ak_${b64(6).replace(/[^A-Za-z0-9]/g, 'x').slice(0, 8)}_${b64(32)}_${b64(16).slice(0, 22)}`;
+const forgedKey = () =>
+  `ak_${b64(6)
+    .replace(/[^A-Za-z0-9]/g, 'x')
+    .slice(0, 8)}_${b64(32)}_${b64(16).slice(0, 22)}`;
 const address = (i: number) => `198.${18 + ((i >> 16) & 1)}.${(i >> 8) & 255}.${i & 255}`;
 
 async function flood({ base, count, concurrency, offset }: Order) {
@@ -24,7 +27,9 @@ async function flood({ base, count, concurrency, offset }: Order) {
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         const i = offset + next++;
-        const res = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${forgedKey()}`, 'x-forwarded-for': address(i) } });
+        const res = await fetch(`${base}/api/me`, {
+          headers: { authorization: `Bearer ${forgedKey()}`, 'x-forwarded-for': address(i) },
+        });
         await res.arrayBuffer();
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
       }

@@ -7,7 +7,11 @@ import { fakeLocationsFromFolder, type FakeGhl, type FakeLocation } from '../../
 import { createOAuthClient } from '../../src/ghl/oauth.js';
 import { createTokenCipher } from '../../src/ghl/token-crypto.js';
 import { createTokenStore, type TokenStore } from '../../src/ghl/token-store.js';
-import { createWorkflowModule, type WorkflowModule, type WorkflowModuleOptions } from '../../src/features/workflows/module.js';
+import {
+  createWorkflowModule,
+  type WorkflowModule,
+  type WorkflowModuleOptions,
+} from '../../src/features/workflows/module.js';
 import { createApp, type AppDeps } from '../../src/app/create-app.js';
 import { createLifecycle } from '../../src/http/lifecycle.js';
 import { drain, listen, portOf } from '../../src/http/server.js';
@@ -24,12 +28,18 @@ export interface LoggedQuery {
 
 /** Wraps a Database so every statement, its parameters and its result rows are recorded. */
 export function recordingDatabase(db: Database, log: LoggedQuery[]): Database {
-  const record = async <T extends { rows: unknown[] }>(text: string, values: unknown[] | undefined, run: () => Promise<T>) => {
+  const record = async <T extends { rows: unknown[] }>(
+    text: string,
+    values: unknown[] | undefined,
+    run: () => Promise<T>,
+  ) => {
     const result = await run();
     log.push({ text, values: values ?? [], rows: result.rows });
     return result;
   };
-  const wrap = (q: Queryable): Queryable => ({ query: (text, values) => record(text, values, () => q.query(text, values)) as never });
+  const wrap = (q: Queryable): Queryable => ({
+    query: (text, values) => record(text, values, () => q.query(text, values)) as never,
+  });
   return {
     ...db,
     pool: db.pool,
@@ -104,7 +114,13 @@ export async function startGhlTestApp(options: {
     analysisBudget: options.analysisBudget,
   });
   const app = createApp({
-    config: { isProduction: options.isProduction ?? false, frontendUrl: 'https://app.example.test', trustProxyHops: 0, sessionSecret: TEST_SECRETS.sessionSecret, internalToken: TEST_SECRETS.internalToken },
+    config: {
+      isProduction: options.isProduction ?? false,
+      frontendUrl: 'https://app.example.test',
+      trustProxyHops: 0,
+      sessionSecret: TEST_SECRETS.sessionSecret,
+      internalToken: TEST_SECRETS.internalToken,
+    },
     logger,
     db,
     lifecycle,
@@ -138,18 +154,31 @@ export async function sessionFor(app: GhlTestApp, accountId: string, locationId:
   return `session=${encodeURIComponent(value)}`;
 }
 
-const FIXTURE_LOCATION = fakeLocationsFromFolder(fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url)))['pR7kQ2sVx9LmN4tYb3Hc']!;
+const FIXTURE_LOCATION = fakeLocationsFromFolder(fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url)))[
+  'pR7kQ2sVx9LmN4tYb3Hc'
+]!;
 
 /**
  * A fake GHL location of any size: the fixture location's workflows (so references between them stay real) under
  * ids `${locationId}-wf-${i}`, named `Workflow ${i}`, with the fixture location's inventory.
  */
-export function fixtureLocation(locationId: string, count: number, version: (i: number) => number = () => 1): FakeLocation {
+export function fixtureLocation(
+  locationId: string,
+  count: number,
+  version: (i: number) => number = () => 1,
+): FakeLocation {
   return {
     inventory: FIXTURE_LOCATION.inventory,
     workflows: Array.from({ length: count }, (_, i) => {
       const id = `${locationId}-wf-${i}`;
-      return { ...FIXTURE_LOCATION.workflows[i % FIXTURE_LOCATION.workflows.length]!, id, _id: id, locationId, name: `Workflow ${i}`, version: version(i) };
+      return {
+        ...FIXTURE_LOCATION.workflows[i % FIXTURE_LOCATION.workflows.length]!,
+        id,
+        _id: id,
+        locationId,
+        name: `Workflow ${i}`,
+        version: version(i),
+      };
     }),
   };
 }

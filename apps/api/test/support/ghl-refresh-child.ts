@@ -8,7 +8,11 @@ import { createTokenStore } from '../../src/ghl/token-store.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 const env = process.env as Record<string, string>;
-const db = createDatabase({ url: env.DATABASE_URL!, logger: createLogger({ level: 'silent' }), statementTimeoutMs: 20_000 });
+const db = createDatabase({
+  url: env.DATABASE_URL!,
+  logger: createLogger({ level: 'silent' }),
+  statementTimeoutMs: 20_000,
+});
 const store = createTokenStore({
   db,
   cipher: createTokenCipher({ keys: { k1: Buffer.from(env.KEY_HEX!, 'hex') }, currentKeyId: 'k1' }),
@@ -20,7 +24,9 @@ const rl = createInterface({ input: process.stdin });
 for await (const line of rl) {
   if (line.trim() !== 'go') continue;
   const results = await Promise.allSettled(Array.from({ length: 25 }, () => store.accessToken(env.LOCATION!)));
-  process.stdout.write(`${JSON.stringify(results.map((r) => (r.status === 'fulfilled' ? r.value : `ERR:${(r.reason as { code?: string }).code}`)))}\n`);
+  process.stdout.write(
+    `${JSON.stringify(results.map((r) => (r.status === 'fulfilled' ? r.value : `ERR:${(r.reason as { code?: string }).code}`)))}\n`,
+  );
   break;
 }
 await db.close();

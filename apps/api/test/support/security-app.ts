@@ -17,19 +17,27 @@ export interface SecurityApp extends AppProcess {
 }
 
 /** Starts src/main.ts with DEMO_MODE=true, the test secrets and `env` on top; resolves once /ready is 200. */
-export async function startSecurityApp(name: string, env: Record<string, string> = {}, args: readonly string[] = []): Promise<SecurityApp> {
+export async function startSecurityApp(
+  name: string,
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+): Promise<SecurityApp> {
   const pg = await sharedPostgres(name);
-  const app = await spawnApp('src/main.ts', {
-    // development (not test): demo mode then also runs on a checkout from before DEMO_MODE, so the attacks replay there.
-    NODE_ENV: 'development',
-    DEMO_MODE: 'true',
-    DATABASE_URL: pg.url,
-    SESSION_SECRET: TEST_SECRETS.sessionSecret,
-    INTERNAL_TOKEN: TEST_SECRETS.internalToken,
-    STRIPE_WEBHOOK_SECRET: TEST_SECRETS.stripeWebhookSecret,
-    LOG_LEVEL: 'warn',
-    ...env,
-  }, args);
+  const app = await spawnApp(
+    'src/main.ts',
+    {
+      // development (not test): demo mode then also runs on a checkout from before DEMO_MODE, so the attacks replay there.
+      NODE_ENV: 'development',
+      DEMO_MODE: 'true',
+      DATABASE_URL: pg.url,
+      SESSION_SECRET: TEST_SECRETS.sessionSecret,
+      INTERNAL_TOKEN: TEST_SECRETS.internalToken,
+      STRIPE_WEBHOOK_SECRET: TEST_SECRETS.stripeWebhookSecret,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    args,
+  );
   try {
     await waitReady(app, 90_000);
   } catch (error) {

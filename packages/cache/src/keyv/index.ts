@@ -42,15 +42,18 @@ export interface KeyvCacheStore extends EventEmitter {
 /** Milliseconds (Keyv) to whole seconds (the cache), rounded up so an entry never leaves early. */
 function seconds(ttlMs: number | undefined, fallback: number | undefined): number | undefined {
   if (ttlMs === undefined || ttlMs === null || ttlMs === 0) return fallback;
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) throw new CacheOptionsError(`ttl must be a positive number of milliseconds, got ${String(ttlMs)}`);
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0)
+    throw new CacheOptionsError(`ttl must be a positive number of milliseconds, got ${String(ttlMs)}`);
   return Math.max(1, Math.ceil(ttlMs / 1000));
 }
 
 /** Wraps `cache` as a Keyv store: `new Keyv({ store: createKeyvStore(cache) })`. */
 export function createKeyvStore(cache: Cache, options: KeyvStoreOptions = {}): KeyvCacheStore {
-  if (!cache || typeof cache.get !== 'function' || typeof cache.forTenant !== 'function') throw new CacheOptionsError('createKeyvStore needs a cache from createCache()');
+  if (!cache || typeof cache.get !== 'function' || typeof cache.forTenant !== 'function')
+    throw new CacheOptionsError('createKeyvStore needs a cache from createCache()');
   const fallback = options.defaultTtl;
-  if (fallback !== undefined && (typeof fallback !== 'number' || !Number.isFinite(fallback) || fallback <= 0)) throw new CacheOptionsError('defaultTtl must be a positive number of seconds');
+  if (fallback !== undefined && (typeof fallback !== 'number' || !Number.isFinite(fallback) || fallback <= 0))
+    throw new CacheOptionsError('defaultTtl must be a positive number of seconds');
   const ttlOf = (ttl: number | undefined) => {
     const s = seconds(ttl, fallback);
     return s === undefined ? undefined : { ttl: s };
@@ -64,7 +67,8 @@ export function createKeyvStore(cache: Cache, options: KeyvStoreOptions = {}): K
       await cache.set(key, value, ttlOf(ttl));
       return true;
     },
-    setMany: (entries: KeyvEntry[]) => cache.setMany(entries.map((e) => ({ key: e.key, value: e.value, options: ttlOf(e.ttl) }))),
+    setMany: (entries: KeyvEntry[]) =>
+      cache.setMany(entries.map((e) => ({ key: e.key, value: e.value, options: ttlOf(e.ttl) }))),
     has: (key: string) => cache.has(key),
     hasMany: (keys: string[]) => Promise.all(keys.map((k) => cache.has(k))),
     delete: (key: string) => cache.delete(key),

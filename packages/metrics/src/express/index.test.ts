@@ -23,9 +23,18 @@ interface FakeOptions {
 
 /** A request/response pair shaped like Node's (res.req is the request, 'close' ends the exchange). */
 function exchange({ method = 'GET', url = '/x', route, mounts, status = 200 }: FakeOptions = {}) {
-  const req: Record<string | symbol, unknown> = { method, url, route: route === undefined ? undefined : { path: route } };
+  const req: Record<string | symbol, unknown> = {
+    method,
+    url,
+    route: route === undefined ? undefined : { path: route },
+  };
   if (mounts) req[MOUNTS] = mounts.map((pattern) => ({ pattern, route: undefined }));
-  const res = Object.assign(new EventEmitter(), { statusCode: status, writableFinished: false, req, getHeader: (_name: string): string | undefined => undefined });
+  const res = Object.assign(new EventEmitter(), {
+    statusCode: status,
+    writableFinished: false,
+    req,
+    getHeader: (_name: string): string | undefined => undefined,
+  });
   return {
     req,
     res,
@@ -168,30 +177,56 @@ describe('httpMetrics registration of http_request_duration_seconds', () => {
 
   it('refuses an identical definition made as a plain prom-client histogram, saying so', () => {
     const metrics = make();
-    metrics.histogram({ name: 'http_request_duration_seconds', help: 'Duration of HTTP requests from arrival to the response being sent, in seconds.', labelNames: ['method', 'route', 'status_code'] });
-    expect(() => httpMetrics(metrics)).toThrow(expect.objectContaining({ code: 'METRICS_CONFLICT', existing: expect.stringMatching(/^histogram\(.* as a plain prom-client histogram \(let httpMetrics create it\)$/) }));
+    metrics.histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Duration of HTTP requests from arrival to the response being sent, in seconds.',
+      labelNames: ['method', 'route', 'status_code'],
+    });
+    expect(() => httpMetrics(metrics)).toThrow(
+      expect.objectContaining({
+        code: 'METRICS_CONFLICT',
+        existing: expect.stringMatching(
+          /^histogram\(.* as a plain prom-client histogram \(let httpMetrics create it\)$/,
+        ),
+      }),
+    );
   });
 
   it('refuses a metric registered outside @org/metrics', () => {
     const metrics = make();
     new Histogram({ name: 'http_request_duration_seconds', help: 'Raw.', registers: [metrics.registry] });
-    expect(() => httpMetrics(metrics)).toThrow(expect.objectContaining({ code: 'METRICS_CONFLICT', existing: 'a metric registered outside @org/metrics' }));
+    expect(() => httpMetrics(metrics)).toThrow(
+      expect.objectContaining({ code: 'METRICS_CONFLICT', existing: 'a metric registered outside @org/metrics' }),
+    );
   });
 
   it('names the existing definition when another middleware made the histogram with other buckets', () => {
     const metrics = make();
     httpMetrics(metrics, { buckets: [1, 2] });
-    expect(() => httpMetrics(metrics, { buckets: [1, 3] })).toThrow(expect.objectContaining({ code: 'METRICS_CONFLICT', existing: expect.stringContaining('buckets=[1,2]'), requested: expect.stringContaining('buckets=[1,3]') }));
+    expect(() => httpMetrics(metrics, { buckets: [1, 3] })).toThrow(
+      expect.objectContaining({
+        code: 'METRICS_CONFLICT',
+        existing: expect.stringContaining('buckets=[1,2]'),
+        requested: expect.stringContaining('buckets=[1,3]'),
+      }),
+    );
   });
 
-  it.each([[[]], [[2, 1]], [[1, Number.NaN]], [5], ['0.1,1']])('rejects buckets %j with MetricsOptionsError (METRICS_INVALID_OPTIONS)', (buckets) => {
-    const metrics = make();
-    expect(() => httpMetrics(metrics, { buckets: buckets as never })).toThrow(MetricsOptionsError);
-    expect(() => httpMetrics(metrics, { buckets: buckets as never })).toThrow(/options\.buckets must be a non-empty ascending list of finite numbers/);
-  });
+  it.each([[[]], [[2, 1]], [[1, Number.NaN]], [5], ['0.1,1']])(
+    'rejects buckets %j with MetricsOptionsError (METRICS_INVALID_OPTIONS)',
+    (buckets) => {
+      const metrics = make();
+      expect(() => httpMetrics(metrics, { buckets: buckets as never })).toThrow(MetricsOptionsError);
+      expect(() => httpMetrics(metrics, { buckets: buckets as never })).toThrow(
+        /options\.buckets must be a non-empty ascending list of finite numbers/,
+      );
+    },
+  );
 
   it('metrics.histogram rejects the same buckets with METRICS_INVALID_DEFINITION', () => {
     const metrics = make();
-    expect(() => metrics.histogram({ name: 'h_seconds', help: 'H.', buckets: [2, 1] })).toThrow(expect.objectContaining({ code: 'METRICS_INVALID_DEFINITION' }));
+    expect(() => metrics.histogram({ name: 'h_seconds', help: 'H.', buckets: [2, 1] })).toThrow(
+      expect.objectContaining({ code: 'METRICS_INVALID_DEFINITION' }),
+    );
   });
 });

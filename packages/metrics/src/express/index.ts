@@ -2,7 +2,12 @@ import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { MetricsOptionsError } from '../errors.js';
-import { createHttpRecorder, pathOf, type CustomLabel as RecorderCustomLabel, type HttpRecorderOptions } from '../http/recorder.js';
+import {
+  createHttpRecorder,
+  pathOf,
+  type CustomLabel as RecorderCustomLabel,
+  type HttpRecorderOptions,
+} from '../http/recorder.js';
 import type { Metrics } from '../types.js';
 import { RouterWatcher, routerStack, routeTemplate, type TrackedRequest } from './route-template.js';
 
@@ -35,7 +40,8 @@ export interface HttpMetricsMiddleware extends RequestHandler {
  */
 export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}): HttpMetricsMiddleware {
   const exemplar = options.exemplar;
-  if (exemplar !== undefined && typeof exemplar !== 'function') throw new MetricsOptionsError('options.exemplar must be a function');
+  if (exemplar !== undefined && typeof exemplar !== 'function')
+    throw new MetricsOptionsError('options.exemplar must be a function');
   const recorder = createHttpRecorder(metrics, options, exemplar !== undefined);
   const watchers = new WeakMap<object, RouterWatcher>();
   let lastApp: object | undefined;
@@ -65,7 +71,16 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     const status = this.writableFinished ? this.statusCode : 499;
     // A response object without getHeader (a test double, another framework's wrapper) is not a stream.
     const contentType = typeof this.getHeader === 'function' ? this.getHeader('content-type') : undefined;
-    recorder.end(req.method, routeTemplate(req as unknown as TrackedRequest), status, seconds, exemplar ? exemplar(req, this as Response) : undefined, req, this as Response, contentType);
+    recorder.end(
+      req.method,
+      routeTemplate(req as unknown as TrackedRequest),
+      status,
+      seconds,
+      exemplar ? exemplar(req, this as Response) : undefined,
+      req,
+      this as Response,
+      contentType,
+    );
   }
 
   // Per request once warm: one map entry and one 'close' listener (the emitter may grow its listener

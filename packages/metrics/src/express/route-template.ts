@@ -86,10 +86,20 @@ function mountPrefix(mounts: Mount[], depth: number): string {
 function patchLayer(layer: Layer): void {
   if (layer[PATCHED]) return;
   // Express 5's router calls handleRequest, Express 4's handle_request.
-  const method = typeof layer.handleRequest === 'function' ? 'handleRequest' : typeof layer.handle_request === 'function' ? 'handle_request' : undefined;
+  const method =
+    typeof layer.handleRequest === 'function'
+      ? 'handleRequest'
+      : typeof layer.handle_request === 'function'
+        ? 'handle_request'
+        : undefined;
   if (method === undefined) return;
   const original = layer[method]!;
-  layer[method] = function patchedHandleRequest(this: Layer, req: unknown, res: unknown, next: (err?: unknown) => void) {
+  layer[method] = function patchedHandleRequest(
+    this: Layer,
+    req: unknown,
+    res: unknown,
+    next: (err?: unknown) => void,
+  ) {
     const r = req as TrackedRequest;
     const mounts = (r[MOUNTS] ??= []);
     mounts.push({ pattern: patternOf(this, r, mounts), route: r.route });

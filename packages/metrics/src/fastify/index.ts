@@ -21,7 +21,8 @@ export interface HttpMetricsOptions extends HttpRecorderOptions<FastifyRequest, 
  */
 export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}): FastifyPluginCallback {
   const exemplar = options.exemplar;
-  if (exemplar !== undefined && typeof exemplar !== 'function') throw new MetricsOptionsError('options.exemplar must be a function');
+  if (exemplar !== undefined && typeof exemplar !== 'function')
+    throw new MetricsOptionsError('options.exemplar must be a function');
   const recorder = createHttpRecorder(metrics, options, exemplar !== undefined);
   const plugin = (fastify: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void => {
     fastify.addHook('onRequest', (request, reply, next) => {
@@ -31,7 +32,16 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
         const res = reply.raw;
         res.once('close', () => {
           const status = res.writableFinished ? res.statusCode : 499;
-          recorder.end(request.method, request.routeOptions.url, status, (performance.now() - started) / 1000, exemplar?.(request, reply), request, reply, res.getHeader('content-type'));
+          recorder.end(
+            request.method,
+            request.routeOptions.url,
+            status,
+            (performance.now() - started) / 1000,
+            exemplar?.(request, reply),
+            request,
+            reply,
+            res.getHeader('content-type'),
+          );
         });
       }
       next();

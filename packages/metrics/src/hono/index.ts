@@ -33,7 +33,8 @@ function answeringRoute(c: Context): string | undefined {
  */
 export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}): MiddlewareHandler {
   const exemplar = options.exemplar;
-  if (exemplar !== undefined && typeof exemplar !== 'function') throw new MetricsOptionsError('options.exemplar must be a function');
+  if (exemplar !== undefined && typeof exemplar !== 'function')
+    throw new MetricsOptionsError('options.exemplar must be a function');
   const recorder = createHttpRecorder(metrics, options, exemplar !== undefined);
   return async function httpMetricsMiddleware(c, next) {
     if (recorder.excluded(c.req.path)) return next();
@@ -44,7 +45,16 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
     if (outgoing !== undefined && typeof outgoing.once === 'function') {
       outgoing.once('close', () => {
         const status = outgoing.writableFinished ? outgoing.statusCode : 499;
-        recorder.end(c.req.method, answeringRoute(c), status, (performance.now() - started) / 1000, exemplar?.(c), c, c, outgoing.getHeader('content-type'));
+        recorder.end(
+          c.req.method,
+          answeringRoute(c),
+          status,
+          (performance.now() - started) / 1000,
+          exemplar?.(c),
+          c,
+          c,
+          outgoing.getHeader('content-type'),
+        );
       });
       return next();
     }
@@ -53,7 +63,16 @@ export function httpMetrics(metrics: Metrics, options: HttpMetricsOptions = {}):
       await next();
       status = c.res.status;
     } finally {
-      recorder.end(c.req.method, answeringRoute(c), status, (performance.now() - started) / 1000, exemplar?.(c), c, c, c.res.headers.get('content-type'));
+      recorder.end(
+        c.req.method,
+        answeringRoute(c),
+        status,
+        (performance.now() - started) / 1000,
+        exemplar?.(c),
+        c,
+        c,
+        c.res.headers.get('content-type'),
+      );
     }
   };
 }
@@ -81,7 +100,10 @@ export function metricsHandler(source: ScrapeSource, options: MetricsHandlerOpti
           resolve(new Response(c.req.method === 'HEAD' ? null : (body ?? null), { status, headers }));
         },
       };
-      const req = { method: c.req.method, headers: { accept: c.req.header('accept'), authorization: c.req.header('authorization') } };
+      const req = {
+        method: c.req.method,
+        headers: { accept: c.req.header('accept'), authorization: c.req.header('authorization') },
+      };
       node(req as never, res as never);
     });
 }

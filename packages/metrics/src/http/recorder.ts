@@ -40,9 +40,28 @@ export interface LatencyExclude {
   routes?: readonly (string | RegExp)[];
 }
 
-export const DEFAULT_EXCLUDE: readonly string[] = ['/metrics', '/health', '/healthz', '/live', '/livez', '/ready', '/readyz'];
+export const DEFAULT_EXCLUDE: readonly string[] = [
+  '/metrics',
+  '/health',
+  '/healthz',
+  '/live',
+  '/livez',
+  '/ready',
+  '/readyz',
+];
 /** Method label values; the index is part of a series key, unknown verbs share the last one (`OTHER`). */
-const METHOD_LABELS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'OTHER'] as const;
+const METHOD_LABELS = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+  'TRACE',
+  'CONNECT',
+  'OTHER',
+] as const;
 const OTHER_METHOD = METHOD_LABELS.length - 1;
 const METHOD_INDEX = new Map<string, number>(METHOD_LABELS.slice(0, OTHER_METHOD).map((m, i) => [m, i]));
 
@@ -64,25 +83,38 @@ interface BoundLabel {
 
 function boundLabels(custom: HttpRecorderOptions['customLabels']): BoundLabel[] {
   if (custom === undefined) return [];
-  if (typeof custom !== 'object' || custom === null || Array.isArray(custom)) throw new MetricsOptionsError('options.customLabels must be an object of { values, value } by label name');
+  if (typeof custom !== 'object' || custom === null || Array.isArray(custom))
+    throw new MetricsOptionsError('options.customLabels must be an object of { values, value } by label name');
   const entries = Object.entries(custom);
   if (entries.length > 10) throw new MetricsOptionsError('options.customLabels: at most 10 labels');
   const bound = entries.map(([name, def]) => {
     const where = `options.customLabels.${name}`;
-    if (!LABEL_NAME.test(name) || name.startsWith('__') || RESERVED_LABELS.has(name)) throw new MetricsOptionsError(`${where}: invalid or reserved label name`);
-    if (typeof def !== 'object' || def === null || typeof def.value !== 'function') throw new MetricsOptionsError(`${where}.value must be a function`);
+    if (!LABEL_NAME.test(name) || name.startsWith('__') || RESERVED_LABELS.has(name))
+      throw new MetricsOptionsError(`${where}: invalid or reserved label name`);
+    if (typeof def !== 'object' || def === null || typeof def.value !== 'function')
+      throw new MetricsOptionsError(`${where}.value must be a function`);
     const values = def.values;
-    if (!Array.isArray(values) || values.length === 0 || values.length > 100 || values.some((v) => typeof v !== 'string') || new Set(values).size !== values.length) {
+    if (
+      !Array.isArray(values) ||
+      values.length === 0 ||
+      values.length > 100 ||
+      values.some((v) => typeof v !== 'string') ||
+      new Set(values).size !== values.length
+    ) {
       throw new MetricsOptionsError(`${where}.values must list 1 to 100 distinct strings`);
     }
     const overflow = def.overflow ?? '__other__';
-    if (typeof overflow !== 'string' || values.includes(overflow)) throw new MetricsOptionsError(`${where}.overflow must be a string that is not one of the values`);
+    if (typeof overflow !== 'string' || values.includes(overflow))
+      throw new MetricsOptionsError(`${where}.overflow must be a string that is not one of the values`);
     const all = [...values, overflow];
     return { name, values: all, index: new Map(values.map((v, i) => [v, i])), value: def.value };
   });
   // Each label multiplies the series of every route and status: keep the product small.
   const combinations = bound.reduce((n, b) => n * b.values.length, 1);
-  if (combinations > 10_000) throw new MetricsOptionsError(`options.customLabels allow ${combinations} value combinations (overflow values included); at most 10 000`);
+  if (combinations > 10_000)
+    throw new MetricsOptionsError(
+      `options.customLabels allow ${combinations} value combinations (overflow values included); at most 10 000`,
+    );
   return bound;
 }
 
@@ -102,17 +134,33 @@ const LABEL_NAMES = ['method', 'route', 'status_code'] as const;
  * middleware on the same registry shares it; an identical prom-client definition registered earlier is
  * refused with the usual conflict error rather than silently observed twice.
  */
-function durationHistogram(metrics: Metrics, buckets: readonly number[], exemplars: boolean, labelNames: readonly string[]): SeriesHistogram {
-  assertBuckets(buckets, () => new MetricsOptionsError('options.buckets must be a non-empty ascending list of finite numbers'));
-  return getOrCreate(metrics.registry, 'histogram', { name: DURATION, help: DURATION_HELP, labelNames }, () => new SeriesHistogram(DURATION, DURATION_HELP, labelNames, buckets, exemplars), {
+function durationHistogram(
+  metrics: Metrics,
+  buckets: readonly number[],
+  exemplars: boolean,
+  labelNames: readonly string[],
+): SeriesHistogram {
+  assertBuckets(
     buckets,
-    exemplars,
-    reuse: isSeriesHistogram,
-    describeRefused(existing) {
-      const have = (existing as { [DEFINITION]?: string })[DEFINITION];
-      return have === undefined ? 'a metric registered outside @org/metrics' : `${have} as a plain prom-client histogram (let httpMetrics create it)`;
+    () => new MetricsOptionsError('options.buckets must be a non-empty ascending list of finite numbers'),
+  );
+  return getOrCreate(
+    metrics.registry,
+    'histogram',
+    { name: DURATION, help: DURATION_HELP, labelNames },
+    () => new SeriesHistogram(DURATION, DURATION_HELP, labelNames, buckets, exemplars),
+    {
+      buckets,
+      exemplars,
+      reuse: isSeriesHistogram,
+      describeRefused(existing) {
+        const have = (existing as { [DEFINITION]?: string })[DEFINITION];
+        return have === undefined
+          ? 'a metric registered outside @org/metrics'
+          : `${have} as a plain prom-client histogram (let httpMetrics create it)`;
+      },
     },
-  });
+  );
 }
 
 // Symbol.for: several middlewares (or copies of this package) on one registry share the same state.
@@ -134,33 +182,55 @@ export interface HttpRecorder<Req = unknown, Res = unknown> {
    * matched; `status` 499 when the client went away before the response was written. `req`/`res` are
    * handed to the custom label readers; `contentType` (the response's) decides whether it was a stream.
    */
-  end(method: string, route: string | undefined, status: number, seconds: number, exemplar: Record<string, string> | undefined, req: Req, res: Res, contentType: unknown): void;
+  end(
+    method: string,
+    route: string | undefined,
+    status: number,
+    seconds: number,
+    exemplar: Record<string, string> | undefined,
+    req: Req,
+    res: Res,
+    contentType: unknown,
+  ): void;
 }
 
 /**
  * Validates the shared options (throwing MetricsOptionsError), registers `http_request_duration_seconds`,
  * `http_requests_total`, `http_requests_in_flight` and `http_route_overflow_total`, and returns the recorder.
  */
-export function createHttpRecorder<Req, Res>(metrics: Metrics, options: HttpRecorderOptions<Req, Res>, exemplars: boolean): HttpRecorder<Req, Res> {
-  if (!metrics || typeof metrics.histogram !== 'function') throw new MetricsOptionsError('httpMetrics needs the handle createMetrics() returned');
+export function createHttpRecorder<Req, Res>(
+  metrics: Metrics,
+  options: HttpRecorderOptions<Req, Res>,
+  exemplars: boolean,
+): HttpRecorder<Req, Res> {
+  if (!metrics || typeof metrics.histogram !== 'function')
+    throw new MetricsOptionsError('httpMetrics needs the handle createMetrics() returned');
   const maxRoutes = options.maxRoutes ?? 200;
-  if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw new MetricsOptionsError('options.maxRoutes must be a positive integer');
+  if (!Number.isInteger(maxRoutes) || maxRoutes < 1)
+    throw new MetricsOptionsError('options.maxRoutes must be a positive integer');
   const unmatched = options.unmatchedRoute ?? '__unmatched__';
   const overflow = options.overflowRoute ?? '__overflow__';
-  if (typeof unmatched !== 'string' || typeof overflow !== 'string') throw new MetricsOptionsError('options.unmatchedRoute and options.overflowRoute must be strings');
+  if (typeof unmatched !== 'string' || typeof overflow !== 'string')
+    throw new MetricsOptionsError('options.unmatchedRoute and options.overflowRoute must be strings');
   const exclude = options.exclude ?? DEFAULT_EXCLUDE;
-  if (!Array.isArray(exclude) || exclude.some((e) => typeof e !== 'string' && !(e instanceof RegExp))) throw new MetricsOptionsError('options.exclude must list strings or RegExps');
+  if (!Array.isArray(exclude) || exclude.some((e) => typeof e !== 'string' && !(e instanceof RegExp)))
+    throw new MetricsOptionsError('options.exclude must list strings or RegExps');
   const excludeExact = new Set(exclude.filter((e): e is string => typeof e === 'string'));
   const excludePatterns = exclude.filter((e): e is RegExp => e instanceof RegExp);
 
   const custom = boundLabels(options.customLabels as HttpRecorderOptions['customLabels']);
   const labelNames = [...LABEL_NAMES, ...custom.map((c) => c.name)];
   const latency = options.latencyExclude ?? {};
-  if (typeof latency !== 'object' || latency === null) throw new MetricsOptionsError('options.latencyExclude must be an object');
+  if (typeof latency !== 'object' || latency === null)
+    throw new MetricsOptionsError('options.latencyExclude must be an object');
   const streamTypes = latency.contentTypes ?? ['text/event-stream'];
   const streamRoutes = latency.routes ?? [];
-  if (!Array.isArray(streamTypes) || streamTypes.some((t) => typeof t !== 'string' || !t.includes('/'))) throw new MetricsOptionsError('options.latencyExclude.contentTypes must list media types such as text/event-stream');
-  if (!Array.isArray(streamRoutes) || streamRoutes.some((r) => typeof r !== 'string' && !(r instanceof RegExp))) throw new MetricsOptionsError('options.latencyExclude.routes must list route templates or RegExps');
+  if (!Array.isArray(streamTypes) || streamTypes.some((t) => typeof t !== 'string' || !t.includes('/')))
+    throw new MetricsOptionsError(
+      'options.latencyExclude.contentTypes must list media types such as text/event-stream',
+    );
+  if (!Array.isArray(streamRoutes) || streamRoutes.some((r) => typeof r !== 'string' && !(r instanceof RegExp)))
+    throw new MetricsOptionsError('options.latencyExclude.routes must list route templates or RegExps');
   const streamTypeSet = new Set(streamTypes.map((t) => t.toLowerCase()));
   // First letters (lower case) of the excluded types: most responses are told apart on one character, with no allocation.
   const streamFirst = new Set([...streamTypeSet].map((t) => t.charCodeAt(0)));
@@ -190,22 +260,35 @@ export function createHttpRecorder<Req, Res>(metrics: Metrics, options: HttpReco
   // one prom-client call per request (the histogram) instead of four.
   const syncTotal = function syncHttpRequests(this: Counter<string>) {
     this.reset();
-    for (const source of (this as unknown as WithSources)[SOURCES] ?? []) for (const s of source.values()) if (s.count > 0) this.inc(s.labels, s.count);
+    for (const source of (this as unknown as WithSources)[SOURCES] ?? [])
+      for (const s of source.values()) if (s.count > 0) this.inc(s.labels, s.count);
   };
   const syncInFlight = function syncInFlight(this: Gauge<string>) {
     this.set((this as unknown as WithInFlight)[IN_FLIGHT] ?? 0);
   };
   Object.defineProperty(syncTotal, SYNCED, { value: true });
   Object.defineProperty(syncInFlight, SYNCED, { value: true });
-  const total = metrics.counter({ name: 'http_requests_total', help: 'HTTP requests completed.', labelNames, collect: syncTotal });
-  const inFlight = metrics.gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.', collect: syncInFlight });
+  const total = metrics.counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests completed.',
+    labelNames,
+    collect: syncTotal,
+  });
+  const inFlight = metrics.gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests being served right now.',
+    collect: syncInFlight,
+  });
   // Someone may have registered identical metrics without the scrape-time sync; then count directly.
   const isSynced = (m: unknown) => ((m as { collect?: { [SYNCED]?: boolean } }).collect?.[SYNCED] ?? false) === true;
   const directTotal = !isSynced(total);
   const directInFlight = !isSynced(inFlight);
   const flight = inFlight as unknown as WithInFlight;
   flight[IN_FLIGHT] ??= 0;
-  const dropped = metrics.counter({ name: 'http_route_overflow_total', help: 'Requests counted under the overflow route label because the distinct-route cap was reached.' });
+  const dropped = metrics.counter({
+    name: 'http_route_overflow_total',
+    help: 'Requests counted under the overflow route label because the distinct-route cap was reached.',
+  });
 
   const routes = new Set<string>([unmatched, overflow]);
   // route -> (status * 16 + method index) -> series: bounded because routes, status codes and methods
@@ -275,7 +358,12 @@ export function createHttpRecorder<Req, Res>(metrics: Metrics, options: HttpReco
       flight[IN_FLIGHT]!--;
       if (directInFlight) inFlight.dec();
       const route = boundedRoute(template);
-      const entry = seriesFor(METHOD_INDEX.get(method) ?? OTHER_METHOD, route, status, custom.length === 0 ? 0 : readCustom(req, res));
+      const entry = seriesFor(
+        METHOD_INDEX.get(method) ?? OTHER_METHOD,
+        route,
+        status,
+        custom.length === 0 ? 0 : readCustom(req, res),
+      );
       // A stream's duration is how long the client stayed, not how fast the server answered: counted, not timed.
       if (!isStreamType(contentType) && !isStreamRoute(route)) duration.record(entry.histogram, seconds, exemplar);
       entry.count++;

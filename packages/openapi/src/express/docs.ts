@@ -8,7 +8,11 @@ import type { OpenApi } from '../types.js';
 export type { DocsOptions } from '../http/docs.js';
 
 function secure(res: Response): Response {
-  return res.set({ 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
+  return res.set({
+    'Content-Security-Policy': CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+  });
 }
 
 /** Serves the cached document and an offline Swagger UI (assets from swagger-ui-dist, CSP `script-src 'self'`). */
@@ -27,7 +31,10 @@ export function createDocsRouter(openapi: OpenApi, options: DocsOptions): Router
     res.set({ 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }).type('application/json').send(json);
   });
   router.get(uiPath, (req, res) => {
-    secure(res).set('Cache-Control', 'no-cache').type('html').send(docsPage(title, `${req.baseUrl}${uiPath}`, `${req.baseUrl}${jsonPath}`));
+    secure(res)
+      .set('Cache-Control', 'no-cache')
+      .type('html')
+      .send(docsPage(title, `${req.baseUrl}${uiPath}`, `${req.baseUrl}${jsonPath}`));
   });
   router.get(`${uiPath}/init.js`, (_req, res) => {
     secure(res).set('Cache-Control', 'no-cache').type('application/javascript').send(INIT_JS);

@@ -20,7 +20,12 @@ export interface ApiErrorBody {
   error: { code: string; message: string; requestId?: string; issues?: ValidationIssue[] };
 }
 
-export function errorBody(code: string, message: string, requestId: string | undefined, issues?: ValidationIssue[]): ApiErrorBody {
+export function errorBody(
+  code: string,
+  message: string,
+  requestId: string | undefined,
+  issues?: ValidationIssue[],
+): ApiErrorBody {
   const error: ApiErrorBody['error'] = { code, message };
   if (requestId !== undefined) error.requestId = requestId;
   if (issues) error.issues = issues;
@@ -28,19 +33,37 @@ export function errorBody(code: string, message: string, requestId: string | und
 }
 
 /** The body of an error status as the catalog (and so the document's examples) describes it. */
-export const statusError = (status: ErrorStatus, requestId: string | undefined, catalog: ResolvedErrorCatalog = DEFAULT_ERRORS): ApiErrorBody =>
-  errorBody(catalog[status].code, catalog[status].message, requestId);
+export const statusError = (
+  status: ErrorStatus,
+  requestId: string | undefined,
+  catalog: ResolvedErrorCatalog = DEFAULT_ERRORS,
+): ApiErrorBody => errorBody(catalog[status].code, catalog[status].message, requestId);
 
 /** Maps an error to [status, body] if it is one this package knows (its own or body-parser's), else undefined. */
-export function knownError(error: unknown, requestId: string | undefined, exposeResponseIssues: boolean, catalog: ResolvedErrorCatalog = DEFAULT_ERRORS): [number, ApiErrorBody] | undefined {
-  if (error instanceof RequestValidationError) return [error.status, errorBody(catalog[400].code, error.message, requestId, error.issues)];
+export function knownError(
+  error: unknown,
+  requestId: string | undefined,
+  exposeResponseIssues: boolean,
+  catalog: ResolvedErrorCatalog = DEFAULT_ERRORS,
+): [number, ApiErrorBody] | undefined {
+  if (error instanceof RequestValidationError)
+    return [error.status, errorBody(catalog[400].code, error.message, requestId, error.issues)];
   if (error instanceof ResponseValidationError) {
-    return [error.status, errorBody(error.code, 'The response did not match the documented schema', requestId, exposeResponseIssues ? error.issues : undefined)];
+    return [
+      error.status,
+      errorBody(
+        error.code,
+        'The response did not match the documented schema',
+        requestId,
+        exposeResponseIssues ? error.issues : undefined,
+      ),
+    ];
   }
   const parsed = bodyParserError(error, catalog);
   if (parsed) return [parsed.status, errorBody(parsed.code, parsed.message, requestId)];
   const status = (error as { status?: unknown } | null)?.status;
-  if (error instanceof OpenApiError && typeof status === 'number') return [status, errorBody(error.code, error.message, requestId)];
+  if (error instanceof OpenApiError && typeof status === 'number')
+    return [status, errorBody(error.code, error.message, requestId)];
   return undefined;
 }
 
@@ -61,7 +84,10 @@ export interface ApiErrorHandlerOptions {
  */
 export function apiErrorHandler(options: ApiErrorHandlerOptions = {}): ErrorRequestHandler {
   const requestId = options.requestId ?? defaultRequestId;
-  const catalog = options.errors === undefined ? DEFAULT_ERRORS : resolveErrorCatalog(options.errors, (message) => new OpenApiOptionsError(message));
+  const catalog =
+    options.errors === undefined
+      ? DEFAULT_ERRORS
+      : resolveErrorCatalog(options.errors, (message) => new OpenApiOptionsError(message));
   const onUnexpected = options.onUnexpected ?? ((error: unknown) => console.error('Unhandled error in request', error));
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
@@ -70,7 +96,9 @@ export function apiErrorHandler(options: ApiErrorHandlerOptions = {}): ErrorRequ
     if (known) return void res.status(known[0]).json(known[1]);
     const { status, expose, message } = (error ?? {}) as { status?: unknown; expose?: unknown; message?: unknown };
     if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
-      return void res.status(status).json(errorBody('HTTP_ERROR', typeof message === 'string' ? message : 'Request failed', id));
+      return void res
+        .status(status)
+        .json(errorBody('HTTP_ERROR', typeof message === 'string' ? message : 'Request failed', id));
     }
     onUnexpected(error, req);
     res.status(500).json(statusError(500, id, catalog));

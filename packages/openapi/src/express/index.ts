@@ -3,4 +3,16 @@ export type { ApiRouter, ApiRouterOptions, ResponseValidationMode } from './rout
 export type { DocsOptions } from './docs.js';
 export { apiErrorHandler } from './http-errors.js';
 export type { ApiErrorBody, ApiErrorHandlerOptions, RequestIdReader } from './http-errors.js';
-export type { ApiHandler, ApiLogger, ApiRequest, ApiResponse, BodyOf, HeadersOf, ImplementedRoute, ParamsOf, QueryOf, ReplyArgs, SecurityHandler } from './types.js';
+export type {
+  ApiHandler,
+  ApiLogger,
+  ApiRequest,
+  ApiResponse,
+  BodyOf,
+  HeadersOf,
+  ImplementedRoute,
+  ParamsOf,
+  QueryOf,
+  ReplyArgs,
+  SecurityHandler,
+} from './types.js';

@@ -6,7 +6,16 @@ import { sharedBindingOptions, type ResponseValidationMode } from '../http/bindi
 import { createDocsRouter, type DocsOptions } from './docs.js';
 import { defaultRequestId, knownError, statusError, type RequestIdReader } from './http-errors.js';
 import type { ApiHandler, ApiLogger, ImplementedRoute, SecurityHandler } from './types.js';
-import type { HttpMethod, IssueLocation, OpenApi, OpenApiOptions, ResolvedErrorCatalog, RouteDefinition, RouteSpec, ValidationIssue } from '../types.js';
+import type {
+  HttpMethod,
+  IssueLocation,
+  OpenApi,
+  OpenApiOptions,
+  ResolvedErrorCatalog,
+  RouteDefinition,
+  RouteSpec,
+  ValidationIssue,
+} from '../types.js';
 
 /** What to do when a handler sends a body that does not match its documented schema. */
 export type { ResponseValidationMode } from '../http/binding-options.js';
@@ -44,7 +53,11 @@ export interface ApiRouter {
 }
 
 /** Pairs a route definition with its handler; the handler's `req` and `res.reply` are typed from the schemas. */
-export function implement<T extends RouteSpec>(route: RouteDefinition<T>, handler: ApiHandler<T>, options: { before?: readonly RequestHandler[] } = {}): ImplementedRoute<T> {
+export function implement<T extends RouteSpec>(
+  route: RouteDefinition<T>,
+  handler: ApiHandler<T>,
+  options: { before?: readonly RequestHandler[] } = {},
+): ImplementedRoute<T> {
   if (typeof handler !== 'function') throw new OpenApiOptionsError(`${route.label}: handler must be a function`);
   return { route, handler, before: options.before ?? [] };
 }
@@ -62,7 +75,8 @@ interface Settings {
 function settingsOf(options: ApiRouterOptions, errors: ResolvedErrorCatalog): Settings {
   const { mode, securityHandlers } = sharedBindingOptions(options);
   const jsonLimit = options.jsonLimit ?? '100kb';
-  if (typeof jsonLimit !== 'number' && typeof jsonLimit !== 'string') throw new OpenApiOptionsError('jsonLimit must be a number of bytes or a size string');
+  if (typeof jsonLimit !== 'number' && typeof jsonLimit !== 'string')
+    throw new OpenApiOptionsError('jsonLimit must be a number of bytes or a size string');
   return {
     responseValidation: mode,
     requestId: options.requestId ?? defaultRequestId,
@@ -76,15 +90,25 @@ function settingsOf(options: ApiRouterOptions, errors: ResolvedErrorCatalog): Se
 
 function toIssues(location: IssueLocation | 'response', error: z.ZodError, into: ValidationIssue[]): void {
   for (const issue of error.issues) {
-    into.push({ location, path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message, code: issue.code });
+    into.push({
+      location,
+      path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      message: issue.message,
+      code: issue.code,
+    });
   }
 }
 
-function securityMiddleware(requirements: readonly Record<string, string[]>[], settings: Settings): RequestHandler | undefined {
+function securityMiddleware(
+  requirements: readonly Record<string, string[]>[],
+  settings: Settings,
+): RequestHandler | undefined {
   // A public alternative (`{}`), or a requirement using a scheme without a handler, means this
   // router cannot decide alone: the app's own middleware does, so nothing is enforced here.
   if (requirements.length === 0) return undefined;
-  const decidable = requirements.every((r) => Object.keys(r).length > 0 && Object.keys(r).every((name) => settings.securityHandlers[name]));
+  const decidable = requirements.every(
+    (r) => Object.keys(r).length > 0 && Object.keys(r).every((name) => settings.securityHandlers[name]),
+  );
   if (!decidable) return undefined;
   return async (req, res, next) => {
     for (const requirement of requirements) {
@@ -118,7 +142,9 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 function validatingHandler(route: RouteDefinition, handler: RequestHandler, settings: Settings): RequestHandler {
   const { params, query, headers, body } = route.request ?? {};
   const headerKeys = headers ? Object.keys(headers.shape).map((name) => [name, name.toLowerCase()] as const) : [];
-  const responses = new Map<number, z.ZodType | null>(Object.entries(route.responses).map(([status, spec]) => [Number(status), spec.body ?? null]));
+  const responses = new Map<number, z.ZodType | null>(
+    Object.entries(route.responses).map(([status, spec]) => [Number(status), spec.body ?? null]),
+  );
   const validateResponses = settings.responseValidation !== 'off';
   const strict = settings.responseValidation === 'strict';
 
@@ -135,7 +161,13 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
     if (query) {
       const result = query.safeParse(req.query);
       // Express 5 makes req.query a getter; an own property shadows it for this request.
-      if (result.success) Object.defineProperty(req, 'query', { value: result.data, writable: true, configurable: true, enumerable: true });
+      if (result.success)
+        Object.defineProperty(req, 'query', {
+          value: result.data,
+          writable: true,
+          configurable: true,
+          enumerable: true,
+        });
       else toIssues('query', result.error, (issues ??= []));
     }
     if (headers) {
@@ -151,7 +183,12 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
       else toIssues('body', result.error, (issues ??= []));
     }
     if (issues) {
-      const [status, errorJson] = knownError(new RequestValidationError(issues), settings.requestId(req, res), false, settings.errors)!;
+      const [status, errorJson] = knownError(
+        new RequestValidationError(issues),
+        settings.requestId(req, res),
+        false,
+        settings.errors,
+      )!;
       return void res.status(status).json(errorJson);
     }
 
@@ -169,8 +206,20 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
         if (schema === undefined && status >= 400) return send.call(this, payload);
         const failures: ValidationIssue[] = [];
         let output = payload;
-        if (schema === undefined) failures.push({ location: 'response', path: [], message: `status ${status} is not documented for this route`, code: 'undocumented_status' });
-        else if (schema === null) failures.push({ location: 'response', path: [], message: `status ${status} is documented without a body`, code: 'unexpected_body' });
+        if (schema === undefined)
+          failures.push({
+            location: 'response',
+            path: [],
+            message: `status ${status} is not documented for this route`,
+            code: 'undocumented_status',
+          });
+        else if (schema === null)
+          failures.push({
+            location: 'response',
+            path: [],
+            message: `status ${status} is documented without a body`,
+            code: 'unexpected_body',
+          });
         else {
           const result = schema.safeParse(payload);
           if (result.success) output = result.data;
@@ -178,7 +227,10 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
         }
         if (failures.length === 0) return send.call(this, output);
         const error = new ResponseValidationError(route.label, status, failures);
-        settings.logger.error({ code: error.code, route: route.label, status, issues: failures, requestId: settings.requestId(req, this) }, error.message);
+        settings.logger.error(
+          { code: error.code, route: route.label, status, issues: failures, requestId: settings.requestId(req, this) },
+          error.message,
+        );
         if (!strict) return send.call(this, payload);
         this.status(500);
         return send.call(this, knownError(error, settings.requestId(req, this), true, settings.errors)![1]);
@@ -193,7 +245,12 @@ function validatingHandler(route: RouteDefinition, handler: RequestHandler, sett
 function routerErrorHandler(settings: Settings) {
   return (error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    const known = knownError(error, settings.requestId(req, res), settings.responseValidation === 'strict', settings.errors);
+    const known = knownError(
+      error,
+      settings.requestId(req, res),
+      settings.responseValidation === 'strict',
+      settings.errors,
+    );
     if (!known) return next(error);
     res.status(known[0]).json(known[1]);
   };
@@ -210,7 +267,10 @@ export function createApiRouter(options: ApiRouterOptions): ApiRouter {
   const openapi = createOpenApi({ ...options, routes: options.routes.map((entry) => entry.route) });
   // The errors the router sends are the ones the document describes.
   const settings = settingsOf(options, openapi.errors);
-  const router = express.Router({ caseSensitive: options.routing?.caseSensitive ?? false, strict: options.routing?.strict ?? false });
+  const router = express.Router({
+    caseSensitive: options.routing?.caseSensitive ?? false,
+    strict: options.routing?.strict ?? false,
+  });
   const json = express.json({ limit: settings.jsonLimit, type: JSON_TYPES });
   for (const { route, handler, before } of options.routes) {
     const chain: RequestHandler[] = [];
@@ -220,7 +280,10 @@ export function createApiRouter(options: ApiRouterOptions): ApiRouter {
     if (route.request?.body && settings.parseJson) chain.push(json);
     chain.push(validatingHandler(route, handler as unknown as RequestHandler, settings));
     const method: HttpMethod = route.method;
-    (router as unknown as Record<HttpMethod, (path: string, ...handlers: RequestHandler[]) => void>)[method](route.path, ...chain);
+    (router as unknown as Record<HttpMethod, (path: string, ...handlers: RequestHandler[]) => void>)[method](
+      route.path,
+      ...chain,
+    );
   }
   router.use(routerErrorHandler(settings));
   const docsRouter = createDocsRouter(openapi, options.docs ?? {});

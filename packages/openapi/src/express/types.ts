@@ -2,7 +2,11 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import type { RouteDefinition, RouteSpec } from '../types.js';
 
-type Part<T extends RouteSpec, K extends 'params' | 'query' | 'headers' | 'body', Fallback> = T['request'] extends { [P in K]: infer S extends z.ZodType } ? z.output<S> : Fallback;
+type Part<T extends RouteSpec, K extends 'params' | 'query' | 'headers' | 'body', Fallback> = T['request'] extends {
+  [P in K]: infer S extends z.ZodType;
+}
+  ? z.output<S>
+  : Fallback;
 
 /** `req.params` after validation. */
 export type ParamsOf<T extends RouteSpec> = Part<T, 'params', Record<string, string>>;
@@ -14,7 +18,11 @@ export type BodyOf<T extends RouteSpec> = Part<T, 'body', unknown>;
 export type HeadersOf<T extends RouteSpec> = Part<T, 'headers', Record<string, never>>;
 
 /** The arguments of `res.reply(status, ...)`: the body as the response schema accepts it, or nothing. */
-export type ReplyArgs<T extends RouteSpec, S extends keyof T['responses']> = T['responses'][S] extends { body: infer B extends z.ZodType } ? [body: z.input<B>] : [];
+export type ReplyArgs<T extends RouteSpec, S extends keyof T['responses']> = T['responses'][S] extends {
+  body: infer B extends z.ZodType;
+}
+  ? [body: z.input<B>]
+  : [];
 
 /** The Express request a handler sees: params, query and body are the parsed, typed values. */
 export type ApiRequest<T extends RouteSpec> = Request<ParamsOf<T>, unknown, BodyOf<T>, QueryOf<T>> & {

@@ -3,10 +3,27 @@ import { bodyLimit } from 'hono/body-limit';
 import { baseRoutePath } from 'hono/route';
 import { OpenApiOptionsError } from '../errors.js';
 import { docsContent } from '../http/docs.js';
-import { announcesBody, createApiCore, isJsonType, queryObject, type Answer, type ApiOptions, type ApiRouteHandler, type ImplementedApiRoute } from '../http/route-handler.js';
+import {
+  announcesBody,
+  createApiCore,
+  isJsonType,
+  queryObject,
+  type Answer,
+  type ApiOptions,
+  type ApiRouteHandler,
+  type ImplementedApiRoute,
+} from '../http/route-handler.js';
 import type { OpenApi, RouteDefinition, RouteSpec } from '../types.js';
 
-export type { ApiInput, ApiOptions, ApiResult, ApiRouteHandler, ApiSecurityHandler, ImplementedApiRoute, ResponseValidationMode } from '../http/route-handler.js';
+export type {
+  ApiInput,
+  ApiOptions,
+  ApiResult,
+  ApiRouteHandler,
+  ApiSecurityHandler,
+  ImplementedApiRoute,
+  ResponseValidationMode,
+} from '../http/route-handler.js';
 export type { DocsOptions } from '../http/docs.js';
 
 /** Options of `createApi` on Hono: the Express router's, with handlers and security checks receiving the Hono `Context`. */
@@ -22,7 +39,10 @@ export interface HonoApi {
 }
 
 /** Pairs a route definition with its handler: `(input, c) => input.reply(status, body)`, typed from the schemas. */
-export function implement<T extends RouteSpec>(route: RouteDefinition<T>, handler: ApiRouteHandler<NoInfer<T>, Context>): ImplementedApiRoute<T, Context> {
+export function implement<T extends RouteSpec>(
+  route: RouteDefinition<T>,
+  handler: ApiRouteHandler<NoInfer<T>, Context>,
+): ImplementedApiRoute<T, Context> {
   if (typeof handler !== 'function') throw new OpenApiOptionsError(`${route.label}: handler must be a function`);
   return { route, handler: handler as ApiRouteHandler<T, Context> };
 }
@@ -75,7 +95,11 @@ export function createApi(options: HonoApiOptions): HonoApi {
       const path = c.req.path.slice(prefix.length);
       const found = content.answer(path, prefix);
       if (!found) return c.notFound();
-      return c.body(typeof found.body === 'string' ? found.body : new Uint8Array(found.body), found.status, found.headers);
+      return c.body(
+        typeof found.body === 'string' ? found.body : new Uint8Array(found.body),
+        found.status,
+        found.headers,
+      );
     };
     docs.get(content.jsonPath, answer);
     docs.get(content.uiPath, answer);

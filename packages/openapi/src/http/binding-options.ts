@@ -13,11 +13,13 @@ export function sharedBindingOptions<Handler>(options: {
   securitySchemes?: object;
 }): { mode: ResponseValidationMode; securityHandlers: Readonly<Record<string, Handler>> } {
   const mode = options.responseValidation ?? (process.env.NODE_ENV === 'production' ? 'log' : 'strict');
-  if (!['strict', 'log', 'off'].includes(mode)) throw new OpenApiOptionsError(`responseValidation must be "strict", "log" or "off", got "${String(mode)}"`);
+  if (!['strict', 'log', 'off'].includes(mode))
+    throw new OpenApiOptionsError(`responseValidation must be "strict", "log" or "off", got "${String(mode)}"`);
   const securityHandlers = options.securityHandlers ?? {};
   for (const [name, handler] of Object.entries(securityHandlers)) {
     if (typeof handler !== 'function') throw new OpenApiOptionsError(`securityHandlers.${name} must be a function`);
-    if (!(name in (options.securitySchemes ?? {}))) throw new OpenApiOptionsError(`securityHandlers.${name} has no matching security scheme`);
+    if (!(name in (options.securitySchemes ?? {})))
+      throw new OpenApiOptionsError(`securityHandlers.${name} has no matching security scheme`);
   }
   return { mode, securityHandlers };
 }

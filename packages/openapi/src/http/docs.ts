@@ -31,7 +31,13 @@ export const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export const ASSETS = new Set(['swagger-ui.css', 'index.css', 'swagger-ui-bundle.js', 'favicon-32x32.png', 'favicon-16x16.png']);
+export const ASSETS = new Set([
+  'swagger-ui.css',
+  'index.css',
+  'swagger-ui-bundle.js',
+  'favicon-32x32.png',
+  'favicon-16x16.png',
+]);
 
 // Read by the page from data-url, so the script is static and needs no inline configuration.
 export const INIT_JS = `window.addEventListener('load', function () {
@@ -51,7 +57,9 @@ export const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&
 
 export function checkPath(name: string, value: string): string {
   if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~\-/]*$/.test(value) || value.endsWith('/')) {
-    throw new OpenApiOptionsError(`docs.${name} must be an absolute path without a trailing slash, got "${String(value)}"`);
+    throw new OpenApiOptionsError(
+      `docs.${name} must be an absolute path without a trailing slash, got "${String(value)}"`,
+    );
   }
   return value;
 }
@@ -76,14 +84,25 @@ export interface DocsAnswer {
   body: string | Buffer;
 }
 
-const SECURE = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
-const ASSET_TYPES: Record<string, string> = { css: 'text/css; charset=utf-8', js: 'application/javascript; charset=utf-8', png: 'image/png' };
+const SECURE = {
+  'Content-Security-Policy': CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+const ASSET_TYPES: Record<string, string> = {
+  css: 'text/css; charset=utf-8',
+  js: 'application/javascript; charset=utf-8',
+  png: 'image/png',
+};
 
 /**
  * The docs routes as data, for the Fastify and Hono bindings: `answer(path, prefix)` gives the document,
  * the page, `init.js` or one of the listed Swagger UI assets (read once, on first use), else undefined.
  */
-export function docsContent(openapi: OpenApi, options: DocsOptions): { jsonPath: string; uiPath: string; answer(path: string, prefix: string): DocsAnswer | undefined } | undefined {
+export function docsContent(
+  openapi: OpenApi,
+  options: DocsOptions,
+): { jsonPath: string; uiPath: string; answer(path: string, prefix: string): DocsAnswer | undefined } | undefined {
   if (options.enabled === false) return undefined;
   const jsonPath = checkPath('jsonPath', options.jsonPath ?? '/openapi.json');
   const uiPath = checkPath('uiPath', options.uiPath ?? '/api-docs');
@@ -95,14 +114,41 @@ export function docsContent(openapi: OpenApi, options: DocsOptions): { jsonPath:
     jsonPath,
     uiPath,
     answer(path, prefix) {
-      if (path === jsonPath) return { status: 200, headers: { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', 'Content-Type': 'application/json; charset=utf-8' }, body: json };
-      if (path === uiPath) return { status: 200, headers: { ...SECURE, 'Cache-Control': 'no-cache', 'Content-Type': 'text/html; charset=utf-8' }, body: docsPage(title, `${prefix}${uiPath}`, `${prefix}${jsonPath}`) };
-      if (path === `${uiPath}/init.js`) return { status: 200, headers: { ...SECURE, 'Cache-Control': 'no-cache', 'Content-Type': 'application/javascript; charset=utf-8' }, body: INIT_JS };
+      if (path === jsonPath)
+        return {
+          status: 200,
+          headers: {
+            'Cache-Control': 'no-cache',
+            'X-Content-Type-Options': 'nosniff',
+            'Content-Type': 'application/json; charset=utf-8',
+          },
+          body: json,
+        };
+      if (path === uiPath)
+        return {
+          status: 200,
+          headers: { ...SECURE, 'Cache-Control': 'no-cache', 'Content-Type': 'text/html; charset=utf-8' },
+          body: docsPage(title, `${prefix}${uiPath}`, `${prefix}${jsonPath}`),
+        };
+      if (path === `${uiPath}/init.js`)
+        return {
+          status: 200,
+          headers: { ...SECURE, 'Cache-Control': 'no-cache', 'Content-Type': 'application/javascript; charset=utf-8' },
+          body: INIT_JS,
+        };
       const asset = path.startsWith(`${uiPath}/`) ? path.slice(uiPath.length + 1) : '';
       if (!ASSETS.has(asset)) return undefined;
       let body = assets.get(asset);
       if (!body) assets.set(asset, (body = readFileSync(join(assetsDir, asset))));
-      return { status: 200, headers: { ...SECURE, 'Cache-Control': 'public, max-age=86400', 'Content-Type': ASSET_TYPES[asset.slice(asset.lastIndexOf('.') + 1)]! }, body };
+      return {
+        status: 200,
+        headers: {
+          ...SECURE,
+          'Cache-Control': 'public, max-age=86400',
+          'Content-Type': ASSET_TYPES[asset.slice(asset.lastIndexOf('.') + 1)]!,
+        },
+        body,
+      };
     },
   };
 }

@@ -5,7 +5,16 @@ import { errorBody, knownError, statusError, type ApiErrorBody } from '../expres
 import type { BodyOf, HeadersOf, ParamsOf, QueryOf, ReplyArgs } from '../express/types.js';
 import type { DocsOptions } from './docs.js';
 import { sharedBindingOptions, type ResponseValidationMode } from './binding-options.js';
-import type { ErrorStatus, IssueLocation, OpenApi, OpenApiOptions, RouteDefinition, RouteSpec, SecurityRequirement, ValidationIssue } from '../types.js';
+import type {
+  ErrorStatus,
+  IssueLocation,
+  OpenApi,
+  OpenApiOptions,
+  RouteDefinition,
+  RouteSpec,
+  SecurityRequirement,
+  ValidationIssue,
+} from '../types.js';
 export type { ResponseValidationMode } from './binding-options.js';
 
 /** The validated, typed input of a route, whatever the framework. */
@@ -21,11 +30,16 @@ export interface ApiInput<T extends RouteSpec> {
 
 /** What a handler returns (made by `input.reply(status, body)`): a documented status and, when that status has a body schema, its body. */
 export type ApiResult<T extends RouteSpec> = {
-  [S in keyof T['responses'] & number]: ReplyArgs<T, S> extends [body: infer B] ? { status: S; body: B; headers?: Record<string, string> } : { status: S; body?: undefined; headers?: Record<string, string> };
+  [S in keyof T['responses'] & number]: ReplyArgs<T, S> extends [body: infer B]
+    ? { status: S; body: B; headers?: Record<string, string> }
+    : { status: S; body?: undefined; headers?: Record<string, string> };
 }[keyof T['responses'] & number];
 
 /** A route's handler on Fastify and Hono: typed input in, a documented result out. `ctx` is the framework's request (Fastify) or context (Hono). */
-export type ApiRouteHandler<T extends RouteSpec, Ctx> = (input: ApiInput<T>, ctx: Ctx) => ApiResult<T> | Promise<ApiResult<T>>;
+export type ApiRouteHandler<T extends RouteSpec, Ctx> = (
+  input: ApiInput<T>,
+  ctx: Ctx,
+) => ApiResult<T> | Promise<ApiResult<T>>;
 
 /** A route paired with its handler, from the binding's `implement`. */
 export interface ImplementedApiRoute<T extends RouteSpec = RouteSpec, Ctx = unknown> {
@@ -76,7 +90,12 @@ const reply = (status: number, body?: unknown) => ({ status, body });
 
 function toIssues(location: IssueLocation | 'response', error: z.ZodError, into: ValidationIssue[]): void {
   for (const issue of error.issues) {
-    into.push({ location, path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message, code: issue.code });
+    into.push({
+      location,
+      path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      message: issue.message,
+      code: issue.code,
+    });
   }
 }
 
@@ -108,9 +127,12 @@ export function createApiCore<Ctx>(options: ApiOptions<Ctx>): ApiCore<Ctx> {
   if (!Array.isArray(options.routes)) throw new OpenApiOptionsError('routes must be an array of implement() results');
   const { mode, securityHandlers } = sharedBindingOptions(options);
   const jsonLimit = options.jsonLimit ?? 100 * 1024;
-  if (!Number.isInteger(jsonLimit) || jsonLimit < 1) throw new OpenApiOptionsError('jsonLimit must be a positive number of bytes');
+  if (!Number.isInteger(jsonLimit) || jsonLimit < 1)
+    throw new OpenApiOptionsError('jsonLimit must be a positive number of bytes');
   const requestId = options.requestId ?? (() => undefined);
-  const logger = options.logger ?? { error: (details: Record<string, unknown>, message: string) => console.error(message, details) };
+  const logger = options.logger ?? {
+    error: (details: Record<string, unknown>, message: string) => console.error(message, details),
+  };
   const strict = mode === 'strict';
   const idOf = (ctx: Ctx | undefined) => (ctx === undefined ? undefined : requestId(ctx));
   const openapi = createOpenApi({ ...options, routes: options.routes.map((entry) => entry.route) });
@@ -118,7 +140,8 @@ export function createApiCore<Ctx>(options: ApiOptions<Ctx>): ApiCore<Ctx> {
   const authorizer = (requirements: readonly SecurityRequirement[]) => {
     // A public alternative (`{}`), or a scheme without a handler: the app decides, nothing is enforced here.
     if (requirements.length === 0) return undefined;
-    if (!requirements.every((r) => Object.keys(r).length > 0 && Object.keys(r).every((name) => securityHandlers[name]))) return undefined;
+    if (!requirements.every((r) => Object.keys(r).length > 0 && Object.keys(r).every((name) => securityHandlers[name])))
+      return undefined;
     return async (ctx: Ctx) => {
       for (const requirement of requirements) {
         let ok = true;
@@ -137,7 +160,9 @@ export function createApiCore<Ctx>(options: ApiOptions<Ctx>): ApiCore<Ctx> {
   const prepare = ({ route, handler }: ImplementedApiRoute<RouteSpec, Ctx>): PreparedRoute<Ctx> => {
     const { params, query, headers, body } = route.request ?? {};
     const headerKeys = headers ? Object.keys(headers.shape).map((name) => [name, name.toLowerCase()] as const) : [];
-    const responses = new Map<number, z.ZodType | null>(Object.entries(route.responses).map(([status, spec]) => [Number(status), spec.body ?? null]));
+    const responses = new Map<number, z.ZodType | null>(
+      Object.entries(route.responses).map(([status, spec]) => [Number(status), spec.body ?? null]),
+    );
     const authorize = authorizer(route.security ?? options.security ?? []);
     const run = handler as unknown as ApiRouteHandler<RouteSpec, Ctx>;
     return {
@@ -146,7 +171,13 @@ export function createApiCore<Ctx>(options: ApiOptions<Ctx>): ApiCore<Ctx> {
       async run(ctx, raw) {
         if (authorize && !(await authorize(ctx))) return { status: 401, body: statusError(401, idOf(ctx)) };
         let issues: ValidationIssue[] | undefined;
-        const input = { params: raw.params, query: raw.query, headers: {}, body: raw.body, reply } as unknown as ApiInput<RouteSpec>;
+        const input = {
+          params: raw.params,
+          query: raw.query,
+          headers: {},
+          body: raw.body,
+          reply,
+        } as unknown as ApiInput<RouteSpec>;
         if (params) {
           const result = params.safeParse(raw.params);
           if (result.success) input.params = result.data as never;
@@ -159,7 +190,8 @@ export function createApiCore<Ctx>(options: ApiOptions<Ctx>): ApiCore<Ctx> {
         }
         if (headers) {
           const values: Record<string, unknown> = {};
-          for (const [name, lower] of headerKeys) if (raw.headers[lower] !== undefined) values[name] = raw.headers[lower];
+          for (const [name, lower] of headerKeys)
+            if (raw.headers[lower] !== undefined) values[name] = raw.headers[lower];
           const result = headers.safeParse(values);
           if (result.success) input.headers = result.data as never;
           else toIssues('headers', result.error, (issues ??= []));
@@ -174,11 +206,24 @@ export function createApiCore<Ctx>(options: ApiOptions<Ctx>): ApiCore<Ctx> {
         const { status } = result;
         const schema = responses.get(status);
         // Error bodies are shaped by the error handling, not by the route's schemas; an empty answer is not validated.
-        if (mode === 'off' || (schema === undefined && status >= 400) || result.body === undefined) return result as Answer;
+        if (mode === 'off' || (schema === undefined && status >= 400) || result.body === undefined)
+          return result as Answer;
         const failures: ValidationIssue[] = [];
         let output: unknown = result.body;
-        if (schema === undefined) failures.push({ location: 'response', path: [], message: `status ${status} is not documented for this route`, code: 'undocumented_status' });
-        else if (schema === null) failures.push({ location: 'response', path: [], message: `status ${status} is documented without a body`, code: 'unexpected_body' });
+        if (schema === undefined)
+          failures.push({
+            location: 'response',
+            path: [],
+            message: `status ${status} is not documented for this route`,
+            code: 'undocumented_status',
+          });
+        else if (schema === null)
+          failures.push({
+            location: 'response',
+            path: [],
+            message: `status ${status} is documented without a body`,
+            code: 'unexpected_body',
+          });
         else {
           const parsed = schema.safeParse(result.body);
           if (parsed.success) output = parsed.data;
@@ -186,7 +231,10 @@ export function createApiCore<Ctx>(options: ApiOptions<Ctx>): ApiCore<Ctx> {
         }
         if (failures.length === 0) return { status, body: output, headers: result.headers };
         const error = new ResponseValidationError(route.label, status, failures);
-        logger.error({ code: error.code, route: route.label, status, issues: failures, requestId: idOf(ctx) }, error.message);
+        logger.error(
+          { code: error.code, route: route.label, status, issues: failures, requestId: idOf(ctx) },
+          error.message,
+        );
         if (!strict) return result as Answer;
         return answerOf(knownError(error, idOf(ctx), true)!);
       },

@@ -32,7 +32,10 @@ export function rateLimitDecision(request: FastifyRequest): Decision | undefined
 // Fastify keeps its server options under a private symbol; `trustProxy: true` trusts every X-Forwarded-For.
 function trustsEveryProxy(fastify: FastifyInstance): boolean {
   const key = Object.getOwnPropertySymbols(fastify).find((s) => s.description === 'fastify.options');
-  return key !== undefined && (fastify as unknown as Record<symbol, { trustProxy?: unknown } | undefined>)[key]?.trustProxy === true;
+  return (
+    key !== undefined &&
+    (fastify as unknown as Record<symbol, { trustProxy?: unknown } | undefined>)[key]?.trustProxy === true
+  );
 }
 
 /**
@@ -57,7 +60,9 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitPlugin {
             let ok: boolean | Promise<boolean> = false;
             try {
               const finished = res.writableFinished;
-              ok = requestWasSuccessful ? finished && requestWasSuccessful(request, reply) : succeeded({ statusCode: res.statusCode, finished });
+              ok = requestWasSuccessful
+                ? finished && requestWasSuccessful(request, reply)
+                : succeeded({ statusCode: res.statusCode, finished });
             } catch {
               ok = false;
             }
@@ -79,5 +84,9 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitPlugin {
   // Registered hooks apply to the parent instance, like fastify-plugin's `skip-override`.
   Object.defineProperty(plugin, Symbol.for('skip-override'), { value: true });
   Object.defineProperty(plugin, Symbol.for('fastify.display-name'), { value: '@org/tiered-rate-limit' });
-  return Object.assign(plugin as FastifyPluginCallback, { limiter: core.limiter, close: () => core.close(), limiterKey: core.limiterKey });
+  return Object.assign(plugin as FastifyPluginCallback, {
+    limiter: core.limiter,
+    close: () => core.close(),
+    limiterKey: core.limiterKey,
+  });
 }

@@ -31,7 +31,11 @@ export function rateLimitDecision(c: Context): Decision | undefined {
 /** @hono/node-server puts Node's request in `c.env.incoming`. */
 function socketAddress(c: Context): string | undefined {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  if (incoming === undefined) throw new InvalidOptionsError('clientIp', 'is required outside @hono/node-server (no socket address to key anonymous requests by)');
+  if (incoming === undefined)
+    throw new InvalidOptionsError(
+      'clientIp',
+      'is required outside @hono/node-server (no socket address to key anonymous requests by)',
+    );
   return incoming.socket?.remoteAddress;
 }
 
@@ -63,7 +67,9 @@ export function tieredRateLimit(options: RateLimitOptions): RateLimitMiddleware 
     } finally {
       let ok: boolean | Promise<boolean> = false;
       try {
-        ok = requestWasSuccessful ? finished && requestWasSuccessful(c) : succeeded({ statusCode: c.res.status, finished });
+        ok = requestWasSuccessful
+          ? finished && requestWasSuccessful(c)
+          : succeeded({ statusCode: c.res.status, finished });
       } catch {
         ok = false;
       }

@@ -23,8 +23,21 @@ const kind = process.argv[6] ?? 'ioredis';
 const client = kind === 'node-redis' ? createClient({ url }) : new Redis(url);
 client.on('error', () => {});
 if (!(client instanceof Redis)) await client.connect();
-const limiter: Limiter = createLimiter({ tiers, redis: client, prefix, timeoutMs, fallbackShare, localBlock: true, logger: { warn: () => {} } });
-const configs: Record<string, string[]> = { fixed: ['fixed'], sliding: ['sliding'], gcra: ['gcra'], 'two-policy': ['general', 'fixed'] };
+const limiter: Limiter = createLimiter({
+  tiers,
+  redis: client,
+  prefix,
+  timeoutMs,
+  fallbackShare,
+  localBlock: true,
+  logger: { warn: () => {} },
+});
+const configs: Record<string, string[]> = {
+  fixed: ['fixed'],
+  sliding: ['sliding'],
+  gcra: ['gcra'],
+  'two-policy': ['general', 'fixed'],
+};
 
 process.on('message', async (m: { id: number; key: string; config: string; attempts: number } | 'exit') => {
   if (m === 'exit') {
@@ -33,8 +46,14 @@ process.on('message', async (m: { id: number; key: string; config: string; attem
     else await client.close();
     process.exit(0);
   }
-  const decisions = await Promise.all(Array.from({ length: m.attempts }, () => limiter.check({ key: m.key, policies: configs[m.config]! })));
-  process.send!({ id: m.id, allowed: decisions.filter((d) => d.allowed).length, sources: [...new Set(decisions.map((d) => d.source))] });
+  const decisions = await Promise.all(
+    Array.from({ length: m.attempts }, () => limiter.check({ key: m.key, policies: configs[m.config]! })),
+  );
+  process.send!({
+    id: m.id,
+    allowed: decisions.filter((d) => d.allowed).length,
+    sources: [...new Set(decisions.map((d) => d.source))],
+  });
 });
 await limiter.check({ key: 'warmup', policies: ['fixed'] });
 process.send!('ready');

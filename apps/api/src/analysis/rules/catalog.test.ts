@@ -18,7 +18,13 @@ describe('rule catalog', () => {
   it('uses the granularity of §4.1 item 6', () => {
     const step = [4, 8, 9, 14, 15, 16, 20, 21, 22, 23, 25, 26, 30, 31, 32, 33, 34, 35, 36, 38, 39];
     for (const r of catalog) {
-      const expected = step.includes(r.number) ? 'step' : r.number === 10 ? 'trigger' : [17, 18, 19].includes(r.number) ? 'reference' : 'workflow';
+      const expected = step.includes(r.number)
+        ? 'step'
+        : r.number === 10
+          ? 'trigger'
+          : [17, 18, 19].includes(r.number)
+            ? 'reference'
+            : 'workflow';
       expect(`${r.id}:${r.granularity}`).toBe(`${r.id}:${expected}`);
     }
   });

@@ -32,7 +32,16 @@ import {
   missingWorkflow,
   unknownCustomValue,
 } from './references.js';
-import { brokenNextPointer, emptyBranches, gotoInvalidTarget, noActions, noConditions, noTrigger, orphanStep, unfilteredTrigger } from './structure.js';
+import {
+  brokenNextPointer,
+  emptyBranches,
+  gotoInvalidTarget,
+  noActions,
+  noConditions,
+  noTrigger,
+  orphanStep,
+  unfilteredTrigger,
+} from './structure.js';
 import type { Rule } from './types.js';
 
 /** The rule catalog in catalog order (research/ghl-domain.md §4); 41 is an extension. */

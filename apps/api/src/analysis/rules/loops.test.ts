@@ -1,54 +1,100 @@
 import { describe, expect, it } from 'vitest';
-import { chain, findingsFor, firedRules, formTrigger, gotoStep, sms, step, tag, tagTrigger, trigger, wait, workflow } from '../test-support.js';
+import {
+  chain,
+  findingsFor,
+  firedRules,
+  formTrigger,
+  gotoStep,
+  sms,
+  step,
+  tag,
+  tagTrigger,
+  trigger,
+  wait,
+  workflow,
+} from '../test-support.js';
 
 describe('loop.tag-retrigger', () => {
   const steps = chain(sms('s1'), wait('w1', 30), tag('t1', 'Reactivate '));
 
   it('fires when re-entry is on and a step re-adds the trigger tag (case and spaces ignored)', () => {
-    const [finding] = findingsFor('loop.tag-retrigger', workflow({ allowMultiple: true, triggers: [tagTrigger('reactivate')], steps }));
+    const [finding] = findingsFor(
+      'loop.tag-retrigger',
+      workflow({ allowMultiple: true, triggers: [tagTrigger('reactivate')], steps }),
+    );
     expect(finding).toMatchObject({ severity: 'critical', stepId: 't1' });
   });
 
   it('does not fire with re-entry off, or when the trigger is inactive, or for another tag', () => {
-    expect(firedRules(workflow({ allowMultiple: false, triggers: [tagTrigger('reactivate')], steps }))).not.toContain('loop.tag-retrigger');
-    expect(firedRules(workflow({ allowMultiple: true, triggers: [tagTrigger('reactivate', { active: false })], steps }))).not.toContain('loop.tag-retrigger');
-    expect(firedRules(workflow({ allowMultiple: true, triggers: [tagTrigger('other')], steps }))).not.toContain('loop.tag-retrigger');
+    expect(firedRules(workflow({ allowMultiple: false, triggers: [tagTrigger('reactivate')], steps }))).not.toContain(
+      'loop.tag-retrigger',
+    );
+    expect(
+      firedRules(workflow({ allowMultiple: true, triggers: [tagTrigger('reactivate', { active: false })], steps })),
+    ).not.toContain('loop.tag-retrigger');
+    expect(firedRules(workflow({ allowMultiple: true, triggers: [tagTrigger('other')], steps }))).not.toContain(
+      'loop.tag-retrigger',
+    );
   });
 
   it('fires for the add-to-workflow mechanism: the workflow enrols contacts into itself', () => {
-    const def = workflow({ id: 'wf-self', allowMultiple: true, steps: chain(sms('s1'), wait('w1'), step('a1', 'add_to_workflow', { workflow_id: 'wf-self' })) });
+    const def = workflow({
+      id: 'wf-self',
+      allowMultiple: true,
+      steps: chain(sms('s1'), wait('w1'), step('a1', 'add_to_workflow', { workflow_id: 'wf-self' })),
+    });
     expect(findingsFor('loop.tag-retrigger', def)).toMatchObject([{ stepId: 'a1' }]);
   });
 
   it('matches a tag trigger whose value is an array', () => {
-    const trig = trigger('contact_tag', [{ field: 'tagsAdded', operator: 'index-of-true', value: ['vip', 'reactivate'] }]);
+    const trig = trigger('contact_tag', [
+      { field: 'tagsAdded', operator: 'index-of-true', value: ['vip', 'reactivate'] },
+    ]);
     expect(firedRules(workflow({ allowMultiple: true, triggers: [trig], steps }))).toContain('loop.tag-retrigger');
   });
 });
 
 describe('loop.field-change-retrigger', () => {
   const changed = (field: string) => trigger('contact_changed', [{ field, operator: 'has-changed' }]);
-  const write = (field: string) => step('u1', 'update_contact_field', { actionType: 'update_field_data', fields: [{ field, value: 'x' }] });
+  const write = (field: string) =>
+    step('u1', 'update_contact_field', { actionType: 'update_field_data', fields: [{ field, value: 'x' }] });
 
   it('fires when a contact_changed trigger watches the field a step writes', () => {
-    expect(findingsFor('loop.field-change-retrigger', workflow({ allowMultiple: true, triggers: [changed('cfA')], steps: chain(sms('s1'), write('cfA')) }))).toMatchObject([
-      { severity: 'critical', stepId: 'u1' },
-    ]);
+    expect(
+      findingsFor(
+        'loop.field-change-retrigger',
+        workflow({ allowMultiple: true, triggers: [changed('cfA')], steps: chain(sms('s1'), write('cfA')) }),
+      ),
+    ).toMatchObject([{ severity: 'critical', stepId: 'u1' }]);
   });
 
   it('matches a field by id against its fieldKey through the inventory', () => {
-    const def = workflow({ allowMultiple: true, triggers: [changed('contact.field_a')], steps: chain(sms('s1'), write('cfA')) });
+    const def = workflow({
+      allowMultiple: true,
+      triggers: [changed('contact.field_a')],
+      steps: chain(sms('s1'), write('cfA')),
+    });
     expect(firedRules(def)).toContain('loop.field-change-retrigger');
   });
 
   it('matches standard fields with and without the contact. prefix', () => {
-    const def = workflow({ allowMultiple: true, triggers: [changed('contact.email')], steps: chain(sms('s1'), write('email')) });
+    const def = workflow({
+      allowMultiple: true,
+      triggers: [changed('contact.email')],
+      steps: chain(sms('s1'), write('email')),
+    });
     expect(firedRules(def)).toContain('loop.field-change-retrigger');
   });
 
   it('does not fire for another field or without re-entry', () => {
-    expect(firedRules(workflow({ allowMultiple: true, triggers: [changed('cfA')], steps: chain(sms('s1'), write('phone')) }))).not.toContain('loop.field-change-retrigger');
-    expect(firedRules(workflow({ allowMultiple: false, triggers: [changed('cfA')], steps: chain(sms('s1'), write('cfA')) }))).not.toContain('loop.field-change-retrigger');
+    expect(
+      firedRules(
+        workflow({ allowMultiple: true, triggers: [changed('cfA')], steps: chain(sms('s1'), write('phone')) }),
+      ),
+    ).not.toContain('loop.field-change-retrigger');
+    expect(
+      firedRules(workflow({ allowMultiple: false, triggers: [changed('cfA')], steps: chain(sms('s1'), write('cfA')) })),
+    ).not.toContain('loop.field-change-retrigger');
   });
 });
 
@@ -63,7 +109,10 @@ describe('loop.goto-cycle-no-wait', () => {
   });
 
   it('fires on a cycle made of next pointers alone', () => {
-    const steps = [{ ...tag('a', 'x'), next: 'b' }, { ...tag('b', 'y'), next: 'a' }];
+    const steps = [
+      { ...tag('a', 'x'), next: 'b' },
+      { ...tag('b', 'y'), next: 'a' },
+    ];
     expect(firedRules(workflow({ steps }))).toContain('loop.goto-cycle-no-wait');
   });
 
@@ -80,9 +129,21 @@ describe('loop.goto-cycle-no-wait', () => {
 
 describe('loop.cross-workflow', () => {
   const a = (status: 'published' | 'draft' = 'published') =>
-    workflow({ id: 'wf-a', name: 'A', status, triggers: [tagTrigger('hot')], steps: chain(sms('a1'), tag('a2', 'nurture')) });
+    workflow({
+      id: 'wf-a',
+      name: 'A',
+      status,
+      triggers: [tagTrigger('hot')],
+      steps: chain(sms('a1'), tag('a2', 'nurture')),
+    });
   const b = (status: 'published' | 'draft' = 'published') =>
-    workflow({ id: 'wf-b', name: 'B', status, triggers: [tagTrigger('nurture')], steps: chain(sms('b1'), tag('b2', 'HOT')) });
+    workflow({
+      id: 'wf-b',
+      name: 'B',
+      status,
+      triggers: [tagTrigger('nurture')],
+      steps: chain(sms('b1'), tag('b2', 'HOT')),
+    });
 
   it('fires on every published workflow of a tag cycle', () => {
     expect(firedRules(a(), { peers: [b()] })).toContain('loop.cross-workflow');
@@ -96,10 +157,23 @@ describe('loop.cross-workflow', () => {
   });
 
   it('fires on a mixed three-workflow cycle (tag, add-to-workflow, tag)', () => {
-    const x = workflow({ id: 'wf-x', triggers: [tagTrigger('start-x')], steps: chain(sms('x1'), tag('x2', 'start-y')) });
-    const y = workflow({ id: 'wf-y', triggers: [tagTrigger('start-y')], steps: chain(sms('y1'), step('y2', 'add_to_workflow', { workflow_id: 'wf-z' })) });
+    const x = workflow({
+      id: 'wf-x',
+      triggers: [tagTrigger('start-x')],
+      steps: chain(sms('x1'), tag('x2', 'start-y')),
+    });
+    const y = workflow({
+      id: 'wf-y',
+      triggers: [tagTrigger('start-y')],
+      steps: chain(sms('y1'), step('y2', 'add_to_workflow', { workflow_id: 'wf-z' })),
+    });
     const z = workflow({ id: 'wf-z', triggers: [formTrigger()], steps: chain(sms('z1'), tag('z2', 'start-x')) });
-    for (const [self, peers] of [[x, [y, z]], [y, [x, z]], [z, [x, y]]] as const) expect(firedRules(self, { peers: [...peers] })).toContain('loop.cross-workflow');
+    for (const [self, peers] of [
+      [x, [y, z]],
+      [y, [x, z]],
+      [z, [x, y]],
+    ] as const)
+      expect(firedRules(self, { peers: [...peers] })).toContain('loop.cross-workflow');
   });
 
   it('ignores drafts, one-way edges and self-edges', () => {
@@ -112,7 +186,12 @@ describe('loop.cross-workflow', () => {
   });
 
   it('ignores workflows of another location', () => {
-    const other = workflow({ id: 'wf-b', locationId: 'elsewhere', triggers: [tagTrigger('nurture')], steps: chain(sms('b1'), tag('b2', 'hot')) });
+    const other = workflow({
+      id: 'wf-b',
+      locationId: 'elsewhere',
+      triggers: [tagTrigger('nurture')],
+      steps: chain(sms('b1'), tag('b2', 'hot')),
+    });
     expect(firedRules(a(), { peers: [other] })).not.toContain('loop.cross-workflow');
   });
 });

@@ -22,7 +22,10 @@ export const smsNoOptOut: Rule = {
     const bodies = sms.map((s) => asString(s.attributes['body']) ?? '').filter((b) => b.trim() !== '');
     if (bodies.some((b) => OPT_OUT.test(b))) return;
     const subject = sms.length === 1 ? 'The SMS step does not tell' : `None of the ${sms.length} SMS steps tells`;
-    yield { stepId: sms[0]!.id, message: `${subject} the contact how to opt out (e.g. "Reply STOP"), which A2P 10DLC registration and carriers require.` };
+    yield {
+      stepId: sms[0]!.id,
+      message: `${subject} the contact how to opt out (e.g. "Reply STOP"), which A2P 10DLC registration and carriers require.`,
+    };
   },
 };
 
@@ -44,7 +47,10 @@ export const noSendWindow: Rule = {
     for (const id of reach(afterWaits, graph.successors)) {
       const step = graph.byId.get(id)!;
       if (step.type === 'sms') {
-        yield { stepId: id, message: `${label(step)} is sent after a wait and the workflow has no time window, so it can go out in the middle of the night.` };
+        yield {
+          stepId: id,
+          message: `${label(step)} is sent after a wait and the workflow has no time window, so it can go out in the middle of the night.`,
+        };
         return;
       }
     }
@@ -55,7 +61,8 @@ function isBookingTrigger(trigger: { type: string; conditions: { field: string; 
   if (trigger.type === 'customer_booked_appointment') return true;
   if (trigger.type !== 'appointment') return false;
   return trigger.conditions.some(
-    (c) => c.field === 'appointment.status' && asStrings(c.value).some((v) => BOOKING_STATUSES.has(v.trim().toLowerCase())),
+    (c) =>
+      c.field === 'appointment.status' && asStrings(c.value).some((v) => BOOKING_STATUSES.has(v.trim().toLowerCase())),
   );
 }
 
@@ -86,7 +93,11 @@ function emailParts(step: Step): { templateId: boolean; subject: string; content
   const a = step.attributes;
   const html = asString(a['html']) ?? '';
   const body = asString(a['body']) ?? '';
-  return { templateId: !isBlank(a['template_id']), subject: asString(a['subject']) ?? '', content: `${htmlText(html)} ${htmlText(body)}`.trim() };
+  return {
+    templateId: !isBlank(a['template_id']),
+    subject: asString(a['subject']) ?? '',
+    content: `${htmlText(html)} ${htmlText(body)}`.trim(),
+  };
 }
 
 export const emptyContent: Rule = {
@@ -102,10 +113,12 @@ export const emptyContent: Rule = {
       if (step.type === 'sms') {
         // An attachment-only SMS is an MMS with content; only a body-less, attachment-less one is empty.
         const attachments = Array.isArray(step.attributes['attachments']) ? step.attributes['attachments'].length : 0;
-        if (isBlank(step.attributes['body']) && attachments === 0) yield { stepId: step.id, message: `${label(step)} has no text: GHL sends nothing or fails the step.` };
+        if (isBlank(step.attributes['body']) && attachments === 0)
+          yield { stepId: step.id, message: `${label(step)} has no text: GHL sends nothing or fails the step.` };
       } else {
         const email = emailParts(step);
-        if (!email.templateId && email.content === '') yield { stepId: step.id, message: `${label(step)} has no template and no body text.` };
+        if (!email.templateId && email.content === '')
+          yield { stepId: step.id, message: `${label(step)} has no template and no body text.` };
       }
     }
   },
@@ -122,7 +135,8 @@ export const missingSubject: Rule = {
   *check(ctx) {
     for (const step of stepsOfType(ctx, 'email')) {
       const email = emailParts(step);
-      if (!email.templateId && email.subject.trim() === '') yield { stepId: step.id, message: `${label(step)} has no subject line and no template to supply one.` };
+      if (!email.templateId && email.subject.trim() === '')
+        yield { stepId: step.id, message: `${label(step)} has no subject line and no template to supply one.` };
     }
   },
 };
@@ -141,7 +155,9 @@ export const windowOutsideTcpa: Rule = {
     const end = w.endHour * 60 + w.endMinute;
     if (w.startHour >= THRESHOLDS.tcpaEarliestStartHour && end <= THRESHOLDS.tcpaLatestEndMinute) return;
     const hhmm = (h: number, m: number) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
-    yield { message: `The send window ${hhmm(w.startHour, w.startMinute)}–${hhmm(w.endHour, w.endMinute)} allows messages outside 08:00–21:00 in the recipient's time (TCPA quiet hours).` };
+    yield {
+      message: `The send window ${hhmm(w.startHour, w.startMinute)}–${hhmm(w.endHour, w.endMinute)} allows messages outside 08:00–21:00 in the recipient's time (TCPA quiet hours).`,
+    };
   },
 };
 
@@ -156,8 +172,14 @@ export const backToBack: Rule = {
   *check({ graph }) {
     for (const step of graph.steps) {
       if (step.type !== 'sms' && step.type !== 'email') continue;
-      const same = (graph.successors.get(step.id) ?? []).map((id) => graph.byId.get(id)!).find((n) => n.type === step.type);
-      if (same) yield { stepId: step.id, message: `${label(step)} is followed directly by ${label(same)}: the contact gets two ${step.type === 'sms' ? 'texts' : 'emails'} at once.` };
+      const same = (graph.successors.get(step.id) ?? [])
+        .map((id) => graph.byId.get(id)!)
+        .find((n) => n.type === step.type);
+      if (same)
+        yield {
+          stepId: step.id,
+          message: `${label(step)} is followed directly by ${label(same)}: the contact gets two ${step.type === 'sms' ? 'texts' : 'emails'} at once.`,
+        };
     }
   },
 };
@@ -173,8 +195,13 @@ export const invalidWaitDuration: Rule = {
   *check({ graph, facts }) {
     for (const step of graph.steps) {
       const wait = facts.waits.get(step.id);
-      if (wait?.kind === 'time-invalid') yield { stepId: step.id, message: `${label(step)} is a time wait but ${wait.reason}.` };
-      else if (wait?.kind === 'appointment' && !wait.valid) yield { stepId: step.id, message: `${label(step)} waits for an appointment but sets no offset before or after it.` };
+      if (wait?.kind === 'time-invalid')
+        yield { stepId: step.id, message: `${label(step)} is a time wait but ${wait.reason}.` };
+      else if (wait?.kind === 'appointment' && !wait.valid)
+        yield {
+          stepId: step.id,
+          message: `${label(step)} waits for an appointment but sets no offset before or after it.`,
+        };
     }
   },
 };
@@ -209,7 +236,9 @@ export const noResponseHandling: Rule = {
   *check({ def, facts }) {
     if (facts.outboundMessages < THRESHOLDS.noResponseMinOutboundMessages || facts.totalTimeWaitMinutes <= 0) return;
     if (def.stopOnResponse || facts.hasGoal) return;
-    yield { message: `${facts.outboundMessages} messages over ${formatMinutes(facts.totalTimeWaitMinutes)} keep going after the contact replies: Stop on Response is off and there is no goal.` };
+    yield {
+      message: `${facts.outboundMessages} messages over ${formatMinutes(facts.totalTimeWaitMinutes)} keep going after the contact replies: Stop on Response is off and there is no goal.`,
+    };
   },
 };
 
@@ -237,7 +266,9 @@ function firstPlaceholder(text: string): RegExpExecArray | undefined {
 function copyFields(step: Step): [string, string][] {
   const a = step.attributes;
   const pick = (obj: Obj | undefined, keys: string[], prefix = ''): [string, string][] =>
-    obj ? keys.flatMap((k) => (typeof obj[k] === 'string' ? [[prefix + k, obj[k] as string] as [string, string]] : [])) : [];
+    obj
+      ? keys.flatMap((k) => (typeof obj[k] === 'string' ? [[prefix + k, obj[k] as string] as [string, string]] : []))
+      : [];
   switch (step.type) {
     case 'sms':
       return pick(a, ['body']);
@@ -246,7 +277,10 @@ function copyFields(step: Step): [string, string][] {
     case 'chatgpt':
       return pick(a, ['promptText']);
     case 'internal_notification':
-      return [...pick(asObject(a['notification']), ['title', 'body'], 'notification.'), ...pick(asObject(a['email']), ['subject', 'body'], 'email.')];
+      return [
+        ...pick(asObject(a['notification']), ['title', 'body'], 'notification.'),
+        ...pick(asObject(a['email']), ['subject', 'body'], 'email.'),
+      ];
     case 'task-notification':
       return pick(a, ['title', 'body']);
     default:
@@ -287,10 +321,18 @@ export const noRecipient: Rule = {
     for (const step of stepsOfType(ctx, 'internal_notification')) {
       const notification = asObject(step.attributes['notification']);
       const email = asObject(step.attributes['email']);
-      const ids = [...asStrings(notification?.['userIds']), ...asStrings(email?.['user_ids'])].filter((s) => s.trim() !== '');
+      const ids = [...asStrings(notification?.['userIds']), ...asStrings(email?.['user_ids'])].filter(
+        (s) => s.trim() !== '',
+      );
       const to = asStrings(email?.['to']).filter((s) => s.trim() !== '');
-      const audience = [asString(notification?.['userType']), asString(email?.['to_type'])].some((t) => t !== undefined && IMPLICIT_RECIPIENT_TYPES.has(t));
-      if (ids.length === 0 && to.length === 0 && !audience) yield { stepId: step.id, message: `${label(step)} names no user, no address and no audience (all or assigned user), so nobody is notified.` };
+      const audience = [asString(notification?.['userType']), asString(email?.['to_type'])].some(
+        (t) => t !== undefined && IMPLICIT_RECIPIENT_TYPES.has(t),
+      );
+      if (ids.length === 0 && to.length === 0 && !audience)
+        yield {
+          stepId: step.id,
+          message: `${label(step)} names no user, no address and no audience (all or assigned user), so nobody is notified.`,
+        };
     }
   },
 };
@@ -305,7 +347,11 @@ export const missingPrompt: Rule = {
   scope: 'workflow',
   *check(ctx) {
     for (const step of stepsOfType(ctx, 'chatgpt')) {
-      if (isBlank(step.attributes['promptText'])) yield { stepId: step.id, message: `${label(step)} has an empty prompt: it spends AI credits and returns nothing useful.` };
+      if (isBlank(step.attributes['promptText']))
+        yield {
+          stepId: step.id,
+          message: `${label(step)} has an empty prompt: it spends AI credits and returns nothing useful.`,
+        };
     }
   },
 };
@@ -322,7 +368,10 @@ export const excessiveWait: Rule = {
     for (const step of graph.steps) {
       const wait = facts.waits.get(step.id);
       if (wait?.kind === 'time' && wait.minutes > THRESHOLDS.excessiveWaitMinutes) {
-        yield { stepId: step.id, message: `${label(step)} waits ${formatMinutes(wait.minutes)}; edits to the workflow and contact changes pile up while contacts sit in it.` };
+        yield {
+          stepId: step.id,
+          message: `${label(step)} waits ${formatMinutes(wait.minutes)}; edits to the workflow and contact changes pile up while contacts sit in it.`,
+        };
       }
     }
   },
@@ -337,8 +386,15 @@ export const noGoal: Rule = {
   granularity: 'workflow',
   scope: 'workflow',
   *check({ facts }) {
-    if (facts.hasGoal || facts.totalTimeWaitMinutes < THRESHOLDS.noGoalMinTotalWaitMinutes || facts.outboundMessages < THRESHOLDS.noGoalMinOutboundMessages) return;
-    yield { message: `${facts.outboundMessages} messages over ${formatMinutes(facts.totalTimeWaitMinutes)} with no goal: contacts who book or buy keep receiving the sequence.` };
+    if (
+      facts.hasGoal ||
+      facts.totalTimeWaitMinutes < THRESHOLDS.noGoalMinTotalWaitMinutes ||
+      facts.outboundMessages < THRESHOLDS.noGoalMinOutboundMessages
+    )
+      return;
+    yield {
+      message: `${facts.outboundMessages} messages over ${formatMinutes(facts.totalTimeWaitMinutes)} with no goal: contacts who book or buy keep receiving the sequence.`,
+    };
   },
 };
 
@@ -356,7 +412,10 @@ export const multiSegment: Rule = {
       if (!body) continue;
       const s = smsSegments(body);
       if (s.segments > THRESHOLDS.smsMaxSegments) {
-        yield { stepId: step.id, message: `${label(step)} needs ${s.segments} ${s.encoding} segments (${s.length} ${s.encoding === 'GSM-7' ? 'characters' : 'UCS-2 units'}); each is billed and long texts are filtered more often.` };
+        yield {
+          stepId: step.id,
+          message: `${label(step)} needs ${s.segments} ${s.encoding} segments (${s.length} ${s.encoding === 'GSM-7' ? 'characters' : 'UCS-2 units'}); each is billed and long texts are filtered more often.`,
+        };
       }
     }
   },
@@ -373,7 +432,11 @@ export const defaultSender: Rule = {
   *check(ctx) {
     if (!isBlank(ctx.def.senderAddress?.fromEmail)) return;
     for (const step of stepsOfType(ctx, 'email')) {
-      if (isBlank(step.attributes['from_email'])) yield { stepId: step.id, message: `${label(step)} sets no sender address and the workflow has none, so the location default is used.` };
+      if (isBlank(step.attributes['from_email']))
+        yield {
+          stepId: step.id,
+          message: `${label(step)} sets no sender address and the workflow has none, so the location default is used.`,
+        };
     }
   },
 };
@@ -387,7 +450,8 @@ export const unpublishedDraft: Rule = {
   granularity: 'workflow',
   scope: 'workflow',
   *check({ def, graph }) {
-    if (def.status === 'draft' && graph.steps.length > 0) yield { message: 'The workflow is a draft: saved, but it enrols nobody until it is published.' };
+    if (def.status === 'draft' && graph.steps.length > 0)
+      yield { message: 'The workflow is a draft: saved, but it enrols nobody until it is published.' };
   },
 };
 

@@ -24,7 +24,11 @@ export const missingWorkflow: Rule = {
       // Existence is only known when the caller described the location's workflows.
       const known = ctx.location?.workflowsComplete ? ctx.location.workflows : undefined;
       const missing = known ? targets.filter((t) => !known.has(t)) : [];
-      if (missing.length > 0) yield { stepId: step.id, message: `${label(step)} points at workflow ${missing.map((m) => `"${m}"`).join(', ')}, which does not exist in this location.` };
+      if (missing.length > 0)
+        yield {
+          stepId: step.id,
+          message: `${label(step)} points at workflow ${missing.map((m) => `"${m}"`).join(', ')}, which does not exist in this location.`,
+        };
     }
   },
 };
@@ -43,7 +47,10 @@ export const draftWorkflow: Rule = {
     for (const step of stepsOfType(ctx, 'add_to_workflow')) {
       const drafts = asStrings(step.attributes['workflow_id']).filter((t) => known.get(t)?.status === 'draft');
       if (drafts.length > 0) {
-        yield { stepId: step.id, message: `${label(step)} enrols contacts into ${ctx.location!.namesOf(drafts).join(', ')}, which is a draft and does nothing with them.` };
+        yield {
+          stepId: step.id,
+          message: `${label(step)} enrols contacts into ${ctx.location!.namesOf(drafts).join(', ')}, which is a draft and does nothing with them.`,
+        };
       }
     }
   },
@@ -53,7 +60,11 @@ export const draftWorkflow: Rule = {
 function conditionsOf(step: Step): Record<string, unknown>[] {
   if (step.type !== 'if_else') return [];
   return asArray(step.attributes['branches']).flatMap((b) =>
-    asArray(asObject(b)?.['segments']).flatMap((s) => asArray(asObject(s)?.['conditions']).map(asObject).filter((c) => c !== undefined)),
+    asArray(asObject(b)?.['segments']).flatMap((s) =>
+      asArray(asObject(s)?.['conditions'])
+        .map(asObject)
+        .filter((c) => c !== undefined),
+    ),
   );
 }
 
@@ -69,7 +80,8 @@ function* perHolder(
   // Only active triggers count (§4.1 item 7).
   for (const trigger of ctx.facts.activeTriggers) {
     const bad = unique(fromTrigger(trigger, inv));
-    if (bad.length > 0) yield { triggerId: trigger.id, message: `Trigger "${trigger.name || trigger.id}" references ${describe(bad)}.` };
+    if (bad.length > 0)
+      yield { triggerId: trigger.id, message: `Trigger "${trigger.name || trigger.id}" references ${describe(bad)}.` };
   }
   for (const step of ctx.graph.steps) {
     const bad = unique(fromStep(step, inv));
@@ -104,7 +116,10 @@ export const missingCustomField: Rule = {
   check: (ctx) =>
     perHolder(
       ctx,
-      (t, inv) => (t.type === 'contact_changed' ? t.conditions.map((c) => c.field).filter((f) => f !== '' && !isKnownField(f, inv)) : []),
+      (t, inv) =>
+        t.type === 'contact_changed'
+          ? t.conditions.map((c) => c.field).filter((f) => f !== '' && !isKnownField(f, inv))
+          : [],
       (s, inv) => {
         const refs: string[] = [];
         if (s.type === 'update_contact_field' || s.type === 'create_update_contact') {
@@ -123,7 +138,12 @@ export const missingCustomField: Rule = {
     ),
 };
 
-function badPipelineRefs(pipelineId: string | undefined, stageId: string | undefined, inv: InventoryIndex, stageRequired: boolean): string[] {
+function badPipelineRefs(
+  pipelineId: string | undefined,
+  stageId: string | undefined,
+  inv: InventoryIndex,
+  stageRequired: boolean,
+): string[] {
   const bad: string[] = [];
   const stages = pipelineId ? inv.stagesByPipeline.get(pipelineId) : undefined;
   if (!pipelineId || !stages) bad.push(pipelineId ? `pipeline ${pipelineId}` : 'an empty pipeline');
@@ -149,12 +169,16 @@ export const missingPipeline: Rule = {
         const pipelines = triggerValues(t, 'opportunity.pipelineId').filter((p) => p !== '');
         const stages = triggerValues(t, 'opportunity.pipelineStageId').filter((p) => p !== '');
         const bad = pipelines.filter((p) => !inv.stagesByPipeline.has(p)).map((p) => `pipeline ${p}`);
-        const allowed = pipelines.length > 0 ? new Set(pipelines.flatMap((p) => [...(inv.stagesByPipeline.get(p) ?? [])])) : inv.allStages;
+        const allowed =
+          pipelines.length > 0
+            ? new Set(pipelines.flatMap((p) => [...(inv.stagesByPipeline.get(p) ?? [])]))
+            : inv.allStages;
         return [...bad, ...stages.filter((s) => !allowed.has(s)).map((s) => `stage ${s}`)];
       },
       (s, inv) => {
         const a = s.attributes;
-        if (s.type === 'create_opportunity') return badPipelineRefs(asString(a['pipeline_id'])?.trim(), asString(a['stage_id'])?.trim(), inv, true);
+        if (s.type === 'create_opportunity')
+          return badPipelineRefs(asString(a['pipeline_id'])?.trim(), asString(a['stage_id'])?.trim(), inv, true);
         // Other opportunity steps (find, update) only when they name a pipeline.
         const pipelineId = asString(a['pipeline_id'])?.trim();
         return pipelineId ? badPipelineRefs(pipelineId, asString(a['stage_id'])?.trim(), inv, false) : [];
@@ -177,10 +201,12 @@ export const missingCalendar: Rule = {
       (t, inv) => triggerValues(t, 'appointment.calendarId').filter((c) => c !== '' && !inv.calendars.has(c)),
       (s, inv) => {
         const refs: string[] = [];
-        for (const c of conditionsOf(s)) if (c['conditionType'] === 'appointment') refs.push(...asStrings(c['calendarId']));
+        for (const c of conditionsOf(s))
+          if (c['conditionType'] === 'appointment') refs.push(...asStrings(c['calendarId']));
         if (s.type === 'workflow_goal') {
           for (const segment of asArray(s.attributes['segments'])) {
-            for (const c of asArray(asObject(segment)?.['conditions'])) refs.push(...asStrings(asObject(asObject(c)?.['extras'])?.['calendarIds']));
+            for (const c of asArray(asObject(segment)?.['conditions']))
+              refs.push(...asStrings(asObject(asObject(c)?.['extras'])?.['calendarIds']));
           }
         }
         return refs.filter((c) => c !== '' && !inv.calendars.has(c));
@@ -206,7 +232,11 @@ export const missingUser: Rule = {
         let refs: string[] = [];
         if (s.type === 'assign_user') refs = asStrings(a['user_list']);
         else if (s.type === 'task-notification') refs = asStrings(a['assigned_to']);
-        else if (s.type === 'internal_notification') refs = [...asStrings(asObject(a['notification'])?.['userIds']), ...asStrings(asObject(a['email'])?.['user_ids'])];
+        else if (s.type === 'internal_notification')
+          refs = [
+            ...asStrings(asObject(a['notification'])?.['userIds']),
+            ...asStrings(asObject(a['email'])?.['user_ids']),
+          ];
         return refs.filter((u) => u.trim() !== '' && !inv.activeUsers.has(u));
       },
       (bad) => `user${bad.length === 1 ? '' : 's'} ${bad.map((b) => `"${b}"`).join(', ')}, deleted or deactivated`,
@@ -232,7 +262,8 @@ export const unknownCustomValue: Rule = {
         const bad: string[] = [];
         for (const text of collectStrings(s.attributes)) {
           if (!text.includes('custom_values')) continue;
-          for (const m of text.matchAll(CUSTOM_VALUE_MERGE)) if (!inv.customValueKeys.has(m[1]!)) bad.push(`{{custom_values.${m[1]}}}`);
+          for (const m of text.matchAll(CUSTOM_VALUE_MERGE))
+            if (!inv.customValueKeys.has(m[1]!)) bad.push(`{{custom_values.${m[1]}}}`);
         }
         return bad;
       },
@@ -268,7 +299,10 @@ export const insecureWebhook: Rule = {
   *check(ctx) {
     for (const step of stepsOfType(ctx, 'webhook', 'custom_webhook')) {
       if (classifyWebhookUrl(asString(step.attributes['url'])).kind === 'insecure') {
-        yield { stepId: step.id, message: `${label(step)} sends contact data over plain http to ${asString(step.attributes['url'])}.` };
+        yield {
+          stepId: step.id,
+          message: `${label(step)} sends contact data over plain http to ${asString(step.attributes['url'])}.`,
+        };
       }
     }
   },
@@ -285,7 +319,8 @@ export const invalidWebhook: Rule = {
   *check(ctx) {
     for (const step of stepsOfType(ctx, 'webhook', 'custom_webhook')) {
       const verdict = classifyWebhookUrl(asString(step.attributes['url']));
-      if (verdict.kind === 'invalid') yield { stepId: step.id, message: `${label(step)} cannot deliver: ${verdict.reason}.` };
+      if (verdict.kind === 'invalid')
+        yield { stepId: step.id, message: `${label(step)} cannot deliver: ${verdict.reason}.` };
     }
   },
 };

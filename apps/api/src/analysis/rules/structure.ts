@@ -12,7 +12,10 @@ export const brokenNextPointer: Rule = {
   scope: 'workflow',
   *check({ graph }) {
     for (const [stepId, missing] of graph.danglingNext) {
-      yield { stepId, message: `${label(graph.byId.get(stepId)!)} continues to ${missing.map((m) => `"${m}"`).join(', ')}, which does not exist: contacts stop here.` };
+      yield {
+        stepId,
+        message: `${label(graph.byId.get(stepId)!)} continues to ${missing.map((m) => `"${m}"`).join(', ')}, which does not exist: contacts stop here.`,
+      };
     }
   },
 };
@@ -65,9 +68,15 @@ export const noConditions: Rule = {
       if (!isConditionNode(step)) continue;
       const branches = asArray(step.attributes['branches']);
       const hasCondition = branches.some((branch) =>
-        asArray(asObject(branch)?.['segments']).some((segment) => asArray(asObject(segment)?.['conditions']).length > 0),
+        asArray(asObject(branch)?.['segments']).some(
+          (segment) => asArray(asObject(segment)?.['conditions']).length > 0,
+        ),
       );
-      if (!hasCondition) yield { stepId: step.id, message: `${label(step)} has no condition in any branch, so every contact takes the "None" path.` };
+      if (!hasCondition)
+        yield {
+          stepId: step.id,
+          message: `${label(step)} has no condition in any branch, so every contact takes the "None" path.`,
+        };
     }
   },
 };
@@ -85,7 +94,11 @@ export const gotoInvalidTarget: Rule = {
       if (!isGoto(step)) continue;
       const target = gotoTarget(step);
       if (!target) yield { stepId: step.id, message: `${label(step)} has no target step.` };
-      else if (!graph.byId.has(target)) yield { stepId: step.id, message: `${label(step)} jumps to "${target}", which does not exist: contacts stop here.` };
+      else if (!graph.byId.has(target))
+        yield {
+          stepId: step.id,
+          message: `${label(step)} jumps to "${target}", which does not exist: contacts stop here.`,
+        };
     }
   },
 };
@@ -121,7 +134,8 @@ export const orphanStep: Rule = {
   scope: 'workflow',
   *check({ graph }) {
     for (const step of graph.byId.values()) {
-      if (!graph.reachable.has(step.id)) yield { stepId: step.id, message: `${label(step)} cannot be reached from the trigger, so it never runs.` };
+      if (!graph.reachable.has(step.id))
+        yield { stepId: step.id, message: `${label(step)} cannot be reached from the trigger, so it never runs.` };
     }
   },
 };
@@ -140,7 +154,11 @@ export const emptyBranches: Rule = {
       // The graph links a node to its anchors by its next array and by the anchors' `parent`.
       const anchors = (graph.successors.get(step.id) ?? []).filter((id) => isBranchAnchor(graph.byId.get(id)!));
       const anyAction = anchors.some((id) => (graph.successors.get(id) ?? []).length > 0 || graph.danglingNext.has(id));
-      if (!anyAction) yield { stepId: step.id, message: `No branch of ${label(step)} (including "None") has a step after it, so the if/else ends the workflow for everyone.` };
+      if (!anyAction)
+        yield {
+          stepId: step.id,
+          message: `No branch of ${label(step)} (including "None") has a step after it, so the if/else ends the workflow for everyone.`,
+        };
     }
   },
 };

@@ -47,7 +47,11 @@ export interface SubscriptionReport extends SubscriptionState {
 }
 
 export interface Billing {
-  checkout(input: { accountId: string; locationId: string; tier: Exclude<Tier, 'free'> }): Promise<{ url: string; sessionId: string }>;
+  checkout(input: {
+    accountId: string;
+    locationId: string;
+    tier: Exclude<Tier, 'free'>;
+  }): Promise<{ url: string; sessionId: string }>;
   portal(input: { locationId: string }): Promise<{ url: string }>;
   report(locationId: string): Promise<SubscriptionReport>;
   /** Verifies a raw webhook body against every configured secret; throws STRIPE_SIGNATURE_* on failure. */
@@ -58,7 +62,9 @@ export interface Billing {
 const DAY_MS = 86_400_000;
 
 function stripeFailure(error: unknown): BillingError {
-  return new BillingError('STRIPE_UNAVAILABLE', 'The payment provider could not be reached; try again', { cause: error });
+  return new BillingError('STRIPE_UNAVAILABLE', 'The payment provider could not be reached; try again', {
+    cause: error,
+  });
 }
 
 export function createBilling(options: BillingOptions): Billing {
@@ -68,11 +74,13 @@ export function createBilling(options: BillingOptions): Billing {
   if (options.webhookSecrets.length === 0 || options.webhookSecrets.some((s) => !s)) {
     throw new BillingError('BILLING_INVALID_OPTIONS', 'at least one non-empty webhook secret is required');
   }
-  if (!Number.isInteger(tolerance) || tolerance < 1) throw new BillingError('BILLING_INVALID_OPTIONS', 'webhookToleranceSeconds must be a positive integer');
+  if (!Number.isInteger(tolerance) || tolerance < 1)
+    throw new BillingError('BILLING_INVALID_OPTIONS', 'webhookToleranceSeconds must be a positive integer');
   const priceTiers = new Map<string, Tier>();
   if (options.prices.pro) priceTiers.set(options.prices.pro, 'pro');
   if (options.prices.enterprise) priceTiers.set(options.prices.enterprise, 'enterprise');
-  if (options.prices.pro && options.prices.pro === options.prices.enterprise) throw new BillingError('BILLING_INVALID_OPTIONS', 'pro and enterprise need different prices');
+  if (options.prices.pro && options.prices.pro === options.prices.enterprise)
+    throw new BillingError('BILLING_INVALID_OPTIONS', 'pro and enterprise need different prices');
 
   const processor = createWebhookProcessor({
     db,
@@ -85,32 +93,55 @@ export function createBilling(options: BillingOptions): Billing {
   });
 
   async function customerFor(accountId: string, locationId: string): Promise<string> {
-    const existing = await db.read<{ customer_id: string }>('SELECT customer_id FROM stripe_customers WHERE location_id = $1', [locationId]);
+    const existing = await db.read<{ customer_id: string }>(
+      'SELECT customer_id FROM stripe_customers WHERE location_id = $1',
+      [locationId],
+    );
     if (existing.rows[0]) return existing.rows[0].customer_id;
-    const account = await db.read<{ email: string; name: string | null }>('SELECT email, name FROM accounts WHERE id = $1', [accountId]);
+    const account = await db.read<{ email: string; name: string | null }>(
+      'SELECT email, name FROM accounts WHERE id = $1',
+      [accountId],
+    );
     let customer: Stripe.Customer;
     try {
       // One key per location: concurrent first checkouts (two tabs, two instances) get the same customer back.
       customer = await stripe.customers.create(
-        { email: account.rows[0]?.email, name: account.rows[0]?.name ?? undefined, metadata: { location_id: locationId, account_id: accountId } },
+        {
+          email: account.rows[0]?.email,
+          name: account.rows[0]?.name ?? undefined,
+          metadata: { location_id: locationId, account_id: accountId },
+        },
         { idempotencyKey: idempotencyKey('customer', locationId) },
       );
     } catch (error) {
       throw stripeFailure(error);
     }
-    await db.query('INSERT INTO stripe_customers (location_id, customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [locationId, customer.id]);
-    const stored = await db.read<{ customer_id: string }>('SELECT customer_id FROM stripe_customers WHERE location_id = $1', [locationId]);
+    await db.query('INSERT INTO stripe_customers (location_id, customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+      locationId,
+      customer.id,
+    ]);
+    const stored = await db.read<{ customer_id: string }>(
+      'SELECT customer_id FROM stripe_customers WHERE location_id = $1',
+      [locationId],
+    );
     return stored.rows[0]!.customer_id;
   }
 
   return {
     async checkout({ accountId, locationId, tier }) {
       const price = options.prices[tier];
-      if (!price) throw new BillingError('BILLING_PRICE_NOT_CONFIGURED', `The ${tier} plan is not for sale here (no Stripe price configured)`);
+      if (!price)
+        throw new BillingError(
+          'BILLING_PRICE_NOT_CONFIGURED',
+          `The ${tier} plan is not for sale here (no Stripe price configured)`,
+        );
       // A second Checkout would start a second subscription (and a second charge): plan changes go through the portal.
       const current = await subscriptionState(db, locationId);
       if (current.subscriptionId && ['active', 'trialing', 'past_due'].includes(current.status)) {
-        throw new BillingError('BILLING_SUBSCRIPTION_EXISTS', 'This location already has a subscription: change plans in the customer portal');
+        throw new BillingError(
+          'BILLING_SUBSCRIPTION_EXISTS',
+          'This location already has a subscription: change plans in the customer portal',
+        );
       }
       const customer = await customerFor(accountId, locationId);
       const window = Math.floor(Date.now() / windowMs);
@@ -136,9 +167,13 @@ export function createBilling(options: BillingOptions): Billing {
     },
 
     async portal({ locationId }) {
-      const { rows } = await db.read<{ customer_id: string }>('SELECT customer_id FROM stripe_customers WHERE location_id = $1', [locationId]);
+      const { rows } = await db.read<{ customer_id: string }>(
+        'SELECT customer_id FROM stripe_customers WHERE location_id = $1',
+        [locationId],
+      );
       const customer = rows[0]?.customer_id;
-      if (!customer) throw new BillingError('BILLING_NO_CUSTOMER', 'There is no billing account yet: start with a checkout');
+      if (!customer)
+        throw new BillingError('BILLING_NO_CUSTOMER', 'There is no billing account yet: start with a checkout');
       try {
         const session = await stripe.billingPortal.sessions.create(
           { customer, return_url: options.portalReturnUrl },
@@ -151,10 +186,7 @@ export function createBilling(options: BillingOptions): Billing {
     },
 
     async report(locationId) {
-      const [state, usage] = await Promise.all([
-        subscriptionState(db, locationId),
-        analysesInLastHour(db, locationId),
-      ]);
+      const [state, usage] = await Promise.all([subscriptionState(db, locationId), analysesInLastHour(db, locationId)]);
       const plan = TIERS[state.tier];
       return {
         ...state,
@@ -174,7 +206,11 @@ export function createBilling(options: BillingOptions): Billing {
           lastError = error;
         }
       }
-      throw new BillingError('STRIPE_SIGNATURE_INVALID', 'The Stripe signature does not match the body, or is too old', { cause: lastError });
+      throw new BillingError(
+        'STRIPE_SIGNATURE_INVALID',
+        'The Stripe signature does not match the body, or is too old',
+        { cause: lastError },
+      );
     },
 
     process: (event) => processor.process(event),

@@ -13,7 +13,10 @@ export const ACTIVE_USERS_SQL = `SELECT COALESCE(${effectiveTierSql('sc')}, 'fre
  * processor's hook) and `active_users{tier}` (locations on each tier, read from the database at scrape time).
  * Returns the hook to pass to createBilling.
  */
-export function billingMetrics(metrics: Metrics, db: Pick<Database, 'read'>): Required<Pick<BillingHooks, 'onSubscriptionEvent'>> {
+export function billingMetrics(
+  metrics: Metrics,
+  db: Pick<Database, 'read'>,
+): Required<Pick<BillingHooks, 'onSubscriptionEvent'>> {
   const events = metrics.counter({
     name: 'subscription_events_total',
     help: 'Stripe webhook events handled, by event type and outcome (applied, duplicate, stale, ignored, error).',

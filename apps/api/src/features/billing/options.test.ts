@@ -22,7 +22,12 @@ describe('billing configuration', () => {
       pastDueGraceDays: 3,
       retentionPurgeIntervalMs: 0,
     });
-    expect(loadConfig({}).stripe).toMatchObject({ webhookSecrets: [expect.stringMatching(/^whsec_[\w-]{20,}$/)], prices: { pro: undefined, enterprise: undefined }, pastDueGraceDays: 7, retentionPurgeIntervalMs: 3_600_000 });
+    expect(loadConfig({}).stripe).toMatchObject({
+      webhookSecrets: [expect.stringMatching(/^whsec_[\w-]{20,}$/)],
+      prices: { pro: undefined, enterprise: undefined },
+      pastDueGraceDays: 7,
+      retentionPurgeIntervalMs: 3_600_000,
+    });
   });
 
   it('refuses a malformed grace period or purge interval, naming the variable', () => {
@@ -56,8 +61,12 @@ describe('createBilling and createStripeClient options', () => {
     expect(code(() => createBilling({ ...base, webhookSecrets: [] }))).toBe('BILLING_INVALID_OPTIONS');
     expect(code(() => createBilling({ ...base, webhookSecrets: [''] }))).toBe('BILLING_INVALID_OPTIONS');
     expect(code(() => createBilling({ ...base, webhookToleranceSeconds: 0 }))).toBe('BILLING_INVALID_OPTIONS');
-    expect(code(() => createBilling({ ...base, prices: { pro: 'price_same', enterprise: 'price_same' } }))).toBe('BILLING_INVALID_OPTIONS');
-    expect(code(() => createStripeClient({ secretKey: 'sk_test_x', apiBaseUrl: 'ftp://stripe' }))).toBe('BILLING_INVALID_OPTIONS');
+    expect(code(() => createBilling({ ...base, prices: { pro: 'price_same', enterprise: 'price_same' } }))).toBe(
+      'BILLING_INVALID_OPTIONS',
+    );
+    expect(code(() => createStripeClient({ secretKey: 'sk_test_x', apiBaseUrl: 'ftp://stripe' }))).toBe(
+      'BILLING_INVALID_OPTIONS',
+    );
     expect(code(() => createStripeClient({ secretKey: '' }))).toBe('BILLING_INVALID_OPTIONS');
     expect(code(() => createBilling(base))).toBe('no error');
   });
@@ -65,7 +74,9 @@ describe('createBilling and createStripeClient options', () => {
   it('derives idempotency keys from the logical operation: stable, distinct per input, no ids in clear', () => {
     expect(idempotencyKey('checkout', 'loc-1', 'pro', 5)).toBe(idempotencyKey('checkout', 'loc-1', 'pro', 5));
     expect(idempotencyKey('checkout', 'loc-1', 'pro', 5)).not.toBe(idempotencyKey('checkout', 'loc-1', 'pro', 6));
-    expect(idempotencyKey('checkout', 'loc-1', 'pro', 5)).not.toBe(idempotencyKey('checkout', 'loc-1', 'enterprise', 5));
+    expect(idempotencyKey('checkout', 'loc-1', 'pro', 5)).not.toBe(
+      idempotencyKey('checkout', 'loc-1', 'enterprise', 5),
+    );
     // Separator-safe: ('a','bc') and ('ab','c') differ.
     expect(idempotencyKey('x', 'a', 'bc')).not.toBe(idempotencyKey('x', 'ab', 'c'));
     expect(idempotencyKey('customer', 'loc-secret-id')).not.toContain('loc-secret-id');

@@ -10,7 +10,10 @@ export interface ActiveSubscription {
 }
 
 /** The subscription with status 'active' (trialing and past_due grace are not counted: use `locationTier` for entitlement). */
-export async function activeSubscription(db: Pick<Database, 'read'>, locationId: string): Promise<ActiveSubscription | undefined> {
+export async function activeSubscription(
+  db: Pick<Database, 'read'>,
+  locationId: string,
+): Promise<ActiveSubscription | undefined> {
   const { rows } = await db.read(ACTIVE_SUBSCRIPTION_SQL, [locationId]);
   return rows[0] as ActiveSubscription | undefined;
 }
@@ -49,7 +52,17 @@ export const SUBSCRIPTION_STATE_SQL = `SELECT ${effectiveTierSql('sc')} AS tier,
 export async function subscriptionState(db: Pick<Database, 'read'>, locationId: string): Promise<SubscriptionState> {
   const { rows } = await db.read<Record<string, unknown>>(SUBSCRIPTION_STATE_SQL, [locationId]);
   const row = rows[0];
-  if (!row) return { tier: 'free', planTier: 'free', status: 'none', customerId: null, subscriptionId: null, priceId: null, currentPeriodEnd: null, graceUntil: null };
+  if (!row)
+    return {
+      tier: 'free',
+      planTier: 'free',
+      status: 'none',
+      customerId: null,
+      subscriptionId: null,
+      priceId: null,
+      currentPeriodEnd: null,
+      graceUntil: null,
+    };
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v == null ? null : String(v));
   return {
     tier: isTier(row.tier) ? row.tier : 'free',
@@ -65,6 +78,9 @@ export async function subscriptionState(db: Pick<Database, 'read'>, locationId: 
 
 /** Analyses the location stored in the last hour (GET /subscription's usage against the tier's hourly limit). */
 export async function analysesInLastHour(db: Pick<Database, 'read'>, locationId: string): Promise<number> {
-  const { rows } = await db.read<{ n: number }>("SELECT count(*)::int AS n FROM analysis_results WHERE location_id = $1 AND created_at > now() - interval '1 hour'", [locationId]);
+  const { rows } = await db.read<{ n: number }>(
+    "SELECT count(*)::int AS n FROM analysis_results WHERE location_id = $1 AND created_at > now() - interval '1 hour'",
+    [locationId],
+  );
   return rows[0]?.n ?? 0;
 }

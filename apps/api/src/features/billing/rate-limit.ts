@@ -18,7 +18,10 @@ function limiterTier(name: Tier, label: string) {
   const plan = TIERS[name];
   return {
     label,
-    policies: { general: { limit: plan.requestsPerMinute, window: '1m' }, analysis: { limit: plan.analysesPerHour, window: '1h', onStoreUnavailable: 'closed' } },
+    policies: {
+      general: { limit: plan.requestsPerMinute, window: '1m' },
+      analysis: { limit: plan.analysesPerHour, window: '1h', onStoreUnavailable: 'closed' },
+    },
     metadata: { historyRetentionDays: plan.retentionDays },
   } satisfies TierDefinition;
 }

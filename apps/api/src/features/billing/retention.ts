@@ -54,7 +54,8 @@ export async function purgeExpiredHistory(db: Pick<Database, 'query'>, options: 
 export async function purgeProcessedEvents(db: Pick<Database, 'query'>, options: PurgeOptions = {}): Promise<number> {
   const batchSize = options.batchSize ?? 1000;
   const days = options.eventRetentionDays ?? 30;
-  if (!Number.isInteger(days) || days < 4) throw new RangeError('eventRetentionDays must be an integer >= 4 (Stripe retries for 3 days)');
+  if (!Number.isInteger(days) || days < 4)
+    throw new RangeError('eventRetentionDays must be an integer >= 4 (Stripe retries for 3 days)');
   let total = 0;
   for (let i = 0; i < (options.maxBatches ?? 100); i++) {
     const { rowCount } = await db.query(PURGE_EVENTS_SQL, [batchSize, days]);
@@ -65,7 +66,10 @@ export async function purgeProcessedEvents(db: Pick<Database, 'query'>, options:
 }
 
 /** Runs the purge every `intervalMs` (first run after one interval); stop() waits for a run in progress. */
-export function startRetentionJob(db: Pick<Database, 'query'>, options: PurgeOptions & { intervalMs: number; logger: Logger }): { stop(): Promise<void> } {
+export function startRetentionJob(
+  db: Pick<Database, 'query'>,
+  options: PurgeOptions & { intervalMs: number; logger: Logger },
+): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running) return;
@@ -75,7 +79,9 @@ export function startRetentionJob(db: Pick<Database, 'query'>, options: PurgeOpt
         const events = await purgeProcessedEvents(db, options);
         if (events > 0) options.logger.info({ deleted: events }, 'retention: old processed stripe events purged');
       })
-      .catch((error: unknown) => options.logger.warn({ err: error }, 'retention purge failed; retrying at the next interval'))
+      .catch((error: unknown) =>
+        options.logger.warn({ err: error }, 'retention purge failed; retrying at the next interval'),
+      )
       .finally(() => (running = undefined));
   }, options.intervalMs);
   timer.unref();

@@ -10,7 +10,15 @@ describe('billing routes: OpenAPI document', () => {
   const api = createSubscriptionRouter(billing, { sessionCookieName: 'session', isProduction: false });
 
   it('documents the three operations, with security, the strict checkout body and the 409/503 errors', () => {
-    const doc = api.openapi.document as unknown as { paths: Record<string, Record<string, { operationId: string; security?: unknown; responses: Record<string, unknown>; requestBody?: unknown }>> };
+    const doc = api.openapi.document as unknown as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { operationId: string; security?: unknown; responses: Record<string, unknown>; requestBody?: unknown }
+        >
+      >;
+    };
     expect(Object.keys(doc.paths).sort()).toEqual(['/subscription', '/subscription/checkout', '/subscription/portal']);
     expect(doc.paths['/subscription']!.get!.operationId).toBe('getSubscription');
     const checkout = doc.paths['/subscription/checkout']!.post!;

@@ -23,7 +23,8 @@ export function createStripeClient(options: StripeClientOptions): Stripe {
   } catch (error) {
     throw new BillingError('BILLING_INVALID_OPTIONS', 'apiBaseUrl must be an absolute http(s) URL', { cause: error });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new BillingError('BILLING_INVALID_OPTIONS', 'apiBaseUrl must use http or https');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new BillingError('BILLING_INVALID_OPTIONS', 'apiBaseUrl must use http or https');
   const protocol = url.protocol === 'http:' ? 'http' : 'https';
   return new Stripe(options.secretKey, {
     host: url.hostname,

@@ -18,11 +18,16 @@ describe('tiers', () => {
   });
 
   it('retention: 7 days, 90 days, unlimited; unknown tiers get the free retention; the SQL mapping is generated from the same table', () => {
-    expect([retentionDays('free'), retentionDays('pro'), retentionDays('enterprise'), retentionDays('gold')]).toEqual([7, 90, null, 7]);
+    expect([retentionDays('free'), retentionDays('pro'), retentionDays('enterprise'), retentionDays('gold')]).toEqual([
+      7,
+      90,
+      null,
+      7,
+    ]);
     expect(retentionDaysSql('x')).toBe("(CASE x WHEN 'pro' THEN 90 WHEN 'enterprise' THEN NULL::int ELSE 7 END)");
   });
 
-  it('is the rate limiter\'s tier table (API_TIERS is derived from TIERS)', () => {
+  it("is the rate limiter's tier table (API_TIERS is derived from TIERS)", () => {
     const table = API_TIERS;
     expect(table.names).toEqual(TIER_NAMES);
     for (const name of TIER_NAMES) {

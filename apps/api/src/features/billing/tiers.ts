@@ -48,7 +48,17 @@ export function retentionCutoffSql(tierExpression: string): string {
 }
 
 /** Stripe subscription statuses (the CHECK constraint of stripe_customers.status, plus our 'none'). */
-export const SUBSCRIPTION_STATUSES = ['none', 'incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
+export const SUBSCRIPTION_STATUSES = [
+  'none',
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'active',
+  'past_due',
+  'canceled',
+  'unpaid',
+  'paused',
+] as const;
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 export function isSubscriptionStatus(value: unknown): value is SubscriptionStatus {

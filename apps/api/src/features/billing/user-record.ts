@@ -3,7 +3,6 @@ import { effectiveTierSql, type Tier } from './tiers.js';
 import type { Database } from '../../db/database.js';
 import { CacheKeys, CacheTtls } from '../../cache/keys.js';
 
-
 /** What a request needs to know about its caller's location: the account and the subscription tier. */
 export interface UserRecord {
   locationId: string;
@@ -35,7 +34,9 @@ export function createUserRecords(deps: { db: Pick<Database, 'read'>; cache?: Ca
   return {
     get(locationId) {
       // An unknown location yields undefined, which wrap does not cache.
-      return deps.cache ? deps.cache.wrap(CacheKeys.user(locationId), () => load(locationId), CacheTtls.user) : load(locationId);
+      return deps.cache
+        ? deps.cache.wrap(CacheKeys.user(locationId), () => load(locationId), CacheTtls.user)
+        : load(locationId);
     },
     async invalidate(locationId) {
       await deps.cache?.delete(CacheKeys.user(locationId));

@@ -62,9 +62,18 @@ interface Observed {
 }
 
 type Json = Record<string, unknown>;
-const idOf = (value: unknown): string | null => (typeof value === 'string' ? value : value && typeof value === 'object' && typeof (value as Json).id === 'string' ? ((value as Json).id as string) : null);
+const idOf = (value: unknown): string | null =>
+  typeof value === 'string'
+    ? value
+    : value && typeof value === 'object' && typeof (value as Json).id === 'string'
+      ? ((value as Json).id as string)
+      : null;
 
-function fromSubscription(subscription: Json, asOf: Date, fallback: { customerId?: string | null; locationId?: string | null } = {}): Observed | undefined {
+function fromSubscription(
+  subscription: Json,
+  asOf: Date,
+  fallback: { customerId?: string | null; locationId?: string | null } = {},
+): Observed | undefined {
   const customerId = idOf(subscription.customer) ?? fallback.customerId ?? null;
   if (!customerId) return undefined;
   const item = ((subscription.items as { data?: Json[] } | undefined)?.data ?? [])[0];
@@ -74,7 +83,8 @@ function fromSubscription(subscription: Json, asOf: Date, fallback: { customerId
   const status = subscription.status;
   return {
     customerId,
-    locationId: (typeof metadata.location_id === 'string' ? metadata.location_id : undefined) ?? fallback.locationId ?? undefined,
+    locationId:
+      (typeof metadata.location_id === 'string' ? metadata.location_id : undefined) ?? fallback.locationId ?? undefined,
     subscriptionId: idOf(subscription.id),
     status: isSubscriptionStatus(status) ? status : 'none',
     priceId: idOf(item?.price),
@@ -91,7 +101,11 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
    * Re-fetched state is ordered by its event's `created`, not by our clock: comparing our clock with Stripe's could
    * mark a genuinely newer event stale when the clocks disagree by a second or two.
    */
-  async function fetchSubscription(subscriptionId: string, eventCreated: Date, fallback: { customerId?: string | null; locationId?: string | null }) {
+  async function fetchSubscription(
+    subscriptionId: string,
+    eventCreated: Date,
+    fallback: { customerId?: string | null; locationId?: string | null },
+  ) {
     const subscription = (await stripe.subscriptions.retrieve(subscriptionId)) as unknown as Json;
     return fromSubscription(subscription, eventCreated, fallback);
   }
@@ -107,7 +121,10 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
     const customer = (await stripe.customers.retrieve(customerId)) as unknown as Json;
     const metadata = (customer.metadata ?? {}) as Json;
     if (customer.deleted !== true && metadata.location_id === claimed) return claimed;
-    logger.warn({ customerId, claimedLocationId: claimed }, 'stripe customer not created by this server for the claimed location: not linked');
+    logger.warn(
+      { customerId, claimedLocationId: claimed },
+      'stripe customer not created by this server for the claimed location: not linked',
+    );
     return undefined;
   }
 
@@ -135,7 +152,8 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
         const metadata = (object.metadata ?? {}) as Json;
         const fallback = {
           customerId: idOf(object.customer),
-          locationId: (object.client_reference_id as string | null) ?? (metadata.location_id as string | undefined) ?? null,
+          locationId:
+            (object.client_reference_id as string | null) ?? (metadata.location_id as string | undefined) ?? null,
         };
         const subscriptionId = idOf(object.subscription);
         if (!subscriptionId || object.mode !== 'subscription') return undefined;
@@ -145,7 +163,8 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
       case 'invoice.payment_failed': {
         const parent = (object.parent ?? {}) as Json;
         // `invoice.subscription` moved to `invoice.parent.subscription_details.subscription` in 2025-03-31.
-        const subscriptionId = idOf(object.subscription) ?? idOf(((parent.subscription_details ?? {}) as Json).subscription);
+        const subscriptionId =
+          idOf(object.subscription) ?? idOf(((parent.subscription_details ?? {}) as Json).subscription);
         if (!subscriptionId) return undefined;
         return fetchSubscription(subscriptionId, created, { customerId: idOf(object.customer) });
       }
@@ -180,17 +199,28 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
     const lastApplied = row.last_event_created_at as Date | null;
     if (lastApplied && observed.asOf.getTime() < lastApplied.getTime()) return { outcome: 'stale', locationId };
     // A subscription that was replaced (canceled, then a new one bought) must not downgrade the new one when it ends.
-    if (event.type === 'customer.subscription.deleted' && row.subscription_id && row.subscription_id !== observed.subscriptionId) {
+    if (
+      event.type === 'customer.subscription.deleted' &&
+      row.subscription_id &&
+      row.subscription_id !== observed.subscriptionId
+    ) {
       return { outcome: 'ignored', locationId };
     }
 
     const planTier: Tier = (observed.priceId && options.priceTiers.get(observed.priceId)) || 'free';
     if (observed.priceId && !options.priceTiers.has(observed.priceId)) {
-      logger.warn({ eventId: event.id, priceId: observed.priceId }, 'stripe price is not mapped to a tier (STRIPE_PRICE_PRO/ENTERPRISE); treated as free');
+      logger.warn(
+        { eventId: event.id, priceId: observed.priceId },
+        'stripe price is not mapped to a tier (STRIPE_PRICE_PRO/ENTERPRISE); treated as free',
+      );
     }
     const previousGrace = row.grace_until as Date | null;
     const graceUntil =
-      observed.status !== 'past_due' ? null : row.status === 'past_due' && previousGrace ? previousGrace : new Date(observed.asOf.getTime() + options.pastDueGraceMs);
+      observed.status !== 'past_due'
+        ? null
+        : row.status === 'past_due' && previousGrace
+          ? previousGrace
+          : new Date(observed.asOf.getTime() + options.pastDueGraceMs);
     const now = new Date();
     const previousTier = effectiveTier(row.tier as string, row.status as string, previousGrace, now);
     const tier = effectiveTier(planTier, observed.status, graceUntil, now);
@@ -198,10 +228,20 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
     await client.query(
       `UPDATE stripe_customers SET subscription_id = COALESCE($2, subscription_id), price_id = COALESCE($3, price_id), status = $4, tier = $5,
          current_period_end = $6, grace_until = $7, last_event_created_at = $8, updated_at = now() WHERE customer_id = $1`,
-      [observed.customerId, observed.subscriptionId, observed.priceId, observed.status, planTier, observed.currentPeriodEnd, graceUntil, observed.asOf],
+      [
+        observed.customerId,
+        observed.subscriptionId,
+        observed.priceId,
+        observed.status,
+        planTier,
+        observed.currentPeriodEnd,
+        graceUntil,
+        observed.asOf,
+      ],
     );
     // locations.tier is a denormalised snapshot for readers that do not join; entitlement is read by locationTier().
-    if (tier !== previousTier) await client.query('UPDATE locations SET tier = $2, updated_at = now() WHERE id = $1', [locationId, tier]);
+    if (tier !== previousTier)
+      await client.query('UPDATE locations SET tier = $2, updated_at = now() WHERE id = $1', [locationId, tier]);
     return { outcome: 'applied', locationId, tier, previousTier };
   }
 
@@ -221,7 +261,8 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
           return { outcome: 'duplicate' };
         }
         const observed = await observe(event);
-        if (observed?.locationId) observed.locationId = await linkableLocation(observed.customerId, observed.locationId);
+        if (observed?.locationId)
+          observed.locationId = await linkableLocation(observed.customerId, observed.locationId);
         result = await db.transaction(async (client) => {
           const inserted = await client.query(
             'INSERT INTO stripe_events (id, event_type, created_at, payload) VALUES ($1, $2, to_timestamp($3), $4) ON CONFLICT (id) DO NOTHING RETURNING id',
@@ -238,8 +279,17 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
         throw error;
       }
       hooks?.onSubscriptionEvent?.(event.type, result.outcome);
-      if (result.outcome === 'applied' && result.locationId && result.tier && result.previousTier && result.tier !== result.previousTier) {
-        logger.info({ eventId: event.id, locationId: result.locationId, tier: result.tier, previousTier: result.previousTier }, 'tier changed');
+      if (
+        result.outcome === 'applied' &&
+        result.locationId &&
+        result.tier &&
+        result.previousTier &&
+        result.tier !== result.previousTier
+      ) {
+        logger.info(
+          { eventId: event.id, locationId: result.locationId, tier: result.tier, previousTier: result.previousTier },
+          'tier changed',
+        );
         try {
           hooks?.onTierChanged?.(result.locationId, result.tier, result.previousTier);
         } catch (error) {

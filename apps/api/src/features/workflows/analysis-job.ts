@@ -36,12 +36,13 @@ export function analysisProcessor(service: WorkflowService, deps: { db?: Queryab
       // The analyzer's refusals and the client errors the API would answer (4xx) fail the job at once; the rest retry.
       if (error instanceof HttpError || error instanceof WorkflowError || error instanceof AnalysisError) {
         const message = `${error.code}: ${error.message}`;
-        if (error instanceof AnalysisError || toHttpError(error).status < 500) throw new PermanentJobError(message, { cause: error });
+        if (error instanceof AnalysisError || toHttpError(error).status < 500)
+          throw new PermanentJobError(message, { cause: error });
         throw new Error(message, { cause: error });
       }
-      if (error instanceof DatabaseUnavailableError) throw new Error(`${error.code}: the database is unavailable; the job is retried`, { cause: error });
+      if (error instanceof DatabaseUnavailableError)
+        throw new Error(`${error.code}: the database is unavailable; the job is retried`, { cause: error });
       throw new Error('ANALYSIS_FAILED: the analysis failed; the job is retried', { cause: error });
     }
   };
 }
-

@@ -35,7 +35,8 @@ export class AnalysisPoolBusyError extends AnalysisError {
 /** A location context's inputs, or how to read them (called only when the thread lacks the context of the key). */
 export type LocationContextSource = LocationContextInput | (() => Promise<LocationContextInput>);
 
-const contextOfSource = async (source: LocationContextSource): Promise<LocationContextInput> => (typeof source === 'function' ? source() : source);
+const contextOfSource = async (source: LocationContextSource): Promise<LocationContextInput> =>
+  typeof source === 'function' ? source() : source;
 
 /** Runs analyses: in this thread, or in worker threads with a time budget (`createAnalysisPool`). */
 export interface AnalysisRunner {
@@ -43,7 +44,11 @@ export interface AnalysisRunner {
    * One workflow against its location's context. `contextKey` names `context` (the same key for the same inputs),
    * so each location context is built (and a lazy `context` read) once per thread; undefined: `context` is used once.
    */
-  workflow(def: WorkflowDefinition, contextKey: string | undefined, context: LocationContextSource): Promise<WorkflowAnalysis>;
+  workflow(
+    def: WorkflowDefinition,
+    contextKey: string | undefined,
+    context: LocationContextSource,
+  ): Promise<WorkflowAnalysis>;
   /** Every workflow of a location together (`analyzeLocation`). */
   location(input: AnalyzeLocationInput): Promise<LocationAnalysis>;
   close(): Promise<void>;
@@ -139,7 +144,9 @@ export function createAnalysisPool(options: AnalysisPoolOptions = {}): AnalysisR
       pump();
     });
     slot.worker.on('error', (error) => {
-      const failure = new AnalysisError('ANALYSIS_FAILED', `analysis worker failed: ${error.message}`, { cause: error });
+      const failure = new AnalysisError('ANALYSIS_FAILED', `analysis worker failed: ${error.message}`, {
+        cause: error,
+      });
       if (slot.busy) return fail(slot, failure);
       // A worker that cannot even start fails what waits (rather than leaving it waiting) and is retried a bit later.
       for (const pending of queue.splice(0)) pending.reject(failure);
@@ -180,7 +187,10 @@ export function createAnalysisPool(options: AnalysisPoolOptions = {}): AnalysisR
       contextOfSource(pending.context!).then(
         (context) => {
           if (closed) return pending.reject(new AnalysisError('ANALYSIS_POOL_CLOSED', 'the analysis pool is closed'));
-          queue.unshift({ ...pending, task: { ...(pending.task as Extract<PoolTask, { kind: 'workflow' }>), context } });
+          queue.unshift({
+            ...pending,
+            task: { ...(pending.task as Extract<PoolTask, { kind: 'workflow' }>), context },
+          });
           pump();
         },
         (error: unknown) => pending.reject(error instanceof Error ? error : new Error(String(error))),
@@ -215,17 +225,26 @@ export function createAnalysisPool(options: AnalysisPoolOptions = {}): AnalysisR
     workflow: async (def, contextKey, context) => {
       const id = nextId++;
       return contextKey === undefined
-        ? submit<WorkflowAnalysis>({ id, kind: 'workflow', def, contextKey: `once:${id}`, context: await contextOfSource(context) })
+        ? submit<WorkflowAnalysis>({
+            id,
+            kind: 'workflow',
+            def,
+            contextKey: `once:${id}`,
+            context: await contextOfSource(context),
+          })
         : submit<WorkflowAnalysis>({ id, kind: 'workflow', def, contextKey }, context);
     },
     location: (input) => submit<LocationAnalysis>({ id: nextId++, kind: 'location', input }),
     async close() {
       closed = true;
-      for (const pending of queue.splice(0)) pending.reject(new AnalysisError('ANALYSIS_POOL_CLOSED', 'the analysis pool is closed'));
-      await Promise.all(slots.map(async (slot) => {
-        if (slot.busy) fail(slot, new AnalysisError('ANALYSIS_POOL_CLOSED', 'the analysis pool is closed'));
-        else await slot.worker.terminate();
-      }));
+      for (const pending of queue.splice(0))
+        pending.reject(new AnalysisError('ANALYSIS_POOL_CLOSED', 'the analysis pool is closed'));
+      await Promise.all(
+        slots.map(async (slot) => {
+          if (slot.busy) fail(slot, new AnalysisError('ANALYSIS_POOL_CLOSED', 'the analysis pool is closed'));
+          else await slot.worker.terminate();
+        }),
+      );
     },
   };
 }

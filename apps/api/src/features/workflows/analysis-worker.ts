@@ -2,7 +2,14 @@
 // Location contexts are kept per `contextKey` (a few, most recent first), so a batch over one location sends the
 // location's definitions once per worker, not once per workflow.
 import { parentPort } from 'node:worker_threads';
-import { AnalysisError, analyzeLocation, analyzeParsed, createLocationContext, InvalidDefinitionError, type LocationContext } from '../../analysis/index.js';
+import {
+  AnalysisError,
+  analyzeLocation,
+  analyzeParsed,
+  createLocationContext,
+  InvalidDefinitionError,
+  type LocationContext,
+} from '../../analysis/index.js';
 import type { PoolReply, PoolTask } from './analysis-pool.js';
 
 const CONTEXTS_KEPT = 8;
@@ -26,9 +33,15 @@ function run(task: PoolTask): PoolReply {
     if (!location) return { id: task.id, ok: false, missingContext: true };
     return { id: task.id, ok: true, result: analyzeParsed(task.def, { location }) };
   } catch (error) {
-    if (error instanceof InvalidDefinitionError) return { id: task.id, ok: false, error: { code: error.code, message: error.message, issues: [...error.issues] } };
-    if (error instanceof AnalysisError) return { id: task.id, ok: false, error: { code: error.code, message: error.message } };
-    return { id: task.id, ok: false, error: { code: 'ANALYSIS_FAILED', message: error instanceof Error ? error.message : String(error) } };
+    if (error instanceof InvalidDefinitionError)
+      return { id: task.id, ok: false, error: { code: error.code, message: error.message, issues: [...error.issues] } };
+    if (error instanceof AnalysisError)
+      return { id: task.id, ok: false, error: { code: error.code, message: error.message } };
+    return {
+      id: task.id,
+      ok: false,
+      error: { code: 'ANALYSIS_FAILED', message: error instanceof Error ? error.message : String(error) },
+    };
   }
 }
 

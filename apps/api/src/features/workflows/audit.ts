@@ -22,16 +22,23 @@ export interface AuditProcessorDeps {
  */
 export function auditProcessor(deps: AuditProcessorDeps): AuditProcessor {
   return async ({ locationId }) => {
-    const { rows: connected } = await deps.db.query('SELECT 1 FROM ghl_oauth_tokens WHERE location_id = $1', [locationId]);
+    const { rows: connected } = await deps.db.query('SELECT 1 FROM ghl_oauth_tokens WHERE location_id = $1', [
+      locationId,
+    ]);
     if (connected.length === 0) {
       await deps.queue().unscheduleAudit(locationId);
-      deps.logger?.info({ locationId }, 'audit skipped: the location is not connected to GHL; its schedule was removed');
+      deps.logger?.info(
+        { locationId },
+        'audit skipped: the location is not connected to GHL; its schedule was removed',
+      );
       return { locationId, checked: 0, queued: 0, batchId: null, skipped: 'not-connected' };
     }
     const workflows = (await deps.service.refreshWorkflows(locationId)).filter((w) => w.hasDefinition);
     const rows = await analysedVersions(deps.db, locationId, String(ANALYZER_VERSION));
     const analysed = new Set(rows.map((r) => `${r.workflow_id}\u0000${r.workflow_version}`));
-    const changed = workflows.filter((w) => !analysed.has(`${w.id}\u0000${w.version}`)).map((w) => ({ workflowId: w.id, version: w.version }));
+    const changed = workflows
+      .filter((w) => !analysed.has(`${w.id}\u0000${w.version}`))
+      .map((w) => ({ workflowId: w.id, version: w.version }));
     const batch = changed.length > 0 ? await deps.queue().createBatch(locationId, changed) : undefined;
     const result = { locationId, checked: workflows.length, queued: changed.length, batchId: batch?.batchId ?? null };
     await deps.db.query(
@@ -45,11 +52,16 @@ export function auditProcessor(deps: AuditProcessorDeps): AuditProcessor {
 }
 
 /** The location's last audit (what it looked at and queued), or null before its first. */
-export async function lastAudit(db: Queryable, locationId: string): Promise<{ ranAt: string; checked: number; queued: number; batchId: string | null } | null> {
+export async function lastAudit(
+  db: Queryable,
+  locationId: string,
+): Promise<{ ranAt: string; checked: number; queued: number; batchId: string | null } | null> {
   const { rows } = await db.query<{ ran_at: Date; checked: number; queued: number; batch_id: string | null }>(
     'SELECT ran_at, checked, queued, batch_id FROM location_audits WHERE location_id = $1',
     [locationId],
   );
   const row = rows[0];
-  return row ? { ranAt: row.ran_at.toISOString(), checked: row.checked, queued: row.queued, batchId: row.batch_id } : null;
+  return row
+    ? { ranAt: row.ran_at.toISOString(), checked: row.checked, queued: row.queued, batchId: row.batch_id }
+    : null;
 }

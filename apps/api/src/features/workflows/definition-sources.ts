@@ -1,5 +1,11 @@
 import type { Database } from '../../db/database.js';
-import { AnalysisError, parseWorkflowDefinition, workflowDefinitionSchema, workflowIdOf, type WorkflowDefinition } from '../../analysis/index.js';
+import {
+  AnalysisError,
+  parseWorkflowDefinition,
+  workflowDefinitionSchema,
+  workflowIdOf,
+  type WorkflowDefinition,
+} from '../../analysis/index.js';
 import type { GhlClient } from '../../ghl/client.js';
 import { GhlError } from '../../ghl/errors.js';
 import { WorkflowError } from './errors.js';
@@ -30,7 +36,14 @@ export interface WorkflowDefinitionSource {
 }
 
 function stored(def: WorkflowDefinition, source: StoredDefinition['source']): StoredDefinition {
-  return { workflowId: workflowIdOf(def), version: def.version ?? 0, name: def.name, status: def.status, source, definition: def };
+  return {
+    workflowId: workflowIdOf(def),
+    version: def.version ?? 0,
+    name: def.name,
+    status: def.status,
+    source,
+    definition: def,
+  };
 }
 
 /** The imported-definition source also takes imports. */
@@ -49,7 +62,8 @@ const SELECT = `SELECT definition FROM workflow_definitions`;
 
 /** Definitions imported through `POST /workflows/import`, one row per location, workflow and version. */
 export function createImportedDefinitionSource(db: Database): ImportedDefinitionSource {
-  const rowsToStored = (rows: { definition: unknown }[]) => rows.map((r) => stored(workflowDefinitionSchema.parse(r.definition), 'import'));
+  const rowsToStored = (rows: { definition: unknown }[]) =>
+    rows.map((r) => stored(workflowDefinitionSchema.parse(r.definition), 'import'));
   return {
     kind: 'import',
     async get(locationId, workflowId, options = {}) {
@@ -68,7 +82,8 @@ export function createImportedDefinitionSource(db: Database): ImportedDefinition
     },
     async import(locationId, input) {
       const def = parseWorkflowDefinition(input);
-      if (def.locationId !== locationId) throw new AnalysisError('LOCATION_MISMATCH', 'The definition belongs to another location');
+      if (def.locationId !== locationId)
+        throw new AnalysisError('LOCATION_MISMATCH', 'The definition belongs to another location');
       const entry = stored(def, 'import');
       // A new workflow is stored only while the location is under its cap; a known one always gets its new version.
       const { rowCount } = await db.query(
@@ -77,10 +92,20 @@ export function createImportedDefinitionSource(db: Database): ImportedDefinition
           WHERE EXISTS (SELECT 1 FROM workflow_definitions WHERE location_id = $1 AND workflow_id = $2)
              OR (SELECT count(DISTINCT workflow_id) FROM workflow_definitions WHERE location_id = $1) < $6
          ON CONFLICT (location_id, workflow_id, version) DO UPDATE SET name = EXCLUDED.name, source = 'import', definition = EXCLUDED.definition, imported_at = now()`,
-        [locationId, entry.workflowId, entry.version, def.name, JSON.stringify(input), IMPORT_LIMITS.workflowsPerLocation],
+        [
+          locationId,
+          entry.workflowId,
+          entry.version,
+          def.name,
+          JSON.stringify(input),
+          IMPORT_LIMITS.workflowsPerLocation,
+        ],
       );
       if (!rowCount) {
-        throw new WorkflowError('WORKFLOW_LIMIT_REACHED', `The location already has ${IMPORT_LIMITS.workflowsPerLocation} imported workflows; import new versions of those instead`);
+        throw new WorkflowError(
+          'WORKFLOW_LIMIT_REACHED',
+          `The location already has ${IMPORT_LIMITS.workflowsPerLocation} imported workflows; import new versions of those instead`,
+        );
       }
       // Only the newest versions of a workflow are kept (older ones are what queued jobs may still name, briefly).
       await db.query(

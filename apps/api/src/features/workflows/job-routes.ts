@@ -4,7 +4,14 @@ import { implement } from '@org/openapi/express';
 import { z } from 'zod';
 import { notFound } from '../../http/errors.js';
 import { HttpError } from '../../http/errors.js';
-import { isBatchId, type JobEventStreams, type AnalysisBudget, type AnalysisQueue, type BatchSnapshot, type JobSnapshot } from '../../jobs/index.js';
+import {
+  isBatchId,
+  type JobEventStreams,
+  type AnalysisBudget,
+  type AnalysisQueue,
+  type BatchSnapshot,
+  type JobSnapshot,
+} from '../../jobs/index.js';
 import type { WorkflowService } from './service.js';
 
 /** The caller's location: the routes run after requireLocation, so it is set. */
@@ -13,7 +20,13 @@ export const locationOf = (req: { principal?: { locationId: string | null } }) =
 export const ok = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
 
 export const JobQueued = z
-  .object({ jobId: z.string(), status: z.literal('queued'), duplicate: z.boolean().meta({ description: 'True when this analysis (same workflow version) was already queued or done: no new job.' }) })
+  .object({
+    jobId: z.string(),
+    status: z.literal('queued'),
+    duplicate: z
+      .boolean()
+      .meta({ description: 'True when this analysis (same workflow version) was already queued or done: no new job.' }),
+  })
   .meta({ id: 'JobQueued', description: 'An analysis accepted for background processing.' });
 
 const Job = z
@@ -21,7 +34,9 @@ const Job = z
     id: z.string(),
     workflowId: z.string(),
     version: z.number().int(),
-    status: z.enum(['queued', 'active', 'delayed', 'completed', 'failed']).meta({ description: '`delayed`: waiting for a retry (exponential backoff).' }),
+    status: z
+      .enum(['queued', 'active', 'delayed', 'completed', 'failed'])
+      .meta({ description: '`delayed`: waiting for a retry (exponential backoff).' }),
     progress: z.number().int().min(0).max(100),
     attemptsMade: z.number().int(),
     result: z.unknown().meta({ description: 'The stored analysis (see Analysis) once completed, else null.' }),
@@ -35,14 +50,28 @@ const Batch = z
   .object({
     id: z.string(),
     kind: z.literal('batch'),
-    status: z.enum(['queued', 'active', 'completed', 'failed']).meta({ description: '`failed` only when every workflow failed.' }),
+    status: z
+      .enum(['queued', 'active', 'completed', 'failed'])
+      .meta({ description: '`failed` only when every workflow failed.' }),
     progress: z.number().int().min(0).max(100),
     total: z.number().int(),
     completed: z.number().int(),
     failed: z.number().int(),
     result: z.object({
-      score: z.number().int().nullable().meta({ description: "Location score: the mean of the analysed workflows' scores." }),
-      workflows: z.array(z.object({ workflowId: z.string(), version: z.number().int(), jobId: z.string(), status: z.string(), score: z.number().int().nullable() })),
+      score: z
+        .number()
+        .int()
+        .nullable()
+        .meta({ description: "Location score: the mean of the analysed workflows' scores." }),
+      workflows: z.array(
+        z.object({
+          workflowId: z.string(),
+          version: z.number().int(),
+          jobId: z.string(),
+          status: z.string(),
+          score: z.number().int().nullable(),
+        }),
+      ),
     }),
     errors: z.array(z.object({ workflowId: z.string(), jobId: z.string(), error: z.string() })),
     createdAt: z.string(),
@@ -51,21 +80,36 @@ const Batch = z
   .meta({ id: 'Batch', description: 'A batch analysis: one parent with a child job per workflow.' });
 
 const BatchQueued = z
-  .object({ jobId: z.string().meta({ description: 'The batch (parent) id: `GET /jobs/{id}`.' }), status: z.literal('queued'), total: z.number().int(), children: z.array(z.string()) })
+  .object({
+    jobId: z.string().meta({ description: 'The batch (parent) id: `GET /jobs/{id}`.' }),
+    status: z.literal('queued'),
+    total: z.number().int(),
+    children: z.array(z.string()),
+  })
   .meta({ id: 'BatchQueued' });
 
 const Audit = z
   .object({
     schedule: z
-      .object({ pattern: z.string(), timeZone: z.string(), next: z.string().nullable().meta({ description: 'The next run (ISO 8601).' }) })
+      .object({
+        pattern: z.string(),
+        timeZone: z.string(),
+        next: z.string().nullable().meta({ description: 'The next run (ISO 8601).' }),
+      })
       .nullable()
       .meta({ description: 'Null when the location is not audited (AUDIT_CRON unset, or not connected to GHL).' }),
     last: z
       .object({
         ranAt: z.string(),
         checked: z.number().int().meta({ description: 'Workflows with a definition the audit looked at.' }),
-        queued: z.number().int().meta({ description: 'Workflows whose current version had no analysis yet: queued as one batch.' }),
-        batchId: z.string().nullable().meta({ description: 'The batch of those analyses (`GET /jobs/{id}`), null when nothing changed.' }),
+        queued: z
+          .number()
+          .int()
+          .meta({ description: 'Workflows whose current version had no analysis yet: queued as one batch.' }),
+        batchId: z
+          .string()
+          .nullable()
+          .meta({ description: 'The batch of those analyses (`GET /jobs/{id}`), null when nothing changed.' }),
       })
       .nullable(),
   })
@@ -82,10 +126,16 @@ export const jobRouteDefinitions = {
     path: '/jobs/:id',
     operationId: 'getJob',
     summary: 'Get a background job',
-    description: "Status, progress, result and errors of one of the location's analysis jobs. Another location's job is 404.",
+    description:
+      "Status, progress, result and errors of one of the location's analysis jobs. Another location's job is 404.",
     tags: ['analysis'],
     request: { params: z.object({ id: jobId }) },
-    responses: { 200: { description: 'The job, or the batch when the id is a batch id (`ba_...`).', body: ok(z.union([Job, Batch])) } },
+    responses: {
+      200: {
+        description: 'The job, or the batch when the id is a batch id (`ba_...`).',
+        body: ok(z.union([Job, Batch])),
+      },
+    },
   }),
   events: defineRoute({
     method: 'get',
@@ -93,7 +143,7 @@ export const jobRouteDefinitions = {
     operationId: 'jobEvents',
     summary: 'Stream job progress (Server-Sent Events)',
     description:
-      'A `text/event-stream` of `progress` events (`{ id, status, progress }`, progress never goes down) and one final `end` event carrying the job as `GET /jobs/{id}` shows it; the stream then closes. Not compressed, not buffered. Another location\'s job is 404. At most 5 streams per location are open at once (429 `TOO_MANY_STREAMS` beyond), and a stream ends after 10 minutes (JOB_EVENTS_MAX_LIFETIME_MS) with an `expired` event carrying `reconnect: true` (an EventSource reconnects).',
+      "A `text/event-stream` of `progress` events (`{ id, status, progress }`, progress never goes down) and one final `end` event carrying the job as `GET /jobs/{id}` shows it; the stream then closes. Not compressed, not buffered. Another location's job is 404. At most 5 streams per location are open at once (429 `TOO_MANY_STREAMS` beyond), and a stream ends after 10 minutes (JOB_EVENTS_MAX_LIFETIME_MS) with an `expired` event carrying `reconnect: true` (an EventSource reconnects).",
     tags: ['analysis'],
     request: { params: z.object({ id: jobId }) },
     responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream', body: z.string() } },
@@ -104,7 +154,7 @@ export const jobRouteDefinitions = {
     operationId: 'locationAudit',
     summary: "The location's scheduled audit",
     description:
-      'When the location is audited next (the service\'s AUDIT_CRON) and what its last audit did. An audit analyses every workflow whose current version has no analysis yet, as one batch; it does not count against the tier\'s analysis limit.',
+      "When the location is audited next (the service's AUDIT_CRON) and what its last audit did. An audit analyses every workflow whose current version has no analysis yet, as one batch; it does not count against the tier's analysis limit.",
     tags: ['analysis'],
     responses: { 200: { description: 'The schedule and the last audit.', body: ok(Audit) } },
   }),
@@ -116,7 +166,10 @@ export const jobRouteDefinitions = {
     description: `Queues one parent job with a child analysis per workflow (\`workflowIds\`, or \`all: true\` for every workflow of the location with a known definition; at most ${MAX_BATCH_ITEMS}). Each item counts against the tier's analysis rate limit; a batch that does not fit is refused whole (429). An API key needs the \`analysis\` scope (403 \`INSUFFICIENT_SCOPE\` without it). Follow it with \`GET /jobs/{id}\`.`,
     tags: ['analysis'],
     request: {
-      body: z.union([z.strictObject({ workflowIds: z.array(z.string().min(1).max(200)).min(1).max(MAX_BATCH_ITEMS) }), z.strictObject({ all: z.literal(true) })]),
+      body: z.union([
+        z.strictObject({ workflowIds: z.array(z.string().min(1).max(200)).min(1).max(MAX_BATCH_ITEMS) }),
+        z.strictObject({ all: z.literal(true) }),
+      ]),
     },
     responses: { 202: { description: 'Queued.', body: ok(BatchQueued) } },
     errors: [403],
@@ -131,7 +184,11 @@ export function jobView(job: JobSnapshot | BatchSnapshot) {
 }
 
 /** Queues the analysis of the workflow's current version: the answer of `POST /analyze` with `async: true`. */
-export async function enqueueAnalysis(deps: { queue: AnalysisQueue; service: WorkflowService }, locationId: string, workflowId: string) {
+export async function enqueueAnalysis(
+  deps: { queue: AnalysisQueue; service: WorkflowService },
+  locationId: string,
+  workflowId: string,
+) {
   // 404 for an unknown workflow before anything is queued; the version makes the job id.
   const { workflow } = await deps.service.getWorkflow(locationId, workflowId);
   const { jobId: id, duplicate } = await deps.queue.enqueue({ locationId, workflowId, version: workflow.version });
@@ -172,18 +229,28 @@ export function createJobRoutes(deps: {
         let items: { workflowId: string; version: number }[];
         if ('all' in req.body) {
           items = workflows.filter((w) => w.hasDefinition).map((w) => ({ workflowId: w.id, version: w.version }));
-          if (items.length > MAX_BATCH_ITEMS) throw new HttpError(400, 'BATCH_TOO_LARGE', `The location has ${items.length} workflows; send at most ${MAX_BATCH_ITEMS} workflowIds per batch`);
+          if (items.length > MAX_BATCH_ITEMS)
+            throw new HttpError(
+              400,
+              'BATCH_TOO_LARGE',
+              `The location has ${items.length} workflows; send at most ${MAX_BATCH_ITEMS} workflowIds per batch`,
+            );
         } else {
           const byId = new Map(workflows.map((w) => [w.id, w]));
           const ids = [...new Set(req.body.workflowIds)];
           const unknown = ids.filter((id) => !byId.has(id));
-          if (unknown.length > 0) throw new HttpError(404, 'NOT_FOUND', 'Workflow not found', { details: { workflowIds: unknown } });
+          if (unknown.length > 0)
+            throw new HttpError(404, 'NOT_FOUND', 'Workflow not found', { details: { workflowIds: unknown } });
           items = ids.map((id) => ({ workflowId: id, version: byId.get(id)!.version }));
         }
-        if (items.length === 0) throw new HttpError(400, 'BATCH_EMPTY', 'The location has no workflow with a known definition to analyse');
+        if (items.length === 0)
+          throw new HttpError(400, 'BATCH_EMPTY', 'The location has no workflow with a known definition to analyse');
         await deps.budget?.(locationId, items.length);
         const { batchId, jobIds } = await queue.createBatch(locationId, items);
-        res.reply(202, { success: true, data: { jobId: batchId, status: 'queued', total: items.length, children: jobIds } });
+        res.reply(202, {
+          success: true,
+          data: { jobId: batchId, status: 'queued', total: items.length, children: jobIds },
+        });
       },
       { before: deps.analysisBefore ?? deps.before },
     ),
@@ -191,8 +258,17 @@ export function createJobRoutes(deps: {
       jobRouteDefinitions.audit,
       async (req, res) => {
         const locationId = locationOf(req);
-        const [schedule, last] = await Promise.all([queue.auditSchedule(locationId), deps.lastAudit?.(locationId) ?? null]);
-        res.reply(200, { success: true, data: { schedule: schedule ? { pattern: schedule.pattern, timeZone: schedule.timeZone, next: schedule.next } : null, last } });
+        const [schedule, last] = await Promise.all([
+          queue.auditSchedule(locationId),
+          deps.lastAudit?.(locationId) ?? null,
+        ]);
+        res.reply(200, {
+          success: true,
+          data: {
+            schedule: schedule ? { pattern: schedule.pattern, timeZone: schedule.timeZone, next: schedule.next } : null,
+            last,
+          },
+        });
       },
       { before: deps.before },
     ),

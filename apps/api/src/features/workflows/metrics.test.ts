@@ -9,7 +9,13 @@ describe('workflow metrics hooks (real prom-client registry through @org/metrics
     hooks.onGhlRequest({ endpoint: 'GET /workflows/', durationMs: 120, statusCode: 200 });
     hooks.onGhlRequest({ endpoint: 'GET /workflows/', durationMs: 5, statusCode: 429, error: 'GHL_RATE_LIMITED' });
     hooks.onGhlRequest({ endpoint: 'GET /workflows/', durationMs: 800, statusCode: 0, error: 'GHL_TIMEOUT' });
-    hooks.onAnalysis({ tier: 'pro', status: 'ok', durationMs: 30, score: 72, findings: [{ ruleId: 'loop.tag-retrigger', severity: 'critical' }] });
+    hooks.onAnalysis({
+      tier: 'pro',
+      status: 'ok',
+      durationMs: 30,
+      score: 72,
+      findings: [{ ruleId: 'loop.tag-retrigger', severity: 'critical' }],
+    });
     hooks.onAnalysis({ tier: 'pro', status: 'cached', durationMs: 1 });
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/ghl_api_requests_total\{endpoint="\/workflows",status_code="200"\} 1/);

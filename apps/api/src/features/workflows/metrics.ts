@@ -20,7 +20,14 @@ export function createWorkflowMetrics(metrics: Metrics): WorkflowMetricsHooks {
   return {
     onGhlRequest(e) {
       // The label is the path template (the method is implied: the client's calls are GETs but for the token endpoint).
-      ghl.record(e.endpoint.replace(/^[A-Z]+ /, ''), e.durationMs / 1000, e.statusCode === 0 ? undefined : e.statusCode, e.error === undefined ? undefined : { code: e.error, name: e.error === 'GHL_TIMEOUT' ? 'TimeoutError' : 'GhlError' });
+      ghl.record(
+        e.endpoint.replace(/^[A-Z]+ /, ''),
+        e.durationMs / 1000,
+        e.statusCode === 0 ? undefined : e.statusCode,
+        e.error === undefined
+          ? undefined
+          : { code: e.error, name: e.error === 'GHL_TIMEOUT' ? 'TimeoutError' : 'GhlError' },
+      );
     },
     onAnalysis(e) {
       analyses.inc({ tier: e.tier, status: e.status });
@@ -38,14 +45,26 @@ export function createWorkflowMetrics(metrics: Metrics): WorkflowMetricsHooks {
  */
 export function workflowAnalysisMetrics(metrics: Metrics) {
   return {
-    analyses: metrics.counter({ name: 'workflow_analysis_total', help: 'Workflow analyses by tier and outcome (ok, cached, invalid, error).', labelNames: ['tier', 'status'] }),
+    analyses: metrics.counter({
+      name: 'workflow_analysis_total',
+      help: 'Workflow analyses by tier and outcome (ok, cached, invalid, error).',
+      labelNames: ['tier', 'status'],
+    }),
     duration: metrics.histogram({
       name: 'workflow_analysis_duration_seconds',
       help: 'Duration of workflow analyses (definition loading, analysis and storage), in seconds.',
       labelNames: ['tier'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     }),
-    score: metrics.histogram({ name: 'workflow_health_score', help: 'Health scores (0-100) of fresh analyses.', buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100] }),
-    issues: metrics.counter({ name: 'workflow_issues_found_total', help: 'Findings of fresh analyses by rule id and severity.', labelNames: ['type', 'severity'] }),
+    score: metrics.histogram({
+      name: 'workflow_health_score',
+      help: 'Health scores (0-100) of fresh analyses.',
+      buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+    }),
+    issues: metrics.counter({
+      name: 'workflow_issues_found_total',
+      help: 'Findings of fresh analyses by rule id and severity.',
+      labelNames: ['type', 'severity'],
+    }),
   };
 }

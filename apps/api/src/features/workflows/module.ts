@@ -14,14 +14,25 @@ import { CacheKeys } from '../../cache/keys.js';
 import type { WorkflowCache } from './cache.js';
 import { createWorkflowService, type AnalysisEvent, type WorkflowService } from './service.js';
 import { createGhlClient, type GhlClient, type GhlRequestEvent } from '../../ghl/client.js';
-import { createBuilderDefinitionSource, createImportedDefinitionSource, type WorkflowDefinitionSource } from './definition-sources.js';
+import {
+  createBuilderDefinitionSource,
+  createImportedDefinitionSource,
+  type WorkflowDefinitionSource,
+} from './definition-sources.js';
 import { createOAuthStateStore } from '../../ghl/oauth-state.js';
 import { createOAuthClient } from '../../ghl/oauth.js';
 import type { GhlRateLimiter } from '../../ghl/rate-limiter.js';
 import { createTokenCipher } from '../../ghl/token-crypto.js';
 import { createTokenStore, type TokenStore } from '../../ghl/token-store.js';
 import { createGhlWebhookRouter } from '../../ghl/webhooks.js';
-import { createJobEventStreams, createMemoryAnalysisQueue, isBatchId, type JobEventStreams, type AnalysisBudget, type AnalysisQueue } from '../../jobs/index.js';
+import {
+  createJobEventStreams,
+  createMemoryAnalysisQueue,
+  isBatchId,
+  type JobEventStreams,
+  type AnalysisBudget,
+  type AnalysisQueue,
+} from '../../jobs/index.js';
 import { analysisProcessor } from './analysis-job.js';
 import { lastAudit } from './audit.js';
 import { ROUTER_OPTIONS } from '../../http/routing.js';
@@ -110,7 +121,13 @@ export async function createWorkflowModule(options: WorkflowModuleOptions): Prom
   const { db, logger } = options;
   const fake = options.demo ? await startDemoGhl(options.demo.fixturesDir) : undefined;
   const ghl = fake
-    ? { ...options.ghl, ...DEMO_CLIENT, apiBaseUrl: fake.url, authorizeUrl: `${fake.url}/oauth/chooselocation`, builderBaseUrl: fake.url }
+    ? {
+        ...options.ghl,
+        ...DEMO_CLIENT,
+        apiBaseUrl: fake.url,
+        authorizeUrl: `${fake.url}/oauth/chooselocation`,
+        builderBaseUrl: fake.url,
+      }
     : options.ghl;
 
   const cipher = createTokenCipher({ keys: options.encryption.keys, currentKeyId: options.encryption.currentKeyId });
@@ -124,10 +141,24 @@ export async function createWorkflowModule(options: WorkflowModuleOptions): Prom
     onRequest: options.onGhlRequest,
   });
   const imported = createImportedDefinitionSource(db);
-  const sources: WorkflowDefinitionSource[] = ghl.builderBaseUrl ? [createBuilderDefinitionSource({ client, baseUrl: ghl.builderBaseUrl })] : [];
-  const service = createWorkflowService({ db, ghl: client, imported, sources, cache: options.cache, users: options.users, onAnalysis: options.onAnalysis, runner: options.analysisRunner });
+  const sources: WorkflowDefinitionSource[] = ghl.builderBaseUrl
+    ? [createBuilderDefinitionSource({ client, baseUrl: ghl.builderBaseUrl })]
+    : [];
+  const service = createWorkflowService({
+    db,
+    ghl: client,
+    imported,
+    sources,
+    cache: options.cache,
+    users: options.users,
+    onAnalysis: options.onAnalysis,
+    runner: options.analysisRunner,
+  });
   const forget = async (locationId: string) => {
-    await Promise.all([options.cache?.delete(CacheKeys.workflows(locationId)), options.cache?.delete(CacheKeys.analysisContext(locationId))]);
+    await Promise.all([
+      options.cache?.delete(CacheKeys.workflows(locationId)),
+      options.cache?.delete(CacheKeys.analysisContext(locationId)),
+    ]);
   };
 
   const sessions = createSessionStore(db, options.sessionSecret, { cache: options.principals });
@@ -151,15 +182,29 @@ export async function createWorkflowModule(options: WorkflowModuleOptions): Prom
         await forget(locationId);
         // Best effort: the connection stands either way, and every worker start schedules connected locations again.
         if (options.audits) {
-          await queue.scheduleAudit(locationId, options.audits.cron, options.audits.timeZone).catch((error: unknown) => logger.warn({ err: error, locationId }, 'scheduling the audit failed'));
+          await queue
+            .scheduleAudit(locationId, options.audits.cron, options.audits.timeZone)
+            .catch((error: unknown) => logger.warn({ err: error, locationId }, 'scheduling the audit failed'));
         }
       },
     }),
   );
   auth.use(createDemoRouter({ demo: () => demoLocation, isProduction: options.isProduction, sessions, cookie }));
-  const queue = options.analysisQueue ? options.analysisQueue(service) : createMemoryAnalysisQueue({ processor: analysisProcessor(service, { db }) });
-  const jobEvents = createJobEventStreams({ read: (id) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id)), watch: (listener) => queue.watch(listener), maxLifetimeMs: options.jobEventsMaxLifetimeMs });
-  const workflowRoutes = createWorkflowRoutes({ service, queue, budget: options.analysisBudget, streams: jobEvents, lastAudit: (locationId) => lastAudit(db, locationId) });
+  const queue = options.analysisQueue
+    ? options.analysisQueue(service)
+    : createMemoryAnalysisQueue({ processor: analysisProcessor(service, { db }) });
+  const jobEvents = createJobEventStreams({
+    read: (id) => (isBatchId(id) ? queue.getBatch(id) : queue.get(id)),
+    watch: (listener) => queue.watch(listener),
+    maxLifetimeMs: options.jobEventsMaxLifetimeMs,
+  });
+  const workflowRoutes = createWorkflowRoutes({
+    service,
+    queue,
+    budget: options.analysisBudget,
+    streams: jobEvents,
+    lastAudit: (locationId) => lastAudit(db, locationId),
+  });
 
   return {
     routers: {
@@ -172,9 +217,15 @@ export async function createWorkflowModule(options: WorkflowModuleOptions): Prom
           if (!e.locationId) return;
           await forget(e.locationId);
           // Every instance stops trusting the location's sessions and API keys it had verified (the rows went in the transaction).
-          if (e.type === 'UNINSTALL' && options.principals) await principalCache(options.principals).forgetLocation(e.locationId);
+          if (e.type === 'UNINSTALL' && options.principals)
+            await principalCache(options.principals).forgetLocation(e.locationId);
           // Right after the revocation commits; a worker start would drop the schedule of a disconnected location too.
-          if (e.type === 'UNINSTALL') await queue.unscheduleAudit(e.locationId).catch((error: unknown) => logger.warn({ err: error, locationId: e.locationId }, 'unscheduling the audit failed'));
+          if (e.type === 'UNINSTALL')
+            await queue
+              .unscheduleAudit(e.locationId)
+              .catch((error: unknown) =>
+                logger.warn({ err: error, locationId: e.locationId }, 'unscheduling the audit failed'),
+              );
         },
       }),
       auth,
@@ -191,7 +242,10 @@ export async function createWorkflowModule(options: WorkflowModuleOptions): Prom
     async afterMigrate() {
       if (fake) {
         demoLocation = await seedDemo({ db, tokens, fake });
-        logger.info({ locationId: demoLocation.locationId, fakeGhl: fake.url }, 'demo mode: fake GHL started and demo location seeded (POST /auth/demo/login)');
+        logger.info(
+          { locationId: demoLocation.locationId, fakeGhl: fake.url },
+          'demo mode: fake GHL started and demo location seeded (POST /auth/demo/login)',
+        );
       }
     },
     async close() {

@@ -28,7 +28,11 @@ export const ANALYSIS_PAGE_SQL = `SELECT id::text AS id, workflow_id, workflow_v
           LIMIT $9`;
 
 /** The analysis a job already stored for this location, workflow and version since it was queued (a re-run reuses it). */
-export async function analysisStoredSince(db: Queryable, job: { locationId: string; workflowId: string; version: number }, since: Date): Promise<string | undefined> {
+export async function analysisStoredSince(
+  db: Queryable,
+  job: { locationId: string; workflowId: string; version: number },
+  since: Date,
+): Promise<string | undefined> {
   const { rows } = await db.query<{ id: string }>(
     'SELECT id::text AS id FROM analysis_results WHERE location_id = $1 AND workflow_id = $2 AND workflow_version = $3 AND created_at >= $4 ORDER BY id LIMIT 1',
     [job.locationId, job.workflowId, job.version, since],
@@ -37,7 +41,11 @@ export async function analysisStoredSince(db: Queryable, job: { locationId: stri
 }
 
 /** The (workflow, version) pairs of a location that the analyzer `analyzerVersion` has analysed. */
-export async function analysedVersions(db: Queryable, locationId: string, analyzerVersion: string): Promise<{ workflow_id: string; workflow_version: number }[]> {
+export async function analysedVersions(
+  db: Queryable,
+  locationId: string,
+  analyzerVersion: string,
+): Promise<{ workflow_id: string; workflow_version: number }[]> {
   const { rows } = await db.query<{ workflow_id: string; workflow_version: number }>(
     'SELECT DISTINCT workflow_id, workflow_version FROM analysis_results WHERE location_id = $1 AND analyzer_version = $2',
     [locationId, analyzerVersion],
@@ -76,12 +84,20 @@ export const LATEST_ANALYSIS_SQL = `SELECT ${COLUMNS}, findings FROM analysis_re
   AND ${WITHIN_RETENTION}
   ORDER BY created_at DESC LIMIT 1`;
 
-export async function analysisHistory(db: Pick<Database, 'read'>, locationId: string, limit: number): Promise<AnalysisRow[]> {
+export async function analysisHistory(
+  db: Pick<Database, 'read'>,
+  locationId: string,
+  limit: number,
+): Promise<AnalysisRow[]> {
   const { rows } = await db.read(HISTORY_SQL, [locationId, limit]);
   return rows as AnalysisRow[];
 }
 
-export async function latestAnalysis(db: Pick<Database, 'read'>, locationId: string, workflowId: string): Promise<AnalysisRow | undefined> {
+export async function latestAnalysis(
+  db: Pick<Database, 'read'>,
+  locationId: string,
+  workflowId: string,
+): Promise<AnalysisRow | undefined> {
   const { rows } = await db.read(LATEST_ANALYSIS_SQL, [locationId, workflowId]);
   return rows[0] as AnalysisRow | undefined;
 }

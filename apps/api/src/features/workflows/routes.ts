@@ -12,7 +12,8 @@ import { ROUTER_OPTIONS } from '../../http/routing.js';
 import { ERROR_CATALOG } from '../../http/error-catalog.js';
 
 /** The principal's location, or 404: an account-level credential has no workflows of its own. */
-const requireLocation: RequestHandler = (req, _res, next) => next(req.principal?.locationId ? undefined : notFound('Location'));
+const requireLocation: RequestHandler = (req, _res, next) =>
+  next(req.principal?.locationId ? undefined : notFound('Location'));
 
 const Finding = z
   .object({
@@ -33,7 +34,9 @@ const WorkflowItem = z
     status: z.string(),
     version: z.number().int(),
     updatedAt: z.string().nullable(),
-    hasDefinition: z.boolean().meta({ description: 'Whether steps and triggers are known (imported, or readable from the builder backend).' }),
+    hasDefinition: z
+      .boolean()
+      .meta({ description: 'Whether steps and triggers are known (imported, or readable from the builder backend).' }),
     source: z.enum(['ghl', 'import', 'builder']),
   })
   .meta({ id: 'WorkflowItem', description: 'A workflow of the location.' });
@@ -56,10 +59,20 @@ const Analysis = z
   .meta({ id: 'Analysis', description: 'A health analysis of one workflow version.' });
 
 const HistoryItem = z
-  .object({ id: z.string(), workflowId: z.string(), workflowVersion: z.number().int(), score: z.number().int(), issuesFound: z.number().int(), tier: z.string(), createdAt: z.string() })
+  .object({
+    id: z.string(),
+    workflowId: z.string(),
+    workflowVersion: z.number().int(),
+    score: z.number().int(),
+    issuesFound: z.number().int(),
+    tier: z.string(),
+    createdAt: z.string(),
+  })
   .meta({ id: 'HistoryItem' });
 
-const definitionBody = z.record(z.string(), z.unknown()).meta({ description: 'A workflow definition in the canonical schema (GHL builder JSON with the triggers embedded).' });
+const definitionBody = z.record(z.string(), z.unknown()).meta({
+  description: 'A workflow definition in the canonical schema (GHL builder JSON with the triggers embedded).',
+});
 const workflowId = z.string().min(1).max(200);
 
 const routes = {
@@ -80,14 +93,20 @@ const routes = {
     description: 'One workflow with its definition when known.',
     tags: ['workflows'],
     request: { params: z.object({ id: workflowId }) },
-    responses: { 200: { description: 'The workflow.', body: ok(z.object({ workflow: WorkflowItem, definition: z.record(z.string(), z.unknown()).nullable() })) } },
+    responses: {
+      200: {
+        description: 'The workflow.',
+        body: ok(z.object({ workflow: WorkflowItem, definition: z.record(z.string(), z.unknown()).nullable() })),
+      },
+    },
   }),
   importDefinition: defineRoute({
     method: 'post',
     path: '/workflows/import',
     operationId: 'importWorkflow',
     summary: 'Import a workflow definition',
-    description: 'Validates a definition in the canonical schema and stores it for the location at its version (a re-import of a version replaces it).',
+    description:
+      'Validates a definition in the canonical schema and stores it for the location at its version (a re-import of a version replaces it).',
     tags: ['workflows'],
     request: { body: definitionBody },
     responses: { 201: { description: 'Stored.', body: ok(WorkflowItem) } },
@@ -102,11 +121,17 @@ const routes = {
     tags: ['analysis'],
     request: {
       body: z.union([
-        z.strictObject({ workflowId, async: z.boolean().optional().meta({ description: 'Queue the analysis and answer 202 at once.' }) }),
+        z.strictObject({
+          workflowId,
+          async: z.boolean().optional().meta({ description: 'Queue the analysis and answer 202 at once.' }),
+        }),
         z.strictObject({ definition: definitionBody }),
       ]),
     },
-    responses: { 200: { description: 'The analysis.', body: ok(Analysis) }, 202: { description: 'Queued (`async: true`).', body: ok(JobQueued) } },
+    responses: {
+      200: { description: 'The analysis.', body: ok(Analysis) },
+      202: { description: 'Queued (`async: true`).', body: ok(JobQueued) },
+    },
     // 403 INSUFFICIENT_SCOPE: an API key without the `analysis` scope. 422 ANALYSIS_TIME_BUDGET_EXCEEDED: the analysis
     // ran out of its time budget (ANALYSIS_TIME_BUDGET_MS).
     errors: [403, 422],
@@ -140,14 +165,26 @@ const routes = {
         cursor: z.string().max(200).optional().meta({ description: '`nextCursor` of the previous page.' }),
       }),
     },
-    responses: { 200: { description: 'One page.', body: ok(z.object({ items: z.array(HistoryItem), nextCursor: z.string().nullable(), retentionDays: z.number().int().nullable() })) } },
+    responses: {
+      200: {
+        description: 'One page.',
+        body: ok(
+          z.object({
+            items: z.array(HistoryItem),
+            nextCursor: z.string().nullable(),
+            retentionDays: z.number().int().nullable(),
+          }),
+        ),
+      },
+    },
   }),
   health: defineRoute({
     method: 'get',
     path: '/locations/current/health',
     operationId: 'locationHealth',
     summary: 'Location health',
-    description: "The location score (mean of its workflows' scores, drafts weighted 0.25) and each workflow's score. Counts as one analysis against the tier's analysis rate limit. An API key needs the `analysis` scope (403 `INSUFFICIENT_SCOPE` without it).",
+    description:
+      "The location score (mean of its workflows' scores, drafts weighted 0.25) and each workflow's score. Counts as one analysis against the tier's analysis rate limit. An API key needs the `analysis` scope (403 `INSUFFICIENT_SCOPE` without it).",
     tags: ['analysis'],
     extensions: { 'x-rate-limit-policy': 'analysis', 'x-api-key-scope': 'analysis' },
     errors: [403],
@@ -159,7 +196,16 @@ const routes = {
             locationId: z.string(),
             score: z.number().int().nullable(),
             band: z.string().nullable(),
-            workflows: z.array(z.object({ workflowId: z.string(), name: z.string(), status: z.string(), score: z.number().int(), band: z.string(), issuesFound: z.number().int() })),
+            workflows: z.array(
+              z.object({
+                workflowId: z.string(),
+                name: z.string(),
+                status: z.string(),
+                score: z.number().int(),
+                band: z.string(),
+                issuesFound: z.number().int(),
+              }),
+            ),
           }),
         ),
       },
@@ -170,7 +216,9 @@ const routes = {
 /** Malformed definitions become 400 with every problem listed (the analyzer's issues). */
 function invalidDefinition(error: unknown): never {
   if (error instanceof InvalidDefinitionError) {
-    throw new HttpError(400, 'INVALID_WORKFLOW_DEFINITION', 'The workflow definition is not valid', { details: { issues: error.issues } });
+    throw new HttpError(400, 'INVALID_WORKFLOW_DEFINITION', 'The workflow definition is not valid', {
+      details: { issues: error.issues },
+    });
   }
   throw error;
 }
@@ -193,8 +241,15 @@ export function createWorkflowRoutes(deps: {
   const analysis = [...before, requireScope('analysis')];
   return createApiRouter({
     routing: ROUTER_OPTIONS,
-    info: { title: 'GHL workflow health API', version: '1.0.0', description: 'Workflow health analysis for GoHighLevel locations.' },
-    servers: [{ url: '/api', description: 'Canonical path.' }, { url: '/v1/api', description: 'Versioned alias of /api.' }],
+    info: {
+      title: 'GHL workflow health API',
+      version: '1.0.0',
+      description: 'Workflow health analysis for GoHighLevel locations.',
+    },
+    servers: [
+      { url: '/api', description: 'Canonical path.' },
+      { url: '/v1/api', description: 'Versioned alias of /api.' },
+    ],
     securitySchemes: { session: cookieAuth('session'), apiKey: bearerAuth() },
     security: [{ session: [] }, { apiKey: [] }],
     tags: [{ name: 'workflows' }, { name: 'analysis' }],
@@ -204,11 +259,24 @@ export function createWorkflowRoutes(deps: {
     // The app already parsed JSON (100 KB limit) before authentication.
     parseJson: false,
     routes: [
-      implement(routes.list, async (req, res) => res.reply(200, { success: true, data: await service.listWorkflows(locationOf(req)) }), { before }),
-      implement(routes.get, async (req, res) => res.reply(200, { success: true, data: (await service.getWorkflow(locationOf(req), req.params.id)) as never }), { before }),
+      implement(
+        routes.list,
+        async (req, res) => res.reply(200, { success: true, data: await service.listWorkflows(locationOf(req)) }),
+        { before },
+      ),
+      implement(
+        routes.get,
+        async (req, res) =>
+          res.reply(200, { success: true, data: (await service.getWorkflow(locationOf(req), req.params.id)) as never }),
+        { before },
+      ),
       implement(
         routes.importDefinition,
-        async (req, res) => res.reply(201, { success: true, data: await service.importDefinition(locationOf(req), req.body).catch(invalidDefinition) }),
+        async (req, res) =>
+          res.reply(201, {
+            success: true,
+            data: await service.importDefinition(locationOf(req), req.body).catch(invalidDefinition),
+          }),
         { before },
       ),
       implement(
@@ -219,15 +287,26 @@ export function createWorkflowRoutes(deps: {
           // handler spends one analysis, and a malformed body spends none.
           await deps.budget?.(locationOf(req), 1);
           if ('workflowId' in body && body.async) {
-            res.reply(202, { success: true, data: await enqueueAnalysis({ queue: deps.queue, service }, locationOf(req), body.workflowId) });
+            res.reply(202, {
+              success: true,
+              data: await enqueueAnalysis({ queue: deps.queue, service }, locationOf(req), body.workflowId),
+            });
             return;
           }
           const input = 'workflowId' in body ? { workflowId: body.workflowId } : body;
-          res.reply(200, { success: true, data: (await service.analyze(locationOf(req), input).catch(invalidDefinition)) as never });
+          res.reply(200, {
+            success: true,
+            data: (await service.analyze(locationOf(req), input).catch(invalidDefinition)) as never,
+          });
         },
         { before: analysis },
       ),
-      implement(routes.getAnalysis, async (req, res) => res.reply(200, { success: true, data: (await service.getAnalysis(locationOf(req), req.params.id)) as never }), { before }),
+      implement(
+        routes.getAnalysis,
+        async (req, res) =>
+          res.reply(200, { success: true, data: (await service.getAnalysis(locationOf(req), req.params.id)) as never }),
+        { before },
+      ),
       implement(
         routes.history,
         async (req, res) => {
@@ -253,7 +332,15 @@ export function createWorkflowRoutes(deps: {
         },
         { before: analysis },
       ),
-      ...createJobRoutes({ queue: deps.queue, service, budget: deps.budget, streams: deps.streams, lastAudit: deps.lastAudit, before, analysisBefore: analysis }),
+      ...createJobRoutes({
+        queue: deps.queue,
+        service,
+        budget: deps.budget,
+        streams: deps.streams,
+        lastAudit: deps.lastAudit,
+        before,
+        analysisBefore: analysis,
+      }),
     ],
   });
 }

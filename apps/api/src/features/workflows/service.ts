@@ -23,8 +23,6 @@ import { CacheKeys, CacheTtls } from '../../cache/keys.js';
 import type { WorkflowCache } from './cache.js';
 import { createInThreadRunner, type AnalysisRunner } from './analysis-pool.js';
 
-
-
 /** One finished analysis, for metrics (workflow_analysis_total, _duration_seconds, workflow_health_score, workflow_issues_found). */
 export interface AnalysisEvent {
   tier: Tier;
@@ -110,7 +108,13 @@ function encodeCursor(ts: string, id: string): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string' && /^\d{1,19}$/.test(value[1]) && !Number.isNaN(Date.parse(value[0]))) {
+    if (
+      Array.isArray(value) &&
+      typeof value[0] === 'string' &&
+      typeof value[1] === 'string' &&
+      /^\d{1,19}$/.test(value[1]) &&
+      !Number.isNaN(Date.parse(value[0]))
+    ) {
       return [value[0], value[1]];
     }
   } catch {
@@ -123,10 +127,17 @@ function decodeCursor(cursor: string): [string, string] {
 function ghlFailure(error: unknown): never {
   if (error instanceof GhlError) {
     if (error.code === 'GHL_RATE_LIMITED' || error.code === 'GHL_DAILY_LIMIT') {
-      throw new WorkflowError('GHL_RATE_LIMITED', 'GHL rate limit reached for this location; try again shortly', { cause: error, retryAfterMs: error.retryAfterMs ?? 10_000 });
+      throw new WorkflowError('GHL_RATE_LIMITED', 'GHL rate limit reached for this location; try again shortly', {
+        cause: error,
+        retryAfterMs: error.retryAfterMs ?? 10_000,
+      });
     }
-    if (error.code === 'GHL_TIMEOUT') throw new WorkflowError('GHL_TIMEOUT', 'GHL did not answer in time', { cause: error });
-    if (error.code === 'GHL_REFRESH_REJECTED' || error.code === 'GHL_UNAUTHORIZED') throw new WorkflowError('GHL_RECONNECT_REQUIRED', 'The GHL connection must be renewed: install the app again', { cause: error });
+    if (error.code === 'GHL_TIMEOUT')
+      throw new WorkflowError('GHL_TIMEOUT', 'GHL did not answer in time', { cause: error });
+    if (error.code === 'GHL_REFRESH_REJECTED' || error.code === 'GHL_UNAUTHORIZED')
+      throw new WorkflowError('GHL_RECONNECT_REQUIRED', 'The GHL connection must be renewed: install the app again', {
+        cause: error,
+      });
     throw new WorkflowError('GHL_UNAVAILABLE', 'GHL could not be reached', { cause: error });
   }
   throw error;
@@ -135,13 +146,31 @@ function ghlFailure(error: unknown): never {
 /** Workflows, analyses and history of one location at a time: every method takes the caller's location first. */
 export interface WorkflowService {
   listWorkflows(locationId: string): Promise<WorkflowListItem[]>;
-  getWorkflow(locationId: string, workflowId: string): Promise<{ workflow: WorkflowListItem; definition: WorkflowDefinition | null }>;
+  getWorkflow(
+    locationId: string,
+    workflowId: string,
+  ): Promise<{ workflow: WorkflowListItem; definition: WorkflowDefinition | null }>;
   importDefinition(locationId: string, input: unknown): Promise<WorkflowListItem>;
   /** `version`: analyse exactly that version (a queued job's), 409 WORKFLOW_VERSION_SUPERSEDED when it is gone. */
-  analyze(locationId: string, input: { workflowId: string; version?: number } | { definition: unknown }): Promise<AnalysisView>;
+  analyze(
+    locationId: string,
+    input: { workflowId: string; version?: number } | { definition: unknown },
+  ): Promise<AnalysisView>;
   getAnalysis(locationId: string, id: string): Promise<AnalysisView>;
-  history(locationId: string, filters: HistoryFilters): Promise<{ items: Omit<AnalysisView, 'findings' | 'cached' | 'name' | 'band' | 'analyzerVersion'>[]; nextCursor: string | null; retentionDays: number | null }>;
-  locationHealth(locationId: string): Promise<{ locationId: string; score: number | null; band: string | null; workflows: { workflowId: string; name: string; status: string; score: number; band: string; issuesFound: number }[] }>;
+  history(
+    locationId: string,
+    filters: HistoryFilters,
+  ): Promise<{
+    items: Omit<AnalysisView, 'findings' | 'cached' | 'name' | 'band' | 'analyzerVersion'>[];
+    nextCursor: string | null;
+    retentionDays: number | null;
+  }>;
+  locationHealth(locationId: string): Promise<{
+    locationId: string;
+    score: number | null;
+    band: string | null;
+    workflows: { workflowId: string; name: string; status: string; score: number; band: string; issuesFound: number }[];
+  }>;
   /**
    * The location's workflow list read again from its sources (not the cache), dropping what a version change made
    * stale: the changed workflows' cached entries and the analysis context. Scheduled audits start here.
@@ -222,16 +251,25 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   };
   const buildContext = (locationId: string): Promise<LocationContextInputs> =>
     cached(CacheKeys.analysisContext(locationId), CacheTtls.analysisContext, async () => {
-      const [list, importedDefs, inventory, remote] = await Promise.all([listWorkflows(locationId), imported.list(locationId), inventoryOf(locationId), ghlWorkflows(locationId)]);
+      const [list, importedDefs, inventory, remote] = await Promise.all([
+        listWorkflows(locationId),
+        imported.list(locationId),
+        inventoryOf(locationId),
+        ghlWorkflows(locationId),
+      ]);
       const importedIds = new Set(importedDefs.map((d) => d.workflowId));
       const others = list.filter((w) => w.hasDefinition && !importedIds.has(w.id));
       // Reading the others once here fills their per-workflow entries (and learns which have a definition at all).
-      const fetched = await Promise.all(others.map(async (w) => (await service.getWorkflow(locationId, w.id)).definition));
+      const fetched = await Promise.all(
+        others.map(async (w) => (await service.getWorkflow(locationId, w.id)).definition),
+      );
       return {
         buildId: randomUUID(),
         refs: [
           ...importedDefs.map((d) => ({ workflowId: d.workflowId, version: d.version, imported: true })),
-          ...fetched.flatMap((d, i) => (d ? [{ workflowId: others[i]!.id, version: d.version ?? 0, imported: false }] : [])),
+          ...fetched.flatMap((d, i) =>
+            d ? [{ workflowId: others[i]!.id, version: d.version ?? 0, imported: false }] : [],
+          ),
         ],
         inventory: inventory ?? null,
         workflows: remote ? remote.map((w) => ({ id: w.id, status: w.status, name: w.name })) : null,
@@ -241,7 +279,9 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   /** The definitions `inputs` names, read from where they live (imports: one query; others: their cache entries). */
   const definitionsOf = async (locationId: string, inputs: LocationContextInputs): Promise<WorkflowDefinition[]> => {
     const wantsImported = inputs.refs.some((r) => r.imported);
-    const latestImports = wantsImported ? new Map((await imported.list(locationId)).map((d) => [d.workflowId, d])) : new Map<string, StoredDefinition>();
+    const latestImports = wantsImported
+      ? new Map((await imported.list(locationId)).map((d) => [d.workflowId, d]))
+      : new Map<string, StoredDefinition>();
     const found = await Promise.all(
       inputs.refs.map(async (ref) => {
         if (ref.imported) {
@@ -261,7 +301,10 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     if (exact) return exact.definition;
     const latest = await definitionOf(locationId, workflowId);
     if (latest && latest.version === version) return latest.definition;
-    throw new WorkflowError('WORKFLOW_VERSION_SUPERSEDED', `Version ${version} of the workflow is no longer available${latest ? ` (current version: ${latest.version})` : ''}`);
+    throw new WorkflowError(
+      'WORKFLOW_VERSION_SUPERSEDED',
+      `Version ${version} of the workflow is no longer available${latest ? ` (current version: ${latest.version})` : ''}`,
+    );
   };
 
   const listWorkflows = (locationId: string) =>
@@ -269,7 +312,15 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       const [remote, defs] = await Promise.all([ghlWorkflows(locationId), imported.list(locationId)]);
       const items = new Map<string, WorkflowListItem>();
       for (const w of remote ?? []) {
-        items.set(w.id, { id: w.id, name: w.name, status: w.status, version: w.version, updatedAt: w.updatedAt ?? null, hasDefinition: options.sources !== undefined && options.sources.length > 0, source: 'ghl' });
+        items.set(w.id, {
+          id: w.id,
+          name: w.name,
+          status: w.status,
+          version: w.version,
+          updatedAt: w.updatedAt ?? null,
+          hasDefinition: options.sources !== undefined && options.sources.length > 0,
+          source: 'ghl',
+        });
       }
       for (const d of defs) {
         const known = items.get(d.workflowId);
@@ -289,7 +340,17 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   const users = options.users ?? { get: (locationId: string) => loadUserRecord(db, locationId) };
   const tierOf = async (locationId: string): Promise<Tier> => (await users.get(locationId))?.tier ?? 'free';
 
-  type AnalysisRow = { id: string; workflow_id: string; workflow_version: number; health_score: number; issues_found: number; findings: Finding[]; tier: Tier; analyzer_version: string | null; created_at: Date };
+  type AnalysisRow = {
+    id: string;
+    workflow_id: string;
+    workflow_version: number;
+    health_score: number;
+    issues_found: number;
+    findings: Finding[];
+    tier: Tier;
+    analyzer_version: string | null;
+    created_at: Date;
+  };
   const view = (row: AnalysisRow, name: string | null, isCached: boolean): AnalysisView => ({
     id: row.id,
     workflowId: row.workflow_id,
@@ -310,11 +371,25 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
   // definitions and builds the context once per build (it keeps a few, most recent first).
   const runner = options.runner ?? createInThreadRunner();
   const contextKeyOf = (locationId: string, inputs: LocationContextInputs) => `${locationId}:${inputs.buildId}`;
-  const contextFor = (locationId: string, inputs: LocationContextInputs, definitions: readonly WorkflowDefinition[]) =>
-    ({ locationId, definitions, workflows: inputs.workflows ?? [], inventory: inputs.inventory ?? undefined, workflowsComplete: inputs.workflows !== null });
+  const contextFor = (
+    locationId: string,
+    inputs: LocationContextInputs,
+    definitions: readonly WorkflowDefinition[],
+  ) => ({
+    locationId,
+    definitions,
+    workflows: inputs.workflows ?? [],
+    inventory: inputs.inventory ?? undefined,
+    workflowsComplete: inputs.workflows !== null,
+  });
 
   /** `stored`: `def` is the stored definition of its version (not one posted inline), so the cached inputs hold it as is. */
-  async function runAnalysis(locationId: string, def: WorkflowDefinition, tier: Tier, stored: boolean): Promise<AnalysisView> {
+  async function runAnalysis(
+    locationId: string,
+    def: WorkflowDefinition,
+    tier: Tier,
+    stored: boolean,
+  ): Promise<AnalysisView> {
     const started = performance.now();
     const inputs = await contextOf(locationId);
     const workflowId = workflowIdOf(def);
@@ -322,14 +397,36 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
     const result =
       own && own.version === (def.version ?? 0)
         ? // The definitions are read only if the thread that runs the analysis does not hold this context yet.
-          await runner.workflow(def, contextKeyOf(locationId, inputs), async () => contextFor(locationId, inputs, await definitionsOf(locationId, inputs)))
-        : await runner.workflow(def, undefined, contextFor(locationId, inputs, [def, ...(await definitionsOf(locationId, inputs)).filter((d) => workflowIdOf(d) !== workflowId)]));
+          await runner.workflow(def, contextKeyOf(locationId, inputs), async () =>
+            contextFor(locationId, inputs, await definitionsOf(locationId, inputs)),
+          )
+        : await runner.workflow(
+            def,
+            undefined,
+            contextFor(locationId, inputs, [
+              def,
+              ...(await definitionsOf(locationId, inputs)).filter((d) => workflowIdOf(d) !== workflowId),
+            ]),
+          );
     const durationMs = Math.round(performance.now() - started);
-    const { rows } = await db.query<AnalysisRow>(
-      INSERT_ANALYSIS_SQL,
-      [locationId, workflowId, def.version ?? 0, result.score, result.findings.length, JSON.stringify(result.findings), tier, String(ANALYZER_VERSION), durationMs],
-    );
-    observe({ tier, status: 'ok', durationMs: performance.now() - started, score: result.score, findings: result.findings });
+    const { rows } = await db.query<AnalysisRow>(INSERT_ANALYSIS_SQL, [
+      locationId,
+      workflowId,
+      def.version ?? 0,
+      result.score,
+      result.findings.length,
+      JSON.stringify(result.findings),
+      tier,
+      String(ANALYZER_VERSION),
+      durationMs,
+    ]);
+    observe({
+      tier,
+      status: 'ok',
+      durationMs: performance.now() - started,
+      score: result.score,
+      findings: result.findings,
+    });
     return view(rows[0]!, def.name, false);
   }
 
@@ -356,7 +453,15 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         if (!meta && !stored) throw notFound('Workflow');
         const workflow: WorkflowListItem = meta
           ? { ...meta, hasDefinition: stored !== undefined }
-          : { id: workflowId, name: stored!.name, status: stored!.status, version: stored!.version, updatedAt: null, hasDefinition: true, source: stored!.source };
+          : {
+              id: workflowId,
+              name: stored!.name,
+              status: stored!.status,
+              version: stored!.version,
+              updatedAt: null,
+              hasDefinition: true,
+              source: stored!.source,
+            };
         return { workflow, definition: stored?.definition ?? null };
       });
     },
@@ -376,7 +481,15 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
           cache.delete(CacheKeys.analysisContext(locationId)),
         ]);
       }
-      return { id: entry.workflowId, name: entry.name, status: entry.status, version: entry.version, updatedAt: (entry.definition.updatedAt as string | undefined) ?? null, hasDefinition: true, source: 'import' };
+      return {
+        id: entry.workflowId,
+        name: entry.name,
+        status: entry.status,
+        version: entry.version,
+        updatedAt: (entry.definition.updatedAt as string | undefined) ?? null,
+        hasDefinition: true,
+        source: 'import',
+      };
     },
     async analyze(locationId, input) {
       const started = performance.now();
@@ -390,9 +503,11 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         // Through the cached workflow (workflow:{locationId}:{workflowId}): a cache hit of the analysis costs no
         // definition lookup, so repeated analyses never spend the location's GHL request budget.
         let { definition } = await service.getWorkflow(locationId, input.workflowId);
-        if (!definition) throw new WorkflowError('NOT_FOUND', 'Workflow definition not found: import it with POST /workflows/import');
+        if (!definition)
+          throw new WorkflowError('NOT_FOUND', 'Workflow definition not found: import it with POST /workflows/import');
         // A queued job analyses the version it was queued for, even if the workflow changed meanwhile.
-        if (input.version !== undefined && (definition.version ?? 0) !== input.version) definition = await definitionAt(locationId, input.workflowId, input.version);
+        if (input.version !== undefined && (definition.version ?? 0) !== input.version)
+          definition = await definitionAt(locationId, input.workflowId, input.version);
         const stored = { workflowId: input.workflowId, version: definition.version ?? 0, definition };
         const key = CacheKeys.workflowAnalysis(locationId, stored.workflowId, stored.version, ANALYZER_VERSION);
         const hit = cache ? await cache.get<AnalysisView>(key) : undefined;
@@ -404,7 +519,11 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         if (cache) await cache.set(key, result, CacheTtls.analysis);
         return result;
       } catch (error) {
-        observe({ tier, status: error instanceof AnalysisError ? 'invalid' : 'error', durationMs: performance.now() - started });
+        observe({
+          tier,
+          status: error instanceof AnalysisError ? 'invalid' : 'error',
+          durationMs: performance.now() - started,
+        });
         throw error;
       }
     },
@@ -412,10 +531,7 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       if (!/^\d{1,18}$/.test(id)) throw notFound('Analysis');
       // Within the tier's retention, like /history: an older analysis is not found, whichever route asks.
       const retention = retentionDays(await tierOf(locationId));
-      const { rows } = await db.read<AnalysisRow>(
-        ANALYSIS_BY_ID_SQL,
-        [id, locationId, retention],
-      );
+      const { rows } = await db.read<AnalysisRow>(ANALYSIS_BY_ID_SQL, [id, locationId, retention]);
       if (!rows[0]) throw notFound('Analysis');
       return view(rows[0], null, false);
     },
@@ -423,18 +539,38 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
       const tier = await tierOf(locationId);
       const retention = retentionDays(tier);
       const [cursorTs, cursorId] = filters.cursor ? decodeCursor(filters.cursor) : [null, null];
-      const { rows } = await db.read<AnalysisRow & { cursor_ts: string }>(
-        ANALYSIS_PAGE_SQL,
-        [locationId, filters.workflowId ?? null, filters.from ?? null, filters.to ?? null, filters.minScore ?? null, retention, cursorTs, cursorId, filters.limit + 1],
-      );
+      const { rows } = await db.read<AnalysisRow & { cursor_ts: string }>(ANALYSIS_PAGE_SQL, [
+        locationId,
+        filters.workflowId ?? null,
+        filters.from ?? null,
+        filters.to ?? null,
+        filters.minScore ?? null,
+        retention,
+        cursorTs,
+        cursorId,
+        filters.limit + 1,
+      ]);
       const page = rows.slice(0, filters.limit);
       // A workflow id the location does not know is answered like any other location's resource: 404.
-      if (filters.workflowId && page.length === 0 && !filters.cursor && !(await listWorkflows(locationId)).some((w) => w.id === filters.workflowId)) {
+      if (
+        filters.workflowId &&
+        page.length === 0 &&
+        !filters.cursor &&
+        !(await listWorkflows(locationId)).some((w) => w.id === filters.workflowId)
+      ) {
         throw notFound('Workflow');
       }
       const last = page[page.length - 1];
       return {
-        items: page.map((r) => ({ id: r.id, workflowId: r.workflow_id, workflowVersion: r.workflow_version, score: r.health_score, issuesFound: r.issues_found, tier: r.tier, createdAt: r.created_at.toISOString() })),
+        items: page.map((r) => ({
+          id: r.id,
+          workflowId: r.workflow_id,
+          workflowVersion: r.workflow_version,
+          score: r.health_score,
+          issuesFound: r.issues_found,
+          tier: r.tier,
+          createdAt: r.created_at.toISOString(),
+        })),
         nextCursor: rows.length > filters.limit && last ? encodeCursor(last.cursor_ts, last.id) : null,
         retentionDays: retention,
       };
@@ -452,7 +588,14 @@ export function createWorkflowService(options: WorkflowServiceOptions): Workflow
         locationId,
         score: result.score,
         band: result.band,
-        workflows: result.workflows.map((w) => ({ workflowId: w.workflowId, name: w.name, status: w.status, score: w.score, band: w.band, issuesFound: w.findings.length })),
+        workflows: result.workflows.map((w) => ({
+          workflowId: w.workflowId,
+          name: w.name,
+          status: w.status,
+          score: w.score,
+          band: w.band,
+          issuesFound: w.findings.length,
+        })),
       };
     },
   };

@@ -1,6 +1,11 @@
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PURGE_BATCH_SQL, purgeExpiredHistory, purgeProcessedEvents, startRetentionJob } from '../../../src/features/billing/retention.js';
+import {
+  PURGE_BATCH_SQL,
+  purgeExpiredHistory,
+  purgeProcessedEvents,
+  startRetentionJob,
+} from '../../../src/features/billing/retention.js';
 import { createDatabase, type Database } from '../../../src/db/database.js';
 import { migrate } from '../../../src/db/migrations.js';
 import { createLogger } from '../../../src/observability/logger.js';
@@ -23,7 +28,12 @@ describe.skipIf(!pgUp)('retention purge job (shared PostgreSQL)', () => {
     }
   }
   const ages = async (locationId: string) =>
-    (await db.query<{ d: number }>("SELECT floor(extract(epoch FROM now() - created_at) / 86400)::int AS d FROM analysis_results WHERE location_id = $1 ORDER BY created_at DESC", [locationId])).rows.map((r) => r.d);
+    (
+      await db.query<{ d: number }>(
+        'SELECT floor(extract(epoch FROM now() - created_at) / 86400)::int AS d FROM analysis_results WHERE location_id = $1 ORDER BY created_at DESC',
+        [locationId],
+      )
+    ).rows.map((r) => r.d);
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_billing_retention');
@@ -33,9 +43,15 @@ describe.skipIf(!pgUp)('retention purge job (shared PostgreSQL)', () => {
     await seedTenant(db, 'loc-pro');
     await seedTenant(db, 'loc-grace');
     await seedTenant(db, 'loc-lapsed');
-    await db.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ('loc-pro', 'cus_pro', 'active', 'pro')");
-    await db.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier, grace_until) VALUES ('loc-grace', 'cus_grace', 'past_due', 'enterprise', now() + interval '2 days')");
-    await db.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ('loc-lapsed', 'cus_lapsed', 'canceled', 'enterprise')");
+    await db.query(
+      "INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ('loc-pro', 'cus_pro', 'active', 'pro')",
+    );
+    await db.query(
+      "INSERT INTO stripe_customers (location_id, customer_id, status, tier, grace_until) VALUES ('loc-grace', 'cus_grace', 'past_due', 'enterprise', now() + interval '2 days')",
+    );
+    await db.query(
+      "INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ('loc-lapsed', 'cus_lapsed', 'canceled', 'enterprise')",
+    );
     const spread = [0, 1, 6, 8, 10, 20, 40, 89, 91, 120, 200, 364, 366, 400];
     for (const loc of ['loc-free', 'loc-pro', 'loc-grace', 'loc-lapsed']) await rows(loc, spread);
   });
@@ -46,7 +62,11 @@ describe.skipIf(!pgUp)('retention purge job (shared PostgreSQL)', () => {
 
   it('deletes per location beyond its tier retention, in batches, with several purgers at once', async () => {
     // Three purgers with tiny batches race; SKIP LOCKED keeps them off each other's rows.
-    const deleted = await Promise.all([purgeExpiredHistory(db, { batchSize: 2 }), purgeExpiredHistory(db, { batchSize: 3 }), purgeExpiredHistory(db, { batchSize: 2 })]);
+    const deleted = await Promise.all([
+      purgeExpiredHistory(db, { batchSize: 2 }),
+      purgeExpiredHistory(db, { batchSize: 3 }),
+      purgeExpiredHistory(db, { batchSize: 2 }),
+    ]);
     expect(deleted.reduce((a, b) => a + b, 0)).toBe(11 + 6 + 0 + 11);
     expect(await ages('loc-free')).toEqual([0, 1, 6]);
     expect(await ages('loc-pro')).toEqual([0, 1, 6, 8, 10, 20, 40, 89]);
@@ -57,8 +77,12 @@ describe.skipIf(!pgUp)('retention purge job (shared PostgreSQL)', () => {
 
   it('finds the rows through the per-location index', async () => {
     // A realistic shape: many locations, recent history mostly; the plan must not scan the whole table per batch.
-    const account = (await db.query<{ id: string }>("INSERT INTO accounts (email) VALUES ('bulk@example.test') RETURNING id")).rows[0]!.id;
-    await db.query("INSERT INTO locations (id, account_id) SELECT 'bulk-' || g, $1 FROM generate_series(1, 200) g", [account]);
+    const account = (
+      await db.query<{ id: string }>("INSERT INTO accounts (email) VALUES ('bulk@example.test') RETURNING id")
+    ).rows[0]!.id;
+    await db.query("INSERT INTO locations (id, account_id) SELECT 'bulk-' || g, $1 FROM generate_series(1, 200) g", [
+      account,
+    ]);
     await db.query(
       "INSERT INTO analysis_results (location_id, workflow_id, workflow_version, health_score, issues_found, tier, created_at) SELECT 'bulk-' || (g % 200 + 1), 'wf', 1, 50, 0, 'free', now() - make_interval(mins => g % 9000) FROM generate_series(1, 60000) g",
     );
@@ -80,7 +104,10 @@ describe.skipIf(!pgUp)('retention purge job (shared PostgreSQL)', () => {
 
   it('purges processed Stripe events past the audit window, never unprocessed ones', async () => {
     const insert = (id: string, daysAgo: number, processed: boolean) =>
-      db.query("INSERT INTO stripe_events (id, event_type, created_at, processed_at, payload) VALUES ($1, 'invoice.paid', now() - make_interval(days => $2), CASE WHEN $3 THEN now() END, '{}')", [id, daysAgo, processed]);
+      db.query(
+        "INSERT INTO stripe_events (id, event_type, created_at, processed_at, payload) VALUES ($1, 'invoice.paid', now() - make_interval(days => $2), CASE WHEN $3 THEN now() END, '{}')",
+        [id, daysAgo, processed],
+      );
     await insert('evt_old_done', 40, true);
     await insert('evt_old_done_2', 31, true);
     await insert('evt_old_pending', 40, false);

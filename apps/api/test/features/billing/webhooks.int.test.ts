@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, stripeSignatureHeader, type FakeStripe } from '../../../fakes/stripe/server.js';
 import { migrate } from '../../../src/db/migrations.js';
 import { locationTier } from '../../../src/features/billing/queries.js';
-import { PREVIOUS_WEBHOOK_SECRET, PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from '../../support/billing-app.js';
+import {
+  PREVIOUS_WEBHOOK_SECRET,
+  PRICE_ENTERPRISE,
+  PRICE_PRO,
+  startBillingApp,
+  type BillingTestApp,
+} from '../../support/billing-app.js';
 import { TEST_SECRETS } from '../../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
@@ -17,13 +23,34 @@ function subscription(customer: string, status: string, price: string, id = 'sub
     customer,
     status,
     metadata: {},
-    items: { object: 'list', data: [{ id: 'si_1', object: 'subscription_item', price: { id: price, object: 'price' }, current_period_end: now() + 30 * 86_400 }] },
+    items: {
+      object: 'list',
+      data: [
+        {
+          id: 'si_1',
+          object: 'subscription_item',
+          price: { id: price, object: 'price' },
+          current_period_end: now() + 30 * 86_400,
+        },
+      ],
+    },
   };
 }
 
 async function post(url: string, payload: string, headers: Record<string, string>) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
-  return { status: res.status, body: (await res.json()) as { success: boolean; data?: { outcome: string }; error?: { code: string; requestId: string } } };
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: payload,
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      success: boolean;
+      data?: { outcome: string };
+      error?: { code: string; requestId: string };
+    },
+  };
 }
 
 describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fake Stripe server)', () => {
@@ -35,10 +62,14 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
   async function customerFor(locationId: string): Promise<string> {
     await app.tenant(locationId);
     const customer = `cus_${locationId.replace(/[^a-z0-9]/gi, '')}`;
-    await app.db.query('INSERT INTO stripe_customers (location_id, customer_id) VALUES ($1, $2)', [locationId, customer]);
+    await app.db.query('INSERT INTO stripe_customers (location_id, customer_id) VALUES ($1, $2)', [
+      locationId,
+      customer,
+    ]);
     return customer;
   }
-  const eventRows = async (id: string) => Number((await app.db.query('SELECT count(*) AS n FROM stripe_events WHERE id = $1', [id])).rows[0]!.n);
+  const eventRows = async (id: string) =>
+    Number((await app.db.query('SELECT count(*) AS n FROM stripe_events WHERE id = $1', [id])).rows[0]!.n);
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_billing_webhooks');
@@ -59,29 +90,67 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     await app?.close();
     await fake?.close();
     const logs = app?.logs.text() ?? '';
-    for (const secret of [SECRET, PREVIOUS_WEBHOOK_SECRET, TEST_SECRETS.stripeSecretKey]) expect(logs).not.toContain(secret);
+    for (const secret of [SECRET, PREVIOUS_WEBHOOK_SECRET, TEST_SECRETS.stripeSecretKey])
+      expect(logs).not.toContain(secret);
     await pg?.cleanup();
   });
 
   describe('signatures: only valid ones are accepted; rejected ones write nothing', () => {
-    const cases: { name: string; accepted: boolean; code?: string; build: (payload: string) => { body: string; headers: Record<string, string> } }[] = [
-      { name: 'valid', accepted: true, build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET) } }) },
-      { name: 'signed 299 s ago', accepted: true, build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET, now() - 299) } }) },
-      { name: 'signed 301 s ago', accepted: false, code: 'STRIPE_SIGNATURE_INVALID', build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET, now() - 301) } }) },
+    const cases: {
+      name: string;
+      accepted: boolean;
+      code?: string;
+      build: (payload: string) => { body: string; headers: Record<string, string> };
+    }[] = [
+      {
+        name: 'valid',
+        accepted: true,
+        build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET) } }),
+      },
+      {
+        name: 'signed 299 s ago',
+        accepted: true,
+        build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET, now() - 299) } }),
+      },
+      {
+        name: 'signed 301 s ago',
+        accepted: false,
+        code: 'STRIPE_SIGNATURE_INVALID',
+        build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET, now() - 301) } }),
+      },
       {
         name: 'tampered body',
         accepted: false,
         code: 'STRIPE_SIGNATURE_INVALID',
-        build: (p) => ({ body: p.replace(PRICE_PRO, PRICE_ENTERPRISE), headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET) } }),
+        build: (p) => ({
+          body: p.replace(PRICE_PRO, PRICE_ENTERPRISE),
+          headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET) },
+        }),
       },
       {
         name: 're-serialised JSON',
         accepted: false,
         code: 'STRIPE_SIGNATURE_INVALID',
-        build: (p) => ({ body: JSON.stringify(JSON.parse(p)), headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET) } }),
+        build: (p) => ({
+          body: JSON.stringify(JSON.parse(p)),
+          headers: { 'stripe-signature': stripeSignatureHeader(p, SECRET) },
+        }),
       },
-      { name: 'wrong secret', accepted: false, code: 'STRIPE_SIGNATURE_INVALID', build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, 'whsec_attackerGuess000') } }) },
-      { name: 'missing header', accepted: false, code: 'STRIPE_SIGNATURE_MISSING', build: (p) => ({ body: p, headers: {} }) },
+      {
+        name: 'wrong secret',
+        accepted: false,
+        code: 'STRIPE_SIGNATURE_INVALID',
+        build: (p) => ({
+          body: p,
+          headers: { 'stripe-signature': stripeSignatureHeader(p, 'whsec_attackerGuess000') },
+        }),
+      },
+      {
+        name: 'missing header',
+        accepted: false,
+        code: 'STRIPE_SIGNATURE_MISSING',
+        build: (p) => ({ body: p, headers: {} }),
+      },
       {
         name: 'rotation: a bogus v1 next to the valid one',
         accepted: true,
@@ -91,19 +160,29 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
           return { body: p, headers: { 'stripe-signature': `${t},v1=${'0'.repeat(64)},${valid.split(',')[1]}` } };
         },
       },
-      { name: 'rotation: signed with the previous secret', accepted: true, build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, PREVIOUS_WEBHOOK_SECRET) } }) },
+      {
+        name: 'rotation: signed with the previous secret',
+        accepted: true,
+        build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, PREVIOUS_WEBHOOK_SECRET) } }),
+      },
       {
         name: 'rotation: signed with an unrelated third secret',
         accepted: false,
         code: 'STRIPE_SIGNATURE_INVALID',
-        build: (p) => ({ body: p, headers: { 'stripe-signature': stripeSignatureHeader(p, 'whsec_neverConfigured789') } }),
+        build: (p) => ({
+          body: p,
+          headers: { 'stripe-signature': stripeSignatureHeader(p, 'whsec_neverConfigured789') },
+        }),
       },
     ];
     for (const [i, c] of cases.entries()) {
       it(`${c.name}: ${c.accepted ? '2xx and applied' : `400 ${c.code} and nothing written`}`, async () => {
         const locationId = `loc-sig-${i}`;
         const customer = await customerFor(locationId);
-        const event = fake.event('customer.subscription.created', subscription(customer, 'active', PRICE_PRO, `sub_sig_${i}`));
+        const event = fake.event(
+          'customer.subscription.created',
+          subscription(customer, 'active', PRICE_PRO, `sub_sig_${i}`),
+        );
         const { body, headers } = c.build(JSON.stringify(event, null, 2));
         const res = await post(app.webhookUrl, body, headers);
         if (c.accepted) {
@@ -113,10 +192,17 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
           expect(await locationTier(app.db, locationId)).toBe('pro');
         } else {
           expect(res.status).toBe(400);
-          expect(res.body).toEqual({ success: false, error: { code: c.code, message: expect.any(String), requestId: expect.any(String) } });
+          expect(res.body).toEqual({
+            success: false,
+            error: { code: c.code, message: expect.any(String), requestId: expect.any(String) },
+          });
           expect(await eventRows(event.id as string)).toBe(0);
           expect(await locationTier(app.db, locationId)).toBe('free');
-          const row = (await app.db.query('SELECT status, last_event_created_at FROM stripe_customers WHERE location_id = $1', [locationId])).rows[0];
+          const row = (
+            await app.db.query('SELECT status, last_event_created_at FROM stripe_customers WHERE location_id = $1', [
+              locationId,
+            ])
+          ).rows[0];
           expect(row).toEqual({ status: 'none', last_event_created_at: null });
         }
       });
@@ -133,14 +219,24 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(39);
     expect(await eventRows(event.id as string)).toBe(1);
-    expect(app.tierChanges.filter((c) => c.locationId === 'loc-dup')).toEqual([{ locationId: 'loc-dup', tier: 'pro', previous: 'free' }]);
-    expect(app.events.filter((e) => e.type === 'customer.subscription.created' && e.outcome === 'duplicate').length).toBeGreaterThanOrEqual(39);
+    expect(app.tierChanges.filter((c) => c.locationId === 'loc-dup')).toEqual([
+      { locationId: 'loc-dup', tier: 'pro', previous: 'free' },
+    ]);
+    expect(
+      app.events.filter((e) => e.type === 'customer.subscription.created' && e.outcome === 'duplicate').length,
+    ).toBeGreaterThanOrEqual(39);
   });
 
   it('updated before created, deleted before updated: the newest state wins', async () => {
     const a = await customerFor('loc-order-a');
-    const created = fake.event('customer.subscription.created', subscription(a, 'active', PRICE_PRO, 'sub_order_a'), { created: now() - 100 });
-    const updated = fake.event('customer.subscription.updated', subscription(a, 'active', PRICE_ENTERPRISE, 'sub_order_a'), { created: now() - 50 });
+    const created = fake.event('customer.subscription.created', subscription(a, 'active', PRICE_PRO, 'sub_order_a'), {
+      created: now() - 100,
+    });
+    const updated = fake.event(
+      'customer.subscription.updated',
+      subscription(a, 'active', PRICE_ENTERPRISE, 'sub_order_a'),
+      { created: now() - 50 },
+    );
     expect((await fake.deliver(app.webhookUrl, SECRET, updated)).status).toBe(200);
     const late = await fake.deliver(app.webhookUrl, SECRET, created);
     expect(late.status).toBe(200);
@@ -148,12 +244,22 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     expect(await locationTier(app.db, 'loc-order-a')).toBe('enterprise');
 
     const b = await customerFor('loc-order-b');
-    const upgraded = fake.event('customer.subscription.updated', subscription(b, 'active', PRICE_ENTERPRISE, 'sub_order_b'), { created: now() - 50 });
-    const deleted = fake.event('customer.subscription.deleted', subscription(b, 'canceled', PRICE_ENTERPRISE, 'sub_order_b'), { created: now() - 10 });
+    const upgraded = fake.event(
+      'customer.subscription.updated',
+      subscription(b, 'active', PRICE_ENTERPRISE, 'sub_order_b'),
+      { created: now() - 50 },
+    );
+    const deleted = fake.event(
+      'customer.subscription.deleted',
+      subscription(b, 'canceled', PRICE_ENTERPRISE, 'sub_order_b'),
+      { created: now() - 10 },
+    );
     expect((await fake.deliver(app.webhookUrl, SECRET, deleted)).status).toBe(200);
     expect(JSON.parse((await fake.deliver(app.webhookUrl, SECRET, upgraded)).body).data.outcome).toBe('stale');
     expect(await locationTier(app.db, 'loc-order-b')).toBe('free');
-    expect((await app.db.query("SELECT status FROM stripe_customers WHERE location_id = 'loc-order-b'")).rows[0]!.status).toBe('canceled');
+    expect(
+      (await app.db.query("SELECT status FROM stripe_customers WHERE location_id = 'loc-order-b'")).rows[0]!.status,
+    ).toBe('canceled');
   });
 
   it('a failure between recording the event and applying it commits nothing; the redelivery applies it once', async () => {
@@ -176,25 +282,59 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
 
   it('past_due keeps the tier during the grace period; unpaid falls back to free', async () => {
     const customer = await customerFor('loc-dunning');
-    await fake.deliver(app.webhookUrl, SECRET, fake.event('customer.subscription.created', subscription(customer, 'active', PRICE_PRO, 'sub_dun'), { created: now() - 30 }));
-    await fake.deliver(app.webhookUrl, SECRET, fake.event('customer.subscription.updated', subscription(customer, 'past_due', PRICE_PRO, 'sub_dun'), { created: now() - 20 }));
+    await fake.deliver(
+      app.webhookUrl,
+      SECRET,
+      fake.event('customer.subscription.created', subscription(customer, 'active', PRICE_PRO, 'sub_dun'), {
+        created: now() - 30,
+      }),
+    );
+    await fake.deliver(
+      app.webhookUrl,
+      SECRET,
+      fake.event('customer.subscription.updated', subscription(customer, 'past_due', PRICE_PRO, 'sub_dun'), {
+        created: now() - 20,
+      }),
+    );
     expect(await locationTier(app.db, 'loc-dunning')).toBe('pro');
-    const { grace_until: graceUntil } = (await app.db.query("SELECT grace_until FROM stripe_customers WHERE location_id = 'loc-dunning'")).rows[0]!;
+    const { grace_until: graceUntil } = (
+      await app.db.query("SELECT grace_until FROM stripe_customers WHERE location_id = 'loc-dunning'")
+    ).rows[0]!;
     expect((graceUntil as Date).getTime()).toBeGreaterThan(Date.now() + 6 * 86_400_000);
     // The grace runs out (moved into the past by hand): the read-side rule drops the tier with no event needed.
-    await app.db.query("UPDATE stripe_customers SET grace_until = now() - interval '1 second' WHERE location_id = 'loc-dunning'");
+    await app.db.query(
+      "UPDATE stripe_customers SET grace_until = now() - interval '1 second' WHERE location_id = 'loc-dunning'",
+    );
     expect(await locationTier(app.db, 'loc-dunning')).toBe('free');
-    await app.db.query("UPDATE stripe_customers SET grace_until = now() + interval '1 day' WHERE location_id = 'loc-dunning'");
-    await fake.deliver(app.webhookUrl, SECRET, fake.event('customer.subscription.updated', subscription(customer, 'unpaid', PRICE_PRO, 'sub_dun'), { created: now() - 10 }));
+    await app.db.query(
+      "UPDATE stripe_customers SET grace_until = now() + interval '1 day' WHERE location_id = 'loc-dunning'",
+    );
+    await fake.deliver(
+      app.webhookUrl,
+      SECRET,
+      fake.event('customer.subscription.updated', subscription(customer, 'unpaid', PRICE_PRO, 'sub_dun'), {
+        created: now() - 10,
+      }),
+    );
     expect(await locationTier(app.db, 'loc-dunning')).toBe('free');
   });
 
   it('invoice events re-fetch the subscription from Stripe (both invoice shapes) and apply its current state', async () => {
     const customer = await customerFor('loc-invoice');
     fake.subscriptions.set('sub_inv', subscription(customer, 'past_due', PRICE_PRO, 'sub_inv'));
-    const failed = fake.event('invoice.payment_failed', { id: 'in_1', object: 'invoice', customer, parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_inv' } } });
+    const failed = fake.event('invoice.payment_failed', {
+      id: 'in_1',
+      object: 'invoice',
+      customer,
+      parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_inv' } },
+    });
     expect((await fake.deliver(app.webhookUrl, SECRET, failed)).status).toBe(200);
-    const row = async () => (await app.db.query("SELECT status, subscription_id, grace_until FROM stripe_customers WHERE location_id = 'loc-invoice'")).rows[0]!;
+    const row = async () =>
+      (
+        await app.db.query(
+          "SELECT status, subscription_id, grace_until FROM stripe_customers WHERE location_id = 'loc-invoice'",
+        )
+      ).rows[0]!;
     expect(await row()).toMatchObject({ status: 'past_due', subscription_id: 'sub_inv' });
     expect(await locationTier(app.db, 'loc-invoice')).toBe('pro');
     fake.subscriptions.get('sub_inv')!.status = 'active';

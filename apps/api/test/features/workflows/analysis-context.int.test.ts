@@ -12,7 +12,10 @@ import { analyzeLocation, locationInventorySchema } from '../../../src/analysis/
 import { createDatabase, type Database } from '../../../src/db/database.js';
 import { migrate } from '../../../src/db/migrations.js';
 import { createGhlClient } from '../../../src/ghl/client.js';
-import { createBuilderDefinitionSource, createImportedDefinitionSource } from '../../../src/features/workflows/definition-sources.js';
+import {
+  createBuilderDefinitionSource,
+  createImportedDefinitionSource,
+} from '../../../src/features/workflows/definition-sources.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../../fakes/ghl/server.js';
 import { PermanentJobError } from '../../../src/jobs/index.js';
 import { analysisProcessor } from '../../../src/features/workflows/analysis-job.js';
@@ -26,7 +29,12 @@ const FIXTURES = fileURLToPath(new URL('../../../fakes/ghl/workflows', import.me
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 const fixtures = fakeLocationsFromFolder(FIXTURES);
 const N = 30;
-const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../../../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
+const FIXTURE = JSON.parse(
+  readFileSync(
+    fileURLToPath(new URL('../../../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)),
+    'utf8',
+  ),
+) as Record<string, unknown>;
 
 describe.skipIf(!pgUp)('workflow service: per-location analysis context and version pinning', () => {
   let pg: SharedPostgres;
@@ -42,7 +50,13 @@ describe.skipIf(!pgUp)('workflow service: per-location analysis context and vers
     db = createDatabase({ url: pg.url, logger: createLogger({ level: 'silent' }) });
     // N variations of the location's own workflows (ids and versions of our own), so references between them stay real.
     const own = fixtures[LOC]!.workflows;
-    workflows = Array.from({ length: N }, (_, i) => ({ ...own[i % own.length]!, id: `ctx-wf-${i}`, _id: `ctx-wf-${i}`, name: `Workflow ${i}`, version: 1 + (i % 4) }));
+    workflows = Array.from({ length: N }, (_, i) => ({
+      ...own[i % own.length]!,
+      id: `ctx-wf-${i}`,
+      _id: `ctx-wf-${i}`,
+      name: `Workflow ${i}`,
+      version: 1 + (i % 4),
+    }));
     fake = await startFakeGhl({ locations: { [LOC]: { ...fixtures[LOC]!, workflows } } });
     await seedTenant(db, LOC);
     const token = fake.grant(LOC).access_token;
@@ -83,7 +97,9 @@ describe.skipIf(!pgUp)('workflow service: per-location analysis context and vers
       workflowsComplete: true,
     });
     // (Messages that name several workflows name them in a stable order, whatever order the definitions were read in.)
-    expect(results.map((r) => ({ score: r.score, findings: r.findings }))).toEqual(expected.workflows.map((w) => ({ score: w.score, findings: w.findings })));
+    expect(results.map((r) => ({ score: r.score, findings: r.findings }))).toEqual(
+      expected.workflows.map((w) => ({ score: w.score, findings: w.findings })),
+    );
     expect(results.some((r) => r.findings.some((f) => f.ruleId === 'trigger.conflicting-workflows'))).toBe(true);
     // The location score reads the same context.
     const health = await cached.locationHealth(LOC);
@@ -94,13 +110,28 @@ describe.skipIf(!pgUp)('workflow service: per-location analysis context and vers
     const id = 'ctx-imported-late';
     const health = await cached.locationHealth(LOC);
     expect(health.workflows.some((w) => w.workflowId === id)).toBe(false);
-    await cached.importDefinition(LOC, { ...FIXTURE, id, _id: id, locationId: LOC, name: 'Imported later', version: 1 });
+    await cached.importDefinition(LOC, {
+      ...FIXTURE,
+      id,
+      _id: id,
+      locationId: LOC,
+      name: 'Imported later',
+      version: 1,
+    });
     expect((await cached.locationHealth(LOC)).workflows.some((w) => w.workflowId === id)).toBe(true);
   });
 
   it('analyses exactly the queued version; a version that is gone fails the job for good (409 WORKFLOW_VERSION_SUPERSEDED)', async () => {
     const id = 'ctx-pinned';
-    for (const version of [1, 2]) await cached.importDefinition(LOC, { ...FIXTURE, id, _id: id, locationId: LOC, name: `Pinned v${version}`, version });
+    for (const version of [1, 2])
+      await cached.importDefinition(LOC, {
+        ...FIXTURE,
+        id,
+        _id: id,
+        locationId: LOC,
+        name: `Pinned v${version}`,
+        version,
+      });
     expect((await cached.analyze(LOC, { workflowId: id })).workflowVersion).toBe(2);
     // A job queued for version 1 before version 2 arrived still analyses version 1 (imports keep every version).
     expect((await cached.analyze(LOC, { workflowId: id, version: 1 })).workflowVersion).toBe(1);
@@ -112,12 +143,19 @@ describe.skipIf(!pgUp)('workflow service: per-location analysis context and vers
     // From GHL only the latest version exists: an older one is gone.
     const ghlWorkflow = 'ctx-wf-3';
     const current = (await cached.getWorkflow(LOC, ghlWorkflow)).workflow.version;
-    await expect(cached.analyze(LOC, { workflowId: ghlWorkflow, version: current - 1 })).rejects.toMatchObject({ code: 'WORKFLOW_VERSION_SUPERSEDED' });
+    await expect(cached.analyze(LOC, { workflowId: ghlWorkflow, version: current - 1 })).rejects.toMatchObject({
+      code: 'WORKFLOW_VERSION_SUPERSEDED',
+    });
 
     // The job body maps it to a permanent failure (no retries for a version that cannot come back).
     const processor = analysisProcessor(cached, { db });
     const context = { attempt: 1, queuedAt: Date.now(), progress: async () => undefined };
-    await expect(processor({ locationId: LOC, workflowId: ghlWorkflow, version: current - 1 }, context)).rejects.toBeInstanceOf(PermanentJobError);
-    expect(await processor({ locationId: LOC, workflowId: id, version: 1 }, context)).toMatchObject({ workflowId: id, workflowVersion: 1 });
+    await expect(
+      processor({ locationId: LOC, workflowId: ghlWorkflow, version: current - 1 }, context),
+    ).rejects.toBeInstanceOf(PermanentJobError);
+    expect(await processor({ locationId: LOC, workflowId: id, version: 1 }, context)).toMatchObject({
+      workflowId: id,
+      workflowVersion: 1,
+    });
   });
 });

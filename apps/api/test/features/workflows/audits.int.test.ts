@@ -4,21 +4,43 @@
 // audits a connected location on its own (no API call), and a worker started without it removes the schedules.
 import { randomBytes } from 'node:crypto';
 import { createCache, type Cache } from '@org/cache';
-import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
+import {
+  hasSharedPostgres,
+  hasSharedRedis,
+  sharedPostgres,
+  sharedRedis,
+  waitFor,
+  type SharedPostgres,
+  type SharedRedis,
+} from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../../src/db/database.js';
 import { migrate } from '../../../src/db/migrations.js';
 import { createGhlClient } from '../../../src/ghl/client.js';
-import { createBuilderDefinitionSource, createImportedDefinitionSource } from '../../../src/features/workflows/definition-sources.js';
+import {
+  createBuilderDefinitionSource,
+  createImportedDefinitionSource,
+} from '../../../src/features/workflows/definition-sources.js';
 import { startFakeGhl, type FakeGhl, type FakeLocation } from '../../../fakes/ghl/server.js';
 import type { TokenStore } from '../../../src/ghl/token-store.js';
-import { createBullAnalysisQueue, createMemoryAnalysisQueue, type AnalysisQueue, type BatchSnapshot } from '../../../src/jobs/index.js';
+import {
+  createBullAnalysisQueue,
+  createMemoryAnalysisQueue,
+  type AnalysisQueue,
+  type BatchSnapshot,
+} from '../../../src/jobs/index.js';
 import { analysisProcessor } from '../../../src/features/workflows/analysis-job.js';
 import { auditProcessor } from '../../../src/features/workflows/audit.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createWorkflowService } from '../../../src/features/workflows/service.js';
 import { spawnWorker, type AppProcess } from '../../support/child.js';
-import { fixtureLocation as locationOf, processTokenStore, sessionFor, startGhlTestApp, type GhlTestApp } from '../../support/ghl-app.js';
+import {
+  fixtureLocation as locationOf,
+  processTokenStore,
+  sessionFor,
+  startGhlTestApp,
+  type GhlTestApp,
+} from '../../support/ghl-app.js';
 import { seedTenant, TEST_SECRETS } from '../../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
@@ -36,7 +58,12 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
   const locations: Record<string, FakeLocation> = { [L]: locationOf(L, 8), [W]: locationOf(W, 6) };
 
   const rows = async (locationId: string) =>
-    (await db.query<{ workflow_id: string; workflow_version: number }>('SELECT workflow_id, workflow_version FROM analysis_results WHERE location_id = $1 ORDER BY id', [locationId])).rows;
+    (
+      await db.query<{ workflow_id: string; workflow_version: number }>(
+        'SELECT workflow_id, workflow_version FROM analysis_results WHERE location_id = $1 ORDER BY id',
+        [locationId],
+      )
+    ).rows;
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_queue_audits');
@@ -62,7 +89,13 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
     beforeAll(() => {
       const client = createGhlClient({ baseUrl: fake.url, tokens: (loc) => tokens.accessToken(loc) });
       cache = createCache({ prefix: `audit-test-${suffix}` });
-      const service = createWorkflowService({ db, ghl: client, imported: createImportedDefinitionSource(db), sources: [createBuilderDefinitionSource({ client, baseUrl: fake.url })], cache });
+      const service = createWorkflowService({
+        db,
+        ghl: client,
+        imported: createImportedDefinitionSource(db),
+        sources: [createBuilderDefinitionSource({ client, baseUrl: fake.url })],
+        cache,
+      });
       auditor = auditProcessor({ service, db, queue: () => queue });
       queue = createMemoryAnalysisQueue({ processor: analysisProcessor(service, { db }), auditor });
     });
@@ -89,7 +122,12 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
       await new Promise((r) => setTimeout(r, 2_000));
       const all = await rows(L);
       expect(all).toHaveLength(10);
-      expect(all.slice(8).map((r) => `${r.workflow_id}@${r.workflow_version}`).sort()).toEqual([`${L}-wf-2@4`, `${L}-wf-5@2`]);
+      expect(
+        all
+          .slice(8)
+          .map((r) => `${r.workflow_id}@${r.workflow_version}`)
+          .sort(),
+      ).toEqual([`${L}-wf-2@4`, `${L}-wf-5@2`]);
       expect(await queue.unscheduleAudit(L)).toBe(true);
     });
 
@@ -97,7 +135,12 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
       const result = await auditor({ locationId: W });
       expect(result).toMatchObject({ locationId: W, checked: 6, queued: 6 });
       let batch: BatchSnapshot | undefined;
-      await waitFor('the audit batch to finish', async () => (batch = await queue.getBatch(result.batchId!))?.status === 'completed', 20_000, 20);
+      await waitFor(
+        'the audit batch to finish',
+        async () => (batch = await queue.getBatch(result.batchId!))?.status === 'completed',
+        20_000,
+        20,
+      );
       expect(batch).toMatchObject({ total: 6, completed: 6, failed: 0 });
       expect(batch!.result.score).toEqual(expect.any(Number));
       expect(await auditor({ locationId: W })).toEqual({ locationId: W, checked: 6, queued: 0, batchId: null });
@@ -106,7 +149,13 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
     it('a location no longer connected to GHL loses its schedule and is not audited', async () => {
       await queue.scheduleAudit(W, '0 3 * * *');
       expect(await tokens.remove(db, W)).toBe(true);
-      expect(await auditor({ locationId: W })).toEqual({ locationId: W, checked: 0, queued: 0, batchId: null, skipped: 'not-connected' });
+      expect(await auditor({ locationId: W })).toEqual({
+        locationId: W,
+        checked: 0,
+        queued: 0,
+        batchId: null,
+        skipped: 'not-connected',
+      });
       expect((await queue.auditSchedules()).map((s) => s.locationId)).not.toContain(W);
       await tokens.save(db, { ...fake.grant(W), locationId: W });
     });
@@ -123,7 +172,10 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
         url: pg.url,
         fake,
         analysisQueue: (service) => {
-          const queue: AnalysisQueue = createMemoryAnalysisQueue({ processor: analysisProcessor(service, { db }), auditor: (d) => auditor(d) });
+          const queue: AnalysisQueue = createMemoryAnalysisQueue({
+            processor: analysisProcessor(service, { db }),
+            auditor: (d) => auditor(d),
+          });
           auditor = auditProcessor({ service, db, queue: () => queue });
           return queue;
         },
@@ -143,15 +195,22 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
       };
       const cookieA = await sessionFor(app, a.accountId, A);
       const cookieB = await sessionFor(app, b.accountId, B);
-      expect(await get(cookieA)).toEqual({ status: 200, body: { success: true, data: { schedule: null, last: null } } });
+      expect(await get(cookieA)).toEqual({
+        status: 200,
+        body: { success: true, data: { schedule: null, last: null } },
+      });
 
       await app.module.queue.scheduleAudit(A, '0 3 * * *', 'Europe/Berlin');
-      const scheduled = (await get(cookieA)).body.data as { schedule: { pattern: string; timeZone: string; next: string } };
+      const scheduled = (await get(cookieA)).body.data as {
+        schedule: { pattern: string; timeZone: string; next: string };
+      };
       expect(scheduled.schedule).toMatchObject({ pattern: '0 3 * * *', timeZone: 'Europe/Berlin' });
       expect(Date.parse(scheduled.schedule.next)).toBeGreaterThan(Date.now());
 
       await auditor({ locationId: A });
-      const { last } = (await get(cookieA)).body.data as { last: { ranAt: string; checked: number; queued: number; batchId: string } };
+      const { last } = (await get(cookieA)).body.data as {
+        last: { ranAt: string; checked: number; queued: number; batchId: string };
+      };
       expect(last).toMatchObject({ checked: 4, queued: 4, batchId: expect.stringMatching(/^ba_/) });
       expect(Date.now() - Date.parse(last.ranAt)).toBeLessThan(60_000);
       expect((await get(cookieA, `/api/jobs/${last.batchId}`)).status).toBe(200);
@@ -208,7 +267,12 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
       expect(a.output()).toMatch(/"scheduled":3[,}].*scheduled audits/);
       expect((await queue.auditSchedules()).map((s) => s.locationId).sort()).toEqual([E, L, W].sort());
       // No API call: the schedule alone analyses E's workflows, once each although two workers run the schedule.
-      await waitFor("E's five workflows analysed by the schedule", async () => (await rows(E)).length >= 5, 30_000, 100);
+      await waitFor(
+        "E's five workflows analysed by the schedule",
+        async () => (await rows(E)).length >= 5,
+        30_000,
+        100,
+      );
       await new Promise((r) => setTimeout(r, 4_500));
       expect(await rows(E)).toHaveLength(5);
       const audits = (a.output() + b.output()).match(/"locationId":"audit[0-9a-f]+e"[^\n]*audit done/g) ?? [];

@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../../src/db/database.js';
 import { migrate } from '../../../src/db/migrations.js';
 import { createGhlClient } from '../../../src/ghl/client.js';
-import { createBuilderDefinitionSource, createImportedDefinitionSource, type WorkflowDefinitionSource } from '../../../src/features/workflows/definition-sources.js';
+import {
+  createBuilderDefinitionSource,
+  createImportedDefinitionSource,
+  type WorkflowDefinitionSource,
+} from '../../../src/features/workflows/definition-sources.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../../fakes/ghl/server.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { seedTenant } from '../../support/test-app.js';
@@ -36,7 +40,10 @@ describe.skipIf(!pgUp)('WorkflowDefinitionSource contract', () => {
     const imported = createImportedDefinitionSource(db);
     for (const def of [...mine, ...theirs]) await imported.import(String(def.locationId), def);
     sources.imported = () => imported;
-    const tokens: Record<string, string> = { [LOC]: fake.grant(LOC).access_token, [OTHER]: fake.grant(OTHER).access_token };
+    const tokens: Record<string, string> = {
+      [LOC]: fake.grant(LOC).access_token,
+      [OTHER]: fake.grant(OTHER).access_token,
+    };
     const client = createGhlClient({ baseUrl: fake.url, tokens: async (loc) => tokens[loc] ?? 'none' });
     sources.builder = () => createBuilderDefinitionSource({ client, baseUrl: fake.url });
   });
@@ -52,7 +59,9 @@ describe.skipIf(!pgUp)('WorkflowDefinitionSource contract', () => {
         const def = mine[0]!;
         const got = await sources[kind]!().get(LOC, String(def.id));
         expect(got).toMatchObject({ workflowId: def.id, version: def.version, name: def.name, status: def.status });
-        expect(got!.definition.workflowData.templates.length).toBe((def.workflowData as { templates: unknown[] }).templates.length);
+        expect(got!.definition.workflowData.templates.length).toBe(
+          (def.workflowData as { templates: unknown[] }).templates.length,
+        );
       });
       it('lists every definition of the location and none of another', async () => {
         const list = await sources[kind]!().list(LOC);
@@ -73,7 +82,12 @@ describe.skipIf(!pgUp)('WorkflowDefinitionSource contract', () => {
     expect((await imported.get(LOC, String(base.id)))!.name).toBe('v-next');
     await imported.import(LOC, { ...base, version: Number(base.version) + 1, name: 'v-next again' });
     expect((await imported.get(LOC, String(base.id)))!.name).toBe('v-next again');
-    await expect(imported.import(LOC, { ...base, status: 'live', workflowData: 3 })).rejects.toMatchObject({ code: 'INVALID_WORKFLOW_DEFINITION', issues: expect.arrayContaining([expect.objectContaining({ path: 'status' })]) });
-    await expect(imported.import(LOC, { ...base, locationId: OTHER })).rejects.toMatchObject({ code: 'LOCATION_MISMATCH' });
+    await expect(imported.import(LOC, { ...base, status: 'live', workflowData: 3 })).rejects.toMatchObject({
+      code: 'INVALID_WORKFLOW_DEFINITION',
+      issues: expect.arrayContaining([expect.objectContaining({ path: 'status' })]),
+    });
+    await expect(imported.import(LOC, { ...base, locationId: OTHER })).rejects.toMatchObject({
+      code: 'LOCATION_MISMATCH',
+    });
   });
 });

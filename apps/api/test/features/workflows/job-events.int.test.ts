@@ -24,7 +24,10 @@ interface SseEvent {
 }
 
 /** Reads events from a fetch body until `stop` says so or the stream ends. */
-async function readEvents(body: ReadableStream<Uint8Array>, stop: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
+async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  stop: (events: SseEvent[]) => boolean,
+): Promise<SseEvent[]> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const events: SseEvent[] = [];
@@ -93,14 +96,20 @@ describe.skipIf(!pgUp)('GET /jobs/:id/events (Server-Sent Events)', () => {
   });
 
   const queue = async (workflowId: string) => {
-    const res = await fetch(`${app.base}/api/analyze`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ workflowId, async: true }) });
+    const res = await fetch(`${app.base}/api/analyze`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflowId, async: true }),
+    });
     expect(res.status).toBe(202);
     return ((await res.json()) as { data: { jobId: string } }).data.jobId;
   };
 
   it('streams monotonic progress and one final event with the result, uncompressed, then closes', async () => {
     const jobId = await queue(workflows[0]!);
-    const res = await fetch(`${app.base}/api/jobs/${jobId}/events`, { headers: { cookie, accept: 'text/event-stream', 'accept-encoding': 'gzip, br' } });
+    const res = await fetch(`${app.base}/api/jobs/${jobId}/events`, {
+      headers: { cookie, accept: 'text/event-stream', 'accept-encoding': 'gzip, br' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(res.headers.get('content-encoding')).toBeNull();
@@ -113,7 +122,12 @@ describe.skipIf(!pgUp)('GET /jobs/:id/events (Server-Sent Events)', () => {
     expect(new Set(progress).size).toBe(progress.length);
     const last = events.at(-1)!;
     expect(last.event).toBe('end');
-    expect(last.data).toMatchObject({ id: jobId, status: 'completed', progress: 100, result: { workflowId: workflows[0], score: expect.any(Number) } });
+    expect(last.data).toMatchObject({
+      id: jobId,
+      status: 'completed',
+      progress: 100,
+      result: { workflowId: workflows[0], score: expect.any(Number) },
+    });
     expect(events.filter((e) => e.event === 'end')).toHaveLength(1);
     expect(app.module.jobEvents.active()).toBe(0);
   });
@@ -127,7 +141,11 @@ describe.skipIf(!pgUp)('GET /jobs/:id/events (Server-Sent Events)', () => {
     expect(app.module.jobEvents.active()).toBe(1);
     controller.abort();
     await waitFor('the stream to be released', async () => app.module.jobEvents.active() === 0, 10_000);
-    await waitFor('the job to complete', async () => (await app.module.queue.get(jobId))?.status === 'completed', 20_000);
+    await waitFor(
+      'the job to complete',
+      async () => (await app.module.queue.get(jobId))?.status === 'completed',
+      20_000,
+    );
     // Still released after the job ended (nothing was left to write to the dead socket).
     expect(app.module.jobEvents.active()).toBe(0);
   });

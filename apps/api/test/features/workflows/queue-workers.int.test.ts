@@ -5,7 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hasSharedPostgres, hasSharedRedis, promtool, sharedPostgres, sharedRedis, waitFor, type SharedPostgres, type SharedRedis } from '@org/test-services';
+import {
+  hasSharedPostgres,
+  hasSharedRedis,
+  promtool,
+  sharedPostgres,
+  sharedRedis,
+  waitFor,
+  type SharedPostgres,
+  type SharedRedis,
+} from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../../src/db/database.js';
 import { migrate } from '../../../src/db/migrations.js';
@@ -17,7 +26,12 @@ import { seedTenant } from '../../support/test-app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
-const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../../../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
+const FIXTURE = JSON.parse(
+  readFileSync(
+    fileURLToPath(new URL('../../../fakes/ghl/workflows/coaching-hot-lead-alert.json', import.meta.url)),
+    'utf8',
+  ),
+) as Record<string, unknown>;
 const LOCATIONS = 5;
 const PER_LOCATION = 40;
 const N = LOCATIONS * PER_LOCATION;
@@ -35,17 +49,25 @@ describe.skipIf(!pgUp || !redisUp)(`worker processes, ${N} workflows across ${LO
   const queueBatches = async (of: string[]) => {
     const ids: string[] = [];
     for (const locationId of of) {
-      const items = Array.from({ length: PER_LOCATION }, (_, i) => ({ workflowId: `${locationId}-wf-${i}`, version: 1 + (i % 3) }));
+      const items = Array.from({ length: PER_LOCATION }, (_, i) => ({
+        workflowId: `${locationId}-wf-${i}`,
+        version: 1 + (i % 3),
+      }));
       ids.push((await queue.createBatch(locationId, items)).batchId);
     }
     return ids;
   };
   const allFinished = async (ids: string[]) => {
     let last: Awaited<ReturnType<AnalysisQueue['getBatch']>>[] = [];
-    await waitFor('every batch to finish', async () => {
-      last = await Promise.all(ids.map((id) => queue.getBatch(id)));
-      return last.every((s) => s?.status === 'completed' || s?.status === 'failed');
-    }, 90_000, 250);
+    await waitFor(
+      'every batch to finish',
+      async () => {
+        last = await Promise.all(ids.map((id) => queue.getBatch(id)));
+        return last.every((s) => s?.status === 'completed' || s?.status === 'failed');
+      },
+      90_000,
+      250,
+    );
     return last;
   };
 
@@ -76,7 +98,14 @@ describe.skipIf(!pgUp || !redisUp)(`worker processes, ${N} workflows across ${LO
       await seedTenant(db, locationId);
       for (let i = 0; i < PER_LOCATION; i++) {
         const id = `${locationId}-wf-${i}`;
-        await imported.import(locationId, { ...FIXTURE, _id: id, id, locationId, name: `Workflow ${i}`, version: 1 + (i % 3) });
+        await imported.import(locationId, {
+          ...FIXTURE,
+          _id: id,
+          id,
+          locationId,
+          name: `Workflow ${i}`,
+          version: 1 + (i % 3),
+        });
       }
     }
     // The test process plays the `api` role: it only queues and reads.
@@ -120,7 +149,10 @@ describe.skipIf(!pgUp || !redisUp)(`worker processes, ${N} workflows across ${LO
     // The worker's own probes and metrics (WORKER_PORT): the attempt counters are only counted where jobs run.
     expect(await (await fetch(`${b.base}/live`)).json()).toEqual({ status: 'alive', role: 'worker' });
     expect((await fetch(`${b.base}/ready`)).status).toBe(200);
-    expect(await (await fetch(`${b.base}/nope`)).json()).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
+    expect(await (await fetch(`${b.base}/nope`)).json()).toMatchObject({
+      success: false,
+      error: { code: 'NOT_FOUND' },
+    });
     const exposition = await (await fetch(`${b.base}/metrics`)).text();
     const completed = Number(/^analysis_jobs_total\{outcome="completed"\} (\d+)/m.exec(exposition)?.[1]);
     expect(completed).toBeGreaterThan(0);

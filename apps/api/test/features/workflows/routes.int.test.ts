@@ -14,7 +14,8 @@ const pgUp = await hasSharedPostgres();
 const FIXTURES = fileURLToPath(new URL('../../../fakes/ghl/workflows', import.meta.url));
 const LOC = 'pR7kQ2sVx9LmN4tYb3Hc';
 const IMPORT_ONLY = 'importOnlyLocation01';
-const fixture = (name: string) => JSON.parse(readFileSync(`${FIXTURES}/${name}.json`, 'utf8')) as Record<string, unknown>;
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(`${FIXTURES}/${name}.json`, 'utf8')) as Record<string, unknown>;
 
 describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
   let pg: SharedPostgres;
@@ -46,15 +47,27 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
   const call = async (path: string, options: { method?: string; body?: unknown; cookie?: string } = {}) => {
     const res = await fetch(`${app.base}${path}`, {
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-      headers: { ...(options.cookie === '' ? {} : { cookie: options.cookie ?? cookie }), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(options.cookie === '' ? {} : { cookie: options.cookie ?? cookie }),
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
-    return { status: res.status, body: (await res.json()) as { success: boolean; data: any; error?: { code: string; issues?: unknown[] } } };
+    return {
+      status: res.status,
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
+      body: (await res.json()) as { success: boolean; data: any; error?: { code: string; issues?: unknown[] } },
+    };
   };
 
   it('every route needs a credential (401 in the API error format)', async () => {
-    for (const [path, body] of [['/api/workflows'], ['/api/history'], ['/api/locations/current/health'], ['/api/analyze', { workflowId: 'x' }], ['/v1/api/analyses/1']] as const) {
+    for (const [path, body] of [
+      ['/api/workflows'],
+      ['/api/history'],
+      ['/api/locations/current/health'],
+      ['/api/analyze', { workflowId: 'x' }],
+      ['/v1/api/analyses/1'],
+    ] as const) {
       const res = await call(path, { cookie: '', body });
       expect(res.status).toBe(401);
       expect(res.body.error!.code).toBe('UNAUTHORIZED');
@@ -77,15 +90,23 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
     await call('/api/workflows');
     expect(n()).toBe(before);
     const def = fixture('dental-review-request');
-    expect((await call('/api/workflows/import', { body: { ...def, version: Number(def.version) + 1 } })).status).toBe(201);
+    expect((await call('/api/workflows/import', { body: { ...def, version: Number(def.version) + 1 } })).status).toBe(
+      201,
+    );
     const after = await call('/api/workflows');
     expect(n()).toBeGreaterThan(before);
-    expect(after.body.data.find((w: { id: string }) => w.id === def.id)).toMatchObject({ source: 'import', version: Number(def.version) + 1 });
+    expect(after.body.data.find((w: { id: string }) => w.id === def.id)).toMatchObject({
+      source: 'import',
+      version: Number(def.version) + 1,
+    });
   });
 
   it('POST /workflows/import validates with the analyzer schema and stores per location and version', async () => {
     const def: Record<string, unknown> = { ...fixture('dental-review-request'), locationId: IMPORT_ONLY };
-    const bad = await call('/api/workflows/import', { cookie: importCookie, body: { ...def, status: 'live', workflowData: {} } });
+    const bad = await call('/api/workflows/import', {
+      cookie: importCookie,
+      body: { ...def, status: 'live', workflowData: {} },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error!.code).toBe('INVALID_WORKFLOW_DEFINITION');
     expect(bad.body.error!.issues!.length).toBeGreaterThanOrEqual(2);
@@ -105,13 +126,22 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
     const target = list.find((w) => w.name.includes('Nurture')) ?? list[0]!;
     const first = await call('/api/analyze', { body: { workflowId: target.id } });
     expect(first.status).toBe(200);
-    expect(first.body.data).toMatchObject({ workflowId: target.id, cached: false, tier: 'free', score: expect.any(Number) });
+    expect(first.body.data).toMatchObject({
+      workflowId: target.id,
+      cached: false,
+      tier: 'free',
+      score: expect.any(Number),
+    });
     expect(first.body.data.issuesFound).toBe(first.body.data.findings.length);
     const second = await call('/api/analyze', { body: { workflowId: target.id } });
     expect(second.body.data).toMatchObject({ id: first.body.data.id, cached: true });
     const stored = await call(`/api/analyses/${first.body.data.id}`);
     expect(stored.status).toBe(200);
-    expect(stored.body.data).toMatchObject({ id: first.body.data.id, score: first.body.data.score, findings: first.body.data.findings });
+    expect(stored.body.data).toMatchObject({
+      id: first.body.data.id,
+      score: first.body.data.score,
+      findings: first.body.data.findings,
+    });
     expect((await call('/api/analyze', { body: { workflowId: 'nope' } })).status).toBe(404);
     expect((await call('/api/analyze', { body: { workflowId: target.id, extra: 1 } })).status).toBe(400);
   });
@@ -149,7 +179,11 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
     expect(pages.map((p) => p.length)).toEqual([10, 10, 5]);
     expect(new Set(pages.flat()).size).toBe(25);
     const filtered = await call('/api/history?workflowId=wf-odd&minScore=50&limit=100');
-    expect(filtered.body.data.items.every((i: { workflowId: string; score: number }) => i.workflowId === 'wf-odd' && i.score >= 50)).toBe(true);
+    expect(
+      filtered.body.data.items.every(
+        (i: { workflowId: string; score: number }) => i.workflowId === 'wf-odd' && i.score >= 50,
+      ),
+    ).toBe(true);
     expect(filtered.body.data.items.length).toBe(7); // odd i in 0..24 with 40 + i >= 50
     const from = new Date(Date.now() - 0.55 * 86_400_000).toISOString();
     const ranged = await call(`/api/history?from=${encodeURIComponent(from)}&limit=100`);
@@ -157,7 +191,10 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
     expect((await call('/api/history?cursor=garbage')).status).toBe(400);
     expect((await call('/api/history?minScore=101')).status).toBe(400);
 
-    await app.db.query("INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_test', 'active', 'pro')", [LOC]);
+    await app.db.query(
+      "INSERT INTO stripe_customers (location_id, customer_id, status, tier) VALUES ($1, 'cus_test', 'active', 'pro')",
+      [LOC],
+    );
     // The tier is cached as user:{locationId} for 15 minutes: unchanged until billing says it changed.
     expect((await call('/api/history?limit=1')).body.data.retentionDays).toBe(7);
     await createUserRecords({ db: app.db, cache }).invalidate(LOC);
@@ -179,8 +216,22 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
   });
 
   it('the OpenAPI document matches the mounted routes, and /analyze carries the analysis rate-limit policy', () => {
-    const doc = app.module.openapi.document as unknown as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    const doc = app.module.openapi.document as unknown as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
     expect(doc.paths['/analyze']!.post!['x-rate-limit-policy']).toBe('analysis');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/analyses/batch', '/analyses/{id}', '/analyze', '/history', '/jobs/{id}', '/jobs/{id}/events', '/locations/current/audit', '/locations/current/health', '/workflows', '/workflows/import', '/workflows/{id}']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/analyses/batch',
+      '/analyses/{id}',
+      '/analyze',
+      '/history',
+      '/jobs/{id}',
+      '/jobs/{id}/events',
+      '/locations/current/audit',
+      '/locations/current/health',
+      '/workflows',
+      '/workflows/import',
+      '/workflows/{id}',
+    ]);
   });
 });

@@ -3,7 +3,14 @@
 // is touched (a recording cache) and no GHL request is made for B (the fake counts requests per location).
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { hasSharedPostgres, hasSharedRedis, sharedPostgres, sharedRedis, type SharedPostgres, type SharedRedis } from '@org/test-services';
+import {
+  hasSharedPostgres,
+  hasSharedRedis,
+  sharedPostgres,
+  sharedRedis,
+  type SharedPostgres,
+  type SharedRedis,
+} from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../../../src/auth/api-keys.js';
 import { migrate } from '../../../src/db/migrations.js';
@@ -66,15 +73,33 @@ describe.skipIf(!pgUp || !redisUp)('tenant isolation (shared PostgreSQL and Redi
     const a = await seedTenant(app.db, A);
     const b = await seedTenant(app.db, B);
     for (const loc of [A, B]) await app.module.tokens.save(app.db, { ...fake.grant(loc), locationId: loc });
-    const apiKey = (await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({ accountId: a.accountId, locationId: A, name: 'a-key' })).key;
-    credentials = { session: { cookie: await sessionFor(app, a.accountId, A) }, apiKey: { authorization: `Bearer ${apiKey}` } };
+    const apiKey = (
+      await createApiKeyStore(app.db, TEST_SECRETS.sessionSecret).create({
+        accountId: a.accountId,
+        locationId: A,
+        name: 'a-key',
+      })
+    ).key;
+    credentials = {
+      session: { cookie: await sessionFor(app, a.accountId, A) },
+      apiKey: { authorization: `Bearer ${apiKey}` },
+    };
 
     // B's own data, created through B's session: a workflow from GHL, an imported definition, an analysis.
     const bCookie = await sessionFor(app, b.accountId, B);
     const post = (path: string, body: unknown) =>
-      fetch(`${app.base}${path}`, { method: 'POST', headers: { cookie: bCookie, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { data: { id: string } } }));
+      fetch(`${app.base}${path}`, {
+        method: 'POST',
+        headers: { cookie: bCookie, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { data: { id: string } } }));
     bWorkflow = String(locations[B]!.workflows[0]!.id);
-    bImported = { ...locations[B]!.workflows[1]!, id: 'b-only-imported-workflow', _id: 'b-only-imported-workflow', name: 'B secret workflow' };
+    bImported = {
+      ...locations[B]!.workflows[1]!,
+      id: 'b-only-imported-workflow',
+      _id: 'b-only-imported-workflow',
+      name: 'B secret workflow',
+    };
     expect((await post('/api/workflows/import', bImported)).status).toBe(201);
     const analysis = await post('/api/analyze', { workflowId: bWorkflow });
     expect(analysis.status).toBe(200);
@@ -93,7 +118,10 @@ describe.skipIf(!pgUp || !redisUp)('tenant isolation (shared PostgreSQL and Redi
     it(`a ${kind} of A gets 404 for every route carrying B's ids, and nothing of B is touched`, async () => {
       const headers = credentials[kind]!;
       const bRequestsBefore = fake.stats.requests.get(B)?.length ?? 0;
-      const bRowsBefore = await app.db.query("SELECT (SELECT count(*) FROM analysis_results WHERE location_id = $1) || '/' || (SELECT count(*) FROM workflow_definitions WHERE location_id = $1) AS n", [B]);
+      const bRowsBefore = await app.db.query(
+        "SELECT (SELECT count(*) FROM analysis_results WHERE location_id = $1) || '/' || (SELECT count(*) FROM workflow_definitions WHERE location_id = $1) AS n",
+        [B],
+      );
       app.queries.length = 0;
       cacheKeys.length = 0;
       monitored.length = 0;
@@ -138,13 +166,18 @@ describe.skipIf(!pgUp || !redisUp)('tenant isolation (shared PostgreSQL and Redi
       expect(monitored.some((c) => c.includes(A))).toBe(true);
       expect(monitored.filter((c) => c.includes(B))).toEqual([]);
       expect(fake.stats.requests.get(B)?.length ?? 0).toBe(bRequestsBefore);
-      const bRowsAfter = await app.db.query("SELECT (SELECT count(*) FROM analysis_results WHERE location_id = $1) || '/' || (SELECT count(*) FROM workflow_definitions WHERE location_id = $1) AS n", [B]);
+      const bRowsAfter = await app.db.query(
+        "SELECT (SELECT count(*) FROM analysis_results WHERE location_id = $1) || '/' || (SELECT count(*) FROM workflow_definitions WHERE location_id = $1) AS n",
+        [B],
+      );
       expect(bRowsAfter.rows[0]).toEqual(bRowsBefore.rows[0]);
     });
   }
 
   it('A still sees its own data through the same routes (the 404s are not blanket failures)', async () => {
-    const res = await fetch(`${app.base}/api/workflows/${String(locations[A]!.workflows[0]!.id)}`, { headers: credentials.session });
+    const res = await fetch(`${app.base}/api/workflows/${String(locations[A]!.workflows[0]!.id)}`, {
+      headers: credentials.session,
+    });
     expect(res.status).toBe(200);
   });
 });
