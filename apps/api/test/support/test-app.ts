@@ -50,14 +50,26 @@ export async function startTestApp(options: {
   trustProxyHops?: number;
   enableApiDocs?: boolean;
   /** The @org libraries (metrics, cache, rate limit), built by createLibraries as in main.ts. @default none */
-  libraries?: Pick<LibrariesOptions, 'redisUrl' | 'enableMetrics' | 'prefixes'>;
+  libraries?: Pick<LibrariesOptions, 'redisUrl' | 'enableMetrics' | 'prefixes' | 'rateLimitTimeoutMs'>;
 }): Promise<TestApp> {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
-  const db = createDatabase({ url: options.url, logger, connectionTimeoutMs: 1_000, statementTimeoutMs: 2_000, ...options.db });
+  const db = createDatabase({
+    url: options.url,
+    logger,
+    connectionTimeoutMs: 1_000,
+    statementTimeoutMs: 2_000,
+    ...options.db,
+  });
   const lifecycle = createLifecycle();
   const libs = options.libraries
-    ? createLibraries({ db, logger, sessionSecret: TEST_SECRETS.sessionSecret, isProduction: options.isProduction ?? false, ...options.libraries })
+    ? createLibraries({
+        db,
+        logger,
+        sessionSecret: TEST_SECRETS.sessionSecret,
+        isProduction: options.isProduction ?? false,
+        ...options.libraries,
+      })
     : undefined;
   const extra: Partial<AppDeps> = libs ? { metrics: libs.metrics, cache: libs.cache, rateLimit: libs.rateLimit } : {};
   const app = createApp({
@@ -77,7 +89,12 @@ export async function startTestApp(options: {
     extraApiRoutes: options.extraApiRoutes,
     ...extra,
   });
-  const server = await listen(requestListener(app, extra), { port: 0, host: '127.0.0.1', headersTimeoutMs: options.headersTimeoutMs ?? 5_000, requestTimeoutMs: 10_000 });
+  const server = await listen(requestListener(app, extra), {
+    port: 0,
+    host: '127.0.0.1',
+    headersTimeoutMs: options.headersTimeoutMs ?? 5_000,
+    requestTimeoutMs: 10_000,
+  });
   lifecycle.markReady();
   return {
     base: `http://127.0.0.1:${portOf(server)}`,
@@ -96,8 +113,14 @@ export async function startTestApp(options: {
 
 /** Inserts an account and a location and returns their ids. */
 export async function seedTenant(db: Database, locationId: string): Promise<{ accountId: string; locationId: string }> {
-  const { rows } = await db.query<{ id: string }>('INSERT INTO accounts (email) VALUES ($1) RETURNING id', [`${locationId}@example.test`]);
+  const { rows } = await db.query<{ id: string }>('INSERT INTO accounts (email) VALUES ($1) RETURNING id', [
+    `${locationId}@example.test`,
+  ]);
   const accountId = rows[0]!.id;
-  await db.query('INSERT INTO locations (id, account_id, name) VALUES ($1, $2, $3)', [locationId, accountId, locationId]);
+  await db.query('INSERT INTO locations (id, account_id, name) VALUES ($1, $2, $3)', [
+    locationId,
+    accountId,
+    locationId,
+  ]);
   return { accountId, locationId };
 }
