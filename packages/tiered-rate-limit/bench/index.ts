@@ -1,7 +1,7 @@
 // pnpm --filter @org/tiered-rate-limit bench   (the script builds dist first)
 // The limiter and middleware are imported from the built dist, as users run them: tsx's transform wraps
 // every closure in a naming helper, which would charge our hot path for the tool, not the library.
-// Every figure of the target table (P1-P6, C1, F1, F3), anchors measured in the same run,
+// Every figure of the target table (library, HTTP, memory store, exactness, Redis down), peers measured in the same run,
 // interleaved, reported as paired ratios. Needs the shared Redis (REDIS_URL) and redis-server on PATH.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -53,9 +53,9 @@ const tiers = defineTiers({
   bench: { policies: { general: { limit: 1e9, window: 60 }, analysis: { limit: 1e9, window: 3600 } } },
 });
 
-// ---------------------------------------------------------------- P1, P2: library level, c=50
+// ---------------------------------------------------------------- library level, c=50
 async function library() {
-  log('P1/P2: library level, concurrency 50, 10 000 keys');
+  log('library level, concurrency 50, 10 000 keys');
   const clients = Array.from({ length: 3 }, () => new Redis(url));
   const [floorClient, rlfClient, ourClient] = clients as [Redis, Redis, Redis];
   await floorClient.script('LOAD', DECIDE_SCRIPT);
@@ -152,7 +152,7 @@ async function library() {
     fmt(median(cpuPerOp[name]!), 1),
   ]);
   details.push(
-    `### P1/P2: library level (concurrency 50, 10 000 keys, limits never hit, ${floor.length} interleaved rounds)\n\n${markdownTable(['operation', 'ops/s (median)', 'p50 ms', 'p99 ms', 'paired ratio vs raw EVALSHA (1 policy)', 'paired vs rlf consume', 'client CPU us / op (median)'], rows)}\n\nOur decisions by source: ${[...sources].map(([k, v]) => `${k} ${v}`).join(', ')} (timeoutMs 1000 so that a loaded machine never trips the fallback here).`,
+    `### Library level (concurrency 50, 10 000 keys, limits never hit, ${floor.length} interleaved rounds)\n\n${markdownTable(['operation', 'ops/s (median)', 'p50 ms', 'p99 ms', 'paired ratio vs raw EVALSHA (1 policy)', 'paired vs rlf consume', 'client CPU us / op (median)'], rows)}\n\nOur decisions by source: ${[...sources].map(([k, v]) => `${k} ${v}`).join(', ')} (timeoutMs 1000 so that a loaded machine never trips the fallback here).`,
   );
   const o1 = runs['ours: check, 1 policy']!;
   const o2 = runs['ours: check, 2 policies (atomic)']!;
@@ -161,9 +161,9 @@ async function library() {
   const p1b = paired(o1, rlfRuns);
   const p2a = paired(o2, o1);
   const p2b = paired(o2, runs['rate-limiter-flexible RateLimiterUnion(2 x RateLimiterRedis)']!);
-  summary.push(['P1', 'one policy >= 0.92x raw EVALSHA of our script', `${fmt(p1a)}x`, pass(p1a >= 0.92)]);
+  summary.push(['library', 'one policy >= 0.92x raw EVALSHA of our script', `${fmt(p1a)}x`, pass(p1a >= 0.92)]);
   summary.push([
-    'P1',
+    'library',
     'one policy >= 1.25x rlf RateLimiterRedis.consume (>= 1.1x required)',
     `${fmt(p1b)}x (rounds ${fmt(Math.min(...o1.map((m, i) => m.opsPerSec / rlfRuns[i]!.opsPerSec)))}-${fmt(Math.max(...o1.map((m, i) => m.opsPerSec / rlfRuns[i]!.opsPerSec)))}x)`,
     pass(p1b >= 1.25),
@@ -171,14 +171,14 @@ async function library() {
   const p1Local = paired(runs["ours: check, 1 policy, clock: 'local'"]!, rlfRuns);
   const p1Node = paired(runs['ours: check, 1 policy, node-redis client']!, rlfRuns);
   summary.push([
-    'P1',
+    'library',
     "one policy, clock: 'local' / node-redis client, vs rlf consume",
     `${fmt(p1Local)}x / ${fmt(p1Node)}x`,
     'info',
   ]);
-  summary.push(['P2', 'two policies >= 0.85x our one-policy rate', `${fmt(p2a)}x`, pass(p2a >= 0.85)]);
+  summary.push(['two policies', 'two policies >= 0.85x our one-policy rate', `${fmt(p2a)}x`, pass(p2a >= 0.85)]);
   summary.push([
-    'P2',
+    'two policies',
     'two policies >= 1.6x rlf RateLimiterUnion (2 x RateLimiterRedis)',
     `${fmt(p2b)}x`,
     pass(p2b >= 1.6),
@@ -188,7 +188,7 @@ async function library() {
   for (const c of clients) c.disconnect();
 }
 
-// ---------------------------------------------------------------- P3, P4: HTTP
+// ---------------------------------------------------------------- HTTP
 function child(file: string, args: string[]): Promise<{ proc: ChildProcess; first: unknown }> {
   const proc = fork(file, args, { ...tsx, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
@@ -211,7 +211,7 @@ interface LoadResult {
 }
 
 async function http() {
-  log('P3/P4: HTTP, express 5, 50 keep-alive connections');
+  log('HTTP, express 5, 50 keep-alive connections');
   const modes = ['bare', 'floor', 'ours', 'ours-1', 'ours-1-node-redis', 'ours-noheaders', 'erl-redis', 'rlf-redis'];
   const servers: Record<string, { proc: ChildProcess; port: number }> = {};
   const httpSources: Record<string, Record<string, number>> = {};
@@ -282,36 +282,36 @@ async function http() {
     ),
   );
   details.push(
-    `### P3/P4: HTTP (express 5, 50 keep-alive connections from a separate Node process, one hot key, ${runs.ours!.length} interleaved rounds)\n\n${markdownTable(['server', 'req/s (median)', 'p50 ms', 'p99 ms', 'paired vs floor', 'paired vs bare'], rows)}${non200.length ? `\n\nNon-200 answers: ${non200.join(', ')}` : ''}`,
+    `### HTTP (express 5, 50 keep-alive connections from a separate Node process, one hot key, ${runs.ours!.length} interleaved rounds)\n\n${markdownTable(['server', 'req/s (median)', 'p50 ms', 'p99 ms', 'paired vs floor', 'paired vs bare'], rows)}${non200.length ? `\n\nNon-200 answers: ${non200.join(', ')}` : ''}`,
   );
   const p3a = pr('ours', 'floor');
   const p3b = pr('ours', 'erl-redis');
   const p4 = 1 - pr('ours', 'ours-noheaders');
-  summary.push(['P3', 'HTTP >= 0.95x hand-written one-EVALSHA middleware', `${fmt(p3a)}x`, pass(p3a >= 0.95)]);
+  summary.push(['HTTP', 'HTTP >= 0.95x hand-written one-EVALSHA middleware', `${fmt(p3a)}x`, pass(p3a >= 0.95)]);
   const rlfRounds = (m: string) => rps(m).map((x, i) => x / rps('rlf-redis')[i]!);
   const p3c = pr('ours-1', 'rlf-redis');
   const p3d = pr('ours', 'rlf-redis');
   summary.push([
-    'P3',
+    'HTTP',
     'HTTP, 1 policy >= 1.05x rate-limiter-flexible Redis middleware',
     `${fmt(p3c)}x (rounds ${fmt(Math.min(...rlfRounds('ours-1')))}-${fmt(Math.max(...rlfRounds('ours-1')))}x)`,
     pass(p3c >= 1.05),
   ]);
   summary.push([
-    'P3',
+    'HTTP',
     'HTTP, 2 policies (atomic) vs rate-limiter-flexible Redis middleware (1 limit)',
     `${fmt(p3d)}x`,
     'info',
   ]);
   const p3e = pr('ours-1-node-redis', 'rlf-redis');
   summary.push([
-    'P3',
+    'HTTP',
     'HTTP, 1 policy, node-redis client, vs rate-limiter-flexible Redis middleware',
     `${fmt(p3e)}x (rounds ${fmt(Math.min(...rlfRounds('ours-1-node-redis')))}-${fmt(Math.max(...rlfRounds('ours-1-node-redis')))}x)`,
     'info',
   ]);
-  summary.push(['P3', 'HTTP >= 1.15x express-rate-limit + rate-limit-redis', `${fmt(p3b)}x`, pass(p3b >= 1.15)]);
-  summary.push(['P4', 'both header families cost <= 3% req/s', `${fmt(p4 * 100, 1)}%`, pass(p4 <= 0.03)]);
+  summary.push(['HTTP', 'HTTP >= 1.15x express-rate-limit + rate-limit-redis', `${fmt(p3b)}x`, pass(p3b >= 1.15)]);
+  summary.push(['headers', 'both header families cost <= 3% req/s', `${fmt(p4 * 100, 1)}%`, pass(p4 <= 0.03)]);
   for (const mode of modes) servers[mode]!.proc.send('sources');
   await new Promise((r) => setTimeout(r, 500));
   details.push(
@@ -337,13 +337,13 @@ async function http() {
   const headerUs = headerMicro();
   const share = headerUs / cpuPerRequest.ours!;
   summary.push([
-    'P4',
+    'headers',
     '(direct) header work per response / our server CPU per request',
     `${fmt(headerUs)} us / ${fmt(cpuPerRequest.ours!, 0)} us = ${fmt(share * 100, 1)}%`,
     pass(share <= 0.03),
   ]);
   summary.push([
-    'P3',
+    'HTTP',
     '(steadier view) server CPU per request, ours vs floor / vs erl + rate-limit-redis',
     `${fmt(cpuPerRequest.ours! / cpuPerRequest.floor!)}x / ${fmt(cpuPerRequest.ours! / cpuPerRequest['erl-redis']!)}x`,
     'info',
@@ -399,9 +399,9 @@ function headerMicro(): number {
   return median(samples);
 }
 
-// ---------------------------------------------------------------- P5: memory store
+// ---------------------------------------------------------------- memory store
 async function memory() {
-  log('P5: memory store');
+  log('memory store');
   const ours = new MemoryStore({ maxKeys: 100_000 });
   const erl = new ErlMemoryStore();
   erl.init({ windowMs: 60_000 } as never);
@@ -450,7 +450,7 @@ async function memory() {
     `${fmt(paired(r, base))}x`,
   ]);
   details.push(
-    `### P5: in-memory store (10 000 keys, ${base.length} interleaved rounds)\n\n${markdownTable(['operation', 'ops/s (median)', 'paired vs erl MemoryStore'], rows)}\n\n` +
+    `### In-memory store (10 000 keys, ${base.length} interleaved rounds)\n\n${markdownTable(['operation', 'ops/s (median)', 'paired vs erl MemoryStore'], rows)}\n\n` +
       markdownTable(
         ['1 000 000 distinct keys', 'ours', 'express-rate-limit MemoryStore'],
         [
@@ -470,21 +470,21 @@ async function memory() {
       ),
   );
   const p5a = paired(runs['ours: MemoryStore.decide']!, base);
-  summary.push(['P5', 'memory store >= 1.0x erl MemoryStore ops/s', `${fmt(p5a)}x`, pass(p5a >= 1)]);
+  summary.push(['memory store', 'memory store >= 1.0x erl MemoryStore ops/s', `${fmt(p5a)}x`, pass(p5a >= 1)]);
   summary.push([
-    'P5',
+    'memory store',
     '<= 150 B heap per live key at 1M keys',
     `${Math.round(results.ours!.heapPerKey!)} B (erl ${Math.round(results.erl!.heapPerKey!)} B)`,
     pass(results.ours!.heapPerKey! <= 150),
   ]);
   summary.push([
-    'P5',
+    'memory store',
     'hard cap holds (100 000)',
     String(results.ours!.capMax),
     pass(results.ours!.capMax! <= 100_000),
   ]);
   summary.push([
-    'P5',
+    'memory store',
     'heap back to baseline (+-10%) after traffic stops',
     Number.isNaN(results.baseline!.backToBaselineMs!)
       ? 'not within 20 s'
@@ -493,9 +493,9 @@ async function memory() {
   ]);
 }
 
-// ---------------------------------------------------------------- P6: Redis commands per rejection
+// ---------------------------------------------------------------- Redis commands per rejection
 async function hammer() {
-  log('P6: hammering over-limit client');
+  log('hammering over-limit client');
   const server = await startRedis();
   const client = new Redis(server.url);
   const admin = new Redis(server.url);
@@ -537,20 +537,25 @@ async function hammer() {
     ),
   ];
   details.push(
-    `### P6: a client hammering past its limit (5 000 attempts, 50 concurrent, limit 10; private redis-server, INFO total_commands_processed)\n\n${markdownTable(
+    `### A client hammering past its limit (5 000 attempts, 50 concurrent, limit 10; private redis-server, INFO total_commands_processed)\n\n${markdownTable(
       ['limiter', 'rejected', 'Redis commands', 'commands per rejection'],
       rows.map((r) => [...r]),
     )}`,
   );
   const per = Number(rows[0]![3]);
-  summary.push(['P6', '<= 0.05 Redis commands per rejected request', String(rows[0]![3]), pass(per <= 0.05)]);
+  summary.push([
+    'over-limit client',
+    '<= 0.05 Redis commands per rejected request',
+    String(rows[0]![3]),
+    pass(per <= 0.05),
+  ]);
   await ours.close();
   client.disconnect();
   admin.disconnect();
   await server.stop();
 }
 
-// ---------------------------------------------------------------- C1 and F3: two processes
+// ---------------------------------------------------------------- two processes
 async function contenders(redisUrl: string, share: number, timeoutMs: number) {
   const procs = await Promise.all(
     [0, 1].map(() =>
@@ -584,7 +589,7 @@ async function contenders(redisUrl: string, share: number, timeoutMs: number) {
 }
 
 async function accuracy() {
-  log('C1: 2 processes x 300 concurrent attempts, limit 100');
+  log('2 processes x 300 concurrent attempts, limit 100');
   const c = await contenders(url, 1, 2_000);
   const rows: (string | number)[][] = [];
   let allExact = true;
@@ -601,10 +606,10 @@ async function accuracy() {
   }
   c.stop();
   details.push(
-    `### C1: 2 processes x 300 concurrent attempts on one key, limit 100 (shared Redis)\n\n${markdownTable(['algorithm', 'admitted per trial', 'exactly 100'], rows)}`,
+    `### 2 processes x 300 concurrent attempts on one key, limit 100 (shared Redis)\n\n${markdownTable(['algorithm', 'admitted per trial', 'exactly 100'], rows)}`,
   );
   summary.push([
-    'C1',
+    'exactness',
     'exactly 100 of 600, 10/10 trials, every algorithm + two-policy',
     rows.map((r) => `${r[0]!.toString().split(' ')[0]} ${r[2]}`).join('; '),
     pass(allExact),
@@ -612,34 +617,34 @@ async function accuracy() {
 }
 
 async function fallbackAcrossInstances() {
-  log('F3: 2 instances during an outage, fallback mode');
+  log('2 instances during an outage, fallback mode');
   const port = await freePort();
   const c = await contenders(`redis://127.0.0.1:${port}`, 0.5, 30);
   const totals: number[] = [];
   const splits: string[] = [];
   for (let trial = 0; trial < 5; trial++) {
-    const r = await c.run(`f3-${trial}`, 'fixed');
+    const r = await c.run(`fallback-${trial}`, 'fixed');
     totals.push(r.total);
     splits.push(`${r.split.join('+')} (${r.sources.join('/')})`);
   }
   c.stop();
   details.push(
-    `### F3: 2 instances, Redis unreachable, fallback mode with fallbackShare 0.5, 300 concurrent attempts each, limit 100\n\n${markdownTable(
+    `### 2 instances, Redis unreachable, fallback mode with fallbackShare 0.5, 300 concurrent attempts each, limit 100\n\n${markdownTable(
       ['trial', 'admitted (per instance, source)'],
       splits.map((s, i) => [String(i + 1), s]),
     )}\n\nFor comparison (research, same machine): rate-limiter-flexible with an insurance RateLimiterMemory admits 200 with 2 processes (N x limit with N).`,
   );
   summary.push([
-    'F3',
+    'outage share',
     '2 instances in an outage, fallback: admitted <= limit + 2 (102)',
     `max ${Math.max(...totals)}`,
     pass(Math.max(...totals) <= 102),
   ]);
 }
 
-// ---------------------------------------------------------------- F1: Redis down, default options
+// ---------------------------------------------------------------- Redis down, default options
 async function outage() {
-  log('F1: Redis down with default options');
+  log('Redis down with default options');
   const rows: (string | number)[][] = [];
   let worstFirst = 0;
   let worstP99 = 0;
@@ -695,26 +700,26 @@ async function outage() {
     return { client: new Redis(server.url), fault: () => server.pause(5_000), cleanup: () => server.stop() };
   });
   details.push(
-    `### F1: Redis unavailable, default options (caller's ioredis with its defaults), 2 000 sequential decisions (half general = fallback, half general+analysis = 503)\n\n${markdownTable(['scenario', 'first decision ms', 'p99 ms (all)', 'p99 ms once detected', 'max ms'], rows)}\n\nFor comparison (research, same machine): rate-limiter-flexible and express-rate-limit + rate-limit-redis with ioredis defaults wait about 73 s per request.`,
+    `### Redis unavailable, default options (caller's ioredis with its defaults), 2 000 sequential decisions (half general = fallback, half general+analysis = 503)\n\n${markdownTable(['scenario', 'first decision ms', 'p99 ms (all)', 'p99 ms once detected', 'max ms'], rows)}\n\nFor comparison (research, same machine): rate-limiter-flexible and express-rate-limit + rate-limit-redis with ioredis defaults wait about 73 s per request.`,
   );
   summary.push([
-    'F1',
+    'Redis down',
     'every decision <= 50 ms p99, the first one too',
     `first <= ${fmt(worstFirst)} ms, p99 <= ${fmt(worstP99)} ms`,
     pass(worstFirst <= 50 && worstP99 <= 50),
   ]);
-  summary.push(['F1', '<= 1 ms once detected (p99)', `${fmt(worstDetected, 3)} ms`, pass(worstDetected <= 1)]);
+  summary.push(['Redis down', '<= 1 ms once detected (p99)', `${fmt(worstDetected, 3)} ms`, pass(worstDetected <= 1)]);
 }
 
 const started = performance.now();
-const sections = (process.env.BENCH_ONLY ?? 'library,http,memory,hammer,accuracy,f3,outage').split(',');
+const sections = (process.env.BENCH_ONLY ?? 'library,http,memory,hammer,accuracy,fallback,outage').split(',');
 const table: Record<string, () => Promise<void>> = {
   library,
   http,
   memory,
   hammer,
   accuracy,
-  f3: fallbackAcrossInstances,
+  fallback: fallbackAcrossInstances,
   outage,
 };
 for (const s of sections) await table[s]!();

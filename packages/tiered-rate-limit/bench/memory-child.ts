@@ -1,4 +1,4 @@
-// P5 memory figures in a clean process (run with --expose-gc): heap per live key at 1M keys for our
+// Memory-store figures in a clean process (run with --expose-gc): heap per live key at 1M keys for our
 // store and express-rate-limit's MemoryStore, the hard cap, and the return to baseline after expiry.
 import { performance } from 'node:perf_hooks';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';

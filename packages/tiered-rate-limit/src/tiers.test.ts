@@ -3,7 +3,7 @@ import { InvalidOptionsError } from './errors.js';
 import { defaultTiers, defineTiers } from './tiers.js';
 
 describe('defineTiers', () => {
-  it("builds the user's default table: limits, windows, failure modes and retention metadata", () => {
+  it('builds the default table: limits, windows, failure modes and retention metadata', () => {
     const t = defaultTiers();
     expect(t.names).toEqual(['free', 'pro', 'enterprise']);
     expect(t.policyNames).toEqual(['general', 'analysis']);

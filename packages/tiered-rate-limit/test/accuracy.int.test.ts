@@ -3,14 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
 
-// C1: two Node processes, each firing 300 concurrent checks at one key with limit 100: exactly 100
+// two Node processes, each firing 300 concurrent checks at one key with limit 100: exactly 100
 // are admitted in total, for every algorithm and for a two-policy decision, 10 trials each. One process
 // decides through ioredis, the other through node-redis: both clients, and both together on one key.
 
 const redisUp = await hasSharedRedis();
 const worker = fileURLToPath(new URL('./workers/contender.ts', import.meta.url));
 
-describe.skipIf(!redisUp)('accuracy across processes (C1)', () => {
+describe.skipIf(!redisUp)('accuracy across processes (exactness)', () => {
   let shared: SharedRedis;
   const children: ChildProcess[] = [];
   let next = 0;

@@ -106,7 +106,7 @@ describe.skipIf(!canRun).each(['ioredis', 'node-redis'] as const)(
         expect(analysis.outcome).toBe('store-unavailable');
         expect(analysis.allowed).toBe(false);
       }
-      // Generous for a loaded 2-core machine; the benchmark (F1) measures the real figure.
+      // Generous for a loaded 2-core machine; the benchmark (Redis down) measures the real figure.
       expect(Math.max(...durations)).toBeLessThan(250);
       // The fallback enforces the general limit (20) locally: 60 attempts, 20 admitted.
       expect((await h.limiter.check({ key: 'u' })).outcome).toBe('limited');

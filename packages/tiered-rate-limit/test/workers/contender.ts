@@ -1,4 +1,4 @@
-// One contending instance for the cross-process accuracy test (and the bench's C1/F3): a separate Node process with its own
+// One contending instance for the cross-process accuracy test (and the bench's exactness and outage-share sections): a separate Node process with its own
 // limiter and Redis connection. Messages: { id, key, config, attempts } -> { id, allowed }.
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
