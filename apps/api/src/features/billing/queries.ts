@@ -18,8 +18,8 @@ export async function activeSubscription(
   return rows[0] as ActiveSubscription | undefined;
 }
 
-// ---- Entitlement: the single source of "what tier is this location on" (rate limits, history, GET /subscription).
-// Declared here and not in src/billing so every consumer reads one query; the status rules live in billing/tiers.ts.
+// ---- Entitlement: the direct read of "what tier is this location on". The rule itself is effectiveTierSql in
+// tiers.ts, which every reader applies in its own SQL (the cached user record, history retention, the purge).
 
 /** SQL of `locationTier`: the effective tier (free without a row or without entitlement), by the unique location index. */
 export const LOCATION_TIER_SQL = `SELECT ${effectiveTierSql('sc')} AS tier FROM stripe_customers sc WHERE sc.location_id = $1`;
