@@ -17,7 +17,7 @@ import { createImportedDefinitionSource } from '../src/features/workflows/defini
 import { createBullAnalysisQueue } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { spawnWorker, type AppProcess } from '../test/support/child.js';
-import { seedTenant } from '../test/support/test-app.js';
+import { seedTenant } from '../test/support/app.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 300);

@@ -13,7 +13,7 @@ import { createDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/observability/logger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnApp, waitReady } from './support/child.js';
-import { TEST_SECRETS, seedTenant } from './support/test-app.js';
+import { TEST_SECRETS, seedTenant } from './support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisOk = await canStartRedis();

@@ -12,7 +12,7 @@ import {
 } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnApp, waitReady, type AppProcess } from './support/child.js';
-import { TEST_SECRETS } from './support/test-app.js';
+import { TEST_SECRETS } from './support/app.js';
 
 const pgUp = await hasSharedPostgres();
 /** Runs a command with `input` on stdin; resolves with its output whatever the exit code (the test reads the output). */

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCachedJsonSender } from '../../src/http/cached-json.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startApp, type App } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 
@@ -28,12 +28,12 @@ const small = { success: true, data: [{ id: 'wf-1' }] };
 
 describe.skipIf(!pgUp)('cached JSON responses', () => {
   let pg: SharedPostgres;
-  let app: TestApp;
+  let app: App;
   let stringified = 0;
   beforeAll(async () => {
     pg = await sharedPostgres('api_cached_json');
     const send = createCachedJsonSender();
-    app = await startTestApp({
+    app = await startApp({
       url: pg.url,
       extraApiRoutes(router) {
         router.get('/test/cached/:size', (req, res) => {

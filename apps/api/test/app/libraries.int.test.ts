@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSessionStore, sessionCookie } from '../../src/auth/sessions.js';
 import { CacheKeys } from '../../src/cache/keys.js';
 import { migrate } from '../../src/db/migrations.js';
-import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from '../support/test-app.js';
+import { TEST_SECRETS, seedTenant, startApp, type App } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
@@ -41,11 +41,11 @@ async function hits(url: string, n: number, init: RequestInit = {}) {
 describe.skipIf(!pgUp || !redisUp)('library wiring (shared PostgreSQL and Redis)', () => {
   let pg: SharedPostgres;
   let redis: SharedRedis;
-  const apps: TestApp[] = [];
+  const apps: App[] = [];
   /** A fresh app with its own Redis prefixes, so each check starts from zero counters. */
   const start = async (options: { isProduction?: boolean; redis?: boolean } = {}) => {
     const tag = randomBytes(3).toString('hex');
-    const app = await startTestApp({
+    const app = await startApp({
       url: pg.url,
       isProduction: options.isProduction,
       libraries: {

@@ -15,7 +15,7 @@ import { createApp } from '../../src/app/create-app.js';
 import { createLifecycle } from '../../src/http/lifecycle.js';
 import { createDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startTestApp, TEST_SECRETS, type TestApp } from '../support/test-app.js';
+import { startApp, TEST_SECRETS, type App } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const run = promisify(execFile);
@@ -176,7 +176,7 @@ describe('the OpenAPI document of the app', () => {
 
 describe.skipIf(!pgUp)('docs endpoints (ENABLE_API_DOCS)', () => {
   let pg: SharedPostgres;
-  const apps: TestApp[] = [];
+  const apps: App[] = [];
   beforeAll(async () => {
     pg = await sharedPostgres('api_openapi');
   });
@@ -186,8 +186,8 @@ describe.skipIf(!pgUp)('docs endpoints (ENABLE_API_DOCS)', () => {
   });
 
   it('serves /openapi.json and /api-docs when enabled, neither when disabled', async () => {
-    const on = await startTestApp({ url: pg.url, enableApiDocs: true });
-    const off = await startTestApp({ url: pg.url, enableApiDocs: false, isProduction: true });
+    const on = await startApp({ url: pg.url, enableApiDocs: true });
+    const off = await startApp({ url: pg.url, enableApiDocs: false, isProduction: true });
     apps.push(on, off);
     const doc = await fetch(`${on.base}/openapi.json`);
     expect(doc.status).toBe(200);

@@ -15,17 +15,17 @@ import { createApiKeyStore } from '../../src/auth/api-keys.js';
 import { principalCache } from '../../src/auth/principal-cache.js';
 import { createSessionStore } from '../../src/auth/sessions.js';
 import { migrate } from '../../src/db/migrations.js';
-import { seedTenant, startTestApp, TEST_SECRETS, type TestApp } from '../support/test-app.js';
+import { seedTenant, startApp, TEST_SECRETS, type App } from '../support/app.js';
 
 const up = (await hasSharedPostgres()) && (await hasSharedRedis());
 
 describe.skipIf(!up)('principal cache across two instances sharing Redis', () => {
   let pg: SharedPostgres;
   let redis: SharedRedis;
-  let a: TestApp;
-  let b: TestApp;
+  let a: App;
+  let b: App;
   let tenant: { accountId: string; locationId: string };
-  const me = (app: TestApp, headers: Record<string, string>) =>
+  const me = (app: App, headers: Record<string, string>) =>
     fetch(`${app.base}/api/me`, { headers }).then(async (r) => (await r.arrayBuffer(), r.status));
 
   beforeAll(async () => {
@@ -38,8 +38,8 @@ describe.skipIf(!up)('principal cache across two instances sharing Redis', () =>
       enableMetrics: false,
       prefixes: { cache: `${redis.prefix}cache`, rateLimit: `${redis.prefix}rl${n}:` },
     });
-    a = await startTestApp({ url: pg.url, libraries: libraries('a') });
-    b = await startTestApp({ url: pg.url, libraries: libraries('b') });
+    a = await startApp({ url: pg.url, libraries: libraries('a') });
+    b = await startApp({ url: pg.url, libraries: libraries('b') });
     tenant = await seedTenant(a.db, 'loc-principal-cache');
     // Enterprise: the general limit (500/min) stays out of reach of this file's requests.
     await a.db.query(

@@ -2,7 +2,7 @@ import { canStartPostgres, startPostgres, waitFor, type PrivatePostgres } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryEvent } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrations.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startApp, type App } from '../support/app.js';
 
 const canStart = canStartPostgres();
 
@@ -17,12 +17,12 @@ async function get(
 
 describe.skipIf(!canStart)('database faults (private PostgreSQL)', () => {
   let pg: PrivatePostgres;
-  let app: TestApp;
+  let app: App;
   const events: QueryEvent[] = [];
   beforeAll(async () => {
     pg = await startPostgres();
     await migrate({ url: pg.url });
-    app = await startTestApp({
+    app = await startApp({
       url: pg.url,
       db: { max: 4, statementTimeoutMs: 500, connectionTimeoutMs: 1_000, onQuery: (e) => events.push(e) },
       extraApiRoutes(router) {
@@ -94,7 +94,7 @@ describe.skipIf(!canStart)('database faults (private PostgreSQL)', () => {
   });
 
   it('sheds load when the pool is exhausted: fast 503 DATABASE_BUSY beyond a bounded queue', async () => {
-    const small = await startTestApp({
+    const small = await startApp({
       url: pg.url,
       db: { max: 2, maxWaiting: 2, connectionTimeoutMs: 3_000, statementTimeoutMs: 5_000 },
       extraApiRoutes(router) {

@@ -9,7 +9,7 @@ import { startFakeGhl, type FakeGhl } from '../../fakes/ghl/server.js';
 import { createWorkflowModule } from '../../src/features/workflows/module.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { spawnApp, waitReady, type AppProcess } from '../support/child.js';
-import { startGhlTestApp, type GhlTestApp } from '../support/ghl-app.js';
+import { startApp, type GhlApp } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const FIXTURES = fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url));
@@ -52,7 +52,7 @@ describe.skipIf(!pgUp)('demo mode over HTTP (shared PostgreSQL)', () => {
   let pg: SharedPostgres;
   let child: AppProcess;
   let fake: FakeGhl;
-  let plain: GhlTestApp;
+  let plain: GhlApp;
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_ghl_demo');
@@ -107,7 +107,7 @@ describe.skipIf(!pgUp)('demo mode over HTTP (shared PostgreSQL)', () => {
   it('without demo mode the demo login does not exist (404)', async () => {
     await migrate({ url: pg.url });
     fake = await startFakeGhl({ locations: {} });
-    plain = await startGhlTestApp({ url: pg.url, fake });
+    plain = await startApp({ url: pg.url, ghl: { fake } });
     expect((await fetch(`${plain.base}/auth/demo/login`, { method: 'POST' })).status).toBe(404);
   });
 });

@@ -5,7 +5,7 @@ import { hasSharedPostgres, sharedPostgres, type SharedPostgres } from '@org/tes
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../fakes/ghl/server.js';
-import { startGhlTestApp, type GhlTestApp } from '../support/ghl-app.js';
+import { startApp, type GhlApp } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const FIXTURES = fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url));
@@ -20,7 +20,7 @@ const cookieOf = (res: Response, name: string) =>
 describe.skipIf(!pgUp)('GHL OAuth install and webhooks (shared PostgreSQL, fake GHL)', () => {
   let pg: SharedPostgres;
   let fake: FakeGhl;
-  let app: GhlTestApp;
+  let app: GhlApp;
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const other = generateKeyPairSync('ed25519');
 
@@ -28,7 +28,7 @@ describe.skipIf(!pgUp)('GHL OAuth install and webhooks (shared PostgreSQL, fake 
     pg = await sharedPostgres('api_ghl_oauth');
     await migrate({ url: pg.url });
     fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
-    app = await startGhlTestApp({ url: pg.url, fake, webhookPublicKey: publicKey });
+    app = await startApp({ url: pg.url, ghl: { fake, webhookPublicKey: publicKey } });
   });
   afterAll(async () => {
     await app?.close();

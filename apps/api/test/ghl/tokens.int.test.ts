@@ -13,8 +13,7 @@ import { createTokenCipher } from '../../src/ghl/token-crypto.js';
 import { createTokenStore, type TokenStore } from '../../src/ghl/token-store.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { APP_DIR } from '../support/child.js';
-import { TEST_ENCRYPTION_KEY } from '../support/ghl-app.js';
-import { seedTenant } from '../support/test-app.js';
+import { TEST_ENCRYPTION_KEY, seedTenant } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const FIXTURES = fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url));

@@ -6,20 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../../src/auth/api-keys.js';
 import { createSessionStore } from '../../src/auth/sessions.js';
 import { migrate } from '../../src/db/migrations.js';
-import { seedTenant, startTestApp, TEST_SECRETS, type TestApp } from '../support/test-app.js';
+import { seedTenant, startApp, TEST_SECRETS, type App } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 
 describe.skipIf(!pgUp)('access log', () => {
   let pg: SharedPostgres;
-  let app: TestApp;
+  let app: App;
   let key: string;
   let cookieValue: string;
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_access_log');
     await migrate({ url: pg.url });
-    app = await startTestApp({
+    app = await startApp({
       url: pg.url,
       extraApiRoutes(router) {
         // Answers after the test's client has given up.

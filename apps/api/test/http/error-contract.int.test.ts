@@ -8,9 +8,17 @@ import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../fakes
 import { startFakeStripe, type FakeStripe } from '../../fakes/stripe/server.js';
 import { createApiDocs } from '../../src/routes/api-docs.js';
 import { checkoutRoute, getSubscriptionRoute, portalRoute } from '../../src/features/billing/routes.js';
-import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from '../support/billing-app.js';
-import { sessionFor, startGhlTestApp, type GhlTestApp } from '../support/ghl-app.js';
-import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from '../support/test-app.js';
+import {
+  PRICE_ENTERPRISE,
+  PRICE_PRO,
+  TEST_SECRETS,
+  seedTenant,
+  sessionFor,
+  startApp,
+  type App,
+  type BillingApp,
+  type GhlApp,
+} from '../support/app.js';
 import { DEMO_LOCATION, startSecurityApp, type SecurityApp } from '../support/security-app.js';
 
 const pgUp = await hasSharedPostgres();
@@ -195,7 +203,7 @@ describe.skipIf(!pgUp)(
   'error contract: every documented error status of every documented route, over HTTP, against /openapi.json',
   () => {
     let pg: SharedPostgres;
-    let app: TestApp;
+    let app: App;
     let doc: Json;
     let apiKey: string;
     let noScopeKey: string;
@@ -205,7 +213,7 @@ describe.skipIf(!pgUp)(
       pg = await sharedPostgres('api_error_contract');
       await migrate({ url: pg.url });
       // The real limiter (memory store), as main.ts builds it without REDIS_URL.
-      app = await startTestApp({
+      app = await startApp({
         url: pg.url,
         enableApiDocs: true,
         libraries: { redisUrl: undefined, enableMetrics: false },
@@ -267,7 +275,7 @@ describe.skipIf(!pgUp)(
   () => {
     let pg: SharedPostgres;
     let fake: FakeGhl;
-    let app: GhlTestApp;
+    let app: GhlApp;
     let doc: Json;
     let cookie: string;
     let noScopeKey: string;
@@ -279,7 +287,7 @@ describe.skipIf(!pgUp)(
       fake = await startFakeGhl({
         locations: fakeLocationsFromFolder(fileURLToPath(new URL('../../fakes/ghl/workflows', import.meta.url))),
       });
-      app = await startGhlTestApp({ url: pg.url, fake });
+      app = await startApp({ url: pg.url, ghl: { fake } });
       const tenant = await seedTenant(app.db, LOC);
       await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
       cookie = await sessionFor(app, tenant.accountId, LOC);
@@ -396,14 +404,14 @@ describe.skipIf(!pgUp)('error contract of the served document (src/main.ts): 422
 describe.skipIf(!pgUp)('error contract of the billing routes (fake Stripe), against the app document', () => {
   let pg: SharedPostgres;
   let fake: FakeStripe;
-  let app: BillingTestApp;
+  let app: BillingApp;
   let doc: Json;
 
   beforeAll(async () => {
     pg = await sharedPostgres('api_error_contract_billing');
     await migrate({ url: pg.url });
     fake = await startFakeStripe({ prices: [PRICE_PRO, PRICE_ENTERPRISE] });
-    app = await startBillingApp({ url: pg.url, fake });
+    app = await startApp({ url: pg.url, billing: { stripe: fake } });
     doc = createApiDocs({
       enabled: true,
       sessionCookieName: 'session',

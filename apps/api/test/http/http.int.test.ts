@@ -9,7 +9,7 @@ import { createApiKeyStore } from '../../src/auth/api-keys.js';
 import { createSessionStore, sessionCookie, setSessionCookie } from '../../src/auth/sessions.js';
 import { sign } from '../../src/auth/tokens.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrations.js';
-import { TEST_SECRETS, seedTenant, startTestApp, type TestApp } from '../support/test-app.js';
+import { TEST_SECRETS, seedTenant, startApp, type App } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 
@@ -48,7 +48,7 @@ const large = { items: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `wo
 
 describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
   let pg: SharedPostgres;
-  const apps: TestApp[] = [];
+  const apps: App[] = [];
   beforeAll(async () => {
     pg = await sharedPostgres('api_http');
     await migrate({ url: pg.url });
@@ -65,9 +65,9 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
 
   for (const nodeEnv of ['unset', 'production'] as const) {
     describe(`NODE_ENV ${nodeEnv}`, () => {
-      let app: TestApp;
+      let app: App;
       beforeAll(async () => {
-        app = await startTestApp({
+        app = await startApp({
           url: pg.url,
           isProduction: nodeEnv === 'production',
           extraApiRoutes(router) {
@@ -216,12 +216,12 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
   }
 
   describe('authentication', () => {
-    let app: TestApp;
+    let app: App;
     let cookieName: string;
     let cookieValue: string;
     let apiKey: string;
     beforeAll(async () => {
-      app = await startTestApp({
+      app = await startApp({
         url: pg.url,
         isProduction: true,
         extraApiRoutes(router) {
@@ -384,8 +384,8 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
 
   it('trusts exactly the configured number of proxy hops for req.ip', async () => {
     const route = (router: Router) => router.get('/test/ip', (req, res) => void res.json({ ip: req.ip }));
-    const direct = await startTestApp({ url: pg.url, extraApiRoutes: route });
-    const behindOne = await startTestApp({ url: pg.url, trustProxyHops: 1, extraApiRoutes: route });
+    const direct = await startApp({ url: pg.url, extraApiRoutes: route });
+    const behindOne = await startApp({ url: pg.url, trustProxyHops: 1, extraApiRoutes: route });
     apps.push(direct, behindOne);
     const ipOf = async (base: string) =>
       JSON.parse(
@@ -398,7 +398,7 @@ describe.skipIf(!pgUp)('HTTP pipeline (shared PostgreSQL)', () => {
   });
 
   it('drops a client that trickles its headers once headersTimeout passes', async () => {
-    const app = await startTestApp({ url: pg.url, headersTimeoutMs: 1_000 });
+    const app = await startApp({ url: pg.url, headersTimeoutMs: 1_000 });
     apps.push(app);
     const port = Number(new URL(app.base).port);
     const socket = connect(port, '127.0.0.1');

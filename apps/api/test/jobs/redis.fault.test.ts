@@ -13,7 +13,7 @@ import {
 } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrations.js';
-import { TEST_SECRETS, startTestApp, type TestApp } from '../support/test-app.js';
+import { TEST_SECRETS, startApp, type App } from '../support/app.js';
 import { createAnalysisBudget } from '../../src/jobs/budget.js';
 import { HttpError } from '../../src/http/errors.js';
 
@@ -24,14 +24,14 @@ const internal = { authorization: `Bearer ${TEST_SECRETS.internalToken}` };
 describe.skipIf(!pgUp || !redisOk)('Redis down (private Redis killed)', () => {
   let pg: SharedPostgres;
   let redis: PrivateRedis;
-  let app: TestApp;
+  let app: App;
   beforeAll(async () => {
     pg = await sharedPostgres('api_redis_fault');
     await migrate({ url: pg.url });
     redis = await startRedis();
     // A 1 s decision deadline: with both cores busy the 30 ms default let the request before the fault be decided
     // in the memory fallback, which then started the outage's count at 1. A dead Redis refuses at once anyway.
-    app = await startTestApp({
+    app = await startApp({
       url: pg.url,
       libraries: { redisUrl: redis.url, enableMetrics: true, rateLimitTimeoutMs: 1000 },
     });

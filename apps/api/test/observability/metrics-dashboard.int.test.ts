@@ -17,7 +17,7 @@ import { expand, loadDashboard, targetsOf } from '@org/ops/checks';
 
 import { stripeSignatureHeader } from '../../fakes/stripe/server.js';
 import { spawnApp, waitReady, type AppProcess } from '../support/child.js';
-import { TEST_SECRETS } from '../support/test-app.js';
+import { TEST_SECRETS } from '../support/app.js';
 
 const prometheus = prometheusBinary('prometheus');
 const pgUp = await hasSharedPostgres();

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { hasSharedPostgres, sharedPostgres, waitFor, type SharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnApp, waitReady } from '../support/child.js';
-import { TEST_SECRETS } from '../support/test-app.js';
+import { TEST_SECRETS } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 

@@ -6,7 +6,7 @@ import { hasSharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../../src/auth/api-keys.js';
 import { DEMO_LOCATION, DEMO_WORKFLOW, startSecurityApp, type SecurityApp } from '../support/security-app.js';
-import { TEST_SECRETS } from '../support/test-app.js';
+import { TEST_SECRETS } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnApp, waitReady, type AppProcess } from '../support/child.js';
-import { TEST_SECRETS } from '../support/test-app.js';
+import { TEST_SECRETS } from '../support/app.js';
 
 /** The constants a repository checkout used to fall back to: public, so they must open nothing. */
 const PUBLIC_INTERNAL_TOKEN = 'development-internal-token-not-for-production';

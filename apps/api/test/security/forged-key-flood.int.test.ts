@@ -10,7 +10,7 @@ import { hasSharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyStore } from '../../src/auth/api-keys.js';
 import { startSecurityApp, type SecurityApp } from '../support/security-app.js';
-import { seedTenant, TEST_SECRETS } from '../support/test-app.js';
+import { seedTenant, TEST_SECRETS } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const ROUNDS = 5;

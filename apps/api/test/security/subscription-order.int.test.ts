@@ -6,7 +6,7 @@ import { hasSharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../../fakes/stripe/server.js';
 import { startSecurityApp, type SecurityApp } from '../support/security-app.js';
-import { TEST_SECRETS } from '../support/test-app.js';
+import { TEST_SECRETS } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const PRICE_PRO = 'price_order_pro';

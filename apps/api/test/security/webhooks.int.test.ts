@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { hasSharedPostgres } from '@org/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSecurityApp, type SecurityApp } from '../support/security-app.js';
-import { TEST_SECRETS } from '../support/test-app.js';
+import { TEST_SECRETS } from '../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 

@@ -2,7 +2,7 @@
 // what the security tests attack over HTTP, exactly as a client would.
 import { sharedPostgres, type SharedPostgres } from '@org/test-services';
 import { spawnApp, waitReady, type AppProcess } from './child.js';
-import { TEST_SECRETS } from './test-app.js';
+import { TEST_SECRETS } from './app.js';
 
 /** The demo location seeded in demo mode, and one of its workflows. */
 export const DEMO_LOCATION = 'pR7kQ2sVx9LmN4tYb3Hc';

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../../../fakes/stripe/server.js';
 import { migrate } from '../../../src/db/migrations.js';
 import { locationTier } from '../../../src/features/billing/queries.js';
-import { TEST_SECRETS } from '../../support/test-app.js';
-import { PRICE_ENTERPRISE, PRICE_PRO, startBillingApp, type BillingTestApp } from '../../support/billing-app.js';
+import { TEST_SECRETS, PRICE_ENTERPRISE, PRICE_PRO, startApp, type BillingApp } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 
@@ -26,7 +25,7 @@ describe.skipIf(!pgUp)(
   () => {
     let pg: SharedPostgres;
     let fake: FakeStripe;
-    let app: BillingTestApp;
+    let app: BillingApp;
     let metrics: Metrics;
 
     beforeAll(async () => {
@@ -34,10 +33,8 @@ describe.skipIf(!pgUp)(
       await migrate({ url: pg.url });
       fake = await startFakeStripe({ prices: [PRICE_PRO, PRICE_ENTERPRISE] });
       metrics = createMetrics({ runtime: false });
-      app = await startBillingApp({
+      app = await startApp({
         url: pg.url,
-        fake,
-        metrics,
         // A limiter with the tier resolved per request from the subscription (locationTier), on a test route, so this
         // file needs no Redis; through-main.int.test.ts runs the same flow through main.ts and its wired limiter.
         extraApiRoutes(router, { db }) {
@@ -53,6 +50,7 @@ describe.skipIf(!pgUp)(
             res.json({ success: true });
           });
         },
+        billing: { stripe: fake, metrics },
       });
     });
     afterAll(async () => {

@@ -9,7 +9,7 @@ import {
 import { createDatabase, type Database } from '../../../src/db/database.js';
 import { migrate } from '../../../src/db/migrations.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { LogCapture, seedTenant } from '../../support/test-app.js';
+import { LogCapture, seedTenant } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 

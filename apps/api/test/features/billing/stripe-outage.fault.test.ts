@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../../../fakes/stripe/server.js';
 import { migrate } from '../../../src/db/migrations.js';
 import { locationTier } from '../../../src/features/billing/queries.js';
-import { PRICE_PRO, startBillingApp, type BillingTestApp } from '../../support/billing-app.js';
-import { TEST_SECRETS } from '../../support/test-app.js';
+import { PRICE_PRO, startApp, type BillingApp, TEST_SECRETS } from '../../support/app.js';
 
 const canStart = canStartPostgres();
 
@@ -13,7 +12,7 @@ describe.skipIf(!canStart)(
   () => {
     let pg: PrivatePostgres;
     let fake: FakeStripe;
-    let app: BillingTestApp;
+    let app: BillingApp;
     let killAfterRecord: string | undefined;
     let killed = false;
 
@@ -22,15 +21,17 @@ describe.skipIf(!canStart)(
       pg = await startPostgres({ settings: { synchronous_commit: 'on' } });
       await migrate({ url: pg.url });
       fake = await startFakeStripe();
-      app = await startBillingApp({
+      app = await startApp({
         url: pg.url,
-        fake,
-        faults: {
-          async afterEventRecorded(eventId) {
-            if (eventId !== killAfterRecord) return;
-            killAfterRecord = undefined;
-            await pg.kill();
-            killed = true;
+        billing: {
+          stripe: fake,
+          faults: {
+            async afterEventRecorded(eventId) {
+              if (eventId !== killAfterRecord) return;
+              killAfterRecord = undefined;
+              await pg.kill();
+              killed = true;
+            },
           },
         },
       });

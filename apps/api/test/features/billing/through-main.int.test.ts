@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../../../fakes/stripe/server.js';
 import { spawnApp, waitReady, type AppProcess } from '../../support/child.js';
-import { TEST_SECRETS } from '../../support/test-app.js';
+import { TEST_SECRETS } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisOk = await canStartRedis();

@@ -7,10 +7,10 @@ import {
   PREVIOUS_WEBHOOK_SECRET,
   PRICE_ENTERPRISE,
   PRICE_PRO,
-  startBillingApp,
-  type BillingTestApp,
-} from '../../support/billing-app.js';
-import { TEST_SECRETS } from '../../support/test-app.js';
+  startApp,
+  type BillingApp,
+  TEST_SECRETS,
+} from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const SECRET = TEST_SECRETS.stripeWebhookSecret;
@@ -56,7 +56,7 @@ async function post(url: string, payload: string, headers: Record<string, string
 describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fake Stripe server)', () => {
   let pg: SharedPostgres;
   let fake: FakeStripe;
-  let app: BillingTestApp;
+  let app: BillingApp;
   const failOnce = new Set<string>();
 
   async function customerFor(locationId: string): Promise<string> {
@@ -75,13 +75,15 @@ describe.skipIf(!pgUp)('Stripe webhooks (shared PostgreSQL, real stripe SDK, fak
     pg = await sharedPostgres('api_billing_webhooks');
     await migrate({ url: pg.url });
     fake = await startFakeStripe({ prices: [PRICE_PRO, PRICE_ENTERPRISE] });
-    app = await startBillingApp({
+    app = await startApp({
       url: pg.url,
-      fake,
-      webhookSecrets: [SECRET, PREVIOUS_WEBHOOK_SECRET],
-      faults: {
-        afterEventRecorded(eventId) {
-          if (failOnce.delete(eventId)) throw new Error('injected fault between recording and applying');
+      billing: {
+        stripe: fake,
+        webhookSecrets: [SECRET, PREVIOUS_WEBHOOK_SECRET],
+        faults: {
+          afterEventRecorded(eventId) {
+            if (failOnce.delete(eventId)) throw new Error('injected fault between recording and applying');
+          },
         },
       },
     });

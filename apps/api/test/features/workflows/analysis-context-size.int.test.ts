@@ -19,7 +19,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { createAnalysisPool, type AnalysisRunner } from '../../../src/features/workflows/analysis-pool.js';
 import type { WorkflowCache } from '../../../src/features/workflows/cache.js';
 import { createWorkflowService, type WorkflowService } from '../../../src/features/workflows/service.js';
-import { seedTenant } from '../../support/test-app.js';
+import { seedTenant } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const FIXTURE = JSON.parse(

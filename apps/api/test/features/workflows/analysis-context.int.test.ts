@@ -21,7 +21,7 @@ import { PermanentJobError } from '../../../src/jobs/index.js';
 import { analysisProcessor } from '../../../src/features/workflows/analysis-job.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createWorkflowService, type WorkflowService } from '../../../src/features/workflows/service.js';
-import { seedTenant } from '../../support/test-app.js';
+import { seedTenant } from '../../support/app.js';
 import { toHttpError } from '../../../src/http/error-handler.js';
 
 const pgUp = await hasSharedPostgres();

@@ -38,10 +38,11 @@ import {
   fixtureLocation as locationOf,
   processTokenStore,
   sessionFor,
-  startGhlTestApp,
-  type GhlTestApp,
-} from '../../support/ghl-app.js';
-import { seedTenant, TEST_SECRETS } from '../../support/test-app.js';
+  startApp,
+  type GhlApp,
+  seedTenant,
+  TEST_SECRETS,
+} from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
@@ -162,22 +163,24 @@ describe.skipIf(!pgUp)('scheduled audits', () => {
   });
 
   describe('GET /api/locations/current/audit', () => {
-    let app: GhlTestApp;
+    let app: GhlApp;
     let auditor: ReturnType<typeof auditProcessor>;
     const A = `audit${suffix}h`;
     const B = `audit${suffix}i`;
     beforeAll(async () => {
       locations[A] = locationOf(A, 4);
-      app = await startGhlTestApp({
+      app = await startApp({
         url: pg.url,
-        fake,
-        analysisQueue: (service) => {
-          const queue: AnalysisQueue = createMemoryAnalysisQueue({
-            processor: analysisProcessor(service, { db }),
-            auditor: (d) => auditor(d),
-          });
-          auditor = auditProcessor({ service, db, queue: () => queue });
-          return queue;
+        ghl: {
+          fake,
+          analysisQueue: (service) => {
+            const queue: AnalysisQueue = createMemoryAnalysisQueue({
+              processor: analysisProcessor(service, { db }),
+              auditor: (d) => auditor(d),
+            });
+            auditor = auditProcessor({ service, db, queue: () => queue });
+            return queue;
+          },
         },
       });
     });

@@ -14,7 +14,7 @@ import {
 } from '../../../src/features/workflows/definition-sources.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../../fakes/ghl/server.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { seedTenant } from '../../support/test-app.js';
+import { seedTenant } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const FIXTURES = fileURLToPath(new URL('../../../fakes/ghl/workflows', import.meta.url));

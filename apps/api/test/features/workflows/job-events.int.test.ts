@@ -8,8 +8,7 @@ import { migrate } from '../../../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../../fakes/ghl/server.js';
 import { createMemoryAnalysisQueue } from '../../../src/jobs/index.js';
 import { analysisProcessor } from '../../../src/features/workflows/analysis-job.js';
-import { sessionFor, startGhlTestApp, type GhlTestApp } from '../../support/ghl-app.js';
-import { seedTenant } from '../../support/test-app.js';
+import { sessionFor, startApp, type GhlApp, seedTenant } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const FIXTURES = fileURLToPath(new URL('../../../fakes/ghl/workflows', import.meta.url));
@@ -56,7 +55,7 @@ async function readEvents(
 describe.skipIf(!pgUp)('GET /jobs/:id/events (Server-Sent Events)', () => {
   let pg: SharedPostgres;
   let fake: FakeGhl;
-  let app: GhlTestApp;
+  let app: GhlApp;
   let cookie: string;
   let otherCookie: string;
   let workflows: string[];
@@ -65,20 +64,22 @@ describe.skipIf(!pgUp)('GET /jobs/:id/events (Server-Sent Events)', () => {
     pg = await sharedPostgres('api_jobs_events');
     await migrate({ url: pg.url });
     fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
-    app = await startGhlTestApp({
+    app = await startApp({
       url: pg.url,
-      fake,
-      analysisQueue: (service) => {
-        const analyse = analysisProcessor(service);
-        return createMemoryAnalysisQueue({
-          processor: async (data, ctx) => {
-            for (const p of [5, 20, 40, 60, 80]) {
-              await ctx.progress(p);
-              await sleep(250);
-            }
-            return analyse(data, ctx);
-          },
-        });
+      ghl: {
+        fake,
+        analysisQueue: (service) => {
+          const analyse = analysisProcessor(service);
+          return createMemoryAnalysisQueue({
+            processor: async (data, ctx) => {
+              for (const p of [5, 20, 40, 60, 80]) {
+                await ctx.progress(p);
+                await sleep(250);
+              }
+              return analyse(data, ctx);
+            },
+          });
+        },
       },
     });
     const a = await seedTenant(app.db, LOC);

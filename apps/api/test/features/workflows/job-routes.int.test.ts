@@ -22,8 +22,7 @@ import { createAnalysisBudget, createBullAnalysisQueue, type AnalysisQueue } fro
 import { analysisProcessor } from '../../../src/features/workflows/analysis-job.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import type { WorkflowService } from '../../../src/features/workflows/service.js';
-import { sessionFor, startGhlTestApp, type GhlTestApp } from '../../support/ghl-app.js';
-import { seedTenant, TEST_SECRETS } from '../../support/test-app.js';
+import { sessionFor, startApp, type GhlApp, seedTenant, TEST_SECRETS } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
@@ -56,7 +55,7 @@ const variants: [string, () => Promise<QueueFactory>, boolean][] = [
 describe.each(variants)('background analysis routes: %s', (_name, makeQueue, available) => {
   let pg: SharedPostgres;
   let fake: FakeGhl;
-  let app: GhlTestApp;
+  let app: GhlApp;
   let cookie: string;
   let otherCookie: string;
   let cache: Cache;
@@ -67,7 +66,7 @@ describe.each(variants)('background analysis routes: %s', (_name, makeQueue, ava
     await migrate({ url: pg.url });
     fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
     cache = createCache({ prefix: 'jobs-routes-test' });
-    app = await startGhlTestApp({ url: pg.url, fake, cache, analysisQueue: await makeQueue() });
+    app = await startApp({ url: pg.url, ghl: { fake, cache, analysisQueue: await makeQueue() } });
     const a = await seedTenant(app.db, LOC);
     await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
     cookie = await sessionFor(app, a.accountId, LOC);
@@ -229,7 +228,7 @@ describe.skipIf(!pgUp)('background analysis and the tier analysis limit', () => 
   const withAnalysisLimit = async (
     name: string,
     analysisLimit: number,
-    run: (app: GhlTestApp, cookie: string) => Promise<void>,
+    run: (app: GhlApp, cookie: string) => Promise<void>,
   ) => {
     const pg = await sharedPostgres(`api_jobs_${name}`);
     await migrate({ url: pg.url });
@@ -255,12 +254,10 @@ describe.skipIf(!pgUp)('background analysis and the tier analysis limit', () => 
       logger,
       tiers,
     });
-    const app = await startGhlTestApp({
+    const app = await startApp({
       url: pg.url,
-      fake,
-      cache,
       rateLimit,
-      analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users }),
+      ghl: { fake, cache, analysisBudget: createAnalysisBudget({ limiter: rateLimit.limiter, users }) },
     });
     try {
       const a = await seedTenant(app.db, LOC);

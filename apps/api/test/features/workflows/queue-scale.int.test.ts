@@ -21,8 +21,7 @@ import { migrate } from '../../../src/db/migrations.js';
 import { startFakeGhl, type FakeGhl } from '../../../fakes/ghl/server.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { spawnApp, spawnWorker, waitReady, type AppProcess } from '../../support/child.js';
-import { fixtureLocation, processTokenStore } from '../../support/ghl-app.js';
-import { seedTenant, TEST_SECRETS } from '../../support/test-app.js';
+import { fixtureLocation, processTokenStore, seedTenant, TEST_SECRETS } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();

@@ -22,7 +22,7 @@ import { createImportedDefinitionSource } from '../../../src/features/workflows/
 import { createBullAnalysisQueue, type AnalysisQueue } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { spawnWorker, type AppProcess } from '../../support/child.js';
-import { seedTenant } from '../../support/test-app.js';
+import { seedTenant } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();

@@ -7,8 +7,7 @@ import { migrate } from '../../../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../../fakes/ghl/server.js';
 import { createCache, type Cache } from '@org/cache';
 import { createUserRecords } from '../../../src/features/billing/user-record.js';
-import { sessionFor, startGhlTestApp, type GhlTestApp } from '../../support/ghl-app.js';
-import { seedTenant } from '../../support/test-app.js';
+import { sessionFor, startApp, type GhlApp, seedTenant } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const FIXTURES = fileURLToPath(new URL('../../../fakes/ghl/workflows', import.meta.url));
@@ -20,7 +19,7 @@ const fixture = (name: string) =>
 describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
   let pg: SharedPostgres;
   let fake: FakeGhl;
-  let app: GhlTestApp;
+  let app: GhlApp;
   let cookie: string;
   let importCookie: string;
   let cache: Cache;
@@ -30,7 +29,7 @@ describe.skipIf(!pgUp)('workflow routes (shared PostgreSQL, fake GHL)', () => {
     await migrate({ url: pg.url });
     fake = await startFakeGhl({ locations: fakeLocationsFromFolder(FIXTURES) });
     cache = createCache({ prefix: 'routes-test' });
-    app = await startGhlTestApp({ url: pg.url, fake, cache, users: (db) => createUserRecords({ db, cache }) });
+    app = await startApp({ url: pg.url, ghl: { fake, cache, users: (db) => createUserRecords({ db, cache }) } });
     const a = await seedTenant(app.db, LOC);
     await app.module.tokens.save(app.db, { ...fake.grant(LOC), locationId: LOC });
     cookie = await sessionFor(app, a.accountId, LOC);

@@ -17,9 +17,7 @@ import { migrate } from '../../../src/db/migrations.js';
 import { fakeLocationsFromFolder, startFakeGhl, type FakeGhl } from '../../../fakes/ghl/server.js';
 import { createCache, type Cache } from '@org/cache';
 import type { WorkflowCache } from '../../../src/features/workflows/cache.js';
-import { sessionFor, startGhlTestApp, type GhlTestApp } from '../../support/ghl-app.js';
-import { TEST_SECRETS } from '../../support/test-app.js';
-import { seedTenant } from '../../support/test-app.js';
+import { sessionFor, startApp, type GhlApp, TEST_SECRETS, seedTenant } from '../../support/app.js';
 
 const pgUp = await hasSharedPostgres();
 const redisUp = await hasSharedRedis();
@@ -31,7 +29,7 @@ const locations = fakeLocationsFromFolder(FIXTURES);
 describe.skipIf(!pgUp || !redisUp)('tenant isolation (shared PostgreSQL and Redis, fake GHL)', () => {
   let pg: SharedPostgres;
   let fake: FakeGhl;
-  let app: GhlTestApp;
+  let app: GhlApp;
   const cacheKeys: string[] = [];
   /** Every command the shared Redis saw for this file's namespace (MONITOR). */
   const monitored: string[] = [];
@@ -69,7 +67,7 @@ describe.skipIf(!pgUp || !redisUp)('tenant isolation (shared PostgreSQL and Redi
       set: (key, value, ttl) => (cacheKeys.push(key), orgCache.set(key, value, ttl)),
       delete: (key) => (cacheKeys.push(key), orgCache.delete(key)),
     };
-    app = await startGhlTestApp({ url: pg.url, fake, cache });
+    app = await startApp({ url: pg.url, ghl: { fake, cache } });
     const a = await seedTenant(app.db, A);
     const b = await seedTenant(app.db, B);
     for (const loc of [A, B]) await app.module.tokens.save(app.db, { ...fake.grant(loc), locationId: loc });
