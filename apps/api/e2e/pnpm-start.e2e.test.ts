@@ -31,8 +31,13 @@ afterAll(async () => {
 });
 
 describe('pnpm start', () => {
-  it('logs where to look, on the PORT it was given', () => {
-    expect(server.proc.output()).toContain(`api ready on ${server.base}  health: ${server.base}/health`);
+  it('logs where to look, on the PORT it was given', async () => {
+    // The line travels through pnpm's pipe while /ready answers over a socket: with both cores busy it can arrive a
+    // moment after the 200 that ended the start-up wait.
+    const line = `api ready on ${server.base}  health: ${server.base}/health`;
+    for (let waited = 0; waited < 10_000 && !server.proc.output().includes(line); waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.proc.output()).toContain(line);
   });
 });
 
