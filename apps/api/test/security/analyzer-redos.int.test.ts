@@ -145,10 +145,12 @@ describe.skipIf(!pgUp)('hostile definitions over HTTP (src/main.ts, worker-threa
     const hostileBodies = Array.from({ length: 20 }, (_, i) =>
       JSON.stringify({ definition: hostileOverHttp(`hostile-${i}`, fill(units[i % units.length]!, 65_000), i) }),
     );
-    // The control, interleaved in the same run: the same request volume with ordinary copy, so that what the shared
-    // machine and 20 requests at once cost the event loop anyway is measured rather than guessed.
+    // The control, interleaved in the same run: the same requests with ordinary copy of the same size, so that what
+    // the shared machine, 20 requests at once and parsing 1.3 MB of bodies cost the event loop anyway is measured
+    // rather than guessed, and the difference is the hostile content's alone.
+    const ordinary = 'Thanks for booking with us, {{contact.first_name}}. We look forward to seeing you soon. ';
     const benignBodies = Array.from({ length: 20 }, (_, i) =>
-      JSON.stringify({ definition: hostileOverHttp(`benign-${i}`, 'Hi {{contact.first_name}}, see you soon.', i) }),
+      JSON.stringify({ definition: hostileOverHttp(`benign-${i}`, fill(ordinary, 65_000), i) }),
     );
     const samples = { hostile: [] as number[], control: [] as number[] };
     const statuses = { hostile: [] as number[], control: [] as number[] };
