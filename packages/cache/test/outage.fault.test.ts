@@ -81,6 +81,26 @@ async function expectInRedis(url: string, key: string): Promise<void> {
   }
 }
 
+/**
+ * After recovery, a write reaches Redis again. One write may still miss the 50 ms deadline with both cores busy (it is
+ * then served from memory, by design), so the write is repeated until Redis holds it, for up to 2 s.
+ */
+async function expectWritesReachRedis(cache: Cache, url: string, key: string): Promise<void> {
+  const raw = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const started = performance.now();
+    let stored: string | null = null;
+    while (stored === null && performance.now() - started < 2_000) {
+      await cache.set('after', 1);
+      stored = await raw.get(key);
+      if (stored === null) await sleep(50);
+    }
+    expect(stored, `Redis holds ${key} within 2 s of recovery`).toMatch(/^[jt]\d+:/);
+  } finally {
+    raw.disconnect();
+  }
+}
+
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -112,8 +132,7 @@ describe.skipIf(!redisOk)('Redis faults (private redis-server)', () => {
     await sleep(200);
     const ops = await load.stop();
     expectWithinDeadline(ops);
-    await cache.set('after', 1);
-    await expectInRedis(server.url, 'kill:after');
+    await expectWritesReachRedis(cache, server.url, 'kill:after');
   });
 
   it('CLIENT PAUSE (server alive, silent): calls stay within the deadline, the breaker opens and closes after the pause', async () => {
@@ -142,8 +161,7 @@ describe.skipIf(!redisOk)('Redis faults (private redis-server)', () => {
     expect(breaker.at(-1)).toBe('closed');
     const ops = await load.stop();
     expectWithinDeadline(ops);
-    await cache.set('after', 1);
-    await expectInRedis(server.url, 'pause:after');
+    await expectWritesReachRedis(cache, server.url, 'pause:after');
   });
 
   it('CLIENT PAUSE: one set with two tags is one late operation (one timeout), not seven, and does not open the breaker', async () => {
@@ -185,8 +203,7 @@ describe.skipIf(!redisOk)('Redis faults (private redis-server)', () => {
     expectWithinDeadline(ops);
     // Outage writes may be stale for other instances: they are gone once Redis is back.
     expect(await cache.get('outage')).toBeUndefined();
-    await cache.set('after', 1);
-    await expectInRedis(url, 'late:after');
+    await expectWritesReachRedis(cache, url, 'late:after');
   });
 
   it('an ioredis client passed in, on ioredis defaults: no call waits in its offline queue, and the cache does not close it', async () => {
@@ -320,8 +337,7 @@ describe.skipIf(!redisOk)('Redis faults with a node-redis client (private redis-
     await sleep(200);
     const ops = await load.stop();
     expectWithinDeadline(ops);
-    await cache.set('after', 1);
-    await expectInRedis(server.url, 'nkill:after');
+    await expectWritesReachRedis(cache, server.url, 'nkill:after');
     await cache.close();
     expect(client.isOpen, 'the cache does not close a client it was given').toBe(true);
   });
@@ -352,8 +368,7 @@ describe.skipIf(!redisOk)('Redis faults with a node-redis client (private redis-
     expect(breaker.at(-1)).toBe('closed');
     const ops = await load.stop();
     expectWithinDeadline(ops);
-    await cache.set('after', 1);
-    await expectInRedis(server.url, 'npause:after');
+    await expectWritesReachRedis(cache, server.url, 'npause:after');
   });
 
   it('Redis absent at start: the first call answers from memory within the deadline', async () => {
