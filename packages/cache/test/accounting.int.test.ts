@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasSharedRedis, sharedRedis, type SharedRedis } from '@org/test-services';
+import { hasSharedRedis, sharedRedis, waitFor, type SharedRedis } from '@org/test-services';
 import { createCache, type Cache, type CacheOptions, type CacheStats } from '../src/index.js';
 
 const redisUp = await hasSharedRedis();
@@ -58,9 +58,12 @@ async function compare(options: CacheOptions, readsRedis: boolean, prefix?: stri
     if (readsRedis) {
       // Both caches reach Redis before the script runs: a first connection that is slower for one of them would
       // serve its reads from memory and make the two differ for a reason that is not accounting.
-      const started = Date.now();
-      while ([plain, measured].some((c) => c.stats().redis !== 'up') && Date.now() - started < 10_000)
-        await new Promise((r) => setTimeout(r, 10));
+      await waitFor(
+        'both caches to reach Redis',
+        async () => plain.stats().redis === 'up' && measured.stats().redis === 'up',
+        10_000,
+        10,
+      );
       expect([plain.stats().redis, measured.stats().redis]).toEqual(['up', 'up']);
     }
     const plainResults = await script(plain);
