@@ -138,9 +138,13 @@ describe.skipIf(!pgUp)('hostile definitions over HTTP (src/main.ts, worker-threa
   }, 120_000);
   afterAll(async () => app?.stop());
 
-  const p99 = (sorted: number[]) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
 
-  it('rounds of 20 concurrent hostile analyses: each gets an answer, and /live keeps its p99 under 50 ms (beyond the same load of ordinary analyses)', async () => {
+  it('rounds of 20 concurrent hostile analyses: each gets an answer, and /live keeps its worst latency per round within 50 ms of the same load of ordinary analyses', async () => {
     const units = ['<', '<!--', '[X ', '{{custom_values.', '{{', '[insert '];
     const hostileBodies = Array.from({ length: 20 }, (_, i) =>
       JSON.stringify({ definition: hostileOverHttp(`hostile-${i}`, fill(units[i % units.length]!, 65_000), i) }),
@@ -152,20 +156,23 @@ describe.skipIf(!pgUp)('hostile definitions over HTTP (src/main.ts, worker-threa
     const benignBodies = Array.from({ length: 20 }, (_, i) =>
       JSON.stringify({ definition: hostileOverHttp(`benign-${i}`, fill(ordinary, 65_000), i) }),
     );
-    const samples = { hostile: [] as number[], control: [] as number[] };
+    const ROUNDS = 12;
+    // /live latencies per round; even rounds are the control, odd rounds the hostile ones.
+    const samples: number[][] = Array.from({ length: ROUNDS }, () => []);
     const statuses = { hostile: [] as number[], control: [] as number[] };
-    let phase: 'hostile' | 'control' | undefined = 'control';
+    let round: number | undefined = 0;
     const probe = (async () => {
-      while (phase) {
-        const during = phase;
+      while (round !== undefined) {
+        const during = round;
         const started = performance.now();
         await (await fetch(`${app.base}/live`)).arrayBuffer();
-        samples[during].push(performance.now() - started);
+        samples[during]!.push(performance.now() - started);
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    for (let round = 0; round < 8; round++) {
-      phase = round % 2 ? 'hostile' : 'control';
+    for (let r = 0; r < ROUNDS; r++) {
+      round = r;
+      const phase = r % 2 ? 'hostile' : 'control';
       const bodies = phase === 'hostile' ? hostileBodies : benignBodies;
       const answers = await Promise.all(
         bodies.map((body) =>
@@ -173,23 +180,27 @@ describe.skipIf(!pgUp)('hostile definitions over HTTP (src/main.ts, worker-threa
             method: 'POST',
             headers: { cookie, 'content-type': 'application/json' },
             body,
-          }).then(async (r) => (await r.arrayBuffer(), r.status)),
+          }).then(async (res) => (await res.arrayBuffer(), res.status)),
         ),
       );
       statuses[phase].push(...answers);
     }
-    phase = undefined;
+    round = undefined;
     await probe;
-    expect(statuses.hostile).toEqual(Array(80).fill(200));
-    expect(statuses.control).toEqual(Array(80).fill(200));
-    const hostile = samples.hostile.sort((a, b) => a - b);
-    const control = samples.control.sort((a, b) => a - b);
-    expect(hostile.length).toBeGreaterThan(20);
+    expect(statuses.hostile).toEqual(Array(20 * (ROUNDS / 2)).fill(200));
+    expect(statuses.control).toEqual(Array(20 * (ROUNDS / 2)).fill(200));
+    // A content-dependent stall on the event loop shows in every hostile round; one pause of a shared machine (a
+    // garbage collection, a core taken away) shows in one round of either kind. So each round is summed up by its
+    // worst /live latency, and the typical (median) hostile round is compared with the typical control round.
+    const worst = samples.map((s) => Math.max(...s));
+    const hostile = worst.filter((_, r) => r % 2);
+    const control = worst.filter((_, r) => !(r % 2));
+    expect(samples.every((s) => s.length > 0)).toBe(true);
     console.info(
-      `/live during hostile analyses: n=${hostile.length} p50=${hostile[hostile.length >> 1]!.toFixed(1)} p99=${p99(hostile).toFixed(1)} ms; control (ordinary copy): n=${control.length} p99=${p99(control).toFixed(1)} ms`,
+      `/live worst per round (ms), ${samples.flat().length} probes: hostile ${hostile.map((v) => v.toFixed(1)).join(' ')}; control ${control.map((v) => v.toFixed(1)).join(' ')}; medians ${median(hostile).toFixed(1)} and ${median(control).toFixed(1)}`,
     );
     // 50 ms is the budget of the hostile content's effect; the control absorbs what the machine and the load add anyway.
-    expect(p99(hostile)).toBeLessThan(50 + p99(control));
+    expect(median(hostile)).toBeLessThan(50 + median(control));
   }, 120_000);
 
   it('a field above the cap (99,000 "<" in an email) is refused with 400, not analysed', async () => {
