@@ -2,7 +2,8 @@
 // package with a `test` script, `.reports/vitest-e2e.json` of each package with a `test:e2e` script (the black-box
 // suite of apps/api), and `.reports/vitest-node<major>.json` of the extra Node runs of .ci/node-matrix (the versions and
 // packages it lists in NODE_MATRIX_VERSIONS and NODE_MATRIX_PACKAGES). A report that is missing (its run crashed
-// before reporting) counts as one failure.
+// before reporting) counts as one failure. Each failed test (or broken file) is named under its package's line with the
+// first line of its error, so that the tail of a CI log says what failed.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,6 +13,11 @@ const suites = [
   { script: 'test', report: 'vitest.json', label: '' },
   { script: 'test:e2e', report: 'vitest-e2e.json', label: ' (e2e)' },
 ];
+
+const firstLine = (messages) =>
+  String((messages ?? []).find(Boolean) ?? 'no error message')
+    .split('\n')[0]
+    .slice(0, 300);
 
 let passed = 0;
 let failed = 0;
@@ -34,6 +40,14 @@ function add(name, report) {
     skipped: r.numPendingTests + r.numTodoTests,
   };
   console.log(`${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  for (const file of r.testResults ?? []) {
+    const where = file.name.startsWith(process.cwd()) ? file.name.slice(process.cwd().length + 1) : file.name;
+    const failures = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
+    for (const a of failures)
+      console.log(`  FAILED ${where} > ${a.fullName ?? a.title}: ${firstLine(a.failureMessages)}`);
+    if (file.status === 'failed' && failures.length === 0)
+      console.log(`  FAILED ${where}: ${firstLine([file.message])}`);
+  }
   passed += counts.passed;
   failed += counts.failed;
   skipped += counts.skipped;
