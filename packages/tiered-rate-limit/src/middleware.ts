@@ -2,9 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { UnsafeTrustProxyError } from './errors.js';
 import { createRequestLimiter } from './request-limit.js';
 import { requestWasSuccessful as succeeded } from './response-refund.js';
-import type { Decision, RateLimitMiddleware, RateLimitOptions } from './types.js';
-
-type MaybePromise<T> = T | Promise<T>;
+import type { Decision, MaybePromise, RateLimitMiddleware, RateLimitOptions } from './types.js';
 
 /** The decision the middleware made for this response (kept in `res.locals.rateLimit`). */
 export function rateLimitDecision(res: Response): Decision | undefined {

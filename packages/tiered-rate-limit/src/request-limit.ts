@@ -7,43 +7,13 @@ import { rejection } from './responses.js';
 import type {
   CheckInput,
   Decision,
-  ErrorFormat,
   HeaderOptions,
   Limiter,
-  LimiterOptions,
+  MaybePromise,
   RateLimitBody,
   RateLimited,
-  ResponseRefundOptions,
+  RequestLimitOptions,
 } from './types.js';
-
-type MaybePromise<T> = T | Promise<T>;
-
-/**
- * How a framework binding reads a request (`Req` is the framework's request or context): the limiter's
- * options plus the request-level ones every binding shares.
- */
-export interface RequestLimitOptions<Req> extends LimiterOptions, ResponseRefundOptions {
-  /** The caller's tier, e.g. from the account's subscription; read on every request so upgrades apply at once. Unknown or missing = lowest tier. @default () => undefined */
-  resolveTier?: (req: Req) => MaybePromise<string | undefined | null>;
-  /** The authenticated principal (account, location, API key id; never the secret). Missing = keyed by client IP. @default () => undefined */
-  key?: (req: Req) => MaybePromise<string | undefined | null>;
-  /** Policies that apply to a request, decided together in one round trip. @default the tier table's first policy */
-  policies?: readonly string[] | ((req: Req) => readonly string[]);
-  /** Units this request consumes (a number for every policy, or per policy). @default each policy's `cost` */
-  cost?: (req: Req) => CheckInput['cost'];
-  /** Requests for which the limiter does nothing (no counting, no headers). @default () => false */
-  skip?: (req: Req) => MaybePromise<boolean>;
-  /** Keys never limited: principals as returned by `key`, or client IPs (as keyed, IPv6 as `<network>/56`). @default [] */
-  allowlist?: readonly string[];
-  /** Header families to send; `false` sends none. @default true (both) */
-  headers?: boolean | HeaderOptions;
-  /** Body of 429/503 answers: the `{ success: false, error }` shape, or RFC 9457 problem details. @default 'json' */
-  format?: ErrorFormat;
-  /** Where the 429 upgrade prompt points (the next tier up and its limit); `null` or unset sends no prompt. @default null */
-  upgradeUrl?: string | null;
-  /** Prefix length that groups IPv6 clients. @default 56 */
-  ipv6Subnet?: number;
-}
 
 /** A rejected request's answer: status, the full Content-Type and the serialized body. */
 export interface Rejection {

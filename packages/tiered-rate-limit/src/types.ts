@@ -1,13 +1,14 @@
 /**
  * The package's public types, in one place: tiers and policies, the limiter's options, inputs and
- * decisions, the Express middleware's options, headers and response bodies. `index.ts` re-exports them.
+ * decisions, the options every framework binding shares and the Express middleware's, headers and response bodies.
+ * `index.ts` re-exports them.
  */
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Cluster, Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import type { RequestLimitOptions } from './request-limit.js';
 
-type MaybePromise<T> = T | Promise<T>;
+/** A value or a promise of it: hooks may answer synchronously (no microtask turn) or asynchronously. */
+export type MaybePromise<T> = T | Promise<T>;
 
 /** How a policy counts. */
 export type Algorithm = 'fixed-window' | 'sliding-window' | 'gcra';
@@ -371,4 +372,31 @@ export interface RateLimited {
   readonly status: 429 | 503;
   /** The body the library would send (in `format`), for the handler to send, extend or replace. */
   readonly body: RateLimitBody;
+}
+
+/**
+ * How a framework binding reads a request (`Req` is the framework's request or context): the limiter's
+ * options plus the request-level ones every binding shares.
+ */
+export interface RequestLimitOptions<Req> extends LimiterOptions, ResponseRefundOptions {
+  /** The caller's tier, e.g. from the account's subscription; read on every request so upgrades apply at once. Unknown or missing = lowest tier. @default () => undefined */
+  resolveTier?: (req: Req) => MaybePromise<string | undefined | null>;
+  /** The authenticated principal (account, location, API key id; never the secret). Missing = keyed by client IP. @default () => undefined */
+  key?: (req: Req) => MaybePromise<string | undefined | null>;
+  /** Policies that apply to a request, decided together in one round trip. @default the tier table's first policy */
+  policies?: readonly string[] | ((req: Req) => readonly string[]);
+  /** Units this request consumes (a number for every policy, or per policy). @default each policy's `cost` */
+  cost?: (req: Req) => CheckInput['cost'];
+  /** Requests for which the limiter does nothing (no counting, no headers). @default () => false */
+  skip?: (req: Req) => MaybePromise<boolean>;
+  /** Keys never limited: principals as returned by `key`, or client IPs (as keyed, IPv6 as `<network>/56`). @default [] */
+  allowlist?: readonly string[];
+  /** Header families to send; `false` sends none. @default true (both) */
+  headers?: boolean | HeaderOptions;
+  /** Body of 429/503 answers: the `{ success: false, error }` shape, or RFC 9457 problem details. @default 'json' */
+  format?: ErrorFormat;
+  /** Where the 429 upgrade prompt points (the next tier up and its limit); `null` or unset sends no prompt. @default null */
+  upgradeUrl?: string | null;
+  /** Prefix length that groups IPv6 clients. @default 56 */
+  ipv6Subnet?: number;
 }

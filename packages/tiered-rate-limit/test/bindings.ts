@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { listen } from '@org/test-services';
 import { tieredRateLimit as expressRateLimit, type RateLimitOptions as ExpressOptions } from '../src/index.js';
 import type { Limiter, RateLimited } from '../src/index.js';
-import type { RequestLimitOptions } from '../src/request-limit.js';
+import type { RequestLimitOptions } from '../src/types.js';
 import { tieredRateLimit as fastifyRateLimit } from '../src/fastify/index.js';
 import { tieredRateLimit as honoRateLimit } from '../src/hono/index.js';
 

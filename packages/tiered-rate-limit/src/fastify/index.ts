@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { UnsafeTrustProxyError } from '../errors.js';
-import { createRequestLimiter, type RequestLimitOptions } from '../request-limit.js';
+import { createRequestLimiter } from '../request-limit.js';
 import { requestWasSuccessful as succeeded } from '../response-refund.js';
-import type { Decision, Limiter, RateLimited } from '../types.js';
+import type { Decision, Limiter, RateLimited, RequestLimitOptions } from '../types.js';
 
 /** Options of the Fastify plugin: the same as the Express middleware's, reading a `FastifyRequest`. */
 export interface RateLimitOptions extends RequestLimitOptions<FastifyRequest> {

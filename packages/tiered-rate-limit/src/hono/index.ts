@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { InvalidOptionsError } from '../errors.js';
-import { createRequestLimiter, type RequestLimitOptions } from '../request-limit.js';
+import { createRequestLimiter } from '../request-limit.js';
 import { requestWasSuccessful as succeeded } from '../response-refund.js';
-import type { Decision, Limiter, RateLimited } from '../types.js';
+import type { Decision, Limiter, RateLimited, RequestLimitOptions } from '../types.js';
 
 /** Options of the Hono middleware: the Express middleware's, reading a Hono `Context`, plus where the client address comes from. */
 export interface RateLimitOptions extends RequestLimitOptions<Context> {
