@@ -4,9 +4,8 @@
  * prom-client one (metrics.ts) with a `registry`, or `NO_METRICS`, whose methods do nothing, without one.
  */
 import type { Emitter } from './emitter.js';
-import type { BREAKER_VALUE } from './metrics.js';
 import type { Namespace } from './key-scope.js';
-import type { CacheCounters } from './types.js';
+import type { BreakerState, CacheCounters } from './types.js';
 
 export type Tier = 'memory' | 'redis';
 
@@ -21,7 +20,7 @@ export interface MetricsSink {
   error(kind: 'timeout' | 'error'): void;
   staleServed(): void;
   evicted(): void;
-  breakerState(state: keyof typeof BREAKER_VALUE): void;
+  breakerState(state: BreakerState): void;
   redis(up: boolean): void;
 }
 

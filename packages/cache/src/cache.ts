@@ -5,12 +5,13 @@
  */
 import { Accounting } from './accounting.js';
 import { writeSpec } from './call-options.js';
-import { Core, type ScopeRef } from './core.js';
+import { Core } from './core.js';
 import { CacheClosedError, CacheError, CacheKeyError, CacheOptionsError } from './errors.js';
 import { checkKey, tenantPrefix } from './key-scope.js';
 import { keyPart } from './keys.js';
 import { getFromMemory, memKey, peek, writeMemory } from './memory-mode.js';
 import { clearInRedis, deleteInRedis, deleteTagInRedis, getFromRedis, read, write } from './redis-mode.js';
+import type { ScopeRef } from './state.js';
 import type {
   Cache,
   CacheCounters,

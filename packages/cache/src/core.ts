@@ -1,10 +1,11 @@
 /**
  * The state a root cache and its tenant caches share: options, the memory tier, the Redis tier and its hooks, the
  * emitter, the metrics sink, the root counters, and the helpers that each do one job (single-flight, invalidation,
- * outage replay). Built once by `createCache`; each `Scope` (cache.ts) reads and writes through it.
+ * outage replay). Built once by `createCache`; each `Scope` (cache.ts) reads and writes through it. The other modules
+ * see it as `CacheState` (state.ts) and never import this file.
  */
 import { randomBytes } from 'node:crypto';
-import { NO_METRICS, newCounters, type Accounting, type MetricsSink, type Tier } from './accounting.js';
+import { NO_METRICS, newCounters, type MetricsSink } from './accounting.js';
 import { builtinCodec, customCodec, type Codec } from './custom-serializer.js';
 import { Emitter } from './emitter.js';
 import type { CacheRedisError } from './errors.js';
@@ -18,28 +19,10 @@ import { OutageReplay } from './outage-replay.js';
 import { RedisTier } from './redis-tier.js';
 import { RedisFeatures } from './redis-version.js';
 import { SingleFlight } from './single-flight.js';
+import type { CacheState, ScopeRef } from './state.js';
 import type { CacheCounters, CacheOptions } from './types.js';
 
-/** What a read found: the value, whether it is within its TTL, and the tier that answered. */
-export interface Read {
-  value: unknown;
-  fresh: boolean;
-  expiresAt: number;
-  ttlMs: number;
-  tier: Tier;
-}
-
-/** One cache (the root or a tenant) as the mode files see it. */
-export interface ScopeRef {
-  readonly core: Core;
-  readonly acc: Accounting;
-  /** Prefix of memory keys: '' for the root cache, `t:{id}:` for a tenant. */
-  readonly memPrefix: string;
-  /** Prefix of Redis keys: the namespace, then the tenant part. */
-  readonly keyPrefix: string;
-}
-
-export class Core {
+export class Core implements CacheState {
   readonly o: ResolvedOptions;
   readonly ns: Namespace;
   readonly memory: MemoryStore;

@@ -3,12 +3,10 @@
  * changed), `m` (a JSON list of keys), `c` (a prefix was cleared) drop the local copies of a near cache in other
  * processes; `w` wakes the processes waiting for a key's lock (single-flight.ts), in every mode.
  */
-import type { Core } from './core.js';
+import type { CacheState, MessageType, Publisher } from './state.js';
 
-export type MessageType = 'i' | 'm' | 'c' | 'w';
-
-export class Invalidation {
-  constructor(private readonly core: Core) {}
+export class Invalidation implements Publisher {
+  constructor(private readonly core: CacheState) {}
 
   publish(type: MessageType, payload: string): void {
     this.core.redis?.publish(`${this.core.id}|${type}|${payload}`);

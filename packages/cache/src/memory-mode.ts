@@ -3,9 +3,9 @@
  * (fallback, while Redis is down): reads with TTL and grace, writes with jitter and tags, and the synchronous `peek`.
  */
 import type { WriteSpec } from './call-options.js';
-import type { Read, ScopeRef } from './core.js';
 import type { Checked } from './custom-serializer.js';
 import { entrySize } from './memory-store.js';
+import type { Read, ScopeRef } from './state.js';
 
 /** The memory key of a key of this scope. */
 export const memKey = (s: ScopeRef, key: string): string => (s.memPrefix === '' ? key : s.memPrefix + key);

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { MetricsSink, Tier } from './accounting.js';
-import type { MetricsRegistryLike } from './types.js';
+import type { BreakerState, MetricsRegistryLike } from './types.js';
 import { loadPeer } from './peers.js';
 
 type Labels = Record<string, string>;
@@ -19,7 +19,7 @@ interface PromClient {
   Gauge: new (config: Record<string, unknown>) => GaugeLike;
 }
 
-export const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /**
  * prom-client metrics of one cache. Labels are bounded sets (operation, tier, cache name, error
@@ -108,7 +108,7 @@ export class CacheMetrics implements MetricsSink {
   evicted(): void {
     this.evictions.inc({ cache: this.cache });
   }
-  breakerState(state: keyof typeof BREAKER_VALUE): void {
+  breakerState(state: BreakerState): void {
     this.breaker.set({ cache: this.cache }, BREAKER_VALUE[state]);
   }
   redis(up: boolean): void {

@@ -3,15 +3,15 @@
  * stale for other processes, so memory is cleared; deletes that could not reach Redis (remembered meanwhile, at
  * most 10,000 keys) are sent again, in chunks of 500 keys, each one operation under one deadline.
  */
-import type { Core } from './core.js';
+import type { CacheState, OutageDeletes } from './state.js';
 
 const MAX_OUTAGE_DELETES = 10_000;
 const CHUNK = 500;
 
-export class OutageReplay {
+export class OutageReplay implements OutageDeletes {
   private readonly deletes = new Set<string>();
 
-  constructor(private readonly core: Core) {}
+  constructor(private readonly core: CacheState) {}
 
   /** A delete of the Redis key `full` that did not reach Redis. */
   remember(full: string): void {

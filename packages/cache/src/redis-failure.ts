@@ -3,14 +3,9 @@
  * fails or misses `operationTimeoutMs` is counted (`errors`/`timeouts`, an `error` event); reads are answered from
  * memory, writes go to memory, and the rest of the call stays there (breaker: redis-tier.ts; return: outage-replay.ts).
  */
-import type { Read, ScopeRef } from './core.js';
 import type { MemoryEntry } from './memory-store.js';
 import { readMemory } from './memory-mode.js';
-
-/** Per-call state of one wrap: after one Redis failure the rest of the call stays in memory, so a call costs at most one deadline. */
-export interface CallState {
-  redisFailed: boolean;
-}
+import type { CallState, Read, ScopeRef } from './state.js';
 
 /**
  * A read whose Redis GET failed. `fallback` mode answers from memory (it had not looked there yet); `near` mode

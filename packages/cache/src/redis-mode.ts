@@ -7,14 +7,14 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Tier } from './accounting.js';
 import type { WriteSpec } from './call-options.js';
-import type { Read, ScopeRef } from './core.js';
 import type { Checked } from './custom-serializer.js';
 import { escapeGlob } from './key-scope.js';
 import { entrySize, type MemoryEntry } from './memory-store.js';
 import { readMemory } from './memory-mode.js';
 import { parseRecord, toRecord } from './record.js';
-import { deleteWithoutRedis, readAfterRedisFailure, writeWithoutRedis, type CallState } from './redis-failure.js';
+import { deleteWithoutRedis, readAfterRedisFailure, writeWithoutRedis } from './redis-failure.js';
 import type { Client } from './redis-tier.js';
+import type { CallState, Read, ScopeRef } from './state.js';
 
 /** `get` in fallback mode while Redis is usable: one promise for the command, one continuation, no Read object. */
 export function getFromRedis<T>(s: ScopeRef, full: string): Promise<T | undefined> {

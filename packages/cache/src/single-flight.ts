@@ -4,21 +4,20 @@
  * the lease while its factory runs and, once done, deletes the lock and wakes the waiters over pub/sub
  * (invalidation.ts); a waiter also polls, for a lost wake-up, and gives up after one lease without a holder.
  */
-import type { Core, Read, ScopeRef } from './core.js';
-import type { CallState } from './redis-failure.js';
 import { read } from './redis-mode.js';
+import type { CacheState, CallState, Flights, Read, ScopeRef } from './state.js';
 
 const RENEW =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
-export class SingleFlight {
+export class SingleFlight implements Flights {
   /** The computation in progress per Redis key, in this process. */
   readonly flights = new Map<string, Promise<unknown>>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private lockSeq = 0;
 
-  constructor(private readonly core: Core) {}
+  constructor(private readonly core: CacheState) {}
 
   /** Registers the one computation of `full` in this process until it settles (a later one may replace it). */
   track<T>(full: string, flight: Promise<T>): Promise<T> {

@@ -5,12 +5,11 @@
  * recomputes a value in the background before it expires.
  */
 import { withDecisions, wrapSpec, type WrapSpec } from './call-options.js';
-import type { Read, ScopeRef } from './core.js';
 import { CacheFactoryTimeoutError, CacheSerializationError } from './errors.js';
 import { createFactoryContext } from './factory-context.js';
 import { memKey } from './memory-mode.js';
-import type { CallState } from './redis-failure.js';
 import { read, write } from './redis-mode.js';
+import type { CallState, Read, ScopeRef } from './state.js';
 import type { WrapFactory, WrapOptions } from './types.js';
 
 export async function wrap<T>(
