@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { cycles, moduleGraph, readSources } from '@org/module-graph';
 import { describe, expect, it } from 'vitest';
 
 /*
@@ -12,7 +13,8 @@ import { describe, expect, it } from 'vitest';
  *   helpers; a feature's domain files (everything but its routes, module and job glue) never see HTTP; the adapters and
  *   http/ never import a feature; the analyzer (analysis/) imports nothing outside itself; only the composition root
  *   (src/*.ts) imports app/.
- * - No cycle among the folders (src's top-level folders, each features/* on its own), of any length.
+ * - No cycle among the folders (src's top-level folders, each features/* on its own), of any length, and none among
+ *   the modules.
  */
 const SRC = import.meta.dirname;
 const PACKAGE = resolve(SRC, '..');
@@ -73,42 +75,6 @@ function folderGraph(list: readonly Edge[]): Map<string, Set<string>> {
   return graph;
 }
 
-/** The strongly connected components with more than one folder (Tarjan): every folder cycle, whatever its length. */
-export function folderCycles(graph: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
-  let counter = 0;
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const cycles: string[][] = [];
-  const visit = (v: string) => {
-    index.set(v, counter);
-    low.set(v, counter++);
-    stack.push(v);
-    onStack.add(v);
-    for (const w of graph.get(v) ?? []) {
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (onStack.has(w)) {
-        low.set(v, Math.min(low.get(v)!, index.get(w)!));
-      }
-    }
-    if (low.get(v) === index.get(v)) {
-      const component: string[] = [];
-      let w: string;
-      do {
-        w = stack.pop()!;
-        onStack.delete(w);
-        component.push(w);
-      } while (w !== v);
-      if (component.length > 1) cycles.push(component.sort());
-    }
-  };
-  for (const v of graph.keys()) if (!index.has(v)) visit(v);
-  return cycles;
-}
-
 /** Folder cycles tolerated for now, each as its sorted folder list. Empty: the folders form a DAG. */
 const ALLOWED_CYCLES: string[][] = [];
 
@@ -146,7 +112,13 @@ describe('architecture', () => {
   it('has no cycle among its folders (allow-list: none)', () => {
     const graph = folderGraph(all);
     expect(graph.size).toBeGreaterThan(10);
-    expect(folderCycles(graph)).toEqual(ALLOWED_CYCLES);
+    expect(cycles(graph)).toEqual(ALLOWED_CYCLES);
+  });
+
+  it('has no cycle among its modules (type-only imports and re-exports included)', () => {
+    const graph = moduleGraph(readSources(SRC, (file) => file.endsWith('test-support.ts')));
+    expect(graph.get('main.ts')).toBeDefined();
+    expect(cycles(graph)).toEqual([]);
   });
 
   it('the analyzer imports nothing outside analysis/', () => {
@@ -198,7 +170,7 @@ describe('architecture', () => {
   it('the checks see the imports (the parser finds the known edges)', () => {
     expect(all.map(show)).toContain('compose.ts -> src/features/workflows/module.js');
     expect(
-      folderCycles(
+      cycles(
         new Map([
           ['a', new Set(['b'])],
           ['b', new Set(['c'])],

@@ -3,7 +3,7 @@ import type { Cache } from '@org/cache';
 import type { Queryable } from '../db/database.js';
 import { NegativeCache, singleFlight } from './negative-cache.js';
 import { principalCache } from './principal-cache.js';
-import type { Principal } from './sessions.js';
+import type { Principal } from './principal.js';
 import { randomToken, sha256 } from './tokens.js';
 
 /** `ak_<prefix>_<secret>_<tag>`: an 8-character prefix, 256 random bits, and a 132-bit HMAC tag of the rest. */

@@ -2,7 +2,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import { HttpError, unauthorized } from '../http/errors.js';
 import type { ApiKeyScope, ApiKeyStore } from './api-keys.js';
 import type { CredentialFailures } from './credential-failures.js';
-import type { Principal, SessionCookie, SessionStore } from './sessions.js';
+import type { Principal } from './principal.js';
+import type { SessionCookie, SessionStore } from './sessions.js';
 import { safeEqual } from './tokens.js';
 
 declare global {

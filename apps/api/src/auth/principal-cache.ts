@@ -1,7 +1,7 @@
 import type { Cache } from '@org/cache';
 import { CacheKeys } from '../cache/keys.js';
 import { NegativeCache } from './negative-cache.js';
-import type { Principal } from './sessions.js';
+import type { Principal } from './principal.js';
 
 /** How long a verified credential is trusted without asking PostgreSQL again (near copy in memory: 5 s). */
 export const PRINCIPAL_TTL_SECONDS = 30;

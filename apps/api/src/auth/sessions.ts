@@ -2,20 +2,9 @@ import type { Cache } from '@org/cache';
 import type { Response } from 'express';
 import type { Queryable } from '../db/database.js';
 import { NegativeCache, singleFlight } from './negative-cache.js';
+import type { Principal } from './principal.js';
 import { principalCache } from './principal-cache.js';
 import { randomToken, sha256, sign, unsign } from './tokens.js';
-
-/** Who is calling, whichever credential proved it. */
-export interface Principal {
-  kind: 'session' | 'api-key';
-  accountId: string;
-  /** The location the credential is scoped to; routes refuse other locations. */
-  locationId: string | null;
-  /** For sessions: the session token, so that logout can revoke it. */
-  sessionToken?: string;
-  /** For API keys: what the key may do (`requireScope`). Sessions hold every scope. */
-  scopes?: readonly string[];
-}
 
 /** Cookie settings derived from the environment: `__Host-` needs Secure, so it is used when Secure is. */
 export interface SessionCookie {

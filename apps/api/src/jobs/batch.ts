@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnalysisJobData, JobSnapshot } from './types.js';
+import type { AnalysisJobData, BatchSnapshot, BatchStatus, JobSnapshot } from './types.js';
 
 /** A stored batch: the parent of one analysis job per workflow (its state is derived from the children). */
 export interface BatchRecord {
@@ -7,27 +7,6 @@ export interface BatchRecord {
   locationId: string;
   items: { workflowId: string; version: number; jobId: string }[];
   createdAt: string;
-}
-
-export type BatchStatus = 'queued' | 'active' | 'completed' | 'failed';
-
-/** A batch as the API reports it: children's states, progress, and the aggregated location score. */
-export interface BatchSnapshot {
-  id: string;
-  kind: 'batch';
-  locationId: string;
-  status: BatchStatus;
-  progress: number;
-  total: number;
-  completed: number;
-  failed: number;
-  result: {
-    score: number | null;
-    workflows: { workflowId: string; version: number; jobId: string; status: string; score: number | null }[];
-  };
-  errors: { workflowId: string; jobId: string; error: string }[];
-  createdAt: string;
-  finishedAt: string | null;
 }
 
 /** Where batch records live: a Map in-process, a Redis key with BullMQ. */

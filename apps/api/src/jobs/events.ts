@@ -1,6 +1,5 @@
 import type { Response } from 'express';
-import type { BatchSnapshot } from './batch.js';
-import type { JobSnapshot } from './types.js';
+import type { BatchSnapshot, JobSnapshot } from './types.js';
 import { HttpError } from '../http/errors.js';
 
 /** Options of {@link createJobEventStreams}. */

@@ -3,7 +3,7 @@ import { createMemoryAnalysisQueue } from './memory-queue.js';
 import type { AnalysisQueue, AnalysisQueueOptions } from './types.js';
 
 export * from './types.js';
-export { isBatchId, summarizeBatch, type BatchSnapshot } from './batch.js';
+export { isBatchId, summarizeBatch } from './batch.js';
 export { PermanentJobError, QueueError } from './errors.js';
 export { analysisJobId } from './options.js';
 export { createBullAnalysisQueue, ANALYSIS_QUEUE_NAME } from './bullmq-queue.js';

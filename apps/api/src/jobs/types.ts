@@ -1,5 +1,3 @@
-import type { BatchSnapshot } from './batch.js';
-
 /** What an analysis job needs: the job id is derived from all three, so one version is never queued twice. */
 export interface AnalysisJobData {
   locationId: string;
@@ -128,4 +126,25 @@ export interface AnalysisQueue {
   watch(listener: (jobId: string) => void): () => void;
   /** Stops taking jobs, lets running ones finish (BullMQ hands back what cannot finish), closes what it created. */
   close(): Promise<void>;
+}
+
+export type BatchStatus = 'queued' | 'active' | 'completed' | 'failed';
+
+/** A batch as the API reports it: children's states, progress, and the aggregated location score. */
+export interface BatchSnapshot {
+  id: string;
+  kind: 'batch';
+  locationId: string;
+  status: BatchStatus;
+  progress: number;
+  total: number;
+  completed: number;
+  failed: number;
+  result: {
+    score: number | null;
+    workflows: { workflowId: string; version: number; jobId: string; status: string; score: number | null }[];
+  };
+  errors: { workflowId: string; jobId: string; error: string }[];
+  createdAt: string;
+  finishedAt: string | null;
 }
